@@ -1,0 +1,1 @@
+"""Alerts and incidents: status workflow, audit trail, operations API."""

@@ -1,0 +1,105 @@
+"""Alert, Incident and the audit trail (AlertEvent)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.kit.clock import utcnow
+from app.kit.models import Base, TimestampMixin
+
+SEVERITIES = ("low", "medium", "high", "critical")
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+ALERT_STATUSES = ("new", "acknowledged", "verified", "resolved", "false_alarm")
+OPEN_ALERT_STATUSES = ("new", "acknowledged", "verified")
+
+
+class Incident(TimestampMixin, Base):
+    """What several alerts describe together: one event near one place."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_status_last_at", "status", "last_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    severity_rank: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    place_id: Mapped[str | None] = mapped_column(ForeignKey("places.id", ondelete="SET NULL"))
+    place_name: Mapped[str | None] = mapped_column(String(200))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    admin1: Mapped[str | None] = mapped_column(String(100))
+    admin2: Mapped[str | None] = mapped_column(String(100))
+    first_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_at: Mapped[datetime] = mapped_column(default=utcnow)
+    report_count: Mapped[int] = mapped_column(Integer, default=0)
+    reporter_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Alert(TimestampMixin, Base):
+    """One report (SMS or missed call), triaged and geotagged."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_received_at_id", "received_at", "id"),
+        Index("ix_alerts_from_phone_received_at", "from_phone", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(16), unique=True)
+    kind: Mapped[str] = mapped_column(String(8), default="sms")
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    reporter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reporters.id", ondelete="SET NULL"), index=True
+    )
+    from_phone: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8), default="fr")
+    category: Mapped[str] = mapped_column(String(32), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    severity_rank: Mapped[int] = mapped_column(Integer, index=True)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    cap_urgency: Mapped[str] = mapped_column(String(16))
+    cap_severity: Mapped[str] = mapped_column(String(16))
+    cap_certainty: Mapped[str] = mapped_column(String(16))
+    killed: Mapped[int | None] = mapped_column(Integer)
+    wounded: Mapped[int | None] = mapped_column(Integer)
+    abducted: Mapped[int | None] = mapped_column(Integer)
+    attackers: Mapped[int | None] = mapped_column(Integer)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    place_id: Mapped[str | None] = mapped_column(
+        ForeignKey("places.id", ondelete="SET NULL"), index=True
+    )
+    place_name: Mapped[str | None] = mapped_column(String(200))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    admin1: Mapped[str | None] = mapped_column(String(100), index=True)
+    admin2: Mapped[str | None] = mapped_column(String(100), index=True)
+    location_source: Mapped[str] = mapped_column(String(16), default="none")
+    location_confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="SET NULL"), index=True
+    )
+    # Messages folded into this alert: panic resends of the same text, repeated flashes.
+    message_count: Mapped[int] = mapped_column(Integer, default=1)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlertEvent(Base):
+    """The audit trail of an alert: who did what, when."""
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    note: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,72 @@
+"""Settings read from the environment (prefix KENGELE_)."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+
+def normalise_database_url(url: str) -> str:
+    """Give plain sqlite:// and postgresql:// URLs their async driver."""
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
+class Settings(BaseSettings):
+    """Every setting of the gateway; defaults run it with no configuration."""
+
+    model_config = SettingsConfigDict(env_prefix="KENGELE_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./kengele.db"
+    public_url: str = "http://127.0.0.1:8000"
+    sms_provider: Literal["console", "twilio"] = "console"
+    twilio_account_sid: str = "AC00000000000000000000000000000000"
+    twilio_auth_token: SecretStr = SecretStr("kengele-dev-token")
+    twilio_from: str = ""
+    twilio_messaging_service_sid: str = ""
+    twilio_api_base: str = ""
+    # Turning the signature check off must be explicit; it is warned about at every start.
+    twilio_validate_signature: bool = True
+    default_region: str = "CD"
+    receipts_enabled: bool = True
+    log_level: str = "INFO"
+    # How often the in-process safety net looks for inbound messages left `received`.
+    reprocess_interval_seconds: float = Field(default=30.0, gt=0)
+    # A `received` message younger than this is still being handled by its request.
+    reprocess_grace_seconds: float = Field(default=10.0, ge=0)
+    reprocess_max_attempts: int = Field(default=20, ge=1)
+    corroboration_radius_km: float = 10.0
+    corroboration_window_hours: float = 6.0
+    duplicate_window_minutes: float = 10.0
+    flash_window_minutes: float = 10.0
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own)."""
+    return Settings()

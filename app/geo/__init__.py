@@ -1,0 +1,1 @@
+"""Places: the gazetteer, its importers, the name matcher, distances."""

@@ -1,0 +1,1 @@
+"""Inbound: Twilio webhook routes, stored raw messages, the pipeline that turns them into alerts."""

@@ -1,0 +1,44 @@
+"""InboundMessage: what the provider handed over, stored before anything else happens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.kit.clock import utcnow
+from app.kit.models import Base
+
+STATUS_RECEIVED = "received"
+STATUS_PROCESSED = "processed"
+STATUS_FAILED = "failed"
+
+KIND_SMS = "sms"
+KIND_CALL = "call"
+
+
+class InboundMessage(Base):
+    """One SMS or missed call as the provider sent it; unique on (provider, provider_sid)."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("provider", "provider_sid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    provider_sid: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8), default=KIND_SMS)
+    from_phone: Mapped[str] = mapped_column(String(32), index=True)
+    to_phone: Mapped[str] = mapped_column(String(32), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    raw: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=STATUS_RECEIVED, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    alert_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alerts.id", ondelete="SET NULL"), index=True
+    )
+    # The TwiML answered, so that a replayed MessageSid gets the same answer.
+    reply: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    processed_at: Mapped[datetime | None] = mapped_column()

@@ -1,0 +1,1 @@
+"""Shared plumbing: base model, clock, errors, phones, pagination."""

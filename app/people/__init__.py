@@ -1,0 +1,1 @@
+"""People: focal points (reporters) and liaisons."""

@@ -1,0 +1,43 @@
+"""Reporter (focal point) and Liaison."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.kit.models import Base, TimestampMixin
+
+LANGUAGES = ("fr", "sw", "ln", "en")
+
+
+class Reporter(TimestampMixin, Base):
+    """A focal point: a villager registered to report what happens at home."""
+
+    __tablename__ = "reporters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    home_place_id: Mapped[str | None] = mapped_column(
+        ForeignKey("places.id", ondelete="SET NULL"), index=True
+    )
+    language: Mapped[str] = mapped_column(String(8), default="fr")
+    role: Mapped[str] = mapped_column(String(32), default="focal_point")
+    verified: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Liaison(TimestampMixin, Base):
+    """A community liaison assistant or an operations-room (JOC) duty officer."""
+
+    __tablename__ = "liaisons"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    zones: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tier: Mapped[str] = mapped_column(String(16), default="liaison")
+    language: Mapped[str] = mapped_column(String(8), default="fr")
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

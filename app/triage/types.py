@@ -1,0 +1,75 @@
+"""Value types shared by triage and the geotagger; plain data, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Category = Literal[
+    "ATTACK",
+    "ABDUCTION",
+    "SEXUAL_VIOLENCE",
+    "CLASH",
+    "ARSON",
+    "LOOTING",
+    "ARMED_PRESENCE",
+    "DISPLACEMENT",
+    "THREAT",
+    "OTHER",
+    "FLASH",
+]
+Severity = Literal["low", "medium", "high", "critical"]
+LocationSource = Literal["text", "reporter_home", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class GazPlace:
+    """A gazetteer entry as the matcher sees it."""
+
+    id: str
+    name: str
+    lat: float
+    lon: float
+    admin1: str | None = None
+    admin2: str | None = None
+    alt_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """What triage may know of who sent the message."""
+
+    known: bool = False
+    verified: bool = False
+    home: GazPlace | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Numbers:
+    """Counts stated in the text (None when not stated)."""
+
+    killed: int | None = None
+    wounded: int | None = None
+    abducted: int | None = None
+    attackers: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TriageResult:
+    """Everything triage decides about one message."""
+
+    category: Category
+    severity: Severity
+    score: float
+    cap_urgency: str
+    cap_severity: str
+    cap_certainty: str
+    language: str
+    is_past: bool
+    is_ongoing: bool
+    numbers: Numbers
+    place: GazPlace | None
+    location_source: LocationSource
+    location_confidence: float
+    reasons: tuple[str, ...] = field(default_factory=tuple)
