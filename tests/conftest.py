@@ -1,0 +1,98 @@
+"""Test fixtures: one migrated database per run (SQLite by default, PostgreSQL when
+KENGELE_TEST_DATABASE_URL names one), emptied before each test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.config import Settings, normalise_database_url
+from app.db import create_engine, create_sessionmaker
+from app.migrate import upgrade
+from app.models import Base
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+TWILIO_TOKEN = "test-auth-token-0123456789abcdef"
+PUBLIC_URL = "https://kengele.test"
+
+
+def shared_data(name: str) -> Path:
+    """A file of ../shared/data, or skip the test when the folder is not beside the repo."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    return path
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """The database of this test run, migrated to head once."""
+    url = os.environ.get("KENGELE_TEST_DATABASE_URL")
+    tmp: tempfile.TemporaryDirectory[str] | None = None
+    if not url:
+        tmp = tempfile.TemporaryDirectory(prefix="kengele-test-")
+        url = f"sqlite+aiosqlite:///{tmp.name}/test.db"
+    url = normalise_database_url(url)
+
+    async def _migrate() -> None:
+        engine = create_engine(Settings(database_url=url))
+        await upgrade(engine)
+        await engine.dispose()
+
+    asyncio.run(_migrate())
+    yield url
+    if tmp is not None:
+        tmp.cleanup()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Settings of a test gateway: known Twilio token, console provider, receipts on."""
+    return Settings(
+        database_url=database_url,
+        public_url=PUBLIC_URL,
+        twilio_auth_token=TWILIO_TOKEN,  # type: ignore[arg-type]
+        sms_provider="console",
+        reprocess_interval_seconds=0.2,
+        reprocess_grace_seconds=0.0,
+    )
+
+
+async def _empty_tables(engine: AsyncEngine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                await conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """An engine on the emptied test database."""
+    eng = create_engine(settings)
+    await _empty_tables(eng)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Session factory on the test database."""
+    return create_sessionmaker(engine)
+
+
+@pytest.fixture
+async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for arranging and inspecting data (commit explicitly)."""
+    async with sessionmaker() as s:
+        yield s
