@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,3 +25,39 @@ async def fingerprint(session: AsyncSession) -> tuple[int, str | None]:
     row = (await session.execute(select(func.count(Place.id), func.max(Place.updated_at)))).one()
     newest = row[1]
     return int(row[0]), None if newest is None else str(newest)
+
+
+# Keeps IN lists well below the bind-parameter limits of SQLite and asyncpg.
+_CHUNK = 500
+
+
+async def places_by_ids(session: AsyncSession, ids: Iterable[str]) -> dict[str, Place]:
+    """The places having any of these ids, by id."""
+    wanted = sorted(set(ids))
+    found: dict[str, Place] = {}
+    for begin in range(0, len(wanted), _CHUNK):
+        chunk = wanted[begin : begin + _CHUNK]
+        for place in await session.scalars(select(Place).where(Place.id.in_(chunk))):
+            found[place.id] = place
+    return found
+
+
+async def existing_ids(session: AsyncSession, ids: Iterable[str]) -> set[str]:
+    """Which of these place ids are in the gazetteer."""
+    wanted = sorted(set(ids))
+    found: set[str] = set()
+    for begin in range(0, len(wanted), _CHUNK):
+        chunk = wanted[begin : begin + _CHUNK]
+        found.update(await session.scalars(select(Place.id).where(Place.id.in_(chunk))))
+    return found
+
+
+async def add_places(session: AsyncSession, places: Iterable[Place]) -> None:
+    """Stage new places and flush them (the caller's unit of work commits)."""
+    session.add_all(list(places))
+    await session.flush()
+
+
+async def count(session: AsyncSession) -> int:
+    """Number of places in the gazetteer."""
+    return int(await session.scalar(select(func.count(Place.id))) or 0)

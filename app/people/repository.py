@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.people.models import Liaison, Reporter
@@ -23,3 +23,45 @@ async def liaison_by_phone(session: AsyncSession, phone: str) -> Liaison | None:
 async def active_liaisons(session: AsyncSession) -> Sequence[Liaison]:
     """Every active liaison and JOC officer."""
     return (await session.scalars(select(Liaison).where(Liaison.active.is_(True)))).all()
+
+
+# Keeps IN lists well below the bind-parameter limits of SQLite and asyncpg.
+_CHUNK = 500
+
+
+async def reporters_by_phones(session: AsyncSession, phones: Iterable[str]) -> dict[str, Reporter]:
+    """The reporters having any of these E.164 numbers, by number."""
+    wanted = sorted(set(phones))
+    found: dict[str, Reporter] = {}
+    for begin in range(0, len(wanted), _CHUNK):
+        chunk = wanted[begin : begin + _CHUNK]
+        for reporter in await session.scalars(select(Reporter).where(Reporter.phone.in_(chunk))):
+            found[reporter.phone] = reporter
+    return found
+
+
+async def liaisons_by_phones(session: AsyncSession, phones: Iterable[str]) -> dict[str, Liaison]:
+    """The liaisons having any of these E.164 numbers, by number."""
+    wanted = sorted(set(phones))
+    found: dict[str, Liaison] = {}
+    for begin in range(0, len(wanted), _CHUNK):
+        chunk = wanted[begin : begin + _CHUNK]
+        for liaison in await session.scalars(select(Liaison).where(Liaison.phone.in_(chunk))):
+            found[liaison.phone] = liaison
+    return found
+
+
+async def add_people(session: AsyncSession, people: Iterable[Reporter | Liaison]) -> None:
+    """Stage new reporters or liaisons and flush them (the caller's unit of work commits)."""
+    session.add_all(list(people))
+    await session.flush()
+
+
+async def count_reporters(session: AsyncSession) -> int:
+    """Number of reporters, registered or not."""
+    return int(await session.scalar(select(func.count(Reporter.id))) or 0)
+
+
+async def count_liaisons(session: AsyncSession) -> int:
+    """Number of liaisons and JOC officers."""
+    return int(await session.scalar(select(func.count(Liaison.id))) or 0)
