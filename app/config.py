@@ -22,6 +22,10 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+# Signs `kengele simulate` requests to a local gateway; refused with the twilio provider.
+DEV_AUTH_TOKEN = "kengele-dev-token"
+
+
 class Settings(BaseSettings):
     """Every setting of the gateway; defaults run it with no configuration."""
 
@@ -31,12 +35,18 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     sms_provider: Literal["console", "twilio"] = "console"
     twilio_account_sid: str = "AC00000000000000000000000000000000"
-    twilio_auth_token: SecretStr = SecretStr("kengele-dev-token")
+    twilio_auth_token: SecretStr = SecretStr(DEV_AUTH_TOKEN)
     twilio_from: str = ""
     twilio_messaging_service_sid: str = ""
     twilio_api_base: str = ""
     # Turning the signature check off must be explicit; it is warned about at every start.
     twilio_validate_signature: bool = True
+    # `kengele serve` creates and migrates its database on start.
+    auto_migrate: bool = True
+    # Load the bundled demo gazetteer, focal points and liaisons on start.
+    demo: bool = False
+    # Run the background work (safety net, outbox worker) inside the API process.
+    run_worker: bool = True
     default_region: str = "CD"
     receipts_enabled: bool = True
     log_level: str = "INFO"

@@ -41,4 +41,6 @@ class InboundMessage(Base):
     # The TwiML answered, so that a replayed MessageSid gets the same answer.
     reply: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # When the safety net may (re)try a message still `received`.
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     processed_at: Mapped[datetime | None] = mapped_column()

@@ -1,0 +1,177 @@
+"""SQL for alerts, incidents and the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, distinct, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.alerts.models import SEVERITY_RANK, Alert, AlertEvent, Incident
+
+
+async def ref_exists(session: AsyncSession, ref: str) -> bool:
+    """Whether an alert already has this reference."""
+    return bool(await session.scalar(select(exists().where(Alert.ref == ref))))
+
+
+async def get(session: AsyncSession, alert_id: int) -> Alert | None:
+    """The alert with this id."""
+    return await session.get(Alert, alert_id)
+
+
+async def by_ref(session: AsyncSession, ref: str) -> Alert | None:
+    """The alert with this reference."""
+    return await session.scalar(select(Alert).where(Alert.ref == ref))
+
+
+async def recent_same_text(
+    session: AsyncSession, phone: str, body: str, since: datetime
+) -> Alert | None:
+    """The newest alert of `phone` with exactly this text received since `since`."""
+    return await session.scalar(
+        select(Alert)
+        .where(Alert.from_phone == phone, Alert.body == body, Alert.received_at >= since)
+        .order_by(Alert.received_at.desc(), Alert.id.desc())
+        .limit(1)
+    )
+
+
+async def recent_flash(session: AsyncSession, phone: str, since: datetime) -> Alert | None:
+    """The newest missed-call alert of `phone` whose last call is since `since`."""
+    return await session.scalar(
+        select(Alert)
+        .where(Alert.from_phone == phone, Alert.kind == "call", Alert.last_message_at >= since)
+        .order_by(Alert.last_message_at.desc(), Alert.id.desc())
+        .limit(1)
+    )
+
+
+async def open_incidents_near(
+    session: AsyncSession,
+    *,
+    lat: float,
+    lon: float,
+    lat_delta: float,
+    lon_delta: float,
+    since: datetime,
+    categories: Sequence[str],
+) -> Sequence[Incident]:
+    """Open incidents active since `since` inside a box around a point (refined by the caller)."""
+    stmt = select(Incident).where(
+        Incident.status == "open",
+        Incident.last_at >= since,
+        Incident.category.in_(categories),
+        Incident.lat.between(lat - lat_delta, lat + lat_delta),
+        Incident.lon.between(lon - lon_delta, lon + lon_delta),
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def distinct_reporters(session: AsyncSession, incident_id: int) -> int:
+    """How many different numbers reported into this incident."""
+    count = await session.scalar(
+        select(func.count(distinct(Alert.from_phone))).where(Alert.incident_id == incident_id)
+    )
+    return int(count or 0)
+
+
+def add_event(
+    session: AsyncSession,
+    alert: Alert,
+    *,
+    actor: str,
+    action: str,
+    detail: dict[str, object] | None = None,
+    note: str | None = None,
+) -> AlertEvent:
+    """Append to the alert's audit trail."""
+    event = AlertEvent(
+        alert_id=alert.id, actor=actor, action=action, detail=detail or {}, note=note
+    )
+    session.add(event)
+    return event
+
+
+async def events(session: AsyncSession, alert_id: int) -> Sequence[AlertEvent]:
+    """The audit trail of an alert, oldest first."""
+    stmt = select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)
+    return (await session.scalars(stmt)).all()
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    """Filters of the alerts list (all optional)."""
+
+    status: Sequence[str] = ()
+    min_severity: str | None = None
+    category: Sequence[str] = ()
+    admin1: str | None = None
+    admin2: str | None = None
+    place_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    updated_after: datetime | None = None
+
+
+async def list_alerts(
+    session: AsyncSession,
+    filters: AlertFilter,
+    *,
+    before: tuple[datetime, int] | None,
+    limit: int,
+) -> Sequence[Alert]:
+    """Alerts newest first, after the keyset cursor `before` = (received_at, id)."""
+    stmt = select(Alert)
+    if filters.status:
+        stmt = stmt.where(Alert.status.in_(filters.status))
+    if filters.min_severity:
+        stmt = stmt.where(Alert.severity_rank >= SEVERITY_RANK[filters.min_severity])
+    if filters.category:
+        stmt = stmt.where(Alert.category.in_(filters.category))
+    if filters.admin1:
+        stmt = stmt.where(func.lower(Alert.admin1) == filters.admin1.lower())
+    if filters.admin2:
+        stmt = stmt.where(func.lower(Alert.admin2) == filters.admin2.lower())
+    if filters.place_id:
+        stmt = stmt.where(Alert.place_id == filters.place_id)
+    if filters.since:
+        stmt = stmt.where(Alert.received_at >= filters.since)
+    if filters.until:
+        stmt = stmt.where(Alert.received_at < filters.until)
+    if filters.updated_after:
+        stmt = stmt.where(Alert.updated_at > filters.updated_after)
+    if before is not None:
+        at, alert_id = before
+        stmt = stmt.where(
+            or_(Alert.received_at < at, and_(Alert.received_at == at, Alert.id < alert_id))
+        )
+    stmt = stmt.order_by(Alert.received_at.desc(), Alert.id.desc()).limit(limit)
+    return (await session.scalars(stmt)).all()
+
+
+async def list_incidents(
+    session: AsyncSession,
+    *,
+    status: str | None,
+    min_severity: str | None,
+    before: int | None,
+    limit: int,
+) -> Sequence[Incident]:
+    """Incidents, newest first, after the keyset cursor (an incident id)."""
+    stmt = select(Incident)
+    if status:
+        stmt = stmt.where(Incident.status == status)
+    if min_severity:
+        stmt = stmt.where(Incident.severity_rank >= SEVERITY_RANK[min_severity])
+    if before is not None:
+        stmt = stmt.where(Incident.id < before)
+    stmt = stmt.order_by(Incident.id.desc()).limit(limit)
+    return (await session.scalars(stmt)).all()
+
+
+async def get_incident(session: AsyncSession, incident_id: int) -> Incident | None:
+    """The incident with this id."""
+    return await session.get(Incident, incident_id)

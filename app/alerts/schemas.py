@@ -1,0 +1,172 @@
+"""API shapes of alerts and incidents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from app.alerts.models import Alert, AlertEvent, Incident
+from app.kit.phones import mask
+
+
+class PlaceRef(BaseModel):
+    """Where an alert is."""
+
+    id: str | None
+    name: str | None
+    lat: float | None
+    lon: float | None
+    admin1: str | None
+    admin2: str | None
+
+
+class Cap(BaseModel):
+    """CAP 1.2 urgency, severity and certainty."""
+
+    urgency: str
+    severity: str
+    certainty: str
+
+
+class Numbers(BaseModel):
+    """Counts stated in the report."""
+
+    killed: int | None
+    wounded: int | None
+    abducted: int | None
+    attackers: int | None
+
+
+class AlertEventRead(BaseModel):
+    """One entry of an alert's audit trail."""
+
+    at: datetime
+    actor: str
+    action: str
+    detail: dict[str, Any]
+    note: str | None
+
+    @classmethod
+    def of(cls, event: AlertEvent) -> AlertEventRead:
+        """Schema of a stored event."""
+        return cls(
+            at=event.at,
+            actor=event.actor,
+            action=event.action,
+            detail=event.detail,
+            note=event.note,
+        )
+
+
+class AlertRead(BaseModel):
+    """An alert as operations rooms see it."""
+
+    id: int
+    ref: str
+    kind: str
+    status: str
+    category: str
+    severity: str
+    score: float
+    cap: Cap
+    language: str
+    body: str
+    from_phone: str
+    reporter_id: int | None
+    numbers: Numbers
+    reasons: list[str]
+    place: PlaceRef | None
+    location_source: str
+    location_confidence: float
+    incident_id: int | None
+    message_count: int
+    received_at: datetime
+    updated_at: datetime
+    events: list[AlertEventRead] | None = None
+
+    @classmethod
+    def of(cls, alert: Alert, *, mask_phone: bool) -> AlertRead:
+        """Schema of a stored alert; phone masked for viewers."""
+        place = None
+        if alert.place_id is not None or alert.lat is not None:
+            place = PlaceRef(
+                id=alert.place_id,
+                name=alert.place_name,
+                lat=alert.lat,
+                lon=alert.lon,
+                admin1=alert.admin1,
+                admin2=alert.admin2,
+            )
+        return cls(
+            id=alert.id,
+            ref=alert.ref,
+            kind=alert.kind,
+            status=alert.status,
+            category=alert.category,
+            severity=alert.severity,
+            score=alert.score,
+            cap=Cap(
+                urgency=alert.cap_urgency,
+                severity=alert.cap_severity,
+                certainty=alert.cap_certainty,
+            ),
+            language=alert.language,
+            body=alert.body,
+            from_phone=(mask(alert.from_phone) or "") if mask_phone else alert.from_phone,
+            reporter_id=alert.reporter_id,
+            numbers=Numbers(
+                killed=alert.killed,
+                wounded=alert.wounded,
+                abducted=alert.abducted,
+                attackers=alert.attackers,
+            ),
+            reasons=list(alert.reasons),
+            place=place,
+            location_source=alert.location_source,
+            location_confidence=alert.location_confidence,
+            incident_id=alert.incident_id,
+            message_count=alert.message_count,
+            received_at=alert.received_at,
+            updated_at=alert.updated_at,
+        )
+
+
+class IncidentRead(BaseModel):
+    """An incident: alerts of one event near one place."""
+
+    id: int
+    category: str
+    severity: str
+    status: str
+    place: PlaceRef | None
+    first_at: datetime
+    last_at: datetime
+    report_count: int
+    reporter_count: int
+
+    @classmethod
+    def of(cls, incident: Incident) -> IncidentRead:
+        """Schema of a stored incident."""
+        place = None
+        if incident.lat is not None:
+            place = PlaceRef(
+                id=incident.place_id,
+                name=incident.place_name,
+                lat=incident.lat,
+                lon=incident.lon,
+                admin1=incident.admin1,
+                admin2=incident.admin2,
+            )
+        return cls(
+            id=incident.id,
+            category=incident.category,
+            severity=incident.severity,
+            status=incident.status,
+            place=place,
+            first_at=incident.first_at,
+            last_at=incident.last_at,
+            report_count=incident.report_count,
+            reporter_count=incident.reporter_count,
+        )

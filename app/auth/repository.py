@@ -1,0 +1,18 @@
+"""SQL for API keys."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import ApiKey
+
+
+async def by_hash(session: AsyncSession, key_hash: str) -> ApiKey | None:
+    """The key whose hash this is."""
+    return await session.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash))
+
+
+def add(session: AsyncSession, key: ApiKey) -> None:
+    """Stage a new key."""
+    session.add(key)

@@ -1,0 +1,66 @@
+"""API keys: created once, stored as a hash, checked on every request."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import repository as repo
+from app.auth.models import ROLES, ApiKey
+from app.kit.errors import BadRequest, Forbidden, Unauthorized
+
+KEY_PREFIX = "kg_"
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling the API."""
+
+    key_id: int
+    name: str
+    role: str
+
+    def can(self, role: str) -> bool:
+        """Whether this caller has at least `role`."""
+        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+
+def hash_key(key: str) -> str:
+    """SHA-256 of a key (keys are 256-bit random: no slow hash needed)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def create_key(session: AsyncSession, *, name: str, role: str) -> tuple[ApiKey, str]:
+    """A new key; the plain key is returned once and never stored."""
+    if role not in ROLES:
+        raise BadRequest(f"role must be one of {', '.join(ROLES)}")
+    if not name.strip():
+        raise BadRequest("a key needs a name")
+    plain = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(name=name.strip(), role=role, prefix=plain[:8], key_hash=hash_key(plain))
+    repo.add(session, key)
+    await session.flush()
+    return key, plain
+
+
+async def authenticate(session: AsyncSession, authorization: str | None) -> Principal:
+    """The caller of a `Authorization: Bearer <key>` header (401 when missing or unknown)."""
+    if not authorization:
+        raise Unauthorized("missing Authorization: Bearer <api key>")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization must be 'Bearer <api key>'")
+    key = await repo.by_hash(session, hash_key(token.strip()))
+    if key is None or key.revoked_at is not None:
+        raise Unauthorized("unknown or revoked API key")
+    return Principal(key_id=key.id, name=key.name, role=key.role)
+
+
+def require(principal: Principal, role: str) -> None:
+    """403 unless the caller has at least `role`."""
+    if not principal.can(role):
+        raise Forbidden(f"this needs the {role} role")

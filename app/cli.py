@@ -1,0 +1,222 @@
+"""The `kengele` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+
+from app.config import Settings, get_settings
+
+cli = typer.Typer(help="Kengele: SMS gateway of a community alert network.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
+apikey_cli = typer.Typer(help="API keys for operations rooms and other systems.", no_args_is_help=True)
+simulate_cli = typer.Typer(help="Post signed Twilio-style webhooks to a gateway.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(apikey_cli, name="apikey")
+cli.add_typer(simulate_cli, name="simulate")
+
+err = Console(stderr=True)
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[bool, typer.Option("--demo", help="Load the bundled demo data.")] = False,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="API only; run `kengele worker` elsewhere.")
+    ] = False,
+) -> None:
+    """Run the API (and, unless --no-worker, the background work) on SQLite by default."""
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = get_settings()
+    updates: dict[str, Any] = {}
+    if demo:
+        updates["demo"] = True
+    if no_worker:
+        updates["run_worker"] = False
+    settings = settings.model_copy(update=updates)
+    _setup_logging(settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations to KENGELE_DATABASE_URL."""
+    from app.db import create_engine
+    from app.migrate import current_revision, upgrade
+
+    async def run() -> str | None:
+        engine = create_engine(get_settings())
+        try:
+            await upgrade(engine, revision)
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    typer.echo(f"database at revision {asyncio.run(run())}")
+
+
+@db_cli.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
+    """Revert migrations down to REVISION ('base' empties the database)."""
+    from app.db import create_engine
+    from app.migrate import current_revision, downgrade
+
+    async def run() -> str | None:
+        engine = create_engine(get_settings())
+        try:
+            await downgrade(engine, revision)
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    typer.echo(f"database at revision {asyncio.run(run())}")
+
+
+@apikey_cli.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Option(help="Who the key is for.")],
+    role: Annotated[str, typer.Option(help="viewer, operator or admin.")] = "viewer",
+) -> None:
+    """Create an API key; the key is printed once and only its hash is stored."""
+    from app.auth.service import create_key
+    from app.db import create_engine, create_sessionmaker, unit_of_work
+    from app.kit.errors import KengeleError
+    from app.migrate import upgrade
+
+    async def run() -> str:
+        engine = create_engine(get_settings())
+        try:
+            await upgrade(engine)
+            async with unit_of_work(create_sessionmaker(engine)) as session:
+                _, plain = await create_key(session, name=name, role=role)
+            return plain
+        finally:
+            await engine.dispose()
+
+    try:
+        plain = asyncio.run(run())
+    except KengeleError as exc:
+        err.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(1) from exc
+    err.print(f"API key '{name}' ({role}) created. It is shown once: store it now.")
+    typer.echo(plain)
+
+
+@cli.command()
+def triage(
+    text: Annotated[str | None, typer.Argument(help="The message to triage.")] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="Sender's phone (their home place counts).")
+    ] = None,
+    jsonl: Annotated[
+        Path | None,
+        typer.Option(help="A file of {\"id\", \"from\", \"body\"} lines; one result per line."),
+    ] = None,
+) -> None:
+    """Triage messages with the configured database's gazetteer; nothing is stored."""
+    from app.triage_cli import run_triage
+
+    if (text is None) == (jsonl is None):
+        err.print("[red]error:[/red] give either a TEXT or --jsonl FILE")
+        raise typer.Exit(2)
+    code = asyncio.run(run_triage(get_settings(), text=text, phone=from_, jsonl=jsonl))
+    raise typer.Exit(code)
+
+
+def _post_signed(settings: Settings, url: str | None, path: str, form: dict[str, str]) -> None:
+    from app.providers.twilio import SIGNATURE_HEADER, compute_signature, signed_url
+
+    target = (url or settings.public_url).rstrip("/") + path
+    signature = compute_signature(
+        settings.twilio_auth_token.get_secret_value(), signed_url(settings.public_url, path), form
+    )
+    try:
+        response = httpx.post(target, data=form, headers={SIGNATURE_HEADER: signature}, timeout=30)
+    except httpx.HTTPError as exc:
+        err.print(f"[red]error:[/red] could not reach {target}: {exc}")
+        raise typer.Exit(1) from exc
+    typer.echo(f"HTTP {response.status_code}")
+    typer.echo(response.text)
+    if response.status_code >= 400:
+        raise typer.Exit(1)
+
+
+def _twilio_form(settings: Settings, phone: str, sid_prefix: str) -> dict[str, str]:
+    return {
+        f"{sid_prefix}Sid": sid_prefix[:2].upper() + secrets.token_hex(16),
+        "AccountSid": settings.twilio_account_sid,
+        "From": phone,
+        "To": settings.twilio_from or "+243800000000",
+    }
+
+
+@simulate_cli.command("sms")
+def simulate_sms(
+    text: Annotated[str, typer.Argument(help="The SMS body.")],
+    from_: Annotated[str, typer.Option("--from", help="Sender's phone.")],
+    url: Annotated[str | None, typer.Option(help="Gateway base URL (default: public URL).")] = None,
+) -> None:
+    """Post a signed inbound-SMS webhook, as Twilio would."""
+    settings = get_settings()
+    form = _twilio_form(settings, from_, "Message")
+    form.update({"SmsSid": form["MessageSid"], "Body": text, "NumMedia": "0"})
+    _post_signed(settings, url, "/webhooks/twilio/sms", form)
+
+
+@simulate_cli.command("call")
+def simulate_call(
+    from_: Annotated[str, typer.Option("--from", help="Caller's phone.")],
+    url: Annotated[str | None, typer.Option(help="Gateway base URL (default: public URL).")] = None,
+) -> None:
+    """Post a signed incoming-call webhook (a missed call, a "flash")."""
+    settings = get_settings()
+    form = _twilio_form(settings, from_, "Call")
+    form.update({"CallStatus": "ringing", "Direction": "inbound"})
+    _post_signed(settings, url, "/webhooks/twilio/voice", form)
+
+
+def _register_optional() -> None:
+    try:
+        from app.importing_cli import register
+    except ImportError:  # pragma: no cover - during development of the importers
+        return
+    register(cli)
+
+
+_register_optional()
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    cli()
+
+
+if __name__ == "__main__":
+    main()

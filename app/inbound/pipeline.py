@@ -1,0 +1,266 @@
+"""The pipeline: a stored inbound message becomes a triaged, geotagged alert.
+
+Step 1 (store the raw message) commits on its own, before anything can fail; steps 2-7
+run in a second transaction. A message whose processing failed stays `received` and is
+retried by the safety net until it goes through: nothing the provider handed over is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.alerts import service as alerts
+from app.config import Settings
+from app.db import unit_of_work
+from app.geo.service import GazetteerCache
+from app.inbound import receipts
+from app.inbound import repository as repo
+from app.inbound.models import KIND_CALL, STATUS_PROCESSED, InboundMessage
+from app.kit import metrics
+from app.kit.clock import utcnow
+from app.kit.phones import try_e164
+from app.alerts.models import Alert
+from app.people import service as people
+from app.people.models import Reporter
+from app.providers.twilio import message_twiml, reject_call_twiml
+from app.triage.engine import triage_flash, triage_message
+from app.triage.types import TriageResult
+
+log = logging.getLogger(__name__)
+
+OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "arret", "acha"})
+OPT_IN_WORDS = frozenset({"start", "unstop"})
+MAX_BODY = 10_000
+
+
+def clean_text(text: str) -> str:
+    """Drop NUL and other C0 controls a database or a log would choke on; keep newlines."""
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")[:MAX_BODY]
+
+
+def keyword(body: str) -> str | None:
+    """'stop' or 'start' when the whole message is an opt-out or opt-in word."""
+    folded = unicodedata.normalize("NFKD", body).encode("ascii", "ignore").decode()
+    word = "".join(ch for ch in folded.lower() if ch.isalnum())
+    if word in OPT_OUT_WORDS:
+        return "stop"
+    if word in OPT_IN_WORDS:
+        return "start"
+    return None
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """What a provider's webhook handed over."""
+
+    provider: str
+    provider_sid: str
+    kind: str
+    from_phone: str
+    to_phone: str
+    body: str
+    raw: dict[str, str]
+
+
+class Pipeline:
+    """Stores, processes and reprocesses inbound messages."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        gazetteers: GazetteerCache,
+    ) -> None:
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.gazetteers = gazetteers
+
+    async def accept(self, inbound: Inbound) -> tuple[int, bool]:
+        """Commit the raw message (step 1); (id, False) when the provider id was seen before."""
+        now = utcnow()
+        message = InboundMessage(
+            provider=inbound.provider,
+            provider_sid=inbound.provider_sid,
+            kind=inbound.kind,
+            from_phone=clean_text(inbound.from_phone)[:32],
+            to_phone=clean_text(inbound.to_phone)[:32],
+            body=clean_text(inbound.body),
+            raw={clean_text(k): clean_text(v) for k, v in inbound.raw.items()},
+            received_at=now,
+            next_attempt_at=now + timedelta(seconds=self.settings.reprocess_grace_seconds),
+        )
+        try:
+            async with unit_of_work(self.sessionmaker) as session:
+                message_id = await repo.insert(session, message)
+        except IntegrityError:
+            async with self.sessionmaker() as session:
+                existing = await repo.by_provider_sid(
+                    session, inbound.provider, inbound.provider_sid
+                )
+            if existing is None:
+                raise
+            metrics.INBOUND.labels(inbound.kind, "replayed").inc()
+            return existing.id, False
+        metrics.INBOUND.labels(inbound.kind, "stored").inc()
+        return message_id, True
+
+    async def handle(self, message_id: int) -> str | None:
+        """Process a stored message; on failure note it for a retry and return None."""
+        try:
+            return await self.process(message_id)
+        except Exception as exc:
+            metrics.PIPELINE_FAILURES.inc()
+            log.exception("pipeline failed for inbound message %s; it will be retried", message_id)
+            await self._note_failure(message_id, exc)
+            return None
+
+    async def process(self, message_id: int) -> str | None:
+        """Steps 2-7 in one transaction; returns the TwiML answer of the message."""
+        started = time.perf_counter()
+        async with unit_of_work(self.sessionmaker) as session:
+            claimed = await repo.claim(session, message_id)
+            message = await repo.get(session, message_id)
+            if message is None:
+                return None
+            if not claimed:
+                return message.reply
+            if message.kind == KIND_CALL:
+                await self._missed_call(session, message)
+                message.reply = reject_call_twiml()
+            else:
+                message.reply = message_twiml(await self._sms(session, message))
+            message.status = STATUS_PROCESSED
+            message.processed_at = utcnow()
+            message.last_error = None
+            reply = message.reply
+        metrics.PIPELINE_SECONDS.observe(time.perf_counter() - started)
+        return reply
+
+    async def reprocess_due(self, limit: int = 100) -> int:
+        """Retry messages left `received` (a crash, a failed attempt); returns how many went through."""
+        async with self.sessionmaker() as session:
+            ids = await repo.due_for_retry(session, utcnow(), limit)
+        done = 0
+        for message_id in ids:
+            if await self.handle(message_id) is not None:
+                done += 1
+        return done
+
+    async def run_safety_net(self, stop: asyncio.Event) -> None:
+        """Loop of reprocess_due until `stop` is set."""
+        while not stop.is_set():
+            try:
+                await self.reprocess_due()
+            except Exception:
+                log.exception("safety net pass failed")
+            try:
+                await asyncio.wait_for(stop.wait(), self.settings.reprocess_interval_seconds)
+            except TimeoutError:
+                pass
+
+    async def _note_failure(self, message_id: int, exc: Exception) -> None:
+        try:
+            async with unit_of_work(self.sessionmaker) as session:
+                message = await repo.get(session, message_id)
+                attempts = message.attempts if message else 0
+                delay = min(self.settings.reprocess_interval_seconds * 2**attempts, 3600.0)
+                error = f"{type(exc).__name__}: {exc}"
+                await repo.record_failure(
+                    session, message_id, error, utcnow() + timedelta(seconds=delay)
+                )
+        except Exception:
+            log.exception("could not record the failure of inbound message %s", message_id)
+
+    def _phone(self, raw: str) -> str:
+        return try_e164(raw, self.settings.default_region) or raw.strip()
+
+    async def _sms(self, session: AsyncSession, message: InboundMessage) -> str | None:
+        """Handle an SMS; returns the reply text (None: answer nothing)."""
+        phone = self._phone(message.from_phone)
+        gazetteer = await self.gazetteers.get(session)
+        who = await people.identify(session, phone, gazetteer)
+        opt = keyword(message.body)
+        if opt is not None:
+            return await self._opt(session, who, opt)
+
+        resent = await alerts.find_resend(
+            session, phone, message.body, message.received_at, self.settings
+        )
+        if resent is not None:
+            alerts.fold_repeat(session, resent, message.received_at, actor=_actor(who.reporter))
+            message.alert_id = resent.id
+            return self._receipt(who.reporter, resent.ref, resent.language)
+
+        result = triage_message(message.body, gazetteer=gazetteer, sender=who.sender)
+        alert, reporter = await self._store(session, who, message, result)
+        return self._receipt(reporter, alert.ref, alert.language)
+
+    async def _missed_call(self, session: AsyncSession, message: InboundMessage) -> None:
+        """A flash: one FLASH alert per number per window, counting the calls."""
+        phone = self._phone(message.from_phone)
+        gazetteer = await self.gazetteers.get(session)
+        who = await people.identify(session, phone, gazetteer)
+        existing = await alerts.find_flash(session, phone, message.received_at, self.settings)
+        if existing is not None:
+            alerts.fold_repeat(session, existing, message.received_at, actor=_actor(who.reporter))
+            message.alert_id = existing.id
+            return
+        await self._store(session, who, message, triage_flash(sender=who.sender))
+
+    async def _store(
+        self,
+        session: AsyncSession,
+        who: people.Identity,
+        message: InboundMessage,
+        result: TriageResult,
+    ) -> tuple[Alert, Reporter | None]:
+        """Create the alert, filed under the sender (remembered if new)."""
+        reporter = who.reporter
+        if reporter is None and not who.registered:
+            reporter = people.add_unregistered(session, who.phone, result.language)
+            await session.flush()
+        alert = await alerts.create_alert(
+            session,
+            alerts.NewAlert(
+                kind=message.kind,
+                from_phone=who.phone,
+                body=message.body,
+                reporter_id=reporter.id if reporter else None,
+                verified_reporter=who.sender.verified,
+                received_at=message.received_at,
+                result=result,
+            ),
+            self.settings,
+            actor=_actor(reporter),
+        )
+        message.alert_id = alert.id
+        metrics.ALERTS.labels(alert.category, alert.severity).inc()
+        return alert, reporter
+
+    async def _opt(self, session: AsyncSession, who: people.Identity, opt: str) -> str:
+        reporter = who.reporter or people.add_unregistered(session, who.phone, None)
+        reporter.opted_out = opt == "stop"
+        await session.flush()
+        log.info("reporter %s opted %s of receipts", reporter.id, "out" if opt == "stop" else "in")
+        if opt == "stop":
+            return receipts.opted_out(reporter.language)
+        return receipts.opted_in(reporter.language)
+
+    def _receipt(self, reporter: Reporter | None, ref: str, language: str) -> str | None:
+        if not self.settings.receipts_enabled or (reporter is not None and reporter.opted_out):
+            return None
+        registered = people.is_registered(reporter)
+        return receipts.receipt(ref, reporter.language if registered and reporter else language)
+
+
+
+def _actor(reporter: Reporter | None) -> str:
+    return f"reporter:{reporter.id}" if reporter is not None else "system"

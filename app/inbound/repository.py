@@ -1,0 +1,72 @@
+"""SQL for inbound messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.inbound.models import STATUS_RECEIVED, InboundMessage
+
+
+async def by_provider_sid(
+    session: AsyncSession, provider: str, provider_sid: str
+) -> InboundMessage | None:
+    """The message the provider knows by this id."""
+    return await session.scalar(
+        select(InboundMessage).where(
+            InboundMessage.provider == provider, InboundMessage.provider_sid == provider_sid
+        )
+    )
+
+
+async def insert(session: AsyncSession, message: InboundMessage) -> int:
+    """Insert a message; raises IntegrityError when (provider, provider_sid) exists."""
+    session.add(message)
+    await session.flush()
+    return message.id
+
+
+async def claim(session: AsyncSession, message_id: int) -> bool:
+    """Take a `received` message for processing in this transaction (row lock; first write)."""
+    result = await session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id == message_id, InboundMessage.status == STATUS_RECEIVED)
+        .values(attempts=InboundMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def get(session: AsyncSession, message_id: int) -> InboundMessage | None:
+    """The message with this id, fresh from the database."""
+    return await session.get(InboundMessage, message_id, populate_existing=True)
+
+
+async def record_failure(
+    session: AsyncSession, message_id: int, error: str, next_attempt_at: datetime
+) -> None:
+    """Note a failed attempt; the message stays `received` for the next try."""
+    await session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id == message_id, InboundMessage.status == STATUS_RECEIVED)
+        .values(
+            attempts=InboundMessage.attempts + 1,
+            last_error=error[:2000],
+            next_attempt_at=next_attempt_at,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def due_for_retry(session: AsyncSession, now: datetime, limit: int) -> Sequence[int]:
+    """Ids of messages still `received` whose next attempt is due, oldest first."""
+    stmt = (
+        select(InboundMessage.id)
+        .where(InboundMessage.status == STATUS_RECEIVED, InboundMessage.next_attempt_at <= now)
+        .order_by(InboundMessage.received_at, InboundMessage.id)
+        .limit(limit)
+    )
+    return (await session.scalars(stmt)).all()

@@ -1,0 +1,1 @@
+"""SMS providers: Twilio (signature, TwiML, sending) and the console stand-in for demos."""
