@@ -457,6 +457,8 @@ class _Planned:
 
     id: str
     records: list[PlaceRecord]
+    # The id was derived from the name (no id column): a weaker claim to the stored place.
+    derived: bool = False
 
     @property
     def first(self) -> PlaceRecord:
@@ -518,7 +520,7 @@ async def _plan(
                     break
             used.add(candidate)
             ids.append(candidate)
-            planned.append(_Planned(candidate, cluster))
+            planned.append(_Planned(candidate, cluster, derived=True))
             if len(cluster) > 1:
                 lines = ", ".join(str(r.line) for r in cluster)
                 report.merged.append(
@@ -549,6 +551,7 @@ async def apply_places(
     """Upsert the parsed places by id (flush only: the caller's unit of work commits)."""
     report = ImportReport("places", parsed.source, rejected=list(parsed.rejected))
     planned = await _plan(session, parsed, report)
+    kept_apart: list[str] = []
     for chunk in batches(len(planned)):
         items = [planned[i] for i in chunk]
         stored = await repository.places_by_ids(session, (item.id for item in items))
@@ -560,6 +563,10 @@ async def apply_places(
                 values.setdefault("alt_names", [])
                 new.append(Place(id=item.id, source=parsed.source, **values))
                 report.record("created", item.id)
+            elif item.derived and place.source != parsed.source:
+                # Matched by name and distance only: a place another source made is kept as is.
+                kept_apart.append(item.id)
+                report.record("unchanged", item.id)
             elif assign_changed(place, values):
                 # The source follows the data: it names the file that last changed the place.
                 place.source = parsed.source
@@ -569,6 +576,11 @@ async def apply_places(
         await repository.add_places(session, new)
         if progress is not None:
             progress(sum(len(item.records) for item in items))
+    if kept_apart:
+        report.notes.append(
+            f"{len(kept_apart)} place(s) matched by name and distance were already in the "
+            f"gazetteer from another source and were left as they are"
+        )
     report.rejected.sort()
     return report
 

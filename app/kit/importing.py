@@ -48,6 +48,8 @@ class ImportReport:
     # Places only: repeated rows folded into one place, and same names kept apart.
     merged: list[str] = field(default_factory=list)
     distinct: list[str] = field(default_factory=list)
+    # Anything else the user should know about the import, one sentence each.
+    notes: list[str] = field(default_factory=list)
 
     def record(self, outcome: str, key: str) -> None:
         """File `key` under `outcome` ("created", "updated" or "unchanged")."""

@@ -1,0 +1,176 @@
+"""`kengele import places|reporters|liaisons FILE`: one file, one transaction, a summary."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import get_settings
+from app.db import create_engine, create_sessionmaker, unit_of_work
+from app.geo.importers import (
+    Columns,
+    Format,
+    ParsedPlaces,
+    apply_places,
+    named_columns,
+    read_places,
+)
+from app.kit import importing
+from app.kit.importing import ImportReport, UnreadableFile
+from app.migrate import upgrade
+from app.people.importers import (
+    ParsedPeople,
+    apply_liaisons,
+    apply_reporters,
+    read_liaisons,
+    read_reporters,
+)
+
+Parsed = TypeVar("Parsed", ParsedPlaces, ParsedPeople)
+Apply = Callable[[AsyncSession, Parsed, importing.Progress | None], Awaitable[ImportReport]]
+
+
+class FileFormat(StrEnum):
+    """Formats of a places file."""
+
+    csv = "csv"
+    geonames = "geonames"
+    geojson = "geojson"
+
+
+_FORMATS: dict[FileFormat, Format] = {
+    FileFormat.csv: "csv",
+    FileFormat.geonames: "geonames",
+    FileFormat.geojson: "geojson",
+}
+
+FileArg = Annotated[
+    Path, typer.Argument(help="The file to import.", show_default=False, resolve_path=False)
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"Nothing imported: {message}", err=True)
+    return typer.Exit(code=1)
+
+
+@contextmanager
+def _progress_bar(total: int, label: str) -> Iterator[importing.Progress | None]:
+    """A rich progress bar on a terminal; nothing when stdout is a pipe or a file."""
+    if not sys.stdout.isatty():
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done: bar.advance(task, done)
+
+
+async def _apply(parsed: Parsed, apply: Apply[Parsed], total: int, label: str) -> ImportReport:
+    engine = create_engine(get_settings())
+    try:
+        await upgrade(engine)
+        with _progress_bar(total, label) as progress:
+            async with unit_of_work(create_sessionmaker(engine)) as session:
+                return await apply(session, parsed, progress)
+    finally:
+        await engine.dispose()
+
+
+def _print_report(report: ImportReport, path: Path) -> None:
+    typer.echo(f"Import of {report.kind} from {path} (format: {report.source})")
+    table = Table()
+    table.add_column("outcome")
+    table.add_column("count", justify="right")
+    for outcome, count in report.counts().items():
+        table.add_row(outcome, str(count))
+    if report.merged or report.distinct:
+        table.add_row("merged repeats", str(len(report.merged)))
+        table.add_row("distinct namesakes", str(len(report.distinct)))
+    Console().print(table)
+    # Plain echo, not rich: names may hold "[...]" (markup) and long reasons must not wrap.
+    for title, notes in (("Merged", report.merged), ("Kept apart", report.distinct)):
+        if notes:
+            typer.echo(f"{title}:")
+            for note in notes:
+                typer.echo(f"  {note}")
+    for note in report.notes:
+        typer.echo(f"Note: {note}")
+    if report.rejected:
+        typer.echo("Rejected:")
+        for rejection in report.rejected:
+            typer.echo(f"  {rejection}")
+
+
+def _run(path: Path, read: Callable[[], Parsed], apply: Apply[Parsed], kind: str) -> None:
+    try:
+        parsed = read()
+    except UnreadableFile as exc:
+        raise _fail(str(exc)) from None
+    total = len(parsed.records)
+    try:
+        report = asyncio.run(_apply(parsed, apply, total, f"Importing {kind}"))
+    except (SQLAlchemyError, OSError) as exc:
+        raise _fail(f"database error: {exc}") from None
+    _print_report(report, path)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `import` command group to the `kengele` command."""
+    group = typer.Typer(
+        help="Import places, focal points or liaisons from a file (idempotent).",
+        no_args_is_help=True,
+    )
+
+    @group.command("places")
+    def places(
+        file: FileArg,
+        fmt: Annotated[
+            FileFormat | None,
+            typer.Option(
+                "--format", help="Override detection by extension or content.", show_default=False
+            ),
+        ] = None,
+        name_col: Annotated[str | None, typer.Option(help="Column of the place name.")] = None,
+        lat_col: Annotated[str | None, typer.Option(help="Column of the latitude.")] = None,
+        lon_col: Annotated[str | None, typer.Option(help="Column of the longitude.")] = None,
+        id_col: Annotated[
+            str | None, typer.Option(help="Column of a stable id (else: the name slug).")
+        ] = None,
+        admin1_col: Annotated[str | None, typer.Option(help="Column of the province.")] = None,
+        admin2_col: Annotated[str | None, typer.Option(help="Column of the territoire.")] = None,
+    ) -> None:
+        """Places: our gazetteer CSV, any CSV with --name-col/--lat-col/--lon-col, GeoNames
+        dumps or GeoJSON points."""
+        named = (name_col, lat_col, lon_col, id_col, admin1_col, admin2_col)
+        columns: Columns | None = None
+        if any(named):
+            columns = named_columns(*named)
+        file_format = None if fmt is None else _FORMATS[fmt]
+        _run(file, lambda: read_places(file, file_format, columns), apply_places, "places")
+
+    @group.command("reporters")
+    def reporters(file: FileArg) -> None:
+        """Focal points: phone,name,home_place_id,language,role[,verified,active,opted_out]."""
+        region = get_settings().default_region
+        _run(file, lambda: read_reporters(file, region), apply_reporters, "reporters")
+
+    @group.command("liaisons")
+    def liaisons(file: FileArg) -> None:
+        """Liaisons: phone,name,zones (|-separated territoires),tier,language[,on_duty,active]."""
+        region = get_settings().default_region
+        _run(file, lambda: read_liaisons(file, region), apply_liaisons, "liaisons")
+
+    app.add_typer(group, name="import")
