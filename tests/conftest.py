@@ -7,11 +7,16 @@ import asyncio
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from itertools import count
 from pathlib import Path
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from twilio.request_validator import RequestValidator
 
 from app.config import Settings, normalise_database_url
 from app.db import create_engine, create_sessionmaker
@@ -96,3 +101,99 @@ async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterat
     """A session for arranging and inspecting data (commit explicitly)."""
     async with sessionmaker() as s:
         yield s
+
+
+# --- the application -------------------------------------------------------------------------
+
+
+_sid = count(1)
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan and give a client to it (a 'process' start and stop)."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
+            yield client
+
+
+@pytest.fixture
+async def app(settings: Settings, engine: AsyncEngine) -> FastAPI:
+    """A gateway on the emptied test database (not started)."""
+    from app.main import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the started gateway."""
+    async with running(app) as c:
+        yield c
+
+
+@pytest.fixture
+async def demo(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """The bundled demo gazetteer, focal points and liaisons."""
+    from app.demo import load_demo_data
+
+    await load_demo_data(sessionmaker)
+
+
+def sign(path: str, form: dict[str, str], token: str = TWILIO_TOKEN, base: str = PUBLIC_URL) -> str:
+    """X-Twilio-Signature of a form posted to `base + path`, computed by the twilio library."""
+    return str(RequestValidator(token).compute_signature(base + path, form))
+
+
+def sms_form(phone: str, body: str, sid: str | None = None) -> dict[str, str]:
+    """The form Twilio posts for an inbound SMS."""
+    sid = sid or f"SM{next(_sid):032x}"
+    return {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": phone,
+        "To": "+243800000000",
+        "Body": body,
+        "NumMedia": "0",
+    }
+
+
+def call_form(phone: str, sid: str | None = None) -> dict[str, str]:
+    """The form Twilio posts for an incoming call."""
+    return {
+        "CallSid": sid or f"CA{next(_sid):032x}",
+        "AccountSid": "AC" + "0" * 32,
+        "From": phone,
+        "To": "+243800000000",
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+    }
+
+
+async def post_twilio(client: httpx.AsyncClient, path: str, form: dict[str, str]) -> httpx.Response:
+    """Post a correctly signed Twilio webhook."""
+    return await client.post(path, data=form, headers={"X-Twilio-Signature": sign(path, form)})
+
+
+async def make_key(sessionmaker: async_sessionmaker[AsyncSession], role: str) -> str:
+    """A fresh API key of `role`."""
+    from app.auth.service import create_key
+    from app.db import unit_of_work
+
+    async with unit_of_work(sessionmaker) as s:
+        _, plain = await create_key(s, name=f"test-{role}", role=role)
+    return plain
+
+
+@pytest.fixture
+async def admin_headers(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, str]:
+    """Authorization of an admin key."""
+    return {"Authorization": f"Bearer {await make_key(sessionmaker, 'admin')}"}
+
+
+@pytest.fixture
+async def viewer_headers(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, str]:
+    """Authorization of a viewer key."""
+    return {"Authorization": f"Bearer {await make_key(sessionmaker, 'viewer')}"}

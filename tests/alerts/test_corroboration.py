@@ -1,0 +1,69 @@
+"""Corroboration: reports of one event near one place join one incident."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.alerts.corroboration import related
+from app.alerts.models import Alert, Incident
+from tests.conftest import post_twilio, sms_form
+
+SMS = "/webhooks/twilio/sms"
+
+
+async def _report(client: httpx.AsyncClient, phone: str, body: str) -> None:
+    assert (await post_twilio(client, SMS, sms_form(phone, body))).status_code == 200
+
+
+async def test_nearby_related_reports_join_one_incident(
+    client: httpx.AsyncClient, demo: None, session: AsyncSession
+) -> None:
+    # Mavivi and Ngadi are ~4 km apart; shots heard and people killed are one event.
+    await _report(client, "+243810000101", "Bcp de coups de feu entendus a Ngadi maintenant")
+    await _report(client, "+243810000104", "Attaque a Ngadi, 3 morts")
+    await _report(client, "+243899990009", "Attaque a Mavivi maintenant")
+
+    [incident] = (await session.scalars(select(Incident))).all()
+    assert (incident.report_count, incident.reporter_count) == (3, 3)
+    assert (incident.category, incident.severity) == ("ATTACK", "critical")
+    alerts = (await session.scalars(select(Alert).order_by(Alert.id))).all()
+    assert {a.incident_id for a in alerts} == {incident.id}
+    assert alerts[-1].cap_certainty == "Observed", "corroborated alerts are more certain"
+
+
+async def test_far_or_unrelated_reports_open_their_own_incidents(
+    client: httpx.AsyncClient, demo: None, session: AsyncSession
+) -> None:
+    await _report(client, "+243810000101", "Attaque a Mavivi maintenant")
+    await _report(client, "+243810000103", "Attaque a Eringeti maintenant")  # ~47 km away
+    await _report(client, "+243810000104", "Barua ya vitisho Mavivi")  # a threat letter
+    incidents = (await session.scalars(select(Incident).order_by(Incident.id))).all()
+    assert [i.category for i in incidents] == ["ATTACK", "ATTACK", "THREAT"]
+
+
+async def test_greetings_open_no_incident(
+    client: httpx.AsyncClient, demo: None, session: AsyncSession
+) -> None:
+    await _report(client, "+243810000101", "Bonjour")
+    alert = await session.scalar(select(Alert))
+    assert alert is not None and alert.incident_id is None
+
+
+async def test_same_reporter_twice_is_one_reporter(
+    client: httpx.AsyncClient, demo: None, session: AsyncSession
+) -> None:
+    await _report(client, "+243810000101", "Attaque a Mavivi maintenant")
+    await _report(client, "+243810000101", "Ils ont tue 2 personnes a Mavivi")
+    [incident] = (await session.scalars(select(Incident))).all()
+    assert (incident.report_count, incident.reporter_count) == (2, 1)
+
+
+def test_related_is_symmetric() -> None:
+    for a, group in ((a, related(a)) for a in ("ATTACK", "CLASH", "THREAT", "FLASH")):
+        assert a in group
+        for b in group:
+            assert a in related(b)
+    assert "THREAT" not in related("ATTACK")
+    assert related("OTHER") == frozenset()

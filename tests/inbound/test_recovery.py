@@ -1,0 +1,116 @@
+"""Nothing Twilio handed over is lost: a failing pipeline is retried, also after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.alerts.models import Alert
+from app.config import Settings
+from app.inbound import pipeline as pipeline_module
+from app.inbound.models import InboundMessage
+from app.main import create_app
+from tests.conftest import post_twilio, running, sms_form
+
+SMS = "/webhooks/twilio/sms"
+
+
+class Outage:
+    """Makes triage fail until `over` is set."""
+
+    def __init__(self) -> None:
+        self.over = False
+        self.calls = 0
+        self.real = pipeline_module.triage_message
+
+    def __call__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        if not self.over:
+            raise RuntimeError("simulated outage in the pipeline")
+        return self.real(*args, **kwargs)
+
+
+async def _state(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[str, int]:
+    async with sessionmaker() as s:
+        message = await s.scalar(select(InboundMessage))
+        alerts = int(await s.scalar(select(func.count()).select_from(Alert)) or 0)
+    assert message is not None
+    return message.status, alerts
+
+
+async def _wait_processed(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    for _ in range(100):
+        status, _ = await _state(sessionmaker)
+        if status == "processed":
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the message was never reprocessed")
+
+
+async def test_failed_pipeline_keeps_the_message_and_retries_it(
+    client: httpx.AsyncClient,
+    demo: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    outage = Outage()
+    monkeypatch.setattr(pipeline_module, "triage_message", outage)
+
+    response = await post_twilio(client, SMS, sms_form("+243810000101", "Attaque a Mavivi"))
+
+    assert response.status_code == 200, "Twilio still gets its 200"
+    assert "<Response" in response.text
+    assert await _state(sessionmaker) == ("received", 0)
+    async with sessionmaker() as s:
+        message = await s.scalar(select(InboundMessage))
+        assert message is not None and "simulated outage" in (message.last_error or "")
+
+    outage.over = True
+    await _wait_processed(sessionmaker)
+    assert await _state(sessionmaker) == ("processed", 1)
+
+
+async def test_message_left_received_is_processed_after_a_restart(
+    settings: Settings,
+    engine: object,
+    demo: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    outage = Outage()
+    monkeypatch.setattr(pipeline_module, "triage_message", outage)
+    # First process: the safety net is slow, so the message stays failed until the stop.
+    slow = settings.model_copy(update={"reprocess_interval_seconds": 3600})
+    async with running(create_app(slow)) as client:
+        form = sms_form("+243810000101", "Attaque a Mavivi")
+        assert (await post_twilio(client, SMS, form)).status_code == 200
+    assert await _state(sessionmaker) == ("received", 0)
+
+    outage.over = True
+    async with running(create_app(settings)) as client:
+        await _wait_processed(sessionmaker)
+        # Twilio retrying the same MessageSid now gets the receipt, and nothing is created twice.
+        again = await post_twilio(client, SMS, form)
+        assert "K-" in again.text
+    assert await _state(sessionmaker) == ("processed", 1)
+
+
+async def test_replay_of_a_failed_message_processes_it_once(
+    client: httpx.AsyncClient,
+    demo: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    outage = Outage()
+    monkeypatch.setattr(pipeline_module, "triage_message", outage)
+    form = sms_form("+243810000101", "Attaque a Mavivi")
+    await post_twilio(client, SMS, form)
+    outage.over = True
+    replies = await asyncio.gather(*(post_twilio(client, SMS, form) for _ in range(5)))
+    assert all(r.status_code == 200 for r in replies)
+    await _wait_processed(sessionmaker)
+    assert await _state(sessionmaker) == ("processed", 1)
