@@ -6,7 +6,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.conftest import make_key, post_twilio, sms_form
+from tests.support import make_key, post_twilio, sms_form
 
 SMS = "/webhooks/twilio/sms"
 
@@ -47,7 +47,7 @@ async def test_viewer_sees_phone_numbers_masked_operator_in_full(
     assert full["from_phone"] == "+243810000101"
     detail = (await client.get(f"/api/v1/alerts/{seen['id']}", headers=viewer)).json()
     assert detail["from_phone"] == "+243•••••0101"
-    assert [e["action"] for e in detail["events"]][0] == "created"
+    assert detail["events"][0]["action"] == "created"
 
 
 async def test_filters(

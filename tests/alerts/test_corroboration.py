@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.corroboration import related
 from app.alerts.models import Alert, Incident
-from tests.conftest import post_twilio, sms_form
+from tests.support import post_twilio, sms_form
 
 SMS = "/webhooks/twilio/sms"
 

@@ -14,7 +14,7 @@ from app.config import Settings
 from app.inbound import pipeline as pipeline_module
 from app.inbound.models import InboundMessage
 from app.main import create_app
-from tests.conftest import post_twilio, running, sms_form
+from tests.support import post_twilio, running, sms_form
 
 SMS = "/webhooks/twilio/sms"
 

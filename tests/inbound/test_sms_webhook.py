@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.alerts.models import Alert
 from app.inbound.models import InboundMessage
 from app.people.models import Reporter
-from tests.conftest import post_twilio, sign, sms_form
+from tests.support import post_twilio, sign, sms_form
 
 SMS = "/webhooks/twilio/sms"
 FOCAL_MAVIVI = "+243810000101"  # registered, French, home Mavivi
@@ -44,9 +44,7 @@ async def test_signed_sms_becomes_a_triaged_geotagged_alert(
     assert (message.status, message.alert_id) == ("processed", alert.id)
 
 
-async def test_receipt_is_in_the_reporters_language(
-    client: httpx.AsyncClient, demo: None
-) -> None:
+async def test_receipt_is_in_the_reporters_language(client: httpx.AsyncClient, demo: None) -> None:
     french = await post_twilio(client, SMS, sms_form(FOCAL_MAVIVI, "hommes armes a Mavivi"))
     swahili = await post_twilio(client, SMS, sms_form(FOCAL_OICHA, "hommes armes a Oicha"))
     assert "Merci" in french.text
@@ -198,7 +196,7 @@ async def test_receipts_can_be_turned_off(
     settings, engine, demo: None, session: AsyncSession
 ) -> None:
     from app.main import create_app
-    from tests.conftest import running
+    from tests.support import running
 
     app = create_app(settings.model_copy(update={"receipts_enabled": False}))
     async with running(app) as client:
@@ -212,7 +210,7 @@ async def test_signature_check_can_be_turned_off_explicitly(
     settings, engine, demo: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     from app.main import create_app
-    from tests.conftest import running
+    from tests.support import running
 
     app = create_app(settings.model_copy(update={"twilio_validate_signature": False}))
     with caplog.at_level("WARNING"):
@@ -227,4 +225,3 @@ async def test_missing_message_sid_is_a_clear_400(client: httpx.AsyncClient) -> 
     response = await client.post(SMS, data=form, headers={"X-Twilio-Signature": sign(SMS, form)})
     assert response.status_code == 400
     assert "MessageSid" in response.json()["detail"]
-

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert
 from app.inbound.models import InboundMessage
-from tests.conftest import call_form, post_twilio, sign
+from tests.support import call_form, post_twilio, sign
 
 VOICE = "/webhooks/twilio/voice"
 

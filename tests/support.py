@@ -1,0 +1,84 @@
+"""Helpers shared by the tests: signed Twilio requests, API keys, a running gateway."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from itertools import count
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from twilio.request_validator import RequestValidator
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+TWILIO_TOKEN = "test-auth-token-0123456789abcdef"
+PUBLIC_URL = "https://kengele.test"
+
+_sid = count(1)
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan and give a client to it (a 'process' start and stop)."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
+            yield client
+
+
+def sign(path: str, form: dict[str, str], token: str = TWILIO_TOKEN, base: str = PUBLIC_URL) -> str:
+    """X-Twilio-Signature of a form posted to `base + path`, computed by the twilio library."""
+    return str(RequestValidator(token).compute_signature(base + path, form))
+
+
+def sms_form(phone: str, body: str, sid: str | None = None) -> dict[str, str]:
+    """The form Twilio posts for an inbound SMS."""
+    sid = sid or f"SM{next(_sid):032x}"
+    return {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": phone,
+        "To": "+243800000000",
+        "Body": body,
+        "NumMedia": "0",
+    }
+
+
+def call_form(phone: str, sid: str | None = None) -> dict[str, str]:
+    """The form Twilio posts for an incoming call."""
+    return {
+        "CallSid": sid or f"CA{next(_sid):032x}",
+        "AccountSid": "AC" + "0" * 32,
+        "From": phone,
+        "To": "+243800000000",
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+    }
+
+
+async def post_twilio(client: httpx.AsyncClient, path: str, form: dict[str, str]) -> httpx.Response:
+    """Post a correctly signed Twilio webhook."""
+    return await client.post(path, data=form, headers={"X-Twilio-Signature": sign(path, form)})
+
+
+async def make_key(sessionmaker: async_sessionmaker[AsyncSession], role: str) -> str:
+    """A fresh API key of `role`."""
+    from app.auth.service import create_key
+    from app.db import unit_of_work
+
+    async with unit_of_work(sessionmaker) as s:
+        _, plain = await create_key(s, name=f"test-{role}", role=role)
+    return plain
+
+
+def shared_data(name: str) -> Path:
+    """A file of ../shared/data, or skip the test when the folder is not beside the repo."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    return path
