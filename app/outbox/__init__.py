@@ -1,0 +1,1 @@
+"""Outbox: delivery rows (SMS, webhooks), the worker that sends them, status callbacks."""
