@@ -1,0 +1,217 @@
+"""`kengele import …` end to end: exit codes, summary, rejected lines, nothing written when the
+file cannot be read."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import typer
+from click.testing import Result
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typer.testing import CliRunner
+
+from app.config import get_settings
+from app.geo.models import Place
+from app.importing_cli import register
+from app.people.models import Liaison, Reporter
+from tests.conftest import shared_data
+
+HEADER = "id,name,alt_names,lat,lon,admin1,admin1_code,admin2,kind\n"
+
+
+@pytest.fixture
+def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[typer.Typer]:
+    """A `kengele`-like app with only the import group, on the test database."""
+    monkeypatch.setenv("KENGELE_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    app = typer.Typer()
+    register(app)
+    yield app
+    get_settings.cache_clear()
+
+
+async def run(app: typer.Typer, *args: str) -> Result:
+    # The command runs its own event loop (asyncio.run): give it a thread without one.
+    return await asyncio.to_thread(CliRunner().invoke, app, ["import", *args])
+
+
+async def count(sessionmaker: async_sessionmaker[AsyncSession], model: type) -> int:
+    async with sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def summary(result: Result) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for line in result.stdout.splitlines():
+        cells = [c.strip() for c in line.strip("│┃ ").split("│")]
+        if len(cells) == 2 and cells[1].isdigit():
+            counts[cells[0]] = int(cells[1])
+    return counts
+
+
+async def test_places_import_then_reimport(
+    cli: typer.Typer, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    path = str(shared_data("gazetteer_drc_east.csv"))
+    first = await run(cli, "places", path)
+    assert first.exit_code == 0, first.output
+    assert summary(first) == {"created": 119, "updated": 0, "unchanged": 0, "rejected": 0}
+    second = await run(cli, "places", path)
+    assert second.exit_code == 0, second.output
+    assert summary(second) == {"created": 0, "updated": 0, "unchanged": 119, "rejected": 0}
+    assert await count(sessionmaker, Place) == 119
+    assert "━" not in first.stderr and "Importing" not in first.stdout, "no bar off a terminal"
+
+
+async def test_rejected_lines_are_printed_and_good_lines_imported(
+    cli: typer.Typer, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    path = tmp_path / "places.csv"
+    path.write_text(
+        HEADER
+        + "a,Alpha,,1.0,29.0,,,,\n"
+        + "b,Bravo,,north,29.0,,,,\n"
+        + "c,Charlie [camp],,1.2,29.2,,,,\n"
+        + "d,,,1.3,29.3,,,,\n",
+        encoding="utf-8",
+    )
+    result = await run(cli, "places", str(path))
+    assert result.exit_code == 0, result.output
+    assert summary(result)["created"] == 2
+    assert "line 3: bad coordinates: latitude 'north' is not a number" in result.stdout
+    assert "line 5: missing name" in result.stdout
+    assert await count(sessionmaker, Place) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.csv", None, "no such file"),
+        ("folder", "dir", "is a directory"),
+        ("garbage.csv", bytes(range(256)) * 16, "binary"),
+        ("columns.csv", "id,label\nbeni,Beni\n", "missing required column"),
+        ("broken.geojson", '{"type": "FeatureCollection", "features": [{"type":', "invalid JSON"),
+    ],
+)
+async def test_an_unreadable_file_imports_nothing(
+    cli: typer.Typer,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+    name: str,
+    content: str | bytes | None,
+    message: str,
+) -> None:
+    path = tmp_path / name
+    if content == "dir":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content, encoding="utf-8")
+    result = await run(cli, "places", str(path))
+    assert result.exit_code == 1
+    assert "Nothing imported" in result.stderr and message in result.stderr
+    assert await count(sessionmaker, Place) == 0
+
+
+async def test_a_reporters_file_given_as_liaisons_imports_nothing(
+    cli: typer.Typer, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    result = await run(cli, "liaisons", str(shared_data("reporters.csv")))
+    assert result.exit_code == 1
+    assert "missing required column(s): zones" in result.stderr
+    assert await count(sessionmaker, Liaison) == 0
+
+
+async def test_acled_with_named_columns(
+    cli: typer.Typer, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    args = ["--name-col", "Location", "--lat-col", "Latitude", "--lon-col", "Longitude"]
+    path = str(shared_data("acled_drc_2016_2017.csv"))
+    result = await run(cli, "places", path, *args)
+    assert result.exit_code == 0, result.output
+    assert "format: acled" in result.stdout
+    assert summary(result) == {
+        "created": 76,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 0,
+        "merged repeats": 29,
+        "distinct namesakes": 1,
+    }
+    assert "Kananga: 10 rows merged into kananga" in result.stdout
+    assert "moba-2 (line 88" in result.stdout
+    again = await run(cli, "places", path, *args)
+    assert summary(again)["unchanged"] == 76
+    assert await count(sessionmaker, Place) == 76
+
+
+async def test_latin1_name_via_the_command(
+    cli: typer.Typer, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    path = tmp_path / "events.csv"
+    path.write_bytes(
+        b"Event,Location,Latitude,Longitude\n"
+        + "1,Kabambaré,-4.70,27.72\n".encode("latin-1")
+        + "2,Oïcha,0.70,29.517\n".encode()
+    )
+    result = await run(
+        cli, "places", str(path), "--name-col", "Location", "--lat-col", "Latitude",
+        "--lon-col", "Longitude",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    async with sessionmaker() as session:
+        kabambare = await session.get(Place, "kabambare")
+    assert kabambare is not None and kabambare.name == "Kabambaré"
+    assert kabambare.source == "csv-columns"
+
+
+async def test_geojson_and_geonames_by_detection_and_override(
+    cli: typer.Typer, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    feature = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [29.6, 0.6]},
+        "properties": {"name": "Mbau", "id": "mbau", "admin2": "Beni"},
+    }
+    collection = json.dumps({"type": "FeatureCollection", "features": [feature]})
+    (tmp_path / "points.data").write_text(collection, encoding="utf-8")
+    fields = ["217562", "Butembo", "Butembo", "", "0.1337", "29.289", "P", "PPLA2", "CD", "", "19"]
+    (tmp_path / "dump.csv").write_text("\t".join(fields + [""] * 8) + "\n", encoding="utf-8")
+    assert (await run(cli, "places", str(tmp_path / "points.data"))).exit_code == 0
+    result = await run(cli, "places", str(tmp_path / "dump.csv"), "--format", "geonames")
+    assert result.exit_code == 0, result.output
+    async with sessionmaker() as session:
+        sources = {row[0]: row[1] for row in await session.execute(select(Place.id, Place.source))}
+    assert sources == {"mbau": "geojson", "gn-217562": "geonames"}
+
+
+async def test_people_commands_store_e164_and_mask_printed_phones(
+    cli: typer.Typer, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    assert (await run(cli, "places", str(shared_data("gazetteer_drc_east.csv")))).exit_code == 0
+    path = tmp_path / "reporters.csv"
+    path.write_text(
+        "phone,name,home_place_id,language,role\n"
+        "0810000101,Focal point Mavivi,mavivi,fr,focal_point\n"
+        "+24399912,Too short,mavivi,fr,focal_point\n"
+        "0810000103,Nowhere,atlantis,fr,focal_point\n",
+        encoding="utf-8",
+    )
+    result = await run(cli, "reporters", str(path))
+    assert result.exit_code == 0, result.output
+    assert "line 3: invalid phone" in result.stdout
+    assert "+24399912" not in result.output
+    assert "line 4: unknown home place 'atlantis'" in result.stdout
+    async with sessionmaker() as session:
+        phones = (await session.scalars(select(Reporter.phone))).all()
+    assert phones == ["+243810000101"]
+
+    liaisons = await run(cli, "liaisons", str(shared_data("liaisons.csv")))
+    assert liaisons.exit_code == 0, liaisons.output
+    assert summary(liaisons)["created"] == 13
