@@ -551,6 +551,8 @@ async def apply_places(
     """Upsert the parsed places by id (flush only: the caller's unit of work commits)."""
     report = ImportReport("places", parsed.source, rejected=list(parsed.rejected))
     planned = await _plan(session, parsed, report)
+    if progress is not None:
+        progress(len(parsed.records) - sum(len(item.records) for item in planned))
     kept_apart: list[str] = []
     for chunk in batches(len(planned)):
         items = [planned[i] for i in chunk]
