@@ -1,0 +1,271 @@
+"""Sending SMS: through the official `twilio` client, or to the log (the demo provider).
+
+The `twilio` client is blocking (it uses `requests`), so each send runs in a thread and the
+event loop never waits on the network. Every outcome is folded into a `SendResult`; the
+worker decides what to do with it (retry later, fail, fall back).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import math
+import re
+import threading
+import uuid
+from collections.abc import Mapping
+from concurrent.futures import Executor
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from app.config import Settings
+from app.kit.phones import mask
+from app.outbox.types import SendResult
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 10.0
+# Twilio's hosts (api.twilio.com, and api.<edge>.<region>.twilio.com when an edge is set).
+_TWILIO_HOST = re.compile(r"^https://(?:[a-z0-9-]+\.)*twilio\.com(?=[/?#]|$)", re.IGNORECASE)
+# Twilio error codes that mean "slow down", whatever the HTTP status.
+RETRYABLE_CODES = frozenset({20429})
+# Codes that never succeed on a retry: bad To, the recipient sent STOP, not a mobile number.
+PERMANENT_CODES = frozenset({21211, 21610, 21614})
+ACCEPTED_STATUSES = frozenset({"queued", "accepted", "sending", "sent", "scheduled"})
+# E.164 numbers quoted in Twilio's error messages ("The 'To' number +243... is not valid").
+_PHONE = re.compile(r"(?<!\w)\+\d{7,15}(?!\d)")
+
+
+def _rebase(url: str, base: str) -> str:
+    """`url` with its Twilio host replaced by `base` (scheme, host and optional path prefix)."""
+    return _TWILIO_HOST.sub(lambda _: base.rstrip("/"), url, count=1)
+
+
+class RebasedHttpClient(TwilioHttpClient):  # type: ignore[misc]
+    """The twilio library's HTTP client, pointed at another base URL and remembering headers.
+
+    With `api_base` set, `https://api.twilio.com/...` (or any `https://*.twilio.com/...`)
+    becomes `api_base + /...`, which lets tests run the real library against a stand-in.
+    The headers of the last response are kept per thread: the client is shared by the
+    threads of a pool, and the twilio exceptions do not carry them (`Retry-After`).
+    """
+
+    def __init__(self, api_base: str = "", *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        super().__init__(timeout=timeout)
+        self.api_base = api_base.rstrip("/")
+        self._local = threading.local()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Any:
+        """Send the request to the rebased URL and remember the response headers (per thread)."""
+        if self.api_base:
+            url = _rebase(url, self.api_base)
+        self._local.headers = {}
+        response = super().request(
+            method,
+            url,
+            params=params,
+            data=data,
+            headers=headers,
+            auth=auth,
+            timeout=timeout,
+            allow_redirects=allow_redirects,
+        )
+        self._local.headers = dict(response.headers or {})
+        return response
+
+    def last_response_headers(self) -> dict[str, str]:
+        """Headers of the last response received by the calling thread (empty if none)."""
+        headers: dict[str, str] = getattr(self._local, "headers", {})
+        return headers
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        if self.session is not None:
+            self.session.close()
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header: delta-seconds or an HTTP date."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return max(seconds, 0.0)
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+class TwilioSmsSender:
+    """Sends SMS with the official twilio client, in a thread, and classifies the outcome."""
+
+    name = "twilio"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        executor: Executor | None = None,
+    ) -> None:
+        self._from = settings.twilio_from
+        self._service_sid = settings.twilio_messaging_service_sid
+        self._token = settings.twilio_auth_token.get_secret_value()
+        self.http_client = RebasedHttpClient(settings.twilio_api_base, timeout=timeout)
+        self.client = Client(
+            username=settings.twilio_account_sid,
+            password=self._token,
+            account_sid=settings.twilio_account_sid,
+            http_client=self.http_client,
+        )
+        # None: the loop's default executor (as `asyncio.to_thread` uses).
+        self._executor = executor
+
+    async def send_sms(self, *, to: str, body: str, status_callback: str | None) -> SendResult:
+        """Ask Twilio to send `body` to `to`; never raises for provider or network failures."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, self._send_blocking, to, body, status_callback
+        )
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        self.http_client.close()
+
+    def _send_blocking(self, to: str, body: str, status_callback: str | None) -> SendResult:
+        kwargs: dict[str, Any] = {"to": to, "body": body}
+        if self._service_sid:
+            kwargs["messaging_service_sid"] = self._service_sid
+        else:
+            kwargs["from_"] = self._from
+        if status_callback:
+            kwargs["status_callback"] = status_callback
+        try:
+            message = self.client.messages.create(**kwargs)
+        except TwilioRestException as exc:
+            result = self._rest_error(exc, to)
+        except requests.Timeout as exc:
+            result = SendResult(
+                ok=False, retryable=True, error=self._clean(f"timeout: {type(exc).__name__}", to)
+            )
+        except requests.RequestException as exc:
+            result = SendResult(
+                ok=False, retryable=True, error=self._clean(f"network error: {exc}", to)
+            )
+        except TwilioException as exc:
+            # Raised by the library itself (e.g. an RFC 9457 error of another API): status
+            # unknown, so treat it as transient and let the worker's attempt limit end it.
+            status = getattr(exc, "status", None)
+            retryable = not isinstance(status, int) or status == 429 or status >= 500
+            result = SendResult(
+                ok=False,
+                retryable=retryable,
+                error=self._clean(f"twilio error: {exc}", to),
+                error_code=getattr(exc, "code", None),
+                http_status=status if isinstance(status, int) else None,
+            )
+        else:
+            status = str(message.status or "queued")
+            if status in ("failed", "undelivered", "canceled"):
+                result = SendResult(
+                    ok=False,
+                    provider_id=message.sid,
+                    provider_status=status,
+                    retryable=False,
+                    error=self._clean(f"message {status}: {message.error_message or ''}", to),
+                    error_code=message.error_code,
+                )
+            else:
+                result = SendResult(ok=True, provider_id=message.sid, provider_status=status)
+        self._log(to, result)
+        return result
+
+    def _rest_error(self, exc: TwilioRestException, to: str) -> SendResult:
+        status = int(exc.status)
+        code = exc.code if isinstance(exc.code, int) else None
+        retryable = code not in PERMANENT_CODES and (
+            status == 429 or status >= 500 or code in RETRYABLE_CODES
+        )
+        retry_after = None
+        if retryable:
+            headers = self.http_client.last_response_headers()
+            retry_after = parse_retry_after(_header(headers, "Retry-After"))
+        return SendResult(
+            ok=False,
+            retryable=retryable,
+            retry_after=retry_after,
+            error=self._clean(f"HTTP {status} (code {code}): {exc.msg}", to),
+            error_code=code,
+            http_status=status,
+        )
+
+    def _clean(self, text: str, to: str) -> str:
+        """Error text fit to store and log: no auth token, phone numbers masked."""
+        if self._token:
+            text = text.replace(self._token, "[redacted]")
+        text = text.replace(to, mask(to) or "")
+        return _PHONE.sub(lambda m: mask(m.group(0)) or "", text)[:500]
+
+    def _log(self, to: str, result: SendResult) -> None:
+        if result.ok:
+            log.info(
+                "SMS to %s accepted: %s (%s)", mask(to), result.provider_id, result.provider_status
+            )
+        elif result.retryable:
+            log.warning("SMS to %s not sent, will retry: %s", mask(to), result.error)
+        else:
+            log.warning("SMS to %s refused: %s", mask(to), result.error)
+
+
+class ConsoleSmsSender:
+    """The demo provider: writes each SMS to the log instead of sending it."""
+
+    name = "console"
+
+    async def send_sms(self, *, to: str, body: str, status_callback: str | None) -> SendResult:
+        """Log the SMS and report it accepted."""
+        log.info("SMS to %s: %s", mask(to), body)
+        return SendResult(ok=True, provider_id=f"console-{uuid.uuid4()}", provider_status="sent")
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def make_sms_sender(settings: Settings) -> TwilioSmsSender | ConsoleSmsSender:
+    """The sender of the configured provider (`KENGELE_SMS_PROVIDER`)."""
+    if settings.sms_provider == "twilio":
+        return TwilioSmsSender(settings)
+    return ConsoleSmsSender()
