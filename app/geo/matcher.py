@@ -1,0 +1,298 @@
+"""In-memory gazetteer index: find place names in tokens (exact, alternative names, small typos).
+
+Pure code, built once from an iterable of :class:`GazPlace`. Fast with 100,000 places:
+
+* exact: a dict from the folded name with spaces/hyphens removed ("mayimoya") to name entries,
+  looked up for every run of 1..N tokens of the message;
+* typos: a symmetric-deletion index — the hashes of each name and of its one-letter deletions,
+  kept in a sorted ``array('q')`` (8 bytes each) with a parallel ``array('i')`` of entries; a
+  query word probes its own one- and two-letter deletions by binary search and every candidate is
+  verified with a real edit distance (rapidfuzz). One edit is allowed in names of 5-7 letters,
+  two in names of 8+; fuzzy candidates must have the same first letter and at least 5 letters.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+from rapidfuzz.distance import Levenshtein
+
+from app.geo.distance import haversine_km
+from app.triage.normalize import Token, fold_text
+from app.triage.types import GazPlace
+
+MIN_EXACT = 3  # "Aru"
+MIN_FUZZY = 5
+MAX_TOKENS = 5
+
+
+def name_key(name: str) -> tuple[str, int]:
+    """Folded name without separators and its word count: "Piana-Mwanga" -> ("pianamwanga", 2)."""
+    words = fold_text(name).split()
+    return "".join(words), len(words)
+
+
+def max_edits(length: int) -> int:
+    """Typos allowed for a name of ``length`` letters (TRIAGE.md: one or two letters off)."""
+    if length >= 8:
+        return 2
+    if length >= MIN_FUZZY:
+        return 1
+    return 0
+
+
+def _deletions1(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _deletions(word: str, depth: int) -> set[str]:
+    out = {word}
+    if depth >= 1:
+        out |= _deletions1(word)
+    if depth >= 2 and len(word) >= 7:
+        for a, b in combinations(range(len(word)), 2):
+            out.add(word[:a] + word[a + 1 : b] + word[b + 1 :])
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A place name found in tokens [start, end)."""
+
+    start: int
+    end: int
+    text: str
+    places: tuple[GazPlace, ...]
+    kind: str  # "name", "alt" or "fuzzy"
+    distance: int
+    common: bool  # the word is also a common word (needs a capital or a preposition)
+    matched: str  # the gazetteer name it matched
+
+
+class Gazetteer:
+    """Name index over gazetteer places."""
+
+    def __init__(self, places: Iterable[GazPlace], served_admin2: frozenset[str] = frozenset()):
+        self.served_admin2 = frozenset(served_admin2)
+        self._places: list[GazPlace] = []
+        self._by_id: dict[str, int] = {}
+        # name entries (parallel arrays)
+        self._entry_place = array("i")
+        self._entry_ntok = array("b")
+        self._entry_alt = array("b")
+        self._entry_key: list[str] = []
+        self._entry_label: list[str | None] = []  # display name only for alt names
+        self._exact: dict[str, int | tuple[int, ...]] = {}
+        self.max_tokens = 1
+        for place in places:
+            if place.id in self._by_id:
+                continue
+            pidx = len(self._places)
+            self._by_id[place.id] = pidx
+            self._places.append(place)
+            seen: set[str] = set()
+            for is_alt, name in ((0, place.name), *((1, a) for a in place.alt_names)):
+                key, ntok = name_key(name)
+                if len(key) < MIN_EXACT or key in seen:
+                    continue
+                seen.add(key)
+                eidx = len(self._entry_key)
+                self._entry_place.append(pidx)
+                self._entry_ntok.append(min(ntok, 127))
+                self._entry_alt.append(is_alt)
+                self._entry_key.append(key)
+                self._entry_label.append(name if is_alt else None)
+                old = self._exact.get(key)
+                if old is None:
+                    self._exact[key] = eidx
+                elif isinstance(old, int):
+                    self._exact[key] = (old, eidx)
+                else:
+                    self._exact[key] = (*old, eidx)
+                self.max_tokens = max(self.max_tokens, min(ntok, MAX_TOKENS))
+        self._build_fuzzy()
+        self._sorted_keys = sorted(self._exact)
+
+    def _build_fuzzy(self) -> None:
+        hashes = array("q")
+        owners = array("i")
+        for eidx, key in enumerate(self._entry_key):
+            if len(key) < MIN_FUZZY:
+                continue
+            for variant in _deletions(key, 1):
+                hashes.append(hash(variant))
+                owners.append(eidx)
+        order = sorted(range(len(hashes)), key=hashes.__getitem__)
+        self._fz_hash = array("q", (hashes[i] for i in order))
+        self._fz_entry = array("i", (owners[i] for i in order))
+
+    # ------------------------------------------------------------------ lookups
+    def __len__(self) -> int:
+        return len(self._places)
+
+    def __iter__(self) -> Iterator[GazPlace]:
+        return iter(self._places)
+
+    def get(self, place_id: str) -> GazPlace | None:
+        """The place with this id, if any."""
+        idx = self._by_id.get(place_id)
+        return None if idx is None else self._places[idx]
+
+    def _entries(self, key: str) -> tuple[int, ...]:
+        found = self._exact.get(key)
+        if found is None:
+            return ()
+        return (found,) if isinstance(found, int) else found
+
+    def _fuzzy_entries(self, key: str, ntok: int) -> list[tuple[int, int]]:
+        """(distance, entry) of names within the allowed edits of ``key``."""
+        if len(key) < MIN_FUZZY:
+            return []
+        depth = max_edits(len(key) + 2)
+        seen: set[int] = set()
+        found: list[tuple[int, int]] = []
+        for variant in _deletions(key, depth):
+            h = hash(variant)
+            pos = bisect_left(self._fz_hash, h)
+            while pos < len(self._fz_hash) and self._fz_hash[pos] == h:
+                eidx = self._fz_entry[pos]
+                pos += 1
+                if eidx in seen:
+                    continue
+                seen.add(eidx)
+                name = self._entry_key[eidx]
+                if name[0] != key[0] or self._entry_ntok[eidx] != ntok:
+                    continue
+                limit = min(max_edits(len(name)), max_edits(len(key)))
+                if limit == 0:
+                    continue
+                d = Levenshtein.distance(key, name, score_cutoff=limit)
+                if 0 < d <= limit:
+                    found.append((d, eidx))
+        found.sort()
+        return found
+
+    def _mention(
+        self,
+        tokens: Sequence[Token],
+        i: int,
+        n: int,
+        entries: Sequence[int],
+        dist: int,
+        common: bool,
+    ) -> Mention:
+        places: list[GazPlace] = []
+        for e in entries:
+            p = self._places[self._entry_place[e]]
+            if p not in places:
+                places.append(p)
+        first = entries[0]
+        kind = "fuzzy" if dist else ("alt" if all(self._entry_alt[e] for e in entries) else "name")
+        label = self._entry_label[first] or self._places[self._entry_place[first]].name
+        text = " ".join(t.raw for t in tokens[i : i + n])
+        return Mention(i, i + n, text, tuple(places), kind, dist, common, label)
+
+    def find_mentions(
+        self, tokens: Sequence[Token], *, stopwords: frozenset[str] = frozenset()
+    ) -> list[Mention]:
+        """Place names in ``tokens``, left to right, longest first, exact before fuzzy.
+
+        ``stopwords``: common words; they are never matched fuzzily, and an exact match of one is
+        flagged ``common`` so that the caller can ask for a capital or a preposition."""
+        out: list[Mention] = []
+        norms = [t.norm for t in tokens]
+        n_tok = len(norms)
+        i = 0
+        while i < n_tok:
+            if norms[i].isdigit():
+                i += 1
+                continue
+            found: Mention | None = None
+            top = min(self.max_tokens, n_tok - i)
+            for n in range(top, 0, -1):
+                words = norms[i : i + n]
+                if any(w.isdigit() for w in words):
+                    continue
+                key = "".join(words)
+                entries = [
+                    e for e in self._entries(key) if self._entry_ntok[e] == n or len(key) >= 7
+                ]
+                if entries:
+                    common = n == 1 and key in stopwords
+                    found = self._mention(tokens, i, n, entries, 0, common)
+                    break
+            if found is None:
+                for n in range(min(top, 3), 0, -1):
+                    words = norms[i : i + n]
+                    if any(w.isdigit() or w in stopwords for w in words):
+                        continue
+                    key = "".join(words)
+                    fuzzy = self._fuzzy_entries(key, n)
+                    if fuzzy:
+                        best = fuzzy[0][0]
+                        entries = [e for d, e in fuzzy if d == best]
+                        found = self._mention(tokens, i, n, entries, best, False)
+                        break
+            if found is not None:
+                out.append(found)
+                i = found.end
+            else:
+                i += 1
+        return out
+
+    def resolve(self, places: Sequence[GazPlace], home: GazPlace | None) -> tuple[GazPlace, str]:
+        """One place for a name several places share (TRIAGE.md Place rule 3), and why."""
+        if len(places) == 1:
+            return places[0], "unique"
+        if home is not None:
+            best = min(places, key=lambda p: haversine_km(home.lat, home.lon, p.lat, p.lon))
+            return best, "nearest to reporter home"
+        served = [p for p in places if p.admin2 in self.served_admin2]
+        if served:
+            return served[0], "inside the served area"
+        return places[0], "first listed"
+
+    def search(self, name: str, limit: int = 10) -> list[GazPlace]:
+        """Places for a search box: exact name, then names starting with it, then typos."""
+        key = "".join(fold_text(name).split())
+        if not key or limit <= 0:
+            return []
+        out: list[GazPlace] = []
+        seen: set[int] = set()
+
+        def add(eidx: int) -> None:
+            pidx = self._entry_place[eidx]
+            if pidx not in seen:
+                seen.add(pidx)
+                out.append(self._places[pidx])
+
+        for e in self._entries(key):
+            add(e)
+        pos = bisect_left(self._sorted_keys, key)
+        while pos < len(self._sorted_keys) and len(out) < limit:
+            k = self._sorted_keys[pos]
+            if not k.startswith(key):
+                break
+            for e in self._entries(k):
+                add(e)
+            pos += 1
+        if len(out) < limit and len(key) >= MIN_FUZZY:
+            for n in range(1, self.max_tokens + 1):
+                for _d, e in self._fuzzy_entries(key, n):
+                    add(e)
+        return out[:limit]
+
+    def nearest(self, lat: float, lon: float) -> GazPlace | None:
+        """The place nearest to a point (linear scan; for tools, not for the SMS path)."""
+        best: GazPlace | None = None
+        best_d = math.inf
+        for p in self._places:
+            d = haversine_km(lat, lon, p.lat, p.lon)
+            if d < best_d:
+                best, best_d = p, d
+        return best

@@ -1,0 +1,228 @@
+"""Category of an alert (TRIAGE.md "Categories"): cue words, then negation and modality,
+then the highest-ranked category left wins."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import get_args
+
+from app.triage.lexicon import CATEGORY_GROUPS, Hit, groups_in
+from app.triage.normalize import Token
+from app.triage.types import Category
+
+RANK: dict[str, int] = {cat: i for i, cat in enumerate(CATEGORY_GROUPS)}
+
+# Words skipped when looking at the object of "shot at" / "took" (determiners, prepositions).
+_SKIP = frozenset(
+    [
+        "sur",
+        "contre",
+        "la",
+        "le",
+        "les",
+        "l",
+        "des",
+        "de",
+        "du",
+        "d",
+        "un",
+        "une",
+        "sa",
+        "ses",
+        "leur",
+        "leurs",
+        "kwa",
+        "on",
+        "at",
+        "the",
+        "a",
+        "an",
+        "into",
+        "dans",
+        "ya",
+        "wa",
+        "za",
+        "some",
+        "several",
+        "plusieurs",
+    ]
+)
+_AFTER = frozenset(("apres", "baada", "after", "suite", "depuis", "sima", "nsima"))
+_MODAL_WINDOW = 3
+_NEG_WINDOW = 3
+
+# What each end marker cancels.
+_RELEASE_CANCELS = frozenset(("ABDUCTION", "TAKE"))
+_GONE_CANCELS = frozenset(("ARMED_PRESENCE", "SIGHTING", "AP_WEAK", "CLASH", "GUNFIRE", "THREAT"))
+_CALM_CANCELS = frozenset(
+    (
+        "ABDUCTION",
+        "TAKE",
+        "CLASH",
+        "GUNFIRE",
+        "ARMED_PRESENCE",
+        "SIGHTING",
+        "AP_WEAK",
+        "DISPLACEMENT",
+        "THREAT",
+        "ATTACK",
+    )
+)
+_MODAL_TARGETS = frozenset(
+    ("ATTACK", "ABDUCTION", "SEXUAL_VIOLENCE", "CLASH", "ARSON", "LOOTING", "GUNFIRE", "TAKE")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The category and why."""
+
+    category: Category
+    cues: tuple[Hit, ...]
+    reasons: tuple[str, ...]
+
+
+def _q(text: str) -> str:
+    return f"'{text}'"
+
+
+def _overlaps(a: Hit, b: Hit) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _negated(h: Hit, negs: Sequence[Hit], negs_after: Sequence[Hit]) -> Hit | None:
+    for n in negs:
+        if n.end <= h.start and h.start - n.end < _NEG_WINDOW:
+            return n
+    for n in negs_after:
+        if n.start >= h.end and n.start - h.end < _NEG_WINDOW:
+            return n
+    return None
+
+
+def _next_object(tokens: Sequence[Token], hits: Sequence[Hit], pos: int) -> str | None:
+    """Group (PEOPLE/GOODS) of the first meaningful word at or after token ``pos``."""
+    for i in range(pos, min(len(tokens), pos + 4)):
+        norm = tokens[i].norm
+        if norm in _SKIP or norm.isdigit():
+            continue
+        for h in hits:
+            if h.start == i and h.group in ("PEOPLE", "GOODS"):
+                return h.group
+        # numbers words ("watu watatu" / "5 jeunes") are skipped only when digits; stop here
+        return None
+    return None
+
+
+def _prev_is(hits: Sequence[Hit], pos: int, group: str) -> bool:
+    return any(h.group == group and h.end in (pos, pos - 1) for h in hits)
+
+
+def categorize(tokens: Sequence[Token], hits: Sequence[Hit]) -> Decision:
+    """Pick the category of a message from its lexicon hits."""
+    reasons: list[str] = []
+    negs = groups_in(hits, "NEG")
+    negs_after = groups_in(hits, "NEG_AFTER")
+
+    def alive(group_hits: list[Hit]) -> list[Hit]:
+        out = []
+        for h in group_hits:
+            n = _negated(h, negs, negs_after)
+            if n is None:
+                out.append(h)
+            elif h.group in RANK or h.group.startswith("END"):
+                reasons.append(f"{_q(n.cue)} negates {_q(h.cue)}")
+        return out
+
+    events = alive(groups_in(hits, *CATEGORY_GROUPS, "GUNFIRE", "SIGHTING", "AP_WEAK", "TAKE"))
+    actors = alive(groups_in(hits, "ACTOR", "AP_WEAK"))
+
+    # End of a threat: hostages released, armed men gone, calm returned.
+    cancelled: set[str] = set()
+    for end_group, cancels, what in (
+        ("END_RELEASE", _RELEASE_CANCELS, "released"),
+        ("END_GONE", _GONE_CANCELS, "gone"),
+        ("END_CALM", _CALM_CANCELS, "calm"),
+    ):
+        ends = alive(groups_in(hits, end_group))
+        if ends:
+            cancelled |= cancels
+            reasons.append(f"{_q(ends[0].cue)} → {what}: threat ended")
+    if cancelled:
+        harm = groups_in(hits, "KILLED", "WOUNDED")
+        kept = []
+        for h in events:
+            if (
+                h.group == "ATTACK" and any(_overlaps(h, k) for k in harm)
+            ) or h.group not in cancelled:
+                kept.append(h)
+        events = kept
+
+    # Modality: rumours, threats and intentions turn the harm named after them into a THREAT.
+    modals = groups_in(hits, "RUMOUR", "INTENT") + [h for h in events if h.group == "THREAT"]
+    candidates: dict[str, list[Hit]] = {}
+
+    def add(category: str, h: Hit) -> None:
+        candidates.setdefault(category, []).append(h)
+
+    for h in events:
+        group = h.group
+        if group in _MODAL_TARGETS:
+            modal = None
+            for m in modals:
+                if m is h or not (m.start <= h.start and h.start - m.end < _MODAL_WINDOW):
+                    continue
+                between = {t.norm for t in tokens[m.end : h.start]}
+                if between & _AFTER:
+                    continue
+                modal = m
+                break
+            if modal is not None:
+                reasons.append(f"{_q(modal.cue)} → {_q(h.cue)} has not happened")
+                add("THREAT", h)
+                continue
+        if group == "GUNFIRE":
+            obj = _next_object(tokens, hits, h.end)
+            if obj == "PEOPLE":
+                reasons.append(f"{_q(h.cue)} aimed at people")
+                add("ATTACK", h)
+            else:
+                add("CLASH", h)
+        elif group == "TAKE":
+            obj = _next_object(tokens, hits, h.end)
+            if obj == "PEOPLE" or (obj is None and _prev_is(hits, h.start, "PEOPLE")):
+                add("ABDUCTION", h)
+            elif obj == "GOODS":
+                add("LOOTING", h)
+        elif group == "SIGHTING":
+            if actors:
+                add("ARMED_PRESENCE", h)
+        elif group == "AP_WEAK":
+            add("AP_WEAK", h)
+        else:
+            add(group, h)
+
+    if "AP_WEAK" in candidates:
+        weak = candidates.pop("AP_WEAK")
+        if "THREAT" not in candidates and "ARMED_PRESENCE" not in candidates:
+            candidates["ARMED_PRESENCE"] = weak
+
+    if not candidates:
+        reasons.append("no alert word → OTHER")
+        return Decision("OTHER", (), tuple(reasons))
+    best = min(candidates, key=lambda c: RANK[c])
+    cues = tuple(candidates[best])
+    category: Category = _as_category(best)
+    head = [f"{_q(h.cue)} → {category}" for h in cues[:3]]
+    others = sorted((c for c in candidates if c != best), key=lambda c: RANK[c])
+    if others:
+        head.append(f"{category} outranks {', '.join(others)}")
+    return Decision(category, cues, tuple(head + reasons))
+
+
+def _as_category(name: str) -> Category:
+    return _CATEGORIES.get(name, "OTHER")
+
+
+_CATEGORIES: dict[str, Category] = {c: c for c in get_args(Category)}

@@ -1,0 +1,101 @@
+"""Public entry points of triage: an SMS or a missed call becomes a :class:`TriageResult`."""
+
+from __future__ import annotations
+
+from app.geo.matcher import Gazetteer
+from app.triage.categorize import categorize
+from app.triage.language import DEFAULT_LANGUAGE, detect_language
+from app.triage.lexicon import load_lexicon
+from app.triage.normalize import clean, is_all_caps, tokenize
+from app.triage.numbers import extract_numbers
+from app.triage.places import locate
+from app.triage.scoring import (
+    cap_certainty,
+    cap_severity,
+    cap_urgency,
+    score_for,
+    severity_for,
+)
+from app.triage.timing import detect_time
+from app.triage.types import Numbers, Sender, Severity, TriageResult
+
+__all__ = ["cap_certainty", "triage_flash", "triage_message"]
+
+
+def triage_message(
+    text: str, *, gazetteer: Gazetteer, sender: Sender, corroborated: bool = False
+) -> TriageResult:
+    """Category, severity, place, numbers, language and the reasons for one SMS."""
+    lexicon = load_lexicon()
+    cleaned = clean(text or "")
+    tokens = tokenize(cleaned, lexicon.abbreviations)
+    hits = lexicon.find(tokens)
+    decision = categorize(tokens, hits)
+    timing = detect_time(tokens, hits)
+    numbers = extract_numbers(cleaned, tokens, hits, lexicon)
+    language = detect_language(tokens, hits, lexicon, sender.language)
+    location = locate(
+        cleaned,
+        tokens,
+        hits,
+        gazetteer,
+        sender,
+        decision.category,
+        lexicon.common_words | lexicon.stop_words,
+        is_all_caps(cleaned),
+    )
+    category = decision.category
+    severity = severity_for(category, is_past=timing.is_past, is_ongoing=timing.is_ongoing)
+    score = score_for(
+        category, severity, is_past=timing.is_past, is_ongoing=timing.is_ongoing, numbers=numbers
+    )
+    reasons = [*decision.reasons]
+    if category != "OTHER":
+        reasons.extend(timing.reasons)
+    reasons.append(f"{category} → {severity}")
+    reasons.extend(location.reasons)
+    return TriageResult(
+        category=category,
+        severity=severity,
+        score=score,
+        cap_urgency=cap_urgency(category, is_past=timing.is_past, is_ongoing=timing.is_ongoing),
+        cap_severity=cap_severity(severity),
+        cap_certainty=cap_certainty(verified=sender.verified, corroborated=corroborated),
+        language=language,
+        is_past=timing.is_past,
+        is_ongoing=timing.is_ongoing,
+        numbers=numbers,
+        place=location.place,
+        location_source=location.source,
+        location_confidence=location.confidence,
+        reasons=tuple(reasons),
+    )
+
+
+def triage_flash(*, sender: Sender) -> TriageResult:
+    """A missed call ("flash", "bip"): call me back, something is happening."""
+    severity: Severity = "high" if sender.known else "medium"
+    reasons = [
+        "missed call → FLASH",
+        f"{'registered focal point' if sender.known else 'unknown number'} → {severity}",
+    ]
+    if sender.home is not None:
+        reasons.append("place: reporter home")
+    else:
+        reasons.append("unknown sender → no place")
+    return TriageResult(
+        category="FLASH",
+        severity=severity,
+        score=score_for("FLASH", severity, is_past=False, is_ongoing=True, numbers=Numbers()),
+        cap_urgency="Immediate",
+        cap_severity=cap_severity(severity),
+        cap_certainty=cap_certainty(verified=sender.verified, corroborated=False),
+        language=sender.language or DEFAULT_LANGUAGE,
+        is_past=False,
+        is_ongoing=True,
+        numbers=Numbers(),
+        place=sender.home,
+        location_source="reporter_home" if sender.home is not None else "none",
+        location_confidence=0.5 if sender.home is not None else 0.0,
+        reasons=tuple(reasons),
+    )

@@ -1,0 +1,208 @@
+"""Multilingual word lists (data files in ``app/triage/lexicon/``), loaded once and compiled.
+
+Every ``*.toml`` of the package directory is read, then every ``*.toml`` of an optional extra
+directory (argument ``extra_dir`` or environment variable ``KENGELE_LEXICON_DIR``) is merged on
+top: tables are merged, lists appended, scalars replaced. The format is described at the top of
+``lexicon/events.toml``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from app.triage.normalize import Token, fold_text
+
+LEXICON_DIR = Path(__file__).with_name("lexicon")
+ENV_VAR = "KENGELE_LEXICON_DIR"
+LANGS = ("fr", "sw", "ln", "en")
+
+# Swahili verb: subject prefix, optional tense (and relative), optional object prefix.
+SW_PREFIX = (
+    "(?:ku|wa|a|tu|ni|u|m|mu|ya|i|zi|li|ki|vi|pa)"
+    "(?:me|na|li|ta|ki|ka|nge|ja|mesha|ku|sha|liko|nao|lio|po|liye|liyo|naye|meye|ye)?"
+    "(?:wa|m|mw|mu|ni|tu|ku|ya|i|zi|li|ki|vi|ji)?"
+)
+LN_PREFIX = "(?:ba|a|to|na|bo|o|ko|e|mo|ma|li|bi|mi)"
+
+CATEGORY_GROUPS = (
+    "ATTACK",
+    "ABDUCTION",
+    "SEXUAL_VIOLENCE",
+    "CLASH",
+    "ARSON",
+    "LOOTING",
+    "ARMED_PRESENCE",
+    "DISPLACEMENT",
+    "THREAT",
+)
+EVENT_GROUPS = frozenset((*CATEGORY_GROUPS, "GUNFIRE", "SIGHTING", "AP_WEAK", "TAKE"))
+# Groups whose hits survive inside a longer phrase of another group (roles of numbers, actors).
+EXEMPT_GROUPS = frozenset(("KILLED", "WOUNDED", "ABDUCTED", "ATTACKERS", "ACTOR", "PEOPLE"))
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A lexicon entry found in the tokens [start, end)."""
+
+    group: str
+    lang: str
+    start: int
+    end: int
+    cue: str
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        old = base.get(key)
+        if isinstance(old, dict) and isinstance(value, dict):
+            _merge(old, value)
+        elif isinstance(old, list) and isinstance(value, list):
+            base[key] = old + value
+        else:
+            base[key] = value
+
+
+def _read_dir(directory: Path) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for path in sorted(directory.glob("*.toml")):
+        with path.open("rb") as fh:
+            _merge(data, tomllib.load(fh))
+    return data
+
+
+def _expand(pattern: str) -> str:
+    return pattern.replace("{SW}", SW_PREFIX).replace("{LN}", LN_PREFIX)
+
+
+def _str_list(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        return []
+    return [v for v in value if isinstance(v, str) and v.strip()]
+
+
+class Lexicon:
+    """Compiled word lists: phrase index, stems, regexes, numbers, abbreviations."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.phrases: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+        self.stems: list[tuple[str, str, str]] = []
+        self.regexes: list[tuple[re.Pattern[str], str, str]] = []
+        words_by_lang: dict[str, set[str]] = {lang: set() for lang in LANGS}
+        common: set[str] = set()
+        self.groups: set[str] = set()
+        for group, table in data.items():
+            if not isinstance(table, dict) or not group.isupper():
+                continue
+            self.groups.add(group)
+            for lang, spec in table.items():
+                if not isinstance(spec, dict):
+                    continue
+                for phrase in _str_list(spec.get("words")):
+                    toks = tuple(fold_text(phrase).split())
+                    if not toks:
+                        continue
+                    self.phrases.setdefault(toks[0], []).append((toks, group, lang))
+                    if lang in words_by_lang and group != "STOP":
+                        words_by_lang[lang].update(toks)
+                    common.update(toks)
+                for stem in _str_list(spec.get("stems")):
+                    self.stems.append((fold_text(stem).replace(" ", ""), group, lang))
+                patterns = _str_list(spec.get("regex"))
+                if patterns:
+                    joined = "|".join(f"(?:{_expand(p)})" for p in patterns)
+                    self.regexes.append((re.compile(joined), group, lang))
+        for entries in self.phrases.values():
+            entries.sort(key=lambda e: -len(e[0]))
+        self.words_by_lang = {lang: frozenset(ws) for lang, ws in words_by_lang.items()}
+        self.common_words = frozenset(common)
+        stop = data.get("STOP", {})
+        self.stop_words = frozenset(
+            w
+            for spec in stop.values()
+            if isinstance(spec, dict)
+            for w in _str_list(spec.get("words"))
+        )
+        numbers: dict[str, int] = {}
+        for table in (data.get("numbers") or {}).values():
+            if isinstance(table, dict):
+                numbers.update(
+                    {fold_text(k): int(v) for k, v in table.items() if isinstance(v, int)}
+                )
+        self.numbers = numbers
+        self.multipliers = frozenset(fold_text(w) for w in _str_list(data.get("multipliers")))
+        self.joiners = frozenset(fold_text(w) for w in _str_list(data.get("joiners")))
+        abbreviations = data.get("abbreviations") or {}
+        self.abbreviations = {
+            fold_text(k): fold_text(v) for k, v in abbreviations.items() if isinstance(v, str)
+        }
+
+    def find(self, tokens: Sequence[Token]) -> list[Hit]:
+        """All entries found in ``tokens``; entries inside a longer event phrase or a MASK are
+        dropped (so "cattle raid" is looting only, "auteur en fuite" is nobody fleeing)."""
+        norms = [t.norm for t in tokens]
+        hits: list[Hit] = []
+        n = len(norms)
+        for i, word in enumerate(norms):
+            for toks, group, lang in self.phrases.get(word, ()):
+                k = len(toks)
+                if i + k <= n and tuple(norms[i : i + k]) == toks:
+                    hits.append(Hit(group, lang, i, i + k, " ".join(toks)))
+            for stem, group, lang in self.stems:
+                if word.startswith(stem):
+                    hits.append(Hit(group, lang, i, i + 1, word))
+            if word.isdigit():
+                continue
+            for pattern, group, lang in self.regexes:
+                if pattern.fullmatch(word):
+                    hits.append(Hit(group, lang, i, i + 1, word))
+        return _prune(hits)
+
+
+def _prune(hits: list[Hit]) -> list[Hit]:
+    masks = [h for h in hits if h.group == "MASK"]
+    long_events = [h for h in hits if h.group in EVENT_GROUPS and h.end - h.start > 1]
+    kept: list[Hit] = []
+    seen: set[tuple[str, int, int]] = set()
+    for h in hits:
+        key = (h.group, h.start, h.end)
+        if key in seen:
+            continue
+        if h.group != "MASK" and any(m.start < h.end and h.start < m.end for m in masks):
+            continue
+        if h.group not in EXEMPT_GROUPS and any(
+            g.start <= h.start and h.end <= g.end and g.end - g.start > h.end - h.start
+            for g in long_events
+        ):
+            continue
+        seen.add(key)
+        kept.append(h)
+    return kept
+
+
+@lru_cache(maxsize=8)
+def _load(extra: str | None) -> Lexicon:
+    data = _read_dir(LEXICON_DIR)
+    if extra:
+        extra_path = Path(extra)
+        if extra_path.is_dir():
+            _merge(data, _read_dir(extra_path))
+    return Lexicon(data)
+
+
+def load_lexicon(extra_dir: str | os.PathLike[str] | None = None) -> Lexicon:
+    """The package word lists, with ``extra_dir`` (or $KENGELE_LEXICON_DIR) merged on top."""
+    extra = os.fspath(extra_dir) if extra_dir is not None else os.environ.get(ENV_VAR)
+    return _load(extra or None)
+
+
+def groups_in(hits: Iterable[Hit], *groups: str) -> list[Hit]:
+    """The hits of the given groups, in text order."""
+    wanted = set(groups)
+    return sorted((h for h in hits if h.group in wanted), key=lambda h: (h.start, h.end))

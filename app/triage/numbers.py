@@ -1,0 +1,122 @@
+"""Counts stated in the text: killed, wounded, abducted, attackers (digits or number words)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.triage.lexicon import Hit, Lexicon, groups_in
+from app.triage.normalize import Token
+from app.triage.types import Numbers
+
+_ROLES = ("KILLED", "WOUNDED", "ABDUCTED", "ATTACKERS")
+_ONE = frozenset(("un", "une", "moja", "mmoja", "moko", "one"))
+_MAX = 100_000
+_WINDOW = 4
+
+
+@dataclass(frozen=True, slots=True)
+class _Num:
+    start: int
+    end: int
+    value: int
+
+
+def _parse_numbers(tokens: Sequence[Token], lexicon: Lexicon) -> list[_Num]:
+    out: list[_Num] = []
+    i, n = 0, len(tokens)
+    while i < n:
+        norm = tokens[i].norm
+        if norm.isdigit():
+            if len(norm) <= 6:
+                out.append(_Num(i, i + 1, int(norm)))
+            i += 1
+            continue
+        if norm not in lexicon.numbers:
+            i += 1
+            continue
+        total, pending, j = 0, 0, i
+        prev_mult = False
+        while j < n:
+            word = tokens[j].norm
+            if word in lexicon.joiners and j + 1 < n and tokens[j + 1].norm in lexicon.numbers:
+                j += 1
+                continue
+            if word not in lexicon.numbers:
+                break
+            value = lexicon.numbers[word]
+            if word in lexicon.multipliers:
+                if total and not prev_mult and j > i:
+                    total *= value
+                else:
+                    pending = value
+                prev_mult = True
+            else:
+                if pending:
+                    total += pending * value
+                    pending = 0
+                else:
+                    total += value
+                prev_mult = False
+            j += 1
+        total += pending
+        out.append(_Num(i, j, min(total, _MAX)))
+        i = j
+    return out
+
+
+def _gap(num: _Num, h: Hit) -> int:
+    if h.start >= num.end:
+        return h.start - num.end
+    if h.end <= num.start:
+        return num.start - h.end
+    return 0
+
+
+def extract_numbers(
+    text: str, tokens: Sequence[Token], hits: Sequence[Hit], lexicon: Lexicon
+) -> Numbers:
+    """Assign each number to the nearest role word (a comma in between counts as distance)."""
+    roles = groups_in(hits, *_ROLES)
+    goods = {i for h in groups_in(hits, "GOODS") for i in range(h.start, h.end)}
+    people = {i for h in groups_in(hits, "PEOPLE") for i in range(h.start, h.end)}
+    counts: dict[str, int] = {}
+    if not roles:
+        return Numbers()
+    for num in _parse_numbers(tokens, lexicon):
+        if num.start - 1 in goods or num.end in goods:
+            continue
+        if (
+            num.value == 1
+            and tokens[num.start].norm in _ONE
+            and (
+                num.start - 1 not in people
+                and num.end not in people
+                and not any(_gap(num, h) <= 1 for h in roles)
+            )
+        ):
+            continue
+        best: tuple[float, str] | None = None
+        for h in roles:
+            gap = _gap(num, h)
+            if gap > _WINDOW:
+                continue
+            lo = tokens[min(num.end, h.end) - 1].end
+            hi = tokens[max(num.start, h.start)].start
+            between = text[lo:hi] if lo < hi else ""
+            cost = gap + (2.5 if any(c in between for c in ",.;:!?") else 0.0)
+            cost += 0.0 if h.start >= num.start else 0.1  # prefer the word after the number
+            if best is None or cost < best[0]:
+                best = (cost, h.group)
+        if best is None:
+            attackers = [h for h in roles if h.group == "ATTACKERS" and _gap(num, h) <= 10]
+            if attackers and num.value > 1:
+                best = (99.0, "ATTACKERS")
+        if best is not None:
+            counts[best[1]] = counts.get(best[1], 0) + num.value
+    return Numbers(
+        killed=counts.get("KILLED"),
+        wounded=counts.get("WOUNDED"),
+        abducted=counts.get("ABDUCTED"),
+        attackers=counts.get("ATTACKERS"),
+    )

@@ -1,0 +1,140 @@
+"""Which place an alert is about (TRIAGE.md "Place")."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.geo.matcher import Gazetteer, Mention
+from app.triage.lexicon import Hit, groups_in
+from app.triage.normalize import Token
+from app.triage.types import GazPlace, LocationSource, Sender
+
+_WEAK_FROM = frozenset(("de", "d", "du", "des"))
+_MOVING = frozenset(("ARMED_PRESENCE", "THREAT"))
+_CONFIDENCE = {"name": 0.95, "alt": 0.9}
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """The chosen place and how it was found."""
+
+    place: GazPlace | None
+    source: LocationSource
+    confidence: float
+    reasons: tuple[str, ...]
+
+
+def _prep_before(hits: Sequence[Hit], pos: int) -> Hit | None:
+    """The place preposition right before token ``pos`` (one filler word allowed)."""
+    best: Hit | None = None
+    for h in hits:
+        if h.end in (pos, pos - 1) and (best is None or h.end > best.end):
+            best = h
+    return best
+
+
+def _has_hint(m: Mention, tokens: Sequence[Token], preps: Sequence[Hit], all_caps: bool) -> bool:
+    raw = tokens[m.start].raw
+    if raw[:1].isupper() and not all_caps:
+        return True
+    return any(h.end == m.start for h in preps)
+
+
+def _score(
+    m: Mention,
+    idx: int,
+    mentions: Sequence[Mention],
+    category: str,
+    preps: Sequence[Hit],
+    text: str,
+    tokens: Sequence[Token],
+) -> float:
+    prep = _prep_before(preps, m.start)
+    group = prep.group if prep else ""
+    weak_from = group == "FROM" and prep is not None and prep.cue in _WEAK_FROM
+    score = -1.5 * m.distance  # an exact name beats a typo
+    if category == "DISPLACEMENT":
+        if group == "FROM":
+            score += 1.0 if weak_from else 3.0
+        elif group == "DIRECTION":
+            score -= 2.0
+    elif category in _MOVING:
+        if group == "DIRECTION":
+            score += 3.0
+        elif group == "FROM" and not weak_from:
+            score -= 1.0
+    else:
+        if group == "LOCATIVE":
+            score += 1.0
+        elif group == "DIRECTION" or (group == "FROM" and not weak_from):
+            score -= 1.0
+    # A road "X-Y" or "between X and Y": the first named.
+    if idx + 1 < len(mentions):
+        nxt = mentions[idx + 1]
+        sep = text[tokens[m.end - 1].end : tokens[nxt.start].start]
+        joined_by_dash = nxt.start == m.end and any(c in sep for c in "-/–")
+        between = group == "BETWEEN" and nxt.start <= m.end + 1
+        if joined_by_dash or between:
+            score += 4.0
+    if idx > 0:
+        prev = mentions[idx - 1]
+        sep = text[tokens[prev.end - 1].end : tokens[m.start].start]
+        prev_prep = _prep_before(preps, prev.start)
+        if (m.start == prev.end and any(c in sep for c in "-/–")) or (
+            prev_prep is not None and prev_prep.group == "BETWEEN" and m.start <= prev.end + 1
+        ):
+            score -= 4.0
+    return score
+
+
+def locate(
+    text: str,
+    tokens: Sequence[Token],
+    hits: Sequence[Hit],
+    gazetteer: Gazetteer,
+    sender: Sender,
+    category: str,
+    stopwords: frozenset[str],
+    all_caps: bool,
+) -> Location:
+    """Place named in the text (rules 1-3), else the reporter's home (rule 4), else none."""
+    preps = groups_in(hits, "DIRECTION", "FROM", "LOCATIVE", "BETWEEN")
+    found = gazetteer.find_mentions(tokens, stopwords=stopwords)
+    reasons: list[str] = []
+    mentions: list[Mention] = []
+    for m in found:
+        if m.common and not _has_hint(m, tokens, preps, all_caps):
+            reasons.append(f"'{m.text}' read as a common word, not a place")
+            continue
+        mentions.append(m)
+    if mentions:
+        ranked = sorted(
+            range(len(mentions)),
+            key=lambda i: (-_score(mentions[i], i, mentions, category, preps, text, tokens), i),
+        )
+        chosen = mentions[ranked[0]]
+        place, how = gazetteer.resolve(chosen.places, sender.home)
+        confidence = _CONFIDENCE.get(chosen.kind, 0.8 - 0.1 * chosen.distance)
+        if chosen.kind == "fuzzy":
+            reasons.append(
+                f"'{chosen.text}' ≈ {chosen.matched} ({chosen.distance} letter"
+                f"{'s' if chosen.distance > 1 else ''} off) → place {place.id} (text)"
+            )
+        else:
+            reasons.append(f"'{chosen.text}' → place {place.id} (text)")
+        if len(chosen.places) > 1:
+            ids = ", ".join(p.id for p in chosen.places)
+            reasons.append(f"'{chosen.text}' is ambiguous ({ids}) → {place.id}, {how}")
+            confidence *= 0.85 if sender.home is not None else 0.7
+        distinct = {mm.places[0].id for mm in mentions}
+        if len(distinct) > 1:
+            others = ", ".join(m.text for m in mentions if m is not chosen)
+            reasons.append(f"also named: {others}; '{chosen.text}' chosen for a {category} alert")
+            confidence *= 0.9
+        return Location(place, "text", round(confidence, 3), tuple(reasons))
+    if sender.home is not None:
+        reasons.append("no place named → reporter home")
+        return Location(sender.home, "reporter_home", 0.5, tuple(reasons))
+    reasons.append("no place named, unknown sender → no place")
+    return Location(None, "none", 0.0, tuple(reasons))
