@@ -236,7 +236,8 @@ class TwilioSmsSender:
         """Error text fit to store and log: no auth token, phone numbers masked."""
         if self._token:
             text = text.replace(self._token, "[redacted]")
-        text = text.replace(to, mask(to) or "")
+        if to:
+            text = text.replace(to, mask(to) or "")
         return _PHONE.sub(lambda m: mask(m.group(0)) or "", text)[:500]
 
     def _log(self, to: str, result: SendResult) -> None:
