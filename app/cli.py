@@ -17,8 +17,8 @@ from app.config import Settings, get_settings
 
 cli = typer.Typer(help="Kengele: SMS gateway of a community alert network.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
-apikey_cli = typer.Typer(help="API keys for operations rooms and other systems.", no_args_is_help=True)
-simulate_cli = typer.Typer(help="Post signed Twilio-style webhooks to a gateway.", no_args_is_help=True)
+apikey_cli = typer.Typer(help="API keys of operations rooms and systems.", no_args_is_help=True)
+simulate_cli = typer.Typer(help="Post signed Twilio-style webhooks.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(apikey_cli, name="apikey")
 cli.add_typer(simulate_cli, name="simulate")
@@ -136,7 +136,7 @@ def triage(
     ] = None,
     jsonl: Annotated[
         Path | None,
-        typer.Option(help="A file of {\"id\", \"from\", \"body\"} lines; one result per line."),
+        typer.Option(help='A file of {"id", "from", "body"} lines; one result per line.'),
     ] = None,
 ) -> None:
     """Triage messages with the configured database's gazetteer; nothing is stored."""

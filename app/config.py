@@ -55,6 +55,22 @@ class Settings(BaseSettings):
     # A `received` message younger than this is still being handled by its request.
     reprocess_grace_seconds: float = Field(default=10.0, ge=0)
     reprocess_max_attempts: int = Field(default=20, ge=1)
+    # Outbox worker.
+    sms_rate_per_second: float = Field(default=1.0, gt=0)
+    # Messages a sending number may hand to Twilio at once before the rate applies
+    # (Twilio queues them itself at the long code's pace).
+    sms_burst: int = Field(default=3, ge=1)
+    worker_poll_seconds: float = Field(default=10.0, gt=0)
+    worker_batch: int = Field(default=50, ge=1)
+    lease_seconds: float = Field(default=60.0, gt=0)
+    delivery_max_attempts: int = Field(default=8, ge=1)
+    retry_base_seconds: float = Field(default=2.0, gt=0)
+    retry_max_seconds: float = Field(default=900.0, gt=0)
+    webhook_allow_private: bool = False
+    # Pages to liaisons carry the reporter's number so they can call back.
+    page_includes_reporter_phone: bool = True
+    # Times in SMS are local: eastern DR Congo is UTC+2 all year.
+    timezone: str = "Africa/Lubumbashi"
     corroboration_radius_km: float = 10.0
     corroboration_window_hours: float = 6.0
     duplicate_window_minutes: float = 10.0

@@ -8,9 +8,18 @@ from typing import Any
 
 from fastapi import Request
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import Session
 
 from app.config import Settings
+
+
+IMMEDIATE = "kengele_sqlite_immediate"
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -21,6 +30,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # Let SQLAlchemy, not the driver, open transactions (see _begin_immediate).
+            dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
@@ -28,13 +39,29 @@ def create_engine(settings: Settings) -> AsyncEngine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        @event.listens_for(engine.sync_engine, "begin")
+        def _begin(conn: Any) -> None:
+            # A unit of work takes the write lock at its start: one that reads, then writes,
+            # would otherwise fail with "database is locked" when another wrote in between.
+            # Plain read sessions begin deferred and never hold up writers.
+            immediate = conn.get_execution_options().get(IMMEDIATE, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded objects usable after commit."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """Sessions that keep loaded objects usable after commit.
+
+    Each factory has its own Session class, so that commit hooks (waking the outbox worker)
+    belong to one application and not to every session of the process.
+    """
+
+    class _Session(Session):
+        pass
+
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=_Session)
 
 
 @asynccontextmanager
@@ -42,6 +69,7 @@ async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
     """One transaction: commit on success, roll back on error (services only flush)."""
     async with factory() as session:
         try:
+            await session.connection(execution_options={IMMEDIATE: True})
             yield session
             await session.commit()
         except BaseException:

@@ -2,9 +2,11 @@
 
 from app.alerts.models import Alert, AlertEvent, Incident
 from app.auth.models import ApiKey
+from app.escalation.models import Escalation, EscalationPolicy
 from app.geo.models import Place
 from app.inbound.models import InboundMessage
 from app.kit.models import Base
+from app.outbox.models import Delivery, DeliveryAttempt, SenderRate, WebhookSubscription
 from app.people.models import Liaison, Reporter
 
 __all__ = [
@@ -12,9 +14,15 @@ __all__ = [
     "AlertEvent",
     "ApiKey",
     "Base",
+    "Delivery",
+    "DeliveryAttempt",
+    "Escalation",
+    "EscalationPolicy",
     "InboundMessage",
     "Incident",
     "Liaison",
     "Place",
     "Reporter",
+    "SenderRate",
+    "WebhookSubscription",
 ]

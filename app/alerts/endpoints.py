@@ -115,7 +115,8 @@ async def list_incidents(
         session, status=status, min_severity=min_severity, before=before, limit=limit
     )
     next_cursor = encode_cursor(incidents[-1].id) if len(incidents) == limit else None
-    return Page[IncidentRead](items=[IncidentRead.of(i) for i in incidents], next_cursor=next_cursor)
+    items = [IncidentRead.of(i) for i in incidents]
+    return Page[IncidentRead](items=items, next_cursor=next_cursor)
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentRead)

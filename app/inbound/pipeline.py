@@ -8,6 +8,7 @@ retried by the safety net until it goes through: nothing the provider handed ove
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import unicodedata
@@ -18,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts import service as alerts
+from app.alerts.models import Alert
 from app.config import Settings
 from app.db import unit_of_work
 from app.geo.service import GazetteerCache
@@ -27,7 +29,6 @@ from app.inbound.models import KIND_CALL, STATUS_PROCESSED, InboundMessage
 from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.phones import try_e164
-from app.alerts.models import Alert
 from app.people import service as people
 from app.people.models import Reporter
 from app.providers.twilio import message_twiml, reject_call_twiml
@@ -144,10 +145,11 @@ class Pipeline:
         metrics.PIPELINE_SECONDS.observe(time.perf_counter() - started)
         return reply
 
-    async def reprocess_due(self, limit: int = 100) -> int:
-        """Retry messages left `received` (a crash, a failed attempt); returns how many went through."""
+    async def reprocess_due(self, limit: int = 100, *, all_received: bool = False) -> int:
+        """Retry messages left `received` (a crash, a failed try); returns how many went through."""
         async with self.sessionmaker() as session:
-            ids = await repo.due_for_retry(session, utcnow(), limit)
+            due = utcnow() if not all_received else utcnow() + timedelta(days=3650)
+            ids = await repo.due_for_retry(session, due, limit)
         done = 0
         for message_id in ids:
             if await self.handle(message_id) is not None:
@@ -155,16 +157,16 @@ class Pipeline:
         return done
 
     async def run_safety_net(self, stop: asyncio.Event) -> None:
-        """Loop of reprocess_due until `stop` is set."""
+        """Loop of reprocess_due until `stop` is set; the first pass, at start, retries all."""
+        first = True
         while not stop.is_set():
             try:
-                await self.reprocess_due()
+                await self.reprocess_due(all_received=first)
+                first = False
             except Exception:
                 log.exception("safety net pass failed")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.settings.reprocess_interval_seconds)
-            except TimeoutError:
-                pass
 
     async def _note_failure(self, message_id: int, exc: Exception) -> None:
         try:
@@ -259,7 +261,6 @@ class Pipeline:
             return None
         registered = people.is_registered(reporter)
         return receipts.receipt(ref, reporter.language if registered and reporter else language)
-
 
 
 def _actor(reporter: Reporter | None) -> str:

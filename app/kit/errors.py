@@ -61,9 +61,7 @@ def install_error_handlers(app: FastAPI) -> None:
         problems = [
             {"loc": list(err.get("loc", ())), "msg": err.get("msg", "")} for err in exc.errors()
         ]
-        return JSONResponse(
-            {"error": "ValidationError", "detail": problems}, status_code=422
-        )
+        return JSONResponse({"error": "ValidationError", "detail": problems}, status_code=422)
 
     app.add_exception_handler(KengeleError, domain)
     app.add_exception_handler(StarletteHTTPException, http)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 4673076e3a48
-Revises: 
-Create Date: 2026-11-23 19:18:56.880826
+Revision ID: 5153481ec80b
+Revises:
+Create Date: 2026-11-23 19:30:30.912470
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import app.kit.models
 
 
-revision: str = '4673076e3a48'
+revision: str = '5153481ec80b'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -35,6 +35,20 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_keys_prefix'), ['prefix'], unique=False)
+
+    op.create_table('escalation_policies',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('priority', sa.Integer(), nullable=False),
+    sa.Column('document', sa.JSON(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', app.kit.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.kit.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_escalation_policies')),
+    sa.UniqueConstraint('name', name=op.f('uq_escalation_policies_name'))
+    )
+    with op.batch_alter_table('escalation_policies', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_escalation_policies_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('liaisons',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -73,6 +87,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_places_admin2'), ['admin2'], unique=False)
         batch_op.create_index(batch_op.f('ix_places_name'), ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_places_updated_at'), ['updated_at'], unique=False)
+
+    op.create_table('sender_rates',
+    sa.Column('sender', sa.String(length=64), nullable=False),
+    sa.Column('tokens', sa.Float(), nullable=False),
+    sa.Column('updated_at', app.kit.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('sender', name=op.f('pk_sender_rates'))
+    )
+    op.create_table('webhook_subscriptions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('url', sa.String(length=2048), nullable=False),
+    sa.Column('event_types', sa.JSON(), nullable=False),
+    sa.Column('secret', sa.String(length=128), nullable=False),
+    sa.Column('description', sa.String(length=200), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('disabled_reason', sa.String(length=200), nullable=True),
+    sa.Column('created_at', app.kit.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.kit.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_subscriptions'))
+    )
+    with op.batch_alter_table('webhook_subscriptions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_subscriptions_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('incidents',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -187,6 +222,75 @@ def upgrade() -> None:
     with op.batch_alter_table('alert_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_alert_events_alert_id'), ['alert_id'], unique=False)
 
+    op.create_table('deliveries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('purpose', sa.String(length=32), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('alert_id', sa.Integer(), nullable=True),
+    sa.Column('liaison_id', sa.Integer(), nullable=True),
+    sa.Column('subscription_id', sa.Integer(), nullable=True),
+    sa.Column('recipient', sa.String(length=2048), nullable=False),
+    sa.Column('sender', sa.String(length=64), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('event_type', sa.String(length=32), nullable=True),
+    sa.Column('event_id', sa.String(length=64), nullable=True),
+    sa.Column('escalation_step', sa.Integer(), nullable=True),
+    sa.Column('due_at', app.kit.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('max_attempts', sa.Integer(), nullable=False),
+    sa.Column('lease_until', app.kit.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('leased_by', sa.String(length=64), nullable=True),
+    sa.Column('provider_id', sa.String(length=64), nullable=True),
+    sa.Column('provider_status', sa.String(length=16), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('sent_at', app.kit.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('final_at', app.kit.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', app.kit.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.kit.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['alert_id'], ['alerts.id'], name=op.f('fk_deliveries_alert_id_alerts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['liaison_id'], ['liaisons.id'], name=op.f('fk_deliveries_liaison_id_liaisons'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['subscription_id'], ['webhook_subscriptions.id'], name=op.f('fk_deliveries_subscription_id_webhook_subscriptions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deliveries'))
+    )
+    with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_deliveries_alert_id'), ['alert_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deliveries_liaison_id'), ['liaison_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deliveries_provider_id'), ['provider_id'], unique=False)
+        batch_op.create_index('ix_deliveries_recipient_created_at', ['recipient', 'created_at'], unique=False)
+        batch_op.create_index('ix_deliveries_status_due_at', ['status', 'due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deliveries_subscription_id'), ['subscription_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deliveries_updated_at'), ['updated_at'], unique=False)
+
+    op.create_table('escalations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('alert_id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=True),
+    sa.Column('policy_name', sa.String(length=100), nullable=False),
+    sa.Column('policy', sa.JSON(), nullable=False),
+    sa.Column('severity', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('next_step', sa.Integer(), nullable=False),
+    sa.Column('repeats_done', sa.Integer(), nullable=False),
+    sa.Column('next_due_at', app.kit.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', app.kit.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('lease_until', app.kit.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('new_reports', sa.Integer(), nullable=False),
+    sa.Column('stopped_reason', sa.String(length=100), nullable=True),
+    sa.Column('acknowledged_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', app.kit.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.kit.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['acknowledged_by'], ['liaisons.id'], name=op.f('fk_escalations_acknowledged_by_liaisons'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['alert_id'], ['alerts.id'], name=op.f('fk_escalations_alert_id_alerts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_escalations_incident_id_incidents'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_escalations')),
+    sa.UniqueConstraint('alert_id', name=op.f('uq_escalations_alert_id'))
+    )
+    with op.batch_alter_table('escalations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_escalations_incident_id'), ['incident_id'], unique=False)
+        batch_op.create_index('ix_escalations_state_next_due_at', ['state', 'next_due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_escalations_updated_at'), ['updated_at'], unique=False)
+
     op.create_table('inbound_messages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('provider', sa.String(length=32), nullable=False),
@@ -202,6 +306,7 @@ def upgrade() -> None:
     sa.Column('alert_id', sa.Integer(), nullable=True),
     sa.Column('reply', sa.Text(), nullable=True),
     sa.Column('received_at', app.kit.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', app.kit.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('processed_at', app.kit.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['alert_id'], ['alerts.id'], name=op.f('fk_inbound_messages_alert_id_alerts'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbound_messages')),
@@ -210,21 +315,60 @@ def upgrade() -> None:
     with op.batch_alter_table('inbound_messages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_inbound_messages_alert_id'), ['alert_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_inbound_messages_from_phone'), ['from_phone'], unique=False)
+        batch_op.create_index(batch_op.f('ix_inbound_messages_next_attempt_at'), ['next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_inbound_messages_received_at'), ['received_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_inbound_messages_status'), ['status'], unique=False)
+
+    op.create_table('delivery_attempts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('delivery_id', sa.Integer(), nullable=False),
+    sa.Column('at', app.kit.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('provider_id', sa.String(length=64), nullable=True),
+    sa.Column('http_status', sa.Integer(), nullable=True),
+    sa.Column('error_code', sa.Integer(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('worker', sa.String(length=64), nullable=True),
+    sa.Column('duration_ms', sa.Float(), nullable=True),
+    sa.ForeignKeyConstraint(['delivery_id'], ['deliveries.id'], name=op.f('fk_delivery_attempts_delivery_id_deliveries'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_delivery_attempts'))
+    )
+    with op.batch_alter_table('delivery_attempts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_delivery_attempts_delivery_id'), ['delivery_id'], unique=False)
 
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('delivery_attempts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_delivery_attempts_delivery_id'))
+
+    op.drop_table('delivery_attempts')
     with op.batch_alter_table('inbound_messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inbound_messages_status'))
         batch_op.drop_index(batch_op.f('ix_inbound_messages_received_at'))
+        batch_op.drop_index(batch_op.f('ix_inbound_messages_next_attempt_at'))
         batch_op.drop_index(batch_op.f('ix_inbound_messages_from_phone'))
         batch_op.drop_index(batch_op.f('ix_inbound_messages_alert_id'))
 
     op.drop_table('inbound_messages')
+    with op.batch_alter_table('escalations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_escalations_updated_at'))
+        batch_op.drop_index('ix_escalations_state_next_due_at')
+        batch_op.drop_index(batch_op.f('ix_escalations_incident_id'))
+
+    op.drop_table('escalations')
+    with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_deliveries_updated_at'))
+        batch_op.drop_index(batch_op.f('ix_deliveries_subscription_id'))
+        batch_op.drop_index('ix_deliveries_status_due_at')
+        batch_op.drop_index('ix_deliveries_recipient_created_at')
+        batch_op.drop_index(batch_op.f('ix_deliveries_provider_id'))
+        batch_op.drop_index(batch_op.f('ix_deliveries_liaison_id'))
+        batch_op.drop_index(batch_op.f('ix_deliveries_alert_id'))
+
+    op.drop_table('deliveries')
     with op.batch_alter_table('alert_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_alert_events_alert_id'))
 
@@ -253,6 +397,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_incidents_status_last_at')
 
     op.drop_table('incidents')
+    with op.batch_alter_table('webhook_subscriptions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_subscriptions_updated_at'))
+
+    op.drop_table('webhook_subscriptions')
+    op.drop_table('sender_rates')
     with op.batch_alter_table('places', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_places_updated_at'))
         batch_op.drop_index(batch_op.f('ix_places_name'))
@@ -264,6 +413,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_liaisons_updated_at'))
 
     op.drop_table('liaisons')
+    with op.batch_alter_table('escalation_policies', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_escalation_policies_updated_at'))
+
+    op.drop_table('escalation_policies')
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_keys_prefix'))
 

@@ -1,0 +1,1 @@
+"""Escalation: policies, the steps frozen onto an alert, the engine, liaisons' SMS commands."""

@@ -1,0 +1,272 @@
+"""SMS texts to liaisons and reporters: short, GSM-7 only, in the recipient's language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from app.kit.gsm7 import SINGLE_SEGMENT, septets, to_gsm7, truncate
+
+SEVERITY = {
+    "fr": {"critical": "CRITIQUE", "high": "HAUTE", "medium": "MOYENNE", "low": "BASSE"},
+    "sw": {"critical": "HATARI KUBWA", "high": "JUU", "medium": "WASTANI", "low": "CHINI"},
+    "ln": {"critical": "MAKASI MINGI", "high": "MAKASI", "medium": "MOKE", "low": "MOKE MINGI"},
+    "en": {"critical": "CRITICAL", "high": "HIGH", "medium": "MEDIUM", "low": "LOW"},
+}
+CATEGORY = {
+    "fr": {
+        "ATTACK": "ATTAQUE",
+        "ABDUCTION": "ENLEVEMENT",
+        "SEXUAL_VIOLENCE": "VIOL",
+        "CLASH": "AFFRONTEMENT",
+        "ARSON": "INCENDIE",
+        "LOOTING": "PILLAGE",
+        "ARMED_PRESENCE": "HOMMES ARMES",
+        "DISPLACEMENT": "DEPLACEMENT",
+        "THREAT": "MENACE",
+        "OTHER": "AUTRE",
+        "FLASH": "BIP",
+    },
+    "sw": {
+        "ATTACK": "SHAMBULIO",
+        "ABDUCTION": "UTEKAJI",
+        "SEXUAL_VIOLENCE": "UBAKAJI",
+        "CLASH": "MAPIGANO",
+        "ARSON": "MOTO",
+        "LOOTING": "WIZI",
+        "ARMED_PRESENCE": "WATU WENYE SILAHA",
+        "DISPLACEMENT": "WAKIMBIZI",
+        "THREAT": "VITISHO",
+        "OTHER": "MENGINE",
+        "FLASH": "BIP",
+    },
+    "ln": {
+        "ATTACK": "BITUMBA",
+        "ABDUCTION": "BAKANGI BATO",
+        "SEXUAL_VIOLENCE": "KOSANGISA NZOTO NA MAKASI",
+        "CLASH": "BITUMBA YA BASODA",
+        "ARSON": "MOTO",
+        "LOOTING": "BOYIBI",
+        "ARMED_PRESENCE": "BATO YA MINDOKI",
+        "DISPLACEMENT": "BATO BAKIMI",
+        "THREAT": "BATISI BANGO",
+        "OTHER": "MOSUSU",
+        "FLASH": "BIP",
+    },
+    "en": {
+        "ATTACK": "ATTACK",
+        "ABDUCTION": "ABDUCTION",
+        "SEXUAL_VIOLENCE": "SEXUAL VIOLENCE",
+        "CLASH": "CLASH",
+        "ARSON": "ARSON",
+        "LOOTING": "LOOTING",
+        "ARMED_PRESENCE": "ARMED MEN",
+        "DISPLACEMENT": "DISPLACEMENT",
+        "THREAT": "THREAT",
+        "OTHER": "OTHER",
+        "FLASH": "FLASH",
+    },
+}
+NO_PLACE = {
+    "fr": "lieu inconnu",
+    "sw": "mahali hapajulikani",
+    "ln": "esika eyebani te",
+    "en": "place unknown",
+}
+MORE_REPORTS = {
+    "fr": "(+{n} rapport)",
+    "sw": "(+{n} taarifa)",
+    "ln": "(+{n} sango)",
+    "en": "(+{n} report)",
+}
+FLASH_TEXT = {
+    "fr": "Bip (appel manque) de {phone}. Rappelez vite.",
+    "sw": "Bip (simu bila kujibu) kutoka {phone}. Piga haraka.",
+    "ln": "Bip (telefone) ya {phone}. Benga ye noki.",
+    "en": "Missed call from {phone}. Call back now.",
+}
+CALL_BACK = {
+    "fr": "Tel {phone}.",
+    "sw": "Simu {phone}.",
+    "ln": "Tel {phone}.",
+    "en": "Tel {phone}.",
+}
+ANSWER = {
+    "fr": "Rep: OK {code}",
+    "sw": "Jibu: OK {code}",
+    "ln": "Yanola: OK {code}",
+    "en": "Reply: OK {code}",
+}
+TAKEN = {
+    "fr": "Kengele: {ref} pris en charge par {name}. Plus besoin d'agir.",
+    "sw": "Kengele: {ref} imeshughulikiwa na {name}. Hakuna haja ya kufanya kitu.",
+    "ln": "Kengele: {ref} ezwami na {name}. Osala eloko te.",
+    "en": "Kengele: {ref} taken by {name}. No action needed.",
+}
+REPORTER_ACK = {
+    "fr": "Kengele: votre alerte {ref} est prise en charge. Restez en securite.",
+    "sw": "Kengele: taarifa yako {ref} inashughulikiwa. Kaa salama.",
+    "ln": "Kengele: sango na yo {ref} ezwami. Batela nzoto na yo.",
+    "en": "Kengele: your alert {ref} is being handled. Stay safe.",
+}
+REPORTER_RESOLVED = {
+    "fr": "Kengele: votre alerte {ref} est close. Merci de nous avoir alertes.",
+    "sw": "Kengele: taarifa yako {ref} imefungwa. Asante kwa kutujulisha.",
+    "ln": "Kengele: sango na yo {ref} esili. Matondo mpo na sango.",
+    "en": "Kengele: your alert {ref} is closed. Thank you for telling us.",
+}
+HELP = {
+    "fr": "Kengele: OK ref = je prends. VU ref = verifie. FIN ref note = clos. FAUX ref = "
+    "fausse alerte. INFO ref texte = note. Ex: OK 2F7Q",
+    "sw": "Kengele: OK ref = nimepokea. VU ref = imethibitishwa. FIN ref = imeisha. FAUX ref "
+    "= uongo. INFO ref maandishi = habari. Mfano: OK 2F7Q",
+    "ln": "Kengele: OK ref = nazwi. VU ref = emonani. FIN ref = esili. FAUX ref = lokuta. "
+    "INFO ref makomi = sango. Ndakisa: OK 2F7Q",
+    "en": "Kengele: OK ref = I take it. VU ref = verified. FIN ref note = resolved. FAUX ref "
+    "= false alarm. INFO ref text = note. E.g. OK 2F7Q",
+}
+UNKNOWN_REF = {
+    "fr": "Kengele: ref {ref} inconnue. Envoyez AIDE pour l'aide.",
+    "sw": "Kengele: kumbukumbu {ref} haijulikani. Tuma AIDE kwa msaada.",
+    "ln": "Kengele: ref {ref} eyebani te. Tinda AIDE mpo na lisalisi.",
+    "en": "Kengele: unknown ref {ref}. Send AIDE for help.",
+}
+NO_ALERT = {
+    "fr": "Kengele: aucune alerte recente pour vous. Precisez la ref: OK 2F7Q",
+    "sw": "Kengele: hakuna taarifa ya karibuni kwako. Andika kumbukumbu: OK 2F7Q",
+    "ln": "Kengele: sango ya sika te mpo na yo. Koma ref: OK 2F7Q",
+    "en": "Kengele: no recent alert for you. Give the ref: OK 2F7Q",
+}
+DONE = {
+    "ack": {
+        "fr": "Kengele: {ref} pris. Merci.",
+        "sw": "Kengele: {ref} umepokea. Asante.",
+        "ln": "Kengele: {ref} ozwi. Matondo.",
+        "en": "Kengele: {ref} is yours. Thank you.",
+    },
+    "verify": {
+        "fr": "Kengele: {ref} verifie.",
+        "sw": "Kengele: {ref} imethibitishwa.",
+        "ln": "Kengele: {ref} emonani.",
+        "en": "Kengele: {ref} verified.",
+    },
+    "resolve": {
+        "fr": "Kengele: {ref} clos.",
+        "sw": "Kengele: {ref} imefungwa.",
+        "ln": "Kengele: {ref} esili.",
+        "en": "Kengele: {ref} resolved.",
+    },
+    "false_alarm": {
+        "fr": "Kengele: {ref} fausse alerte.",
+        "sw": "Kengele: {ref} ni uongo.",
+        "ln": "Kengele: {ref} lokuta.",
+        "en": "Kengele: {ref} false alarm.",
+    },
+    "note": {
+        "fr": "Kengele: note ajoutee a {ref}.",
+        "sw": "Kengele: habari imeongezwa {ref}.",
+        "ln": "Kengele: sango ebakisami na {ref}.",
+        "en": "Kengele: note added to {ref}.",
+    },
+}
+
+TEMPLATE_TABLES = {
+    "flash": FLASH_TEXT,
+    "taken": TAKEN,
+    "reporter_ack": REPORTER_ACK,
+    "reporter_resolved": REPORTER_RESOLVED,
+    "help": HELP,
+    "unknown_ref": UNKNOWN_REF,
+    "no_alert": NO_ALERT,
+    **{f"done_{k}": v for k, v in DONE.items()},
+}
+
+
+def lang(language: str | None) -> str:
+    """A language we have texts in (French by default)."""
+    return language if language in SEVERITY else "fr"
+
+
+def _t(table: dict[str, str], language: str | None, **values: object) -> str:
+    return to_gsm7(table[lang(language)].format(**values))
+
+
+def code_of(ref: str) -> str:
+    """The part of a reference a liaison types: K-2F7Q → 2F7Q."""
+    return ref.removeprefix("K-")
+
+
+def page(
+    *,
+    language: str | None,
+    ref: str,
+    severity: str,
+    category: str,
+    place: str | None,
+    admin2: str | None,
+    at: datetime,
+    body: str,
+    reporter_phone: str | None,
+    new_reports: int,
+    timezone: str,
+) -> str:
+    """The page of an alert to a liaison: one GSM-7 segment, the report cut to fit."""
+    lg = lang(language)
+    where = place or NO_PLACE[lg]
+    if admin2 and admin2 != place:
+        where += f" ({admin2})"
+    local = at.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
+    head = f"{ref} {SEVERITY[lg].get(severity, severity)} {CATEGORY[lg].get(category, category)}"
+    head += f" {where} {local}"
+    if new_reports:
+        head += " " + MORE_REPORTS[lg].format(n=new_reports)
+    head = to_gsm7(head)
+    tail = to_gsm7(ANSWER[lg].format(code=code_of(ref)))
+    if category == "FLASH":
+        report = ""
+        call = to_gsm7(FLASH_TEXT[lg].format(phone=reporter_phone or "?"))
+    else:
+        report = to_gsm7(" ".join(body.split()))
+        call = to_gsm7(CALL_BACK[lg].format(phone=reporter_phone)) if reporter_phone else ""
+    fixed = " ".join(part for part in (call, tail) if part)
+    text = f"{head}: {report} {fixed}" if report else f"{head}: {fixed}"
+    if septets(text) <= SINGLE_SEGMENT:
+        return text
+    # Cut the report, never the reference, the call-back number or how to answer.
+    room = SINGLE_SEGMENT - septets(f"{head}: .. {fixed}")
+    return f"{head}: {truncate(report, max(room, 0)).rstrip()}.. {fixed}"
+
+
+def taken(language: str | None, ref: str, name: str) -> str:
+    """To the other paged liaisons: someone took the alert."""
+    return truncate(_t(TAKEN, language, ref=ref, name=name))
+
+
+def reporter_ack(language: str | None, ref: str) -> str:
+    """To the reporter: their alert is being handled (no mission, no liaison named)."""
+    return _t(REPORTER_ACK, language, ref=ref)
+
+
+def reporter_resolved(language: str | None, ref: str) -> str:
+    """To the reporter: their alert is closed."""
+    return _t(REPORTER_RESOLVED, language, ref=ref)
+
+
+def help_text(language: str | None) -> str:
+    """The commands a liaison can send."""
+    return _t(HELP, language)
+
+
+def unknown_ref(language: str | None, ref: str) -> str:
+    """A command named a reference we do not know."""
+    return truncate(_t(UNKNOWN_REF, language, ref=ref[:12]))
+
+
+def no_alert(language: str | None) -> str:
+    """A bare command, but nothing was sent to this liaison lately."""
+    return _t(NO_ALERT, language)
+
+
+def done(action: str, language: str | None, ref: str) -> str:
+    """Confirmation of a command."""
+    return _t(DONE[action], language, ref=ref)

@@ -1,0 +1,543 @@
+"""The escalation engine: page in steps until someone acknowledges; liaisons' SMS commands."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.alerts import repository as alerts_repo
+from app.alerts.models import SEVERITY_RANK, Alert, Incident
+from app.config import Settings
+from app.escalation import commands, messages
+from app.escalation import repository as repo
+from app.escalation.models import ACTIVE, DONE, STOPPED, Escalation, EscalationPolicy
+from app.escalation.schemas import DEFAULT_POLICIES, PolicyDocument, Step
+from app.kit.clock import utcnow
+from app.kit.phones import mask
+from app.outbox import repository as outbox_repo
+from app.outbox import service as outbox
+from app.outbox.models import Delivery
+from app.outbox.wakeup import mark_work
+from app.people.models import Liaison, Reporter
+
+log = logging.getLogger(__name__)
+
+OPEN = ("new", "acknowledged", "verified")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone to page."""
+
+    phone: str
+    language: str
+    liaison: Liaison | None = None
+
+
+# --- policies ----------------------------------------------------------------------------
+
+
+async def seed_default_policies(session: AsyncSession) -> int:
+    """Store the default policies when there are none; returns how many were added."""
+    if await repo.count_policies(session):
+        return 0
+    for doc in DEFAULT_POLICIES:
+        session.add(
+            EscalationPolicy(
+                name=doc.name,
+                priority=doc.priority,
+                document=doc.model_dump(mode="json"),
+                active=True,
+            )
+        )
+    await session.flush()
+    return len(DEFAULT_POLICIES)
+
+
+def matches(doc: PolicyDocument, alert: Alert) -> bool:
+    """Whether a policy's `match` takes this alert."""
+    m = doc.match
+    if m.min_severity and SEVERITY_RANK[alert.severity] < SEVERITY_RANK[m.min_severity]:
+        return False
+    if m.categories and alert.category not in m.categories:
+        return False
+    return not (m.admin1 and (alert.admin1 or "").lower() not in {a.lower() for a in m.admin1})
+
+
+async def pick_policy(session: AsyncSession, alert: Alert) -> PolicyDocument:
+    """The matching policy with the lowest priority; the built-in default if none matches."""
+    for stored in await repo.policies(session, active_only=True):
+        doc = PolicyDocument.model_validate(stored.document)
+        if matches(doc, alert):
+            return doc
+    # A policy table emptied or edited into a gap must never leave an alert unpaged.
+    for doc in DEFAULT_POLICIES:
+        if matches(doc, alert):
+            return doc
+    return DEFAULT_POLICIES[-1]
+
+
+# --- events --------------------------------------------------------------------------------
+
+
+def alert_data(alert: Alert) -> dict[str, Any]:
+    """An alert as webhook receivers get it (the reporter's number masked)."""
+    return {
+        "id": alert.id,
+        "ref": alert.ref,
+        "kind": alert.kind,
+        "status": alert.status,
+        "category": alert.category,
+        "severity": alert.severity,
+        "score": alert.score,
+        "body": alert.body,
+        "from_phone": mask(alert.from_phone),
+        "place": None
+        if alert.lat is None and alert.place_id is None
+        else {
+            "id": alert.place_id,
+            "name": alert.place_name,
+            "lat": alert.lat,
+            "lon": alert.lon,
+            "admin1": alert.admin1,
+            "admin2": alert.admin2,
+        },
+        "incident_id": alert.incident_id,
+        "received_at": alert.received_at.isoformat(),
+        "updated_at": (alert.updated_at or alert.received_at).isoformat(),
+    }
+
+
+async def emit(
+    session: AsyncSession, settings: Settings, event_type: str, alert: Alert, **extra: Any
+) -> None:
+    """Tell subscribed systems about an alert."""
+    await outbox.emit_event(
+        session, settings, event_type, {"alert": alert_data(alert), **extra}, alert_id=alert.id
+    )
+
+
+# --- starting and advancing --------------------------------------------------------------
+
+
+async def on_new_alert(
+    session: AsyncSession, settings: Settings, alert: Alert, now: datetime | None = None
+) -> None:
+    """A new alert: tell subscribers, then start paging (or count it on the running one)."""
+    now = now or utcnow()
+    await emit(session, settings, "alert.created", alert)
+    if alert.incident_id is not None:
+        running = await repo.of_incident(session, alert.incident_id, lock=True)
+        if running is not None and running.alert_id != alert.id:
+            lead = await alerts_repo.get(session, running.alert_id)
+            if lead is not None and lead.status in OPEN:
+                await _corroborating(session, settings, running, lead, alert, now)
+                return
+    await start(session, settings, alert, now)
+
+
+async def _corroborating(
+    session: AsyncSession,
+    settings: Settings,
+    escalation: Escalation,
+    lead: Alert,
+    alert: Alert,
+    now: datetime,
+) -> None:
+    """Another report of an alert being paged: no new page, unless the severity rose."""
+    if SEVERITY_RANK[alert.severity] > SEVERITY_RANK[escalation.severity]:
+        lead.severity, lead.severity_rank = alert.severity, alert.severity_rank
+        alerts_repo.add_event(
+            session,
+            lead,
+            actor="system",
+            action="severity_raised",
+            detail={"severity": alert.severity, "by_alert": alert.id},
+        )
+        await emit(session, settings, "alert.updated", lead)
+        await start(session, settings, lead, now, restart=escalation)
+        return
+    escalation.new_reports += 1
+    alerts_repo.add_event(
+        session, lead, actor="system", action="corroborated_by", detail={"alert_id": alert.id}
+    )
+
+
+async def start(
+    session: AsyncSession,
+    settings: Settings,
+    alert: Alert,
+    now: datetime,
+    *,
+    restart: Escalation | None = None,
+) -> Escalation:
+    """Freeze the matching policy onto the alert and run the steps already due."""
+    doc = await pick_policy(session, alert)
+    frozen = doc.model_dump(mode="json")
+    escalation = restart or Escalation(alert_id=alert.id, incident_id=alert.incident_id)
+    escalation.policy_name = doc.name
+    escalation.policy = frozen
+    escalation.severity = alert.severity
+    escalation.state = ACTIVE
+    escalation.next_step = 0
+    escalation.repeats_done = 0
+    escalation.started_at = now
+    escalation.next_due_at = now + timedelta(seconds=doc.steps[0].after_seconds)
+    if restart is None:
+        session.add(escalation)
+    await session.flush()
+    alerts_repo.add_event(
+        session,
+        alert,
+        actor="system",
+        action="escalation_restarted" if restart else "escalation_started",
+        detail={"policy": doc.name, "severity": alert.severity},
+    )
+    await mark_work(session)
+    await run_due(session, settings, escalation, alert, now)
+    return escalation
+
+
+async def advance_due(session: AsyncSession, settings: Settings, now: datetime, limit: int) -> int:
+    """Worker: run the due steps of escalations (rows locked, SKIP LOCKED between workers)."""
+    done = 0
+    for escalation in await repo.claim_due(session, now, limit):
+        alert = await alerts_repo.get(session, escalation.alert_id)
+        if alert is None or alert.status not in OPEN:
+            escalation.state = STOPPED
+            escalation.stopped_reason = "alert closed"
+            continue
+        await run_due(session, settings, escalation, alert, now)
+        done += 1
+    return done
+
+
+async def run_due(
+    session: AsyncSession, settings: Settings, escalation: Escalation, alert: Alert, now: datetime
+) -> None:
+    """Execute every step of `escalation` that is due at `now`, then set the next due time."""
+    doc = PolicyDocument.model_validate(escalation.policy)
+    while (
+        escalation.state == ACTIVE
+        and escalation.next_due_at is not None
+        and escalation.next_due_at <= now
+    ):
+        index = escalation.next_step
+        if index < len(doc.steps):
+            await _execute(session, settings, escalation, alert, [doc.steps[index]], index, now)
+            escalation.next_step = index + 1
+            if index + 1 < len(doc.steps):
+                wait = doc.steps[index + 1].after_seconds
+                escalation.next_due_at = escalation.started_at + timedelta(seconds=wait)
+                continue
+            if doc.repeat and doc.repeat.times > 0:
+                escalation.next_due_at = escalation.next_due_at + timedelta(
+                    seconds=doc.repeat.every_seconds
+                )
+                continue
+        elif doc.repeat and escalation.repeats_done < doc.repeat.times:
+            await _execute(session, settings, escalation, alert, doc.steps, index, now)
+            escalation.repeats_done += 1
+            if escalation.repeats_done < doc.repeat.times:
+                escalation.next_due_at = escalation.next_due_at + timedelta(
+                    seconds=doc.repeat.every_seconds
+                )
+                continue
+        escalation.state = DONE
+        escalation.next_due_at = None
+
+
+async def _execute(
+    session: AsyncSession,
+    settings: Settings,
+    escalation: Escalation,
+    alert: Alert,
+    steps: list[Step],
+    index: int,
+    now: datetime,
+) -> None:
+    """Page the recipients of `steps` (a repeat pages those of every step)."""
+    channels = {c for step in steps for c in step.channels}
+    recipients: dict[str, Recipient] = {}
+    for step in steps:
+        for r in await recipients_of(session, step.notify, alert):
+            recipients.setdefault(r.phone, r)
+    paged: list[int] = []
+    if "sms" in channels:
+        for r in recipients.values():
+            await _page(session, settings, escalation, alert, r, index)
+            if r.liaison is not None:
+                paged.append(r.liaison.id)
+        escalation.new_reports = 0
+        if not recipients:
+            log.error(
+                "alert %s: nobody to page at step %s (no on-duty JOC officer)", alert.id, index
+            )
+    alerts_repo.add_event(
+        session,
+        alert,
+        actor="system",
+        action="escalated",
+        detail={
+            "step": index,
+            "channels": sorted(channels),
+            "liaisons": paged,
+            "recipients": len(recipients) if "sms" in channels else 0,
+        },
+    )
+    if "webhook" in channels:
+        await emit(session, settings, "alert.escalated", alert, step=index, liaisons=paged)
+
+
+async def _page(
+    session: AsyncSession,
+    settings: Settings,
+    escalation: Escalation,
+    alert: Alert,
+    recipient: Recipient,
+    index: int,
+) -> Delivery:
+    text = messages.page(
+        language=recipient.language,
+        ref=alert.ref,
+        severity=alert.severity,
+        category=alert.category,
+        place=alert.place_name,
+        admin2=alert.admin2,
+        at=alert.received_at,
+        body=alert.body,
+        reporter_phone=alert.from_phone if settings.page_includes_reporter_phone else None,
+        new_reports=escalation.new_reports,
+        timezone=settings.timezone,
+    )
+    return await outbox.enqueue_sms(
+        session,
+        settings,
+        to=recipient.phone,
+        body=text,
+        purpose="page",
+        alert_id=alert.id,
+        liaison_id=recipient.liaison.id if recipient.liaison else None,
+        step=index,
+    )
+
+
+async def recipients_of(session: AsyncSession, notify: object, alert: Alert) -> list[Recipient]:
+    """Whom a step's `notify` names for this alert; JOC officers when the zone has nobody."""
+    if not isinstance(notify, str):
+        phones: list[str] = getattr(notify, "phones", [])
+        known = {
+            liaison.phone: liaison
+            for liaison in (await repo.on_duty(session, "liaison"))
+            + list(await repo.on_duty(session, "joc"))
+        }
+        return [
+            Recipient(p, known[p].language if p in known else "fr", known.get(p)) for p in phones
+        ]
+    zone = (alert.admin2 or "").lower()
+    if notify in ("zone_liaisons", "zone_joc") and zone:
+        tier = "liaison" if notify == "zone_liaisons" else "joc"
+        found = [
+            liaison
+            for liaison in await repo.on_duty(session, tier)
+            if zone in {z.lower() for z in liaison.zones}
+        ]
+        if found:
+            return [Recipient(x.phone, x.language, x) for x in found]
+    return [Recipient(x.phone, x.language, x) for x in await repo.on_duty(session, "joc")]
+
+
+async def on_page_failed(session: AsyncSession, settings: Settings, delivery: Delivery) -> None:
+    """A page ended undelivered or failed: page the next liaison of the zone, else its JOC."""
+    if delivery.purpose != "page" or delivery.alert_id is None:
+        return
+    alert = await alerts_repo.get(session, delivery.alert_id)
+    escalation = await repo.of_alert(session, delivery.alert_id, lock=True)
+    if alert is None or alert.status != "new" or escalation is None:
+        return
+    if escalation.state == STOPPED:
+        return
+    already = await outbox_repo.paged_liaison_ids(session, alert.id)
+    zone = (alert.admin2 or "").lower()
+    candidates: list[Liaison] = []
+    for tier in ("liaison", "joc"):
+        candidates = [
+            x
+            for x in await repo.on_duty(session, tier)
+            if x.id not in already and zone and zone in {z.lower() for z in x.zones}
+        ]
+        if candidates:
+            break
+    if not candidates:
+        candidates = [x for x in await repo.on_duty(session, "joc") if x.id not in already]
+    if not candidates:
+        log.error("alert %s: page undelivered and nobody left to page", alert.id)
+        return
+    nxt = candidates[0]
+    await _page(
+        session,
+        settings,
+        escalation,
+        alert,
+        Recipient(nxt.phone, nxt.language, nxt),
+        delivery.escalation_step or 0,
+    )
+    alerts_repo.add_event(
+        session,
+        alert,
+        actor="system",
+        action="page_fallback",
+        detail={"failed_delivery": delivery.id, "liaison": nxt.id, "reason": delivery.last_error},
+    )
+
+
+# --- liaisons' commands ----------------------------------------------------------------
+
+
+async def handle_command(
+    session: AsyncSession, settings: Settings, liaison: Liaison, text: str
+) -> str:
+    """Carry out a liaison's SMS command; returns the reply."""
+    command = commands.parse(text)
+    language = liaison.language
+    if command is None or command.action == "help":
+        return messages.help_text(language)
+    if command.bad_ref is not None:
+        return messages.unknown_ref(language, command.bad_ref)
+    alert: Alert | None
+    if command.ref is not None:
+        alert = await alerts_repo.by_ref(session, command.ref)
+        if alert is None:
+            return messages.unknown_ref(language, command.ref)
+    else:
+        last = await outbox_repo.last_page_to(session, liaison.id)
+        alert = await alerts_repo.get(session, last.alert_id) if last and last.alert_id else None
+        if alert is None:
+            return messages.no_alert(language)
+    actor = f"liaison:{liaison.id}"
+    now = utcnow()
+    if command.action == "ack":
+        await acknowledge(session, settings, alert, liaison, now)
+    elif command.action == "verify":
+        await acknowledge(session, settings, alert, liaison, now, quiet=alert.status != "new")
+        if alert.status in ("new", "acknowledged"):
+            alert.status = "verified"
+        alerts_repo.add_event(session, alert, actor=actor, action="verified", note=command.note)
+        await emit(session, settings, "alert.updated", alert)
+    elif command.action == "resolve":
+        await close(session, settings, alert, liaison, "resolved", command.note, now)
+    elif command.action == "false_alarm":
+        await close(session, settings, alert, liaison, "false_alarm", command.note, now)
+    elif command.action == "note":
+        alerts_repo.add_event(session, alert, actor=actor, action="note", note=command.note)
+        await emit(session, settings, "alert.updated", alert, note=command.note)
+    return messages.done(command.action, language, alert.ref)
+
+
+async def acknowledge(
+    session: AsyncSession,
+    settings: Settings,
+    alert: Alert,
+    liaison: Liaison,
+    now: datetime,
+    *,
+    quiet: bool = False,
+) -> None:
+    """Someone takes the alert: stop the paging, tell the others and the reporter."""
+    await _stop(session, alert, "acknowledged", liaison)
+    if alert.status != "new":
+        if not quiet:
+            alerts_repo.add_event(
+                session, alert, actor=f"liaison:{liaison.id}", action="acknowledged_again"
+            )
+        return
+    alert.status = "acknowledged"
+    alerts_repo.add_event(session, alert, actor=f"liaison:{liaison.id}", action="acknowledged")
+    others = await outbox_repo.paged_liaison_ids(session, alert.id) - {liaison.id}
+    for other in await repo.liaisons_by_ids(session, others):
+        await outbox.enqueue_sms(
+            session,
+            settings,
+            to=other.phone,
+            body=messages.taken(other.language, alert.ref, liaison.name),
+            purpose="taken",
+            alert_id=alert.id,
+            liaison_id=other.id,
+        )
+    await _tell_reporters(session, settings, alert, "reporter_ack")
+    await emit(session, settings, "alert.acknowledged", alert, liaison_id=liaison.id)
+
+
+async def close(
+    session: AsyncSession,
+    settings: Settings,
+    alert: Alert,
+    liaison: Liaison | None,
+    status: str,
+    note: str | None,
+    now: datetime,
+) -> None:
+    """Resolve an alert or call it a false alarm; its incident closes with it."""
+    await _stop(session, alert, status, liaison)
+    actor = f"liaison:{liaison.id}" if liaison else "system"
+    if alert.status in ("resolved", "false_alarm"):
+        return
+    alert.status = status
+    alerts_repo.add_event(session, alert, actor=actor, action=status, note=note)
+    if alert.incident_id is not None:
+        incident = await session.get(Incident, alert.incident_id)
+        if incident is not None:
+            incident.status = "closed"
+    if status == "resolved":
+        await _tell_reporters(session, settings, alert, "reporter_resolved")
+        await emit(session, settings, "alert.resolved", alert, note=note)
+    else:
+        await emit(session, settings, "alert.updated", alert, note=note)
+
+
+async def _stop(session: AsyncSession, alert: Alert, reason: str, liaison: Liaison | None) -> None:
+    escalation = await repo.of_alert(session, alert.id, lock=True)
+    if escalation is not None and escalation.state != STOPPED:
+        escalation.state = STOPPED
+        escalation.stopped_reason = reason
+        escalation.next_due_at = None
+        escalation.acknowledged_by = liaison.id if liaison else None
+    for pending in await outbox_repo.pending_pages(session, alert.id):
+        pending.status = "cancelled"
+        pending.last_error = f"alert {reason}"
+
+
+async def _tell_reporters(
+    session: AsyncSession, settings: Settings, alert: Alert, kind: str
+) -> None:
+    """The "visible response": reporters hear that their alert was taken, then closed."""
+    if not settings.receipts_enabled:
+        return
+    alerts: list[Alert] = [alert]
+    if alert.incident_id is not None:
+        alerts = list(
+            (
+                await session.scalars(select(Alert).where(Alert.incident_id == alert.incident_id))
+            ).all()
+        )
+    seen: set[str] = set()
+    for reported in alerts:
+        if reported.reporter_id is None or reported.from_phone in seen:
+            continue
+        seen.add(reported.from_phone)
+        reporter = await session.get(Reporter, reported.reporter_id)
+        if reporter is None or reporter.opted_out:
+            continue
+        text = (
+            messages.reporter_ack(reporter.language, reported.ref)
+            if kind == "reporter_ack"
+            else messages.reporter_resolved(reporter.language, reported.ref)
+        )
+        await outbox.enqueue_sms(
+            session, settings, to=reporter.phone, body=text, purpose=kind, alert_id=reported.id
+        )

@@ -1,0 +1,148 @@
+"""Delivery (one SMS or webhook to send), its attempts, webhook subscriptions, sender rates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.kit.clock import utcnow
+from app.kit.models import Base, TimestampMixin
+
+CHANNEL_SMS = "sms"
+CHANNEL_WEBHOOK = "webhook"
+
+# pending: waiting for its due time; sending: claimed by a worker under a lease;
+# queued/sent/delivered/undelivered/failed: the provider's word (SMS);
+# dead: gave up after the last attempt or failed permanently; cancelled: no longer needed.
+PENDING = "pending"
+SENDING = "sending"
+DEAD = "dead"
+CANCELLED = "cancelled"
+ACCEPTED_STATES = ("accepted", "queued", "sent", "delivered", "undelivered", "failed")
+# The order provider states only move forward in; the last three are final.
+PROVIDER_ORDER = {
+    "accepted": 1,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+}
+
+EVENT_TYPES = (
+    "alert.created",
+    "alert.updated",
+    "alert.escalated",
+    "alert.acknowledged",
+    "alert.resolved",
+    "delivery.dead",
+)
+
+
+class Delivery(TimestampMixin, Base):
+    """One message to send, written in the transaction that decided it (transactional outbox)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_status_due_at", "status", "due_at"),
+        Index("ix_deliveries_recipient_created_at", "recipient", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    alert_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alerts.id", ondelete="SET NULL"), index=True
+    )
+    liaison_id: Mapped[int | None] = mapped_column(
+        ForeignKey("liaisons.id", ondelete="SET NULL"), index=True
+    )
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    # E.164 number of an SMS, URL of a webhook.
+    recipient: Mapped[str] = mapped_column(String(2048))
+    # The sending number an SMS goes out from (its rate is limited); "" for webhooks.
+    sender: Mapped[str] = mapped_column(String(64), default="")
+    body: Mapped[str] = mapped_column(Text)
+    event_type: Mapped[str | None] = mapped_column(String(32))
+    # webhook-id: the same on every retry of one event.
+    event_id: Mapped[str | None] = mapped_column(String(64))
+    escalation_step: Mapped[int | None] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=8)
+    lease_until: Mapped[datetime | None] = mapped_column()
+    leased_by: Mapped[str | None] = mapped_column(String(64))
+    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    provider_status: Mapped[str | None] = mapped_column(String(16))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column()
+    final_at: Mapped[datetime | None] = mapped_column()
+
+
+class DeliveryAttempt(Base):
+    """One try at sending a delivery, or one status the provider reported later."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16))
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(64))
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+
+
+class WebhookSubscription(TimestampMixin, Base):
+    """Another system that wants alert events, signed per Standard Webhooks."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    event_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Needed to sign every message, so kept; shown once at creation, never returned again.
+    secret: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class SenderRate(Base):
+    """Token bucket of one sending number, shared by every worker through the database."""
+
+    __tablename__ = "sender_rates"
+
+    sender: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def provider_rank(status: str | None) -> int:
+    """Position of a provider status in its forward-only order (0 when unknown)."""
+    return PROVIDER_ORDER.get(status or "", 0)
+
+
+def payload(delivery: Delivery) -> dict[str, Any]:
+    """Short description of a delivery for events (no message body, phone masked elsewhere)."""
+    return {
+        "id": delivery.id,
+        "channel": delivery.channel,
+        "purpose": delivery.purpose,
+        "status": delivery.status,
+        "alert_id": delivery.alert_id,
+        "attempts": delivery.attempts,
+        "last_error": delivery.last_error,
+    }

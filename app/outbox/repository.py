@@ -1,0 +1,217 @@
+"""SQL for deliveries, attempts, subscriptions and sender rates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.outbox.models import (
+    CHANNEL_SMS,
+    PENDING,
+    SENDING,
+    Delivery,
+    DeliveryAttempt,
+    SenderRate,
+    WebhookSubscription,
+)
+
+
+def _due(now: datetime) -> object:
+    return or_(
+        and_(Delivery.status == PENDING, Delivery.due_at <= now),
+        and_(Delivery.status == SENDING, Delivery.lease_until < now),
+    )
+
+
+async def due_sms_senders(session: AsyncSession, now: datetime) -> Sequence[str]:
+    """Sending numbers that have SMS due."""
+    stmt = select(Delivery.sender).where(Delivery.channel == CHANNEL_SMS, _due(now)).distinct()
+    return (await session.scalars(stmt)).all()
+
+
+async def lock_rate(session: AsyncSession, sender: str, burst: float) -> SenderRate | None:
+    """The token bucket of `sender`, locked for this transaction (None: another worker has it)."""
+    stmt = select(SenderRate).where(SenderRate.sender == sender).with_for_update(skip_locked=True)
+    bucket = await session.scalar(stmt)
+    if bucket is not None:
+        return bucket
+    exists = await session.scalar(select(func.count()).where(SenderRate.sender == sender))
+    if exists:
+        return None  # locked by another worker
+    bucket = SenderRate(sender=sender, tokens=burst)
+    session.add(bucket)
+    await session.flush()
+    return bucket
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    lease_until: datetime,
+    worker: str,
+    limit: int,
+    channel: str,
+    sender: str | None = None,
+) -> Sequence[Delivery]:
+    """Lease up to `limit` due deliveries (SKIP LOCKED: workers never take the same row)."""
+    if limit <= 0:
+        return []
+    stmt = select(Delivery.id).where(Delivery.channel == channel, _due(now))
+    if sender is not None:
+        stmt = stmt.where(Delivery.sender == sender)
+    stmt = (
+        stmt.order_by(Delivery.due_at, Delivery.id).limit(limit).with_for_update(skip_locked=True)
+    )
+    ids = list((await session.scalars(stmt)).all())
+    if not ids:
+        return []
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids))
+        .values(
+            status=SENDING,
+            lease_until=lease_until,
+            leased_by=worker,
+            attempts=Delivery.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    stmt2 = select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.due_at, Delivery.id)
+    return (await session.scalars(stmt2.execution_options(populate_existing=True))).all()
+
+
+async def lock_leased(session: AsyncSession, delivery_id: int, worker: str) -> Delivery | None:
+    """The delivery if this worker still holds its lease, locked for the result."""
+    stmt = (
+        select(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.status == SENDING, Delivery.leased_by == worker)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return await session.scalar(stmt)
+
+
+async def get(session: AsyncSession, delivery_id: int, *, lock: bool = False) -> Delivery | None:
+    """The delivery with this id."""
+    stmt = select(Delivery).where(Delivery.id == delivery_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt.execution_options(populate_existing=True))
+
+
+async def by_provider_id(session: AsyncSession, provider_id: str) -> Delivery | None:
+    """The delivery the provider knows by this id, locked for an update."""
+    stmt = (
+        select(Delivery)
+        .where(Delivery.provider_id == provider_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return await session.scalar(stmt)
+
+
+def add_attempt(session: AsyncSession, attempt: DeliveryAttempt) -> None:
+    """Record one attempt or provider status."""
+    session.add(attempt)
+
+
+async def attempts(session: AsyncSession, delivery_id: int) -> Sequence[DeliveryAttempt]:
+    """Attempts of a delivery, oldest first."""
+    stmt = (
+        select(DeliveryAttempt)
+        .where(DeliveryAttempt.delivery_id == delivery_id)
+        .order_by(DeliveryAttempt.id)
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    """When the next pending delivery or expiring lease falls due."""
+    pending = await session.scalar(
+        select(func.min(Delivery.due_at)).where(Delivery.status == PENDING)
+    )
+    leased = await session.scalar(
+        select(func.min(Delivery.lease_until)).where(Delivery.status == SENDING)
+    )
+    times = [t for t in (pending, leased) if t is not None]
+    return min(times) if times else None
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    *,
+    status: str | None,
+    alert_id: int | None,
+    before: int | None,
+    limit: int,
+) -> Sequence[Delivery]:
+    """Deliveries, newest first."""
+    stmt = select(Delivery)
+    if status:
+        stmt = stmt.where(Delivery.status == status)
+    if alert_id is not None:
+        stmt = stmt.where(Delivery.alert_id == alert_id)
+    if before is not None:
+        stmt = stmt.where(Delivery.id < before)
+    return (await session.scalars(stmt.order_by(Delivery.id.desc()).limit(limit))).all()
+
+
+async def pending_pages(session: AsyncSession, alert_id: int) -> Sequence[Delivery]:
+    """Pages of an alert not yet handed to the provider."""
+    stmt = select(Delivery).where(
+        Delivery.alert_id == alert_id, Delivery.purpose == "page", Delivery.status == PENDING
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def paged_liaison_ids(session: AsyncSession, alert_id: int) -> set[int]:
+    """Liaisons an alert was paged to (sent or not)."""
+    stmt = select(Delivery.liaison_id).where(
+        Delivery.alert_id == alert_id, Delivery.purpose == "page", Delivery.liaison_id.is_not(None)
+    )
+    return {i for i in (await session.scalars(stmt)).all() if i is not None}
+
+
+async def last_page_to(session: AsyncSession, liaison_id: int) -> Delivery | None:
+    """The newest page sent to a liaison."""
+    stmt = (
+        select(Delivery)
+        .where(Delivery.liaison_id == liaison_id, Delivery.purpose == "page")
+        .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+        .limit(1)
+    )
+    return await session.scalar(stmt)
+
+
+async def subscriptions_for(session: AsyncSession, event_type: str) -> list[WebhookSubscription]:
+    """Active subscriptions that want `event_type`."""
+    subs = (
+        await session.scalars(select(WebhookSubscription).where(WebhookSubscription.active))
+    ).all()
+    return [s for s in subs if event_type in (s.event_types or [])]
+
+
+async def cancel_pending_of_subscription(session: AsyncSession, subscription_id: int) -> None:
+    """Drop what is still queued for a subscription that was disabled."""
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.subscription_id == subscription_id, Delivery.status == PENDING)
+        .values(status="cancelled", last_error="subscription disabled")
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def get_subscription(session: AsyncSession, sub_id: int) -> WebhookSubscription | None:
+    """The subscription with this id."""
+    return await session.get(WebhookSubscription, sub_id)
+
+
+async def list_subscriptions(session: AsyncSession) -> Sequence[WebhookSubscription]:
+    """Every subscription."""
+    return (
+        await session.scalars(select(WebhookSubscription).order_by(WebhookSubscription.id))
+    ).all()

@@ -1,0 +1,237 @@
+"""Decisions about deliveries: enqueue, results of attempts, retries, provider statuses."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.kit.clock import utcnow
+from app.kit.errors import Conflict, NotFound
+from app.outbox import repository as repo
+from app.outbox import webhooks
+from app.outbox.models import (
+    CHANNEL_SMS,
+    CHANNEL_WEBHOOK,
+    DEAD,
+    PENDING,
+    Delivery,
+    DeliveryAttempt,
+    payload,
+    provider_rank,
+)
+from app.outbox.types import SendResult
+from app.outbox.wakeup import mark_work
+
+FINAL_FAILURES = ("undelivered", "failed")
+
+
+def sending_number(settings: Settings) -> str:
+    """The number (or Messaging Service) SMS go out from: the key of the rate limit."""
+    return settings.twilio_messaging_service_sid or settings.twilio_from or settings.sms_provider
+
+
+async def enqueue_sms(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    to: str,
+    body: str,
+    purpose: str,
+    alert_id: int | None = None,
+    liaison_id: int | None = None,
+    step: int | None = None,
+) -> Delivery:
+    """Write an SMS to the outbox (sent by a worker once this transaction commits)."""
+    delivery = Delivery(
+        channel=CHANNEL_SMS,
+        purpose=purpose,
+        status=PENDING,
+        alert_id=alert_id,
+        liaison_id=liaison_id,
+        recipient=to,
+        sender=sending_number(settings),
+        body=body,
+        escalation_step=step,
+        due_at=utcnow(),
+        max_attempts=settings.delivery_max_attempts,
+    )
+    session.add(delivery)
+    await session.flush()
+    await mark_work(session)
+    return delivery
+
+
+async def emit_event(
+    session: AsyncSession,
+    settings: Settings,
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    alert_id: int | None = None,
+) -> list[Delivery]:
+    """One webhook delivery per subscription that wants `event_type`."""
+    subscriptions = await repo.subscriptions_for(session, event_type)
+    if not subscriptions:
+        return []
+    body = webhooks.event_body(event_type, data, utcnow()).decode()
+    out = []
+    for subscription in subscriptions:
+        delivery = Delivery(
+            channel=CHANNEL_WEBHOOK,
+            purpose="event",
+            status=PENDING,
+            alert_id=alert_id,
+            subscription_id=subscription.id,
+            recipient=subscription.url,
+            sender="",
+            body=body,
+            event_type=event_type,
+            event_id=webhooks.new_message_id(),
+            due_at=utcnow(),
+            max_attempts=settings.delivery_max_attempts,
+        )
+        session.add(delivery)
+        out.append(delivery)
+    await session.flush()
+    await mark_work(session)
+    return out
+
+
+def backoff_seconds(settings: Settings, attempts: int, retry_after: float | None) -> float:
+    """Exponential backoff with jitter; never sooner than the provider's Retry-After."""
+    base = min(settings.retry_base_seconds * 2 ** max(attempts - 1, 0), settings.retry_max_seconds)
+    delay = base * random.uniform(0.5, 1.5)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, settings.retry_max_seconds))
+    return delay
+
+
+async def apply_result(
+    session: AsyncSession,
+    settings: Settings,
+    delivery: Delivery,
+    result: SendResult,
+    *,
+    worker: str,
+    duration_ms: float,
+    now: datetime | None = None,
+) -> None:
+    """Record an attempt and move the delivery on: sent, retry later, or dead."""
+    now = now or utcnow()
+    repo.add_attempt(
+        session,
+        DeliveryAttempt(
+            delivery_id=delivery.id,
+            at=now,
+            status="ok" if result.ok else ("retry" if result.retryable else "error"),
+            provider_id=result.provider_id,
+            http_status=result.http_status,
+            error_code=result.error_code,
+            error=result.error,
+            worker=worker,
+            duration_ms=duration_ms,
+        ),
+    )
+    delivery.lease_until = None
+    delivery.leased_by = None
+    if result.ok:
+        delivery.provider_id = result.provider_id
+        delivery.sent_at = now
+        delivery.last_error = None
+        if delivery.channel == CHANNEL_WEBHOOK:
+            delivery.status = "delivered"
+            delivery.final_at = now
+        else:
+            # A status callback may already have moved it further.
+            status = result.provider_status or "queued"
+            if provider_rank(status) > provider_rank(delivery.provider_status):
+                delivery.provider_status = status
+            delivery.status = delivery.provider_status or status
+        return
+    delivery.last_error = result.error
+    if result.retryable and delivery.attempts < delivery.max_attempts:
+        delivery.status = PENDING
+        delay = backoff_seconds(settings, delivery.attempts, result.retry_after)
+        delivery.due_at = now + timedelta(seconds=delay)
+        await mark_work(session)
+        return
+    await _dead(session, settings, delivery, now)
+    if delivery.channel == CHANNEL_WEBHOOK and result.error_code == 410:
+        await disable_subscription(session, delivery.subscription_id, "the receiver answered 410")
+
+
+async def _dead(
+    session: AsyncSession, settings: Settings, delivery: Delivery, now: datetime
+) -> None:
+    delivery.status = DEAD
+    delivery.final_at = now
+    if delivery.event_type != "delivery.dead":
+        await emit_event(
+            session, settings, "delivery.dead", payload(delivery), alert_id=delivery.alert_id
+        )
+
+
+async def disable_subscription(
+    session: AsyncSession, subscription_id: int | None, reason: str
+) -> None:
+    """Stop sending to a subscription (its receiver is gone)."""
+    if subscription_id is None:
+        return
+    subscription = await repo.get_subscription(session, subscription_id)
+    if subscription is None:
+        return
+    subscription.active = False
+    subscription.disabled_reason = reason
+    await repo.cancel_pending_of_subscription(session, subscription_id)
+
+
+async def apply_status(
+    session: AsyncSession, provider_id: str, status: str, error_code: int | None
+) -> tuple[Delivery | None, bool]:
+    """A provider status callback: move forward only. Returns (delivery, became a failure)."""
+    delivery = await repo.by_provider_id(session, provider_id)
+    if delivery is None:
+        return None, False
+    now = utcnow()
+    repo.add_attempt(
+        session,
+        DeliveryAttempt(
+            delivery_id=delivery.id,
+            at=now,
+            status=f"callback:{status}",
+            provider_id=provider_id,
+            error_code=error_code,
+        ),
+    )
+    if provider_rank(status) <= provider_rank(delivery.provider_status):
+        return delivery, False  # late, repeated or out of order: never backwards
+    delivery.provider_status = status
+    if delivery.status not in (DEAD, PENDING, "sending"):
+        delivery.status = status
+    if status in FINAL_FAILURES:
+        delivery.final_at = now
+        delivery.last_error = f"{status} (error {error_code})" if error_code else status
+        return delivery, True
+    if status == "delivered":
+        delivery.final_at = now
+    return delivery, False
+
+
+async def retry(session: AsyncSession, delivery_id: int, settings: Settings) -> Delivery:
+    """An operator sends a dead (or failed) delivery again."""
+    delivery = await repo.get(session, delivery_id, lock=True)
+    if delivery is None:
+        raise NotFound(f"no delivery {delivery_id}")
+    if delivery.status not in (DEAD, *FINAL_FAILURES, "cancelled"):
+        raise Conflict(f"delivery {delivery_id} is {delivery.status}; only dead ones are retried")
+    delivery.status = PENDING
+    delivery.due_at = utcnow()
+    delivery.max_attempts = delivery.attempts + settings.delivery_max_attempts
+    delivery.final_at = None
+    delivery.provider_status = None
+    await mark_work(session)
+    return delivery

@@ -1,0 +1,111 @@
+"""Waking workers at once on new work: an in-process event, and PostgreSQL LISTEN/NOTIFY."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "kengele_outbox"
+_DIRTY = "kengele_outbox_dirty"
+
+
+class Wakeup:
+    """Set when a transaction that wrote outbox work commits; workers wait on it."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def bind(self) -> None:
+        """Remember the running loop (notifications may come from other threads)."""
+        self._loop = asyncio.get_running_loop()
+
+    def set(self) -> None:
+        """Wake the waiting workers."""
+        loop = self._loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is not None and running is not loop:
+            loop.call_soon_threadsafe(self._event.set)
+        else:
+            self._event.set()
+
+    async def wait(self, seconds: float) -> bool:
+        """Wait for work or `seconds`; True when woken."""
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout=max(seconds, 0.0))
+            woken = True
+        except TimeoutError:
+            woken = False
+        self._event.clear()
+        return woken
+
+
+async def mark_work(session: AsyncSession) -> None:
+    """Note that this transaction wrote outbox work: workers are woken when it commits."""
+    if session.info.get(_DIRTY):
+        return
+    session.info[_DIRTY] = True
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # Transactional: delivered to listeners only if and when the transaction commits.
+        await session.execute(text(f"NOTIFY {CHANNEL}"))
+
+
+def install(sessionmaker: async_sessionmaker[AsyncSession], wakeup: Wakeup) -> None:
+    """Wake `wakeup` after every commit of this factory's sessions that wrote outbox work."""
+    session_class = sessionmaker.kw.get("sync_session_class", Session)
+
+    def after_commit(session: Session) -> None:
+        if session.info.pop(_DIRTY, False):
+            wakeup.set()
+
+    def after_rollback(session: Session) -> None:
+        session.info.pop(_DIRTY, None)
+
+    event.listen(session_class, "after_commit", after_commit)
+    event.listen(session_class, "after_soft_rollback", lambda s, _prev: after_rollback(s))
+
+
+class PgListener:
+    """LISTEN on PostgreSQL so that work written by any process wakes this one."""
+
+    def __init__(self, dsn: str, wakeup: Wakeup) -> None:
+        self.dsn = dsn
+        self.wakeup = wakeup
+        self._conn: Any = None
+
+    async def start(self) -> None:
+        """Open a dedicated connection and listen (failures only cost the fast wake-up)."""
+        import asyncpg
+
+        try:
+            self._conn = await asyncpg.connect(self.dsn)
+            await self._conn.add_listener(CHANNEL, self._on_notify)
+        except Exception:
+            log.exception("LISTEN %s failed; workers fall back to polling", CHANNEL)
+            self._conn = None
+
+    def _on_notify(self, *_: object) -> None:
+        self.wakeup.set()
+
+    async def stop(self) -> None:
+        """Close the connection."""
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                await self._conn.close()
+            self._conn = None
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    """The plain postgresql:// DSN asyncpg takes."""
+    return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
