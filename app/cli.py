@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
+import signal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -62,6 +64,30 @@ def serve(
         log_level=settings.log_level.lower(),
         proxy_headers=True,
     )
+
+
+@cli.command()
+def worker() -> None:
+    """Run only the background work (outbox, escalations, safety net); scale out on PostgreSQL."""
+    from app.main import check_settings
+    from app.runtime import Runtime
+
+    settings = get_settings().model_copy(update={"run_worker": True})
+    _setup_logging(settings.log_level)
+    check_settings(settings)
+
+    async def run() -> None:
+        runtime = await Runtime.open(settings)
+        loop = asyncio.get_running_loop()
+        for signame in ("SIGINT", "SIGTERM"):
+            with contextlib.suppress(NotImplementedError, AttributeError):
+                loop.add_signal_handler(getattr(signal, signame), runtime.stop.set)
+        await runtime.start_background()
+        logging.getLogger("kengele").info("worker %s started", runtime.worker.name)
+        await runtime.stop.wait()
+        await runtime.close()
+
+    asyncio.run(run())
 
 
 @db_cli.command("upgrade")

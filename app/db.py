@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 
-
 IMMEDIATE = "kengele_sqlite_immediate"
 
 

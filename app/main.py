@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,14 +11,14 @@ from fastapi import FastAPI
 from app import __version__
 from app.alerts.endpoints import router as alerts_router
 from app.config import DEV_AUTH_TOKEN, Settings, get_settings
-from app.db import create_engine, create_sessionmaker
+from app.escalation.endpoints import router as policies_router
 from app.geo.endpoints import router as places_router
-from app.geo.service import GazetteerCache
 from app.health import router as health_router
 from app.inbound.endpoints import router as inbound_router
-from app.inbound.pipeline import Pipeline
 from app.kit.errors import install_error_handlers
-from app.migrate import upgrade
+from app.outbox.endpoints import callbacks as status_router
+from app.outbox.endpoints import router as outbox_router
+from app.runtime import Runtime
 
 log = logging.getLogger("kengele")
 
@@ -42,33 +40,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the database, migrate, load demo data, start the background work."""
     settings: Settings = app.state.settings
     check_settings(settings)
-    engine = create_engine(settings)
-    sessionmaker = create_sessionmaker(engine)
-    if settings.auto_migrate:
-        await upgrade(engine)
-    if settings.demo:
-        from app.demo import load_demo_data
-
-        await load_demo_data(sessionmaker)
-        log.info("demo data loaded")
-    gazetteers = GazetteerCache()
-    pipeline = Pipeline(settings, sessionmaker, gazetteers)
-    app.state.engine = engine
-    app.state.sessionmaker = sessionmaker
-    app.state.gazetteers = gazetteers
-    app.state.pipeline = pipeline
-    stop = asyncio.Event()
-    tasks: list[asyncio.Task[None]] = []
+    runtime = await Runtime.open(settings)
+    app.state.runtime = runtime
+    app.state.engine = runtime.engine
+    app.state.sessionmaker = runtime.sessionmaker
+    app.state.gazetteers = runtime.gazetteers
+    app.state.pipeline = runtime.pipeline
     if settings.run_worker:
-        tasks.append(asyncio.create_task(pipeline.run_safety_net(stop), name="safety-net"))
+        await runtime.start_background()
     try:
         yield
     finally:
-        stop.set()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=10)
-        await engine.dispose()
+        await runtime.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -85,4 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(inbound_router)
     app.include_router(alerts_router)
     app.include_router(places_router)
+    app.include_router(status_router)
+    app.include_router(outbox_router)
+    app.include_router(policies_router)
     return app

@@ -64,6 +64,4 @@ def head_revision() -> str | None:
 async def current_revision(engine: AsyncEngine) -> str | None:
     """The revision the database is at (None when never migrated)."""
     async with engine.connect() as conn:
-        return await conn.run_sync(
-            lambda c: MigrationContext.configure(c).get_current_revision()
-        )
+        return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())

@@ -37,7 +37,7 @@ class Step(BaseModel):
     model_config = ConfigDict(extra="forbid")
     after_seconds: int = Field(ge=0, le=7 * 24 * 3600)
     notify: NotifyTier | Phones
-    channels: list[Channel] = Field(default_factory=lambda: ["sms"], min_length=1)
+    channels: list[Channel] = Field(default=["sms"], min_length=1)
 
 
 class Repeat(BaseModel):
@@ -88,7 +88,7 @@ def _policy(
     return PolicyDocument(
         name=name,
         priority=priority,
-        match=Match(min_severity=min_severity),  # type: ignore[arg-type]
+        match=Match.model_validate({"min_severity": min_severity}),
         steps=steps,
         repeat=repeat,
     )

@@ -333,8 +333,8 @@ async def recipients_of(session: AsyncSession, notify: object, alert: Alert) -> 
         phones: list[str] = getattr(notify, "phones", [])
         known = {
             liaison.phone: liaison
-            for liaison in (await repo.on_duty(session, "liaison"))
-            + list(await repo.on_duty(session, "joc"))
+            for tier in ("liaison", "joc")
+            for liaison in await repo.on_duty(session, tier)
         }
         return [
             Recipient(p, known[p].language if p in known else "fr", known.get(p)) for p in phones

@@ -127,6 +127,7 @@ class Gazetteer:
             for variant in _deletions(key, 1):
                 hashes.append(hash(variant))
                 owners.append(eidx)
+        self._alphabet = "".join(sorted({c for key in self._entry_key for c in key}))
         order = sorted(range(len(hashes)), key=hashes.__getitem__)
         self._fz_hash = array("q", (hashes[i] for i in order))
         self._fz_entry = array("i", (owners[i] for i in order))
@@ -149,18 +150,16 @@ class Gazetteer:
             return ()
         return (found,) if isinstance(found, int) else found
 
-    def _fuzzy_entries(self, key: str, ntok: int) -> list[tuple[int, int]]:
-        """(distance, entry) of names within the allowed edits of ``key``."""
-        if len(key) < MIN_FUZZY:
-            return []
-        depth = max_edits(len(key) + 2)
-        seen: set[int] = set()
+    def _probe(
+        self, variants: Iterable[str], key: str, ntok: int, seen: set[int]
+    ) -> list[tuple[int, int]]:
         found: list[tuple[int, int]] = []
-        for variant in _deletions(key, depth):
+        hashes, entries = self._fz_hash, self._fz_entry
+        for variant in variants:
             h = hash(variant)
-            pos = bisect_left(self._fz_hash, h)
-            while pos < len(self._fz_hash) and self._fz_hash[pos] == h:
-                eidx = self._fz_entry[pos]
+            pos = bisect_left(hashes, h)
+            while pos < len(hashes) and hashes[pos] == h:
+                eidx = entries[pos]
                 pos += 1
                 if eidx in seen:
                     continue
@@ -168,12 +167,29 @@ class Gazetteer:
                 name = self._entry_key[eidx]
                 if name[0] != key[0] or self._entry_ntok[eidx] != ntok:
                     continue
-                limit = min(max_edits(len(name)), max_edits(len(key)))
+                limit = min(max_edits(len(name)), max_edits(max(len(key), len(name) - 2)))
                 if limit == 0:
                     continue
                 d = Levenshtein.distance(key, name, score_cutoff=limit)
                 if 0 < d <= limit:
                     found.append((d, eidx))
+        return found
+
+    def _fuzzy_entries(self, key: str, ntok: int) -> list[tuple[int, int]]:
+        """(distance, entry) of names within the allowed edits of ``key``.
+
+        The index holds each name and its one-letter deletions; the query probes itself, its
+        one- and two-letter deletions, and (only when that finds nothing) its one-letter
+        insertions, which covers names two letters longer than the query."""
+        if len(key) < MIN_FUZZY:
+            return []
+        seen: set[int] = set()
+        found = self._probe(_deletions(key, max_edits(len(key) + 2)), key, ntok, seen)
+        if not found and len(key) >= 6 and self._fz_hash:
+            inserts = (
+                key[:i] + c + key[i:] for i in range(1, len(key) + 1) for c in self._alphabet
+            )
+            found = self._probe(inserts, key, ntok, seen)
         found.sort()
         return found
 

@@ -22,6 +22,8 @@ from app.alerts import service as alerts
 from app.alerts.models import Alert
 from app.config import Settings
 from app.db import unit_of_work
+from app.escalation import commands
+from app.escalation import service as escalation
 from app.geo.service import GazetteerCache
 from app.inbound import receipts
 from app.inbound import repository as repo
@@ -192,6 +194,13 @@ class Pipeline:
         opt = keyword(message.body)
         if opt is not None:
             return await self._opt(session, who, opt)
+        if who.liaison is not None and (
+            commands.parse(message.body) is not None or not people.is_registered(who.reporter)
+        ):
+            # Liaisons answer pages by SMS; their other texts get the help.
+            return await escalation.handle_command(
+                session, self.settings, who.liaison, message.body
+            )
 
         resent = await alerts.find_resend(
             session, phone, message.body, message.received_at, self.settings
@@ -245,6 +254,7 @@ class Pipeline:
         )
         message.alert_id = alert.id
         metrics.ALERTS.labels(alert.category, alert.severity).inc()
+        await escalation.on_new_alert(session, self.settings, alert, utcnow())
         return alert, reporter
 
     async def _opt(self, session: AsyncSession, who: people.Identity, opt: str) -> str:

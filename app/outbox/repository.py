@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.outbox.models import (
@@ -19,7 +19,7 @@ from app.outbox.models import (
 )
 
 
-def _due(now: datetime) -> object:
+def _due(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(Delivery.status == PENDING, Delivery.due_at <= now),
         and_(Delivery.status == SENDING, Delivery.lease_until < now),

@@ -104,7 +104,7 @@ async def emit_event(
 def backoff_seconds(settings: Settings, attempts: int, retry_after: float | None) -> float:
     """Exponential backoff with jitter; never sooner than the provider's Retry-After."""
     base = min(settings.retry_base_seconds * 2 ** max(attempts - 1, 0), settings.retry_max_seconds)
-    delay = base * random.uniform(0.5, 1.5)
+    delay: float = base * random.uniform(0.5, 1.5)
     if retry_after is not None:
         delay = max(delay, min(retry_after, settings.retry_max_seconds))
     return delay

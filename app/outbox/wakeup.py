@@ -86,7 +86,7 @@ class PgListener:
 
     async def start(self) -> None:
         """Open a dedicated connection and listen (failures only cost the fast wake-up)."""
-        import asyncpg
+        import asyncpg  # type: ignore[import-untyped]
 
         try:
             self._conn = await asyncpg.connect(self.dsn)

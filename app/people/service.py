@@ -37,13 +37,15 @@ def is_registered(reporter: Reporter | None) -> bool:
 async def identify(session: AsyncSession, phone: str, gazetteer: Gazetteer) -> Identity:
     """Look the E.164 `phone` up among reporters and liaisons."""
     reporter = await repo.reporter_by_phone(session, phone)
+    liaison = await repo.liaison_by_phone(session, phone)
+    if liaison is not None and not liaison.active:
+        liaison = None
     if reporter is not None and is_registered(reporter):
         home = gazetteer.get(reporter.home_place_id) if reporter.home_place_id else None
         sender = Sender(
             known=True, verified=reporter.verified, home=home, language=reporter.language
         )
-        return Identity(phone, reporter, None, sender)
-    liaison = await repo.liaison_by_phone(session, phone)
+        return Identity(phone, reporter, liaison, sender)
     if liaison is not None:
         sender = Sender(known=True, verified=True, language=liaison.language)
         return Identity(phone, reporter, liaison, sender)

@@ -100,7 +100,9 @@ def locate(
 ) -> Location:
     """Place named in the text (rules 1-3), else the reporter's home (rule 4), else none."""
     preps = groups_in(hits, "DIRECTION", "FROM", "LOCATIVE", "BETWEEN")
-    found = gazetteer.find_mentions(tokens, stopwords=stopwords)
+    # Words the lexicon recognised (verbs matched by a pattern, too) are not fuzzy place names.
+    recognised = {tokens[i].norm for h in hits for i in range(h.start, h.end)}
+    found = gazetteer.find_mentions(tokens, stopwords=stopwords | recognised)
     reasons: list[str] = []
     mentions: list[Mention] = []
     for m in found:

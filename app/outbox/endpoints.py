@@ -1,0 +1,159 @@
+"""Twilio status callbacks; deliveries and webhook subscriptions for operators."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.deps import Admin, Operator, Session, Viewer
+from app.config import Settings
+from app.db import unit_of_work
+from app.escalation import service as escalation
+from app.inbound.endpoints import twilio_form
+from app.kit.errors import BadRequest, NotFound
+from app.kit.pagination import Page, decode_cursor, encode_cursor
+from app.outbox import repository as repo
+from app.outbox import service, webhooks
+from app.outbox.models import EVENT_TYPES, WebhookSubscription
+from app.outbox.schemas import (
+    AttemptRead,
+    DeliveryRead,
+    SubscriptionCreate,
+    SubscriptionCreated,
+    SubscriptionRead,
+)
+
+log = logging.getLogger(__name__)
+callbacks = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
+router = APIRouter(prefix="/api/v1", tags=["outbox"])
+
+
+@callbacks.post("/status")
+async def status_callback(
+    request: Request, form: dict[str, str] = Depends(twilio_form)
+) -> Response:
+    """Twilio tells how an SMS fared: moves the delivery forward, never backwards."""
+    sid = form.get("MessageSid") or form.get("SmsSid")
+    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
+    if not sid or not status:
+        raise BadRequest("MessageSid and MessageStatus are required")
+    code = form.get("ErrorCode")
+    error_code = int(code) if code and code.isdigit() else None
+    sessionmaker = request.app.state.sessionmaker
+    settings: Settings = request.app.state.settings
+    async with unit_of_work(sessionmaker) as session:
+        delivery, failed = await service.apply_status(session, sid, status, error_code)
+        if delivery is None:
+            log.warning("status callback for an unknown message %s", sid)
+        elif failed:
+            await escalation.on_page_failed(session, settings, delivery)
+    return Response(status_code=204)
+
+
+@router.get("/deliveries", response_model=Page[DeliveryRead])
+async def list_deliveries(
+    session: Session,
+    principal: Viewer,
+    status: str | None = None,
+    alert_id: int | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Page[DeliveryRead]:
+    """Deliveries, newest first (`?status=dead` for those that gave up)."""
+    before = None
+    if cursor:
+        values = decode_cursor(cursor)
+        if len(values) != 1 or not isinstance(values[0], int):
+            raise BadRequest("cursor is not valid; use next_cursor of a previous page")
+        before = values[0]
+    rows = await repo.list_deliveries(
+        session, status=status, alert_id=alert_id, before=before, limit=limit
+    )
+    mask_phone = not principal.can("operator")
+    items = [DeliveryRead.of(d, mask_phone=mask_phone) for d in rows]
+    next_cursor = encode_cursor(rows[-1].id) if len(rows) == limit else None
+    return Page[DeliveryRead](items=items, next_cursor=next_cursor)
+
+
+@router.get("/deliveries/{delivery_id}", response_model=DeliveryRead)
+async def get_delivery(delivery_id: int, session: Session, principal: Viewer) -> DeliveryRead:
+    """One delivery with every attempt."""
+    delivery = await repo.get(session, delivery_id)
+    if delivery is None:
+        raise NotFound(f"no delivery {delivery_id}")
+    read = DeliveryRead.of(delivery, mask_phone=not principal.can("operator"))
+    read.history = [AttemptRead.of(a) for a in await repo.attempts(session, delivery_id)]
+    return read
+
+
+@router.post("/deliveries/{delivery_id}/retry", response_model=DeliveryRead)
+async def retry_delivery(delivery_id: int, request: Request, _: Operator) -> DeliveryRead:
+    """Send a dead delivery again."""
+    settings: Settings = request.app.state.settings
+    async with unit_of_work(request.app.state.sessionmaker) as session:
+        delivery = await service.retry(session, delivery_id, settings)
+        return DeliveryRead.of(delivery, mask_phone=False)
+
+
+def _check_events(event_types: list[str]) -> list[str]:
+    unknown = sorted(set(event_types) - set(EVENT_TYPES))
+    if unknown:
+        raise BadRequest(f"unknown event types {unknown}; use {', '.join(EVENT_TYPES)}")
+    return sorted(set(event_types))
+
+
+@router.post("/webhooks", response_model=SubscriptionCreated, status_code=201)
+async def create_subscription(
+    body: SubscriptionCreate, request: Request, session: Session, _: Admin
+) -> SubscriptionCreated:
+    """Subscribe a URL to alert events; the signing secret is shown in this answer only."""
+    settings: Settings = request.app.state.settings
+    await webhooks.check_target(body.url, allow_private=settings.webhook_allow_private)
+    subscription = WebhookSubscription(
+        url=body.url,
+        event_types=_check_events(body.event_types),
+        secret=webhooks.new_secret(),
+        description=body.description,
+        active=True,
+    )
+    await _add(session, subscription)
+    return SubscriptionCreated(
+        **SubscriptionRead.of(subscription).model_dump(), secret=subscription.secret
+    )
+
+
+async def _add(session: AsyncSession, subscription: WebhookSubscription) -> None:
+    session.add(subscription)
+    await session.flush()
+
+
+@router.get("/webhooks", response_model=list[SubscriptionRead])
+async def list_subscriptions(session: Session, _: Admin) -> list[SubscriptionRead]:
+    """Every subscription."""
+    return [SubscriptionRead.of(s) for s in await repo.list_subscriptions(session)]
+
+
+@router.patch("/webhooks/{subscription_id}", response_model=SubscriptionRead)
+async def set_subscription_state(
+    subscription_id: int, session: Session, _: Admin, active: Literal["true", "false"]
+) -> SubscriptionRead:
+    """Turn a subscription on again after fixing its receiver (or off)."""
+    subscription = await repo.get_subscription(session, subscription_id)
+    if subscription is None:
+        raise NotFound(f"no webhook subscription {subscription_id}")
+    subscription.active = active == "true"
+    subscription.disabled_reason = None if subscription.active else "turned off by an admin"
+    return SubscriptionRead.of(subscription)
+
+
+@router.delete("/webhooks/{subscription_id}", status_code=204)
+async def delete_subscription(subscription_id: int, session: Session, _: Admin) -> Response:
+    """Remove a subscription and what is still queued for it."""
+    subscription = await repo.get_subscription(session, subscription_id)
+    if subscription is None:
+        raise NotFound(f"no webhook subscription {subscription_id}")
+    await session.delete(subscription)
+    return Response(status_code=204)

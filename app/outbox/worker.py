@@ -1,0 +1,188 @@
+"""The worker: claims due deliveries and escalation steps, sends, records each attempt.
+
+Claims are short transactions (SKIP LOCKED on PostgreSQL, a lease on each row); each send
+happens outside any transaction and its result is recorded in a transaction of its own.
+A worker killed after claiming leaves rows that another worker takes once the lease expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.config import Settings
+from app.db import unit_of_work
+from app.escalation import repository as escalation_repo
+from app.escalation import service as escalation
+from app.kit.clock import utcnow
+from app.outbox import repository as repo
+from app.outbox import service
+from app.outbox.models import CHANNEL_SMS, CHANNEL_WEBHOOK, Delivery
+from app.outbox.types import SendResult
+from app.outbox.wakeup import Wakeup
+from app.outbox.webhooks import WebhookSender
+
+log = logging.getLogger(__name__)
+
+STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
+
+
+class SmsSender(Protocol):
+    """What the worker needs of an SMS provider."""
+
+    async def send_sms(self, *, to: str, body: str, status_callback: str | None) -> SendResult:
+        """Hand one SMS to the provider."""
+        ...
+
+
+class Worker:
+    """Sends the outbox and advances escalations until stopped."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        wakeup: Wakeup,
+        sms: SmsSender,
+        webhooks: WebhookSender,
+        name: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.wakeup = wakeup
+        self.sms = sms
+        self.webhooks = webhooks
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self) % 10_000}"
+        # Tests stop a worker between claim and send to play a crash.
+        self.before_send: Callable[[Delivery], Awaitable[None]] | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until `stop` is set; sleep until the next due time, new work, or a poll."""
+        self.wakeup.bind()
+        while not stop.is_set():
+            try:
+                busy = await self.run_once()
+            except Exception:
+                log.exception("worker %s: pass failed", self.name)
+                busy = 0
+            if busy:
+                continue
+            wait = await self._seconds_to_next()
+            stopper = asyncio.ensure_future(stop.wait())
+            waker = asyncio.ensure_future(self.wakeup.wait(wait))
+            await asyncio.wait({stopper, waker}, return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            waker.cancel()
+
+    async def run_once(self) -> int:
+        """One pass: due escalation steps, then a batch of sends; returns how much was done."""
+        now = utcnow()
+        async with unit_of_work(self.sessionmaker) as session:
+            stepped = await escalation.advance_due(
+                session, self.settings, now, self.settings.worker_batch
+            )
+        claimed = await self._claim()
+        if claimed:
+            await asyncio.gather(*(self._send(d) for d in claimed))
+        return stepped + len(claimed)
+
+    async def _claim(self) -> list[Delivery]:
+        settings = self.settings
+        now = utcnow()
+        lease = now + timedelta(seconds=settings.lease_seconds)
+        out: list[Delivery] = []
+        async with unit_of_work(self.sessionmaker) as session:
+            out += await repo.claim(
+                session,
+                now=now,
+                lease_until=lease,
+                worker=self.name,
+                limit=settings.worker_batch,
+                channel=CHANNEL_WEBHOOK,
+            )
+            for sender in await repo.due_sms_senders(session, now):
+                bucket = await repo.lock_rate(session, sender, float(settings.sms_burst))
+                if bucket is None:
+                    continue
+                elapsed = max((now - bucket.updated_at).total_seconds(), 0.0)
+                tokens = min(
+                    float(settings.sms_burst),
+                    bucket.tokens + elapsed * settings.sms_rate_per_second,
+                )
+                rows = await repo.claim(
+                    session,
+                    now=now,
+                    lease_until=lease,
+                    worker=self.name,
+                    limit=min(int(tokens), settings.worker_batch),
+                    channel=CHANNEL_SMS,
+                    sender=sender,
+                )
+                bucket.tokens = tokens - len(rows)
+                bucket.updated_at = now
+                out += rows
+        return out
+
+    async def _send(self, delivery: Delivery) -> None:
+        if self.before_send is not None:
+            await self.before_send(delivery)
+        started = time.perf_counter()
+        try:
+            result = await self._deliver(delivery)
+        except Exception as exc:  # a sender bug must not lose the row: retry it
+            log.exception("worker %s: delivery %s raised", self.name, delivery.id)
+            result = SendResult(ok=False, retryable=True, error=f"{type(exc).__name__}: {exc}")
+        duration_ms = (time.perf_counter() - started) * 1000
+        async with unit_of_work(self.sessionmaker) as session:
+            row = await repo.lock_leased(session, delivery.id, self.name)
+            if row is None:
+                # The lease ran out and another worker took the row: only note the attempt.
+                log.warning("worker %s: lost the lease of delivery %s", self.name, delivery.id)
+                return
+            await service.apply_result(
+                session, self.settings, row, result, worker=self.name, duration_ms=duration_ms
+            )
+
+    async def _deliver(self, delivery: Delivery) -> SendResult:
+        if delivery.channel == CHANNEL_SMS:
+            callback = self.settings.public_url + STATUS_CALLBACK_PATH
+            return await self.sms.send_sms(
+                to=delivery.recipient, body=delivery.body, status_callback=callback
+            )
+        async with self.sessionmaker() as session:
+            subscription = await repo.get_subscription(session, delivery.subscription_id or 0)
+        if subscription is None or not subscription.active:
+            return SendResult(ok=False, retryable=False, error="subscription removed or disabled")
+        return await self.webhooks.send(
+            url=delivery.recipient,
+            secret=subscription.secret,
+            msg_id=delivery.event_id or f"msg_delivery_{delivery.id}",
+            timestamp=int(time.time()),
+            body=delivery.body.encode(),
+            allow_private=self.settings.webhook_allow_private,
+        )
+
+    async def _seconds_to_next(self) -> float:
+        poll = self.settings.worker_poll_seconds
+        async with self.sessionmaker() as session:
+            times = [
+                t
+                for t in (
+                    await repo.next_due_at(session),
+                    await escalation_repo.next_due_at(session),
+                )
+                if t is not None
+            ]
+        if not times:
+            return poll
+        wait = (min(times) - utcnow()).total_seconds()
+        # A rate-limited sender gets a token back every 1/rate seconds.
+        return min(max(wait, 1.0 / self.settings.sms_rate_per_second / 4, 0.01), poll)

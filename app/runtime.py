@@ -1,0 +1,95 @@
+"""What a process runs besides HTTP: the outbox worker and the inbound safety net."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.config import Settings
+from app.db import create_engine, create_sessionmaker, unit_of_work
+from app.escalation.service import seed_default_policies
+from app.geo.service import GazetteerCache
+from app.inbound.pipeline import Pipeline
+from app.migrate import upgrade
+from app.outbox import wakeup as wake
+from app.outbox.webhooks import WebhookSender
+from app.outbox.worker import Worker
+from app.providers.twilio_client import make_sms_sender
+
+log = logging.getLogger("kengele")
+
+
+@dataclass
+class Runtime:
+    """The database, the pipeline, and (when asked) the background tasks of one process."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    gazetteers: GazetteerCache
+    pipeline: Pipeline
+    wakeup: wake.Wakeup
+    worker: Worker
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    listener: wake.PgListener | None = None
+
+    @classmethod
+    async def open(cls, settings: Settings) -> Runtime:
+        """Connect, migrate (if asked), seed defaults, load demo data (if asked)."""
+        engine = create_engine(settings)
+        sessionmaker = create_sessionmaker(engine)
+        if settings.auto_migrate:
+            await upgrade(engine)
+        async with unit_of_work(sessionmaker) as session:
+            if await seed_default_policies(session):
+                log.info("default escalation policies stored")
+        if settings.demo:
+            from app.demo import load_demo_data
+
+            await load_demo_data(sessionmaker, settings.default_region)
+            log.info("demo data loaded")
+        wakeup = wake.Wakeup()
+        wake.install(sessionmaker, wakeup)
+        gazetteers = GazetteerCache()
+        worker = Worker(settings, sessionmaker, wakeup, make_sms_sender(settings), WebhookSender())
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessionmaker=sessionmaker,
+            gazetteers=gazetteers,
+            pipeline=Pipeline(settings, sessionmaker, gazetteers),
+            wakeup=wakeup,
+            worker=worker,
+        )
+
+    async def start_background(self) -> None:
+        """Start the worker and the safety net in this process."""
+        self.wakeup.bind()
+        if not self.settings.is_sqlite:
+            self.listener = wake.PgListener(
+                wake.asyncpg_dsn(self.settings.database_url), self.wakeup
+            )
+            await self.listener.start()
+        self.tasks.append(asyncio.create_task(self.worker.run(self.stop), name="worker"))
+        self.tasks.append(
+            asyncio.create_task(self.pipeline.run_safety_net(self.stop), name="safety-net")
+        )
+
+    async def close(self) -> None:
+        """Stop the background tasks and close every connection."""
+        self.stop.set()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(task, timeout=15)
+        if self.listener is not None:
+            await self.listener.stop()
+        await self.worker.webhooks.aclose()
+        close = getattr(self.worker.sms, "close", None)
+        if close is not None:
+            close()
+        await self.engine.dispose()
