@@ -11,6 +11,7 @@ from app.triage.normalize import Token
 from app.triage.types import GazPlace, LocationSource, Sender
 
 _WEAK_FROM = frozenset(("de", "d", "du", "des"))
+_WEAK_PREPS = frozenset(("na", "kwa", "ya", "en", "on"))
 _MOVING = frozenset(("ARMED_PRESENCE", "THREAT"))
 _CONFIDENCE = {"name": 0.95, "alt": 0.9}
 
@@ -34,11 +35,19 @@ def _prep_before(hits: Sequence[Hit], pos: int) -> Hit | None:
     return best
 
 
-def _has_hint(m: Mention, tokens: Sequence[Token], preps: Sequence[Hit], all_caps: bool) -> bool:
-    raw = tokens[m.start].raw
-    if raw[:1].isupper() and not all_caps:
-        return True
-    return any(h.end == m.start for h in preps)
+def _has_hint(
+    m: Mention, tokens: Sequence[Token], preps: Sequence[Hit], all_caps: bool, text: str
+) -> bool:
+    """A common word is a place only when written like a name (a capital inside a sentence, or
+    "Kilo:" heading the message) or after a place preposition other than "na"/"kwa"."""
+    tok = tokens[m.start]
+    before = text[tokens[m.start - 1].end : tok.start] if m.start else "."
+    after = text[tokens[m.end - 1].end : tokens[m.end].start] if m.end < len(tokens) else ""
+    sentence_start = m.start == 0 or any(c in before for c in ".!?\n")
+    if tok.raw[:1].isupper() and not all_caps:
+        if not sentence_start or ":" in after or m.end == len(tokens):
+            return True
+    return any(h.end == m.start and h.cue not in _WEAK_PREPS for h in preps)
 
 
 def _score(
@@ -53,7 +62,7 @@ def _score(
     prep = _prep_before(preps, m.start)
     group = prep.group if prep else ""
     weak_from = group == "FROM" and prep is not None and prep.cue in _WEAK_FROM
-    score = -1.5 * m.distance  # an exact name beats a typo
+    score = -1.5 * m.distance - (2.0 if m.common else 0.0)  # a plain name beats a typo
     if category == "DISPLACEMENT":
         if group == "FROM":
             score += 1.0 if weak_from else 3.0
@@ -106,7 +115,7 @@ def locate(
     reasons: list[str] = []
     mentions: list[Mention] = []
     for m in found:
-        if m.common and not _has_hint(m, tokens, preps, all_caps):
+        if m.common and not _has_hint(m, tokens, preps, all_caps, text):
             reasons.append(f"'{m.text}' read as a common word, not a place")
             continue
         mentions.append(m)
