@@ -44,9 +44,9 @@ def _has_hint(
     before = text[tokens[m.start - 1].end : tok.start] if m.start else "."
     after = text[tokens[m.end - 1].end : tokens[m.end].start] if m.end < len(tokens) else ""
     sentence_start = m.start == 0 or any(c in before for c in ".!?\n")
-    if tok.raw[:1].isupper() and not all_caps:
-        if not sentence_start or ":" in after or m.end == len(tokens):
-            return True
+    name_like = not sentence_start or ":" in after or m.end == len(tokens)
+    if tok.raw[:1].isupper() and not all_caps and name_like:
+        return True
     return any(h.end == m.start and h.cue not in _WEAK_PREPS for h in preps)
 
 
