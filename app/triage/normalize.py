@@ -51,7 +51,8 @@ def fix_mojibake(text: str) -> str:
     """Repair the usual UTF-8-read-as-Latin-1 accents where it is cheap and safe."""
     if "Ã" not in text and "Â" not in text and "â" not in text:
         return text
-    return _MOJIBAKE.sub(_fix_run, text)
+    # "à" is C3 A0: the A0 (no-break space) is often turned into a plain space on the way.
+    return _MOJIBAKE.sub(_fix_run, text).replace("Ã ", "à ")
 
 
 def clean(text: str) -> str:
