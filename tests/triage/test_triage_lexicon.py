@@ -33,7 +33,7 @@ def test_extra_directory_is_merged(tmp_path: Path) -> None:
 
 def test_normalisation() -> None:
     assert fold("Oïcha") == "oicha" and fold("SAKÉ") == "sake" and fold("Œuvre") == "oeuvre"
-    assert clean("tuÃ©es Ã\u00a0Beni") == "tuées à Beni"
+    assert clean("tuÃ©es Ã\u00a0 Beni") == "tuées à Beni"
     assert clean("tuÃ©es Ã  Beni").split() == ["tuées", "à", "Beni"]
     assert [t.norm for t in tokenize("ng'ombe 2km M23 bcp", {"bcp": "beaucoup"})] == [
         "ngombe",
