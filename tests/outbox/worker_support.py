@@ -1,0 +1,157 @@
+"""Worker processes for the outbox tests: their environment, start and stop, and a runner that
+crashes a worker between its claim and its first send.
+
+`python -m tests.outbox.worker_support` runs the background work exactly as `kengele worker`
+does (app/cli.py), except that `Worker.before_send` writes a marker file (JSON: worker name,
+pid, the delivery and its lease) and then SIGKILLs the process: a hard crash after the claim
+was committed and before any request reached Twilio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CRASH_MARKER_ENV = "KENGELE_TEST_CRASH_MARKER"
+
+
+def worker_env(database_url: str, fake: Any, **settings: object) -> dict[str, str]:
+    """Environment of a `kengele worker` sending through the Twilio fake `fake`.
+
+    `settings` are extra KENGELE_ settings by field name (lease_seconds=2 ...).
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KENGELE_")}
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "auto_migrate": "false",
+        "sms_provider": "twilio",
+        "twilio_api_base": fake.base_url,
+        "twilio_account_sid": fake.account_sid,
+        "twilio_auth_token": fake.auth_token,
+        "twilio_from": "+243800000000",
+        "sms_rate_per_second": 10_000,
+        "sms_burst": 10_000,
+        "worker_poll_seconds": 0.5,
+        "log_level": "INFO",
+    }
+    values.update(settings)
+    env.update({f"KENGELE_{key.upper()}": str(value) for key, value in values.items()})
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def start_worker(
+    env: dict[str, str], log_path: Path, *, crash_marker: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Start `kengele worker` (or, with `crash_marker`, the crashing runner of this module)."""
+    if crash_marker is not None:
+        env = {**env, CRASH_MARKER_ENV: str(crash_marker)}
+        args = [sys.executable, "-m", "tests.outbox.worker_support"]
+    else:
+        args = [sys.executable, "-m", "app.cli", "worker"]
+    with log_path.open("wb") as log:
+        return subprocess.Popen(args, env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop_worker(proc: subprocess.Popen[bytes], *, grace: float = 10.0) -> int:
+    """SIGTERM (the worker finishes its batch and closes), then SIGKILL after `grace` seconds."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    return proc.returncode
+
+
+def kill_worker(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL: no cleanup, no finally, nothing recorded."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(timeout=10)
+
+
+def worker_name(log_path: Path) -> str | None:
+    """The name the worker logged at start ("worker <name> started"), once it did."""
+    if not log_path.exists():
+        return None
+    for line in log_path.read_text(errors="replace").splitlines():
+        marker = " kengele: worker "
+        if marker in line and line.endswith(" started"):
+            return line.split(marker, 1)[1][: -len(" started")]
+    return None
+
+
+async def wait_until(
+    condition: Callable[[], Any], *, within: float, what: str, every: float = 0.1
+) -> Any:
+    """Poll `condition` (sync or async) until it returns something truthy."""
+    deadline = time.monotonic() + within
+    while True:
+        value = condition()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within} s waiting for {what}")
+        await asyncio.sleep(every)
+
+
+def _die(marker: Path, info: dict[str, Any]) -> None:  # pragma: no cover - in a subprocess
+    """Leave the marker, then crash hard: no finally, no atexit, no rollback by the worker."""
+    marker.write_text(json.dumps(info))
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _crashing_worker() -> None:  # pragma: no cover - runs in a subprocess
+    """`kengele worker`, whose first send kills the process right after the claim."""
+    import logging
+
+    from app.cli import _setup_logging
+    from app.config import get_settings
+    from app.main import check_settings
+    from app.outbox.models import Delivery
+    from app.runtime import Runtime
+
+    marker = Path(os.environ[CRASH_MARKER_ENV])
+    settings = get_settings().model_copy(update={"run_worker": True})
+    _setup_logging(settings.log_level)
+    check_settings(settings)
+
+    async def run() -> None:
+        runtime = await Runtime.open(settings)
+        worker = runtime.worker
+
+        async def crash(delivery: Delivery) -> None:
+            info = {
+                "worker": worker.name,
+                "pid": os.getpid(),
+                "delivery_id": delivery.id,
+                "lease_until": delivery.lease_until.isoformat() if delivery.lease_until else None,
+                "at": time.time(),
+            }
+            _die(marker, info)
+
+        worker.before_send = crash
+        await runtime.start_background()
+        logging.getLogger("kengele").info("worker %s started", worker.name)
+        await runtime.stop.wait()
+        await runtime.close()
+
+    asyncio.run(run())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _crashing_worker()
