@@ -7,8 +7,8 @@ from fastapi import APIRouter, Response
 from app.auth.deps import Admin, Session
 from app.escalation import repository as repo
 from app.escalation.models import EscalationPolicy
-from app.escalation.schemas import PolicyDocument, PolicyRead
-from app.kit.errors import Conflict, NotFound
+from app.escalation.schemas import PolicyDocument, PolicyRead, PolicyUpdate
+from app.kit.errors import BadRequest, Conflict, NotFound
 
 router = APIRouter(prefix="/api/v1/policies", tags=["escalation"])
 
@@ -47,9 +47,11 @@ async def get_policy(policy_id: int, session: Session, _: Admin) -> PolicyRead:
 
 @router.put("/{policy_id}", response_model=PolicyRead)
 async def replace_policy(
-    policy_id: int, body: PolicyDocument, session: Session, _: Admin
+    policy_id: int, body: PolicyUpdate, session: Session, _: Admin
 ) -> PolicyRead:
     """Replace a policy (running escalations are not changed: they froze their copy)."""
+    if body.id is not None and body.id != policy_id:
+        raise BadRequest(f"the body is policy {body.id}, the path policy {policy_id}")
     policy = await repo.policy(session, policy_id)
     if policy is None:
         raise NotFound(f"no policy {policy_id}")
@@ -58,7 +60,7 @@ async def replace_policy(
         raise Conflict(f"a policy named {body.name!r} exists")
     policy.name = body.name
     policy.priority = body.priority
-    policy.document = body.model_dump(mode="json")
+    policy.document = body.model_dump(mode="json", exclude={"id"})
     await session.flush()
     return _read(policy)
 

@@ -82,6 +82,12 @@ class PolicyRead(PolicyDocument):
     id: int
 
 
+class PolicyUpdate(PolicyDocument):
+    """A policy sent back as it was read (its id, if given, must be the one in the path)."""
+
+    id: int | None = None
+
+
 def _policy(
     name: str, priority: int, min_severity: str, steps: list[Step], repeat: Repeat | None = None
 ) -> PolicyDocument:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Annotated, Literal
 
@@ -27,6 +28,7 @@ from app.outbox.schemas import (
 )
 
 log = logging.getLogger(__name__)
+UNKNOWN_SID_PAUSES = (0.05, 0.1, 0.25, 0.5, 1.0, 0.0)
 callbacks = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
 router = APIRouter(prefix="/api/v1", tags=["outbox"])
 
@@ -44,12 +46,16 @@ async def status_callback(
     error_code = int(code) if code and code.isdigit() else None
     sessionmaker = request.app.state.sessionmaker
     settings: Settings = request.app.state.settings
-    async with unit_of_work(sessionmaker) as session:
-        delivery, failed = await service.apply_status(session, sid, status, error_code)
-        if delivery is None:
-            log.warning("status callback for an unknown message %s", sid)
-        elif failed:
-            await escalation.on_page_failed(session, settings, delivery)
+    # A callback can overtake the worker's record of Twilio's answer by a few milliseconds.
+    for pause in UNKNOWN_SID_PAUSES:
+        async with unit_of_work(sessionmaker) as session:
+            delivery, failed = await service.apply_status(session, sid, status, error_code)
+            if delivery is not None and failed:
+                await escalation.on_page_failed(session, settings, delivery)
+        if delivery is not None:
+            return Response(status_code=204)
+        await asyncio.sleep(pause)
+    log.warning("status callback for an unknown message %s", sid)
     return Response(status_code=204)
 
 

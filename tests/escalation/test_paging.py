@@ -1,0 +1,210 @@
+"""Paging liaisons by SMS until someone acknowledges (the real twilio client, a local Twilio)."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.alerts.models import AlertEvent
+from app.config import Settings
+from app.escalation.models import Escalation
+from app.kit.gsm7 import fits_one_segment
+from app.people.models import Liaison
+from tests.escalation.support import (
+    CLA_BENI,
+    CLA_OICHA,
+    FOCAL_MAVIVI,
+    JOC_NORD_KIVU,
+    at,
+    gateway,
+    ref_in,
+)
+
+
+async def test_critical_alert_pages_both_beni_liaisons_within_a_second(
+    settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with gateway(settings, sessionmaker) as gw:
+        reply = await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi, les ADF ont tue 3 personnes")
+        answered = time.time()
+        ref = ref_in(reply.text)
+        # The worker polls every 30 s: only the wake-up on commit can make this.
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI) and gw.sent_to(CLA_OICHA)), 1.0)
+        pages = [r for r in gw.fake.requests if r.to in (CLA_BENI, CLA_OICHA)]
+        assert all(at(r.received_at) - answered < 1.0 for r in pages)
+        french, swahili = gw.sent_to(CLA_BENI)[0], gw.sent_to(CLA_OICHA)[0]
+        for page in (french, swahili):
+            assert page.startswith(ref)
+            assert fits_one_segment(page), page
+            assert FOCAL_MAVIVI in page, "the liaison calls the reporter back"
+            assert f"OK {ref[2:]}" in page
+            assert "Mavivi (Beni)" in page
+        assert "CRITIQUE ATTAQUE" in french and "Rep: OK" in french
+        assert "SHAMBULIO" in swahili and "Jibu: OK" in swahili
+        assert not gw.sent_to(JOC_NORD_KIVU), "the JOC waits for the policy's 5 minutes"
+
+
+async def test_ok_from_one_liaison_stops_the_escalation_and_tells_the_other(
+    settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with gateway(settings, sessionmaker) as gw:
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+
+        answer = await gw.sms(CLA_BENI, f"ok {ref[2:].lower()}")
+
+        assert f"{ref} pris" in answer.text
+        await gw.wait_for(lambda: len(gw.sent_to(CLA_OICHA)) == 2)
+        assert "CLA Beni" in gw.sent_to(CLA_OICHA)[1] and ref in gw.sent_to(CLA_OICHA)[1]
+        await gw.wait_for(lambda: len(gw.sent_to(FOCAL_MAVIVI)) == 1)
+        told = gw.sent_to(FOCAL_MAVIVI)[0]
+        assert ref in told and "CLA" not in told and "MONUSCO" not in told
+        assert (await gw.alert(ref)).status == "acknowledged"
+
+        assert await gw.advance(3 * 3600) == 0, "nothing left to page"
+        await gw.quiet()
+        assert not gw.sent_to(JOC_NORD_KIVU)
+        assert len(gw.sent_to(CLA_BENI)) == 1
+        async with sessionmaker() as s:
+            events = (await s.scalars(select(AlertEvent).order_by(AlertEvent.id))).all()
+            liaison = await s.scalar(select(Liaison).where(Liaison.phone == CLA_BENI))
+        assert liaison is not None
+        assert ("acknowledged", f"liaison:{liaison.id}") in [(e.action, e.actor) for e in events]
+
+
+async def test_without_ok_the_joc_is_paged_after_the_wait_and_repeats_stop_at_times(
+    settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with gateway(settings, sessionmaker) as gw:
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+
+        assert await gw.advance(299) == 0
+        assert await gw.advance(301) == 1
+        await gw.wait_for(lambda: bool(gw.sent_to(JOC_NORD_KIVU)))
+        assert gw.sent_to(JOC_NORD_KIVU)[0].startswith(ref)
+
+        # critical-default: repeat every 10 minutes, three times, then stop.
+        for minutes in (15, 25, 35, 45, 55, 120):
+            await gw.advance(minutes * 60)
+        await gw.wait_for(lambda: len(gw.sent_to(JOC_NORD_KIVU)) == 4)
+        await gw.quiet()
+        assert len(gw.sent_to(JOC_NORD_KIVU)) == 4
+        assert len(gw.sent_to(CLA_BENI)) == 4
+        async with sessionmaker() as s:
+            escalation = await s.scalar(select(Escalation))
+        assert escalation is not None
+        assert (escalation.state, escalation.repeats_done) == ("done", 3)
+
+
+async def test_undelivered_page_goes_to_the_zone_joc_when_every_liaison_was_paged(
+    settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with gateway(settings, sessionmaker) as gw:
+        gw.fake.set_final_status(CLA_BENI, "undelivered", error_code=30003)
+        await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI) and gw.sent_to(CLA_OICHA)))
+        await gw.wait_for(lambda: len(gw.fake.pending_callbacks) >= 4)
+        await gw.flush_callbacks()
+        await gw.wait_for(lambda: bool(gw.sent_to(JOC_NORD_KIVU)))
+
+
+async def test_undelivered_page_goes_to_the_next_liaison_of_the_zone(
+    settings: Settings,
+    engine: object,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    admin_headers: dict[str, str],
+) -> None:
+    async with gateway(settings, sessionmaker) as gw:
+        policy = {
+            "name": "beni-one-first",
+            "priority": 1,
+            "match": {"admin1": ["Nord-Kivu"]},
+            "steps": [{"after_seconds": 0, "notify": {"phones": [CLA_BENI]}, "channels": ["sms"]}],
+        }
+        created = await gw.client.post("/api/v1/policies", json=policy, headers=admin_headers)
+        assert created.status_code == 201, created.text
+        gw.fake.set_final_status(CLA_BENI, "undelivered", error_code=30003)
+
+        await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)))
+        assert not gw.sent_to(CLA_OICHA)
+        await gw.wait_for(lambda: len(gw.fake.pending_callbacks) >= 2)
+        await gw.flush_callbacks()
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+        assert not gw.sent_to(JOC_NORD_KIVU)
+
+
+async def test_corroborating_report_does_not_repage_and_is_counted_in_the_next_step(
+    settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with gateway(settings, sessionmaker) as gw:
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+        await gw.sms("+243810000104", "Attaque a Mavivi, les ADF tirent sur les gens")
+        await gw.quiet()
+        assert len(gw.sent_to(CLA_BENI)) == 1, "no second page for the same event"
+        await gw.advance(301)
+        await gw.wait_for(lambda: bool(gw.sent_to(JOC_NORD_KIVU)))
+        joc = gw.sent_to(JOC_NORD_KIVU)[0]
+        assert joc.startswith(ref) and "(+1 rapport)" in joc
+
+
+async def test_a_rise_in_severity_restarts_the_escalation(
+    settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with gateway(settings, sessionmaker) as gw:
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Hommes armes vus a Mavivi")).text)
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)))
+        assert "HAUTE" in gw.sent_to(CLA_BENI)[0]
+        await gw.sms("+243810000104", "Attaque en cours a Mavivi, des morts")
+        await gw.wait_for(lambda: len(gw.sent_to(CLA_BENI)) == 2)
+        assert gw.sent_to(CLA_BENI)[1].startswith(f"{ref} CRITIQUE")
+        async with sessionmaker() as s:
+            escalation = await s.scalar(select(Escalation))
+        assert escalation is not None
+        assert (escalation.policy_name, escalation.severity) == ("critical-default", "critical")
+
+
+async def test_editing_a_policy_never_changes_an_escalation_under_way(
+    settings: Settings,
+    engine: object,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    admin_headers: dict[str, str],
+) -> None:
+    async with gateway(settings, sessionmaker) as gw:
+        await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)))
+        policies = (await gw.client.get("/api/v1/policies", headers=admin_headers)).json()
+        critical = next(p for p in policies if p["name"] == "critical-default")
+        critical["steps"][1]["after_seconds"] = 3600
+        edited = await gw.client.put(
+            f"/api/v1/policies/{critical['id']}", json=critical, headers=admin_headers
+        )
+        assert edited.status_code == 200, edited.text
+        await gw.advance(301)
+        await gw.wait_for(lambda: bool(gw.sent_to(JOC_NORD_KIVU)))
+
+
+async def test_an_alert_with_no_place_goes_to_all_joc_officers(
+    settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with gateway(settings, sessionmaker) as gw:
+        await gw.sms("+243899990055", "attaque maintenant, venez vite")
+        for joc in (JOC_NORD_KIVU, "+243830000302", "+243830000303"):
+            await gw.wait_for(lambda joc=joc: bool(gw.sent_to(joc)))  # type: ignore[misc]
+        assert not gw.sent_to(CLA_BENI)
+
+
+async def test_flash_reads_as_a_call_back_request(
+    settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    from tests.support import call_form, post_twilio
+
+    async with gateway(settings, sessionmaker) as gw:
+        await post_twilio(gw.client, "/webhooks/twilio/voice", call_form(FOCAL_MAVIVI))
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)))
+        page = gw.sent_to(CLA_BENI)[0]
+        assert "Bip" in page and "Rappelez" in page and FOCAL_MAVIVI in page
