@@ -96,12 +96,12 @@ async def get_delivery(delivery_id: int, session: Session, principal: Viewer) ->
 
 
 @router.post("/deliveries/{delivery_id}/retry", response_model=DeliveryRead)
-async def retry_delivery(delivery_id: int, request: Request, _: Operator) -> DeliveryRead:
+async def retry_delivery(
+    delivery_id: int, request: Request, session: Session, _: Operator
+) -> DeliveryRead:
     """Send a dead delivery again."""
-    settings: Settings = request.app.state.settings
-    async with unit_of_work(request.app.state.sessionmaker) as session:
-        delivery = await service.retry(session, delivery_id, settings)
-        return DeliveryRead.of(delivery, mask_phone=False)
+    delivery = await service.retry(session, delivery_id, request.app.state.settings)
+    return DeliveryRead.of(delivery, mask_phone=False)
 
 
 def _check_events(event_types: list[str]) -> list[str]:
