@@ -1,0 +1,111 @@
+"""Liaisons answer by SMS; reporters hear back; the same words from a focal point are a report."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.alerts.models import Alert, AlertEvent
+from app.config import Settings
+from app.escalation.commands import parse
+from app.escalation.messages import TEMPLATE_TABLES
+from app.kit.gsm7 import fits_one_segment
+from tests.escalation.support import CLA_BENI, CLA_OICHA, FOCAL_MAVIVI, gateway, ref_in
+
+
+async def test_commands_update_the_alert_and_its_audit_trail(
+    settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with gateway(settings, sessionmaker) as gw:
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+
+        assert ref in (await gw.sms(CLA_OICHA, "sawa")).text, "a bare OK takes the last page"
+        assert "verifie" in (await gw.sms(CLA_BENI, f"Vu {ref[2:]}")).text
+        await gw.sms(CLA_BENI, f"INFO {ref[2:]} FARDC sur place")
+        done = await gw.sms(CLA_BENI, f"FIN {ref[2:]} calme revenu")
+        assert "clos" in done.text
+
+        alert = await gw.alert(ref)
+        assert alert.status == "resolved"
+        async with gw.sessionmaker() as s:
+            stmt = select(AlertEvent).where(AlertEvent.alert_id == alert.id)
+            events = (await s.scalars(stmt.order_by(AlertEvent.id))).all()
+        trail = [(e.action, e.actor.split(":")[0], e.note) for e in events if e.actor != "system"]
+        assert ("acknowledged", "liaison", None) in trail
+        assert ("verified", "liaison", None) in trail
+        assert ("note", "liaison", "FARDC sur place") in trail
+        assert ("resolved", "liaison", "calme revenu") in trail
+        # The reporter heard twice: taken, then closed; never who or which mission.
+        await gw.wait_for(lambda: len(gw.sent_to(FOCAL_MAVIVI)) == 2)
+        for text in gw.sent_to(FOCAL_MAVIVI):
+            assert ref in text and "CLA" not in text and fits_one_segment(text)
+
+
+async def test_unknown_commands_and_refs_get_the_help(
+    settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with gateway(settings, sessionmaker) as gw:
+        assert "OK ref" in (await gw.sms(CLA_BENI, "bonjour chef")).text
+        assert "inconnue" in (await gw.sms(CLA_BENI, "OK ZZZZ")).text
+        assert "aucune alerte" in (await gw.sms(CLA_BENI, "OK")).text
+        async with gw.sessionmaker() as s:
+            assert (await s.scalar(select(Alert))) is None, "a liaison's text is no report"
+
+
+async def test_the_same_words_from_a_focal_point_are_a_report(
+    settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with gateway(settings, sessionmaker) as gw:
+        reply = await gw.sms(FOCAL_MAVIVI, "OK")
+        assert ref_in(reply.text)
+        assert (await gw.alert()).category == "OTHER"
+
+
+async def test_opted_out_reporter_is_not_told(
+    settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with gateway(settings, sessionmaker) as gw:
+        await gw.sms(FOCAL_MAVIVI, "STOP")
+        alert_reply = await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
+        assert "K-" not in alert_reply.text
+        alert = await gw.alert()
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)))
+        await gw.sms(CLA_BENI, f"OK {alert.ref}")
+        await gw.quiet(0.3)
+        assert gw.sent_to(FOCAL_MAVIVI) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "ref"),
+    [
+        ("OK", "ack", None),
+        ("ok k-2f7q", "ack", "K-2F7Q"),
+        ("Sawa 2F7Q", "ack", "K-2F7Q"),
+        ("VU 2F7Q", "verify", "K-2F7Q"),
+        ("Vérifié 2F7Q", "verify", "K-2F7Q"),
+        ("fin 2F7Q tout calme", "resolve", "K-2F7Q"),
+        ("FAUX 2F7Q", "false_alarm", "K-2F7Q"),
+        ("uongo 2F7Q", "false_alarm", "K-2F7Q"),
+        ("INFO 2F7Q ils sont partis", "note", "K-2F7Q"),
+        ("AIDE", "help", None),
+        ("msaada", "help", None),
+    ],
+)
+def test_command_words(text: str, action: str, ref: str | None) -> None:
+    command = parse(text)
+    assert command is not None
+    assert (command.action, command.ref) == (action, ref)
+
+
+def test_not_a_command() -> None:
+    assert parse("Attaque a Mavivi") is None
+    assert parse("") is None
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATE_TABLES))
+def test_liaison_and_reporter_texts_fit_one_gsm7_segment(name: str) -> None:
+    for language, text in TEMPLATE_TABLES[name].items():
+        filled = text.format(ref="K-WWWW", name="CLA Beni-Oicha", phone="+243810000101")
+        assert fits_one_segment(filled), (name, language, filled)
