@@ -1,0 +1,90 @@
+"""`kengele triage --jsonl` on the labelled set: accuracy per field, with floors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+
+from tests.support import REPO_ROOT, shared_data
+
+FLOORS = {"category": 0.95, "place": 0.95, "severity": 0.90}
+
+
+async def _kengele(*args: str, database_url: str) -> tuple[int, str, str]:
+    env = {**os.environ, "KENGELE_DATABASE_URL": database_url}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app.cli",
+        *args,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def test_triage_jsonl_accuracy_on_the_labelled_set(database_url: str, demo: None) -> None:
+    path = shared_data("alerts_dev.jsonl")
+    expected = {
+        item["id"]: item["expect"]
+        for item in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+    }
+    code, out, err = await _kengele("triage", "--jsonl", str(path), database_url=database_url)
+    assert code == 0, err
+    results = {r["id"]: r for r in map(json.loads, out.splitlines())}
+    assert set(results) == set(expected)
+    for r in results.values():
+        assert {
+            "id",
+            "category",
+            "severity",
+            "place",
+            "location_source",
+            "language",
+            "reasons",
+        } <= set(r)
+
+    def got(field: str, r: dict[str, object]) -> object:
+        if field == "place":
+            place = r["place"]
+            return place["id"] if isinstance(place, dict) else None
+        return r[field]
+
+    accuracy = {
+        field: sum(got(field, results[i]) == expected[i][field] for i in expected) / len(expected)
+        for field in FLOORS
+    }
+    print("\ntriage accuracy on", path.name, {f: f"{a:.1%}" for f, a in accuracy.items()})
+    for field, floor in FLOORS.items():
+        assert accuracy[field] >= floor, f"{field} accuracy {accuracy[field]:.1%} < {floor:.0%}"
+
+
+async def test_triage_of_one_message(database_url: str, demo: None) -> None:
+    code, out, _ = await _kengele(
+        "triage", "--from", "+243810000101", "Attaque en cours a Mavivi", database_url=database_url
+    )
+    assert code == 0
+    result = json.loads(out)
+    assert (result["category"], result["severity"], result["place"]["id"]) == (
+        "ATTACK",
+        "critical",
+        "mavivi",
+    )
+
+
+async def test_bad_jsonl_lines_are_named_by_number(
+    database_url: str, demo: None, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    file = Path(str(tmp_path)) / "messages.jsonl"
+    file.write_text('{"id": 1, "body": "Attaque a Mavivi"}\nnot json\n{"id": 3}\n')
+    code, out, err = await _kengele("triage", "--jsonl", str(file), database_url=database_url)
+    assert code == 1
+    assert len(out.splitlines()) == 1, "good lines are still triaged"
+    assert ":2:" in err and ":3:" in err
