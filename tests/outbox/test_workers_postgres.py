@@ -16,6 +16,7 @@ import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,7 @@ from tests.outbox.worker_support import (
 )
 
 Maker = async_sessionmaker[AsyncSession]
+Procs = list[subprocess.Popen[bytes]]
 
 
 @pytest.fixture
@@ -50,9 +52,9 @@ def fake() -> Iterator[TwilioFake]:
 
 
 @pytest.fixture
-def procs() -> Iterator[list[subprocess.Popen[bytes]]]:
+def procs() -> Iterator[Procs]:
     """Worker processes of a test, always stopped at its end."""
-    started: list[subprocess.Popen[bytes]] = []
+    started: Procs = []
     yield started
     for proc in started:
         kill_worker(proc)
@@ -105,7 +107,7 @@ def logs(*paths: Path) -> str:
 
 
 async def test_two_workers_send_500_deliveries_exactly_once(
-    database_url: str, sessionmaker: Maker, fake: TwilioFake, procs: list, tmp_path: Path
+    database_url: str, sessionmaker: Maker, fake: TwilioFake, procs: Procs, tmp_path: Path
 ) -> None:
     """Two workers against PostgreSQL send 500 deliveries: every one exactly once."""
     if not database_url.startswith("postgresql"):
@@ -122,7 +124,7 @@ async def test_two_workers_send_500_deliveries_exactly_once(
         procs.append(start_worker(env, path))
     # Both are up (and listening) before the work appears: they share it from the start.
     names = [
-        await wait_until(lambda p=p: worker_name(p), within=30, what=f"{p.name} to start")
+        await wait_until(partial(worker_name, p), within=30, what=f"{p.name} to start")
         for p in log_paths
     ]
     assert len(set(names)) == 2
@@ -166,7 +168,7 @@ async def _done(sessionmaker: Maker) -> bool:
 
 
 async def test_worker_killed_after_claim_rows_sent_once_after_lease(
-    database_url: str, sessionmaker: Maker, fake: TwilioFake, procs: list, tmp_path: Path
+    database_url: str, sessionmaker: Maker, fake: TwilioFake, procs: Procs, tmp_path: Path
 ) -> None:
     """A worker process killed mid-batch, after its claim and before its send: every row is
     sent by another worker once the lease has expired, and none twice."""
@@ -221,7 +223,7 @@ async def test_worker_killed_after_claim_rows_sent_once_after_lease(
 
 
 async def test_worker_killed_while_twilio_has_the_request_sends_it_again(
-    database_url: str, sessionmaker: Maker, fake: TwilioFake, procs: list, tmp_path: Path
+    database_url: str, sessionmaker: Maker, fake: TwilioFake, procs: Procs, tmp_path: Path
 ) -> None:
     """The at-least-once window, documented: a worker killed after its request reached Twilio
     and before it recorded the answer. Nothing tells the next worker that Twilio has the
