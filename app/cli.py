@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from app.config import Settings, get_settings
+from app.importing_cli import register as register_import
 
 cli = typer.Typer(help="Kengele: SMS gateway of a community alert network.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -227,15 +228,7 @@ def simulate_call(
     _post_signed(settings, url, "/webhooks/twilio/voice", form)
 
 
-def _register_optional() -> None:
-    try:
-        from app.importing_cli import register
-    except ImportError:  # pragma: no cover - during development of the importers
-        return
-    register(cli)
-
-
-_register_optional()
+register_import(cli)
 
 
 def main() -> None:

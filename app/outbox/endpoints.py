@@ -7,7 +7,6 @@ import logging
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.deps import Admin, Operator, Session, Viewer
 from app.config import Settings
@@ -125,15 +124,10 @@ async def create_subscription(
         description=body.description,
         active=True,
     )
-    await _add(session, subscription)
+    await repo.add_subscription(session, subscription)
     return SubscriptionCreated(
         **SubscriptionRead.of(subscription).model_dump(), secret=subscription.secret
     )
-
-
-async def _add(session: AsyncSession, subscription: WebhookSubscription) -> None:
-    session.add(subscription)
-    await session.flush()
 
 
 @router.get("/webhooks", response_model=list[SubscriptionRead])

@@ -205,6 +205,12 @@ async def cancel_pending_of_subscription(session: AsyncSession, subscription_id:
     )
 
 
+async def add_subscription(session: AsyncSession, subscription: WebhookSubscription) -> None:
+    """Store a new subscription."""
+    session.add(subscription)
+    await session.flush()
+
+
 async def get_subscription(session: AsyncSession, sub_id: int) -> WebhookSubscription | None:
     """The subscription with this id."""
     return await session.get(WebhookSubscription, sub_id)
