@@ -41,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -76,21 +77,24 @@ def km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def far_apart_places(min_km: float) -> list[str]:
-    """Names of demo places in a liaison's zone, each at least `min_km` from the others."""
+    """Names of demo places in a liaison's zone, each at least `min_km` from the others.
+
+    A name the gazetteer has twice (Kabare) is left out: the geotagger may pick the other one.
+    """
     with LIAISONS.open(encoding="utf-8") as f:
         zones = {
             z.strip().lower() for row in csv.DictReader(f) for z in row["zones"].split("|") if z
         }
-    chosen: list[tuple[str, tuple[float, float]]] = []
-    names: set[str] = set()
     with GAZETTEER.open(encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            if row["admin2"].strip().lower() not in zones or row["name"].lower() in names:
-                continue
-            point = (float(row["lat"]), float(row["lon"]))
-            if all(km(point, other) >= min_km for _, other in chosen):
-                chosen.append((row["name"], point))
-                names.add(row["name"].lower())
+        rows = list(csv.DictReader(f))
+    counts = Counter(row["name"].lower() for row in rows)
+    chosen: list[tuple[str, tuple[float, float]]] = []
+    for row in rows:
+        if row["admin2"].strip().lower() not in zones or counts[row["name"].lower()] > 1:
+            continue
+        point = (float(row["lat"]), float(row["lon"]))
+        if all(km(point, other) >= min_km for _, other in chosen):
+            chosen.append((row["name"], point))
     return [name for name, _ in chosen]
 
 
