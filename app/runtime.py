@@ -7,6 +7,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings
@@ -45,9 +46,12 @@ class Runtime:
         sessionmaker = create_sessionmaker(engine)
         if settings.auto_migrate:
             await upgrade(engine)
-        async with unit_of_work(sessionmaker) as session:
-            if await seed_default_policies(session):
-                log.info("default escalation policies stored")
+        try:
+            async with unit_of_work(sessionmaker) as session:
+                if await seed_default_policies(session):
+                    log.info("default escalation policies stored")
+        except IntegrityError:
+            log.info("default escalation policies stored by another process")
         if settings.demo:
             from app.demo import load_demo_data
 

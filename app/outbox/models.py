@@ -96,7 +96,7 @@ class DeliveryAttempt(Base):
         ForeignKey("deliveries.id", ondelete="CASCADE"), index=True
     )
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(32))
     provider_id: Mapped[str | None] = mapped_column(String(64))
     http_status: Mapped[int | None] = mapped_column(Integer)
     error_code: Mapped[int | None] = mapped_column(Integer)

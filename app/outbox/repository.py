@@ -6,8 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.kit.clock import utcnow
 from app.outbox.models import (
     CHANNEL_SMS,
     PENDING,
@@ -34,17 +37,16 @@ async def due_sms_senders(session: AsyncSession, now: datetime) -> Sequence[str]
 
 async def lock_rate(session: AsyncSession, sender: str, burst: float) -> SenderRate | None:
     """The token bucket of `sender`, locked for this transaction (None: another worker has it)."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    # Two workers may meet a new sender at once: the second insert does nothing.
+    await session.execute(
+        insert(SenderRate)
+        .values(sender=sender, tokens=burst, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["sender"])
+    )
     stmt = select(SenderRate).where(SenderRate.sender == sender).with_for_update(skip_locked=True)
-    bucket = await session.scalar(stmt)
-    if bucket is not None:
-        return bucket
-    exists = await session.scalar(select(func.count()).where(SenderRate.sender == sender))
-    if exists:
-        return None  # locked by another worker
-    bucket = SenderRate(sender=sender, tokens=burst)
-    session.add(bucket)
-    await session.flush()
-    return bucket
+    return await session.scalar(stmt.execution_options(populate_existing=True))
 
 
 async def claim(
@@ -82,6 +84,21 @@ async def claim(
     )
     stmt2 = select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.due_at, Delivery.id)
     return (await session.scalars(stmt2.execution_options(populate_existing=True))).all()
+
+
+async def bury_crashed(session: AsyncSession, now: datetime) -> int:
+    """Rows whose every attempt ended with their worker gone (lease expired) are dead."""
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.status == SENDING,
+            Delivery.lease_until < now,
+            Delivery.attempts >= Delivery.max_attempts,
+        )
+        .values(status="dead", final_at=now, last_error="its worker died at every attempt")
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def lock_leased(session: AsyncSession, delivery_id: int, worker: str) -> Delivery | None:

@@ -25,7 +25,7 @@ from app.escalation import service as escalation
 from app.kit.clock import utcnow
 from app.outbox import repository as repo
 from app.outbox import service
-from app.outbox.models import CHANNEL_SMS, CHANNEL_WEBHOOK, Delivery
+from app.outbox.models import CHANNEL_SMS, CHANNEL_WEBHOOK, Delivery, DeliveryAttempt
 from app.outbox.types import SendResult
 from app.outbox.wakeup import Wakeup
 from app.outbox.webhooks import WebhookSender
@@ -100,6 +100,7 @@ class Worker:
         lease = now + timedelta(seconds=settings.lease_seconds)
         out: list[Delivery] = []
         async with unit_of_work(self.sessionmaker) as session:
+            await repo.bury_crashed(session, now)
             out += await repo.claim(
                 session,
                 now=now,
@@ -134,6 +135,13 @@ class Worker:
     async def _send(self, delivery: Delivery) -> None:
         if self.before_send is not None:
             await self.before_send(delivery)
+        lease = delivery.lease_until
+        if lease is not None and utcnow() >= lease - timedelta(seconds=1):
+            # Too late in the lease: another worker may take the row; sending could double it.
+            log.warning(
+                "worker %s: lease of delivery %s ran out before sending", self.name, delivery.id
+            )
+            return
         started = time.perf_counter()
         try:
             result = await self._deliver(delivery)
@@ -144,8 +152,19 @@ class Worker:
         async with unit_of_work(self.sessionmaker) as session:
             row = await repo.lock_leased(session, delivery.id, self.name)
             if row is None:
-                # The lease ran out and another worker took the row: only note the attempt.
+                # The lease ran out and another worker took the row: keep a trace of this send.
                 log.warning("worker %s: lost the lease of delivery %s", self.name, delivery.id)
+                repo.add_attempt(
+                    session,
+                    DeliveryAttempt(
+                        delivery_id=delivery.id,
+                        status="lease_lost" if result.ok else "lease_lost_error",
+                        provider_id=result.provider_id,
+                        error=result.error,
+                        worker=self.name,
+                        duration_ms=duration_ms,
+                    ),
+                )
                 return
             await service.apply_result(
                 session, self.settings, row, result, worker=self.name, duration_ms=duration_ms

@@ -323,7 +323,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('delivery_id', sa.Integer(), nullable=False),
     sa.Column('at', app.kit.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=32), nullable=False),
     sa.Column('provider_id', sa.String(length=64), nullable=True),
     sa.Column('http_status', sa.Integer(), nullable=True),
     sa.Column('error_code', sa.Integer(), nullable=True),
