@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from fastapi import APIRouter, Query
 
@@ -13,24 +13,13 @@ from app.alerts.schemas import AlertEventRead, AlertRead, IncidentRead
 from app.auth.deps import Session, Viewer
 from app.kit.clock import as_utc
 from app.kit.errors import BadRequest, NotFound
-from app.kit.pagination import Page, decode_cursor, decode_time_id, encode_cursor
+from app.kit.pagination import Page, decode_id, decode_time_id, encode_cursor
+from app.triage.types import Category
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
 SeverityName = Literal["low", "medium", "high", "critical"]
-CATEGORIES = (
-    "ATTACK",
-    "ABDUCTION",
-    "SEXUAL_VIOLENCE",
-    "CLASH",
-    "ARSON",
-    "LOOTING",
-    "ARMED_PRESENCE",
-    "DISPLACEMENT",
-    "THREAT",
-    "OTHER",
-    "FLASH",
-)
+CATEGORIES: tuple[str, ...] = get_args(Category)
 
 
 def _split(values: list[str] | None, allowed: tuple[str, ...], name: str) -> list[str]:
@@ -105,12 +94,7 @@ async def list_incidents(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[IncidentRead]:
     """Incidents, newest first."""
-    before = None
-    if cursor:
-        values = decode_cursor(cursor)
-        if len(values) != 1 or not isinstance(values[0], int):
-            raise BadRequest("cursor is not valid; use next_cursor of a previous page")
-        before = values[0]
+    before = decode_id(cursor) if cursor else None
     incidents = await repo.list_incidents(
         session, status=status, min_severity=min_severity, before=before, limit=limit
     )

@@ -40,6 +40,14 @@ def decode_cursor(cursor: str) -> list[object]:
         raise BadRequest("cursor is not valid; use next_cursor of a previous page") from exc
 
 
+def decode_id(cursor: str) -> int:
+    """An (id,) cursor."""
+    values = decode_cursor(cursor)
+    if len(values) != 1 or not isinstance(values[0], int):
+        raise BadRequest("cursor is not valid; use next_cursor of a previous page")
+    return values[0]
+
+
 def decode_time_id(cursor: str) -> tuple[datetime, int]:
     """A (timestamp, id) cursor."""
     values = decode_cursor(cursor)

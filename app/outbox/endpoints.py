@@ -14,7 +14,7 @@ from app.db import unit_of_work
 from app.escalation import service as escalation
 from app.inbound.endpoints import twilio_form
 from app.kit.errors import BadRequest, NotFound
-from app.kit.pagination import Page, decode_cursor, encode_cursor
+from app.kit.pagination import Page, decode_id, encode_cursor
 from app.outbox import repository as repo
 from app.outbox import service, webhooks
 from app.outbox.models import EVENT_TYPES, WebhookSubscription
@@ -68,12 +68,7 @@ async def list_deliveries(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[DeliveryRead]:
     """Deliveries, newest first (`?status=dead` for those that gave up)."""
-    before = None
-    if cursor:
-        values = decode_cursor(cursor)
-        if len(values) != 1 or not isinstance(values[0], int):
-            raise BadRequest("cursor is not valid; use next_cursor of a previous page")
-        before = values[0]
+    before = decode_id(cursor) if cursor else None
     rows = await repo.list_deliveries(
         session, status=status, alert_id=alert_id, before=before, limit=limit
     )
