@@ -21,6 +21,20 @@ class PlaceRef(BaseModel):
     admin1: str | None
     admin2: str | None
 
+    @classmethod
+    def of(cls, located: Alert | Incident) -> PlaceRef | None:
+        """The place of an alert or an incident (None when it has none)."""
+        if located.place_id is None and located.lat is None:
+            return None
+        return cls(
+            id=located.place_id,
+            name=located.place_name,
+            lat=located.lat,
+            lon=located.lon,
+            admin1=located.admin1,
+            admin2=located.admin2,
+        )
+
 
 class Cap(BaseModel):
     """CAP 1.2 urgency, severity and certainty."""
@@ -89,16 +103,6 @@ class AlertRead(BaseModel):
     @classmethod
     def of(cls, alert: Alert, *, mask_phone: bool) -> AlertRead:
         """Schema of a stored alert; phone masked for viewers."""
-        place = None
-        if alert.place_id is not None or alert.lat is not None:
-            place = PlaceRef(
-                id=alert.place_id,
-                name=alert.place_name,
-                lat=alert.lat,
-                lon=alert.lon,
-                admin1=alert.admin1,
-                admin2=alert.admin2,
-            )
         return cls(
             id=alert.id,
             ref=alert.ref,
@@ -123,7 +127,7 @@ class AlertRead(BaseModel):
                 attackers=alert.attackers,
             ),
             reasons=list(alert.reasons),
-            place=place,
+            place=PlaceRef.of(alert),
             location_source=alert.location_source,
             location_confidence=alert.location_confidence,
             incident_id=alert.incident_id,
@@ -149,22 +153,12 @@ class IncidentRead(BaseModel):
     @classmethod
     def of(cls, incident: Incident) -> IncidentRead:
         """Schema of a stored incident."""
-        place = None
-        if incident.lat is not None:
-            place = PlaceRef(
-                id=incident.place_id,
-                name=incident.place_name,
-                lat=incident.lat,
-                lon=incident.lon,
-                admin1=incident.admin1,
-                admin2=incident.admin2,
-            )
         return cls(
             id=incident.id,
             category=incident.category,
             severity=incident.severity,
             status=incident.status,
-            place=place,
+            place=PlaceRef.of(incident),
             first_at=incident.first_at,
             last_at=incident.last_at,
             report_count=incident.report_count,

@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import repository as alerts_repo
 from app.alerts.models import SEVERITY_RANK, Alert, Incident
+from app.alerts.schemas import PlaceRef
 from app.config import Settings
 from app.escalation import commands, messages
 from app.escalation import repository as repo
 from app.escalation.models import ACTIVE, DONE, STOPPED, Escalation, EscalationPolicy
-from app.escalation.schemas import DEFAULT_POLICIES, PolicyDocument, Step
+from app.escalation.schemas import DEFAULT_POLICIES, NotifyTier, Phones, PolicyDocument, Step
 from app.kit.clock import utcnow
 from app.kit.phones import mask
 from app.outbox import repository as outbox_repo
@@ -97,16 +98,7 @@ def alert_data(alert: Alert) -> dict[str, Any]:
         "score": alert.score,
         "body": alert.body,
         "from_phone": mask(alert.from_phone),
-        "place": None
-        if alert.lat is None and alert.place_id is None
-        else {
-            "id": alert.place_id,
-            "name": alert.place_name,
-            "lat": alert.lat,
-            "lon": alert.lon,
-            "admin1": alert.admin1,
-            "admin2": alert.admin2,
-        },
+        "place": place.model_dump() if (place := PlaceRef.of(alert)) else None,
         "incident_id": alert.incident_id,
         "received_at": alert.received_at.isoformat(),
         "updated_at": (alert.updated_at or alert.received_at).isoformat(),
@@ -327,26 +319,34 @@ async def _page(
     )
 
 
-async def recipients_of(session: AsyncSession, notify: object, alert: Alert) -> list[Recipient]:
+async def _in_zone(session: AsyncSession, tier: str, alert: Alert) -> list[Liaison]:
+    """On-duty liaisons of `tier` whose zones contain the alert's territoire."""
+    zone = (alert.admin2 or "").lower()
+    if not zone:
+        return []
+    return [
+        liaison
+        for liaison in await repo.on_duty(session, tier)
+        if zone in {z.lower() for z in liaison.zones}
+    ]
+
+
+async def recipients_of(
+    session: AsyncSession, notify: NotifyTier | Phones, alert: Alert
+) -> list[Recipient]:
     """Whom a step's `notify` names for this alert; JOC officers when the zone has nobody."""
-    if not isinstance(notify, str):
-        phones: list[str] = getattr(notify, "phones", [])
+    if isinstance(notify, Phones):
         known = {
             liaison.phone: liaison
             for tier in ("liaison", "joc")
             for liaison in await repo.on_duty(session, tier)
         }
         return [
-            Recipient(p, known[p].language if p in known else "fr", known.get(p)) for p in phones
+            Recipient(p, known[p].language if p in known else "fr", known.get(p))
+            for p in notify.phones
         ]
-    zone = (alert.admin2 or "").lower()
-    if notify in ("zone_liaisons", "zone_joc") and zone:
-        tier = "liaison" if notify == "zone_liaisons" else "joc"
-        found = [
-            liaison
-            for liaison in await repo.on_duty(session, tier)
-            if zone in {z.lower() for z in liaison.zones}
-        ]
+    if notify in ("zone_liaisons", "zone_joc"):
+        found = await _in_zone(session, "liaison" if notify == "zone_liaisons" else "joc", alert)
         if found:
             return [Recipient(x.phone, x.language, x) for x in found]
     return [Recipient(x.phone, x.language, x) for x in await repo.on_duty(session, "joc")]
@@ -363,14 +363,9 @@ async def on_page_failed(session: AsyncSession, settings: Settings, delivery: De
     if escalation.state == STOPPED:
         return
     already = await outbox_repo.paged_liaison_ids(session, alert.id)
-    zone = (alert.admin2 or "").lower()
     candidates: list[Liaison] = []
     for tier in ("liaison", "joc"):
-        candidates = [
-            x
-            for x in await repo.on_duty(session, tier)
-            if x.id not in already and zone and zone in {z.lower() for z in x.zones}
-        ]
+        candidates = [x for x in await _in_zone(session, tier, alert) if x.id not in already]
         if candidates:
             break
     if not candidates:

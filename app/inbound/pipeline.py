@@ -150,8 +150,7 @@ class Pipeline:
     async def reprocess_due(self, limit: int = 100, *, all_received: bool = False) -> int:
         """Retry messages left `received` (a crash, a failed try); returns how many went through."""
         async with self.sessionmaker() as session:
-            due = utcnow() if not all_received else utcnow() + timedelta(days=3650)
-            ids = await repo.due_for_retry(session, due, limit)
+            ids = await repo.due_for_retry(session, None if all_received else utcnow(), limit)
         done = 0
         for message_id in ids:
             if await self.handle(message_id) is not None:

@@ -61,12 +61,10 @@ async def record_failure(
     )
 
 
-async def due_for_retry(session: AsyncSession, now: datetime, limit: int) -> Sequence[int]:
-    """Ids of messages still `received` whose next attempt is due, oldest first."""
-    stmt = (
-        select(InboundMessage.id)
-        .where(InboundMessage.status == STATUS_RECEIVED, InboundMessage.next_attempt_at <= now)
-        .order_by(InboundMessage.received_at, InboundMessage.id)
-        .limit(limit)
-    )
+async def due_for_retry(session: AsyncSession, now: datetime | None, limit: int) -> Sequence[int]:
+    """Ids of messages still `received`, oldest first: those due at `now`, or all (None)."""
+    stmt = select(InboundMessage.id).where(InboundMessage.status == STATUS_RECEIVED)
+    if now is not None:
+        stmt = stmt.where(InboundMessage.next_attempt_at <= now)
+    stmt = stmt.order_by(InboundMessage.received_at, InboundMessage.id).limit(limit)
     return (await session.scalars(stmt)).all()
