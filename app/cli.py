@@ -70,12 +70,10 @@ def serve(
 @cli.command()
 def worker() -> None:
     """Run only the background work (outbox, escalations, safety net); scale out on PostgreSQL."""
-    from app.main import check_settings
     from app.runtime import Runtime
 
     settings = get_settings().model_copy(update={"run_worker": True})
     _setup_logging(settings.log_level)
-    check_settings(settings)
 
     async def run() -> None:
         runtime = await Runtime.open(settings)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,7 +9,7 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.alerts.endpoints import router as alerts_router
-from app.config import DEV_AUTH_TOKEN, Settings, get_settings
+from app.config import Settings, get_settings
 from app.escalation.endpoints import router as policies_router
 from app.geo.endpoints import router as places_router
 from app.health import router as health_router
@@ -20,26 +19,11 @@ from app.outbox.endpoints import callbacks as status_router
 from app.outbox.endpoints import router as outbox_router
 from app.runtime import Runtime
 
-log = logging.getLogger("kengele")
-
-
-def check_settings(settings: Settings) -> None:
-    """Refuse unsafe production settings; warn about risky ones at every start."""
-    token = settings.twilio_auth_token.get_secret_value()
-    if settings.sms_provider == "twilio" and token == DEV_AUTH_TOKEN:
-        raise RuntimeError("KENGELE_TWILIO_AUTH_TOKEN must be set with KENGELE_SMS_PROVIDER=twilio")
-    if not settings.twilio_validate_signature:
-        log.warning(
-            "Twilio signature check is OFF (KENGELE_TWILIO_VALIDATE_SIGNATURE=false): "
-            "anyone who can reach this server can inject alerts"
-        )
-
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the database, migrate, load demo data, start the background work."""
     settings: Settings = app.state.settings
-    check_settings(settings)
     runtime = await Runtime.open(settings)
     app.state.runtime = runtime
     app.state.engine = runtime.engine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -56,6 +57,7 @@ async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
         await conn.commit()
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str | None:
     """The newest revision shipped with this version."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()

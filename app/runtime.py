@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.config import Settings
+from app.config import DEV_AUTH_TOKEN, Settings
 from app.db import create_engine, create_sessionmaker, unit_of_work
 from app.escalation.service import seed_default_policies
 from app.geo.service import GazetteerCache
@@ -22,6 +22,18 @@ from app.outbox.worker import Worker
 from app.providers.twilio_client import make_sms_sender
 
 log = logging.getLogger("kengele")
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse unsafe production settings; warn about risky ones at every start."""
+    token = settings.twilio_auth_token.get_secret_value()
+    if settings.sms_provider == "twilio" and token == DEV_AUTH_TOKEN:
+        raise RuntimeError("KENGELE_TWILIO_AUTH_TOKEN must be set with KENGELE_SMS_PROVIDER=twilio")
+    if not settings.twilio_validate_signature:
+        log.warning(
+            "Twilio signature check is OFF (KENGELE_TWILIO_VALIDATE_SIGNATURE=false): "
+            "anyone who can reach this server can inject alerts"
+        )
 
 
 @dataclass
@@ -41,7 +53,8 @@ class Runtime:
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:
-        """Connect, migrate (if asked), seed defaults, load demo data (if asked)."""
+        """Check settings, connect, migrate (if asked), seed defaults, load demo (if asked)."""
+        check_settings(settings)
         engine = create_engine(settings)
         sessionmaker = create_sessionmaker(engine)
         if settings.auto_migrate:

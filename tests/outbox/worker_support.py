@@ -121,14 +121,12 @@ def _crashing_worker() -> None:  # pragma: no cover - runs in a subprocess
 
     from app.cli import _setup_logging
     from app.config import get_settings
-    from app.main import check_settings
     from app.outbox.models import Delivery
     from app.runtime import Runtime
 
     marker = Path(os.environ[CRASH_MARKER_ENV])
     settings = get_settings().model_copy(update={"run_worker": True})
     _setup_logging(settings.log_level)
-    check_settings(settings)
 
     async def run() -> None:
         runtime = await Runtime.open(settings)
