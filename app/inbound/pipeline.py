@@ -31,6 +31,7 @@ from app.inbound.models import KIND_CALL, STATUS_PROCESSED, InboundMessage
 from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.phones import try_e164
+from app.outbox import service as outbox
 from app.people import service as people
 from app.people.models import Reporter
 from app.providers.twilio import message_twiml, reject_call_twiml
@@ -115,18 +116,22 @@ class Pipeline:
         metrics.INBOUND.labels(inbound.kind, "stored").inc()
         return message_id, True
 
-    async def handle(self, message_id: int) -> str | None:
+    async def handle(self, message_id: int, *, reply_by_sms: bool = False) -> str | None:
         """Process a stored message; on failure note it for a retry and return None."""
         try:
-            return await self.process(message_id)
+            return await self.process(message_id, reply_by_sms=reply_by_sms)
         except Exception as exc:
             metrics.PIPELINE_FAILURES.inc()
             log.exception("pipeline failed for inbound message %s; it will be retried", message_id)
             await self._note_failure(message_id, exc)
             return None
 
-    async def process(self, message_id: int) -> str | None:
-        """Steps 2-7 in one transaction; returns the TwiML answer of the message."""
+    async def process(self, message_id: int, *, reply_by_sms: bool = False) -> str | None:
+        """Steps 2-7 in one transaction; returns the TwiML answer of the message.
+
+        `reply_by_sms`: nobody waits for the TwiML any more (a retry after a failure), so the
+        reply goes out through the outbox instead.
+        """
         started = time.perf_counter()
         async with unit_of_work(self.sessionmaker) as session:
             claimed = await repo.claim(session, message_id)
@@ -139,7 +144,17 @@ class Pipeline:
                 await self._missed_call(session, message)
                 message.reply = reject_call_twiml()
             else:
-                message.reply = message_twiml(await self._sms(session, message))
+                text = await self._sms(session, message)
+                message.reply = message_twiml(text)
+                if text and reply_by_sms:
+                    await outbox.enqueue_sms(
+                        session,
+                        self.settings,
+                        to=self._phone(message.from_phone),
+                        body=text,
+                        purpose="reply",
+                        alert_id=message.alert_id,
+                    )
             message.status = STATUS_PROCESSED
             message.processed_at = utcnow()
             message.last_error = None
@@ -153,7 +168,7 @@ class Pipeline:
             ids = await repo.due_for_retry(session, None if all_received else utcnow(), limit)
         done = 0
         for message_id in ids:
-            if await self.handle(message_id) is not None:
+            if await self.handle(message_id, reply_by_sms=True) is not None:
                 done += 1
         return done
 

@@ -14,6 +14,7 @@ from app.config import Settings
 from app.inbound import pipeline as pipeline_module
 from app.inbound.models import InboundMessage
 from app.main import create_app
+from app.outbox.models import Delivery
 from tests.support import post_twilio, running, sms_form
 
 SMS = "/webhooks/twilio/sms"
@@ -72,6 +73,13 @@ async def test_failed_pipeline_keeps_the_message_and_retries_it(
     outage.over = True
     await _wait_processed(sessionmaker)
     assert await _state(sessionmaker) == ("processed", 1)
+    # Twilio's request is long gone: the receipt goes out by SMS instead.
+    async with sessionmaker() as s:
+        alert = await s.scalar(select(Alert))
+        reply = await s.scalar(select(Delivery).where(Delivery.purpose == "reply"))
+    assert alert is not None and reply is not None
+    assert (reply.recipient, reply.alert_id) == ("+243810000101", alert.id)
+    assert alert.ref in reply.body
 
 
 async def test_message_left_received_is_processed_after_a_restart(
