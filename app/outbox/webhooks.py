@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import ipaddress
@@ -26,7 +27,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import httpx
@@ -186,13 +187,17 @@ async def _resolve(host: str, port: int) -> list[IPAddress]:
     return addresses
 
 
-async def check_target(url: str, *, allow_private: bool) -> None:
+async def check_target(url: str, *, allow_private: bool) -> IPAddress | None:
     """Refuse a webhook URL that may not be called (raises WebhookTargetError).
 
     Only http and https, no user or password in the URL; unless `allow_private`, the host must
     not be, nor resolve to, a non-public address. Names are resolved with the event loop's
     resolver, which also reads numeric forms such as "2130706433" or "0x7f.1". A name that
     does not resolve raises UnresolvableTarget (a WebhookTargetError).
+
+    Returns the vetted address of a host name (None for a literal address or when private
+    targets are allowed): the sender connects to it, so that DNS cannot answer differently
+    between this check and the connection.
     """
     try:
         parts = urlsplit(url.strip())
@@ -210,14 +215,14 @@ async def check_target(url: str, *, allow_private: bool) -> None:
     if not host:
         raise WebhookTargetError("the webhook URL has no host")
     if allow_private:
-        return
+        return None
 
     ip = _literal(host.split("%", 1)[0])
     if ip is not None:
         problem = _problem(ip)
         if problem is not None:
             raise WebhookTargetError(f"{host} is {problem}")
-        return
+        return None
 
     port = port or (443 if scheme == "https" else 80)
     localhost = host == "localhost" or host.endswith(".localhost")
@@ -233,6 +238,18 @@ async def check_target(url: str, *, allow_private: bool) -> None:
             raise WebhookTargetError(f"{host} resolves to {problem} {address}")
     if localhost:
         raise WebhookTargetError(f"{host} is a loopback name")
+    return addresses[0]
+
+
+def pinned(url: str, address: IPAddress) -> tuple[str, dict[str, str], dict[str, str]]:
+    """(URL with the host replaced by `address`, Host header, TLS server name) of `url`."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").rstrip(".")
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    netloc = literal + (f":{parts.port}" if parts.port else "")
+    header = host + (f":{parts.port}" if parts.port else "")
+    extensions = {"sni_hostname": host} if parts.scheme.lower() == "https" else {}
+    return urlunsplit(parts._replace(netloc=netloc)), {"host": header}, extensions
 
 
 # --- Sending -------------------------------------------------------------------------------
@@ -294,7 +311,7 @@ class WebhookSender:
     ) -> SendResult:
         """One attempt to deliver `body`; never raises for delivery problems."""
         try:
-            await check_target(url, allow_private=allow_private)
+            address = await check_target(url, allow_private=allow_private)
         except UnresolvableTarget as exc:
             return SendResult(ok=False, retryable=True, error=exc.detail)
         except WebhookTargetError as exc:
@@ -310,9 +327,13 @@ class WebhookSender:
             "webhook-timestamp": str(timestamp),
             "webhook-signature": signature,
         }
+        extensions: dict[str, str] = {}
+        if address is not None:
+            url, host, extensions = pinned(url, address)
+            headers.update(host)
         try:
             async with asyncio.timeout(self._deadline):
-                return await self._post(url, headers, body)
+                return await self._post(url, headers, body, extensions)
         except (TimeoutError, httpx.TimeoutException) as exc:
             return SendResult(ok=False, retryable=True, error=f"timed out: {_describe(exc)}")
         except (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.InvalidURL) as exc:
@@ -320,8 +341,13 @@ class WebhookSender:
         except httpx.TransportError as exc:
             return SendResult(ok=False, retryable=True, error=f"connection: {_describe(exc)}")
 
-    async def _post(self, url: str, headers: dict[str, str], body: bytes) -> SendResult:
-        async with self._client.stream("POST", url, headers=headers, content=body) as response:
+    async def _post(
+        self, url: str, headers: dict[str, str], body: bytes, extensions: dict[str, str]
+    ) -> SendResult:
+        request = self._client.build_request(
+            "POST", url, headers=headers, content=body, extensions=extensions
+        )
+        async with contextlib.aclosing(await self._client.send(request, stream=True)) as response:
             status = response.status_code
             if 200 <= status < 300:
                 return SendResult(ok=True, provider_status=str(status), http_status=status)

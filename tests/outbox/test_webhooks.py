@@ -476,3 +476,33 @@ async def test_send_refuses_a_name_that_now_resolves_privately(
     assert refused.error is not None and "link-local address 169.254.169.254" in refused.error
     assert not unresolved.ok and unresolved.retryable
     assert receiver.deliveries == []
+
+
+async def test_send_connects_to_the_address_it_checked(
+    monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    """No DNS rebinding between the check and the connection: the vetted IP is dialled."""
+    fake_resolver(monkeypatch, {"hooks.example.org": ["93.184.216.34"]})
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    sender = WebhookSender(transport=httpx.MockTransport(handler))
+    try:
+        result = await sender.send(
+            url="https://hooks.example.org:8443/hooks/kengele?x=1",
+            secret=secret,
+            msg_id=new_message_id(),
+            timestamp=int(time.time()),
+            body=body_of(),
+            allow_private=False,
+        )
+    finally:
+        await sender.aclose()
+    assert result.ok
+    [request] = seen
+    assert str(request.url) == "https://93.184.216.34:8443/hooks/kengele?x=1"
+    assert request.headers["host"] == "hooks.example.org:8443"
+    assert request.extensions["sni_hostname"] == "hooks.example.org"
