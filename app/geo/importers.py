@@ -500,6 +500,7 @@ async def _plan(
         for n in range(1, len(clusters) + 2)
     ]
     known = await repository.places_by_ids(session, candidates)
+    fetched = set(candidates)
     for slug, clusters in groups.items():
         n = 0
         ids: list[str] = []
@@ -510,8 +511,11 @@ async def _plan(
                 candidate = slug if n == 1 else f"{slug}-{n}"
                 if candidate in used:
                     continue
-                if candidate not in known and (found := await repository.get(session, candidate)):
-                    known[candidate] = found
+                # Ids past the ones looked up at once (many far-apart namesakes) are read here.
+                if candidate not in fetched:
+                    fetched.add(candidate)
+                    if found := await repository.get(session, candidate):
+                        known[candidate] = found
                 stored = known.get(candidate)
                 # A stored namesake far away is another place: take the next free id.
                 if stored is None or (

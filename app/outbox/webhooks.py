@@ -25,15 +25,15 @@ import secrets
 import socket
 from datetime import date, datetime
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import httpx
 
-from app.kit.clock import as_utc, utcnow
+from app.kit.clock import as_utc
 from app.kit.errors import KengeleError
+from app.kit.http import parse_retry_after as kit_parse_retry_after
 from app.outbox.types import SendResult
 
 SECRET_PREFIX = "whsec_"
@@ -256,19 +256,8 @@ def pinned(url: str, address: IPAddress) -> tuple[str, dict[str, str], dict[str,
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (delay-seconds or HTTP date), capped at 1 h."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        seconds = (as_utc(when) - utcnow()).total_seconds()
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+    """Seconds to wait from a receiver's Retry-After header, capped at MAX_RETRY_AFTER."""
+    return kit_parse_retry_after(value, cap=MAX_RETRY_AFTER)
 
 
 class WebhookSender:

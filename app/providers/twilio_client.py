@@ -8,15 +8,11 @@ worker decides what to do with it (retry later, fail, fall back).
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
-import math
 import re
 import threading
 import uuid
-from collections.abc import Mapping
 from concurrent.futures import Executor
-from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -25,6 +21,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from app.config import Settings
+from app.kit.http import parse_retry_after
 from app.kit.phones import mask
 from app.outbox.types import SendResult
 
@@ -86,11 +83,11 @@ class RebasedHttpClient(TwilioHttpClient):  # type: ignore[misc]
             timeout=timeout,
             allow_redirects=allow_redirects,
         )
-        self._local.headers = dict(response.headers or {})
+        self._local.headers = {k.lower(): v for k, v in (response.headers or {}).items()}
         return response
 
     def last_response_headers(self) -> dict[str, str]:
-        """Headers of the last response received by the calling thread (empty if none)."""
+        """Headers (lower-cased names) of the calling thread's last response (empty if none)."""
         headers: dict[str, str] = getattr(self._local, "headers", {})
         return headers
 
@@ -98,35 +95,6 @@ class RebasedHttpClient(TwilioHttpClient):  # type: ignore[misc]
         """Close the pooled connections."""
         if self.session is not None:
             self.session.close()
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a `Retry-After` header: delta-seconds or an HTTP date."""
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    if not math.isfinite(seconds):
-        return None
-    return max(seconds, 0.0)
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    for key, value in headers.items():
-        if key.lower() == name.lower():
-            return value
-    return None
 
 
 class TwilioSmsSender:
@@ -222,7 +190,7 @@ class TwilioSmsSender:
         retry_after = None
         if retryable:
             headers = self.http_client.last_response_headers()
-            retry_after = parse_retry_after(_header(headers, "Retry-After"))
+            retry_after = parse_retry_after(headers.get("retry-after"))
         return SendResult(
             ok=False,
             retryable=retryable,
