@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
 from app.alerts.refs import normalise_ref
+from app.kit.text import ascii_fold
 
 Action = Literal["ack", "verify", "resolve", "false_alarm", "note", "help"]
 
@@ -34,7 +34,7 @@ class Command:
 
 
 def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return ascii_fold(text).lower()
 
 
 def parse(text: str) -> Command | None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from app.kit.importing import (
     read_lines,
     split_list,
 )
+from app.kit.text import ascii_fold
 
 Format = Literal["csv", "geonames", "geojson"]
 FORMATS: tuple[Format, ...] = ("csv", "geonames", "geojson")
@@ -172,7 +172,7 @@ def parse_coordinates(lat_text: str, lon_text: str) -> tuple[float, float]:
 
 def slugify(name: str) -> str:
     """A stable id from a name: accents dropped, lower case, words joined by "-"."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    ascii_name = ascii_fold(name)
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     return slug[:_SLUG_MAX].rstrip("-")
 

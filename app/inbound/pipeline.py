@@ -31,6 +31,7 @@ from app.inbound.models import KIND_CALL, STATUS_PROCESSED, InboundMessage
 from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.phones import try_e164
+from app.kit.text import ascii_fold
 from app.outbox import service as outbox
 from app.people import service as people
 from app.people.models import Reporter
@@ -52,7 +53,7 @@ def clean_text(text: str) -> str:
 
 def keyword(body: str) -> str | None:
     """'stop' or 'start' when the whole message is an opt-out or opt-in word."""
-    folded = unicodedata.normalize("NFKD", body).encode("ascii", "ignore").decode()
+    folded = ascii_fold(body)
     word = "".join(ch for ch in folded.lower() if ch.isalnum())
     if word in OPT_OUT_WORDS:
         return "stop"

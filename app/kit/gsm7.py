@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import unicodedata
+from app.kit.text import ascii_fold
 
 BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -36,7 +36,7 @@ def to_gsm7(text: str) -> str:
         if ch in _BASIC and (ch.isascii() or ch in "\n\r"):
             out.append(ch)
             continue
-        folded = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+        folded = ascii_fold(ch)
         if ch in "’‘":
             folded = "'"
         elif ch in "“”":

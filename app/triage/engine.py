@@ -41,7 +41,7 @@ def triage_message(
         gazetteer,
         sender,
         decision.category,
-        lexicon.common_words | lexicon.stop_words,
+        lexicon.place_stopwords,
         is_all_caps(cleaned),
     )
     category = decision.category

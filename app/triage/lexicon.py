@@ -129,6 +129,8 @@ class Lexicon:
             if isinstance(spec, dict)
             for w in _str_list(spec.get("words"))
         )
+        # Words never read as fuzzy place names; built once, used for every message.
+        self.place_stopwords = self.common_words | self.stop_words
         numbers: dict[str, int] = {}
         for table in (data.get("numbers") or {}).values():
             if isinstance(table, dict):

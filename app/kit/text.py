@@ -1,0 +1,10 @@
+"""Text folding shared by commands, keywords, ids and SMS encoding."""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def ascii_fold(text: str) -> str:
+    """`text` in plain ASCII: accents dropped (é → e), other non-ASCII characters removed."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
