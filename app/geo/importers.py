@@ -26,13 +26,12 @@ from app.kit.importing import (
     assign_changed,
     batches,
     parse_csv,
-    read_lines,
+    read_with,
     split_list,
 )
 from app.kit.text import ascii_fold
 
 Format = Literal["csv", "geonames", "geojson"]
-FORMATS: tuple[Format, ...] = ("csv", "geonames", "geojson")
 
 # Rows of one name closer than this are the same place written twice; farther, namesakes.
 MERGE_RADIUS_KM = 5.0
@@ -376,7 +375,8 @@ def _geojson_record(index: int, feature: object) -> PlaceRecord:
     if raw_alt is None:
         alt_names = None
     elif isinstance(raw_alt, list):
-        alt_names = split_list("|".join(str(n) for n in raw_alt))
+        # Each item is one name (it may hold a "|"); nulls and repeats are dropped.
+        alt_names = list(dict.fromkeys(t for n in raw_alt if (t := _text(n, "alt_names"))))
     else:
         alt_names = split_list(_text(raw_alt, "alt_names") or "")
     optional = {
@@ -436,16 +436,16 @@ def read_places(
     path: Path, fmt: Format | None = None, columns: Columns | None = None
 ) -> ParsedPlaces:
     """Parse a places file of any supported format; UnreadableFile when it cannot be read."""
-    lines = read_lines(path)
-    fmt = fmt or detect_format(path, lines)
-    try:
-        if fmt == "geonames":
+
+    def parse(lines: list[str]) -> ParsedPlaces:
+        detected = fmt or detect_format(path, lines)
+        if detected == "geonames":
             return parse_geonames(lines)
-        if fmt == "geojson":
+        if detected == "geojson":
             return parse_geojson(lines)
         return parse_places_csv(lines, columns)
-    except UnreadableFile as exc:
-        raise UnreadableFile(f"{path}: {exc}") from exc
+
+    return read_with(path, parse)
 
 
 # --- applying ---------------------------------------------------------------------------

@@ -7,7 +7,9 @@ import csv
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 # Called with the number of records just applied (drives the progress bar of the CLI).
 Progress = Callable[[int], None]
@@ -203,11 +205,11 @@ def _numbered(lines: Iterable[str]) -> Iterator[str]:
         yield line.rstrip("\r\n") + "\n"
 
 
-def read_csv(path: Path) -> CsvTable:
-    """The CSV file at `path`, decoded line by line."""
+def read_with(path: Path, parse: Callable[[list[str]], T]) -> T:
+    """Decode the file at `path` line by line and parse it; errors name the file."""
     lines = read_lines(path)
     try:
-        return parse_csv(lines)
+        return parse(lines)
     except UnreadableFile as exc:
         raise UnreadableFile(f"{path}: {exc}") from exc
 

@@ -20,12 +20,11 @@ from app.kit.importing import (
     ImportReport,
     Progress,
     Rejection,
-    UnreadableFile,
     assign_changed,
     batches,
     parse_bool,
     parse_csv,
-    read_lines,
+    read_with,
     split_list,
 )
 from app.kit.phones import InvalidPhone, mask, to_e164
@@ -169,11 +168,7 @@ def parse_liaisons(lines: Sequence[str], region: str = "CD") -> ParsedPeople:
 def _read(
     path: Path, parser: Callable[[Sequence[str], str], ParsedPeople], region: str
 ) -> ParsedPeople:
-    lines = read_lines(path)
-    try:
-        return parser(lines, region)
-    except UnreadableFile as exc:
-        raise UnreadableFile(f"{path}: {exc}") from exc
+    return read_with(path, lambda lines: parser(lines, region))
 
 
 def read_reporters(path: Path, region: str = "CD") -> ParsedPeople:
