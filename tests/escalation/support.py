@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -98,12 +98,10 @@ def ref_in(text: str) -> str:
 
 
 @asynccontextmanager
-async def gateway(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], **overrides: Any
-) -> AsyncIterator[Gateway]:
+async def gateway(settings: Settings, **overrides: Any) -> AsyncIterator[Gateway]:
     """Start the Twilio stand-in and a gateway sending through it (no poll: 30 s).
 
-    `sessionmaker` is the test database's; it only ties the gateway to the emptied tables.
+    Tests ask for the `engine` fixture too: it empties the tables first.
     """
     with TwilioFake(auth_token=TWILIO_TOKEN) as fake:
         values: dict[str, Any] = {
@@ -123,8 +121,3 @@ async def gateway(
         async with running(app) as client:
             # The app's own session factory: its commits wake the app's worker.
             yield Gateway(app, client, fake, app.state.sessionmaker, gw_settings)
-
-
-def at(dt: datetime) -> float:
-    """Seconds since the epoch."""
-    return dt.timestamp()

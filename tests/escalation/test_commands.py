@@ -17,7 +17,7 @@ from tests.escalation.support import CLA_BENI, CLA_OICHA, FOCAL_MAVIVI, gateway,
 async def test_commands_update_the_alert_and_its_audit_trail(
     settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
 
@@ -46,7 +46,7 @@ async def test_commands_update_the_alert_and_its_audit_trail(
 async def test_unknown_commands_and_refs_get_the_help(
     settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         assert "OK ref" in (await gw.sms(CLA_BENI, "bonjour chef")).text
         assert "inconnue" in (await gw.sms(CLA_BENI, "OK ZZZZ")).text
         assert "aucune alerte" in (await gw.sms(CLA_BENI, "OK")).text
@@ -57,7 +57,7 @@ async def test_unknown_commands_and_refs_get_the_help(
 async def test_the_same_words_from_a_focal_point_are_a_report(
     settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         reply = await gw.sms(FOCAL_MAVIVI, "OK")
         assert ref_in(reply.text)
         assert (await gw.alert()).category == "OTHER"
@@ -66,7 +66,7 @@ async def test_the_same_words_from_a_focal_point_are_a_report(
 async def test_opted_out_reporter_is_not_told(
     settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         await gw.sms(FOCAL_MAVIVI, "STOP")
         alert_reply = await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
         assert "K-" not in alert_reply.text

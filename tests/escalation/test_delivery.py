@@ -30,7 +30,7 @@ async def _delivery(gw: Gateway, delivery_id: int) -> Delivery:
 async def test_transient_failures_are_retried_until_one_sms_is_sent(
     settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         gw.fake.script(500, 500, 429, 201)
         delivery_id = await _enqueue(gw)
         await gw.wait_for(lambda: len(gw.fake.requests) == 4)
@@ -52,7 +52,7 @@ async def test_transient_failures_are_retried_until_one_sms_is_sent(
 async def test_retry_after_is_honoured(
     settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         gw.fake.script(429, 201, retry_after=1)
         await _enqueue(gw)
         await gw.wait_for(lambda: len(gw.fake.requests) == 2, within=5)
@@ -66,7 +66,7 @@ async def test_unsubscribed_number_fails_at_once_and_an_operator_can_retry_it(
     sessionmaker: async_sessionmaker[AsyncSession],
     admin_headers: dict[str, str],
 ) -> None:
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         gw.fake.fail_with(code=21610, status=400)
         delivery_id = await _enqueue(gw)
         await gw.wait_for(lambda: len(gw.fake.requests) == 1)
@@ -93,7 +93,7 @@ async def test_unsubscribed_number_fails_at_once_and_an_operator_can_retry_it(
 async def test_last_attempt_makes_the_row_dead(
     settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with gateway(settings, sessionmaker, delivery_max_attempts=3) as gw:
+    async with gateway(settings, delivery_max_attempts=3) as gw:
         gw.fake.script(503, 503, 503, 503)
         delivery_id = await _enqueue(gw)
         await gw.wait_for(lambda: len(gw.fake.requests) == 3)
@@ -105,7 +105,7 @@ async def test_last_attempt_makes_the_row_dead(
 async def test_status_callbacks_move_forward_only(
     settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         delivery_id = await _enqueue(gw)
         await gw.wait_for(lambda: len(gw.fake.pending_callbacks) == 2)
         await gw.wait_for(lambda: len(gw.sent_to(TO)) == 1)
@@ -119,7 +119,7 @@ async def test_status_callbacks_move_forward_only(
 async def test_status_callback_needs_a_valid_signature(
     settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         form = {"MessageSid": "SM" + "1" * 32, "MessageStatus": "delivered"}
         response = await gw.client.post(
             "/webhooks/twilio/status", data=form, headers={"X-Twilio-Signature": "forged"}
@@ -130,7 +130,7 @@ async def test_status_callback_needs_a_valid_signature(
 async def test_bursts_are_queued_at_the_sending_numbers_rate(
     settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with gateway(settings, sessionmaker, sms_rate_per_second=4.0, sms_burst=2) as gw:
+    async with gateway(settings, sms_rate_per_second=4.0, sms_burst=2) as gw:
         for i in range(8):
             await _enqueue(gw, f"burst {i}")
         await gw.wait_for(lambda: len(gw.fake.requests) == 8, within=5)

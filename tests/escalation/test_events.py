@@ -72,7 +72,7 @@ async def test_receiver_verifies_signatures_and_sees_each_event_once_despite_a_5
     admin_headers: dict[str, str],
 ) -> None:
     receiver = Receiver(first_status=503)
-    async with gateway(settings, sessionmaker, webhook_allow_private=True) as gw:
+    async with gateway(settings, webhook_allow_private=True) as gw:
         await _subscribe(gw, admin_headers, receiver)
         ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
         await gw.wait_for(lambda: len(receiver.accepted) == 2)
@@ -99,7 +99,7 @@ async def test_410_disables_the_subscription(
     admin_headers: dict[str, str],
 ) -> None:
     receiver = Receiver(first_status=410)
-    async with gateway(settings, sessionmaker, webhook_allow_private=True) as gw:
+    async with gateway(settings, webhook_allow_private=True) as gw:
         await _subscribe(gw, admin_headers, receiver)
         await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
 
@@ -128,7 +128,7 @@ async def test_private_targets_are_refused_unless_allowed(
     sessionmaker: async_sessionmaker[AsyncSession],
     admin_headers: dict[str, str],
 ) -> None:
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         for url in (HOOK, "http://localhost/x", "http://10.0.0.5/x", "http://169.254.169.254/"):
             r = await gw.client.post(
                 "/api/v1/webhooks",
@@ -152,7 +152,7 @@ async def test_only_admins_manage_subscriptions_and_policies(
     sessionmaker: async_sessionmaker[AsyncSession],
     viewer_headers: dict[str, str],
 ) -> None:
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         for path in ("/api/v1/webhooks", "/api/v1/policies"):
             assert (await gw.client.get(path, headers=viewer_headers)).status_code == 403
             assert (await gw.client.get(path)).status_code == 401

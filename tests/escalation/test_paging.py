@@ -17,7 +17,6 @@ from tests.escalation.support import (
     CLA_OICHA,
     FOCAL_MAVIVI,
     JOC_NORD_KIVU,
-    at,
     gateway,
     ref_in,
 )
@@ -26,14 +25,14 @@ from tests.escalation.support import (
 async def test_critical_alert_pages_both_beni_liaisons_within_a_second(
     settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         reply = await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi, les ADF ont tue 3 personnes")
         answered = time.time()
         ref = ref_in(reply.text)
         # The worker polls every 30 s: only the wake-up on commit can make this.
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI) and gw.sent_to(CLA_OICHA)), 1.0)
         pages = [r for r in gw.fake.requests if r.to in (CLA_BENI, CLA_OICHA)]
-        assert all(at(r.received_at) - answered < 1.0 for r in pages)
+        assert all(r.received_at.timestamp() - answered < 1.0 for r in pages)
         french, swahili = gw.sent_to(CLA_BENI)[0], gw.sent_to(CLA_OICHA)[0]
         for page in (french, swahili):
             assert page.startswith(ref)
@@ -49,7 +48,7 @@ async def test_critical_alert_pages_both_beni_liaisons_within_a_second(
 async def test_ok_from_one_liaison_stops_the_escalation_and_tells_the_other(
     settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
 
@@ -77,7 +76,7 @@ async def test_ok_from_one_liaison_stops_the_escalation_and_tells_the_other(
 async def test_without_ok_the_joc_is_paged_after_the_wait_and_repeats_stop_at_times(
     settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
 
@@ -102,7 +101,7 @@ async def test_without_ok_the_joc_is_paged_after_the_wait_and_repeats_stop_at_ti
 async def test_undelivered_page_goes_to_the_zone_joc_when_every_liaison_was_paged(
     settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         gw.fake.set_final_status(CLA_BENI, "undelivered", error_code=30003)
         await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI) and gw.sent_to(CLA_OICHA)))
@@ -117,7 +116,7 @@ async def test_undelivered_page_goes_to_the_next_liaison_of_the_zone(
     sessionmaker: async_sessionmaker[AsyncSession],
     admin_headers: dict[str, str],
 ) -> None:
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         policy = {
             "name": "beni-one-first",
             "priority": 1,
@@ -140,7 +139,7 @@ async def test_undelivered_page_goes_to_the_next_liaison_of_the_zone(
 async def test_corroborating_report_does_not_repage_and_is_counted_in_the_next_step(
     settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
         await gw.sms("+243810000104", "Attaque a Mavivi, les ADF tirent sur les gens")
@@ -155,7 +154,7 @@ async def test_corroborating_report_does_not_repage_and_is_counted_in_the_next_s
 async def test_a_rise_in_severity_restarts_the_escalation(
     settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Hommes armes vus a Mavivi")).text)
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)))
         assert "HAUTE" in gw.sent_to(CLA_BENI)[0]
@@ -174,7 +173,7 @@ async def test_editing_a_policy_never_changes_an_escalation_under_way(
     sessionmaker: async_sessionmaker[AsyncSession],
     admin_headers: dict[str, str],
 ) -> None:
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)))
         policies = (await gw.client.get("/api/v1/policies", headers=admin_headers)).json()
@@ -191,7 +190,7 @@ async def test_editing_a_policy_never_changes_an_escalation_under_way(
 async def test_an_alert_with_no_place_goes_to_all_joc_officers(
     settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         await gw.sms("+243899990055", "attaque maintenant, venez vite")
         for joc in (JOC_NORD_KIVU, "+243830000302", "+243830000303"):
             await gw.wait_for(lambda joc=joc: bool(gw.sent_to(joc)))  # type: ignore[misc]
@@ -203,7 +202,7 @@ async def test_flash_reads_as_a_call_back_request(
 ) -> None:
     from tests.support import call_form, post_twilio
 
-    async with gateway(settings, sessionmaker) as gw:
+    async with gateway(settings) as gw:
         await post_twilio(gw.client, "/webhooks/twilio/voice", call_form(FOCAL_MAVIVI))
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)))
         page = gw.sent_to(CLA_BENI)[0]
