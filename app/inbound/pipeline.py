@@ -13,7 +13,7 @@ import logging
 import time
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -163,10 +163,17 @@ class Pipeline:
         metrics.PIPELINE_SECONDS.observe(time.perf_counter() - started)
         return reply
 
-    async def reprocess_due(self, limit: int = 100, *, all_received: bool = False) -> int:
-        """Retry messages left `received` (a crash, a failed try); returns how many went through."""
+    async def reprocess_due(self, limit: int = 100, *, left_before: datetime | None = None) -> int:
+        """Retry messages left `received` (a crash, a failed try); returns how many went through.
+
+        `left_before`: every message received before then, whatever its retry schedule (the
+        leftovers of an earlier process), instead of those whose next attempt is due.
+        """
         async with self.sessionmaker() as session:
-            ids = await repo.due_for_retry(session, None if all_received else utcnow(), limit)
+            if left_before is None:
+                ids = await repo.due_for_retry(session, utcnow(), limit)
+            else:
+                ids = await repo.received_before(session, left_before, limit)
         done = 0
         for message_id in ids:
             if await self.handle(message_id, reply_by_sms=True) is not None:
@@ -174,12 +181,16 @@ class Pipeline:
         return done
 
     async def run_safety_net(self, stop: asyncio.Event) -> None:
-        """Loop of reprocess_due until `stop` is set; the first pass, at start, retries all."""
-        first = True
+        """Loop of reprocess_due until `stop` is set.
+
+        The first pass retries everything an earlier process left `received`, but not what
+        arrived since this one started: requests under way are handling those.
+        """
+        started: datetime | None = utcnow()
         while not stop.is_set():
             try:
-                await self.reprocess_due(all_received=first)
-                first = False
+                await self.reprocess_due(left_before=started)
+                started = None
             except Exception:
                 log.exception("safety net pass failed")
             with contextlib.suppress(TimeoutError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.inbound.models import STATUS_RECEIVED, InboundMessage
@@ -61,10 +61,23 @@ async def record_failure(
     )
 
 
-async def due_for_retry(session: AsyncSession, now: datetime | None, limit: int) -> Sequence[int]:
-    """Ids of messages still `received`, oldest first: those due at `now`, or all (None)."""
-    stmt = select(InboundMessage.id).where(InboundMessage.status == STATUS_RECEIVED)
-    if now is not None:
-        stmt = stmt.where(InboundMessage.next_attempt_at <= now)
-    stmt = stmt.order_by(InboundMessage.received_at, InboundMessage.id).limit(limit)
+async def due_for_retry(session: AsyncSession, now: datetime, limit: int) -> Sequence[int]:
+    """Ids of messages still `received` whose next attempt is due, oldest first."""
+    return await _received(session, InboundMessage.next_attempt_at <= now, limit)
+
+
+async def received_before(session: AsyncSession, when: datetime, limit: int) -> Sequence[int]:
+    """Ids of messages still `received` that arrived before `when`, oldest first."""
+    return await _received(session, InboundMessage.received_at < when, limit)
+
+
+async def _received(
+    session: AsyncSession, condition: ColumnElement[bool], limit: int
+) -> Sequence[int]:
+    stmt = (
+        select(InboundMessage.id)
+        .where(InboundMessage.status == STATUS_RECEIVED, condition)
+        .order_by(InboundMessage.received_at, InboundMessage.id)
+        .limit(limit)
+    )
     return (await session.scalars(stmt)).all()
