@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from itertools import count
 from pathlib import Path
@@ -82,3 +84,19 @@ def shared_data(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not found")
     return path
+
+
+async def wait_until(
+    condition: Callable[[], bool | Awaitable[bool]], within: float = 5.0, what: str = ""
+) -> None:
+    """Wait until `condition()` (sync or async) holds; fail after `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        result = condition()
+        if isinstance(result, Awaitable):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what or 'condition'} not met within {within} s")
+        await asyncio.sleep(0.02)

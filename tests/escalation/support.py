@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,8 +19,16 @@ from app.db import unit_of_work
 from app.escalation.service import advance_due
 from app.kit.clock import utcnow
 from app.main import create_app
+from app.outbox.models import Delivery
 from tests.fakes.twilio_api import TwilioFake, asgi_sink
-from tests.support import PUBLIC_URL, TWILIO_TOKEN, post_twilio, running, sms_form
+from tests.support import (
+    PUBLIC_URL,
+    TWILIO_TOKEN,
+    post_twilio,
+    running,
+    sms_form,
+    wait_until,
+)
 
 SMS = "/webhooks/twilio/sms"
 CLA_BENI = "+243820000201"  # zones Beni|Lubero, French
@@ -54,17 +60,24 @@ class Gateway:
             r.body or "" for r in self.fake.requests if r.to == phone and r.response_status == 201
         ]
 
-    async def wait_for(self, condition: Callable[[], bool], within: float = 5.0) -> None:
+    async def wait_for(
+        self, condition: Callable[[], bool | Awaitable[bool]], within: float = 5.0
+    ) -> None:
         """Wait until `condition()` holds (the worker runs in this loop)."""
-        deadline = time.monotonic() + within
-        while not condition():
-            if time.monotonic() > deadline:
-                raise AssertionError("condition not met in time")
-            await asyncio.sleep(0.02)
+        await wait_until(condition, within)
 
-    async def quiet(self, seconds: float = 0.3) -> None:
-        """Let the worker run for a while."""
-        await asyncio.sleep(seconds)
+    async def outbox(self, **where: Any) -> list[Delivery]:
+        """Deliveries written so far (sent or not), e.g. `outbox(recipient=..., purpose=...)`."""
+        async with self.sessionmaker() as s:
+            stmt = select(Delivery).filter_by(**where).order_by(Delivery.id)
+            return list((await s.scalars(stmt)).all())
+
+    async def delivery(self, delivery_id: int) -> Delivery:
+        """One delivery as it is now."""
+        async with self.sessionmaker() as s:
+            found = await s.get(Delivery, delivery_id)
+        assert found is not None
+        return found
 
     async def advance(self, seconds: float) -> int:
         """Run the escalation steps due `seconds` from now (instead of waiting for them)."""
