@@ -18,14 +18,7 @@ from app.config import Settings, normalise_database_url
 from app.db import create_engine, create_sessionmaker
 from app.migrate import upgrade
 from app.models import Base
-from tests.support import (  # noqa: F401  (shared_data is used by importer tests)
-    PUBLIC_URL,
-    SHARED_DATA,
-    TWILIO_TOKEN,
-    make_key,
-    running,
-    shared_data,
-)
+from tests.support import PUBLIC_URL, TWILIO_TOKEN, make_key, running
 
 
 @pytest.fixture(scope="session")

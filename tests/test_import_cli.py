@@ -19,7 +19,7 @@ from app.config import get_settings
 from app.geo.models import Place
 from app.importing_cli import register
 from app.people.models import Liaison, Reporter
-from tests.conftest import shared_data
+from tests.support import shared_data
 
 HEADER = "id,name,alt_names,lat,lon,admin1,admin1_code,admin2,kind\n"
 

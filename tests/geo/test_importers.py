@@ -20,7 +20,7 @@ from app.geo.importers import (
 )
 from app.geo.models import Place
 from app.kit.importing import ImportReport, Rejection, UnreadableFile
-from tests.conftest import shared_data
+from tests.support import shared_data
 
 HEADER = "id,name,alt_names,lat,lon,admin1,admin1_code,admin2,kind\n"
 ACLED_COLUMNS = named_columns("Location", "Latitude", "Longitude")

@@ -15,7 +15,7 @@ from app.inbound import pipeline as pipeline_module
 from app.inbound.models import InboundMessage
 from app.main import create_app
 from app.outbox.models import Delivery
-from tests.support import post_twilio, running, sms_form
+from tests.support import post_twilio, running, sms_form, wait_until
 
 SMS = "/webhooks/twilio/sms"
 
@@ -44,12 +44,10 @@ async def _state(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[str, i
 
 
 async def _wait_processed(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    for _ in range(100):
-        status, _ = await _state(sessionmaker)
-        if status == "processed":
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the message was never reprocessed")
+    async def processed() -> bool:
+        return (await _state(sessionmaker))[0] == "processed"
+
+    await wait_until(processed, what="reprocessing of the message")
 
 
 async def test_failed_pipeline_keeps_the_message_and_retries_it(

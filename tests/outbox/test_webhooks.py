@@ -221,15 +221,9 @@ async def test_408_is_retryable_and_retry_after_is_capped(
     assert result.retryable and result.retry_after == 3600
 
 
-def test_retry_after_http_date() -> None:
-    later = datetime.now(UTC) + timedelta(seconds=120)
-    seconds = parse_retry_after(format_datetime(later, usegmt=True))
-    assert seconds is not None and 115 <= seconds <= 120
-    past = datetime.now(UTC) - timedelta(days=1)
-    assert parse_retry_after(format_datetime(past, usegmt=True)) == 0
-    assert parse_retry_after(format_datetime(later + timedelta(days=2), usegmt=True)) == 3600
-    assert parse_retry_after("soon") is None
-    assert parse_retry_after(None) is None
+def test_receivers_retry_after_is_capped_at_an_hour() -> None:
+    later = datetime.now(UTC) + timedelta(days=2)
+    assert parse_retry_after(format_datetime(later, usegmt=True)) == 3600
 
 
 async def test_410_is_permanent_with_error_code(
@@ -361,7 +355,7 @@ async def test_localhost_message_names_the_address() -> None:
 @pytest.mark.parametrize("host", ["2130706433", "0x7f.1", "127.1", "0177.0.0.1"])
 async def test_numeric_forms_of_loopback_are_refused(host: str) -> None:
     # The resolver reads these as 127.0.0.1; if it refused them they would not resolve at all.
-    with pytest.raises(WebhookTargetError):
+    with pytest.raises(WebhookTargetError, match="loopback"):
         await check_target(f"http://{host}/hook", allow_private=False)
 
 

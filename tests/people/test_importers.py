@@ -14,7 +14,7 @@ from app.geo.importers import import_places
 from app.kit.importing import ImportReport
 from app.people.importers import import_liaisons, import_reporters, read_reporters
 from app.people.models import Liaison, Reporter
-from tests.conftest import shared_data
+from tests.support import shared_data
 
 REPORTERS = "phone,name,home_place_id,language,role\n"
 LIAISONS = "phone,name,zones,tier,language\n"

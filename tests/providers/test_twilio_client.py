@@ -20,7 +20,6 @@ from app.providers.twilio_client import (
     TwilioSmsSender,
     _rebase,
     make_sms_sender,
-    parse_retry_after,
 )
 from tests.fakes.twilio_api import AUTH_TOKEN, Callback, Reply, TwilioFake, twilio_fake
 
@@ -189,7 +188,7 @@ async def test_the_event_loop_keeps_running_during_a_slow_send(
         task.cancel()
 
     assert result.ok
-    assert ticks >= 10
+    assert ticks >= 3  # a blocked loop would tick once at most
 
 
 async def test_concurrent_sends_each_see_their_own_retry_after(
@@ -269,15 +268,6 @@ def test_rebased_urls() -> None:
     )
     assert _rebase("https://api.dublin.ie1.twilio.com/x", base) == "http://127.0.0.1:9/prefix/x"
     assert _rebase("https://twilio.com.evil.example/x", base) == "https://twilio.com.evil.example/x"
-
-
-def test_parse_retry_after() -> None:
-    now = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
-    assert parse_retry_after("5", now=now) == 5.0
-    assert parse_retry_after("Wed, 01 Jan 2025 12:00:10 GMT", now=now) == 10.0
-    assert parse_retry_after("Wed, 01 Jan 2025 11:00:00 GMT", now=now) == 0.0
-    assert parse_retry_after("soon", now=now) is None
-    assert parse_retry_after(None) is None
 
 
 # -- the fake's status callbacks ----------------------------------------------------------------

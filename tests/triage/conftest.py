@@ -9,16 +9,12 @@ import pytest
 
 from app.geo.matcher import Gazetteer
 from app.triage.types import GazPlace, Sender
+from tests.support import SHARED_DATA
 
 
 def shared_data_dir() -> Path | None:
     """`<repo root>/../shared/data`, or None when it is absent."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "pyproject.toml").exists():
-            candidate = parent.parent / "shared" / "data"
-            return candidate if candidate.is_dir() else None
-    return None
+    return SHARED_DATA if SHARED_DATA.is_dir() else None
 
 
 def read_places(path: Path) -> list[GazPlace]:
