@@ -87,16 +87,16 @@ def shared_data(name: str) -> Path:
 
 
 async def wait_until(
-    condition: Callable[[], bool | Awaitable[bool]], within: float = 5.0, what: str = ""
-) -> None:
-    """Wait until `condition()` (sync or async) holds; fail after `within` seconds."""
+    condition: Callable[[], object | Awaitable[object]], within: float = 5.0, what: str = ""
+) -> object:
+    """Wait until `condition()` (sync or async) is truthy and return it; fail after `within` s."""
     deadline = time.monotonic() + within
     while True:
         result = condition()
         if isinstance(result, Awaitable):
             result = await result
         if result:
-            return
+            return result
         if time.monotonic() > deadline:
             raise AssertionError(f"{what or 'condition'} not met within {within} s")
         await asyncio.sleep(0.02)

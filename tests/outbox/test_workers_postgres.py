@@ -35,10 +35,10 @@ from tests.outbox.worker_support import (
     kill_worker,
     start_worker,
     stop_worker,
-    wait_until,
     worker_env,
     worker_name,
 )
+from tests.support import wait_until
 
 Maker = async_sessionmaker[AsyncSession]
 Procs = list[subprocess.Popen[bytes]]
@@ -182,8 +182,6 @@ async def test_worker_killed_after_claim_rows_sent_once_after_lease(
     crashing = start_worker(env, log_a, crash_marker=marker)
     procs.append(crashing)
     await wait_until(marker.exists, within=30, what="the worker to claim and crash")
-    # B starts at once, while A's lease still runs: it must wait for the lease to expire.
-    procs.append(start_worker(env, log_b))
     await wait_until(lambda: crashing.poll() is not None, within=10, what="the crash")
     assert crashing.returncode == -9, logs(log_a)
 
@@ -196,6 +194,8 @@ async def test_worker_killed_after_claim_rows_sent_once_after_lease(
     assert {d.lease_until for d in claimed} == {lease_until}
     assert fake.requests == []
     assert await attempts(sessionmaker) == []
+    # B starts while A's lease still runs: it must wait for the lease to expire.
+    procs.append(start_worker(env, log_b))
 
     try:
         await wait_until(

@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -91,22 +90,6 @@ def worker_name(log_path: Path) -> str | None:
         if marker in line and line.endswith(" started"):
             return line.split(marker, 1)[1][: -len(" started")]
     return None
-
-
-async def wait_until(
-    condition: Callable[[], Any], *, within: float, what: str, every: float = 0.1
-) -> Any:
-    """Poll `condition` (sync or async) until it returns something truthy."""
-    deadline = time.monotonic() + within
-    while True:
-        value = condition()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(every)
 
 
 def _die(marker: Path, info: dict[str, Any]) -> None:  # pragma: no cover - in a subprocess
