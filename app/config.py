@@ -75,6 +75,18 @@ class Settings(BaseSettings):
     corroboration_window_hours: float = 6.0
     duplicate_window_minutes: float = 10.0
     flash_window_minutes: float = 10.0
+    # Operations API: requests a key may make per minute before it gets 429 (per process).
+    api_rate_per_minute: int = Field(default=600, ge=1)
+    # Live stream: heartbeat interval, and how long missed events can be replayed.
+    stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    change_retention_hours: float = Field(default=24.0, gt=0)
+    # Statistics: a focal point silent this many days is listed as silent.
+    silent_days: int = Field(default=7, ge=1)
+    # Logs: JSON lines (one object a line, with the request id) or plain text.
+    log_format: Literal["json", "text"] = "json"
+    # Operations page: an optional tile layer URL template for offices with internet
+    # (e.g. https://tile.example.org/{z}/{x}/{y}.png); empty = the gateway's own data only.
+    ops_tile_url: str = ""
 
     @field_validator("database_url")
     @classmethod

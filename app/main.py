@@ -9,15 +9,22 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.alerts.endpoints import router as alerts_router
+from app.alerts.exports import router as exports_router
+from app.auth.endpoints import router as apikeys_router
+from app.changes.endpoints import router as stream_router
 from app.config import Settings, get_settings
 from app.escalation.endpoints import router as policies_router
 from app.geo.endpoints import router as places_router
 from app.health import router as health_router
 from app.inbound.endpoints import router as inbound_router
 from app.kit.errors import install_error_handlers
+from app.kit.observability import install_observability
 from app.outbox.endpoints import callbacks as status_router
 from app.outbox.endpoints import router as outbox_router
+from app.people.endpoints import router as people_router
 from app.runtime import Runtime
+from app.stats.endpoints import router as stats_router
+from app.web.endpoints import router as web_router
 
 
 @asynccontextmanager
@@ -48,11 +55,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
+    install_observability(app)
     app.include_router(health_router)
     app.include_router(inbound_router)
+    app.include_router(exports_router)  # before /alerts/{id}: /alerts.csv is not an alert id
     app.include_router(alerts_router)
+    app.include_router(stream_router)
+    app.include_router(stats_router)
     app.include_router(places_router)
+    app.include_router(people_router)
+    app.include_router(apikeys_router)
     app.include_router(status_router)
     app.include_router(outbox_router)
     app.include_router(policies_router)
+    app.include_router(web_router)
     return app

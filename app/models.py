@@ -1,7 +1,9 @@
 """Every table, imported once so that metadata (and Alembic) sees them all."""
 
 from app.alerts.models import Alert, AlertEvent, Incident
+from app.audit.models import AuditEntry
 from app.auth.models import ApiKey
+from app.changes.models import Change, Counter
 from app.escalation.models import Escalation, EscalationPolicy
 from app.geo.models import Place
 from app.inbound.models import InboundMessage
@@ -13,7 +15,10 @@ __all__ = [
     "Alert",
     "AlertEvent",
     "ApiKey",
+    "AuditEntry",
     "Base",
+    "Change",
+    "Counter",
     "Delivery",
     "DeliveryAttempt",
     "Escalation",

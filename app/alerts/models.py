@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.clock import utcnow
@@ -18,7 +18,16 @@ ALERT_STATUSES = ("new", "acknowledged", "verified", "resolved", "false_alarm")
 OPEN_ALERT_STATUSES = ("new", "acknowledged", "verified")
 
 
-class Incident(TimestampMixin, Base):
+class ChangeTracked:
+    """Rows whose every committed change gets a number of the change sequence (app/changes)."""
+
+    # Bumped by every flush that changes the row: the value `If-Match` is checked against.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # The change sequence number of the row's last committed change (0 until its first commit).
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+
+
+class Incident(ChangeTracked, TimestampMixin, Base):
     """What several alerts describe together: one event near one place."""
 
     __tablename__ = "incidents"
@@ -39,9 +48,13 @@ class Incident(TimestampMixin, Base):
     last_at: Mapped[datetime] = mapped_column(default=utcnow)
     report_count: Mapped[int] = mapped_column(Integer, default=0)
     reporter_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when an operator merged this incident into another one (it is then closed).
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="SET NULL")
+    )
 
 
-class Alert(TimestampMixin, Base):
+class Alert(ChangeTracked, TimestampMixin, Base):
     """One report (SMS or missed call), triaged and geotagged."""
 
     __tablename__ = "alerts"
@@ -87,6 +100,8 @@ class Alert(TimestampMixin, Base):
     )
     # Messages folded into this alert: panic resends of the same text, repeated flashes.
     message_count: Mapped[int] = mapped_column(Integer, default=1)
+    # Who in the operations room follows the alert (free text: a name or a call sign).
+    assignee: Mapped[str | None] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -101,5 +116,8 @@ class AlertEvent(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(32))
+    # The alert's status before and after, when the event changed it.
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     note: Mapped[str | None] = mapped_column(Text)

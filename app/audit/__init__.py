@@ -1,0 +1,1 @@
+"""Who did what outside an alert's own trail: phone number reveals, administration."""

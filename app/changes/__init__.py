@@ -1,0 +1,1 @@
+"""The change sequence: one number per committed change of an alert or an incident."""

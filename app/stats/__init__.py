@@ -1,0 +1,1 @@
+"""Statistics of alerts and of the reporting network."""

@@ -1,0 +1,1 @@
+"""The operations-room page, served at /ops/."""
