@@ -2,10 +2,45 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class ErrorBody(BaseModel):
+    """Every error response: the error's name and what was wrong."""
+
+    error: str
+    detail: Any
+
+
+_DESCRIPTIONS = {
+    304: "Not modified since the ETag given in If-None-Match",
+    400: "Bad request (a parameter or cursor that is not valid)",
+    401: "Missing, unknown or revoked API key",
+    403: "The key's role is too low for this",
+    404: "No such object",
+    409: "Conflicts with the current state (duplicate, transition not allowed)",
+    412: "If-Match does not match the current version",
+    422: "Validation error naming the field",
+    429: "Too many requests for this key; retry after Retry-After seconds",
+}
+
+
+def errors_doc(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for these error codes (auth errors always included)."""
+    wanted = sorted({401, 403, 429, *codes})
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in wanted:
+        entry: dict[str, Any] = {"description": _DESCRIPTIONS[code]}
+        if code != 304:
+            entry["model"] = ErrorBody
+        out[code] = entry
+    return out
 
 
 class KengeleError(Exception):
@@ -38,12 +73,30 @@ class Conflict(KengeleError):
     status_code = 409
 
 
+class PreconditionFailed(KengeleError):
+    status_code = 412
+
+
+class Unprocessable(KengeleError):
+    status_code = 422
+
+
+class RateLimited(KengeleError):
+    status_code = 429
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render domain, HTTP and validation errors in one JSON shape."""
 
     async def domain(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, KengeleError)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(
             {"error": type(exc).__name__, "detail": exc.detail},
             status_code=exc.status_code,
