@@ -11,6 +11,7 @@ from app import __version__
 from app.alerts.endpoints import router as alerts_router
 from app.alerts.exports import router as exports_router
 from app.auth.endpoints import router as apikeys_router
+from app.auth.ratelimit import RateLimiter
 from app.changes.endpoints import router as stream_router
 from app.config import Settings, get_settings
 from app.escalation.endpoints import router as policies_router
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings or get_settings()
+    app.state.rate_limiter = RateLimiter(app.state.settings.api_rate_per_minute)
     install_error_handlers(app)
     install_observability(app)
     app.include_router(health_router)

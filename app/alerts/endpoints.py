@@ -1,90 +1,143 @@
-"""Operations API: alerts and incidents (read)."""
+"""Operations API: alerts and incidents, their workflow and audit trail."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from app.alerts import repository as repo
-from app.alerts.models import ALERT_STATUSES
-from app.alerts.schemas import AlertEventRead, AlertRead, IncidentRead
-from app.auth.deps import Session, Viewer
-from app.kit.clock import as_utc
-from app.kit.errors import BadRequest, NotFound
+from app.alerts import workflow
+from app.alerts.filters import SeverityName, alert_filters
+from app.alerts.repository import AlertFilter
+from app.alerts.schemas import (
+    AlertAction,
+    AlertEventRead,
+    AlertPage,
+    AlertRead,
+    IncidentDetail,
+    IncidentMerge,
+    IncidentRead,
+)
+from app.auth.deps import Operator, Session, Viewer
+from app.auth.service import Principal
+from app.changes import repository as changes_repo
+from app.kit.errors import NotFound, errors_doc
+from app.kit.etags import not_modified_or_json
 from app.kit.pagination import Page, decode_id, decode_time_id, encode_cursor
-from app.triage.types import Category
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
-SeverityName = Literal["low", "medium", "high", "critical"]
-CATEGORIES: tuple[str, ...] = get_args(Category)
+Filters = Annotated[AlertFilter, Depends(alert_filters)]
 
 
-def _split(values: list[str] | None, allowed: tuple[str, ...], name: str) -> list[str]:
-    """Accept repeated (?x=a&x=b) and comma-separated (?x=a,b) values."""
-    out = [v.strip() for raw in values or [] for v in raw.split(",") if v.strip()]
-    unknown = [v for v in out if v not in allowed]
-    if unknown:
-        raise BadRequest(f"unknown {name}: {', '.join(unknown)}; one of {', '.join(allowed)}")
-    return out
+def _actor(principal: Principal) -> str:
+    return f"apikey:{principal.key_id}:{principal.name}"
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    return as_utc(value) if value is not None else None
-
-
-@router.get("/alerts", response_model=Page[AlertRead])
+@router.get("/alerts", response_model=AlertPage, responses=errors_doc(304, 400, 422))
 async def list_alerts(
+    request: Request,
     session: Session,
     principal: Viewer,
-    status: Annotated[list[str] | None, Query(description="new, acknowledged, ...")] = None,
-    min_severity: SeverityName | None = None,
-    category: Annotated[list[str] | None, Query()] = None,
-    admin1: str | None = None,
-    admin2: str | None = None,
-    place: Annotated[str | None, Query(description="a place id")] = None,
-    since: Annotated[datetime | None, Query(description="received at or after")] = None,
-    until: Annotated[datetime | None, Query(description="received before")] = None,
-    updated_after: datetime | None = None,
-    cursor: str | None = None,
+    filters: Filters,
+    updated_after: Annotated[
+        str | None,
+        Query(
+            description="a sync_cursor (or next_cursor) of an earlier answer: the alerts that "
+            "changed since, in the order of their changes, each once at its latest state"
+        ),
+    ] = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> Page[AlertRead]:
-    """Alerts, newest first; follow `next_cursor` for older ones."""
-    filters = repo.AlertFilter(
-        status=_split(status, ALERT_STATUSES, "status"),
-        min_severity=min_severity,
-        category=_split(category, CATEGORIES, "category"),
-        admin1=admin1,
-        admin2=admin2,
-        place_id=place,
-        since=_utc(since),
-        until=_utc(until),
-        updated_after=_utc(updated_after),
-    )
-    before = decode_time_id(cursor) if cursor else None
-    alerts = await repo.list_alerts(session, filters, before=before, limit=limit)
+) -> Response:
+    """Alerts newest first (follow `next_cursor`), or what changed since `updated_after`."""
     mask_phone = not principal.can("operator")
-    items = [AlertRead.of(a, mask_phone=mask_phone) for a in alerts]
-    next_cursor = None
-    if len(alerts) == limit:
-        next_cursor = encode_cursor(alerts[-1].received_at, alerts[-1].id)
-    return Page[AlertRead](items=items, next_cursor=next_cursor)
+    # Read before the alerts: every change numbered up to here is committed and in the answer.
+    current = await changes_repo.current(session)
+    if updated_after is not None:
+        after = decode_id(updated_after) if updated_after else 0
+        alerts = await repo.changed_alerts(session, filters, after=after, limit=limit)
+        last = alerts[-1].change_seq if alerts else after
+        sync = encode_cursor(last)
+        next_cursor = sync if len(alerts) == limit else None
+    else:
+        before = decode_time_id(cursor) if cursor else None
+        alerts = await repo.list_alerts(session, filters, before=before, limit=limit)
+        next_cursor = None
+        if len(alerts) == limit:
+            next_cursor = encode_cursor(alerts[-1].received_at, alerts[-1].id)
+        sync = encode_cursor(current)
+    page = AlertPage(
+        items=[AlertRead.of(a, mask_phone=mask_phone) for a in alerts],
+        next_cursor=next_cursor,
+        sync_cursor=sync,
+    )
+    return not_modified_or_json(request, page)
 
 
-@router.get("/alerts/{alert_id}", response_model=AlertRead)
-async def get_alert(alert_id: int, session: Session, principal: Viewer) -> AlertRead:
-    """One alert with its audit trail."""
+@router.get("/alerts/{alert_id}", response_model=AlertRead, responses=errors_doc(304, 404))
+async def get_alert(
+    request: Request, alert_id: int, session: Session, principal: Viewer
+) -> Response:
+    """One alert with its audit trail; its ETag is its version (for If-Match)."""
     alert = await repo.get(session, alert_id)
     if alert is None:
         raise NotFound(f"no alert {alert_id}")
     read = AlertRead.of(alert, mask_phone=not principal.can("operator"))
     read.events = [AlertEventRead.of(e) for e in await repo.events(session, alert_id)]
-    return read
+    return not_modified_or_json(request, read, etag=workflow.etag(alert.version))
 
 
-@router.get("/incidents", response_model=Page[IncidentRead])
+@router.get(
+    "/alerts/{alert_id}/events", response_model=list[AlertEventRead], responses=errors_doc(404)
+)
+async def alert_events(alert_id: int, session: Session, _: Viewer) -> list[AlertEventRead]:
+    """The audit trail of an alert, oldest first: who did what, when, from which status to which."""
+    if await repo.get(session, alert_id) is None:
+        raise NotFound(f"no alert {alert_id}")
+    return [AlertEventRead.of(e) for e in await repo.events(session, alert_id)]
+
+
+@router.post(
+    "/alerts/{alert_id}/actions",
+    response_model=AlertRead,
+    responses=errors_doc(404, 409, 412, 422),
+)
+async def act_on_alert(
+    request: Request,
+    alert_id: int,
+    body: AlertAction,
+    session: Session,
+    principal: Operator,
+    if_match: Annotated[
+        str | None, Header(description="the alert's ETag (its version): 412 if it changed since")
+    ] = None,
+) -> JSONResponse:
+    """Acknowledge, verify, resolve, call a false alarm, reopen, assign, or add a note.
+
+    Only transitions allowed from the alert's status are carried out (409 names the allowed
+    actions). With If-Match, a stale version is refused (412) so that two duty officers do
+    not overwrite each other's decision.
+    """
+    alert = await workflow.apply(
+        session,
+        request.app.state.settings,
+        alert_id,
+        body,
+        actor=_actor(principal),
+        name=principal.name,
+        if_match=workflow.parse_if_match(if_match),
+    )
+    read = AlertRead.of(alert, mask_phone=False)
+    read.events = [AlertEventRead.of(e) for e in await repo.events(session, alert_id)]
+    return JSONResponse(
+        read.model_dump(mode="json"), headers={"ETag": workflow.etag(alert.version)}
+    )
+
+
+@router.get("/incidents", response_model=Page[IncidentRead], responses=errors_doc(400))
 async def list_incidents(
     session: Session,
     _: Viewer,
@@ -103,10 +156,49 @@ async def list_incidents(
     return Page[IncidentRead](items=items, next_cursor=next_cursor)
 
 
-@router.get("/incidents/{incident_id}", response_model=IncidentRead)
-async def get_incident(incident_id: int, session: Session, _: Viewer) -> IncidentRead:
-    """One incident."""
+async def _detail(session: Session, incident_id: int, principal: Principal) -> IncidentDetail:
     incident = await repo.get_incident(session, incident_id)
     if incident is None:
         raise NotFound(f"no incident {incident_id}")
-    return IncidentRead.of(incident)
+    mask_phone = not principal.can("operator")
+    alerts = await repo.alerts_of_incident(session, incident_id)
+    return IncidentDetail(
+        **IncidentRead.of(incident).model_dump(),
+        alerts=[AlertRead.of(a, mask_phone=mask_phone) for a in alerts],
+    )
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentDetail, responses=errors_doc(404))
+async def get_incident(incident_id: int, session: Session, principal: Viewer) -> IncidentDetail:
+    """One incident with its alerts."""
+    return await _detail(session, incident_id, principal)
+
+
+@router.post(
+    "/incidents/{incident_id}/merge",
+    response_model=IncidentDetail,
+    responses=errors_doc(404, 409, 422),
+)
+async def merge_incident(
+    incident_id: int, body: IncidentMerge, session: Session, principal: Operator
+) -> IncidentDetail:
+    """Merge this incident into `into`: its alerts move there, it closes and points there."""
+    target = await workflow.merge_incidents(
+        session, incident_id, body.into, actor=_actor(principal), note=body.note
+    )
+    return await _detail(session, target.id, principal)
+
+
+@router.post(
+    "/incidents/{incident_id}/alerts/{alert_id}/detach",
+    response_model=IncidentDetail,
+    responses=errors_doc(404, 409),
+)
+async def detach_alert(
+    incident_id: int, alert_id: int, session: Session, principal: Operator
+) -> IncidentDetail:
+    """Move an alert out of an incident (it was another event): it gets an incident of its own."""
+    own = await workflow.detach_alert(
+        session, incident_id, alert_id, actor=_actor(principal), note=None
+    )
+    return await _detail(session, own.id, principal)

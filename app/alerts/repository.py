@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, distinct, exists, func, or_, select
+from sqlalchemy import Select, and_, distinct, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import SEVERITY_RANK, Alert, AlertEvent, Incident
@@ -86,10 +86,18 @@ def add_event(
     action: str,
     detail: dict[str, object] | None = None,
     note: str | None = None,
+    from_status: str | None = None,
+    to_status: str | None = None,
 ) -> AlertEvent:
     """Append to the alert's audit trail."""
     event = AlertEvent(
-        alert_id=alert.id, actor=actor, action=action, detail=detail or {}, note=note
+        alert_id=alert.id,
+        actor=actor,
+        action=action,
+        detail=detail or {},
+        note=note,
+        from_status=from_status,
+        to_status=to_status,
     )
     session.add(event)
     return event
@@ -113,17 +121,9 @@ class AlertFilter:
     place_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-    updated_after: datetime | None = None
 
 
-async def list_alerts(
-    session: AsyncSession,
-    filters: AlertFilter,
-    *,
-    before: tuple[datetime, int] | None,
-    limit: int,
-) -> Sequence[Alert]:
-    """Alerts newest first, after the keyset cursor `before` = (received_at, id)."""
+def _filtered(filters: AlertFilter) -> Select[Alert]:
     stmt = select(Alert)
     if filters.status:
         stmt = stmt.where(Alert.status.in_(filters.status))
@@ -141,8 +141,18 @@ async def list_alerts(
         stmt = stmt.where(Alert.received_at >= filters.since)
     if filters.until:
         stmt = stmt.where(Alert.received_at < filters.until)
-    if filters.updated_after:
-        stmt = stmt.where(Alert.updated_at > filters.updated_after)
+    return stmt
+
+
+async def list_alerts(
+    session: AsyncSession,
+    filters: AlertFilter,
+    *,
+    before: tuple[datetime, int] | None,
+    limit: int,
+) -> Sequence[Alert]:
+    """Alerts newest first, after the keyset cursor `before` = (received_at, id)."""
+    stmt = _filtered(filters)
     if before is not None:
         at, alert_id = before
         stmt = stmt.where(
@@ -150,6 +160,33 @@ async def list_alerts(
         )
     stmt = stmt.order_by(Alert.received_at.desc(), Alert.id.desc()).limit(limit)
     return (await session.scalars(stmt)).all()
+
+
+async def changed_alerts(
+    session: AsyncSession, filters: AlertFilter, *, after: int, limit: int
+) -> Sequence[Alert]:
+    """Alerts whose last committed change is numbered after `after`, in change order."""
+    stmt = _filtered(filters).where(Alert.change_seq > after)
+    stmt = stmt.order_by(Alert.change_seq).limit(limit)
+    return (await session.scalars(stmt)).all()
+
+
+async def lock(session: AsyncSession, alert_id: int) -> Alert | None:
+    """The alert, row-locked until the end of the transaction (PostgreSQL)."""
+    stmt = select(Alert).where(Alert.id == alert_id).with_for_update()
+    return await session.scalar(stmt.execution_options(populate_existing=True))
+
+
+async def alerts_of_incident(session: AsyncSession, incident_id: int) -> Sequence[Alert]:
+    """The alerts of an incident, oldest first."""
+    stmt = select(Alert).where(Alert.incident_id == incident_id).order_by(Alert.received_at)
+    return (await session.scalars(stmt)).all()
+
+
+async def lock_incident(session: AsyncSession, incident_id: int) -> Incident | None:
+    """The incident, row-locked until the end of the transaction (PostgreSQL)."""
+    stmt = select(Incident).where(Incident.id == incident_id).with_for_update()
+    return await session.scalar(stmt.execution_options(populate_existing=True))
 
 
 async def list_incidents(

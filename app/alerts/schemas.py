@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.alerts.models import Alert, AlertEvent, Incident
 from app.kit.phones import mask
@@ -56,9 +56,13 @@ class Numbers(BaseModel):
 class AlertEventRead(BaseModel):
     """One entry of an alert's audit trail."""
 
+    id: int
+    alert_id: int
     at: datetime
     actor: str
     action: str
+    from_status: str | None
+    to_status: str | None
     detail: dict[str, Any]
     note: str | None
 
@@ -66,9 +70,13 @@ class AlertEventRead(BaseModel):
     def of(cls, event: AlertEvent) -> AlertEventRead:
         """Schema of a stored event."""
         return cls(
+            id=event.id,
+            alert_id=event.alert_id,
             at=event.at,
             actor=event.actor,
             action=event.action,
+            from_status=event.from_status,
+            to_status=event.to_status,
             detail=event.detail,
             note=event.note,
         )
@@ -96,8 +104,10 @@ class AlertRead(BaseModel):
     location_confidence: float
     incident_id: int | None
     message_count: int
+    assignee: str | None
     received_at: datetime
     updated_at: datetime
+    version: int = Field(description="Send it back in If-Match to change the alert")
     events: list[AlertEventRead] | None = None
 
     @classmethod
@@ -132,8 +142,10 @@ class AlertRead(BaseModel):
             location_confidence=alert.location_confidence,
             incident_id=alert.incident_id,
             message_count=alert.message_count,
+            assignee=alert.assignee,
             received_at=alert.received_at,
             updated_at=alert.updated_at,
+            version=alert.version,
         )
 
 
@@ -149,6 +161,8 @@ class IncidentRead(BaseModel):
     last_at: datetime
     report_count: int
     reporter_count: int
+    merged_into_id: int | None
+    version: int
 
     @classmethod
     def of(cls, incident: Incident) -> IncidentRead:
@@ -163,4 +177,42 @@ class IncidentRead(BaseModel):
             last_at=incident.last_at,
             report_count=incident.report_count,
             reporter_count=incident.reporter_count,
+            merged_into_id=incident.merged_into_id,
+            version=incident.version,
         )
+
+
+class IncidentDetail(IncidentRead):
+    """An incident with its alerts."""
+
+    alerts: list[AlertRead]
+
+
+class AlertPage(BaseModel):
+    """A page of alerts.
+
+    `next_cursor` pages on (older alerts, or later changes with `updated_after`);
+    `sync_cursor` is what to pass as `updated_after` to get every change after this answer.
+    """
+
+    items: list[AlertRead]
+    next_cursor: str | None
+    sync_cursor: str
+
+
+Action = Literal["acknowledge", "verify", "resolve", "false_alarm", "reopen", "assign", "note"]
+
+
+class AlertAction(BaseModel):
+    """A decision of the operations room on an alert."""
+
+    action: Action
+    note: str | None = Field(default=None, max_length=2000)
+    assignee: str | None = Field(default=None, max_length=100)
+
+
+class IncidentMerge(BaseModel):
+    """Merge this incident into another one."""
+
+    into: int = Field(description="the incident that keeps the alerts")
+    note: str | None = Field(default=None, max_length=2000)

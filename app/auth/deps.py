@@ -5,24 +5,34 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.ratelimit import RateLimiter, retry_after_header
 from app.auth.service import Principal, authenticate, require
 from app.db import get_session
+from app.kit.errors import RateLimited
 
 Session = Annotated[AsyncSession, Depends(get_session)]
 
 
 def role(minimum: str) -> Callable[..., Awaitable[Principal]]:
-    """A dependency that lets through keys with at least the `minimum` role."""
+    """A dependency that lets through keys with at least the `minimum` role, at their rate."""
 
     async def dependency(
+        request: Request,
         session: Session,
         authorization: Annotated[str | None, Header()] = None,
     ) -> Principal:
         principal = await authenticate(session, authorization)
         require(principal, minimum)
+        limiter: RateLimiter = request.app.state.rate_limiter
+        wait = limiter.take(principal.key_id)
+        if wait > 0:
+            raise RateLimited(
+                f"more than {limiter.per_minute} requests a minute with this key",
+                retry_after=retry_after_header(wait),
+            )
         return principal
 
     return dependency

@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import repository as repo
 from app.auth.models import ROLES, ApiKey
+from app.kit.clock import utcnow
 from app.kit.errors import BadRequest, Forbidden, Unauthorized
 
 KEY_PREFIX = "kg_"
+LAST_USED_PRECISION = timedelta(minutes=1)
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 
 
@@ -57,6 +60,10 @@ async def authenticate(session: AsyncSession, authorization: str | None) -> Prin
     key = await repo.by_hash(session, hash_key(token.strip()))
     if key is None or key.revoked_at is not None:
         raise Unauthorized("unknown or revoked API key")
+    now = utcnow()
+    # A write per minute at most: pollers call every few seconds.
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
+        key.last_used_at = now
     return Principal(key_id=key.id, name=key.name, role=key.role)
 
 

@@ -419,11 +419,7 @@ async def handle_command(
     if command.action == "ack":
         await acknowledge(session, settings, alert, liaison, now)
     elif command.action == "verify":
-        await acknowledge(session, settings, alert, liaison, now, quiet=alert.status != "new")
-        if alert.status in ("new", "acknowledged"):
-            alert.status = "verified"
-        alerts_repo.add_event(session, alert, actor=actor, action="verified", note=command.note)
-        await emit(session, settings, "alert.updated", alert)
+        await verify(session, settings, alert, liaison, now, note=command.note)
     elif command.action == "resolve":
         await close(session, settings, alert, liaison, "resolved", command.note, now)
     elif command.action == "false_alarm":
@@ -438,34 +434,82 @@ async def acknowledge(
     session: AsyncSession,
     settings: Settings,
     alert: Alert,
-    liaison: Liaison,
+    liaison: Liaison | None,
     now: datetime,
     *,
     quiet: bool = False,
+    actor: str | None = None,
+    name: str | None = None,
+    note: str | None = None,
 ) -> None:
-    """Someone takes the alert: stop the paging, tell the others and the reporter."""
+    """Someone takes the alert: stop the paging, tell the others and the reporter.
+
+    A liaison by SMS, or an operations room through the API (`actor` and `name` then).
+    """
+    actor = actor or (f"liaison:{liaison.id}" if liaison else "system")
+    name = name or (liaison.name if liaison else actor)
     await _stop(session, alert, "acknowledged", liaison)
     if alert.status != "new":
         if not quiet:
-            alerts_repo.add_event(
-                session, alert, actor=f"liaison:{liaison.id}", action="acknowledged_again"
-            )
+            alerts_repo.add_event(session, alert, actor=actor, action="acknowledged_again")
         return
     alert.status = "acknowledged"
-    alerts_repo.add_event(session, alert, actor=f"liaison:{liaison.id}", action="acknowledged")
-    others = await outbox_repo.paged_liaison_ids(session, alert.id) - {liaison.id}
+    alerts_repo.add_event(
+        session,
+        alert,
+        actor=actor,
+        action="acknowledged",
+        from_status="new",
+        to_status="acknowledged",
+        note=note,
+    )
+    others = await outbox_repo.paged_liaison_ids(session, alert.id)
+    if liaison is not None:
+        others.discard(liaison.id)
     for other in await repo.liaisons_by_ids(session, others):
         await outbox.enqueue_sms(
             session,
             settings,
             to=other.phone,
-            body=messages.taken(other.language, alert.ref, liaison.name),
+            body=messages.taken(other.language, alert.ref, name),
             purpose="taken",
             alert_id=alert.id,
             liaison_id=other.id,
         )
     await _tell_reporters(session, settings, alert, "reporter_ack")
-    await emit(session, settings, "alert.acknowledged", alert, liaison_id=liaison.id)
+    extra: dict[str, Any] = {"liaison_id": liaison.id} if liaison else {"by": name}
+    await emit(session, settings, "alert.acknowledged", alert, **extra)
+
+
+async def verify(
+    session: AsyncSession,
+    settings: Settings,
+    alert: Alert,
+    liaison: Liaison | None,
+    now: datetime,
+    *,
+    note: str | None = None,
+    actor: str | None = None,
+    name: str | None = None,
+) -> None:
+    """Someone confirmed the report (and so took it, if nobody had)."""
+    actor = actor or (f"liaison:{liaison.id}" if liaison else "system")
+    await acknowledge(
+        session, settings, alert, liaison, now, quiet=alert.status != "new", actor=actor, name=name
+    )
+    before = alert.status
+    if alert.status in ("new", "acknowledged"):
+        alert.status = "verified"
+    alerts_repo.add_event(
+        session,
+        alert,
+        actor=actor,
+        action="verified",
+        note=note,
+        from_status=before if before != alert.status else None,
+        to_status=alert.status if before != alert.status else None,
+    )
+    await emit(session, settings, "alert.updated", alert)
 
 
 async def close(
@@ -476,14 +520,19 @@ async def close(
     status: str,
     note: str | None,
     now: datetime,
+    *,
+    actor: str | None = None,
 ) -> None:
     """Resolve an alert or call it a false alarm; its incident closes with it."""
     await _stop(session, alert, status, liaison)
-    actor = f"liaison:{liaison.id}" if liaison else "system"
+    actor = actor or (f"liaison:{liaison.id}" if liaison else "system")
     if alert.status in ("resolved", "false_alarm"):
         return
+    before = alert.status
     alert.status = status
-    alerts_repo.add_event(session, alert, actor=actor, action=status, note=note)
+    alerts_repo.add_event(
+        session, alert, actor=actor, action=status, note=note, from_status=before, to_status=status
+    )
     if alert.incident_id is not None:
         incident = await session.get(Incident, alert.incident_id)
         if incident is not None:

@@ -1,0 +1,57 @@
+"""The filters of alert lists and exports, read from the query string."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal, get_args
+
+from fastapi import Query
+
+from app.alerts.models import ALERT_STATUSES
+from app.alerts.repository import AlertFilter
+from app.kit.clock import as_utc
+from app.kit.errors import BadRequest
+from app.triage.types import Category
+
+SeverityName = Literal["low", "medium", "high", "critical"]
+CATEGORIES: tuple[str, ...] = get_args(Category)
+
+
+def split_values(values: list[str] | None, allowed: tuple[str, ...], name: str) -> list[str]:
+    """Accept repeated (?x=a&x=b) and comma-separated (?x=a,b) values."""
+    out = [v.strip() for raw in values or [] for v in raw.split(",") if v.strip()]
+    unknown = [v for v in out if v not in allowed]
+    if unknown:
+        raise BadRequest(f"unknown {name}: {', '.join(unknown)}; one of {', '.join(allowed)}")
+    return out
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return as_utc(value) if value is not None else None
+
+
+def alert_filters(
+    status: Annotated[
+        list[str] | None, Query(description=f"one or more of {', '.join(ALERT_STATUSES)}")
+    ] = None,
+    min_severity: SeverityName | None = None,
+    category: Annotated[
+        list[str] | None, Query(description=f"one or more of {', '.join(CATEGORIES)}")
+    ] = None,
+    admin1: Annotated[str | None, Query(description="province, e.g. Nord-Kivu")] = None,
+    admin2: Annotated[str | None, Query(description="territoire, e.g. Beni")] = None,
+    place: Annotated[str | None, Query(description="a place id")] = None,
+    since: Annotated[datetime | None, Query(description="received at or after")] = None,
+    until: Annotated[datetime | None, Query(description="received before")] = None,
+) -> AlertFilter:
+    """FastAPI dependency: the filters shared by the alerts list and its exports."""
+    return AlertFilter(
+        status=split_values(status, ALERT_STATUSES, "status"),
+        min_severity=min_severity,
+        category=split_values(category, CATEGORIES, "category"),
+        admin1=admin1,
+        admin2=admin2,
+        place_id=place,
+        since=_utc(since),
+        until=_utc(until),
+    )

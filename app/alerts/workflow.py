@@ -1,0 +1,237 @@
+"""The operations room's decisions on alerts and incidents: allowed transitions, audit trail."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.alerts import repository as repo
+from app.alerts.models import OPEN_ALERT_STATUSES, Alert, Incident
+from app.alerts.schemas import AlertAction
+from app.config import Settings
+from app.escalation import service as escalation
+from app.kit.clock import utcnow
+from app.kit.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
+
+CLOSED = ("resolved", "false_alarm")
+
+# action -> the statuses it may start from. assign and note change no status.
+ALLOWED_FROM: dict[str, tuple[str, ...]] = {
+    "acknowledge": ("new",),
+    "verify": ("new", "acknowledged"),
+    "resolve": OPEN_ALERT_STATUSES,
+    "false_alarm": OPEN_ALERT_STATUSES,
+    "reopen": CLOSED,
+    "assign": (*OPEN_ALERT_STATUSES, *CLOSED),
+    "note": (*OPEN_ALERT_STATUSES, *CLOSED),
+}
+
+
+class TransitionNotAllowed(Conflict):
+    """The action does not apply to the alert's current status (409 naming the allowed ones)."""
+
+    def __init__(self, action: str, status: str) -> None:
+        self.allowed = allowed_actions(status)
+        super().__init__(
+            f"cannot {action} an alert that is {status}; allowed: {', '.join(self.allowed)}"
+        )
+
+
+def allowed_actions(status: str) -> list[str]:
+    """The actions an alert in `status` accepts."""
+    return [action for action, starts in ALLOWED_FROM.items() if status in starts]
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """The version in an If-Match header ('"3"', 'W/"3"' or '3'); None when absent or '*'."""
+    if value is None or value.strip() in ("", "*"):
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise PreconditionFailed(f"If-Match must be the alert's version as its ETag, not {text!r}")
+    return int(text)
+
+
+def etag(version: int) -> str:
+    """The ETag of an alert or incident version."""
+    return f'"{version}"'
+
+
+async def apply(
+    session: AsyncSession,
+    settings: Settings,
+    alert_id: int,
+    request: AlertAction,
+    *,
+    actor: str,
+    name: str,
+    if_match: int | None,
+) -> Alert:
+    """Carry out an action on an alert, or refuse it (404, 412, 409, 422)."""
+    alert = await repo.lock(session, alert_id)
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}")
+    if if_match is not None and if_match != alert.version:
+        raise PreconditionFailed(
+            f"alert {alert_id} is at version {alert.version}, not {if_match}: reload it"
+        )
+    action = request.action
+    if alert.status not in ALLOWED_FROM[action]:
+        raise TransitionNotAllowed(action, alert.status)
+    note = (request.note or "").strip() or None
+    now = utcnow()
+    if action == "acknowledge":
+        await escalation.acknowledge(
+            session, settings, alert, None, now, actor=actor, name=name, note=note
+        )
+    elif action == "verify":
+        await escalation.verify(
+            session, settings, alert, None, now, note=note, actor=actor, name=name
+        )
+    elif action in CLOSED:
+        await escalation.close(session, settings, alert, None, action, note, now, actor=actor)
+    elif action == "reopen":
+        await _reopen(session, settings, alert, actor, note)
+    elif action == "assign":
+        assignee = (request.assignee or "").strip() or None
+        if assignee is None:
+            raise Unprocessable("assign needs an assignee")
+        repo.add_event(
+            session,
+            alert,
+            actor=actor,
+            action="assigned",
+            note=note,
+            detail={"from": alert.assignee, "to": assignee},
+        )
+        alert.assignee = assignee
+        await escalation.emit(session, settings, "alert.updated", alert)
+    else:
+        if note is None:
+            raise Unprocessable("a note needs its text in 'note'")
+        repo.add_event(session, alert, actor=actor, action="note", note=note)
+        # A note changes no column, yet pollers and the stream must see it.
+        alert.updated_at = now
+        await escalation.emit(session, settings, "alert.updated", alert, note=note)
+    await session.flush()
+    return alert
+
+
+async def _reopen(
+    session: AsyncSession, settings: Settings, alert: Alert, actor: str, note: str | None
+) -> None:
+    """Back to acknowledged (someone has it), and its incident reopens with it."""
+    before = alert.status
+    alert.status = "acknowledged"
+    repo.add_event(
+        session,
+        alert,
+        actor=actor,
+        action="reopened",
+        note=note,
+        from_status=before,
+        to_status=alert.status,
+    )
+    if alert.incident_id is not None:
+        incident = await session.get(Incident, alert.incident_id)
+        if incident is not None and incident.merged_into_id is None:
+            incident.status = "open"
+    await escalation.emit(session, settings, "alert.updated", alert)
+
+
+async def merge_incidents(
+    session: AsyncSession, source_id: int, target_id: int, *, actor: str, note: str | None
+) -> Incident:
+    """Move every alert of `source_id` into `target_id`; the source closes, pointing at it."""
+    if source_id == target_id:
+        raise Conflict("an incident cannot be merged into itself")
+    first, second = sorted((source_id, target_id))  # lock in id order: no deadlock
+    locked = {i: await repo.lock_incident(session, i) for i in (first, second)}
+    source, target = locked[source_id], locked[target_id]
+    if source is None:
+        raise NotFound(f"no incident {source_id}")
+    if target is None:
+        raise NotFound(f"no incident {target_id}")
+    if source.merged_into_id is not None:
+        raise Conflict(f"incident {source_id} was already merged into {source.merged_into_id}")
+    if target.merged_into_id is not None:
+        raise Conflict(f"incident {target_id} was merged into {target.merged_into_id}")
+    for alert in await repo.alerts_of_incident(session, source_id):
+        alert.incident_id = target.id
+        repo.add_event(
+            session,
+            alert,
+            actor=actor,
+            action="incident_merged",
+            note=note,
+            detail={"from_incident": source_id, "to_incident": target_id},
+        )
+    await session.flush()
+    reopen = "open" in (source.status, target.status)
+    source.status = "closed"
+    source.merged_into_id = target.id
+    source.report_count = 0
+    source.reporter_count = 0
+    await _recount(session, target)
+    target.first_at = min(target.first_at, source.first_at)
+    target.last_at = max(target.last_at, source.last_at)
+    if source.severity_rank > target.severity_rank:
+        target.severity, target.severity_rank = source.severity, source.severity_rank
+    if reopen:
+        target.status = "open"
+    await session.flush()
+    return target
+
+
+async def detach_alert(
+    session: AsyncSession, incident_id: int, alert_id: int, *, actor: str, note: str | None
+) -> Incident:
+    """Move an alert out of an incident into a new incident of its own; returns the new one."""
+    incident = await repo.lock_incident(session, incident_id)
+    if incident is None:
+        raise NotFound(f"no incident {incident_id}")
+    alert = await repo.lock(session, alert_id)
+    if alert is None or alert.incident_id != incident_id:
+        raise NotFound(f"alert {alert_id} is not in incident {incident_id}")
+    if incident.report_count <= 1:
+        raise Conflict(f"alert {alert_id} is the only report of incident {incident_id}")
+    own = Incident(
+        category=alert.category,
+        severity=alert.severity,
+        severity_rank=alert.severity_rank,
+        status="open" if alert.status in OPEN_ALERT_STATUSES else "closed",
+        place_id=alert.place_id,
+        place_name=alert.place_name,
+        lat=alert.lat,
+        lon=alert.lon,
+        admin1=alert.admin1,
+        admin2=alert.admin2,
+        first_at=alert.received_at,
+        last_at=alert.received_at,
+        report_count=1,
+        reporter_count=1,
+    )
+    session.add(own)
+    await session.flush()
+    alert.incident_id = own.id
+    repo.add_event(
+        session,
+        alert,
+        actor=actor,
+        action="incident_detached",
+        note=note,
+        detail={"from_incident": incident_id, "to_incident": own.id},
+    )
+    await session.flush()
+    await _recount(session, incident)
+    return own
+
+
+async def _recount(session: AsyncSession, incident: Incident) -> None:
+    alerts = await repo.alerts_of_incident(session, incident.id)
+    incident.report_count = len(alerts)
+    incident.reporter_count = len({a.from_phone for a in alerts})
+    if alerts:
+        incident.first_at = min(a.received_at for a in alerts)
+        incident.last_at = max(a.received_at for a in alerts)
+        top = max(alerts, key=lambda a: a.severity_rank)
+        incident.severity, incident.severity_rank = top.severity, top.severity_rank

@@ -1,0 +1,36 @@
+"""SQL of the change log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.changes.models import Change, Counter
+from app.changes.tracker import COUNTER
+
+
+async def current(session: AsyncSession) -> int:
+    """The number of the last committed change."""
+    value = await session.scalar(select(Counter.value).where(Counter.name == COUNTER))
+    return int(value or 0)
+
+
+async def after(session: AsyncSession, seq: int, limit: int) -> Sequence[Change]:
+    """Changes numbered after `seq`, oldest first."""
+    stmt = select(Change).where(Change.seq > seq).order_by(Change.seq).limit(limit)
+    return (await session.scalars(stmt)).all()
+
+
+async def oldest_kept(session: AsyncSession) -> int | None:
+    """The number of the oldest change still kept."""
+    value = await session.scalar(select(func.min(Change.seq)))
+    return int(value) if value is not None else None
+
+
+async def prune(session: AsyncSession, before: datetime) -> int:
+    """Forget changes older than `before`; returns how many."""
+    result = await session.execute(delete(Change).where(Change.at < before))
+    return int(getattr(result, "rowcount", 0) or 0)
