@@ -64,6 +64,8 @@ def serve(
         port=port,
         log_level=settings.log_level.lower(),
         proxy_headers=True,
+        # Live streams never end by themselves: give them a few seconds, then stop.
+        timeout_graceful_shutdown=5,
     )
 
 

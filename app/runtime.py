@@ -6,15 +6,20 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.changes import feed as change_feed
+from app.changes import repository as changes_repo
+from app.changes.tracker import CHANNEL as CHANGES_CHANNEL
 from app.config import DEV_AUTH_TOKEN, Settings
 from app.db import create_engine, create_sessionmaker, unit_of_work
 from app.escalation.service import seed_default_policies
 from app.geo.service import GazetteerCache
 from app.inbound.pipeline import Pipeline
+from app.kit.clock import utcnow
 from app.migrate import upgrade
 from app.outbox import wakeup as wake
 from app.outbox.webhooks import WebhookSender
@@ -47,9 +52,11 @@ class Runtime:
     pipeline: Pipeline
     wakeup: wake.Wakeup
     worker: Worker
+    feed: change_feed.ChangeFeed
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     listener: wake.PgListener | None = None
+    changes_listener: wake.PgListener | None = None
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:
@@ -72,6 +79,15 @@ class Runtime:
             log.info("demo data loaded")
         wakeup = wake.Wakeup()
         wake.install(sessionmaker, wakeup)
+        feed = change_feed.ChangeFeed()
+        feed.bind()
+        change_feed.install(sessionmaker, feed)
+        changes_listener = None
+        if not settings.is_sqlite:
+            # Every API process streams changes committed by any process.
+            dsn = wake.asyncpg_dsn(settings.database_url)
+            changes_listener = wake.PgListener(dsn, feed, CHANGES_CHANNEL)
+            await changes_listener.start()
         gazetteers = GazetteerCache()
         worker = Worker(settings, sessionmaker, wakeup, make_sms_sender(settings), WebhookSender())
         return cls(
@@ -82,6 +98,8 @@ class Runtime:
             pipeline=Pipeline(settings, sessionmaker, gazetteers),
             wakeup=wakeup,
             worker=worker,
+            feed=feed,
+            changes_listener=changes_listener,
         )
 
     async def start_background(self) -> None:
@@ -96,15 +114,31 @@ class Runtime:
         self.tasks.append(
             asyncio.create_task(self.pipeline.run_safety_net(self.stop), name="safety-net")
         )
+        self.tasks.append(asyncio.create_task(self.prune_changes(), name="prune-changes"))
+
+    async def prune_changes(self, every_seconds: float = 600.0) -> None:
+        """Forget changes older than the stream's replay window, now and then."""
+        keep = timedelta(hours=self.settings.change_retention_hours)
+        while not self.stop.is_set():
+            try:
+                async with unit_of_work(self.sessionmaker) as session:
+                    await changes_repo.prune(session, utcnow() - keep)
+            except Exception:
+                log.exception("pruning the change log failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), timeout=every_seconds)
 
     async def close(self) -> None:
         """Stop the background tasks and close every connection."""
         self.stop.set()
+        self.feed.set()  # live streams see `stop` and end
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(task, timeout=15)
         if self.listener is not None:
             await self.listener.stop()
+        if self.changes_listener is not None:
+            await self.changes_listener.stop()
         await self.worker.webhooks.aclose()
         close = getattr(self.worker.sms, "close", None)
         if close is not None:

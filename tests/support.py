@@ -100,3 +100,30 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"{what or 'condition'} not met within {within} s")
         await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def live_server(app: FastAPI) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on a free loopback port in this event loop; yields its URL.
+
+    For what the in-memory transport cannot do: a response that streams (Server-Sent Events).
+    """
+    import socket
+
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        await wait_until(lambda: server.started or task.done(), within=20, what="server start")
+        if task.done():
+            task.result()
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=20)
+        sock.close()

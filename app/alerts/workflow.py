@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import repository as repo
@@ -34,6 +36,10 @@ class TransitionNotAllowed(Conflict):
         super().__init__(
             f"cannot {action} an alert that is {status}; allowed: {', '.join(self.allowed)}"
         )
+
+    def extra(self) -> dict[str, Any]:
+        """The allowed actions, for clients to offer."""
+        return {"allowed": self.allowed}
 
 
 def allowed_actions(status: str) -> list[str]:

@@ -26,16 +26,21 @@ def role(minimum: str) -> Callable[..., Awaitable[Principal]]:
     ) -> Principal:
         principal = await authenticate(session, authorization)
         require(principal, minimum)
-        limiter: RateLimiter = request.app.state.rate_limiter
-        wait = limiter.take(principal.key_id)
-        if wait > 0:
-            raise RateLimited(
-                f"more than {limiter.per_minute} requests a minute with this key",
-                retry_after=retry_after_header(wait),
-            )
+        check_rate(request, principal)
         return principal
 
     return dependency
+
+
+def check_rate(request: Request, principal: Principal) -> None:
+    """429 with Retry-After when this key went past its rate."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    wait = limiter.take(principal.key_id)
+    if wait > 0:
+        raise RateLimited(
+            f"more than {limiter.per_minute} requests a minute with this key",
+            retry_after=retry_after_header(wait),
+        )
 
 
 Viewer = Annotated[Principal, Depends(role("viewer"))]

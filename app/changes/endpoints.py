@@ -2,6 +2,89 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.auth.deps import check_rate
+from app.auth.service import authenticate, require
+from app.changes import service
+from app.db import unit_of_work
+from app.kit.errors import errors_doc
+from app.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["stream"])
+
+# Without a notification (another process on SQLite, a lost LISTEN), look this often anyway.
+POLL_SECONDS = 2.0
+
+STREAM_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "text/event-stream: `alert.created`, `alert.updated` and "
+        "`incident.updated` events, each with `id:` (its change number) and `data:` "
+        '{"seq", "event", "alert" | "incident"}; `stream.reset` when missed events are no '
+        "longer kept; a comment line as heartbeat",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get(
+    "/stream",
+    response_class=StreamingResponse,
+    responses={**STREAM_DOC, **errors_doc()},
+)
+async def stream(
+    request: Request,
+    authorization: Annotated[str | None, Header()] = None,
+    last_event_id: Annotated[
+        str | None,
+        Header(description="the id of the last event received: what came after is replayed"),
+    ] = None,
+) -> StreamingResponse:
+    """Live changes of alerts and incidents; reconnect with Last-Event-ID to miss nothing.
+
+    Missed events are replayed from the last 24 hours (KENGELE_CHANGE_RETENTION_HOURS).
+    """
+    runtime: Runtime = request.app.state.runtime
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    # Not the request's unit of work: a stream lasts hours and must hold no transaction.
+    async with unit_of_work(sessionmaker) as session:
+        principal = await authenticate(session, authorization)
+        require(principal, "viewer")
+        check_rate(request, principal)
+        start, preface = await service.start_after(
+            session, service.parse_last_event_id(last_event_id)
+        )
+    mask_phone = not principal.can("operator")
+    heartbeat = runtime.settings.stream_heartbeat_seconds
+
+    async def events() -> AsyncIterator[str]:
+        after = start
+        yield preface or ": connected\n\n"
+        last_sent = time.monotonic()
+        while not runtime.stop.is_set() and not await request.is_disconnected():
+            async with sessionmaker() as session:
+                changes = await service.next_batch(session, after)
+                chunk = await service.render(session, changes, mask_phone=mask_phone)
+            if changes:
+                after = changes[-1].seq
+                if chunk:
+                    yield chunk
+                    last_sent = time.monotonic()
+                continue
+            if time.monotonic() - last_sent >= heartbeat:
+                yield ": heartbeat\n\n"
+                last_sent = time.monotonic()
+            wait = min(POLL_SECONDS, heartbeat - (time.monotonic() - last_sent))
+            await runtime.feed.wait(max(wait, 0.05))
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

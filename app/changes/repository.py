@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.alerts.models import Alert, Incident
 from app.changes.models import Change, Counter
 from app.changes.tracker import COUNTER
 
@@ -34,3 +35,19 @@ async def prune(session: AsyncSession, before: datetime) -> int:
     """Forget changes older than `before`; returns how many."""
     result = await session.execute(delete(Change).where(Change.at < before))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def alerts_by_ids(session: AsyncSession, ids: Iterable[int]) -> Sequence[Alert]:
+    """These alerts (those that still exist)."""
+    wanted = list(ids)
+    if not wanted:
+        return []
+    return (await session.scalars(select(Alert).where(Alert.id.in_(wanted)))).all()
+
+
+async def incidents_by_ids(session: AsyncSession, ids: Iterable[int]) -> Sequence[Incident]:
+    """These incidents (those that still exist)."""
+    wanted = list(ids)
+    if not wanted:
+        return []
+    return (await session.scalars(select(Incident).where(Incident.id.in_(wanted)))).all()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, insert, select, text, update
+from sqlalchemy import event, insert, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -46,11 +46,6 @@ def next_numbers(conn: Connection, count: int) -> int:
         value = conn.execute(stmt).scalar()
     assert value is not None
     return int(value)
-
-
-def current_number(conn: Connection) -> int:
-    """The last number handed out."""
-    return int(conn.execute(select(Counter.value).where(Counter.name == COUNTER)).scalar() or 0)
 
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:

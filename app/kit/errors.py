@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -16,6 +16,9 @@ class ErrorBody(BaseModel):
 
     error: str
     detail: Any
+    allowed: list[str] | None = Field(
+        default=None, description="with 409 on an alert action: the actions allowed now"
+    )
 
 
 _DESCRIPTIONS = {
@@ -51,6 +54,10 @@ class KengeleError(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+    def extra(self) -> dict[str, Any]:
+        """More fields of the error body (e.g. the allowed actions of a 409)."""
+        return {}
 
 
 class NotFound(KengeleError):
@@ -98,7 +105,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, RateLimited):
             headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(
-            {"error": type(exc).__name__, "detail": exc.detail},
+            {"error": type(exc).__name__, "detail": exc.detail, **exc.extra()},
             status_code=exc.status_code,
             headers=headers,
         )

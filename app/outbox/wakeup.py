@@ -79,9 +79,11 @@ def install(sessionmaker: async_sessionmaker[AsyncSession], wakeup: Wakeup) -> N
 class PgListener:
     """LISTEN on PostgreSQL so that work written by any process wakes this one."""
 
-    def __init__(self, dsn: str, wakeup: Wakeup) -> None:
+    def __init__(self, dsn: str, wakeup: Any, channel: str = CHANNEL) -> None:
         self.dsn = dsn
+        # Anything with a thread-safe set(): a Wakeup, or the change feed.
         self.wakeup = wakeup
+        self.channel = channel
         self._conn: Any = None
 
     async def start(self) -> None:
@@ -90,9 +92,9 @@ class PgListener:
 
         try:
             self._conn = await asyncpg.connect(self.dsn)
-            await self._conn.add_listener(CHANNEL, self._on_notify)
+            await self._conn.add_listener(self.channel, self._on_notify)
         except Exception:
-            log.exception("LISTEN %s failed; workers fall back to polling", CHANNEL)
+            log.exception("LISTEN %s failed; falling back to polling", self.channel)
             self._conn = None
 
     def _on_notify(self, *_: object) -> None:

@@ -1,0 +1,58 @@
+"""Wakes live-stream readers when changes commit, in this process or (PostgreSQL) any other."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+
+from app.changes.tracker import wrote_changes
+
+
+class ChangeFeed:
+    """A broadcast signal: every waiter wakes on the next `set()`."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def bind(self) -> None:
+        """Remember the running loop (commits and LISTEN callbacks may come from elsewhere)."""
+        self._loop = asyncio.get_running_loop()
+
+    def set(self) -> None:
+        """Wake every waiter."""
+        loop = self._loop
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is not None and running is not loop:
+            loop.call_soon_threadsafe(self._fire)
+        else:
+            self._fire()
+
+    def _fire(self) -> None:
+        current, self._event = self._event, asyncio.Event()
+        current.set()
+
+    async def wait(self, seconds: float) -> bool:
+        """Wait for the next change or `seconds`; True when woken by a change."""
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout=max(seconds, 0.0))
+        except TimeoutError:
+            return False
+        return True
+
+
+def install(sessionmaker: async_sessionmaker[AsyncSession], feed: ChangeFeed) -> None:
+    """Signal `feed` after every commit of this factory's sessions that numbered changes."""
+    session_class = sessionmaker.kw.get("sync_session_class", Session)
+
+    def after_commit(session: Session) -> None:
+        if wrote_changes(session):
+            feed.set()
+
+    event.listen(session_class, "after_commit", after_commit)

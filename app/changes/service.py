@@ -1,0 +1,79 @@
+"""What the live stream sends: changes as Server-Sent Events, rendered for one caller."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.alerts.models import Alert, Incident
+from app.alerts.schemas import AlertRead, IncidentRead
+from app.changes import repository as repo
+from app.changes.models import Change
+
+BATCH = 200
+
+
+def sse(event: str, data: dict[str, Any], event_id: int | None = None) -> str:
+    """One Server-Sent Event."""
+    lines = []
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    lines.append(f"event: {event}")
+    lines.append("data: " + json.dumps(data, separators=(",", ":"), default=str))
+    return "\n".join(lines) + "\n\n"
+
+
+def parse_last_event_id(value: str | None) -> int | None:
+    """The change number in a Last-Event-ID header; None when absent or not one of ours."""
+    text = (value or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+async def render(session: AsyncSession, changes: Sequence[Change], *, mask_phone: bool) -> str:
+    """The events of these changes, with the current state of what changed."""
+    alert_ids = {c.entity_id for c in changes if c.event.startswith("alert.")}
+    incident_ids = {c.entity_id for c in changes if c.event.startswith("incident.")}
+    alerts = {a.id: a for a in await repo.alerts_by_ids(session, alert_ids)}
+    incidents = {i.id: i for i in await repo.incidents_by_ids(session, incident_ids)}
+    out: list[str] = []
+    for change in changes:
+        body: dict[str, Any] = {"seq": change.seq, "event": change.event}
+        if change.event.startswith("alert."):
+            alert: Alert | None = alerts.get(change.entity_id)
+            if alert is None:
+                continue
+            body["alert"] = AlertRead.of(alert, mask_phone=mask_phone).model_dump(mode="json")
+        else:
+            incident: Incident | None = incidents.get(change.entity_id)
+            if incident is None:
+                continue
+            body["incident"] = IncidentRead.of(incident).model_dump(mode="json")
+        out.append(sse(change.event, body, change.seq))
+    return "".join(out)
+
+
+async def start_after(session: AsyncSession, last_event_id: int | None) -> tuple[int, str]:
+    """Where a stream starts, and a `stream.reset` event when the missed ones are gone."""
+    current = await repo.current(session)
+    if last_event_id is None:
+        return current, ""
+    if last_event_id > current:
+        # Not one of ours (another database?): start from now, and say so.
+        reset = sse("stream.reset", {"reason": "unknown Last-Event-ID", "seq": current}, current)
+        return current, reset
+    oldest = await repo.oldest_kept(session)
+    if oldest is not None and last_event_id < oldest - 1:
+        reset = sse(
+            "stream.reset",
+            {"reason": "events after Last-Event-ID are no longer kept; reload", "seq": oldest - 1},
+        )
+        return oldest - 1, reset
+    return last_event_id, ""
+
+
+async def next_batch(session: AsyncSession, after: int) -> Sequence[Change]:
+    """The next changes to send."""
+    return await repo.after(session, after, BATCH)

@@ -1,0 +1,154 @@
+"""The live stream: Server-Sent Events with ids, replay after Last-Event-ID, heartbeats."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.support import PUBLIC_URL, live_server, make_key, sign, sms_form
+
+SMS = "/webhooks/twilio/sms"
+
+
+async def _report(base: str, phone: str, body: str) -> None:
+    form = sms_form(phone, body)
+    async with httpx.AsyncClient(base_url=base) as client:
+        # The signature is checked against KENGELE_PUBLIC_URL, not the address dialled.
+        response = await client.post(
+            SMS, data=form, headers={"X-Twilio-Signature": sign(SMS, form, base=PUBLIC_URL)}
+        )
+    assert response.status_code == 200
+
+
+async def _events(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
+    """Parse a text/event-stream into events ({"id", "event", "data"}; comments as "comment")."""
+    event: dict[str, Any] = {}
+    async for line in response.aiter_lines():
+        if line == "":
+            if event:
+                yield event
+            event = {}
+        elif line.startswith(":"):
+            yield {"comment": line[1:].strip()}
+        else:
+            field, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            event[field] = json.loads(value) if field == "data" else value
+
+
+async def _take_until(
+    stream: AsyncIterator[dict[str, Any]], body: str, within: float = 10.0
+) -> list[dict[str, Any]]:
+    """Events (not comments) up to the creation of the alert with this text."""
+    got: list[dict[str, Any]] = []
+
+    async def collect() -> None:
+        async for event in stream:
+            if "comment" in event:
+                continue
+            got.append(event)
+            alert = event["data"].get("alert") or {}
+            if event["event"] == "alert.created" and alert.get("body") == body:
+                return
+
+    await asyncio.wait_for(collect(), timeout=within)
+    return got
+
+
+def _created(events: list[dict[str, Any]]) -> list[str]:
+    return [e["data"]["alert"]["body"] for e in events if e["event"] == "alert.created"]
+
+
+async def test_replay_after_last_event_id_then_live_events_in_order(
+    app: FastAPI, demo: None, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    key = await make_key(sessionmaker, "viewer")
+    headers = {"Authorization": f"Bearer {key}"}
+    async with live_server(app) as base:
+        await _report(base, "+243810000101", "Attaque en cours a Mavivi")
+        async with (
+            httpx.AsyncClient(base_url=base, timeout=20) as client,
+            client.stream("GET", "/api/v1/stream", headers=headers) as response,
+        ):
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            stream = _events(response)
+            first = await anext(stream)
+            assert first == {"comment": "connected"}
+            # Nothing missed yet; what happens now comes live.
+            await _report(base, "+243810000113", "Kalehe: des hommes armes pillent le marche")
+            live = await _take_until(stream, "Kalehe: des hommes armes pillent le marche")
+            assert _created(live) == ["Kalehe: des hommes armes pillent le marche"]
+            seen_id = int(live[-1]["id"])
+
+        # Disconnected: three more reports are missed.
+        missed_texts = [
+            ("+243810000104", "Enlevement de 3 personnes a Oicha"),
+            ("+243810000116", "Kalemie calme aujourd'hui"),
+            ("+243810000101", "Maisons brulees a Mavivi"),
+        ]
+        for phone, text in missed_texts:
+            await _report(base, phone, text)
+
+        resumed = {**headers, "Last-Event-ID": str(seen_id)}
+        async with (
+            httpx.AsyncClient(base_url=base, timeout=20) as client,
+            client.stream("GET", "/api/v1/stream", headers=resumed) as response,
+        ):
+            stream = _events(response)
+            assert await anext(stream) == {"comment": "connected"}
+            missed = await _take_until(stream, "Maisons brulees a Mavivi")
+            assert _created(missed) == [text for _, text in missed_texts]
+            # Then new events, live, after the replayed ones.
+            await _report(base, "+243810000113", "Tirs entendus pres de Kalehe")
+            new = await _take_until(stream, "Tirs entendus pres de Kalehe")
+            assert _created(new) == ["Tirs entendus pres de Kalehe"]
+
+    ids = [int(e["id"]) for e in missed + new]
+    assert ids == sorted(ids) and len(ids) == len(set(ids))
+    assert min(ids) == seen_id + 1
+
+
+async def test_viewer_stream_masks_numbers_and_sends_heartbeats(
+    app: FastAPI, demo: None, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    app.state.settings = app.state.settings.model_copy(update={"stream_heartbeat_seconds": 0.3})
+    key = await make_key(sessionmaker, "viewer")
+    async with live_server(app) as base:
+        async with (
+            httpx.AsyncClient(base_url=base, timeout=20) as client,
+            client.stream(
+                "GET", "/api/v1/stream", headers={"Authorization": f"Bearer {key}"}
+            ) as response,
+        ):
+            stream = _events(response)
+            assert await anext(stream) == {"comment": "connected"}
+            assert await asyncio.wait_for(anext(stream), 5) == {"comment": "heartbeat"}
+            await _report(base, "+243810000101", "Attaque en cours a Mavivi")
+            [event] = await _take_until(stream, "Attaque en cours a Mavivi")
+            raw = json.dumps(event)
+    assert event["data"]["alert"]["from_phone"] == "+243•••••0101"
+    assert "810000101" not in raw
+
+
+async def test_stream_needs_a_key(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/stream")
+    assert response.status_code == 401
+    assert response.json()["error"] == "Unauthorized"
+
+
+async def test_forgotten_last_event_id_says_reset(
+    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    key = await make_key(sessionmaker, "viewer")
+    headers = {"Authorization": f"Bearer {key}", "Last-Event-ID": "999999"}
+    async with live_server(app) as base, httpx.AsyncClient(base_url=base, timeout=20) as client:
+        async with client.stream("GET", "/api/v1/stream", headers=headers) as response:
+            first = await anext(_events(response))
+    assert first["event"] == "stream.reset"
