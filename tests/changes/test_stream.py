@@ -120,19 +120,19 @@ async def test_viewer_stream_masks_numbers_and_sends_heartbeats(
 ) -> None:
     app.state.settings = app.state.settings.model_copy(update={"stream_heartbeat_seconds": 0.3})
     key = await make_key(sessionmaker, "viewer")
-    async with live_server(app) as base:
-        async with (
-            httpx.AsyncClient(base_url=base, timeout=20) as client,
-            client.stream(
-                "GET", "/api/v1/stream", headers={"Authorization": f"Bearer {key}"}
-            ) as response,
-        ):
-            stream = _events(response)
-            assert await anext(stream) == {"comment": "connected"}
-            assert await asyncio.wait_for(anext(stream), 5) == {"comment": "heartbeat"}
-            await _report(base, "+243810000101", "Attaque en cours a Mavivi")
-            [event] = await _take_until(stream, "Attaque en cours a Mavivi")
-            raw = json.dumps(event)
+    async with (
+        live_server(app) as base,
+        httpx.AsyncClient(base_url=base, timeout=20) as client,
+        client.stream(
+            "GET", "/api/v1/stream", headers={"Authorization": f"Bearer {key}"}
+        ) as response,
+    ):
+        stream = _events(response)
+        assert await anext(stream) == {"comment": "connected"}
+        assert await asyncio.wait_for(anext(stream), 5) == {"comment": "heartbeat"}
+        await _report(base, "+243810000101", "Attaque en cours a Mavivi")
+        [event] = await _take_until(stream, "Attaque en cours a Mavivi")
+        raw = json.dumps(event)
     assert event["data"]["alert"]["from_phone"] == "+243•••••0101"
     assert "810000101" not in raw
 
@@ -148,7 +148,10 @@ async def test_forgotten_last_event_id_says_reset(
 ) -> None:
     key = await make_key(sessionmaker, "viewer")
     headers = {"Authorization": f"Bearer {key}", "Last-Event-ID": "999999"}
-    async with live_server(app) as base, httpx.AsyncClient(base_url=base, timeout=20) as client:
-        async with client.stream("GET", "/api/v1/stream", headers=headers) as response:
-            first = await anext(_events(response))
+    async with (
+        live_server(app) as base,
+        httpx.AsyncClient(base_url=base, timeout=20) as client,
+        client.stream("GET", "/api/v1/stream", headers=headers) as response,
+    ):
+        first = await anext(_events(response))
     assert first["event"] == "stream.reset"
