@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import logging
 import os
 import secrets
 import signal
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import httpx
 import typer
@@ -17,6 +20,11 @@ from rich.console import Console
 
 from app.config import Settings, get_settings
 from app.importing_cli import register as register_import
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
 
 cli = typer.Typer(help="Kengele: SMS gateway of a community alert network.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -125,6 +133,31 @@ def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
     typer.echo(f"database at revision {asyncio.run(run())}")
 
 
+def _in_unit_of_work(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one transaction on the configured database (migrated first)."""
+    from app.db import create_engine, create_sessionmaker, unit_of_work
+    from app.migrate import upgrade
+
+    async def run() -> T:
+        engine = create_engine(get_settings())
+        try:
+            await upgrade(engine)
+            async with unit_of_work(create_sessionmaker(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _cli_actor() -> str:
+    """How the audit log names a command-line user."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no user name in some containers
+        return "cli"
+
+
 @apikey_cli.command("create")
 def apikey_create(
     name: Annotated[str, typer.Option(help="Who the key is for.")],
@@ -132,27 +165,68 @@ def apikey_create(
 ) -> None:
     """Create an API key; the key is printed once and only its hash is stored."""
     from app.auth.service import create_key
-    from app.db import create_engine, create_sessionmaker, unit_of_work
     from app.kit.errors import KengeleError
-    from app.migrate import upgrade
-
-    async def run() -> str:
-        engine = create_engine(get_settings())
-        try:
-            await upgrade(engine)
-            async with unit_of_work(create_sessionmaker(engine)) as session:
-                _, plain = await create_key(session, name=name, role=role)
-            return plain
-        finally:
-            await engine.dispose()
 
     try:
-        plain = asyncio.run(run())
+        _, plain = _in_unit_of_work(lambda s: create_key(s, name=name, role=role))
     except KengeleError as exc:
         err.print(f"[red]error:[/red] {exc.detail}")
         raise typer.Exit(1) from exc
     err.print(f"API key '{name}' ({role}) created. It is shown once: store it now.")
     typer.echo(plain)
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None else "-"
+
+
+@apikey_cli.command("list")
+def apikey_list(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object a line, for scripts.")
+    ] = False,
+) -> None:
+    """List the API keys (never the keys themselves: only their first characters)."""
+    from app.auth.schemas import ApiKeyRead
+    from app.auth.service import list_keys
+
+    keys = [ApiKeyRead.model_validate(k) for k in _in_unit_of_work(list_keys)]
+    if as_json:
+        for key in keys:
+            typer.echo(key.model_dump_json())
+        return
+    rows = [("ID", "NAME", "ROLE", "PREFIX", "CREATED", "LAST USED", "REVOKED")]
+    rows += [
+        (
+            str(k.id),
+            k.name,
+            k.role,
+            k.prefix,
+            _when(k.created_at),
+            _when(k.last_used_at),
+            _when(k.revoked_at),
+        )
+        for k in keys
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    # Plain text, not a rich table: a key's name may hold "[...]" (markup) and must not wrap.
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+@apikey_cli.command("revoke")
+def apikey_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see list).")]) -> None:
+    """Revoke an API key: every request with it gets 401 from now on."""
+    from app.auth.service import revoke_key
+    from app.kit.errors import KengeleError
+
+    try:
+        key = _in_unit_of_work(lambda s: revoke_key(s, key_id, by=_cli_actor()))
+    except KengeleError as exc:
+        err.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(1) from exc
+    assert key.revoked_at is not None
+    typer.echo(f"API key {key.id} '{key.name}' ({key.role}) revoked at {_when(key.revoked_at)}")
 
 
 @cli.command()

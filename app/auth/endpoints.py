@@ -1,7 +1,70 @@
-"""API keys API (admin)."""
+"""API keys (admin), the calling key (any role), and the audit log (admin)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.audit import repository as audit_repo
+from app.audit.schemas import AuditEntryRead
+from app.auth import service
+from app.auth.deps import Admin, Session, Viewer
+from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, Me
+from app.kit.errors import errors_doc
+from app.kit.pagination import Page, decode_id, encode_cursor
 
 router = APIRouter(prefix="/api/v1", tags=["api keys"])
+
+
+@router.get("/apikeys", response_model=list[ApiKeyRead], responses=errors_doc())
+async def list_keys(session: Session, _: Admin) -> list[ApiKeyRead]:
+    """Every key, revoked ones included, oldest first."""
+    return [ApiKeyRead.model_validate(k) for k in await service.list_keys(session)]
+
+
+@router.post("/apikeys", response_model=ApiKeyCreated, status_code=201, responses=errors_doc(422))
+async def create_key(body: ApiKeyCreate, session: Session, principal: Admin) -> ApiKeyCreated:
+    """Create a key; the key itself is in this answer only (the database keeps its hash)."""
+    key, plain = await service.issue_key(session, name=body.name, role=body.role, by=principal)
+    return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), key=plain)
+
+
+@router.delete("/apikeys/{key_id}", response_model=ApiKeyRead, responses=errors_doc(404, 409))
+async def revoke_key(key_id: int, session: Session, principal: Admin) -> ApiKeyRead:
+    """Revoke a key: it gets 401 from now on. Revoking again answers the same (first time
+    kept); a key cannot revoke itself (409): use another admin key or the command line."""
+    return ApiKeyRead.model_validate(await service.revoke_key(session, key_id, by=principal))
+
+
+@router.get("/me", response_model=Me, responses=errors_doc())
+async def me(principal: Viewer) -> Me:
+    """The calling key: what the operations page may offer follows its role."""
+    return Me(id=principal.key_id, name=principal.name, role=principal.role)
+
+
+@router.get(
+    "/audit", response_model=Page[AuditEntryRead], responses=errors_doc(400), tags=["audit"]
+)
+async def list_audit(
+    session: Session,
+    _: Admin,
+    action: str | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Page[AuditEntryRead]:
+    """Accountable actions (phone number reveals, administration), newest first."""
+    entries = await audit_repo.recent(
+        session,
+        before=decode_id(cursor) if cursor else None,
+        limit=limit,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+    )
+    next_cursor = encode_cursor(entries[-1].id) if len(entries) == limit else None
+    return Page[AuditEntryRead](
+        items=[AuditEntryRead.model_validate(e) for e in entries], next_cursor=next_cursor
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,3 +18,13 @@ async def by_hash(session: AsyncSession, key_hash: str) -> ApiKey | None:
 def add(session: AsyncSession, key: ApiKey) -> None:
     """Stage a new key."""
     session.add(key)
+
+
+async def get(session: AsyncSession, key_id: int) -> ApiKey | None:
+    """The key with this id."""
+    return await session.get(ApiKey, key_id)
+
+
+async def all_keys(session: AsyncSession) -> Sequence[ApiKey]:
+    """Every key, oldest first."""
+    return (await session.scalars(select(ApiKey).order_by(ApiKey.id))).all()

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit
 from app.auth import repository as repo
 from app.auth.models import ROLES, ApiKey
 from app.kit.clock import utcnow
-from app.kit.errors import BadRequest, Forbidden, Unauthorized
+from app.kit.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 
 KEY_PREFIX = "kg_"
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -30,6 +32,11 @@ class Principal:
     def can(self, role: str) -> bool:
         """Whether this caller has at least `role`."""
         return ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+    @property
+    def actor(self) -> str:
+        """How audit trails name this caller: `apikey:<id>:<name>`."""
+        return f"apikey:{self.key_id}:{self.name}"
 
 
 def hash_key(key: str) -> str:
@@ -71,3 +78,51 @@ def require(principal: Principal, role: str) -> None:
     """403 unless the caller has at least `role`."""
     if not principal.can(role):
         raise Forbidden(f"this needs the {role} role")
+
+
+async def list_keys(session: AsyncSession) -> Sequence[ApiKey]:
+    """Every key, revoked ones included (oldest first)."""
+    return await repo.all_keys(session)
+
+
+async def issue_key(
+    session: AsyncSession, *, name: str, role: str, by: Principal
+) -> tuple[ApiKey, str]:
+    """A key created through the API, recorded in the audit log with who created it."""
+    key, plain = await create_key(session, name=name, role=role)
+    audit.record(
+        session,
+        actor=by.actor,
+        action="apikey.create",
+        target_type="apikey",
+        target_id=key.id,
+        detail={"name": key.name, "role": key.role},
+    )
+    return key, plain
+
+
+async def revoke_key(session: AsyncSession, key_id: int, *, by: Principal | str) -> ApiKey:
+    """Revoke a key and record who did; revoking again changes nothing and is no error.
+
+    `by` is the caller's key through the API (which may not revoke itself: an admin could
+    lock every admin out by mistake) or, from the command line, a plain actor name.
+    """
+    key = await repo.get(session, key_id)
+    if key is None:
+        raise NotFound(f"no API key {key_id}")
+    if isinstance(by, Principal) and by.key_id == key.id:
+        raise Conflict(
+            "a key cannot revoke itself: use another admin key or `kengele apikey revoke`"
+        )
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        audit.record(
+            session,
+            actor=by.actor if isinstance(by, Principal) else by,
+            action="apikey.revoke",
+            target_type="apikey",
+            target_id=key.id,
+            detail={"name": key.name, "role": key.role},
+        )
+        await session.flush()
+    return key
