@@ -93,8 +93,9 @@ async def apply(
         await escalation.verify(
             session, settings, alert, None, now, note=note, actor=actor, name=name
         )
-    elif action in CLOSED:
-        await escalation.close(session, settings, alert, None, action, note, now, actor=actor)
+    elif action in ("resolve", "false_alarm"):
+        status = "resolved" if action == "resolve" else "false_alarm"
+        await escalation.close(session, settings, alert, None, status, note, now, actor=actor)
     elif action == "reopen":
         await _reopen(session, settings, alert, actor, note)
     elif action == "assign":
@@ -111,7 +112,7 @@ async def apply(
         )
         alert.assignee = assignee
         await escalation.emit(session, settings, "alert.updated", alert)
-    else:
+    elif action == "note":
         if note is None:
             raise Unprocessable("a note needs its text in 'note'")
         repo.add_event(session, alert, actor=actor, action="note", note=note)

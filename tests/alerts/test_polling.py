@@ -1,0 +1,100 @@
+"""Polling with `updated_after`: every change seen, while other requests write."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.support import make_key, post_twilio, sms_form
+
+SMS = "/webhooks/twilio/sms"
+REPORTS = [
+    ("+243810000101", "Attaque en cours a Mavivi"),
+    ("+243810000113", "Kalehe: menaces contre les enseignants"),
+    ("+243810000116", "Kalemie calme aujourd'hui, rien a signaler"),
+    ("+243810000104", "Enlevement de 3 personnes a Oicha"),
+    ("+243810000101", "Maisons brulees a Mavivi"),
+    ("+243810000113", "Tirs entendus pres de Kalehe"),
+]
+
+
+async def test_poller_sees_every_final_state_while_four_writers_write(
+    client: httpx.AsyncClient, demo: None, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    operator = {"Authorization": f"Bearer {await make_key(sessionmaker, 'operator')}"}
+    viewer = {"Authorization": f"Bearer {await make_key(sessionmaker, 'viewer')}"}
+    for phone, body in REPORTS:
+        assert (await post_twilio(client, SMS, sms_form(phone, body))).status_code == 200
+    ids = [a["id"] for a in (await client.get("/api/v1/alerts", headers=viewer)).json()["items"]]
+    assert len(ids) == len(REPORTS)
+
+    seen: dict[int, dict[str, Any]] = {}
+    done = asyncio.Event()
+
+    async def writer(n: int) -> None:
+        rng = random.Random(n)
+        for i in range(12):
+            alert_id = rng.choice(ids)
+            response = await client.post(
+                f"/api/v1/alerts/{alert_id}/actions",
+                json={"action": "assign", "assignee": f"writer{n}-{i}"},
+                headers=operator,
+            )
+            assert response.status_code == 200, response.text
+            if i % 4 == 0:
+                await client.post(
+                    f"/api/v1/alerts/{alert_id}/actions",
+                    json={"action": "note", "note": f"note {n}-{i}"},
+                    headers=operator,
+                )
+
+    async def poller() -> int:
+        cursor = ""  # empty: from the beginning
+        polls = 0
+        while True:
+            finished = done.is_set()
+            response = await client.get(
+                "/api/v1/alerts",
+                params={"updated_after": cursor, "limit": 4},
+                headers=viewer,
+            )
+            assert response.status_code == 200
+            page = response.json()
+            polls += 1
+            for item in page["items"]:
+                previous = seen.get(item["id"])
+                # Changes come in order: never an older version after a newer one.
+                assert previous is None or previous["version"] < item["version"]
+                seen[item["id"]] = item
+            cursor = page["sync_cursor"]
+            if finished and not page["items"]:
+                return polls
+            await asyncio.sleep(0)
+
+    poll_task = asyncio.create_task(poller())
+    await asyncio.gather(*(writer(n) for n in range(4)))
+    done.set()
+    polls = await poll_task
+    assert polls > 4
+
+    final = {
+        a["id"]: a for a in (await client.get("/api/v1/alerts", headers=viewer)).json()["items"]
+    }
+    assert set(seen) == set(final)
+    for alert_id, alert in final.items():
+        got = seen[alert_id]
+        assert (got["version"], got["assignee"], got["status"]) == (
+            alert["version"],
+            alert["assignee"],
+            alert["status"],
+        )
+
+
+async def test_bad_cursor_is_400(client: httpx.AsyncClient, viewer_headers: dict[str, str]) -> None:
+    response = await client.get("/api/v1/alerts?updated_after=nope", headers=viewer_headers)
+    assert response.status_code == 400
+    assert "cursor" in response.json()["detail"]
