@@ -1,4 +1,4 @@
-"""The operations room's workflow: actions, allowed transitions, If-Match, audit trail, incidents."""
+"""The operations room's workflow: actions, transitions, If-Match, audit trail, incidents."""
 
 from __future__ import annotations
 
