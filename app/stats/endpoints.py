@@ -2,6 +2,50 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
+
+from app.auth.deps import Session, Viewer
+from app.config import Settings
+from app.kit.clock import as_utc, utcnow
+from app.kit.errors import errors_doc
+from app.stats import service
+from app.stats.repository import Scope
+from app.stats.schemas import StatsRead
 
 router = APIRouter(prefix="/api/v1", tags=["stats"])
+
+
+@router.get("/stats", response_model=StatsRead, responses=errors_doc(422))
+async def get_stats(
+    request: Request,
+    session: Session,
+    _: Viewer,
+    since: Annotated[
+        datetime | None,
+        Query(description="received at or after (default: 30 days before until; naive = UTC)"),
+    ] = None,
+    until: Annotated[
+        datetime | None, Query(description="alerts received before (default: now; naive = UTC)")
+    ] = None,
+    admin1: Annotated[str | None, Query(description="province, any case")] = None,
+    admin2: Annotated[str | None, Query(description="territoire, any case")] = None,
+    silent_days: Annotated[
+        int | None,
+        Query(ge=1, le=3650, description="focal points silent this many days (default: setting)"),
+    ] = None,
+) -> StatsRead:
+    """Counts, acknowledgement and resolution times, reports per reporter, silent focal points."""
+    start, end = service.window(
+        as_utc(since) if since else None, as_utc(until) if until else None, utcnow()
+    )
+    if start >= end:
+        # The same body as every other validation error, naming the parameter.
+        problem = {"loc": ("query", "since"), "msg": "since must be before until"}
+        raise RequestValidationError([{**problem, "type": "value_error"}])
+    settings: Settings = request.app.state.settings
+    scope = Scope(since=start, until=end, admin1=admin1 or None, admin2=admin2 or None)
+    return await service.stats(session, scope, silent_days or settings.silent_days)

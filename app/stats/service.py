@@ -1,0 +1,150 @@
+"""Statistics of alerts and of the reporting network, computed from the repository's rows."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import get_args
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.alerts.models import ALERT_STATUSES, SEVERITIES
+from app.kit.phones import mask
+from app.stats import repository as repo
+from app.stats.repository import Scope
+from app.stats.schemas import (
+    CountRead,
+    DurationsRead,
+    ReporterCountRead,
+    ShareRead,
+    SilentRead,
+    SilentReporterRead,
+    StatsRead,
+)
+from app.triage.types import Category
+
+CATEGORIES: tuple[str, ...] = get_args(Category)
+DEFAULT_WINDOW = timedelta(days=30)
+DAY = timedelta(days=1)
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """The `fraction` quantile, interpolated linearly between the nearest ranks; None if empty."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    # 'inclusive' reads the data as the whole population: p90 stays within the observed
+    # range (the default 'exclusive' method extrapolates past it on small samples).
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return cuts[round(fraction * 100) - 1]
+
+
+def durations(pairs: Iterable[tuple[datetime, datetime]]) -> DurationsRead:
+    """Median and 90th percentile of (start, end) pairs in seconds."""
+    # An event stamped before the receipt (clock skew between processes) counts as instant.
+    seconds = sorted(max((end - start).total_seconds(), 0.0) for start, end in pairs)
+    return DurationsRead(
+        count=len(seconds),
+        median_seconds=statistics.median(seconds) if seconds else None,
+        p90_seconds=percentile(seconds, 0.9),
+    )
+
+
+def _counts(counter: Counter[str | None], every: tuple[str, ...] = ()) -> list[CountRead]:
+    """Counts largest first; `every` value listed even at zero; ties in `every`'s order, then
+    by name, the null key last."""
+    others = sorted((k for k in counter if k not in every), key=lambda k: (k is None, k or ""))
+    keys: list[str | None] = [*every, *others]
+    rank = {key: i for i, key in enumerate(keys)}
+    keys.sort(key=lambda k: (-counter[k], rank[k]))
+    return [CountRead(key=k, count=counter[k]) for k in keys]
+
+
+def _share(count: int, total: int) -> ShareRead:
+    return ShareRead(count=count, share=count / total if total else None)
+
+
+async def stats(session: AsyncSession, scope: Scope, silent_days: int) -> StatsRead:
+    """Everything the statistics endpoint answers for this scope."""
+    by_category: Counter[str | None] = Counter()
+    by_severity: Counter[str | None] = Counter()
+    by_status: Counter[str | None] = Counter()
+    by_territoire: Counter[str | None] = Counter()
+    for category, severity, status, admin2, n in await repo.breakdown(session, scope):
+        by_category[category] += n
+        by_severity[severity] += n
+        by_status[status] += n
+        by_territoire[admin2] += n
+    total = sum(by_status.values())
+    return StatsRead(
+        since=scope.since,
+        until=scope.until,
+        admin1=scope.admin1,
+        admin2=scope.admin2,
+        total=total,
+        by_category=_counts(by_category, CATEGORIES),
+        by_severity=_counts(by_severity, SEVERITIES[::-1]),
+        by_status=_counts(by_status, ALERT_STATUSES),
+        by_territoire=_counts(by_territoire),
+        acknowledged=_share(await repo.acknowledged_count(session, scope), total),
+        resolved=_share(by_status["resolved"], total),
+        time_to_acknowledge=durations(await repo.first_acknowledged(session, scope)),
+        time_to_resolve=durations(await repo.last_resolved(session, scope)),
+        reporters=[
+            ReporterCountRead(
+                reporter_id=reporter.id,
+                phone=mask(reporter.phone),
+                name=reporter.name,
+                role=reporter.role,
+                home_place_id=reporter.home_place_id,
+                home_place_name=place.name if place else None,
+                admin1=place.admin1 if place else None,
+                admin2=place.admin2 if place else None,
+                count=n,
+            )
+            for reporter, place, n in await repo.reports_per_reporter(session, scope)
+        ],
+        unattributed=await repo.unattributed_count(session, scope),
+        silent=await silent(session, scope, silent_days),
+    )
+
+
+async def silent(session: AsyncSession, scope: Scope, days: int) -> SilentRead:
+    """Focal points (home in the scope's province/territoire) silent `days` days before until."""
+    rows = await repo.silent_focal_points(
+        session,
+        until=scope.until,
+        cutoff=scope.until - days * DAY,
+        admin1=scope.admin1,
+        admin2=scope.admin2,
+    )
+    out = [
+        SilentReporterRead(
+            reporter_id=reporter.id,
+            phone=mask(reporter.phone),
+            name=reporter.name,
+            home_place_id=reporter.home_place_id,
+            home_place_name=place.name if place else None,
+            admin1=place.admin1 if place else None,
+            admin2=place.admin2 if place else None,
+            opted_out=reporter.opted_out,
+            registered_at=reporter.created_at,
+            last_report_at=last,
+            days_silent=(scope.until - last) // DAY if last else None,
+        )
+        for reporter, place, last in rows
+    ]
+    # Never heard from first, then the longest silent.
+    out.sort(key=lambda r: (r.last_report_at is not None, r.last_report_at or scope.until))
+    return SilentRead(days=days, count=len(out), reporters=out)
+
+
+def window(
+    since: datetime | None, until: datetime | None, now: datetime
+) -> tuple[datetime, datetime]:
+    """The [since, until) asked for: until defaults to now, since to 30 days before until."""
+    end = until or now
+    return since or end - DEFAULT_WINDOW, end
