@@ -20,6 +20,7 @@ from app.alerts.schemas import (
     IncidentMerge,
     IncidentRead,
 )
+from app.alerts.service import alert_reads
 from app.auth.deps import Operator, Session, Viewer
 from app.auth.service import Principal
 from app.changes import repository as changes_repo
@@ -70,7 +71,7 @@ async def list_alerts(
             next_cursor = encode_cursor(alerts[-1].received_at, alerts[-1].id)
         sync = encode_cursor(current)
     page = AlertPage(
-        items=[AlertRead.of(a, mask_phone=mask_phone) for a in alerts],
+        items=await alert_reads(session, alerts, mask_phone=mask_phone),
         next_cursor=next_cursor,
         sync_cursor=sync,
     )
@@ -85,7 +86,7 @@ async def get_alert(
     alert = await repo.get(session, alert_id)
     if alert is None:
         raise NotFound(f"no alert {alert_id}")
-    read = AlertRead.of(alert, mask_phone=not principal.can("operator"))
+    [read] = await alert_reads(session, [alert], mask_phone=not principal.can("operator"))
     read.events = [AlertEventRead.of(e) for e in await repo.events(session, alert_id)]
     return not_modified_or_json(request, read, etag=workflow.etag(alert.version))
 
@@ -130,7 +131,7 @@ async def act_on_alert(
         name=principal.name,
         if_match=workflow.parse_if_match(if_match),
     )
-    read = AlertRead.of(alert, mask_phone=False)
+    [read] = await alert_reads(session, [alert], mask_phone=False)
     read.events = [AlertEventRead.of(e) for e in await repo.events(session, alert_id)]
     return JSONResponse(
         read.model_dump(mode="json"), headers={"ETag": workflow.etag(alert.version)}
@@ -164,7 +165,7 @@ async def _detail(session: Session, incident_id: int, principal: Principal) -> I
     alerts = await repo.alerts_of_incident(session, incident_id)
     return IncidentDetail(
         **IncidentRead.of(incident).model_dump(),
-        alerts=[AlertRead.of(a, mask_phone=mask_phone) for a in alerts],
+        alerts=await alert_reads(session, alerts, mask_phone=mask_phone),
     )
 
 

@@ -82,6 +82,17 @@ class AlertEventRead(BaseModel):
         )
 
 
+class PagingRead(BaseModel):
+    """How far the paging of an alert went."""
+
+    state: str | None = Field(description="active, stopped or done; null when never paged")
+    policy: str | None
+    next_due_at: datetime | None
+    pages: int = Field(description="pages sent to liaisons about this alert")
+    pages_delivered: int
+    acknowledged_by: str | None = Field(description="who took it: a liaison or an API key")
+
+
 class AlertRead(BaseModel):
     """An alert as operations rooms see it."""
 
@@ -108,6 +119,7 @@ class AlertRead(BaseModel):
     received_at: datetime
     updated_at: datetime
     version: int = Field(description="Send it back in If-Match to change the alert")
+    paging: PagingRead | None = None
     events: list[AlertEventRead] | None = None
 
     @classmethod

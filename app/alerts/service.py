@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from math import cos, radians
 
@@ -12,12 +13,30 @@ from app.alerts import corroboration
 from app.alerts import repository as repo
 from app.alerts.models import SEVERITY_RANK, Alert, Incident
 from app.alerts.refs import new_ref
+from app.alerts.schemas import AlertRead, PagingRead
 from app.config import Settings
 from app.geo.distance import haversine_km
 from app.triage.engine import cap_certainty
 from app.triage.types import TriageResult
 
 KM_PER_DEGREE = 111.32
+
+
+async def alert_reads(
+    session: AsyncSession, alerts: Sequence[Alert], *, mask_phone: bool
+) -> list[AlertRead]:
+    """Alerts as the operations room sees them, with how far their paging went."""
+    from app.escalation.repository import paging_states
+
+    states = await paging_states(session, alerts)
+    reads = []
+    for alert in alerts:
+        read = AlertRead.of(alert, mask_phone=mask_phone)
+        state = states.get(alert.id)
+        if state is not None:
+            read.paging = PagingRead(**asdict(state))
+        reads.append(read)
+    return reads
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts.models import Alert, Incident
-from app.alerts.schemas import AlertRead, IncidentRead
+from app.alerts.models import Incident
+from app.alerts.schemas import IncidentRead
+from app.alerts.service import alert_reads
 from app.changes import repository as repo
 from app.changes.models import Change
 
@@ -36,16 +37,17 @@ async def render(session: AsyncSession, changes: Sequence[Change], *, mask_phone
     """The events of these changes, with the current state of what changed."""
     alert_ids = {c.entity_id for c in changes if c.event.startswith("alert.")}
     incident_ids = {c.entity_id for c in changes if c.event.startswith("incident.")}
-    alerts = {a.id: a for a in await repo.alerts_by_ids(session, alert_ids)}
+    found = await repo.alerts_by_ids(session, alert_ids)
+    alerts = {r.id: r for r in await alert_reads(session, found, mask_phone=mask_phone)}
     incidents = {i.id: i for i in await repo.incidents_by_ids(session, incident_ids)}
     out: list[str] = []
     for change in changes:
         body: dict[str, Any] = {"seq": change.seq, "event": change.event}
         if change.event.startswith("alert."):
-            alert: Alert | None = alerts.get(change.entity_id)
+            alert = alerts.get(change.entity_id)
             if alert is None:
                 continue
-            body["alert"] = AlertRead.of(alert, mask_phone=mask_phone).model_dump(mode="json")
+            body["alert"] = alert.model_dump(mode="json")
         else:
             incident: Incident | None = incidents.get(change.entity_id)
             if incident is None:

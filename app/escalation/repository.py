@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.alerts.models import Alert, AlertEvent
 from app.escalation.models import ACTIVE, Escalation, EscalationPolicy
+from app.outbox.models import Delivery
 from app.people.models import Liaison
 
 
@@ -99,3 +102,85 @@ async def liaisons_by_ids(session: AsyncSession, ids: set[int]) -> Sequence[Liai
     if not ids:
         return []
     return (await session.scalars(select(Liaison).where(Liaison.id.in_(ids)))).all()
+
+
+@dataclass(frozen=True)
+class PagingState:
+    """How far the paging of an alert went: its escalation, pages, who took it."""
+
+    state: str | None
+    policy: str | None
+    next_due_at: datetime | None
+    pages: int
+    pages_delivered: int
+    acknowledged_by: str | None
+
+
+async def paging_states(session: AsyncSession, alerts: Sequence[Alert]) -> dict[int, PagingState]:
+    """The paging state of each alert (its own escalation, else its incident's)."""
+    if not alerts:
+        return {}
+    ids = [a.id for a in alerts]
+    incident_ids = {a.incident_id for a in alerts if a.incident_id is not None}
+    stmt = select(Escalation).where(
+        or_(Escalation.alert_id.in_(ids), Escalation.incident_id.in_(incident_ids))
+    )
+    by_alert: dict[int, Escalation] = {}
+    by_incident: dict[int, Escalation] = {}
+    for found in (await session.scalars(stmt)).all():
+        by_alert[found.alert_id] = found
+        if found.incident_id is not None:
+            by_incident[found.incident_id] = found
+    takers = await _who_acknowledged(session, ids)
+    delivered = func.sum(case((Delivery.provider_status == "delivered", 1), else_=0))
+    counts = {
+        alert_id: (int(total), int(ok or 0))
+        for alert_id, total, ok in (
+            await session.execute(
+                select(Delivery.alert_id, func.count(), delivered)
+                .where(Delivery.alert_id.in_(ids), Delivery.purpose == "page")
+                .group_by(Delivery.alert_id)
+            )
+        ).all()
+    }
+    out: dict[int, PagingState] = {}
+    for alert in alerts:
+        escalation = by_alert.get(alert.id) or (
+            by_incident.get(alert.incident_id) if alert.incident_id is not None else None
+        )
+        total, ok = counts.get(alert.id, (0, 0))
+        out[alert.id] = PagingState(
+            state=escalation.state if escalation else None,
+            policy=escalation.policy_name if escalation else None,
+            next_due_at=escalation.next_due_at if escalation else None,
+            pages=total,
+            pages_delivered=ok,
+            acknowledged_by=takers.get(alert.id),
+        )
+    return out
+
+
+async def _who_acknowledged(session: AsyncSession, alert_ids: Sequence[int]) -> dict[int, str]:
+    """The name of whoever first acknowledged each alert (a liaison, or an API key's name)."""
+    stmt = (
+        select(AlertEvent.alert_id, AlertEvent.actor)
+        .where(AlertEvent.alert_id.in_(alert_ids), AlertEvent.action == "acknowledged")
+        .order_by(AlertEvent.id.desc())
+    )
+    first = {alert_id: actor for alert_id, actor in (await session.execute(stmt)).all()}
+    liaison_ids = {
+        int(actor.split(":")[1])
+        for actor in first.values()
+        if actor.startswith("liaison:") and actor.split(":")[1].isdigit()
+    }
+    names = {x.id: x.name for x in await liaisons_by_ids(session, liaison_ids)}
+    out: dict[int, str] = {}
+    for alert_id, actor in first.items():
+        kind, _, rest = actor.partition(":")
+        if kind == "liaison" and rest.isdigit():
+            out[alert_id] = names.get(int(rest), actor)
+        elif kind == "apikey":
+            out[alert_id] = rest.partition(":")[2] or actor
+        else:
+            out[alert_id] = actor
+    return out

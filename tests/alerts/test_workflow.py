@@ -38,6 +38,8 @@ async def test_acknowledge_then_resolve_with_audit_trail(
     response = await _act(client, operator, alert["id"], action="acknowledge", note="on it")
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "acknowledged"
+    assert response.json()["paging"]["acknowledged_by"] == "test-operator"
+    assert response.json()["paging"]["state"] == "stopped"
     assert response.headers["etag"] == f'"{response.json()["version"]}"'
     response = await _act(client, operator, alert["id"], action="resolve", note="FARDC on site")
     assert response.json()["status"] == "resolved"
@@ -149,6 +151,9 @@ async def test_liaison_sms_is_in_the_same_trail(
     events = (await client.get(f"/api/v1/alerts/{alert['id']}/events", headers=operator)).json()
     ack = next(e for e in events if e["action"] == "acknowledged")
     assert ack["actor"].startswith("liaison:")
+    detail = (await client.get(f"/api/v1/alerts/{alert['id']}", headers=operator)).json()
+    assert detail["paging"]["pages"] >= 1
+    assert detail["paging"]["acknowledged_by"] not in (None, ack["actor"])
     assert (ack["from_status"], ack["to_status"]) == ("new", "acknowledged")
 
 
