@@ -1,0 +1,1 @@
+"""Pure functions that render alerts in the formats operations rooms import (no I/O)."""
