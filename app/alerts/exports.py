@@ -2,6 +2,182 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from app.alerts import repository as repo
+from app.alerts.filters import alert_filters
+from app.alerts.formats import atom, cap, geojson
+from app.alerts.formats import csv as csv_format
+from app.alerts.repository import AlertFilter
+from app.auth.deps import Session, Viewer
+from app.config import Settings
+from app.kit.clock import utcnow
+from app.kit.errors import ErrorBody, NotFound, errors_doc
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
+
+Filters = Annotated[AlertFilter, Depends(alert_filters)]
+
+
+class GeoJSONResponse(JSONResponse):
+    """JSON with the GeoJSON media type."""
+
+    media_type = geojson.MEDIA_TYPE
+
+
+class CSVResponse(Response):
+    """A CSV document (Starlette adds the charset to text/* types)."""
+
+    media_type = "text/csv"
+
+
+class CAPResponse(Response):
+    """A CAP 1.2 XML document."""
+
+    media_type = cap.MEDIA_TYPE
+
+
+class AtomResponse(Response):
+    """An Atom feed."""
+
+    media_type = atom.MEDIA_TYPE
+
+
+def _document(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {
+            "description": description,
+            "content": {media_type: {"schema": {"type": "string"}}},
+        }
+    }
+
+
+def _json_errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """errors_doc() whose bodies are documented as JSON, not as the route's media type.
+
+    FastAPI files a `model` under the route's response class (text/csv here), while errors
+    are rendered as JSON whatever the route: the schema is given with its true media type
+    (the JSON routes' errors_doc() puts ErrorBody among the components).
+    """
+    schema = {"$ref": f"#/components/schemas/{ErrorBody.__name__}"}
+    out: dict[int | str, dict[str, Any]] = {}
+    for code, entry in errors_doc(*codes).items():
+        out[code] = {"description": entry["description"]}
+        if "model" in entry:
+            out[code]["content"] = {"application/json": {"schema": schema}}
+    return out
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _base_url(settings: Settings) -> str:
+    return settings.public_url.rstrip("/")
+
+
+def _host(settings: Settings) -> str:
+    """The gateway's host name: the CAP sender and the authority of Atom tag URIs."""
+    return urlsplit(settings.public_url).hostname or "kengele"
+
+
+@router.get(
+    "/alerts.geojson",
+    response_model=geojson.AlertFeatureCollection,
+    response_class=GeoJSONResponse,
+    responses=_json_errors(400, 422),
+)
+async def alerts_geojson(
+    session: Session,
+    principal: Viewer,
+    filters: Filters,
+    limit: Annotated[int, Query(ge=1, le=10000, description="at most this many alerts")] = 1000,
+) -> Response:
+    """Alerts as an RFC 7946 FeatureCollection (newest first; same filters as the list)."""
+    alerts = await repo.list_alerts(session, filters, before=None, limit=limit)
+    body = geojson.feature_collection(alerts, mask_phone=not principal.can("operator"))
+    return GeoJSONResponse(body)
+
+
+@router.get(
+    "/alerts.csv",
+    response_class=CSVResponse,
+    responses={
+        **_document("text/csv", "UTF-8 CSV with a byte order mark, one header row"),
+        **_json_errors(400, 422),
+    },
+)
+async def alerts_csv(
+    session: Session,
+    principal: Viewer,
+    filters: Filters,
+    hxl: Annotated[bool, Query(description="add an HXL hashtag row under the header")] = False,
+    limit: Annotated[int, Query(ge=1, le=10000, description="at most this many alerts")] = 1000,
+) -> Response:
+    """Alerts as CSV for spreadsheets (newest first; same filters as the list)."""
+    alerts = await repo.list_alerts(session, filters, before=None, limit=limit)
+    text = csv_format.alerts_csv(alerts, mask_phone=not principal.can("operator"), hxl=hxl)
+    name = f"kengele-alerts-{utcnow():%Y%m%d-%H%M%S}.csv"
+    return CSVResponse(
+        text.encode("utf-8"),
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get(
+    "/alerts/{alert_id}.cap",
+    response_class=CAPResponse,
+    responses={
+        **_document(cap.MEDIA_TYPE, "CAP 1.2 message of the alert's current version"),
+        **_json_errors(404, 422),
+    },
+)
+async def alert_cap(alert_id: int, request: Request, session: Session, _: Viewer) -> Response:
+    """The alert as a CAP 1.2 message (Alert, then Update or Cancel referencing it)."""
+    alert = await repo.get(session, alert_id)
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}")
+    events = await repo.events(session, alert_id)
+    settings = _settings(request)
+    document = cap.cap_xml(
+        alert,
+        sender=_host(settings),
+        changed=cap.changed_after_creation(e.action for e in events),
+        web=f"{_base_url(settings)}/api/v1/alerts/{alert.id}",
+    )
+    return CAPResponse(document)
+
+
+@router.get(
+    "/feed.atom",
+    response_class=AtomResponse,
+    responses={
+        **_document(atom.MEDIA_TYPE, "Atom feed; each entry links to the alert's CAP message"),
+        **_json_errors(400, 422),
+    },
+)
+async def alerts_feed(
+    request: Request,
+    session: Session,
+    _: Viewer,
+    filters: Filters,
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most this many alerts")] = 100,
+) -> Response:
+    """Recent alerts as an Atom feed of CAP entries (newest first; same filters as the list)."""
+    alerts = await repo.list_alerts(session, filters, before=None, limit=limit)
+    settings = _settings(request)
+    base = _base_url(settings)
+    query = f"?{request.url.query}" if request.url.query else ""
+    document = atom.feed(
+        alerts,
+        base_url=base,
+        host=_host(settings),
+        self_url=f"{base}{request.url.path}{query}",
+        now=utcnow(),
+    )
+    return AtomResponse(document)

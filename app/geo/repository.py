@@ -61,3 +61,19 @@ async def add_places(session: AsyncSession, places: Iterable[Place]) -> None:
 async def count(session: AsyncSession) -> int:
     """Number of places in the gazetteer."""
     return int(await session.scalar(select(func.count(Place.id))) or 0)
+
+
+async def admin_names(session: AsyncSession) -> dict[str, str]:
+    """Every province and territoire name of the gazetteer, by its lower-case form."""
+    names: dict[str, str] = {}
+    for column in (Place.admin2, Place.admin1):
+        for name in await session.scalars(select(column).distinct()):
+            if name:
+                names.setdefault(name.lower(), name)
+    return names
+
+
+async def delete(session: AsyncSession, place: Place) -> None:
+    """Remove a place and flush (references to it become NULL in the database)."""
+    await session.delete(place)
+    await session.flush()

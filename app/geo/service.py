@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.geo import repository as places_repo
@@ -46,6 +47,11 @@ class GazetteerCache:
     def invalidate(self) -> None:
         """Check the database again on next use."""
         self._checked_at = 0.0
+
+    def invalidate_on_commit(self, session: AsyncSession) -> None:
+        """Check the database again once `session` has committed its change of places or
+        zones (invalidated before the commit, a concurrent rebuild could keep the old ones)."""
+        event.listen(session.sync_session, "after_commit", lambda _s: self.invalidate(), once=True)
 
     async def get(self, session: AsyncSession) -> Gazetteer:
         """The current gazetteer, rebuilt if places or liaison zones changed."""

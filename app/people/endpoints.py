@@ -1,7 +1,214 @@
-"""Reporters and liaisons API (admin), and revealing a reporter's number (operator)."""
+"""Reporters and liaisons API (admin), and revealing a reporter's number (operator).
+
+Reporters and liaisons are never deleted through the API: DELETE deactivates them (their past
+alerts and pages keep pointing at them) and PATCH active=true brings them back."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from app.auth.deps import Admin, Operator, Session
+from app.geo.deps import Gazetteers
+from app.kit.errors import errors_doc
+from app.kit.pagination import Page, decode_id, encode_cursor
+from app.people import service
+from app.people.models import Liaison, Reporter
+from app.people.schemas import (
+    DutyUpdate,
+    LiaisonCreate,
+    LiaisonRead,
+    LiaisonUpdate,
+    PhoneRevealed,
+    ReporterCreate,
+    ReporterRead,
+    ReporterUpdate,
+    Tier,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["people"])
+
+
+def _region(request: Request) -> str:
+    # Local numbers ("0810000101") are read in the gateway's region, as the importers do.
+    return str(request.app.state.settings.default_region)
+
+
+Region = Annotated[str, Depends(_region)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Search = Annotated[str | None, Query(max_length=200, description="part of a name or number")]
+
+
+def _next(rows: list[Reporter] | list[Liaison], limit: int) -> str | None:
+    return encode_cursor(rows[-1].id) if len(rows) == limit else None
+
+
+# --- reporters --------------------------------------------------------------------------
+
+
+@router.get("/reporters", response_model=Page[ReporterRead], responses=errors_doc(400))
+async def list_reporters(
+    session: Session,
+    _: Admin,
+    q: Search = None,
+    active: bool | None = None,
+    place: Annotated[str | None, Query(description="home place id")] = None,
+    cursor: str | None = None,
+    limit: Limit = 50,
+) -> Page[ReporterRead]:
+    """Focal points (and numbers first seen by texting, role "unregistered"), oldest first."""
+    rows = list(
+        await service.list_reporters(
+            session,
+            q=q,
+            active=active,
+            place=place,
+            after=decode_id(cursor) if cursor else None,
+            limit=limit,
+        )
+    )
+    items = [ReporterRead.model_validate(r) for r in rows]
+    return Page[ReporterRead](items=items, next_cursor=_next(rows, limit))
+
+
+@router.get("/reporters/{reporter_id}", response_model=ReporterRead, responses=errors_doc(404))
+async def get_reporter(reporter_id: int, session: Session, _: Admin) -> ReporterRead:
+    """One focal point."""
+    return ReporterRead.model_validate(await service.get_reporter(session, reporter_id))
+
+
+@router.post(
+    "/reporters", response_model=ReporterRead, status_code=201, responses=errors_doc(409, 422)
+)
+async def create_reporter(
+    body: ReporterCreate, session: Session, principal: Admin, region: Region
+) -> ReporterRead:
+    """Register a focal point (phone normalised to E.164). A number that texted before
+    becomes this focal point; a number already registered is a 409."""
+    reporter = await service.create_reporter(session, body, region=region, actor=principal.actor)
+    return ReporterRead.model_validate(reporter)
+
+
+@router.patch(
+    "/reporters/{reporter_id}", response_model=ReporterRead, responses=errors_doc(404, 409, 422)
+)
+async def update_reporter(
+    reporter_id: int, body: ReporterUpdate, session: Session, principal: Admin, region: Region
+) -> ReporterRead:
+    """Change the fields given; the others stay as they are."""
+    reporter = await service.update_reporter(
+        session, reporter_id, body, region=region, actor=principal.actor
+    )
+    return ReporterRead.model_validate(reporter)
+
+
+@router.delete("/reporters/{reporter_id}", response_model=ReporterRead, responses=errors_doc(404))
+async def deactivate_reporter(reporter_id: int, session: Session, principal: Admin) -> ReporterRead:
+    """Deactivate a focal point (their texts then count as from an unknown number)."""
+    reporter = await service.deactivate_reporter(session, reporter_id, actor=principal.actor)
+    return ReporterRead.model_validate(reporter)
+
+
+@router.post(
+    "/reporters/{reporter_id}/reveal", response_model=PhoneRevealed, responses=errors_doc(404)
+)
+async def reveal_phone(reporter_id: int, session: Session, principal: Operator) -> PhoneRevealed:
+    """A focal point's full number, to call them back; who asked is kept in the audit log."""
+    reporter = await service.reveal_phone(session, reporter_id, actor=principal.actor)
+    return PhoneRevealed(id=reporter.id, phone=reporter.phone)
+
+
+# --- liaisons ---------------------------------------------------------------------------
+
+
+@router.get("/liaisons", response_model=Page[LiaisonRead], responses=errors_doc(400))
+async def list_liaisons(
+    session: Session,
+    _: Admin,
+    q: Search = None,
+    active: bool | None = None,
+    on_duty: bool | None = None,
+    tier: Tier | None = None,
+    cursor: str | None = None,
+    limit: Limit = 50,
+) -> Page[LiaisonRead]:
+    """Liaisons and JOC officers, oldest first."""
+    rows = list(
+        await service.list_liaisons(
+            session,
+            q=q,
+            active=active,
+            on_duty=on_duty,
+            tier=tier,
+            after=decode_id(cursor) if cursor else None,
+            limit=limit,
+        )
+    )
+    items = [LiaisonRead.model_validate(r) for r in rows]
+    return Page[LiaisonRead](items=items, next_cursor=_next(rows, limit))
+
+
+@router.get("/liaisons/{liaison_id}", response_model=LiaisonRead, responses=errors_doc(404))
+async def get_liaison(liaison_id: int, session: Session, _: Admin) -> LiaisonRead:
+    """One liaison."""
+    return LiaisonRead.model_validate(await service.get_liaison(session, liaison_id))
+
+
+@router.post(
+    "/liaisons", response_model=LiaisonRead, status_code=201, responses=errors_doc(409, 422)
+)
+async def create_liaison(
+    body: LiaisonCreate,
+    session: Session,
+    principal: Admin,
+    region: Region,
+    gazetteers: Gazetteers,
+) -> LiaisonRead:
+    """Add a liaison; zones must be territoires or provinces of the gazetteer."""
+    liaison = await service.create_liaison(session, body, region=region, actor=principal.actor)
+    gazetteers.invalidate_on_commit(session)  # the served territoires may have changed
+    return LiaisonRead.model_validate(liaison)
+
+
+@router.patch(
+    "/liaisons/{liaison_id}", response_model=LiaisonRead, responses=errors_doc(404, 409, 422)
+)
+async def update_liaison(
+    liaison_id: int,
+    body: LiaisonUpdate,
+    session: Session,
+    principal: Admin,
+    region: Region,
+    gazetteers: Gazetteers,
+) -> LiaisonRead:
+    """Change the fields given; the others stay as they are."""
+    liaison = await service.update_liaison(
+        session, liaison_id, body, region=region, actor=principal.actor
+    )
+    gazetteers.invalidate_on_commit(session)
+    return LiaisonRead.model_validate(liaison)
+
+
+@router.patch(
+    "/liaisons/{liaison_id}/duty", response_model=LiaisonRead, responses=errors_doc(404, 422)
+)
+async def set_duty(
+    liaison_id: int, body: DutyUpdate, session: Session, principal: Operator
+) -> LiaisonRead:
+    """Put a liaison on or off duty (operators may: it is the duty roster of the operations
+    room, not administration). Only on-duty liaisons are paged."""
+    liaison = await service.update_liaison(
+        session, liaison_id, LiaisonUpdate(on_duty=body.on_duty), region="", actor=principal.actor
+    )
+    return LiaisonRead.model_validate(liaison)
+
+
+@router.delete("/liaisons/{liaison_id}", response_model=LiaisonRead, responses=errors_doc(404))
+async def deactivate_liaison(
+    liaison_id: int, session: Session, principal: Admin, gazetteers: Gazetteers
+) -> LiaisonRead:
+    """Deactivate a liaison: never paged again, their SMS commands refused."""
+    liaison = await service.deactivate_liaison(session, liaison_id, actor=principal.actor)
+    gazetteers.invalidate_on_commit(session)
+    return LiaisonRead.model_validate(liaison)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.people.models import Liaison, Reporter
+
+Person = TypeVar("Person", Reporter, Liaison)
 
 
 async def reporter_by_phone(session: AsyncSession, phone: str) -> Reporter | None:
@@ -65,3 +68,39 @@ async def count_reporters(session: AsyncSession) -> int:
 async def count_liaisons(session: AsyncSession) -> int:
     """Number of liaisons and JOC officers."""
     return int(await session.scalar(select(func.count(Liaison.id))) or 0)
+
+
+async def get_reporter(session: AsyncSession, reporter_id: int) -> Reporter | None:
+    """The reporter with this id."""
+    return await session.get(Reporter, reporter_id)
+
+
+async def get_liaison(session: AsyncSession, liaison_id: int) -> Liaison | None:
+    """The liaison with this id."""
+    return await session.get(Liaison, liaison_id)
+
+
+async def list_people(
+    session: AsyncSession,
+    model: type[Person],
+    *,
+    q: str | None = None,
+    after: int | None = None,
+    limit: int = 50,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Sequence[Person]:
+    """Reporters or liaisons by id, after the id `after`; `q` is part of a name or number."""
+    query = select(model).where(*where).order_by(model.id).limit(limit)
+    if after is not None:
+        query = query.where(model.id > after)
+    if q:
+        query = query.where(
+            or_(model.name.icontains(q, autoescape=True), model.phone.contains(q, autoescape=True))
+        )
+    return (await session.scalars(query)).all()
+
+
+async def count_home(session: AsyncSession, place_id: str) -> int:
+    """Number of reporters whose home is this place."""
+    query = select(func.count(Reporter.id)).where(Reporter.home_place_id == place_id)
+    return int(await session.scalar(query) or 0)

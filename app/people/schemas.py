@@ -1,0 +1,174 @@
+"""API shapes of focal points (reporters) and liaisons, validated like the roster importers."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from app.geo.importers import ID_MAX
+from app.people.importers import _ROLE, NAME_MAX, UNREGISTERED
+
+T = TypeVar("T")
+
+# The values of app.people.models.LANGUAGES and app.people.importers.TIERS, spelled out so that
+# the OpenAPI schema lists them.
+Language = Literal["fr", "sw", "ln", "en"]
+Tier = Literal["liaison", "joc"]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
+Phone = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=32),
+    Field(description="E.164 (+243…) or a local number of the gateway's default region"),
+]
+PlaceId = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX)]
+Zone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Zones = Annotated[
+    list[Zone],
+    Field(max_length=100, description="territoires (or provinces) of the gazetteer"),
+]
+
+
+def _not_null(value: T | None) -> T:
+    # In a PATCH, leaving a field out keeps it; null is no value for these fields.
+    if value is None:
+        raise ValueError("may not be null (leave the field out to keep it)")
+    return value
+
+
+def _role(value: str | None) -> str:
+    # The importer's reading of a role cell: "Focal point" and "focal-point" are focal_point.
+    role = re.sub(r"[\s-]+", "_", _not_null(value).strip().lower())
+    if role == UNREGISTERED:
+        raise ValueError("'unregistered' marks unknown senders; it cannot be given")
+    if not _ROLE.match(role):
+        raise ValueError("a role is a lower-case word of letters, digits and _ (focal_point)")
+    return role
+
+
+def _zones(value: list[str] | None) -> list[str]:
+    return list(dict.fromkeys(_not_null(value)))
+
+
+class ReporterCreate(BaseModel):
+    """A focal point to register."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: Phone
+    name: Name
+    home_place_id: PlaceId | None = None
+    language: Language = "fr"
+    role: str = "focal_point"
+    verified: bool = True
+    active: bool = True
+    opted_out: bool = False
+
+    _check_role = field_validator("role")(_role)
+
+
+class ReporterUpdate(BaseModel):
+    """Fields of a focal point to change; those left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: Phone | None = None
+    name: Name | None = None
+    home_place_id: PlaceId | None = None
+    language: Language | None = None
+    role: str | None = None
+    verified: bool | None = None
+    active: bool | None = None
+    opted_out: bool | None = None
+
+    _check_role = field_validator("role")(_role)
+    _check_set = field_validator("phone", "name", "language", "verified", "active", "opted_out")(
+        _not_null
+    )
+
+
+class ReporterRead(BaseModel):
+    """A focal point as admins see it (with the full number: admins are operators too)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    phone: str
+    name: str
+    home_place_id: str | None
+    language: str
+    role: str
+    verified: bool
+    active: bool
+    opted_out: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class PhoneRevealed(BaseModel):
+    """A focal point's full number, given to an operator who asked (and recorded as such)."""
+
+    id: int
+    phone: str
+
+
+class LiaisonCreate(BaseModel):
+    """A liaison assistant (tier liaison) or an operations-room officer (tier joc)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: Phone
+    name: Name
+    zones: Zones = []
+    tier: Tier = "liaison"
+    language: Language = "fr"
+    on_duty: bool = True
+    active: bool = True
+
+    _check_zones = field_validator("zones")(_zones)
+
+
+class LiaisonUpdate(BaseModel):
+    """Fields of a liaison to change; those left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: Phone | None = None
+    name: Name | None = None
+    zones: Zones | None = None
+    tier: Tier | None = None
+    language: Language | None = None
+    on_duty: bool | None = None
+    active: bool | None = None
+
+    _check_zones = field_validator("zones")(_zones)
+    _check_set = field_validator("phone", "name", "tier", "language", "on_duty", "active")(
+        _not_null
+    )
+
+
+class DutyUpdate(BaseModel):
+    """On duty (paged for alerts of their zones) or not."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    on_duty: bool
+
+
+class LiaisonRead(BaseModel):
+    """A liaison or JOC officer."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    phone: str
+    name: str
+    zones: list[str]
+    tier: str
+    language: str
+    on_duty: bool
+    active: bool
+    created_at: datetime
+    updated_at: datetime
