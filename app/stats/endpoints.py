@@ -18,6 +18,25 @@ from app.stats.schemas import StatsRead
 
 router = APIRouter(prefix="/api/v1", tags=["stats"])
 
+# Names as the gazetteer has them: no control characters (PostgreSQL refuses NUL in text).
+PLACE_NAME = r"^[^\x00-\x1f]*$"
+
+
+def _invalid(field: str, message: str) -> RequestValidationError:
+    """A 422 in the body of every other validation error, naming the query parameter."""
+    return RequestValidationError(
+        [{"loc": ("query", field), "msg": message, "type": "value_error"}]
+    )
+
+
+def _utc(value: datetime | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return as_utc(value)
+    except OverflowError:  # e.g. 0001-01-01T00:00+02:00 is before year 1 in UTC
+        raise _invalid(field, "out of range in UTC") from None
+
 
 @router.get("/stats", response_model=StatsRead, responses=errors_doc(422))
 async def get_stats(
@@ -31,21 +50,21 @@ async def get_stats(
     until: Annotated[
         datetime | None, Query(description="alerts received before (default: now; naive = UTC)")
     ] = None,
-    admin1: Annotated[str | None, Query(description="province, any case")] = None,
-    admin2: Annotated[str | None, Query(description="territoire, any case")] = None,
+    admin1: Annotated[
+        str | None, Query(max_length=100, pattern=PLACE_NAME, description="province, any case")
+    ] = None,
+    admin2: Annotated[
+        str | None, Query(max_length=100, pattern=PLACE_NAME, description="territoire, any case")
+    ] = None,
     silent_days: Annotated[
         int | None,
         Query(ge=1, le=3650, description="focal points silent this many days (default: setting)"),
     ] = None,
 ) -> StatsRead:
     """Counts, acknowledgement and resolution times, reports per reporter, silent focal points."""
-    start, end = service.window(
-        as_utc(since) if since else None, as_utc(until) if until else None, utcnow()
-    )
+    start, end = service.window(_utc(since, "since"), _utc(until, "until"), utcnow())
     if start >= end:
-        # The same body as every other validation error, naming the parameter.
-        problem = {"loc": ("query", "since"), "msg": "since must be before until"}
-        raise RequestValidationError([{**problem, "type": "value_error"}])
+        raise _invalid("since", "since must be before until")
     settings: Settings = request.app.state.settings
     scope = Scope(since=start, until=end, admin1=admin1 or None, admin2=admin2 or None)
     return await service.stats(session, scope, silent_days or settings.silent_days)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import get_args
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,15 @@ from app.triage.types import Category
 CATEGORIES: tuple[str, ...] = get_args(Category)
 DEFAULT_WINDOW = timedelta(days=30)
 DAY = timedelta(days=1)
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
+def before(moment: datetime, span: timedelta) -> datetime:
+    """`moment - span`, or the earliest time there is when that falls before year 1."""
+    try:
+        return moment - span
+    except OverflowError:
+        return EARLIEST
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -117,7 +126,7 @@ async def silent(session: AsyncSession, scope: Scope, days: int) -> SilentRead:
     rows = await repo.silent_focal_points(
         session,
         until=scope.until,
-        cutoff=scope.until - days * DAY,
+        cutoff=before(scope.until, days * DAY),
         admin1=scope.admin1,
         admin2=scope.admin2,
     )
@@ -147,4 +156,4 @@ def window(
 ) -> tuple[datetime, datetime]:
     """The [since, until) asked for: until defaults to now, since to 30 days before until."""
     end = until or now
-    return since or end - DEFAULT_WINDOW, end
+    return since or before(end, DEFAULT_WINDOW), end

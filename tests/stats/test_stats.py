@@ -334,7 +334,13 @@ async def test_since_must_come_before_until(
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"since": "last week"}, "since"), ({"silent_days": "0"}, "silent_days")],
+    [
+        ({"since": "last week"}, "since"),
+        ({"since": "0001-01-01T00:00:00+02:00"}, "since"),  # before year 1 in UTC
+        ({"until": "9999-12-31T23:59:59-02:00"}, "until"),
+        ({"silent_days": "0"}, "silent_days"),
+        ({"admin2": "Beni\x00"}, "admin2"),
+    ],
 )
 async def test_bad_parameters_are_named(
     client: httpx.AsyncClient, viewer_headers: dict[str, str], params: dict[str, str], field: str
@@ -342,6 +348,14 @@ async def test_bad_parameters_are_named(
     response = await client.get("/api/v1/stats", headers=viewer_headers, params=params)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", field]
+
+
+async def test_the_earliest_window_stops_at_year_1(
+    client: httpx.AsyncClient, viewer_headers: dict[str, str]
+) -> None:
+    stats = await _stats(client, viewer_headers, until="0001-01-10T00:00:00Z", silent_days=3650)
+    assert datetime.fromisoformat(stats["since"]) == datetime.min.replace(tzinfo=UTC)
+    assert stats["total"] == 0
 
 
 async def test_stats_need_a_key(client: httpx.AsyncClient) -> None:
