@@ -1,0 +1,1271 @@
+/* Kengele operations room: live list, map and detail of alerts.
+   No framework and no request outside the gateway (the page's CSP allows 'self' only).
+   The API key lives in sessionStorage and travels in the Authorization header only. */
+'use strict';
+(() => {
+  const KEY_STORE = 'kengele.key';
+  const PREFS = 'kengele.prefs';
+  const SEVERITIES = ['critical', 'high', 'medium', 'low'];
+  const SEV_RANK = { low: 0, medium: 1, high: 2, critical: 3 };
+  const STATUSES = ['new', 'acknowledged', 'verified', 'resolved', 'false_alarm'];
+  const OPEN = ['new', 'acknowledged', 'verified'];
+  const CATEGORIES = ['ATTACK', 'ABDUCTION', 'SEXUAL_VIOLENCE', 'CLASH', 'ARSON', 'LOOTING',
+    'ARMED_PRESENCE', 'DISPLACEMENT', 'THREAT', 'OTHER', 'FLASH'];
+  // A hint mirroring app/alerts/workflow.py (ALLOWED_FROM); the API has the last word (409).
+  const ALLOWED_FROM = {
+    acknowledge: ['new'],
+    verify: ['new', 'acknowledged'],
+    resolve: OPEN,
+    false_alarm: OPEN,
+    reopen: ['resolved', 'false_alarm'],
+  };
+  const STATUS_ACTIONS = ['acknowledge', 'verify', 'resolve', 'false_alarm', 'reopen'];
+  const KEEP_ALERTS = 1000;   // alerts kept in memory, newest first
+  const SHOW_ALERTS = 300;    // rows drawn in the list
+  const SVGNS = 'http://www.w3.org/2000/svg';
+
+  const I18N = {
+    fr: {
+      title: 'Salle des opérations',
+      language: 'Langue',
+      signout: 'Se déconnecter',
+      'signin.title': 'Connexion',
+      'signin.help': 'Collez la clé d’API qui vous a été remise. Elle reste dans cet onglet et disparaît à sa fermeture.',
+      'signin.key': 'Clé d’API',
+      'signin.submit': 'Se connecter',
+      'signin.bad': 'Clé refusée : vérifiez-la ou demandez-en une nouvelle.',
+      'signin.expired': 'La clé n’est plus acceptée : reconnectez-vous.',
+      'signin.failed': 'Passerelle injoignable ({detail}).',
+      'role.viewer': 'lecture', 'role.operator': 'opérateur', 'role.admin': 'administrateur',
+      'conn.connecting': 'Connexion…', 'conn.live': 'En direct',
+      'conn.down': 'Hors ligne, nouvel essai dans {s} s',
+      'sound.on': '🔔 Son activé', 'sound.off': '🔕 Son coupé',
+      alerts: 'Alertes',
+      'filter.severity': 'Gravité', 'filter.status': 'Statut', 'filter.category': 'Catégorie',
+      'filter.admin2': 'Territoire',
+      'any': 'Toutes', 'anyM': 'Tous', 'open': 'Ouvertes',
+      'atleast': 'au moins {x}',
+      count: '{n} alertes affichées, dont {open} ouvertes',
+      'count.one': '1 alerte affichée',
+      'count.zero': 'Aucune alerte ne correspond aux filtres.',
+      loading: 'Chargement…',
+      'sev.critical': 'critique', 'sev.high': 'élevée', 'sev.medium': 'moyenne', 'sev.low': 'faible',
+      'st.new': 'nouvelle', 'st.acknowledged': 'prise en charge', 'st.verified': 'vérifiée',
+      'st.resolved': 'résolue', 'st.false_alarm': 'fausse alerte',
+      'cat.ATTACK': 'Attaque', 'cat.ABDUCTION': 'Enlèvement', 'cat.SEXUAL_VIOLENCE': 'Violences sexuelles',
+      'cat.CLASH': 'Affrontements', 'cat.ARSON': 'Incendie', 'cat.LOOTING': 'Pillage',
+      'cat.ARMED_PRESENCE': 'Présence armée', 'cat.DISPLACEMENT': 'Déplacement',
+      'cat.THREAT': 'Menace', 'cat.OTHER': 'Autre', 'cat.FLASH': 'Appel manqué (flash)',
+      'age.now': 'à l’instant',
+      'nowhere': 'lieu inconnu',
+      'esc.paged': 'alerte envoyée {time}', 'esc.pages': '{n} SMS d’alerte ({ok} reçus)', 'esc.ackBy': 'prise en charge par {who}',
+      'esc.assignee': 'assignée à {who}', 'esc.state': 'escalade : {state}',
+      'esc.state.active': 'en cours', 'esc.state.stopped': 'arrêtée', 'esc.state.done': 'terminée',
+      'esc.state.acknowledged': 'prise en charge', 'esc.state.exhausted': 'sans réponse',
+      flash: 'ALERTE CRITIQUE {ref} · {cat} · {where}',
+      close: 'Fermer',
+      'd.report': 'Message', 'd.received': 'Reçu', 'd.from': 'Expéditeur', 'd.language': 'Langue',
+      'd.messages': 'Messages', 'd.numbers': 'Chiffres', 'd.cap': 'CAP', 'd.score': 'Score',
+      'd.assignee': 'Assignée à', 'd.escalation': 'Escalade',
+      'n.killed': 'tués', 'n.wounded': 'blessés', 'n.abducted': 'enlevés', 'n.attackers': 'assaillants',
+      'd.reasons': 'Raisons du tri', 'd.place': 'Lieu', 'd.admin2': 'Territoire', 'd.admin1': 'Province',
+      'd.coords': 'Coordonnées', 'd.found': 'Trouvé', 'd.showmap': 'Voir sur la carte',
+      'loc.text': 'nommé dans le message', 'loc.reporter_home': 'lieu habituel du point focal',
+      'loc.none': 'non trouvé', 'confidence': 'confiance {p} %',
+      'd.incident': 'Incident', 'd.incidentline': 'Incident n° {id} · {reports} rapports de {reporters} sources · {status}',
+      'd.others': 'Autres rapports', 'd.noothers': 'Aucun autre rapport.',
+      'd.events': 'Historique', 'd.noevents': 'Aucun événement.',
+      'd.deliveries': 'Envois', 'd.nodeliveries': 'Aucun envoi.',
+      'd.when': 'Quand', 'd.channel': 'Canal', 'd.purpose': 'Objet', 'd.to': 'Destinataire', 'd.status': 'État',
+      'd.unavailable': 'Indisponible ({detail}).',
+      'd.actions': 'Actions',
+      'a.acknowledge': 'Prendre en charge', 'a.verify': 'Vérifiée', 'a.resolve': 'Résolue',
+      'a.false_alarm': 'Fausse alerte', 'a.reopen': 'Rouvrir', 'a.assign': 'Assigner', 'a.note': 'Ajouter la note',
+      'a.notePlaceholder': 'Note (jointe à l’action, facultative)', 'a.assignPlaceholder': 'Assigner à…',
+      'a.noteRequired': 'Écrivez d’abord la note.',
+      'a.done': 'Enregistré.',
+      'a.conflict': 'Action impossible dans cet état. Possibles : {allowed}.',
+      'a.stale': 'L’alerte a changé entre-temps : elle a été rechargée, vérifiez puis recommencez.',
+      'a.forbidden': 'Votre clé ne permet pas cette action.',
+      'a.failed': 'Échec : {detail}',
+      'ev.created': 'reçue', 'ev.acknowledge': 'prise en charge', 'ev.verify': 'vérifiée',
+      'ev.resolve': 'résolue', 'ev.false_alarm': 'fausse alerte', 'ev.reopen': 'rouverte',
+      'ev.assign': 'assignée', 'ev.note': 'note', 'ev.paged': 'alerte envoyée',
+      'map.fit': 'Tout afficher', 'map.zones': 'territoire (approx.)', 'map.place': 'lieu',
+    },
+    en: {
+      title: 'Operations room',
+      language: 'Language',
+      signout: 'Sign out',
+      'signin.title': 'Sign in',
+      'signin.help': 'Paste the API key you were given. It stays in this tab and is forgotten when the tab closes.',
+      'signin.key': 'API key',
+      'signin.submit': 'Sign in',
+      'signin.bad': 'Key refused: check it or ask for a new one.',
+      'signin.expired': 'The key is no longer accepted: sign in again.',
+      'signin.failed': 'Gateway unreachable ({detail}).',
+      'role.viewer': 'viewer', 'role.operator': 'operator', 'role.admin': 'admin',
+      'conn.connecting': 'Connecting…', 'conn.live': 'Live',
+      'conn.down': 'Offline, retrying in {s} s',
+      'sound.on': '🔔 Sound on', 'sound.off': '🔕 Sound off',
+      alerts: 'Alerts',
+      'filter.severity': 'Severity', 'filter.status': 'Status', 'filter.category': 'Category',
+      'filter.admin2': 'Territoire',
+      'any': 'All', 'anyM': 'All', 'open': 'Open',
+      'atleast': 'at least {x}',
+      count: '{n} alerts shown, {open} open',
+      'count.one': '1 alert shown',
+      'count.zero': 'No alert matches the filters.',
+      loading: 'Loading…',
+      'sev.critical': 'critical', 'sev.high': 'high', 'sev.medium': 'medium', 'sev.low': 'low',
+      'st.new': 'new', 'st.acknowledged': 'acknowledged', 'st.verified': 'verified',
+      'st.resolved': 'resolved', 'st.false_alarm': 'false alarm',
+      'cat.ATTACK': 'Attack', 'cat.ABDUCTION': 'Abduction', 'cat.SEXUAL_VIOLENCE': 'Sexual violence',
+      'cat.CLASH': 'Clash', 'cat.ARSON': 'Arson', 'cat.LOOTING': 'Looting',
+      'cat.ARMED_PRESENCE': 'Armed presence', 'cat.DISPLACEMENT': 'Displacement',
+      'cat.THREAT': 'Threat', 'cat.OTHER': 'Other', 'cat.FLASH': 'Missed call (flash)',
+      'age.now': 'just now',
+      'nowhere': 'place unknown',
+      'esc.paged': 'paged {time}', 'esc.pages': 'paged {n}× ({ok} delivered)', 'esc.ackBy': 'acknowledged by {who}',
+      'esc.assignee': 'assigned to {who}', 'esc.state': 'escalation: {state}',
+      'esc.state.active': 'paging', 'esc.state.stopped': 'stopped', 'esc.state.done': 'done',
+      'esc.state.acknowledged': 'acknowledged', 'esc.state.exhausted': 'no answer',
+      flash: 'CRITICAL ALERT {ref} · {cat} · {where}',
+      close: 'Close',
+      'd.report': 'Message', 'd.received': 'Received', 'd.from': 'From', 'd.language': 'Language',
+      'd.messages': 'Messages', 'd.numbers': 'Numbers', 'd.cap': 'CAP', 'd.score': 'Score',
+      'd.assignee': 'Assigned to', 'd.escalation': 'Escalation',
+      'n.killed': 'killed', 'n.wounded': 'wounded', 'n.abducted': 'abducted', 'n.attackers': 'attackers',
+      'd.reasons': 'Triage reasons', 'd.place': 'Place', 'd.admin2': 'Territoire', 'd.admin1': 'Province',
+      'd.coords': 'Coordinates', 'd.found': 'Found', 'd.showmap': 'Show on map',
+      'loc.text': 'named in the message', 'loc.reporter_home': 'focal point’s home place',
+      'loc.none': 'not found', 'confidence': '{p} % confidence',
+      'd.incident': 'Incident', 'd.incidentline': 'Incident #{id} · {reports} reports from {reporters} sources · {status}',
+      'd.others': 'Other reports', 'd.noothers': 'No other report.',
+      'd.events': 'History', 'd.noevents': 'No event.',
+      'd.deliveries': 'Deliveries', 'd.nodeliveries': 'No delivery.',
+      'd.when': 'When', 'd.channel': 'Channel', 'd.purpose': 'Purpose', 'd.to': 'To', 'd.status': 'Status',
+      'd.unavailable': 'Unavailable ({detail}).',
+      'd.actions': 'Actions',
+      'a.acknowledge': 'Acknowledge', 'a.verify': 'Verified', 'a.resolve': 'Resolved',
+      'a.false_alarm': 'False alarm', 'a.reopen': 'Reopen', 'a.assign': 'Assign', 'a.note': 'Add note',
+      'a.notePlaceholder': 'Note (attached to the action, optional)', 'a.assignPlaceholder': 'Assign to…',
+      'a.noteRequired': 'Write the note first.',
+      'a.done': 'Saved.',
+      'a.conflict': 'Not possible in this state. Possible: {allowed}.',
+      'a.stale': 'The alert changed meanwhile: it was reloaded, check it and try again.',
+      'a.forbidden': 'Your key does not allow this action.',
+      'a.failed': 'Failed: {detail}',
+      'ev.created': 'received', 'ev.acknowledge': 'acknowledged', 'ev.verify': 'verified',
+      'ev.resolve': 'resolved', 'ev.false_alarm': 'false alarm', 'ev.reopen': 'reopened',
+      'ev.assign': 'assigned', 'ev.note': 'note', 'ev.paged': 'paged',
+      'map.fit': 'Show all', 'map.zones': 'territoire (approx.)', 'map.place': 'place',
+    },
+  };
+
+  // ---- state ------------------------------------------------------------------------------
+  const S = {
+    key: null, me: null, lang: 'fr', config: { tile_url: '', heartbeat_seconds: 15 },
+    alerts: new Map(), places: [], loaded: false,
+    selected: null, detail: null,
+    lastEventId: null, epoch: 0, streamCtrl: null, synced: false, downSince: null, lastPoll: 0,
+    sound: false, audio: null, unseen: 0, fresh: new Set(),
+    filters: { severity: '', status: '', category: '', admin2: '' },
+  };
+  const $ = (id) => document.getElementById(id);
+
+  // ---- small helpers ----------------------------------------------------------------------
+  function t(key, vars) {
+    let text = I18N[S.lang][key] ?? I18N.en[key] ?? key;
+    for (const [k, v] of Object.entries(vars || {})) text = text.replaceAll(`{${k}}`, String(v));
+    return text;
+  }
+  const label = (prefix, value) => {
+    const key = `${prefix}.${value}`;
+    return I18N[S.lang][key] ?? I18N.en[key] ?? String(value ?? '').replaceAll('_', ' ');
+  };
+
+  function h(tag, props, ...kids) {
+    const el = document.createElement(tag);
+    setProps(el, props);
+    for (const kid of kids.flat()) {
+      if (kid != null && kid !== false) el.append(kid.nodeType ? kid : String(kid));
+    }
+    return el;
+  }
+  function sv(tag, props, ...kids) {
+    const el = document.createElementNS(SVGNS, tag);
+    setProps(el, props);
+    for (const kid of kids.flat()) if (kid != null && kid !== false) el.append(kid);
+    return el;
+  }
+  function setProps(el, props) {
+    for (const [k, v] of Object.entries(props || {})) {
+      if (v == null || v === false) continue;
+      if (k === 'class') el.setAttribute('class', v);
+      else if (k === 'text') el.textContent = v;
+      else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+      else el.setAttribute(k, v === true ? '' : v);
+    }
+  }
+
+  const time = (iso) => (iso ? new Date(iso) : null);
+  function clock(iso) {
+    const d = time(iso);
+    if (!d || Number.isNaN(d.getTime())) return '';
+    const today = new Date().toDateString() === d.toDateString();
+    const opts = today ? { hour: '2-digit', minute: '2-digit' }
+      : { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' };
+    return new Intl.DateTimeFormat(S.lang, opts).format(d);
+  }
+  function age(iso) {
+    const d = time(iso);
+    if (!d) return '';
+    const secs = Math.max(0, (Date.now() - d.getTime()) / 1000);
+    if (secs < 45) return t('age.now');
+    const rtf = new Intl.RelativeTimeFormat(S.lang, { numeric: 'always', style: 'short' });
+    if (secs < 3600) return rtf.format(-Math.round(secs / 60), 'minute');
+    if (secs < 86400) return rtf.format(-Math.floor(secs / 3600), 'hour');
+    return rtf.format(-Math.floor(secs / 86400), 'day');
+  }
+  const whoName = (x) => (x && typeof x === 'object' ? (x.name ?? x.id ?? '') : x);
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  function where(a) {
+    const p = a.place;
+    if (!p || !p.name) return t('nowhere');
+    return p.admin2 && p.admin2 !== p.name ? `${p.name} (${p.admin2})` : p.name;
+  }
+
+  function loadPrefs() {
+    try {
+      const p = JSON.parse(localStorage.getItem(PREFS) || '{}');
+      if (p.lang in I18N) S.lang = p.lang;
+      else S.lang = pickLanguage();
+      S.sound = !!p.sound;
+      Object.assign(S.filters, p.filters || {});
+    } catch {
+      S.lang = pickLanguage();
+    }
+  }
+  function savePrefs() {
+    localStorage.setItem(PREFS, JSON.stringify({ lang: S.lang, sound: S.sound, filters: S.filters }));
+  }
+  function pickLanguage() {
+    for (const l of navigator.languages || [navigator.language || '']) {
+      const base = String(l).slice(0, 2).toLowerCase();
+      if (base in I18N) return base;
+    }
+    return 'fr';
+  }
+
+  // ---- API --------------------------------------------------------------------------------
+  class HttpError extends Error {
+    constructor(status, body) {
+      const detail = body && (typeof body.detail === 'string' ? body.detail : body.error);
+      super(detail || `HTTP ${status}`);
+      this.status = status;
+      this.body = body || {};
+    }
+  }
+  async function api(path, { method = 'GET', body, headers = {} } = {}) {
+    const init = {
+      method, cache: 'no-store',
+      headers: { Authorization: `Bearer ${S.key}`, Accept: 'application/json', ...headers },
+    };
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    const res = await fetch(path, init);
+    const data = (res.headers.get('content-type') || '').includes('json')
+      ? await res.json().catch(() => null) : null;
+    if (res.status === 401 && S.me) signOut(t('signin.expired'));
+    if (!res.ok) throw new HttpError(res.status, data);
+    return { data, res };
+  }
+
+  // ---- sign-in ----------------------------------------------------------------------------
+  async function signIn(key) {
+    S.key = key;
+    $('signin-button').disabled = true;
+    try {
+      const { data } = await api('/api/v1/me');
+      S.me = data;
+    } catch (e) {
+      S.key = null;
+      sessionStorage.removeItem(KEY_STORE);
+      $('signin-error').textContent = e.status === 401 || e.status === 403
+        ? t('signin.bad') : t('signin.failed', { detail: e.message });
+      return;
+    } finally {
+      $('signin-button').disabled = false;
+    }
+    sessionStorage.setItem(KEY_STORE, key);
+    $('key').value = '';
+    $('signin-error').textContent = '';
+    $('signin').hidden = true;
+    $('ops').hidden = false;
+    for (const id of ['conn', 'sound', 'who', 'signout']) $(id).hidden = false;
+    renderChrome();
+    renderList();
+    Map_.resize();
+    const epoch = ++S.epoch;
+    loadConfig().then(() => Map_.render());
+    loadPlaces();
+    streamLoop(epoch);
+  }
+
+  function signOut(message) {
+    S.epoch++;
+    if (S.streamCtrl) S.streamCtrl.abort();
+    sessionStorage.removeItem(KEY_STORE);
+    Object.assign(S, {
+      key: null, me: null, selected: null, detail: null, lastEventId: null, synced: false,
+      loaded: false, unseen: 0, alerts: new Map(), places: [],
+    });
+    Map_.reset();
+    $('ops').hidden = true;
+    $('signin').hidden = false;
+    $('detail').hidden = true;
+    $('ops').classList.remove('with-detail');
+    $('flash').hidden = true;
+    for (const id of ['conn', 'sound', 'who', 'signout']) $(id).hidden = true;
+    $('signin-error').textContent = message || '';
+    document.title = 'Kengele';
+    $('key').focus();
+  }
+
+  async function loadConfig() {
+    try {
+      const res = await fetch('config.json', { cache: 'no-store' });
+      if (res.ok) Object.assign(S.config, await res.json());
+    } catch { /* the defaults do */ }
+  }
+
+  async function loadPlaces() {
+    try {
+      const { data } = await api('/api/v1/places.geojson');
+      S.places = (data.features || [])
+        .filter((f) => f.geometry && Array.isArray(f.geometry.coordinates))
+        .map((f) => ({
+          id: f.properties?.id, name: f.properties?.name,
+          admin1: f.properties?.admin1, admin2: f.properties?.admin2,
+          lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1],
+        }));
+    } catch {
+      S.places = [];   // the map still shows the alerts' own places
+    }
+    fillFilters();
+    Map_.setPlaces(S.places);
+  }
+
+  function query() {
+    const q = new URLSearchParams({ limit: '200' });
+    const f = S.filters;
+    if (f.severity) q.set('min_severity', f.severity);
+    if (f.status === 'open') q.set('status', OPEN.join(','));
+    else if (f.status) q.set('status', f.status);
+    if (f.category) q.set('category', f.category);
+    if (f.admin2) q.set('admin2', f.admin2);
+    return q;
+  }
+
+  async function loadAlerts() {
+    S.lastPoll = Date.now();
+    try {
+      const { data } = await api(`/api/v1/alerts?${query()}`);
+      for (const a of data.items || []) upsert(a);
+      S.loaded = true;
+      trim();
+      renderSoon();
+    } catch (e) {
+      if (e.status !== 401) $('count').textContent = t('d.unavailable', { detail: e.message });
+    }
+  }
+
+  // ---- alerts in memory -------------------------------------------------------------------
+  function isNewer(x, y) {
+    if (x.version != null && y.version != null) return x.version > y.version;
+    return Date.parse(x.updated_at) > Date.parse(y.updated_at);
+  }
+  /** Keep the freshest copy of an alert; false when `a` is older than what we have. */
+  function upsert(a) {
+    const old = S.alerts.get(a.id);
+    if (old && isNewer(old, a)) return false;
+    S.alerts.set(a.id, a);
+    return true;
+  }
+  const byNewest = (x, y) => Date.parse(y.received_at) - Date.parse(x.received_at) || y.id - x.id;
+  function trim() {
+    if (S.alerts.size <= KEEP_ALERTS) return;
+    const sorted = [...S.alerts.values()].sort(byNewest);
+    for (const a of sorted.slice(KEEP_ALERTS)) if (a.id !== S.selected) S.alerts.delete(a.id);
+  }
+  function matches(a) {
+    const f = S.filters;
+    if (f.severity && (SEV_RANK[a.severity] ?? 0) < SEV_RANK[f.severity]) return false;
+    if (f.status === 'open' && !OPEN.includes(a.status)) return false;
+    if (f.status && f.status !== 'open' && a.status !== f.status) return false;
+    if (f.category && a.category !== f.category) return false;
+    if (f.admin2 && a.place?.admin2 !== f.admin2) return false;
+    return true;
+  }
+  const shown = () => [...S.alerts.values()].filter(matches).sort(byNewest);
+
+  // ---- live stream (fetch + a reader: EventSource cannot send the Authorization header) ------
+  async function streamLoop(epoch) {
+    let failures = 0;
+    while (epoch === S.epoch) {
+      const ctrl = new AbortController();
+      S.streamCtrl = ctrl;
+      setConn('connecting');
+      let retryAfter = 0;
+      try {
+        const headers = { Authorization: `Bearer ${S.key}`, Accept: 'text/event-stream' };
+        if (S.lastEventId) headers['Last-Event-ID'] = S.lastEventId;
+        const res = await fetch('/api/v1/stream', { headers, signal: ctrl.signal, cache: 'no-store' });
+        if (res.status === 401) { signOut(t('signin.expired')); return; }
+        if (!res.ok || !res.body) {
+          retryAfter = Number(res.headers.get('Retry-After')) * 1000 || 0;
+          throw new HttpError(res.status, null);
+        }
+        // Subscribed: what happens from now on comes through the stream. A first connection,
+        // or one after a long outage, reads the list once (anything older is there).
+        const longOutage = S.downSince && Date.now() - S.downSince > 30 * 60 * 1000;
+        if (!S.synced || !S.lastEventId || longOutage) {
+          S.synced = true;
+          loadAlerts();
+        }
+        S.downSince = null;
+        failures = 0;
+        setConn('live');
+        await readEvents(res.body, ctrl, epoch);
+      } catch (e) {
+        if (epoch !== S.epoch) return;
+      }
+      if (epoch !== S.epoch) return;
+      S.downSince = S.downSince || Date.now();
+      // Without the stream the list is still refreshed on each attempt (a slow poll).
+      if (!S.loaded || Date.now() - S.lastPoll > 15000) loadAlerts();
+      failures++;
+      const wait = Math.max(retryAfter,
+        Math.min(30000, 1000 * 2 ** Math.min(failures - 1, 5)) * (0.75 + Math.random() / 2));
+      await waitOrOnline(wait, epoch);
+    }
+  }
+
+  function waitOrOnline(ms, epoch) {
+    return new Promise((resolve) => {
+      const end = Date.now() + ms;
+      const tick = () => {
+        const left = Math.ceil((end - Date.now()) / 1000);
+        if (epoch !== S.epoch || left <= 0) return done();
+        setConn('down', left);
+      };
+      const timer = setInterval(tick, 1000);
+      const done = () => {
+        clearInterval(timer);
+        window.removeEventListener('online', done);
+        resolve();
+      };
+      window.addEventListener('online', done);
+      tick();
+    });
+  }
+
+  async function readEvents(body, ctrl, epoch) {
+    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+    // Three missed heartbeats mean the connection is dead even if TCP has not noticed.
+    const silence = (Number(S.config.heartbeat_seconds) || 15) * 3000 + 5000;
+    let buffer = '';
+    let ev = { event: '', data: [], id: null };
+    for (;;) {
+      let timer;
+      const timeout = new Promise((_, reject) => {
+        timer = setTimeout(() => { ctrl.abort(); reject(new Error('silent stream')); }, silence);
+      });
+      let chunk;
+      try {
+        chunk = await Promise.race([reader.read(), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+      if (chunk.done || epoch !== S.epoch) return;
+      buffer += chunk.value;
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        let line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (line.endsWith('\r')) line = line.slice(0, -1);
+        if (line === '') {
+          if (ev.data.length) dispatch(ev.event || 'message', ev.data.join('\n'), ev.id);
+          ev = { event: '', data: [], id: null };
+          continue;
+        }
+        if (line.startsWith(':')) continue;   // heartbeat
+        const colon = line.indexOf(':');
+        const field = colon < 0 ? line : line.slice(0, colon);
+        let value = colon < 0 ? '' : line.slice(colon + 1);
+        if (value.startsWith(' ')) value = value.slice(1);
+        if (field === 'event') ev.event = value;
+        else if (field === 'data') ev.data.push(value);
+        else if (field === 'id' && !value.includes('\0')) ev.id = value;
+      }
+    }
+  }
+
+  function dispatch(event, raw, id) {
+    if (id != null) S.lastEventId = id;
+    let data;
+    try {
+      data = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    if ((event === 'alert.created' || event === 'alert.updated') && data.alert) {
+      onAlert(data.alert, event === 'alert.created');
+    } else if (event === 'stream.reset') {
+      loadAlerts();   // the missed events are no longer kept: read the list again
+    } else if (event === 'incident.updated' && data.incident) {
+      const d = S.detail;
+      if (d && d.alert && d.alert.incident_id === data.incident.id) {
+        d.incident = { ...d.incident, ...data.incident };
+        loadDetail(d.id);
+      }
+    }
+  }
+
+  function onAlert(a, created) {
+    const old = S.alerts.get(a.id);
+    if (!upsert(a)) return;
+    trim();
+    if (!old) {
+      S.fresh.add(a.id);
+      setTimeout(() => S.fresh.delete(a.id), 6000);
+    }
+    const becameCritical = a.severity === 'critical' && (!old || old.severity !== 'critical');
+    if (becameCritical && a.status === 'new' && (created || !old)) cue(a);
+    renderSoon();
+    if (S.selected === a.id && S.detail) {
+      S.detail.alert = a;
+      renderDetail();
+      loadDetail(a.id);
+    }
+  }
+
+  // ---- critical cue: banner, title, optional sound ----------------------------------------
+  function cue(a) {
+    const flash = $('flash');
+    flash.textContent = t('flash', { ref: a.ref, cat: label('cat', a.category), where: where(a) });
+    flash.dataset.id = a.id;
+    flash.hidden = false;
+    clearTimeout(cue.timer);
+    cue.timer = setTimeout(() => { flash.hidden = true; }, 120000);
+    if (document.hidden || S.selected !== a.id) {
+      S.unseen++;
+      document.title = `(${S.unseen}) Kengele`;
+    }
+    if (S.sound) beep();
+  }
+  function seen() {
+    S.unseen = 0;
+    document.title = `Kengele · ${t('title')}`;
+  }
+
+  function audio() {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return null;
+    if (!S.audio) S.audio = new Ctx();
+    if (S.audio.state === 'suspended') S.audio.resume();
+    return S.audio;
+  }
+  /** Three short two-tone beeps, synthesised: no sound file to download. */
+  function beep(times = 3) {
+    const ctx = audio();
+    if (!ctx) return;
+    const t0 = ctx.currentTime + 0.02;
+    for (let i = 0; i < times * 2; i++) {
+      const at = t0 + i * 0.18;
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      osc.type = 'triangle';
+      osc.frequency.value = i % 2 ? 660 : 988;
+      gain.gain.setValueAtTime(0.0001, at);
+      gain.gain.exponentialRampToValueAtTime(0.3, at + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.16);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(at);
+      osc.stop(at + 0.17);
+    }
+  }
+
+  // ---- chrome: header, filters, language ---------------------------------------------------
+  function setConn(state, seconds) {
+    const el = $('conn');
+    el.dataset.state = state;
+    el.lastElementChild.textContent = state === 'down'
+      ? t('conn.down', { s: seconds ?? '…' }) : t(`conn.${state}`);
+  }
+
+  function renderChrome() {
+    document.documentElement.lang = S.lang;
+    $('lang').value = S.lang;
+    for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+    for (const el of document.querySelectorAll('[data-i18n-title]')) {
+      el.title = t(el.dataset.i18nTitle);
+      el.setAttribute('aria-label', el.title);
+    }
+    const sound = $('sound');
+    sound.textContent = t(S.sound ? 'sound.on' : 'sound.off');
+    sound.setAttribute('aria-pressed', String(S.sound));
+    const who = $('who');
+    who.replaceChildren();
+    if (S.me) who.append(h('b', { text: S.me.name || '' }), ` · ${label('role', S.me.role)}`);
+    const conn = $('conn');
+    if (conn.dataset.state !== 'off' && conn.dataset.state !== 'down') setConn(conn.dataset.state);
+    if (!S.unseen) seen();
+    fillFilters();
+    renderLegend();
+  }
+
+  function fillSelect(select, options, value) {
+    select.replaceChildren(...options.map(([v, text]) => h('option', { value: v, text })));
+    select.value = options.some(([v]) => v === value) ? value : '';
+  }
+  function fillFilters() {
+    const f = S.filters;
+    fillSelect($('f-severity'), [['', t('any')],
+      ...['medium', 'high'].map((s) => [s, t('atleast', { x: label('sev', s) })]),
+      ['critical', label('sev', 'critical')]], f.severity);
+    fillSelect($('f-status'), [['', t('anyM')], ['open', t('open')],
+      ...STATUSES.map((s) => [s, label('st', s)])], f.status);
+    fillSelect($('f-category'), [['', t('any')],
+      ...CATEGORIES.map((c) => [c, label('cat', c)])], f.category);
+    const zones = new Set(S.places.map((p) => p.admin2).filter(Boolean));
+    for (const a of S.alerts.values()) if (a.place?.admin2) zones.add(a.place.admin2);
+    if (f.admin2) zones.add(f.admin2);
+    fillSelect($('f-admin2'), [['', t('anyM')],
+      ...[...zones].sort((x, y) => x.localeCompare(y, S.lang)).map((z) => [z, z])], f.admin2);
+  }
+
+  function renderLegend() {
+    $('legend').replaceChildren(
+      ...SEVERITIES.map((s) => h('span', { class: `sev-${s}` }, h('i'), label('sev', s))),
+      h('span', {}, h('i', { class: 'lg-place' }), t('map.place')),
+    );
+  }
+
+  // ---- the list ---------------------------------------------------------------------------
+  let renderPending = false;
+  function renderSoon() {
+    if (renderPending) return;
+    renderPending = true;
+    requestAnimationFrame(() => {
+      renderPending = false;
+      renderList();
+      Map_.render();
+    });
+  }
+
+  function escalation(a) {
+    const parts = [];
+    const e = a.paging ?? a.escalation;
+    if (e && typeof e === 'object') {
+      if (e.paged_at) parts.push(t('esc.paged', { time: clock(e.paged_at) }));
+      if (e.pages) parts.push(t('esc.pages', { n: e.pages, ok: e.pages_delivered ?? 0 }));
+      if (e.acknowledged_by) {
+        parts.push(t('esc.ackBy', { who: whoName(e.acknowledged_by) }));
+      } else if (e.state) {
+        parts.push(t('esc.state', { state: label('esc.state', e.state) }));
+      }
+    }
+    if (a.assignee) parts.push(t('esc.assignee', { who: a.assignee }));
+    return parts.join(' · ');
+  }
+
+  function renderList() {
+    const list = $('alerts');
+    const focused = document.activeElement?.dataset?.id;
+    const items = shown();
+    const open = items.filter((a) => OPEN.includes(a.status)).length;
+    $('count').textContent = !S.loaded ? t('loading')
+      : items.length === 0 ? t('count.zero')
+        : items.length === 1 ? t('count.one') : t('count', { n: items.length, open });
+    list.replaceChildren(...items.slice(0, SHOW_ALERTS).map((a) => {
+      const esc = escalation(a);
+      const classes = ['alert', `sev-${a.severity}`];
+      if (a.id === S.selected) classes.push('selected');
+      if (S.fresh.has(a.id)) classes.push('fresh');
+      if (!OPEN.includes(a.status)) classes.push('closed');
+      return h('li', {}, h('button', {
+        type: 'button', class: classes.join(' '), 'data-id': a.id, 'data-ref': a.ref,
+        'data-status': a.status, onclick: () => openDetail(a.id),
+      },
+      h('div', { class: 'row' },
+        h('span', { class: 'ref', text: a.ref }),
+        h('span', { class: `badge sev sev-${a.severity}`, text: label('sev', a.severity) }),
+        h('span', { class: 'cat', text: label('cat', a.category) }),
+        h('span', { class: 'age', 'data-at': a.received_at, title: clock(a.received_at), text: age(a.received_at) })),
+      h('div', { class: 'row' },
+        h('span', { class: 'where', text: where(a) }),
+        h('span', { class: `badge st st-${a.status}`, text: label('st', a.status) })),
+      h('div', { class: 'body', text: a.body || '' }),
+      esc && h('div', { class: 'esc', text: esc })));
+    }));
+    if (focused) list.querySelector(`[data-id="${CSS.escape(focused)}"]`)?.focus();
+  }
+
+  function tickAges() {
+    for (const el of document.querySelectorAll('[data-at]')) el.textContent = age(el.dataset.at);
+  }
+
+  // ---- the detail panel -------------------------------------------------------------------
+  function openDetail(id) {
+    id = Number(id);
+    const alert = S.alerts.get(id);
+    S.selected = id;
+    S.detail = { id, alert, full: null, version: alert?.version, events: null, deliveries: null,
+      incident: null, others: null, msg: null, busy: false };
+    $('detail').hidden = false;
+    $('ops').classList.add('with-detail');
+    if ($('flash').dataset.id === String(id)) { $('flash').hidden = true; seen(); }
+    renderDetail();
+    renderSoon();
+    Map_.resize();
+    loadDetail(id);
+  }
+
+  function closeDetail() {
+    S.selected = null;
+    S.detail = null;
+    $('detail').hidden = true;
+    $('ops').classList.remove('with-detail');
+    renderSoon();
+    Map_.resize();
+  }
+
+  const loading = new Map();   // alert id -> {again}: one load at a time, one more if asked meanwhile
+  async function loadDetail(id) {
+    if (loading.has(id)) { loading.get(id).again = true; return; }
+    const slot = { again: false };
+    loading.set(id, slot);
+    try {
+      do {
+        slot.again = false;
+        await fetchDetail(id);
+      } while (slot.again && S.selected === id);
+    } finally {
+      loading.delete(id);
+    }
+  }
+
+  async function fetchDetail(id) {
+    const d = () => (S.detail && S.detail.id === id ? S.detail : null);
+    const [alertR, delivR] = await Promise.allSettled([
+      api(`/api/v1/alerts/${id}`),
+      api(`/api/v1/deliveries?alert_id=${id}&limit=50`),
+    ]);
+    if (!d()) return;
+    if (alertR.status === 'fulfilled') {
+      const { data, res } = alertR.value;
+      const etag = (res.headers.get('ETag') || '').replace(/^W\//, '').replaceAll('"', '');
+      upsert(data);
+      d().alert = data;
+      d().events = data.events || [];
+      d().version = data.version ?? (etag ? Number(etag) : undefined);
+    } else {
+      d().msg = { bad: true, text: t('d.unavailable', { detail: alertR.reason.message }) };
+    }
+    d().deliveries = delivR.status === 'fulfilled' ? delivR.value.data.items || []
+      : { error: delivR.reason.message };
+    const incidentId = d().alert?.incident_id;
+    if (incidentId != null) {
+      try {
+        const { data } = await api(`/api/v1/incidents/${incidentId}`);
+        if (!d()) return;
+        d().incident = data;
+        for (const other of data.alerts || []) if (other.id !== id) upsert(other);
+      } catch (e) {
+        if (d()) d().incident = { id: incidentId, error: e.message };
+      }
+    }
+    renderDetail();
+    renderSoon();
+  }
+
+  function section(title, ...content) {
+    return [h('h3', { text: title }), ...content];
+  }
+  function dl(pairs) {
+    return h('dl', {}, pairs.filter(([, v]) => v != null && v !== '' && v !== false)
+      .flatMap(([k, v]) => [h('dt', { text: k }), h('dd', {}, v)]));
+  }
+
+  function renderDetail() {
+    const box = $('detail');
+    const d = S.detail;
+    if (!d) return;
+    const a = d.alert;
+    if (!a) { box.replaceChildren(h('p', { class: 'muted', text: t('loading') })); return; }
+    const scroll = box.scrollTop;
+    const numbers = Object.entries(a.numbers || {}).filter(([, v]) => v != null)
+      .map(([k, v]) => `${v} ${t(`n.${k}`)}`).join(', ');
+    const p = a.place;
+    const esc = escalation(a);
+    const nodes = [
+      h('h2', { class: `sev-${a.severity}` },
+        h('span', { class: 'ref', text: a.ref }),
+        h('span', { class: `badge sev sev-${a.severity}`, text: label('sev', a.severity) }),
+        h('span', { class: `badge st st-${a.status}`, id: 'detail-status', 'data-status': a.status, text: label('st', a.status) }),
+        h('button', { class: 'close', type: 'button', title: t('close'), 'aria-label': t('close'), onclick: closeDetail, text: '×' })),
+      h('div', { class: 'meta', text: `${label('cat', a.category)} · ${where(a)} · ${clock(a.received_at)} (${age(a.received_at)})` }),
+      h('blockquote', { class: `sev-${a.severity}`, text: a.body || '' }),
+    ];
+    if (esc) nodes.push(h('div', { class: 'meta', text: esc }));
+    if (S.me && (S.me.role === 'operator' || S.me.role === 'admin')) nodes.push(...actions(a, d));
+    nodes.push(...section(t('d.report'), dl([
+      [t('d.received'), clock(a.received_at)],
+      [t('d.from'), a.from_phone],
+      [t('d.language'), a.language],
+      [t('d.messages'), a.message_count > 1 ? String(a.message_count) : null],
+      [t('d.numbers'), numbers || null],
+      [t('d.assignee'), a.assignee],
+      [t('d.cap'), a.cap ? `${a.cap.urgency} / ${a.cap.severity} / ${a.cap.certainty}` : null],
+      [t('d.score'), a.score != null ? Number(a.score).toFixed(2) : null],
+    ])));
+    nodes.push(...section(t('d.reasons'),
+      h('ul', { class: 'plain reasons' }, (a.reasons || []).map((r) => h('li', { text: r })))));
+    nodes.push(...section(t('d.place'), dl([
+      [t('d.place'), p?.name || t('nowhere')],
+      [t('d.admin2'), p?.admin2],
+      [t('d.admin1'), p?.admin1],
+      [t('d.coords'), p && p.lat != null ? `${p.lat.toFixed(4)}, ${p.lon.toFixed(4)}` : null],
+      [t('d.found'), `${label('loc', a.location_source)}${a.location_confidence != null && a.location_source !== 'none'
+        ? ` · ${t('confidence', { p: Math.round(a.location_confidence * 100) })}` : ''}`],
+    ]), p && p.lat != null && h('button', {
+      class: 'linklike', type: 'button', text: t('d.showmap'), onclick: () => Map_.focus(p.lon, p.lat),
+    })));
+    if (a.incident_id != null) nodes.push(...section(t('d.incident'), incident(a, d)));
+    nodes.push(...section(t('d.events'), events(d)));
+    nodes.push(...section(t('d.deliveries'), deliveries(d)));
+    box.replaceChildren(...nodes);
+    box.scrollTop = scroll;
+  }
+
+  function actions(a, d) {
+    const msg = h('div', { class: `msg ${d.msg ? (d.msg.bad ? 'bad' : 'good') : ''}`, role: 'status', text: d.msg?.text || '' });
+    const note = h('textarea', { id: 'action-note', placeholder: t('a.notePlaceholder'), maxlength: 2000 });
+    note.value = d.noteDraft || '';
+    note.addEventListener('input', () => { d.noteDraft = note.value; });
+    const assignee = h('input', { id: 'action-assignee', placeholder: t('a.assignPlaceholder'), maxlength: 100 });
+    assignee.value = d.assigneeDraft ?? a.assignee ?? '';
+    assignee.addEventListener('input', () => { d.assigneeDraft = assignee.value; });
+    const button = (action, cls) => h('button', {
+      type: 'button', class: cls, 'data-action': action, text: t(`a.${action}`),
+      disabled: d.busy || (ALLOWED_FROM[action] && !ALLOWED_FROM[action].includes(a.status)),
+      onclick: () => act(action),
+    });
+    return section(t('d.actions'),
+      h('div', { class: 'actions' }, STATUS_ACTIONS.map((x) => button(x, x === 'acknowledge' && a.status === 'new' ? 'go' : ''))),
+      h('div', { class: 'actionform' }, note, h('div', { class: 'actions' }, button('note')),
+        h('div', { class: 'assign' }, assignee, button('assign'))),
+      msg);
+  }
+
+  async function act(action) {
+    const d = S.detail;
+    if (!d || !d.alert || d.busy) return;
+    const note = (d.noteDraft || '').trim();
+    if (action === 'note' && !note) { d.msg = { bad: true, text: t('a.noteRequired') }; renderDetail(); return; }
+    const body = { action };
+    if (note) body.note = note;
+    if (action === 'assign') body.assignee = (d.assigneeDraft ?? d.alert.assignee ?? '').trim();
+    const headers = {};
+    const version = d.version ?? d.alert.version;
+    if (version != null) headers['If-Match'] = `"${version}"`;
+    d.busy = true;
+    d.msg = null;
+    renderDetail();
+    try {
+      const { data } = await api(`/api/v1/alerts/${d.id}/actions`, { method: 'POST', body, headers });
+      if (data && data.id === d.id) {
+        upsert(data);
+        d.alert = data;
+        d.version = data.version ?? d.version;
+      }
+      d.noteDraft = '';
+      d.assigneeDraft = undefined;
+      d.msg = { bad: false, text: t('a.done') };
+    } catch (e) {
+      const allowed = (e.body.allowed || []).map((x) => t(`a.${x}`)).join(', ') || '—';
+      d.msg = { bad: true, text: e.status === 409 ? t('a.conflict', { allowed })
+        : e.status === 412 ? t('a.stale')
+          : e.status === 403 ? t('a.forbidden') : t('a.failed', { detail: e.message }) };
+    } finally {
+      d.busy = false;
+    }
+    if (S.detail === d) {
+      renderDetail();
+      renderSoon();
+      loadDetail(d.id);
+    }
+  }
+
+  function incident(a, d) {
+    const inc = d.incident;
+    const out = [];
+    if (inc && !inc.error) {
+      out.push(h('p', { text: t('d.incidentline', {
+        id: inc.id, reports: inc.report_count ?? '?', reporters: inc.reporter_count ?? '?',
+        status: inc.status ?? '' }) }));
+    } else if (inc?.error) {
+      out.push(h('p', { class: 'muted', text: t('d.unavailable', { detail: inc.error }) }));
+    }
+    const others = (inc?.alerts || [...S.alerts.values()].filter((x) => x.incident_id === a.incident_id))
+      .filter((x) => x.id !== a.id).sort(byNewest);
+    out.push(h('div', { class: 'muted', text: t('d.others') }));
+    out.push(others.length ? h('ul', { class: 'plain' }, others.map((x) => h('li', {},
+      h('button', { class: 'linklike', type: 'button', onclick: () => openDetail(x.id),
+        text: `${x.ref} · ${label('sev', x.severity)} · ${clock(x.received_at)} · ${(x.body || '').slice(0, 60)}` }))))
+      : h('p', { class: 'muted', text: t('d.noothers') }));
+    return out;
+  }
+
+  function events(d) {
+    if (d.events == null) return h('p', { class: 'muted', text: t('loading') });
+    if (!d.events.length) return h('p', { class: 'muted', text: t('d.noevents') });
+    return h('ol', { class: 'events', id: 'events' }, d.events.map((e) => {
+      const change = e.from_status || e.to_status
+        ? ` (${e.from_status ? label('st', e.from_status) : '∅'} → ${e.to_status ? label('st', e.to_status) : '∅'})` : '';
+      return h('li', {},
+        h('span', { class: 'when', text: `${clock(e.at)} · ` }),
+        h('b', { text: label('ev', e.action) }), change,
+        h('span', { class: 'muted', text: ` — ${e.actor || ''}` }),
+        e.note && h('span', { class: 'note', text: e.note }));
+    }));
+  }
+
+  function deliveries(d) {
+    const list = d.deliveries;
+    if (list == null) return h('p', { class: 'muted', text: t('loading') });
+    if (list.error) return h('p', { class: 'muted', text: t('d.unavailable', { detail: list.error }) });
+    if (!list.length) return h('p', { class: 'muted', text: t('d.nodeliveries') });
+    return h('table', { class: 'deliv' },
+      h('thead', {}, h('tr', {}, [t('d.when'), t('d.channel'), t('d.purpose'), t('d.to'), t('d.status')]
+        .map((x) => h('th', { text: x })))),
+      h('tbody', {}, list.map((x) => h('tr', {},
+        h('td', { text: clock(x.sent_at || x.created_at) }),
+        h('td', { text: x.channel }),
+        h('td', { text: String(x.purpose || '').replaceAll('_', ' ') }),
+        h('td', { text: x.recipient }),
+        h('td', { text: x.provider_status && x.provider_status !== x.status
+          ? `${x.status} (${x.provider_status})` : x.status, title: x.last_error || null })))));
+  }
+
+  // ---- the map: places and alerts drawn in SVG from the gateway's own data -----------------
+  // Web Mercator in degrees: close to equirectangular at these latitudes, and lines up with
+  // a tile layer when an office sets one.
+  const Map_ = (() => {
+    const M = { w: 0, h: 0, k: 0, cx: 0, cy: 0, fitK: 0, userMoved: false, places: [], hulls: [] };
+    const mercY = (lat) => Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360)) * 180 / Math.PI;
+    const proj = (lon, lat) => [lon, -mercY(lat)];
+    const screen = ([x, y]) => [(x - M.cx) * M.k + M.w / 2, (y - M.cy) * M.k + M.h / 2];
+    const svg = () => $('map');
+
+    function hull(points) {
+      const pts = [...points].sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+      if (pts.length < 3) return pts;
+      const cross = (o, a, b) => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+      const lower = [];
+      for (const p of pts) {
+        while (lower.length >= 2 && cross(lower.at(-2), lower.at(-1), p) <= 0) lower.pop();
+        lower.push(p);
+      }
+      const upper = [];
+      for (const p of pts.reverse()) {
+        while (upper.length >= 2 && cross(upper.at(-2), upper.at(-1), p) <= 0) upper.pop();
+        upper.push(p);
+      }
+      return lower.slice(0, -1).concat(upper.slice(0, -1));
+    }
+
+    function setPlaces(places) {
+      M.places = places.filter((p) => Number.isFinite(p.lon) && Number.isFinite(p.lat))
+        .map((p) => ({ ...p, xy: proj(p.lon, p.lat) }));
+      const zones = new Map();
+      for (const p of M.places) {
+        if (!p.admin2) continue;
+        if (!zones.has(p.admin2)) zones.set(p.admin2, []);
+        zones.get(p.admin2).push(p.xy);
+      }
+      M.hulls = [...zones].map(([name, pts]) => ({
+        name, ring: hull(pts),
+        at: [pts.reduce((s, p) => s + p[0], 0) / pts.length, pts.reduce((s, p) => s + p[1], 0) / pts.length],
+      }));
+      if (!M.userMoved) fit();
+      render();
+    }
+
+    function located() {
+      return shown().filter((a) => a.place && Number.isFinite(a.place.lat) && Number.isFinite(a.place.lon));
+    }
+
+    function fit() {
+      const pts = M.places.map((p) => p.xy);
+      for (const a of located()) pts.push(proj(a.place.lon, a.place.lat));
+      let [x0, y0, x1, y1] = [27, -mercY(2), 30.5, -mercY(-4)];   // eastern DR Congo
+      if (pts.length) {
+        x0 = Math.min(...pts.map((p) => p[0])); x1 = Math.max(...pts.map((p) => p[0]));
+        y0 = Math.min(...pts.map((p) => p[1])); y1 = Math.max(...pts.map((p) => p[1]));
+      }
+      const dx = Math.max(x1 - x0, 0.2);
+      const dy = Math.max(y1 - y0, 0.2);
+      M.cx = (x0 + x1) / 2;
+      M.cy = (y0 + y1) / 2;
+      M.k = M.w && M.h ? Math.min((M.w - 60) / dx, (M.h - 60) / dy) : 100;
+      M.fitK = M.k;
+    }
+
+    function resize() {
+      const el = svg();
+      if (!el) return;
+      const r = el.getBoundingClientRect();
+      if (!r.width || !r.height) return;
+      M.w = r.width;
+      M.h = r.height;
+      if (!M.userMoved) fit();
+      render();
+    }
+
+    function tiles(layer) {
+      const url = S.config.tile_url;
+      if (!url) return;
+      const z = Math.max(0, Math.min(18, Math.round(Math.log2((M.k * 360) / 256))));
+      const n = 2 ** z;
+      const size = 360 / n;
+      const wx0 = M.cx - M.w / 2 / M.k;
+      const wy0 = M.cy - M.h / 2 / M.k;
+      const tx0 = Math.max(0, Math.floor((wx0 + 180) / size));
+      const ty0 = Math.max(0, Math.floor((wy0 + 180) / size));
+      const tx1 = Math.min(n - 1, Math.floor((wx0 + M.w / M.k + 180) / size));
+      const ty1 = Math.min(n - 1, Math.floor((wy0 + M.h / M.k + 180) / size));
+      if ((tx1 - tx0 + 1) * (ty1 - ty0 + 1) > 100) return;
+      for (let x = tx0; x <= tx1; x++) {
+        for (let y = ty0; y <= ty1; y++) {
+          const [sx, sy] = screen([x * size - 180, y * size - 180]);
+          const href = url.replace('{z}', z).replace('{x}', x).replace('{y}', y).replace('{s}', 'abc'[(x + y) % 3]);
+          layer.append(sv('image', { href, x: sx, y: sy, width: size * M.k + 0.5, height: size * M.k + 0.5, preserveAspectRatio: 'none' }));
+        }
+      }
+    }
+
+    function scaleBar(layer) {
+      const latC = -(Math.atan(Math.sinh((-M.cy * Math.PI) / 180)) * 180) / Math.PI;
+      const kmPerPx = (111.32 * Math.cos((latC * Math.PI) / 180)) / M.k;
+      const nice = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+      const km = nice.find((v) => v / kmPerPx >= 70) || 1000;
+      const px = km / kmPerPx;
+      const x = M.w - px - 16;
+      const y = M.h - 16;
+      layer.append(sv('g', { class: 'scale' },
+        sv('line', { x1: x, y1: y, x2: x + px, y2: y }),
+        sv('line', { x1: x, y1: y - 4, x2: x, y2: y + 1 }),
+        sv('line', { x1: x + px, y1: y - 4, x2: x + px, y2: y + 1 }),
+        Object.assign(sv('text', { x: x + px / 2, y: y - 6, 'text-anchor': 'middle' }), { textContent: `${km} km` })));
+    }
+
+    const text = (props, content) => Object.assign(sv('text', props), { textContent: content });
+
+    function render() {
+      const el = svg();
+      if (!el || !M.w) return;
+      const layers = {
+        tiles: sv('g'), zones: sv('g'), places: sv('g'), labels: sv('g'), alerts: sv('g'), top: sv('g'),
+      };
+      tiles(layers.tiles);
+      for (const z of M.hulls) {
+        if (z.ring.length >= 3) {
+          const d = `M${z.ring.map((p) => screen(p).map((v) => v.toFixed(1)).join(',')).join('L')}Z`;
+          layers.zones.append(sv('path', { class: 'hull', d }));
+        }
+        const [x, y] = screen(z.at);
+        layers.zones.append(text({ class: 'hull-label', x, y }, z.name));
+      }
+      const inView = ([x, y]) => x > -20 && y > -20 && x < M.w + 20 && y < M.h + 20;
+      const visible = M.places.map((p) => [p, screen(p.xy)]).filter(([, s]) => inView(s));
+      const labelAll = visible.length <= 45;
+      for (const [p, [x, y]] of visible) {
+        const dot = sv('circle', { class: 'place', cx: x, cy: y, r: 2.5 }, sv('title'));
+        dot.firstChild.textContent = [p.name, p.admin2].filter(Boolean).join(' — ');
+        layers.places.append(dot);
+        if (labelAll) layers.labels.append(text({ class: 'place-label', x: x + 5, y: y + 4 }, p.name));
+      }
+      // One mark per place: colour of its most severe alert (open ones first), size by count.
+      const groups = new Map();
+      for (const a of located()) {
+        const key = `${a.place.lon.toFixed(4)},${a.place.lat.toFixed(4)}`;
+        if (!groups.has(key)) groups.set(key, []);
+        groups.get(key).push(a);
+      }
+      const rank = (a) => (OPEN.includes(a.status) ? 10 : 0) + (SEV_RANK[a.severity] ?? 0);
+      const marks = [...groups.values()].map((list) => {
+        list.sort((x, y) => rank(y) - rank(x) || byNewest(x, y));
+        return list;
+      }).sort((x, y) => rank(x[0]) - rank(y[0]));
+      for (const list of marks) {
+        const top = list[0];
+        const [x, y] = screen(proj(top.place.lon, top.place.lat));
+        if (!inView([x, y])) continue;
+        const r = 6 + 2.2 * Math.sqrt(list.length - 1);
+        const selected = list.some((a) => a.id === S.selected);
+        const open = OPEN.includes(top.status);
+        const cls = `mark sev-${top.severity}${open ? '' : ' closed'}${selected ? ' selected' : ''}`;
+        const mark = sv('circle', {
+          class: cls, cx: x, cy: y, r, 'data-id': top.id,
+        }, sv('title'));
+        mark.firstChild.textContent = list.slice(0, 8)
+          .map((a) => `${a.ref} · ${label('sev', a.severity)} · ${label('cat', a.category)} · ${label('st', a.status)}`)
+          .join('\n') + (list.length > 8 ? '\n…' : '');
+        mark.addEventListener('click', () => {
+          if (M.moved) return;
+          const i = list.findIndex((a) => a.id === S.selected);
+          openDetail(list[(i + 1) % list.length].id);
+        });
+        layers.alerts.append(mark);
+        if (list.length > 1) {
+          layers.alerts.append(text({ x, y: y + 4, 'text-anchor': 'middle', fill: '#fff', 'font-size': 11, 'font-weight': 700, 'pointer-events': 'none' }, String(list.length)));
+        }
+        if (open && top.severity === 'critical' && top.status === 'new') {
+          layers.top.append(sv('circle', { class: 'ring', cx: x, cy: y, r: r + 5 }));
+        }
+        if (!labelAll) layers.labels.append(text({ class: 'place-label', x: x + r + 3, y: y + 4 }, top.place.name || ''));
+      }
+      scaleBar(layers.top);
+      el.replaceChildren(...Object.values(layers));
+    }
+
+    function zoomAt(factor, px, py) {
+      const k = Math.max(M.fitK / 3, Math.min(M.fitK * 300, M.k * factor));
+      const wx = M.cx + (px - M.w / 2) / M.k;
+      const wy = M.cy + (py - M.h / 2) / M.k;
+      M.k = k;
+      M.cx = wx - (px - M.w / 2) / k;
+      M.cy = wy - (py - M.h / 2) / k;
+      M.userMoved = true;
+      renderSoonMap();
+    }
+    let pending = false;
+    function renderSoonMap() {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(() => { pending = false; render(); });
+    }
+
+    function focus(lon, lat) {
+      [M.cx, M.cy] = proj(lon, lat);
+      M.k = Math.max(M.k, M.fitK * 4);
+      M.userMoved = true;
+      render();
+    }
+
+    function reset() {
+      M.userMoved = false;
+      M.places = [];
+      M.hulls = [];
+    }
+
+    function install() {
+      const el = svg();
+      let drag = null;
+      el.addEventListener('pointerdown', (e) => {
+        drag = { x: e.clientX, y: e.clientY, cx: M.cx, cy: M.cy, id: e.pointerId };
+        M.moved = false;
+      });
+      el.addEventListener('pointermove', (e) => {
+        if (!drag) return;
+        const dx = e.clientX - drag.x;
+        const dy = e.clientY - drag.y;
+        if (!M.moved && Math.hypot(dx, dy) < 4) return;
+        if (!M.moved) { el.setPointerCapture(drag.id); el.classList.add('dragging'); }
+        M.moved = true;
+        M.cx = drag.cx - dx / M.k;
+        M.cy = drag.cy - dy / M.k;
+        M.userMoved = true;
+        renderSoonMap();
+      });
+      const end = () => { drag = null; el.classList.remove('dragging'); };
+      el.addEventListener('pointerup', end);
+      el.addEventListener('pointercancel', end);
+      el.addEventListener('wheel', (e) => {
+        e.preventDefault();
+        const r = el.getBoundingClientRect();
+        zoomAt(Math.pow(1.0015, -e.deltaY), e.clientX - r.left, e.clientY - r.top);
+      }, { passive: false });
+      el.addEventListener('dblclick', (e) => {
+        const r = el.getBoundingClientRect();
+        zoomAt(2, e.clientX - r.left, e.clientY - r.top);
+      });
+      $('zoom-in').addEventListener('click', () => zoomAt(1.6, M.w / 2, M.h / 2));
+      $('zoom-out').addEventListener('click', () => zoomAt(1 / 1.6, M.w / 2, M.h / 2));
+      $('zoom-fit').addEventListener('click', () => { M.userMoved = false; fit(); render(); });
+      if (window.ResizeObserver) new ResizeObserver(() => resize()).observe(el);
+      else window.addEventListener('resize', resize);
+    }
+
+    return { install, render, resize, setPlaces, focus, reset };
+  })();
+
+  // ---- start ------------------------------------------------------------------------------
+  function start() {
+    loadPrefs();
+    renderChrome();
+    Map_.install();
+    $('signin-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      const key = $('key').value.trim();
+      if (key) signIn(key);
+    });
+    $('signout').addEventListener('click', () => signOut(''));
+    $('lang').addEventListener('change', (e) => {
+      S.lang = e.target.value in I18N ? e.target.value : 'fr';
+      savePrefs();
+      renderChrome();
+      renderList();
+      renderDetail();
+      Map_.render();
+    });
+    $('sound').addEventListener('click', () => {
+      S.sound = !S.sound;
+      savePrefs();
+      renderChrome();
+      if (S.sound) beep(1);   // also unlocks audio: browsers allow it only after a click
+    });
+    const filterIds = { 'f-severity': 'severity', 'f-status': 'status', 'f-category': 'category', 'f-admin2': 'admin2' };
+    for (const [id, name] of Object.entries(filterIds)) {
+      $(id).addEventListener('change', (e) => {
+        S.filters[name] = e.target.value;
+        savePrefs();
+        renderSoon();
+        if (S.key) loadAlerts();   // older alerts that match the new filters
+      });
+    }
+    $('flash').addEventListener('click', (e) => {
+      e.currentTarget.hidden = true;
+      seen();
+      if (e.currentTarget.dataset.id) openDetail(e.currentTarget.dataset.id);
+    });
+    document.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && S.detail && !e.target.closest?.('textarea, input')) closeDetail();
+    });
+    document.addEventListener('pointerdown', () => {
+      if (S.sound) audio();
+      if (S.unseen && !document.hidden) seen();
+    });
+    setInterval(tickAges, 30000);
+    const key = sessionStorage.getItem(KEY_STORE);
+    if (key) signIn(key);
+    else $('key').focus();
+  }
+
+  start();
+})();

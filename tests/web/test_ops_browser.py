@@ -1,0 +1,137 @@
+"""The operations page in a real headless Chromium against a real gateway."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.config import Settings
+from tests.support import make_key
+from tests.web.support import Gateway, artifacts_dir, chromium, require_browser, serve
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+MAVIVI_FOCAL_POINT = "+243810000101"
+
+
+@pytest.fixture
+async def keys(sessionmaker: async_sessionmaker[AsyncSession], demo: None) -> dict[str, str]:
+    """An operator and a viewer key on the demo data."""
+    return {role: await make_key(sessionmaker, role) for role in ("operator", "viewer")}
+
+
+@pytest.fixture
+def gateway(settings: Settings, keys: dict[str, str]) -> Iterator[Gateway]:
+    """The gateway on a loopback port (the browser needs a real socket)."""
+    require_browser()
+    with serve(settings) as gw:
+        yield gw
+
+
+def _sign_in(driver: WebDriver, gateway: Gateway, key: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(gateway.url + "/ops/")
+    field = WebDriverWait(driver, 10).until(ec.visibility_of_element_located((By.ID, "key")))
+    field.send_keys(key)
+    driver.find_element(By.ID, "signin-button").click()
+    WebDriverWait(driver, 10).until(ec.visibility_of_element_located((By.ID, "alerts")))
+    # Live: the stream is open, so what the webhook does next must arrive through it.
+    WebDriverWait(driver, 10).until(
+        lambda d: d.find_element(By.ID, "conn").get_attribute("data-state") == "live"
+    )
+
+
+def test_operator_sees_a_new_alert_live_and_acknowledges_it(
+    gateway: Gateway, keys: dict[str, str]
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with chromium() as driver:
+        _sign_in(driver, gateway, keys["operator"])
+        assert "opérateur" in driver.find_element(By.ID, "who").text
+        assert (
+            driver.execute_script("return sessionStorage.getItem('kengele.key')")
+            == (keys["operator"])
+        )
+        assert keys["operator"] not in driver.current_url
+
+        response = gateway.sms(MAVIVI_FOCAL_POINT, "Attaque en cours a Mavivi, 2 morts")
+        assert response.status_code == 200
+        posted = time.monotonic()
+        row = WebDriverWait(driver, 2, poll_frequency=0.05).until(
+            ec.element_to_be_clickable((By.CSS_SELECTOR, "#alerts button.alert[data-ref]"))
+        )
+        seen_after = time.monotonic() - posted
+        assert seen_after < 2, seen_after
+        assert "Mavivi" in row.text
+        assert row.get_attribute("data-status") == "new"
+        assert "critique" in row.text.lower()
+        # A critical alert is announced in the header too.
+        assert "Mavivi" in driver.find_element(By.ID, "flash").text
+
+        row.click()
+        detail = WebDriverWait(driver, 5).until(ec.visibility_of_element_located((By.ID, "detail")))
+        WebDriverWait(driver, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#events li"))
+        assert "Attaque en cours a Mavivi" in detail.text
+        events_before = len(driver.find_elements(By.CSS_SELECTOR, "#events li"))
+
+        driver.find_element(By.ID, "action-note").send_keys("CLA Beni rappelle le point focal")
+        ack = driver.find_element(By.CSS_SELECTOR, "#detail [data-action='acknowledge']")
+        ack.click()
+        WebDriverWait(driver, 5).until(
+            lambda d: (
+                d.find_element(By.ID, "detail-status").get_attribute("data-status")
+                == "acknowledged"
+            )
+        )
+        WebDriverWait(driver, 5).until(
+            lambda d: len(d.find_elements(By.CSS_SELECTOR, "#events li")) > events_before
+        )
+        assert "CLA Beni rappelle le point focal" in driver.find_element(By.ID, "events").text
+        # The list follows (through the action's answer and the stream).
+        WebDriverWait(driver, 5).until(
+            lambda d: (
+                d.find_element(By.CSS_SELECTOR, "#alerts button.alert").get_attribute("data-status")
+                == "acknowledged"
+            )
+        )
+        # The page asked nothing of any other host.
+        urls = driver.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name)"
+            ".concat([location.href])"
+        )
+        assert urls and all(u.startswith(gateway.url + "/") for u in urls), urls
+        driver.save_screenshot(str(artifacts_dir() / "ops-operator.png"))
+
+
+def test_viewer_sees_no_action_buttons(gateway: Gateway, keys: dict[str, str]) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    assert gateway.sms(MAVIVI_FOCAL_POINT, "Attaque en cours a Mavivi").status_code == 200
+    with chromium() as driver:
+        _sign_in(driver, gateway, keys["viewer"])
+        assert "lecture" in driver.find_element(By.ID, "who").text
+        row = WebDriverWait(driver, 5).until(
+            ec.element_to_be_clickable((By.CSS_SELECTOR, "#alerts button.alert[data-ref]"))
+        )
+        row.click()
+        WebDriverWait(driver, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#events li"))
+        detail = driver.find_element(By.ID, "detail")
+        assert "Attaque en cours a Mavivi" in detail.text
+        assert driver.find_elements(By.CSS_SELECTOR, "[data-action]") == []
+        assert driver.find_elements(By.ID, "action-note") == []
+        # Viewers see reporters' numbers masked.
+        assert "+243810000101" not in detail.text
+        driver.save_screenshot(str(artifacts_dir() / "ops-viewer.png"))
