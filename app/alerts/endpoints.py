@@ -26,6 +26,7 @@ from app.auth.service import Principal
 from app.changes import repository as changes_repo
 from app.kit.errors import NotFound, errors_doc
 from app.kit.etags import not_modified_or_json
+from app.kit.ids import Id
 from app.kit.pagination import Page, decode_id, decode_time_id, encode_cursor
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
@@ -80,7 +81,7 @@ async def list_alerts(
 
 @router.get("/alerts/{alert_id}", response_model=AlertRead, responses=errors_doc(304, 404))
 async def get_alert(
-    request: Request, alert_id: int, session: Session, principal: Viewer
+    request: Request, alert_id: Id, session: Session, principal: Viewer
 ) -> Response:
     """One alert with its audit trail; its ETag is its version (for If-Match)."""
     alert = await repo.get(session, alert_id)
@@ -94,7 +95,7 @@ async def get_alert(
 @router.get(
     "/alerts/{alert_id}/events", response_model=list[AlertEventRead], responses=errors_doc(404)
 )
-async def alert_events(alert_id: int, session: Session, _: Viewer) -> list[AlertEventRead]:
+async def alert_events(alert_id: Id, session: Session, _: Viewer) -> list[AlertEventRead]:
     """The audit trail of an alert, oldest first: who did what, when, from which status to which."""
     if await repo.get(session, alert_id) is None:
         raise NotFound(f"no alert {alert_id}")
@@ -108,7 +109,7 @@ async def alert_events(alert_id: int, session: Session, _: Viewer) -> list[Alert
 )
 async def act_on_alert(
     request: Request,
-    alert_id: int,
+    alert_id: Id,
     body: AlertAction,
     session: Session,
     principal: Operator,
@@ -170,7 +171,7 @@ async def _detail(session: Session, incident_id: int, principal: Principal) -> I
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail, responses=errors_doc(404))
-async def get_incident(incident_id: int, session: Session, principal: Viewer) -> IncidentDetail:
+async def get_incident(incident_id: Id, session: Session, principal: Viewer) -> IncidentDetail:
     """One incident with its alerts."""
     return await _detail(session, incident_id, principal)
 
@@ -181,7 +182,7 @@ async def get_incident(incident_id: int, session: Session, principal: Viewer) ->
     responses=errors_doc(404, 409, 422),
 )
 async def merge_incident(
-    incident_id: int, body: IncidentMerge, session: Session, principal: Operator
+    incident_id: Id, body: IncidentMerge, session: Session, principal: Operator
 ) -> IncidentDetail:
     """Merge this incident into `into`: its alerts move there, it closes and points there."""
     target = await workflow.merge_incidents(
@@ -196,7 +197,7 @@ async def merge_incident(
     responses=errors_doc(404, 409),
 )
 async def detach_alert(
-    incident_id: int, alert_id: int, session: Session, principal: Operator
+    incident_id: Id, alert_id: Id, session: Session, principal: Operator
 ) -> IncidentDetail:
     """Move an alert out of an incident (it was another event): it gets an incident of its own."""
     own = await workflow.detach_alert(

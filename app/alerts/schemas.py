@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from app.alerts.models import Alert, AlertEvent, Incident
+from app.kit.ids import MAX_ID
 from app.kit.phones import mask
 
 
@@ -226,5 +227,5 @@ class AlertAction(BaseModel):
 class IncidentMerge(BaseModel):
     """Merge this incident into another one."""
 
-    into: int = Field(description="the incident that keeps the alerts")
+    into: int = Field(ge=1, le=MAX_ID, description="the incident that keeps the alerts")
     note: str | None = Field(default=None, max_length=2000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -10,7 +11,7 @@ from fastapi.responses import Response
 from app.config import Settings
 from app.inbound.models import KIND_CALL, KIND_SMS
 from app.inbound.pipeline import Inbound, Pipeline
-from app.kit.errors import BadRequest, Forbidden
+from app.kit.errors import BadRequest, Forbidden, errors_doc
 from app.providers.twilio import (
     PROVIDER,
     SIGNATURE_HEADER,
@@ -24,6 +25,11 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
 
 TWIML = "application/xml"
+# Twilio gets TwiML; a request without a valid signature gets 403, one without its id 400.
+WEBHOOK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {TWIML: {}}, "description": "TwiML"},
+    **errors_doc(400, 403, auth=False),
+}
 
 
 async def twilio_form(request: Request) -> dict[str, str]:
@@ -46,7 +52,7 @@ def _pipeline(request: Request) -> Pipeline:
     return pipeline
 
 
-@router.post("/sms", response_class=Response, responses={200: {"content": {TWIML: {}}}})
+@router.post("/sms", response_class=Response, responses=WEBHOOK_RESPONSES)
 async def inbound_sms(request: Request, form: dict[str, str] = Depends(twilio_form)) -> Response:
     """An SMS to the gateway's number: stored, triaged, answered with a receipt."""
     sid = form.get("MessageSid") or form.get("SmsSid")
@@ -68,7 +74,7 @@ async def inbound_sms(request: Request, form: dict[str, str] = Depends(twilio_fo
     return Response(twiml or message_twiml(None), media_type=TWIML)
 
 
-@router.post("/voice", response_class=Response, responses={200: {"content": {TWIML: {}}}})
+@router.post("/voice", response_class=Response, responses=WEBHOOK_RESPONSES)
 async def inbound_call(request: Request, form: dict[str, str] = Depends(twilio_form)) -> Response:
     """A missed call ("flash"): rejected as busy so nobody pays, recorded as a FLASH alert."""
     sid = form.get("CallSid")

@@ -34,9 +34,9 @@ _DESCRIPTIONS = {
 }
 
 
-def errors_doc(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` entries for these error codes (auth errors always included)."""
-    wanted = sorted({401, 403, 429, *codes})
+def errors_doc(*codes: int, auth: bool = True) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for these error codes (with API key errors unless not `auth`)."""
+    wanted = sorted({401, 403, 429, *codes} if auth else set(codes))
     out: dict[int | str, dict[str, Any]] = {}
     for code in wanted:
         entry: dict[str, Any] = {"description": _DESCRIPTIONS[code]}
