@@ -17,6 +17,7 @@ from app.auth.deps import Session, Viewer
 from app.config import Settings
 from app.kit.clock import utcnow
 from app.kit.errors import ErrorBody, NotFound, errors_doc
+from app.kit.ids import Id
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
 
@@ -137,7 +138,7 @@ async def alerts_csv(
         **_json_errors(404, 422),
     },
 )
-async def alert_cap(alert_id: int, request: Request, session: Session, _: Viewer) -> Response:
+async def alert_cap(alert_id: Id, request: Request, session: Session, _: Viewer) -> Response:
     """The alert as a CAP 1.2 message (Alert, then Update or Cancel referencing it)."""
     alert = await repo.get(session, alert_id)
     if alert is None:
