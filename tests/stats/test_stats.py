@@ -14,6 +14,7 @@ from app.alerts.models import Alert, AlertEvent
 from app.db import unit_of_work
 from app.kit.clock import utcnow
 from app.people.models import Reporter
+from app.stats.service import durations
 from tests.support import post_twilio, sms_form
 
 SMS = "/webhooks/twilio/sms"
@@ -360,3 +361,11 @@ async def test_the_earliest_window_stops_at_year_1(
 
 async def test_stats_need_a_key(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/stats")).status_code == 401
+
+
+def test_durations_of_one_alert_and_of_skewed_clocks() -> None:
+    one = durations([(T, T + timedelta(seconds=42))])
+    assert (one.count, one.median_seconds, one.p90_seconds) == (1, 42.0, 42.0)
+    # An event stamped before the receipt (another process's clock) counts as instant.
+    skewed = durations([(T, T - timedelta(seconds=5)), (T, T + timedelta(seconds=10))])
+    assert (skewed.median_seconds, skewed.p90_seconds) == (5.0, 9.0)
