@@ -1,41 +1,40 @@
-"""Places API: search the gazetteer."""
+"""Places API: search the gazetteer, its map (GeoJSON), and its administration.
+
+Every write invalidates this process's gazetteer once committed, so triage and search use
+the change at once; other processes see it within the cache's few seconds."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Query, Response
 
-from app.auth.deps import Session, Viewer
-from app.geo.service import GazetteerCache
+from app.alerts.exports import GeoJSONResponse, _json_errors
+from app.auth.deps import Admin, Session, Viewer
+from app.geo import service
+from app.geo.deps import Gazetteers
+from app.geo.schemas import (
+    PlaceCreate,
+    PlaceFeatureCollection,
+    PlaceRead,
+    PlaceUpdate,
+    PlaceWrite,
+)
+from app.kit.errors import errors_doc
 
 router = APIRouter(prefix="/api/v1", tags=["places"])
 
 
-class PlaceRead(BaseModel):
-    """A gazetteer entry."""
-
-    id: str
-    name: str
-    alt_names: list[str]
-    lat: float
-    lon: float
-    admin1: str | None
-    admin2: str | None
-
-
-@router.get("/places", response_model=list[PlaceRead])
+@router.get("/places", response_model=list[PlaceRead], responses=errors_doc(422))
 async def search_places(
-    request: Request,
     session: Session,
     _: Viewer,
+    gazetteers: Gazetteers,
     q: Annotated[str, Query(min_length=1, max_length=200)],
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> list[PlaceRead]:
     """Places whose name or alternative name matches `q` (accents, case and small typos ignored)."""
-    cache: GazetteerCache = request.app.state.gazetteers
-    gazetteer = await cache.get(session)
+    gazetteer = await gazetteers.get(session)
     return [
         PlaceRead(
             id=p.id,
@@ -48,3 +47,74 @@ async def search_places(
         )
         for p in gazetteer.search(q, limit=limit)
     ]
+
+
+# Declared before /places/{place_id}, which would otherwise take "places.geojson" for an id.
+@router.get(
+    "/places.geojson",
+    response_model=PlaceFeatureCollection,
+    response_class=GeoJSONResponse,
+    responses=_json_errors(),
+)
+async def places_geojson(session: Session, _: Viewer, gazetteers: Gazetteers) -> Response:
+    """Every place of the gazetteer as an RFC 7946 FeatureCollection ([longitude, latitude])."""
+    gazetteer = await gazetteers.get(session)
+    features = [
+        {
+            "type": "Feature",
+            "id": p.id,
+            "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
+            "properties": {"id": p.id, "name": p.name, "admin1": p.admin1, "admin2": p.admin2},
+        }
+        for p in sorted(gazetteer, key=lambda p: p.id)
+    ]
+    return GeoJSONResponse({"type": "FeatureCollection", "features": features})
+
+
+@router.get("/places/{place_id}", response_model=PlaceRead, responses=errors_doc(404))
+async def get_place(place_id: str, session: Session, _: Viewer) -> PlaceRead:
+    """One place."""
+    return PlaceRead.model_validate(await service.get_place(session, place_id))
+
+
+@router.post("/places", response_model=PlaceRead, status_code=201, responses=errors_doc(409, 422))
+async def create_place(
+    body: PlaceCreate, session: Session, principal: Admin, gazetteers: Gazetteers
+) -> PlaceRead:
+    """Add a place to the gazetteer."""
+    place = await service.create_place(session, body, actor=principal.actor)
+    gazetteers.invalidate_on_commit(session)
+    return PlaceRead.model_validate(place)
+
+
+@router.put("/places/{place_id}", response_model=PlaceRead, responses=errors_doc(404, 422))
+async def replace_place(
+    place_id: str, body: PlaceWrite, session: Session, principal: Admin, gazetteers: Gazetteers
+) -> PlaceRead:
+    """Replace a place's fields (its id stays)."""
+    place = await service.update_place(session, place_id, body.model_dump(), actor=principal.actor)
+    gazetteers.invalidate_on_commit(session)
+    return PlaceRead.model_validate(place)
+
+
+@router.patch("/places/{place_id}", response_model=PlaceRead, responses=errors_doc(404, 422))
+async def update_place(
+    place_id: str, body: PlaceUpdate, session: Session, principal: Admin, gazetteers: Gazetteers
+) -> PlaceRead:
+    """Change the fields given; the others stay as they are."""
+    place = await service.update_place(
+        session, place_id, body.model_dump(exclude_unset=True), actor=principal.actor
+    )
+    gazetteers.invalidate_on_commit(session)
+    return PlaceRead.model_validate(place)
+
+
+@router.delete("/places/{place_id}", status_code=204, responses=errors_doc(404, 409))
+async def delete_place(
+    place_id: str, session: Session, principal: Admin, gazetteers: Gazetteers
+) -> Response:
+    """Remove a place (409 while it is a focal point's home); alerts keep its name and
+    position."""
+    await service.delete_place(session, place_id, actor=principal.actor)
+    gazetteers.invalidate_on_commit(session)
+    return Response(status_code=204)

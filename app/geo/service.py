@@ -5,13 +5,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit
 from app.geo import repository as places_repo
+from app.geo.importers import check_coordinates
 from app.geo.matcher import Gazetteer
 from app.geo.models import Place
+from app.geo.schemas import PlaceCreate
+from app.kit.errors import Conflict, NotFound, Unprocessable
+from app.kit.importing import assign_changed
 from app.people import repository as people_repo
 from app.triage.types import GazPlace
 
@@ -69,3 +76,87 @@ class GazetteerCache:
                 self._fingerprint = fingerprint
             self._checked_at = time.monotonic()
             return self._gazetteer
+
+
+# --- administration ---------------------------------------------------------------------
+
+
+def _cleaned(values: dict[str, Any], name: str) -> dict[str, Any]:
+    # As the importers store them: blank admin names are unknown (NULL), and alternative
+    # names are distinct, non-empty and other than the name itself.
+    for key in ("admin1", "admin2"):
+        if key in values and not values[key]:
+            values[key] = None
+    if "alt_names" in values:
+        values["alt_names"] = [
+            alt for alt in dict.fromkeys(values["alt_names"]) if alt and alt != name
+        ]
+    return values
+
+
+def _audit(session: AsyncSession, actor: str, action: str, place_id: str, **detail: Any) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=f"place.{action}",
+        target_type="place",
+        target_id=place_id,
+        detail=detail,
+    )
+
+
+async def get_place(session: AsyncSession, place_id: str) -> Place:
+    """The place with this id (404 otherwise)."""
+    place = await places_repo.get(session, place_id)
+    if place is None:
+        raise NotFound(f"no place {place_id!r}")
+    return place
+
+
+async def create_place(session: AsyncSession, body: PlaceCreate, *, actor: str) -> Place:
+    """Add a place to the gazetteer (409 when the id is taken)."""
+    if await places_repo.get(session, body.id) is not None:
+        raise Conflict(f"a place {body.id!r} exists; PATCH /api/v1/places/{body.id} changes it")
+    values = _cleaned(body.model_dump(exclude={"id"}), body.name)
+    place = Place(id=body.id, source="api", **values)
+    try:
+        await places_repo.add_places(session, [place])
+    except IntegrityError:  # created by another request in the meantime
+        raise Conflict(f"a place {body.id!r} exists") from None
+    _audit(session, actor, "create", place.id, name=place.name)
+    return place
+
+
+async def update_place(
+    session: AsyncSession, place_id: str, values: dict[str, Any], *, actor: str
+) -> Place:
+    """Change the given fields of a place (all of them for a PUT)."""
+    place = await get_place(session, place_id)
+    values = _cleaned(values, values.get("name", place.name))
+    if "lat" in values or "lon" in values:
+        lat, lon = values.get("lat", place.lat), values.get("lon", place.lon)
+        try:
+            check_coordinates(lat, lon)
+        except ValueError as exc:
+            raise Unprocessable(f"{'lat' if 'lat' in values else 'lon'}: {exc}") from None
+    changed = sorted(name for name, value in values.items() if getattr(place, name) != value)
+    if changed:
+        assign_changed(place, values)
+        place.source = "api"  # as the importers do: the source names the last writer
+        await session.flush()
+        _audit(session, actor, "update", place.id, fields=changed)
+    return place
+
+
+async def delete_place(session: AsyncSession, place_id: str, *, actor: str) -> None:
+    """Remove a place. Alerts keep their copy of its name and position; a place that is
+    still a focal point's home is a 409 (move them first: it locates their reports)."""
+    place = await get_place(session, place_id)
+    homes = await people_repo.count_home(session, place.id)
+    if homes:
+        raise Conflict(
+            f"place {place.id!r} is the home of {homes} focal point(s); "
+            "change their home_place_id first"
+        )
+    await places_repo.delete(session, place)
+    _audit(session, actor, "delete", place.id, name=place.name)
