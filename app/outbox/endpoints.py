@@ -13,7 +13,7 @@ from app.config import Settings
 from app.db import unit_of_work
 from app.escalation import service as escalation
 from app.inbound.endpoints import twilio_form
-from app.kit.errors import BadRequest, NotFound
+from app.kit.errors import BadRequest, Conflict, NotFound, Unprocessable, errors_doc
 from app.kit.pagination import Page, decode_id, encode_cursor
 from app.outbox import repository as repo
 from app.outbox import service, webhooks
@@ -101,20 +101,35 @@ async def retry_delivery(
 def _check_events(event_types: list[str]) -> list[str]:
     unknown = sorted(set(event_types) - set(EVENT_TYPES))
     if unknown:
-        raise BadRequest(f"unknown event types {unknown}; use {', '.join(EVENT_TYPES)}")
+        raise Unprocessable(
+            f"event_types: unknown event types {unknown}; use {', '.join(EVENT_TYPES)}"
+        )
     return sorted(set(event_types))
 
 
-@router.post("/webhooks", response_model=SubscriptionCreated, status_code=201)
+@router.post(
+    "/webhooks",
+    response_model=SubscriptionCreated,
+    status_code=201,
+    responses=errors_doc(409, 422),
+)
 async def create_subscription(
     body: SubscriptionCreate, request: Request, session: Session, _: Admin
 ) -> SubscriptionCreated:
     """Subscribe a URL to alert events; the signing secret is shown in this answer only."""
     settings: Settings = request.app.state.settings
-    await webhooks.check_target(body.url, allow_private=settings.webhook_allow_private)
+    try:
+        await webhooks.check_target(body.url, allow_private=settings.webhook_allow_private)
+    except webhooks.WebhookTargetError as exc:
+        exc.detail = f"url: {exc.detail}"
+        raise
+    event_types = _check_events(body.event_types)
+    # A second subscription of one URL would get every event twice.
+    if any(s.url == body.url for s in await repo.list_subscriptions(session)):
+        raise Conflict(f"{body.url} is subscribed already; PATCH or DELETE that subscription")
     subscription = WebhookSubscription(
         url=body.url,
-        event_types=_check_events(body.event_types),
+        event_types=event_types,
         secret=webhooks.new_secret(),
         description=body.description,
         active=True,
@@ -125,13 +140,15 @@ async def create_subscription(
     )
 
 
-@router.get("/webhooks", response_model=list[SubscriptionRead])
+@router.get("/webhooks", response_model=list[SubscriptionRead], responses=errors_doc())
 async def list_subscriptions(session: Session, _: Admin) -> list[SubscriptionRead]:
     """Every subscription."""
     return [SubscriptionRead.of(s) for s in await repo.list_subscriptions(session)]
 
 
-@router.patch("/webhooks/{subscription_id}", response_model=SubscriptionRead)
+@router.patch(
+    "/webhooks/{subscription_id}", response_model=SubscriptionRead, responses=errors_doc(404, 422)
+)
 async def set_subscription_state(
     subscription_id: int, session: Session, _: Admin, active: Literal["true", "false"]
 ) -> SubscriptionRead:
@@ -144,7 +161,7 @@ async def set_subscription_state(
     return SubscriptionRead.of(subscription)
 
 
-@router.delete("/webhooks/{subscription_id}", status_code=204)
+@router.delete("/webhooks/{subscription_id}", status_code=204, responses=errors_doc(404))
 async def delete_subscription(subscription_id: int, session: Session, _: Admin) -> Response:
     """Remove a subscription and what is still queued for it."""
     subscription = await repo.get_subscription(session, subscription_id)

@@ -137,7 +137,7 @@ async def test_private_targets_are_refused_unless_allowed(
             json={"url": "https://8.8.8.8/x", "event_types": ["alert.exploded"]},
             headers=admin_headers,
         )
-        assert bad_type.status_code == 400
+        assert bad_type.status_code == 422
         assert "alert.exploded" in bad_type.text
 
 
