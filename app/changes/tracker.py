@@ -55,8 +55,9 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
             touched[id(obj)] = (obj, True)
     for obj in session.dirty:
         if isinstance(obj, Alert | Incident) and session.is_modified(obj):
-            obj.version = (obj.version or 0) + 1
             created = touched.get(id(obj), (obj, False))[1]
+            if not created:  # a row made in this transaction is at its first version
+                obj.version = (obj.version or 0) + 1
             touched[id(obj)] = (obj, created)
 
 

@@ -35,7 +35,7 @@ _DESCRIPTIONS = {
 
 
 def errors_doc(*codes: int, auth: bool = True) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` entries for these error codes (with API key errors unless not `auth`)."""
+    """OpenAPI `responses=` entries for these error codes (and the API key ones with `auth`)."""
     wanted = sorted({401, 403, 429, *codes} if auth else set(codes))
     out: dict[int | str, dict[str, Any]] = {}
     for code in wanted:
