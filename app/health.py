@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.kit.clock import utcnow
+from app.kit.metrics import Backlog, exposition, outbox_exposition
 from app.migrate import current_revision, head_revision
+from app.outbox import repository as outbox_repo
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
 
 
@@ -39,6 +46,19 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics() -> Response:
-    """Prometheus metrics."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics, open to the scraper without a key.
+
+    Only counts, durations and closed label sets (providers, categories, statuses, route
+    templates): no phone number, message text, name or key. The outbox backlog is read from
+    the shared database at each scrape, so every process reports it alike.
+    """
+    backlog: list[Backlog] | None = None
+    try:
+        async with request.app.state.sessionmaker() as session:
+            rows = await asyncio.wait_for(outbox_repo.due_backlog(session, utcnow()), 5.0)
+        backlog = [Backlog(channel, due, oldest) for channel, due, oldest in rows]
+    except Exception as exc:
+        log.warning("metrics: outbox backlog not read: %s", type(exc).__name__)
+    body = exposition(outbox_exposition(backlog, utcnow()))
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

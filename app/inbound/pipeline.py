@@ -112,9 +112,9 @@ class Pipeline:
                 )
             if existing is None:
                 raise
-            metrics.INBOUND.labels(inbound.kind, "replayed").inc()
+            metrics.INBOUND.labels(inbound.provider, inbound.kind, "replayed").inc()
             return existing.id, False
-        metrics.INBOUND.labels(inbound.kind, "stored").inc()
+        metrics.INBOUND.labels(inbound.provider, inbound.kind, "stored").inc()
         return message_id, True
 
     async def handle(self, message_id: int, *, reply_by_sms: bool = False) -> str | None:
@@ -279,7 +279,7 @@ class Pipeline:
             actor=_actor(reporter),
         )
         message.alert_id = alert.id
-        metrics.ALERTS.labels(alert.category, alert.severity).inc()
+        metrics.after_commit(session, metrics.ALERTS.labels(alert.category, alert.severity).inc)
         await escalation.on_new_alert(session, self.settings, alert, utcnow())
         return alert, reporter
 

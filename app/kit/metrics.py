@@ -1,13 +1,32 @@
-"""Prometheus metrics of the gateway."""
+"""Prometheus metrics of the gateway.
+
+Counters and histograms live in this process; the outbox backlog is read from the database
+at scrape time (`outbox_exposition`), so every process reports the same shared truth.
+Labels are closed sets (providers, kinds, categories, statuses, route templates): no phone
+number, message text, id or key ever becomes a label value.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 INBOUND = Counter(
-    "kengele_inbound_messages_total", "Messages handed over by the provider", ["kind", "outcome"]
+    "kengele_inbound_messages_total",
+    "Messages a provider handed over: stored (new) or replayed (a provider id seen before)",
+    ["provider", "kind", "outcome"],
 )
-ALERTS = Counter("kengele_alerts_created_total", "Alerts created", ["category", "severity"])
+ALERTS = Counter(
+    "kengele_alerts_created_total", "Alerts created (committed)", ["category", "severity"]
+)
 PIPELINE_FAILURES = Counter(
     "kengele_pipeline_failures_total", "Pipeline attempts that failed and will be retried"
 )
@@ -16,3 +35,112 @@ PIPELINE_SECONDS = Histogram(
     "Time to turn a stored message into an alert",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+DELIVERIES = Counter(
+    "kengele_deliveries_total",
+    "Deliveries moving to a status (sending: claimed for an attempt; retrying: back to "
+    "pending after a failed attempt; queued/sent/delivered/undelivered/failed: the "
+    "provider's word; dead: given up)",
+    ["channel", "status"],
+)
+FIRST_PAGE_SECONDS = Histogram(
+    "kengele_alert_first_page_seconds",
+    "Time from an alert's receipt to its first page handed to the SMS provider",
+    buckets=(1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600),
+)
+HTTP_SECONDS = Histogram(
+    "kengele_http_request_duration_seconds",
+    "HTTP requests by route template, method and status class (event streams: time to the "
+    "response headers; others: to the end of the body)",
+    ["route", "method", "status"],
+)
+
+CHANNELS = ("sms", "webhook")
+_AFTER_COMMIT = "kengele_metrics_after_commit"
+
+
+def count_delivery(channel: str, before: str | None, after: str) -> None:
+    """Count a delivery that moved from `before` to `after` (nothing when it did not move)."""
+    if before == after:
+        return
+    status = "retrying" if after == "pending" and before == "sending" else after
+    DELIVERIES.labels(channel, status).inc()
+
+
+def after_commit(session: AsyncSession, action: Callable[[], None]) -> None:
+    """Run `action` once the session's transaction commits; forget it on a rollback.
+
+    Counting inside a transaction that later rolls back (and is retried) would count twice.
+    """
+    sync = session.sync_session
+    pending: list[Callable[[], None]] | None = sync.info.get(_AFTER_COMMIT)
+    if pending is None:
+        pending = sync.info[_AFTER_COMMIT] = []
+        event.listen(sync, "after_commit", _run_pending)
+        event.listen(sync, "after_rollback", _drop_pending)
+    pending.append(action)
+
+
+def _run_pending(sync: Session) -> None:
+    actions: list[Callable[[], None]] = sync.info.get(_AFTER_COMMIT, [])
+    done, actions[:] = list(actions), []
+    for action in done:
+        action()
+
+
+def _drop_pending(sync: Session) -> None:
+    sync.info.get(_AFTER_COMMIT, []).clear()
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Due deliveries of one channel not yet sent, and when the oldest of them fell due."""
+
+    channel: str
+    due: int
+    oldest_due_at: datetime | None
+
+
+class _BacklogCollector(Collector):
+    def __init__(self, backlog: Iterable[Backlog] | None, now: datetime) -> None:
+        self.backlog = None if backlog is None else {b.channel: b for b in backlog}
+        self.now = now
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            "kengele_database_up", "Whether the database answered this scrape (1) or not (0)"
+        )
+        up.add_metric([], 0 if self.backlog is None else 1)
+        yield up
+        if self.backlog is None:
+            return
+        due = GaugeMetricFamily(
+            "kengele_outbox_due",
+            "Deliveries due and not yet sent (pending, retrying, or their worker's lease expired)",
+            labels=["channel"],
+        )
+        age = GaugeMetricFamily(
+            "kengele_outbox_oldest_due_age_seconds",
+            "How long the oldest due delivery has waited since it fell due (0: none due)",
+            labels=["channel"],
+        )
+        for channel in sorted(set(CHANNELS) | set(self.backlog)):
+            row = self.backlog.get(channel)
+            due.add_metric([channel], row.due if row else 0)
+            waited = 0.0
+            if row is not None and row.oldest_due_at is not None:
+                waited = max((self.now - row.oldest_due_at).total_seconds(), 0.0)
+            age.add_metric([channel], waited)
+        yield due
+        yield age
+
+
+def outbox_exposition(backlog: Iterable[Backlog] | None, now: datetime) -> bytes:
+    """Text exposition of the outbox backlog read at this scrape (None: the database failed)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_BacklogCollector(backlog, now))
+    return generate_latest(registry)
+
+
+def exposition(*extra: bytes) -> bytes:
+    """This process's metrics in the Prometheus text format, followed by `extra` blocks."""
+    return b"".join((generate_latest(), *extra))

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.alerts.models import Alert
 from app.kit.clock import utcnow
 from app.outbox.models import (
     CHANNEL_SMS,
@@ -20,6 +21,9 @@ from app.outbox.models import (
     SenderRate,
     WebhookSubscription,
 )
+
+# Key space of the advisory lock taken per alert when its first page is recorded.
+_FIRST_PAGE_LOCK = 0x6B67
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -156,6 +160,38 @@ async def next_due_at(session: AsyncSession) -> datetime | None:
     )
     times = [t for t in (pending, leased) if t is not None]
     return min(times) if times else None
+
+
+async def due_backlog(session: AsyncSession, now: datetime) -> list[tuple[str, int, datetime]]:
+    """Per channel: deliveries due and not yet sent, and the oldest due time among them."""
+    stmt = (
+        select(Delivery.channel, func.count(), func.min(Delivery.due_at))
+        .where(_due(now))
+        .group_by(Delivery.channel)
+    )
+    return [(channel, int(n), oldest) for channel, n, oldest in (await session.execute(stmt))]
+
+
+async def received_if_unpaged(session: AsyncSession, alert_id: int) -> datetime | None:
+    """When an alert was received, if none of its pages was handed to the provider yet.
+
+    Workers that record pages of one alert at once take turns here (a transaction lock on
+    PostgreSQL; SQLite has one writer at a time), so exactly one of them sees no page sent.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(_FIRST_PAGE_LOCK, alert_id)))
+    sent = await session.scalar(
+        select(Delivery.id)
+        .where(
+            Delivery.alert_id == alert_id,
+            Delivery.purpose == "page",
+            Delivery.sent_at.is_not(None),
+        )
+        .limit(1)
+    )
+    if sent is not None:
+        return None
+    return await session.scalar(select(Alert.received_at).where(Alert.id == alert_id))
 
 
 async def list_deliveries(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.errors import Conflict, NotFound
 from app.outbox import repository as repo
@@ -211,6 +213,9 @@ async def apply_status(
         return delivery, False  # late, repeated or out of order: never backwards
     delivery.provider_status = status
     if delivery.status not in (DEAD, PENDING, "sending"):
+        metrics.after_commit(
+            session, partial(metrics.count_delivery, delivery.channel, delivery.status, status)
+        )
         delivery.status = status
     if status in FINAL_FAILURES:
         delivery.final_at = now
@@ -228,6 +233,9 @@ async def retry(session: AsyncSession, delivery_id: int, settings: Settings) -> 
         raise NotFound(f"no delivery {delivery_id}")
     if delivery.status not in (DEAD, *FINAL_FAILURES, "cancelled"):
         raise Conflict(f"delivery {delivery_id} is {delivery.status}; only dead ones are retried")
+    metrics.after_commit(
+        session, partial(metrics.count_delivery, delivery.channel, delivery.status, PENDING)
+    )
     delivery.status = PENDING
     delivery.due_at = utcnow()
     delivery.max_attempts = delivery.attempts + settings.delivery_max_attempts

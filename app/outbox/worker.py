@@ -22,10 +22,11 @@ from app.config import Settings
 from app.db import unit_of_work
 from app.escalation import repository as escalation_repo
 from app.escalation import service as escalation
+from app.kit import metrics
 from app.kit.clock import utcnow
 from app.outbox import repository as repo
 from app.outbox import service
-from app.outbox.models import CHANNEL_SMS, CHANNEL_WEBHOOK, Delivery, DeliveryAttempt
+from app.outbox.models import CHANNEL_SMS, CHANNEL_WEBHOOK, SENDING, Delivery, DeliveryAttempt
 from app.outbox.types import SendResult
 from app.outbox.wakeup import Wakeup
 from app.outbox.webhooks import WebhookSender
@@ -90,6 +91,8 @@ class Worker:
                 session, self.settings, now, self.settings.worker_batch
             )
         claimed = await self._claim()
+        for delivery in claimed:
+            metrics.count_delivery(delivery.channel, None, SENDING)
         if claimed:
             await asyncio.gather(*(self._send(d) for d in claimed))
         return stepped + len(claimed)
@@ -166,9 +169,18 @@ class Worker:
                     ),
                 )
                 return
+            # Receipt time of the alert when this is its first page handed over (measured
+            # once per alert, after the commit).
+            first_page_of = None
+            if result.ok and row.purpose == "page" and row.alert_id is not None:
+                first_page_of = await repo.received_if_unpaged(session, row.alert_id)
             await service.apply_result(
                 session, self.settings, row, result, worker=self.name, duration_ms=duration_ms
             )
+        metrics.count_delivery(row.channel, SENDING, row.status)
+        if first_page_of is not None and row.sent_at is not None:
+            waited = (row.sent_at - first_page_of).total_seconds()
+            metrics.FIRST_PAGE_SECONDS.observe(max(waited, 0.0))
 
     async def _deliver(self, delivery: Delivery) -> SendResult:
         if delivery.channel == CHANNEL_SMS:
