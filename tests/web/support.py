@@ -83,13 +83,13 @@ class Gateway:
 
 
 @contextmanager
-def serve(settings: Settings) -> Iterator[Gateway]:
-    """Run the app with uvicorn in a thread on a free loopback port (bound before the start)."""
+def serve(settings: Settings, port: int = 0) -> Iterator[Gateway]:
+    """Run the app with uvicorn in a thread on a loopback port (a free one unless given)."""
     from app.main import create_app
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = settings.model_copy(update={"public_url": url})
     config = uvicorn.Config(

@@ -135,3 +135,42 @@ def test_viewer_sees_no_action_buttons(gateway: Gateway, keys: dict[str, str]) -
         # Viewers see reporters' numbers masked.
         assert "+243810000101" not in detail.text
         driver.save_screenshot(str(artifacts_dir() / "ops-viewer.png"))
+
+
+def test_page_catches_up_through_last_event_id_after_the_gateway_restarts(
+    settings: Settings, keys: dict[str, str]
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    require_browser()
+
+    def refs(driver: WebDriver) -> set[str]:
+        rows = driver.find_elements(By.CSS_SELECTOR, "#alerts button.alert")
+        return {r.get_attribute("data-ref") or "" for r in rows}
+
+    def list_reads(driver: WebDriver) -> int:
+        return int(
+            driver.execute_script(
+                "return performance.getEntriesByType('resource')"
+                ".filter(e => e.name.includes('/api/v1/alerts?')).length"
+            )
+        )
+
+    with chromium() as driver:
+        with serve(settings) as first:
+            _sign_in(driver, first, keys["operator"])
+            assert first.sms(MAVIVI_FOCAL_POINT, "Attaque en cours a Mavivi").status_code == 200
+            WebDriverWait(driver, 5).until(lambda d: len(refs(d)) == 1)
+            port = int(first.url.rsplit(":", 1)[1])
+        WebDriverWait(driver, 10).until(
+            lambda d: d.find_element(By.ID, "conn").get_attribute("data-state") != "live"
+        )
+        # While the page's gateway is down, another process takes a report.
+        with serve(settings) as other:
+            assert other.sms("+243810000107", "Enlèvement à Rutshuru").status_code == 200
+        with serve(settings, port=port):
+            WebDriverWait(driver, 40).until(lambda d: len(refs(d)) == 2)
+            assert driver.find_element(By.ID, "conn").get_attribute("data-state") == "live"
+        # It came through the stream's replay: the list was read once, at sign-in.
+        assert list_reads(driver) == 1

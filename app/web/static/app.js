@@ -39,12 +39,13 @@
       'role.viewer': 'lecture', 'role.operator': 'opérateur', 'role.admin': 'administrateur',
       'conn.connecting': 'Connexion…', 'conn.live': 'En direct',
       'conn.down': 'Hors ligne, nouvel essai dans {s} s',
-      'sound.on': '🔔 Son activé', 'sound.off': '🔕 Son coupé',
+      'sound.on': 'Son activé', 'sound.off': 'Son coupé',
       alerts: 'Alertes',
       'filter.severity': 'Gravité', 'filter.status': 'Statut', 'filter.category': 'Catégorie',
       'filter.admin2': 'Territoire',
-      'any': 'Toutes', 'anyM': 'Tous', 'open': 'Ouvertes',
-      'atleast': 'au moins {x}',
+      'any.severity': 'Toutes gravités', 'any.status': 'Tous statuts', 'any.category': 'Toutes catégories',
+      'any.admin2': 'Tous territoires', 'open': 'Ouvertes (à traiter)',
+      'atleast': 'Gravité {x} ou plus', 'only': 'Gravité {x}',
       count: '{n} alertes affichées, dont {open} ouvertes',
       'count.one': '1 alerte affichée',
       'count.zero': 'Aucune alerte ne correspond aux filtres.',
@@ -71,15 +72,16 @@
       'd.reasons': 'Raisons du tri', 'd.place': 'Lieu', 'd.admin2': 'Territoire', 'd.admin1': 'Province',
       'd.coords': 'Coordonnées', 'd.found': 'Trouvé', 'd.showmap': 'Voir sur la carte',
       'loc.text': 'nommé dans le message', 'loc.reporter_home': 'lieu habituel du point focal',
-      'loc.none': 'non trouvé', 'confidence': 'confiance {p} %',
-      'd.incident': 'Incident', 'd.incidentline': 'Incident n° {id} · {reports} rapports de {reporters} sources · {status}',
+      'loc.none': 'non trouvé', 'confidence': 'confiance {p}\u00a0%',
+      'd.incident': 'Incident', 'd.incidentline': 'Incident n° {id} ({status}) · rapports : {reports} · sources : {reporters}',
+      'inc.open': 'ouvert', 'inc.closed': 'clos',
       'd.others': 'Autres rapports', 'd.noothers': 'Aucun autre rapport.',
       'd.events': 'Historique', 'd.noevents': 'Aucun événement.',
       'd.deliveries': 'Envois', 'd.nodeliveries': 'Aucun envoi.',
       'd.when': 'Quand', 'd.channel': 'Canal', 'd.purpose': 'Objet', 'd.to': 'Destinataire', 'd.status': 'État',
       'd.unavailable': 'Indisponible ({detail}).',
       'd.actions': 'Actions',
-      'a.acknowledge': 'Prendre en charge', 'a.verify': 'Vérifiée', 'a.resolve': 'Résolue',
+      'a.acknowledge': 'Prendre en charge', 'a.verify': 'Confirmer', 'a.resolve': 'Clore (résolue)',
       'a.false_alarm': 'Fausse alerte', 'a.reopen': 'Rouvrir', 'a.assign': 'Assigner', 'a.note': 'Ajouter la note',
       'a.notePlaceholder': 'Note (jointe à l’action, facultative)', 'a.assignPlaceholder': 'Assigner à…',
       'a.noteRequired': 'Écrivez d’abord la note.',
@@ -88,9 +90,19 @@
       'a.stale': 'L’alerte a changé entre-temps : elle a été rechargée, vérifiez puis recommencez.',
       'a.forbidden': 'Votre clé ne permet pas cette action.',
       'a.failed': 'Échec : {detail}',
-      'ev.created': 'reçue', 'ev.acknowledge': 'prise en charge', 'ev.verify': 'vérifiée',
-      'ev.resolve': 'résolue', 'ev.false_alarm': 'fausse alerte', 'ev.reopen': 'rouverte',
-      'ev.assign': 'assignée', 'ev.note': 'note', 'ev.paged': 'alerte envoyée',
+      'ev.created': 'reçue', 'ev.acknowledged': 'prise en charge', 'ev.acknowledged_again': 'prise en charge (redite)',
+      'ev.verified': 'confirmée', 'ev.resolved': 'résolue', 'ev.false_alarm': 'fausse alerte',
+      'ev.reopened': 'rouverte', 'ev.assigned': 'assignée', 'ev.note': 'note',
+      'ev.escalation_started': 'escalade lancée', 'ev.escalation_restarted': 'escalade relancée',
+      'ev.escalated': 'CLA alertés', 'ev.page_fallback': 'envoi de secours', 'ev.repeated': 'signalée à nouveau',
+      'ev.severity_raised': 'gravité relevée', 'ev.corroborated': 'corroborée', 'ev.corroborated_by': 'corroborée par un autre rapport',
+      'ev.incident_merged': 'incidents fusionnés', 'ev.incident_detached': 'sortie de l’incident',
+      'ev.reveal_phone': 'numéro consulté', 'actor.system': 'système',
+      'dv.pending': 'en attente', 'dv.sending': 'en cours', 'dv.accepted': 'accepté', 'dv.queued': 'en file',
+      'dv.sent': 'envoyé', 'dv.delivered': 'reçu', 'dv.undelivered': 'non remis', 'dv.failed': 'échec',
+      'dv.dead': 'abandonné', 'dv.cancelled': 'annulé',
+      'pu.page': 'alerte CLA', 'pu.reply': 'réponse', 'pu.taken': 'avis de prise en charge', 'pu.event': 'webhook',
+      'pu.receipt': 'accusé de réception',
       'map.fit': 'Tout afficher', 'map.zones': 'territoire (approx.)', 'map.place': 'lieu',
     },
     en: {
@@ -107,12 +119,13 @@
       'role.viewer': 'viewer', 'role.operator': 'operator', 'role.admin': 'admin',
       'conn.connecting': 'Connecting…', 'conn.live': 'Live',
       'conn.down': 'Offline, retrying in {s} s',
-      'sound.on': '🔔 Sound on', 'sound.off': '🔕 Sound off',
+      'sound.on': 'Sound on', 'sound.off': 'Sound off',
       alerts: 'Alerts',
       'filter.severity': 'Severity', 'filter.status': 'Status', 'filter.category': 'Category',
       'filter.admin2': 'Territoire',
-      'any': 'All', 'anyM': 'All', 'open': 'Open',
-      'atleast': 'at least {x}',
+      'any.severity': 'All severities', 'any.status': 'All statuses', 'any.category': 'All categories',
+      'any.admin2': 'All territoires', 'open': 'Open (to handle)',
+      'atleast': 'Severity {x} or more', 'only': 'Severity {x}',
       count: '{n} alerts shown, {open} open',
       'count.one': '1 alert shown',
       'count.zero': 'No alert matches the filters.',
@@ -139,15 +152,16 @@
       'd.reasons': 'Triage reasons', 'd.place': 'Place', 'd.admin2': 'Territoire', 'd.admin1': 'Province',
       'd.coords': 'Coordinates', 'd.found': 'Found', 'd.showmap': 'Show on map',
       'loc.text': 'named in the message', 'loc.reporter_home': 'focal point’s home place',
-      'loc.none': 'not found', 'confidence': '{p} % confidence',
-      'd.incident': 'Incident', 'd.incidentline': 'Incident #{id} · {reports} reports from {reporters} sources · {status}',
+      'loc.none': 'not found', 'confidence': '{p}\u00a0% confidence',
+      'd.incident': 'Incident', 'd.incidentline': 'Incident #{id} ({status}) · reports: {reports} · sources: {reporters}',
+      'inc.open': 'open', 'inc.closed': 'closed',
       'd.others': 'Other reports', 'd.noothers': 'No other report.',
       'd.events': 'History', 'd.noevents': 'No event.',
       'd.deliveries': 'Deliveries', 'd.nodeliveries': 'No delivery.',
       'd.when': 'When', 'd.channel': 'Channel', 'd.purpose': 'Purpose', 'd.to': 'To', 'd.status': 'Status',
       'd.unavailable': 'Unavailable ({detail}).',
       'd.actions': 'Actions',
-      'a.acknowledge': 'Acknowledge', 'a.verify': 'Verified', 'a.resolve': 'Resolved',
+      'a.acknowledge': 'Acknowledge', 'a.verify': 'Verify', 'a.resolve': 'Resolve',
       'a.false_alarm': 'False alarm', 'a.reopen': 'Reopen', 'a.assign': 'Assign', 'a.note': 'Add note',
       'a.notePlaceholder': 'Note (attached to the action, optional)', 'a.assignPlaceholder': 'Assign to…',
       'a.noteRequired': 'Write the note first.',
@@ -156,9 +170,19 @@
       'a.stale': 'The alert changed meanwhile: it was reloaded, check it and try again.',
       'a.forbidden': 'Your key does not allow this action.',
       'a.failed': 'Failed: {detail}',
-      'ev.created': 'received', 'ev.acknowledge': 'acknowledged', 'ev.verify': 'verified',
-      'ev.resolve': 'resolved', 'ev.false_alarm': 'false alarm', 'ev.reopen': 'reopened',
-      'ev.assign': 'assigned', 'ev.note': 'note', 'ev.paged': 'paged',
+      'ev.created': 'received', 'ev.acknowledged': 'acknowledged', 'ev.acknowledged_again': 'acknowledged (again)',
+      'ev.verified': 'verified', 'ev.resolved': 'resolved', 'ev.false_alarm': 'false alarm',
+      'ev.reopened': 'reopened', 'ev.assigned': 'assigned', 'ev.note': 'note',
+      'ev.escalation_started': 'escalation started', 'ev.escalation_restarted': 'escalation restarted',
+      'ev.escalated': 'liaisons paged', 'ev.page_fallback': 'fallback page', 'ev.repeated': 'reported again',
+      'ev.severity_raised': 'severity raised', 'ev.corroborated': 'corroborated', 'ev.corroborated_by': 'corroborated by another report',
+      'ev.incident_merged': 'incidents merged', 'ev.incident_detached': 'moved out of the incident',
+      'ev.reveal_phone': 'number revealed', 'actor.system': 'system',
+      'dv.pending': 'pending', 'dv.sending': 'sending', 'dv.accepted': 'accepted', 'dv.queued': 'queued',
+      'dv.sent': 'sent', 'dv.delivered': 'delivered', 'dv.undelivered': 'undelivered', 'dv.failed': 'failed',
+      'dv.dead': 'gave up', 'dv.cancelled': 'cancelled',
+      'pu.page': 'liaison page', 'pu.reply': 'reply', 'pu.taken': 'taken notice', 'pu.event': 'webhook',
+      'pu.receipt': 'receipt',
       'map.fit': 'Show all', 'map.zones': 'territoire (approx.)', 'map.place': 'place',
     },
   };
@@ -214,8 +238,8 @@
     const d = time(iso);
     if (!d || Number.isNaN(d.getTime())) return '';
     const today = new Date().toDateString() === d.toDateString();
-    const opts = today ? { hour: '2-digit', minute: '2-digit' }
-      : { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' };
+    const opts = today ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }
+      : { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
     return new Intl.DateTimeFormat(S.lang, opts).format(d);
   }
   function age(iso) {
@@ -616,7 +640,8 @@
       el.setAttribute('aria-label', el.title);
     }
     const sound = $('sound');
-    sound.textContent = t(S.sound ? 'sound.on' : 'sound.off');
+    sound.replaceChildren(speaker(S.sound), h('span', { class: 'label', text: t(S.sound ? 'sound.on' : 'sound.off') }));
+    sound.title = t(S.sound ? 'sound.on' : 'sound.off');
     sound.setAttribute('aria-pressed', String(S.sound));
     const who = $('who');
     who.replaceChildren();
@@ -634,18 +659,27 @@
   }
   function fillFilters() {
     const f = S.filters;
-    fillSelect($('f-severity'), [['', t('any')],
+    fillSelect($('f-severity'), [['', t('any.severity')],
       ...['medium', 'high'].map((s) => [s, t('atleast', { x: label('sev', s) })]),
-      ['critical', label('sev', 'critical')]], f.severity);
-    fillSelect($('f-status'), [['', t('anyM')], ['open', t('open')],
+      ['critical', t('only', { x: label('sev', 'critical') })]], f.severity);
+    fillSelect($('f-status'), [['', t('any.status')], ['open', t('open')],
       ...STATUSES.map((s) => [s, label('st', s)])], f.status);
-    fillSelect($('f-category'), [['', t('any')],
+    fillSelect($('f-category'), [['', t('any.category')],
       ...CATEGORIES.map((c) => [c, label('cat', c)])], f.category);
     const zones = new Set(S.places.map((p) => p.admin2).filter(Boolean));
     for (const a of S.alerts.values()) if (a.place?.admin2) zones.add(a.place.admin2);
     if (f.admin2) zones.add(f.admin2);
-    fillSelect($('f-admin2'), [['', t('anyM')],
+    fillSelect($('f-admin2'), [['', t('any.admin2')],
       ...[...zones].sort((x, y) => x.localeCompare(y, S.lang)).map((z) => [z, z])], f.admin2);
+  }
+
+  function speaker(on) {
+    const icon = sv('svg', { viewBox: '0 0 24 24', width: 16, height: 16, 'aria-hidden': 'true', class: 'icon' },
+      sv('path', { d: 'M3 9v6h4l5 4V5L7 9H3z', fill: 'currentColor' }));
+    icon.append(on
+      ? sv('path', { d: 'M15.5 8.5a5 5 0 0 1 0 7M18 6a8.5 8.5 0 0 1 0 12', stroke: 'currentColor', fill: 'none', 'stroke-width': 2, 'stroke-linecap': 'round' })
+      : sv('path', { d: 'M16 9l6 6M22 9l-6 6', stroke: 'currentColor', fill: 'none', 'stroke-width': 2, 'stroke-linecap': 'round' }));
+    return icon;
   }
 
   function renderLegend() {
@@ -671,13 +705,10 @@
     const parts = [];
     const e = a.paging ?? a.escalation;
     if (e && typeof e === 'object') {
+      if (!e.acknowledged_by && e.state) parts.push(t('esc.state', { state: label('esc.state', e.state) }));
       if (e.paged_at) parts.push(t('esc.paged', { time: clock(e.paged_at) }));
       if (e.pages) parts.push(t('esc.pages', { n: e.pages, ok: e.pages_delivered ?? 0 }));
-      if (e.acknowledged_by) {
-        parts.push(t('esc.ackBy', { who: whoName(e.acknowledged_by) }));
-      } else if (e.state) {
-        parts.push(t('esc.state', { state: label('esc.state', e.state) }));
-      }
+      if (e.acknowledged_by) parts.push(t('esc.ackBy', { who: whoName(e.acknowledged_by) }));
     }
     if (a.assignee) parts.push(t('esc.assignee', { who: a.assignee }));
     return parts.join(' · ');
@@ -705,10 +736,10 @@
         h('span', { class: 'ref', text: a.ref }),
         h('span', { class: `badge sev sev-${a.severity}`, text: label('sev', a.severity) }),
         h('span', { class: 'cat', text: label('cat', a.category) }),
-        h('span', { class: 'age', 'data-at': a.received_at, title: clock(a.received_at), text: age(a.received_at) })),
+        h('span', { class: `badge st st-${a.status}`, text: label('st', a.status) })),
       h('div', { class: 'row' },
         h('span', { class: 'where', text: where(a) }),
-        h('span', { class: `badge st st-${a.status}`, text: label('st', a.status) })),
+        h('span', { class: 'age', 'data-at': a.received_at, title: clock(a.received_at), text: age(a.received_at) })),
       h('div', { class: 'body', text: a.body || '' }),
       esc && h('div', { class: 'esc', text: esc })));
     }));
@@ -794,7 +825,7 @@
   }
 
   function section(title, ...content) {
-    return [h('h3', { text: title }), ...content];
+    return [h('h3', { text: title }), ...content.flat()];
   }
   function dl(pairs) {
     return h('dl', {}, pairs.filter(([, v]) => v != null && v !== '' && v !== false)
@@ -831,7 +862,7 @@
       [t('d.numbers'), numbers || null],
       [t('d.assignee'), a.assignee],
       [t('d.cap'), a.cap ? `${a.cap.urgency} / ${a.cap.severity} / ${a.cap.certainty}` : null],
-      [t('d.score'), a.score != null ? Number(a.score).toFixed(2) : null],
+      [t('d.score'), a.score != null ? String(Math.round(Number(a.score))) : null],
     ])));
     nodes.push(...section(t('d.reasons'),
       h('ul', { class: 'plain reasons' }, (a.reasons || []).map((r) => h('li', { text: r })))));
@@ -917,14 +948,14 @@
     if (inc && !inc.error) {
       out.push(h('p', { text: t('d.incidentline', {
         id: inc.id, reports: inc.report_count ?? '?', reporters: inc.reporter_count ?? '?',
-        status: inc.status ?? '' }) }));
+        status: label('inc', inc.status ?? '') }) }));
     } else if (inc?.error) {
       out.push(h('p', { class: 'muted', text: t('d.unavailable', { detail: inc.error }) }));
     }
     const others = (inc?.alerts || [...S.alerts.values()].filter((x) => x.incident_id === a.incident_id))
       .filter((x) => x.id !== a.id).sort(byNewest);
-    out.push(h('div', { class: 'muted', text: t('d.others') }));
-    out.push(others.length ? h('ul', { class: 'plain' }, others.map((x) => h('li', {},
+    if (others.length) out.push(h('div', { class: 'muted', text: t('d.others') }));
+    out.push(others.length ? h('ul', { class: 'plain others' }, others.map((x) => h('li', {},
       h('button', { class: 'linklike', type: 'button', onclick: () => openDetail(x.id),
         text: `${x.ref} · ${label('sev', x.severity)} · ${clock(x.received_at)} · ${(x.body || '').slice(0, 60)}` }))))
       : h('p', { class: 'muted', text: t('d.noothers') }));
@@ -940,7 +971,7 @@
       return h('li', {},
         h('span', { class: 'when', text: `${clock(e.at)} · ` }),
         h('b', { text: label('ev', e.action) }), change,
-        h('span', { class: 'muted', text: ` — ${e.actor || ''}` }),
+        h('span', { class: 'muted', text: ` — ${label('actor', e.actor || '')}` }),
         e.note && h('span', { class: 'note', text: e.note }));
     }));
   }
@@ -955,11 +986,12 @@
         .map((x) => h('th', { text: x })))),
       h('tbody', {}, list.map((x) => h('tr', {},
         h('td', { text: clock(x.sent_at || x.created_at) }),
-        h('td', { text: x.channel }),
-        h('td', { text: String(x.purpose || '').replaceAll('_', ' ') }),
+        h('td', { text: x.channel === 'sms' ? 'SMS' : x.channel }),
+        h('td', { text: label('pu', x.purpose) }),
         h('td', { text: x.recipient }),
-        h('td', { text: x.provider_status && x.provider_status !== x.status
-          ? `${x.status} (${x.provider_status})` : x.status, title: x.last_error || null })))));
+        h('td', { class: `dv dv-${x.status}`, title: x.last_error || null,
+          text: x.provider_status && x.provider_status !== x.status
+            ? `${label('dv', x.status)} (${label('dv', x.provider_status)})` : label('dv', x.status) })))));
   }
 
   // ---- the map: places and alerts drawn in SVG from the gateway's own data -----------------
@@ -1010,14 +1042,22 @@
       return shown().filter((a) => a.place && Number.isFinite(a.place.lat) && Number.isFinite(a.place.lon));
     }
 
+    // The gazetteer's few far-away entries (a Kinshasa commune...) would shrink the region to
+    // a corner: places count from their 2nd to 98th percentile, alerts all count.
+    function spread(values, lo, hi) {
+      if (!values.length) return [Infinity, -Infinity];
+      const sorted = [...values].sort((p, q) => p - q);
+      const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+      return sorted.length >= 20 ? [at(lo), at(hi)] : [sorted[0], sorted.at(-1)];
+    }
     function fit() {
-      const pts = M.places.map((p) => p.xy);
-      for (const a of located()) pts.push(proj(a.place.lon, a.place.lat));
-      let [x0, y0, x1, y1] = [27, -mercY(2), 30.5, -mercY(-4)];   // eastern DR Congo
-      if (pts.length) {
-        x0 = Math.min(...pts.map((p) => p[0])); x1 = Math.max(...pts.map((p) => p[0]));
-        y0 = Math.min(...pts.map((p) => p[1])); y1 = Math.max(...pts.map((p) => p[1]));
+      let [x0, x1] = spread(M.places.map((p) => p.xy[0]), 0.02, 0.98);
+      let [y0, y1] = spread(M.places.map((p) => p.xy[1]), 0.02, 0.98);
+      for (const a of located()) {
+        const [x, y] = proj(a.place.lon, a.place.lat);
+        [x0, x1, y0, y1] = [Math.min(x0, x), Math.max(x1, x), Math.min(y0, y), Math.max(y1, y)];
       }
+      if (!Number.isFinite(x0)) [x0, y0, x1, y1] = [27, -mercY(2), 30.5, -mercY(-4)];   // eastern DR Congo
       const dx = Math.max(x1 - x0, 0.2);
       const dy = Math.max(y1 - y0, 0.2);
       M.cx = (x0 + x1) / 2;
@@ -1083,22 +1123,22 @@
         tiles: sv('g'), zones: sv('g'), places: sv('g'), labels: sv('g'), alerts: sv('g'), top: sv('g'),
       };
       tiles(layers.tiles);
+      const labels = [];   // [priority, class, x, y, text, anchor]
       for (const z of M.hulls) {
         if (z.ring.length >= 3) {
           const d = `M${z.ring.map((p) => screen(p).map((v) => v.toFixed(1)).join(',')).join('L')}Z`;
           layers.zones.append(sv('path', { class: 'hull', d }));
         }
         const [x, y] = screen(z.at);
-        layers.zones.append(text({ class: 'hull-label', x, y }, z.name));
+        labels.push([2, 'hull-label', x, y, z.name, 'middle']);
       }
       const inView = ([x, y]) => x > -20 && y > -20 && x < M.w + 20 && y < M.h + 20;
       const visible = M.places.map((p) => [p, screen(p.xy)]).filter(([, s]) => inView(s));
-      const labelAll = visible.length <= 45;
       for (const [p, [x, y]] of visible) {
         const dot = sv('circle', { class: 'place', cx: x, cy: y, r: 2.5 }, sv('title'));
         dot.firstChild.textContent = [p.name, p.admin2].filter(Boolean).join(' — ');
         layers.places.append(dot);
-        if (labelAll) layers.labels.append(text({ class: 'place-label', x: x + 5, y: y + 4 }, p.name));
+        labels.push([1, 'place-label', x + 5, y + 4, p.name, 'start']);
       }
       // One mark per place: colour of its most severe alert (open ones first), size by count.
       const groups = new Map();
@@ -1138,10 +1178,26 @@
         if (open && top.severity === 'critical' && top.status === 'new') {
           layers.top.append(sv('circle', { class: 'ring', cx: x, cy: y, r: r + 5 }));
         }
-        if (!labelAll) layers.labels.append(text({ class: 'place-label', x: x + r + 3, y: y + 4 }, top.place.name || ''));
+        labels.push([3, 'place-label alert-label', x + r + 3, y + 4, top.place.name || '', 'start']);
       }
+      placeLabels(layers.labels, labels);
       scaleBar(layers.top);
       el.replaceChildren(...Object.values(layers));
+    }
+
+    /** Draw labels by priority, leaving out any that would overlap one already drawn. */
+    function placeLabels(layer, labels) {
+      const taken = [];
+      labels.sort((p, q) => q[0] - p[0]);
+      for (const [, cls, x, y, content, anchor] of labels) {
+        if (!content) continue;
+        const w = content.length * (cls === 'hull-label' ? 8.2 : 6.3);
+        const x0 = anchor === 'middle' ? x - w / 2 : x;
+        const box = [x0 - 2, y - 11, x0 + w + 2, y + 3];
+        if (taken.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3])) continue;
+        taken.push(box);
+        layer.append(text({ class: cls, x, y, 'text-anchor': anchor }, content));
+      }
     }
 
     function zoomAt(factor, px, py) {
