@@ -127,3 +127,12 @@ async def live_server(app: FastAPI) -> AsyncIterator[str]:
         server.should_exit = True
         await asyncio.wait_for(task, timeout=20)
         sock.close()
+
+
+def invalid_fields(response: httpx.Response) -> list[str]:
+    """The fields a 422 names: pydantic's locations, or the "field: …" of a domain error."""
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    if isinstance(detail, str):
+        return [detail.split(":", 1)[0]]
+    return [str(problem["loc"][-1]) for problem in detail]

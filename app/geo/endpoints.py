@@ -5,7 +5,7 @@ the change at once; other processes see it within the cache's few seconds."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
@@ -87,14 +87,20 @@ async def create_place(
     return PlaceRead.model_validate(place)
 
 
+async def _update(
+    session: Session, place_id: str, values: dict[str, Any], actor: str, gazetteers: Gazetteers
+) -> PlaceRead:
+    place = await service.update_place(session, place_id, values, actor=actor)
+    gazetteers.invalidate_on_commit(session)
+    return PlaceRead.model_validate(place)
+
+
 @router.put("/places/{place_id}", response_model=PlaceRead, responses=errors_doc(404, 422))
 async def replace_place(
     place_id: str, body: PlaceWrite, session: Session, principal: Admin, gazetteers: Gazetteers
 ) -> PlaceRead:
     """Replace a place's fields (its id stays)."""
-    place = await service.update_place(session, place_id, body.model_dump(), actor=principal.actor)
-    gazetteers.invalidate_on_commit(session)
-    return PlaceRead.model_validate(place)
+    return await _update(session, place_id, body.model_dump(), principal.actor, gazetteers)
 
 
 @router.patch("/places/{place_id}", response_model=PlaceRead, responses=errors_doc(404, 422))
@@ -102,11 +108,8 @@ async def update_place(
     place_id: str, body: PlaceUpdate, session: Session, principal: Admin, gazetteers: Gazetteers
 ) -> PlaceRead:
     """Change the fields given; the others stay as they are."""
-    place = await service.update_place(
-        session, place_id, body.model_dump(exclude_unset=True), actor=principal.actor
-    )
-    gazetteers.invalidate_on_commit(session)
-    return PlaceRead.model_validate(place)
+    values = body.model_dump(exclude_unset=True)
+    return await _update(session, place_id, values, principal.actor, gazetteers)
 
 
 @router.delete("/places/{place_id}", status_code=204, responses=errors_doc(404, 409))

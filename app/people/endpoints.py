@@ -40,6 +40,10 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 Search = Annotated[str | None, Query(max_length=200, description="part of a name or number")]
 
 
+def _after(cursor: str | None) -> int | None:
+    return decode_id(cursor) if cursor else None
+
+
 def _next(rows: list[Reporter] | list[Liaison], limit: int) -> str | None:
     return encode_cursor(rows[-1].id) if len(rows) == limit else None
 
@@ -58,15 +62,9 @@ async def list_reporters(
     limit: Limit = 50,
 ) -> Page[ReporterRead]:
     """Focal points (and numbers first seen by texting, role "unregistered"), oldest first."""
-    rows = list(
-        await service.list_reporters(
-            session,
-            q=q,
-            active=active,
-            place=place,
-            after=decode_id(cursor) if cursor else None,
-            limit=limit,
-        )
+    equals = {"active": active, "home_place_id": place}
+    rows = await service.list_people(
+        session, Reporter, q=q, equals=equals, after=_after(cursor), limit=limit
     )
     items = [ReporterRead.model_validate(r) for r in rows]
     return Page[ReporterRead](items=items, next_cursor=_next(rows, limit))
@@ -75,7 +73,7 @@ async def list_reporters(
 @router.get("/reporters/{reporter_id}", response_model=ReporterRead, responses=errors_doc(404))
 async def get_reporter(reporter_id: int, session: Session, _: Admin) -> ReporterRead:
     """One focal point."""
-    return ReporterRead.model_validate(await service.get_reporter(session, reporter_id))
+    return ReporterRead.model_validate(await service.get_person(session, Reporter, reporter_id))
 
 
 @router.post(
@@ -97,8 +95,8 @@ async def update_reporter(
     reporter_id: int, body: ReporterUpdate, session: Session, principal: Admin, region: Region
 ) -> ReporterRead:
     """Change the fields given; the others stay as they are."""
-    reporter = await service.update_reporter(
-        session, reporter_id, body, region=region, actor=principal.actor
+    reporter = await service.update_person(
+        session, Reporter, reporter_id, body, region=region, actor=principal.actor
     )
     return ReporterRead.model_validate(reporter)
 
@@ -106,7 +104,7 @@ async def update_reporter(
 @router.delete("/reporters/{reporter_id}", response_model=ReporterRead, responses=errors_doc(404))
 async def deactivate_reporter(reporter_id: int, session: Session, principal: Admin) -> ReporterRead:
     """Deactivate a focal point (their texts then count as from an unknown number)."""
-    reporter = await service.deactivate_reporter(session, reporter_id, actor=principal.actor)
+    reporter = await service.deactivate(session, Reporter, reporter_id, actor=principal.actor)
     return ReporterRead.model_validate(reporter)
 
 
@@ -120,6 +118,7 @@ async def reveal_phone(reporter_id: int, session: Session, principal: Operator) 
 
 
 # --- liaisons ---------------------------------------------------------------------------
+# Writes invalidate the gazetteer: the territoires liaisons serve are part of it.
 
 
 @router.get("/liaisons", response_model=Page[LiaisonRead], responses=errors_doc(400))
@@ -134,16 +133,9 @@ async def list_liaisons(
     limit: Limit = 50,
 ) -> Page[LiaisonRead]:
     """Liaisons and JOC officers, oldest first."""
-    rows = list(
-        await service.list_liaisons(
-            session,
-            q=q,
-            active=active,
-            on_duty=on_duty,
-            tier=tier,
-            after=decode_id(cursor) if cursor else None,
-            limit=limit,
-        )
+    equals = {"active": active, "on_duty": on_duty, "tier": tier}
+    rows = await service.list_people(
+        session, Liaison, q=q, equals=equals, after=_after(cursor), limit=limit
     )
     items = [LiaisonRead.model_validate(r) for r in rows]
     return Page[LiaisonRead](items=items, next_cursor=_next(rows, limit))
@@ -152,7 +144,7 @@ async def list_liaisons(
 @router.get("/liaisons/{liaison_id}", response_model=LiaisonRead, responses=errors_doc(404))
 async def get_liaison(liaison_id: int, session: Session, _: Admin) -> LiaisonRead:
     """One liaison."""
-    return LiaisonRead.model_validate(await service.get_liaison(session, liaison_id))
+    return LiaisonRead.model_validate(await service.get_person(session, Liaison, liaison_id))
 
 
 @router.post(
@@ -167,7 +159,7 @@ async def create_liaison(
 ) -> LiaisonRead:
     """Add a liaison; zones must be territoires or provinces of the gazetteer."""
     liaison = await service.create_liaison(session, body, region=region, actor=principal.actor)
-    gazetteers.invalidate_on_commit(session)  # the served territoires may have changed
+    gazetteers.invalidate_on_commit(session)
     return LiaisonRead.model_validate(liaison)
 
 
@@ -183,8 +175,8 @@ async def update_liaison(
     gazetteers: Gazetteers,
 ) -> LiaisonRead:
     """Change the fields given; the others stay as they are."""
-    liaison = await service.update_liaison(
-        session, liaison_id, body, region=region, actor=principal.actor
+    liaison = await service.update_person(
+        session, Liaison, liaison_id, body, region=region, actor=principal.actor
     )
     gazetteers.invalidate_on_commit(session)
     return LiaisonRead.model_validate(liaison)
@@ -194,12 +186,13 @@ async def update_liaison(
     "/liaisons/{liaison_id}/duty", response_model=LiaisonRead, responses=errors_doc(404, 422)
 )
 async def set_duty(
-    liaison_id: int, body: DutyUpdate, session: Session, principal: Operator
+    liaison_id: int, body: DutyUpdate, session: Session, principal: Operator, region: Region
 ) -> LiaisonRead:
     """Put a liaison on or off duty (operators may: it is the duty roster of the operations
     room, not administration). Only on-duty liaisons are paged."""
-    liaison = await service.update_liaison(
-        session, liaison_id, LiaisonUpdate(on_duty=body.on_duty), region="", actor=principal.actor
+    change = LiaisonUpdate(on_duty=body.on_duty)
+    liaison = await service.update_person(
+        session, Liaison, liaison_id, change, region=region, actor=principal.actor
     )
     return LiaisonRead.model_validate(liaison)
 
@@ -209,6 +202,6 @@ async def deactivate_liaison(
     liaison_id: int, session: Session, principal: Admin, gazetteers: Gazetteers
 ) -> LiaisonRead:
     """Deactivate a liaison: never paged again, their SMS commands refused."""
-    liaison = await service.deactivate_liaison(session, liaison_id, actor=principal.actor)
+    liaison = await service.deactivate(session, Liaison, liaison_id, actor=principal.actor)
     gazetteers.invalidate_on_commit(session)
     return LiaisonRead.model_validate(liaison)

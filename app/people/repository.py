@@ -70,14 +70,15 @@ async def count_liaisons(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count(Liaison.id))) or 0)
 
 
-async def get_reporter(session: AsyncSession, reporter_id: int) -> Reporter | None:
-    """The reporter with this id."""
-    return await session.get(Reporter, reporter_id)
+async def get_person(session: AsyncSession, model: type[Person], person_id: int) -> Person | None:
+    """The reporter or liaison with this id."""
+    return await session.get(model, person_id)
 
 
-async def get_liaison(session: AsyncSession, liaison_id: int) -> Liaison | None:
-    """The liaison with this id."""
-    return await session.get(Liaison, liaison_id)
+async def person_by_phone(session: AsyncSession, model: type[Person], phone: str) -> Person | None:
+    """The reporter or liaison with this E.164 number."""
+    found: Person | None = await session.scalar(select(model).where(model.phone == phone))
+    return found
 
 
 async def list_people(

@@ -3,11 +3,10 @@ administration of focal points and liaisons (every change recorded in the audit 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -82,6 +81,12 @@ def add_unregistered(session: AsyncSession, phone: str, language: str | None) ->
 # --- administration ---------------------------------------------------------------------
 
 
+def kind_of(person: Reporter | Liaison | type[Reporter] | type[Liaison]) -> str:
+    """ "reporter" or "liaison": how errors and the audit log name the kind."""
+    model = person if isinstance(person, type) else type(person)
+    return "reporter" if model is Reporter else "liaison"
+
+
 def _e164(raw: str, region: str) -> str:
     try:
         return to_e164(raw, region)
@@ -89,27 +94,32 @@ def _e164(raw: str, region: str) -> str:
         raise Unprocessable(f"phone: {exc}") from None  # the message masks the number
 
 
-async def _check_home(session: AsyncSession, place_id: str | None) -> None:
+async def _check_home(session: AsyncSession, values: dict[str, Any]) -> None:
+    place_id = values.get("home_place_id")
     if place_id is not None and await places_repo.get(session, place_id) is None:
         raise Unprocessable(f"home_place_id: no place {place_id!r} in the gazetteer")
 
 
-async def _known_zones(session: AsyncSession, zones: list[str]) -> list[str]:
-    # A misspelt zone would silently page nobody: zones must be names of the gazetteer.
+async def _check_zones(session: AsyncSession, values: dict[str, Any]) -> None:
+    # A misspelt zone would silently page nobody: zones must be names of the gazetteer,
+    # and are stored as the gazetteer spells them.
+    if "zones" not in values:
+        return
     names = await places_repo.admin_names(session)
-    unknown = [zone for zone in zones if zone.lower() not in names]
+    unknown = [zone for zone in values["zones"] if zone.lower() not in names]
     if unknown:
         listed = ", ".join(map(repr, unknown))
         raise Unprocessable(f"zones: {listed} is no territoire or province of the gazetteer")
-    return list(dict.fromkeys(names[zone.lower()] for zone in zones))
+    values["zones"] = list(dict.fromkeys(names[zone.lower()] for zone in values["zones"]))
 
 
-async def _flush(session: AsyncSession, kind: str, phone: str) -> None:
+async def _flush(session: AsyncSession, person: Reporter | Liaison) -> None:
     # Two requests may register one number at once: the unique index settles it.
     try:
         await session.flush()
     except IntegrityError:
-        raise Conflict(f"another {kind} already has the number {mask(phone)}") from None
+        number = mask(person.phone)
+        raise Conflict(f"another {kind_of(person)} already has the number {number}") from None
 
 
 def _audit(
@@ -119,7 +129,7 @@ def _audit(
     person: Reporter | Liaison,
     fields: Iterable[str],
 ) -> None:
-    kind = "reporter" if isinstance(person, Reporter) else "liaison"
+    kind = kind_of(person)
     audit.record(
         session,
         actor=actor,
@@ -130,49 +140,42 @@ def _audit(
     )
 
 
-async def _changed_phone(
-    session: AsyncSession,
-    values: dict[str, Any],
-    region: str,
-    lookup: Callable[[AsyncSession, str], Awaitable[Reporter | Liaison | None]],
-    person_id: int | None,
-) -> None:
-    """Normalise values["phone"] in place; 409 when another person of the kind has it."""
+async def _take_phone(
+    session: AsyncSession, model: type[Person], values: dict[str, Any], region: str
+) -> Person | None:
+    """Normalise values["phone"] (when given); the person of `model` who has it already."""
     if "phone" not in values:
-        return
-    values["phone"] = phone = _e164(values["phone"], region)
-    other = await lookup(session, phone)
-    if other is not None and other.id != person_id:
-        if isinstance(other, Reporter) and person_id is None and other.role == UNREGISTERED:
-            return  # registering a number first seen by texting: the caller takes that row
-        kind = "reporter" if isinstance(other, Reporter) else "liaison"
-        raise Conflict(f"{kind} {other.id} already has the number {mask(phone)}")
+        return None
+    values["phone"] = _e164(values["phone"], region)
+    return await repo.person_by_phone(session, model, values["phone"])
 
 
-async def list_reporters(
+def _taken(other: Reporter | Liaison) -> Conflict:
+    return Conflict(f"{kind_of(other)} {other.id} already has the number {mask(other.phone)}")
+
+
+async def list_people(
     session: AsyncSession,
+    model: type[Person],
     *,
     q: str | None,
-    active: bool | None,
-    place: str | None,
+    equals: Mapping[str, object],
     after: int | None,
     limit: int,
-) -> Sequence[Reporter]:
-    """Focal points (and numbers first seen by texting) in the order they were added."""
-    where: list[ColumnElement[bool]] = []
-    if active is not None:
-        where.append(Reporter.active.is_(active))
-    if place is not None:
-        where.append(Reporter.home_place_id == place)
-    return await repo.list_people(session, Reporter, q=q, after=after, limit=limit, where=where)
+) -> list[Person]:
+    """Reporters or liaisons in the order they were added; `equals` filters on columns (None
+    values are no filter)."""
+    where = [getattr(model, name) == value for name, value in equals.items() if value is not None]
+    rows = await repo.list_people(session, model, q=q, after=after, limit=limit, where=where)
+    return list(rows)
 
 
-async def get_reporter(session: AsyncSession, reporter_id: int) -> Reporter:
-    """The reporter with this id (404 otherwise)."""
-    reporter = await repo.get_reporter(session, reporter_id)
-    if reporter is None:
-        raise NotFound(f"no reporter {reporter_id}")
-    return reporter
+async def get_person(session: AsyncSession, model: type[Person], person_id: int) -> Person:
+    """The reporter or liaison with this id (404 otherwise)."""
+    person = await repo.get_person(session, model, person_id)
+    if person is None:
+        raise NotFound(f"no {kind_of(model)} {person_id}")
+    return person
 
 
 async def create_reporter(
@@ -181,94 +184,18 @@ async def create_reporter(
     """Register a focal point; a number first seen by texting becomes this focal point
     (its row, and the alerts it sent, are kept); any other known number is a 409."""
     values = body.model_dump()
-    await _changed_phone(session, values, region, repo.reporter_by_phone, None)
-    await _check_home(session, body.home_place_id)
-    reporter = await repo.reporter_by_phone(session, values["phone"])
+    reporter = await _take_phone(session, Reporter, values, region)
+    if reporter is not None and reporter.role != UNREGISTERED:
+        raise _taken(reporter)
+    await _check_home(session, values)
     if reporter is None:
         reporter = Reporter(**values)
         session.add(reporter)
     else:
         assign_changed(reporter, values)
-    await _flush(session, "reporter", values["phone"])
+    await _flush(session, reporter)
     _audit(session, actor, "create", reporter, values)
     return reporter
-
-
-async def update_reporter(
-    session: AsyncSession, reporter_id: int, body: ReporterUpdate, *, region: str, actor: str
-) -> Reporter:
-    """Change the fields given (409 when the new number is another reporter's)."""
-    reporter = await get_reporter(session, reporter_id)
-    values = body.model_dump(exclude_unset=True)
-    await _changed_phone(session, values, region, repo.reporter_by_phone, reporter.id)
-    if "home_place_id" in values:
-        await _check_home(session, values["home_place_id"])
-    return await _apply(session, reporter, values, actor)
-
-
-async def _apply(
-    session: AsyncSession, person: Person, values: dict[str, Any], actor: str
-) -> Person:
-    changed = [name for name, value in values.items() if getattr(person, name) != value]
-    if changed:
-        assign_changed(person, values)
-        await _flush(session, type(person).__name__.lower(), person.phone)
-        _audit(session, actor, "update", person, changed)
-    return person
-
-
-async def deactivate_reporter(session: AsyncSession, reporter_id: int, *, actor: str) -> Reporter:
-    """Deactivate a focal point: their texts are treated as from an unknown number, their
-    past alerts keep them; PATCH active=true brings them back."""
-    reporter = await get_reporter(session, reporter_id)
-    if reporter.active:
-        reporter.active = False
-        _audit(session, actor, "deactivate", reporter, ["active"])
-        await session.flush()
-    return reporter
-
-
-async def reveal_phone(session: AsyncSession, reporter_id: int, *, actor: str) -> Reporter:
-    """A focal point's full number; who asked is recorded in the audit log."""
-    reporter = await get_reporter(session, reporter_id)
-    audit.record(
-        session,
-        actor=actor,
-        action="reveal_phone",
-        target_type="reporter",
-        target_id=reporter.id,
-    )
-    await session.flush()
-    return reporter
-
-
-async def list_liaisons(
-    session: AsyncSession,
-    *,
-    q: str | None,
-    active: bool | None,
-    on_duty: bool | None,
-    tier: str | None,
-    after: int | None,
-    limit: int,
-) -> Sequence[Liaison]:
-    """Liaisons and JOC officers in the order they were added."""
-    where: list[ColumnElement[bool]] = []
-    if active is not None:
-        where.append(Liaison.active.is_(active))
-    if on_duty is not None:
-        where.append(Liaison.on_duty.is_(on_duty))
-    if tier is not None:
-        where.append(Liaison.tier == tier)
-    return await repo.list_people(session, Liaison, q=q, after=after, limit=limit, where=where)
-
-
-async def get_liaison(session: AsyncSession, liaison_id: int) -> Liaison:
-    """The liaison with this id (404 otherwise)."""
-    liaison = await repo.get_liaison(session, liaison_id)
-    if liaison is None:
-        raise NotFound(f"no liaison {liaison_id}")
-    return liaison
 
 
 async def create_liaison(
@@ -276,32 +203,60 @@ async def create_liaison(
 ) -> Liaison:
     """Add a liaison or JOC officer (409 when the number is another liaison's)."""
     values = body.model_dump()
-    await _changed_phone(session, values, region, repo.liaison_by_phone, None)
-    values["zones"] = await _known_zones(session, values["zones"])
+    other = await _take_phone(session, Liaison, values, region)
+    if other is not None:
+        raise _taken(other)
+    await _check_zones(session, values)
     liaison = Liaison(**values)
     session.add(liaison)
-    await _flush(session, "liaison", values["phone"])
+    await _flush(session, liaison)
     _audit(session, actor, "create", liaison, values)
     return liaison
 
 
-async def update_liaison(
-    session: AsyncSession, liaison_id: int, body: LiaisonUpdate, *, region: str, actor: str
-) -> Liaison:
-    """Change the fields given, duty included (409 when the new number is another's)."""
-    liaison = await get_liaison(session, liaison_id)
+async def update_person(
+    session: AsyncSession,
+    model: type[Person],
+    person_id: int,
+    body: ReporterUpdate | LiaisonUpdate,
+    *,
+    region: str,
+    actor: str,
+) -> Person:
+    """Change the fields given (409 when the new number is another person's of the kind)."""
+    person = await get_person(session, model, person_id)
     values = body.model_dump(exclude_unset=True)
-    await _changed_phone(session, values, region, repo.liaison_by_phone, liaison.id)
-    if "zones" in values:
-        values["zones"] = await _known_zones(session, values["zones"])
-    return await _apply(session, liaison, values, actor)
+    other = await _take_phone(session, model, values, region)
+    if other is not None and other.id != person.id:
+        raise _taken(other)
+    await _check_home(session, values)
+    await _check_zones(session, values)
+    changed = [name for name, value in values.items() if getattr(person, name) != value]
+    if changed:
+        assign_changed(person, values)
+        await _flush(session, person)
+        _audit(session, actor, "update", person, changed)
+    return person
 
 
-async def deactivate_liaison(session: AsyncSession, liaison_id: int, *, actor: str) -> Liaison:
-    """Deactivate a liaison: never paged again, their SMS commands no longer accepted."""
-    liaison = await get_liaison(session, liaison_id)
-    if liaison.active:
-        liaison.active = False
-        _audit(session, actor, "deactivate", liaison, ["active"])
+async def deactivate(
+    session: AsyncSession, model: type[Person], person_id: int, *, actor: str
+) -> Person:
+    """Deactivate a reporter (their texts then count as from an unknown number) or a
+    liaison (never paged again); their past alerts and pages keep them."""
+    person = await get_person(session, model, person_id)
+    if person.active:
+        person.active = False
         await session.flush()
-    return liaison
+        _audit(session, actor, "deactivate", person, ["active"])
+    return person
+
+
+async def reveal_phone(session: AsyncSession, reporter_id: int, *, actor: str) -> Reporter:
+    """A focal point's full number; who asked is recorded in the audit log."""
+    reporter = await get_person(session, Reporter, reporter_id)
+    audit.record(
+        session, actor=actor, action="reveal_phone", target_type="reporter", target_id=reporter.id
+    )
+    await session.flush()
+    return reporter
