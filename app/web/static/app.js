@@ -384,7 +384,7 @@
   }
 
   function query() {
-    const q = new URLSearchParams({ limit: '200' });
+    const q = new URLSearchParams({ limit: '100' });   // older ones: narrow the filters
     const f = S.filters;
     if (f.severity) q.set('min_severity', f.severity);
     if (f.status === 'open') q.set('status', OPEN.join(','));
@@ -839,6 +839,10 @@
     const a = d.alert;
     if (!a) { box.replaceChildren(h('p', { class: 'muted', text: t('loading') })); return; }
     const scroll = box.scrollTop;
+    // A stream update must not steal the note being typed.
+    const active = document.activeElement;
+    const keep = active && box.contains(active) && active.id
+      ? { id: active.id, start: active.selectionStart, end: active.selectionEnd } : null;
     const numbers = Object.entries(a.numbers || {}).filter(([, v]) => v != null)
       .map(([k, v]) => `${v} ${t(`n.${k}`)}`).join(', ');
     const p = a.place;
@@ -881,6 +885,11 @@
     nodes.push(...section(t('d.deliveries'), deliveries(d)));
     box.replaceChildren(...nodes);
     box.scrollTop = scroll;
+    const again = keep && document.getElementById(keep.id);
+    if (again) {
+      again.focus();
+      if (keep.start != null && again.setSelectionRange) again.setSelectionRange(keep.start, keep.end);
+    }
   }
 
   function actions(a, d) {
@@ -1318,6 +1327,7 @@
       if (S.unseen && !document.hidden) seen();
     });
     setInterval(tickAges, 30000);
+    document.addEventListener('visibilitychange', () => { if (!document.hidden) tickAges(); });
     const key = sessionStorage.getItem(KEY_STORE);
     if (key) signIn(key);
     else $('key').focus();
