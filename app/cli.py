@@ -38,10 +38,10 @@ err = Console(stderr=True)
 
 
 def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # JSON lines (or text) through one handler that masks phone numbers and drops secrets.
+    from app.kit.observability import configure_logging
+
+    configure_logging(get_settings(), level)
 
 
 @cli.command()
