@@ -1132,6 +1132,7 @@
         tiles: sv('g'), zones: sv('g'), places: sv('g'), labels: sv('g'), alerts: sv('g'), top: sv('g'),
       };
       tiles(layers.tiles);
+      el.classList.toggle('with-tiles', !!S.config.tile_url);
       const labels = [];   // [priority, class, x, y, text, anchor]
       for (const z of M.hulls) {
         if (z.ring.length >= 3) {
