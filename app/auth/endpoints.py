@@ -12,9 +12,13 @@ from app.auth import service
 from app.auth.deps import Admin, Session, Viewer
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, Me
 from app.kit.errors import errors_doc
+from app.kit.ids import Id
 from app.kit.pagination import Page, decode_id, encode_cursor
+from app.kit.text import NO_CONTROL
 
 router = APIRouter(prefix="/api/v1", tags=["api keys"])
+
+Filter = Annotated[str | None, Query(max_length=64, pattern=NO_CONTROL)]
 
 
 @router.get("/apikeys", response_model=list[ApiKeyRead], responses=errors_doc())
@@ -31,7 +35,7 @@ async def create_key(body: ApiKeyCreate, session: Session, principal: Admin) -> 
 
 
 @router.delete("/apikeys/{key_id}", response_model=ApiKeyRead, responses=errors_doc(404, 409))
-async def revoke_key(key_id: int, session: Session, principal: Admin) -> ApiKeyRead:
+async def revoke_key(key_id: Id, session: Session, principal: Admin) -> ApiKeyRead:
     """Revoke a key: it gets 401 from now on. Revoking again answers the same (first time
     kept); a key cannot revoke itself (409): use another admin key or the command line."""
     return ApiKeyRead.model_validate(await service.revoke_key(session, key_id, by=principal))
@@ -49,9 +53,9 @@ async def me(principal: Viewer) -> Me:
 async def list_audit(
     session: Session,
     _: Admin,
-    action: str | None = None,
-    target_type: str | None = None,
-    target_id: str | None = None,
+    action: Filter = None,
+    target_type: Filter = None,
+    target_id: Filter = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[AuditEntryRead]:

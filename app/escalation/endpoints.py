@@ -9,6 +9,7 @@ from app.escalation import repository as repo
 from app.escalation.models import EscalationPolicy
 from app.escalation.schemas import PolicyDocument, PolicyRead, PolicyUpdate
 from app.kit.errors import Conflict, NotFound, Unprocessable, errors_doc
+from app.kit.ids import Id
 
 router = APIRouter(prefix="/api/v1/policies", tags=["escalation"])
 
@@ -37,7 +38,7 @@ async def create_policy(body: PolicyDocument, session: Session, _: Admin) -> Pol
 
 
 @router.get("/{policy_id}", response_model=PolicyRead, responses=errors_doc(404))
-async def get_policy(policy_id: int, session: Session, _: Admin) -> PolicyRead:
+async def get_policy(policy_id: Id, session: Session, _: Admin) -> PolicyRead:
     """One policy."""
     policy = await repo.policy(session, policy_id)
     if policy is None:
@@ -47,7 +48,7 @@ async def get_policy(policy_id: int, session: Session, _: Admin) -> PolicyRead:
 
 @router.put("/{policy_id}", response_model=PolicyRead, responses=errors_doc(404, 409, 422))
 async def replace_policy(
-    policy_id: int, body: PolicyUpdate, session: Session, _: Admin
+    policy_id: Id, body: PolicyUpdate, session: Session, _: Admin
 ) -> PolicyRead:
     """Replace a policy (running escalations are not changed: they froze their copy)."""
     if body.id is not None and body.id != policy_id:
@@ -66,7 +67,7 @@ async def replace_policy(
 
 
 @router.delete("/{policy_id}", status_code=204, responses=errors_doc(404))
-async def delete_policy(policy_id: int, session: Session, _: Admin) -> Response:
+async def delete_policy(policy_id: Id, session: Session, _: Admin) -> Response:
     """Remove a policy (alerts it no longer matches fall to the next, or the default)."""
     policy = await repo.policy(session, policy_id)
     if policy is None:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from app.alerts.exports import GeoJSONResponse, _json_errors
 from app.auth.deps import Admin, Session, Viewer
 from app.geo import service
 from app.geo.deps import Gazetteers
+from app.geo.importers import ID_MAX
 from app.geo.schemas import (
     PlaceCreate,
     PlaceFeatureCollection,
@@ -21,8 +22,11 @@ from app.geo.schemas import (
     PlaceWrite,
 )
 from app.kit.errors import errors_doc
+from app.kit.text import NO_CONTROL
 
 router = APIRouter(prefix="/api/v1", tags=["places"])
+
+PlaceId = Annotated[str, Path(max_length=ID_MAX, pattern=NO_CONTROL)]
 
 
 @router.get("/places", response_model=list[PlaceRead], responses=errors_doc(422))
@@ -72,7 +76,7 @@ async def places_geojson(session: Session, _: Viewer, gazetteers: Gazetteers) ->
 
 
 @router.get("/places/{place_id}", response_model=PlaceRead, responses=errors_doc(404))
-async def get_place(place_id: str, session: Session, _: Viewer) -> PlaceRead:
+async def get_place(place_id: PlaceId, session: Session, _: Viewer) -> PlaceRead:
     """One place."""
     return PlaceRead.model_validate(await service.get_place(session, place_id))
 
@@ -97,7 +101,7 @@ async def _update(
 
 @router.put("/places/{place_id}", response_model=PlaceRead, responses=errors_doc(404, 422))
 async def replace_place(
-    place_id: str, body: PlaceWrite, session: Session, principal: Admin, gazetteers: Gazetteers
+    place_id: PlaceId, body: PlaceWrite, session: Session, principal: Admin, gazetteers: Gazetteers
 ) -> PlaceRead:
     """Replace a place's fields (its id stays)."""
     return await _update(session, place_id, body.model_dump(), principal.actor, gazetteers)
@@ -105,7 +109,7 @@ async def replace_place(
 
 @router.patch("/places/{place_id}", response_model=PlaceRead, responses=errors_doc(404, 422))
 async def update_place(
-    place_id: str, body: PlaceUpdate, session: Session, principal: Admin, gazetteers: Gazetteers
+    place_id: PlaceId, body: PlaceUpdate, session: Session, principal: Admin, gazetteers: Gazetteers
 ) -> PlaceRead:
     """Change the fields given; the others stay as they are."""
     values = body.model_dump(exclude_unset=True)
@@ -114,7 +118,7 @@ async def update_place(
 
 @router.delete("/places/{place_id}", status_code=204, responses=errors_doc(404, 409))
 async def delete_place(
-    place_id: str, session: Session, principal: Admin, gazetteers: Gazetteers
+    place_id: PlaceId, session: Session, principal: Admin, gazetteers: Gazetteers
 ) -> Response:
     """Remove a place (409 while it is a focal point's home); alerts keep its name and
     position."""

@@ -15,15 +15,21 @@ from pydantic import (
 
 from app.alerts.formats.geojson import Point
 from app.geo.importers import ID_MAX, NAME_MAX, check_coordinates
+from app.kit.text import NO_CONTROL
 
 PlaceId = Annotated[
     str,
     StringConstraints(min_length=1, max_length=ID_MAX, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"),
     Field(description="letters, digits and . _ : - (it is part of URLs)"),
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
-AltName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NAME_MAX)]
-Admin = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX, pattern=NO_CONTROL),
+]
+AltName = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=NAME_MAX, pattern=NO_CONTROL)
+]
+Admin = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100, pattern=NO_CONTROL)]
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 

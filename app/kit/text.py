@@ -8,3 +8,7 @@ import unicodedata
 def ascii_fold(text: str) -> str:
     """`text` in plain ASCII: accents dropped (é → e), other non-ASCII characters removed."""
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+# Text the API stores or looks up: no control characters (PostgreSQL refuses NUL in text).
+NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"

@@ -14,6 +14,7 @@ from app.db import unit_of_work
 from app.escalation import service as escalation
 from app.inbound.endpoints import twilio_form
 from app.kit.errors import BadRequest, Conflict, NotFound, Unprocessable, errors_doc
+from app.kit.ids import Id
 from app.kit.pagination import Page, decode_id, encode_cursor
 from app.outbox import repository as repo
 from app.outbox import service, webhooks
@@ -150,7 +151,7 @@ async def list_subscriptions(session: Session, _: Admin) -> list[SubscriptionRea
     "/webhooks/{subscription_id}", response_model=SubscriptionRead, responses=errors_doc(404, 422)
 )
 async def set_subscription_state(
-    subscription_id: int, session: Session, _: Admin, active: Literal["true", "false"]
+    subscription_id: Id, session: Session, _: Admin, active: Literal["true", "false"]
 ) -> SubscriptionRead:
     """Turn a subscription on again after fixing its receiver (or off)."""
     subscription = await repo.get_subscription(session, subscription_id)
@@ -162,7 +163,7 @@ async def set_subscription_state(
 
 
 @router.delete("/webhooks/{subscription_id}", status_code=204, responses=errors_doc(404))
-async def delete_subscription(subscription_id: int, session: Session, _: Admin) -> Response:
+async def delete_subscription(subscription_id: Id, session: Session, _: Admin) -> Response:
     """Remove a subscription and what is still queued for it."""
     subscription = await repo.get_subscription(session, subscription_id)
     if subscription is None:

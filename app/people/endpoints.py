@@ -12,7 +12,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from app.auth.deps import Admin, Operator, Session
 from app.geo.deps import Gazetteers
 from app.kit.errors import errors_doc
+from app.kit.ids import Id
 from app.kit.pagination import Page, decode_id, encode_cursor
+from app.kit.text import NO_CONTROL
 from app.people import service
 from app.people.models import Liaison, Reporter
 from app.people.schemas import (
@@ -37,7 +39,10 @@ def _region(request: Request) -> str:
 
 Region = Annotated[str, Depends(_region)]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Search = Annotated[str | None, Query(max_length=200, description="part of a name or number")]
+Search = Annotated[
+    str | None,
+    Query(max_length=200, pattern=NO_CONTROL, description="part of a name or number"),
+]
 
 
 def _after(cursor: str | None) -> int | None:
@@ -57,7 +62,9 @@ async def list_reporters(
     _: Admin,
     q: Search = None,
     active: bool | None = None,
-    place: Annotated[str | None, Query(description="home place id")] = None,
+    place: Annotated[
+        str | None, Query(max_length=64, pattern=NO_CONTROL, description="home place id")
+    ] = None,
     cursor: str | None = None,
     limit: Limit = 50,
 ) -> Page[ReporterRead]:
@@ -71,7 +78,7 @@ async def list_reporters(
 
 
 @router.get("/reporters/{reporter_id}", response_model=ReporterRead, responses=errors_doc(404))
-async def get_reporter(reporter_id: int, session: Session, _: Admin) -> ReporterRead:
+async def get_reporter(reporter_id: Id, session: Session, _: Admin) -> ReporterRead:
     """One focal point."""
     return ReporterRead.model_validate(await service.get_person(session, Reporter, reporter_id))
 
@@ -92,7 +99,7 @@ async def create_reporter(
     "/reporters/{reporter_id}", response_model=ReporterRead, responses=errors_doc(404, 409, 422)
 )
 async def update_reporter(
-    reporter_id: int, body: ReporterUpdate, session: Session, principal: Admin, region: Region
+    reporter_id: Id, body: ReporterUpdate, session: Session, principal: Admin, region: Region
 ) -> ReporterRead:
     """Change the fields given; the others stay as they are."""
     reporter = await service.update_person(
@@ -102,7 +109,7 @@ async def update_reporter(
 
 
 @router.delete("/reporters/{reporter_id}", response_model=ReporterRead, responses=errors_doc(404))
-async def deactivate_reporter(reporter_id: int, session: Session, principal: Admin) -> ReporterRead:
+async def deactivate_reporter(reporter_id: Id, session: Session, principal: Admin) -> ReporterRead:
     """Deactivate a focal point (their texts then count as from an unknown number)."""
     reporter = await service.deactivate(session, Reporter, reporter_id, actor=principal.actor)
     return ReporterRead.model_validate(reporter)
@@ -111,7 +118,7 @@ async def deactivate_reporter(reporter_id: int, session: Session, principal: Adm
 @router.post(
     "/reporters/{reporter_id}/reveal", response_model=PhoneRevealed, responses=errors_doc(404)
 )
-async def reveal_phone(reporter_id: int, session: Session, principal: Operator) -> PhoneRevealed:
+async def reveal_phone(reporter_id: Id, session: Session, principal: Operator) -> PhoneRevealed:
     """A focal point's full number, to call them back; who asked is kept in the audit log."""
     reporter = await service.reveal_phone(session, reporter_id, actor=principal.actor)
     return PhoneRevealed(id=reporter.id, phone=reporter.phone)
@@ -142,7 +149,7 @@ async def list_liaisons(
 
 
 @router.get("/liaisons/{liaison_id}", response_model=LiaisonRead, responses=errors_doc(404))
-async def get_liaison(liaison_id: int, session: Session, _: Admin) -> LiaisonRead:
+async def get_liaison(liaison_id: Id, session: Session, _: Admin) -> LiaisonRead:
     """One liaison."""
     return LiaisonRead.model_validate(await service.get_person(session, Liaison, liaison_id))
 
@@ -167,7 +174,7 @@ async def create_liaison(
     "/liaisons/{liaison_id}", response_model=LiaisonRead, responses=errors_doc(404, 409, 422)
 )
 async def update_liaison(
-    liaison_id: int,
+    liaison_id: Id,
     body: LiaisonUpdate,
     session: Session,
     principal: Admin,
@@ -186,7 +193,7 @@ async def update_liaison(
     "/liaisons/{liaison_id}/duty", response_model=LiaisonRead, responses=errors_doc(404, 422)
 )
 async def set_duty(
-    liaison_id: int, body: DutyUpdate, session: Session, principal: Operator, region: Region
+    liaison_id: Id, body: DutyUpdate, session: Session, principal: Operator, region: Region
 ) -> LiaisonRead:
     """Put a liaison on or off duty (operators may: it is the duty roster of the operations
     room, not administration). Only on-duty liaisons are paged."""
@@ -199,7 +206,7 @@ async def set_duty(
 
 @router.delete("/liaisons/{liaison_id}", response_model=LiaisonRead, responses=errors_doc(404))
 async def deactivate_liaison(
-    liaison_id: int, session: Session, principal: Admin, gazetteers: Gazetteers
+    liaison_id: Id, session: Session, principal: Admin, gazetteers: Gazetteers
 ) -> LiaisonRead:
     """Deactivate a liaison: never paged again, their SMS commands refused."""
     liaison = await service.deactivate(session, Liaison, liaison_id, actor=principal.actor)

@@ -9,6 +9,7 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app.geo.importers import ID_MAX
+from app.kit.text import NO_CONTROL
 from app.people.importers import _ROLE, NAME_MAX, UNREGISTERED
 
 T = TypeVar("T")
@@ -17,14 +18,20 @@ T = TypeVar("T")
 # the OpenAPI schema lists them.
 Language = Literal["fr", "sw", "ln", "en"]
 Tier = Literal["liaison", "joc"]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX, pattern=NO_CONTROL),
+]
 Phone = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=32),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=NO_CONTROL),
     Field(description="E.164 (+243…) or a local number of the gateway's default region"),
 ]
-PlaceId = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX)]
-Zone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+PlaceId = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX, pattern=NO_CONTROL)]
+Zone = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_CONTROL),
+]
 Zones = Annotated[
     list[Zone],
     Field(max_length=100, description="territoires (or provinces) of the gazetteer"),

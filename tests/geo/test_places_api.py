@@ -44,6 +44,8 @@ async def test_search_and_read_one(
     }
     missing = await client.get("/api/v1/places/atlantis", headers=viewer_headers)
     assert missing.status_code == 404
+    nul = await client.get("/api/v1/places/beni%00", headers=viewer_headers)
+    assert invalid_fields(nul) == ["place_id"]
 
 
 async def test_geojson_has_every_place_at_longitude_latitude(
@@ -128,6 +130,7 @@ async def test_a_focal_points_home_cannot_be_deleted(
         ({"lon": -180.5}, "lon"),
         ({"lat": 0, "lon": 0}, "lon"),
         ({"name": " "}, "name"),
+        ({"admin2": "Beni\x00"}, "admin2"),  # PostgreSQL refuses NUL in text
         ({"id": "a b"}, "id"),
         ({"id": "x" * 65}, "id"),
         ({"kind": "village"}, "kind"),

@@ -83,6 +83,7 @@ async def test_register_a_focal_point_read_find_change_and_deactivate(
         ({"phone": "+243810000999", "name": "X", "language": "de"}, "language"),
         ({"phone": "+243810000999", "name": "X", "home_place_id": "atlantis"}, "home_place_id"),
         ({"phone": "+243810000999", "name": "  "}, "name"),
+        ({"phone": "+243810000999", "name": "Jean\x00"}, "name"),  # PostgreSQL refuses NUL
         ({"phone": "+243810000999", "name": "X", "role": "unregistered"}, "role"),
         ({"phone": "+243810000999", "name": "X", "verified": "maybe"}, "verified"),
         ({"phone": "+243810000999", "name": "X", "village": "Beni"}, "village"),
