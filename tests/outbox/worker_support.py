@@ -86,9 +86,16 @@ def worker_name(log_path: Path) -> str | None:
     if not log_path.exists():
         return None
     for line in log_path.read_text(errors="replace").splitlines():
-        marker = " kengele: worker "
-        if marker in line and line.endswith(" started"):
-            return line.split(marker, 1)[1][: -len(" started")]
+        # Logs are JSON lines (KENGELE_LOG_FORMAT=json, the default).
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(record, dict) or record.get("logger") != "kengele":
+            continue
+        message = str(record.get("message", ""))
+        if message.startswith("worker ") and message.endswith(" started"):
+            return message[len("worker ") : -len(" started")]
     return None
 
 
