@@ -9,11 +9,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.db import unit_of_work
 from app.kit.clock import utcnow
+from app.kit.metrics import after_commit
 from app.main import create_app
 from app.outbox import repository as outbox_repo
 from app.outbox.models import Delivery
@@ -170,3 +172,22 @@ async def test_metrics_need_no_key_and_stay_out_of_the_api_schema(
     assert (await client.get("/metrics")).status_code == 200
     schema = (await client.get("/openapi.json")).json()
     assert "/metrics" not in schema["paths"]
+
+
+async def test_counts_made_in_a_transaction_wait_for_its_commit(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    counted: list[str] = []
+    async with sessionmaker() as s:
+        await s.execute(text("SELECT 1"))
+        after_commit(s, lambda: counted.append("rolled back"))
+        await s.rollback()  # e.g. the pipeline failed; the message will be retried
+        await s.execute(text("SELECT 1"))
+        after_commit(s, lambda: counted.append("first"))
+        after_commit(s, lambda: counted.append("second"))
+        assert counted == []
+        await s.commit()
+        assert counted == ["first", "second"]
+        await s.execute(text("SELECT 1"))
+        await s.commit()
+    assert counted == ["first", "second"]
