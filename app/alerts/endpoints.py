@@ -34,10 +34,6 @@ router = APIRouter(prefix="/api/v1", tags=["alerts"])
 Filters = Annotated[AlertFilter, Depends(alert_filters)]
 
 
-def _actor(principal: Principal) -> str:
-    return f"apikey:{principal.key_id}:{principal.name}"
-
-
 @router.get("/alerts", response_model=AlertPage, responses=errors_doc(304, 400, 422))
 async def list_alerts(
     request: Request,
@@ -128,7 +124,7 @@ async def act_on_alert(
         request.app.state.settings,
         alert_id,
         body,
-        actor=_actor(principal),
+        actor=principal.actor,
         name=principal.name,
         if_match=workflow.parse_if_match(if_match),
     )
@@ -186,7 +182,7 @@ async def merge_incident(
 ) -> IncidentDetail:
     """Merge this incident into `into`: its alerts move there, it closes and points there."""
     target = await workflow.merge_incidents(
-        session, incident_id, body.into, actor=_actor(principal), note=body.note
+        session, incident_id, body.into, actor=principal.actor, note=body.note
     )
     return await _detail(session, target.id, principal)
 
@@ -201,6 +197,6 @@ async def detach_alert(
 ) -> IncidentDetail:
     """Move an alert out of an incident (it was another event): it gets an incident of its own."""
     own = await workflow.detach_alert(
-        session, incident_id, alert_id, actor=_actor(principal), note=None
+        session, incident_id, alert_id, actor=principal.actor, note=None
     )
     return await _detail(session, own.id, principal)

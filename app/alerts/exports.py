@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from app.alerts import repository as repo
 from app.alerts.filters import alert_filters
@@ -16,18 +16,13 @@ from app.alerts.repository import AlertFilter
 from app.auth.deps import Session, Viewer
 from app.config import Settings
 from app.kit.clock import utcnow
-from app.kit.errors import ErrorBody, NotFound, errors_doc
+from app.kit.errors import NotFound, json_errors_doc
 from app.kit.ids import Id
+from app.kit.responses import GeoJSONResponse
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
 
 Filters = Annotated[AlertFilter, Depends(alert_filters)]
-
-
-class GeoJSONResponse(JSONResponse):
-    """JSON with the GeoJSON media type."""
-
-    media_type = geojson.MEDIA_TYPE
 
 
 class CSVResponse(Response):
@@ -57,22 +52,6 @@ def _document(media_type: str, description: str) -> dict[int | str, dict[str, An
     }
 
 
-def _json_errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """errors_doc() whose bodies are documented as JSON, not as the route's media type.
-
-    FastAPI files a `model` under the route's response class (text/csv here), while errors
-    are rendered as JSON whatever the route: the schema is given with its true media type
-    (the JSON routes' errors_doc() puts ErrorBody among the components).
-    """
-    schema = {"$ref": f"#/components/schemas/{ErrorBody.__name__}"}
-    out: dict[int | str, dict[str, Any]] = {}
-    for code, entry in errors_doc(*codes).items():
-        out[code] = {"description": entry["description"]}
-        if "model" in entry:
-            out[code]["content"] = {"application/json": {"schema": schema}}
-    return out
-
-
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -91,7 +70,7 @@ def _host(settings: Settings) -> str:
     "/alerts.geojson",
     response_model=geojson.AlertFeatureCollection,
     response_class=GeoJSONResponse,
-    responses=_json_errors(400, 422),
+    responses=json_errors_doc(400, 422),
 )
 async def alerts_geojson(
     session: Session,
@@ -110,7 +89,7 @@ async def alerts_geojson(
     response_class=CSVResponse,
     responses={
         **_document("text/csv", "UTF-8 CSV with a byte order mark, one header row"),
-        **_json_errors(400, 422),
+        **json_errors_doc(400, 422),
     },
 )
 async def alerts_csv(
@@ -135,7 +114,7 @@ async def alerts_csv(
     response_class=CAPResponse,
     responses={
         **_document(cap.MEDIA_TYPE, "CAP 1.2 message of the alert's current version"),
-        **_json_errors(404, 422),
+        **json_errors_doc(404, 422),
     },
 )
 async def alert_cap(alert_id: Id, request: Request, session: Session, _: Viewer) -> Response:
@@ -159,7 +138,7 @@ async def alert_cap(alert_id: Id, request: Request, session: Session, _: Viewer)
     response_class=AtomResponse,
     responses={
         **_document(atom.MEDIA_TYPE, "Atom feed; each entry links to the alert's CAP message"),
-        **_json_errors(400, 422),
+        **json_errors_doc(400, 422),
     },
 )
 async def alerts_feed(

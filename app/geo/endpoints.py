@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from app.alerts.exports import GeoJSONResponse, _json_errors
 from app.auth.deps import Admin, Session, Viewer
 from app.geo import service
 from app.geo.deps import Gazetteers
@@ -21,7 +20,8 @@ from app.geo.schemas import (
     PlaceUpdate,
     PlaceWrite,
 )
-from app.kit.errors import errors_doc
+from app.kit.errors import errors_doc, json_errors_doc
+from app.kit.responses import GeoJSONResponse
 from app.kit.text import NO_CONTROL
 
 router = APIRouter(prefix="/api/v1", tags=["places"])
@@ -58,7 +58,7 @@ async def search_places(
     "/places.geojson",
     response_model=PlaceFeatureCollection,
     response_class=GeoJSONResponse,
-    responses=_json_errors(),
+    responses=json_errors_doc(),
 )
 async def places_geojson(session: Session, _: Viewer, gazetteers: Gazetteers) -> Response:
     """Every place of the gazetteer as an RFC 7946 FeatureCollection ([longitude, latitude])."""

@@ -46,6 +46,22 @@ def errors_doc(*codes: int, auth: bool = True) -> dict[int | str, dict[str, Any]
     return out
 
 
+def json_errors_doc(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """errors_doc() whose bodies are documented as JSON, not as the route's media type.
+
+    FastAPI files a `model` under the route's response class (text/csv here), while errors
+    are rendered as JSON whatever the route: the schema is given with its true media type
+    (the JSON routes' errors_doc() puts ErrorBody among the components).
+    """
+    schema = {"$ref": f"#/components/schemas/{ErrorBody.__name__}"}
+    out: dict[int | str, dict[str, Any]] = {}
+    for code, entry in errors_doc(*codes).items():
+        out[code] = {"description": entry["description"]}
+        if "model" in entry:
+            out[code]["content"] = {"application/json": {"schema": schema}}
+    return out
+
+
 class KengeleError(Exception):
     """Base of domain errors: `{"error": <class name>, "detail": ...}` with `status_code`."""
 

@@ -14,7 +14,7 @@ from app.db import unit_of_work
 from app.escalation import service as escalation
 from app.inbound.endpoints import twilio_form
 from app.kit.errors import BadRequest, Conflict, NotFound, Unprocessable, errors_doc
-from app.kit.ids import Id
+from app.kit.ids import MAX_ID, Id
 from app.kit.pagination import Page, decode_id, encode_cursor
 from app.outbox import repository as repo
 from app.outbox import service, webhooks
@@ -33,7 +33,15 @@ callbacks = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
 router = APIRouter(prefix="/api/v1", tags=["outbox"])
 
 
-@callbacks.post("/status")
+@callbacks.post(
+    "/status",
+    status_code=204,
+    response_class=Response,
+    responses={
+        204: {"description": "recorded (or an unknown message)"},
+        **errors_doc(400, 403, auth=False),
+    },
+)
 async def status_callback(
     request: Request, form: dict[str, str] = Depends(twilio_form)
 ) -> Response:
@@ -59,12 +67,28 @@ async def status_callback(
     return Response(status_code=204)
 
 
-@router.get("/deliveries", response_model=Page[DeliveryRead])
+# Every status a delivery row can be in (from "accepted" on: the provider's word, as in
+# app.outbox.models.ACCEPTED_STATES).
+DeliveryStatus = Literal[
+    "pending",
+    "sending",
+    "dead",
+    "cancelled",
+    "accepted",
+    "queued",
+    "sent",
+    "delivered",
+    "undelivered",
+    "failed",
+]
+
+
+@router.get("/deliveries", response_model=Page[DeliveryRead], responses=errors_doc(400, 422))
 async def list_deliveries(
     session: Session,
     principal: Viewer,
-    status: str | None = None,
-    alert_id: int | None = None,
+    status: DeliveryStatus | None = None,
+    alert_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[DeliveryRead]:
@@ -79,8 +103,10 @@ async def list_deliveries(
     return Page[DeliveryRead](items=items, next_cursor=next_cursor)
 
 
-@router.get("/deliveries/{delivery_id}", response_model=DeliveryRead)
-async def get_delivery(delivery_id: int, session: Session, principal: Viewer) -> DeliveryRead:
+@router.get(
+    "/deliveries/{delivery_id}", response_model=DeliveryRead, responses=errors_doc(404, 422)
+)
+async def get_delivery(delivery_id: Id, session: Session, principal: Viewer) -> DeliveryRead:
     """One delivery with every attempt."""
     delivery = await repo.get(session, delivery_id)
     if delivery is None:
@@ -90,9 +116,13 @@ async def get_delivery(delivery_id: int, session: Session, principal: Viewer) ->
     return read
 
 
-@router.post("/deliveries/{delivery_id}/retry", response_model=DeliveryRead)
+@router.post(
+    "/deliveries/{delivery_id}/retry",
+    response_model=DeliveryRead,
+    responses=errors_doc(404, 409, 422),
+)
 async def retry_delivery(
-    delivery_id: int, request: Request, session: Session, _: Operator
+    delivery_id: Id, request: Request, session: Session, _: Operator
 ) -> DeliveryRead:
     """Send a dead delivery again."""
     delivery = await service.retry(session, delivery_id, request.app.state.settings)

@@ -10,8 +10,9 @@ from pydantic import BaseModel
 from app.alerts.formats.common import event_name, timestamp
 from app.alerts.models import Alert
 from app.kit.phones import mask
+from app.kit.responses import GEOJSON
 
-MEDIA_TYPE = "application/geo+json"
+MEDIA_TYPE = GEOJSON
 
 
 class Point(BaseModel):
