@@ -78,12 +78,23 @@ def serve(
 
 
 @cli.command()
-def worker() -> None:
+def worker(
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve Prometheus metrics of this worker on this port (/metrics)."),
+    ] = None,
+    metrics_host: Annotated[str, typer.Option(help="Address of the metrics server.")] = "127.0.0.1",
+) -> None:
     """Run only the background work (outbox, escalations, safety net); scale out on PostgreSQL."""
     from app.runtime import Runtime
 
     settings = get_settings().model_copy(update={"run_worker": True})
     _setup_logging(settings.log_level)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        # Deliveries and first pages are counted where they happen: in the worker.
+        start_http_server(metrics_port, addr=metrics_host)
 
     async def run() -> None:
         runtime = await Runtime.open(settings)
