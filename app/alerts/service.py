@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import corroboration
 from app.alerts import repository as repo
-from app.alerts.models import SEVERITY_RANK, Alert, Incident
+from app.alerts.models import OPEN_ALERT_STATUSES, SEVERITY_RANK, Alert, Incident
 from app.alerts.refs import new_ref
 from app.alerts.schemas import AlertRead, PagingRead
 from app.config import Settings
@@ -139,6 +139,30 @@ async def create_alert(
     return alert
 
 
+async def open_incident_for(session: AsyncSession, alert: Alert) -> Incident:
+    """A new incident of which this alert is the only report."""
+    incident = Incident(
+        category=alert.category,
+        severity=alert.severity,
+        severity_rank=alert.severity_rank,
+        status="open" if alert.status in OPEN_ALERT_STATUSES else "closed",
+        place_id=alert.place_id,
+        place_name=alert.place_name,
+        lat=alert.lat,
+        lon=alert.lon,
+        admin1=alert.admin1,
+        admin2=alert.admin2,
+        first_at=alert.received_at,
+        last_at=alert.received_at,
+        report_count=1,
+        reporter_count=1,
+    )
+    session.add(incident)
+    await session.flush()
+    alert.incident_id = incident.id
+    return incident
+
+
 async def corroborate(session: AsyncSession, alert: Alert, settings: Settings) -> Incident | None:
     """Join the nearest related open incident within range, or open a new one."""
     if not corroboration.joins_incidents(alert.category):
@@ -147,26 +171,7 @@ async def corroborate(session: AsyncSession, alert: Alert, settings: Settings) -
     if alert.lat is not None and alert.lon is not None:
         incident = await _nearest_incident(session, alert, settings)
     if incident is None:
-        incident = Incident(
-            category=alert.category,
-            severity=alert.severity,
-            severity_rank=alert.severity_rank,
-            status="open",
-            place_id=alert.place_id,
-            place_name=alert.place_name,
-            lat=alert.lat,
-            lon=alert.lon,
-            admin1=alert.admin1,
-            admin2=alert.admin2,
-            first_at=alert.received_at,
-            last_at=alert.received_at,
-            report_count=1,
-            reporter_count=1,
-        )
-        session.add(incident)
-        await session.flush()
-        alert.incident_id = incident.id
-        return incident
+        return await open_incident_for(session, alert)
     alert.incident_id = incident.id
     await session.flush()
     incident.report_count += 1

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.alerts import repository as repo
 from app.alerts.models import OPEN_ALERT_STATUSES, Alert, Incident
 from app.alerts.schemas import AlertAction
+from app.alerts.service import open_incident_for
 from app.config import Settings
 from app.escalation import service as escalation
 from app.kit.clock import utcnow
@@ -201,25 +202,7 @@ async def detach_alert(
         raise NotFound(f"alert {alert_id} is not in incident {incident_id}")
     if incident.report_count <= 1:
         raise Conflict(f"alert {alert_id} is the only report of incident {incident_id}")
-    own = Incident(
-        category=alert.category,
-        severity=alert.severity,
-        severity_rank=alert.severity_rank,
-        status="open" if alert.status in OPEN_ALERT_STATUSES else "closed",
-        place_id=alert.place_id,
-        place_name=alert.place_name,
-        lat=alert.lat,
-        lon=alert.lon,
-        admin1=alert.admin1,
-        admin2=alert.admin2,
-        first_at=alert.received_at,
-        last_at=alert.received_at,
-        report_count=1,
-        reporter_count=1,
-    )
-    session.add(own)
-    await session.flush()
-    alert.incident_id = own.id
+    own = await open_incident_for(session, alert)
     repo.add_event(
         session,
         alert,

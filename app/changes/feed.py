@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from app.changes.tracker import wrote_changes
+from app.outbox.wakeup import run_in_loop
 
 
 class ChangeFeed:
@@ -24,15 +25,7 @@ class ChangeFeed:
 
     def set(self) -> None:
         """Wake every waiter."""
-        loop = self._loop
-        try:
-            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if loop is not None and running is not loop:
-            loop.call_soon_threadsafe(self._fire)
-        else:
-            self._fire()
+        run_in_loop(self._loop, self._fire)
 
     def _fire(self) -> None:
         current, self._event = self._event, asyncio.Event()

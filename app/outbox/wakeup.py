@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event, text
@@ -15,6 +16,19 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "kengele_outbox"
 _DIRTY = "kengele_outbox_dirty"
+
+
+def run_in_loop(loop: asyncio.AbstractEventLoop | None, callback: Callable[[], None]) -> None:
+    """Run `callback` in `loop`: at once from inside it, through call_soon_threadsafe from
+    another thread (commit hooks and LISTEN callbacks may run elsewhere)."""
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if loop is not None and running is not loop:
+        loop.call_soon_threadsafe(callback)
+    else:
+        callback()
 
 
 class Wakeup:
@@ -30,15 +44,7 @@ class Wakeup:
 
     def set(self) -> None:
         """Wake the waiting workers."""
-        loop = self._loop
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if loop is not None and running is not loop:
-            loop.call_soon_threadsafe(self._event.set)
-        else:
-            self._event.set()
+        run_in_loop(self._loop, self._event.set)
 
     async def wait(self, seconds: float) -> bool:
         """Wait for work or `seconds`; True when woken."""
