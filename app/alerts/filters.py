@@ -11,6 +11,7 @@ from app.alerts.models import ALERT_STATUSES
 from app.alerts.repository import AlertFilter
 from app.kit.clock import as_utc
 from app.kit.errors import BadRequest
+from app.kit.text import NO_CONTROL
 from app.triage.types import Category
 
 SeverityName = Literal["low", "medium", "high", "critical"]
@@ -38,9 +39,16 @@ def alert_filters(
     category: Annotated[
         list[str] | None, Query(description=f"one or more of {', '.join(CATEGORIES)}")
     ] = None,
-    admin1: Annotated[str | None, Query(description="province, e.g. Nord-Kivu")] = None,
-    admin2: Annotated[str | None, Query(description="territoire, e.g. Beni")] = None,
-    place: Annotated[str | None, Query(description="a place id")] = None,
+    admin1: Annotated[
+        str | None,
+        Query(max_length=100, pattern=NO_CONTROL, description="province, e.g. Nord-Kivu"),
+    ] = None,
+    admin2: Annotated[
+        str | None, Query(max_length=100, pattern=NO_CONTROL, description="territoire, e.g. Beni")
+    ] = None,
+    place: Annotated[
+        str | None, Query(max_length=64, pattern=NO_CONTROL, description="a place id")
+    ] = None,
     since: Annotated[datetime | None, Query(description="received at or after")] = None,
     until: Annotated[datetime | None, Query(description="received before")] = None,
 ) -> AlertFilter:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from app.alerts.models import Alert, AlertEvent, Incident
 from app.kit.ids import MAX_ID
 from app.kit.phones import mask
+from app.kit.text import MULTILINE, NO_CONTROL
 
 
 class PlaceRef(BaseModel):
@@ -220,12 +221,12 @@ class AlertAction(BaseModel):
     """A decision of the operations room on an alert."""
 
     action: Action
-    note: str | None = Field(default=None, max_length=2000)
-    assignee: str | None = Field(default=None, max_length=100)
+    note: str | None = Field(default=None, max_length=2000, pattern=MULTILINE)
+    assignee: str | None = Field(default=None, max_length=100, pattern=NO_CONTROL)
 
 
 class IncidentMerge(BaseModel):
     """Merge this incident into another one."""
 
     into: int = Field(ge=1, le=MAX_ID, description="the incident that keeps the alerts")
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=2000, pattern=MULTILINE)

@@ -12,3 +12,5 @@ def ascii_fold(text: str) -> str:
 
 # Text the API stores or looks up: no control characters (PostgreSQL refuses NUL in text).
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+# Free text of several lines (notes): line breaks and tabs, but no other control character.
+MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
