@@ -13,7 +13,9 @@ from app.auth.service import Principal, authenticate, require
 from app.db import get_session
 from app.kit.errors import RateLimited
 
-Session = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the unit of work commits before the response is sent, so a client is
+# never told "done" about a change that then failed to commit.
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def role(minimum: str) -> Callable[..., Awaitable[Principal]]:

@@ -6,9 +6,11 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.support import make_key, post_twilio, sms_form
+from tests.support import live_server, make_key, post_twilio, sign, sms_form
 
 SMS = "/webhooks/twilio/sms"
 
@@ -208,3 +210,26 @@ async def test_incident_detail_merge_and_detach(
     assert kept["report_count"] == 1
     events = (await client.get(f"/api/v1/alerts/{b['id']}/events", headers=operator)).json()
     assert [e["action"] for e in events][-2:] == ["incident_merged", "incident_detached"]
+
+
+async def test_an_action_that_fails_to_commit_is_not_answered_done(
+    app: FastAPI, demo: None, operator: dict[str, str]
+) -> None:
+    # Over a real connection: the in-memory transport would raise the error either way.
+    async with live_server(app) as base, httpx.AsyncClient(base_url=base, timeout=20) as client:
+        form = sms_form("+243810000101", "Attaque en cours a Mavivi")
+        await client.post(SMS, data=form, headers={"X-Twilio-Signature": sign(SMS, form)})
+        [alert] = (await client.get("/api/v1/alerts", headers=operator)).json()["items"]
+        session_class = app.state.sessionmaker.kw["sync_session_class"]
+
+        def refuse(_: Any) -> None:
+            raise RuntimeError("the database went away at commit")
+
+        event.listen(session_class, "before_commit", refuse)
+        try:
+            response = await _act(client, operator, alert["id"], action="acknowledge")
+        finally:
+            event.remove(session_class, "before_commit", refuse)
+        assert response.status_code == 500
+        after = (await client.get(f"/api/v1/alerts/{alert['id']}", headers=operator)).json()
+        assert after["status"] == "new"
