@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import JSONResponse
 
 from app.alerts import repository as repo
 from app.alerts import workflow
@@ -25,7 +24,7 @@ from app.auth.deps import Operator, Session, Viewer
 from app.auth.service import Principal
 from app.changes import repository as changes_repo
 from app.kit.errors import NotFound, errors_doc
-from app.kit.etags import not_modified_or_json
+from app.kit.etags import json_with_etag, not_modified_or_json
 from app.kit.ids import Id
 from app.kit.pagination import Page, decode_id, decode_time_id, encode_cursor
 
@@ -79,13 +78,13 @@ async def list_alerts(
 async def get_alert(
     request: Request, alert_id: Id, session: Session, principal: Viewer
 ) -> Response:
-    """One alert with its audit trail; its ETag is its version (for If-Match)."""
+    """One alert with its audit trail; send its ETag back in If-Match to change it."""
     alert = await repo.get(session, alert_id)
     if alert is None:
         raise NotFound(f"no alert {alert_id}")
     [read] = await alert_reads(session, [alert], mask_phone=not principal.can("operator"))
     read.events = [AlertEventRead.of(e) for e in await repo.events(session, alert_id)]
-    return not_modified_or_json(request, read, etag=workflow.etag(alert.version))
+    return not_modified_or_json(request, read, version=alert.version)
 
 
 @router.get(
@@ -112,7 +111,7 @@ async def act_on_alert(
     if_match: Annotated[
         str | None, Header(description="the alert's ETag (its version): 412 if it changed since")
     ] = None,
-) -> JSONResponse:
+) -> Response:
     """Acknowledge, verify, resolve, call a false alarm, reopen, assign, or add a note.
 
     Only transitions allowed from the alert's status are carried out (409 names the allowed
@@ -130,9 +129,7 @@ async def act_on_alert(
     )
     [read] = await alert_reads(session, [alert], mask_phone=False)
     read.events = [AlertEventRead.of(e) for e in await repo.events(session, alert_id)]
-    return JSONResponse(
-        read.model_dump(mode="json"), headers={"ETag": workflow.etag(alert.version)}
-    )
+    return json_with_etag(read, version=alert.version)
 
 
 @router.get("/incidents", response_model=Page[IncidentRead], responses=errors_doc(400))

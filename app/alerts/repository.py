@@ -10,6 +10,7 @@ from sqlalchemy import Select, and_, distinct, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import SEVERITY_RANK, Alert, AlertEvent, Incident
+from app.kit.clock import utcnow
 
 
 async def ref_exists(session: AsyncSession, ref: str) -> bool:
@@ -89,7 +90,8 @@ def add_event(
     from_status: str | None = None,
     to_status: str | None = None,
 ) -> AlertEvent:
-    """Append to the alert's audit trail."""
+    """Append to the alert's audit trail (a change of the alert: pollers and the stream see it)."""
+    alert.updated_at = utcnow()
     event = AlertEvent(
         alert_id=alert.id,
         actor=actor,
@@ -172,8 +174,12 @@ async def changed_alerts(
 
 
 async def lock(session: AsyncSession, alert_id: int) -> Alert | None:
-    """The alert, row-locked until the end of the transaction (PostgreSQL)."""
-    stmt = select(Alert).where(Alert.id == alert_id).with_for_update()
+    """The alert, row-locked until the end of the transaction (PostgreSQL).
+
+    FOR NO KEY UPDATE: rows that only point at the alert (events, deliveries) can still be
+    written by others meanwhile.
+    """
+    stmt = select(Alert).where(Alert.id == alert_id).with_for_update(key_share=True)
     return await session.scalar(stmt.execution_options(populate_existing=True))
 
 
@@ -184,8 +190,8 @@ async def alerts_of_incident(session: AsyncSession, incident_id: int) -> Sequenc
 
 
 async def lock_incident(session: AsyncSession, incident_id: int) -> Incident | None:
-    """The incident, row-locked until the end of the transaction (PostgreSQL)."""
-    stmt = select(Incident).where(Incident.id == incident_id).with_for_update()
+    """The incident, row-locked until the end of the transaction (PostgreSQL, NO KEY UPDATE)."""
+    stmt = select(Incident).where(Incident.id == incident_id).with_for_update(key_share=True)
     return await session.scalar(stmt.execution_options(populate_existing=True))
 
 

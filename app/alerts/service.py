@@ -170,7 +170,12 @@ async def corroborate(session: AsyncSession, alert: Alert, settings: Settings) -
     incident = None
     if alert.lat is not None and alert.lon is not None:
         incident = await _nearest_incident(session, alert, settings)
-    if incident is None:
+    if incident is not None:
+        # Locked: concurrent reports count one by one, and a merge in between is followed.
+        incident = await repo.lock_incident(session, incident.id)
+        if incident is not None and incident.merged_into_id is not None:
+            incident = await repo.lock_incident(session, incident.merged_into_id)
+    if incident is None or incident.status != "open":
         return await open_incident_for(session, alert)
     alert.incident_id = incident.id
     await session.flush()

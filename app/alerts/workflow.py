@@ -11,6 +11,7 @@ from app.alerts.models import OPEN_ALERT_STATUSES, Alert, Incident
 from app.alerts.schemas import AlertAction
 from app.alerts.service import open_incident_for
 from app.config import Settings
+from app.escalation import repository as escalation_repo
 from app.escalation import service as escalation
 from app.kit.clock import utcnow
 from app.kit.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
@@ -49,18 +50,16 @@ def allowed_actions(status: str) -> list[str]:
 
 
 def parse_if_match(value: str | None) -> int | None:
-    """The version in an If-Match header ('"3"', 'W/"3"' or '3'); None when absent or '*'."""
+    """The version in an If-Match header: an alert's ETag ('"3.9f2c…"'), or '"3"', or '3'.
+
+    None when absent or '*'.
+    """
     if value is None or value.strip() in ("", "*"):
         return None
-    text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    text = value.strip().removeprefix("W/").strip('"').partition(".")[0]
+    if not text.isdigit() or len(text) > 18:
         raise PreconditionFailed(f"If-Match must be the alert's version as its ETag, not {text!r}")
     return int(text)
-
-
-def etag(version: int) -> str:
-    """The ETag of an alert or incident version."""
-    return f'"{version}"'
 
 
 async def apply(
@@ -74,9 +73,7 @@ async def apply(
     if_match: int | None,
 ) -> Alert:
     """Carry out an action on an alert, or refuse it (404, 412, 409, 422)."""
-    alert = await repo.lock(session, alert_id)
-    if alert is None:
-        raise NotFound(f"no alert {alert_id}")
+    alert = await lock_for_change(session, alert_id)
     if if_match is not None and if_match != alert.version:
         raise PreconditionFailed(
             f"alert {alert_id} is at version {alert.version}, not {if_match}: reload it"
@@ -124,6 +121,21 @@ async def apply(
     return alert
 
 
+async def lock_for_change(session: AsyncSession, alert_id: int) -> Alert:
+    """The alert, locked with what a change of it may touch, in the order every writer takes
+    them (incident, escalation, alert), so that two writers never wait on each other."""
+    seen = await repo.get(session, alert_id)
+    if seen is None:
+        raise NotFound(f"no alert {alert_id}")
+    if seen.incident_id is not None:
+        await repo.lock_incident(session, seen.incident_id)
+    await escalation_repo.of_alert(session, alert_id, lock=True)
+    alert = await repo.lock(session, alert_id)
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}")
+    return alert
+
+
 async def _reopen(
     session: AsyncSession, settings: Settings, alert: Alert, actor: str, note: str | None
 ) -> None:
@@ -140,7 +152,7 @@ async def _reopen(
         to_status=alert.status,
     )
     if alert.incident_id is not None:
-        incident = await session.get(Incident, alert.incident_id)
+        incident = await repo.get_incident(session, alert.incident_id)
         if incident is not None and incident.merged_into_id is None:
             incident.status = "open"
     await escalation.emit(session, settings, "alert.updated", alert)
@@ -197,6 +209,7 @@ async def detach_alert(
     incident = await repo.lock_incident(session, incident_id)
     if incident is None:
         raise NotFound(f"no incident {incident_id}")
+    await escalation_repo.of_alert(session, alert_id, lock=True)
     alert = await repo.lock(session, alert_id)
     if alert is None or alert.incident_id != incident_id:
         raise NotFound(f"alert {alert_id} is not in incident {incident_id}")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import repository as alerts_repo
-from app.alerts.models import SEVERITY_RANK, Alert, Incident
+from app.alerts.models import SEVERITY_RANK, Alert
 from app.alerts.schemas import PlaceRef
 from app.config import Settings
 from app.escalation import commands, messages
@@ -242,6 +242,13 @@ async def run_due(
                 continue
         escalation.state = DONE
         escalation.next_due_at = None
+        alerts_repo.add_event(
+            session,
+            alert,
+            actor="system",
+            action="escalation_finished",
+            detail={"policy": escalation.policy_name, "repeats": escalation.repeats_done},
+        )
 
 
 async def _execute(
@@ -524,6 +531,10 @@ async def close(
     actor: str | None = None,
 ) -> None:
     """Resolve an alert or call it a false alarm; its incident closes with it."""
+    incident = None
+    if alert.incident_id is not None:
+        # Incident, then escalation, then alert: the order every writer locks them in.
+        incident = await alerts_repo.lock_incident(session, alert.incident_id)
     await _stop(session, alert, status, liaison)
     actor = actor or (f"liaison:{liaison.id}" if liaison else "system")
     if alert.status in ("resolved", "false_alarm"):
@@ -533,10 +544,8 @@ async def close(
     alerts_repo.add_event(
         session, alert, actor=actor, action=status, note=note, from_status=before, to_status=status
     )
-    if alert.incident_id is not None:
-        incident = await session.get(Incident, alert.incident_id)
-        if incident is not None:
-            incident.status = "closed"
+    if incident is not None:
+        incident.status = "closed"
     if status == "resolved":
         await _tell_reporters(session, settings, alert, "reporter_resolved")
         await emit(session, settings, "alert.resolved", alert, note=note)
