@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, insert, text, update
+from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -40,9 +40,13 @@ def next_numbers(conn: Connection, count: int) -> int:
         .returning(Counter.value)
     )
     value = conn.execute(stmt).scalar()
-    if value is None:  # the row is gone (a wiped database): recreate it
+    if value is None:  # the row is gone (emptied tables): start after every number in use
+        start = max(
+            conn.execute(select(func.coalesce(func.max(column), 0))).scalar() or 0
+            for column in (Change.seq, Alert.change_seq, Incident.change_seq)
+        )
         ins = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        conn.execute(ins(Counter).values(name=COUNTER, value=0).on_conflict_do_nothing())
+        conn.execute(ins(Counter).values(name=COUNTER, value=start).on_conflict_do_nothing())
         value = conn.execute(stmt).scalar()
     assert value is not None
     return int(value)

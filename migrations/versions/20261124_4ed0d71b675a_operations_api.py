@@ -49,7 +49,6 @@ def upgrade() -> None:
     sa.Column('value', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_counters'))
     )
-    op.execute("INSERT INTO counters (name, value) VALUES ('changes', 0)")
     with op.batch_alter_table('alert_events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('from_status', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('to_status', sa.String(length=16), nullable=True))
@@ -68,6 +67,14 @@ def upgrade() -> None:
         batch_op.create_foreign_key(batch_op.f('fk_incidents_merged_into_id_incidents'), 'incidents', ['merged_into_id'], ['id'], ondelete='SET NULL')
 
     # ### end Alembic commands ###
+    # Rows from before this revision get change numbers too (alerts first, then incidents),
+    # so that a poller starting from the beginning sees them; the counter starts after them.
+    op.execute("UPDATE alerts SET change_seq = id")
+    op.execute("UPDATE incidents SET change_seq = id + (SELECT COALESCE(MAX(id), 0) FROM alerts)")
+    op.execute(
+        "INSERT INTO counters (name, value) SELECT 'changes', "
+        "(SELECT COALESCE(MAX(id), 0) FROM alerts) + (SELECT COALESCE(MAX(id), 0) FROM incidents)"
+    )
 
 
 def downgrade() -> None:
