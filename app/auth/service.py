@@ -74,6 +74,12 @@ async def authenticate(session: AsyncSession, authorization: str | None) -> Prin
     return Principal(key_id=key.id, name=key.name, role=key.role)
 
 
+async def still_valid(session: AsyncSession, principal: Principal) -> bool:
+    """Whether the key of a long-lived request (a stream) is still there and not revoked."""
+    key = await repo.get(session, principal.key_id)
+    return key is not None and key.revoked_at is None
+
+
 def require(principal: Principal, role: str) -> None:
     """403 unless the caller has at least `role`."""
     if not principal.can(role):

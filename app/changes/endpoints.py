@@ -11,8 +11,9 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.deps import check_rate
-from app.auth.service import authenticate, require
+from app.auth.service import authenticate, require, still_valid
 from app.changes import service
+from app.changes.feed import wait_for
 from app.db import unit_of_work
 from app.kit.errors import errors_doc
 from app.runtime import Runtime
@@ -21,6 +22,7 @@ router = APIRouter(prefix="/api/v1", tags=["stream"])
 
 # Without a notification (another process on SQLite, a lost LISTEN), look this often anyway.
 POLL_SECONDS = 2.0
+RECHECK_KEY_SECONDS = 60.0
 
 STREAM_DOC: dict[int | str, dict[str, Any]] = {
     200: {
@@ -66,9 +68,16 @@ async def stream(
     async def events() -> AsyncIterator[str]:
         after = start
         yield preface or ": connected\n\n"
-        last_sent = time.monotonic()
+        last_sent = checked = time.monotonic()
         while not runtime.stop.is_set() and not await request.is_disconnected():
+            signal = runtime.feed.next()
             async with sessionmaker() as session:
+                if time.monotonic() - checked >= RECHECK_KEY_SECONDS:
+                    # A revoked key stops streaming within a minute.
+                    if not await still_valid(session, principal):
+                        yield service.sse("stream.end", {"reason": "API key revoked"})
+                        return
+                    checked = time.monotonic()
                 changes = await service.next_batch(session, after)
                 chunk = await service.render(session, changes, mask_phone=mask_phone)
             if changes:
@@ -81,7 +90,7 @@ async def stream(
                 yield ": heartbeat\n\n"
                 last_sent = time.monotonic()
             wait = min(POLL_SECONDS, heartbeat - (time.monotonic() - last_sent))
-            await runtime.feed.wait(max(wait, 0.05))
+            await wait_for(signal, max(wait, 0.05))
 
     return StreamingResponse(
         events(),

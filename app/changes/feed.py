@@ -31,13 +31,19 @@ class ChangeFeed:
         current, self._event = self._event, asyncio.Event()
         current.set()
 
-    async def wait(self, seconds: float) -> bool:
-        """Wait for the next change or `seconds`; True when woken by a change."""
-        try:
-            await asyncio.wait_for(self._event.wait(), timeout=max(seconds, 0.0))
-        except TimeoutError:
-            return False
-        return True
+    def next(self) -> asyncio.Event:
+        """The signal of the next change: take it BEFORE looking, then wait on it, so that a
+        change committed between the look and the wait is not slept through."""
+        return self._event
+
+
+async def wait_for(signal: asyncio.Event, seconds: float) -> bool:
+    """Wait for `signal` or `seconds`; True when signalled."""
+    try:
+        await asyncio.wait_for(signal.wait(), timeout=max(seconds, 0.0))
+    except TimeoutError:
+        return False
+    return True
 
 
 def install(sessionmaker: async_sessionmaker[AsyncSession], feed: ChangeFeed) -> None:

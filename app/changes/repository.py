@@ -32,8 +32,15 @@ async def oldest_kept(session: AsyncSession) -> int | None:
 
 
 async def prune(session: AsyncSession, before: datetime) -> int:
-    """Forget changes older than `before`; returns how many."""
-    result = await session.execute(delete(Change).where(Change.at < before))
+    """Forget changes older than `before`; returns how many.
+
+    By number, not by time: every change up to the newest one older than `before` goes, so
+    what is kept is always an unbroken run (processes' clocks may differ a little).
+    """
+    last_old = await session.scalar(select(func.max(Change.seq)).where(Change.at < before))
+    if last_old is None:
+        return 0
+    result = await session.execute(delete(Change).where(Change.seq <= last_old))
     return int(getattr(result, "rowcount", 0) or 0)
 
 

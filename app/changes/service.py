@@ -58,22 +58,25 @@ async def render(session: AsyncSession, changes: Sequence[Change], *, mask_phone
 
 
 async def start_after(session: AsyncSession, last_event_id: int | None) -> tuple[int, str]:
-    """Where a stream starts, and a `stream.reset` event when the missed ones are gone."""
+    """Where a stream starts, and a `stream.reset` event when what was missed is not kept."""
     current = await repo.current(session)
     if last_event_id is None:
         return current, ""
     if last_event_id > current:
-        # Not one of ours (another database?): start from now, and say so.
-        reset = sse("stream.reset", {"reason": "unknown Last-Event-ID", "seq": current}, current)
-        return current, reset
+        # Not one of ours (another database, emptied tables): start from now, and say so.
+        return current, _reset("unknown Last-Event-ID", current)
+    if last_event_id == current:
+        return current, ""
     oldest = await repo.oldest_kept(session)
-    if oldest is not None and last_event_id < oldest - 1:
-        reset = sse(
-            "stream.reset",
-            {"reason": "events after Last-Event-ID are no longer kept; reload", "seq": oldest - 1},
-        )
-        return oldest - 1, reset
+    if oldest is None or last_event_id < oldest - 1:
+        # Changes after Last-Event-ID were forgotten (older than the replay window).
+        start = current if oldest is None else oldest - 1
+        return start, _reset("events after Last-Event-ID are no longer kept; reload", start)
     return last_event_id, ""
+
+
+def _reset(reason: str, seq: int) -> str:
+    return sse("stream.reset", {"reason": reason, "seq": seq}, seq)
 
 
 async def next_batch(session: AsyncSession, after: int) -> Sequence[Change]:

@@ -5,13 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.support import PUBLIC_URL, live_server, make_key, sign, sms_form
+from app.auth.models import ApiKey
+from app.changes import endpoints as stream_endpoints
+from app.changes import repository as changes_repo
+from app.db import unit_of_work
+from app.kit.clock import utcnow
+from tests.support import PUBLIC_URL, live_server, make_key, post_twilio, sign, sms_form
 
 SMS = "/webhooks/twilio/sms"
 
@@ -24,6 +32,11 @@ async def _report(base: str, phone: str, body: str) -> None:
             SMS, data=form, headers={"X-Twilio-Signature": sign(SMS, form, base=PUBLIC_URL)}
         )
     assert response.status_code == 200
+
+
+async def revoke_all(session: AsyncSession) -> None:
+    """Revoke every key, as an admin would one by one."""
+    await session.execute(update(ApiKey).values(revoked_at=utcnow()))
 
 
 async def _events(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
@@ -155,3 +168,61 @@ async def test_forgotten_last_event_id_says_reset(
     ):
         first = await anext(_events(response))
     assert first["event"] == "stream.reset"
+
+
+async def test_replay_past_the_kept_window_says_reset_with_an_id(
+    app: FastAPI, demo: None, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    key = await make_key(sessionmaker, "viewer")
+    async with live_server(app) as base:
+        await _report(base, "+243810000101", "Attaque en cours a Mavivi")
+        await _report(base, "+243810000113", "Tirs entendus pres de Kalehe")
+        async with unit_of_work(sessionmaker) as session:
+            first = (await changes_repo.after(session, 0, 1))[0].seq
+            # Everything older than a day ago is forgotten: here, everything.
+            forgotten = await changes_repo.prune(session, utcnow() + timedelta(seconds=1))
+        assert forgotten >= 2
+        headers = {"Authorization": f"Bearer {key}", "Last-Event-ID": str(first)}
+        async with (
+            httpx.AsyncClient(base_url=base, timeout=20) as client,
+            client.stream("GET", "/api/v1/stream", headers=headers) as response,
+        ):
+            reset = await anext(_events(response))
+    assert reset["event"] == "stream.reset"
+    assert int(reset["id"]) == reset["data"]["seq"] > first
+
+
+async def test_prune_keeps_an_unbroken_run(
+    client: httpx.AsyncClient, demo: None, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    for phone, text in [
+        ("+243810000101", "Attaque en cours a Mavivi"),
+        ("+243810000113", "Tirs entendus pres de Kalehe"),
+    ]:
+        assert (await post_twilio(client, SMS, sms_form(phone, text))).status_code == 200
+    async with unit_of_work(sessionmaker) as session:
+        kept = list(await changes_repo.after(session, 0, 100))
+        # A later change stamped earlier (another process's clock was behind).
+        kept[-1].at = kept[0].at - timedelta(hours=1)
+    async with unit_of_work(sessionmaker) as session:
+        await changes_repo.prune(session, kept[0].at - timedelta(minutes=1))
+        left = [c.seq for c in await changes_repo.after(session, 0, 100)]
+    assert left == []  # everything up to the newest old one: no gap left behind
+
+
+async def test_a_revoked_key_stops_streaming(
+    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stream_endpoints, "RECHECK_KEY_SECONDS", 0.0)
+    key = await make_key(sessionmaker, "viewer")
+    async with (
+        live_server(app) as base,
+        httpx.AsyncClient(base_url=base, timeout=20) as client,
+        client.stream("GET", "/api/v1/stream", headers={"Authorization": f"Bearer {key}"}) as r,
+    ):
+        stream = _events(r)
+        assert await anext(stream) == {"comment": "connected"}
+        async with unit_of_work(sessionmaker) as session:
+            await revoke_all(session)
+        ended = await asyncio.wait_for(anext(stream), 10)
+    assert ended["event"] == "stream.end"
