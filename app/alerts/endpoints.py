@@ -26,7 +26,7 @@ from app.changes import repository as changes_repo
 from app.kit.errors import NotFound, errors_doc
 from app.kit.etags import json_with_etag, not_modified_or_json
 from app.kit.ids import Id
-from app.kit.pagination import Page, decode_id, decode_time_id, encode_cursor
+from app.kit.pagination import MAX_SEQ, Page, decode_id, decode_time_id, encode_cursor
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
@@ -54,7 +54,7 @@ async def list_alerts(
     # Read before the alerts: every change numbered up to here is committed and in the answer.
     current = await changes_repo.current(session)
     if updated_after is not None:
-        after = decode_id(updated_after) if updated_after else 0
+        after = decode_id(updated_after, MAX_SEQ) if updated_after else 0
         alerts = await repo.changed_alerts(session, filters, after=after, limit=limit)
         last = alerts[-1].change_seq if alerts else after
         sync = encode_cursor(last)

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.alerts.models import Alert, Incident
 from app.geo.models import Place
 
 
@@ -74,6 +75,17 @@ async def admin_names(session: AsyncSession) -> dict[str, str]:
 
 
 async def delete(session: AsyncSession, place: Place) -> None:
-    """Remove a place and flush (references to it become NULL in the database)."""
+    """Remove a place and flush; alerts and incidents lose their reference to it.
+
+    Through the ORM, not the foreign key's ON DELETE SET NULL: each change is numbered, so
+    pollers and the stream see the alerts lose their place id.
+    """
+    located: list[Alert | Incident] = [
+        *(await session.scalars(select(Alert).where(Alert.place_id == place.id))).all(),
+        *(await session.scalars(select(Incident).where(Incident.place_id == place.id))).all(),
+    ]
+    for row in located:
+        row.place_id = None
+    await session.flush()
     await session.delete(place)
     await session.flush()

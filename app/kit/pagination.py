@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from app.kit.clock import as_utc
 from app.kit.errors import BadRequest
+from app.kit.ids import MAX_ID
 
 T = TypeVar("T")
 
@@ -40,12 +41,22 @@ def decode_cursor(cursor: str) -> list[object]:
         raise BadRequest("cursor is not valid; use next_cursor of a previous page") from exc
 
 
-def decode_id(cursor: str) -> int:
-    """An (id,) cursor."""
-    values = decode_cursor(cursor)
-    if len(values) != 1 or not isinstance(values[0], int):
+# Change numbers fit a signed 64-bit column; larger is not one of ours (and would be a 500).
+MAX_SEQ = 2**63 - 1
+
+
+def _number(value: object, maximum: int = MAX_ID) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
         raise BadRequest("cursor is not valid; use next_cursor of a previous page")
-    return values[0]
+    return value
+
+
+def decode_id(cursor: str, maximum: int = MAX_ID) -> int:
+    """An (id,) cursor (or a change number, with maximum=MAX_SEQ)."""
+    values = decode_cursor(cursor)
+    if len(values) != 1:
+        raise BadRequest("cursor is not valid; use next_cursor of a previous page")
+    return _number(values[0], maximum)
 
 
 def decode_time_id(cursor: str) -> tuple[datetime, int]:
@@ -53,6 +64,6 @@ def decode_time_id(cursor: str) -> tuple[datetime, int]:
     values = decode_cursor(cursor)
     try:
         at, ident = values
-        return as_utc(datetime.fromisoformat(str(at))), int(str(ident))
-    except (ValueError, TypeError) as exc:
+        return as_utc(datetime.fromisoformat(str(at))), _number(ident)
+    except (ValueError, TypeError, OverflowError) as exc:
         raise BadRequest("cursor is not valid; use next_cursor of a previous page") from exc

@@ -7,8 +7,10 @@ import random
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.kit.pagination import encode_cursor
 from tests.support import make_key, post_twilio, sms_form
 
 SMS = "/webhooks/twilio/sms"
@@ -94,7 +96,22 @@ async def test_poller_sees_every_final_state_while_four_writers_write(
         )
 
 
-async def test_bad_cursor_is_400(client: httpx.AsyncClient, viewer_headers: dict[str, str]) -> None:
-    response = await client.get("/api/v1/alerts?updated_after=nope", headers=viewer_headers)
+@pytest.mark.parametrize(
+    ("param", "cursor"),
+    [
+        ("updated_after", "nope"),
+        ("updated_after", encode_cursor(10**30)),
+        ("updated_after", encode_cursor(True)),
+        ("cursor", encode_cursor("2026-11-24T10:00:00+00:00", 10**30)),
+    ],
+)
+async def test_bad_cursor_is_400(
+    client: httpx.AsyncClient, viewer_headers: dict[str, str], param: str, cursor: str
+) -> None:
+    response = await client.get("/api/v1/alerts", params={param: cursor}, headers=viewer_headers)
     assert response.status_code == 400
     assert "cursor" in response.json()["detail"]
+    incidents = await client.get(
+        "/api/v1/incidents", params={"cursor": encode_cursor(10**30)}, headers=viewer_headers
+    )
+    assert incidents.status_code == 400
