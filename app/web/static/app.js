@@ -705,7 +705,9 @@
     const parts = [];
     const e = a.paging ?? a.escalation;
     if (e && typeof e === 'object') {
-      if (!e.acknowledged_by && e.state) parts.push(t('esc.state', { state: label('esc.state', e.state) }));
+      // Paging that ran every step while the alert is still new: nobody answered.
+      const state = e.state === 'done' && a.status === 'new' ? 'exhausted' : e.state;
+      if (!e.acknowledged_by && state) parts.push(t('esc.state', { state: label('esc.state', state) }));
       if (e.paged_at) parts.push(t('esc.paged', { time: clock(e.paged_at) }));
       if (e.pages) parts.push(t('esc.pages', { n: e.pages, ok: e.pages_delivered ?? 0 }));
       if (e.acknowledged_by) parts.push(t('esc.ackBy', { who: whoName(e.acknowledged_by) }));
@@ -937,7 +939,7 @@
       d.assigneeDraft = undefined;
       d.msg = { bad: false, text: t('a.done') };
     } catch (e) {
-      const allowed = (e.body.allowed || []).map((x) => t(`a.${x}`)).join(', ') || '—';
+      const allowed = (e.body?.allowed || []).map((x) => t(`a.${x}`)).join(', ') || '—';
       d.msg = { bad: true, text: e.status === 409 ? t('a.conflict', { allowed })
         : e.status === 412 ? t('a.stale')
           : e.status === 403 ? t('a.forbidden') : t('a.failed', { detail: e.message }) };
