@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.auth.models import ApiKey
 from app.changes import endpoints as stream_endpoints
 from app.changes import repository as changes_repo
+from app.config import Settings
 from app.db import unit_of_work
 from app.kit.clock import utcnow
-from tests.support import PUBLIC_URL, live_server, make_key, post_twilio, sign, sms_form
+from tests.support import PUBLIC_URL, live_server, make_key, post_twilio, running, sign, sms_form
 
 SMS = "/webhooks/twilio/sms"
 
@@ -226,3 +227,24 @@ async def test_a_revoked_key_stops_streaming(
             await revoke_all(session)
         ended = await asyncio.wait_for(anext(stream), 10)
     assert ended["event"] == "stream.end"
+
+
+async def test_a_change_made_by_another_api_process_is_streamed(
+    app: FastAPI, settings: Settings, demo: None, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    from app.main import create_app
+
+    key = await make_key(sessionmaker, "viewer")
+    other = create_app(settings.model_copy(update={"run_worker": False}))
+    async with (
+        live_server(app) as base,
+        running(other) as other_client,
+        httpx.AsyncClient(base_url=base, timeout=20) as client,
+        client.stream("GET", "/api/v1/stream", headers={"Authorization": f"Bearer {key}"}) as r,
+    ):
+        stream = _events(r)
+        assert await anext(stream) == {"comment": "connected"}
+        form = sms_form("+243810000101", "Attaque en cours a Mavivi")
+        assert (await post_twilio(other_client, SMS, form)).status_code == 200
+        events = await _take_until(stream, "Attaque en cours a Mavivi")
+    assert _created(events) == ["Attaque en cours a Mavivi"]
