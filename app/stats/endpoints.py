@@ -12,14 +12,12 @@ from app.auth.deps import Session, Viewer
 from app.config import Settings
 from app.kit.clock import as_utc, utcnow
 from app.kit.errors import errors_doc
+from app.kit.text import NO_CONTROL
 from app.stats import service
 from app.stats.repository import Scope
 from app.stats.schemas import StatsRead
 
 router = APIRouter(prefix="/api/v1", tags=["stats"])
-
-# Names as the gazetteer has them: no control characters (PostgreSQL refuses NUL in text).
-PLACE_NAME = r"^[^\x00-\x1f]*$"
 
 
 def _invalid(field: str, message: str) -> RequestValidationError:
@@ -51,10 +49,10 @@ async def get_stats(
         datetime | None, Query(description="alerts received before (default: now; naive = UTC)")
     ] = None,
     admin1: Annotated[
-        str | None, Query(max_length=100, pattern=PLACE_NAME, description="province, any case")
+        str | None, Query(max_length=100, pattern=NO_CONTROL, description="province, any case")
     ] = None,
     admin2: Annotated[
-        str | None, Query(max_length=100, pattern=PLACE_NAME, description="territoire, any case")
+        str | None, Query(max_length=100, pattern=NO_CONTROL, description="territoire, any case")
     ] = None,
     silent_days: Annotated[
         int | None,
