@@ -29,7 +29,8 @@ STREAM_DOC: dict[int | str, dict[str, Any]] = {
         "description": "text/event-stream: `alert.created`, `alert.updated` and "
         "`incident.updated` events, each with `id:` (its change number) and `data:` "
         '{"seq", "event", "alert" | "incident"}; `stream.reset` when missed events are no '
-        "longer kept; a comment line as heartbeat",
+        "longer kept (reload the list); `stream.end` when the key was revoked; a comment "
+        "line as heartbeat",
         "content": {"text/event-stream": {"schema": {"type": "string"}}},
     }
 }
