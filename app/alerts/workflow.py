@@ -114,8 +114,6 @@ async def apply(
         if note is None:
             raise Unprocessable("a note needs its text in 'note'")
         repo.add_event(session, alert, actor=actor, action="note", note=note)
-        # A note changes no column, yet pollers and the stream must see it.
-        alert.updated_at = now
         await escalation.emit(session, settings, "alert.updated", alert, note=note)
     await session.flush()
     return alert
