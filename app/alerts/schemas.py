@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from app.alerts.models import Alert, AlertEvent, Incident
 from app.kit.ids import MAX_ID
-from app.kit.phones import mask
+from app.kit.phones import mask, mask_in_text
 from app.kit.text import MULTILINE, NO_CONTROL
 
 
@@ -141,7 +141,8 @@ class AlertRead(BaseModel):
                 certainty=alert.cap_certainty,
             ),
             language=alert.language,
-            body=alert.body,
+            # Reporters write call-back numbers in their text: viewers see those masked too.
+            body=mask_in_text(alert.body) if mask_phone else alert.body,
             from_phone=(mask(alert.from_phone) or "") if mask_phone else alert.from_phone,
             reporter_id=alert.reporter_id,
             numbers=Numbers(

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
 from app.kit import metrics
-from app.kit.phones import mask
+from app.kit.phones import mask_in_text
 
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID: ContextVar[str | None] = ContextVar("kengele_request_id", default=None)
@@ -44,7 +44,6 @@ _QUIET_PATHS = frozenset({"/metrics", "/healthz", "/readyz"})
 
 # E.164 (with or without spaces or dashes between digits) or any run of 9+ digits that is
 # not part of a longer word, id or decimal number.
-_PHONE = re.compile(r"(?<![\w.•])(?:\+\d(?:[ \-]?\d){7,14}|\d{9,})(?![\w•])")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]+")
 _AUTH_HEADER = re.compile(
     r"(?i)\b(authorization|x-twilio-signature)(['\"]?\s*[:=]\s*['\"]?)[^'\",}\n]+"
@@ -63,11 +62,6 @@ def current_request_id() -> str | None:
     return REQUEST_ID.get()
 
 
-def _mask_phone(match: re.Match[str]) -> str:
-    digits = re.sub(r"[ \-]", "", match.group())
-    return mask(digits) or ""
-
-
 class Redactor:
     """Masks phone numbers and removes credentials from a text."""
 
@@ -83,7 +77,7 @@ class Redactor:
         text = _BEARER.sub(lambda m: m.group(1) + " " + REDACTED, text)
         text = _API_KEY.sub("kg_" + REDACTED, text)
         text = _HEX_TOKEN.sub(REDACTED, text)
-        return _PHONE.sub(_mask_phone, text)
+        return mask_in_text(text)
 
 
 class RedactingFilter(logging.Filter):

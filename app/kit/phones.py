@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 
@@ -41,3 +43,21 @@ def mask(phone: str | None) -> str | None:
         return "•" * max(len(phone) - 2, 0) + phone[-2:]
     head = 4 if phone.startswith("+") else 3
     return phone[:head] + "•" * (len(phone) - head - 4) + phone[-4:]
+
+
+# A number written in a text: 9 to 15 digits, maybe after + (or %2B, URL-encoded), maybe
+# grouped by spaces or dashes ("+243 81 000 0101", "0810000101", "081-000-0101"); not a
+# part of a decimal, a time or a date-time ("0.123456789", "2024-05-01 12:00").
+_IN_TEXT = re.compile(r"(?<![\w.•:])(?:\+|%2[Bb])?\d(?:[ \-]?\d){8,14}(?![\w•:]|\.\d)")
+
+
+def _mask_match(match: re.Match[str]) -> str:
+    text = match.group()
+    plus = "+" if text.startswith(("+", "%2B", "%2b")) else ""
+    digits = re.sub(r"\D", "", text.removeprefix("%2B").removeprefix("%2b"))
+    return mask(plus + digits) or ""
+
+
+def mask_in_text(text: str) -> str:
+    """`text` with every phone number in it masked (reporters write call-back numbers)."""
+    return _IN_TEXT.sub(_mask_match, text)

@@ -221,7 +221,7 @@ async def test_cap_of_a_new_alert_validates_against_the_oasis_schema(
     assert text("cap:sender") == "kengele.test"
     assert text("cap:references") is None
     times = _cap_times(root)
-    assert times and all(re.fullmatch(r".+T\d\d:\d\d:\d\d\+00:00", t) for t in times)
+    assert times and all(re.fullmatch(r".+T\d\d:\d\d:\d\d-00:00", t) for t in times)
     assert "Z" not in "".join(times)
     assert text("cap:info/cap:category") == "Security"
     assert text("cap:info/cap:event") == "Attaque armée"
@@ -373,3 +373,16 @@ async def test_openapi_documents_exports_with_their_media_types(client: httpx.As
         assert list(responses["200"]["content"]) == [media_type], path
         for code in ("401", "403", "422", "429"):
             assert responses[code]["content"] == error_body, (path, code)
+
+
+async def test_cap_and_atom_stay_well_formed_whatever_the_sms_holds(
+    client: httpx.AsyncClient, demo: None, viewer_headers: dict[str, str]
+) -> None:
+    body = "Attaque a Mavivi \ufffe\uffff <script>&amp;"
+    assert (await post_twilio(client, SMS, sms_form("+243810000101", body))).status_code == 200
+    [alert] = (await client.get("/api/v1/alerts", headers=viewer_headers)).json()["items"]
+    cap = await client.get(f"/api/v1/alerts/{alert['id']}.cap", headers=viewer_headers)
+    root = ET.fromstring(cap.content)
+    description = root.findtext(f"{CAP}info/{CAP}description") or ""
+    assert "<script>&amp;" in description
+    ET.fromstring((await client.get("/api/v1/feed.atom", headers=viewer_headers)).content)

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from app.alerts.formats.cap import MEDIA_TYPE as CAP_MEDIA_TYPE
-from app.alerts.formats.common import STATUS_NAMES, event_name, headline, timestamp
+from app.alerts.formats.common import STATUS_NAMES, event_name, headline, timestamp, xml_text
 from app.alerts.models import Alert
+from app.kit.phones import mask_in_text
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 MEDIA_TYPE = "application/atom+xml"
@@ -17,7 +18,7 @@ MEDIA_TYPE = "application/atom+xml"
 def _sub(parent: ET.Element, name: str, text: str | None = None, **attrs: str) -> ET.Element:
     child = ET.SubElement(parent, name, attrs)
     if text is not None:
-        child.text = text
+        child.text = xml_text(text)
     return child
 
 
@@ -56,11 +57,8 @@ def feed(
         _sub(entry, "link", rel="related", type="application/json", href=api)
         _sub(entry, "category", term=alert.category, label=event_name(alert.category))
         status = STATUS_NAMES.get(alert.status, alert.status)
-        _sub(
-            entry,
-            "summary",
-            f"{alert.ref} · gravité {alert.severity} · statut {status}\n{alert.body}".rstrip(),
-        )
+        summary = f"{alert.ref} · gravité {alert.severity} · statut {status}"
+        _sub(entry, "summary", f"{summary}\n{mask_in_text(alert.body)}".rstrip())
     ET.indent(root)
     document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return document

@@ -13,8 +13,10 @@ from app.alerts.formats.common import (
     headline,
     place_description,
     timestamp,
+    xml_text,
 )
 from app.alerts.models import Alert
+from app.kit.phones import mask_in_text
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 MEDIA_TYPE = "application/cap+xml"
@@ -35,7 +37,12 @@ NOT_UPDATES = frozenset(
         "corroborated",
         "corroborated_by",
         "escalation_started",
+        "escalation_restarted",
+        "escalation_finished",
         "escalated",
+        # The operations room's own bookkeeping: nothing a CAP consumer acts on.
+        "note",
+        "assigned",
         "page_fallback",
         "acknowledged_again",
     }
@@ -73,22 +80,28 @@ def envelope(alert: Alert, *, sender: str, changed: bool) -> Envelope:
     Update (a Cancel for a false alarm) identified by the alert's version number, sent when
     the alert last changed, referencing the first message as CAP requires.
     """
-    first_sent = timestamp(alert.received_at)
+    first_sent = cap_time(alert.received_at)
     if not changed and alert.status != "false_alarm":
         return Envelope(original_identifier(alert), first_sent, "Alert", None)
     sent_at: datetime = max(alert.updated_at, alert.received_at)
     return Envelope(
         identifier=f"{original_identifier(alert)}-v{alert.version}",
-        sent=timestamp(sent_at),
+        sent=cap_time(sent_at),
         msg_type="Cancel" if alert.status == "false_alarm" else "Update",
         references=f"{sender},{original_identifier(alert)},{first_sent}",
     )
 
 
+def cap_time(at: datetime) -> str:
+    """A CAP 1.2 time: to the second, with an offset; UTC written "-00:00" (CAP 3.3.2)."""
+    text = timestamp(at)
+    return text[:-6] + "-00:00" if text.endswith("+00:00") else text
+
+
 def _sub(parent: ET.Element, name: str, text: str | None = None) -> ET.Element:
     child = ET.SubElement(parent, f"{{{CAP_NS}}}{name}")
     if text is not None:
-        child.text = text
+        child.text = xml_text(text)
     return child
 
 
@@ -104,7 +117,8 @@ def _param(info: ET.Element, name: str, value: object) -> None:
 
 def _description(alert: Alert) -> str:
     if alert.body.strip():
-        return alert.body
+        # CAP travels beyond the operations room: no phone number, not even in the text.
+        return mask_in_text(alert.body)
     if alert.kind == "call":
         return f"Appel d'alerte sans message d'un point focal ({alert.message_count} appel(s))."
     return "Signalement sans texte."
@@ -136,13 +150,15 @@ def cap_alert(alert: Alert, *, sender: str, changed: bool, web: str | None = Non
     _sub(info, "language", "fr-CD")
     _sub(info, "category", "Security")
     _sub(info, "event", event_name(alert.category))
-    _sub(info, "urgency", _one_of(alert.cap_urgency, _URGENCY))
+    # Once resolved, the threat is over: responders need not act any more.
+    urgency = "Past" if alert.status == "resolved" else _one_of(alert.cap_urgency, _URGENCY)
+    _sub(info, "urgency", urgency)
     _sub(info, "severity", _one_of(alert.cap_severity, _SEVERITY))
     _sub(info, "certainty", _one_of(alert.cap_certainty, _CERTAINTY))
     code = _sub(info, "eventCode")
     _sub(code, "valueName", "kengele:category")
     _sub(code, "value", alert.category)
-    _sub(info, "onset", timestamp(alert.received_at))
+    _sub(info, "onset", cap_time(alert.received_at))
     _sub(info, "senderName", SENDER_NAME)
     _sub(info, "headline", headline(alert))
     _sub(info, "description", _description(alert))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from app.alerts.models import Alert
@@ -42,6 +43,15 @@ def timestamp(at: datetime) -> str:
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     return at.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+# Characters XML 1.0 cannot carry at all (an SMS may hold U+FFFE, or a stray control).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` without the characters an XML document cannot hold."""
+    return _NOT_XML.sub("", text)
 
 
 def event_name(category: str) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from app.alerts.formats.common import event_name, timestamp
 from app.alerts.models import Alert
-from app.kit.phones import mask
+from app.kit.phones import mask, mask_in_text
 
 MEDIA_TYPE = "text/csv; charset=utf-8"
 # Excel reads a file as UTF-8 only when it starts with a byte order mark (else: accents break).
@@ -75,7 +75,7 @@ def row(alert: Alert, *, mask_phone: bool) -> list[str | int | float]:
         alert.lat if alert.lat is not None else "",
         alert.lon if alert.lon is not None else "",
         _phone(alert, mask_phone),
-        _text(alert.body),
+        _text(mask_in_text(alert.body) if mask_phone else alert.body),
         alert.incident_id if alert.incident_id is not None else "",
         alert.message_count,
     ]

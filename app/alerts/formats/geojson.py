@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from app.alerts.formats.common import event_name, timestamp
 from app.alerts.models import Alert
-from app.kit.phones import mask
+from app.kit.phones import mask, mask_in_text
 from app.kit.responses import GEOJSON
 
 MEDIA_TYPE = GEOJSON
@@ -78,7 +78,7 @@ def feature(alert: Alert, *, mask_phone: bool) -> dict[str, Any]:
             "admin1": alert.admin1,
             "admin2": alert.admin2,
             "reporter_phone": phone,
-            "body": alert.body,
+            "body": mask_in_text(alert.body) if mask_phone else alert.body,
             "incident_id": alert.incident_id,
         },
     }
