@@ -112,3 +112,11 @@ async def test_assets_are_gzipped_and_revalidated_cheaply(client: httpx.AsyncCli
     assert (await client.get("/ops/nothing.js")).status_code == 404
     redirect = await client.get("/ops")
     assert (redirect.status_code, redirect.headers["location"]) == (308, "/ops/")
+
+
+async def test_the_sign_in_form_can_never_put_the_key_in_a_url(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/ops/")).text
+    form = re.search(r"<form[^>]*id=\"signin-form\"[^>]*>", page)
+    assert form is not None and 'method="post"' in form.group()
+    key_input = re.search(r"<input[^>]*id=\"key\"[^>]*>", page)
+    assert key_input is not None and "name=" not in key_input.group()

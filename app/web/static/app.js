@@ -1293,6 +1293,7 @@
       const key = $('key').value.trim();
       if (key) signIn(key);
     });
+    $('signin-button').disabled = false;
     $('signout').addEventListener('click', () => signOut(''));
     $('lang').addEventListener('change', (e) => {
       S.lang = e.target.value in I18N ? e.target.value : 'fr';
