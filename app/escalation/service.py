@@ -327,14 +327,14 @@ async def _page(
 
 
 async def _in_zone(session: AsyncSession, tier: str, alert: Alert) -> list[Liaison]:
-    """On-duty liaisons of `tier` whose zones contain the alert's territoire."""
-    zone = (alert.admin2 or "").lower()
-    if not zone:
+    """On-duty liaisons of `tier` whose zones contain the alert's territoire or province."""
+    places = {name.lower() for name in (alert.admin2, alert.admin1) if name}
+    if not places:
         return []
     return [
         liaison
         for liaison in await repo.on_duty(session, tier)
-        if zone in {z.lower() for z in liaison.zones}
+        if places & {z.lower() for z in liaison.zones}
     ]
 
 

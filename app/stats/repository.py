@@ -132,7 +132,8 @@ async def silent_focal_points(
     admin2: str | None,
 ) -> Sequence[tuple[Reporter, Place | None, datetime | None]]:
     """Active focal points whose last report before `until` is older than `cutoff`, or who
-    never reported, with their home place (filtered by its province/territoire)."""
+    never reported since they were registered before `cutoff`, with their home place
+    (filtered by its province/territoire). One registered yesterday is not silent yet."""
     last = (
         select(Alert.reporter_id, func.max(Alert.received_at).label("last_at"))
         .where(Alert.received_at < until, Alert.reporter_id.is_not(None))
@@ -146,7 +147,7 @@ async def silent_focal_points(
         .where(
             Reporter.role == "focal_point",
             Reporter.active.is_(True),
-            or_(last.c.last_at.is_(None), last.c.last_at < cutoff),
+            func.coalesce(last.c.last_at, Reporter.created_at) < cutoff,
         )
         .order_by(Reporter.id)
     )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.alerts.models import AlertEvent
 from app.config import Settings
+from app.db import unit_of_work
 from app.escalation.models import Escalation
 from app.kit.gsm7 import fits_one_segment
 from app.people.models import Liaison
@@ -196,3 +197,14 @@ async def test_flash_reads_as_a_call_back_request(settings: Settings) -> None:
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)))
         page = gw.sent_to(CLA_BENI)[0]
         assert "Bip" in page and "Rappelez" in page and FOCAL_MAVIVI in page
+
+
+async def test_a_liaison_covering_a_whole_province_is_paged_for_its_territoires(
+    settings: Settings,
+) -> None:
+    province_cla = "+243970000555"
+    async with gateway(settings) as gw:
+        async with unit_of_work(gw.sessionmaker) as s:
+            s.add(Liaison(phone=province_cla, name="CLA Nord-Kivu", zones=["Nord-Kivu"]))
+        await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")  # Beni, Nord-Kivu
+        await gw.wait_for(lambda: bool(gw.sent_to(province_cla)))
