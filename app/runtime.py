@@ -111,8 +111,9 @@ class Runtime:
             )
             await self.listener.start()
         self.tasks.append(asyncio.create_task(self.worker.run(self.stop), name="worker"))
+        started = utcnow()
         self.tasks.append(
-            asyncio.create_task(self.pipeline.run_safety_net(self.stop), name="safety-net")
+            asyncio.create_task(self.pipeline.run_safety_net(self.stop, started), name="safety-net")
         )
         self.tasks.append(asyncio.create_task(self.prune_changes(), name="prune-changes"))
 

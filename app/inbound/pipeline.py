@@ -180,13 +180,15 @@ class Pipeline:
                 done += 1
         return done
 
-    async def run_safety_net(self, stop: asyncio.Event) -> None:
+    async def run_safety_net(self, stop: asyncio.Event, started: datetime | None = None) -> None:
         """Loop of reprocess_due until `stop` is set.
 
         The first pass retries everything an earlier process left `received`, but not what
-        arrived since this one started: requests under way are handling those.
+        arrived since this one started (`started`, taken when the process started its
+        background work, not when this task first runs: requests may come in between, and
+        they are handling their own messages).
         """
-        started: datetime | None = utcnow()
+        started = started or utcnow()
         while not stop.is_set():
             try:
                 await self.reprocess_due(left_before=started)
