@@ -113,6 +113,12 @@ async def _check_zones(session: AsyncSession, values: dict[str, Any]) -> None:
     values["zones"] = list(dict.fromkeys(names[zone.lower()] for zone in values["zones"]))
 
 
+def _check_coverage(tier: str, zones: list[str]) -> None:
+    # A liaison with no zone would never be paged for any alert: a silent gap in the roster.
+    if tier == "liaison" and not zones:
+        raise Unprocessable("zones: a liaison needs at least one territoire or province")
+
+
 async def _flush(session: AsyncSession, person: Reporter | Liaison) -> None:
     # Two requests may register one number at once: the unique index settles it.
     try:
@@ -207,6 +213,7 @@ async def create_liaison(
     if other is not None:
         raise _taken(other)
     await _check_zones(session, values)
+    _check_coverage(values.get("tier") or "liaison", values.get("zones") or [])
     liaison = Liaison(**values)
     session.add(liaison)
     await _flush(session, liaison)
@@ -231,6 +238,8 @@ async def update_person(
         raise _taken(other)
     await _check_home(session, values)
     await _check_zones(session, values)
+    if isinstance(person, Liaison):
+        _check_coverage(values.get("tier", person.tier), values.get("zones", person.zones))
     changed = [name for name, value in values.items() if getattr(person, name) != value]
     if changed:
         assign_changed(person, values)

@@ -207,6 +207,9 @@ async def test_liaison_lifecycle_and_duty(
     [
         ({"phone": "not a phone", "name": "X"}, "phone"),
         ({"phone": "+243820000299", "name": "X", "zones": ["Benni"]}, "zones"),
+        # A liaison of no zone would never be paged.
+        ({"phone": "+243820000299", "name": "X", "zones": []}, "zones"),
+        ({"phone": "+243820000299", "name": "X"}, "zones"),
         ({"phone": "+243820000299", "name": "X", "tier": "general"}, "tier"),
         ({"phone": "+243820000299", "name": "X", "language": "xx"}, "language"),
         ({"phone": "+243820000299", "name": "X", "on_duty": "sometimes"}, "on_duty"),
@@ -252,3 +255,23 @@ async def test_people_administration_needs_the_admin_role(
         "/api/v1/liaisons/1/duty", headers=viewer_headers, json={"on_duty": True}
     )
     assert duty.status_code == 403
+
+
+async def test_a_joc_officer_needs_no_zone_a_liaison_keeps_one(
+    client: httpx.AsyncClient, demo: None, admin_headers: Headers
+) -> None:
+    joc = await client.post(
+        "/api/v1/liaisons",
+        headers=admin_headers,
+        json={"phone": "+243820000298", "name": "JOC Goma", "tier": "joc"},
+    )
+    assert joc.status_code == 201, joc.text
+    cla = await client.post(
+        "/api/v1/liaisons",
+        headers=admin_headers,
+        json={"phone": "+243820000297", "name": "CLA Beni 2", "zones": ["Beni"]},
+    )
+    emptied = await client.patch(
+        f"/api/v1/liaisons/{cla.json()['id']}", headers=admin_headers, json={"zones": []}
+    )
+    assert invalid_fields(emptied) == ["zones"]
