@@ -550,6 +550,8 @@
       onAlert(data.alert, event === 'alert.created');
     } else if (event === 'stream.reset') {
       loadAlerts();   // the missed events are no longer kept: read the list again
+    } else if (event === 'stream.end') {
+      signOut(t('signin.expired'));   // the key was revoked
     } else if (event === 'incident.updated' && data.incident) {
       const d = S.detail;
       if (d && d.alert && d.alert.incident_id === data.incident.id) {
