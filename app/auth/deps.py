@@ -26,16 +26,26 @@ def role(minimum: str) -> Callable[..., Awaitable[Principal]]:
         session: Session,
         authorization: Annotated[str | None, Header()] = None,
     ) -> Principal:
-        principal = await authenticate(session, authorization)
-        require(principal, minimum)
-        check_rate(request, principal)
-        return principal
+        return await authorize(request, session, authorization, minimum)
 
     return dependency
 
 
-def check_rate(request: Request, principal: Principal) -> None:
-    """429 with Retry-After when this key went past its rate."""
+async def authorize(
+    request: Request, session: AsyncSession, authorization: str | None, minimum: str
+) -> Principal:
+    """The caller, if its key is valid (401), of at least `minimum` (403), within its rate (429).
+
+    Routes get it through `Viewer`, `Operator`, `Admin`; the stream calls it itself, in a
+    transaction of its own (it must hold none for hours).
+    """
+    principal = await authenticate(session, authorization)
+    require(principal, minimum)
+    _check_rate(request, principal)
+    return principal
+
+
+def _check_rate(request: Request, principal: Principal) -> None:
     limiter: RateLimiter = request.app.state.rate_limiter
     wait = limiter.take(principal.key_id)
     if wait > 0:

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.auth.deps import check_rate
-from app.auth.service import authenticate, require, still_valid
+from app.auth.deps import authorize
+from app.auth.service import still_valid
 from app.changes import service
-from app.changes.feed import wait_for
 from app.db import unit_of_work
 from app.kit.errors import errors_doc
+from app.outbox.wakeup import wait_for
 from app.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["stream"])
@@ -57,9 +57,7 @@ async def stream(
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     # Not the request's unit of work: a stream lasts hours and must hold no transaction.
     async with unit_of_work(sessionmaker) as session:
-        principal = await authenticate(session, authorization)
-        require(principal, "viewer")
-        check_rate(request, principal)
+        principal = await authorize(request, session, authorization, "viewer")
         start, preface = await service.start_after(
             session, service.parse_last_event_id(last_event_id)
         )
