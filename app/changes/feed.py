@@ -9,19 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from app.changes.tracker import wrote_changes
-from app.outbox.wakeup import run_in_loop
+from app.outbox.wakeup import LoopSignal, run_in_loop
 
 
-class ChangeFeed:
+class ChangeFeed(LoopSignal):
     """A broadcast signal: every waiter wakes on the next `set()`."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def bind(self) -> None:
-        """Remember the running loop (commits and LISTEN callbacks may come from elsewhere)."""
-        self._loop = asyncio.get_running_loop()
 
     def set(self) -> None:
         """Wake every waiter."""
@@ -35,15 +27,6 @@ class ChangeFeed:
         """The signal of the next change: take it BEFORE looking, then wait on it, so that a
         change committed between the look and the wait is not slept through."""
         return self._event
-
-
-async def wait_for(signal: asyncio.Event, seconds: float) -> bool:
-    """Wait for `signal` or `seconds`; True when signalled."""
-    try:
-        await asyncio.wait_for(signal.wait(), timeout=max(seconds, 0.0))
-    except TimeoutError:
-        return False
-    return True
 
 
 def install(sessionmaker: async_sessionmaker[AsyncSession], feed: ChangeFeed) -> None:

@@ -31,8 +31,17 @@ def run_in_loop(loop: asyncio.AbstractEventLoop | None, callback: Callable[[], N
         callback()
 
 
-class Wakeup:
-    """Set when a transaction that wrote outbox work commits; workers wait on it."""
+async def wait_for(signal: asyncio.Event, seconds: float) -> bool:
+    """Wait for `signal` or `seconds`; True when signalled."""
+    try:
+        await asyncio.wait_for(signal.wait(), timeout=max(seconds, 0.0))
+    except TimeoutError:
+        return False
+    return True
+
+
+class LoopSignal:
+    """An asyncio event that commit hooks and LISTEN callbacks may set from any thread."""
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
@@ -42,17 +51,17 @@ class Wakeup:
         """Remember the running loop (notifications may come from other threads)."""
         self._loop = asyncio.get_running_loop()
 
+
+class Wakeup(LoopSignal):
+    """Set when a transaction that wrote outbox work commits; workers wait on it."""
+
     def set(self) -> None:
         """Wake the waiting workers."""
         run_in_loop(self._loop, self._event.set)
 
     async def wait(self, seconds: float) -> bool:
         """Wait for work or `seconds`; True when woken."""
-        try:
-            await asyncio.wait_for(self._event.wait(), timeout=max(seconds, 0.0))
-            woken = True
-        except TimeoutError:
-            woken = False
+        woken = await wait_for(self._event, seconds)
         self._event.clear()
         return woken
 
