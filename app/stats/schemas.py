@@ -31,30 +31,28 @@ class DurationsRead(BaseModel):
     )
 
 
-class ReporterCountRead(BaseModel):
-    """One reporter's alerts in the window (phone always masked)."""
+class ReporterHome(BaseModel):
+    """A reporter (phone always masked) and their home place."""
 
     reporter_id: int
     phone: str | None
     name: str
-    role: str = Field(description="focal_point, or unregistered for numbers first seen texting")
     home_place_id: str | None
     home_place_name: str | None
     admin1: str | None
     admin2: str | None
+
+
+class ReporterCountRead(ReporterHome):
+    """One reporter's alerts in the window."""
+
+    role: str = Field(description="focal_point, or unregistered for numbers first seen texting")
     count: int
 
 
-class SilentReporterRead(BaseModel):
+class SilentReporterRead(ReporterHome):
     """An active focal point whose last report is too old, or who never reported."""
 
-    reporter_id: int
-    phone: str | None
-    name: str
-    home_place_id: str | None
-    home_place_name: str | None
-    admin1: str | None
-    admin2: str | None
     opted_out: bool = Field(description="asked to hear nothing back; still expected to report")
     registered_at: datetime
     last_report_at: datetime | None = Field(description="null: never reported")

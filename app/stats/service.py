@@ -6,18 +6,21 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import get_args
+from typing import Any, get_args
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import ALERT_STATUSES, SEVERITIES
+from app.geo.models import Place
 from app.kit.phones import mask
+from app.people.models import Reporter
 from app.stats import repository as repo
 from app.stats.repository import Scope
 from app.stats.schemas import (
     CountRead,
     DurationsRead,
     ReporterCountRead,
+    ReporterHome,
     ShareRead,
     SilentRead,
     SilentReporterRead,
@@ -100,22 +103,25 @@ async def stats(session: AsyncSession, scope: Scope, silent_days: int) -> StatsR
         time_to_acknowledge=durations(await repo.first_acknowledged(session, scope)),
         time_to_resolve=durations(await repo.last_resolved(session, scope)),
         reporters=[
-            ReporterCountRead(
-                reporter_id=reporter.id,
-                phone=mask(reporter.phone),
-                name=reporter.name,
-                role=reporter.role,
-                home_place_id=reporter.home_place_id,
-                home_place_name=place.name if place else None,
-                admin1=place.admin1 if place else None,
-                admin2=place.admin2 if place else None,
-                count=n,
-            )
+            ReporterCountRead(**_home(reporter, place), role=reporter.role, count=n)
             for reporter, place, n in await repo.reports_per_reporter(session, scope)
         ],
         unattributed=await repo.unattributed_count(session, scope),
         silent=await silent(session, scope, silent_days),
     )
+
+
+def _home(reporter: Reporter, place: Place | None) -> dict[str, Any]:
+    """The fields of a reporter and their home place (phone masked: statistics are public)."""
+    return ReporterHome(
+        reporter_id=reporter.id,
+        phone=mask(reporter.phone),
+        name=reporter.name,
+        home_place_id=reporter.home_place_id,
+        home_place_name=place.name if place else None,
+        admin1=place.admin1 if place else None,
+        admin2=place.admin2 if place else None,
+    ).model_dump()
 
 
 async def silent(session: AsyncSession, scope: Scope, days: int) -> SilentRead:
@@ -129,13 +135,7 @@ async def silent(session: AsyncSession, scope: Scope, days: int) -> SilentRead:
     )
     out = [
         SilentReporterRead(
-            reporter_id=reporter.id,
-            phone=mask(reporter.phone),
-            name=reporter.name,
-            home_place_id=reporter.home_place_id,
-            home_place_name=place.name if place else None,
-            admin1=place.admin1 if place else None,
-            admin2=place.admin2 if place else None,
+            **_home(reporter, place),
             opted_out=reporter.opted_out,
             registered_at=reporter.created_at,
             last_report_at=last,
