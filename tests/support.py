@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from twilio.request_validator import RequestValidator
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+TEST_DATA = REPO_ROOT / "tests" / "data"
 TWILIO_TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC_URL = "https://kengele.test"
 
@@ -78,11 +78,10 @@ async def make_key(sessionmaker: async_sessionmaker[AsyncSession], role: str) ->
     return plain
 
 
-def shared_data(name: str) -> Path:
-    """A file of ../shared/data, or skip the test when the folder is not beside the repo."""
-    path = SHARED_DATA / name
-    if not path.exists():
-        pytest.skip(f"{path} not found")
+def data_file(name: str) -> Path:
+    """A data file kept with the tests (tests/data): a fresh clone has all of them."""
+    path = TEST_DATA / name
+    assert path.exists(), f"{path} is missing from the repository"
     return path
 
 

@@ -19,7 +19,7 @@ from app.config import get_settings
 from app.geo.models import Place
 from app.importing_cli import register
 from app.people.models import Liaison, Reporter
-from tests.support import shared_data
+from tests.support import data_file
 
 HEADER = "id,name,alt_names,lat,lon,admin1,admin1_code,admin2,kind\n"
 
@@ -57,7 +57,7 @@ def summary(result: Result) -> dict[str, int]:
 async def test_places_import_then_reimport(
     cli: typer.Typer, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    path = str(shared_data("gazetteer_drc_east.csv"))
+    path = str(data_file("gazetteer_drc_east.csv"))
     first = await run(cli, "places", path)
     assert first.exit_code == 0, first.output
     assert summary(first) == {"created": 119, "updated": 0, "unchanged": 0, "rejected": 0}
@@ -122,7 +122,7 @@ async def test_an_unreadable_file_imports_nothing(
 async def test_a_reporters_file_given_as_liaisons_imports_nothing(
     cli: typer.Typer, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    result = await run(cli, "liaisons", str(shared_data("reporters.csv")))
+    result = await run(cli, "liaisons", str(data_file("reporters.csv")))
     assert result.exit_code == 1
     assert "missing required column(s): zones" in result.stderr
     assert await count(sessionmaker, Liaison) == 0
@@ -132,7 +132,7 @@ async def test_acled_with_named_columns(
     cli: typer.Typer, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     args = ["--name-col", "Location", "--lat-col", "Latitude", "--lon-col", "Longitude"]
-    path = str(shared_data("acled_drc_2016_2017.csv"))
+    path = str(data_file("acled_style_drc_2016_2017.csv"))
     result = await run(cli, "places", path, *args)
     assert result.exit_code == 0, result.output
     assert "format: acled" in result.stdout
@@ -194,7 +194,7 @@ async def test_geojson_and_geonames_by_detection_and_override(
 async def test_people_commands_store_e164_and_mask_printed_phones(
     cli: typer.Typer, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
-    assert (await run(cli, "places", str(shared_data("gazetteer_drc_east.csv")))).exit_code == 0
+    assert (await run(cli, "places", str(data_file("gazetteer_drc_east.csv")))).exit_code == 0
     path = tmp_path / "reporters.csv"
     path.write_text(
         "phone,name,home_place_id,language,role\n"
@@ -212,6 +212,6 @@ async def test_people_commands_store_e164_and_mask_printed_phones(
         phones = (await session.scalars(select(Reporter.phone))).all()
     assert phones == ["+243810000101"]
 
-    liaisons = await run(cli, "liaisons", str(shared_data("liaisons.csv")))
+    liaisons = await run(cli, "liaisons", str(data_file("liaisons.csv")))
     assert liaisons.exit_code == 0, liaisons.output
     assert summary(liaisons)["created"] == 13

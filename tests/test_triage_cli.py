@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from tests.support import REPO_ROOT, shared_data
+from tests.support import REPO_ROOT, data_file
 
 FLOORS = {"category": 0.95, "place": 0.95, "severity": 0.90}
 
@@ -29,7 +29,7 @@ async def _kengele(*args: str, database_url: str) -> tuple[int, str, str]:
 
 
 async def test_triage_jsonl_accuracy_on_the_labelled_set(database_url: str, demo: None) -> None:
-    path = shared_data("alerts_dev.jsonl")
+    path = data_file("alerts_dev.jsonl")
     expected = {
         item["id"]: item["expect"]
         for item in map(json.loads, path.read_text(encoding="utf-8").splitlines())

@@ -20,7 +20,7 @@ from app.geo.importers import (
 )
 from app.geo.models import Place
 from app.kit.importing import ImportReport, Rejection, UnreadableFile
-from tests.support import shared_data
+from tests.support import data_file
 
 HEADER = "id,name,alt_names,lat,lon,admin1,admin1_code,admin2,kind\n"
 ACLED_COLUMNS = named_columns("Location", "Latitude", "Longitude")
@@ -106,7 +106,7 @@ async def place(sessionmaker: async_sessionmaker[AsyncSession], place_id: str) -
 
 
 def test_the_shared_gazetteer_parses_without_rejections() -> None:
-    parsed = read_places(shared_data("gazetteer_drc_east.csv"))
+    parsed = read_places(data_file("gazetteer_drc_east.csv"))
     assert parsed.source == "csv"
     assert parsed.rejected == []
     assert len(parsed.records) == 119
@@ -179,10 +179,10 @@ def test_mixed_latin1_and_utf8_lines_are_each_decoded_right(tmp_path: Path) -> N
 
 
 def test_the_acled_export_reads_despite_mixed_encodings() -> None:
-    raw = shared_data("acled_drc_2016_2017.csv").read_bytes()
+    raw = data_file("acled_style_drc_2016_2017.csv").read_bytes()
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")  # the point of the exercise
-    parsed = read_places(shared_data("acled_drc_2016_2017.csv"), columns=ACLED_COLUMNS)
+    parsed = read_places(data_file("acled_style_drc_2016_2017.csv"), columns=ACLED_COLUMNS)
     assert parsed.source == "acled"
     assert parsed.rejected == []
     assert len(parsed.records) == 130
@@ -312,7 +312,7 @@ def test_named_columns_must_exist(tmp_path: Path) -> None:
 async def test_a_second_import_changes_nothing(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    path = shared_data("gazetteer_drc_east.csv")
+    path = data_file("gazetteer_drc_east.csv")
     first = await import_file(sessionmaker, path)
     assert first.counts() == {"created": 119, "updated": 0, "unchanged": 0, "rejected": 0}
     second = await import_file(sessionmaker, path)
@@ -386,7 +386,7 @@ async def test_rows_without_ids_merge_near_repeats_and_split_far_namesakes(
 async def test_acled_import_reports_merges_and_is_idempotent(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    path = shared_data("acled_drc_2016_2017.csv")
+    path = data_file("acled_style_drc_2016_2017.csv")
     report = await import_file(sessionmaker, path, columns=ACLED_COLUMNS)
     assert report.source == "acled"
     assert report.counts() == {"created": 76, "updated": 0, "unchanged": 0, "rejected": 0}
@@ -405,10 +405,10 @@ async def test_acled_import_reports_merges_and_is_idempotent(
 async def test_acled_does_not_overwrite_the_curated_gazetteer(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    await import_file(sessionmaker, shared_data("gazetteer_drc_east.csv"))
+    await import_file(sessionmaker, data_file("gazetteer_drc_east.csv"))
     before = await place(sessionmaker, "goma")
     report = await import_file(
-        sessionmaker, shared_data("acled_drc_2016_2017.csv"), columns=ACLED_COLUMNS
+        sessionmaker, data_file("acled_style_drc_2016_2017.csv"), columns=ACLED_COLUMNS
     )
     assert report.updated == []
     assert "goma" in report.unchanged

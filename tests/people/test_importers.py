@@ -14,7 +14,7 @@ from app.geo.importers import import_places
 from app.kit.importing import ImportReport
 from app.people.importers import import_liaisons, import_reporters, read_reporters
 from app.people.models import Liaison, Reporter
-from tests.support import shared_data
+from tests.support import data_file
 
 REPORTERS = "phone,name,home_place_id,language,role\n"
 LIAISONS = "phone,name,zones,tier,language\n"
@@ -28,7 +28,7 @@ def write(tmp_path: Path, name: str, content: str) -> Path:
 
 async def load_gazetteer(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     async with unit_of_work(sessionmaker) as session:
-        await import_places(session, shared_data("gazetteer_drc_east.csv"))
+        await import_places(session, data_file("gazetteer_drc_east.csv"))
 
 
 async def reporters_from(
@@ -57,7 +57,7 @@ async def test_shared_rosters_import_once_then_stay_unchanged(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     await load_gazetteer(sessionmaker)
-    reporters, liaisons = shared_data("reporters.csv"), shared_data("liaisons.csv")
+    reporters, liaisons = data_file("reporters.csv"), data_file("liaisons.csv")
     first = await reporters_from(sessionmaker, reporters)
     assert first.counts() == {"created": 20, "updated": 0, "unchanged": 0, "rejected": 0}
     assert (await liaisons_from(sessionmaker, liaisons)).counts()["created"] == 13

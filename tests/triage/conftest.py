@@ -1,4 +1,4 @@
-"""Fixtures for triage tests: the shared data set beside the repository (../shared/data)."""
+"""Fixtures for triage tests: the data set kept with the tests (tests/data)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,7 @@ import pytest
 
 from app.geo.matcher import Gazetteer
 from app.triage.types import GazPlace, Sender
-from tests.support import SHARED_DATA
-
-
-def shared_data_dir() -> Path | None:
-    """`<repo root>/../shared/data`, or None when it is absent."""
-    return SHARED_DATA if SHARED_DATA.is_dir() else None
+from tests.support import TEST_DATA
 
 
 def read_places(path: Path) -> list[GazPlace]:
@@ -52,19 +47,16 @@ def read_senders(path: Path, gazetteer: Gazetteer) -> dict[str, Sender]:
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    found = shared_data_dir()
-    if found is None:
-        pytest.skip("shared data directory ../shared/data not found")
-    return found
+def data_dir() -> Path:
+    return TEST_DATA
 
 
 @pytest.fixture(scope="session")
-def gazetteer(shared_dir: Path) -> Gazetteer:
-    places = read_places(shared_dir / "gazetteer_drc_east.csv")
-    return Gazetteer(places, served_admin2=read_served(shared_dir / "liaisons.csv"))
+def gazetteer(data_dir: Path) -> Gazetteer:
+    places = read_places(data_dir / "gazetteer_drc_east.csv")
+    return Gazetteer(places, served_admin2=read_served(data_dir / "liaisons.csv"))
 
 
 @pytest.fixture(scope="session")
-def senders(shared_dir: Path, gazetteer: Gazetteer) -> dict[str, Sender]:
-    return read_senders(shared_dir / "reporters.csv", gazetteer)
+def senders(data_dir: Path, gazetteer: Gazetteer) -> dict[str, Sender]:
+    return read_senders(data_dir / "reporters.csv", gazetteer)

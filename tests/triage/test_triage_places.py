@@ -100,9 +100,9 @@ def test_no_place(gazetteer: Gazetteer, senders: dict[str, Sender]) -> None:
 
 
 def test_accuracy_on_alerts_dev(
-    shared_dir: Path, gazetteer: Gazetteer, senders: dict[str, Sender]
+    data_dir: Path, gazetteer: Gazetteer, senders: dict[str, Sender]
 ) -> None:
-    rows = [json.loads(x) for x in (shared_dir / "alerts_dev.jsonl").read_text().splitlines() if x]
+    rows = [json.loads(x) for x in (data_dir / "alerts_dev.jsonl").read_text().splitlines() if x]
     hits = {"category": 0, "severity": 0, "place": 0, "language": 0}
     misses: list[str] = []
     for row in rows:
