@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -35,29 +36,70 @@ def try_e164(raw: str, region: str = "CD") -> str | None:
         return None
 
 
+# What a masked number keeps: its last digits (and "+" with the country code when it has one):
+# enough to tell two numbers apart in a list, too few to call anyone.
+KEPT_DIGITS = 3
+
+
 def mask(phone: str | None) -> str | None:
-    """Mask the middle of a number: +243810000101 → +243•••••0101."""
+    """Mask all but the last digits of a number: +243810000101 → +243••••••101."""
     if not phone:
         return phone
     if len(phone) <= 8:
         return "•" * max(len(phone) - 2, 0) + phone[-2:]
-    head = 4 if phone.startswith("+") else 3
-    return phone[:head] + "•" * (len(phone) - head - 4) + phone[-4:]
+    head = 4 if phone.startswith("+") else 0
+    return phone[:head] + "•" * (len(phone) - head - KEPT_DIGITS) + phone[-KEPT_DIGITS:]
 
 
-# A number written in a text: 9 to 15 digits, maybe after + (or %2B, URL-encoded), maybe
-# grouped by spaces or dashes ("+243 81 000 0101", "0810000101", "081-000-0101"); not a
-# part of a decimal, a time or a date-time ("0.123456789", "2024-05-01 12:00").
-_IN_TEXT = re.compile(r"(?<![\w.•:])(?:\+|%2[Bb])?\d(?:[ \-]?\d){8,14}(?![\w•:]|\.\d)")
+# A text is read by phonenumbers' matcher at the VALID leniency: a number written with any
+# separators ("081.000.01.09", "+243/810 000 109", "(081) 000-0109") is found, while dates,
+# times, amounts ("1 500 000 FC") and references (K-2F7Q) are not valid numbers and stay.
+# POSSIBLE would take dates and amounts for numbers; STRICT_GROUPING misses dotted numbers.
+_LENIENCY = phonenumbers.Leniency.VALID
+# The matcher reads a copy of the same length where URL encoding is undone: "%2B" is a "+",
+# "%20" and a "+" after a letter or digit (a form-encoded space: "Body=appel+081+000+0109")
+# are spaces.
+_ENCODED = re.compile(r"%2[Bb]|%20|(?<=\w)\+")
+# "0.123456789" is a valid number for the matcher, and a decimal for a reader.
+_DECIMAL = re.compile(r"-?\d{1,2}[.,]\d+")
+# Beyond the matcher: a run of 9 to 15 digits, maybe after + (or %2B), maybe grouped by
+# spaces or dashes, is masked even when it is no valid number (a mistyped or foreign one);
+# not a part of a word, a decimal or a date-time ("0.123456789", "2024-05-01 12:00").
+_DIGIT_RUN = re.compile(r"(?<![\w.•:])(?:\+|%2[Bb])?\d(?:[ \-]?\d){8,14}(?![\w•:]|\.\d)")
+_MIN_DIGITS = 9
 
 
-def _mask_match(match: re.Match[str]) -> str:
+def _decoded(match: re.Match[str]) -> str:
+    return "  +" if match.group().upper() == "%2B" else " " * len(match.group())
+
+
+def _mask_run(match: re.Match[str]) -> str:
     text = match.group()
     plus = "+" if text.startswith(("+", "%2B", "%2b")) else ""
     digits = re.sub(r"\D", "", text.removeprefix("%2B").removeprefix("%2b"))
     return mask(plus + digits) or ""
 
 
-def mask_in_text(text: str) -> str:
-    """`text` with every phone number in it masked (reporters write call-back numbers)."""
-    return _IN_TEXT.sub(_mask_match, text)
+@lru_cache(maxsize=4096)  # lists show the same bodies again and again; matching is slow
+def mask_in_text(text: str, region: str = "CD") -> str:
+    """`text` with every phone number in it masked, however it is written or grouped.
+
+    The one masking of free text (SMS bodies, notes, errors, logs): a number is replaced by
+    its masked E.164 form, which keeps no more than its last three digits.
+    """
+    if sum(c.isdigit() for c in text) < _MIN_DIGITS:
+        return text
+    readable = _ENCODED.sub(_decoded, text)
+    pieces: list[str] = []
+    end = 0
+    for found in phonenumbers.PhoneNumberMatcher(readable, region, leniency=_LENIENCY):
+        if _DECIMAL.fullmatch(found.raw_string):
+            continue
+        start = found.start
+        if readable[start] == "+" and text[start] != "+":  # "%2B" decoded: mask it too
+            start -= 2
+        e164 = phonenumbers.format_number(found.number, phonenumbers.PhoneNumberFormat.E164)
+        pieces += [text[end:start], mask(e164) or ""]
+        end = found.end
+    pieces.append(text[end:])
+    return _DIGIT_RUN.sub(_mask_run, "".join(pieces))

@@ -119,7 +119,7 @@ async def test_no_full_number_reaches_a_viewer(
         full = await client.get("/api/v1/alerts", headers=operator)
         assert reporter_phone in full.text, "operators see numbers: the check above can fail"
         masked = await client.get("/api/v1/alerts", headers=viewer)
-        assert "+243•••••0101" in masked.text
+        assert "+243••••••101" in masked.text
 
 
 async def test_reveal_gives_the_number_and_records_who_asked(

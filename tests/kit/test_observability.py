@@ -93,7 +93,7 @@ async def test_json_lines_carry_the_request_id_and_never_a_full_number_or_a_key(
     list_line = access["list-req-2"]
     assert list_line["path"] == "/api/v1/alerts"  # the query string stays out
     careless = next(line for line in written if line["logger"] == "app.careless")
-    assert "+243•••••0101" in careless["message"] and "[redacted]" in careless["message"]
+    assert "+243••••••101" in careless["message"] and "[redacted]" in careless["message"]
 
     text = log_stream.getvalue()
     for secret in (
@@ -165,9 +165,9 @@ async def test_text_format_names_the_request_id(settings: Settings, app: FastAPI
 @pytest.mark.parametrize(
     ("raw", "clean"),
     [
-        ("from +243810000101", "from +243•••••0101"),
-        ("from +243 810 000 101.", "from +243•••••0101."),
-        ("call 0810000101 now", "call 081•••0101 now"),
+        ("from +243810000101", "from +243••••••101"),
+        ("from +243 810 000 101.", "from +243••••••101."),
+        ("call 0810000101 now", "call +243••••••101 now"),
         ("reporter 12 wrote at 2024-05-01 12:00:00", "reporter 12 wrote at 2024-05-01 12:00:00"),
         ("took 0.123456789 s", "took 0.123456789 s"),
         ("sid SM0123456789abcdef0123456789abcdef", "sid SM0123456789abcdef0123456789abcdef"),

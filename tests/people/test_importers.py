@@ -127,7 +127,7 @@ async def test_bad_rows_are_rejected_with_line_numbers_and_masked_phones(
         (4, "unknown home place 'atlantis'"),
         (5, "unknown language 'de'"),
         (6, "missing name"),
-        (7, "duplicate phone +243•••••0101"),
+        (7, "duplicate phone +243••••••101"),
         (8, "opted_out"),
         (9, "role 'unregistered' cannot be imported"),
         (10, "invalid phone"),

@@ -193,7 +193,7 @@ async def test_reports_per_reporter_with_masked_numbers(
     assert [(r["name"], r["count"]) for r in reporters[:1]] == [("Focal point Mavivi", 2)]
     assert {r["count"] for r in reporters[1:]} == {1}
     mavivi = reporters[0]
-    assert mavivi["phone"] == "+243•••••0101"
+    assert mavivi["phone"] == "+243••••••101"
     assert (mavivi["home_place_name"], mavivi["admin2"], mavivi["role"]) == (
         "Mavivi",
         "Beni",
@@ -201,7 +201,7 @@ async def test_reports_per_reporter_with_masked_numbers(
     )
     # A number first seen texting is counted under itself, as unregistered.
     [unknown] = [r for r in reporters if r["role"] == "unregistered"]
-    assert unknown["phone"] == "+243•••••0001" and unknown["home_place_id"] is None
+    assert unknown["phone"] == "+243••••••001" and unknown["home_place_id"] is None
     assert response.json()["unattributed"] == 0
     for phone in (MAVIVI, OICHA, UNKNOWN, KITSHANGA):
         assert phone not in response.text
@@ -238,7 +238,7 @@ async def test_silent_focal_points(
     assert kitshanga["name"] == "Focal point Kitshanga"
     assert datetime.fromisoformat(kitshanga["last_report_at"]) == T - timedelta(days=10)
     assert kitshanga["days_silent"] == 11  # until is a day after T
-    assert (kitshanga["phone"], kitshanga["admin2"]) == ("+243•••••0108", "Masisi")
+    assert (kitshanga["phone"], kitshanga["admin2"]) == ("+243••••••108", "Masisi")
     [mbau] = [r for r in never if r["name"] == "Focal point Mbau"]
     assert mbau["opted_out"] is True
     assert "Focal point Kamango" not in {r["name"] for r in never}
