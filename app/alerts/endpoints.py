@@ -82,19 +82,24 @@ async def get_alert(
     alert = await repo.get(session, alert_id)
     if alert is None:
         raise NotFound(f"no alert {alert_id}")
-    [read] = await alert_reads(session, [alert], mask_phone=not principal.can("operator"))
-    read.events = [AlertEventRead.of(e) for e in await repo.events(session, alert_id)]
+    mask_phone = not principal.can("operator")
+    [read] = await alert_reads(session, [alert], mask_phone=mask_phone)
+    events = await repo.events(session, alert_id)
+    read.events = [AlertEventRead.of(e, mask_phone=mask_phone) for e in events]
     return not_modified_or_json(request, read, version=alert.version)
 
 
 @router.get(
     "/alerts/{alert_id}/events", response_model=list[AlertEventRead], responses=errors_doc(404)
 )
-async def alert_events(alert_id: Id, session: Session, _: Viewer) -> list[AlertEventRead]:
+async def alert_events(alert_id: Id, session: Session, principal: Viewer) -> list[AlertEventRead]:
     """The audit trail of an alert, oldest first: who did what, when, from which status to which."""
     if await repo.get(session, alert_id) is None:
         raise NotFound(f"no alert {alert_id}")
-    return [AlertEventRead.of(e) for e in await repo.events(session, alert_id)]
+    mask_phone = not principal.can("operator")
+    return [
+        AlertEventRead.of(e, mask_phone=mask_phone) for e in await repo.events(session, alert_id)
+    ]
 
 
 @router.post(
@@ -128,7 +133,8 @@ async def act_on_alert(
         if_match=workflow.parse_if_match(if_match),
     )
     [read] = await alert_reads(session, [alert], mask_phone=False)
-    read.events = [AlertEventRead.of(e) for e in await repo.events(session, alert_id)]
+    events = await repo.events(session, alert_id)
+    read.events = [AlertEventRead.of(e, mask_phone=False) for e in events]
     return json_with_etag(read, version=alert.version)
 
 

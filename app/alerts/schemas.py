@@ -55,6 +55,17 @@ class Numbers(BaseModel):
     attackers: int | None
 
 
+def masked(value: Any) -> Any:
+    """`value` with every phone number in its texts masked (through dicts and lists)."""
+    if isinstance(value, str):
+        return mask_in_text(value)
+    if isinstance(value, dict):
+        return {key: masked(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [masked(item) for item in value]
+    return value
+
+
 class AlertEventRead(BaseModel):
     """One entry of an alert's audit trail."""
 
@@ -69,18 +80,19 @@ class AlertEventRead(BaseModel):
     note: str | None
 
     @classmethod
-    def of(cls, event: AlertEvent) -> AlertEventRead:
-        """Schema of a stored event."""
+    def of(cls, event: AlertEvent, *, mask_phone: bool) -> AlertEventRead:
+        """Schema of a stored event; numbers in its texts masked for viewers."""
+        shown = masked if mask_phone else (lambda value: value)
         return cls(
             id=event.id,
             alert_id=event.alert_id,
             at=event.at,
-            actor=event.actor,
+            actor=shown(event.actor),
             action=event.action,
             from_status=event.from_status,
             to_status=event.to_status,
-            detail=event.detail,
-            note=event.note,
+            detail=shown(event.detail),
+            note=shown(event.note),
         )
 
 
@@ -157,7 +169,8 @@ class AlertRead(BaseModel):
             location_confidence=alert.location_confidence,
             incident_id=alert.incident_id,
             message_count=alert.message_count,
-            assignee=alert.assignee,
+            # Free text of the operations room: a duty officer may type a phone number.
+            assignee=masked(alert.assignee) if mask_phone else alert.assignee,
             received_at=alert.received_at,
             updated_at=alert.updated_at,
             version=alert.version,

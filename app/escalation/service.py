@@ -12,14 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import repository as alerts_repo
 from app.alerts.models import SEVERITY_RANK, Alert
-from app.alerts.schemas import PlaceRef
+from app.alerts.schemas import PlaceRef, masked
 from app.config import Settings
 from app.escalation import commands, messages
 from app.escalation import repository as repo
 from app.escalation.models import ACTIVE, DONE, STOPPED, Escalation, EscalationPolicy
 from app.escalation.schemas import DEFAULT_POLICIES, NotifyTier, Phones, PolicyDocument, Step
 from app.kit.clock import utcnow
-from app.kit.phones import mask
+from app.kit.phones import mask, mask_in_text
 from app.outbox import repository as outbox_repo
 from app.outbox import service as outbox
 from app.outbox.models import Delivery
@@ -87,7 +87,7 @@ async def pick_policy(session: AsyncSession, alert: Alert) -> PolicyDocument:
 
 
 def alert_data(alert: Alert) -> dict[str, Any]:
-    """An alert as webhook receivers get it (the reporter's number masked)."""
+    """An alert as webhook receivers get it (phone numbers masked, in the text too)."""
     return {
         "id": alert.id,
         "ref": alert.ref,
@@ -96,7 +96,7 @@ def alert_data(alert: Alert) -> dict[str, Any]:
         "category": alert.category,
         "severity": alert.severity,
         "score": alert.score,
-        "body": alert.body,
+        "body": mask_in_text(alert.body),
         "from_phone": mask(alert.from_phone),
         "place": place.model_dump() if (place := PlaceRef.of(alert)) else None,
         "incident_id": alert.incident_id,
@@ -110,7 +110,11 @@ async def emit(
 ) -> None:
     """Tell subscribed systems about an alert."""
     await outbox.emit_event(
-        session, settings, event_type, {"alert": alert_data(alert), **extra}, alert_id=alert.id
+        session,
+        settings,
+        event_type,
+        {"alert": alert_data(alert), **masked(extra)},
+        alert_id=alert.id,
     )
 
 

@@ -25,6 +25,7 @@ from app.outbox.schemas import (
     SubscriptionCreate,
     SubscriptionCreated,
     SubscriptionRead,
+    subscription_name,
 )
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,12 @@ DeliveryStatus = Literal[
 ]
 
 
+async def _subscription_names(session: Session) -> dict[int, str]:
+    return {
+        s.id: subscription_name(s.id, s.description) for s in await repo.list_subscriptions(session)
+    }
+
+
 @router.get("/deliveries", response_model=Page[DeliveryRead], responses=errors_doc(400, 422))
 async def list_deliveries(
     session: Session,
@@ -98,7 +105,8 @@ async def list_deliveries(
         session, status=status, alert_id=alert_id, before=before, limit=limit
     )
     mask_phone = not principal.can("operator")
-    items = [DeliveryRead.of(d, mask_phone=mask_phone) for d in rows]
+    names = await _subscription_names(session)
+    items = [DeliveryRead.of(d, mask_phone=mask_phone, names=names) for d in rows]
     next_cursor = encode_cursor(rows[-1].id) if len(rows) == limit else None
     return Page[DeliveryRead](items=items, next_cursor=next_cursor)
 
@@ -111,8 +119,13 @@ async def get_delivery(delivery_id: Id, session: Session, principal: Viewer) -> 
     delivery = await repo.get(session, delivery_id)
     if delivery is None:
         raise NotFound(f"no delivery {delivery_id}")
-    read = DeliveryRead.of(delivery, mask_phone=not principal.can("operator"))
-    read.history = [AttemptRead.of(a) for a in await repo.attempts(session, delivery_id)]
+    mask_phone = not principal.can("operator")
+    names = await _subscription_names(session)
+    read = DeliveryRead.of(delivery, mask_phone=mask_phone, names=names)
+    read.history = [
+        AttemptRead.of(a, channel=delivery.channel, mask_phone=mask_phone)
+        for a in await repo.attempts(session, delivery_id)
+    ]
     return read
 
 

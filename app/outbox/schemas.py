@@ -2,12 +2,56 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
-from app.kit.phones import mask
-from app.outbox.models import CHANNEL_SMS, Delivery, DeliveryAttempt, WebhookSubscription
+from app.kit.phones import mask, mask_in_text
+from app.outbox.models import (
+    CHANNEL_SMS,
+    CHANNEL_WEBHOOK,
+    Delivery,
+    DeliveryAttempt,
+    WebhookSubscription,
+)
+
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+")
+# What a viewer may read of a webhook's error: its kind ("HTTP 500", "timed out",
+# "connection"), never the target's answer nor its address.
+_ERROR_KIND = re.compile(r"HTTP \d{3}|[^:;]{1,40}")
+
+
+def safe_url(url: str) -> str:
+    """A URL without what may be a secret in it: user, password, query and fragment."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "[url]"
+    hidden = "?[redacted]" if parts.query or parts.fragment else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}{hidden}"
+
+
+def safe_error(error: str | None, *, channel: str, viewer: bool) -> str | None:
+    """An error as its reader may see it: no URL secrets; for viewers no number, no body."""
+    if not error:
+        return error
+    error = _URL.sub(lambda m: safe_url(m.group()), error)
+    if not viewer:
+        return error
+    if channel == CHANNEL_WEBHOOK:
+        kind = _ERROR_KIND.match(error)
+        error = kind.group().strip() if kind else "error"
+    return mask_in_text(error)
+
+
+def subscription_name(subscription_id: int | None, description: str = "") -> str:
+    """How a subscription is shown to those who may not read its URL."""
+    return mask_in_text(description) or f"webhook subscription {subscription_id}"
 
 
 class AttemptRead(BaseModel):
@@ -21,15 +65,15 @@ class AttemptRead(BaseModel):
     error: str | None
 
     @classmethod
-    def of(cls, a: DeliveryAttempt) -> AttemptRead:
-        """Schema of a stored attempt."""
+    def of(cls, a: DeliveryAttempt, *, channel: str, mask_phone: bool) -> AttemptRead:
+        """Schema of a stored attempt; errors cut down for viewers."""
         return cls(
             at=a.at,
             status=a.status,
             provider_id=a.provider_id,
             http_status=a.http_status,
             error_code=a.error_code,
-            error=a.error,
+            error=safe_error(a.error, channel=channel, viewer=mask_phone),
         )
 
 
@@ -42,7 +86,10 @@ class DeliveryRead(BaseModel):
     status: str
     provider_status: str | None
     alert_id: int | None
-    recipient: str
+    recipient: str = Field(
+        description="an SMS's number (masked for viewers); a webhook's URL without its query "
+        "and credentials (for viewers: the subscription's name)"
+    )
     event_type: str | None
     attempts: int
     max_attempts: int
@@ -53,11 +100,21 @@ class DeliveryRead(BaseModel):
     history: list[AttemptRead] | None = None
 
     @classmethod
-    def of(cls, d: Delivery, *, mask_phone: bool) -> DeliveryRead:
-        """Schema of a stored delivery; SMS numbers masked for viewers."""
+    def of(
+        cls, d: Delivery, *, mask_phone: bool, names: Mapping[int, str] | None = None
+    ) -> DeliveryRead:
+        """Schema of a stored delivery; numbers, webhook URLs and answers hidden from viewers.
+
+        `names` are the subscriptions' names by id (what viewers see of a webhook's target).
+        """
         recipient = d.recipient
         if d.channel == CHANNEL_SMS and mask_phone:
             recipient = mask(recipient) or ""
+        elif d.channel == CHANNEL_WEBHOOK:
+            recipient = safe_url(recipient)
+            if mask_phone:
+                sub = d.subscription_id
+                recipient = (names or {}).get(sub or 0) or subscription_name(sub)
         return cls(
             id=d.id,
             channel=d.channel,
@@ -70,7 +127,7 @@ class DeliveryRead(BaseModel):
             attempts=d.attempts,
             max_attempts=d.max_attempts,
             due_at=d.due_at,
-            last_error=d.last_error,
+            last_error=safe_error(d.last_error, channel=d.channel, viewer=mask_phone),
             created_at=d.created_at,
             sent_at=d.sent_at,
         )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
+from datetime import datetime
 
 import httpx
 from fastapi import FastAPI
@@ -10,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts.models import Alert
-from app.outbox.models import Delivery
+from app.db import unit_of_work
+from app.outbox.models import CHANNEL_WEBHOOK, Delivery, WebhookSubscription
 from app.people.models import Liaison, Reporter
-from tests.support import make_key, post_twilio, running, sms_form
+from tests.support import PUBLIC_URL, live_server, make_key, post_twilio, running, sign, sms_form
 
 SMS = "/webhooks/twilio/sms"
 REPORTS = [
@@ -31,25 +35,38 @@ def _digits(phone: str) -> str:
     return re.sub(r"\D", "", phone)[-9:]
 
 
-def _values(response: httpx.Response) -> list[str]:
-    """The digits of every value in an answer (a JSON string, a CSV cell, an XML text), so
-    that "+243 81 000 0101" is caught as well as "+243810000101"."""
+def _texts(response: httpx.Response) -> list[str]:
+    """Every value of an answer as text (JSON strings and numbers, CSV cells, XML texts)."""
     try:
         data = response.json()
     except ValueError:
-        pieces = re.split(r"[,;<>\"\n\t]", response.text)
-    else:
-        pieces = []
-        stack = [data]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, dict):
-                stack.extend(item.values())
-            elif isinstance(item, list):
-                stack.extend(item)
-            else:
-                pieces.append(str(item))
-    return [re.sub(r"\D", "", piece) for piece in pieces]
+        return re.split(r"[,;<>\"\n\t]", response.text)
+    out: list[str] = []
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        else:
+            out.append(str(item))
+    return out
+
+
+def _values(response: httpx.Response) -> list[str]:
+    """The digits of every value in an answer, so that "+243 81 000 0101" is caught as well
+    as "+243810000101"."""
+    return [re.sub(r"\D", "", piece) for piece in _texts(response)]
+
+
+def _data_paths(app: FastAPI, ids: dict[str, object]) -> list[str]:
+    """Every GET of the API that answers with data, its ids filled in."""
+    return [
+        template.format(**ids)
+        for template, methods in app.openapi()["paths"].items()
+        if "get" in methods and template.startswith("/api/") and template not in NOT_A_GET_OF_DATA
+    ]
 
 
 async def _ids(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, object]:
@@ -90,12 +107,7 @@ async def test_no_full_number_reaches_a_viewer(
         ids = await _ids(sessionmaker)
         phones = await _phones(sessionmaker)
         checked: list[str] = []
-        for template, methods in app.openapi()["paths"].items():
-            if "get" not in methods or not template.startswith("/api/"):
-                continue
-            if template in NOT_A_GET_OF_DATA:
-                continue
-            path = template.format(**ids)
+        for path in _data_paths(app, ids):
             for query in ("", "?hxl=1" if path.endswith(".csv") else "?q=a"):
                 response = await client.get(path + query, headers=viewer)
                 assert response.status_code < 500, (path, response.text)
@@ -143,3 +155,176 @@ async def test_reveal_gives_the_number_and_records_who_asked(
     reveal = next(e for e in entries if e["action"] == "reveal_phone")
     assert reveal["target_id"] == str(reporter_id)
     assert "test-operator" in reveal["actor"]
+
+
+# The numbers as people write them (issue 9): with dots, slashes, spaces, dashes, parentheses,
+# a country code or a trunk 0, grouped in twos, threes or fours. Each one is a distinct number.
+WRITTEN = [
+    "081.000.01.09",
+    "+243.810.000.119",
+    "+243/810 000 129",
+    "0810 000 139",
+    "081-000-0149",
+    "(081) 000 01 59",
+    "+243 (0)81 000 0169",
+    "+243-81-000-01-79",
+    "00243 810 000 189",
+    "0810000199",
+]
+CLA_BENI = "+243820000201"
+TOKEN = "s3cr3t-t0ken"
+
+
+def _national(written: str) -> str:
+    return re.sub(r"\D", "", written)[-9:]
+
+
+def _runs(value: str) -> list[str]:
+    """The digit sequences of a text: digits joined only by what people write between them."""
+    return [re.sub(r"\D", "", run) for run in re.findall(r"\d(?:[ .\-/()+]*\d)*", value)]
+
+
+def _is_time(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _too_much_of(written: str, values: list[str]) -> list[str]:
+    """The values that hold more than 3 digits of the number in sequence."""
+    digits = _national(written)
+    windows = {digits[i : i + 4] for i in range(len(digits) - 3)}
+    return [
+        value
+        for value in values
+        if not _is_time(value) and any(w in run for run in _runs(value) for w in windows)
+    ]
+
+
+async def _sms(client: httpx.AsyncClient, phone: str, text: str) -> httpx.Response:
+    form = sms_form(phone, text)
+    headers = {"X-Twilio-Signature": sign(SMS, form, base=PUBLIC_URL)}
+    response = await client.post(SMS, data=form, headers=headers)
+    assert response.status_code == 200, response.text
+    return response
+
+
+async def _stream_values(base: str, key: str, last_action: str) -> list[str]:
+    """What a viewer's live stream replays from the start, up to the `last_action`'s change."""
+    values: list[str] = []
+    headers = {"Authorization": f"Bearer {key}", "Last-Event-ID": "0"}
+    async with (
+        httpx.AsyncClient(base_url=base, timeout=20) as client,
+        client.stream("GET", "/api/v1/stream", headers=headers) as response,
+    ):
+        assert response.status_code == 200
+
+        async def read() -> None:
+            async for line in response.aiter_lines():
+                if line.startswith("data: "):
+                    data = json.loads(line.removeprefix("data: "))
+                    values.extend(_texts(httpx.Response(200, json=data)))
+                    if (data.get("alert") or {}).get("assignee") and last_action in line:
+                        return
+
+        await asyncio.wait_for(read(), 15)
+    return values
+
+
+async def test_numbers_written_any_way_reach_no_viewer(
+    app: FastAPI, demo: None, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    app.state.settings = app.state.settings.model_copy(update={"api_rate_per_minute": 100_000})
+    viewer_key = await make_key(sessionmaker, "viewer")
+    viewer = {"Authorization": f"Bearer {viewer_key}"}
+    operator = {"Authorization": f"Bearer {await make_key(sessionmaker, 'operator')}"}
+    in_body, in_note, in_assignee, in_info = WRITTEN[:4], WRITTEN[4:6], WRITTEN[6], WRITTEN[7:]
+    async with live_server(app) as base, httpx.AsyncClient(base_url=base, timeout=20) as client:
+        for n, written in enumerate(in_body):
+            await _sms(client, REPORTS[n][0], f"Attaque a Mavivi le 29/12/2024, appelez {written}")
+        alerts = (await client.get("/api/v1/alerts", headers=operator)).json()["items"]
+        alert_id, ref = alerts[0]["id"], alerts[0]["ref"]
+        for written in in_info:
+            reply = await _sms(client, CLA_BENI, f"INFO {ref} le chef au {written}")
+            assert ref in reply.text
+        actions = f"/api/v1/alerts/{alert_id}/actions"
+        for written in in_note:
+            note = {"action": "note", "note": f"Rappele le temoin au {written} a 21:30"}
+            assert (await client.post(actions, headers=operator, json=note)).status_code == 200
+        assign = {"action": "assign", "assignee": f"Capt. Amani {in_assignee}"}
+        answer = await client.post(actions, headers=operator, json=assign)
+        assert answer.status_code == 200
+        # Operators see the numbers as written: the check below can fail.
+        seen = (await client.get(f"/api/v1/alerts/{alert_id}", headers=operator)).text
+        for written in [*in_note, in_assignee, *in_info]:
+            assert written in seen, written
+        assert _too_much_of(in_assignee, _texts(answer))
+
+        ids = {**await _ids(sessionmaker), "alert_id": alert_id}
+        values: dict[str, list[str]] = {}
+        for path in _data_paths(app, ids):
+            response = await client.get(path, headers=viewer)
+            assert response.status_code < 500, (path, response.text)
+            values[path] = _texts(response)
+        values["/api/v1/stream"] = await _stream_values(base, viewer_key, "Amani")
+    for wanted in (
+        "/api/v1/alerts",
+        f"/api/v1/alerts/{alert_id}",
+        f"/api/v1/alerts/{alert_id}/events",
+        f"/api/v1/alerts/{alert_id}.cap",
+        "/api/v1/alerts.csv",
+        "/api/v1/alerts.geojson",
+        "/api/v1/feed.atom",
+        "/api/v1/stream",
+    ):
+        assert wanted in values, wanted
+    for path, texts in values.items():
+        for written in WRITTEN:
+            shown = _too_much_of(written, texts)
+            assert not shown, f"{path} shows digits of {written} to a viewer: {shown}"
+    assert any("Amani" in text for text in values["/api/v1/stream"])
+    assert any("•" in text for text in values[f"/api/v1/alerts/{alert_id}/events"])
+
+
+async def test_viewers_see_a_webhook_by_its_name_never_its_url_or_answer(
+    client: httpx.AsyncClient, demo: None, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with unit_of_work(sessionmaker) as s:
+        subscription = WebhookSubscription(
+            url=f"https://user:pw@hooks.example.org/in?token={TOKEN}",
+            event_types=["alert.created"],
+            secret="whsec_x",
+            description="Salle JOC Beni",
+        )
+        s.add(subscription)
+        await s.flush()
+        s.add(
+            Delivery(
+                channel=CHANNEL_WEBHOOK,
+                purpose="event",
+                status="dead",
+                subscription_id=subscription.id,
+                recipient=subscription.url,
+                body="{}",
+                event_type="alert.created",
+                last_error=f"HTTP 500: bad token {TOKEN}, call 0810000109; "
+                f"see https://hooks.example.org/in?token={TOKEN}",
+            )
+        )
+    viewer = {"Authorization": f"Bearer {await make_key(sessionmaker, 'viewer')}"}
+    operator = {"Authorization": f"Bearer {await make_key(sessionmaker, 'operator')}"}
+    admin = {"Authorization": f"Bearer {await make_key(sessionmaker, 'admin')}"}
+    [seen] = (await client.get("/api/v1/deliveries", headers=viewer)).json()["items"]
+    assert (seen["recipient"], seen["last_error"]) == ("Salle JOC Beni", "HTTP 500")
+    detail = await client.get(f"/api/v1/deliveries/{seen['id']}", headers=viewer)
+    assert detail.json()["recipient"] == "Salle JOC Beni"
+    # Operators see where it goes and why it failed, without the URL's secrets.
+    [full] = (await client.get("/api/v1/deliveries", headers=operator)).json()["items"]
+    assert full["recipient"] == "https://hooks.example.org/in?[redacted]"
+    assert full["last_error"].startswith("HTTP 500: bad token")
+    assert "pw@" not in full["last_error"] and "token=" not in full["last_error"]
+    # Only the admins' webhooks API gives the URL as registered.
+    [registered] = (await client.get("/api/v1/webhooks", headers=admin)).json()
+    assert TOKEN in registered["url"]
