@@ -49,6 +49,9 @@ _AUTH_HEADER = re.compile(
     r"(?i)\b(authorization|x-twilio-signature)(['\"]?\s*[:=]\s*['\"]?)[^'\",}\n]+"
 )
 _API_KEY = re.compile(r"(?<![A-Za-z0-9])kg_[A-Za-z0-9_\-]{6,}")
+# SQLAlchemy writes a failed statement's values on one line after the statement (engines of
+# ours hide them; another engine, Alembic's for one, may not).
+_SQL_PARAMETERS = re.compile(r"\[parameters: [^\n]*")
 # A Twilio auth token is 32 hex digits; SIDs (AC…, SM…) are prefixed and stay readable.
 _HEX_TOKEN = re.compile(r"(?<![A-Za-z0-9])[0-9a-fA-F]{32}(?![A-Za-z0-9])")
 REDACTED = "[redacted]"
@@ -77,6 +80,7 @@ class Redactor:
         text = _BEARER.sub(lambda m: m.group(1) + " " + REDACTED, text)
         text = _API_KEY.sub("kg_" + REDACTED, text)
         text = _HEX_TOKEN.sub(REDACTED, text)
+        text = _SQL_PARAMETERS.sub(f"[parameters: {REDACTED}]", text)
         return mask_in_text(text)
 
 

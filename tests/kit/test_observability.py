@@ -178,6 +178,11 @@ async def test_text_format_names_the_request_id(settings: Settings, app: FastAPI
         ("bearer abc.def", "bearer [redacted]"),
         ("my-configured-secret!", "[redacted]"),
         ("alert K-7QXM, 3 killed", "alert K-7QXM, 3 killed"),
+        # SQLAlchemy's text of an error of an engine that does not hide its parameters.
+        (
+            "[SQL: INSERT INTO t (body) VALUES (?)]\n[parameters: ('Mavivi: 12 morts',)]\n(Back",
+            "[SQL: INSERT INTO t (body) VALUES (?)]\n[parameters: [redacted]]\n(Back",
+        ),
     ],
 )
 def test_redactor(raw: str, clean: str) -> None:
@@ -226,3 +231,37 @@ async def test_the_server_logs_join_ours_and_its_access_lines_give_way(
         assert logging.getLogger("uvicorn.access").disabled
         logging.getLogger("uvicorn.error").warning("server says hello")
     assert any(line["message"] == "server says hello" for line in lines(log_stream))
+
+
+async def test_a_database_error_logs_no_statement_parameters(
+    log_stream: io.StringIO, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from app.db import unit_of_work
+    from app.inbound.models import InboundMessage
+
+    body = "Attaque a Mavivi, rappelez le 081.000.01.09"
+
+    def message() -> InboundMessage:
+        raw = {"Body": body, "From": "+243810000101"}
+        return InboundMessage(
+            provider="twilio", provider_sid="SM-dup", from_phone=FOCAL, body=body, raw=raw
+        )
+
+    async with unit_of_work(sessionmaker) as s:
+        s.add(message())
+    try:
+        async with unit_of_work(sessionmaker) as s:
+            s.add(message())  # the same provider id again: a unique violation
+    except IntegrityError as exc:
+        error = str(exc)
+        logging.getLogger("app.careless").exception("could not store the message")
+    assert "[SQL:" in error, "a real database error, with its statement"
+    assert "Mavivi" not in error, "the engine hides statement parameters"
+
+    text = log_stream.getvalue()
+    assert "could not store the message" in text and "IntegrityError" in text
+    assert "[parameters" not in text and "Mavivi" not in text
+    for digits in ("081.000.01.09", "0810000109", "810000101"):
+        assert digits not in text, digits
