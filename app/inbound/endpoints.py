@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -25,11 +26,30 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
 
 TWIML = "application/xml"
+# Twilio's ids are 34 letters and digits (SM…, CA…); the columns hold 64. Anything else (too
+# long, a space, a NUL PostgreSQL refuses) never came from Twilio: 400, nothing stored.
+_TWILIO_ID = re.compile(r"[!-~]{1,64}")
+BAD_FORM = (
+    "The id (MessageSid, SmsSid, CallSid) is missing or is not one: more than 64 characters, "
+    "or a space, control or non-ASCII character in it. Nothing is stored; Twilio never sends "
+    "such a form. Other fields are stored whatever they hold (control characters dropped)."
+)
 # Twilio gets TwiML; a request without a valid signature gets 403, one without its id 400.
 WEBHOOK_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {TWIML: {}}, "description": "TwiML"},
     **errors_doc(400, 403, auth=False),
 }
+WEBHOOK_RESPONSES[400] = {**WEBHOOK_RESPONSES[400], "description": BAD_FORM}
+
+
+def twilio_id(form: dict[str, str], *fields: str) -> str:
+    """The event's id: the first of `fields` the form has (400 when none, or not an id)."""
+    name = next((field for field in fields if form.get(field)), None)
+    if name is None:
+        raise BadRequest(f"{fields[0]} is missing")
+    if not _TWILIO_ID.fullmatch(form[name]):
+        raise BadRequest(f"{name} is not a Twilio id: at most 64 printable ASCII characters")
+    return form[name]
 
 
 async def twilio_form(request: Request) -> dict[str, str]:
@@ -55,9 +75,7 @@ def _pipeline(request: Request) -> Pipeline:
 @router.post("/sms", response_class=Response, responses=WEBHOOK_RESPONSES)
 async def inbound_sms(request: Request, form: dict[str, str] = Depends(twilio_form)) -> Response:
     """An SMS to the gateway's number: stored, triaged, answered with a receipt."""
-    sid = form.get("MessageSid") or form.get("SmsSid")
-    if not sid:
-        raise BadRequest("MessageSid is missing")
+    sid = twilio_id(form, "MessageSid", "SmsSid")
     pipeline = _pipeline(request)
     message_id, _ = await pipeline.accept(
         Inbound(
@@ -77,9 +95,7 @@ async def inbound_sms(request: Request, form: dict[str, str] = Depends(twilio_fo
 @router.post("/voice", response_class=Response, responses=WEBHOOK_RESPONSES)
 async def inbound_call(request: Request, form: dict[str, str] = Depends(twilio_form)) -> Response:
     """A missed call ("flash"): rejected as busy so nobody pays, recorded as a FLASH alert."""
-    sid = form.get("CallSid")
-    if not sid:
-        raise BadRequest("CallSid is missing")
+    sid = twilio_id(form, "CallSid")
     pipeline = _pipeline(request)
     message_id, _ = await pipeline.accept(
         Inbound(

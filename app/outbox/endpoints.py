@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -12,8 +13,15 @@ from app.auth.deps import Admin, Operator, Session, Viewer
 from app.config import Settings
 from app.db import unit_of_work
 from app.escalation import service as escalation
-from app.inbound.endpoints import twilio_form
-from app.kit.errors import BadRequest, Conflict, NotFound, Unprocessable, errors_doc
+from app.inbound.endpoints import twilio_form, twilio_id
+from app.kit.errors import (
+    BadRequest,
+    Conflict,
+    ErrorBody,
+    NotFound,
+    Unprocessable,
+    errors_doc,
+)
 from app.kit.ids import MAX_ID, Id
 from app.kit.pagination import Page, decode_id, encode_cursor
 from app.outbox import repository as repo
@@ -30,6 +38,9 @@ from app.outbox.schemas import (
 
 log = logging.getLogger(__name__)
 UNKNOWN_SID_PAUSES = (0.05, 0.1, 0.25, 0.5, 1.0, 0.0)
+# A status is stored as "callback:<status>" in a column of 32 characters.
+_STATUS = re.compile(r"[a-z_]{1,23}")
+_ERROR_CODE = re.compile(r"[0-9]{1,9}")
 callbacks = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
 router = APIRouter(prefix="/api/v1", tags=["outbox"])
 
@@ -41,18 +52,26 @@ router = APIRouter(prefix="/api/v1", tags=["outbox"])
     responses={
         204: {"description": "recorded (or an unknown message)"},
         **errors_doc(400, 403, auth=False),
+        400: {
+            "description": "MessageSid or MessageStatus missing or not Twilio's (an id of more "
+            "than 64 printable ASCII characters; a status not of 1 to 23 letters and _)",
+            "model": ErrorBody,
+        },
     },
 )
 async def status_callback(
     request: Request, form: dict[str, str] = Depends(twilio_form)
 ) -> Response:
     """Twilio tells how an SMS fared: moves the delivery forward, never backwards."""
-    sid = form.get("MessageSid") or form.get("SmsSid")
+    sid = twilio_id(form, "MessageSid", "SmsSid")
     status = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
-    if not sid or not status:
-        raise BadRequest("MessageSid and MessageStatus are required")
-    code = form.get("ErrorCode")
-    error_code = int(code) if code and code.isdigit() else None
+    if not status:
+        raise BadRequest("MessageStatus is missing")
+    if not _STATUS.fullmatch(status):
+        raise BadRequest("MessageStatus is not a Twilio status: 1 to 23 letters and _")
+    code = form.get("ErrorCode") or ""
+    # Twilio's error codes are 5 digits; anything else is kept out of the integer column.
+    error_code = int(code) if _ERROR_CODE.fullmatch(code) else None
     sessionmaker = request.app.state.sessionmaker
     settings: Settings = request.app.state.settings
     # A callback can overtake the worker's record of Twilio's answer by a few milliseconds.
