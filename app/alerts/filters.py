@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal, get_args
 
 from fastapi import Query
 
 from app.alerts.models import ALERT_STATUSES
 from app.alerts.repository import AlertFilter
-from app.kit.clock import as_utc
+from app.kit.clock import UtcDateTime
 from app.kit.errors import BadRequest
 from app.kit.text import NO_CONTROL
 from app.triage.types import Category
@@ -25,10 +24,6 @@ def split_values(values: list[str] | None, allowed: tuple[str, ...], name: str) 
     if unknown:
         raise BadRequest(f"unknown {name}: {', '.join(unknown)}; one of {', '.join(allowed)}")
     return out
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return as_utc(value) if value is not None else None
 
 
 def alert_filters(
@@ -49,8 +44,8 @@ def alert_filters(
     place: Annotated[
         str | None, Query(max_length=64, pattern=NO_CONTROL, description="a place id")
     ] = None,
-    since: Annotated[datetime | None, Query(description="received at or after")] = None,
-    until: Annotated[datetime | None, Query(description="received before")] = None,
+    since: Annotated[UtcDateTime | None, Query(description="received at or after")] = None,
+    until: Annotated[UtcDateTime | None, Query(description="received before")] = None,
 ) -> AlertFilter:
     """FastAPI dependency: the filters shared by the alerts list and its exports."""
     return AlertFilter(
@@ -60,6 +55,6 @@ def alert_filters(
         admin1=admin1,
         admin2=admin2,
         place_id=place,
-        since=_utc(since),
-        until=_utc(until),
+        since=since,
+        until=until,
     )

@@ -128,17 +128,61 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def http(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        # Starlette's own headers: Allow of a 405 above all (RFC 9110 requires it).
         return JSONResponse(
-            {"error": "HTTPError", "detail": exc.detail}, status_code=exc.status_code
+            {"error": "HTTPError", "detail": exc.detail},
+            status_code=exc.status_code,
+            headers=exc.headers,
         )
 
     async def validation(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         problems = [
-            {"loc": list(err.get("loc", ())), "msg": err.get("msg", "")} for err in exc.errors()
+            {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type")}
+            for err in exc.errors()
         ]
         return JSONResponse({"error": "ValidationError", "detail": problems}, status_code=422)
 
     app.add_exception_handler(KengeleError, domain)
     app.add_exception_handler(StarletteHTTPException, http)
     app.add_exception_handler(RequestValidationError, validation)
+    _document_one_error_shape(app)
+
+
+_ERROR_REF = {"$ref": f"#/components/schemas/{ErrorBody.__name__}"}
+# What FastAPI documents by itself for a 422; the handler above answers ErrorBody instead.
+_FASTAPI_422 = ("HTTPValidationError", "ValidationError")
+BAD_BODY = "The body is not JSON (or not UTF-8)"
+
+
+def _document_one_error_shape(app: FastAPI) -> None:
+    """The OpenAPI schema of `app` with every error in ErrorBody's shape.
+
+    FastAPI documents its own 422 body on the routes that do not list 422 themselves, and
+    never the 400 it answers to a JSON body it cannot read.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for operation in (op for item in schema["paths"].values() for op in item.values()):
+            responses = operation.get("responses", {})
+            if "422" in responses:
+                responses["422"] = {
+                    "description": _DESCRIPTIONS[422],
+                    "content": {"application/json": {"schema": _ERROR_REF}},
+                }
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                bad = responses.setdefault(
+                    "400", {"content": {"application/json": {"schema": _ERROR_REF}}}
+                )
+                bad["description"] = "; ".join(filter(None, [bad.get("description"), BAD_BODY]))
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name in _FASTAPI_422:
+            components.pop(name, None)
+        components.setdefault(ErrorBody.__name__, ErrorBody.model_json_schema())
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
