@@ -1,4 +1,4 @@
-"""Signed Twilio forms with fields no real Twilio sends: a clear 400 or a safe store, never a 500."""
+"""Signed Twilio forms with fields no Twilio sends: a clear 400 or a safe store, never a 500."""
 
 from __future__ import annotations
 
