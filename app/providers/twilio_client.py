@@ -22,7 +22,7 @@ from twilio.rest import Client
 
 from app.config import Settings
 from app.kit.http import parse_retry_after
-from app.kit.phones import mask
+from app.kit.phones import mask, mask_in_text
 from app.outbox.types import SendResult
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,6 @@ RETRYABLE_CODES = frozenset({20429})
 # Codes that never succeed on a retry: bad To, the recipient sent STOP, not a mobile number.
 PERMANENT_CODES = frozenset({21211, 21610, 21614})
 ACCEPTED_STATUSES = frozenset({"queued", "accepted", "sending", "sent", "scheduled"})
-# E.164 numbers quoted in Twilio's error messages ("The 'To' number +243... is not valid").
-_PHONE = re.compile(r"(?<!\w)\+\d{7,15}(?!\d)")
 
 
 def _rebase(url: str, base: str) -> str:
@@ -206,7 +204,8 @@ class TwilioSmsSender:
             text = text.replace(self._token, "[redacted]")
         if to:
             text = text.replace(to, mask(to) or "")
-        return _PHONE.sub(lambda m: mask(m.group(0)) or "", text)[:500]
+        # Twilio quotes numbers in its messages ("The 'To' number +243... is not valid").
+        return mask_in_text(text)[:500]
 
     def _log(self, to: str, result: SendResult) -> None:
         if result.ok:
