@@ -87,6 +87,15 @@ def _str_list(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str) and v.strip()]
 
 
+def _indexed(table: Any) -> dict[str, int]:
+    """{"fr": ["lundi", ...]} -> {"lundi": 0, ...}: a name and its place in the list."""
+    out: dict[str, int] = {}
+    for names in (table or {}).values():
+        for index, name in enumerate(_str_list(names)):
+            out.setdefault(fold_text(name), index)
+    return out
+
+
 class Lexicon:
     """Compiled word lists: phrase index, stems, regexes, numbers, abbreviations."""
 
@@ -140,6 +149,13 @@ class Lexicon:
         self.numbers = numbers
         self.multipliers = frozenset(fold_text(w) for w in _str_list(data.get("multipliers")))
         self.joiners = frozenset(fold_text(w) for w in _str_list(data.get("joiners")))
+        self.weekdays = _indexed(data.get("weekdays"))
+        self.months = _indexed(data.get("months"))
+        calendar = data.get("calendar") or {}
+        self.ahead_words = frozenset(fold_text(w) for w in _str_list(calendar.get("ahead")))
+        self.night_joiners = frozenset(
+            fold_text(w) for w in _str_list(calendar.get("night_joiners"))
+        )
         abbreviations = data.get("abbreviations") or {}
         self.abbreviations = {
             fold_text(k): fold_text(v) for k, v in abbreviations.items() if isinstance(v, str)

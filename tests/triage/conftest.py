@@ -23,6 +23,8 @@ def read_places(path: Path) -> list[GazPlace]:
                 admin1=row["admin1"] or None,
                 admin2=row["admin2"] or None,
                 alt_names=tuple(a for a in (row["alt_names"] or "").split("|") if a),
+                kind=row["kind"] or None,
+                admin1_code=row["admin1_code"] or None,
             )
             for row in csv.DictReader(fh)
         ]
