@@ -42,7 +42,12 @@ CATEGORY_GROUPS = (
     "DISPLACEMENT",
     "THREAT",
 )
-EVENT_GROUPS = frozenset((*CATEGORY_GROUPS, "GUNFIRE", "SIGHTING", "AP_WEAK", "TAKE"))
+EVENT_GROUPS = frozenset(
+    (*CATEGORY_GROUPS, "GUNFIRE", "SIGHTING", "AP_WEAK", "TAKE", "ASSAULT", "SEIZE", "PROTEST")
+)
+# Long phrases of these groups hide the words inside them: an event phrase ("cattle raid"), a
+# protest ("ville morte") or an armed group's name ("Mouvement du 23 mars").
+HIDING_GROUPS = EVENT_GROUPS | {"ACTOR"}
 # Groups whose hits survive inside a longer phrase of another group (roles of numbers, actors).
 EXEMPT_GROUPS = frozenset(("KILLED", "WOUNDED", "ABDUCTED", "ATTACKERS", "ACTOR", "PEOPLE"))
 
@@ -185,7 +190,7 @@ class Lexicon:
 
 def _prune(hits: list[Hit]) -> list[Hit]:
     masks = [h for h in hits if h.group == "MASK"]
-    long_events = [h for h in hits if h.group in EVENT_GROUPS and h.end - h.start > 1]
+    long_events = [h for h in hits if h.group in HIDING_GROUPS and h.end - h.start > 1]
     kept: list[Hit] = []
     seen: set[tuple[str, int, int]] = set()
     for h in hits:
