@@ -55,7 +55,7 @@ def _has_hint(
 def _area_level(m: Mention, marks: Sequence[Hit]) -> str | None:
     """The area level written next to a name: "territoire de Beni", "Djugu territory"."""
     for h in marks:
-        if h.end == m.start or h.start == m.end:
+        if h.group in _AREA_MARKS and (h.end == m.start or h.start == m.end):
             return h.group.removeprefix("AREA_").lower()
     return None
 
