@@ -156,8 +156,16 @@ class Lexicon:
         self.joiners = frozenset(fold_text(w) for w in _str_list(data.get("joiners")))
         self.weekdays = _indexed(data.get("weekdays"))
         self.months = _indexed(data.get("months"))
+        # Month names written before the day ("August 23"): the English ones only.
+        self.months_first = frozenset(
+            fold_text(name)
+            for lang, names in (data.get("months") or {}).items()
+            if lang.startswith("en")
+            for name in _str_list(names)
+        )
         calendar = data.get("calendar") or {}
         self.ahead_words = frozenset(fold_text(w) for w in _str_list(calendar.get("ahead")))
+        self.this_words = frozenset(fold_text(w) for w in _str_list(calendar.get("this")))
         self.night_joiners = frozenset(
             fold_text(w) for w in _str_list(calendar.get("night_joiners"))
         )

@@ -65,6 +65,18 @@ def _parse_numbers(tokens: Sequence[Token], lexicon: Lexicon) -> list[_Num]:
     return out
 
 
+def _in_date(num: _Num, tokens: Sequence[Token], lexicon: Lexicon) -> bool:
+    """A day or a year of a date ("dimanche 29 decembre", "1er juillet", "August 23, 2022")."""
+    if num.end - num.start != 1:
+        return False
+    nxt = [t.norm for t in tokens[num.end : num.end + 2]] + ["", ""]
+    prev = tokens[num.start - 1].norm if num.start else ""
+    month_after = nxt[0] in lexicon.months and nxt[:2] != ["mai", "mai"]  # not the Mai-Mai
+    return (
+        month_after or (nxt[0] == "er" and nxt[1] in lexicon.months) or prev in lexicon.months_first
+    )
+
+
 def _gap(num: _Num, h: Hit) -> int:
     if h.start >= num.end:
         return h.start - num.end
@@ -84,7 +96,7 @@ def extract_numbers(
     if not roles:
         return Numbers()
     for num in _parse_numbers(tokens, lexicon):
-        if num.start - 1 in goods or num.end in goods:
+        if num.start - 1 in goods or num.end in goods or _in_date(num, tokens, lexicon):
             continue
         if (
             num.value == 1

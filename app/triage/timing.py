@@ -105,7 +105,7 @@ def _dates(norms: Sequence[str], lexicon: Lexicon, today: date) -> list[tuple[st
         before = i - 2 if i >= 2 and norms[i - 1] == "er" else i - 1
         day = _day_number(norms[before]) if before >= 0 else None
         after = i + 1
-        if day is None and after < n:
+        if day is None and after < n and word in lexicon.months_first:
             day = _day_number(norms[after])
             after += 1
         if day is None:
@@ -123,14 +123,16 @@ def _dates(norms: Sequence[str], lexicon: Lexicon, today: date) -> list[tuple[st
 
 
 def _weekdays(norms: Sequence[str], lexicon: Lexicon) -> list[tuple[str, int]]:
-    """Named weekdays (Monday = 0) not said to be ahead ("samedi prochain"); of a night "de
-    samedi a dimanche" only the morning's day counts."""
+    """Named weekdays (Monday = 0) that are not the message's own day ("ce lundi") nor ahead
+    ("samedi prochain"); of a night "de samedi a dimanche" only the morning's day counts."""
     out: list[tuple[str, int]] = []
     n = len(norms)
     for i, word in enumerate(norms):
         day = lexicon.weekdays.get(word)
         if day is None or (i + 1 < n and norms[i + 1] in lexicon.ahead_words):
             continue
+        if i and norms[i - 1] in lexicon.this_words:
+            continue  # "ce lundi" names the day of the message
         if i + 2 < n and norms[i + 1] in lexicon.night_joiners and norms[i + 2] in lexicon.weekdays:
             continue
         out.append((word, day))
