@@ -164,20 +164,25 @@ def locate(
     recognised = {tokens[i].norm for h in hits for i in range(h.start, h.end)}
     found = gazetteer.find_mentions(tokens, stopwords=stopwords | recognised)
     reasons: list[str] = []
+    refused: list[str] = []
     mentions: list[Mention] = []
     for m in found:
         if any(h.end == m.start and h.group == "TITLE" for h in hits):
-            reasons.append(f"'{m.text}' read as a person's name, not a place")
+            refused.append(f"'{m.text}' read as a person's name, not a place")
             continue
         if m.common and not _has_hint(m, tokens, preps, all_caps, text):
-            reasons.append(f"'{m.text}' read as a common word, not a place")
+            refused.append(f"'{m.text}' read as a common word, not a place")
             continue
         if m.kind == "fuzzy":
             refusal = _fuzzy_refusal(m, tokens, hits, all_caps, text, sender.home is not None)
             if refusal:
-                reasons.append(f"'{m.text}' ≈ {m.matched} not taken: {refusal}")
+                refused.append(f"'{m.text}' ≈ {m.matched} not taken: {refusal}")
                 continue
         mentions.append(m)
+    # At most two of these notes, so that the reasons stay readable.
+    reasons.extend(refused[:2])
+    if len(refused) > 2:
+        reasons.append(f"and {len(refused) - 2} more words not read as places")
     if mentions:
         ranked = sorted(
             range(len(mentions)),

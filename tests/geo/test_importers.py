@@ -109,7 +109,10 @@ def test_the_shared_gazetteer_parses_without_rejections() -> None:
     parsed = read_places(data_file("gazetteer_drc_east.csv"))
     assert parsed.source == "csv"
     assert parsed.rejected == []
-    assert len(parsed.records) == 119
+    assert len(parsed.records) == 150
+    areas = {r.id: r.kind for r in parsed.records if r.kind not in ("city", "town", "village")}
+    assert len(areas) == 25 and areas["territoire-nyiragongo"] == "territoire"
+    assert {areas["secteur-beni-mbau"], areas["chefferie-bwisha"]} == {"secteur", "chefferie"}
     oicha = next(r for r in parsed.records if r.id == "oicha")
     assert (oicha.name, oicha.alt_names) == ("Oïcha", ["Oicha", "Oisha"])
     assert (oicha.admin1, oicha.admin1_code, oicha.admin2, oicha.kind) == (
@@ -314,10 +317,10 @@ async def test_a_second_import_changes_nothing(
 ) -> None:
     path = data_file("gazetteer_drc_east.csv")
     first = await import_file(sessionmaker, path)
-    assert first.counts() == {"created": 119, "updated": 0, "unchanged": 0, "rejected": 0}
+    assert first.counts() == {"created": 150, "updated": 0, "unchanged": 0, "rejected": 0}
     second = await import_file(sessionmaker, path)
-    assert second.counts() == {"created": 0, "updated": 0, "unchanged": 119, "rejected": 0}
-    assert await count_places(sessionmaker) == 119
+    assert second.counts() == {"created": 0, "updated": 0, "unchanged": 150, "rejected": 0}
+    assert await count_places(sessionmaker) == 150
     oicha = await place(sessionmaker, "oicha")
     assert oicha is not None
     assert (oicha.name, oicha.alt_names, oicha.source) == ("Oïcha", ["Oicha", "Oisha"], "csv")
