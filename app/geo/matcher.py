@@ -171,7 +171,9 @@ class Gazetteer:
         hashes = array("q")
         owners = array("i")
         for eidx, key in enumerate(self._entry_key):
-            if len(key) < MIN_FUZZY:
+            # Imported places (GeoNames) are matched by their exact names only: a typo read
+            # as one of 144k foreign names invents a place ("Rukonge" ≈ Rumonge, Burundi).
+            if len(key) < MIN_FUZZY or self._places[self._entry_place[eidx]].imported:
                 continue
             for variant in _deletions(key, 1):
                 hashes.append(hash(variant))
