@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -265,12 +265,17 @@ class Gazetteer:
         return Mention(i, i + n, text, tuple(places), kind, dist, common, label)
 
     def find_mentions(
-        self, tokens: Sequence[Token], *, stopwords: frozenset[str] = frozenset()
+        self,
+        tokens: Sequence[Token],
+        *,
+        stopwords: frozenset[str] = frozenset(),
+        fuzzy_at: Container[int] | None = None,
     ) -> list[Mention]:
         """Place names in ``tokens``, left to right, longest first, exact before fuzzy.
 
         ``stopwords``: common words; they are never matched fuzzily, and an exact match of one is
-        flagged ``common`` so that the caller can ask for a capital or a preposition."""
+        flagged ``common`` so that the caller can ask for a capital or a preposition.
+        ``fuzzy_at``: the token positions where a typo match may start (all when None)."""
         out: list[Mention] = []
         norms = [t.norm for t in tokens]
         n_tok = len(norms)
@@ -293,7 +298,7 @@ class Gazetteer:
                     common = n == 1 and key in stopwords
                     found = self._mention(tokens, i, n, entries, 0, common)
                     break
-            if found is None:
+            if found is None and (fuzzy_at is None or i in fuzzy_at):
                 for n in range(min(top, 3), 0, -1):
                     words = norms[i : i + n]
                     if any(w.isdigit() or w in stopwords for w in words):

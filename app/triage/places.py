@@ -162,7 +162,11 @@ def locate(
     marks = groups_in(hits, "NEAR", *_AREA_MARKS)
     # Words the lexicon recognised (verbs matched by a pattern, too) are not fuzzy place names.
     recognised = {tokens[i].norm for h in hits for i in range(h.start, h.end)}
-    found = gazetteer.find_mentions(tokens, stopwords=stopwords | recognised)
+    # Typos are looked up only where one could be taken: a capital, or after a place word.
+    fuzzy_at = {h.end for h in hits if h.group in _PLACE_MARKS + _AREA_MARKS}
+    if not all_caps:
+        fuzzy_at.update(i for i, t in enumerate(tokens) if t.raw[:1].isupper())
+    found = gazetteer.find_mentions(tokens, stopwords=stopwords | recognised, fuzzy_at=fuzzy_at)
     reasons: list[str] = []
     refused: list[str] = []
     mentions: list[Mention] = []
