@@ -93,6 +93,11 @@ def _fuzzy_refusal(
     return None
 
 
+def _fleeing_before(prep: Hit, marks: Sequence[Hit]) -> bool:
+    """A flight word right before a direction word ("fuient vers", "flee to", "wanakimbilia")."""
+    return any(h.group == "DISPLACEMENT" and 0 <= prep.start - h.end <= 1 for h in marks)
+
+
 def _score(
     m: Mention,
     idx: int,
@@ -106,6 +111,8 @@ def _score(
     prep = _prep_before(preps, m.start)
     group = prep.group if prep else ""
     weak_from = group == "FROM" and prep is not None and prep.cue in _WEAK_FROM
+    if group == "DIRECTION" and prep is not None and _fleeing_before(prep, marks):
+        group = "FLEEING_TO"  # "residents flee to Goma": where people go, not armed men
     score = -1.5 * m.distance - (2.0 if m.common else 0.0)  # a plain name beats a typo
     # An area counts when nothing more precise is named (TRIAGE.md Place rule 6), and so does
     # a place given as a distance or direction from ("a 25 km de Butembo", "near Bule").
@@ -113,7 +120,9 @@ def _score(
         score -= 3.0
     if any(h.group == "NEAR" and h.end in (m.start, m.start - 1) for h in marks):
         score -= 3.0
-    if category == "DISPLACEMENT":
+    if group == "FLEEING_TO":
+        score -= 2.0
+    elif category == "DISPLACEMENT":
         if group == "FROM":
             score += 1.0 if weak_from else 3.0
         elif group == "DIRECTION":
@@ -159,7 +168,7 @@ def locate(
 ) -> Location:
     """Place named in the text (rules 1-3), else the reporter's home (rule 4), else none."""
     preps = groups_in(hits, "DIRECTION", "FROM", "LOCATIVE", "BETWEEN")
-    marks = groups_in(hits, "NEAR", *_AREA_MARKS)
+    marks = groups_in(hits, "NEAR", "DISPLACEMENT", *_AREA_MARKS)
     # Words the lexicon recognised (verbs matched by a pattern, too) are not fuzzy place names.
     recognised = {tokens[i].norm for h in hits for i in range(h.start, h.end)}
     # Typos are looked up only where one could be taken: a capital, or after a place word.
