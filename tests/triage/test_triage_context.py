@@ -108,6 +108,16 @@ def summary(text: str, gazetteer: Gazetteer, sender: Sender) -> tuple[str, str, 
         ),
         (
             MAVIVI_FP,
+            "Minova: M23 rebels capture the town, residents flee to Goma",
+            ("ARMED_PRESENCE", "high", "minova"),
+        ),
+        (
+            MAVIVI_FP,
+            "Nord-Kivu : le M23 s'empare de la localite de Kanyabayonga",
+            ("ARMED_PRESENCE", "high", "kanyabayonga"),
+        ),
+        (
+            MAVIVI_FP,
             "Many residents fled their homes in Kiwanja",
             ("DISPLACEMENT", "medium", "kiwanja"),
         ),
