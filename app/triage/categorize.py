@@ -74,18 +74,9 @@ _CALM_CANCELS = frozenset(
         "ATTACK",
     )
 )
+# Harm a modal word can announce: the categories from ATTACK to LOOTING and their helpers.
 _MODAL_TARGETS = frozenset(
-    (
-        "ATTACK",
-        "ABDUCTION",
-        "SEXUAL_VIOLENCE",
-        "CLASH",
-        "ARSON",
-        "LOOTING",
-        "GUNFIRE",
-        "TAKE",
-        "ASSAULT",
-    )
+    (*CATEGORY_GROUPS[: CATEGORY_GROUPS.index("LOOTING") + 1], "GUNFIRE", "TAKE", "ASSAULT")
 )
 
 
