@@ -36,6 +36,7 @@ def result_json(ident: Any, result: TriageResult) -> dict[str, Any]:
             "lon": place.lon,
             "admin1": place.admin1,
             "admin2": place.admin2,
+            "level": place.area_level,
         },
         "location_source": result.location_source,
         "language": result.language,
