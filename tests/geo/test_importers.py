@@ -157,6 +157,22 @@ def test_bad_rows_are_rejected_with_their_line_number_and_reason(tmp_path: Path)
     assert "0,0" in reasons[6]
 
 
+def test_an_area_level_column_is_the_kind(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "areas.csv",
+        "id,name,lat,lon,admin1,admin2,level\n"
+        "territoire-irumu,Irumu,1.2,29.9,Ituri,Irumu,territoire\n"
+        "bunia,Bunia,1.56,30.25,Ituri,Irumu,\n",
+    )
+    parsed = read_places(path)
+    assert parsed.rejected == []
+    assert [(r.id, r.kind or None) for r in parsed.records] == [
+        ("territoire-irumu", "territoire"),
+        ("bunia", None),
+    ]
+
+
 def test_quoted_multiline_cells_keep_the_line_numbers_right(tmp_path: Path) -> None:
     path = write(
         tmp_path,
