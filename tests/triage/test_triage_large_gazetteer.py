@@ -102,3 +102,16 @@ def test_region_setting_limits_matching(geonames: list[GazPlace], data_dir: Path
     north_kivu = Gazetteer(local, region=("CD-NK",))
     assert triage_message("Attaque a Uvira", gazetteer=north_kivu, sender=Sender()).place is None
     assert north_kivu.get("uvira") is not None  # still known by id (a focal point's home)
+
+
+def test_alerts_dev_with_the_119_original_places(gazetteer: Gazetteer, data_dir: Path) -> None:
+    original = read_places(data_dir / "gazetteer_drc_east.csv")[:119]  # before the areas
+    assert not any(p.area_level for p in original)
+    small = Gazetteer(original, served_admin2=read_served(data_dir / "liaisons.csv"))
+    path = data_dir / "alerts_dev.jsonl"
+    got = results(path, small, data_dir)
+    assert got == results(path, gazetteer, data_dir)
+    expected = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+    for i, (field, floor) in enumerate((("category", 0.95), ("severity", 0.95), ("place", 0.9))):
+        right = sum(got[e["id"]][i] == e["expect"][field] for e in expected)
+        assert right / len(expected) >= floor, field
