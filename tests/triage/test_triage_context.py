@@ -199,6 +199,9 @@ def test_named_days_and_dates_against_received_time(
         ("Watu kumi wameuawa na ADF", "killed", 10),
         ("Une vingtaine d'assaillants signales a Mbau", "attackers", 20),
         ("Les CODECO ont attaque Drodro dimanche 29 decembre, 3 morts", "killed", 3),
+        ("29 civils tues et 50 enleves les 30 et 31 mars", "abducted", 50),
+        ("On August 23 and 30, at least 17 civilians were killed", "killed", 17),
+        ("Mai-Mai: 2 morts a Baraka", "killed", 2),
     ],
 )
 def test_numbers_in_words(
