@@ -242,20 +242,35 @@ def apikey_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see 
 
 @cli.command()
 def triage(
-    text: Annotated[str | None, typer.Argument(help="The message to triage.")] = None,
+    text: Annotated[
+        str | None, typer.Argument(help='The message to triage, or "eval" to score FILE.')
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Argument(help='With "eval": a labelled JSONL file (lines with "expect").'),
+    ] = None,
     from_: Annotated[
         str | None, typer.Option("--from", help="Sender's phone (their home place counts).")
     ] = None,
     jsonl: Annotated[
         Path | None,
-        typer.Option(help='A file of {"id", "from", "body"} lines; one result per line.'),
+        typer.Option(
+            help='A file of {"id", "from", "body", "received_at"?} lines; one result per line.'
+        ),
     ] = None,
 ) -> None:
-    """Triage messages with the configured database's gazetteer; nothing is stored."""
-    from app.triage_cli import run_triage
+    """Triage messages with the configured database's gazetteer; nothing is stored.
 
-    if (text is None) == (jsonl is None):
-        err.print("[red]error:[/red] give either a TEXT or --jsonl FILE")
+    `kengele triage eval FILE` prints the accuracy on a labelled file instead."""
+    from app.triage_cli import run_eval, run_triage
+
+    if text == "eval":
+        if file is None:
+            err.print("[red]error:[/red] kengele triage eval needs a FILE")
+            raise typer.Exit(2)
+        raise typer.Exit(asyncio.run(run_eval(get_settings(), file)))
+    if (text is None) == (jsonl is None) or file is not None:
+        err.print("[red]error:[/red] give either a TEXT or --jsonl FILE (or: eval FILE)")
         raise typer.Exit(2)
     code = asyncio.run(run_triage(get_settings(), text=text, phone=from_, jsonl=jsonl))
     raise typer.Exit(code)

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # Run the background work (safety net, outbox worker) inside the API process.
     run_worker: bool = True
     default_region: str = "CD"
+    # Where place names are matched: provinces (admin1 name or code, "CD-NK", "Ituri") or
+    # countries ("CD"), comma-separated. Empty: around the liaisons' zones and focal points.
+    triage_region: str = ""
     receipts_enabled: bool = True
     log_level: str = "INFO"
     # How often the in-process safety net looks for inbound messages left `received`.
@@ -97,6 +100,11 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def triage_region_list(self) -> tuple[str, ...]:
+        """``triage_region`` split on commas."""
+        return tuple(part.strip() for part in self.triage_region.split(",") if part.strip())
 
     @property
     def is_sqlite(self) -> bool:

@@ -88,7 +88,7 @@ class Runtime:
             dsn = wake.asyncpg_dsn(settings.database_url)
             changes_listener = wake.PgListener(dsn, feed, CHANGES_CHANNEL)
             await changes_listener.start()
-        gazetteers = GazetteerCache()
+        gazetteers = GazetteerCache(region=settings.triage_region_list)
         worker = Worker(settings, sessionmaker, wakeup, make_sms_sender(settings), WebhookSender())
         return cls(
             settings=settings,

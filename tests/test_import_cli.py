@@ -60,11 +60,11 @@ async def test_places_import_then_reimport(
     path = str(data_file("gazetteer_drc_east.csv"))
     first = await run(cli, "places", path)
     assert first.exit_code == 0, first.output
-    assert summary(first) == {"created": 119, "updated": 0, "unchanged": 0, "rejected": 0}
+    assert summary(first) == {"created": 150, "updated": 0, "unchanged": 0, "rejected": 0}
     second = await run(cli, "places", path)
     assert second.exit_code == 0, second.output
-    assert summary(second) == {"created": 0, "updated": 0, "unchanged": 119, "rejected": 0}
-    assert await count(sessionmaker, Place) == 119
+    assert summary(second) == {"created": 0, "updated": 0, "unchanged": 150, "rejected": 0}
+    assert await count(sessionmaker, Place) == 150
     assert "━" not in first.stderr and "Importing" not in first.stdout, "no bar off a terminal"
 
 

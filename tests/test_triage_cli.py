@@ -88,3 +88,57 @@ async def test_bad_jsonl_lines_are_named_by_number(
     assert code == 1
     assert len(out.splitlines()) == 1, "good lines are still triaged"
     assert ":2:" in err and ":3:" in err
+
+
+# Floors from the measurement of the real-text test part (docs/TRIAGE_QUALITY.md), a little
+# below it so that a harmless change of one message does not fail the build.
+REAL_TEST_FLOORS = {"category": 0.95, "severity": 0.95, "place": 0.97}
+
+
+async def test_triage_eval_on_the_real_text_test_part(database_url: str, demo: None) -> None:
+    path = data_file("triage_real_test.jsonl")
+    code, out, err = await _kengele("triage", "eval", str(path), database_url=database_url)
+    assert code == 0, err
+    lines = out.splitlines()
+    print("\n" + "\n".join(lines[:12]))
+    assert lines[0] == "116 messages"
+    figures = {line.split()[0]: float(line.split()[1].rstrip("%")) / 100 for line in lines[1:4]}
+    for field, floor in REAL_TEST_FLOORS.items():
+        assert figures[field] >= floor, f"{field} {figures[field]:.1%} < {floor:.0%}"
+    assert "false places: 0" in lines
+    assert any(line.startswith("fr ") for line in lines) and "misses" in out
+    # every miss is shown with the engine's reasons
+    misses = [line for line in lines if line.startswith("- rtest")]
+    assert misses and all(" ≠ " in line for line in misses)
+    assert any(line.startswith("    · ") for line in lines)
+
+
+async def test_received_at_per_line(database_url: str, demo: None, tmp_path: object) -> None:
+    from pathlib import Path
+
+    file = Path(str(tmp_path)) / "messages.jsonl"
+    body = "Les ADF ont attaque Mavivi samedi, 3 morts"
+    file.write_text(
+        json.dumps({"id": 1, "body": body, "received_at": "2024-12-28T10:00:00+02:00"})
+        + "\n"
+        + json.dumps({"id": 2, "body": body, "received_at": "2024-12-30T10:00:00+02:00"})
+        + "\n"
+        + json.dumps({"id": 3, "body": body, "received_at": "last tuesday"})
+        + "\n"
+    )
+    code, out, err = await _kengele("triage", "--jsonl", str(file), database_url=database_url)
+    assert code == 1 and ":3: received_at is not an ISO 8601 time" in err
+    severities = {r["id"]: r["severity"] for r in map(json.loads, out.splitlines())}
+    assert severities == {1: "critical", 2: "high"}  # Saturday read on Saturday, then Monday
+
+
+async def test_triage_eval_needs_labels(database_url: str, demo: None, tmp_path: object) -> None:
+    from pathlib import Path
+
+    file = Path(str(tmp_path)) / "unlabelled.jsonl"
+    file.write_text('{"id": 1, "body": "Attaque a Mavivi"}\n')
+    code, _out, err = await _kengele("triage", "eval", str(file), database_url=database_url)
+    assert code == 1
+    assert ':1: needs "expect"' in err
+    code, _out, err = await _kengele("triage", "eval", database_url=database_url)
+    assert code == 2 and "needs a FILE" in err

@@ -44,6 +44,8 @@ class Incident(ChangeTracked, TimestampMixin, Base):
     lon: Mapped[float | None] = mapped_column(Float)
     admin1: Mapped[str | None] = mapped_column(String(100))
     admin2: Mapped[str | None] = mapped_column(String(100))
+    # "territoire", "secteur", "chefferie", "groupement" when the place is an area (its centroid)
+    place_level: Mapped[str | None] = mapped_column(String(32))
     first_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_at: Mapped[datetime] = mapped_column(default=utcnow)
     report_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -93,6 +95,8 @@ class Alert(ChangeTracked, TimestampMixin, Base):
     lon: Mapped[float | None] = mapped_column(Float)
     admin1: Mapped[str | None] = mapped_column(String(100), index=True)
     admin2: Mapped[str | None] = mapped_column(String(100), index=True)
+    # "territoire", "secteur", "chefferie", "groupement" when the place is an area (its centroid)
+    place_level: Mapped[str | None] = mapped_column(String(32))
     location_source: Mapped[str] = mapped_column(String(16), default="none")
     location_confidence: Mapped[float] = mapped_column(Float, default=0.0)
     incident_id: Mapped[int | None] = mapped_column(

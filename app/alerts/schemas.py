@@ -22,6 +22,11 @@ class PlaceRef(BaseModel):
     lon: float | None
     admin1: str | None
     admin2: str | None
+    level: str | None = Field(
+        default=None,
+        description='"territoire", "secteur", "chefferie" or "groupement" when the place is an '
+        "administrative area (lat/lon are then its centroid); null for a settlement",
+    )
 
     @classmethod
     def of(cls, located: Alert | Incident) -> PlaceRef | None:
@@ -35,6 +40,7 @@ class PlaceRef(BaseModel):
             lon=located.lon,
             admin1=located.admin1,
             admin2=located.admin2,
+            level=located.place_level,
         )
 
 

@@ -256,6 +256,9 @@ def parse_places_csv(lines: Sequence[str], columns: Columns | None = None) -> Pa
     for col in optional:
         if col is not None and col not in mapping and (header := table.column(col)):
             mapping[col] = header
+    # An area's level ("territoire", "secteur", ...) may come in a `level` column instead.
+    if cols.kind == "kind" and "kind" not in mapping and (header := table.column("level")):
+        mapping["kind"] = header
     resolved = Columns(
         name=mapping[cols.name],
         lat=mapping[cols.lat],

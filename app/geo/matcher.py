@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -74,11 +74,52 @@ class Mention:
     matched: str  # the gazetteer name it matched
 
 
-class Gazetteer:
-    """Name index over gazetteer places."""
+REGION_MARGIN_DEG = 1.0  # around the served places: about 110 km
 
-    def __init__(self, places: Iterable[GazPlace], served_admin2: frozenset[str] = frozenset()):
+
+def _in_region(place: GazPlace, region: Sequence[str]) -> bool:
+    """A place of a province (admin1 name or code) or a country ("CD") of ``region``."""
+    code = (place.admin1_code or "").casefold()
+    admin1 = (place.admin1 or "").casefold()
+    for entry in region:
+        key = entry.strip().casefold()
+        if key and (key in (code, admin1) or code.startswith((f"{key}-", f"{key}."))):
+            return True
+    return False
+
+
+def served_box(
+    places: Sequence[GazPlace], served_admin2: frozenset[str], homes: Iterable[str]
+) -> tuple[float, float, float, float] | None:
+    """(south, west, north, east) around the places of the served territoires and the focal
+    points' homes, with a margin; None when nothing is served (every place counts)."""
+    home_ids = set(homes)
+    core = [p for p in places if p.admin2 in served_admin2 or p.id in home_ids]
+    if not core:
+        return None
+    m = REGION_MARGIN_DEG
+    lats, lons = [p.lat for p in core], [p.lon for p in core]
+    return min(lats) - m, min(lons) - m, max(lats) + m, max(lons) + m
+
+
+class Gazetteer:
+    """Name index over gazetteer places.
+
+    Only places inside the region the gateway serves are matched by name (a large gazetteer
+    must not invent places): the provinces or countries of ``region`` when given; else our own
+    places, and imported ones (GeoNames) inside the box around the places of the served
+    territoires and the focal points' homes. Every place stays reachable by id (``get``)."""
+
+    def __init__(
+        self,
+        places: Iterable[GazPlace],
+        served_admin2: frozenset[str] = frozenset(),
+        region: Sequence[str] = (),
+        homes: Iterable[str] = (),
+    ):
         self.served_admin2 = frozenset(served_admin2)
+        places = list(places)
+        box = None if region else served_box(places, self.served_admin2, homes)
         self._places: list[GazPlace] = []
         self._by_id: dict[str, int] = {}
         # name entries (parallel arrays)
@@ -95,6 +136,14 @@ class Gazetteer:
             pidx = len(self._places)
             self._by_id[place.id] = pidx
             self._places.append(place)
+            if region and not _in_region(place, region):
+                continue
+            if (
+                place.imported
+                and box
+                and not (box[0] <= place.lat <= box[2] and box[1] <= place.lon <= box[3])
+            ):
+                continue
             seen: set[str] = set()
             for is_alt, name in ((0, place.name), *((1, a) for a in place.alt_names)):
                 key, ntok = name_key(name)
@@ -122,7 +171,9 @@ class Gazetteer:
         hashes = array("q")
         owners = array("i")
         for eidx, key in enumerate(self._entry_key):
-            if len(key) < MIN_FUZZY:
+            # Imported places (GeoNames) are matched by their exact names only: a typo read
+            # as one of 144k foreign names invents a place ("Rukonge" ≈ Rumonge, Burundi).
+            if len(key) < MIN_FUZZY or self._places[self._entry_place[eidx]].imported:
                 continue
             for variant in _deletions(key, 1):
                 hashes.append(hash(variant))
@@ -214,12 +265,17 @@ class Gazetteer:
         return Mention(i, i + n, text, tuple(places), kind, dist, common, label)
 
     def find_mentions(
-        self, tokens: Sequence[Token], *, stopwords: frozenset[str] = frozenset()
+        self,
+        tokens: Sequence[Token],
+        *,
+        stopwords: frozenset[str] = frozenset(),
+        fuzzy_at: Container[int] | None = None,
     ) -> list[Mention]:
         """Place names in ``tokens``, left to right, longest first, exact before fuzzy.
 
         ``stopwords``: common words; they are never matched fuzzily, and an exact match of one is
-        flagged ``common`` so that the caller can ask for a capital or a preposition."""
+        flagged ``common`` so that the caller can ask for a capital or a preposition.
+        ``fuzzy_at``: the token positions where a typo match may start (all when None)."""
         out: list[Mention] = []
         norms = [t.norm for t in tokens]
         n_tok = len(norms)
@@ -242,7 +298,7 @@ class Gazetteer:
                     common = n == 1 and key in stopwords
                     found = self._mention(tokens, i, n, entries, 0, common)
                     break
-            if found is None:
+            if found is None and (fuzzy_at is None or i in fuzzy_at):
                 for n in range(min(top, 3), 0, -1):
                     words = norms[i : i + n]
                     if any(w.isdigit() or w in stopwords for w in words):
@@ -262,9 +318,15 @@ class Gazetteer:
         return out
 
     def resolve(self, places: Sequence[GazPlace], home: GazPlace | None) -> tuple[GazPlace, str]:
-        """One place for a name several places share (TRIAGE.md Place rule 3), and why."""
+        """One place for a name several places share (TRIAGE.md Place rule 3), and why; a
+        place of our own gazetteer outranks an imported one of the same name."""
         if len(places) == 1:
             return places[0], "unique"
+        local = [p for p in places if not p.imported]
+        if local and len(local) < len(places):
+            if len(local) == 1:
+                return local[0], "local gazetteer outranks imported"
+            places = local
         if home is not None:
             best = min(places, key=lambda p: haversine_km(home.lat, home.lon, p.lat, p.lon))
             return best, "nearest to reporter home"

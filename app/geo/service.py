@@ -33,19 +33,32 @@ def to_gaz_place(place: Place) -> GazPlace:
         admin1=place.admin1,
         admin2=place.admin2,
         alt_names=tuple(place.alt_names or ()),
+        kind=place.kind,
+        admin1_code=place.admin1_code,
+        imported=place.source in IMPORTED_SOURCES,
     )
 
 
-def build_gazetteer(places: Sequence[GazPlace], served_admin2: frozenset[str]) -> Gazetteer:
+# Sources of large outside gazetteers: a name there never outranks the same name of our own.
+IMPORTED_SOURCES = frozenset({"geonames"})
+
+
+def build_gazetteer(
+    places: Sequence[GazPlace],
+    served_admin2: frozenset[str],
+    region: Sequence[str] = (),
+    homes: Sequence[str] = (),
+) -> Gazetteer:
     """Index `places` (CPU-bound: run off the event loop for large gazetteers)."""
-    return Gazetteer(places, served_admin2=served_admin2)
+    return Gazetteer(places, served_admin2=served_admin2, region=region, homes=homes)
 
 
 class GazetteerCache:
     """One Gazetteer per process, checked for changes at most every `ttl` seconds."""
 
-    def __init__(self, ttl: float = 5.0) -> None:
+    def __init__(self, ttl: float = 5.0, region: Sequence[str] = ()) -> None:
         self.ttl = ttl
+        self.region = tuple(region)
         self._gazetteer: Gazetteer | None = None
         self._fingerprint: tuple[object, ...] | None = None
         self._checked_at = 0.0
@@ -69,10 +82,13 @@ class GazetteerCache:
                 return self._gazetteer
             liaisons = await people_repo.active_liaisons(session)
             served = frozenset(zone for liaison in liaisons for zone in liaison.zones)
-            fingerprint = (await places_repo.fingerprint(session), served)
+            homes = tuple(sorted(await people_repo.home_place_ids(session)))
+            fingerprint = (await places_repo.fingerprint(session), served, homes)
             if self._gazetteer is None or fingerprint != self._fingerprint:
                 places = [to_gaz_place(p) for p in await places_repo.all_places(session)]
-                self._gazetteer = await asyncio.to_thread(build_gazetteer, places, served)
+                self._gazetteer = await asyncio.to_thread(
+                    build_gazetteer, places, served, self.region, homes
+                )
                 self._fingerprint = fingerprint
             self._checked_at = time.monotonic()
             return self._gazetteer

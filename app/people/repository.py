@@ -105,3 +105,11 @@ async def count_home(session: AsyncSession, place_id: str) -> int:
     """Number of reporters whose home is this place."""
     query = select(func.count(Reporter.id)).where(Reporter.home_place_id == place_id)
     return int(await session.scalar(query) or 0)
+
+
+async def home_place_ids(session: AsyncSession) -> set[str]:
+    """The home places of the registered focal points."""
+    rows = await session.scalars(
+        select(Reporter.home_place_id).where(Reporter.home_place_id.is_not(None)).distinct()
+    )
+    return {r for r in rows if r}

@@ -53,7 +53,12 @@ _MODAL_WINDOW = 3
 _NEG_WINDOW = 3
 
 # What each end marker cancels.
-_RELEASE_CANCELS = frozenset(("ABDUCTION", "TAKE"))
+_RELEASE_CANCELS = frozenset(("ABDUCTION", "TAKE", "SIGHTING", "AP_WEAK", "SEIZE"))
+# A strike, march or "ville morte" cancels what would read as arson, flight or presence.
+_PROTEST_CANCELS = frozenset(
+    ("DISPLACEMENT", "ARSON", "ARMED_PRESENCE", "SIGHTING", "AP_WEAK", "THREAT", "SEIZE")
+)
+_OTHERS = frozenset(("wengine", "others", "autres", "d autres"))
 _GONE_CANCELS = frozenset(("ARMED_PRESENCE", "SIGHTING", "AP_WEAK", "CLASH", "GUNFIRE", "THREAT"))
 _CALM_CANCELS = frozenset(
     (
@@ -69,8 +74,9 @@ _CALM_CANCELS = frozenset(
         "ATTACK",
     )
 )
+# Harm a modal word can announce: the categories from ATTACK to LOOTING and their helpers.
 _MODAL_TARGETS = frozenset(
-    ("ATTACK", "ABDUCTION", "SEXUAL_VIOLENCE", "CLASH", "ARSON", "LOOTING", "GUNFIRE", "TAKE")
+    (*CATEGORY_GROUPS[: CATEGORY_GROUPS.index("LOOTING") + 1], "GUNFIRE", "TAKE", "ASSAULT")
 )
 
 
@@ -119,6 +125,46 @@ def _prev_is(hits: Sequence[Hit], pos: int, group: str) -> bool:
     return any(h.group == group and h.end in (pos, pos - 1) for h in hits)
 
 
+def _gap(a: Hit, b: Hit) -> int:
+    return max(a.start - b.end, b.start - a.end, 0)
+
+
+def _about_animals(h: Hit, tokens: Sequence[Token], hits: Sequence[Hit]) -> bool:
+    """A kill word whose nearest victim word is an animal ("vaches tuees", "killed two cows",
+    "na kuua wengine" after "ng'ombe")."""
+    animals = [a for a in hits if a.group == "ANIMAL"]
+    if not animals:
+        return False
+    after = [t.norm for t in tokens[h.end : h.end + 3]]
+    if any(w in _OTHERS for w in after) and any(a.end <= h.start for a in animals):
+        return True
+    actors = [a for a in hits if a.group == "ACTOR"]
+    near = [
+        g
+        for g in hits
+        if g.group in ("ANIMAL", "PEOPLE")
+        and _gap(g, h) <= 4
+        and not any(a.start <= g.start and g.end <= a.end for a in actors)
+    ]
+    if not near:
+        return False
+    nearest = min(near, key=lambda g: (_gap(g, h), g.start < h.start))
+    return nearest.group == "ANIMAL"
+
+
+def _people_subject(h: Hit, hits: Sequence[Hit]) -> Hit | None:
+    """People right before a movement word ("les gens se deplacent", "deplaces arrivent"),
+    who are then the ones moving, not armed men."""
+    for g in hits:
+        if (
+            g.group in ("PEOPLE", "DISPLACEMENT")
+            and 0 <= h.start - g.end <= 2
+            and not any(a.group == "ACTOR" and a.start <= g.start < a.end for a in hits)
+        ):
+            return g
+    return None
+
+
 def categorize(tokens: Sequence[Token], hits: Sequence[Hit]) -> Decision:
     """Pick the category of a message from its lexicon hits."""
     reasons: list[str] = []
@@ -135,20 +181,25 @@ def categorize(tokens: Sequence[Token], hits: Sequence[Hit]) -> Decision:
                 reasons.append(f"{_q(n.cue)} negates {_q(h.cue)}")
         return out
 
-    events = alive(groups_in(hits, *CATEGORY_GROUPS, "GUNFIRE", "SIGHTING", "AP_WEAK", "TAKE"))
+    events = alive(
+        groups_in(
+            hits, *CATEGORY_GROUPS, "GUNFIRE", "SIGHTING", "AP_WEAK", "TAKE", "ASSAULT", "SEIZE"
+        )
+    )
     actors = alive(groups_in(hits, "ACTOR", "AP_WEAK"))
 
     # End of a threat: hostages released, armed men gone, calm returned.
     cancelled: set[str] = set()
     for end_group, cancels, what in (
-        ("END_RELEASE", _RELEASE_CANCELS, "released"),
-        ("END_GONE", _GONE_CANCELS, "gone"),
-        ("END_CALM", _CALM_CANCELS, "calm"),
+        ("END_RELEASE", _RELEASE_CANCELS, "released: threat ended"),
+        ("END_GONE", _GONE_CANCELS, "gone: threat ended"),
+        ("END_CALM", _CALM_CANCELS, "calm: threat ended"),
+        ("PROTEST", _PROTEST_CANCELS, "a strike or protest, not an attack"),
     ):
         ends = alive(groups_in(hits, end_group))
         if ends:
             cancelled |= cancels
-            reasons.append(f"{_q(ends[0].cue)} → {what}: threat ended")
+            reasons.append(f"{_q(ends[0].cue)} → {what}")
     if cancelled:
         harm = groups_in(hits, "KILLED", "WOUNDED")
         kept = []
@@ -182,7 +233,22 @@ def categorize(tokens: Sequence[Token], hits: Sequence[Hit]) -> Decision:
                 reasons.append(f"{_q(modal.cue)} → {_q(h.cue)} has not happened")
                 add("THREAT", h)
                 continue
-        if group == "GUNFIRE":
+        if group in ("ATTACK", "ASSAULT") and _about_animals(h, tokens, hits):
+            reasons.append(f"{_q(h.cue)} is about animals → LOOTING")
+            add("LOOTING", h)
+        elif group == "ASSAULT":
+            harm = groups_in(hits, "KILLED", "WOUNDED")
+            if harm or not any(e.group in ("LOOTING", "TAKE") for e in events):
+                add("ATTACK", h)
+            else:
+                reasons.append(f"{_q(h.cue)} with goods taken and no one hurt → LOOTING")
+        elif group == "SEIZE":
+            obj = _next_object(tokens, hits, h.end)
+            if obj == "PEOPLE" or (obj is None and _prev_is(hits, h.start, "PEOPLE")):
+                add("ABDUCTION", h)
+            elif actors:
+                add("ARMED_PRESENCE", h)
+        elif group == "GUNFIRE":
             obj = _next_object(tokens, hits, h.end)
             if obj == "PEOPLE":
                 reasons.append(f"{_q(h.cue)} aimed at people")
@@ -196,7 +262,11 @@ def categorize(tokens: Sequence[Token], hits: Sequence[Hit]) -> Decision:
             elif obj == "GOODS":
                 add("LOOTING", h)
         elif group == "SIGHTING":
-            if actors:
+            movers = _people_subject(h, hits)
+            if movers is not None:
+                reasons.append(f"{_q(movers.cue)} {h.cue}: people moving → DISPLACEMENT")
+                add("DISPLACEMENT", h)
+            elif actors:
                 add("ARMED_PRESENCE", h)
         elif group == "AP_WEAK":
             add("AP_WEAK", h)

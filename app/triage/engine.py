@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from app.geo.matcher import Gazetteer
 from app.triage.categorize import categorize
 from app.triage.language import DEFAULT_LANGUAGE, detect_language
@@ -16,22 +18,28 @@ from app.triage.scoring import (
     score_for,
     severity_for,
 )
-from app.triage.timing import detect_time
+from app.triage.timing import detect_time, local_day
 from app.triage.types import Numbers, Sender, Severity, TriageResult
 
 __all__ = ["cap_certainty", "triage_flash", "triage_message"]
 
 
 def triage_message(
-    text: str, *, gazetteer: Gazetteer, sender: Sender, corroborated: bool = False
+    text: str,
+    *,
+    gazetteer: Gazetteer,
+    sender: Sender,
+    corroborated: bool = False,
+    received_at: datetime | None = None,
 ) -> TriageResult:
-    """Category, severity, place, numbers, language and the reasons for one SMS."""
+    """Category, severity, place, numbers, language and the reasons for one SMS; named days and
+    dates are read against ``received_at`` (today when unknown)."""
     lexicon = load_lexicon()
     cleaned = clean(text or "")
     tokens = tokenize(cleaned, lexicon.abbreviations)
     hits = lexicon.find(tokens)
     decision = categorize(tokens, hits)
-    timing = detect_time(tokens, hits)
+    timing = detect_time(tokens, hits, lexicon, local_day(received_at))
     numbers = extract_numbers(cleaned, tokens, hits, lexicon)
     language = detect_language(tokens, hits, lexicon, sender.language)
     location = locate(

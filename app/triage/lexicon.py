@@ -42,7 +42,12 @@ CATEGORY_GROUPS = (
     "DISPLACEMENT",
     "THREAT",
 )
-EVENT_GROUPS = frozenset((*CATEGORY_GROUPS, "GUNFIRE", "SIGHTING", "AP_WEAK", "TAKE"))
+EVENT_GROUPS = frozenset(
+    (*CATEGORY_GROUPS, "GUNFIRE", "SIGHTING", "AP_WEAK", "TAKE", "ASSAULT", "SEIZE", "PROTEST")
+)
+# Long phrases of these groups hide the words inside them: an event phrase ("cattle raid"), a
+# protest ("ville morte") or an armed group's name ("Mouvement du 23 mars").
+HIDING_GROUPS = EVENT_GROUPS | {"ACTOR"}
 # Groups whose hits survive inside a longer phrase of another group (roles of numbers, actors).
 EXEMPT_GROUPS = frozenset(("KILLED", "WOUNDED", "ABDUCTED", "ATTACKERS", "ACTOR", "PEOPLE"))
 
@@ -85,6 +90,15 @@ def _str_list(value: Any) -> list[str]:
     if not isinstance(value, list):
         return []
     return [v for v in value if isinstance(v, str) and v.strip()]
+
+
+def _indexed(table: Any) -> dict[str, int]:
+    """{"fr": ["lundi", ...]} -> {"lundi": 0, ...}: a name and its place in the list."""
+    out: dict[str, int] = {}
+    for names in (table or {}).values():
+        for index, name in enumerate(_str_list(names)):
+            out.setdefault(fold_text(name), index)
+    return out
 
 
 class Lexicon:
@@ -140,6 +154,21 @@ class Lexicon:
         self.numbers = numbers
         self.multipliers = frozenset(fold_text(w) for w in _str_list(data.get("multipliers")))
         self.joiners = frozenset(fold_text(w) for w in _str_list(data.get("joiners")))
+        self.weekdays = _indexed(data.get("weekdays"))
+        self.months = _indexed(data.get("months"))
+        # Month names written before the day ("August 23"): the English ones only.
+        self.months_first = frozenset(
+            fold_text(name)
+            for lang, names in (data.get("months") or {}).items()
+            if lang.startswith("en")
+            for name in _str_list(names)
+        )
+        calendar = data.get("calendar") or {}
+        self.ahead_words = frozenset(fold_text(w) for w in _str_list(calendar.get("ahead")))
+        self.this_words = frozenset(fold_text(w) for w in _str_list(calendar.get("this")))
+        self.night_joiners = frozenset(
+            fold_text(w) for w in _str_list(calendar.get("night_joiners"))
+        )
         abbreviations = data.get("abbreviations") or {}
         self.abbreviations = {
             fold_text(k): fold_text(v) for k, v in abbreviations.items() if isinstance(v, str)
@@ -169,7 +198,7 @@ class Lexicon:
 
 def _prune(hits: list[Hit]) -> list[Hit]:
     masks = [h for h in hits if h.group == "MASK"]
-    long_events = [h for h in hits if h.group in EVENT_GROUPS and h.end - h.start > 1]
+    long_events = [h for h in hits if h.group in HIDING_GROUPS and h.end - h.start > 1]
     kept: list[Hit] = []
     seen: set[tuple[str, int, int]] = set()
     for h in hits:

@@ -65,6 +65,33 @@ def _parse_numbers(tokens: Sequence[Token], lexicon: Lexicon) -> list[_Num]:
     return out
 
 
+def _date_positions(tokens: Sequence[Token], lexicon: Lexicon) -> set[int]:
+    """Tokens that are a day or a year of a date: "dimanche 29 decembre", "1er juillet",
+    "August 23, 2022", and the other days of "les 30 et 31 mars", "August 23 and 30"."""
+    norms = [t.norm for t in tokens]
+    n = len(norms)
+
+    def at(i: int) -> str:
+        return norms[i] if 0 <= i < n else ""
+
+    found: set[int] = set()
+    for i, word in enumerate(norms):
+        if not word.isdigit():
+            continue
+        month_after = at(i + 1) in lexicon.months and not at(i + 1) == at(i + 2) == "mai"
+        if (
+            month_after
+            or (at(i + 1) == "er" and at(i + 2) in lexicon.months)
+            or at(i - 1) in lexicon.months_first
+        ):
+            found.add(i)
+    for i in sorted(found):  # "30 et 31 mars": the day before the joiner is a date too
+        for j in (i - 2, i + 2):
+            if at(j).isdigit() and at((i + j) // 2) in lexicon.joiners:
+                found.add(j)
+    return found
+
+
 def _gap(num: _Num, h: Hit) -> int:
     if h.start >= num.end:
         return h.start - num.end
@@ -83,8 +110,9 @@ def extract_numbers(
     counts: dict[str, int] = {}
     if not roles:
         return Numbers()
+    dates = _date_positions(tokens, lexicon)
     for num in _parse_numbers(tokens, lexicon):
-        if num.start - 1 in goods or num.end in goods:
+        if num.start - 1 in goods or num.end in goods or num.start in dates:
             continue
         if (
             num.value == 1

@@ -14,6 +14,8 @@ _WEAK_FROM = frozenset(("de", "d", "du", "des"))
 _WEAK_PREPS = frozenset(("na", "kwa", "ya", "en", "on"))
 _MOVING = frozenset(("ARMED_PRESENCE", "THREAT"))
 _CONFIDENCE = {"name": 0.95, "alt": 0.9}
+_PLACE_MARKS = ("DIRECTION", "FROM", "LOCATIVE", "BETWEEN", "ROAD", "NEAR")
+_AREA_MARKS = ("AREA_TERRITOIRE", "AREA_SECTEUR", "AREA_CHEFFERIE", "AREA_GROUPEMENT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,52 @@ def _has_hint(
     return any(h.end == m.start and h.cue not in _WEAK_PREPS for h in preps)
 
 
+def _area_level(m: Mention, marks: Sequence[Hit]) -> str | None:
+    """The area level written next to a name: "territoire de Beni", "Djugu territory"."""
+    for h in marks:
+        if h.group in _AREA_MARKS and (h.end == m.start or h.start == m.end):
+            return h.group.removeprefix("AREA_").lower()
+    return None
+
+
+def _candidates(m: Mention, marks: Sequence[Hit]) -> tuple[GazPlace, ...]:
+    """The places a name may stand for: the areas of the level written next to it, else the
+    settlements of that name (a bare "Beni" is the town, not the territoire)."""
+    level = _area_level(m, marks)
+    areas = [p for p in m.places if p.area_level]
+    if level is not None and areas:
+        return tuple([p for p in areas if p.area_level == level] or areas)
+    settlements = [p for p in m.places if not p.area_level]
+    return tuple(settlements or m.places)
+
+
+def _fuzzy_refusal(
+    m: Mention,
+    tokens: Sequence[Token],
+    hits: Sequence[Hit],
+    all_caps: bool,
+    text: str,
+    has_home: bool,
+) -> str | None:
+    """Why a typo match is not a place (TRIAGE.md Place rule 5), or None when it is one: it
+    needs a place preposition or a capital, and never follows a title or a group's name; a
+    two-letter typo needs both before it moves an alert away from the reporter's home."""
+    if any(h.end == m.start and h.group in ("TITLE", "ACTOR") for h in hits):
+        return "a person's or group's name"
+    prep = any(h.end == m.start and h.group in _PLACE_MARKS + _AREA_MARKS for h in hits)
+    capital = _has_hint(m, tokens, [], all_caps, text)
+    if not (prep or capital):
+        return "no capital and no place word before it"
+    if has_home and m.distance > 1 and not (prep and capital):
+        return "a weak match does not move the alert from the reporter's home"
+    return None
+
+
+def _fleeing_before(prep: Hit, marks: Sequence[Hit]) -> bool:
+    """A flight word right before a direction word ("fuient vers", "flee to", "wanakimbilia")."""
+    return any(h.group == "DISPLACEMENT" and 0 <= prep.start - h.end <= 1 for h in marks)
+
+
 def _score(
     m: Mention,
     idx: int,
@@ -58,12 +106,23 @@ def _score(
     preps: Sequence[Hit],
     text: str,
     tokens: Sequence[Token],
+    marks: Sequence[Hit],
 ) -> float:
     prep = _prep_before(preps, m.start)
     group = prep.group if prep else ""
     weak_from = group == "FROM" and prep is not None and prep.cue in _WEAK_FROM
+    if group == "DIRECTION" and prep is not None and _fleeing_before(prep, marks):
+        group = "FLEEING_TO"  # "residents flee to Goma": where people go, not armed men
     score = -1.5 * m.distance - (2.0 if m.common else 0.0)  # a plain name beats a typo
-    if category == "DISPLACEMENT":
+    # An area counts when nothing more precise is named (TRIAGE.md Place rule 6), and so does
+    # a place given as a distance or direction from ("a 25 km de Butembo", "near Bule").
+    if all(p.area_level for p in _candidates(m, marks)):
+        score -= 3.0
+    if any(h.group == "NEAR" and h.end in (m.start, m.start - 1) for h in marks):
+        score -= 3.0
+    if group == "FLEEING_TO":
+        score -= 2.0
+    elif category == "DISPLACEMENT":
         if group == "FROM":
             score += 1.0 if weak_from else 3.0
         elif group == "DIRECTION":
@@ -109,23 +168,45 @@ def locate(
 ) -> Location:
     """Place named in the text (rules 1-3), else the reporter's home (rule 4), else none."""
     preps = groups_in(hits, "DIRECTION", "FROM", "LOCATIVE", "BETWEEN")
+    marks = groups_in(hits, "NEAR", "DISPLACEMENT", *_AREA_MARKS)
     # Words the lexicon recognised (verbs matched by a pattern, too) are not fuzzy place names.
     recognised = {tokens[i].norm for h in hits for i in range(h.start, h.end)}
-    found = gazetteer.find_mentions(tokens, stopwords=stopwords | recognised)
+    # Typos are looked up only where one could be taken: a capital, or after a place word.
+    fuzzy_at = {h.end for h in hits if h.group in _PLACE_MARKS + _AREA_MARKS}
+    if not all_caps:
+        fuzzy_at.update(i for i, t in enumerate(tokens) if t.raw[:1].isupper())
+    found = gazetteer.find_mentions(tokens, stopwords=stopwords | recognised, fuzzy_at=fuzzy_at)
     reasons: list[str] = []
+    refused: list[str] = []
     mentions: list[Mention] = []
     for m in found:
-        if m.common and not _has_hint(m, tokens, preps, all_caps, text):
-            reasons.append(f"'{m.text}' read as a common word, not a place")
+        if any(h.end == m.start and h.group == "TITLE" for h in hits):
+            refused.append(f"'{m.text}' read as a person's name, not a place")
             continue
+        if m.common and not _has_hint(m, tokens, preps, all_caps, text):
+            refused.append(f"'{m.text}' read as a common word, not a place")
+            continue
+        if m.kind == "fuzzy":
+            refusal = _fuzzy_refusal(m, tokens, hits, all_caps, text, sender.home is not None)
+            if refusal:
+                refused.append(f"'{m.text}' ≈ {m.matched} not taken: {refusal}")
+                continue
         mentions.append(m)
+    # At most two of these notes, so that the reasons stay readable.
+    reasons.extend(refused[:2])
+    if len(refused) > 2:
+        reasons.append(f"and {len(refused) - 2} more words not read as places")
     if mentions:
         ranked = sorted(
             range(len(mentions)),
-            key=lambda i: (-_score(mentions[i], i, mentions, category, preps, text, tokens), i),
+            key=lambda i: (
+                -_score(mentions[i], i, mentions, category, preps, text, tokens, marks),
+                i,
+            ),
         )
         chosen = mentions[ranked[0]]
-        place, how = gazetteer.resolve(chosen.places, sender.home)
+        candidates = _candidates(chosen, marks)
+        place, how = gazetteer.resolve(candidates, sender.home)
         confidence = _CONFIDENCE.get(chosen.kind, 0.8 - 0.1 * chosen.distance)
         if chosen.kind == "fuzzy":
             reasons.append(
@@ -134,11 +215,13 @@ def locate(
             )
         else:
             reasons.append(f"'{chosen.text}' → place {place.id} (text)")
-        if len(chosen.places) > 1:
-            ids = ", ".join(p.id for p in chosen.places)
+        if place.area_level:
+            reasons.append(f"{place.id} is a {place.area_level}: its centroid")
+        if len(candidates) > 1:
+            ids = ", ".join(p.id for p in candidates)
             reasons.append(f"'{chosen.text}' is ambiguous ({ids}) → {place.id}, {how}")
             confidence *= 0.85 if sender.home is not None else 0.7
-        distinct = {mm.places[0].id for mm in mentions}
+        distinct = {_candidates(mm, marks)[0].id for mm in mentions}
         if len(distinct) > 1:
             others = ", ".join(m.text for m in mentions if m is not chosen)
             reasons.append(f"also named: {others}; '{chosen.text}' chosen for a {category} alert")

@@ -1,12 +1,17 @@
-"""Past vs ongoing (TRIAGE.md "Severity"): explicit time words only."""
+"""Past vs ongoing (TRIAGE.md "Severity"): time words, and named days and dates read against the
+day the message was received."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 
-from app.triage.lexicon import Hit, groups_in
+from app.triage.lexicon import Hit, Lexicon, groups_in
 from app.triage.normalize import Token
+
+# Eastern DR Congo (Kivu, Ituri) is on Central Africa Time, UTC+2, with no daylight saving.
+LOCAL_TZ = timezone(timedelta(hours=2))
 
 _AGO_UNITS = frozenset(
     [
@@ -33,7 +38,20 @@ _AGO_UNITS = frozenset(
     ]
 )
 _FEW = frozenset(
-    ["quelques", "plusieurs", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "dix"]
+    [
+        "un",
+        "une",
+        "quelques",
+        "plusieurs",
+        "deux",
+        "trois",
+        "quatre",
+        "cinq",
+        "six",
+        "sept",
+        "huit",
+        "dix",
+    ]
 )
 
 
@@ -44,6 +62,14 @@ class Timing:
     is_past: bool
     is_ongoing: bool
     reasons: tuple[str, ...]
+
+
+def local_day(received_at: datetime | None) -> date:
+    """The day the message was received, in eastern DR Congo; today when unknown."""
+    moment = received_at or datetime.now(LOCAL_TZ)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(LOCAL_TZ)
+    return moment.date()
 
 
 def _il_y_a(tokens: Sequence[Token]) -> str | None:
@@ -57,12 +83,82 @@ def _il_y_a(tokens: Sequence[Token]) -> str | None:
     return None
 
 
-def detect_time(tokens: Sequence[Token], hits: Sequence[Hit]) -> Timing:
-    """Past when a past time word is written; ongoing when a now-word is; a now-word wins."""
+def _day_number(word: str) -> int | None:
+    return int(word) if word.isdigit() and 1 <= int(word) <= 31 else None
+
+
+def _dates(norms: Sequence[str], lexicon: Lexicon, today: date) -> list[tuple[str, date]]:
+    """Dates written as "29 decembre", "le 1er octobre", "les 30 et 31 mars", "August 23": a day
+    number next to a month name; the year written after them, else the latest such day not
+    after ``today``."""
+    out: list[tuple[str, date]] = []
+    n = len(norms)
+    for i, word in enumerate(norms):
+        month = lexicon.months.get(word)
+        if month is None:
+            continue
+        if word == "mai" and "mai" in (
+            norms[i - 1] if i else "",
+            norms[i + 1] if i + 1 < n else "",
+        ):
+            continue  # the Mai-Mai militias
+        before = i - 2 if i >= 2 and norms[i - 1] == "er" else i - 1
+        day = _day_number(norms[before]) if before >= 0 else None
+        after = i + 1
+        if day is None and after < n and word in lexicon.months_first:
+            day = _day_number(norms[after])
+            after += 1
+        if day is None:
+            continue
+        written = norms[after] if after < n else ""
+        year = int(written) if written.isdigit() and len(written) == 4 else None
+        try:
+            when = date(year or today.year, month + 1, day)
+            if year is None and when > today:
+                when = date(today.year - 1, month + 1, day)
+        except ValueError:
+            continue
+        out.append((f"{day} {word}", when))
+    return out
+
+
+def _weekdays(norms: Sequence[str], lexicon: Lexicon) -> list[tuple[str, int]]:
+    """Named weekdays (Monday = 0) that are not the message's own day ("ce lundi") nor ahead
+    ("samedi prochain"); of a night "de samedi a dimanche" only the morning's day counts."""
+    out: list[tuple[str, int]] = []
+    n = len(norms)
+    for i, word in enumerate(norms):
+        day = lexicon.weekdays.get(word)
+        if day is None or (i + 1 < n and norms[i + 1] in lexicon.ahead_words):
+            continue
+        if i and norms[i - 1] in lexicon.this_words:
+            continue  # "ce lundi" names the day of the message
+        if i + 2 < n and norms[i + 1] in lexicon.night_joiners and norms[i + 2] in lexicon.weekdays:
+            continue
+        out.append((word, day))
+    return out
+
+
+def detect_time(
+    tokens: Sequence[Token], hits: Sequence[Hit], lexicon: Lexicon, today: date
+) -> Timing:
+    """Past when a past time word, or a day or date before ``today``, is written; ongoing when
+    a now-word is; a now-word wins."""
     past = groups_in(hits, "PAST")
     ongoing = groups_in(hits, "ONGOING")
     reasons: list[str] = []
     past_cue = past[0].cue if past else _il_y_a(tokens)
+    norms = [t.norm for t in tokens]
+    if not past_cue:
+        for cue, when in _dates(norms, lexicon, today):
+            if when < today:
+                past_cue = f"{cue} (received {today.strftime('%a %Y-%m-%d')})"
+                break
+    if not past_cue:
+        for cue, weekday in _weekdays(norms, lexicon):
+            if weekday != today.weekday():
+                past_cue = f"{cue} (received {today.strftime('%a %Y-%m-%d')})"
+                break
     if ongoing:
         reasons.append(f"'{ongoing[0].cue}' → ongoing")
     if past_cue:

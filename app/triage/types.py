@@ -20,6 +20,7 @@ Category = Literal[
 ]
 Severity = Literal["low", "medium", "high", "critical"]
 LocationSource = Literal["text", "reporter_home", "none"]
+AREA_LEVELS = ("territoire", "secteur", "chefferie", "groupement")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,14 @@ class GazPlace:
     admin1: str | None = None
     admin2: str | None = None
     alt_names: tuple[str, ...] = ()
+    kind: str | None = None  # "town", "village", ... or an area level ("territoire", ...)
+    admin1_code: str | None = None  # ISO 3166-2 ("CD-NK") or GeoNames ("CD.11")
+    imported: bool = False  # from a large outside gazetteer (GeoNames): local names outrank it
+
+    @property
+    def area_level(self) -> str | None:
+        """ "territoire", "secteur", "chefferie" or "groupement" for an administrative area."""
+        return self.kind if self.kind in AREA_LEVELS else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,23 @@ async def test_demo_scenario_attack_at_mavivi(
     assert (alert["place"]["admin2"], alert["place"]["admin1"]) == ("Beni", "Nord-Kivu")
 
 
+async def test_an_alert_at_an_area_carries_its_centroid_and_level(
+    client: httpx.AsyncClient, demo: None, viewer_headers: dict[str, str]
+) -> None:
+    await _report(client, "+243810000101", "Viol d'une femme a Nyiragongo cette nuit")
+    page = (await client.get("/api/v1/alerts", headers=viewer_headers)).json()
+    [alert] = page["items"]
+    assert alert["category"] == "SEXUAL_VIOLENCE"
+    place = alert["place"]
+    assert (place["id"], place["level"]) == ("territoire-nyiragongo", "territoire")
+    assert (place["lat"], place["lon"]) == (-1.5, 29.3)  # the territoire's centroid
+    incidents = (await client.get("/api/v1/incidents", headers=viewer_headers)).json()
+    assert incidents["items"][0]["place"]["level"] == "territoire"
+    await _report(client, "+243810000101", "Attaque en cours a Mavivi")
+    page = (await client.get("/api/v1/alerts", headers=viewer_headers)).json()
+    assert {a["place"]["level"] for a in page["items"]} == {"territoire", None}
+
+
 async def test_viewer_sees_phone_numbers_masked_operator_in_full(
     client: httpx.AsyncClient, demo: None, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:

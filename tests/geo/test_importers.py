@@ -109,7 +109,10 @@ def test_the_shared_gazetteer_parses_without_rejections() -> None:
     parsed = read_places(data_file("gazetteer_drc_east.csv"))
     assert parsed.source == "csv"
     assert parsed.rejected == []
-    assert len(parsed.records) == 119
+    assert len(parsed.records) == 150
+    areas = {r.id: r.kind for r in parsed.records if r.kind not in ("city", "town", "village")}
+    assert len(areas) == 25 and areas["territoire-nyiragongo"] == "territoire"
+    assert {areas["secteur-beni-mbau"], areas["chefferie-bwisha"]} == {"secteur", "chefferie"}
     oicha = next(r for r in parsed.records if r.id == "oicha")
     assert (oicha.name, oicha.alt_names) == ("Oïcha", ["Oicha", "Oisha"])
     assert (oicha.admin1, oicha.admin1_code, oicha.admin2, oicha.kind) == (
@@ -152,6 +155,22 @@ def test_bad_rows_are_rejected_with_their_line_number_and_reason(tmp_path: Path)
     assert "latitude 95.0" in reasons[4]
     assert "longitude 200.0" in reasons[5]
     assert "0,0" in reasons[6]
+
+
+def test_an_area_level_column_is_the_kind(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "areas.csv",
+        "id,name,lat,lon,admin1,admin2,level\n"
+        "territoire-irumu,Irumu,1.2,29.9,Ituri,Irumu,territoire\n"
+        "bunia,Bunia,1.56,30.25,Ituri,Irumu,\n",
+    )
+    parsed = read_places(path)
+    assert parsed.rejected == []
+    assert [(r.id, r.kind or None) for r in parsed.records] == [
+        ("territoire-irumu", "territoire"),
+        ("bunia", None),
+    ]
 
 
 def test_quoted_multiline_cells_keep_the_line_numbers_right(tmp_path: Path) -> None:
@@ -314,10 +333,10 @@ async def test_a_second_import_changes_nothing(
 ) -> None:
     path = data_file("gazetteer_drc_east.csv")
     first = await import_file(sessionmaker, path)
-    assert first.counts() == {"created": 119, "updated": 0, "unchanged": 0, "rejected": 0}
+    assert first.counts() == {"created": 150, "updated": 0, "unchanged": 0, "rejected": 0}
     second = await import_file(sessionmaker, path)
-    assert second.counts() == {"created": 0, "updated": 0, "unchanged": 119, "rejected": 0}
-    assert await count_places(sessionmaker) == 119
+    assert second.counts() == {"created": 0, "updated": 0, "unchanged": 150, "rejected": 0}
+    assert await count_places(sessionmaker) == 150
     oicha = await place(sessionmaker, "oicha")
     assert oicha is not None
     assert (oicha.name, oicha.alt_names, oicha.source) == ("Oïcha", ["Oicha", "Oisha"], "csv")

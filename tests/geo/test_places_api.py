@@ -56,7 +56,7 @@ async def test_geojson_has_every_place_at_longitude_latitude(
     assert response.headers["content-type"].startswith("application/geo+json")
     collection = response.json()
     assert collection["type"] == "FeatureCollection"
-    assert len(collection["features"]) == 119
+    assert len(collection["features"]) == 150
     beni = next(f for f in collection["features"] if f["id"] == "beni")
     assert beni["geometry"] == {"type": "Point", "coordinates": [29.4654, 0.4966]}
     assert beni["properties"] == {

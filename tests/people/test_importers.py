@@ -227,7 +227,7 @@ async def test_demo_data_loads_idempotently(
 ) -> None:
     first = await load_demo_data(sessionmaker)
     assert {kind: r.counts()["created"] for kind, r in first.items()} == {
-        "places": 119,
+        "places": 150,
         "reporters": 20,
         "liaisons": 13,
     }

@@ -14,10 +14,14 @@ def test_package_files_load() -> None:
         "events.toml",
         "language.toml",
         "numbers.toml",
+        "ordinary.toml",
+        "time.toml",
     ]
     lex = load_lexicon()
     assert {"ATTACK", "THREAT", "PAST", "ONGOING", "FUNC"} <= lex.groups
     assert lex.numbers["mibale"] == 2 and lex.abbreviations["bcp"] == "beaucoup"
+    assert lex.weekdays["jumatatu"] == 0 and lex.months["decembre"] == 11
+    assert "sante" in lex.place_stopwords and "kasereka" in lex.place_stopwords
 
 
 def test_extra_directory_is_merged(tmp_path: Path) -> None:
