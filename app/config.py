@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     retry_base_seconds: float = Field(default=2.0, gt=0)
     retry_max_seconds: float = Field(default=900.0, gt=0)
     webhook_allow_private: bool = False
+    # A background loop that has not completed a pass this long after it was due is stale:
+    # /readyz answers 503 naming it (kengele_loop_stale says so to Prometheus).
+    loop_stale_seconds: float = Field(default=60.0, gt=0)
     # Pages to liaisons carry the reporter's number so they can call back.
     page_includes_reporter_phone: bool = True
     # Times in SMS are local: eastern DR Congo is UTC+2 all year.

@@ -7,8 +7,6 @@ retried by the safety net until it goes through: nothing the provider handed ove
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 import unicodedata
@@ -30,6 +28,7 @@ from app.inbound import repository as repo
 from app.inbound.models import KIND_CALL, STATUS_PROCESSED, InboundMessage
 from app.kit import metrics
 from app.kit.clock import utcnow
+from app.kit.loops import Step
 from app.kit.phones import try_e164
 from app.kit.text import ascii_fold
 from app.outbox import service as outbox
@@ -180,23 +179,24 @@ class Pipeline:
                 done += 1
         return done
 
-    async def run_safety_net(self, stop: asyncio.Event, started: datetime | None = None) -> None:
-        """Loop of reprocess_due until `stop` is set.
+    def safety_net(self, started: datetime | None = None) -> Step:
+        """The safety net's pass (reprocess_due), for a background loop.
 
         The first pass retries everything an earlier process left `received`, but not what
         arrived since this one started (`started`, taken when the process started its
-        background work, not when this task first runs: requests may come in between, and
-        they are handling their own messages).
+        background work, not when the loop first runs: requests may come in between, and
+        they are handling their own messages). It stays the first pass until one goes through.
         """
-        started = started or utcnow()
-        while not stop.is_set():
-            try:
-                await self.reprocess_due(left_before=started)
-                started = None
-            except Exception:
-                log.exception("safety net pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.settings.reprocess_interval_seconds)
+        left_before = started or utcnow()
+        first = True
+
+        async def step() -> float:
+            nonlocal first
+            await self.reprocess_due(left_before=left_before if first else None)
+            first = False
+            return self.settings.reprocess_interval_seconds
+
+        return step
 
     async def _note_failure(self, message_id: int, exc: Exception) -> None:
         try:

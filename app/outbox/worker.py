@@ -65,23 +65,11 @@ class Worker:
         # Tests stop a worker between claim and send to play a crash.
         self.before_send: Callable[[Delivery], Awaitable[None]] | None = None
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Work until `stop` is set; sleep until the next due time, new work, or a poll."""
-        self.wakeup.bind()
-        while not stop.is_set():
-            try:
-                busy = await self.run_once()
-            except Exception:
-                log.exception("worker %s: pass failed", self.name)
-                busy = 0
-            if busy:
-                continue
-            wait = await self._seconds_to_next()
-            stopper = asyncio.ensure_future(stop.wait())
-            waker = asyncio.ensure_future(self.wakeup.wait(wait))
-            await asyncio.wait({stopper, waker}, return_when=asyncio.FIRST_COMPLETED)
-            stopper.cancel()
-            waker.cancel()
+    async def step(self) -> float:
+        """One pass of the worker's loop; returns how long to sleep unless woken sooner."""
+        if await self.run_once():
+            return 0.0
+        return await self._seconds_to_next()
 
     async def run_once(self) -> int:
         """One pass: due escalation steps, then a batch of sends; returns how much was done."""
