@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=10.0, gt=0)
     worker_batch: int = Field(default=50, ge=1)
     lease_seconds: float = Field(default=60.0, gt=0)
+    # Deliveries one worker sends at once, each on its own: a slow or hung provider call
+    # holds only its own row.
+    send_concurrency: int = Field(default=16, ge=1)
+    # Per provider call: Twilio's REST API (connect and read), a webhook target (each of
+    # connect, write, read; the whole attempt has a 30 s deadline).
+    sms_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     delivery_max_attempts: int = Field(default=8, ge=1)
     retry_base_seconds: float = Field(default=2.0, gt=0)
     retry_max_seconds: float = Field(default=900.0, gt=0)

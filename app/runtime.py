@@ -87,7 +87,8 @@ class Runtime:
         feed.bind()
         change_feed.install(sessionmaker, feed)
         gazetteers = GazetteerCache()
-        worker = Worker(settings, sessionmaker, wakeup, make_sms_sender(settings), WebhookSender())
+        webhooks = WebhookSender(timeout=settings.webhook_timeout_seconds)
+        worker = Worker(settings, sessionmaker, wakeup, make_sms_sender(settings), webhooks)
         runtime = cls(
             settings=settings,
             engine=engine,
@@ -136,6 +137,7 @@ class Runtime:
         gone away must not turn a clean stop into a crash)."""
         self.feed.set()  # live streams see `stop` and end
         await self.supervisor.close(grace=15)
+        await self.worker.drain(grace=15)  # the sends in hand are finished and recorded
         for listener in (self.listener, self.changes_listener):
             if listener is not None:
                 await listener.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.outbox import repository as outbox_repo
 from tests.escalation.support import CLA_BENI, FOCAL_MAVIVI, gateway
+from tests.fakes.twilio_api import Reply
 
 pytestmark = pytest.mark.usefixtures("engine")  # tables emptied first
 
@@ -80,3 +82,36 @@ async def test_listeners_listen_again_after_their_connection_is_killed(
         finally:
             await admin.close()
         assert not runtime.supervisor.stale()
+
+
+async def test_a_delivery_stuck_10_s_at_the_provider_delays_no_other_page(
+    settings: Settings,
+) -> None:
+    """One hung Twilio request holds its own row only: every other page of this alert and of
+    the next one reaches Twilio within a second of the webhook's answer."""
+    async with gateway(settings, sms_timeout_seconds=15.0) as gw:
+        gw.fake.script(Reply(201, latency=10.0))  # the next message hangs 10 s, then is taken
+        answered = {}
+        for place in ("Mavivi", "Oicha"):
+            await gw.sms(FOCAL_MAVIVI, f"Attaque en cours a {place}, les ADF ont tue 3 personnes")
+            answered[place] = time.monotonic()
+            await asyncio.sleep(0.5)
+        await gw.wait_for(lambda: len(gw.fake.requests) == 4, within=3)
+        stuck, *others = sorted(gw.fake.requests, key=lambda r: r.monotonic)
+        assert stuck.response_status == 0, "the first request is still at the provider"
+        for request in others:
+            place = "Mavivi" if "Mavivi" in (request.body or "") else "Oicha"
+            late = request.monotonic - answered[place]
+            assert late < 1.0, f"a page reached Twilio {late:.2f} s after its webhook answered"
+        assert all(r.response_status == 201 for r in others)
+
+        # The stuck one goes through in the end, once.
+        async def recorded() -> bool:
+            return all(p.provider_id for p in await gw.outbox(purpose="page"))
+
+        await gw.wait_for(recorded, within=15)
+        pages = await gw.outbox(purpose="page")
+        assert len(pages) == 4 and len(gw.fake.requests) == 4
+        assert {(p.provider_id, p.attempts) for p in pages} == {
+            (r.sid, 1) for r in gw.fake.requests
+        }

@@ -173,7 +173,8 @@ async def test_worker_killed_after_claim_rows_sent_once_after_lease(
     """A worker process killed mid-batch, after its claim and before its send: every row is
     sent by another worker once the lease has expired, and none twice."""
     n, lease = 20, 3.0
-    env = worker_env(database_url, fake, worker_batch=50, lease_seconds=lease)
+    # Every row in one claim (a worker claims no more than it may send at once).
+    env = worker_env(database_url, fake, worker_batch=50, send_concurrency=50, lease_seconds=lease)
     settings = fake.settings(database_url=database_url)
     await insert_sms(sessionmaker, settings, n)
 
