@@ -130,7 +130,8 @@ class Pipeline:
         """Steps 2-7 in one transaction; returns the TwiML answer of the message.
 
         `reply_by_sms`: nobody waits for the TwiML any more (a retry after a failure), so the
-        reply goes out through the outbox instead.
+        reply goes out through the outbox instead, and a later retry of the webhook by the
+        provider gets an empty TwiML: one receipt, whichever comes first.
         """
         started = time.perf_counter()
         async with unit_of_work(self.sessionmaker) as session:
@@ -145,7 +146,6 @@ class Pipeline:
                 message.reply = reject_call_twiml()
             else:
                 text = await self._sms(session, message)
-                message.reply = message_twiml(text)
                 if text and reply_by_sms:
                     await outbox.enqueue_sms(
                         session,
@@ -155,6 +155,10 @@ class Pipeline:
                         purpose="reply",
                         alert_id=message.alert_id,
                     )
+                    # The outbox owns this receipt now: when the provider retries the webhook
+                    # (its first try got no answer), the stored reply says nothing more.
+                    text = None
+                message.reply = message_twiml(text)
             message.status = STATUS_PROCESSED
             message.processed_at = utcnow()
             message.last_error = None
