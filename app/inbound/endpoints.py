@@ -25,10 +25,11 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
 
 TWIML = "application/xml"
-# Twilio gets TwiML; a request without a valid signature gets 403, one without its id 400.
+# Twilio gets TwiML; a request without a valid signature gets 403, one without its id 400,
+# one that could not be stored (database unavailable) 503: Twilio may retry it.
 WEBHOOK_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {TWIML: {}}, "description": "TwiML"},
-    **errors_doc(400, 403, auth=False),
+    **errors_doc(400, 403, 503, auth=False),
 }
 
 
@@ -58,8 +59,7 @@ async def inbound_sms(request: Request, form: dict[str, str] = Depends(twilio_fo
     sid = form.get("MessageSid") or form.get("SmsSid")
     if not sid:
         raise BadRequest("MessageSid is missing")
-    pipeline = _pipeline(request)
-    message_id, _ = await pipeline.accept(
+    twiml = await _pipeline(request).receive(
         Inbound(
             provider=PROVIDER,
             provider_sid=sid,
@@ -70,7 +70,6 @@ async def inbound_sms(request: Request, form: dict[str, str] = Depends(twilio_fo
             raw=form,
         )
     )
-    twiml = await pipeline.handle(message_id)
     return Response(twiml or message_twiml(None), media_type=TWIML)
 
 
@@ -80,8 +79,7 @@ async def inbound_call(request: Request, form: dict[str, str] = Depends(twilio_f
     sid = form.get("CallSid")
     if not sid:
         raise BadRequest("CallSid is missing")
-    pipeline = _pipeline(request)
-    message_id, _ = await pipeline.accept(
+    await _pipeline(request).receive(
         Inbound(
             provider=PROVIDER,
             provider_sid=sid,
@@ -92,5 +90,4 @@ async def inbound_call(request: Request, form: dict[str, str] = Depends(twilio_f
             raw=form,
         )
     )
-    await pipeline.handle(message_id)
     return Response(reject_call_twiml(), media_type=TWIML)

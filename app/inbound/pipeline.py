@@ -28,7 +28,7 @@ from app.inbound import repository as repo
 from app.inbound.models import KIND_CALL, STATUS_PROCESSED, InboundMessage
 from app.kit import metrics
 from app.kit.clock import utcnow
-from app.kit.loops import Step
+from app.kit.loops import Step, within
 from app.kit.phones import try_e164
 from app.kit.text import ascii_fold
 from app.outbox import service as outbox
@@ -86,6 +86,26 @@ class Pipeline:
         self.settings = settings
         self.sessionmaker = sessionmaker
         self.gazetteers = gazetteers
+
+    async def receive(self, inbound: Inbound) -> str | None:
+        """A webhook's message: stored, then processed, within the webhook deadline; its TwiML.
+
+        Storing late raises TimeoutError (the webhook answers 503): the store is left to
+        finish, and a message it commits late is finished by the safety net. Processing late
+        is cancelled and answers None: the message is stored, the safety net finishes it and
+        sends the receipt by SMS.
+        """
+        deadline = time.monotonic() + self.settings.webhook_deadline_seconds
+        message_id, _ = await within(
+            self.accept(inbound), deadline - time.monotonic(), cancel_late=False
+        )
+        try:
+            return await within(
+                self.handle(message_id), deadline - time.monotonic(), cancel_late=True
+            )
+        except TimeoutError:
+            log.warning("inbound message %s processed late: left to the safety net", message_id)
+            return None
 
     async def accept(self, inbound: Inbound) -> tuple[int, bool]:
         """Commit the raw message (step 1); (id, False) when the provider id was seen before."""

@@ -1,4 +1,5 @@
-"""Background loops that survive any failure, and the supervisor that watches them.
+"""Background loops that survive any failure, the supervisor that watches them, and a deadline
+for work a request must not wait on for ever (`within`).
 
 A `Loop` runs one pass after another until stopped. A pass that raises is logged once per
 streak of failures (not once per retry), then retried after a capped, jittered back-off;
@@ -20,6 +21,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from prometheus_client import REGISTRY, Counter
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -28,6 +30,7 @@ from prometheus_client.registry import Collector
 from app.kit.clock import utcnow
 
 log = logging.getLogger("kengele.loops")
+T = TypeVar("T")
 
 # One pass; returns how long to wait before the next one (0: at once).
 Step = Callable[[], Awaitable[float]]
@@ -256,3 +259,30 @@ class _LoopCollector(Collector):
 
 
 REGISTRY.register(_LoopCollector())
+
+
+_LATE: set[asyncio.Task[Any]] = set()
+
+
+async def within(work: Awaitable[T], seconds: float, *, cancel_late: bool) -> T:
+    """`work`'s result if it finishes within `seconds`, else TimeoutError at once.
+
+    Work that is late is cancelled (`cancel_late`) or left to finish on its own, and never
+    waited for: a request must answer on time even when the database holds the work (and
+    its rollback) for longer.
+    """
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=max(seconds, 0.0))
+    if done:
+        return task.result()
+    if cancel_late:
+        task.cancel()
+    _LATE.add(task)
+    task.add_done_callback(_forget_late)
+    raise TimeoutError
+
+
+def _forget_late(task: asyncio.Task[Any]) -> None:
+    _LATE.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.debug("late work ended with %s", type(task.exception()).__name__)
