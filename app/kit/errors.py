@@ -9,7 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -118,8 +119,13 @@ class RateLimited(KengeleError):
 
 
 # Errors that mean "the database is away" (cut, refused, stalled past a deadline), not a bug.
-UNAVAILABLE = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+UNAVAILABLE = (DBAPIError, PoolTimeout, ConnectionError, TimeoutError)
 RETRY_AFTER_SECONDS = 5
+
+
+def database_away(exc: DBAPIError) -> bool:
+    """Whether a database error means the connection failed rather than the statement."""
+    return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -150,6 +156,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"error": "ValidationError", "detail": problems}, status_code=422)
 
     async def unavailable(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, DBAPIError) and not database_away(exc):
+            raise exc  # a bug (a constraint, bad data): the server error it is
         # A small answer, nothing of the error's text (it may quote SQL and parameters), and
         # a normal response: the connection stays usable for the client's next request.
         log.warning(
