@@ -18,6 +18,8 @@ from app.config import Settings, normalise_database_url
 from app.db import create_engine, create_sessionmaker
 from app.migrate import upgrade
 from app.models import Base
+from tests.fakes.twilio_api import TwilioFake, twilio_fake
+from tests.outbox.worker_support import Procs, kill_worker
 from tests.support import PUBLIC_URL, TWILIO_TOKEN, make_key, running
 
 
@@ -105,6 +107,22 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the started gateway."""
     async with running(app) as c:
         yield c
+
+
+@pytest.fixture
+def fake() -> Iterator[TwilioFake]:
+    """The Twilio stand-in; callbacks stay queued (tests deliver them, or nobody does)."""
+    with twilio_fake(callbacks="manual") as f:
+        yield f
+
+
+@pytest.fixture
+def procs() -> Iterator[Procs]:
+    """Processes a test starts (workers, gateways), always killed at its end."""
+    started: Procs = []
+    yield started
+    for proc in started:
+        kill_worker(proc)
 
 
 @pytest.fixture

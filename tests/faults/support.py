@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from itertools import count
+from pathlib import Path
 
 import httpx
 from sqlalchemy import select
@@ -17,7 +20,7 @@ from app.alerts.models import Alert
 from app.inbound.models import InboundMessage
 from app.outbox.models import Delivery, DeliveryAttempt
 from tests.fakes.twilio_api import TwilioFake
-from tests.support import PUBLIC_URL, TWILIO_TOKEN, sign, sms_form
+from tests.support import PUBLIC_URL, TWILIO_TOKEN, sign, sms_form, wait_until
 
 SMS = "/webhooks/twilio/sms"
 FOCAL_POINTS = ("+243810000101", "+243810000102", "+243810000103")
@@ -73,11 +76,22 @@ class Twilio:
             await asyncio.sleep(1 / per_second)
         await asyncio.gather(*self._posts)
 
+    @asynccontextmanager
+    async def traffic(self, per_second: float = 2.0) -> AsyncIterator[None]:
+        """New reports at a steady pace for the duration of the `async with` block."""
+        stop = asyncio.Event()
+        task = asyncio.create_task(self.steady(stop, per_second))
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
+
     async def retry_unanswered(self, within: float = 15.0) -> None:
         """Retry every message not answered 2xx until it is (Twilio's retries)."""
         deadline = time.monotonic() + within
         while failed := [sid for sid, status in self.answers.items() if not 200 <= status < 300]:
-            assert time.monotonic() < deadline, f"{len(failed)} messages never answered 2xx"
+            assert time.monotonic() < deadline, [self.answers[sid] for sid in failed]
             await asyncio.gather(*(self.post(self.forms[sid]) for sid in failed))
             await asyncio.sleep(0.5)
 
@@ -94,6 +108,17 @@ async def settled(sessionmaker: Maker) -> bool:
             .limit(1)
         )
     return waiting is None and unsent is None
+
+
+async def wait_settled(sessionmaker: Maker, within: float, log: Path | None = None) -> None:
+    """Wait until `settled`; fail saying what is not (and the end of a process's log)."""
+    try:
+        await wait_until(lambda: settled(sessionmaker), within=within)
+    except AssertionError:
+        tail = log.read_bytes()[-3000:].decode(errors="replace") if log is not None else ""  # noqa: ASYNC240
+        raise AssertionError(
+            f"not settled within {within:.1f} s:\n{await unsettled(sessionmaker)}\n{tail}"
+        ) from None
 
 
 async def unsettled(sessionmaker: Maker) -> str:

@@ -7,8 +7,7 @@ import pytest
 
 from app.config import Settings
 from tests.escalation.support import gateway
-from tests.faults.support import Twilio, check_invariants, critical_sms, settled, unsettled
-from tests.support import wait_until
+from tests.faults.support import Twilio, check_invariants, critical_sms, wait_settled
 
 pytestmark = [pytest.mark.faults, pytest.mark.usefixtures("engine")]
 
@@ -28,10 +27,7 @@ async def test_a_provider_failing_30_percent_of_the_time_still_gets_every_page_o
         twilio = Twilio(gw.client)
         for _ in range(12):
             assert await twilio.post(critical_sms()) == 200
-        try:
-            await wait_until(lambda: settled(gw.sessionmaker), within=30)
-        except AssertionError:
-            raise AssertionError(await unsettled(gw.sessionmaker)) from None
+        await wait_settled(gw.sessionmaker, within=30)
         pages = await check_invariants(gw.sessionmaker, twilio, gw.fake)
         faults = [r.fault for r in gw.fake.requests if r.fault]
         assert {"500", "429", "timeout", "reset"} <= set(faults), faults
