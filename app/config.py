@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     reprocess_max_attempts: int = Field(default=20, ge=1)
     # An inbound webhook answers within this: 503 when its message could not be stored
     # (Twilio gives up after 15 s), an empty TwiML when it was stored but not yet processed.
-    webhook_deadline_seconds: float = Field(default=5.0, gt=0)
+    webhook_deadline_seconds: float = Field(default=10.0, gt=0)
     # Outbox worker.
     sms_rate_per_second: float = Field(default=1.0, gt=0)
     # Messages a sending number may hand to Twilio at once before the rate applies

@@ -135,6 +135,7 @@ class Runtime:
     async def close(self) -> None:
         """Stop the background tasks and close every connection; never raises (a database
         gone away must not turn a clean stop into a crash)."""
+        self.stop.set()
         self.feed.set()  # live streams see `stop` and end
         await self.supervisor.close(grace=15)
         await self.worker.drain(grace=15)  # the sends in hand are finished and recorded
