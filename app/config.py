@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # A `received` message younger than this is still being handled by its request.
     reprocess_grace_seconds: float = Field(default=10.0, ge=0)
     reprocess_max_attempts: int = Field(default=20, ge=1)
+    # An inbound webhook answers within this: 503 when its message could not be stored
+    # (Twilio gives up after 15 s), an empty TwiML when it was stored but not yet processed.
+    webhook_deadline_seconds: float = Field(default=10.0, gt=0)
     # Outbox worker.
     sms_rate_per_second: float = Field(default=1.0, gt=0)
     # Messages a sending number may hand to Twilio at once before the rate applies
@@ -66,10 +69,20 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=10.0, gt=0)
     worker_batch: int = Field(default=50, ge=1)
     lease_seconds: float = Field(default=60.0, gt=0)
+    # Deliveries one worker sends at once, each on its own: a slow or hung provider call
+    # holds only its own row.
+    send_concurrency: int = Field(default=16, ge=1)
+    # Per provider call: Twilio's REST API (connect and read), a webhook target (each of
+    # connect, write, read; the whole attempt has a 30 s deadline).
+    sms_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     delivery_max_attempts: int = Field(default=8, ge=1)
     retry_base_seconds: float = Field(default=2.0, gt=0)
     retry_max_seconds: float = Field(default=900.0, gt=0)
     webhook_allow_private: bool = False
+    # A background loop that has not completed a pass this long after it was due is stale:
+    # /readyz answers 503 naming it (kengele_loop_stale says so to Prometheus).
+    loop_stale_seconds: float = Field(default=60.0, gt=0)
     # Pages to liaisons carry the reporter's number so they can call back.
     page_includes_reporter_phone: bool = True
     # Times in SMS are local: eastern DR Congo is UTC+2 all year.

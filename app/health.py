@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -15,8 +16,14 @@ from app.kit.metrics import Backlog, exposition, outbox_exposition
 from app.migrate import current_revision, head_revision
 from app.outbox import repository as outbox_repo
 
+if TYPE_CHECKING:
+    from app.runtime import Runtime
+
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
+
+# /readyz answers within a second even when the database stalls (load balancers time out).
+READY_DEADLINE_SECONDS = 0.8
 
 
 @router.get("/healthz")
@@ -25,24 +32,54 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+class DatabaseProbe:
+    """The readiness check of the database: one query in flight at a time, waited for at most
+    a deadline, so that a stalled database answers 503 at once and probes do not pile up."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._check: asyncio.Future[str | None] | None = None
+
+    async def revision(self, deadline: float) -> str | None:
+        """The database's revision; TimeoutError when it does not answer within `deadline` s."""
+        if self._check is None or self._check.done():
+            self._check = asyncio.ensure_future(current_revision(self.engine))
+            # Read the outcome even when nobody waits any more (no "never retrieved" noise).
+            self._check.add_done_callback(lambda f: f.cancelled() or f.exception())
+        done, _ = await asyncio.wait({self._check}, timeout=deadline)
+        if not done:
+            raise TimeoutError
+        return self._check.result()
+
+
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    """The database answers and its schema is at the head revision."""
-    engine: AsyncEngine = request.app.state.engine
+    """The database answers within a second, its schema is at the head revision, and every
+    background loop of this process has completed a pass in time."""
+    probe: DatabaseProbe = request.app.state.db_probe
+    runtime: Runtime = request.app.state.runtime
+    body: dict[str, object] = {"status": "ok"}
+    ready = True
     head = head_revision()
     try:
-        current = await current_revision(engine)
+        current = await probe.revision(READY_DEADLINE_SECONDS)
     except Exception as exc:
-        return JSONResponse(
-            {"status": "unavailable", "database": f"unreachable: {type(exc).__name__}"},
-            status_code=503,
-        )
-    if current != head:
-        return JSONResponse(
-            {"status": "unavailable", "database": "ok", "revision": current, "head": head},
-            status_code=503,
-        )
-    return JSONResponse({"status": "ok", "database": "ok", "revision": current})
+        ready = False
+        reason = "no answer within 1 s" if isinstance(exc, TimeoutError) else type(exc).__name__
+        body["database"] = f"unreachable: {reason}"
+    else:
+        body["database"] = "ok"
+        body["revision"] = current
+        if current != head:
+            ready = False
+            body["head"] = head
+    stale = runtime.supervisor.stale()
+    if stale:
+        ready = False
+        body["stale_loops"] = {s.loop: {"last_pass": s.since.isoformat()} for s in stale}
+    if not ready:
+        body["status"] = "unavailable"
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -16,6 +16,7 @@ from app.changes.endpoints import router as stream_router
 from app.config import Settings, get_settings
 from app.escalation.endpoints import router as policies_router
 from app.geo.endpoints import router as places_router
+from app.health import DatabaseProbe
 from app.health import router as health_router
 from app.inbound.endpoints import router as inbound_router
 from app.kit.errors import install_error_handlers
@@ -38,6 +39,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sessionmaker = runtime.sessionmaker
     app.state.gazetteers = runtime.gazetteers
     app.state.pipeline = runtime.pipeline
+    app.state.db_probe = DatabaseProbe(runtime.engine)
     if settings.run_worker:
         await runtime.start_background()
     try:

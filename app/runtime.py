@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -20,6 +20,7 @@ from app.escalation.service import seed_default_policies
 from app.geo.service import GazetteerCache
 from app.inbound.pipeline import Pipeline
 from app.kit.clock import utcnow
+from app.kit.loops import Loop, Step, Supervisor, Wake
 from app.migrate import upgrade
 from app.outbox import wakeup as wake
 from app.outbox.webhooks import WebhookSender
@@ -53,10 +54,13 @@ class Runtime:
     wakeup: wake.Wakeup
     worker: Worker
     feed: change_feed.ChangeFeed
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    supervisor: Supervisor = field(init=False)
     listener: wake.PgListener | None = None
     changes_listener: wake.PgListener | None = None
+
+    def __post_init__(self) -> None:
+        self.supervisor = Supervisor(self.stop)
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:
@@ -82,15 +86,10 @@ class Runtime:
         feed = change_feed.ChangeFeed()
         feed.bind()
         change_feed.install(sessionmaker, feed)
-        changes_listener = None
-        if not settings.is_sqlite:
-            # Every API process streams changes committed by any process.
-            dsn = wake.asyncpg_dsn(settings.database_url)
-            changes_listener = wake.PgListener(dsn, feed, CHANGES_CHANNEL)
-            await changes_listener.start()
         gazetteers = GazetteerCache(region=settings.triage_region_list)
-        worker = Worker(settings, sessionmaker, wakeup, make_sms_sender(settings), WebhookSender())
-        return cls(
+        webhooks = WebhookSender(timeout=settings.webhook_timeout_seconds)
+        worker = Worker(settings, sessionmaker, wakeup, make_sms_sender(settings), webhooks)
+        runtime = cls(
             settings=settings,
             engine=engine,
             sessionmaker=sessionmaker,
@@ -99,49 +98,58 @@ class Runtime:
             wakeup=wakeup,
             worker=worker,
             feed=feed,
-            changes_listener=changes_listener,
         )
+        if not settings.is_sqlite:
+            # Every API process streams changes committed by any process.
+            runtime.changes_listener = await runtime._listen(feed, CHANGES_CHANNEL)
+        return runtime
+
+    async def _listen(self, signal: Any, channel: str) -> wake.PgListener:
+        """A LISTEN connection waking `signal`, kept open (and reopened) by a loop."""
+        dsn = wake.asyncpg_dsn(self.settings.database_url)
+        listener = wake.PgListener(dsn, signal, channel)
+        await listener.start()
+        self._supervise(f"listen-{channel}", listener.step, wake=listener.wait_lost)
+        return listener
+
+    def _supervise(self, name: str, step: Step, *, wake: Wake | None = None) -> None:
+        stale_after = self.settings.loop_stale_seconds
+        self.supervisor.start(Loop(name, step, stale_after=stale_after, wake=wake))
 
     async def start_background(self) -> None:
-        """Start the worker and the safety net in this process."""
+        """Start the worker, the safety net and the change log's pruning in this process."""
         self.wakeup.bind()
         if not self.settings.is_sqlite:
-            self.listener = wake.PgListener(
-                wake.asyncpg_dsn(self.settings.database_url), self.wakeup
-            )
-            await self.listener.start()
-        self.tasks.append(asyncio.create_task(self.worker.run(self.stop), name="worker"))
-        started = utcnow()
-        self.tasks.append(
-            asyncio.create_task(self.pipeline.run_safety_net(self.stop, started), name="safety-net")
-        )
-        self.tasks.append(asyncio.create_task(self.prune_changes(), name="prune-changes"))
+            self.listener = await self._listen(self.wakeup, wake.CHANNEL)
+        self._supervise("worker", self.worker.step, wake=self.wakeup.wait)
+        self._supervise("safety-net", self.pipeline.safety_net(utcnow()))
+        self._supervise("prune-changes", self.prune_changes)
 
-    async def prune_changes(self, every_seconds: float = 600.0) -> None:
-        """Forget changes older than the stream's replay window, now and then."""
+    async def prune_changes(self, every_seconds: float = 600.0) -> float:
+        """Forget changes older than the stream's replay window (a pass every 10 minutes)."""
         keep = timedelta(hours=self.settings.change_retention_hours)
-        while not self.stop.is_set():
-            try:
-                async with unit_of_work(self.sessionmaker) as session:
-                    await changes_repo.prune(session, utcnow() - keep)
-            except Exception:
-                log.exception("pruning the change log failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), timeout=every_seconds)
+        async with unit_of_work(self.sessionmaker) as session:
+            await changes_repo.prune(session, utcnow() - keep)
+        return every_seconds
 
     async def close(self) -> None:
-        """Stop the background tasks and close every connection."""
+        """Stop the background tasks and close every connection; never raises (a database
+        gone away must not turn a clean stop into a crash)."""
         self.stop.set()
         self.feed.set()  # live streams see `stop` and end
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(task, timeout=15)
-        if self.listener is not None:
-            await self.listener.stop()
-        if self.changes_listener is not None:
-            await self.changes_listener.stop()
-        await self.worker.webhooks.aclose()
+        await self.supervisor.close(grace=15)
+        await self.worker.drain(grace=15)  # the sends in hand are finished and recorded
+        for listener in (self.listener, self.changes_listener):
+            if listener is not None:
+                await listener.stop()
+        for what, release in (
+            ("webhook client", self.worker.webhooks.aclose),
+            ("database", self.engine.dispose),
+        ):
+            try:
+                await asyncio.wait_for(release(), timeout=10)
+            except Exception as exc:
+                log.warning("closing the %s failed: %s", what, type(exc).__name__)
         close = getattr(self.worker.sms, "close", None)
         if close is not None:
             close()
-        await self.engine.dispose()

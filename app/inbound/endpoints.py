@@ -34,10 +34,11 @@ BAD_FORM = (
     "or a space, control or non-ASCII character in it. Nothing is stored; Twilio never sends "
     "such a form. Other fields are stored whatever they hold (control characters dropped)."
 )
-# Twilio gets TwiML; a request without a valid signature gets 403, one without its id 400.
+# Twilio gets TwiML; a request without a valid signature gets 403, one without its id 400,
+# one that could not be stored (database unavailable) 503: Twilio may retry it.
 WEBHOOK_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {TWIML: {}}, "description": "TwiML"},
-    **errors_doc(400, 403, auth=False),
+    **errors_doc(400, 403, 503, auth=False),
 }
 WEBHOOK_RESPONSES[400] = {**WEBHOOK_RESPONSES[400], "description": BAD_FORM}
 
@@ -76,8 +77,7 @@ def _pipeline(request: Request) -> Pipeline:
 async def inbound_sms(request: Request, form: dict[str, str] = Depends(twilio_form)) -> Response:
     """An SMS to the gateway's number: stored, triaged, answered with a receipt."""
     sid = twilio_id(form, "MessageSid", "SmsSid")
-    pipeline = _pipeline(request)
-    message_id, _ = await pipeline.accept(
+    twiml = await _pipeline(request).receive(
         Inbound(
             provider=PROVIDER,
             provider_sid=sid,
@@ -88,7 +88,6 @@ async def inbound_sms(request: Request, form: dict[str, str] = Depends(twilio_fo
             raw=form,
         )
     )
-    twiml = await pipeline.handle(message_id)
     return Response(twiml or message_twiml(None), media_type=TWIML)
 
 
@@ -96,8 +95,7 @@ async def inbound_sms(request: Request, form: dict[str, str] = Depends(twilio_fo
 async def inbound_call(request: Request, form: dict[str, str] = Depends(twilio_form)) -> Response:
     """A missed call ("flash"): rejected as busy so nobody pays, recorded as a FLASH alert."""
     sid = twilio_id(form, "CallSid")
-    pipeline = _pipeline(request)
-    message_id, _ = await pipeline.accept(
+    await _pipeline(request).receive(
         Inbound(
             provider=PROVIDER,
             provider_sid=sid,
@@ -108,5 +106,4 @@ async def inbound_call(request: Request, form: dict[str, str] = Depends(twilio_f
             raw=form,
         )
     )
-    await pipeline.handle(message_id)
     return Response(reject_call_twiml(), media_type=TWIML)

@@ -7,8 +7,6 @@ retried by the safety net until it goes through: nothing the provider handed ove
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 import unicodedata
@@ -30,6 +28,7 @@ from app.inbound import repository as repo
 from app.inbound.models import KIND_CALL, STATUS_PROCESSED, InboundMessage
 from app.kit import metrics
 from app.kit.clock import utcnow
+from app.kit.loops import Step, within
 from app.kit.phones import try_e164
 from app.kit.text import ascii_fold
 from app.outbox import service as outbox
@@ -88,6 +87,26 @@ class Pipeline:
         self.sessionmaker = sessionmaker
         self.gazetteers = gazetteers
 
+    async def receive(self, inbound: Inbound) -> str | None:
+        """A webhook's message: stored, then processed, within the webhook deadline; its TwiML.
+
+        Storing late raises TimeoutError (the webhook answers 503): the store is left to
+        finish, and a message it commits late is finished by the safety net. Processing late
+        is cancelled and answers None: the message is stored, the safety net finishes it and
+        sends the receipt by SMS.
+        """
+        deadline = time.monotonic() + self.settings.webhook_deadline_seconds
+        message_id, _ = await within(
+            self.accept(inbound), deadline - time.monotonic(), cancel_late=False
+        )
+        try:
+            return await within(
+                self.handle(message_id), deadline - time.monotonic(), cancel_late=True
+            )
+        except TimeoutError:
+            log.warning("inbound message %s processed late: left to the safety net", message_id)
+            return None
+
     async def accept(self, inbound: Inbound) -> tuple[int, bool]:
         """Commit the raw message (step 1); (id, False) when the provider id was seen before."""
         now = utcnow()
@@ -131,7 +150,8 @@ class Pipeline:
         """Steps 2-7 in one transaction; returns the TwiML answer of the message.
 
         `reply_by_sms`: nobody waits for the TwiML any more (a retry after a failure), so the
-        reply goes out through the outbox instead.
+        reply goes out through the outbox instead, and a later retry of the webhook by the
+        provider gets an empty TwiML: one receipt, whichever comes first.
         """
         started = time.perf_counter()
         async with unit_of_work(self.sessionmaker) as session:
@@ -146,7 +166,6 @@ class Pipeline:
                 message.reply = reject_call_twiml()
             else:
                 text = await self._sms(session, message)
-                message.reply = message_twiml(text)
                 if text and reply_by_sms:
                     await outbox.enqueue_sms(
                         session,
@@ -156,6 +175,10 @@ class Pipeline:
                         purpose="reply",
                         alert_id=message.alert_id,
                     )
+                    # The outbox owns this receipt now: when the provider retries the webhook
+                    # (its first try got no answer), the stored reply says nothing more.
+                    text = None
+                message.reply = message_twiml(text)
             message.status = STATUS_PROCESSED
             message.processed_at = utcnow()
             message.last_error = None
@@ -180,23 +203,24 @@ class Pipeline:
                 done += 1
         return done
 
-    async def run_safety_net(self, stop: asyncio.Event, started: datetime | None = None) -> None:
-        """Loop of reprocess_due until `stop` is set.
+    def safety_net(self, started: datetime | None = None) -> Step:
+        """The safety net's pass (reprocess_due), for a background loop.
 
         The first pass retries everything an earlier process left `received`, but not what
         arrived since this one started (`started`, taken when the process started its
-        background work, not when this task first runs: requests may come in between, and
-        they are handling their own messages).
+        background work, not when the loop first runs: requests may come in between, and
+        they are handling their own messages). It stays the first pass until one goes through.
         """
-        started = started or utcnow()
-        while not stop.is_set():
-            try:
-                await self.reprocess_due(left_before=started)
-                started = None
-            except Exception:
-                log.exception("safety net pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.settings.reprocess_interval_seconds)
+        left_before = started or utcnow()
+        first = True
+
+        async def step() -> float:
+            nonlocal first
+            await self.reprocess_due(left_before=left_before if first else None)
+            first = False
+            return self.settings.reprocess_interval_seconds
+
+        return step
 
     async def _note_failure(self, message_id: int, exc: Exception) -> None:
         try:

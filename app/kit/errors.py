@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
 
 
 class ErrorBody(BaseModel):
@@ -31,6 +36,7 @@ _DESCRIPTIONS = {
     412: "If-Match does not match the current version",
     422: "Validation error naming the field",
     429: "Too many requests for this key; retry after Retry-After seconds",
+    503: "The database is unavailable for now; retry after Retry-After seconds",
 }
 
 
@@ -112,6 +118,16 @@ class RateLimited(KengeleError):
         self.retry_after = retry_after
 
 
+# Errors that mean "the database is away" (cut, refused, stalled past a deadline), not a bug.
+UNAVAILABLE = (DBAPIError, PoolTimeout, ConnectionError, TimeoutError)
+RETRY_AFTER_SECONDS = 5
+
+
+def database_away(exc: DBAPIError) -> bool:
+    """Whether a database error means the connection failed rather than the statement."""
+    return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render domain, HTTP and validation errors in one JSON shape."""
 
@@ -143,6 +159,22 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         return JSONResponse({"error": "ValidationError", "detail": problems}, status_code=422)
 
+    async def unavailable(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, DBAPIError) and not database_away(exc):
+            raise exc  # a bug (a constraint, bad data): the server error it is
+        # A small answer, nothing of the error's text (it may quote SQL and parameters), and
+        # a normal response: the connection stays usable for the client's next request.
+        log.warning(
+            "%s %s: database unavailable (%s)", request.method, request.url.path, type(exc).__name__
+        )
+        return JSONResponse(
+            {"error": "ServiceUnavailable", "detail": "database unavailable; retry later"},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    for kind in UNAVAILABLE:
+        app.add_exception_handler(kind, unavailable)
     app.add_exception_handler(KengeleError, domain)
     app.add_exception_handler(StarletteHTTPException, http)
     app.add_exception_handler(RequestValidationError, validation)

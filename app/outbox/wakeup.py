@@ -92,35 +92,99 @@ def install(sessionmaker: async_sessionmaker[AsyncSession], wakeup: Wakeup) -> N
 
 
 class PgListener:
-    """LISTEN on PostgreSQL so that work written by any process wakes this one."""
+    """LISTEN on PostgreSQL so that work written by any process wakes this one.
 
-    def __init__(self, dsn: str, wakeup: Any, channel: str = CHANNEL) -> None:
+    Run `step` in a background loop: it connects and LISTENs, then checks every
+    `check_seconds` that the connection still answers; a connection lost (the server's
+    restart, a network cut) or hung (a stall) is dropped and opened again, and the listener
+    says so. Notifications sent while it was away are lost, so it wakes its waiters once
+    it is back: they look for themselves.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        wakeup: Any,
+        channel: str = CHANNEL,
+        *,
+        check_seconds: float = 5.0,
+        timeout: float = 5.0,
+    ) -> None:
         self.dsn = dsn
         # Anything with a thread-safe set(): a Wakeup, or the change feed.
         self.wakeup = wakeup
         self.channel = channel
+        self.check_seconds = check_seconds
+        self.timeout = timeout
         self._conn: Any = None
+        self._lost = asyncio.Event()
+        self._listened = False
+
+    @property
+    def listening(self) -> bool:
+        """Whether the LISTEN connection is open."""
+        return self._conn is not None and not self._conn.is_closed()
 
     async def start(self) -> None:
-        """Open a dedicated connection and listen (failures only cost the fast wake-up)."""
+        """Try to listen at once (a failure is logged; the loop keeps trying)."""
+        try:
+            await self.step()
+        except Exception as exc:
+            log.warning("LISTEN %s failed (%s); trying again", self.channel, type(exc).__name__)
+
+    async def step(self) -> float:
+        """Connect and LISTEN when not connected, else check the connection answers."""
+        if not self.listening:
+            await self._connect()
+            return self.check_seconds
+        try:
+            await asyncio.wait_for(self._conn.fetchval("SELECT 1"), self.timeout)
+        except BaseException:
+            self._drop()
+            raise
+        return self.check_seconds
+
+    async def wait_lost(self, seconds: float) -> bool:
+        """Wait up to `seconds` for the connection to be lost; True when it was."""
+        lost = await wait_for(self._lost, seconds)
+        self._lost.clear()
+        return lost
+
+    async def _connect(self) -> None:
         import asyncpg  # type: ignore[import-untyped]
 
+        self._drop()
+        self._lost.clear()
+        conn = await asyncpg.connect(self.dsn, timeout=self.timeout)
         try:
-            self._conn = await asyncpg.connect(self.dsn)
-            await self._conn.add_listener(self.channel, self._on_notify)
-        except Exception:
-            log.exception("LISTEN %s failed; falling back to polling", self.channel)
-            self._conn = None
+            await asyncio.wait_for(conn.add_listener(self.channel, self._on_notify), self.timeout)
+        except BaseException:
+            conn.terminate()
+            raise
+        conn.add_termination_listener(self._on_lost)
+        self._conn = conn
+        if self._listened:
+            log.warning("LISTEN %s again after its connection was lost", self.channel)
+        self._listened = True
+        self.wakeup.set()
 
     def _on_notify(self, *_: object) -> None:
         self.wakeup.set()
 
-    async def stop(self) -> None:
-        """Close the connection."""
+    def _on_lost(self, *_: object) -> None:
+        log.warning("LISTEN %s: connection lost; reconnecting", self.channel)
+        self._lost.set()
+
+    def _drop(self) -> None:
         if self._conn is not None:
+            conn, self._conn = self._conn, None
             with contextlib.suppress(Exception):
-                await self._conn.close()
-            self._conn = None
+                conn.remove_termination_listener(self._on_lost)
+                conn.terminate()
+
+    async def stop(self) -> None:
+        """Close the connection (never raises: it may be long gone)."""
+        self._drop()
 
 
 def asyncpg_dsn(database_url: str) -> str:

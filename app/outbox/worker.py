@@ -24,6 +24,7 @@ from app.escalation import repository as escalation_repo
 from app.escalation import service as escalation
 from app.kit import metrics
 from app.kit.clock import utcnow
+from app.kit.loops import Backoff
 from app.outbox import repository as repo
 from app.outbox import service
 from app.outbox.models import CHANNEL_SMS, CHANNEL_WEBHOOK, SENDING, Delivery, DeliveryAttempt
@@ -64,55 +65,67 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self) % 10_000}"
         # Tests stop a worker between claim and send to play a crash.
         self.before_send: Callable[[Delivery], Awaitable[None]] | None = None
+        # One task per delivery in flight: a hung send holds its own row and slot only.
+        self.sending: set[asyncio.Task[None]] = set()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Work until `stop` is set; sleep until the next due time, new work, or a poll."""
-        self.wakeup.bind()
-        while not stop.is_set():
-            try:
-                busy = await self.run_once()
-            except Exception:
-                log.exception("worker %s: pass failed", self.name)
-                busy = 0
-            if busy:
-                continue
-            wait = await self._seconds_to_next()
-            stopper = asyncio.ensure_future(stop.wait())
-            waker = asyncio.ensure_future(self.wakeup.wait(wait))
-            await asyncio.wait({stopper, waker}, return_when=asyncio.FIRST_COMPLETED)
-            stopper.cancel()
-            waker.cancel()
+    async def step(self) -> float:
+        """One pass of the worker's loop; returns how long to sleep unless woken sooner."""
+        if await self.run_once():
+            return 0.0
+        if self.free_slots() == 0:
+            return self.settings.worker_poll_seconds  # a finished send wakes the loop
+        return await self._seconds_to_next()
+
+    def free_slots(self) -> int:
+        """How many more deliveries this worker may send at once."""
+        return max(self.settings.send_concurrency - len(self.sending), 0)
 
     async def run_once(self) -> int:
-        """One pass: due escalation steps, then a batch of sends; returns how much was done."""
+        """One pass: due escalation steps, then claim what free slots allow and start sending
+        each claimed row on its own; returns how much was done."""
         now = utcnow()
         async with unit_of_work(self.sessionmaker) as session:
             stepped = await escalation.advance_due(
                 session, self.settings, now, self.settings.worker_batch
             )
-        claimed = await self._claim()
+        limit = min(self.free_slots(), self.settings.worker_batch)
+        claimed = await self._claim(limit) if limit else []
         for delivery in claimed:
             metrics.count_delivery(delivery.channel, None, SENDING)
-        if claimed:
-            await asyncio.gather(*(self._send(d) for d in claimed))
+            task = asyncio.create_task(self._send(delivery), name=f"send-{delivery.id}")
+            self.sending.add(task)
+            task.add_done_callback(self._sent)
         return stepped + len(claimed)
 
-    async def _claim(self) -> list[Delivery]:
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        was_full = self.free_slots() == 0
+        self.sending.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            # Its row stays leased: sent again once the lease runs out.
+            log.error("worker %s: %s failed", self.name, task.get_name(), exc_info=error)
+        if was_full:
+            self.wakeup.set()  # a slot is free: claim what waits
+
+    async def drain(self, grace: float) -> None:
+        """Let the sends in flight finish and be recorded (cancelled after `grace` s)."""
+        if not self.sending:
+            return
+        _, late = await asyncio.wait(set(self.sending), timeout=grace)
+        for task in late:
+            task.cancel()  # its row waits for the lease to run out
+        await asyncio.gather(*late, return_exceptions=True)
+
+    async def _claim(self, limit: int) -> list[Delivery]:
+        """Lease up to `limit` due rows: SMS first (pages), each number within its rate."""
         settings = self.settings
         now = utcnow()
         lease = now + timedelta(seconds=settings.lease_seconds)
         out: list[Delivery] = []
         async with unit_of_work(self.sessionmaker) as session:
             await repo.bury_crashed(session, now)
-            out += await repo.claim(
-                session,
-                now=now,
-                lease_until=lease,
-                worker=self.name,
-                limit=settings.worker_batch,
-                channel=CHANNEL_WEBHOOK,
-            )
             for sender in await repo.due_sms_senders(session, now):
+                if len(out) >= limit:
+                    break
                 bucket = await repo.lock_rate(session, sender, float(settings.sms_burst))
                 if bucket is None:
                     continue
@@ -126,13 +139,21 @@ class Worker:
                     now=now,
                     lease_until=lease,
                     worker=self.name,
-                    limit=min(int(tokens), settings.worker_batch),
+                    limit=min(int(tokens), limit - len(out)),
                     channel=CHANNEL_SMS,
                     sender=sender,
                 )
                 bucket.tokens = tokens - len(rows)
                 bucket.updated_at = now
                 out += rows
+            out += await repo.claim(
+                session,
+                now=now,
+                lease_until=lease,
+                worker=self.name,
+                limit=limit - len(out),
+                channel=CHANNEL_WEBHOOK,
+            )
         return out
 
     async def _send(self, delivery: Delivery) -> None:
@@ -152,6 +173,29 @@ class Worker:
             log.exception("worker %s: delivery %s raised", self.name, delivery.id)
             result = SendResult(ok=False, retryable=True, error=f"{type(exc).__name__}: {exc}")
         duration_ms = (time.perf_counter() - started) * 1000
+        backoff = Backoff()
+        while True:
+            try:
+                await self._record(delivery, result, duration_ms)
+                return
+            except Exception as exc:
+                # The provider has the message: recording it must outlast a database blip,
+                # or the row would be sent again once its lease runs out.
+                delay = backoff.next()
+                lease = delivery.lease_until
+                if lease is None or utcnow() + timedelta(seconds=delay) >= lease:
+                    raise
+                if backoff.failures == 1:
+                    log.warning(
+                        "worker %s: recording delivery %s failed (%s); retrying",
+                        self.name,
+                        delivery.id,
+                        type(exc).__name__,
+                    )
+                await asyncio.sleep(delay)
+
+    async def _record(self, delivery: Delivery, result: SendResult, duration_ms: float) -> None:
+        """Store the attempt and move the row on, if this worker still holds its lease."""
         async with unit_of_work(self.sessionmaker) as session:
             row = await repo.lock_leased(session, delivery.id, self.name)
             if row is None:

@@ -12,7 +12,7 @@ import logging
 import re
 import threading
 import uuid
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -117,7 +117,8 @@ class TwilioSmsSender:
             account_sid=settings.twilio_account_sid,
             http_client=self.http_client,
         )
-        # None: the loop's default executor (as `asyncio.to_thread` uses).
+        # None: the loop's default executor (as `asyncio.to_thread` uses); one given is the
+        # sender's own, shut down by `close`.
         self._executor = executor
 
     async def send_sms(self, *, to: str, body: str, status_callback: str | None) -> SendResult:
@@ -128,8 +129,10 @@ class TwilioSmsSender:
         )
 
     def close(self) -> None:
-        """Release the HTTP connections."""
+        """Release the HTTP connections and the sender's threads."""
         self.http_client.close()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
 
     def _send_blocking(self, to: str, body: str, status_callback: str | None) -> SendResult:
         kwargs: dict[str, Any] = {"to": to, "body": body}
@@ -235,5 +238,7 @@ class ConsoleSmsSender:
 def make_sms_sender(settings: Settings) -> TwilioSmsSender | ConsoleSmsSender:
     """The sender of the configured provider (`KENGELE_SMS_PROVIDER`)."""
     if settings.sms_provider == "twilio":
-        return TwilioSmsSender(settings)
+        # A thread per send the worker may have in flight: a hung request holds only its own.
+        threads = ThreadPoolExecutor(settings.send_concurrency, thread_name_prefix="twilio")
+        return TwilioSmsSender(settings, timeout=settings.sms_timeout_seconds, executor=threads)
     return ConsoleSmsSender()

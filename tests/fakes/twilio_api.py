@@ -10,6 +10,7 @@ free port (`fake.base_url`). Point the gateway at it with `twilio_api_base=fake.
         fake.script(500, 429, 201, retry_after=3)       # then back to normal acceptance
         fake.fail_number("+243810000404", code=21211)    # every send to that number is refused
         fake.set_final_status("+243810000505", "undelivered", error_code=30003)
+        fake.chaos(0.3)   # 30% of POSTs: 500, 429, a hang past the client's timeout, a reset
         result = await sender.send_sms(to=..., body=..., status_callback=PUBLIC_URL + path)
         assert fake.requests[-1].body == ...
 
@@ -55,6 +56,7 @@ import base64
 import binascii
 import contextlib
 import logging
+import random
 import secrets
 import socket
 import threading
@@ -157,6 +159,7 @@ class RecordedRequest:
     response_status: int = 0
     sid: str | None = None
     error_code: int | None = None
+    fault: str | None = None  # the fault chaos() answered with
 
     @property
     def to(self) -> str | None:
@@ -257,6 +260,8 @@ class TwilioFake:
         self._script: deque[Reply] = deque()
         self._number_errors: dict[str, Reply] = {}
         self._final_status: dict[str, tuple[str, int | None]] = {}
+        self._chaos: tuple[float, tuple[str, ...], float] = (0.0, (), 0.0)
+        self._random = random.Random(9)
         self._requests: list[RecordedRequest] = []
         self._messages: dict[str, dict[str, Any]] = {}
         self._delivered_seq: dict[str, int] = {}
@@ -380,6 +385,23 @@ class TwilioFake:
             error_code = 30003
         with self._lock:
             self._final_status[to] = (status, error_code)
+
+    def chaos(
+        self,
+        rate: float,
+        faults: tuple[str, ...] = ("500", "429", "timeout", "reset"),
+        *,
+        hang: float = 2.0,
+        seed: int = 9,
+    ) -> None:
+        """Answer a share `rate` of the POSTs with a fault drawn from `faults` (0 turns it off):
+        "500" or "429" (a Twilio error, nothing sent), "timeout" (the message is taken but
+        answered only after `hang` seconds: longer than the client waits, so it cannot know),
+        "reset" (the connection drops before any answer, nothing sent). Each such request
+        records its fault in `RecordedRequest.fault`."""
+        with self._lock:
+            self._chaos = (rate, faults, hang)
+            self._random = random.Random(seed)
 
     def reset(self) -> None:
         """Forget scripts, per-number behaviour, records, messages and callbacks."""
@@ -546,8 +568,17 @@ class TwilioFake:
             self._requests.append(record)
             reply = self._script.popleft() if record.authorized and self._script else None
             number_error = self._number_errors.get(form.get("To", ""))
+            rate, faults, hang = self._chaos
+            if record.authorized and reply is None and self._random.random() < rate:
+                record.fault = self._random.choice(faults)
+        if record.fault == "reset":
+            return _DroppedConnection()
+        if record.fault in ("500", "429"):
+            reply = Reply(int(record.fault))
         latency = reply.latency if reply is not None and reply.latency is not None else None
         latency = self.latency if latency is None else latency
+        if record.fault == "timeout":
+            latency = hang
         if latency > 0:
             await asyncio.sleep(latency)
         response = self._answer(record, reply, number_error, now)
@@ -667,6 +698,16 @@ class TwilioFake:
         if resource is None:
             return self._error(404)
         return JSONResponse(resource)
+
+
+class _DroppedConnection(Response):
+    """Starts an answer, then fails: the server drops the connection with no status read."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send(
+            {"type": "http.response.start", "status": 201, "headers": [(b"content-length", b"100")]}
+        )
+        raise ConnectionResetError("connection dropped by the fake (chaos)")
 
 
 @contextlib.contextmanager

@@ -12,9 +12,7 @@ The fake keeps status callbacks queued (manual mode): no gateway HTTP server run
 from __future__ import annotations
 
 import json
-import subprocess
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -30,8 +28,9 @@ from app.kit.clock import utcnow
 from app.outbox.models import CHANNEL_SMS, PENDING, SENDING, Delivery, DeliveryAttempt
 from app.outbox.service import sending_number
 from app.outbox.wakeup import mark_work
-from tests.fakes.twilio_api import TwilioFake, twilio_fake
+from tests.fakes.twilio_api import TwilioFake
 from tests.outbox.worker_support import (
+    Procs,
     kill_worker,
     start_worker,
     stop_worker,
@@ -41,23 +40,6 @@ from tests.outbox.worker_support import (
 from tests.support import wait_until
 
 Maker = async_sessionmaker[AsyncSession]
-Procs = list[subprocess.Popen[bytes]]
-
-
-@pytest.fixture
-def fake() -> Iterator[TwilioFake]:
-    """The Twilio fake; callbacks stay queued (nobody receives them here)."""
-    with twilio_fake(callbacks="manual") as f:
-        yield f
-
-
-@pytest.fixture
-def procs() -> Iterator[Procs]:
-    """Worker processes of a test, always stopped at its end."""
-    started: Procs = []
-    yield started
-    for proc in started:
-        kill_worker(proc)
 
 
 async def insert_sms(sessionmaker: Maker, settings: Settings, n: int) -> None:
@@ -173,7 +155,8 @@ async def test_worker_killed_after_claim_rows_sent_once_after_lease(
     """A worker process killed mid-batch, after its claim and before its send: every row is
     sent by another worker once the lease has expired, and none twice."""
     n, lease = 20, 3.0
-    env = worker_env(database_url, fake, worker_batch=50, lease_seconds=lease)
+    # Every row in one claim (a worker claims no more than it may send at once).
+    env = worker_env(database_url, fake, worker_batch=50, send_concurrency=50, lease_seconds=lease)
     settings = fake.settings(database_url=database_url)
     await insert_sms(sessionmaker, settings, n)
 

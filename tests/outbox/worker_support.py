@@ -21,6 +21,7 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CRASH_MARKER_ENV = "KENGELE_TEST_CRASH_MARKER"
+Procs = list[subprocess.Popen[bytes]]
 
 
 def worker_env(database_url: str, fake: Any, **settings: object) -> dict[str, str]:

@@ -1,0 +1,106 @@
+"""The webhook during a database outage: a quick, small answer Twilio can act on, never a hung
+or closed connection; a message stored but not processed in time is finished later."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from app.config import Settings
+from app.inbound.models import InboundMessage
+from app.inbound.pipeline import Inbound, Pipeline
+from app.main import create_app
+from app.outbox.models import Delivery
+from tests.support import live_server, post_twilio, running, sign, sms_form, wait_until
+
+SMS = "/webhooks/twilio/sms"
+pytestmark = pytest.mark.usefixtures("engine")  # tables emptied first
+
+
+def refused(*_: object, **__: object) -> None:
+    raise OperationalError(
+        "INSERT INTO inbound_messages (body) VALUES ($1)", ("Attaque a Mavivi",), OSError(111)
+    )
+
+
+async def test_a_database_that_refuses_gets_a_small_503_on_a_connection_kept_open(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app(settings)
+    async with live_server(app) as url, httpx.AsyncClient(base_url=url) as client:
+        monkeypatch.setattr(Pipeline, "accept", refused)
+        form = sms_form("+243810000101", "Attaque a Mavivi")
+        headers = {"X-Twilio-Signature": sign(SMS, form)}
+        began = time.monotonic()
+        response = await client.post(SMS, data=form, headers=headers)
+        assert time.monotonic() - began < 1.0
+        assert response.status_code == 503
+        assert response.json() == {
+            "error": "ServiceUnavailable",
+            "detail": "database unavailable; retry later",
+        }
+        assert response.headers["retry-after"] == "5"
+        assert "close" not in response.headers.get("connection", "").lower()
+        for secret in ("INSERT", "Mavivi", "parameters"):
+            assert secret not in response.text
+        monkeypatch.undo()
+        # The same keep-alive connection answers the next request.
+        again = await client.get("/healthz")
+        assert again.status_code == 200
+
+
+async def test_a_stalled_store_answers_503_within_the_deadline(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def stalls(self: Pipeline, inbound: Inbound) -> tuple[int, bool]:
+        await asyncio.sleep(3600)
+        raise AssertionError
+
+    app = create_app(settings.model_copy(update={"webhook_deadline_seconds": 0.5}))
+    async with live_server(app) as url, httpx.AsyncClient(base_url=url) as client:
+        monkeypatch.setattr(Pipeline, "accept", stalls)
+        form = sms_form("+243810000101", "Attaque a Mavivi")
+        began = time.monotonic()
+        response = await client.post(
+            SMS, data=form, headers={"X-Twilio-Signature": sign(SMS, form)}
+        )
+        assert 0.4 < time.monotonic() - began < 1.5
+        assert response.status_code == 503
+
+
+async def test_a_message_stored_but_processed_late_gets_200_and_is_finished_later(
+    settings: Settings, demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = Pipeline.process
+
+    async def slow(self: Pipeline, message_id: int, *, reply_by_sms: bool = False) -> object:
+        if not reply_by_sms:
+            await asyncio.sleep(3600)  # the request's own try hangs on the database
+        return await real(self, message_id, reply_by_sms=reply_by_sms)
+
+    monkeypatch.setattr(Pipeline, "process", slow)
+    app = create_app(
+        settings.model_copy(
+            update={"webhook_deadline_seconds": 0.5, "reprocess_grace_seconds": 0.5}
+        )
+    )
+    async with running(app) as client:
+        began = time.monotonic()
+        response = await post_twilio(client, SMS, sms_form("+243810000101", "Attaque a Mavivi"))
+        assert time.monotonic() - began < 1.5
+        assert response.status_code == 200 and "K-" not in response.text
+
+        async def processed() -> bool:
+            async with app.state.sessionmaker() as s:
+                message = await s.scalar(select(InboundMessage))
+            return message is not None and message.status == "processed"
+
+        await wait_until(processed, within=5, what="the safety net to finish the message")
+        async with app.state.sessionmaker() as s:
+            replies = (await s.scalars(select(Delivery).where(Delivery.purpose == "reply"))).all()
+        assert len(replies) == 1 and "K-" in replies[0].body, "the receipt goes out by SMS"
