@@ -262,7 +262,12 @@ class Pipeline:
             message.alert_id = resent.id
             return self._receipt(who.reporter, resent.ref, resent.language)
 
-        result = triage_message(message.body, gazetteer=gazetteer, sender=who.sender)
+        result = triage_message(
+            message.body,
+            gazetteer=gazetteer,
+            sender=who.sender,
+            received_at=message.received_at,
+        )
         alert, reporter = await self._store(session, who, message, result)
         return self._receipt(reporter, alert.ref, alert.language)
 
