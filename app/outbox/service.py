@@ -25,6 +25,7 @@ from app.outbox.models import (
     payload,
     provider_rank,
 )
+from app.outbox.schemas import safe_error
 from app.outbox.types import SendResult
 from app.outbox.wakeup import mark_work
 
@@ -172,9 +173,10 @@ async def _dead(
     delivery.status = DEAD
     delivery.final_at = now
     if delivery.event_type != "delivery.dead":
-        await emit_event(
-            session, settings, "delivery.dead", payload(delivery), alert_id=delivery.alert_id
-        )
+        # Other systems get the kind of the error, never another target's answer or address.
+        error = safe_error(delivery.last_error, channel=delivery.channel, viewer=True)
+        data = {**payload(delivery), "last_error": error}
+        await emit_event(session, settings, "delivery.dead", data, alert_id=delivery.alert_id)
 
 
 async def disable_subscription(

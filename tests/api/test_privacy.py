@@ -13,8 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts.models import Alert
+from app.config import Settings
 from app.db import unit_of_work
 from app.outbox.models import CHANNEL_WEBHOOK, Delivery, WebhookSubscription
+from app.outbox.service import apply_result
+from app.outbox.types import SendResult
 from app.people.models import Liaison, Reporter
 from tests.support import PUBLIC_URL, live_server, make_key, post_twilio, running, sign, sms_form
 
@@ -328,3 +331,36 @@ async def test_viewers_see_a_webhook_by_its_name_never_its_url_or_answer(
     # Only the admins' webhooks API gives the URL as registered.
     [registered] = (await client.get("/api/v1/webhooks", headers=admin)).json()
     assert TOKEN in registered["url"]
+
+
+async def test_a_dead_webhook_tells_other_systems_no_answer_or_address(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with unit_of_work(sessionmaker) as s:
+        listener = WebhookSubscription(
+            url="https://ops.example.org/kengele",
+            event_types=["delivery.dead"],
+            secret="whsec_y",
+            description="JOC",
+        )
+        s.add(listener)
+        dying = Delivery(
+            channel=CHANNEL_WEBHOOK,
+            purpose="event",
+            recipient=f"https://hooks.example.org/in?token={TOKEN}",
+            body="{}",
+            event_type="alert.created",
+            attempts=1,
+            max_attempts=1,
+        )
+        s.add(dying)
+        await s.flush()
+        answer = f"HTTP 400: token {TOKEN} refused, call 0810000109"
+        result = SendResult(ok=False, retryable=False, http_status=400, error=answer)
+        await apply_result(s, settings, dying, result, worker="w", duration_ms=1.0)
+    async with sessionmaker() as s:
+        event = await s.scalar(select(Delivery).where(Delivery.event_type == "delivery.dead"))
+    assert event is not None
+    told = json.loads(event.body)["data"]
+    assert told["last_error"] == "HTTP 400" and told["id"] == dying.id
+    assert TOKEN not in event.body and "0810000109" not in event.body
