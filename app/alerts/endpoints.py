@@ -112,7 +112,12 @@ async def act_on_alert(
         str | None, Header(description="the alert's ETag (its version): 412 if it changed since")
     ] = None,
 ) -> Response:
-    """Acknowledge, verify, resolve, call a false alarm, reopen, assign, or add a note.
+    """Acknowledge, verify, resolve, call a false alarm, reopen, assign, note, or correct.
+
+    `correct` sets any of category, severity, place (an id or name, or {lat, lon, name}),
+    killed, wounded, abducted, occurred_at, summary; the original triage stays in
+    `correction.original`. `verify` records `how` and `result`; on a FLASH, `summary` (what
+    the call-back told) is triaged into its category, severity and place.
 
     Only transitions allowed from the alert's status are carried out (409 names the allowed
     actions). With If-Match, a stale version is refused (412) so that two duty officers do
@@ -126,6 +131,7 @@ async def act_on_alert(
         actor=principal.actor,
         name=principal.name,
         if_match=workflow.parse_if_match(if_match),
+        gazetteer=await request.app.state.gazetteers.get(session),
     )
     [read] = await alert_reads(session, [alert], mask_phone=False)
     read.events = [AlertEventRead.of(e) for e in await repo.events(session, alert_id)]

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
+from app.alerts.filters import SeverityName
 from app.alerts.models import Alert, AlertEvent, Incident
 from app.kit.ids import MAX_ID
 from app.kit.phones import mask, mask_in_text
 from app.kit.text import MULTILINE, NO_CONTROL
+from app.triage.types import Category
 
 
 class PlaceRef(BaseModel):
@@ -53,6 +55,49 @@ class Numbers(BaseModel):
     wounded: int | None
     abducted: int | None
     attackers: int | None
+
+
+class TriageRead(BaseModel):
+    """What the machine's triage said, kept beside a human correction."""
+
+    category: str
+    severity: str
+    place: PlaceRef | None
+    killed: int | None
+    wounded: int | None
+    abducted: int | None
+    occurred_at: datetime | None
+    summary: str | None
+
+
+class CorrectionRead(BaseModel):
+    """A human corrected the alert: the fields above are the corrected ones."""
+
+    original: TriageRead = Field(description="the triage before the first correction")
+    fields: list[str] = Field(description="the fields humans changed")
+    by: str
+    at: datetime
+
+    @classmethod
+    def of(cls, stored: dict[str, Any], *, mask_phone: bool) -> CorrectionRead:
+        """Schema of the stored correction; numbers in a summary masked for viewers."""
+        original = dict(stored["original"])
+        if mask_phone and original.get("summary"):
+            original["summary"] = mask_in_text(original["summary"])
+        return cls(
+            original=TriageRead.model_validate(original),
+            fields=list(stored["fields"]),
+            by=stored["by"],
+            at=stored["at"],
+        )
+
+
+class VerificationRead(BaseModel):
+    """The outcome of a verification."""
+
+    how: str | None = Field(description="callback, second_source or patrol")
+    result: str = Field(description="confirmed, not_confirmed or unreachable")
+    at: datetime
 
 
 class AlertEventRead(BaseModel):
@@ -118,6 +163,13 @@ class AlertRead(BaseModel):
     incident_id: int | None
     message_count: int
     assignee: str | None
+    source: str | None = Field(description="call, radio, visit or other: entered by hand")
+    summary: str | None = Field(description="what humans said happened (call-back, correction)")
+    occurred_at: datetime | None
+    correction: CorrectionRead | None = Field(
+        description="set once humans corrected the triage; holds the original triage"
+    )
+    verification: VerificationRead | None
     received_at: datetime
     updated_at: datetime
     version: int = Field(description="Send it back in If-Match to change the alert")
@@ -158,6 +210,21 @@ class AlertRead(BaseModel):
             incident_id=alert.incident_id,
             message_count=alert.message_count,
             assignee=alert.assignee,
+            source=alert.source,
+            summary=mask_in_text(alert.summary) if mask_phone and alert.summary else alert.summary,
+            occurred_at=alert.occurred_at,
+            correction=(
+                CorrectionRead.of(alert.correction, mask_phone=mask_phone)
+                if alert.correction
+                else None
+            ),
+            verification=(
+                VerificationRead(
+                    how=alert.verified_how, result=alert.verified_result, at=alert.verified_at
+                )
+                if alert.verified_result and alert.verified_at
+                else None
+            ),
             received_at=alert.received_at,
             updated_at=alert.updated_at,
             version=alert.version,
@@ -215,15 +282,83 @@ class AlertPage(BaseModel):
     sync_cursor: str
 
 
-Action = Literal["acknowledge", "verify", "resolve", "false_alarm", "reopen", "assign", "note"]
+Action = Literal[
+    "acknowledge", "verify", "resolve", "false_alarm", "reopen", "assign", "note", "correct"
+]
+VerifiedHow = Literal["callback", "second_source", "patrol"]
+VerifiedResult = Literal["confirmed", "not_confirmed", "unreachable"]
+CORRECTION_FIELDS = (
+    "category",
+    "severity",
+    "place",
+    "killed",
+    "wounded",
+    "abducted",
+    "occurred_at",
+    "summary",
+)
 
 
-class AlertAction(BaseModel):
-    """A decision of the operations room on an alert."""
+class PlaceInput(BaseModel):
+    """A place given by hand: a gazetteer id, or coordinates with a label."""
+
+    id: str | None = Field(default=None, max_length=64, pattern=NO_CONTROL)
+    name: str | None = Field(default=None, max_length=200, pattern=NO_CONTROL)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> PlaceInput:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither")
+        if self.id is None and self.lat is None and not self.name:
+            raise ValueError("give an id, a name, or lat and lon with a name")
+        return self
+
+
+class Described(BaseModel):
+    """What humans say about an alert: a correction, or what a call-back told."""
+
+    category: Category | None = Field(default=None, description="any but FLASH")
+    severity: SeverityName | None = None
+    place: PlaceInput | str | None = Field(
+        default=None, description="a place id or name, or {lat, lon, name}"
+    )
+    killed: int | None = Field(default=None, ge=0, le=100_000)
+    wounded: int | None = Field(default=None, ge=0, le=100_000)
+    abducted: int | None = Field(default=None, ge=0, le=100_000)
+    occurred_at: AwareDatetime | None = None
+    summary: str | None = Field(default=None, max_length=2000, pattern=MULTILINE)
+
+    @field_validator("category")
+    @classmethod
+    def _not_flash(cls, value: Category | None) -> Category | None:
+        if value == "FLASH":
+            raise ValueError("FLASH is a missed call, not a category humans give")
+        return value
+
+
+class AlertAction(Described):
+    """A decision of the operations room on an alert.
+
+    `correct` sets any of the fields of a correction; `verify` takes how and the result of
+    the verification, and may correct or, for a FLASH, describe the alert (`summary`).
+    """
 
     action: Action
     note: str | None = Field(default=None, max_length=2000, pattern=MULTILINE)
     assignee: str | None = Field(default=None, max_length=100, pattern=NO_CONTROL)
+    how: VerifiedHow | None = None
+    result: VerifiedResult | None = None
+
+    @model_validator(mode="after")
+    def _fields_fit_the_action(self) -> AlertAction:
+        given = [name for name in CORRECTION_FIELDS if getattr(self, name) is not None]
+        if given and self.action not in ("correct", "verify"):
+            raise ValueError(f"{', '.join(given)}: only with the correct or verify actions")
+        if (self.how or self.result) and self.action != "verify":
+            raise ValueError("how and result: only with the verify action")
+        return self
 
 
 class IncidentMerge(BaseModel):

@@ -219,3 +219,15 @@ async def _nearest_incident(
         if distance <= radius and (best is None or distance < best[0]):
             best = (distance, incident)
     return best[1] if best else None
+
+
+async def recount(session: AsyncSession, incident: Incident) -> None:
+    """Counts, times and severity of an incident from the alerts it holds now."""
+    alerts = await repo.alerts_of_incident(session, incident.id)
+    incident.report_count = len(alerts)
+    incident.reporter_count = len({a.from_phone for a in alerts})
+    if alerts:
+        incident.first_at = min(a.received_at for a in alerts)
+        incident.last_at = max(a.received_at for a in alerts)
+        top = max(alerts, key=lambda a: a.severity_rank)
+        incident.severity, incident.severity_rank = top.severity, top.severity_rank

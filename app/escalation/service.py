@@ -100,6 +100,8 @@ def alert_data(alert: Alert) -> dict[str, Any]:
         "from_phone": mask(alert.from_phone),
         "place": place.model_dump() if (place := PlaceRef.of(alert)) else None,
         "incident_id": alert.incident_id,
+        "summary": alert.summary,
+        "corrected": list(alert.correction["fields"]) if alert.correction else [],
         "received_at": alert.received_at.isoformat(),
         "updated_at": (alert.updated_at or alert.received_at).isoformat(),
     }
@@ -160,6 +162,36 @@ async def _corroborating(
     )
 
 
+async def on_corrected(
+    session: AsyncSession,
+    settings: Settings,
+    alert: Alert,
+    *,
+    before_severity: str,
+    new_zone: bool,
+    now: datetime,
+) -> None:
+    """A human corrected an open alert: page again at a higher level or in its new zone
+    (as a rise from corroboration does); corrected to low, nobody is paged any more."""
+    if alert.status not in OPEN:
+        return
+    own = await repo.of_alert(session, alert.id, lock=True)
+    if alert.severity == "low":
+        await _stop(session, alert, "corrected to low", None)
+        return
+    if SEVERITY_RANK[alert.severity] <= SEVERITY_RANK[before_severity] and not new_zone:
+        return
+    if own is None and alert.incident_id is not None:
+        running = await repo.of_incident(session, alert.incident_id, lock=True)
+        if running is not None and running.state == ACTIVE:
+            lead = await alerts_repo.get(session, running.alert_id)
+            if lead is not None and lead.status in OPEN and lead.id != alert.id:
+                # Another report of the incident is being paged: raise that one.
+                await _corroborating(session, settings, running, lead, alert, now)
+                return
+    await start(session, settings, alert, now, restart=own)
+
+
 async def start(
     session: AsyncSession,
     settings: Settings,
@@ -172,6 +204,7 @@ async def start(
     doc = await pick_policy(session, alert)
     frozen = doc.model_dump(mode="json")
     escalation = restart or Escalation(alert_id=alert.id, incident_id=alert.incident_id)
+    escalation.incident_id = alert.incident_id
     escalation.policy_name = doc.name
     escalation.policy = frozen
     escalation.severity = alert.severity
@@ -498,20 +531,25 @@ async def verify(
     note: str | None = None,
     actor: str | None = None,
     name: str | None = None,
+    how: str | None = None,
+    result: str = "confirmed",
 ) -> None:
-    """Someone confirmed the report (and so took it, if nobody had)."""
+    """Someone checked the report (and so took it, if nobody had): confirmed, it is verified;
+    not confirmed or the reporter unreachable, the outcome is recorded and it stays open."""
     actor = actor or (f"liaison:{liaison.id}" if liaison else "system")
     await acknowledge(
         session, settings, alert, liaison, now, quiet=alert.status != "new", actor=actor, name=name
     )
     before = alert.status
-    if alert.status in ("new", "acknowledged"):
+    if alert.status in ("new", "acknowledged") and result == "confirmed":
         alert.status = "verified"
+    alert.verified_how, alert.verified_result, alert.verified_at = how, result, now
     alerts_repo.add_event(
         session,
         alert,
         actor=actor,
-        action="verified",
+        action="verified" if result == "confirmed" else f"verification_{result}",
+        detail={"how": how, "result": result},
         note=note,
         from_status=before if before != alert.status else None,
         to_status=alert.status if before != alert.status else None,
