@@ -18,7 +18,9 @@ from app.escalation import commands, messages
 from app.escalation import repository as repo
 from app.escalation.models import ACTIVE, DONE, STOPPED, Escalation, EscalationPolicy
 from app.escalation.schemas import DEFAULT_POLICIES, NotifyTier, Phones, PolicyDocument, Step
+from app.geo.matcher import Gazetteer
 from app.kit.clock import utcnow
+from app.kit.errors import Unprocessable
 from app.kit.phones import mask
 from app.outbox import repository as outbox_repo
 from app.outbox import service as outbox
@@ -181,12 +183,15 @@ async def on_corrected(
         return
     if SEVERITY_RANK[alert.severity] <= SEVERITY_RANK[before_severity] and not new_zone:
         return
-    if own is None and alert.incident_id is not None:
+    if alert.incident_id is not None:
         running = await repo.of_incident(session, alert.incident_id, lock=True)
-        if running is not None and running.state == ACTIVE:
+        if running is not None and running.state == ACTIVE and running.alert_id != alert.id:
             lead = await alerts_repo.get(session, running.alert_id)
-            if lead is not None and lead.status in OPEN and lead.id != alert.id:
-                # Another report of the incident is being paged: raise that one.
+            if lead is not None and lead.status in OPEN:
+                # Another report of its incident is being paged: count on (or raise) that one.
+                if own is not None and own.state == ACTIVE:
+                    own.state, own.next_due_at = STOPPED, None
+                    own.stopped_reason = f"paged with alert {lead.id}"
                 await _corroborating(session, settings, running, lead, alert, now)
                 return
     await start(session, settings, alert, now, restart=own)
@@ -435,12 +440,22 @@ async def on_page_failed(session: AsyncSession, settings: Settings, delivery: De
 
 
 async def handle_command(
-    session: AsyncSession, settings: Settings, liaison: Liaison, text: str
+    session: AsyncSession, settings: Settings, liaison: Liaison, text: str, gazetteer: Gazetteer
 ) -> str:
     """Carry out a liaison's SMS command; returns the reply."""
     command = commands.parse(text)
     language = liaison.language
     if command is None or command.action == "help":
+        if command is not None:
+            # Asked for: the corrections come as a second SMS (one segment each).
+            await outbox.enqueue_sms(
+                session,
+                settings,
+                to=liaison.phone,
+                body=messages.help_correct(language),
+                purpose="reply",
+                liaison_id=liaison.id,
+            )
         return messages.help_text(language)
     if command.bad_ref is not None:
         return messages.unknown_ref(language, command.bad_ref)
@@ -456,6 +471,19 @@ async def handle_command(
             return messages.no_alert(language)
     actor = f"liaison:{liaison.id}"
     now = utcnow()
+    if command.action in commands.CORRECTIONS:
+        return await _correct_by_sms(session, settings, liaison, alert, command, gazetteer)
+    if command.action in ("verify", "note") and command.note and alert.kind == "call":
+        # The call-back of a FLASH: what the liaison heard is the report.
+        from app.alerts.corrections import describe
+
+        alert = await _lock(session, alert.id)
+        if command.action == "verify":
+            await verify(session, settings, alert, liaison, now, note=command.note, how="callback")
+        else:
+            alerts_repo.add_event(session, alert, actor=actor, action="note", note=command.note)
+        diff = await describe(session, settings, alert, command.note, gazetteer, actor=actor)
+        return messages.corrected(language, alert.ref, {k: v["to"] for k, v in diff.items()})
     if command.action == "ack":
         await acknowledge(session, settings, alert, liaison, now)
     elif command.action == "verify":
@@ -468,6 +496,50 @@ async def handle_command(
         alerts_repo.add_event(session, alert, actor=actor, action="note", note=command.note)
         await emit(session, settings, "alert.updated", alert, note=command.note)
     return messages.done(command.action, language, alert.ref)
+
+
+async def _lock(session: AsyncSession, alert_id: int) -> Alert:
+    # Imported here: the alerts' workflow builds on this module.
+    from app.alerts.workflow import lock_for_change
+
+    return await lock_for_change(session, alert_id)
+
+
+async def _correct_by_sms(
+    session: AsyncSession,
+    settings: Settings,
+    liaison: Liaison,
+    alert: Alert,
+    command: commands.Command,
+    gazetteer: Gazetteer,
+) -> str:
+    """LIEU / CAT / GRAV / MORTS …: one field of the alert; the reply says what changed."""
+    from app.alerts.corrections import Changes, correct, resolve_place
+
+    language = liaison.language
+    value = command.note
+    action = command.action
+    changes: Changes | None = None
+    if action == "place" and value:
+        try:
+            changes = Changes(place=resolve_place(gazetteer, name=value))
+        except Unprocessable:
+            return messages.unknown_place(language, value)
+    elif action == "category" and (category := commands.category_of(value)):
+        changes = Changes(category=category)
+    elif action == "severity" and (severity := commands.severity_of(value)):
+        changes = Changes(severity=severity)
+    elif action in commands.COUNTS and (count := commands.count_of(value)) is not None:
+        changes = Changes(
+            killed=count if action == "killed" else None,
+            wounded=count if action == "wounded" else None,
+            abducted=count if action == "abducted" else None,
+        )
+    if changes is None:
+        return messages.help_correct(language)
+    alert = await _lock(session, alert.id)
+    diff = await correct(session, settings, alert, changes, actor=f"liaison:{liaison.id}")
+    return messages.corrected(language, alert.ref, {k: v["to"] for k, v in diff.items()})
 
 
 async def acknowledge(

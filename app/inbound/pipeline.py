@@ -227,7 +227,7 @@ class Pipeline:
         ):
             # Liaisons answer pages by SMS; their other texts get the help.
             return await escalation.handle_command(
-                session, self.settings, who.liaison, message.body
+                session, self.settings, who.liaison, message.body, gazetteer
             )
 
         resent = await alerts.find_resend(
