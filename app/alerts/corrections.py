@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.alerts import corroboration
 from app.alerts import repository as repo
 from app.alerts.models import SEVERITY_RANK, Alert
-from app.alerts.schemas import PlaceRef
+from app.alerts.schemas import PlaceInput, PlaceRef
 from app.alerts.service import corroborate, recount
 from app.config import Settings
 from app.escalation import service as escalation
@@ -94,6 +94,20 @@ def resolve_place(
             raise Unprocessable(f"place: no place named {name.strip()!r} in the gazetteer")
         return where_of(matches[0])
     raise Unprocessable("place: give an id, a name, or lat and lon")
+
+
+def place_of(given: PlaceInput | str | None, gazetteer: Gazetteer) -> Where | None:
+    """A place as the API takes it: an id or a name, or {id} / {name} / {lat, lon, name}."""
+    if isinstance(given, PlaceInput):
+        return resolve_place(
+            gazetteer, place_id=given.id, name=given.name, lat=given.lat, lon=given.lon
+        )
+    if given is None or not given.strip():
+        return None
+    text = given.strip()
+    if gazetteer.get(text) is not None:
+        return resolve_place(gazetteer, place_id=text)
+    return resolve_place(gazetteer, name=text)
 
 
 def snapshot(alert: Alert) -> dict[str, Any]:

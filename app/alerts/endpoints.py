@@ -12,6 +12,7 @@ from app.alerts.filters import SeverityName, alert_filters
 from app.alerts.repository import AlertFilter
 from app.alerts.schemas import (
     AlertAction,
+    AlertCreate,
     AlertEventRead,
     AlertPage,
     AlertRead,
@@ -23,6 +24,7 @@ from app.alerts.service import alert_reads
 from app.auth.deps import Operator, Session, Viewer
 from app.auth.service import Principal
 from app.changes import repository as changes_repo
+from app.inbound import manual
 from app.kit.errors import NotFound, errors_doc
 from app.kit.etags import json_with_etag, not_modified_or_json
 from app.kit.ids import Id
@@ -72,6 +74,31 @@ async def list_alerts(
         sync_cursor=sync,
     )
     return not_modified_or_json(request, page)
+
+
+@router.post("/alerts", response_model=AlertRead, status_code=201, responses=errors_doc(422))
+async def enter_alert(
+    request: Request, body: AlertCreate, session: Session, principal: Operator
+) -> Response:
+    """Enter an alert by hand (a voice call, a radio message, a visit).
+
+    It goes through what an SMS goes through: triage (unless category and severity are
+    given), corroboration into incidents, paging, audit; the reporter, given by id or phone,
+    gets a receipt by SMS.
+    """
+    alert = await manual.enter_alert(
+        session,
+        request.app.state.settings,
+        await request.app.state.gazetteers.get(session),
+        body,
+        actor=principal.actor,
+    )
+    [read] = await alert_reads(session, [alert], mask_phone=False)
+    read.events = [AlertEventRead.of(e) for e in await repo.events(session, alert.id)]
+    response = json_with_etag(read, version=alert.version)
+    response.status_code = 201
+    response.headers["Location"] = f"/api/v1/alerts/{alert.id}"
+    return response
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertRead, responses=errors_doc(304, 404))

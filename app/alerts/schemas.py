@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from app.alerts.filters import SeverityName
 from app.alerts.models import Alert, AlertEvent, Incident
@@ -285,6 +292,16 @@ class AlertPage(BaseModel):
 Action = Literal[
     "acknowledge", "verify", "resolve", "false_alarm", "reopen", "assign", "note", "correct"
 ]
+
+
+def _not_flash(value: Category) -> Category:
+    if value == "FLASH":
+        raise ValueError("FLASH is a missed call, not a category humans give")
+    return value
+
+
+# A category as humans give it: any but FLASH.
+HumanCategory = Annotated[Category, AfterValidator(_not_flash)]
 VerifiedHow = Literal["callback", "second_source", "patrol"]
 VerifiedResult = Literal["confirmed", "not_confirmed", "unreachable"]
 CORRECTION_FIELDS = (
@@ -319,7 +336,7 @@ class PlaceInput(BaseModel):
 class Described(BaseModel):
     """What humans say about an alert: a correction, or what a call-back told."""
 
-    category: Category | None = Field(default=None, description="any but FLASH")
+    category: HumanCategory | None = None
     severity: SeverityName | None = None
     place: PlaceInput | str | None = Field(
         default=None, description="a place id or name, or {lat, lon, name}"
@@ -330,11 +347,28 @@ class Described(BaseModel):
     occurred_at: AwareDatetime | None = None
     summary: str | None = Field(default=None, max_length=2000, pattern=MULTILINE)
 
-    @field_validator("category")
+
+class AlertCreate(BaseModel):
+    """An alert entered by hand: a voice call, a radio message, a visit."""
+
+    text: str = Field(min_length=1, max_length=2000, pattern=MULTILINE)
+    source: Literal["call", "radio", "visit", "other"]
+    reporter: int | str | None = Field(
+        default=None, description="the focal point: a reporter id, or a phone number"
+    )
+    place: PlaceInput | str | None = Field(
+        default=None, description="a place id or name (geotagged), or {lat, lon, name}"
+    )
+    category: HumanCategory | None = Field(default=None, description="else triaged from the text")
+    severity: SeverityName | None = Field(default=None, description="else triaged")
+
+    @field_validator("reporter")
     @classmethod
-    def _not_flash(cls, value: Category | None) -> Category | None:
-        if value == "FLASH":
-            raise ValueError("FLASH is a missed call, not a category humans give")
+    def _reporter(cls, value: int | str | None) -> int | str | None:
+        if isinstance(value, int) and not 1 <= value <= MAX_ID:
+            raise ValueError("a reporter id is a positive number")
+        if isinstance(value, str) and not value.strip():
+            return None
         return value
 
 

@@ -50,6 +50,8 @@ class NewAlert:
     verified_reporter: bool
     received_at: datetime
     result: TriageResult
+    # How an alert entered by hand came in (call, radio, visit, other); None for SMS and flashes.
+    source: str | None = None
 
 
 async def unique_ref(session: AsyncSession) -> str:
@@ -94,6 +96,7 @@ async def create_alert(
     alert = Alert(
         ref=await unique_ref(session),
         kind=new.kind,
+        source=new.source,
         status="new",
         reporter_id=new.reporter_id,
         from_phone=new.from_phone,
@@ -111,7 +114,7 @@ async def create_alert(
         abducted=result.numbers.abducted,
         attackers=result.numbers.attackers,
         reasons=list(result.reasons),
-        place_id=place.id if place else None,
+        place_id=(place.id or None) if place else None,
         place_name=place.name if place else None,
         lat=place.lat if place else None,
         lon=place.lon if place else None,

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import repository as repo
-from app.alerts.corrections import Changes, correct, describe, resolve_place
+from app.alerts.corrections import Changes, correct, describe, place_of
 from app.alerts.models import OPEN_ALERT_STATUSES, Alert, Incident
-from app.alerts.schemas import AlertAction, Described, PlaceInput
+from app.alerts.schemas import AlertAction, Described
 from app.alerts.service import open_incident_for, recount
 from app.config import Settings
 from app.escalation import repository as escalation_repo
@@ -146,23 +146,10 @@ async def apply(
 
 def changes_of(request: Described, gazetteer: Gazetteer) -> Changes:
     """The correction a request carries, its place looked up (422 when unknown)."""
-    place = None
-    if isinstance(request.place, PlaceInput):
-        given = request.place
-        place = resolve_place(
-            gazetteer, place_id=given.id, name=given.name, lat=given.lat, lon=given.lon
-        )
-    elif isinstance(request.place, str) and request.place.strip():
-        text = request.place.strip()
-        place = (
-            resolve_place(gazetteer, place_id=text)
-            if gazetteer.get(text) is not None
-            else resolve_place(gazetteer, name=text)
-        )
     return Changes(
         category=request.category,
         severity=request.severity,
-        place=place,
+        place=place_of(request.place, gazetteer),
         killed=request.killed,
         wounded=request.wounded,
         abducted=request.abducted,
