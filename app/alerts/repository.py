@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, distinct, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import SEVERITY_RANK, Alert, AlertEvent, Incident
@@ -218,3 +218,29 @@ async def list_incidents(
 async def get_incident(session: AsyncSession, incident_id: int) -> Incident | None:
     """The incident with this id."""
     return await session.get(Incident, incident_id)
+
+
+async def reliability_counts(
+    session: AsyncSession, reporter_ids: Sequence[int], since: datetime
+) -> dict[int, tuple[int, int, int]]:
+    """Per reporter: alerts since `since` confirmed, called false alarms, not confirmed."""
+    if not reporter_ids:
+        return {}
+
+    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    stmt = (
+        select(
+            Alert.reporter_id,
+            count(and_(Alert.verified_result == "confirmed", Alert.status != "false_alarm")),
+            count(Alert.status == "false_alarm"),
+            count(and_(Alert.verified_result == "not_confirmed", Alert.status != "false_alarm")),
+        )
+        .where(Alert.reporter_id.in_(reporter_ids), Alert.received_at >= since)
+        .group_by(Alert.reporter_id)
+    )
+    rows = (await session.execute(stmt)).all()
+    return {
+        rid: (int(c), int(f), int(n)) for rid, c, f, n in rows if rid is not None and (c or f or n)
+    }

@@ -16,6 +16,7 @@ from pydantic import (
 
 from app.alerts.filters import SeverityName
 from app.alerts.models import Alert, AlertEvent, Incident
+from app.alerts.reliability import WINDOW_DAYS, Reliability
 from app.kit.ids import MAX_ID
 from app.kit.phones import mask, mask_in_text
 from app.kit.text import MULTILINE, NO_CONTROL
@@ -147,6 +148,24 @@ class PagingRead(BaseModel):
     acknowledged_by: str | None = Field(description="who took it: a liaison or an API key")
 
 
+class ReliabilityRead(BaseModel):
+    """A focal point's alerts over the last 180 days, as verification found them."""
+
+    days: int = WINDOW_DAYS
+    confirmed: int
+    false_alarm: int
+    not_confirmed: int
+
+    @classmethod
+    def of(cls, history: Reliability) -> ReliabilityRead:
+        """Schema of a reporter's Reliability."""
+        return cls(
+            confirmed=history.confirmed,
+            false_alarm=history.false_alarm,
+            not_confirmed=history.not_confirmed,
+        )
+
+
 class AlertRead(BaseModel):
     """An alert as operations rooms see it."""
 
@@ -181,6 +200,9 @@ class AlertRead(BaseModel):
     updated_at: datetime
     version: int = Field(description="Send it back in If-Match to change the alert")
     paging: PagingRead | None = None
+    reporter_reliability: ReliabilityRead | None = Field(
+        default=None, description="the reporter's record (operators only); it never hides an alert"
+    )
     events: list[AlertEventRead] | None = None
 
     @classmethod
