@@ -250,10 +250,23 @@ def triage(
         Path | None,
         typer.Option(help='A file of {"id", "from", "body"} lines; one result per line.'),
     ] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="With export-labels: alerts since DATE (UTC)."),
+    ] = None,
 ) -> None:
-    """Triage messages with the configured database's gazetteer; nothing is stored."""
+    """Triage messages with the configured database's gazetteer; nothing is stored.
+
+    `kengele triage export-labels [--since DATE]` prints the human-verified alerts as
+    labelled JSONL instead (no phone number, no sender)."""
     from app.triage_cli import run_triage
 
+    if text == "export-labels":
+        from app.alerts.labels import run_export
+        from app.kit.clock import as_utc
+
+        start = as_utc(since) if since else None
+        raise typer.Exit(asyncio.run(run_export(get_settings(), start)))
     if (text is None) == (jsonl is None):
         err.print("[red]error:[/red] give either a TEXT or --jsonl FILE")
         raise typer.Exit(2)

@@ -220,6 +220,25 @@ async def get_incident(session: AsyncSession, incident_id: int) -> Incident | No
     return await session.get(Incident, incident_id)
 
 
+# What humans checked: confirmed by a verification, or corrected; never a false alarm.
+HUMAN_VERIFIED = and_(
+    or_(Alert.verified_result == "confirmed", Alert.correction.is_not(None)),
+    Alert.status != "false_alarm",
+)
+
+
+async def human_verified(
+    session: AsyncSession, *, since: datetime | None, until: datetime | None = None
+) -> Sequence[Alert]:
+    """Alerts humans confirmed or corrected (no false alarm), oldest first."""
+    stmt = select(Alert).where(HUMAN_VERIFIED)
+    if since is not None:
+        stmt = stmt.where(Alert.received_at >= since)
+    if until is not None:
+        stmt = stmt.where(Alert.received_at < until)
+    return (await session.scalars(stmt.order_by(Alert.received_at, Alert.id))).all()
+
+
 async def reliability_counts(
     session: AsyncSession, reporter_ids: Sequence[int], since: datetime
 ) -> dict[int, tuple[int, int, int]]:
