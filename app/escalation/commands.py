@@ -132,6 +132,12 @@ def _looks_like_ref(word: str) -> bool:
     return 3 <= len(cleaned) <= 6 and any(ch.isdigit() for ch in cleaned)
 
 
+def addressed(command: Command | None) -> bool:
+    """Whether a text is surely a command, even from a liaison who also reports: a correction
+    without a reference ("Morts a Mavivi") may be a report."""
+    return command is not None and (command.action not in CORRECTIONS or command.ref is not None)
+
+
 def category_of(text: str | None) -> str | None:
     """The category a liaison names ('enlevement', 'utekaji', 'hommes armes'), or None."""
     return CATEGORY_WORDS.get(_key(text or "")) if text else None

@@ -190,8 +190,7 @@ async def on_corrected(
             if lead is not None and lead.status in OPEN:
                 # Another report of its incident is being paged: count on (or raise) that one.
                 if own is not None and own.state == ACTIVE:
-                    own.state, own.next_due_at = STOPPED, None
-                    own.stopped_reason = f"paged with alert {lead.id}"
+                    await _stop(session, alert, f"paged with alert {lead.id}", None)
                 await _corroborating(session, settings, running, lead, alert, now)
                 return
     await start(session, settings, alert, now, restart=own)

@@ -223,7 +223,8 @@ class Pipeline:
         if opt is not None:
             return await self._opt(session, who, opt)
         if who.liaison is not None and (
-            commands.parse(message.body) is not None or not people.is_registered(who.reporter)
+            commands.addressed(commands.parse(message.body))
+            or not people.is_registered(who.reporter)
         ):
             # Liaisons answer pages by SMS; their other texts get the help.
             return await escalation.handle_command(

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from app.alerts.models import AlertEvent
 from app.config import Settings
-from app.escalation.commands import category_of, count_of, parse, severity_of
+from app.db import unit_of_work
+from app.escalation.commands import addressed, category_of, count_of, parse, severity_of
 from app.kit.gsm7 import fits_one_segment
-from app.people.models import Liaison
+from app.people.models import Liaison, Reporter
 from tests.escalation.support import (
     CLA_BENI,
     CLA_OICHA,
@@ -192,3 +193,19 @@ async def test_a_flash_called_back_becomes_a_triaged_alert_joined_to_its_inciden
             stmt = select(AlertEvent).where(AlertEvent.alert_id == oicha.id)
             trail = [e.action for e in (await s.scalars(stmt)).all()]
         assert "corroborated_by" in trail
+
+
+def test_a_correction_without_reference_may_be_a_report() -> None:
+    assert not addressed(parse("Morts a Mavivi ce matin"))
+    assert addressed(parse("MORTS 2F7Q 4")) and addressed(parse("OK")) and addressed(parse("FIN"))
+    assert not addressed(parse("Attaque a Mavivi"))
+
+
+async def test_a_liaison_who_also_reports_is_heard_as_a_reporter(settings: Settings) -> None:
+    async with gateway(settings) as gw:
+        async with unit_of_work(gw.sessionmaker) as s:
+            s.add(Reporter(phone=CLA_BENI, name="CLA Beni", home_place_id="mavivi"))
+        reply = await gw.sms(CLA_BENI, "Morts a Mavivi, les ADF attaquent")
+        alert = await gw.alert(ref_in(reply.text))
+        assert alert.category == "ATTACK" and alert.from_phone == CLA_BENI
+        assert "corrige" in (await gw.sms(CLA_BENI, f"MORTS {alert.ref[2:]} 5")).text
