@@ -262,6 +262,11 @@ async def _reconsider_incident(
         )
 
 
+def undescribed_flash(alert: Alert) -> bool:
+    """A missed call nobody has described yet (its call-back's words become its triage)."""
+    return alert.kind == "call" and alert.category == "FLASH"
+
+
 async def describe(
     session: AsyncSession,
     settings: Settings,
@@ -284,9 +289,12 @@ async def describe(
         else None
     )
     place = keep.place or (where_of(result.place) if result.place else home)
+    # Words triage reads as less than the call was never lower it on their own: an unclear
+    # description must not stop the paging. A human lowers it by saying so.
+    severity = keep.severity or max(result.severity, alert.severity, key=lambda s: SEVERITY_RANK[s])
     changes = Changes(
         category=keep.category or result.category,
-        severity=keep.severity or result.severity,
+        severity=severity,
         place=place,
         killed=keep.killed if keep.killed is not None else result.numbers.killed,
         wounded=keep.wounded if keep.wounded is not None else result.numbers.wounded,

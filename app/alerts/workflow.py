@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import repository as repo
-from app.alerts.corrections import Changes, correct, describe, place_of
+from app.alerts.corrections import Changes, correct, describe, place_of, undescribed_flash
 from app.alerts.models import OPEN_ALERT_STATUSES, Alert, Incident
 from app.alerts.schemas import AlertAction, Described
 from app.alerts.service import open_incident_for, recount
@@ -106,7 +106,7 @@ async def apply(
             result=request.result or "confirmed",
         )
         changes = changes_of(request, gazetteer)
-        if alert.kind == "call" and request.summary:
+        if undescribed_flash(alert) and request.summary:
             await describe(
                 session, settings, alert, request.summary, gazetteer, actor=actor, keep=changes
             )

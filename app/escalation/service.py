@@ -472,17 +472,8 @@ async def handle_command(
     now = utcnow()
     if command.action in commands.CORRECTIONS:
         return await _correct_by_sms(session, settings, liaison, alert, command, gazetteer)
-    if command.action in ("verify", "note") and command.note and alert.kind == "call":
-        # The call-back of a FLASH: what the liaison heard is the report.
-        from app.alerts.corrections import describe
-
-        alert = await _lock(session, alert.id)
-        if command.action == "verify":
-            await verify(session, settings, alert, liaison, now, note=command.note, how="callback")
-        else:
-            alerts_repo.add_event(session, alert, actor=actor, action="note", note=command.note)
-        diff = await describe(session, settings, alert, command.note, gazetteer, actor=actor)
-        return messages.corrected(language, alert.ref, {k: v["to"] for k, v in diff.items()})
+    if command.action in ("verify", "note") and command.note and alert.category == "FLASH":
+        return await _describe_by_sms(session, settings, liaison, alert, command, gazetteer)
     if command.action == "ack":
         await acknowledge(session, settings, alert, liaison, now)
     elif command.action == "verify":
@@ -539,6 +530,28 @@ async def _correct_by_sms(
     alert = await _lock(session, alert.id)
     diff = await correct(session, settings, alert, changes, actor=f"liaison:{liaison.id}")
     return messages.corrected(language, alert.ref, {k: v["to"] for k, v in diff.items()})
+
+
+async def _describe_by_sms(
+    session: AsyncSession,
+    settings: Settings,
+    liaison: Liaison,
+    alert: Alert,
+    command: commands.Command,
+    gazetteer: Gazetteer,
+) -> str:
+    """INFO / VU with words on a FLASH: what the liaison heard on the call-back is the report."""
+    from app.alerts.corrections import describe
+
+    assert command.note is not None
+    actor = f"liaison:{liaison.id}"
+    alert = await _lock(session, alert.id)
+    if command.action == "verify":
+        await verify(session, settings, alert, liaison, utcnow(), note=command.note, how="callback")
+    else:
+        alerts_repo.add_event(session, alert, actor=actor, action="note", note=command.note)
+    diff = await describe(session, settings, alert, command.note, gazetteer, actor=actor)
+    return messages.corrected(liaison.language, alert.ref, {k: v["to"] for k, v in diff.items()})
 
 
 async def acknowledge(

@@ -209,3 +209,26 @@ async def test_a_liaison_who_also_reports_is_heard_as_a_reporter(settings: Setti
         alert = await gw.alert(ref_in(reply.text))
         assert alert.category == "ATTACK" and alert.from_phone == CLA_BENI
         assert "corrige" in (await gw.sms(CLA_BENI, f"MORTS {alert.ref[2:]} 5")).text
+
+
+async def test_unclear_words_never_lower_a_flash_and_a_later_info_is_a_note(
+    settings: Settings,
+) -> None:
+    async with gateway(settings) as gw:
+        await post_twilio(gw.client, "/webhooks/twilio/voice", call_form(FOCAL_MAVIVI))
+        flash = await gw.alert()
+        assert flash.severity == "high"
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)))
+
+        await gw.sms(CLA_BENI, f"INFO {flash.ref[2:]} ils sont la")
+        described = await gw.alert(flash.ref)
+        assert described.severity == "high", "the paging goes on"
+        assert described.summary == "ils sont la"
+
+        await gw.sms(CLA_BENI, f"INFO {flash.ref[2:]} ils sont partis vers la foret")
+        again = await gw.alert(flash.ref)
+        assert (again.category, again.summary) == (described.category, "ils sont la")
+        async with gw.sessionmaker() as s:
+            stmt = select(AlertEvent).where(AlertEvent.alert_id == flash.id)
+            notes = [e.note for e in (await s.scalars(stmt)).all() if e.action == "note"]
+        assert "ils sont partis vers la foret" in notes
