@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +22,7 @@ from app.kit.errors import Unprocessable
 from app.kit.phones import mask_in_text
 from app.triage.engine import triage_message
 from app.triage.scoring import cap_severity, rebanded
-from app.triage.types import GazPlace, Sender
+from app.triage.types import GazPlace, Sender, Severity
 
 # A coordinate given by hand takes the province and territoire of the nearest known place
 # within this distance (liaisons' zones are territoires: the alert must page someone).
@@ -192,10 +192,10 @@ def _apply(alert: Alert, changes: Changes) -> None:
     if changes.category is not None:
         alert.category = changes.category
     if changes.severity is not None and changes.severity != alert.severity:
-        alert.score = rebanded(alert.score, alert.severity, changes.severity)  # type: ignore[arg-type]
-        alert.severity = changes.severity
-        alert.severity_rank = SEVERITY_RANK[changes.severity]
-        alert.cap_severity = cap_severity(changes.severity)  # type: ignore[arg-type]
+        new = cast(Severity, changes.severity)
+        alert.score = rebanded(alert.score, cast(Severity, alert.severity), new)
+        alert.severity, alert.severity_rank = new, SEVERITY_RANK[new]
+        alert.cap_severity = cap_severity(new)
     if changes.place is not None:
         place = changes.place
         alert.place_id, alert.place_name = place.id, place.name
@@ -213,9 +213,10 @@ def _apply(alert: Alert, changes: Changes) -> None:
 def _far(
     old: tuple[float | None, float | None], new: tuple[float | None, float | None], s: Settings
 ) -> bool:
-    if None in old or None in new:
+    (lat1, lon1), (lat2, lon2) = old, new
+    if lat1 is None or lon1 is None or lat2 is None or lon2 is None:
         return True
-    return haversine_km(old[0], old[1], new[0], new[1]) > s.corroboration_radius_km  # type: ignore[arg-type]
+    return haversine_km(lat1, lon1, lat2, lon2) > s.corroboration_radius_km
 
 
 def _masked(diff: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
