@@ -258,10 +258,17 @@ def triage(
             help='A file of {"id", "from", "body", "received_at"?} lines; one result per line.'
         ),
     ] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="With export-labels: alerts since DATE (UTC)."),
+    ] = None,
 ) -> None:
     """Triage messages with the configured database's gazetteer; nothing is stored.
 
-    `kengele triage eval FILE` prints the accuracy on a labelled file instead."""
+
+    `kengele triage eval FILE` prints the accuracy on a labelled file instead;
+    `kengele triage export-labels [--since DATE]` prints the human-verified alerts as
+    labelled JSONL (no phone number, no sender)."""
     from app.triage_cli import run_eval, run_triage
 
     if text == "eval":
@@ -269,6 +276,12 @@ def triage(
             err.print("[red]error:[/red] kengele triage eval needs a FILE")
             raise typer.Exit(2)
         raise typer.Exit(asyncio.run(run_eval(get_settings(), file)))
+    if text == "export-labels":
+        from app.alerts.labels import run_export
+        from app.kit.clock import as_utc
+
+        start = as_utc(since) if since else None
+        raise typer.Exit(asyncio.run(run_export(get_settings(), start)))
     if (text is None) == (jsonl is None) or file is not None:
         err.print("[red]error:[/red] give either a TEXT or --jsonl FILE (or: eval FILE)")
         raise typer.Exit(2)

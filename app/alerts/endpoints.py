@@ -12,6 +12,7 @@ from app.alerts.filters import SeverityName, alert_filters
 from app.alerts.repository import AlertFilter
 from app.alerts.schemas import (
     AlertAction,
+    AlertCreate,
     AlertEventRead,
     AlertPage,
     AlertRead,
@@ -23,6 +24,7 @@ from app.alerts.service import alert_reads
 from app.auth.deps import Operator, Session, Viewer
 from app.auth.service import Principal
 from app.changes import repository as changes_repo
+from app.inbound import manual
 from app.kit.errors import NotFound, errors_doc
 from app.kit.etags import json_with_etag, not_modified_or_json
 from app.kit.ids import Id
@@ -74,6 +76,32 @@ async def list_alerts(
     return not_modified_or_json(request, page)
 
 
+@router.post("/alerts", response_model=AlertRead, status_code=201, responses=errors_doc(422))
+async def enter_alert(
+    request: Request, body: AlertCreate, session: Session, principal: Operator
+) -> Response:
+    """Enter an alert by hand (a voice call, a radio message, a visit).
+
+    It goes through what an SMS goes through: triage (unless category and severity are
+    given), corroboration into incidents, paging, audit; the reporter, given by id or phone,
+    gets a receipt by SMS.
+    """
+    alert = await manual.enter_alert(
+        session,
+        request.app.state.settings,
+        await request.app.state.gazetteers.get(session),
+        body,
+        actor=principal.actor,
+    )
+    [read] = await alert_reads(session, [alert], mask_phone=False)
+    events = await repo.events(session, alert.id)
+    read.events = [AlertEventRead.of(e, mask_phone=False) for e in events]
+    response = json_with_etag(read, version=alert.version)
+    response.status_code = 201
+    response.headers["Location"] = f"/api/v1/alerts/{alert.id}"
+    return response
+
+
 @router.get("/alerts/{alert_id}", response_model=AlertRead, responses=errors_doc(304, 404))
 async def get_alert(
     request: Request, alert_id: Id, session: Session, principal: Viewer
@@ -117,7 +145,12 @@ async def act_on_alert(
         str | None, Header(description="the alert's ETag (its version): 412 if it changed since")
     ] = None,
 ) -> Response:
-    """Acknowledge, verify, resolve, call a false alarm, reopen, assign, or add a note.
+    """Acknowledge, verify, resolve, call a false alarm, reopen, assign, note, or correct.
+
+    `correct` sets any of category, severity, place (an id or name, or {lat, lon, name}),
+    killed, wounded, abducted, occurred_at, summary; the original triage stays in
+    `correction.original`. `verify` records `how` and `result`; on a FLASH, `summary` (what
+    the call-back told) is triaged into its category, severity and place.
 
     Only transitions allowed from the alert's status are carried out (409 names the allowed
     actions). With If-Match, a stale version is refused (412) so that two duty officers do
@@ -131,6 +164,7 @@ async def act_on_alert(
         actor=principal.actor,
         name=principal.name,
         if_match=workflow.parse_if_match(if_match),
+        gazetteer=await request.app.state.gazetteers.get(session),
     )
     [read] = await alert_reads(session, [alert], mask_phone=False)
     events = await repo.events(session, alert_id)

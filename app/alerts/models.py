@@ -106,6 +106,19 @@ class Alert(ChangeTracked, TimestampMixin, Base):
     message_count: Mapped[int] = mapped_column(Integer, default=1)
     # Who in the operations room follows the alert (free text: a name or a call sign).
     assignee: Mapped[str | None] = mapped_column(String(100))
+    # How an alert entered by hand reached the operations room: call, radio, visit, other.
+    source: Mapped[str | None] = mapped_column(String(8))
+    # What humans said happened, beside the report's own words (a call-back, a correction).
+    summary: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime | None] = mapped_column()
+    # The machine's triage as it was before the first human correction, and what was changed:
+    # {"original": {...}, "fields": [...], "by": actor, "at": iso time}. None: never corrected.
+    correction: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The outcome of a verification: how (callback, second_source, patrol) and the result
+    # (confirmed, not_confirmed, unreachable).
+    verified_how: Mapped[str | None] = mapped_column(String(16))
+    verified_result: Mapped[str | None] = mapped_column(String(16), index=True)
+    verified_at: Mapped[datetime | None] = mapped_column()
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, distinct, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import SEVERITY_RANK, Alert, AlertEvent, Incident
@@ -218,3 +218,48 @@ async def list_incidents(
 async def get_incident(session: AsyncSession, incident_id: int) -> Incident | None:
     """The incident with this id."""
     return await session.get(Incident, incident_id)
+
+
+# What humans checked: confirmed by a verification, or corrected; never a false alarm.
+HUMAN_VERIFIED = and_(
+    or_(Alert.verified_result == "confirmed", Alert.correction.is_not(None)),
+    Alert.status != "false_alarm",
+)
+
+
+async def human_verified(
+    session: AsyncSession, *, since: datetime | None, until: datetime | None = None
+) -> Sequence[Alert]:
+    """Alerts humans confirmed or corrected (no false alarm), oldest first."""
+    stmt = select(Alert).where(HUMAN_VERIFIED)
+    if since is not None:
+        stmt = stmt.where(Alert.received_at >= since)
+    if until is not None:
+        stmt = stmt.where(Alert.received_at < until)
+    return (await session.scalars(stmt.order_by(Alert.received_at, Alert.id))).all()
+
+
+async def reliability_counts(
+    session: AsyncSession, reporter_ids: Sequence[int], since: datetime
+) -> dict[int, tuple[int, int, int]]:
+    """Per reporter: alerts since `since` confirmed, called false alarms, not confirmed."""
+    if not reporter_ids:
+        return {}
+
+    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    stmt = (
+        select(
+            Alert.reporter_id,
+            count(and_(Alert.verified_result == "confirmed", Alert.status != "false_alarm")),
+            count(Alert.status == "false_alarm"),
+            count(and_(Alert.verified_result == "not_confirmed", Alert.status != "false_alarm")),
+        )
+        .where(Alert.reporter_id.in_(reporter_ids), Alert.received_at >= since)
+        .group_by(Alert.reporter_id)
+    )
+    rows = (await session.execute(stmt)).all()
+    return {
+        rid: (int(c), int(f), int(n)) for rid, c, f, n in rows if rid is not None and (c or f or n)
+    }

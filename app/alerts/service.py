@@ -9,14 +9,15 @@ from math import cos, radians
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts import corroboration
+from app.alerts import corroboration, reliability
 from app.alerts import repository as repo
 from app.alerts.models import OPEN_ALERT_STATUSES, SEVERITY_RANK, Alert, Incident
 from app.alerts.refs import new_ref
-from app.alerts.schemas import AlertRead, PagingRead
+from app.alerts.schemas import AlertRead, PagingRead, ReliabilityRead
 from app.config import Settings
 from app.geo.distance import haversine_km
 from app.triage.engine import cap_certainty
+from app.triage.scoring import band_floor
 from app.triage.types import TriageResult
 
 KM_PER_DEGREE = 111.32
@@ -29,12 +30,19 @@ async def alert_reads(
     from app.escalation.repository import paging_states
 
     states = await paging_states(session, alerts)
+    histories: dict[int, reliability.Reliability] = {}
+    if not mask_phone:  # a focal point's record is for the operations room only
+        ids = sorted({a.reporter_id for a in alerts if a.reporter_id is not None})
+        histories = await reliability.of_reporters(session, ids)
     reads = []
     for alert in alerts:
         read = AlertRead.of(alert, mask_phone=mask_phone)
         state = states.get(alert.id)
         if state is not None:
             read.paging = PagingRead(**asdict(state))
+        if alert.reporter_id is not None and not mask_phone:
+            history = histories.get(alert.reporter_id, reliability.Reliability())
+            read.reporter_reliability = ReliabilityRead.of(history)
         reads.append(read)
     return reads
 
@@ -50,6 +58,8 @@ class NewAlert:
     verified_reporter: bool
     received_at: datetime
     result: TriageResult
+    # How an alert entered by hand came in (call, radio, visit, other); None for SMS and flashes.
+    source: str | None = None
 
 
 async def unique_ref(session: AsyncSession) -> str:
@@ -94,6 +104,7 @@ async def create_alert(
     alert = Alert(
         ref=await unique_ref(session),
         kind=new.kind,
+        source=new.source,
         status="new",
         reporter_id=new.reporter_id,
         from_phone=new.from_phone,
@@ -111,7 +122,7 @@ async def create_alert(
         abducted=result.numbers.abducted,
         attackers=result.numbers.attackers,
         reasons=list(result.reasons),
-        place_id=place.id if place else None,
+        place_id=(place.id or None) if place else None,
         place_name=place.name if place else None,
         lat=place.lat if place else None,
         lon=place.lon if place else None,
@@ -124,6 +135,13 @@ async def create_alert(
         received_at=new.received_at,
         last_message_at=new.received_at,
     )
+    history = None
+    if new.reporter_id is not None:
+        found = await reliability.of_reporters(session, [new.reporter_id], new.received_at)
+        history = found.get(new.reporter_id)
+    if history is not None:
+        alert.score, why = reliability.weigh(alert.score, band_floor(result.severity), history)
+        alert.reasons = [*alert.reasons, why] if why else alert.reasons
     session.add(alert)
     await session.flush()
     repo.add_event(
@@ -135,8 +153,12 @@ async def create_alert(
     )
     incident = await corroborate(session, alert, settings)
     if incident is not None and incident.reporter_count > 1:
-        alert.cap_certainty = cap_certainty(verified=new.verified_reporter, corroborated=True)
-        alert.reasons = [*alert.reasons, f"corroborates incident {incident.id}"]
+        if history is not None and history.unreliable():
+            note = "not counted as observed: the reporter's alerts were often not confirmed"
+            alert.reasons = [*alert.reasons, f"corroborates incident {incident.id}, {note}"]
+        else:
+            alert.cap_certainty = cap_certainty(verified=new.verified_reporter, corroborated=True)
+            alert.reasons = [*alert.reasons, f"corroborates incident {incident.id}"]
     return alert
 
 
@@ -221,3 +243,15 @@ async def _nearest_incident(
         if distance <= radius and (best is None or distance < best[0]):
             best = (distance, incident)
     return best[1] if best else None
+
+
+async def recount(session: AsyncSession, incident: Incident) -> None:
+    """Counts, times and severity of an incident from the alerts it holds now."""
+    alerts = await repo.alerts_of_incident(session, incident.id)
+    incident.report_count = len(alerts)
+    incident.reporter_count = len({a.from_phone for a in alerts})
+    if alerts:
+        incident.first_at = min(a.received_at for a in alerts)
+        incident.last_at = max(a.received_at for a in alerts)
+        top = max(alerts, key=lambda a: a.severity_rank)
+        incident.severity, incident.severity_rank = top.severity, top.severity_rank

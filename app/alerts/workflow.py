@@ -7,12 +7,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import repository as repo
+from app.alerts.corrections import Changes, correct, describe, place_of, undescribed_flash
 from app.alerts.models import OPEN_ALERT_STATUSES, Alert, Incident
-from app.alerts.schemas import AlertAction
-from app.alerts.service import open_incident_for
+from app.alerts.schemas import AlertAction, Described
+from app.alerts.service import open_incident_for, recount
 from app.config import Settings
 from app.escalation import repository as escalation_repo
 from app.escalation import service as escalation
+from app.geo.matcher import Gazetteer
 from app.kit.clock import utcnow
 from app.kit.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 
@@ -27,6 +29,8 @@ ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "reopen": CLOSED,
     "assign": (*OPEN_ALERT_STATUSES, *CLOSED),
     "note": (*OPEN_ALERT_STATUSES, *CLOSED),
+    # A closed alert is still worth correcting: every correction is a label for triage.
+    "correct": (*OPEN_ALERT_STATUSES, *CLOSED),
 }
 
 
@@ -71,6 +75,7 @@ async def apply(
     actor: str,
     name: str,
     if_match: int | None,
+    gazetteer: Gazetteer,
 ) -> Alert:
     """Carry out an action on an alert, or refuse it (404, 412, 409, 422)."""
     alert = await lock_for_change(session, alert_id)
@@ -89,8 +94,28 @@ async def apply(
         )
     elif action == "verify":
         await escalation.verify(
-            session, settings, alert, None, now, note=note, actor=actor, name=name
+            session,
+            settings,
+            alert,
+            None,
+            now,
+            note=note,
+            actor=actor,
+            name=name,
+            how=request.how,
+            result=request.result or "confirmed",
         )
+        changes = changes_of(request, gazetteer)
+        if undescribed_flash(alert) and request.summary:
+            await describe(
+                session, settings, alert, request.summary, gazetteer, actor=actor, keep=changes
+            )
+        elif not changes.empty():
+            await correct(session, settings, alert, changes, actor=actor)
+    elif action == "correct":
+        await correct(session, settings, alert, changes_of(request, gazetteer), actor=actor)
+        if note is not None:
+            repo.add_event(session, alert, actor=actor, action="note", note=note)
     elif action in ("resolve", "false_alarm"):
         status = "resolved" if action == "resolve" else "false_alarm"
         await escalation.close(session, settings, alert, None, status, note, now, actor=actor)
@@ -117,6 +142,20 @@ async def apply(
         await escalation.emit(session, settings, "alert.updated", alert, note=note)
     await session.flush()
     return alert
+
+
+def changes_of(request: Described, gazetteer: Gazetteer) -> Changes:
+    """The correction a request carries, its place looked up (422 when unknown)."""
+    return Changes(
+        category=request.category,
+        severity=request.severity,
+        place=place_of(request.place, gazetteer),
+        killed=request.killed,
+        wounded=request.wounded,
+        abducted=request.abducted,
+        occurred_at=request.occurred_at,
+        summary=request.summary,
+    )
 
 
 async def lock_for_change(session: AsyncSession, alert_id: int) -> Alert:
@@ -189,7 +228,7 @@ async def merge_incidents(
     source.merged_into_id = target.id
     source.report_count = 0
     source.reporter_count = 0
-    await _recount(session, target)
+    await recount(session, target)
     target.first_at = min(target.first_at, source.first_at)
     target.last_at = max(target.last_at, source.last_at)
     if source.severity_rank > target.severity_rank:
@@ -223,16 +262,5 @@ async def detach_alert(
         detail={"from_incident": incident_id, "to_incident": own.id},
     )
     await session.flush()
-    await _recount(session, incident)
+    await recount(session, incident)
     return own
-
-
-async def _recount(session: AsyncSession, incident: Incident) -> None:
-    alerts = await repo.alerts_of_incident(session, incident.id)
-    incident.report_count = len(alerts)
-    incident.reporter_count = len({a.from_phone for a in alerts})
-    if alerts:
-        incident.first_at = min(a.received_at for a in alerts)
-        incident.last_at = max(a.received_at for a in alerts)
-        top = max(alerts, key=lambda a: a.severity_rank)
-        incident.severity, incident.severity_rank = top.severity, top.severity_rank

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.kit.gsm7 import SINGLE_SEGMENT, septets, to_gsm7, truncate
@@ -125,6 +126,40 @@ HELP = {
     "en": "Kengele: OK ref = I take it. VU ref = verified. FIN ref note = resolved. FAUX ref "
     "= false alarm. INFO ref text = note. E.g. OK 2F7Q",
 }
+HELP_CORRECT = {
+    "fr": "Kengele corriger: LIEU ref lieu. CAT ref type. GRAV ref niveau. MORTS / BLESSES / "
+    "ENLEVES ref nombre. Ex: LIEU 2F7Q Oicha, GRAV 2F7Q critique",
+    "sw": "Kengele sahihisha: MAHALI ref mahali. AINA ref aina. UZITO ref kiwango. WAFU / "
+    "MAJERUHI / MATEKA ref idadi. Mfano: MAHALI 2F7Q Oicha",
+    "ln": "Kengele bongisa: LIEU ref esika. CAT ref lolenge. GRAV ref makasi. MORTS / "
+    "BLESSES / ENLEVES ref motango. Ndakisa: LIEU 2F7Q Oicha",
+    "en": "Kengele correct: PLACE ref place. TYPE ref type. SEV ref level. DEAD / WOUNDED / "
+    "ABDUCTED ref number. E.g. PLACE 2F7Q Oicha, SEV 2F7Q critical",
+}
+CORRECTED = {
+    "fr": "Kengele: {ref} corrige: {changes}.",
+    "sw": "Kengele: {ref} imesahihishwa: {changes}.",
+    "ln": "Kengele: {ref} ebongisami: {changes}.",
+    "en": "Kengele: {ref} corrected: {changes}.",
+}
+NOT_CHANGED = {
+    "fr": "Kengele: {ref} deja ainsi, rien change.",
+    "sw": "Kengele: {ref} tayari hivyo, hakuna mabadiliko.",
+    "ln": "Kengele: {ref} ezali bongo, eloko ebongwani te.",
+    "en": "Kengele: {ref} already so, nothing changed.",
+}
+UNKNOWN_PLACE = {
+    "fr": "Kengele: lieu {name} inconnu. Ex: LIEU 2F7Q Oicha",
+    "sw": "Kengele: mahali {name} hapajulikani. Mfano: MAHALI 2F7Q Oicha",
+    "ln": "Kengele: esika {name} eyebani te. Ndakisa: LIEU 2F7Q Oicha",
+    "en": "Kengele: unknown place {name}. E.g. PLACE 2F7Q Oicha",
+}
+FIELD = {
+    "fr": {"killed": "morts", "wounded": "blesses", "abducted": "enleves", "place": "lieu"},
+    "sw": {"killed": "wafu", "wounded": "majeruhi", "abducted": "mateka", "place": "mahali"},
+    "ln": {"killed": "bakufi", "wounded": "bazoki", "abducted": "bakangami", "place": "esika"},
+    "en": {"killed": "dead", "wounded": "wounded", "abducted": "abducted", "place": "place"},
+}
 UNKNOWN_REF = {
     "fr": "Kengele: ref {ref} inconnue. Envoyez AIDE pour l'aide.",
     "sw": "Kengele: kumbukumbu {ref} haijulikani. Tuma AIDE kwa msaada.",
@@ -176,6 +211,10 @@ TEMPLATE_TABLES = {
     "reporter_ack": REPORTER_ACK,
     "reporter_resolved": REPORTER_RESOLVED,
     "help": HELP,
+    "help_correct": HELP_CORRECT,
+    "corrected": CORRECTED,
+    "not_changed": NOT_CHANGED,
+    "unknown_place": UNKNOWN_PLACE,
     "unknown_ref": UNKNOWN_REF,
     "no_alert": NO_ALERT,
     **{f"done_{k}": v for k, v in DONE.items()},
@@ -270,3 +309,35 @@ def no_alert(language: str | None) -> str:
 def done(action: str, language: str | None, ref: str) -> str:
     """Confirmation of a command."""
     return _t(DONE[action], language, ref=ref)
+
+
+def help_correct(language: str | None) -> str:
+    """The corrections a liaison can send."""
+    return _t(HELP_CORRECT, language)
+
+
+def unknown_place(language: str | None, name: str) -> str:
+    """A correction named a place the gazetteer does not know."""
+    return truncate(_t(UNKNOWN_PLACE, language, name=name[:40]))
+
+
+def corrected(language: str | None, ref: str, after: dict[str, Any]) -> str:
+    """What a correction changed, in one segment: 'K-2F7Q corrige: ENLEVEMENT, lieu Oicha'."""
+    lg = lang(language)
+    if not after:
+        return _t(NOT_CHANGED, lg, ref=ref)
+    parts = []
+    if "category" in after:
+        parts.append(CATEGORY[lg].get(after["category"], after["category"]))
+    if "severity" in after:
+        parts.append(SEVERITY[lg].get(after["severity"], after["severity"]))
+    if "place" in after:
+        place = after["place"] or {}
+        where = place.get("name") or NO_PLACE[lg]
+        if place.get("admin2") and place.get("admin2") != where:
+            where += f" ({place['admin2']})"
+        parts.append(f"{FIELD[lg]['place']} {where}")
+    for name in ("killed", "wounded", "abducted"):
+        if name in after:
+            parts.append(f"{FIELD[lg][name]} {after[name]}")
+    return truncate(_t(CORRECTED, lg, ref=ref, changes=", ".join(parts)))

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.kit.phones import InvalidPhone, to_e164
+from app.kit.text import NO_CONTROL
 
 Channel = Literal["sms", "webhook"]
 NotifyTier = Literal["zone_liaisons", "zone_joc", "all_joc"]
@@ -61,7 +62,7 @@ class PolicyDocument(BaseModel):
     """An escalation policy as the API takes and returns it."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=NO_CONTROL)
     priority: int = Field(default=100, ge=0, le=10_000)
     match: Match = Field(default_factory=Match)
     steps: list[Step] = Field(min_length=1, max_length=20)

@@ -18,7 +18,9 @@ from app.escalation import commands, messages
 from app.escalation import repository as repo
 from app.escalation.models import ACTIVE, DONE, STOPPED, Escalation, EscalationPolicy
 from app.escalation.schemas import DEFAULT_POLICIES, NotifyTier, Phones, PolicyDocument, Step
+from app.geo.matcher import Gazetteer
 from app.kit.clock import utcnow
+from app.kit.errors import Unprocessable
 from app.kit.phones import mask, mask_in_text
 from app.outbox import repository as outbox_repo
 from app.outbox import service as outbox
@@ -100,6 +102,8 @@ def alert_data(alert: Alert) -> dict[str, Any]:
         "from_phone": mask(alert.from_phone),
         "place": place.model_dump() if (place := PlaceRef.of(alert)) else None,
         "incident_id": alert.incident_id,
+        "summary": alert.summary,
+        "corrected": list(alert.correction["fields"]) if alert.correction else [],
         "received_at": alert.received_at.isoformat(),
         "updated_at": (alert.updated_at or alert.received_at).isoformat(),
     }
@@ -164,6 +168,38 @@ async def _corroborating(
     )
 
 
+async def on_corrected(
+    session: AsyncSession,
+    settings: Settings,
+    alert: Alert,
+    *,
+    before_severity: str,
+    new_zone: bool,
+    now: datetime,
+) -> None:
+    """A human corrected an open alert: page again at a higher level or in its new zone
+    (as a rise from corroboration does); corrected to low, nobody is paged any more."""
+    if alert.status not in OPEN:
+        return
+    own = await repo.of_alert(session, alert.id, lock=True)
+    if alert.severity == "low":
+        await _stop(session, alert, "corrected to low", None)
+        return
+    if SEVERITY_RANK[alert.severity] <= SEVERITY_RANK[before_severity] and not new_zone:
+        return
+    if alert.incident_id is not None:
+        running = await repo.of_incident(session, alert.incident_id, lock=True)
+        if running is not None and running.state == ACTIVE and running.alert_id != alert.id:
+            lead = await alerts_repo.get(session, running.alert_id)
+            if lead is not None and lead.status in OPEN:
+                # Another report of its incident is being paged: count on (or raise) that one.
+                if own is not None and own.state == ACTIVE:
+                    await _stop(session, alert, f"paged with alert {lead.id}", None)
+                await _corroborating(session, settings, running, lead, alert, now)
+                return
+    await start(session, settings, alert, now, restart=own)
+
+
 async def start(
     session: AsyncSession,
     settings: Settings,
@@ -176,6 +212,7 @@ async def start(
     doc = await pick_policy(session, alert)
     frozen = doc.model_dump(mode="json")
     escalation = restart or Escalation(alert_id=alert.id, incident_id=alert.incident_id)
+    escalation.incident_id = alert.incident_id
     escalation.policy_name = doc.name
     escalation.policy = frozen
     escalation.severity = alert.severity
@@ -406,12 +443,22 @@ async def on_page_failed(session: AsyncSession, settings: Settings, delivery: De
 
 
 async def handle_command(
-    session: AsyncSession, settings: Settings, liaison: Liaison, text: str
+    session: AsyncSession, settings: Settings, liaison: Liaison, text: str, gazetteer: Gazetteer
 ) -> str:
     """Carry out a liaison's SMS command; returns the reply."""
     command = commands.parse(text)
     language = liaison.language
     if command is None or command.action == "help":
+        if command is not None:
+            # Asked for: the corrections come as a second SMS (one segment each).
+            await outbox.enqueue_sms(
+                session,
+                settings,
+                to=liaison.phone,
+                body=messages.help_correct(language),
+                purpose="reply",
+                liaison_id=liaison.id,
+            )
         return messages.help_text(language)
     if command.bad_ref is not None:
         return messages.unknown_ref(language, command.bad_ref)
@@ -427,6 +474,10 @@ async def handle_command(
             return messages.no_alert(language)
     actor = f"liaison:{liaison.id}"
     now = utcnow()
+    if command.action in commands.CORRECTIONS:
+        return await _correct_by_sms(session, settings, liaison, alert, command, gazetteer)
+    if command.action in ("verify", "note") and command.note and alert.category == "FLASH":
+        return await _describe_by_sms(session, settings, liaison, alert, command, gazetteer)
     if command.action == "ack":
         await acknowledge(session, settings, alert, liaison, now)
     elif command.action == "verify":
@@ -439,6 +490,72 @@ async def handle_command(
         alerts_repo.add_event(session, alert, actor=actor, action="note", note=command.note)
         await emit(session, settings, "alert.updated", alert, note=command.note)
     return messages.done(command.action, language, alert.ref)
+
+
+async def _lock(session: AsyncSession, alert_id: int) -> Alert:
+    # Imported here: the alerts' workflow builds on this module.
+    from app.alerts.workflow import lock_for_change
+
+    return await lock_for_change(session, alert_id)
+
+
+async def _correct_by_sms(
+    session: AsyncSession,
+    settings: Settings,
+    liaison: Liaison,
+    alert: Alert,
+    command: commands.Command,
+    gazetteer: Gazetteer,
+) -> str:
+    """LIEU / CAT / GRAV / MORTS …: one field of the alert; the reply says what changed."""
+    from app.alerts.corrections import Changes, correct, resolve_place
+
+    language = liaison.language
+    value = command.note
+    action = command.action
+    changes: Changes | None = None
+    if action == "place" and value:
+        try:
+            changes = Changes(place=resolve_place(gazetteer, name=value))
+        except Unprocessable:
+            return messages.unknown_place(language, value)
+    elif action == "category" and (category := commands.category_of(value)):
+        changes = Changes(category=category)
+    elif action == "severity" and (severity := commands.severity_of(value)):
+        changes = Changes(severity=severity)
+    elif action in commands.COUNTS and (count := commands.count_of(value)) is not None:
+        changes = Changes(
+            killed=count if action == "killed" else None,
+            wounded=count if action == "wounded" else None,
+            abducted=count if action == "abducted" else None,
+        )
+    if changes is None:
+        return messages.help_correct(language)
+    alert = await _lock(session, alert.id)
+    diff = await correct(session, settings, alert, changes, actor=f"liaison:{liaison.id}")
+    return messages.corrected(language, alert.ref, {k: v["to"] for k, v in diff.items()})
+
+
+async def _describe_by_sms(
+    session: AsyncSession,
+    settings: Settings,
+    liaison: Liaison,
+    alert: Alert,
+    command: commands.Command,
+    gazetteer: Gazetteer,
+) -> str:
+    """INFO / VU with words on a FLASH: what the liaison heard on the call-back is the report."""
+    from app.alerts.corrections import describe
+
+    assert command.note is not None
+    actor = f"liaison:{liaison.id}"
+    alert = await _lock(session, alert.id)
+    if command.action == "verify":
+        await verify(session, settings, alert, liaison, utcnow(), note=command.note, how="callback")
+    else:
+        alerts_repo.add_event(session, alert, actor=actor, action="note", note=command.note)
+    diff = await describe(session, settings, alert, command.note, gazetteer, actor=actor)
+    return messages.corrected(liaison.language, alert.ref, {k: v["to"] for k, v in diff.items()})
 
 
 async def acknowledge(
@@ -502,20 +619,25 @@ async def verify(
     note: str | None = None,
     actor: str | None = None,
     name: str | None = None,
+    how: str | None = None,
+    result: str = "confirmed",
 ) -> None:
-    """Someone confirmed the report (and so took it, if nobody had)."""
+    """Someone checked the report (and so took it, if nobody had): confirmed, it is verified;
+    not confirmed or the reporter unreachable, the outcome is recorded and it stays open."""
     actor = actor or (f"liaison:{liaison.id}" if liaison else "system")
     await acknowledge(
         session, settings, alert, liaison, now, quiet=alert.status != "new", actor=actor, name=name
     )
     before = alert.status
-    if alert.status in ("new", "acknowledged"):
+    if alert.status in ("new", "acknowledged") and result == "confirmed":
         alert.status = "verified"
+    alert.verified_how, alert.verified_result, alert.verified_at = how, result, now
     alerts_repo.add_event(
         session,
         alert,
         actor=actor,
-        action="verified",
+        action="verified" if result == "confirmed" else f"verification_{result}",
+        detail={"how": how, "result": result},
         note=note,
         from_status=before if before != alert.status else None,
         to_status=alert.status if before != alert.status else None,

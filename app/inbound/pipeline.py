@@ -247,11 +247,12 @@ class Pipeline:
         if opt is not None:
             return await self._opt(session, who, opt)
         if who.liaison is not None and (
-            commands.parse(message.body) is not None or not people.is_registered(who.reporter)
+            commands.addressed(commands.parse(message.body))
+            or not people.is_registered(who.reporter)
         ):
             # Liaisons answer pages by SMS; their other texts get the help.
             return await escalation.handle_command(
-                session, self.settings, who.liaison, message.body
+                session, self.settings, who.liaison, message.body, gazetteer
             )
 
         resent = await alerts.find_resend(
@@ -295,8 +296,9 @@ class Pipeline:
         if reporter is None and not who.registered:
             reporter = people.add_unregistered(session, who.phone, result.language)
             await session.flush()
-        alert = await alerts.create_alert(
+        alert = await file_alert(
             session,
+            self.settings,
             alerts.NewAlert(
                 kind=message.kind,
                 from_phone=who.phone,
@@ -306,12 +308,9 @@ class Pipeline:
                 received_at=message.received_at,
                 result=result,
             ),
-            self.settings,
             actor=_actor(reporter),
         )
         message.alert_id = alert.id
-        metrics.after_commit(session, metrics.ALERTS.labels(alert.category, alert.severity).inc)
-        await escalation.on_new_alert(session, self.settings, alert, utcnow())
         return alert, reporter
 
     async def _opt(self, session: AsyncSession, who: people.Identity, opt: str) -> str:
@@ -324,10 +323,27 @@ class Pipeline:
         return receipts.opted_in(reporter.language)
 
     def _receipt(self, reporter: Reporter | None, ref: str, language: str) -> str | None:
-        if not self.settings.receipts_enabled or (reporter is not None and reporter.opted_out):
-            return None
-        registered = people.is_registered(reporter)
-        return receipts.receipt(ref, reporter.language if registered and reporter else language)
+        return receipt_for(self.settings, reporter, ref, language)
+
+
+async def file_alert(
+    session: AsyncSession, settings: Settings, new: alerts.NewAlert, *, actor: str
+) -> Alert:
+    """Steps 5-6 for any report (SMS, flash, entered by hand): the alert, its incident, paging."""
+    alert = await alerts.create_alert(session, new, settings, actor=actor)
+    metrics.after_commit(session, metrics.ALERTS.labels(alert.category, alert.severity).inc)
+    await escalation.on_new_alert(session, settings, alert, utcnow())
+    return alert
+
+
+def receipt_for(
+    settings: Settings, reporter: Reporter | None, ref: str, language: str
+) -> str | None:
+    """The receipt a reporter gets for an alert (None: receipts off or the reporter opted out)."""
+    if not settings.receipts_enabled or (reporter is not None and reporter.opted_out):
+        return None
+    registered = people.is_registered(reporter)
+    return receipts.receipt(ref, reporter.language if registered and reporter else language)
 
 
 def _actor(reporter: Reporter | None) -> str:

@@ -5,10 +5,14 @@ alerts and pages keep pointing at them) and PATCH active=true brings them back."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from app.alerts import reliability
+from app.alerts.reliability import Reliability
+from app.alerts.schemas import ReliabilityRead
 from app.auth.deps import Admin, Operator, Session
 from app.geo.deps import Gazetteers
 from app.kit.errors import errors_doc
@@ -73,14 +77,28 @@ async def list_reporters(
     rows = await service.list_people(
         session, Reporter, q=q, equals=equals, after=_after(cursor), limit=limit
     )
-    items = [ReporterRead.model_validate(r) for r in rows]
-    return Page[ReporterRead](items=items, next_cursor=_next(rows, limit))
+    return Page[ReporterRead](
+        items=await _with_reliability(session, rows), next_cursor=_next(rows, limit)
+    )
 
 
 @router.get("/reporters/{reporter_id}", response_model=ReporterRead, responses=errors_doc(404))
 async def get_reporter(reporter_id: Id, session: Session, _: Admin) -> ReporterRead:
-    """One focal point."""
-    return ReporterRead.model_validate(await service.get_person(session, Reporter, reporter_id))
+    """One focal point, with how often its alerts were confirmed."""
+    [read] = await _with_reliability(
+        session, [await service.get_person(session, Reporter, reporter_id)]
+    )
+    return read
+
+
+async def _with_reliability(session: Session, reporters: Sequence[Reporter]) -> list[ReporterRead]:
+    histories = await reliability.of_reporters(session, [r.id for r in reporters])
+    reads = []
+    for reporter in reporters:
+        read = ReporterRead.model_validate(reporter)
+        read.reliability = ReliabilityRead.of(histories.get(reporter.id, Reliability()))
+        reads.append(read)
+    return reads
 
 
 @router.post(
@@ -92,7 +110,8 @@ async def create_reporter(
     """Register a focal point (phone normalised to E.164). A number that texted before
     becomes this focal point; a number already registered is a 409."""
     reporter = await service.create_reporter(session, body, region=region, actor=principal.actor)
-    return ReporterRead.model_validate(reporter)
+    [read] = await _with_reliability(session, [reporter])
+    return read
 
 
 @router.patch(
@@ -105,14 +124,16 @@ async def update_reporter(
     reporter = await service.update_person(
         session, Reporter, reporter_id, body, region=region, actor=principal.actor
     )
-    return ReporterRead.model_validate(reporter)
+    [read] = await _with_reliability(session, [reporter])
+    return read
 
 
 @router.delete("/reporters/{reporter_id}", response_model=ReporterRead, responses=errors_doc(404))
 async def deactivate_reporter(reporter_id: Id, session: Session, principal: Admin) -> ReporterRead:
     """Deactivate a focal point (their texts then count as from an unknown number)."""
     reporter = await service.deactivate(session, Reporter, reporter_id, actor=principal.actor)
-    return ReporterRead.model_validate(reporter)
+    [read] = await _with_reliability(session, [reporter])
+    return read
 
 
 @router.post(

@@ -8,6 +8,7 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from app.alerts.schemas import ReliabilityRead
 from app.geo.importers import ID_MAX
 from app.kit.text import NO_CONTROL
 from app.people.importers import _ROLE, NAME_MAX, UNREGISTERED
@@ -112,6 +113,9 @@ class ReporterRead(BaseModel):
     opted_out: bool
     created_at: datetime
     updated_at: datetime
+    reliability: ReliabilityRead | None = Field(
+        default=None, description="its alerts over the last 180 days, as verification found them"
+    )
 
 
 class PhoneRevealed(BaseModel):

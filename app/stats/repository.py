@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert, AlertEvent
+from app.alerts.repository import HUMAN_VERIFIED
 from app.geo.models import Place
 from app.people.models import Reporter
 
@@ -54,6 +55,12 @@ async def breakdown(
         .group_by(Alert.category, Alert.severity, Alert.status, Alert.admin2)
     )
     return [(c, sev, st, a2, int(n)) for c, sev, st, a2, n in (await session.execute(stmt)).all()]
+
+
+async def human_verified(session: AsyncSession, scope: Scope) -> Sequence[Alert]:
+    """The alerts of the scope that humans confirmed or corrected (no false alarm)."""
+    stmt = select(Alert).where(*_in_scope(scope), HUMAN_VERIFIED)
+    return (await session.scalars(stmt.order_by(Alert.received_at))).all()
 
 
 async def acknowledged_count(session: AsyncSession, scope: Scope) -> int:

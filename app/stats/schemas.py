@@ -67,6 +67,17 @@ class SilentRead(BaseModel):
     reporters: list[SilentReporterRead]
 
 
+class AgreementRead(BaseModel):
+    """Of one month's human-verified alerts, the share whose triage humans left unchanged."""
+
+    month: str = Field(description="YYYY-MM, of the alerts' receipt")
+    verified: int = Field(description="alerts confirmed or corrected (FLASH calls left out)")
+    category: ShareRead
+    severity: ShareRead
+    place: ShareRead
+    all: ShareRead = Field(description="category, severity and place all unchanged")
+
+
 class StatsRead(BaseModel):
     """Statistics of the alerts received in [since, until), optionally in one province or
     territoire. Lists of counts are sorted by count, largest first; category, severity and
@@ -94,3 +105,7 @@ class StatsRead(BaseModel):
     reporters: list[ReporterCountRead] = Field(description="reports per reporter, most first")
     unattributed: int = Field(description="alerts with no reporter on file")
     silent: SilentRead
+    triage_agreement: list[AgreementRead] = Field(
+        description="per month, oldest first: how often humans who verified an alert left "
+        "triage's category, severity and place as they were"
+    )

@@ -10,6 +10,7 @@ from typing import Any, get_args
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.alerts import labels
 from app.alerts.models import ALERT_STATUSES, SEVERITIES
 from app.geo.models import Place
 from app.kit.phones import mask
@@ -17,6 +18,7 @@ from app.people.models import Reporter
 from app.stats import repository as repo
 from app.stats.repository import Scope
 from app.stats.schemas import (
+    AgreementRead,
     CountRead,
     DurationsRead,
     ReporterCountRead,
@@ -108,6 +110,14 @@ async def stats(session: AsyncSession, scope: Scope, silent_days: int) -> StatsR
         ],
         unattributed=await repo.unattributed_count(session, scope),
         silent=await silent(session, scope, silent_days),
+        triage_agreement=[
+            AgreementRead(
+                month=month.month,
+                verified=month.verified,
+                **{k: _share(n, month.verified) for k, n in month.kept.items()},
+            )
+            for month in labels.agreement(await repo.human_verified(session, scope))
+        ],
     )
 
 

@@ -61,6 +61,16 @@ def score_for(
     return round(_BAND[severity] + 24.9 * min(1.0, within), 1)
 
 
+def band_floor(severity: Severity) -> float:
+    """The lowest score of a severity's band."""
+    return _BAND[severity]
+
+
+def rebanded(score: float, old: Severity, new: Severity) -> float:
+    """The same place inside the band of a severity set by hand."""
+    return round(_BAND[new] + min(24.9, max(0.0, score - _BAND[old])), 1)
+
+
 def cap_severity(severity: Severity) -> str:
     """CAP 1.2 <severity> for the four levels."""
     return _CAP_SEVERITY[severity]

@@ -19,7 +19,8 @@ Category = Literal[
     "FLASH",
 ]
 Severity = Literal["low", "medium", "high", "critical"]
-LocationSource = Literal["text", "reporter_home", "none"]
+# "human": given by an operator or a liaison, not read by triage.
+LocationSource = Literal["text", "reporter_home", "human", "none"]
 AREA_LEVELS = ("territoire", "secteur", "chefferie", "groupement")
 
 

@@ -68,7 +68,7 @@ async def test_transition_not_allowed_names_the_allowed_ones(
     assert response.status_code == 409
     body = response.json()
     assert body["error"] == "TransitionNotAllowed"
-    assert body["allowed"] == ["reopen", "assign", "note"]
+    assert body["allowed"] == ["reopen", "assign", "note", "correct"]
     assert "reopen" in body["detail"]
     reopened = await _act(client, operator, alert["id"], action="reopen", note="seen again")
     assert reopened.json()["status"] == "acknowledged"

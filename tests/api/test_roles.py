@@ -34,6 +34,7 @@ NEEDS: dict[tuple[str, str], str] = {
             "/api/v1/deliveries/{delivery_id}",
         )
     },
+    ("POST", "/api/v1/alerts"): OPERATOR,
     ("POST", "/api/v1/alerts/{alert_id}/actions"): OPERATOR,
     ("POST", "/api/v1/incidents/{incident_id}/merge"): OPERATOR,
     ("POST", "/api/v1/incidents/{incident_id}/alerts/{alert_id}/detach"): OPERATOR,

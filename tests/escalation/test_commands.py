@@ -101,5 +101,10 @@ def test_not_a_command() -> None:
 @pytest.mark.parametrize("name", sorted(TEMPLATE_TABLES))
 def test_liaison_and_reporter_texts_fit_one_gsm7_segment(name: str) -> None:
     for language, text in TEMPLATE_TABLES[name].items():
-        filled = text.format(ref="K-WWWW", name="CLA Beni-Oicha", phone="+243810000101")
+        filled = text.format(
+            ref="K-WWWW",
+            name="CLA Beni-Oicha",
+            phone="+243810000101",
+            changes="ENLEVEMENT, CRITIQUE, lieu Oicha (Beni)",
+        )
         assert fits_one_segment(filled), (name, language, filled)

@@ -116,9 +116,10 @@ def _param(info: ET.Element, name: str, value: object) -> None:
 
 
 def _description(alert: Alert) -> str:
-    if alert.body.strip():
-        # CAP travels beyond the operations room: no phone number, not even in the text.
-        return mask_in_text(alert.body)
+    # CAP travels beyond the operations room: no phone number, not even in the text.
+    said = [text for text in (alert.body.strip(), (alert.summary or "").strip()) if text]
+    if said:
+        return mask_in_text("\n".join(said))
     if alert.kind == "call":
         return f"Appel d'alerte sans message d'un point focal ({alert.message_count} appel(s))."
     return "Signalement sans texte."

@@ -104,6 +104,25 @@
       'pu.page': 'alerte CLA', 'pu.reply': 'réponse', 'pu.taken': 'avis de prise en charge', 'pu.event': 'webhook',
       'pu.receipt': 'accusé de réception',
       'map.fit': 'Tout afficher', 'map.zones': 'territoire (approx.)', 'map.place': 'lieu',
+      // Humans in the loop: corrections, call-backs, alerts entered by hand.
+      'entry.open': 'Saisir une alerte', 'entry.title': 'Alerte reçue par appel, radio ou visite',
+      'entry.text': 'Message', 'entry.source': 'Reçue par', 'entry.reporter': 'Point focal (tél. ou n°)',
+      'entry.place': 'Lieu', 'entry.category': 'Catégorie', 'entry.severity': 'Gravité',
+      'entry.auto': 'selon le tri', 'entry.submit': 'Enregistrer l’alerte', 'entry.done': 'Alerte {ref} enregistrée.',
+      'entry.needText': 'Écrivez le message.',
+      'src.call': 'appel', 'src.radio': 'radio', 'src.visit': 'visite', 'src.other': 'autre',
+      'cb.open': 'Rappels ({n})', 'cb.title': 'À rappeler, les plus anciennes d’abord', 'cb.none': 'Personne à rappeler.',
+      'cb.reveal': 'Voir le numéro', 'cb.said': 'Ce que dit le point focal (décrit un appel manqué)',
+      'cb.result': 'Résultat', 'cb.submit': 'Enregistrer le rappel', 'cb.detail': 'Détail', 'cb.last': 'dernier rappel : {r}',
+      'res.confirmed': 'confirmée', 'res.not_confirmed': 'non confirmée', 'res.unreachable': 'injoignable',
+      'c.title': 'Corriger le tri', 'c.keep': '— inchangé —', 'c.place': 'Lieu (nom ou identifiant)',
+      'c.summary': 'Résumé', 'c.submit': 'Corriger', 'c.nothing': 'Rien à corriger : choisissez une valeur.',
+      'c.original': 'Tri d’origine : {cat} · {sev} · {where}', 'c.fields': 'Corrigé ({fields}) par {by}',
+      'd.summary': 'Résumé', 'd.source': 'Saisie à la main', 'd.reliability': 'Fiabilité',
+      'rel.line': '{c} confirmées · {f} fausses alertes · {n} non confirmées ({days} j)',
+      'ev.corrected': 'corrigée', 'ev.described': 'décrite après rappel', 'ev.incident_moved': 'changée d’incident',
+      'ev.verification_not_confirmed': 'non confirmée', 'ev.verification_unreachable': 'point focal injoignable',
+      'loc.human': 'donné par un humain',
     },
     en: {
       title: 'Operations room',
@@ -184,6 +203,25 @@
       'pu.page': 'liaison page', 'pu.reply': 'reply', 'pu.taken': 'taken notice', 'pu.event': 'webhook',
       'pu.receipt': 'receipt',
       'map.fit': 'Show all', 'map.zones': 'territoire (approx.)', 'map.place': 'place',
+      // Humans in the loop: corrections, call-backs, alerts entered by hand.
+      'entry.open': 'Enter an alert', 'entry.title': 'Alert received by call, radio or visit',
+      'entry.text': 'Message', 'entry.source': 'Received by', 'entry.reporter': 'Focal point (phone or id)',
+      'entry.place': 'Place', 'entry.category': 'Category', 'entry.severity': 'Severity',
+      'entry.auto': 'as triaged', 'entry.submit': 'Save the alert', 'entry.done': 'Alert {ref} saved.',
+      'entry.needText': 'Write the message.',
+      'src.call': 'call', 'src.radio': 'radio', 'src.visit': 'visit', 'src.other': 'other',
+      'cb.open': 'Call-backs ({n})', 'cb.title': 'To call back, oldest first', 'cb.none': 'Nobody to call back.',
+      'cb.reveal': 'Show the number', 'cb.said': 'What the focal point says (describes a missed call)',
+      'cb.result': 'Result', 'cb.submit': 'Save the call-back', 'cb.detail': 'Detail', 'cb.last': 'last call-back: {r}',
+      'res.confirmed': 'confirmed', 'res.not_confirmed': 'not confirmed', 'res.unreachable': 'unreachable',
+      'c.title': 'Correct the triage', 'c.keep': '— unchanged —', 'c.place': 'Place (name or id)',
+      'c.summary': 'Summary', 'c.submit': 'Correct', 'c.nothing': 'Nothing to correct: pick a value.',
+      'c.original': 'Original triage: {cat} · {sev} · {where}', 'c.fields': 'Corrected ({fields}) by {by}',
+      'd.summary': 'Summary', 'd.source': 'Entered by hand', 'd.reliability': 'Reliability',
+      'rel.line': '{c} confirmed · {f} false alarms · {n} not confirmed ({days} days)',
+      'ev.corrected': 'corrected', 'ev.described': 'described after a call-back', 'ev.incident_moved': 'moved to another incident',
+      'ev.verification_not_confirmed': 'not confirmed', 'ev.verification_unreachable': 'focal point unreachable',
+      'loc.human': 'given by a person',
     },
   };
 
@@ -330,6 +368,7 @@
     $('signin').hidden = true;
     $('ops').hidden = false;
     for (const id of ['conn', 'sound', 'who', 'signout']) $(id).hidden = false;
+    Humans.signedIn();
     renderChrome();
     renderList();
     Map_.resize();
@@ -354,6 +393,7 @@
     $('ops').classList.remove('with-detail');
     $('flash').hidden = true;
     for (const id of ['conn', 'sound', 'who', 'signout']) $(id).hidden = true;
+    Humans.signedOut();
     $('signin-error').textContent = message || '';
     document.title = 'Kengele';
     $('key').focus();
@@ -700,6 +740,7 @@
       renderPending = false;
       renderList();
       Map_.render();
+      Humans.render();
     });
   }
 
@@ -861,7 +902,8 @@
       h('blockquote', { class: `sev-${a.severity}`, text: a.body || '' }),
     ];
     if (esc) nodes.push(h('div', { class: 'meta', text: esc }));
-    if (S.me && (S.me.role === 'operator' || S.me.role === 'admin')) nodes.push(...actions(a, d));
+    if (S.me && (S.me.role === 'operator' || S.me.role === 'admin')) nodes.push(...actions(a, d), ...Humans.correction(a, d));
+    nodes.push(...Humans.facts(a));
     nodes.push(...section(t('d.report'), dl([
       [t('d.received'), clock(a.received_at)],
       [t('d.from'), a.from_phone],
@@ -916,12 +958,13 @@
       msg);
   }
 
-  async function act(action) {
+  async function act(action, extra = {}) {
     const d = S.detail;
-    if (!d || !d.alert || d.busy) return;
+    if (!d || !d.alert || d.busy) return false;
     const note = (d.noteDraft || '').trim();
-    if (action === 'note' && !note) { d.msg = { bad: true, text: t('a.noteRequired') }; renderDetail(); return; }
-    const body = { action };
+    if (action === 'note' && !note) { d.msg = { bad: true, text: t('a.noteRequired') }; renderDetail(); return false; }
+    const body = { action, ...extra };
+    let ok = false;
     if (note) body.note = note;
     if (action === 'assign') body.assignee = (d.assigneeDraft ?? d.alert.assignee ?? '').trim();
     const headers = {};
@@ -940,6 +983,7 @@
       d.noteDraft = '';
       d.assigneeDraft = undefined;
       d.msg = { bad: false, text: t('a.done') };
+      ok = true;
     } catch (e) {
       const allowed = (e.body?.allowed || []).map((x) => t(`a.${x}`)).join(', ') || '—';
       d.msg = { bad: true, text: e.status === 409 ? t('a.conflict', { allowed })
@@ -953,6 +997,7 @@
       renderSoon();
       loadDetail(d.id);
     }
+    return ok;
   }
 
   function incident(a, d) {
@@ -1285,11 +1330,221 @@
     return { install, render, resize, setPlaces, focus, reset };
   })();
 
+  // ---- humans in the loop: correct an alert, call back, enter an alert by hand ----------------
+  // Kept apart from the list and the map: the alert's own panel gains a correction form, and
+  // one side panel holds either the call-back queue or the entry form.
+  const Humans = (() => {
+    const H = { mode: null, drafts: new Map(), entry: {}, msg: null, drawn: '' };
+    const HUMAN_CATEGORIES = CATEGORIES.filter((c) => c !== 'FLASH');
+    const SOURCES = ['radio', 'call', 'visit', 'other'];
+    const RESULTS = ['confirmed', 'not_confirmed', 'unreachable'];
+    const isOperator = () => !!S.me && (S.me.role === 'operator' || S.me.role === 'admin');
+
+    /** FLASH calls and high or critical alerts nobody has confirmed yet, oldest first. */
+    function queue() {
+      return [...S.alerts.values()].filter((a) => (a.status === 'new' || a.status === 'acknowledged')
+        && (a.category === 'FLASH' || a.severity === 'high' || a.severity === 'critical'))
+        .sort((x, y) => Date.parse(x.received_at) - Date.parse(y.received_at) || x.id - y.id);
+    }
+
+    function field(id, labelText, control) {
+      return [h('label', { for: id, text: labelText }), control];
+    }
+    function select(id, options, value, onchange) {
+      const el = h('select', { id }, options.map(([v, text]) => h('option', { value: v, text })));
+      el.value = value ?? '';
+      el.addEventListener('change', () => onchange(el.value));
+      return el;
+    }
+    function input(id, tag, value, oninput, props = {}) {
+      const el = h(tag, { id, ...props });
+      el.value = value ?? '';
+      el.addEventListener('input', () => oninput(el.value));
+      return el;
+    }
+
+    // -- in the alert's panel: what humans said, and the correction form --
+    function facts(a) {
+      const rel = a.reporter_reliability;
+      return section(t('d.summary'), dl([
+        [t('d.summary'), a.summary],
+        [t('d.source'), a.source ? label('src', a.source) : null],
+        [t('d.reliability'), rel ? t('rel.line', { c: rel.confirmed, f: rel.false_alarm, n: rel.not_confirmed, days: rel.days }) : null],
+        [t('cb.result'), a.verification ? `${label('res', a.verification.result)}${a.verification.how ? ` (${a.verification.how})` : ''}` : null],
+      ]));
+    }
+
+    function correction(a, d) {
+      const c = d.correctDraft || (d.correctDraft = {});
+      const set = (k) => (v) => { c[k] = v; };
+      const original = a.correction && a.correction.original;
+      const grid = h('div', { class: 'form-grid' },
+        field('c-category', t('entry.category'), select('c-category',
+          [['', t('c.keep')], ...HUMAN_CATEGORIES.map((x) => [x, label('cat', x)])], c.category, set('category'))),
+        field('c-severity', t('entry.severity'), select('c-severity',
+          [['', t('c.keep')], ...SEVERITIES.map((x) => [x, label('sev', x)])], c.severity, set('severity'))),
+        field('c-place', t('c.place'), input('c-place', 'input', c.place, set('place'), { maxlength: 200 })),
+        ...['killed', 'wounded', 'abducted'].flatMap((k) => field(`c-${k}`, t(`n.${k}`),
+          input(`c-${k}`, 'input', c[k], set(k), { type: 'number', min: 0, max: 100000 }))),
+        field('c-summary', t('c.summary'), input('c-summary', 'textarea', c.summary, set('summary'), { maxlength: 2000 })));
+      const submit = h('button', { type: 'button', id: 'correct-submit', 'data-action': 'correct', text: t('c.submit'),
+        disabled: d.busy, onclick: () => correct(d) });
+      return section(t('c.title'),
+        original && h('p', { class: 'original', id: 'original-triage' }, h('b', {
+          text: t('c.original', { cat: label('cat', original.category), sev: label('sev', original.severity),
+            where: original.place ? where({ place: original.place }) : t('nowhere') }) })),
+        a.correction && h('p', { class: 'original', text: t('c.fields', { fields: a.correction.fields.join(', '), by: a.correction.by }) }),
+        grid, h('div', { class: 'actions' }, submit));
+    }
+
+    async function correct(d) {
+      const c = d.correctDraft || {};
+      const body = {};
+      for (const k of ['category', 'severity', 'place', 'summary']) if ((c[k] || '').trim()) body[k] = c[k].trim();
+      for (const k of ['killed', 'wounded', 'abducted']) if (String(c[k] ?? '').trim() !== '') body[k] = Number(c[k]);
+      if (!Object.keys(body).length) { d.msg = { bad: true, text: t('c.nothing') }; renderDetail(); return; }
+      if (await act('correct', body)) d.correctDraft = {};
+    }
+
+    // -- the side panel --
+    function open(mode) {
+      H.mode = H.mode === mode ? null : mode;
+      H.msg = null;
+      render(true);
+    }
+
+    function render(force = false) {
+      const button = $('callbacks-open');
+      if (!isOperator()) return;
+      const waiting = queue();
+      button.textContent = t('cb.open', { n: waiting.length });
+      const box = $('humans');
+      box.hidden = !H.mode;
+      if (!H.mode) return;
+      // Redrawn when the queue changes, not at every event: a call-back being typed stays.
+      const drawn = `${H.mode}|${S.lang}|${waiting.map((a) => `${a.id}.${a.version}`).join(',')}|${H.msg?.text ?? ''}`;
+      if (!force && drawn === H.drawn) return;
+      H.drawn = drawn;
+      const head = h('h2', {}, h('span', { text: t(H.mode === 'queue' ? 'cb.title' : 'entry.title') }),
+        h('button', { class: 'close', type: 'button', title: t('close'), 'aria-label': t('close'), text: '×',
+          onclick: () => open(H.mode) }));
+      const msg = h('div', { class: `msg ${H.msg ? (H.msg.bad ? 'bad' : 'good') : ''}`, role: 'status', id: 'humans-msg', text: H.msg?.text || '' });
+      box.replaceChildren(head, H.mode === 'queue' ? queueList(waiting) : entryForm(), msg);
+    }
+
+    function queueList(waiting) {
+      if (!waiting.length) return h('p', { class: 'muted', text: t('cb.none') });
+      return h('ol', { class: 'queue', id: 'queue' }, waiting.map((a) => {
+        const dr = H.drafts.get(a.id) || {};
+        H.drafts.set(a.id, dr);
+        const number = h('span', { class: 'number', text: dr.number || '' });
+        return h('li', { 'data-id': a.id, 'data-ref': a.ref },
+          h('div', { class: 'row' },
+            h('b', { class: 'ref', text: a.ref }),
+            h('span', { class: `badge sev sev-${a.severity}`, text: label('sev', a.severity) }),
+            h('span', { text: `${label('cat', a.category)} · ${where(a)}` }),
+            h('span', { class: 'age', 'data-at': a.received_at, text: age(a.received_at) })),
+          a.body && h('div', { class: 'muted', text: a.body }),
+          a.verification && h('div', { class: 'muted', text: t('cb.last', { r: label('res', a.verification.result) }) }),
+          h('div', { class: 'row' },
+            h('button', { type: 'button', class: 'linklike', 'data-reveal': a.id, text: t('cb.reveal'), onclick: () => reveal(a, dr) }),
+            number,
+            h('button', { type: 'button', class: 'linklike', text: t('cb.detail'), onclick: () => { open(H.mode); openDetail(a.id); } })),
+          h('div', { class: 'form-grid' },
+            field(`cb-result-${a.id}`, t('cb.result'), select(`cb-result-${a.id}`,
+              RESULTS.map((r) => [r, label('res', r)]), dr.result || 'confirmed', (v) => { dr.result = v; })),
+            field(`cb-said-${a.id}`, t('cb.said'), input(`cb-said-${a.id}`, 'textarea', dr.said, (v) => { dr.said = v; }, { maxlength: 2000 }))),
+          h('div', { class: 'actions' }, h('button', { type: 'button', class: 'go', 'data-callback': a.id,
+            text: t('cb.submit'), onclick: () => calledBack(a, dr) })));
+      }));
+    }
+
+    async function reveal(a, dr) {
+      try {
+        // Through the reveal of the reporter: who looked at the number is recorded.
+        dr.number = a.reporter_id != null
+          ? (await api(`/api/v1/reporters/${a.reporter_id}/reveal`, { method: 'POST' })).data.phone
+          : a.from_phone;
+        H.msg = null;
+      } catch (e) {
+        H.msg = { bad: true, text: t('a.failed', { detail: e.message }) };
+      }
+      render(true);
+    }
+
+    async function calledBack(a, dr) {
+      const body = { action: 'verify', how: 'callback', result: dr.result || 'confirmed' };
+      if ((dr.said || '').trim()) body.summary = dr.said.trim();
+      try {
+        const { data } = await api(`/api/v1/alerts/${a.id}/actions`, {
+          method: 'POST', body, headers: { 'If-Match': `"${a.version}"` } });
+        upsert(data);
+        H.drafts.delete(a.id);
+        H.msg = { bad: false, text: `${data.ref} · ${label('res', body.result)} · ${label('cat', data.category)} · ${where(data)}` };
+      } catch (e) {
+        H.msg = { bad: true, text: e.status === 412 ? t('a.stale') : e.status === 409
+          ? t('a.conflict', { allowed: (e.body?.allowed || []).join(', ') }) : t('a.failed', { detail: e.message }) };
+        loadAlerts();
+      }
+      renderSoon();
+      render(true);
+    }
+
+    function entryForm() {
+      const e = H.entry;
+      const set = (k) => (v) => { e[k] = v; };
+      return h('form', { id: 'entry-form', class: 'actionform', onsubmit: (ev) => { ev.preventDefault(); enter(); } },
+        h('div', { class: 'form-grid' },
+          field('e-text', t('entry.text'), input('e-text', 'textarea', e.text, set('text'), { maxlength: 2000, required: true })),
+          field('e-source', t('entry.source'), select('e-source', SOURCES.map((x) => [x, label('src', x)]), e.source || 'radio', set('source'))),
+          field('e-reporter', t('entry.reporter'), input('e-reporter', 'input', e.reporter, set('reporter'), { maxlength: 32 })),
+          field('e-place', t('entry.place'), input('e-place', 'input', e.place, set('place'), { maxlength: 200 })),
+          field('e-category', t('entry.category'), select('e-category',
+            [['', t('entry.auto')], ...HUMAN_CATEGORIES.map((x) => [x, label('cat', x)])], e.category, set('category'))),
+          field('e-severity', t('entry.severity'), select('e-severity',
+            [['', t('entry.auto')], ...SEVERITIES.map((x) => [x, label('sev', x)])], e.severity, set('severity')))),
+        h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'go', id: 'entry-submit', text: t('entry.submit') })));
+    }
+
+    async function enter() {
+      const e = H.entry;
+      if (!(e.text || '').trim()) { H.msg = { bad: true, text: t('entry.needText') }; render(true); return; }
+      const body = { text: e.text.trim(), source: e.source || 'radio' };
+      for (const k of ['place', 'category', 'severity']) if ((e[k] || '').trim()) body[k] = e[k].trim();
+      const reporter = (e.reporter || '').trim();
+      if (reporter) body.reporter = /^\d{1,9}$/.test(reporter) ? Number(reporter) : reporter;
+      try {
+        const { data } = await api('/api/v1/alerts', { method: 'POST', body });
+        upsert(data);
+        H.entry = {};
+        H.msg = { bad: false, text: t('entry.done', { ref: data.ref }) };
+        renderSoon();
+      } catch (err) {
+        H.msg = { bad: true, text: t('a.failed', { detail: err.message }) };
+      }
+      render(true);
+    }
+
+    function signedIn() {
+      for (const id of ['callbacks-open', 'entry-open']) $(id).hidden = !isOperator();
+    }
+    function signedOut() {
+      Object.assign(H, { mode: null, drafts: new Map(), entry: {}, msg: null, drawn: '' });
+      for (const id of ['callbacks-open', 'entry-open', 'humans']) $(id).hidden = true;
+    }
+    function install() {
+      $('callbacks-open').addEventListener('click', () => open('queue'));
+      $('entry-open').addEventListener('click', () => open('entry'));
+    }
+    return { correction, facts, render, signedIn, signedOut, install };
+  })();
+
   // ---- start ------------------------------------------------------------------------------
   function start() {
     loadPrefs();
     renderChrome();
     Map_.install();
+    Humans.install();
     $('signin-form').addEventListener('submit', (e) => {
       e.preventDefault();
       const key = $('key').value.trim();
@@ -1304,6 +1559,7 @@
       renderList();
       renderDetail();
       Map_.render();
+      Humans.render(true);
     });
     $('sound').addEventListener('click', () => {
       S.sound = !S.sound;

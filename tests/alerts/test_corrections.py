@@ -1,0 +1,259 @@
+"""Humans correct triage: the operator's `correct` action, its trail, paging and incidents."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from app.changes import repository as changes_repo
+from app.changes import service as changes
+from app.config import Settings
+from app.escalation.models import Escalation
+from app.outbox.models import Delivery
+from tests.escalation.support import (
+    CLA_BENI,
+    CLA_OICHA,
+    CLA_RUTSHURU,
+    FOCAL_MAVIVI,
+    JOC_NORD_KIVU,
+    Gateway,
+    gateway,
+    ref_in,
+)
+from tests.support import make_key
+
+pytestmark = pytest.mark.usefixtures("engine")  # tables emptied first
+
+CAP = "{urn:oasis:names:tc:emergency:cap:1.2}"
+
+
+async def _operator(gw: Gateway) -> dict[str, str]:
+    return {"Authorization": f"Bearer {await make_key(gw.sessionmaker, 'operator')}"}
+
+
+async def _act(gw: Gateway, headers: dict[str, str], alert_id: int, **body: Any) -> Any:
+    response = await gw.client.post(
+        f"/api/v1/alerts/{alert_id}/actions", json=body, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def _subscribe(gw: Gateway, headers: dict[str, str]) -> None:
+    admin = {"Authorization": f"Bearer {await make_key(gw.sessionmaker, 'admin')}"}
+    created = await gw.client.post(
+        "/api/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/hooks/kengele", "event_types": ["alert.updated"]},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+
+
+async def test_correct_changes_the_alert_keeps_the_original_and_is_audited_everywhere(
+    settings: Settings,
+) -> None:
+    async with gateway(settings, webhook_allow_private=True) as gw:
+        headers = await _operator(gw)
+        await _subscribe(gw, headers)
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Hommes armes vus a Mavivi")).text)
+        alert = await gw.alert(ref)
+        cap_before = (await gw.client.get(f"/api/v1/alerts/{alert.id}.cap", headers=headers)).text
+        async with gw.sessionmaker() as s:
+            seq = await changes_repo.current(s)
+
+        read = await _act(
+            gw,
+            headers,
+            alert.id,
+            action="correct",
+            category="ABDUCTION",
+            killed=2,
+            abducted=5,
+            summary="Cinq personnes enlevees au champ",
+        )
+
+        assert (read["category"], read["numbers"]["abducted"], read["numbers"]["killed"]) == (
+            "ABDUCTION",
+            5,
+            2,
+        )
+        assert read["summary"] == "Cinq personnes enlevees au champ"
+        original = read["correction"]["original"]
+        assert (original["category"], original["severity"]) == ("ARMED_PRESENCE", "high")
+        assert original["place"]["name"] == "Mavivi" and original["abducted"] is None
+        assert read["correction"]["fields"] == ["abducted", "category", "killed", "summary"]
+        assert read["correction"]["by"].startswith("apikey:")
+        [event] = [e for e in read["events"] if e["action"] == "corrected"]
+        assert event["actor"] == read["correction"]["by"]
+        assert event["detail"]["before"] == {
+            "category": "ARMED_PRESENCE",
+            "killed": None,
+            "abducted": None,
+            "summary": None,
+        }
+        assert event["detail"]["after"]["category"] == "ABDUCTION"
+
+        # Pollers and the live stream see the change.
+        polled = await gw.client.get(
+            "/api/v1/alerts", params={"updated_after": ""}, headers=headers
+        )
+        assert any(a["id"] == alert.id and a["correction"] for a in polled.json()["items"])
+        async with gw.sessionmaker() as s:
+            streamed = await changes.render(
+                s, await changes_repo.after(s, seq, 100), mask_phone=True
+            )
+        assert "event: alert.updated" in streamed and '"ABDUCTION"' in streamed
+        # Webhook receivers get alert.updated with what changed.
+        hooks = await gw.outbox(event_type="alert.updated")
+        payloads = [json.loads(d.body)["data"] for d in hooks]
+        [sent] = [p for p in payloads if "correction" in p]
+        assert sent["correction"]["category"] == {"from": "ARMED_PRESENCE", "to": "ABDUCTION"}
+        assert sent["alert"]["corrected"] == ["abducted", "category", "killed", "summary"]
+        # CAP issues an Update of the first message.
+        cap_after = (await gw.client.get(f"/api/v1/alerts/{alert.id}.cap", headers=headers)).text
+        assert ET.fromstring(cap_before).findtext(f"{CAP}msgType") == "Alert"
+        update = ET.fromstring(cap_after)
+        assert update.findtext(f"{CAP}msgType") == "Update"
+        assert f"kengele-{ref}," in (update.findtext(f"{CAP}references") or "")
+        assert update.findtext(f"{CAP}info/{CAP}description") == (
+            "Hommes armes vus a Mavivi\nCinq personnes enlevees au champ"
+        )
+        assert update.findtext(f"{CAP}info/{CAP}event") != ET.fromstring(cap_before).findtext(
+            f"{CAP}info/{CAP}event"
+        )
+
+
+async def test_a_second_correction_keeps_the_first_original(settings: Settings) -> None:
+    async with gateway(settings) as gw:
+        headers = await _operator(gw)
+        alert = await gw.alert(ref_in((await gw.sms(FOCAL_MAVIVI, "Pillage a Mavivi")).text))
+        await _act(gw, headers, alert.id, action="correct", category="ATTACK")
+        read = await _act(gw, headers, alert.id, action="correct", category="ARSON")
+        assert read["correction"]["original"]["category"] == "LOOTING"
+        assert read["category"] == "ARSON"
+
+
+async def test_correction_to_critical_pages_again_and_the_joc_after_the_policy_wait(
+    settings: Settings,
+) -> None:
+    async with gateway(settings) as gw:
+        headers = await _operator(gw)
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Hommes armes vus a Mavivi")).text)
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)))
+        alert = await gw.alert(ref)
+        # Taken already: the JOC must still hear of a critical alert.
+        await _act(gw, headers, alert.id, action="acknowledge")
+
+        await _act(gw, headers, alert.id, action="correct", severity="critical")
+
+        pages = await gw.outbox(recipient=CLA_BENI, purpose="page")
+        assert len(pages) == 2 and pages[1].body.startswith(f"{ref} CRITIQUE")
+        async with gw.sessionmaker() as s:
+            escalation = await s.scalar(select(Escalation))
+        assert escalation is not None
+        assert (escalation.policy_name, escalation.state) == ("critical-default", "active")
+        assert await gw.outbox(recipient=JOC_NORD_KIVU) == []
+        await gw.advance(301)
+        await gw.wait_for(lambda: bool(gw.sent_to(JOC_NORD_KIVU)))
+        assert gw.sent_to(JOC_NORD_KIVU)[0].startswith(f"{ref} CRITIQUE")
+
+
+async def test_correction_to_low_stops_pending_pages(settings: Settings) -> None:
+    async with gateway(settings, sms_rate_per_second=0.01, sms_burst=1) as gw:
+        headers = await _operator(gw)
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
+        alert = await gw.alert(ref)
+        # One page went out; the rate holds the other back.
+        await gw.wait_for(lambda: len(gw.fake.requests) >= 1)
+
+        read = await _act(gw, headers, alert.id, action="correct", severity="low")
+
+        assert read["paging"]["state"] == "stopped"
+        pages = await gw.outbox(alert_id=alert.id, purpose="page")
+        assert pages and all(p.status != "pending" for p in pages)
+        assert any(p.status == "cancelled" for p in pages)
+        assert await gw.advance(3600) == 0
+        assert await gw.outbox(recipient=JOC_NORD_KIVU) == []
+
+
+async def test_a_place_moved_far_leaves_the_incident_and_pages_the_new_zone(
+    settings: Settings,
+) -> None:
+    async with gateway(settings) as gw:
+        headers = await _operator(gw)
+        first = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
+        second = ref_in((await gw.sms("+243810000104", "Attaque a Mavivi, les ADF tirent")).text)
+        lead, other = await gw.alert(first), await gw.alert(second)
+        assert lead.incident_id == other.incident_id
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+
+        read = await _act(gw, headers, other.id, action="correct", place="Kiwanja")
+
+        assert read["place"]["name"] == "Kiwanja" and read["place"]["admin2"] == "Rutshuru"
+        assert read["incident_id"] != lead.incident_id
+        assert "incident_moved" in [e["action"] for e in read["events"]]
+        incident = (
+            await gw.client.get(f"/api/v1/incidents/{lead.incident_id}", headers=headers)
+        ).json()
+        assert incident["report_count"] == 1
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_RUTSHURU)))
+        assert gw.sent_to(CLA_RUTSHURU)[0].startswith(second)
+
+
+async def test_a_place_given_as_coordinates_keeps_its_label_and_zone(settings: Settings) -> None:
+    async with gateway(settings) as gw:
+        headers = await _operator(gw)
+        alert = await gw.alert(ref_in((await gw.sms(FOCAL_MAVIVI, "Pillage a Mavivi")).text))
+        place = {"lat": 0.5612, "lon": 29.4901, "name": "Champ pres de Mavivi"}
+        read = await _act(gw, headers, alert.id, action="correct", place=place)
+        assert read["place"]["name"] == "Champ pres de Mavivi"
+        assert (read["place"]["admin2"], read["location_source"]) == ("Beni", "human")
+        assert read["incident_id"] == alert.incident_id, "a move of a few metres keeps it"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"action": "correct"}, "correct needs"),
+        ({"action": "correct", "place": "Nowhere-at-all-xyz"}, "place"),
+        ({"action": "correct", "severity": "extreme"}, "severity"),
+        ({"action": "correct", "category": "FLASH"}, "category"),
+        ({"action": "correct", "killed": -1}, "killed"),
+        ({"action": "acknowledge", "category": "ATTACK"}, "category"),
+        ({"action": "correct", "place": {"lat": 1.0}}, "lon"),
+    ],
+)
+async def test_bad_corrections_are_422_naming_the_field(
+    settings: Settings, body: dict[str, Any], field: str
+) -> None:
+    async with gateway(settings) as gw:
+        headers = await _operator(gw)
+        alert = await gw.alert(ref_in((await gw.sms(FOCAL_MAVIVI, "Pillage a Mavivi")).text))
+        response = await gw.client.post(
+            f"/api/v1/alerts/{alert.id}/actions", json=body, headers=headers
+        )
+        assert response.status_code == 422, response.text
+        assert field in response.text
+        assert (await gw.alert(alert.ref)).category == "LOOTING"
+
+
+async def test_correct_honours_if_match(settings: Settings) -> None:
+    async with gateway(settings) as gw:
+        headers = await _operator(gw)
+        alert = await gw.alert(ref_in((await gw.sms(FOCAL_MAVIVI, "Pillage a Mavivi")).text))
+        stale = {**headers, "If-Match": f'"{alert.version}"'}
+        await _act(gw, headers, alert.id, action="note", note="en route")
+        response = await gw.client.post(
+            f"/api/v1/alerts/{alert.id}/actions",
+            json={"action": "correct", "category": "ATTACK"},
+            headers=stale,
+        )
+        assert response.status_code == 412, response.text
+        async with gw.sessionmaker() as s:
+            hooks = (await s.scalars(select(Delivery))).all()
+        assert (await gw.alert(alert.ref)).category == "LOOTING"
+        assert all("ATTACK" not in (d.body or "") for d in hooks)
