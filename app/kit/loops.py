@@ -50,7 +50,7 @@ RESTARTS = Counter(
 class Backoff:
     """Capped exponential delays with jitter: base, 2·base, 4·base … up to `cap`."""
 
-    def __init__(self, base: float = 0.5, cap: float = 5.0) -> None:
+    def __init__(self, base: float = 0.5, cap: float = 2.0) -> None:
         self.base = base
         self.cap = cap
         self.failures = 0

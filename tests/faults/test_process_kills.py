@@ -5,9 +5,7 @@ answer was lost with the process (the documented at-least-once window)."""
 from __future__ import annotations
 
 import asyncio
-import re
-import subprocess
-import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -15,57 +13,26 @@ import pytest
 
 from app.config import Settings
 from tests.fakes.twilio_api import TwilioFake
-from tests.faults.support import Maker, Twilio, check_invariants, wait_settled
-from tests.outbox.worker_support import (
-    REPO_ROOT,
-    Procs,
-    kill_worker,
-    start_worker,
-    worker_env,
-    worker_name,
+from tests.faults.proxy import DatabaseProxy
+from tests.faults.support import (
+    Maker,
+    Twilio,
+    check_invariants,
+    critical_sms,
+    env_of,
+    start_gateway,
+    wait_settled,
 )
-from tests.support import PUBLIC_URL, wait_until
+from tests.outbox.worker_support import Procs, kill_worker, start_worker, stop_worker, worker_name
+from tests.support import wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.usefixtures("engine", "demo")]
-
-
-def env_of(settings: Settings, fake: TwilioFake) -> dict[str, str]:
-    return worker_env(
-        settings.database_url,
-        fake,
-        public_url=PUBLIC_URL,
-        lease_seconds=3,
-        retry_base_seconds=0.2,
-        reprocess_interval_seconds=1,
-        reprocess_grace_seconds=2,
-        corroboration_window_hours=1e-4,  # each report its own incident, paged on its own
-        sms_rate_per_second=50,
-        sms_burst=10,
-    )
-
-
-def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(args, env=env, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT)
-
-
-async def start_gateway(env: dict[str, str], log: Path, procs: Procs, *args: str) -> str:
-    """`kengele serve` on a free port; its URL once it answers."""
-    proc = _spawn([sys.executable, "-m", "app.cli", "serve", "--port", "0", *args], env, log)
-    procs.append(proc)
-
-    def url() -> str | None:
-        found = re.findall(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", log.read_text())
-        return found[-1] if found and proc.poll() is None else None
-
-    found = await wait_until(url, within=30, what=f"{log.name} to listen")
-    return str(found)
 
 
 async def test_kill_9_of_the_gateway_under_load(
     settings: Settings, sessionmaker: Maker, fake: TwilioFake, procs: Procs, tmp_path: Path
 ) -> None:
-    env = env_of(settings, fake)
+    env = env_of(settings.database_url, fake)
     log = tmp_path / "gateway-1.log"
     url = await start_gateway(env, log, procs)
     async with httpx.AsyncClient(base_url=url) as client:
@@ -89,7 +56,7 @@ async def test_kill_9_of_the_gateway_under_load(
 async def test_kill_9_of_a_worker_under_load(
     settings: Settings, sessionmaker: Maker, fake: TwilioFake, procs: Procs, tmp_path: Path
 ) -> None:
-    env = env_of(settings, fake)
+    env = env_of(settings.database_url, fake)
     fake.latency = 0.2  # requests stay at Twilio a while: some are in flight at the kill
     url = await start_gateway(env, tmp_path / "api.log", procs, "--no-worker")
     log_a, log_b = tmp_path / "worker-a.log", tmp_path / "worker-b.log"
@@ -107,3 +74,38 @@ async def test_kill_9_of_a_worker_under_load(
         pages = await check_invariants(sessionmaker, twilio, fake)
     assert all(200 <= status < 300 for status in twilio.answers.values())
     print(f"worker kill: {len(twilio.answers)} reports, {pages} pages, {len(fake.requests)} sends")
+
+
+async def test_a_kengele_worker_through_a_12_s_database_cut_pages_the_next_sms_within_5_s(
+    settings: Settings, sessionmaker: Maker, fake: TwilioFake, procs: Procs, tmp_path: Path
+) -> None:
+    """The reproduction of issue #9: `serve --no-worker` and `kengele worker` through a proxy
+    to PostgreSQL, cut 12 s while idle; the next critical SMS is paged within 5 s, and the
+    worker still stops cleanly."""
+    if settings.is_sqlite:
+        pytest.skip("the database connection to cut is PostgreSQL's (SQLite is a local file)")
+    async with DatabaseProxy(settings.database_url) as proxy:
+        env = env_of(proxy.database_url, fake, worker_poll_seconds=10)
+        url = await start_gateway(env, tmp_path / "api.log", procs, "--no-worker")
+        log = tmp_path / "worker.log"
+        procs.append(start_worker(env, log))
+        await wait_until(lambda: worker_name(log), within=30, what="the worker")
+        async with httpx.AsyncClient(base_url=url) as client:
+            twilio = Twilio(client, token=fake.auth_token)
+            assert await twilio.post(critical_sms()) == 200
+            await wait_until(lambda: fake.requests, within=5, what="the first page")
+            before = len(fake.requests)
+
+            proxy.cut()
+            await asyncio.sleep(12.0)
+            proxy.restore()
+
+            sent = time.monotonic()
+            assert await twilio.post(critical_sms()) == 200
+            await wait_until(lambda: len(fake.requests) > before, within=5, what="the page")
+            print(f"worker through a 12 s cut: paged {time.monotonic() - sent:.2f} s after")
+            await wait_settled(sessionmaker, within=10, log=log)
+            await check_invariants(sessionmaker, twilio, fake)
+        # In a thread: the proxy lives in this loop, and the worker's stop goes through it.
+        code = await asyncio.to_thread(stop_worker, procs[-1])
+        assert code == 0, f"exit {code}: " + log.read_text()[-1500:]
