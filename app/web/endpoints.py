@@ -42,7 +42,8 @@ class Asset:
     media_type: str
 
 
-def _asset(body: bytes, media_type: str) -> Asset:
+def make_asset(body: bytes, media_type: str) -> Asset:
+    """An asset of `body`, its gzipped copy and its content hash."""
     digest = hashlib.sha256(body).hexdigest()[:16]
     return Asset(body, gzip.compress(body, mtime=0), f'"{digest}"', media_type)
 
@@ -54,7 +55,7 @@ def assets() -> dict[str, Asset]:
     for path in sorted(STATIC.iterdir()):
         media_type = MEDIA_TYPES.get(path.suffix)
         if media_type and path.name != "index.html":
-            out[path.name] = _asset(path.read_bytes(), media_type)
+            out[path.name] = make_asset(path.read_bytes(), media_type)
 
     def versioned(match: re.Match[str]) -> str:
         attr, name = match.groups()
@@ -63,7 +64,7 @@ def assets() -> dict[str, Asset]:
         return f'{attr}="{name}?v={out[name].etag.strip(chr(34))}"'
 
     index = _ASSET_REF.sub(versioned, (STATIC / "index.html").read_text(encoding="utf-8"))
-    out["index.html"] = _asset(index.encode(), MEDIA_TYPES[".html"])
+    out["index.html"] = make_asset(index.encode(), MEDIA_TYPES[".html"])
     return out
 
 
@@ -83,19 +84,16 @@ def content_security_policy(tile_url: str) -> str:
     )
 
 
-def _send(request: Request, name: str) -> Response:
-    asset = assets().get(name)
-    if asset is None:
-        raise NotFound(f"no file {name} in the operations page")
+def send_asset(request: Request, asset: Asset, csp: str) -> Response:
+    """One asset with its ETag, cached for a year when asked for by its hash, gzipped if taken."""
     immutable = request.query_params.get("v") == asset.etag.strip('"')
-    settings: Settings = request.app.state.settings
     headers = {
         "ETag": asset.etag,
         "Cache-Control": "public, max-age=31536000, immutable" if immutable else "no-cache",
         "Vary": "Accept-Encoding",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
-        "Content-Security-Policy": content_security_policy(settings.ops_tile_url),
+        "Content-Security-Policy": csp,
     }
     if asset.etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
@@ -104,6 +102,14 @@ def _send(request: Request, name: str) -> Response:
         headers["Content-Encoding"] = "gzip"
         return Response(asset.gzipped, media_type=asset.media_type, headers=headers)
     return Response(asset.body, media_type=asset.media_type, headers=headers)
+
+
+def _send(request: Request, name: str) -> Response:
+    asset = assets().get(name)
+    if asset is None:
+        raise NotFound(f"no file {name} in the operations page")
+    settings: Settings = request.app.state.settings
+    return send_asset(request, asset, content_security_policy(settings.ops_tile_url))
 
 
 class OpsConfig(BaseModel):
