@@ -37,6 +37,7 @@ from app.people.importers import (
     read_liaisons,
     read_reporters,
 )
+from app.startup import StartupError, check_database
 
 Parsed = TypeVar("Parsed", ParsedPlaces, ParsedPeople)
 Apply = Callable[[AsyncSession, Parsed, importing.Progress | None], Awaitable[ImportReport]]
@@ -79,6 +80,7 @@ def _progress_bar(total: int, label: str) -> Iterator[importing.Progress | None]
 
 
 async def _apply(parsed: Parsed, apply: Apply[Parsed], total: int, label: str) -> ImportReport:
+    await check_database(get_settings(), create=False)
     engine = create_engine(get_settings())
     try:
         await upgrade(engine)
@@ -122,6 +124,8 @@ def _run(path: Path, read: Callable[[], Parsed], apply: Apply[Parsed], kind: str
     total = len(parsed.records)
     try:
         report = asyncio.run(_apply(parsed, apply, total, f"Importing {kind}"))
+    except StartupError as exc:
+        raise _fail(str(exc)) from None
     except (SQLAlchemyError, OSError) as exc:
         raise _fail(f"database error: {exc}") from None
     _print_report(report, path)
