@@ -33,7 +33,7 @@ log = logging.getLogger("kengele")
 def check_settings(settings: Settings) -> None:
     """Refuse unsafe production settings; warn about risky ones at every start."""
     token = settings.twilio_auth_token.get_secret_value()
-    if settings.sms_provider == "twilio" and token == DEV_AUTH_TOKEN:
+    if settings.sms_provider == "twilio" and token in ("", DEV_AUTH_TOKEN):
         raise StartupError(
             "KENGELE_SMS_PROVIDER=twilio needs KENGELE_TWILIO_AUTH_TOKEN: set it to the auth "
             "token of your Twilio account (Twilio Console, Account info), or use "
