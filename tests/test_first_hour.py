@@ -46,6 +46,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_until_ready(proc: subprocess.Popen[str], port: int, seconds: float = 60) -> None:
+    """Until the gateway started by `proc` answers /readyz; fails if it dies first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        assert proc.poll() is None, "the gateway stopped"
+        assert time.monotonic() < deadline, "the gateway did not get ready"
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+
+
 def one_error_line(stderr: str) -> str:
     """The single line the command printed; fails on a traceback or several lines."""
     lines = [line for line in stderr.splitlines() if line.strip()]
@@ -216,14 +230,7 @@ def test_serve_logs_json_when_not_on_a_terminal(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert time.monotonic() < deadline and proc.poll() is None
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        wait_until_ready(proc, port)
     finally:
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)

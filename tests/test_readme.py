@@ -9,7 +9,6 @@ import signal
 import site
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import httpx
 import pytest
 
 from tests.support import REPO_ROOT
-from tests.test_first_hour import free_port
+from tests.test_first_hour import free_port, wait_until_ready
 
 README = REPO_ROOT / "README.md"
 LINK = re.compile(r"\]\(([^)\s]+)\)")
@@ -117,14 +116,7 @@ def serving(installed: Path, newcomer: dict[str, str]) -> Iterator[int]:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        wait_until_ready(proc, port)
         yield port
     finally:
         proc.send_signal(signal.SIGINT)
