@@ -23,6 +23,7 @@ from app.kit.observability import install_observability
 from app.outbox.endpoints import callbacks as status_router
 from app.outbox.endpoints import router as outbox_router
 from app.people.endpoints import router as people_router
+from app.reports.endpoints import router as reports_router
 from app.runtime import Runtime
 from app.stats.endpoints import router as stats_router
 from app.web.docs import router as docs_router
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(alerts_router)
     app.include_router(stream_router)
     app.include_router(stats_router)
+    app.include_router(reports_router)
     app.include_router(places_router)
     app.include_router(people_router)
     app.include_router(apikeys_router)

@@ -50,11 +50,11 @@ def make_asset(body: bytes, media_type: str) -> Asset:
 
 @lru_cache(maxsize=1)
 def assets() -> dict[str, Asset]:
-    """Every file of the page by name; index.html's references carry their content hash."""
+    """Every file of the page by name; the HTML pages' references carry their content hash."""
     out: dict[str, Asset] = {}
     for path in sorted(STATIC.iterdir()):
         media_type = MEDIA_TYPES.get(path.suffix)
-        if media_type and path.name != "index.html":
+        if media_type and path.suffix != ".html":
             out[path.name] = make_asset(path.read_bytes(), media_type)
 
     def versioned(match: re.Match[str]) -> str:
@@ -63,8 +63,9 @@ def assets() -> dict[str, Asset]:
             return match.group(0)
         return f'{attr}="{name}?v={out[name].etag.strip(chr(34))}"'
 
-    index = _ASSET_REF.sub(versioned, (STATIC / "index.html").read_text(encoding="utf-8"))
-    out["index.html"] = make_asset(index.encode(), MEDIA_TYPES[".html"])
+    for page in sorted(STATIC.glob("*.html")):
+        html = _ASSET_REF.sub(versioned, page.read_text(encoding="utf-8"))
+        out[page.name] = make_asset(html.encode(), MEDIA_TYPES[".html"])
     return out
 
 
@@ -130,6 +131,12 @@ async def ops_redirect() -> RedirectResponse:
 async def ops_page(request: Request) -> Response:
     """The operations-room page."""
     return _send(request, "index.html")
+
+
+@router.get("/ops/report", include_in_schema=False)
+async def ops_report(request: Request) -> Response:
+    """The printable daily situation report (/ops/report?date=YYYY-MM-DD&lang=fr|en)."""
+    return _send(request, "report.html")
 
 
 @router.get("/ops/config.json", response_model=OpsConfig, include_in_schema=False)
