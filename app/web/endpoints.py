@@ -26,6 +26,7 @@ MEDIA_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
+    ".json": "application/json",
 }
 # index.html names its assets plainly; they are served as name?v=<hash> so a browser may keep
 # them for a year and still never runs an old script after an upgrade.

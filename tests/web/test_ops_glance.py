@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from tests.web.support import Gateway, artifacts_dir, chromium
+from tests.web.support import NO_INTERNET, Gateway, artifacts_dir, chromium
 from tests.web.test_ops_browser import FIRST_ROW, _click, _sign_in, _wait
 
 if TYPE_CHECKING:
@@ -126,7 +126,8 @@ def test_selecting_an_alert_zooms_the_map_and_near_marks_are_one_cluster(
 
 def _assert_no_label_overlaps(driver: WebDriver) -> None:
     boxes = driver.execute_script(
-        "return [...document.querySelectorAll('#map text.place-label, #map text.hull-label')]"
+        "return [...document.querySelectorAll('#map text.place-label, #map text.hull-label,"
+        " #map text.lake-label')]"
         ".map(t => { const r = t.getBoundingClientRect();"
         " return [t.textContent, r.left, r.top, r.right, r.bottom]; })"
     )
@@ -188,3 +189,23 @@ def test_words_in_the_pages_language_no_paging_by_policy_and_a_phone(
         _wait(driver, 5).until(lambda d: "no paging (policy)" in _row_text(d, low))
         assert "no answer" not in _row_text(driver, low)
         assert "new" in driver.find_element(By.CSS_SELECTOR, FIRST_ROW).text.lower()
+
+
+def test_the_map_shows_lakes_borders_and_rivers_from_the_gateway(
+    gateway: Gateway, keys: dict[str, str]
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    with chromium(NO_INTERNET) as driver:
+        _sign_in(driver, gateway, keys["viewer"])
+        _wait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#map path.lake"))
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#map path.border")) >= 3
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#map path.river")) >= 5
+        names = {e.text for e in driver.find_elements(By.CSS_SELECTOR, "#map text.lake-label")}
+        assert {"Lac Kivu", "Lac Édouard", "Lac Albert", "Lac Tanganyika"} <= names, names
+        _assert_no_label_overlaps(driver)
+        urls = driver.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name)"
+        )
+        assert all(u.startswith(gateway.url + "/") for u in urls), urls
+        driver.save_screenshot(str(artifacts_dir() / "ops-landmarks.png"))

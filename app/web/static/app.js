@@ -23,6 +23,7 @@
   const KEEP_ALERTS = 1000;   // alerts kept in memory, newest first
   const SHOW_ALERTS = 300;    // rows drawn in the list
   const SVGNS = 'http://www.w3.org/2000/svg';
+  const LAKES_EN = { 'Lac Édouard': 'Lake Edward', 'Lac Moero': 'Lake Mweru' };
   const CLUSTER_PX = 22;       // marks closer than this on screen are drawn as one cluster
 
   const I18N = {
@@ -1080,7 +1081,8 @@
   // Web Mercator in degrees: close to equirectangular at these latitudes, and lines up with
   // a tile layer when an office sets one.
   const Map_ = (() => {
-    const M = { w: 0, h: 0, k: 0, cx: 0, cy: 0, fitK: 0, userMoved: false, places: [], hulls: [] };
+    const M = { w: 0, h: 0, k: 0, cx: 0, cy: 0, fitK: 0, userMoved: false, places: [], hulls: [],
+      land: { lakes: [], borders: [], rivers: [] } };
     const mercY = (lat) => Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360)) * 180 / Math.PI;
     const proj = (lon, lat) => [lon, -mercY(lat)];
     const screen = ([x, y]) => [(x - M.cx) * M.k + M.w / 2, (y - M.cy) * M.k + M.h / 2];
@@ -1119,6 +1121,30 @@
       if (!M.userMoved) fit();
       render();
     }
+
+    /** Lakes, borders and rivers shipped with the gateway (landmarks.json), projected once. */
+    async function loadLandmarks() {
+      try {
+        const res = await fetch('landmarks.json', { cache: 'default' });
+        if (!res.ok) return;
+        const data = await res.json();
+        const line = (pts) => pts.map(([lon, lat]) => proj(lon, lat));
+        M.land = {
+          lakes: (data.lakes || []).map((l) => {
+            const ring = line(l.ring);
+            const at = [ring.reduce((s, p) => s + p[0], 0) / ring.length, ring.reduce((s, p) => s + p[1], 0) / ring.length];
+            return { name: l.name, ring, at };
+          }),
+          borders: (data.borders || []).map(line),
+          rivers: (data.rivers || []).map(line),
+        };
+        render();
+      } catch {
+        // The map still shows places and alerts without its landmarks.
+      }
+    }
+    const lakeName = (name) => (S.lang === 'en' ? LAKES_EN[name] || name.replace(/^Lac /, 'Lake ') : name);
+    const pathOf = (pts, close) => `M${pts.map((p) => screen(p).map((v) => v.toFixed(1)).join(',')).join('L')}${close ? 'Z' : ''}`;
 
     function located() {
       return shown().filter((a) => a.place && Number.isFinite(a.place.lat) && Number.isFinite(a.place.lon));
@@ -1202,11 +1228,22 @@
       const el = svg();
       if (!el || !M.w) return;
       const layers = {
-        tiles: sv('g'), zones: sv('g'), places: sv('g'), labels: sv('g'), alerts: sv('g'), top: sv('g'),
+        tiles: sv('g'), land: sv('g'), zones: sv('g'), places: sv('g'), labels: sv('g'), alerts: sv('g'), top: sv('g'),
       };
       tiles(layers.tiles);
       el.classList.toggle('with-tiles', !!S.config.tile_url);
       const labels = [];   // [priority, class, x, y, text, anchor]
+      if (!S.config.tile_url) {
+        for (const r of M.land.rivers) layers.land.append(sv('path', { class: 'river', d: pathOf(r, false) }));
+        for (const lake of M.land.lakes) {
+          layers.land.append(sv('path', { class: 'lake', d: pathOf(lake.ring, true) }));
+          if (lake.name) {
+            const [x, y] = screen(lake.at);
+            labels.push([2.5, 'lake-label', x, y, lakeName(lake.name), 'middle']);
+          }
+        }
+        for (const b of M.land.borders) layers.land.append(sv('path', { class: 'border', d: pathOf(b, false) }));
+      }
       for (const z of M.hulls) {
         if (z.ring.length >= 3) {
           const d = `M${z.ring.map((p) => screen(p).map((v) => v.toFixed(1)).join(',')).join('L')}Z`;
@@ -1381,7 +1418,7 @@
       else window.addEventListener('resize', resize);
     }
 
-    return { install, render, resize, setPlaces, focus, reset };
+    return { install, render, resize, setPlaces, focus, reset, loadLandmarks };
   })();
 
   // ---- start ------------------------------------------------------------------------------
@@ -1389,6 +1426,7 @@
     loadPrefs();
     renderChrome();
     Map_.install();
+    Map_.loadLandmarks();
     $('signin-form').addEventListener('submit', (e) => {
       e.preventDefault();
       const key = $('key').value.trim();
