@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ from app.stats.schemas import DurationsRead
 
 Lang = Literal["fr", "en"]
 
-STYLE = Path(__file__).resolve().parents[1] / "web" / "static" / "report.css"
+STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
+STYLE = STATIC / "report.css"
+LAKE_FILL, LAKE_LINE = "#bcd5ea", "#8fb3d6"
 SEVERITY_COLOURS = {"critical": "#c0392b", "high": "#e67e22", "medium": "#b7950b", "low": "#5d7ea6"}
 
 WORDS: dict[Lang, dict[str, str]] = {
@@ -262,6 +265,14 @@ class MapLayout:
     height: float
     places: list[tuple[float, float]]
     points: list[MapPoint]
+    lakes: list[list[tuple[float, float]]]
+
+
+@lru_cache(maxsize=1)
+def _lakes() -> list[list[tuple[float, float]]]:
+    """Rings (lon, lat) of the lakes the operations page draws too (landmarks.json)."""
+    data = json.loads((STATIC / "landmarks.json").read_text(encoding="utf-8"))
+    return [[(float(lon), float(lat)) for lon, lat in lake["ring"]] for lake in data["lakes"]]
 
 
 def _spread(values: list[float]) -> tuple[float, float]:
@@ -301,12 +312,17 @@ def layout(report: DailyReport, width: float, max_height: float) -> MapLayout | 
     places = [
         xy(lat, lon) for lat, lon in report.places if south <= lat <= north and west <= lon <= east
     ]
+    lakes = [
+        [xy(lat, lon) for lon, lat in ring]
+        for ring in _lakes()
+        if any(south <= lat <= north and west <= lon <= east for lon, lat in ring)
+    ]
     points = [
         MapPoint(*xy(a.lat, a.lon), number=i, severity=a.severity)
         for i, a in located
         if a.lat is not None and a.lon is not None
     ]
-    return MapLayout(width=span_x * scale, height=height, places=places, points=points)
+    return MapLayout(width=span_x * scale, height=height, places=places, points=points, lakes=lakes)
 
 
 def map_svg(report: DailyReport, w: Words) -> str:
@@ -319,6 +335,11 @@ def map_svg(report: DailyReport, w: Words) -> str:
         f'width="{box.width:.0f}" height="{box.height:.0f}" role="img" '
         f'aria-label="{escape(w("map"))}" xmlns="http://www.w3.org/2000/svg">',
         f'<rect width="{box.width:.0f}" height="{box.height:.0f}" fill="#f7f5ef"/>',
+    ]
+    parts += [
+        f'<path d="M{"L".join(f"{x:.1f},{y:.1f}" for x, y in ring)}Z" fill="{LAKE_FILL}" '
+        f'stroke="{LAKE_LINE}" stroke-width="0.8"/>'
+        for ring in box.lakes
     ]
     parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.6" fill="#a0a6ae"/>' for x, y in box.places]
     for p in sorted(
@@ -483,15 +504,20 @@ def _pdf_map(pdf: FPDF, report: DailyReport, w: Words) -> None:
     x0, y0 = pdf.l_margin, pdf.get_y()
     pdf.set_fill_color(247, 245, 239)
     pdf.rect(x0, y0, box.width, box.height, style="F")
-    pdf.set_fill_color(160, 166, 174)
-    for x, y in box.places:
-        pdf.circle(x0 + x, y0 + y, 0.5, style="F")
-    pdf.set_font("helvetica", size=7)
-    for p in box.points:
-        colour = SEVERITY_COLOURS.get(p.severity, "#555555").lstrip("#")
-        pdf.set_fill_color(*(int(colour[i : i + 2], 16) for i in (0, 2, 4)))
-        pdf.circle(x0 + p.x, y0 + p.y, 1.6, style="F")
-        pdf.text(x0 + p.x + 2.2, y0 + p.y + 1.2, str(p.number))
+    with pdf.rect_clip(x0, y0, box.width, box.height):
+        pdf.set_fill_color(LAKE_FILL)
+        pdf.set_draw_color(LAKE_LINE)
+        pdf.set_line_width(0.2)
+        for ring in box.lakes:
+            pdf.polygon([(x0 + x, y0 + y) for x, y in ring], style="DF")
+        pdf.set_fill_color(160, 166, 174)
+        for x, y in box.places:
+            pdf.circle(x0 + x, y0 + y, 0.5, style="F")
+        pdf.set_font("helvetica", size=7)
+        for p in box.points:
+            pdf.set_fill_color(SEVERITY_COLOURS.get(p.severity, "#555555"))
+            pdf.circle(x0 + p.x, y0 + p.y, 1.6, style="F")
+            pdf.text(x0 + p.x + 2.2, y0 + p.y + 1.2, str(p.number))
     pdf.set_y(y0 + box.height + 3)
 
 

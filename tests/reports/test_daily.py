@@ -78,6 +78,7 @@ async def test_html_report_of_the_day(
     assert "3 alertes reçues" in html
     # The map: the day's three alerts, numbered as in the list.
     assert html.count('r="6"') == 3 and "<svg" in html
+    assert 'fill="#bcd5ea"' in html  # lakes under the alerts, from the page's landmarks
     # Response times: one acknowledged.
     assert "Réception → prise en charge" in html
     # Open alerts include yesterday's, still open; today's list does not.

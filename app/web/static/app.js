@@ -30,7 +30,7 @@
     fr: {
       title: 'Salle des opérations',
       language: 'Langue',
-      signout: 'Se déconnecter',
+      signout: 'Se déconnecter', report: 'Rapport du jour',
       'signin.title': 'Connexion',
       'signin.help': 'Collez la clé d’API qui vous a été remise. Elle reste dans cet onglet et disparaît à sa fermeture.',
       'signin.key': 'Clé d’API',
@@ -114,7 +114,7 @@
     en: {
       title: 'Operations room',
       language: 'Language',
-      signout: 'Sign out',
+      signout: 'Sign out', report: 'Daily report',
       'signin.title': 'Sign in',
       'signin.help': 'Paste the API key you were given. It stays in this tab and is forgotten when the tab closes.',
       'signin.key': 'API key',
@@ -376,7 +376,7 @@
     $('signin-error').textContent = '';
     $('signin').hidden = true;
     $('ops').hidden = false;
-    for (const id of ['conn', 'sound', 'who', 'signout']) $(id).hidden = false;
+    for (const id of ['conn', 'sound', 'who', 'report-link', 'signout']) $(id).hidden = false;
     renderChrome();
     renderList();
     Map_.resize();
@@ -400,7 +400,7 @@
     $('detail').hidden = true;
     $('ops').classList.remove('with-detail');
     $('flash').hidden = true;
-    for (const id of ['conn', 'sound', 'who', 'signout']) $(id).hidden = true;
+    for (const id of ['conn', 'sound', 'who', 'report-link', 'signout']) $(id).hidden = true;
     $('signin-error').textContent = message || '';
     document.title = 'Kengele';
     $('key').focus();
