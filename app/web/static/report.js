@@ -19,13 +19,13 @@
   };
   const w = (k, vars = {}) => WORDS[state.lang][k].replace(/\{(\w+)\}/g, (_, v) => vars[v] ?? '');
 
-  function url(format, extra = '') {
+  function reportUrl(format, extra = '') {
     const q = new URLSearchParams({ format, lang: state.lang });
     if (state.date) q.set('date', state.date);
     return `/api/v1/reports/daily?${q}${extra}`;
   }
   async function get(format, extra) {
-    const res = await fetch(url(format, extra), { headers: { Authorization: `Bearer ${key}` }, cache: 'no-store' });
+    const res = await fetch(reportUrl(format, extra), { headers: { Authorization: `Bearer ${key}` }, cache: 'no-store' });
     if (!res.ok) {
       const body = await res.json().catch(() => ({}));
       throw new Error(typeof body.detail === 'string' ? body.detail : `HTTP ${res.status}`);
