@@ -8,7 +8,7 @@ RUN pip install --no-cache-dir --prefix=/install .
 
 FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 \
-    KENGELE_DATABASE_URL=sqlite+aiosqlite:////data/kengele.db
+    KENGELE_DATA_DIR=/data
 COPY --from=build /install /usr/local
 RUN useradd --system --uid 10001 --home-dir /data --create-home kengele
 USER kengele

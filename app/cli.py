@@ -18,6 +18,7 @@ import httpx
 import typer
 from rich.console import Console
 
+from app.auth.schemas import Role
 from app.config import Settings, get_settings
 from app.importing_cli import register as register_import
 
@@ -26,7 +27,12 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-cli = typer.Typer(help="Kengele: SMS gateway of a community alert network.", no_args_is_help=True)
+# Plain help, as people know it from other commands: no `<bool>` after flags, choices listed.
+cli = typer.Typer(
+    help="Kengele: SMS gateway of a community alert network.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 apikey_cli = typer.Typer(help="API keys of operations rooms and systems.", no_args_is_help=True)
 simulate_cli = typer.Typer(help="Post signed Twilio-style webhooks.", no_args_is_help=True)
@@ -44,6 +50,21 @@ def _setup_logging(level: str) -> None:
     configure_logging(get_settings(), level)
 
 
+def _preflight(settings: Settings, *, create: bool = False) -> None:
+    """Check settings and the database; on a problem print one line and exit 1."""
+    from app.runtime import check_settings
+    from app.startup import StartupError, check_database, describe_database
+
+    try:
+        check_settings(settings)
+        asyncio.run(check_database(settings, create=create))
+    except StartupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    # Shown by serve and worker (they configure logging), not by one-shot commands.
+    logging.getLogger("kengele").info("database: %s", describe_database(settings))
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -54,9 +75,8 @@ def serve(
     ] = False,
 ) -> None:
     """Run the API (and, unless --no-worker, the background work) on SQLite by default."""
-    import uvicorn
-
     from app.main import create_app
+    from app.serving import serve_app
 
     settings = get_settings()
     updates: dict[str, Any] = {}
@@ -66,15 +86,8 @@ def serve(
         updates["run_worker"] = False
     settings = settings.model_copy(update=updates)
     _setup_logging(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level=settings.log_level.lower(),
-        proxy_headers=True,
-        # Live streams never end by themselves: give them a few seconds, then stop.
-        timeout_graceful_shutdown=5,
-    )
+    _preflight(settings, create=True)
+    serve_app(create_app, settings, host=host, port=port)
 
 
 @cli.command()
@@ -90,6 +103,7 @@ def worker(
 
     settings = get_settings().model_copy(update={"run_worker": True})
     _setup_logging(settings.log_level)
+    _preflight(settings)
     if metrics_port is not None:
         from prometheus_client import start_http_server
 
@@ -112,9 +126,13 @@ def worker(
 
 @db_cli.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
-    """Apply migrations to KENGELE_DATABASE_URL."""
+    """Apply migrations to the database (creating it if need be)."""
     from app.db import create_engine
     from app.migrate import current_revision, upgrade
+    from app.startup import describe_database
+
+    _preflight(get_settings(), create=True)
+    typer.echo(f"database: {describe_database(get_settings())}", err=True)
 
     async def run() -> str | None:
         engine = create_engine(get_settings())
@@ -133,6 +151,8 @@ def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
     from app.db import create_engine
     from app.migrate import current_revision, downgrade
 
+    _preflight(get_settings())
+
     async def run() -> str | None:
         engine = create_engine(get_settings())
         try:
@@ -148,6 +168,8 @@ def _in_unit_of_work(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one transaction on the configured database (migrated first)."""
     from app.db import create_engine, create_sessionmaker, unit_of_work
     from app.migrate import upgrade
+
+    _preflight(get_settings())
 
     async def run() -> T:
         engine = create_engine(get_settings())
@@ -172,7 +194,7 @@ def _cli_actor() -> str:
 @apikey_cli.command("create")
 def apikey_create(
     name: Annotated[str, typer.Option(help="Who the key is for.")],
-    role: Annotated[str, typer.Option(help="viewer, operator or admin.")] = "viewer",
+    role: Annotated[Role, typer.Option(help="What the key may do.")] = "viewer",
 ) -> None:
     """Create an API key; the key is printed once and only its hash is stored."""
     from app.auth.service import create_key
@@ -285,16 +307,20 @@ def triage(
     if (text is None) == (jsonl is None) or file is not None:
         err.print("[red]error:[/red] give either a TEXT or --jsonl FILE (or: eval FILE)")
         raise typer.Exit(2)
+    _preflight(get_settings())
     code = asyncio.run(run_triage(get_settings(), text=text, phone=from_, jsonl=jsonl))
     raise typer.Exit(code)
 
 
 def _post_signed(settings: Settings, url: str | None, path: str, form: dict[str, str]) -> None:
     from app.providers.twilio import SIGNATURE_HEADER, compute_signature, signed_url
+    from app.startup import signing_target
 
-    target = (url or settings.public_url).rstrip("/") + path
+    base, signed_for = signing_target(settings, url)
+    target = base + path
+    typer.echo(f"POST {target} (signed for {signed_for}{path})", err=True)
     signature = compute_signature(
-        settings.twilio_auth_token.get_secret_value(), signed_url(settings.public_url, path), form
+        settings.twilio_auth_token.get_secret_value(), signed_url(signed_for, path), form
     )
     try:
         response = httpx.post(target, data=form, headers={SIGNATURE_HEADER: signature}, timeout=30)
@@ -303,6 +329,12 @@ def _post_signed(settings: Settings, url: str | None, path: str, form: dict[str,
         raise typer.Exit(1) from exc
     typer.echo(f"HTTP {response.status_code}")
     typer.echo(response.text)
+    if response.status_code == 403:
+        typer.echo(
+            f"the gateway checks signatures against its own KENGELE_PUBLIC_URL: give this "
+            f"command the same one (it signed for {signed_for})",
+            err=True,
+        )
     if response.status_code >= 400:
         raise typer.Exit(1)
 
@@ -320,7 +352,10 @@ def _twilio_form(settings: Settings, phone: str, sid_prefix: str) -> dict[str, s
 def simulate_sms(
     text: Annotated[str, typer.Argument(help="The SMS body.")],
     from_: Annotated[str, typer.Option("--from", help="Sender's phone.")],
-    url: Annotated[str | None, typer.Option(help="Gateway base URL (default: public URL).")] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(help="Gateway base URL (default: the running `serve`, else the public URL)."),
+    ] = None,
 ) -> None:
     """Post a signed inbound-SMS webhook, as Twilio would."""
     settings = get_settings()
@@ -332,7 +367,10 @@ def simulate_sms(
 @simulate_cli.command("call")
 def simulate_call(
     from_: Annotated[str, typer.Option("--from", help="Caller's phone.")],
-    url: Annotated[str | None, typer.Option(help="Gateway base URL (default: public URL).")] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(help="Gateway base URL (default: the running `serve`, else the public URL)."),
+    ] = None,
 ) -> None:
     """Post a signed incoming-call webhook (a missed call, a "flash")."""
     settings = get_settings()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+import platformdirs
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger(__name__)
@@ -26,12 +28,20 @@ def normalise_database_url(url: str) -> str:
 DEV_AUTH_TOKEN = "kengele-dev-token"
 
 
+def default_data_dir() -> Path:
+    """Where the SQLite file lives unless KENGELE_DATA_DIR says otherwise (per user, per OS)."""
+    return Path(platformdirs.user_data_dir("kengele", appauthor=False))
+
+
 class Settings(BaseSettings):
     """Every setting of the gateway; defaults run it with no configuration."""
 
     model_config = SettingsConfigDict(env_prefix="KENGELE_", env_file=".env", extra="ignore")
 
-    database_url: str = "sqlite+aiosqlite:///./kengele.db"
+    # One data directory whatever the current directory: every command finds the same database.
+    data_dir: Path = Field(default_factory=default_data_dir)
+    # Empty: the SQLite file kengele.db in data_dir.
+    database_url: str = ""
     public_url: str = "http://127.0.0.1:8000"
     sms_provider: Literal["console", "twilio"] = "console"
     twilio_account_sid: str = "AC00000000000000000000000000000000"
@@ -98,8 +108,9 @@ class Settings(BaseSettings):
     change_retention_hours: float = Field(default=24.0, gt=0)
     # Statistics: a focal point silent this many days is listed as silent.
     silent_days: int = Field(default=7, ge=1)
-    # Logs: JSON lines (one object a line, with the request id) or plain text.
-    log_format: Literal["json", "text"] = "json"
+    # Logs: JSON lines (one object a line, with the request id) or plain text; "auto" is text
+    # on a terminal and JSON otherwise.
+    log_format: Literal["auto", "json", "text"] = "auto"
     # Operations page: an optional tile layer URL template for offices with internet
     # (e.g. https://tile.example.org/{z}/{x}/{y}.png); empty = the gateway's own data only.
     ops_tile_url: str = ""
@@ -108,6 +119,12 @@ class Settings(BaseSettings):
     @classmethod
     def _async_driver(cls, value: str) -> str:
         return normalise_database_url(value)
+
+    @model_validator(mode="after")
+    def _database_in_data_dir(self) -> Settings:
+        if not self.database_url:
+            self.database_url = "sqlite+aiosqlite:///" + str(self.data_dir / "kengele.db")
+        return self
 
     @field_validator("public_url")
     @classmethod

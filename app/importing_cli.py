@@ -7,6 +7,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -37,6 +38,7 @@ from app.people.importers import (
     read_liaisons,
     read_reporters,
 )
+from app.startup import StartupError, check_database
 
 Parsed = TypeVar("Parsed", ParsedPlaces, ParsedPeople)
 Apply = Callable[[AsyncSession, Parsed, importing.Progress | None], Awaitable[ImportReport]]
@@ -59,6 +61,13 @@ _FORMATS: dict[FileFormat, Format] = {
 FileArg = Annotated[
     Path, typer.Argument(help="The file to import.", show_default=False, resolve_path=False)
 ]
+AllowPartial = Annotated[
+    bool,
+    typer.Option(
+        "--allow-partial",
+        help="Import the good rows even when some are rejected (else nothing is imported).",
+    ),
+]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -78,19 +87,35 @@ def _progress_bar(total: int, label: str) -> Iterator[importing.Progress | None]
         yield lambda done: bar.advance(task, done)
 
 
-async def _apply(parsed: Parsed, apply: Apply[Parsed], total: int, label: str) -> ImportReport:
+class _Refused(Exception):
+    """Rows were rejected and a partial import was not asked for: the transaction rolls back."""
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__(report.kind)
+        self.report = report
+
+
+async def _apply(
+    parsed: Parsed, apply: Apply[Parsed], total: int, label: str, allow_partial: bool
+) -> ImportReport:
+    await check_database(get_settings(), create=False)
     engine = create_engine(get_settings())
     try:
         await upgrade(engine)
         with _progress_bar(total, label) as progress:
             async with unit_of_work(create_sessionmaker(engine)) as session:
-                return await apply(session, parsed, progress)
+                report = await apply(session, parsed, progress)
+                if report.rejected and not allow_partial:
+                    raise _Refused(report)
+                return report
     finally:
         await engine.dispose()
 
 
-def _print_report(report: ImportReport, path: Path) -> None:
-    typer.echo(f"Import of {report.kind} from {path} (format: {report.source})")
+def _print_report(report: ImportReport, path: Path, encoding: str) -> None:
+    typer.echo(
+        f"Import of {report.kind} from {path} (format: {report.source}, encoding: {encoding})"
+    )
     table = Table()
     table.add_column("outcome")
     table.add_column("count", justify="right")
@@ -108,23 +133,42 @@ def _print_report(report: ImportReport, path: Path) -> None:
                 typer.echo(f"  {note}")
     for note in report.notes:
         typer.echo(f"Note: {note}")
+    for warning in report.warnings:
+        typer.echo(f"Warning: {warning}")
     if report.rejected:
         typer.echo("Rejected:")
         for rejection in report.rejected:
             typer.echo(f"  {rejection}")
 
 
-def _run(path: Path, read: Callable[[], Parsed], apply: Apply[Parsed], kind: str) -> None:
+def _run(
+    path: Path,
+    read: Callable[[], Parsed],
+    apply: Apply[Parsed],
+    kind: str,
+    allow_partial: bool,
+) -> None:
     try:
         parsed = read()
     except UnreadableFile as exc:
         raise _fail(str(exc)) from None
     total = len(parsed.records)
+    if not total and not parsed.rejected:
+        raise _fail(f"{path}: no {kind} in the file (a header and no rows?)")
+    encoding = importing.describe_encoding(path.read_bytes())
     try:
-        report = asyncio.run(_apply(parsed, apply, total, f"Importing {kind}"))
+        report = asyncio.run(_apply(parsed, apply, total, f"Importing {kind}", allow_partial))
+    except _Refused as refused:
+        _print_report(refused.report, path, encoding)
+        rejected = len(refused.report.rejected)
+        raise _fail(
+            f"{rejected} row(s) rejected; fix them, or pass --allow-partial to import the others"
+        ) from None
+    except StartupError as exc:
+        raise _fail(str(exc)) from None
     except (SQLAlchemyError, OSError) as exc:
         raise _fail(f"database error: {exc}") from None
-    _print_report(report, path)
+    _print_report(report, path, encoding)
 
 
 def register(app: typer.Typer) -> None:
@@ -151,6 +195,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         admin1_col: Annotated[str | None, typer.Option(help="Column of the province.")] = None,
         admin2_col: Annotated[str | None, typer.Option(help="Column of the territoire.")] = None,
+        allow_partial: AllowPartial = False,
     ) -> None:
         """Places: our gazetteer CSV, any CSV with --name-col/--lat-col/--lon-col, GeoNames
         dumps or GeoJSON points."""
@@ -159,18 +204,27 @@ def register(app: typer.Typer) -> None:
         if any(named):
             columns = named_columns(*named)
         file_format = None if fmt is None else _FORMATS[fmt]
-        _run(file, lambda: read_places(file, file_format, columns), apply_places, "places")
+        _run(
+            file,
+            lambda: read_places(file, file_format, columns),
+            apply_places,
+            "places",
+            allow_partial,
+        )
 
     @group.command("reporters")
-    def reporters(file: FileArg) -> None:
-        """Focal points: phone,name,home_place_id,language,role[,verified,active,opted_out]."""
+    def reporters(file: FileArg, allow_partial: AllowPartial = False) -> None:
+        """Focal points: phone,name,home_place_id,language,role[,verified,active,opted_out]
+        (role: focal_point, community_relay or protection_committee)."""
         region = get_settings().default_region
-        _run(file, lambda: read_reporters(file, region), apply_reporters, "reporters")
+        read = partial(read_reporters, file, region)
+        _run(file, read, apply_reporters, "reporters", allow_partial)
 
     @group.command("liaisons")
-    def liaisons(file: FileArg) -> None:
+    def liaisons(file: FileArg, allow_partial: AllowPartial = False) -> None:
         """Liaisons: phone,name,zones (|-separated territoires),tier,language[,on_duty,active]."""
         region = get_settings().default_region
-        _run(file, lambda: read_liaisons(file, region), apply_liaisons, "liaisons")
+        read = partial(read_liaisons, file, region)
+        _run(file, read, apply_liaisons, "liaisons", allow_partial)
 
     app.add_typer(group, name="import")

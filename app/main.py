@@ -24,8 +24,10 @@ from app.kit.observability import install_observability
 from app.outbox.endpoints import callbacks as status_router
 from app.outbox.endpoints import router as outbox_router
 from app.people.endpoints import router as people_router
+from app.reports.endpoints import router as reports_router
 from app.runtime import Runtime
 from app.stats.endpoints import router as stats_router
+from app.web.docs import router as docs_router
 from app.web.endpoints import router as web_router
 
 
@@ -55,6 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="SMS gateway of a community alert network.",
         lifespan=lifespan,
+        # Served by app.web.docs from assets the gateway holds (FastAPI's own use a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings or get_settings()
     app.state.rate_limiter = RateLimiter(app.state.settings.api_rate_per_minute)
@@ -66,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(alerts_router)
     app.include_router(stream_router)
     app.include_router(stats_router)
+    app.include_router(reports_router)
     app.include_router(places_router)
     app.include_router(people_router)
     app.include_router(apikeys_router)
@@ -73,4 +79,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(outbox_router)
     app.include_router(policies_router)
     app.include_router(web_router)
+    app.include_router(docs_router)
     return app

@@ -26,6 +26,7 @@ from app.outbox import wakeup as wake
 from app.outbox.webhooks import WebhookSender
 from app.outbox.worker import Worker
 from app.providers.twilio_client import make_sms_sender
+from app.startup import StartupError
 
 log = logging.getLogger("kengele")
 
@@ -33,8 +34,12 @@ log = logging.getLogger("kengele")
 def check_settings(settings: Settings) -> None:
     """Refuse unsafe production settings; warn about risky ones at every start."""
     token = settings.twilio_auth_token.get_secret_value()
-    if settings.sms_provider == "twilio" and token == DEV_AUTH_TOKEN:
-        raise RuntimeError("KENGELE_TWILIO_AUTH_TOKEN must be set with KENGELE_SMS_PROVIDER=twilio")
+    if settings.sms_provider == "twilio" and token in ("", DEV_AUTH_TOKEN):
+        raise StartupError(
+            "KENGELE_SMS_PROVIDER=twilio needs KENGELE_TWILIO_AUTH_TOKEN: set it to the auth "
+            "token of your Twilio account (Twilio Console, Account info), or use "
+            "KENGELE_SMS_PROVIDER=console to try the gateway without Twilio"
+        )
     if not settings.twilio_validate_signature:
         log.warning(
             "Twilio signature check is OFF (KENGELE_TWILIO_VALIDATE_SIGNATURE=false): "

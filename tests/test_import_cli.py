@@ -68,7 +68,7 @@ async def test_places_import_then_reimport(
     assert "━" not in first.stderr and "Importing" not in first.stdout, "no bar off a terminal"
 
 
-async def test_rejected_lines_are_printed_and_good_lines_imported(
+async def test_rejected_lines_are_printed_and_nothing_imported_unless_partial_is_allowed(
     cli: typer.Typer, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
     path = tmp_path / "places.csv"
@@ -80,12 +80,81 @@ async def test_rejected_lines_are_printed_and_good_lines_imported(
         + "d,,,1.3,29.3,,,,\n",
         encoding="utf-8",
     )
-    result = await run(cli, "places", str(path))
+    refused = await run(cli, "places", str(path))
+    assert refused.exit_code == 1, refused.output
+    assert "line 3: bad coordinates: latitude 'north' is not a number" in refused.stdout
+    assert "line 5: missing name" in refused.stdout
+    assert "Nothing imported: 2 row(s) rejected" in refused.stderr
+    assert "--allow-partial" in refused.stderr
+    assert await count(sessionmaker, Place) == 0
+
+    result = await run(cli, "places", str(path), "--allow-partial")
     assert result.exit_code == 0, result.output
     assert summary(result)["created"] == 2
-    assert "line 3: bad coordinates: latitude 'north' is not a number" in result.stdout
-    assert "line 5: missing name" in result.stdout
+    assert "line 3: bad coordinates" in result.stdout
     assert await count(sessionmaker, Place) == 2
+
+
+async def test_a_header_only_file_is_refused(
+    cli: typer.Typer, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    path = tmp_path / "reporters.csv"
+    path.write_text("phone,name,home_place_id,language,role\n", encoding="utf-8")
+    result = await run(cli, "reporters", str(path))
+    assert result.exit_code == 1
+    assert "no reporters in the file" in result.stderr
+    assert "created" not in result.stdout
+
+
+async def test_unknown_roles_and_zones_are_refused_with_their_line(
+    cli: typer.Typer, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    assert (await run(cli, "places", str(data_file("gazetteer_drc_east.csv")))).exit_code == 0
+    reporters = tmp_path / "reporters.csv"
+    reporters.write_text(
+        "phone,name,home_place_id,language,role\n"
+        "0810000101,Focal point Mavivi,mavivi,fr,focal_point\n"
+        "0810000102,King of Oicha,oicha,fr,king\n",
+        encoding="utf-8",
+    )
+    result = await run(cli, "reporters", str(reporters))
+    assert result.exit_code == 1
+    assert "line 3: unknown role 'king' (expected focal_point," in result.stdout
+    liaisons = tmp_path / "liaisons.csv"
+    liaisons.write_text(
+        "phone,name,zones,tier,language\n"
+        "+243820000201,CLA Beni,Beni|Lubero,liaison,fr\n"
+        "+243820000299,CLA Atlantis,Atlantis,liaison,fr\n",
+        encoding="utf-8",
+    )
+    result = await run(cli, "liaisons", str(liaisons))
+    assert result.exit_code == 1
+    assert "line 3: unknown zone 'Atlantis'" in result.stdout
+    assert await count(sessionmaker, Reporter) == 0
+    assert await count(sessionmaker, Liaison) == 0
+
+
+async def test_the_encoding_is_reported_and_far_away_places_are_warned_about(
+    cli: typer.Typer, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    gazetteer = await run(cli, "places", str(data_file("gazetteer_drc_east.csv")))
+    assert "encoding: UTF-8)" in gazetteer.stdout
+    path = tmp_path / "more.csv"
+    path.write_bytes(
+        HEADER.encode()
+        + b"kanyabayonga,Kanyabayonga,,-0.7126,29.1717,Nord-Kivu,CD-NK,Lubero,village\n"
+        # latitude and longitude swapped: a point in the Sahara
+        + b"kirumba,Kirumba,,29.2,-0.45,Nord-Kivu,CD-NK,Lubero,village\n"
+        + "kipese,Kip\xe8se,,-0.2,29.3,Nord-Kivu,CD-NK,Lubero,village\n".encode("cp1252")
+    )
+    result = await run(cli, "places", str(path))
+    assert result.exit_code == 0, result.output
+    assert "encoding: UTF-8, with 1 line(s) read as Windows-1252)" in result.stdout
+    [warning] = [line for line in result.stdout.splitlines() if line.startswith("Warning:")]
+    assert warning.startswith("Warning: line 3: Kirumba (29.2, -0.45) is ")
+    assert "latitude and longitude swapped?" in warning
+    counts = summary(result)  # a warning, not a rejection
+    assert counts["rejected"] == 0 and counts["created"] + counts["updated"] == 3
 
 
 @pytest.mark.parametrize(
@@ -203,7 +272,7 @@ async def test_people_commands_store_e164_and_mask_printed_phones(
         "0810000103,Nowhere,atlantis,fr,focal_point\n",
         encoding="utf-8",
     )
-    result = await run(cli, "reporters", str(path))
+    result = await run(cli, "reporters", str(path), "--allow-partial")
     assert result.exit_code == 0, result.output
     assert "line 3: invalid phone" in result.stdout
     assert "+24399912" not in result.output

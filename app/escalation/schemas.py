@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app.kit.phones import InvalidPhone, to_e164
 from app.kit.text import NO_CONTROL
+
+PlainText = Annotated[str, StringConstraints(max_length=100, pattern=NO_CONTROL)]
 
 Channel = Literal["sms", "webhook"]
 NotifyTier = Literal["zone_liaisons", "zone_joc", "all_joc"]
@@ -54,14 +56,15 @@ class Match(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     min_severity: SeverityName | None = None
-    categories: list[str] | None = None
-    admin1: list[str] | None = None
+    categories: list[PlainText] | None = None
+    admin1: list[PlainText] | None = None
 
 
 class PolicyDocument(BaseModel):
     """An escalation policy as the API takes and returns it."""
 
     model_config = ConfigDict(extra="forbid")
+    # No control character: PostgreSQL refuses NUL in text (a 500, not a 422, before this).
     name: str = Field(min_length=1, max_length=100, pattern=NO_CONTROL)
     priority: int = Field(default=100, ge=0, le=10_000)
     match: Match = Field(default_factory=Match)

@@ -552,6 +552,38 @@ def _planned_values(item: _Planned, stored: Place | None) -> dict[str, Any]:
     return values
 
 
+# A place this far from the middle of the gazetteer is most likely a mistake (latitude and
+# longitude swapped, a sign lost): the whole DR Congo fits within about 1,100 km of its centre.
+FAR_OUTSIDE_KM = 1500.0
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def far_outside(
+    records: Sequence[PlaceRecord], gazetteer: list[tuple[float, float]], unit: str = "line"
+) -> list[str]:
+    """A warning for each record far from the middle of the gazetteer (records included)."""
+    if len(gazetteer) < 3:
+        return []
+    lat = _median([p[0] for p in gazetteer])
+    lon = _median([p[1] for p in gazetteer])
+    warnings = []
+    for record in records:
+        km = haversine_km(lat, lon, record.lat, record.lon)
+        if km > FAR_OUTSIDE_KM:
+            warnings.append(
+                f"{unit} {record.line}: {record.name} ({record.lat}, {record.lon}) is "
+                f"{km:,.0f} km from the middle of the gazetteer: latitude and longitude swapped?"
+            )
+    return warnings
+
+
 async def apply_places(
     session: AsyncSession, parsed: ParsedPlaces, progress: Progress | None = None
 ) -> ImportReport:
@@ -590,6 +622,8 @@ async def apply_places(
             f"{len(kept_apart)} place(s) matched by name and distance were already in the "
             f"gazetteer from another source and were left as they are"
         )
+    written = [item.first for item in planned if item.id not in kept_apart]
+    report.warnings = far_outside(written, await repository.coordinates(session), parsed.unit)
     report.rejected.sort()
     return report
 

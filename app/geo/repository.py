@@ -64,6 +64,12 @@ async def count(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count(Place.id))) or 0)
 
 
+async def coordinates(session: AsyncSession) -> list[tuple[float, float]]:
+    """(lat, lon) of every place of the gazetteer."""
+    rows = await session.execute(select(Place.lat, Place.lon))
+    return [(float(lat), float(lon)) for lat, lon in rows]
+
+
 async def admin_names(session: AsyncSession) -> dict[str, str]:
     """Every province and territoire name of the gazetteer, by its lower-case form."""
     names: dict[str, str] = {}

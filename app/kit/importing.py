@@ -52,6 +52,8 @@ class ImportReport:
     distinct: list[str] = field(default_factory=list)
     # Anything else the user should know about the import, one sentence each.
     notes: list[str] = field(default_factory=list)
+    # Records imported that look wrong (a place far outside the region), one sentence each.
+    warnings: list[str] = field(default_factory=list)
 
     def record(self, outcome: str, key: str) -> None:
         """File `key` under `outcome` ("created", "updated" or "unchanged")."""
@@ -91,6 +93,24 @@ def _looks_binary(text: str) -> bool:
         1 for ch in text if (ord(ch) < 32 and ch not in "\t\n\r\f") or 0x80 <= ord(ch) < 0xA0
     )
     return controls > max(2, len(text) // 100)
+
+
+def describe_encoding(data: bytes) -> str:
+    """How the text was read, for the import's summary: "UTF-8", "Windows-1252", or a mix."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    legacy = 0
+    lines = data.splitlines()
+    for raw in lines:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            legacy += 1
+    if not legacy:
+        return "UTF-8"
+    if legacy == len(lines):
+        return "Windows-1252"
+    return f"UTF-8, with {legacy} line(s) read as Windows-1252"
 
 
 def decode_text(data: bytes) -> list[str]:

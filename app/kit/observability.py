@@ -161,13 +161,18 @@ def configure_logging(
 ) -> logging.Handler:
     """Send every log record of the process through one redacting handler on the root logger.
 
-    JSON lines when `settings.log_format` is "json", plain text otherwise. A handler installed
-    by an earlier call is replaced. Returns the handler.
+    JSON lines when `settings.log_format` is "json", plain text when "text"; "auto" is text on a
+    terminal and JSON otherwise (a log collector). A handler installed by an earlier call is
+    replaced. Returns the handler.
     """
-    handler = logging.StreamHandler(stream or sys.stderr)
+    out = stream or sys.stderr
+    handler = logging.StreamHandler(out)
     handler.set_name("kengele")
     handler.addFilter(RedactingFilter(secrets_of(settings)))
-    if settings.log_format == "json":
+    fmt = settings.log_format
+    if fmt == "auto":
+        fmt = "text" if out.isatty() else "json"
+    if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(

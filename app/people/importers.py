@@ -29,12 +29,11 @@ from app.kit.importing import (
 )
 from app.kit.phones import InvalidPhone, mask, to_e164
 from app.people import repository
-from app.people.models import LANGUAGES, Liaison, Reporter
+from app.people.models import LANGUAGES, REPORTER_ROLES, Liaison, Reporter
 
 TIERS = ("liaison", "joc")
 UNREGISTERED = "unregistered"
 NAME_MAX = 200
-_ROLE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 Person = TypeVar("Person", Reporter, Liaison)
 
@@ -104,8 +103,8 @@ def _reporter_values(row: CsvRow) -> dict[str, Any]:
     if role := re.sub(r"[\s-]+", "_", row.get("role").lower()):
         if role == UNREGISTERED:
             raise ValueError("role 'unregistered' cannot be imported (it marks unknown senders)")
-        if not _ROLE.match(role):
-            raise ValueError(f"unknown role {role!r}")
+        if role not in REPORTER_ROLES:
+            raise ValueError(f"unknown role {role!r} (expected {', '.join(REPORTER_ROLES)})")
         values["role"] = role
     values.update(_flags(row, ("verified", "active", "opted_out")))
     return values
@@ -235,6 +234,16 @@ def _no_change(_: Liaison, __: dict[str, Any]) -> None:
     return None
 
 
+def canonical_zones(names: Mapping[str, str], zones: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(zones as the gazetteer spells them, zones it does not know) given its admin names.
+
+    A misspelt zone would silently page nobody: it is refused, not stored.
+    """
+    known = [names[zone.lower()] for zone in zones if zone.lower() in names]
+    unknown = [zone for zone in zones if zone.lower() not in names]
+    return list(dict.fromkeys(known)), unknown
+
+
 async def apply_reporters(
     session: AsyncSession, parsed: ParsedPeople, progress: Progress | None = None
 ) -> ImportReport:
@@ -265,11 +274,25 @@ async def apply_reporters(
 async def apply_liaisons(
     session: AsyncSession, parsed: ParsedPeople, progress: Progress | None = None
 ) -> ImportReport:
-    """Upsert the parsed liaisons by phone."""
+    """Upsert the parsed liaisons by phone; zones must be territoires or provinces we know."""
     report = ImportReport("liaisons", "csv", rejected=list(parsed.rejected))
+    names = await places.admin_names(session)
+    kept: list[PersonRecord] = []
+    for record in parsed.records:
+        zones, unknown = canonical_zones(names, record.values.get("zones", []))
+        if unknown:
+            listed = ", ".join(map(repr, unknown))
+            reason = f"unknown zone {listed}: no territoire or province of the gazetteer"
+            report.rejected.append(Rejection(record.line, reason))
+            if progress is not None:
+                progress(1)
+            continue
+        if "zones" in record.values:
+            record.values["zones"] = zones
+        kept.append(record)
     return await _apply(
         session,
-        parsed.records,
+        kept,
         repository.liaisons_by_phones,
         _new_liaison,
         _no_change,

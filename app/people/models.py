@@ -8,6 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.kit.models import Base, TimestampMixin
 
 LANGUAGES = ("fr", "sw", "ln", "en")
+# What a focal point may be registered as; a typo ("king") is refused, not stored.
+REPORTER_ROLES = ("focal_point", "community_relay", "protection_committee")
 
 
 class Reporter(TimestampMixin, Base):

@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from app.alerts.schemas import ReliabilityRead
 from app.geo.importers import ID_MAX
 from app.kit.text import NO_CONTROL
-from app.people.importers import _ROLE, NAME_MAX, UNREGISTERED
+from app.people.importers import NAME_MAX, UNREGISTERED
+from app.people.models import REPORTER_ROLES
 
 T = TypeVar("T")
 
@@ -51,8 +52,8 @@ def _role(value: str | None) -> str:
     role = re.sub(r"[\s-]+", "_", _not_null(value).strip().lower())
     if role == UNREGISTERED:
         raise ValueError("'unregistered' marks unknown senders; it cannot be given")
-    if not _ROLE.match(role):
-        raise ValueError("a role is a lower-case word of letters, digits and _ (focal_point)")
+    if role not in REPORTER_ROLES:
+        raise ValueError(f"unknown role {role!r} (expected {', '.join(REPORTER_ROLES)})")
     return role
 
 

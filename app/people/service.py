@@ -17,6 +17,7 @@ from app.kit.errors import Conflict, NotFound, Unprocessable
 from app.kit.importing import assign_changed
 from app.kit.phones import InvalidPhone, mask, to_e164
 from app.people import repository as repo
+from app.people.importers import canonical_zones
 from app.people.models import Liaison, Reporter
 from app.people.repository import Person
 from app.people.schemas import LiaisonCreate, LiaisonUpdate, ReporterCreate, ReporterUpdate
@@ -105,12 +106,11 @@ async def _check_zones(session: AsyncSession, values: dict[str, Any]) -> None:
     # and are stored as the gazetteer spells them.
     if "zones" not in values:
         return
-    names = await places_repo.admin_names(session)
-    unknown = [zone for zone in values["zones"] if zone.lower() not in names]
+    zones, unknown = canonical_zones(await places_repo.admin_names(session), values["zones"])
     if unknown:
         listed = ", ".join(map(repr, unknown))
         raise Unprocessable(f"zones: {listed} is no territoire or province of the gazetteer")
-    values["zones"] = list(dict.fromkeys(names[zone.lower()] for zone in values["zones"]))
+    values["zones"] = zones
 
 
 def _check_coverage(tier: str, zones: list[str]) -> None:

@@ -26,6 +26,7 @@ MEDIA_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
+    ".json": "application/json",
 }
 # index.html names its assets plainly; they are served as name?v=<hash> so a browser may keep
 # them for a year and still never runs an old script after an upgrade.
@@ -42,19 +43,20 @@ class Asset:
     media_type: str
 
 
-def _asset(body: bytes, media_type: str) -> Asset:
+def make_asset(body: bytes, media_type: str) -> Asset:
+    """An asset of `body`, its gzipped copy and its content hash."""
     digest = hashlib.sha256(body).hexdigest()[:16]
     return Asset(body, gzip.compress(body, mtime=0), f'"{digest}"', media_type)
 
 
 @lru_cache(maxsize=1)
 def assets() -> dict[str, Asset]:
-    """Every file of the page by name; index.html's references carry their content hash."""
+    """Every file of the page by name; the HTML pages' references carry their content hash."""
     out: dict[str, Asset] = {}
     for path in sorted(STATIC.iterdir()):
         media_type = MEDIA_TYPES.get(path.suffix)
-        if media_type and path.name != "index.html":
-            out[path.name] = _asset(path.read_bytes(), media_type)
+        if media_type and path.suffix != ".html":
+            out[path.name] = make_asset(path.read_bytes(), media_type)
 
     def versioned(match: re.Match[str]) -> str:
         attr, name = match.groups()
@@ -62,8 +64,9 @@ def assets() -> dict[str, Asset]:
             return match.group(0)
         return f'{attr}="{name}?v={out[name].etag.strip(chr(34))}"'
 
-    index = _ASSET_REF.sub(versioned, (STATIC / "index.html").read_text(encoding="utf-8"))
-    out["index.html"] = _asset(index.encode(), MEDIA_TYPES[".html"])
+    for page in sorted(STATIC.glob("*.html")):
+        html = _ASSET_REF.sub(versioned, page.read_text(encoding="utf-8"))
+        out[page.name] = make_asset(html.encode(), MEDIA_TYPES[".html"])
     return out
 
 
@@ -83,19 +86,16 @@ def content_security_policy(tile_url: str) -> str:
     )
 
 
-def _send(request: Request, name: str) -> Response:
-    asset = assets().get(name)
-    if asset is None:
-        raise NotFound(f"no file {name} in the operations page")
+def send_asset(request: Request, asset: Asset, csp: str) -> Response:
+    """One asset with its ETag, cached for a year when asked for by its hash, gzipped if taken."""
     immutable = request.query_params.get("v") == asset.etag.strip('"')
-    settings: Settings = request.app.state.settings
     headers = {
         "ETag": asset.etag,
         "Cache-Control": "public, max-age=31536000, immutable" if immutable else "no-cache",
         "Vary": "Accept-Encoding",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
-        "Content-Security-Policy": content_security_policy(settings.ops_tile_url),
+        "Content-Security-Policy": csp,
     }
     if asset.etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
@@ -104,6 +104,14 @@ def _send(request: Request, name: str) -> Response:
         headers["Content-Encoding"] = "gzip"
         return Response(asset.gzipped, media_type=asset.media_type, headers=headers)
     return Response(asset.body, media_type=asset.media_type, headers=headers)
+
+
+def _send(request: Request, name: str) -> Response:
+    asset = assets().get(name)
+    if asset is None:
+        raise NotFound(f"no file {name} in the operations page")
+    settings: Settings = request.app.state.settings
+    return send_asset(request, asset, content_security_policy(settings.ops_tile_url))
 
 
 class OpsConfig(BaseModel):
@@ -124,6 +132,12 @@ async def ops_redirect() -> RedirectResponse:
 async def ops_page(request: Request) -> Response:
     """The operations-room page."""
     return _send(request, "index.html")
+
+
+@router.get("/ops/report", include_in_schema=False)
+async def ops_report(request: Request) -> Response:
+    """The printable daily situation report (/ops/report?date=YYYY-MM-DD&lang=fr|en)."""
+    return _send(request, "report.html")
 
 
 @router.get("/ops/config.json", response_model=OpsConfig, include_in_schema=False)

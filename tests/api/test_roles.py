@@ -26,6 +26,7 @@ NEEDS: dict[tuple[str, str], str] = {
             "/api/v1/incidents/{incident_id}",
             "/api/v1/stream",
             "/api/v1/stats",
+            "/api/v1/reports/daily",
             "/api/v1/places",
             "/api/v1/places.geojson",
             "/api/v1/places/{place_id}",

@@ -149,3 +149,16 @@ async def test_only_admins_manage_subscriptions_and_policies(
         for path in ("/api/v1/webhooks", "/api/v1/policies"):
             assert (await gw.client.get(path, headers=viewer_headers)).status_code == 403
             assert (await gw.client.get(path)).status_code == 401
+
+
+async def test_a_policy_with_control_characters_is_refused_not_a_server_error(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    policy = {"steps": [{"after_seconds": 0, "notify": "zone_liaisons"}]}
+    async with gateway(settings) as gw:
+        for bad in ({"name": "night\x00shift"}, {"name": "x", "match": {"admin1": ["Ituri\x00"]}}):
+            response = await gw.client.post(
+                "/api/v1/policies", json={**policy, **bad}, headers=admin_headers
+            )
+            assert response.status_code == 422, response.text
+            assert response.json()["error"]

@@ -189,6 +189,7 @@ async def test_reimporting_a_roster_keeps_an_opt_out_and_duty_changes(
 async def test_liaison_rows_are_checked(
     sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
+    await load_gazetteer(sessionmaker)
     path = write(
         tmp_path,
         "l.csv",
@@ -197,7 +198,8 @@ async def test_liaison_rows_are_checked(
         + "+243820000202,CLA Oicha,Beni,boss,sw,\n"  # 3 unknown tier
         + "+243820000203,CLA Rutshuru,Rutshuru,liaison,kl,\n"  # 4 unknown language
         + "12,CLA Masisi,Masisi,liaison,sw,\n"  # 5 invalid phone
-        + "+243830000301,JOC,Beni,JOC,fr,\n",  # 6 good
+        + "+243830000301,JOC,beni|nord-kivu,JOC,fr,\n"  # 6 good
+        + "+243820000209,CLA Atlantis,Beni|Atlantis,liaison,fr,\n",  # 7 unknown zone
     )
     report = await liaisons_from(sessionmaker, path)
     assert report.created == ["+243820000201", "+243830000301"]
@@ -205,7 +207,11 @@ async def test_liaison_rows_are_checked(
         (3, "unknown tier 'boss'"),
         (4, "unknown language 'kl'"),
         (5, "invalid phone"),
+        (7, "unknown zone 'Atlantis': no territoire or province of the gazetteer"),
     ]
+    async with sessionmaker() as session:
+        joc = await session.scalar(select(Liaison).where(Liaison.phone == "+243830000301"))
+    assert joc is not None and joc.zones == ["Beni", "Nord-Kivu"]  # as the gazetteer spells them
     async with sessionmaker() as session:
         cla = await session.scalar(select(Liaison).where(Liaison.phone == "+243820000201"))
     assert cla is not None

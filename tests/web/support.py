@@ -111,8 +111,12 @@ def serve(settings: Settings, port: int = 0) -> Iterator[Gateway]:
         sock.close()
 
 
+# Any host but the loopback gateway fails to resolve: the page must work with no internet.
+NO_INTERNET = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
+
+
 @contextmanager
-def chromium() -> Iterator[WebDriver]:
+def chromium(*flags: str) -> Iterator[WebDriver]:
     """A headless Chromium with a fresh profile, driven through Debian's chromedriver."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -120,7 +124,7 @@ def chromium() -> Iterator[WebDriver]:
     with tempfile.TemporaryDirectory(prefix="kengele-chromium-") as profile:
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
-        for flag in CHROMIUM_FLAGS:
+        for flag in (*CHROMIUM_FLAGS, *flags):
             options.add_argument(flag)
         options.add_argument(f"--user-data-dir={profile}")
         options.add_argument("--lang=fr-FR")

@@ -17,7 +17,7 @@ LIMIT = 500_000
 NAMESPACES = {"http://www.w3.org/2000/svg"}
 REFERENCES = [
     re.compile(r"""\b(?:src|href|action|poster|data)\s*=\s*["']([^"']+)["']""", re.I),
-    re.compile(r"""url\(\s*["']?([^"')]+)["']?\s*\)""", re.I),
+    re.compile(r"""(?<![\w.])url\(\s*["']?([^"')]+)["']?\s*\)""", re.I),
     re.compile(r"""@import\s+["']([^"']+)["']""", re.I),
     re.compile(r"""\bfetch\(\s*["'`]([^"'`]+)["'`]"""),
     re.compile(r"""\bimport\s*\(?\s*["']([^"']+)["']"""),
@@ -65,10 +65,19 @@ async def test_page_and_every_asset_stay_under_500_kb_and_inside_the_gateway(
                 todo.append(target)
 
     assert {p: o for p, o in outside.items() if o} == {}
-    # The page, its script, style sheet, icon and configuration were all found and fetched.
-    assert {"/ops/", "/ops/app.js", "/ops/app.css", "/ops/favicon.svg", "/ops/config.json"} <= set(
-        seen
-    )
+    # The page, its script, style sheet, icon, configuration, landmarks and the daily report
+    # page were all found and fetched.
+    assert {
+        "/ops/",
+        "/ops/app.js",
+        "/ops/app.css",
+        "/ops/favicon.svg",
+        "/ops/config.json",
+        "/ops/landmarks.json",
+        "/ops/report",
+        "/ops/report.js",
+        "/ops/report.css",
+    } <= set(seen)
     total = sum(seen.values())
     assert total < LIMIT, f"{total} bytes: {seen}"
 
@@ -120,3 +129,21 @@ async def test_the_sign_in_form_can_never_put_the_key_in_a_url(client: httpx.Asy
     assert form is not None and 'method="post"' in form.group()
     key_input = re.search(r"<input[^>]*id=\"key\"[^>]*>", page)
     assert key_input is not None and "name=" not in key_input.group()
+
+
+async def test_landmarks_ship_with_the_gateway_and_say_where_they_come_from(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/ops/landmarks.json", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"
+    data = response.json()
+    assert "LGPL" in data["source"] and "public domain" in data["source"]
+    named = {lake["name"] for lake in data["lakes"]}
+    assert {"Lac Kivu", "Lac Édouard", "Lac Albert", "Lac Tanganyika"} <= named
+    kivu = next(lake for lake in data["lakes"] if lake["name"] == "Lac Kivu")
+    lons = [p[0] for p in kivu["ring"]]
+    lats = [p[1] for p in kivu["ring"]]
+    assert len(kivu["ring"]) > 20 and 28.7 < min(lons) < max(lons) < 29.5
+    assert -2.6 < min(lats) < max(lats) < -1.5
+    assert len(data["borders"]) >= 3 and len(data["rivers"]) >= 5

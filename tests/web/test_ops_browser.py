@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from app.config import Settings
-from tests.support import make_key
 from tests.web.support import Gateway, artifacts_dir, chromium, require_browser, serve
 
 if TYPE_CHECKING:
@@ -57,20 +52,6 @@ def _row_text(driver: WebDriver) -> tuple[str, str]:
 
     result: tuple[str, str] = _wait(driver, 5).until(read)
     return result
-
-
-@pytest.fixture
-async def keys(sessionmaker: async_sessionmaker[AsyncSession], demo: None) -> dict[str, str]:
-    """An operator and a viewer key on the demo data."""
-    return {role: await make_key(sessionmaker, role) for role in ("operator", "viewer")}
-
-
-@pytest.fixture
-def gateway(settings: Settings, keys: dict[str, str]) -> Iterator[Gateway]:
-    """The gateway on a loopback port (the browser needs a real socket)."""
-    require_browser()
-    with serve(settings) as gw:
-        yield gw
 
 
 def _sign_in(driver: WebDriver, gateway: Gateway, key: str) -> None:

@@ -23,12 +23,14 @@
   const KEEP_ALERTS = 1000;   // alerts kept in memory, newest first
   const SHOW_ALERTS = 300;    // rows drawn in the list
   const SVGNS = 'http://www.w3.org/2000/svg';
+  const LAKES_EN = { 'Lac Édouard': 'Lake Edward', 'Lac Moero': 'Lake Mweru' };
+  const CLUSTER_PX = 22;       // marks closer than this on screen are drawn as one cluster
 
   const I18N = {
     fr: {
       title: 'Salle des opérations',
       language: 'Langue',
-      signout: 'Se déconnecter',
+      signout: 'Se déconnecter', report: 'Rapport du jour',
       'signin.title': 'Connexion',
       'signin.help': 'Collez la clé d’API qui vous a été remise. Elle reste dans cet onglet et disparaît à sa fermeture.',
       'signin.key': 'Clé d’API',
@@ -63,7 +65,11 @@
       'esc.assignee': 'assignée à {who}', 'esc.state': 'escalade : {state}',
       'esc.state.active': 'en cours', 'esc.state.stopped': 'arrêtée', 'esc.state.done': 'terminée',
       'esc.state.acknowledged': 'prise en charge', 'esc.state.exhausted': 'sans réponse',
+      'esc.nopaging': 'aucun appel (politique)',
       flash: 'ALERTE CRITIQUE {ref} · {cat} · {where}',
+      'flash.more': '{n} alertes critiques ouvertes · la plus ancienne : {ref} · {cat} · {where}',
+      'sort.priority': 'Urgentes d’abord', 'sort.newest': 'Plus récentes d’abord',
+      'filter.sort': 'Ordre', 'map.cluster': '{n} alertes ici : cliquez pour zoomer',
       close: 'Fermer',
       'd.report': 'Message', 'd.received': 'Reçu', 'd.from': 'Expéditeur', 'd.language': 'Langue',
       'd.messages': 'Messages', 'd.numbers': 'Chiffres', 'd.cap': 'CAP', 'd.score': 'Score',
@@ -127,7 +133,7 @@
     en: {
       title: 'Operations room',
       language: 'Language',
-      signout: 'Sign out',
+      signout: 'Sign out', report: 'Daily report',
       'signin.title': 'Sign in',
       'signin.help': 'Paste the API key you were given. It stays in this tab and is forgotten when the tab closes.',
       'signin.key': 'API key',
@@ -162,7 +168,11 @@
       'esc.assignee': 'assigned to {who}', 'esc.state': 'escalation: {state}',
       'esc.state.active': 'paging', 'esc.state.stopped': 'stopped', 'esc.state.done': 'done',
       'esc.state.acknowledged': 'acknowledged', 'esc.state.exhausted': 'no answer',
+      'esc.nopaging': 'no paging (policy)',
       flash: 'CRITICAL ALERT {ref} · {cat} · {where}',
+      'flash.more': '{n} open critical alerts · oldest: {ref} · {cat} · {where}',
+      'sort.priority': 'Most urgent first', 'sort.newest': 'Newest first',
+      'filter.sort': 'Order', 'map.cluster': '{n} alerts here: click to zoom in',
       close: 'Close',
       'd.report': 'Message', 'd.received': 'Received', 'd.from': 'From', 'd.language': 'Language',
       'd.messages': 'Messages', 'd.numbers': 'Numbers', 'd.cap': 'CAP', 'd.score': 'Score',
@@ -232,7 +242,7 @@
     selected: null, detail: null,
     lastEventId: null, epoch: 0, streamCtrl: null, synced: false, downSince: null, lastPoll: 0,
     sound: false, audio: null, unseen: 0, fresh: new Set(),
-    filters: { severity: '', status: '', category: '', admin2: '' },
+    filters: { severity: '', status: '', category: '', admin2: '' }, sort: 'priority',
   };
   const $ = (id) => document.getElementById(id);
 
@@ -298,6 +308,42 @@
     return p.admin2 && p.admin2 !== p.name ? `${p.name} (${p.admin2})` : p.name;
   }
 
+  // Triage reasons come from the gateway in English plain words; the page shows them in its
+  // language, codes (ATTACK, critical) as the page names them. Unknown forms are shown as is.
+  const SEV_WORD = (x) => (x in SEV_RANK ? label('sev', x) : x);
+  const CAT_WORD = (x) => (CATEGORIES.includes(x) ? label('cat', x) : x);
+  const REASONS = [
+    [/^no alert word → OTHER$/, () => ({ fr: `aucun mot d’alerte → ${CAT_WORD('OTHER')}` })],
+    [/^(.+) negates (.+)$/, (m) => ({ fr: `${m[1]} annule ${m[2]}` })],
+    [/^(.+) → ([A-Z_]+): threat ended$/, (m) => ({ fr: `${m[1]} → ${CAT_WORD(m[2])} : menace terminée`, en: `${m[1]} → ${CAT_WORD(m[2])}: threat ended` })],
+    [/^(.+) → (.+) has not happened$/, (m) => ({ fr: `${m[1]} → ${m[2]} n’a pas eu lieu` })],
+    [/^(.+) aimed at people$/, (m) => ({ fr: `${m[1]} visant des personnes` })],
+    [/^([A-Z_]+) → (critical|high|medium|low)$/, (m) => ({ fr: `${CAT_WORD(m[1])} → gravité ${SEV_WORD(m[2])}`, en: `${CAT_WORD(m[1])} → ${SEV_WORD(m[2])} severity` })],
+    [/^(registered focal point|unknown number) → (critical|high|medium|low)$/, (m) => ({
+      fr: `${m[1] === 'unknown number' ? 'numéro inconnu' : 'point focal enregistré'} → gravité ${SEV_WORD(m[2])}`,
+      en: `${m[1]} → ${SEV_WORD(m[2])} severity` })],
+    [/^place: reporter home$/, () => ({ fr: 'lieu : lieu habituel du point focal' })],
+    [/^unknown sender → no place$/, () => ({ fr: 'expéditeur inconnu → aucun lieu' })],
+    [/^no place named → reporter home$/, () => ({ fr: 'aucun lieu nommé → lieu habituel du point focal' })],
+    [/^no place named, unknown sender → no place$/, () => ({ fr: 'aucun lieu nommé, expéditeur inconnu → aucun lieu' })],
+    [/^'(.+)' read as a common word, not a place$/, (m) => ({ fr: `« ${m[1]} » lu comme un mot courant, pas un lieu` })],
+    [/^'(.+)' \((\d+) letters? off\) → place (.+) \(text\)$/, (m) => ({ fr: `« ${m[1]} » (${m[2]} lettre${m[2] > 1 ? 's' : ''} d’écart) → lieu ${m[3]} (message)` })],
+    [/^'(.+)' → place (.+) \(text\)$/, (m) => ({ fr: `« ${m[1]} » → lieu ${m[2]} (message)` })],
+    [/^'(.+)' is ambiguous \((.+)\) → (.+?), (.+)$/, (m) => ({ fr: `« ${m[1]} » est ambigu (${m[2]}) → ${m[3]}, ${m[4]}` })],
+    [/^also named: (.+); '(.+)' chosen for a ([A-Z_]+) alert$/, (m) => ({ fr: `aussi nommés : ${m[1]} ; « ${m[2]} » retenu pour une alerte ${CAT_WORD(m[3])}`, en: `also named: ${m[1]}; '${m[2]}' chosen for a ${CAT_WORD(m[3])} alert` })],
+    [/^'(.+)' → ongoing$/, (m) => ({ fr: `« ${m[1]} » → en cours` })],
+    [/^'(.+)' → started earlier, still ongoing$/, (m) => ({ fr: `« ${m[1]} » → commencé plus tôt, toujours en cours` })],
+    [/^'(.+)' → past$/, (m) => ({ fr: `« ${m[1]} » → passé` })],
+    [/^(.+) → ([A-Z_]+)$/, (m) => ({ fr: `${m[1]} → ${CAT_WORD(m[2])}`, en: `${m[1]} → ${CAT_WORD(m[2])}` })],
+  ];
+  function reason(r) {
+    for (const [re, make] of REASONS) {
+      const m = re.exec(r);
+      if (m) return make(m)[S.lang] ?? r;
+    }
+    return r;
+  }
+
   function loadPrefs() {
     try {
       const p = JSON.parse(localStorage.getItem(PREFS) || '{}');
@@ -305,12 +351,13 @@
       else S.lang = pickLanguage();
       S.sound = !!p.sound;
       Object.assign(S.filters, p.filters || {});
+      if (p.sort === 'newest') S.sort = 'newest';
     } catch {
       S.lang = pickLanguage();
     }
   }
   function savePrefs() {
-    localStorage.setItem(PREFS, JSON.stringify({ lang: S.lang, sound: S.sound, filters: S.filters }));
+    localStorage.setItem(PREFS, JSON.stringify({ lang: S.lang, sound: S.sound, filters: S.filters, sort: S.sort }));
   }
   function pickLanguage() {
     for (const l of navigator.languages || [navigator.language || '']) {
@@ -367,7 +414,7 @@
     $('signin-error').textContent = '';
     $('signin').hidden = true;
     $('ops').hidden = false;
-    for (const id of ['conn', 'sound', 'who', 'signout']) $(id).hidden = false;
+    for (const id of ['conn', 'sound', 'who', 'report-link', 'signout']) $(id).hidden = false;
     Humans.signedIn();
     renderChrome();
     renderList();
@@ -392,7 +439,7 @@
     $('detail').hidden = true;
     $('ops').classList.remove('with-detail');
     $('flash').hidden = true;
-    for (const id of ['conn', 'sound', 'who', 'signout']) $(id).hidden = true;
+    for (const id of ['conn', 'sound', 'who', 'report-link', 'signout']) $(id).hidden = true;
     Humans.signedOut();
     $('signin-error').textContent = message || '';
     document.title = 'Kengele';
@@ -439,6 +486,7 @@
     try {
       const { data } = await api(`/api/v1/alerts?${query()}`);
       for (const a of data.items || []) upsert(a);
+      if (!S.loaded) cueOpenCritical();
       S.loaded = true;
       trim();
       renderSoon();
@@ -474,7 +522,14 @@
     if (f.admin2 && a.place?.admin2 !== f.admin2) return false;
     return true;
   }
-  const shown = () => [...S.alerts.values()].filter(matches).sort(byNewest);
+  // Open alerts first, the most severe first and, within a severity, the one waiting longest:
+  // what needs an officer now is never below the fold. Closed ones follow, newest first.
+  const isOpen = (a) => OPEN.includes(a.status);
+  const byPriority = (x, y) => (isOpen(y) - isOpen(x))
+    || (isOpen(x) ? (SEV_RANK[y.severity] ?? 0) - (SEV_RANK[x.severity] ?? 0)
+      || Date.parse(x.received_at) - Date.parse(y.received_at) || x.id - y.id : byNewest(x, y));
+  const shown = () => [...S.alerts.values()].filter(matches)
+    .sort(S.sort === 'newest' ? byNewest : byPriority);
 
   // ---- live stream (fetch + a reader: EventSource cannot send the Authorization header) ------
   async function streamLoop(epoch) {
@@ -620,9 +675,9 @@
   }
 
   // ---- critical cue: banner, title, optional sound ----------------------------------------
-  function cue(a) {
+  function cue(a, text) {
     const flash = $('flash');
-    flash.textContent = t('flash', { ref: a.ref, cat: label('cat', a.category), where: where(a) });
+    flash.textContent = text || t('flash', { ref: a.ref, cat: label('cat', a.category), where: where(a) });
     flash.dataset.id = a.id;
     flash.hidden = false;
     clearTimeout(cue.timer);
@@ -632,6 +687,15 @@
       document.title = `(${S.unseen}) Kengele`;
     }
     if (S.sound) beep();
+  }
+  /** At sign-in: open critical alerts nobody has taken are announced at once, not only new ones. */
+  function cueOpenCritical() {
+    const waiting = [...S.alerts.values()]
+      .filter((a) => a.severity === 'critical' && a.status === 'new').sort(byPriority);
+    if (!waiting.length) return;
+    const [a] = waiting;
+    const vars = { n: waiting.length, ref: a.ref, cat: label('cat', a.category), where: where(a) };
+    cue(a, waiting.length > 1 ? t('flash.more', vars) : null);
   }
   function seen() {
     S.unseen = 0;
@@ -713,6 +777,7 @@
     if (f.admin2) zones.add(f.admin2);
     fillSelect($('f-admin2'), [['', t('any.admin2')],
       ...[...zones].sort((x, y) => x.localeCompare(y, S.lang)).map((z) => [z, z])], f.admin2);
+    fillSelect($('f-sort'), [['priority', t('sort.priority')], ['newest', t('sort.newest')]], S.sort);
   }
 
   function speaker(on) {
@@ -750,7 +815,9 @@
     if (e && typeof e === 'object') {
       // Paging that ran every step while the alert is still new: nobody answered.
       const state = e.state === 'done' && a.status === 'new' ? 'exhausted' : e.state;
-      if (!e.acknowledged_by && state) parts.push(t('esc.state', { state: label('esc.state', state) }));
+      // A policy that pages nobody (low alerts: webhooks only) is not a silence.
+      if (!e.pages && !e.acknowledged_by && e.state !== 'active') parts.push(t('esc.nopaging'));
+      else if (!e.acknowledged_by && state) parts.push(t('esc.state', { state: label('esc.state', state) }));
       if (e.paged_at) parts.push(t('esc.paged', { time: clock(e.paged_at) }));
       if (e.pages) parts.push(t('esc.pages', { n: e.pages, ok: e.pages_delivered ?? 0 }));
       if (e.acknowledged_by) parts.push(t('esc.ackBy', { who: whoName(e.acknowledged_by) }));
@@ -808,6 +875,9 @@
     renderDetail();
     renderSoon();
     Map_.resize();
+    if (alert?.place && Number.isFinite(alert.place.lat) && Number.isFinite(alert.place.lon)) {
+      Map_.focus(alert.place.lon, alert.place.lat);
+    }
     loadDetail(id);
   }
 
@@ -915,7 +985,7 @@
       [t('d.score'), a.score != null ? String(Math.round(Number(a.score))) : null],
     ])));
     nodes.push(...section(t('d.reasons'),
-      h('ul', { class: 'plain reasons' }, (a.reasons || []).map((r) => h('li', { text: r })))));
+      h('ul', { class: 'plain reasons' }, (a.reasons || []).map((r) => h('li', { text: reason(r) })))));
     nodes.push(...section(t('d.place'), dl([
       [t('d.place'), p?.name || t('nowhere')],
       [t('d.admin2'), p?.admin2],
@@ -1056,7 +1126,8 @@
   // Web Mercator in degrees: close to equirectangular at these latitudes, and lines up with
   // a tile layer when an office sets one.
   const Map_ = (() => {
-    const M = { w: 0, h: 0, k: 0, cx: 0, cy: 0, fitK: 0, userMoved: false, places: [], hulls: [] };
+    const M = { w: 0, h: 0, k: 0, cx: 0, cy: 0, fitK: 0, userMoved: false, places: [], hulls: [],
+      land: { lakes: [], borders: [], rivers: [] } };
     const mercY = (lat) => Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360)) * 180 / Math.PI;
     const proj = (lon, lat) => [lon, -mercY(lat)];
     const screen = ([x, y]) => [(x - M.cx) * M.k + M.w / 2, (y - M.cy) * M.k + M.h / 2];
@@ -1095,6 +1166,30 @@
       if (!M.userMoved) fit();
       render();
     }
+
+    /** Lakes, borders and rivers shipped with the gateway (landmarks.json), projected once. */
+    async function loadLandmarks() {
+      try {
+        const res = await fetch('landmarks.json', { cache: 'default' });
+        if (!res.ok) return;
+        const data = await res.json();
+        const line = (pts) => pts.map(([lon, lat]) => proj(lon, lat));
+        M.land = {
+          lakes: (data.lakes || []).map((l) => {
+            const ring = line(l.ring);
+            const at = [ring.reduce((s, p) => s + p[0], 0) / ring.length, ring.reduce((s, p) => s + p[1], 0) / ring.length];
+            return { name: l.name, ring, at };
+          }),
+          borders: (data.borders || []).map(line),
+          rivers: (data.rivers || []).map(line),
+        };
+        render();
+      } catch {
+        // The map still shows places and alerts without its landmarks.
+      }
+    }
+    const lakeName = (name) => (S.lang === 'en' ? LAKES_EN[name] || name.replace(/^Lac /, 'Lake ') : name);
+    const pathOf = (pts, close) => `M${pts.map((p) => screen(p).map((v) => v.toFixed(1)).join(',')).join('L')}${close ? 'Z' : ''}`;
 
     function located() {
       return shown().filter((a) => a.place && Number.isFinite(a.place.lat) && Number.isFinite(a.place.lon));
@@ -1178,11 +1273,22 @@
       const el = svg();
       if (!el || !M.w) return;
       const layers = {
-        tiles: sv('g'), zones: sv('g'), places: sv('g'), labels: sv('g'), alerts: sv('g'), top: sv('g'),
+        tiles: sv('g'), land: sv('g'), zones: sv('g'), places: sv('g'), labels: sv('g'), alerts: sv('g'), top: sv('g'),
       };
       tiles(layers.tiles);
       el.classList.toggle('with-tiles', !!S.config.tile_url);
       const labels = [];   // [priority, class, x, y, text, anchor]
+      if (!S.config.tile_url) {
+        for (const r of M.land.rivers) layers.land.append(sv('path', { class: 'river', d: pathOf(r, false) }));
+        for (const lake of M.land.lakes) {
+          layers.land.append(sv('path', { class: 'lake', d: pathOf(lake.ring, true) }));
+          if (lake.name) {
+            const [x, y] = screen(lake.at);
+            labels.push([2.5, 'lake-label', x, y, lakeName(lake.name), 'middle']);
+          }
+        }
+        for (const b of M.land.borders) layers.land.append(sv('path', { class: 'border', d: pathOf(b, false) }));
+      }
       for (const z of M.hulls) {
         if (z.ring.length >= 3) {
           const d = `M${z.ring.map((p) => screen(p).map((v) => v.toFixed(1)).join(',')).join('L')}Z`;
@@ -1211,46 +1317,76 @@
         list.sort((x, y) => rank(y) - rank(x) || byNewest(x, y));
         return list;
       }).sort((x, y) => rank(x[0]) - rank(y[0]));
-      for (const list of marks) {
-        const top = list[0];
-        const [x, y] = screen(proj(top.place.lon, top.place.lat));
+      // Marks closer than a finger's width at this zoom are one cluster with their count:
+      // the most severe open alert gives its colour; a click zooms in to tell them apart.
+      const clusters = [];
+      for (const list of [...marks].reverse()) {
+        const [x, y] = screen(proj(list[0].place.lon, list[0].place.lat));
         if (!inView([x, y])) continue;
-        const r = 6 + 2.2 * Math.sqrt(list.length - 1);
-        const selected = list.some((a) => a.id === S.selected);
+        const near = clusters.find((c) => Math.hypot(c.x - x, c.y - y) < CLUSTER_PX);
+        if (near) near.lists.push(list);
+        else clusters.push({ x, y, lists: [list] });
+      }
+      const obstacles = [];
+      for (const c of clusters.reverse()) {
+        const all = c.lists.flat();
+        const top = c.lists[0][0];
+        const { x, y } = c;
+        const r = 6 + 2.2 * Math.sqrt(all.length - 1);
+        const selected = all.some((a) => a.id === S.selected);
         const open = OPEN.includes(top.status);
-        const cls = `mark sev-${top.severity}${open ? '' : ' closed'}${selected ? ' selected' : ''}`;
+        const several = c.lists.length > 1;
+        const cls = `mark sev-${top.severity}${open ? '' : ' closed'}${selected ? ' selected' : ''}${several ? ' cluster' : ''}`;
         const mark = sv('circle', {
-          class: cls, cx: x, cy: y, r, 'data-id': top.id,
+          class: cls, cx: x, cy: y, r, 'data-id': top.id, 'data-count': all.length,
         }, sv('title'));
-        mark.firstChild.textContent = list.slice(0, 8)
-          .map((a) => `${a.ref} · ${label('sev', a.severity)} · ${label('cat', a.category)} · ${label('st', a.status)}`)
-          .join('\n') + (list.length > 8 ? '\n…' : '');
+        const lines = all.slice(0, 8)
+          .map((a) => `${a.ref} · ${label('sev', a.severity)} · ${label('cat', a.category)} · ${label('st', a.status)}`);
+        if (several) lines.unshift(t('map.cluster', { n: all.length }));
+        mark.firstChild.textContent = lines.join('\n') + (all.length > 8 ? '\n…' : '');
         mark.addEventListener('click', () => {
           if (M.moved) return;
-          const i = list.findIndex((a) => a.id === S.selected);
-          openDetail(list[(i + 1) % list.length].id);
+          if (several) { zoomAt(3, x, y); return; }
+          const i = all.findIndex((a) => a.id === S.selected);
+          openDetail(all[(i + 1) % all.length].id);
         });
         layers.alerts.append(mark);
-        if (list.length > 1) {
-          layers.alerts.append(text({ x, y: y + 4, 'text-anchor': 'middle', fill: '#fff', 'font-size': 11, 'font-weight': 700, 'pointer-events': 'none' }, String(list.length)));
+        if (all.length > 1) {
+          layers.alerts.append(text({ class: 'mark-count', x, y: y + 4, 'text-anchor': 'middle' }, String(all.length)));
         }
         if (open && top.severity === 'critical' && top.status === 'new') {
           layers.top.append(sv('circle', { class: 'ring', cx: x, cy: y, r: r + 5 }));
         }
-        labels.push([3, 'place-label alert-label', x + r + 3, y + 4, top.place.name || '', 'start']);
+        obstacles.push([x - r, y - r, x + r, y + r]);
+        const name = top.place.name || '';
+        labels.push([3, 'place-label alert-label', x + r + 3, y + 4, several ? `${name} +${c.lists.length - 1}` : name, 'start']);
       }
-      placeLabels(layers.labels, labels);
+      placeLabels(layers.labels, labels, obstacles);
       scaleBar(layers.top);
+      el.dataset.zoom = (M.k / (M.fitK || M.k)).toFixed(2);
       el.replaceChildren(...Object.values(layers));
     }
 
-    /** Draw labels by priority, leaving out any that would overlap one already drawn. */
-    function placeLabels(layer, labels) {
-      const taken = [];
+    // Labels are measured in the font the style sheet gives them (a guess per letter let long
+    // names run into their neighbours).
+    const measure = document.createElement('canvas').getContext('2d');
+    const FONT = '11px system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", Arial, sans-serif';
+    function textWidth(cls, content) {
+      const hull = cls === 'hull-label';
+      const shown = hull ? content.toUpperCase() : content;
+      if (!measure) return shown.length * (hull ? 8.2 : 6.3);
+      measure.font = (hull || cls.includes('alert-label') ? '600 ' : '') + FONT;
+      // letter-spacing .08em of the territoire names, and the 3px halo on each side
+      return measure.measureText(shown).width + (hull ? shown.length * 0.88 : 0) + 3;
+    }
+
+    /** Draw labels by priority, leaving out any that would overlap one already drawn or a mark. */
+    function placeLabels(layer, labels, obstacles) {
+      const taken = [...obstacles];
       labels.sort((p, q) => q[0] - p[0]);
       for (const [, cls, x, y, content, anchor] of labels) {
         if (!content) continue;
-        const w = content.length * (cls === 'hull-label' ? 8.2 : 6.3);
+        const w = textWidth(cls, content);
         const x0 = anchor === 'middle' ? x - w / 2 : x;
         const box = [x0 - 2, y - 11, x0 + w + 2, y + 3];
         if (taken.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3])) continue;
@@ -1327,7 +1463,7 @@
       else window.addEventListener('resize', resize);
     }
 
-    return { install, render, resize, setPlaces, focus, reset };
+    return { install, render, resize, setPlaces, focus, reset, loadLandmarks };
   })();
 
   // ---- humans in the loop: correct an alert, call back, enter an alert by hand ----------------
@@ -1545,6 +1681,7 @@
     renderChrome();
     Map_.install();
     Humans.install();
+    Map_.loadLandmarks();
     $('signin-form').addEventListener('submit', (e) => {
       e.preventDefault();
       const key = $('key').value.trim();
@@ -1568,6 +1705,11 @@
       if (S.sound) beep(1);   // also unlocks audio: browsers allow it only after a click
     });
     const filterIds = { 'f-severity': 'severity', 'f-status': 'status', 'f-category': 'category', 'f-admin2': 'admin2' };
+    $('f-sort').addEventListener('change', (e) => {
+      S.sort = e.target.value === 'newest' ? 'newest' : 'priority';
+      savePrefs();
+      renderSoon();
+    });
     for (const [id, name] of Object.entries(filterIds)) {
       $(id).addEventListener('change', (e) => {
         S.filters[name] = e.target.value;
