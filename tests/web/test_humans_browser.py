@@ -9,14 +9,7 @@ import httpx
 
 from tests.support import call_form, sign
 from tests.web.support import Gateway, artifacts_dir, chromium
-from tests.web.test_ops_browser import (  # noqa: F401 (fixtures)
-    FIRST_ROW,
-    _click,
-    _sign_in,
-    _wait,
-    gateway,
-    keys,
-)
+from tests.web.test_ops_browser import FIRST_ROW, _click, _sign_in, _wait
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -66,8 +59,8 @@ def _text(driver: WebDriver, element_id: str) -> str:
 
 
 def test_operator_corrects_calls_back_and_enters_an_alert(
-    gateway: Gateway,  # noqa: F811
-    keys: dict[str, str],  # noqa: F811
+    gateway: Gateway,
+    keys: dict[str, str],
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
