@@ -18,6 +18,7 @@ import httpx
 import typer
 from rich.console import Console
 
+from app.channels_cli import register as register_channel
 from app.config import Settings, get_settings
 from app.importing_cli import register as register_import
 
@@ -314,6 +315,7 @@ def simulate_call(
 
 
 register_import(cli)
+register_channel(cli)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.changes import feed as change_feed
 from app.changes import repository as changes_repo
 from app.changes.tracker import CHANNEL as CHANGES_CHANNEL
+from app.channels import service as channels
 from app.config import DEV_AUTH_TOKEN, Settings
 from app.db import create_engine, create_sessionmaker, unit_of_work
 from app.escalation.service import seed_default_policies
@@ -22,6 +23,7 @@ from app.inbound.pipeline import Pipeline
 from app.kit.clock import utcnow
 from app.migrate import upgrade
 from app.outbox import wakeup as wake
+from app.outbox.channels import ChannelSender
 from app.outbox.webhooks import WebhookSender
 from app.outbox.worker import Worker
 from app.providers.twilio_client import make_sms_sender
@@ -52,6 +54,7 @@ class Runtime:
     pipeline: Pipeline
     wakeup: wake.Wakeup
     worker: Worker
+    sms: ChannelSender
     feed: change_feed.ChangeFeed
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -72,6 +75,12 @@ class Runtime:
                     log.info("default escalation policies stored")
         except IntegrityError:
             log.info("default escalation policies stored by another process")
+        try:
+            async with unit_of_work(sessionmaker) as session:
+                if await channels.ensure_twilio(session, settings):
+                    log.info("the Twilio settings are the channel 'twilio'")
+        except IntegrityError:
+            log.info("the channel 'twilio' was stored by another process")
         if settings.demo:
             from app.demo import load_demo_data
 
@@ -89,7 +98,8 @@ class Runtime:
             changes_listener = wake.PgListener(dsn, feed, CHANGES_CHANNEL)
             await changes_listener.start()
         gazetteers = GazetteerCache()
-        worker = Worker(settings, sessionmaker, wakeup, make_sms_sender(settings), WebhookSender())
+        sms = ChannelSender(settings, sessionmaker, make_sms_sender(settings))
+        worker = Worker(settings, sessionmaker, wakeup, sms, WebhookSender())
         return cls(
             settings=settings,
             engine=engine,
@@ -98,6 +108,7 @@ class Runtime:
             pipeline=Pipeline(settings, sessionmaker, gazetteers),
             wakeup=wakeup,
             worker=worker,
+            sms=sms,
             feed=feed,
             changes_listener=changes_listener,
         )
@@ -141,7 +152,5 @@ class Runtime:
         if self.changes_listener is not None:
             await self.changes_listener.stop()
         await self.worker.webhooks.aclose()
-        close = getattr(self.worker.sms, "close", None)
-        if close is not None:
-            close()
+        await self.sms.aclose()
         await self.engine.dispose()

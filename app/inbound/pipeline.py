@@ -155,6 +155,7 @@ class Pipeline:
                         body=text,
                         purpose="reply",
                         alert_id=message.alert_id,
+                        via=message.provider,
                     )
             message.status = STATUS_PROCESSED
             message.processed_at = utcnow()

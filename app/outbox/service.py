@@ -14,7 +14,7 @@ from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.errors import Conflict, NotFound
 from app.outbox import repository as repo
-from app.outbox import webhooks
+from app.outbox import routing, webhooks
 from app.outbox.models import (
     CHANNEL_SMS,
     CHANNEL_WEBHOOK,
@@ -25,15 +25,14 @@ from app.outbox.models import (
     payload,
     provider_rank,
 )
+from app.outbox.routing import sending_number as sending_number
 from app.outbox.types import SendResult
 from app.outbox.wakeup import mark_work
 
 FINAL_FAILURES = ("undelivered", "failed")
-
-
-def sending_number(settings: Settings) -> str:
-    """The number (or Messaging Service) SMS go out from: the key of the rate limit."""
-    return settings.twilio_messaging_service_sid or settings.twilio_from or settings.sms_provider
+# How often an SMS whose every channel is down looks again (it waits, it is not given up).
+CHANNEL_WAIT_SECONDS = 15.0
+WAITING = "waiting: every channel of its route is down"
 
 
 async def enqueue_sms(
@@ -46,8 +45,17 @@ async def enqueue_sms(
     alert_id: int | None = None,
     liaison_id: int | None = None,
     step: int | None = None,
+    via: str | None = None,
 ) -> Delivery:
-    """Write an SMS to the outbox (sent by a worker once this transaction commits)."""
+    """Write an SMS to the outbox (sent by a worker once this transaction commits).
+
+    `via`: the channel it must leave by (a reply by the channel its message came in on);
+    otherwise the route of its purpose, recipient and alert (app.outbox.routing).
+    """
+    channels = await routing.route(
+        session, purpose=purpose, via=via, liaison_id=liaison_id, alert_id=alert_id
+    )
+    first = channels[0] if channels else None
     delivery = Delivery(
         channel=CHANNEL_SMS,
         purpose=purpose,
@@ -55,7 +63,9 @@ async def enqueue_sms(
         alert_id=alert_id,
         liaison_id=liaison_id,
         recipient=to,
-        sender=sending_number(settings),
+        sender=routing.rate_key(settings, first),
+        route=channels,
+        via=first,
         body=body,
         escalation_step=step,
         due_at=utcnow(),
@@ -155,6 +165,16 @@ async def apply_result(
             delivery.status = delivery.provider_status or status
         return
     delivery.last_error = result.error
+    if await fail_over(session, settings, delivery, result, now):
+        return
+    if result.every_channel_down:
+        # Waiting for a channel costs no attempt: the SMS goes out when one comes back.
+        delivery.status = PENDING
+        delivery.max_attempts += 1
+        delivery.last_error = WAITING
+        delivery.due_at = now + timedelta(seconds=CHANNEL_WAIT_SECONDS)
+        await mark_work(session)
+        return
     if result.retryable and delivery.attempts < delivery.max_attempts:
         delivery.status = PENDING
         delay = backoff_seconds(settings, delivery.attempts, result.retry_after)
@@ -164,6 +184,47 @@ async def apply_result(
     await _dead(session, settings, delivery, now)
     if delivery.channel == CHANNEL_WEBHOOK and result.error_code == 410:
         await disable_subscription(session, delivery.subscription_id, "the receiver answered 410")
+
+
+async def fail_over(
+    session: AsyncSession,
+    settings: Settings,
+    delivery: Delivery,
+    result: SendResult | None,
+    now: datetime | None = None,
+) -> bool:
+    """Move an SMS that failed on its channel to the next channel of its route (once per
+    failure, recorded as an attempt); False when no other channel of the route is up."""
+    if delivery.channel != CHANNEL_SMS or not delivery.route:
+        return False
+    # A channel known down sends nothing: any live channel of the route may take the SMS.
+    down = result is not None and result.channel_down
+    nxt = await routing.next_channel(session, delivery.route, delivery.via, cyclic=down)
+    if nxt is None:
+        return False
+    now = now or utcnow()
+    repo.add_attempt(
+        session,
+        DeliveryAttempt(
+            delivery_id=delivery.id,
+            at=now,
+            status=f"failover:{nxt}",
+            error=f"{delivery.via}: {delivery.last_error}",
+        ),
+    )
+    delivery.via = nxt
+    delivery.sender = routing.rate_key(settings, nxt)
+    delivery.status = PENDING
+    delivery.due_at = now
+    delivery.provider_id = None
+    delivery.provider_status = None
+    delivery.final_at = None
+    delivery.lease_until = None
+    delivery.leased_by = None
+    # The attempt on the failed channel does not count against the next one.
+    delivery.max_attempts += 1
+    await mark_work(session)
+    return True
 
 
 async def _dead(

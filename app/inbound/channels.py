@@ -1,0 +1,148 @@
+"""Webhooks of the channels other than Twilio: `POST /webhooks/{kind}/{name}`.
+
+Each provider's request is authenticated with the channel's own secret before anything is
+read or stored; its events are stored and de-duplicated exactly as Twilio's are (the
+provider's event id is the message's `provider_sid`, the channel's name its `provider`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+
+from app.channels import repository as channels_repo
+from app.channels import service as channels
+from app.config import Settings
+from app.db import unit_of_work
+from app.inbound.models import KIND_SMS
+from app.inbound.pipeline import Inbound, Pipeline
+from app.kit.errors import BadRequest, Forbidden, NotFound, Unprocessable, errors_doc
+from app.outbox.endpoints import record_status
+from app.providers import smsgate
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """What a webhook needs of its channel, read in a short transaction."""
+
+    kind: str
+    name: str
+    numbers: list[str]
+    secrets: dict[str, str]
+
+
+async def _channel(request: Request, kind: str, name: str) -> ChannelInfo:
+    async with request.app.state.sessionmaker() as session:
+        channel = await channels_repo.by_name(session, name)
+        if channel is None or channel.kind != kind or not channel.active:
+            raise NotFound(f"no active {kind} channel named {name!r}")
+        return ChannelInfo(
+            channel.kind, channel.name, list(channel.numbers or []), dict(channel.secrets)
+        )
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadRequest(f"the body is not JSON: {exc}") from exc
+
+
+def _model(model: type[M], data: Any, where: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{where}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise Unprocessable(problems or f"{where} is not valid") from exc
+
+
+async def _seen(request: Request, name: str, *, heartbeat: bool = False) -> None:
+    async with unit_of_work(request.app.state.sessionmaker) as session:
+        channel = await channels_repo.by_name(session, name)
+        if channel is not None:
+            channels.seen(channel, heartbeat=heartbeat)
+
+
+@router.post(
+    "/{kind}/{name}",
+    responses={
+        200: {"description": "stored (or known already)"},
+        **errors_doc(400, 403, 404, 422, auth=False),
+    },
+)
+async def channel_webhook(kind: str, name: str, request: Request) -> JSONResponse:
+    """An event a channel's provider posts (SMS Gateway for Android: `/webhooks/smsgate/NAME`)."""
+    channel = await _channel(request, kind, name)
+    body = await request.body()
+    if kind == "smsgate":
+        return await _smsgate(request, channel, body)
+    raise NotFound(f"channels of kind {kind} take no webhook")
+
+
+async def _smsgate(request: Request, channel: ChannelInfo, body: bytes) -> JSONResponse:
+    problem = smsgate.check_signature(
+        channel.secrets.get("signing_key", ""),
+        body,
+        request.headers.get(smsgate.TIMESTAMP_HEADER),
+        request.headers.get(smsgate.SIGNATURE_HEADER),
+    )
+    if problem is not None:
+        log.warning("rejected a request to %s: %s", request.url.path, problem)
+        raise Forbidden(problem)
+    event = _model(smsgate.SmsGateEvent, _json(body), "body")
+    settings: Settings = request.app.state.settings
+    if event.event == smsgate.RECEIVED:
+        sms = _model(smsgate.SmsReceived, event.payload, "payload")
+        sim = sms.sim_number
+        to = channel.numbers[sim - 1] if sim and 0 < sim <= len(channel.numbers) else ""
+        pipeline: Pipeline = request.app.state.pipeline
+        message_id, new = await pipeline.accept(
+            Inbound(
+                provider=channel.name,
+                provider_sid=smsgate.event_key(event),
+                kind=KIND_SMS,
+                from_phone=sms.phone_number,
+                to_phone=to or (channel.numbers[0] if channel.numbers else ""),
+                body=sms.message,
+                raw={
+                    "deviceId": event.device_id,
+                    "event": event.event,
+                    "id": event.id,
+                    "messageId": sms.message_id or "",
+                    "simNumber": str(sim or ""),
+                    "receivedAt": sms.received_at.isoformat() if sms.received_at else "",
+                },
+            )
+        )
+        await _seen(request, channel.name)
+        # The receipt leaves by SMS through this handset (nobody reads this answer's body).
+        await pipeline.handle(message_id, reply_by_sms=True)
+        return JSONResponse({"status": "stored" if new else "replayed", "id": message_id})
+    if event.event in smsgate.STATUS_EVENTS:
+        status = _model(smsgate.SmsStatus, event.payload, "payload")
+        await _seen(request, channel.name)
+        known = await record_status(
+            request.app.state.sessionmaker,
+            settings,
+            status.message_id,
+            smsgate.STATUS_EVENTS[event.event],
+            None,
+        )
+        return JSONResponse({"status": "recorded" if known else "unknown message"})
+    if event.event == smsgate.PING:
+        await _seen(request, channel.name, heartbeat=True)
+        return JSONResponse({"status": "heartbeat"})
+    # Other events (data SMS, MMS…) are acknowledged so that the app stops retrying them.
+    return JSONResponse({"status": "ignored", "event": event.event})
