@@ -1,9 +1,9 @@
 """Which channels an SMS leaves by, and where it goes when its channel fails.
 
 A reply leaves by the channel its message came in on (and waits for it). A page leaves by
-the liaison's own channels, else those of the zone, else the default route; each route is
-ordered for failover. The Twilio settings are the channel `twilio`, rated per sending number
-as before channels existed.
+the liaison's own channels, else those of the zone followed by the other channels, else every
+channel by priority; each route is ordered for failover. The Twilio settings are the channel
+`twilio`, rated per sending number as before channels existed.
 """
 
 from __future__ import annotations
@@ -81,10 +81,10 @@ async def route(
     alert = await session.get(Alert, alert_id) if alert_id is not None else None
     if alert is not None:
         zones |= {z.lower() for z in (alert.admin2, alert.admin1) if z}
+    # The zone's channels first; the others after them, so that a zone served by one
+    # handset still has somewhere to fail over to.
     in_zone = _in_zones(live, zones)
-    if in_zone:
-        return in_zone
-    return names
+    return in_zone + [n for n in names if n not in in_zone]
 
 
 async def next_channel(

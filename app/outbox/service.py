@@ -30,8 +30,6 @@ from app.outbox.types import SendResult
 from app.outbox.wakeup import mark_work
 
 FINAL_FAILURES = ("undelivered", "failed")
-# How often an SMS whose every channel is down looks again (it waits, it is not given up).
-CHANNEL_WAIT_SECONDS = 15.0
 WAITING = "waiting: every channel of its route is down"
 
 
@@ -172,7 +170,7 @@ async def apply_result(
         delivery.status = PENDING
         delivery.max_attempts += 1
         delivery.last_error = WAITING
-        delivery.due_at = now + timedelta(seconds=CHANNEL_WAIT_SECONDS)
+        delivery.due_at = now + timedelta(seconds=settings.channel_wait_seconds)
         await mark_work(session)
         return
     if result.retryable and delivery.attempts < delivery.max_attempts:
