@@ -184,3 +184,23 @@ def seen(channel: Channel, now: datetime | None = None, *, heartbeat: bool = Fal
         channel.last_heartbeat_at = now
     else:
         channel.last_inbound_at = now
+
+
+def mark_down(channel: Channel, reason: str, now: datetime | None = None) -> bool:
+    """The channel is known down (pages skip it); True when it was up until now."""
+    if channel.down:
+        return False
+    channel.down = True
+    channel.down_since = now or utcnow()
+    channel.down_reason = reason[:200]
+    return True
+
+
+def mark_up(channel: Channel) -> bool:
+    """The channel works again; True when it was down until now."""
+    if not channel.down:
+        return False
+    channel.down = False
+    channel.down_since = None
+    channel.down_reason = None
+    return True

@@ -20,11 +20,12 @@ from app.channels import repository as channels_repo
 from app.channels import service as channels
 from app.config import Settings
 from app.db import unit_of_work
-from app.inbound.models import KIND_SMS
+from app.inbound.models import KIND_CALL, KIND_SMS
 from app.inbound.pipeline import Inbound, Pipeline
 from app.kit.errors import BadRequest, Forbidden, NotFound, Unprocessable, errors_doc
 from app.outbox.endpoints import record_status
-from app.providers import smsgate
+from app.providers import httpsms, smsgate
+from app.providers.twilio import signed_url
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -68,11 +69,44 @@ def _model(model: type[M], data: Any, where: str) -> M:
         raise Unprocessable(problems or f"{where} is not valid") from exc
 
 
-async def _seen(request: Request, name: str, *, heartbeat: bool = False) -> None:
+async def _seen(
+    request: Request, name: str, *, heartbeat: bool = False, down: str | None = None
+) -> None:
+    """The channel spoke (a heartbeat says it is up; with `down`, its provider says not).
+
+    A message coming in proves the phone receives, not that it can send: only heartbeats
+    bring a channel back up.
+    """
     async with unit_of_work(request.app.state.sessionmaker) as session:
         channel = await channels_repo.by_name(session, name)
-        if channel is not None:
-            channels.seen(channel, heartbeat=heartbeat)
+        if channel is None:
+            return
+        if down is not None:
+            channels.mark_down(channel, down)
+            return
+        channels.seen(channel, heartbeat=heartbeat)
+        if heartbeat:
+            channels.mark_up(channel)
+
+
+async def _accept(request: Request, inbound: Inbound) -> JSONResponse:
+    """Store a message or call (once per provider id) and process it."""
+    pipeline: Pipeline = request.app.state.pipeline
+    message_id, new = await pipeline.accept(inbound)
+    await _seen(request, inbound.provider)
+    # The receipt leaves by SMS through the same channel (nobody reads this answer's body).
+    await pipeline.handle(message_id, reply_by_sms=True)
+    return JSONResponse({"status": "stored" if new else "replayed", "id": message_id})
+
+
+async def _status(
+    request: Request, channel: ChannelInfo, provider_id: str, status: str
+) -> JSONResponse:
+    """The provider's word on an SMS it was given (forward only, failover on a failure)."""
+    await _seen(request, channel.name)
+    sessionmaker = request.app.state.sessionmaker
+    known = await record_status(sessionmaker, request.app.state.settings, provider_id, status, None)
+    return JSONResponse({"status": "recorded" if known else "unknown message"})
 
 
 @router.post(
@@ -88,6 +122,8 @@ async def channel_webhook(kind: str, name: str, request: Request) -> JSONRespons
     body = await request.body()
     if kind == "smsgate":
         return await _smsgate(request, channel, body)
+    if kind == "httpsms":
+        return await _httpsms(request, channel, body)
     raise NotFound(f"channels of kind {kind} take no webhook")
 
 
@@ -102,13 +138,12 @@ async def _smsgate(request: Request, channel: ChannelInfo, body: bytes) -> JSONR
         log.warning("rejected a request to %s: %s", request.url.path, problem)
         raise Forbidden(problem)
     event = _model(smsgate.SmsGateEvent, _json(body), "body")
-    settings: Settings = request.app.state.settings
     if event.event == smsgate.RECEIVED:
         sms = _model(smsgate.SmsReceived, event.payload, "payload")
         sim = sms.sim_number
         to = channel.numbers[sim - 1] if sim and 0 < sim <= len(channel.numbers) else ""
-        pipeline: Pipeline = request.app.state.pipeline
-        message_id, new = await pipeline.accept(
+        return await _accept(
+            request,
             Inbound(
                 provider=channel.name,
                 provider_sid=smsgate.event_key(event),
@@ -124,25 +159,71 @@ async def _smsgate(request: Request, channel: ChannelInfo, body: bytes) -> JSONR
                     "simNumber": str(sim or ""),
                     "receivedAt": sms.received_at.isoformat() if sms.received_at else "",
                 },
-            )
+            ),
         )
-        await _seen(request, channel.name)
-        # The receipt leaves by SMS through this handset (nobody reads this answer's body).
-        await pipeline.handle(message_id, reply_by_sms=True)
-        return JSONResponse({"status": "stored" if new else "replayed", "id": message_id})
     if event.event in smsgate.STATUS_EVENTS:
         status = _model(smsgate.SmsStatus, event.payload, "payload")
-        await _seen(request, channel.name)
-        known = await record_status(
-            request.app.state.sessionmaker,
-            settings,
-            status.message_id,
-            smsgate.STATUS_EVENTS[event.event],
-            None,
+        return await _status(
+            request, channel, status.message_id, smsgate.STATUS_EVENTS[event.event]
         )
-        return JSONResponse({"status": "recorded" if known else "unknown message"})
     if event.event == smsgate.PING:
         await _seen(request, channel.name, heartbeat=True)
         return JSONResponse({"status": "heartbeat"})
     # Other events (data SMS, MMS…) are acknowledged so that the app stops retrying them.
     return JSONResponse({"status": "ignored", "event": event.event})
+
+
+async def _httpsms(request: Request, channel: ChannelInfo, body: bytes) -> JSONResponse:
+    settings: Settings = request.app.state.settings
+    problem = httpsms.check_token(
+        channel.secrets.get("signing_key", ""),
+        request.headers.get("Authorization"),
+        signed_url(settings.public_url, request.url.path, request.url.query),
+    )
+    if problem is not None:
+        log.warning("rejected a request to %s: %s", request.url.path, problem)
+        raise Forbidden(problem)
+    event = _model(httpsms.CloudEvent, _json(body), "body")
+    header = request.headers.get(httpsms.EVENT_HEADER)
+    if header and header != event.type:
+        raise Unprocessable(f"{httpsms.EVENT_HEADER} {header!r} is not the body's type")
+    if event.type in (httpsms.RECEIVED, httpsms.MISSED_CALL):
+        message = _model(httpsms.PhoneMessage, event.data, "data")
+        if message.encrypted:
+            raise Unprocessable("data.encrypted: turn end-to-end encryption off in the app")
+        call = event.type == httpsms.MISSED_CALL
+        return await _accept(
+            request,
+            Inbound(
+                provider=channel.name,
+                # httpSMS's own id of the message or call: the same on every retry.
+                provider_sid=message.message_id,
+                kind=KIND_CALL if call else KIND_SMS,
+                from_phone=message.contact,
+                to_phone=message.owner or (channel.numbers[0] if channel.numbers else ""),
+                body="" if call else message.content,
+                raw={
+                    "id": event.id,
+                    "type": event.type,
+                    "message_id": message.message_id,
+                    "sim": message.sim or "",
+                    "timestamp": message.timestamp.isoformat() if message.timestamp else "",
+                },
+            ),
+        )
+    if event.type in httpsms.STATUS_EVENTS:
+        status = _model(httpsms.MessageStatus, event.data, "data")
+        if status.provider_id is None:
+            raise Unprocessable("data.id: the message's id is missing")
+        if not status.is_final:  # httpSMS will try that message again
+            return JSONResponse({"status": "ignored", "event": event.type})
+        return await _status(
+            request, channel, status.provider_id, httpsms.STATUS_EVENTS[event.type]
+        )
+    if event.type == httpsms.OFFLINE:
+        await _seen(request, channel.name, down="httpSMS reports the phone offline")
+        return JSONResponse({"status": "down"})
+    if event.type == httpsms.ONLINE:
+        await _seen(request, channel.name, heartbeat=True)
+        return JSONResponse({"status": "heartbeat"})
+    return JSONResponse({"status": "ignored", "event": event.type})

@@ -14,6 +14,7 @@ from app.config import Settings
 from app.kit.phones import mask
 from app.outbox.models import Delivery
 from app.outbox.types import SendResult
+from app.providers.httpsms_client import HttpSmsSender
 from app.providers.smsgate_client import SmsGateSender
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,18 @@ class LegacySender(Protocol):
 
     async def send_sms(self, *, to: str, body: str, status_callback: str | None) -> SendResult:
         """Hand one SMS to the provider."""
+        ...
+
+
+class HandsetSender(Protocol):
+    """A provider client of a channel (SMS Gateway for Android, httpSMS)."""
+
+    async def send_sms(self, *, to: str, body: str, message_id: str) -> SendResult:
+        """Hand one SMS to the provider under our `message_id`."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close its connections."""
         ...
 
 
@@ -42,7 +55,7 @@ class ChannelSender:
         self.sessionmaker = sessionmaker
         self.legacy = legacy
         # One client per channel, rebuilt when its options change.
-        self._clients: dict[str, tuple[Any, SmsGateSender]] = {}
+        self._clients: dict[str, tuple[Any, HandsetSender]] = {}
 
     async def send(self, delivery: Delivery) -> SendResult:
         """Send one SMS delivery by `delivery.via` (None: the configured provider)."""
@@ -70,8 +83,8 @@ class ChannelSender:
     async def _by_kind(self, channel: Channel, delivery: Delivery) -> SendResult:
         if channel.kind == "twilio" and channel.name == TWILIO:
             return await self._legacy(delivery)
-        if channel.kind == "smsgate":
-            return await self._smsgate(channel).send_sms(
+        if channel.kind in ("smsgate", "httpsms"):
+            return await self._client(channel).send_sms(
                 to=delivery.recipient, body=delivery.body, message_id=f"kengele-{delivery.id}"
             )
         if channel.kind == "console":
@@ -87,12 +100,18 @@ class ChannelSender:
             to=delivery.recipient, body=delivery.body, status_callback=callback
         )
 
-    def _smsgate(self, channel: Channel) -> SmsGateSender:
-        config = (dict(channel.options), dict(channel.secrets))
+    def _client(self, channel: Channel) -> HandsetSender:
+        config = (channel.kind, dict(channel.options), dict(channel.secrets), channel.numbers)
         cached = self._clients.get(channel.name)
         if cached is None or cached[0] != config:
             # The old client's connections close with it; an in-flight send keeps its own.
-            cached = (config, SmsGateSender(*config))
+            client: HandsetSender
+            if channel.kind == "smsgate":
+                client = SmsGateSender(channel.options, channel.secrets)
+            else:
+                first = channel.numbers[0] if channel.numbers else ""
+                client = HttpSmsSender(channel.options, channel.secrets, first)
+            cached = (config, client)
             self._clients[channel.name] = cached
         return cached[1]
 

@@ -109,7 +109,7 @@ async def test_a_forged_missing_or_stale_signature_is_refused_and_nothing_stored
     client: httpx.AsyncClient, handset: SmsGateFake, session: AsyncSession, forgery: str
 ) -> None:
     now = int(time.time())
-    stamp = {"expired": now - 301, "from the future": now + 301}.get(forgery, now)
+    stamp = {"expired": now - 330, "from the future": now + 330}.get(forgery, now)
     key = "not-the-key" if forgery == "wrong key" else None
     body, headers = handset.webhook("sms:received", timestamp=stamp, key=key)
     if forgery == "no signature":

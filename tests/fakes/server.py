@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from typing import Self
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -49,3 +50,31 @@ def serve_in_thread(app: ASGIApp, name: str, host: str = "127.0.0.1") -> Threade
             raise RuntimeError(f"the {name} stand-in did not start")
         time.sleep(0.01)
     return ThreadedServer(server, thread, f"http://{host}:{port}")
+
+
+class StandIn:
+    """Base of the provider stand-ins: `with Fake() as fake:` serves `self.app` in a thread;
+    `fail_with(status)` answers every send with that status until `fail_with(None)`."""
+
+    name = "stand-in"
+    app: ASGIApp  # set by the subclass
+
+    def __init__(self) -> None:
+        self.base_url = ""
+        self.status: int | None = None
+        self.lock = threading.Lock()
+        self._served: ThreadedServer | None = None
+
+    def __enter__(self) -> Self:
+        self._served = serve_in_thread(self.app, self.name)
+        self.base_url = self._served.base_url
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._served is not None:
+            self._served.stop()
+        self._served = None
+
+    def fail_with(self, status: int | None) -> None:
+        """Answer every send with `status` (None: accept again)."""
+        self.status = status

@@ -18,7 +18,6 @@ import base64
 import copy
 import json
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +29,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from app.providers.smsgate import sign
-from tests.fakes.server import ThreadedServer, serve_in_thread
+from tests.fakes.server import StandIn
 from tests.support import data_file
 
 DEVICE_ID = "ffffffffceb0b1db0000018e937c815b"
@@ -63,45 +62,30 @@ class Sent:
         return str((self.json.get("textMessage") or {}).get("text") or self.json.get("message"))
 
 
-class SmsGateFake:
+class SmsGateFake(StandIn):
     """The stand-in of one handset; `with SmsGateFake() as fake:`."""
+
+    name = "smsgate-fake"
 
     def __init__(
         self, username: str = "sms", password: str = "fake-pw-7c1d", signing_key: str = ""
     ) -> None:
+        super().__init__()
         self.username = username
         self.password = password
         self.signing_key = signing_key or secrets.token_urlsafe(24)
-        self.base_url = ""
         self.requests: list[Sent] = []
-        self._status: int | None = None
-        self._lock = threading.Lock()
-        self._served: ThreadedServer | None = None
         routes = ["/messages", "/message", "/3rdparty/v1/messages"]
         self.app = Starlette(routes=[Route(p, self._send, methods=["POST"]) for p in routes])
 
-    def __enter__(self) -> SmsGateFake:
-        self._served = serve_in_thread(self.app, "smsgate-fake")
-        self.base_url = self._served.base_url
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._served is not None:
-            self._served.stop()
-        self._served = None
-
-    def fail_with(self, status: int | None) -> None:
-        """Answer every send with `status` (None: accept again)."""
-        self._status = status
-
     def accepted(self, to: str | None = None) -> list[Sent]:
         """The sends it accepted (to `to`)."""
-        with self._lock:
+        with self.lock:
             return [r for r in self.requests if r.status == 202 and to in (None, r.to)]
 
     def tried(self, to: str) -> list[Sent]:
         """Every authorised send to `to`, accepted or not."""
-        with self._lock:
+        with self.lock:
             return [r for r in self.requests if r.authorized and r.to == to]
 
     async def _send(self, request: Request) -> JSONResponse:
@@ -109,14 +93,14 @@ class SmsGateFake:
         authorized = request.headers.get("authorization") == f"Basic {expected}"
         body = await request.json()
         sent = Sent(request.url.path, body, authorized)
-        with self._lock:
+        with self.lock:
             self.requests.append(sent)
         if not authorized:
             sent.status = 401
             return JSONResponse({"message": "Unauthorized"}, status_code=401)
-        if self._status is not None:
-            sent.status = self._status
-            return JSONResponse({"message": "Internal error"}, status_code=self._status)
+        if self.status is not None:
+            sent.status = self.status
+            return JSONResponse({"message": "Internal error"}, status_code=self.status)
         sent.status = 202
         now = datetime.now(UTC).isoformat()
         return JSONResponse(
