@@ -100,6 +100,9 @@ def register(app: typer.Typer) -> None:
             list[str] | None, typer.Option("--zone", help="A territoire it serves first.")
         ] = None,
         priority: Annotated[int, typer.Option(help="Place in the routes (lower first).")] = 10,
+        heartbeat: Annotated[
+            int | None, typer.Option(help="Seconds without a heartbeat before it is down.")
+        ] = None,
     ) -> None:
         """Add a channel; prints its inbound URL and its secrets (shown this once only)."""
         from app.channels import service
@@ -118,6 +121,7 @@ def register(app: typer.Typer) -> None:
                 options=options,
                 zones=zone or [],
                 priority=priority,
+                heartbeat_seconds=heartbeat,
             )
 
         try:

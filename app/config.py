@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     sms_burst: int = Field(default=3, ge=1)
     # How often an SMS whose every channel is down looks again (it waits; it is not given up).
     channel_wait_seconds: float = Field(default=15.0, gt=0)
+    # How often channels are checked for a missed heartbeat.
+    channel_check_seconds: float = Field(default=30.0, gt=0)
     worker_poll_seconds: float = Field(default=10.0, gt=0)
     worker_batch: int = Field(default=50, ge=1)
     lease_seconds: float = Field(default=60.0, gt=0)

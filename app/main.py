@@ -72,8 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(status_router)
     # After Twilio's fixed webhooks, which /webhooks/{kind}/{name} would otherwise shadow.
     app.include_router(channel_webhooks_router)
+    app.include_router(outbox_router)  # before /channels/{id}: /channels/health is no id
     app.include_router(channels_router)
-    app.include_router(outbox_router)
     app.include_router(policies_router)
     app.include_router(web_router)
     return app

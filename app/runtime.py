@@ -22,6 +22,7 @@ from app.geo.service import GazetteerCache
 from app.inbound.pipeline import Pipeline
 from app.kit.clock import utcnow
 from app.migrate import upgrade
+from app.outbox import health as channel_health
 from app.outbox import wakeup as wake
 from app.outbox.channels import ChannelSender
 from app.outbox.webhooks import WebhookSender
@@ -127,6 +128,20 @@ class Runtime:
             asyncio.create_task(self.pipeline.run_safety_net(self.stop, started), name="safety-net")
         )
         self.tasks.append(asyncio.create_task(self.prune_changes(), name="prune-changes"))
+        self.tasks.append(asyncio.create_task(self.watch_channels(), name="watch-channels"))
+
+    async def watch_channels(self) -> None:
+        """Mark down, now and then, the channels whose heartbeats stopped."""
+        while not self.stop.is_set():
+            try:
+                async with unit_of_work(self.sessionmaker) as session:
+                    await channel_health.check(session, self.settings)
+            except Exception:
+                log.exception("checking the channels' heartbeats failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self.stop.wait(), timeout=self.settings.channel_check_seconds
+                )
 
     async def prune_changes(self, every_seconds: float = 600.0) -> None:
         """Forget changes older than the stream's replay window, now and then."""

@@ -39,6 +39,8 @@ class Channel(TimestampMixin, Base):
     rate_per_second: Mapped[float] = mapped_column(Float, default=1.0)
     burst: Mapped[int] = mapped_column(Integer, default=3)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A channel silent (no heartbeat) this long is down; None: it sends no heartbeat.
+    heartbeat_seconds: Mapped[int | None] = mapped_column(Integer)
     last_inbound_at: Mapped[datetime | None] = mapped_column()
     last_heartbeat_at: Mapped[datetime | None] = mapped_column()
     down: Mapped[bool] = mapped_column(Boolean, default=False)

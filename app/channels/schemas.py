@@ -33,6 +33,9 @@ class ChannelCreate(BaseModel):
     priority: Annotated[int, Field(ge=0, le=1000)] = 10
     rate_per_second: Annotated[float | None, Field(gt=0, le=1000)] = None
     burst: Annotated[int | None, Field(ge=1, le=1000)] = None
+    heartbeat_seconds: Annotated[int | None, Field(ge=30, le=7 * 86400)] = Field(
+        default=None, description="silent this long: down (smsgate: 1200 unless given)"
+    )
 
 
 class ChannelUpdate(BaseModel):
@@ -46,6 +49,7 @@ class ChannelUpdate(BaseModel):
     priority: Annotated[int, Field(ge=0, le=1000)] | None = None
     rate_per_second: Annotated[float, Field(gt=0, le=1000)] | None = None
     burst: Annotated[int, Field(ge=1, le=1000)] | None = None
+    heartbeat_seconds: Annotated[int, Field(ge=30, le=7 * 86400)] | None = None
     active: bool | None = None
 
 
@@ -62,6 +66,7 @@ class ChannelRead(BaseModel):
     priority: int
     rate_per_second: float
     burst: int
+    heartbeat_seconds: int | None
     active: bool
     inbound_path: str = Field(description="where the provider posts: POST {public URL}{path}")
     down: bool
@@ -82,6 +87,7 @@ class ChannelRead(BaseModel):
             priority=channel.priority,
             rate_per_second=channel.rate_per_second,
             burst=channel.burst,
+            heartbeat_seconds=channel.heartbeat_seconds,
             active=channel.active,
             inbound_path=inbound_path(channel.kind, channel.name),
             down=channel.down,

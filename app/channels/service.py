@@ -35,6 +35,8 @@ SIGNED_KINDS = frozenset({"smsgate", "httpsms"})
 HANDSET_RATE = (0.1, 5)
 # A Twilio long code takes about one segment a second; it queues a few itself.
 DEFAULT_RATE = (1.0, 3)
+# The app pings every 5 minutes when told to (docs/CHANNELS.md): four missed pings is down.
+SMSGATE_HEARTBEAT_SECONDS = 1200
 
 
 def inbound_path(kind: str, name: str) -> str:
@@ -82,6 +84,7 @@ async def create(
     priority: int = 10,
     rate_per_second: float | None = None,
     burst: int | None = None,
+    heartbeat_seconds: int | None = None,
 ) -> tuple[Channel, dict[str, str]]:
     """A new channel and its secrets (to show once: they are never returned again)."""
     if kind not in KINDS:
@@ -94,6 +97,8 @@ async def create(
     if kind in SIGNED_KINDS and "signing_key" not in hidden:
         hidden["signing_key"] = secrets.token_urlsafe(24)
     rate, default_burst = HANDSET_RATE if kind in HANDSET_KINDS else DEFAULT_RATE
+    if heartbeat_seconds is None and kind == "smsgate":
+        heartbeat_seconds = SMSGATE_HEARTBEAT_SECONDS
     channel = Channel(
         kind=kind,
         name=name,
@@ -104,6 +109,7 @@ async def create(
         priority=priority,
         rate_per_second=rate_per_second if rate_per_second is not None else rate,
         burst=burst if burst is not None else default_burst,
+        heartbeat_seconds=heartbeat_seconds,
         active=True,
     )
     await repo.add(session, channel)
@@ -127,7 +133,7 @@ async def update(
         channel.numbers = _numbers(changes["numbers"], settings.default_region)
     if "zones" in changes:
         channel.zones = list(dict.fromkeys(changes["zones"]))
-    for field in ("priority", "rate_per_second", "burst", "active"):
+    for field in ("priority", "rate_per_second", "burst", "active", "heartbeat_seconds"):
         if field in changes:
             setattr(channel, field, changes[field])
     await session.flush()
@@ -204,3 +210,27 @@ def mark_up(channel: Channel) -> bool:
     channel.down_since = None
     channel.down_reason = None
     return True
+
+
+def silent_too_long(channel: Channel, now: datetime) -> bool:
+    """Whether a channel that sends heartbeats has missed them for its whole window."""
+    if channel.heartbeat_seconds is None or channel.down:
+        return False
+    last = channel.last_heartbeat_at or channel.created_at
+    return last is not None and (now - last).total_seconds() > channel.heartbeat_seconds
+
+
+def channel_data(channel: Channel) -> dict[str, Any]:
+    """A channel as events tell it (no secrets, no options)."""
+    return {
+        "id": channel.id,
+        "name": channel.name,
+        "kind": channel.kind,
+        "down": channel.down,
+        "down_since": channel.down_since.isoformat() if channel.down_since else None,
+        "reason": channel.down_reason,
+        "last_heartbeat_at": (
+            channel.last_heartbeat_at.isoformat() if channel.last_heartbeat_at else None
+        ),
+        "last_inbound_at": channel.last_inbound_at.isoformat() if channel.last_inbound_at else None,
+    }

@@ -23,6 +23,7 @@ from app.db import unit_of_work
 from app.inbound.models import KIND_CALL, KIND_SMS
 from app.inbound.pipeline import Inbound, Pipeline
 from app.kit.errors import BadRequest, Forbidden, NotFound, Unprocessable, errors_doc
+from app.outbox import health
 from app.outbox.endpoints import record_status
 from app.providers import httpsms, smsgate
 from app.providers.twilio import signed_url
@@ -78,15 +79,16 @@ async def _seen(
     bring a channel back up.
     """
     async with unit_of_work(request.app.state.sessionmaker) as session:
-        channel = await channels_repo.by_name(session, name)
+        channel = await channels_repo.by_name(session, name, lock=True)
         if channel is None:
             return
         if down is not None:
-            channels.mark_down(channel, down)
-            return
-        channels.seen(channel, heartbeat=heartbeat)
-        if heartbeat:
-            channels.mark_up(channel)
+            flipped = channels.mark_down(channel, down)
+        else:
+            channels.seen(channel, heartbeat=heartbeat)
+            flipped = heartbeat and channels.mark_up(channel)
+        if flipped:
+            await health.changed(session, request.app.state.settings, channel)
 
 
 async def _accept(request: Request, inbound: Inbound) -> JSONResponse:

@@ -19,9 +19,11 @@ from app.kit.ids import MAX_ID, Id
 from app.kit.pagination import Page, decode_id, encode_cursor
 from app.outbox import repository as repo
 from app.outbox import service, webhooks
+from app.outbox.health import report as channels_report
 from app.outbox.models import EVENT_TYPES, WebhookSubscription
 from app.outbox.schemas import (
     AttemptRead,
+    ChannelHealthRead,
     DeliveryRead,
     SubscriptionCreate,
     SubscriptionCreated,
@@ -99,6 +101,12 @@ DeliveryStatus = Literal[
     "undelivered",
     "failed",
 ]
+
+
+@router.get("/channels/health", response_model=list[ChannelHealthRead], responses=errors_doc())
+async def channels_health(session: Session, _: Viewer) -> list[ChannelHealthRead]:
+    """Every channel: up or down, last inbound and heartbeat, sends and failures last hour."""
+    return [ChannelHealthRead.of(h) for h in await channels_report(session)]
 
 
 @router.get("/deliveries", response_model=Page[DeliveryRead], responses=errors_doc(400, 422))

@@ -40,6 +40,8 @@ EVENT_TYPES = (
     "alert.acknowledged",
     "alert.resolved",
     "delivery.dead",
+    "channel.down",
+    "channel.up",
 )
 
 
@@ -101,6 +103,8 @@ class DeliveryAttempt(Base):
     )
     at: Mapped[datetime] = mapped_column(default=utcnow)
     status: Mapped[str] = mapped_column(String(32))
+    # The channel of an SMS attempt (the one that failed, for a failover).
+    channel: Mapped[str | None] = mapped_column(String(32), index=True)
     provider_id: Mapped[str | None] = mapped_column(String(64))
     http_status: Mapped[int | None] = mapped_column(Integer)
     error_code: Mapped[int | None] = mapped_column(Integer)

@@ -138,6 +138,7 @@ async def apply_result(
             delivery_id=delivery.id,
             at=now,
             status="ok" if result.ok else ("retry" if result.retryable else "error"),
+            channel=delivery.via,
             provider_id=result.provider_id,
             http_status=result.http_status,
             error_code=result.error_code,
@@ -207,6 +208,7 @@ async def fail_over(
             delivery_id=delivery.id,
             at=now,
             status=f"failover:{nxt}",
+            channel=delivery.via,
             error=f"{delivery.via}: {delivery.last_error}",
         ),
     )
@@ -264,6 +266,7 @@ async def apply_status(
             delivery_id=delivery.id,
             at=now,
             status=f"callback:{status}",
+            channel=delivery.via,
             provider_id=provider_id,
             error_code=error_code,
         ),

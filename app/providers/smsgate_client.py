@@ -38,18 +38,22 @@ class SmsGateSender:
         self.sim = int(options["sim"]) if options.get("sim") else None
         self.device_id = str(options.get("device_id") or "") or None
         self._password = secrets.get("password", "")
+        username = str(options.get("username") or "")
         self._http = httpx.AsyncClient(timeout=TIMEOUT)
-        self.client = AsyncAPIClient(
-            str(options.get("username") or ""),
-            self._password,
-            base_url=self.api_url,
-            http_client=HttpxAsyncHttpClient(self._http),
-        )
+        self.client = None
+        if self.api_url and username and self._password:
+            self.client = AsyncAPIClient(
+                username,
+                self._password,
+                base_url=self.api_url,
+                http_client=HttpxAsyncHttpClient(self._http),
+            )
 
     async def send_sms(self, *, to: str, body: str, message_id: str) -> SendResult:
         """Queue `body` for `to` on the handset; never raises for provider or network failures."""
-        if not self.api_url:
-            return SendResult(ok=False, retryable=False, error="the channel has no api_url")
+        if self.client is None:
+            error = "the channel needs api_url, username and password to send"
+            return SendResult(ok=False, retryable=False, error=error)
         message = Message(
             phone_numbers=[to],
             text_message=TextMessage(text=body),

@@ -32,6 +32,7 @@ def upgrade() -> None:
     sa.Column('rate_per_second', sa.Float(), nullable=False),
     sa.Column('burst', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('heartbeat_seconds', sa.Integer(), nullable=True),
     sa.Column('last_inbound_at', app.kit.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_heartbeat_at', app.kit.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('down', sa.Boolean(), nullable=False),
@@ -52,8 +53,16 @@ def upgrade() -> None:
     with op.batch_alter_table('liaisons', schema=None) as batch_op:
         batch_op.add_column(sa.Column('channels', sa.JSON(), nullable=False, server_default='[]'))
 
+    with op.batch_alter_table('delivery_attempts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('channel', sa.String(length=32), nullable=True))
+        batch_op.create_index(batch_op.f('ix_delivery_attempts_channel'), ['channel'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('delivery_attempts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_delivery_attempts_channel'))
+        batch_op.drop_column('channel')
+
     with op.batch_alter_table('liaisons', schema=None) as batch_op:
         batch_op.drop_column('channels')
 

@@ -143,8 +143,8 @@ async def test_with_handset_a_marked_down_pages_skip_it_and_the_receipt_waits_fo
 
         await set_down(gw.sessionmaker, "beni-a", down=False)
         await gw.wait_for(lambda: len(fake.accepted(FOCAL_MAVIVI)) == 1, within=10)
-        receipt = await gw.delivery(receipt.id)
-        assert receipt.via == "beni-a" and receipt.sent_at is not None
+        await gw.wait_for(lambda: _sent(gw, receipt.id))
+        assert (await gw.delivery(receipt.id)).via == "beni-a"
         assert gw.sent_to(FOCAL_MAVIVI) == []
 
 
