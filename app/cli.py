@@ -30,7 +30,9 @@ T = TypeVar("T")
 cli = typer.Typer(help="Kengele: SMS gateway of a community alert network.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 apikey_cli = typer.Typer(help="API keys of operations rooms and systems.", no_args_is_help=True)
-simulate_cli = typer.Typer(help="Post signed Twilio-style webhooks.", no_args_is_help=True)
+simulate_cli = typer.Typer(
+    help="Post signed webhooks as Twilio (or a channel's provider) would.", no_args_is_help=True
+)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(apikey_cli, name="apikey")
 cli.add_typer(simulate_cli, name="simulate")
@@ -265,12 +267,17 @@ def triage(
 def _post_signed(settings: Settings, url: str | None, path: str, form: dict[str, str]) -> None:
     from app.providers.twilio import SIGNATURE_HEADER, compute_signature, signed_url
 
-    target = (url or settings.public_url).rstrip("/") + path
     signature = compute_signature(
         settings.twilio_auth_token.get_secret_value(), signed_url(settings.public_url, path), form
     )
+    _post(settings, url, path, data=form, headers={SIGNATURE_HEADER: signature})
+
+
+def _post(settings: Settings, url: str | None, path: str, **request: Any) -> None:
+    """Post to the gateway and print its answer; exit 1 when it refuses or cannot be reached."""
+    target = (url or settings.public_url).rstrip("/") + path
     try:
-        response = httpx.post(target, data=form, headers={SIGNATURE_HEADER: signature}, timeout=30)
+        response = httpx.post(target, timeout=30, **request)
     except httpx.HTTPError as exc:
         err.print(f"[red]error:[/red] could not reach {target}: {exc}")
         raise typer.Exit(1) from exc
@@ -289,14 +296,54 @@ def _twilio_form(settings: Settings, phone: str, sid_prefix: str) -> dict[str, s
     }
 
 
+ChannelOption = Annotated[
+    str | None,
+    typer.Option("--channel", help="Post as this channel's provider (default: Twilio)."),
+]
+
+
+def _post_as_channel(
+    settings: Settings, url: str | None, name: str, phone: str, text: str | None
+) -> None:
+    """Sign and post as the provider of the channel `name` (an SMS, or a call if no text)."""
+    from app.channels.service import inbound_path, named
+    from app.kit.errors import KengeleError
+    from app.providers import httpsms, smsgate
+
+    try:
+        channel = _in_unit_of_work(lambda s: named(s, name))
+    except KengeleError as exc:
+        err.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(1) from exc
+    path = inbound_path(channel.kind, channel.name)
+    key = channel.secrets.get("signing_key", "")
+    if channel.kind in ("smsgate", "console") and text is not None:
+        body, headers = smsgate.simulated(key, phone, text)
+    elif channel.kind == "httpsms":
+        event = httpsms.RECEIVED if text is not None else httpsms.MISSED_CALL
+        owner = channel.numbers[0] if channel.numbers else ""
+        body, headers = httpsms.simulated(
+            key, settings.public_url + path, event, phone, owner, text or ""
+        )
+    else:
+        what = "an SMS" if text is not None else "a missed call"
+        err.print(f"[red]error:[/red] a {channel.kind} channel does not post {what}")
+        raise typer.Exit(2)
+    _post(settings, url, path, content=body, headers=headers)
+
+
 @simulate_cli.command("sms")
 def simulate_sms(
     text: Annotated[str, typer.Argument(help="The SMS body.")],
     from_: Annotated[str, typer.Option("--from", help="Sender's phone.")],
     url: Annotated[str | None, typer.Option(help="Gateway base URL (default: public URL).")] = None,
+    channel: ChannelOption = None,
 ) -> None:
-    """Post a signed inbound-SMS webhook, as Twilio would."""
+    """Post a signed inbound-SMS webhook, as Twilio (or the channel's provider) would."""
     settings = get_settings()
+    if channel not in (None, "twilio"):
+        _post_as_channel(settings, url, channel, from_, text)
+        return
     form = _twilio_form(settings, from_, "Message")
     form.update({"SmsSid": form["MessageSid"], "Body": text, "NumMedia": "0"})
     _post_signed(settings, url, "/webhooks/twilio/sms", form)
@@ -306,9 +353,13 @@ def simulate_sms(
 def simulate_call(
     from_: Annotated[str, typer.Option("--from", help="Caller's phone.")],
     url: Annotated[str | None, typer.Option(help="Gateway base URL (default: public URL).")] = None,
+    channel: ChannelOption = None,
 ) -> None:
     """Post a signed incoming-call webhook (a missed call, a "flash")."""
     settings = get_settings()
+    if channel not in (None, "twilio"):
+        _post_as_channel(settings, url, channel, from_, None)
+        return
     form = _twilio_form(settings, from_, "Call")
     form.update({"CallStatus": "ringing", "Direction": "inbound"})
     _post_signed(settings, url, "/webhooks/twilio/voice", form)

@@ -25,10 +25,14 @@ OPTIONS: dict[str, frozenset[str]] = {
     "httpsms": frozenset({"signing_key", "api_key", "api_url"}),
     "africastalking": frozenset({"username", "api_key", "secret", "allow", "api_url"}),
     "http": frozenset(),  # configured as data (step 6); no option taken yet
-    "console": frozenset(),
+    # A handset on the console (the demo): posts as SMS Gateway for Android, sends to the log.
+    "console": frozenset({"signing_key"}),
 }
 # Kinds that need a key to check what they post; generated when not given.
-SIGNED_KINDS = frozenset({"smsgate", "httpsms"})
+SIGNED_KINDS = frozenset({"smsgate", "httpsms", "console"})
+# The demo's handset (`kengele serve --demo`), and the key `kengele simulate` signs with.
+DEMO_CHANNEL = "demo-handset"
+DEMO_SIGNING_KEY = "kengele-demo-signing-key"
 # A handset sends from a prepaid SIM: Android asks the user to allow more than 30 SMS in 30
 # minutes from one app, and operators flag SIMs that burst. One SMS every 10 s after a burst
 # of 5 pages a zone's handful of liaisons at once and never trips either limit.
@@ -179,6 +183,22 @@ async def ensure_twilio(session: AsyncSession, settings: Settings) -> bool:
             burst=burst,
             active=True,
         ),
+    )
+    return True
+
+
+async def ensure_demo(session: AsyncSession, settings: Settings) -> bool:
+    """The demo's console handset, first in the routes; True if added."""
+    if await repo.by_name(session, DEMO_CHANNEL) is not None:
+        return False
+    await create(
+        session,
+        settings,
+        kind="console",
+        name=DEMO_CHANNEL,
+        numbers=["+243970000000"],
+        options={"signing_key": DEMO_SIGNING_KEY},
+        priority=1,
     )
     return True
 

@@ -122,7 +122,7 @@ async def channel_webhook(kind: str, name: str, request: Request) -> JSONRespons
     """An event a channel's provider posts (SMS Gateway for Android: `/webhooks/smsgate/NAME`)."""
     channel = await _channel(request, kind, name)
     body = await request.body()
-    if kind == "smsgate":
+    if kind in ("smsgate", "console"):  # the console handset posts as the Android app
         return await _smsgate(request, channel, body)
     if kind == "httpsms":
         return await _httpsms(request, channel, body)

@@ -8,7 +8,10 @@ expires ten minutes after it was issued. Anything else is refused.
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+import time
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
@@ -110,3 +113,36 @@ def make_token(signing_key: str, audience: str, issued_at: int, lifetime: int = 
         "sub": "kengele-simulate",
     }
     return jwt.encode(claims, signing_key, algorithm="HS256")
+
+
+def simulated(
+    signing_key: str, url: str, event_type: str, phone: str, owner: str, text: str = ""
+) -> tuple[bytes, dict[str, str]]:
+    """(body, headers) of the CloudEvent httpSMS would post to `url` (`kengele simulate`)."""
+    now = int(time.time())
+    when = datetime.fromtimestamp(now, UTC).isoformat()
+    data: dict[str, Any] = {
+        "message_id": str(uuid.uuid4()),
+        "user_id": "kengele-simulate",
+        "owner": owner,
+        "contact": phone,
+        "timestamp": when,
+        "sim": "SIM1",
+    }
+    if event_type == RECEIVED:
+        data.update({"content": text, "encrypted": False, "attachments": []})
+    event = {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "kengele-simulate",
+        "type": event_type,
+        "datacontenttype": "application/json",
+        "time": when,
+        "data": data,
+    }
+    headers = {
+        "Content-Type": "application/json",
+        EVENT_HEADER: event_type,
+        "Authorization": f"Bearer {make_token(signing_key, url, now)}",
+    }
+    return json.dumps(event).encode(), headers

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import secrets
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -92,3 +94,30 @@ def event_key(event: SmsGateEvent) -> str:
     if len(key) <= 64:
         return key
     return "sha256:" + hashlib.sha256(key.encode()).hexdigest()[:57]
+
+
+def simulated(
+    signing_key: str, phone: str, text: str, now: int | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """(body, headers) of the `sms:received` webhook the app would post (`kengele simulate`)."""
+    stamp = int(time.time()) if now is None else now
+    event = {
+        "deviceId": "kengele-simulate",
+        "event": RECEIVED,
+        "id": secrets.token_urlsafe(15),
+        "webhookId": "kengele-simulate",
+        "payload": {
+            "messageId": hashlib.sha256(text.encode()).hexdigest()[:21],
+            "message": text,
+            "phoneNumber": phone,
+            "simNumber": 1,
+            "receivedAt": datetime.fromtimestamp(stamp, UTC).isoformat(),
+        },
+    }
+    body = json.dumps(event).encode()
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign(signing_key, body, str(stamp)),
+        TIMESTAMP_HEADER: str(stamp),
+    }
+    return body, headers
