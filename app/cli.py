@@ -65,6 +65,7 @@ def serve(
     updates: dict[str, Any] = {}
     if demo:
         updates["demo"] = True
+        updates["demo_handset"] = True
     if no_worker:
         updates["run_worker"] = False
     settings = settings.model_copy(update=updates)

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     auto_migrate: bool = True
     # Load the bundled demo gazetteer, focal points and liaisons on start.
     demo: bool = False
+    # `kengele serve --demo`: also a console handset channel, first in the routes.
+    demo_handset: bool = False
     # Run the background work (safety net, outbox worker) inside the API process.
     run_worker: bool = True
     default_region: str = "CD"

@@ -86,12 +86,14 @@ class Runtime:
             from app.demo import load_demo_data
 
             await load_demo_data(sessionmaker, settings.default_region)
+            log.info("demo data loaded")
+        if settings.demo_handset:
             try:
                 async with unit_of_work(sessionmaker) as session:
                     await channels.ensure_demo(session, settings)
             except IntegrityError:
                 pass  # another process made it
-            log.info("demo data loaded (and the console handset %s)", channels.DEMO_CHANNEL)
+            log.info("the console handset %s is first in the routes", channels.DEMO_CHANNEL)
         wakeup = wake.Wakeup()
         wake.install(sessionmaker, wakeup)
         feed = change_feed.ChangeFeed()

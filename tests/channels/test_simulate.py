@@ -82,7 +82,8 @@ async def test_the_demo_has_a_console_handset_first_in_the_routes(
     from app.main import create_app
     from tests.support import running
 
-    async with running(create_app(settings.model_copy(update={"demo": True}))) as client:
+    demo = settings.model_copy(update={"demo": True, "demo_handset": True})  # serve --demo
+    async with running(create_app(demo)) as client:
         listed = (await client.get("/api/v1/channels", headers=admin_headers)).json()
     assert [(c["name"], c["kind"]) for c in listed] == [
         ("demo-handset", "console"),
