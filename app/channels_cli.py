@@ -129,7 +129,8 @@ def register(app: typer.Typer) -> None:
         except KengeleError as exc:
             raise _fail(exc) from exc
         typer.echo(f"channel {channel.name} ({channel.kind}) added")
-        typer.echo(f"inbound URL: POST {settings.public_url}{service.inbound_path(kind, name)}")
+        path = service.inbound_path(kind, name, secrets.get("secret"))
+        typer.echo(f"inbound URL: POST {settings.public_url}{path}")
         if secrets:
             err.print("Secrets, shown once: store them now (the provider needs them too).")
             for key, value in sorted(secrets.items()):

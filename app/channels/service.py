@@ -16,6 +16,7 @@ from app.config import Settings
 from app.kit.clock import utcnow
 from app.kit.errors import Conflict, NotFound, Unprocessable
 from app.kit.phones import InvalidPhone, to_e164
+from app.providers import http_channel
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # The options each kind understands (anything else is a typo the admin must hear about).
@@ -24,7 +25,7 @@ OPTIONS: dict[str, frozenset[str]] = {
     "smsgate": frozenset({"signing_key", "api_url", "username", "password", "sim", "device_id"}),
     "httpsms": frozenset({"signing_key", "api_key", "api_url"}),
     "africastalking": frozenset({"username", "api_key", "secret", "allow", "api_url"}),
-    "http": frozenset(),  # configured as data (step 6); no option taken yet
+    "http": http_channel.OPTIONS,
     # A handset on the console (the demo): posts as SMS Gateway for Android, sends to the log.
     "console": frozenset({"signing_key"}),
 }
@@ -43,10 +44,16 @@ DEFAULT_RATE = (1.0, 3)
 SMSGATE_HEARTBEAT_SECONDS = 1200
 
 
-def inbound_path(kind: str, name: str) -> str:
-    """Where the channel's provider posts (Twilio keeps its three fixed webhooks)."""
+def inbound_path(kind: str, name: str, secret: str | None = None) -> str:
+    """Where the channel's provider posts (Twilio keeps its three fixed webhooks).
+
+    An `http` channel's URL ends with its secret (when it authenticates by path): shown with
+    the secret only when it is given, at creation.
+    """
     if kind == "twilio":
         return "/webhooks/twilio/sms"
+    if kind == "http":
+        return f"/webhooks/http/{name}/{secret or '{secret}'}"
     return f"/webhooks/{kind}/{name}"
 
 
@@ -71,6 +78,11 @@ def _split(kind: str, options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[
         raise Unprocessable("options: sim is 1, 2 or 3 (the SIM slot that sends)")
     if "api_url" in options and not str(options["api_url"]).startswith(("http://", "https://")):
         raise Unprocessable("options: api_url must be an http:// or https:// URL")
+    if kind == "http":
+        try:
+            http_channel.HttpConfig.of(options)
+        except ValueError as exc:
+            raise Unprocessable(str(exc)) from exc
     plain = {k: v for k, v in options.items() if k not in SECRET_OPTIONS}
     hidden = {k: str(v) for k, v in options.items() if k in SECRET_OPTIONS}
     return plain, hidden
@@ -100,6 +112,8 @@ async def create(
     plain, hidden = _split(kind, options or {})
     if kind in SIGNED_KINDS and "signing_key" not in hidden:
         hidden["signing_key"] = secrets.token_urlsafe(24)
+    if kind == "http" and "secret" not in hidden:
+        hidden["secret"] = secrets.token_urlsafe(24)
     rate, default_burst = HANDSET_RATE if kind in HANDSET_KINDS else DEFAULT_RATE
     if heartbeat_seconds is None and kind == "smsgate":
         heartbeat_seconds = SMSGATE_HEARTBEAT_SECONDS

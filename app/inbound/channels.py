@@ -7,6 +7,7 @@ provider's event id is the message's `provider_sid`, the channel's name its `pro
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from app.inbound.pipeline import Inbound, Pipeline
 from app.kit.errors import BadRequest, Forbidden, NotFound, Unprocessable, errors_doc
 from app.outbox import health
 from app.outbox.endpoints import record_status
-from app.providers import httpsms, smsgate
+from app.providers import http_channel, httpsms, smsgate
 from app.providers.twilio import signed_url
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class ChannelInfo:
     name: str
     numbers: list[str]
     secrets: dict[str, str]
+    options: dict[str, Any]
 
 
 async def _channel(request: Request, kind: str, name: str) -> ChannelInfo:
@@ -49,7 +51,11 @@ async def _channel(request: Request, kind: str, name: str) -> ChannelInfo:
         if channel is None or channel.kind != kind or not channel.active:
             raise NotFound(f"no active {kind} channel named {name!r}")
         return ChannelInfo(
-            channel.kind, channel.name, list(channel.numbers or []), dict(channel.secrets)
+            channel.kind,
+            channel.name,
+            list(channel.numbers or []),
+            dict(channel.secrets),
+            dict(channel.options),
         )
 
 
@@ -111,17 +117,36 @@ async def _status(
     return JSONResponse({"status": "recorded" if known else "unknown message"})
 
 
+WEBHOOK_ERRORS = errors_doc(400, 403, 404, 422, auth=False)
+
+
 @router.post(
     "/{kind}/{name}",
-    responses={
-        200: {"description": "stored (or known already)"},
-        **errors_doc(400, 403, 404, 422, auth=False),
-    },
+    responses={200: {"description": "stored (or known already)"}, **WEBHOOK_ERRORS},
 )
 async def channel_webhook(kind: str, name: str, request: Request) -> JSONResponse:
     """An event a channel's provider posts (SMS Gateway for Android: `/webhooks/smsgate/NAME`)."""
+    return await _dispatch(kind, name, request, None)
+
+
+@router.post(
+    "/{kind}/{name}/{token}",
+    responses={200: {"description": "stored (or known already)"}, **WEBHOOK_ERRORS},
+)
+async def channel_webhook_with_secret(
+    kind: str, name: str, token: str, request: Request
+) -> JSONResponse:
+    """An event posted to a URL that carries the channel's secret (generic HTTP channels)."""
+    return await _dispatch(kind, name, request, token)
+
+
+async def _dispatch(kind: str, name: str, request: Request, token: str | None) -> JSONResponse:
     channel = await _channel(request, kind, name)
     body = await request.body()
+    if kind == "http":
+        return await _http(request, channel, body, token)
+    if token is not None:
+        raise NotFound(f"channels of kind {kind} take no secret in the URL")
     if kind in ("smsgate", "console"):  # the console handset posts as the Android app
         return await _smsgate(request, channel, body)
     if kind == "httpsms":
@@ -229,3 +254,64 @@ async def _httpsms(request: Request, channel: ChannelInfo, body: bytes) -> JSONR
         await _seen(request, channel.name, heartbeat=True)
         return JSONResponse({"status": "heartbeat"})
     return JSONResponse({"status": "ignored", "event": event.type})
+
+
+async def _fields(request: Request, body: bytes) -> dict[str, str]:
+    """The posted fields, from a form or a flat JSON object."""
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        form = await request.form()
+        return {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    data = _json(body)
+    if not isinstance(data, dict):
+        raise Unprocessable("body: a form or a JSON object is expected")
+    return {
+        str(k): str(v) for k, v in data.items() if v is not None and not isinstance(v, dict | list)
+    }
+
+
+async def _http(
+    request: Request, channel: ChannelInfo, body: bytes, token: str | None
+) -> JSONResponse:
+    config = http_channel.HttpConfig.of(channel.options)
+    secret = channel.secrets.get("secret", "")
+    # The URL that carries the secret is also where delivery reports come (dlr_url).
+    by_path = token is not None and secret and hmac.compare_digest(token, secret)
+    problem = (
+        None if by_path else http_channel.check_auth(config, secret, body, token, request.headers)
+    )
+    if problem is not None:
+        log.warning("rejected a request to /webhooks/http/%s: %s", channel.name, problem)
+        raise Forbidden(problem)
+    fields = await _fields(request, body)
+    if config.dlr_status in fields and config.in_text not in fields:
+        provider_id = fields.get(config.dlr_id)
+        if not provider_id:
+            raise Unprocessable(f"{config.dlr_id}: the delivery report names no message")
+        value = fields[config.dlr_status].strip().lower()
+        if value in config.dlr_delivered:
+            status = "delivered"
+        elif value in config.dlr_failed:
+            status = "failed"
+        else:
+            return JSONResponse({"status": "ignored", "dlr": value})
+        return await _status(request, channel, provider_id[:64], status)
+    missing = [f for f in (config.in_from, config.in_text) if f not in fields]
+    if missing:
+        raise Unprocessable(f"{', '.join(missing)}: missing (a message needs sender and text)")
+    sender, text = fields[config.in_from], fields[config.in_text]
+    provider_id = fields.get(config.in_id) if config.in_id else None
+    if not provider_id:
+        provider_id = http_channel.derived_id(sender, text, fields.get(config.in_time, ""))
+    to = fields.get(config.in_to, "") if config.in_to else ""
+    return await _accept(
+        request,
+        Inbound(
+            provider=channel.name,
+            provider_sid=provider_id[:64],
+            kind=KIND_SMS,
+            from_phone=sender,
+            to_phone=to or (channel.numbers[0] if channel.numbers else ""),
+            body=text,
+            raw={k: v[:500] for k, v in fields.items()},
+        ),
+    )

@@ -10,10 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channels import repository as channels_repo
 from app.channels.models import TWILIO, Channel
+from app.channels.service import inbound_path
 from app.config import Settings
 from app.kit.phones import mask
 from app.outbox.models import Delivery
 from app.outbox.types import SendResult
+from app.providers.http_channel_client import HttpChannelSender
 from app.providers.httpsms_client import HttpSmsSender
 from app.providers.smsgate_client import SmsGateSender
 
@@ -31,7 +33,7 @@ class LegacySender(Protocol):
 
 
 class HandsetSender(Protocol):
-    """A provider client of a channel (SMS Gateway for Android, httpSMS)."""
+    """A provider client of a channel (SMS Gateway for Android, httpSMS, an aggregator)."""
 
     async def send_sms(self, *, to: str, body: str, message_id: str) -> SendResult:
         """Hand one SMS to the provider under our `message_id`."""
@@ -83,7 +85,7 @@ class ChannelSender:
     async def _by_kind(self, channel: Channel, delivery: Delivery) -> SendResult:
         if channel.kind == "twilio" and channel.name == TWILIO:
             return await self._legacy(delivery)
-        if channel.kind in ("smsgate", "httpsms"):
+        if channel.kind in ("smsgate", "httpsms", "http"):
             return await self._client(channel).send_sms(
                 to=delivery.recipient, body=delivery.body, message_id=f"kengele-{delivery.id}"
             )
@@ -106,11 +108,15 @@ class ChannelSender:
         if cached is None or cached[0] != config:
             # The old client's connections close with it; an in-flight send keeps its own.
             client: HandsetSender
+            first = channel.numbers[0] if channel.numbers else ""
             if channel.kind == "smsgate":
                 client = SmsGateSender(channel.options, channel.secrets)
-            else:
-                first = channel.numbers[0] if channel.numbers else ""
+            elif channel.kind == "httpsms":
                 client = HttpSmsSender(channel.options, channel.secrets, first)
+            else:
+                secret = channel.secrets.get("secret", "")
+                dlr_url = self.settings.public_url + inbound_path("http", channel.name, secret)
+                client = HttpChannelSender(channel.options, channel.secrets, first, dlr_url)
             cached = (config, client)
             self._clients[channel.name] = cached
         return cached[1]
