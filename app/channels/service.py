@@ -16,7 +16,7 @@ from app.config import Settings
 from app.kit.clock import utcnow
 from app.kit.errors import Conflict, NotFound, Unprocessable
 from app.kit.phones import InvalidPhone, to_e164
-from app.providers import http_channel
+from app.providers import africastalking, http_channel
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # The options each kind understands (anything else is a typo the admin must hear about).
@@ -31,6 +31,8 @@ OPTIONS: dict[str, frozenset[str]] = {
 }
 # Kinds that need a key to check what they post; generated when not given.
 SIGNED_KINDS = frozenset({"smsgate", "httpsms", "console"})
+# Kinds whose provider proves itself by a secret in the callback URL (generated if not given).
+PATH_SECRET_KINDS = frozenset({"http", "africastalking"})
 # The demo's handset (`kengele serve --demo`), and the key `kengele simulate` signs with.
 DEMO_CHANNEL = "demo-handset"
 DEMO_SIGNING_KEY = "kengele-demo-signing-key"
@@ -52,8 +54,8 @@ def inbound_path(kind: str, name: str, secret: str | None = None) -> str:
     """
     if kind == "twilio":
         return "/webhooks/twilio/sms"
-    if kind == "http":
-        return f"/webhooks/http/{name}/{secret or '{secret}'}"
+    if kind in PATH_SECRET_KINDS:
+        return f"/webhooks/{kind}/{name}/{secret or '{secret}'}"
     return f"/webhooks/{kind}/{name}"
 
 
@@ -78,11 +80,13 @@ def _split(kind: str, options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[
         raise Unprocessable("options: sim is 1, 2 or 3 (the SIM slot that sends)")
     if "api_url" in options and not str(options["api_url"]).startswith(("http://", "https://")):
         raise Unprocessable("options: api_url must be an http:// or https:// URL")
-    if kind == "http":
-        try:
+    try:
+        if kind == "http":
             http_channel.HttpConfig.of(options)
-        except ValueError as exc:
-            raise Unprocessable(str(exc)) from exc
+        if kind == "africastalking":
+            africastalking.check_allow_list(str(options.get("allow", "")))
+    except ValueError as exc:
+        raise Unprocessable(str(exc)) from exc
     plain = {k: v for k, v in options.items() if k not in SECRET_OPTIONS}
     hidden = {k: str(v) for k, v in options.items() if k in SECRET_OPTIONS}
     return plain, hidden
@@ -112,7 +116,7 @@ async def create(
     plain, hidden = _split(kind, options or {})
     if kind in SIGNED_KINDS and "signing_key" not in hidden:
         hidden["signing_key"] = secrets.token_urlsafe(24)
-    if kind == "http" and "secret" not in hidden:
+    if kind in PATH_SECRET_KINDS and "secret" not in hidden:
         hidden["secret"] = secrets.token_urlsafe(24)
     rate, default_burst = HANDSET_RATE if kind in HANDSET_KINDS else DEFAULT_RATE
     if heartbeat_seconds is None and kind == "smsgate":

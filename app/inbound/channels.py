@@ -26,7 +26,7 @@ from app.inbound.pipeline import Inbound, Pipeline
 from app.kit.errors import BadRequest, Forbidden, NotFound, Unprocessable, errors_doc
 from app.outbox import health
 from app.outbox.endpoints import record_status
-from app.providers import http_channel, httpsms, smsgate
+from app.providers import africastalking, http_channel, httpsms, smsgate
 from app.providers.twilio import signed_url
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,8 @@ async def _dispatch(kind: str, name: str, request: Request, token: str | None) -
     body = await request.body()
     if kind == "http":
         return await _http(request, channel, body, token)
+    if kind == "africastalking":
+        return await _africastalking(request, channel, token)
     if token is not None:
         raise NotFound(f"channels of kind {kind} take no secret in the URL")
     if kind in ("smsgate", "console"):  # the console handset posts as the Android app
@@ -312,6 +314,45 @@ async def _http(
             from_phone=sender,
             to_phone=to or (channel.numbers[0] if channel.numbers else ""),
             body=text,
+            raw={k: v[:500] for k, v in fields.items()},
+        ),
+    )
+
+
+async def _africastalking(
+    request: Request, channel: ChannelInfo, token: str | None
+) -> JSONResponse:
+    secret = channel.secrets.get("secret", "")
+    if not token or not secret or not hmac.compare_digest(token, secret):
+        log.warning("rejected a request to /webhooks/africastalking/%s: wrong secret", channel.name)
+        raise Forbidden("missing or wrong secret in the callback URL")
+    source = request.client.host if request.client else None
+    if not africastalking.allowed(str(channel.options.get("allow", "")), source):
+        log.warning(
+            "rejected a request to /webhooks/africastalking/%s from %s", channel.name, source
+        )
+        raise Forbidden("this source address may not post to this channel")
+    form = await request.form()
+    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    if "status" in fields and "text" not in fields:
+        if not fields.get("id"):
+            raise Unprocessable("id: the delivery report names no message")
+        status = africastalking.report_status(fields["status"])
+        if status is None:
+            return JSONResponse({"status": "ignored", "dlr": fields["status"]})
+        return await _status(request, channel, fields["id"][:64], status)
+    missing = [f for f in ("from", "text", "id") if not fields.get(f)]
+    if missing:
+        raise Unprocessable(f"{', '.join(missing)}: missing (a message needs from, text and id)")
+    return await _accept(
+        request,
+        Inbound(
+            provider=channel.name,
+            provider_sid=fields["id"][:64],
+            kind=KIND_SMS,
+            from_phone=fields["from"],
+            to_phone=fields.get("to", ""),
+            body=fields["text"],
             raw={k: v[:500] for k, v in fields.items()},
         ),
     )

@@ -15,6 +15,7 @@ from app.config import Settings
 from app.kit.phones import mask
 from app.outbox.models import Delivery
 from app.outbox.types import SendResult
+from app.providers.africastalking_client import AfricasTalkingSender
 from app.providers.http_channel_client import HttpChannelSender
 from app.providers.httpsms_client import HttpSmsSender
 from app.providers.smsgate_client import SmsGateSender
@@ -85,7 +86,7 @@ class ChannelSender:
     async def _by_kind(self, channel: Channel, delivery: Delivery) -> SendResult:
         if channel.kind == "twilio" and channel.name == TWILIO:
             return await self._legacy(delivery)
-        if channel.kind in ("smsgate", "httpsms", "http"):
+        if channel.kind in ("smsgate", "httpsms", "http", "africastalking"):
             return await self._client(channel).send_sms(
                 to=delivery.recipient, body=delivery.body, message_id=f"kengele-{delivery.id}"
             )
@@ -113,6 +114,8 @@ class ChannelSender:
                 client = SmsGateSender(channel.options, channel.secrets)
             elif channel.kind == "httpsms":
                 client = HttpSmsSender(channel.options, channel.secrets, first)
+            elif channel.kind == "africastalking":
+                client = AfricasTalkingSender(channel.options, channel.secrets, first)
             else:
                 secret = channel.secrets.get("secret", "")
                 dlr_url = self.settings.public_url + inbound_path("http", channel.name, secret)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.channels import service
 from app.config import Settings
 from app.db import unit_of_work
+from tests.escalation.support import Gateway
 
 
 async def add_channel(
@@ -31,3 +32,8 @@ async def set_down(
     async with unit_of_work(sessionmaker) as session:
         channel = await service.named(session, name)
         channel.down = down
+
+
+async def has_provider_id(gw: Gateway, delivery_id: int) -> bool:
+    """Whether the worker recorded the provider's id of a delivery (its send is on record)."""
+    return (await gw.delivery(delivery_id)).provider_id is not None

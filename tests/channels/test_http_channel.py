@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.alerts.models import Alert
 from app.config import Settings
 from app.inbound.models import InboundMessage
-from tests.channels.support import add_channel
+from tests.channels.support import add_channel, has_provider_id
 from tests.escalation.support import FOCAL_MAVIVI, gateway, ref_in
 from tests.fakes.aggregator_api import AggregatorFake
 from tests.support import PUBLIC_URL, data_file
@@ -172,7 +172,7 @@ async def test_receipts_leave_in_the_presets_shape_and_reports_map_to_status(
             sent = receipts()[0]
             alert = await gw.alert()
             [receipt] = await gw.outbox(purpose="reply")
-            await gw.wait_for(lambda: _provider_id(gw, receipt.id))
+            await gw.wait_for(lambda: has_provider_id(gw, receipt.id))
             if preset == "dmark":
                 assert (sent.fields["sender"], sent.fields["receiver"]) == (
                     "+243970000050",
@@ -201,10 +201,6 @@ async def test_receipts_leave_in_the_presets_shape_and_reports_map_to_status(
             assert gw.fake.requests == []
 
 
-async def _provider_id(gw: Any, delivery_id: int) -> bool:
-    return (await gw.delivery(delivery_id)).provider_id is not None
-
-
 @pytest.mark.usefixtures("engine")
 async def test_a_refusal_in_the_answer_body_fails_over_to_the_next_channel(
     settings: Settings,
@@ -221,7 +217,7 @@ async def test_a_refusal_in_the_answer_body_fails_over_to_the_next_channel(
             # The pages (not the receipt, which keeps to its channel) go on by Twilio.
             await gw.wait_for(lambda: len(gw.fake.requests) >= 2)
             [page, *_] = await gw.outbox(purpose="page")
-            await gw.wait_for(lambda: _provider_id(gw, page.id))
+            await gw.wait_for(lambda: has_provider_id(gw, page.id))
             page = await gw.delivery(page.id)
             assert page.route[:1] == ["keccel"] and page.via == "twilio"
             assert len([r for r in fake.requests if r.fields.get("to") == page.recipient]) == 1

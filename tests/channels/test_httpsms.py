@@ -17,7 +17,7 @@ from app.config import Settings
 from app.inbound.models import InboundMessage
 from app.outbox.models import Delivery
 from app.providers.httpsms import make_token
-from tests.channels.support import add_channel
+from tests.channels.support import add_channel, has_provider_id
 from tests.escalation.support import FOCAL_MAVIVI, gateway, ref_in
 from tests.fakes.httpsms_api import HttpSmsFake
 from tests.support import PUBLIC_URL
@@ -205,7 +205,7 @@ async def test_the_receipt_leaves_through_httpsms_and_its_events_move_the_delive
             assert sent.json["from"] == "+243970000009"
             assert ref_in(sent.json["content"]) == (await gw.alert()).ref
             [receipt] = await gw.outbox(purpose="reply")
-            await gw.wait_for(lambda: _provider_id(gw, receipt.id))
+            await gw.wait_for(lambda: has_provider_id(gw, receipt.id))
 
             for event in ("message.phone.sent", "message.phone.delivered"):
                 body, headers = fake.webhook(event, URL, {"id": sent.id})
@@ -214,10 +214,3 @@ async def test_the_receipt_leaves_through_httpsms_and_its_events_move_the_delive
             receipt = await gw.delivery(receipt.id)
             assert (receipt.via, receipt.status) == ("oicha", "delivered")
             assert gw.sent_to(FOCAL_MAVIVI) == []
-
-
-async def _provider_id(gw: object, delivery_id: int) -> bool:
-    from tests.escalation.support import Gateway
-
-    assert isinstance(gw, Gateway)
-    return (await gw.delivery(delivery_id)).provider_id is not None
