@@ -132,21 +132,10 @@ async def apply_result(
 ) -> None:
     """Record an attempt and move the delivery on: sent, retry later, or dead."""
     now = now or utcnow()
-    repo.add_attempt(
-        session,
-        DeliveryAttempt(
-            delivery_id=delivery.id,
-            at=now,
-            status="ok" if result.ok else ("retry" if result.retryable else "error"),
-            channel=delivery.via,
-            provider_id=result.provider_id,
-            http_status=result.http_status,
-            error_code=result.error_code,
-            error=result.error,
-            worker=worker,
-            duration_ms=duration_ms,
-        ),
-    )
+    # Looking again while every channel is still down is no news: one attempt says it waits
+    # (an outage of days would otherwise write one every KENGELE_CHANNEL_WAIT_SECONDS).
+    if not (result.every_channel_down and delivery.last_error == WAITING):
+        _record(session, delivery, result, worker, duration_ms, now)
     delivery.lease_until = None
     delivery.leased_by = None
     if result.ok:
@@ -183,6 +172,31 @@ async def apply_result(
     await _dead(session, settings, delivery, now)
     if delivery.channel == CHANNEL_WEBHOOK and result.error_code == 410:
         await disable_subscription(session, delivery.subscription_id, "the receiver answered 410")
+
+
+def _record(
+    session: AsyncSession,
+    delivery: Delivery,
+    result: SendResult,
+    worker: str,
+    duration_ms: float,
+    now: datetime,
+) -> None:
+    repo.add_attempt(
+        session,
+        DeliveryAttempt(
+            delivery_id=delivery.id,
+            at=now,
+            status="ok" if result.ok else ("retry" if result.retryable else "error"),
+            channel=delivery.via,
+            provider_id=result.provider_id,
+            http_status=result.http_status,
+            error_code=result.error_code,
+            error=result.error,
+            worker=worker,
+            duration_ms=duration_ms,
+        ),
+    )
 
 
 async def fail_over(

@@ -3,6 +3,7 @@ events mapped to deliveries, and failover to the next channel when the handset f
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -140,6 +141,9 @@ async def test_with_handset_a_marked_down_pages_skip_it_and_the_receipt_waits_fo
         assert fake.requests == []  # a channel known down is not tried
         [receipt] = await gw.outbox(recipient=FOCAL_MAVIVI, purpose="reply")
         await gw.wait_for(lambda: _waiting(gw, receipt.id))
+        # It looks again every 0.2 s; the wait is one attempt, however long it lasts.
+        await asyncio.sleep(0.7)
+        assert await attempts(gw, receipt) == ["retry"]
 
         await set_down(gw.sessionmaker, "beni-a", down=False)
         await gw.wait_for(lambda: len(fake.accepted(FOCAL_MAVIVI)) == 1, within=10)
