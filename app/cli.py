@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 
 from app.auth.schemas import Role
+from app.channels_cli import register as register_channel
 from app.config import Settings, get_settings
 from app.importing_cli import register as register_import
 
@@ -35,7 +36,9 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 apikey_cli = typer.Typer(help="API keys of operations rooms and systems.", no_args_is_help=True)
-simulate_cli = typer.Typer(help="Post signed Twilio-style webhooks.", no_args_is_help=True)
+simulate_cli = typer.Typer(
+    help="Post signed webhooks as Twilio (or a channel's provider) would.", no_args_is_help=True
+)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(apikey_cli, name="apikey")
 cli.add_typer(simulate_cli, name="simulate")
@@ -82,6 +85,7 @@ def serve(
     updates: dict[str, Any] = {}
     if demo:
         updates["demo"] = True
+        updates["demo_handset"] = True
     if no_worker:
         updates["run_worker"] = False
     settings = settings.model_copy(update=updates)
@@ -317,13 +321,18 @@ def _post_signed(settings: Settings, url: str | None, path: str, form: dict[str,
     from app.startup import signing_target
 
     base, signed_for = signing_target(settings, url)
-    target = base + path
-    typer.echo(f"POST {target} (signed for {signed_for}{path})", err=True)
     signature = compute_signature(
         settings.twilio_auth_token.get_secret_value(), signed_url(signed_for, path), form
     )
+    _post(base, signed_for, path, data=form, headers={SIGNATURE_HEADER: signature})
+
+
+def _post(base: str, signed_for: str, path: str, **request: Any) -> None:
+    """Post to the gateway and print its answer; exit 1 when it refuses or cannot be reached."""
+    target = base + path
+    typer.echo(f"POST {target} (signed for {signed_for}{path})", err=True)
     try:
-        response = httpx.post(target, data=form, headers={SIGNATURE_HEADER: signature}, timeout=30)
+        response = httpx.post(target, timeout=30, **request)
     except httpx.HTTPError as exc:
         err.print(f"[red]error:[/red] could not reach {target}: {exc}")
         raise typer.Exit(1) from exc
@@ -348,6 +357,43 @@ def _twilio_form(settings: Settings, phone: str, sid_prefix: str) -> dict[str, s
     }
 
 
+ChannelOption = Annotated[
+    str | None,
+    typer.Option("--channel", help="Post as this channel's provider (default: Twilio)."),
+]
+
+
+def _post_as_channel(
+    settings: Settings, url: str | None, name: str, phone: str, text: str | None
+) -> None:
+    """Sign and post as the provider of the channel `name` (an SMS, or a call if no text)."""
+    from app.channels.service import inbound_path, named
+    from app.kit.errors import KengeleError
+    from app.providers import httpsms, smsgate
+
+    try:
+        channel = _in_unit_of_work(lambda s: named(s, name))
+    except KengeleError as exc:
+        err.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(1) from exc
+    from app.startup import signing_target
+
+    base, signed_for = signing_target(settings, url)
+    path = inbound_path(channel.kind, channel.name)
+    key = channel.secrets.get("signing_key", "")
+    if channel.kind in ("smsgate", "console") and text is not None:
+        body, headers = smsgate.simulated(key, phone, text)
+    elif channel.kind == "httpsms":
+        event = httpsms.RECEIVED if text is not None else httpsms.MISSED_CALL
+        owner = channel.numbers[0] if channel.numbers else ""
+        body, headers = httpsms.simulated(key, signed_for + path, event, phone, owner, text or "")
+    else:
+        what = "an SMS" if text is not None else "a missed call"
+        err.print(f"[red]error:[/red] a {channel.kind} channel does not post {what}")
+        raise typer.Exit(2)
+    _post(base, signed_for, path, content=body, headers=headers)
+
+
 @simulate_cli.command("sms")
 def simulate_sms(
     text: Annotated[str, typer.Argument(help="The SMS body.")],
@@ -356,9 +402,13 @@ def simulate_sms(
         str | None,
         typer.Option(help="Gateway base URL (default: the running `serve`, else the public URL)."),
     ] = None,
+    channel: ChannelOption = None,
 ) -> None:
-    """Post a signed inbound-SMS webhook, as Twilio would."""
+    """Post a signed inbound-SMS webhook, as Twilio (or the channel's provider) would."""
     settings = get_settings()
+    if channel not in (None, "twilio"):
+        _post_as_channel(settings, url, channel, from_, text)
+        return
     form = _twilio_form(settings, from_, "Message")
     form.update({"SmsSid": form["MessageSid"], "Body": text, "NumMedia": "0"})
     _post_signed(settings, url, "/webhooks/twilio/sms", form)
@@ -371,15 +421,20 @@ def simulate_call(
         str | None,
         typer.Option(help="Gateway base URL (default: the running `serve`, else the public URL)."),
     ] = None,
+    channel: ChannelOption = None,
 ) -> None:
     """Post a signed incoming-call webhook (a missed call, a "flash")."""
     settings = get_settings()
+    if channel not in (None, "twilio"):
+        _post_as_channel(settings, url, channel, from_, None)
+        return
     form = _twilio_form(settings, from_, "Call")
     form.update({"CallStatus": "ringing", "Direction": "inbound"})
     _post_signed(settings, url, "/webhooks/twilio/voice", form)
 
 
 register_import(cli)
+register_channel(cli)
 
 
 def main() -> None:

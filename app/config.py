@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     auto_migrate: bool = True
     # Load the bundled demo gazetteer, focal points and liaisons on start.
     demo: bool = False
+    # `kengele serve --demo`: also a console handset channel, first in the routes.
+    demo_handset: bool = False
     # Run the background work (safety net, outbox worker) inside the API process.
     run_worker: bool = True
     default_region: str = "CD"
@@ -76,6 +78,10 @@ class Settings(BaseSettings):
     # Messages a sending number may hand to Twilio at once before the rate applies
     # (Twilio queues them itself at the long code's pace).
     sms_burst: int = Field(default=3, ge=1)
+    # How often an SMS whose every channel is down looks again (it waits; it is not given up).
+    channel_wait_seconds: float = Field(default=15.0, gt=0)
+    # How often channels are checked for a missed heartbeat.
+    channel_check_seconds: float = Field(default=30.0, gt=0)
     worker_poll_seconds: float = Field(default=10.0, gt=0)
     worker_batch: int = Field(default=50, ge=1)
     lease_seconds: float = Field(default=60.0, gt=0)

@@ -12,9 +12,16 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.kit.clock import utcnow
-from app.kit.metrics import Backlog, exposition, outbox_exposition
+from app.kit.metrics import (
+    Backlog,
+    ChannelState,
+    channels_exposition,
+    exposition,
+    outbox_exposition,
+)
 from app.migrate import current_revision, head_revision
 from app.outbox import repository as outbox_repo
+from app.outbox.health import report as channels_report
 
 if TYPE_CHECKING:
     from app.runtime import Runtime
@@ -91,11 +98,14 @@ async def metrics(request: Request) -> Response:
     the shared database at each scrape, so every process reports it alike.
     """
     backlog: list[Backlog] | None = None
+    states: list[ChannelState] = []
     try:
         async with request.app.state.sessionmaker() as session:
             rows = await asyncio.wait_for(outbox_repo.due_backlog(session, utcnow()), 5.0)
+            health = await asyncio.wait_for(channels_report(session), 5.0)
         backlog = [Backlog(channel, due, oldest) for channel, due, oldest in rows]
+        states = [ChannelState(h.channel.name, not h.channel.down, h.waiting) for h in health]
     except Exception as exc:
         log.warning("metrics: outbox backlog not read: %s", type(exc).__name__)
-    body = exposition(outbox_exposition(backlog, utcnow()))
+    body = exposition(outbox_exposition(backlog, utcnow()), channels_exposition(states))
     return Response(body, media_type=CONTENT_TYPE_LATEST)

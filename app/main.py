@@ -13,11 +13,13 @@ from app.alerts.exports import router as exports_router
 from app.auth.endpoints import router as apikeys_router
 from app.auth.ratelimit import RateLimiter
 from app.changes.endpoints import router as stream_router
+from app.channels.endpoints import router as channels_router
 from app.config import Settings, get_settings
 from app.escalation.endpoints import router as policies_router
 from app.geo.endpoints import router as places_router
 from app.health import DatabaseProbe
 from app.health import router as health_router
+from app.inbound.channels import router as channel_webhooks_router
 from app.inbound.endpoints import router as inbound_router
 from app.kit.errors import install_error_handlers
 from app.kit.observability import install_observability
@@ -76,7 +78,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(people_router)
     app.include_router(apikeys_router)
     app.include_router(status_router)
-    app.include_router(outbox_router)
+    # After Twilio's fixed webhooks, which /webhooks/{kind}/{name} would otherwise shadow.
+    app.include_router(channel_webhooks_router)
+    app.include_router(outbox_router)  # before /channels/{id}: /channels/health is no id
+    app.include_router(channels_router)
     app.include_router(policies_router)
     app.include_router(web_router)
     app.include_router(docs_router)

@@ -4,6 +4,7 @@ from app.alerts.models import Alert, AlertEvent, Incident
 from app.audit.models import AuditEntry
 from app.auth.models import ApiKey
 from app.changes.models import Change, Counter
+from app.channels.models import Channel
 from app.escalation.models import Escalation, EscalationPolicy
 from app.geo.models import Place
 from app.inbound.models import InboundMessage
@@ -18,6 +19,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Change",
+    "Channel",
     "Counter",
     "Delivery",
     "DeliveryAttempt",

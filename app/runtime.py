@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.changes import feed as change_feed
 from app.changes import repository as changes_repo
 from app.changes.tracker import CHANNEL as CHANGES_CHANNEL
+from app.channels import service as channels
 from app.config import DEV_AUTH_TOKEN, Settings
 from app.db import create_engine, create_sessionmaker, unit_of_work
 from app.escalation.service import seed_default_policies
@@ -22,7 +23,9 @@ from app.inbound.pipeline import Pipeline
 from app.kit.clock import utcnow
 from app.kit.loops import Loop, Step, Supervisor, Wake
 from app.migrate import upgrade
+from app.outbox import health as channel_health
 from app.outbox import wakeup as wake
+from app.outbox.channels import ChannelSender
 from app.outbox.webhooks import WebhookSender
 from app.outbox.worker import Worker
 from app.providers.twilio_client import make_sms_sender
@@ -58,6 +61,7 @@ class Runtime:
     pipeline: Pipeline
     wakeup: wake.Wakeup
     worker: Worker
+    sms: ChannelSender
     feed: change_feed.ChangeFeed
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     supervisor: Supervisor = field(init=False)
@@ -81,11 +85,24 @@ class Runtime:
                     log.info("default escalation policies stored")
         except IntegrityError:
             log.info("default escalation policies stored by another process")
+        try:
+            async with unit_of_work(sessionmaker) as session:
+                if await channels.ensure_twilio(session, settings):
+                    log.info("the Twilio settings are the channel 'twilio'")
+        except IntegrityError:
+            log.info("the channel 'twilio' was stored by another process")
         if settings.demo:
             from app.demo import load_demo_data
 
             await load_demo_data(sessionmaker, settings.default_region)
             log.info("demo data loaded")
+        if settings.demo_handset:
+            try:
+                async with unit_of_work(sessionmaker) as session:
+                    await channels.ensure_demo(session, settings)
+            except IntegrityError:
+                pass  # another process made it
+            log.info("the console handset %s is first in the routes", channels.DEMO_CHANNEL)
         wakeup = wake.Wakeup()
         wake.install(sessionmaker, wakeup)
         feed = change_feed.ChangeFeed()
@@ -93,7 +110,8 @@ class Runtime:
         change_feed.install(sessionmaker, feed)
         gazetteers = GazetteerCache(region=settings.triage_region_list)
         webhooks = WebhookSender(timeout=settings.webhook_timeout_seconds)
-        worker = Worker(settings, sessionmaker, wakeup, make_sms_sender(settings), webhooks)
+        sms = ChannelSender(settings, sessionmaker, make_sms_sender(settings))
+        worker = Worker(settings, sessionmaker, wakeup, sms, webhooks)
         runtime = cls(
             settings=settings,
             engine=engine,
@@ -102,6 +120,7 @@ class Runtime:
             pipeline=Pipeline(settings, sessionmaker, gazetteers),
             wakeup=wakeup,
             worker=worker,
+            sms=sms,
             feed=feed,
         )
         if not settings.is_sqlite:
@@ -129,6 +148,13 @@ class Runtime:
         self._supervise("worker", self.worker.step, wake=self.wakeup.wait)
         self._supervise("safety-net", self.pipeline.safety_net(utcnow()))
         self._supervise("prune-changes", self.prune_changes)
+        self._supervise("watch-channels", self.watch_channels)
+
+    async def watch_channels(self) -> float:
+        """Mark down the channels whose heartbeats stopped (a pass every few seconds)."""
+        async with unit_of_work(self.sessionmaker) as session:
+            await channel_health.check(session, self.settings)
+        return self.settings.channel_check_seconds
 
     async def prune_changes(self, every_seconds: float = 600.0) -> float:
         """Forget changes older than the stream's replay window (a pass every 10 minutes)."""
@@ -149,12 +175,10 @@ class Runtime:
                 await listener.stop()
         for what, release in (
             ("webhook client", self.worker.webhooks.aclose),
+            ("channel senders", self.sms.aclose),
             ("database", self.engine.dispose),
         ):
             try:
                 await asyncio.wait_for(release(), timeout=10)
             except Exception as exc:
                 log.warning("closing the %s failed: %s", what, type(exc).__name__)
-        close = getattr(self.worker.sms, "close", None)
-        if close is not None:
-            close()

@@ -13,6 +13,8 @@ from app.alerts.schemas import IncidentRead
 from app.alerts.service import alert_reads
 from app.changes import repository as repo
 from app.changes.models import Change
+from app.channels import repository as channels_repo
+from app.channels.service import channel_data
 
 BATCH = 200
 
@@ -40,10 +42,17 @@ async def render(session: AsyncSession, changes: Sequence[Change], *, mask_phone
     found = await repo.alerts_by_ids(session, alert_ids)
     alerts = {r.id: r for r in await alert_reads(session, found, mask_phone=mask_phone)}
     incidents = {i.id: i for i in await repo.incidents_by_ids(session, incident_ids)}
+    channel_ids = {c.entity_id for c in changes if c.event.startswith("channel.")}
+    channels = {c.id: c for c in await channels_repo.by_ids(session, channel_ids)}
     out: list[str] = []
     for change in changes:
         body: dict[str, Any] = {"seq": change.seq, "event": change.event}
-        if change.event.startswith("alert."):
+        if change.event.startswith("channel."):
+            channel = channels.get(change.entity_id)
+            if channel is None:
+                continue
+            body["channel"] = channel_data(channel)
+        elif change.event.startswith("alert."):
             alert = alerts.get(change.entity_id)
             if alert is None:
                 continue

@@ -27,6 +27,7 @@ COUNTER = "changes"
 CHANNEL = "kengele_changes"
 _TOUCHED = "kengele_changes_touched"
 _WROTE = "kengele_changes_wrote"
+_EVENTS = "kengele_changes_events"
 
 Tracked = Alert | Incident
 
@@ -65,17 +66,26 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
             touched[id(obj)] = (obj, created)
 
 
+def record(session: Session, event_name: str, entity_id: int) -> None:
+    """Put an event of another kind (`channel.down`…) in the change log when this commits."""
+    session.info.setdefault(_EVENTS, []).append((event_name, entity_id))
+
+
 def _before_commit(session: Session) -> None:
     session.flush()
     touched: dict[int, tuple[Tracked, bool]] = session.info.pop(_TOUCHED, {})
     rows = [(obj, created) for obj, created in touched.values() if obj in session]
-    if not rows:
+    events: list[tuple[str, int]] = session.info.pop(_EVENTS, [])
+    if not rows and not events:
         return
     conn = session.connection()
-    last = next_numbers(conn, len(rows))
+    last = next_numbers(conn, len(rows) + len(events))
     now = utcnow()
     changes: list[dict[str, Any]] = []
-    for seq, (obj, created) in enumerate(rows, start=last - len(rows) + 1):
+    first_event = last - len(events) + 1
+    for seq, (name, entity_id) in enumerate(events, start=first_event):
+        changes.append({"seq": seq, "at": now, "event": name, "entity_id": entity_id})
+    for seq, (obj, created) in enumerate(rows, start=first_event - len(rows)):
         model = type(obj)
         conn.execute(
             update(model)
@@ -97,6 +107,7 @@ def _before_commit(session: Session) -> None:
 
 def _forget(session: Session, *_: Any) -> None:
     session.info.pop(_TOUCHED, None)
+    session.info.pop(_EVENTS, None)
     session.info.pop(_WROTE, None)
 
 

@@ -174,6 +174,7 @@ class Pipeline:
                         body=text,
                         purpose="reply",
                         alert_id=message.alert_id,
+                        via=message.provider,
                     )
                     # The outbox owns this receipt now: when the provider retries the webhook
                     # (its first try got no answer), the stored reply says nothing more.

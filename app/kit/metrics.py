@@ -144,3 +144,41 @@ def outbox_exposition(backlog: Iterable[Backlog] | None, now: datetime) -> bytes
 def exposition(*extra: bytes) -> bytes:
     """This process's metrics in the Prometheus text format, followed by `extra` blocks."""
     return b"".join((generate_latest(), *extra))
+
+
+@dataclass(frozen=True)
+class ChannelState:
+    """A channel's state at a scrape."""
+
+    name: str
+    up: bool
+    waiting: int
+
+
+class _ChannelCollector(Collector):
+    def __init__(self, channels: Iterable[ChannelState]) -> None:
+        self.channels = list(channels)
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            "kengele_channel_up",
+            "Whether a channel is up (1) or known down (0)",
+            labels=["channel"],
+        )
+        waiting = GaugeMetricFamily(
+            "kengele_channel_waiting",
+            "SMS waiting by this channel because every channel of their route is down",
+            labels=["channel"],
+        )
+        for channel in self.channels:
+            up.add_metric([channel.name], 1 if channel.up else 0)
+            waiting.add_metric([channel.name], channel.waiting)
+        yield up
+        yield waiting
+
+
+def channels_exposition(channels: Iterable[ChannelState]) -> bytes:
+    """Text exposition of the channels' states read at this scrape."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_ChannelCollector(channels))
+    return generate_latest(registry)

@@ -8,6 +8,7 @@ import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.deps import Admin, Operator, Session, Viewer
 from app.config import Settings
@@ -26,9 +27,11 @@ from app.kit.ids import MAX_ID, Id
 from app.kit.pagination import Page, decode_id, encode_cursor
 from app.outbox import repository as repo
 from app.outbox import service, webhooks
+from app.outbox.health import report as channels_report
 from app.outbox.models import EVENT_TYPES, WebhookSubscription
 from app.outbox.schemas import (
     AttemptRead,
+    ChannelHealthRead,
     DeliveryRead,
     SubscriptionCreate,
     SubscriptionCreated,
@@ -74,17 +77,34 @@ async def status_callback(
     error_code = int(code) if _ERROR_CODE.fullmatch(code) else None
     sessionmaker = request.app.state.sessionmaker
     settings: Settings = request.app.state.settings
-    # A callback can overtake the worker's record of Twilio's answer by a few milliseconds.
+    await record_status(sessionmaker, settings, sid, status, error_code)
+    return Response(status_code=204)
+
+
+async def record_status(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    provider_id: str,
+    status: str,
+    error_code: int | None,
+) -> bool:
+    """A provider's word on an SMS: forward only; a failure goes to the next channel of its
+    route, else to the next liaison. False when no delivery has this id."""
+    # A callback can overtake the worker's record of the provider's answer by milliseconds.
     for pause in UNKNOWN_SID_PAUSES:
         async with unit_of_work(sessionmaker) as session:
-            delivery, failed = await service.apply_status(session, sid, status, error_code)
-            if delivery is not None and failed:
+            delivery, failed = await service.apply_status(session, provider_id, status, error_code)
+            if (
+                delivery is not None
+                and failed
+                and not await service.fail_over(session, settings, delivery, None)
+            ):
                 await escalation.on_page_failed(session, settings, delivery)
         if delivery is not None:
-            return Response(status_code=204)
+            return True
         await asyncio.sleep(pause)
-    log.warning("status callback for an unknown message %s", sid)
-    return Response(status_code=204)
+    log.warning("status of an unknown message %s", provider_id)
+    return False
 
 
 # Every status a delivery row can be in (from "accepted" on: the provider's word, as in
@@ -107,6 +127,12 @@ async def _subscription_names(session: Session) -> dict[int, str]:
     return {
         s.id: subscription_name(s.id, s.description) for s in await repo.list_subscriptions(session)
     }
+
+
+@router.get("/channels/health", response_model=list[ChannelHealthRead], responses=errors_doc())
+async def channels_health(session: Session, _: Viewer) -> list[ChannelHealthRead]:
+    """Every channel: up or down, last inbound and heartbeat, sends and failures last hour."""
+    return [ChannelHealthRead.of(h) for h in await channels_report(session)]
 
 
 @router.get("/deliveries", response_model=Page[DeliveryRead], responses=errors_doc(400, 422))

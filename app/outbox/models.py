@@ -40,6 +40,8 @@ EVENT_TYPES = (
     "alert.acknowledged",
     "alert.resolved",
     "delivery.dead",
+    "channel.down",
+    "channel.up",
 )
 
 
@@ -69,6 +71,10 @@ class Delivery(TimestampMixin, Base):
     recipient: Mapped[str] = mapped_column(String(2048))
     # The sending number an SMS goes out from (its rate is limited); "" for webhooks.
     sender: Mapped[str] = mapped_column(String(64), default="")
+    # SMS: the channels it may leave by, in failover order, and the one it goes by now
+    # (None: the configured provider, as before channels existed).
+    route: Mapped[list[str]] = mapped_column(JSON, default=list)
+    via: Mapped[str | None] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(Text)
     event_type: Mapped[str | None] = mapped_column(String(32))
     # webhook-id: the same on every retry of one event.
@@ -97,6 +103,8 @@ class DeliveryAttempt(Base):
     )
     at: Mapped[datetime] = mapped_column(default=utcnow)
     status: Mapped[str] = mapped_column(String(32))
+    # The channel of an SMS attempt (the one that failed, for a failover).
+    channel: Mapped[str | None] = mapped_column(String(32), index=True)
     provider_id: Mapped[str | None] = mapped_column(String(64))
     http_status: Mapped[int | None] = mapped_column(Integer)
     error_code: Mapped[int | None] = mapped_column(Integer)

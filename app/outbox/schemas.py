@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field
 
 from app.kit.phones import mask, mask_in_text
+from app.outbox.health import Health
 from app.outbox.models import (
     CHANNEL_SMS,
     CHANNEL_WEBHOOK,
@@ -170,3 +171,37 @@ class SubscriptionCreated(SubscriptionRead):
     """The answer to a creation: the only time the secret is shown."""
 
     secret: str
+
+
+class ChannelHealthRead(BaseModel):
+    """A channel's health: up or down, when it last spoke, its sends over the last hour."""
+
+    name: str
+    kind: str
+    up: bool
+    down_since: datetime | None
+    reason: str | None
+    last_inbound_at: datetime | None
+    last_heartbeat_at: datetime | None
+    heartbeat_seconds: int | None
+    sends_last_hour: int
+    failures_last_hour: int
+    waiting: int = Field(description="SMS waiting because every channel of their route is down")
+
+    @classmethod
+    def of(cls, health: Health) -> ChannelHealthRead:
+        """The read shape of a channel's health."""
+        channel = health.channel
+        return cls(
+            name=channel.name,
+            kind=channel.kind,
+            up=not channel.down,
+            down_since=channel.down_since,
+            reason=channel.down_reason,
+            last_inbound_at=channel.last_inbound_at,
+            last_heartbeat_at=channel.last_heartbeat_at,
+            heartbeat_seconds=channel.heartbeat_seconds,
+            sends_last_hour=health.sends_last_hour,
+            failures_last_hour=health.failures_last_hour,
+            waiting=health.waiting,
+        )

@@ -14,7 +14,7 @@ from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.errors import Conflict, NotFound
 from app.outbox import repository as repo
-from app.outbox import webhooks
+from app.outbox import routing, webhooks
 from app.outbox.models import (
     CHANNEL_SMS,
     CHANNEL_WEBHOOK,
@@ -25,16 +25,13 @@ from app.outbox.models import (
     payload,
     provider_rank,
 )
+from app.outbox.routing import sending_number as sending_number
 from app.outbox.schemas import safe_error
 from app.outbox.types import SendResult
 from app.outbox.wakeup import mark_work
 
 FINAL_FAILURES = ("undelivered", "failed")
-
-
-def sending_number(settings: Settings) -> str:
-    """The number (or Messaging Service) SMS go out from: the key of the rate limit."""
-    return settings.twilio_messaging_service_sid or settings.twilio_from or settings.sms_provider
+WAITING = "waiting: every channel of its route is down"
 
 
 async def enqueue_sms(
@@ -47,8 +44,17 @@ async def enqueue_sms(
     alert_id: int | None = None,
     liaison_id: int | None = None,
     step: int | None = None,
+    via: str | None = None,
 ) -> Delivery:
-    """Write an SMS to the outbox (sent by a worker once this transaction commits)."""
+    """Write an SMS to the outbox (sent by a worker once this transaction commits).
+
+    `via`: the channel it must leave by (a reply by the channel its message came in on);
+    otherwise the route of its purpose, recipient and alert (app.outbox.routing).
+    """
+    channels = await routing.route(
+        session, purpose=purpose, via=via, liaison_id=liaison_id, alert_id=alert_id
+    )
+    first = channels[0] if channels else None
     delivery = Delivery(
         channel=CHANNEL_SMS,
         purpose=purpose,
@@ -56,7 +62,9 @@ async def enqueue_sms(
         alert_id=alert_id,
         liaison_id=liaison_id,
         recipient=to,
-        sender=sending_number(settings),
+        sender=routing.rate_key(settings, first),
+        route=channels,
+        via=first,
         body=body,
         escalation_step=step,
         due_at=utcnow(),
@@ -125,20 +133,10 @@ async def apply_result(
 ) -> None:
     """Record an attempt and move the delivery on: sent, retry later, or dead."""
     now = now or utcnow()
-    repo.add_attempt(
-        session,
-        DeliveryAttempt(
-            delivery_id=delivery.id,
-            at=now,
-            status="ok" if result.ok else ("retry" if result.retryable else "error"),
-            provider_id=result.provider_id,
-            http_status=result.http_status,
-            error_code=result.error_code,
-            error=result.error,
-            worker=worker,
-            duration_ms=duration_ms,
-        ),
-    )
+    # Looking again while every channel is still down is no news: one attempt says it waits
+    # (an outage of days would otherwise write one every KENGELE_CHANNEL_WAIT_SECONDS).
+    if not (result.every_channel_down and delivery.last_error == WAITING):
+        _record(session, delivery, result, worker, duration_ms, now)
     delivery.lease_until = None
     delivery.leased_by = None
     if result.ok:
@@ -156,6 +154,16 @@ async def apply_result(
             delivery.status = delivery.provider_status or status
         return
     delivery.last_error = result.error
+    if await fail_over(session, settings, delivery, result, now):
+        return
+    if result.every_channel_down:
+        # Waiting for a channel costs no attempt: the SMS goes out when one comes back.
+        delivery.status = PENDING
+        delivery.max_attempts += 1
+        delivery.last_error = WAITING
+        delivery.due_at = now + timedelta(seconds=settings.channel_wait_seconds)
+        await mark_work(session)
+        return
     if result.retryable and delivery.attempts < delivery.max_attempts:
         delivery.status = PENDING
         delay = backoff_seconds(settings, delivery.attempts, result.retry_after)
@@ -165,6 +173,73 @@ async def apply_result(
     await _dead(session, settings, delivery, now)
     if delivery.channel == CHANNEL_WEBHOOK and result.error_code == 410:
         await disable_subscription(session, delivery.subscription_id, "the receiver answered 410")
+
+
+def _record(
+    session: AsyncSession,
+    delivery: Delivery,
+    result: SendResult,
+    worker: str,
+    duration_ms: float,
+    now: datetime,
+) -> None:
+    repo.add_attempt(
+        session,
+        DeliveryAttempt(
+            delivery_id=delivery.id,
+            at=now,
+            status="ok" if result.ok else ("retry" if result.retryable else "error"),
+            channel=delivery.via,
+            provider_id=result.provider_id,
+            http_status=result.http_status,
+            error_code=result.error_code,
+            error=result.error,
+            worker=worker,
+            duration_ms=duration_ms,
+        ),
+    )
+
+
+async def fail_over(
+    session: AsyncSession,
+    settings: Settings,
+    delivery: Delivery,
+    result: SendResult | None,
+    now: datetime | None = None,
+) -> bool:
+    """Move an SMS that failed on its channel to the next channel of its route (once per
+    failure, recorded as an attempt); False when no other channel of the route is up."""
+    if delivery.channel != CHANNEL_SMS or not delivery.route:
+        return False
+    # A channel known down sends nothing: any live channel of the route may take the SMS.
+    down = result is not None and result.channel_down
+    nxt = await routing.next_channel(session, delivery.route, delivery.via, cyclic=down)
+    if nxt is None:
+        return False
+    now = now or utcnow()
+    repo.add_attempt(
+        session,
+        DeliveryAttempt(
+            delivery_id=delivery.id,
+            at=now,
+            status=f"failover:{nxt}",
+            channel=delivery.via,
+            error=f"{delivery.via}: {delivery.last_error}",
+        ),
+    )
+    delivery.via = nxt
+    delivery.sender = routing.rate_key(settings, nxt)
+    delivery.status = PENDING
+    delivery.due_at = now
+    delivery.provider_id = None
+    delivery.provider_status = None
+    delivery.final_at = None
+    delivery.lease_until = None
+    delivery.leased_by = None
+    # The attempt on the failed channel does not count against the next one.
+    delivery.max_attempts += 1
+    await mark_work(session)
+    return True
 
 
 async def _dead(
@@ -207,6 +282,7 @@ async def apply_status(
             delivery_id=delivery.id,
             at=now,
             status=f"callback:{status}",
+            channel=delivery.via,
             provider_id=provider_id,
             error_code=error_code,
         ),

@@ -21,3 +21,7 @@ class SendResult:
     error: str | None = None
     error_code: int | None = None
     http_status: int | None = None
+    # The channel was known down, so nothing was sent; `every_channel_down`: nor is any other
+    # channel of the delivery's route up (the SMS waits for one to come back).
+    channel_down: bool = False
+    every_channel_down: bool = False

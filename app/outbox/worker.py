@@ -26,7 +26,7 @@ from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.loops import Backoff
 from app.outbox import repository as repo
-from app.outbox import service
+from app.outbox import routing, service
 from app.outbox.models import CHANNEL_SMS, CHANNEL_WEBHOOK, SENDING, Delivery, DeliveryAttempt
 from app.outbox.types import SendResult
 from app.outbox.wakeup import Wakeup
@@ -34,14 +34,12 @@ from app.outbox.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
 
-STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
-
 
 class SmsSender(Protocol):
-    """What the worker needs of an SMS provider."""
+    """What the worker needs of the SMS channels (app.outbox.channels.ChannelSender)."""
 
-    async def send_sms(self, *, to: str, body: str, status_callback: str | None) -> SendResult:
-        """Hand one SMS to the provider."""
+    async def send(self, delivery: Delivery) -> SendResult:
+        """Hand one SMS to the provider of its channel."""
         ...
 
 
@@ -126,14 +124,12 @@ class Worker:
             for sender in await repo.due_sms_senders(session, now):
                 if len(out) >= limit:
                     break
-                bucket = await repo.lock_rate(session, sender, float(settings.sms_burst))
+                rate, burst = await routing.rate_of(session, settings, sender)
+                bucket = await repo.lock_rate(session, sender, float(burst))
                 if bucket is None:
                     continue
                 elapsed = max((now - bucket.updated_at).total_seconds(), 0.0)
-                tokens = min(
-                    float(settings.sms_burst),
-                    bucket.tokens + elapsed * settings.sms_rate_per_second,
-                )
+                tokens = min(float(burst), bucket.tokens + elapsed * rate)
                 rows = await repo.claim(
                     session,
                     now=now,
@@ -228,10 +224,7 @@ class Worker:
 
     async def _deliver(self, delivery: Delivery) -> SendResult:
         if delivery.channel == CHANNEL_SMS:
-            callback = self.settings.public_url + STATUS_CALLBACK_PATH
-            return await self.sms.send_sms(
-                to=delivery.recipient, body=delivery.body, status_callback=callback
-            )
+            return await self.sms.send(delivery)
         async with self.sessionmaker() as session:
             subscription = await repo.get_subscription(session, delivery.subscription_id or 0)
         if subscription is None or not subscription.active:

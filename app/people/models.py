@@ -40,6 +40,8 @@ class Liaison(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     zones: Mapped[list[str]] = mapped_column(JSON, default=list)
     tier: Mapped[str] = mapped_column(String(16), default="liaison")
+    # Channels their pages leave by, in failover order (empty: the zone's, else the default).
+    channels: Mapped[list[str]] = mapped_column(JSON, default=list)
     language: Mapped[str] = mapped_column(String(8), default="fr")
     on_duty: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -38,6 +38,13 @@ Zones = Annotated[
     list[Zone],
     Field(max_length=100, description="territoires (or provinces) of the gazetteer"),
 ]
+ChannelNames = Annotated[
+    list[Annotated[str, StringConstraints(min_length=1, max_length=32)]],
+    Field(
+        max_length=10,
+        description="channels their pages leave by, in failover order (empty: the zone's)",
+    ),
+]
 
 
 def _not_null(value: T | None) -> T:
@@ -134,6 +141,7 @@ class LiaisonCreate(BaseModel):
     phone: Phone
     name: Name
     zones: Zones = []
+    channels: ChannelNames = []
     tier: Tier = "liaison"
     language: Language = "fr"
     on_duty: bool = True
@@ -150,15 +158,16 @@ class LiaisonUpdate(BaseModel):
     phone: Phone | None = None
     name: Name | None = None
     zones: Zones | None = None
+    channels: ChannelNames | None = None
     tier: Tier | None = None
     language: Language | None = None
     on_duty: bool | None = None
     active: bool | None = None
 
     _check_zones = field_validator("zones")(_zones)
-    _check_set = field_validator("phone", "name", "tier", "language", "on_duty", "active")(
-        _not_null
-    )
+    _check_set = field_validator(
+        "phone", "name", "tier", "language", "on_duty", "active", "channels"
+    )(_not_null)
 
 
 class DutyUpdate(BaseModel):
@@ -178,6 +187,7 @@ class LiaisonRead(BaseModel):
     phone: str
     name: str
     zones: list[str]
+    channels: list[str]
     tier: str
     language: str
     on_duty: bool

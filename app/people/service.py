@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
+from app.channels import repository as channels_repo
 from app.geo import repository as places_repo
 from app.geo.matcher import Gazetteer
 from app.kit.errors import Conflict, NotFound, Unprocessable
@@ -113,6 +114,16 @@ async def _check_zones(session: AsyncSession, values: dict[str, Any]) -> None:
     values["zones"] = zones
 
 
+async def _check_channels(session: AsyncSession, values: dict[str, Any]) -> None:
+    # A misspelt channel would be skipped by every page: the names must exist.
+    if not values.get("channels"):
+        return
+    values["channels"] = list(dict.fromkeys(values["channels"]))
+    unknown = [n for n in values["channels"] if await channels_repo.by_name(session, n) is None]
+    if unknown:
+        raise Unprocessable(f"channels: no channel named {', '.join(unknown)}")
+
+
 def _check_coverage(tier: str, zones: list[str]) -> None:
     # A liaison with no zone would never be paged for any alert: a silent gap in the roster.
     if tier == "liaison" and not zones:
@@ -213,6 +224,7 @@ async def create_liaison(
     if other is not None:
         raise _taken(other)
     await _check_zones(session, values)
+    await _check_channels(session, values)
     _check_coverage(values.get("tier") or "liaison", values.get("zones") or [])
     liaison = Liaison(**values)
     session.add(liaison)
@@ -238,6 +250,7 @@ async def update_person(
         raise _taken(other)
     await _check_home(session, values)
     await _check_zones(session, values)
+    await _check_channels(session, values)
     if isinstance(person, Liaison):
         _check_coverage(values.get("tier", person.tier), values.get("zones", person.zones))
     changed = [name for name, value in values.items() if getattr(person, name) != value]

@@ -89,6 +89,7 @@ async def _ids(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, obje
         "key_id": 1,
         "policy_id": 1,
         "subscription_id": 1,
+        "channel_id": 1,
     }
 
 

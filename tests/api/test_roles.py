@@ -33,6 +33,7 @@ NEEDS: dict[tuple[str, str], str] = {
             "/api/v1/me",
             "/api/v1/deliveries",
             "/api/v1/deliveries/{delivery_id}",
+            "/api/v1/channels/health",
         )
     },
     ("POST", "/api/v1/alerts"): OPERATOR,
@@ -47,7 +48,7 @@ NEEDS: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/places/{place_id}"): ADMIN,
     **{
         (method, path): ADMIN
-        for kind in ("reporters", "liaisons", "apikeys", "webhooks", "policies")
+        for kind in ("reporters", "liaisons", "apikeys", "webhooks", "policies", "channels")
         for method, path in (
             ("GET", f"/api/v1/{kind}"),
             ("POST", f"/api/v1/{kind}"),
@@ -72,12 +73,20 @@ IDS = {
     "delivery_id": 999_999,
     "policy_id": 999_999,
     "subscription_id": 999_999,
+    "channel_id": 999_999,
 }
 
 
 def _generic(path: str) -> str:
     """The path with the id of the collection written {id}, as in NEEDS."""
-    for name in ("reporter_id", "liaison_id", "key_id", "subscription_id", "policy_id"):
+    for name in (
+        "reporter_id",
+        "liaison_id",
+        "key_id",
+        "subscription_id",
+        "policy_id",
+        "channel_id",
+    ):
         path = path.replace("{" + name + "}", "{id}")
     return path
 

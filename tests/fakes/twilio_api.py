@@ -58,7 +58,6 @@ import contextlib
 import logging
 import random
 import secrets
-import socket
 import threading
 import time
 import uuid
@@ -70,12 +69,13 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator
+
+from tests.fakes.server import ThreadedServer, serve_in_thread
 
 if TYPE_CHECKING:
     from app.config import Settings
@@ -268,8 +268,7 @@ class TwilioFake:
         self._pending: list[Callback] = []
         self._deliveries: list[Delivery] = []
         self._tasks: set[asyncio.Task[None]] = set()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._served: ThreadedServer | None = None
         self.app = Starlette(
             routes=[
                 Route(
@@ -289,40 +288,15 @@ class TwilioFake:
 
     def start(self) -> TwilioFake:
         """Serve on a free port of 127.0.0.1 in a background thread."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, 0))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app,
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name="twilio-fake", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10.0
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                sock.close()
-                raise RuntimeError("the Twilio fake did not start")
-            time.sleep(0.01)
-        self.base_url = f"http://{self.host}:{port}"
+        self._served = serve_in_thread(self.app, "twilio-fake", self.host)
+        self.base_url = self._served.base_url
         return self
 
     def stop(self) -> None:
         """Stop the server and its thread."""
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10.0)
-        self._server = None
-        self._thread = None
+        if self._served is not None:
+            self._served.stop()
+        self._served = None
 
     def __enter__(self) -> TwilioFake:
         return self.start()

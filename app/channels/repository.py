@@ -1,0 +1,53 @@
+"""SQL for channels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.channels.models import Channel
+
+
+async def by_name(session: AsyncSession, name: str, *, lock: bool = False) -> Channel | None:
+    """The channel with this name (`lock`: for an update of its state)."""
+    stmt = select(Channel).where(Channel.name == name)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return await session.scalar(stmt)
+
+
+async def get(session: AsyncSession, channel_id: int) -> Channel | None:
+    """The channel with this id."""
+    return await session.get(Channel, channel_id)
+
+
+async def list_all(session: AsyncSession) -> Sequence[Channel]:
+    """Every channel, in route order."""
+    return (await session.scalars(select(Channel).order_by(Channel.priority, Channel.id))).all()
+
+
+async def active(session: AsyncSession) -> Sequence[Channel]:
+    """Channels in use, in route order."""
+    stmt = select(Channel).where(Channel.active).order_by(Channel.priority, Channel.id)
+    return (await session.scalars(stmt)).all()
+
+
+async def add(session: AsyncSession, channel: Channel) -> None:
+    """Store a new channel."""
+    session.add(channel)
+    await session.flush()
+
+
+async def by_ids(session: AsyncSession, ids: set[int]) -> Sequence[Channel]:
+    """The channels with these ids."""
+    if not ids:
+        return []
+    return (await session.scalars(select(Channel).where(Channel.id.in_(ids)))).all()
+
+
+async def lock_all(session: AsyncSession) -> Sequence[Channel]:
+    """Every active channel, locked for a health check (one checker at a time)."""
+    stmt = select(Channel).where(Channel.active).order_by(Channel.id).with_for_update()
+    return (await session.scalars(stmt.execution_options(populate_existing=True))).all()

@@ -1,0 +1,177 @@
+"""`kengele channel add|list|test`: channels from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+
+from app.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from app.outbox.types import SendResult
+
+err = Console(stderr=True)
+KINDS_HELP = "twilio, smsgate, httpsms, africastalking, http or console"
+
+
+def _options(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for i, pair in enumerate(pairs, 1):
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            err.print(f"[red]error:[/red] --set number {i} ({key!r}): write it key=value")
+            raise typer.Exit(2)
+        out[key.strip()] = value
+    return out
+
+
+def _in_unit_of_work(work: Any) -> Any:
+    from app.cli import _in_unit_of_work  # the command's module imports this one
+
+    return _in_unit_of_work(work)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    err.print(f"[red]error:[/red] {getattr(exc, 'detail', exc)}")
+    return typer.Exit(1)
+
+
+async def _test_send(settings: Settings, name: str, to: str) -> SendResult:
+    """Send one SMS by the channel `name` now, recorded as a delivery like any other."""
+    from app.db import create_engine, create_sessionmaker, unit_of_work
+    from app.kit.clock import utcnow
+    from app.migrate import upgrade
+    from app.outbox import repository as outbox_repo
+    from app.outbox import service as outbox
+    from app.outbox.channels import ChannelSender
+    from app.outbox.models import SENDING
+    from app.providers.twilio_client import make_sms_sender
+
+    engine = create_engine(settings)
+    sessionmaker = create_sessionmaker(engine)
+    sender = ChannelSender(settings, sessionmaker, make_sms_sender(settings))
+    try:
+        await upgrade(engine)
+        async with unit_of_work(sessionmaker) as session:
+            from app.channels.service import named
+
+            await named(session, name)
+            delivery = await outbox.enqueue_sms(
+                session, settings, to=to, body="Kengele: test SMS.", purpose="test", via=name
+            )
+            # Leased to this command: a running worker leaves it alone.
+            delivery.status = SENDING
+            delivery.attempts = 1
+            delivery.leased_by = "cli"
+            delivery.lease_until = utcnow() + timedelta(seconds=settings.lease_seconds)
+        result = await sender.send(delivery)
+        async with unit_of_work(sessionmaker) as session:
+            row = await outbox_repo.lock_leased(session, delivery.id, "cli")
+            if row is not None:
+                await outbox.apply_result(
+                    session, settings, row, result, worker="cli", duration_ms=0.0
+                )
+        return result
+    finally:
+        await sender.aclose()
+        await engine.dispose()
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `channel` command group to the `kengele` command."""
+    group = typer.Typer(help="Channels: Twilio, handsets, aggregators.", no_args_is_help=True)
+
+    @group.command("add")
+    def add(
+        kind: Annotated[str, typer.Argument(help=KINDS_HELP)],
+        name: Annotated[str, typer.Argument(help="a-z 0-9 _ -; names the inbound URL")],
+        number: Annotated[
+            list[str] | None, typer.Option("--number", help="A number it receives on (E.164).")
+        ] = None,
+        set_: Annotated[
+            list[str] | None,
+            typer.Option("--set", help="An option, key=value (signing_key, api_url, sim…)."),
+        ] = None,
+        zone: Annotated[
+            list[str] | None, typer.Option("--zone", help="A territoire it serves first.")
+        ] = None,
+        priority: Annotated[int, typer.Option(help="Place in the routes (lower first).")] = 10,
+        heartbeat: Annotated[
+            int | None, typer.Option(help="Seconds without a heartbeat before it is down.")
+        ] = None,
+    ) -> None:
+        """Add a channel; prints its inbound URL and its secrets (shown this once only)."""
+        from app.channels import service
+        from app.kit.errors import KengeleError
+
+        settings = get_settings()
+        options = _options(set_ or [])
+
+        async def work(session: Any) -> tuple[Any, dict[str, str]]:
+            return await service.create(
+                session,
+                settings,
+                kind=kind,
+                name=name,
+                numbers=number or [],
+                options=options,
+                zones=zone or [],
+                priority=priority,
+                heartbeat_seconds=heartbeat,
+            )
+
+        try:
+            channel, secrets = _in_unit_of_work(work)
+        except KengeleError as exc:
+            raise _fail(exc) from exc
+        typer.echo(f"channel {channel.name} ({channel.kind}) added")
+        path = service.inbound_path(kind, name, secrets.get("secret"))
+        typer.echo(f"inbound URL: POST {settings.public_url}{path}")
+        if secrets:
+            err.print("Secrets, shown once: store them now (the provider needs them too).")
+            for key, value in sorted(secrets.items()):
+                typer.echo(f"{key}={value}")
+
+    @group.command("list")
+    def list_() -> None:
+        """List the channels in route order (never their secrets)."""
+        from app.channels import repository
+        from app.channels.schemas import ChannelRead
+
+        async def work(session: Any) -> list[ChannelRead]:
+            return [ChannelRead.of(c) for c in await repository.list_all(session)]
+
+        rows = [("NAME", "KIND", "PRIORITY", "NUMBERS", "ZONES", "STATE", "INBOUND")]
+        for c in _in_unit_of_work(work):
+            state = "off" if not c.active else ("down" if c.down else "up")
+            numbers, zones = ",".join(c.numbers) or "-", ",".join(c.zones) or "-"
+            rows.append((c.name, c.kind, str(c.priority), numbers, zones, state, c.inbound_path))
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+
+    @group.command("test")
+    def test(
+        name: Annotated[str, typer.Argument(help="The channel's name.")],
+        to: Annotated[str, typer.Option("--to", help="Number to text (E.164).")],
+    ) -> None:
+        """Send a test SMS by this channel now and say how the provider answered."""
+        from app.kit.errors import KengeleError
+        from app.kit.phones import InvalidPhone, to_e164
+
+        settings = get_settings()
+        try:
+            phone = to_e164(to, settings.default_region)
+            result = asyncio.run(_test_send(settings, name, phone))
+        except (KengeleError, InvalidPhone) as exc:
+            raise _fail(exc) from exc
+        if not result.ok:
+            err.print(f"[red]not sent:[/red] {result.error}")
+            raise typer.Exit(1)
+        typer.echo(f"accepted by {name}: {result.provider_id} ({result.provider_status})")
+
+    app.add_typer(group, name="channel")

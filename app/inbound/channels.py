@@ -1,0 +1,358 @@
+"""Webhooks of the channels other than Twilio: `POST /webhooks/{kind}/{name}`.
+
+Each provider's request is authenticated with the channel's own secret before anything is
+read or stored; its events are stored and de-duplicated exactly as Twilio's are (the
+provider's event id is the message's `provider_sid`, the channel's name its `provider`).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+
+from app.channels import repository as channels_repo
+from app.channels import service as channels
+from app.config import Settings
+from app.db import unit_of_work
+from app.inbound.models import KIND_CALL, KIND_SMS
+from app.inbound.pipeline import Inbound, Pipeline
+from app.kit.errors import BadRequest, Forbidden, NotFound, Unprocessable, errors_doc
+from app.outbox import health
+from app.outbox.endpoints import record_status
+from app.providers import africastalking, http_channel, httpsms, smsgate
+from app.providers.twilio import signed_url
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """What a webhook needs of its channel, read in a short transaction."""
+
+    kind: str
+    name: str
+    numbers: list[str]
+    secrets: dict[str, str]
+    options: dict[str, Any]
+
+
+async def _channel(request: Request, kind: str, name: str) -> ChannelInfo:
+    async with request.app.state.sessionmaker() as session:
+        channel = await channels_repo.by_name(session, name)
+        if channel is None or channel.kind != kind or not channel.active:
+            raise NotFound(f"no active {kind} channel named {name!r}")
+        return ChannelInfo(
+            channel.kind,
+            channel.name,
+            list(channel.numbers or []),
+            dict(channel.secrets),
+            dict(channel.options),
+        )
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadRequest(f"the body is not JSON: {exc}") from exc
+
+
+def _model(model: type[M], data: Any, where: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{where}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise Unprocessable(problems or f"{where} is not valid") from exc
+
+
+async def _seen(
+    request: Request, name: str, *, heartbeat: bool = False, down: str | None = None
+) -> None:
+    """The channel spoke (a heartbeat says it is up; with `down`, its provider says not).
+
+    A message coming in proves the phone receives, not that it can send: only heartbeats
+    bring a channel back up.
+    """
+    async with unit_of_work(request.app.state.sessionmaker) as session:
+        channel = await channels_repo.by_name(session, name, lock=True)
+        if channel is None:
+            return
+        if down is not None:
+            flipped = channels.mark_down(channel, down)
+        else:
+            channels.seen(channel, heartbeat=heartbeat)
+            flipped = heartbeat and channels.mark_up(channel)
+        if flipped:
+            await health.changed(session, request.app.state.settings, channel)
+
+
+async def _accept(request: Request, inbound: Inbound) -> JSONResponse:
+    """Store a message or call (once per provider id) and process it."""
+    pipeline: Pipeline = request.app.state.pipeline
+    message_id, new = await pipeline.accept(inbound)
+    await _seen(request, inbound.provider)
+    # The receipt leaves by SMS through the same channel (nobody reads this answer's body).
+    await pipeline.handle(message_id, reply_by_sms=True)
+    return JSONResponse({"status": "stored" if new else "replayed", "id": message_id})
+
+
+async def _status(
+    request: Request, channel: ChannelInfo, provider_id: str, status: str
+) -> JSONResponse:
+    """The provider's word on an SMS it was given (forward only, failover on a failure)."""
+    await _seen(request, channel.name)
+    sessionmaker = request.app.state.sessionmaker
+    known = await record_status(sessionmaker, request.app.state.settings, provider_id, status, None)
+    return JSONResponse({"status": "recorded" if known else "unknown message"})
+
+
+WEBHOOK_ERRORS = errors_doc(400, 403, 404, 422, auth=False)
+
+
+@router.post(
+    "/{kind}/{name}",
+    responses={200: {"description": "stored (or known already)"}, **WEBHOOK_ERRORS},
+)
+async def channel_webhook(kind: str, name: str, request: Request) -> JSONResponse:
+    """An event a channel's provider posts (SMS Gateway for Android: `/webhooks/smsgate/NAME`)."""
+    return await _dispatch(kind, name, request, None)
+
+
+@router.post(
+    "/{kind}/{name}/{token}",
+    responses={200: {"description": "stored (or known already)"}, **WEBHOOK_ERRORS},
+)
+async def channel_webhook_with_secret(
+    kind: str, name: str, token: str, request: Request
+) -> JSONResponse:
+    """An event posted to a URL that carries the channel's secret (generic HTTP channels)."""
+    return await _dispatch(kind, name, request, token)
+
+
+async def _dispatch(kind: str, name: str, request: Request, token: str | None) -> JSONResponse:
+    channel = await _channel(request, kind, name)
+    body = await request.body()
+    if kind == "http":
+        return await _http(request, channel, body, token)
+    if kind == "africastalking":
+        return await _africastalking(request, channel, token)
+    if token is not None:
+        raise NotFound(f"channels of kind {kind} take no secret in the URL")
+    if kind in ("smsgate", "console"):  # the console handset posts as the Android app
+        return await _smsgate(request, channel, body)
+    if kind == "httpsms":
+        return await _httpsms(request, channel, body)
+    raise NotFound(f"channels of kind {kind} take no webhook")
+
+
+async def _smsgate(request: Request, channel: ChannelInfo, body: bytes) -> JSONResponse:
+    problem = smsgate.check_signature(
+        channel.secrets.get("signing_key", ""),
+        body,
+        request.headers.get(smsgate.TIMESTAMP_HEADER),
+        request.headers.get(smsgate.SIGNATURE_HEADER),
+    )
+    if problem is not None:
+        log.warning("rejected a request to %s: %s", request.url.path, problem)
+        raise Forbidden(problem)
+    event = _model(smsgate.SmsGateEvent, _json(body), "body")
+    if event.event == smsgate.RECEIVED:
+        sms = _model(smsgate.SmsReceived, event.payload, "payload")
+        sim = sms.sim_number
+        to = channel.numbers[sim - 1] if sim and 0 < sim <= len(channel.numbers) else ""
+        return await _accept(
+            request,
+            Inbound(
+                provider=channel.name,
+                provider_sid=smsgate.event_key(event),
+                kind=KIND_SMS,
+                from_phone=sms.phone_number,
+                to_phone=to or (channel.numbers[0] if channel.numbers else ""),
+                body=sms.message,
+                raw={
+                    "deviceId": event.device_id,
+                    "event": event.event,
+                    "id": event.id,
+                    "messageId": sms.message_id or "",
+                    "simNumber": str(sim or ""),
+                    "receivedAt": sms.received_at.isoformat() if sms.received_at else "",
+                },
+            ),
+        )
+    if event.event in smsgate.STATUS_EVENTS:
+        status = _model(smsgate.SmsStatus, event.payload, "payload")
+        return await _status(
+            request, channel, status.message_id, smsgate.STATUS_EVENTS[event.event]
+        )
+    if event.event == smsgate.PING:
+        await _seen(request, channel.name, heartbeat=True)
+        return JSONResponse({"status": "heartbeat"})
+    # Other events (data SMS, MMS…) are acknowledged so that the app stops retrying them.
+    return JSONResponse({"status": "ignored", "event": event.event})
+
+
+async def _httpsms(request: Request, channel: ChannelInfo, body: bytes) -> JSONResponse:
+    settings: Settings = request.app.state.settings
+    problem = httpsms.check_token(
+        channel.secrets.get("signing_key", ""),
+        request.headers.get("Authorization"),
+        signed_url(settings.public_url, request.url.path, request.url.query),
+    )
+    if problem is not None:
+        log.warning("rejected a request to %s: %s", request.url.path, problem)
+        raise Forbidden(problem)
+    event = _model(httpsms.CloudEvent, _json(body), "body")
+    header = request.headers.get(httpsms.EVENT_HEADER)
+    if header and header != event.type:
+        raise Unprocessable(f"{httpsms.EVENT_HEADER} {header!r} is not the body's type")
+    if event.type in (httpsms.RECEIVED, httpsms.MISSED_CALL):
+        message = _model(httpsms.PhoneMessage, event.data, "data")
+        if message.encrypted:
+            raise Unprocessable("data.encrypted: turn end-to-end encryption off in the app")
+        call = event.type == httpsms.MISSED_CALL
+        return await _accept(
+            request,
+            Inbound(
+                provider=channel.name,
+                # httpSMS's own id of the message or call: the same on every retry.
+                provider_sid=message.message_id,
+                kind=KIND_CALL if call else KIND_SMS,
+                from_phone=message.contact,
+                to_phone=message.owner or (channel.numbers[0] if channel.numbers else ""),
+                body="" if call else message.content,
+                raw={
+                    "id": event.id,
+                    "type": event.type,
+                    "message_id": message.message_id,
+                    "sim": message.sim or "",
+                    "timestamp": message.timestamp.isoformat() if message.timestamp else "",
+                },
+            ),
+        )
+    if event.type in httpsms.STATUS_EVENTS:
+        status = _model(httpsms.MessageStatus, event.data, "data")
+        if status.provider_id is None:
+            raise Unprocessable("data.id: the message's id is missing")
+        if not status.is_final:  # httpSMS will try that message again
+            return JSONResponse({"status": "ignored", "event": event.type})
+        return await _status(
+            request, channel, status.provider_id, httpsms.STATUS_EVENTS[event.type]
+        )
+    if event.type == httpsms.OFFLINE:
+        await _seen(request, channel.name, down="httpSMS reports the phone offline")
+        return JSONResponse({"status": "down"})
+    if event.type == httpsms.ONLINE:
+        await _seen(request, channel.name, heartbeat=True)
+        return JSONResponse({"status": "heartbeat"})
+    return JSONResponse({"status": "ignored", "event": event.type})
+
+
+async def _fields(request: Request, body: bytes) -> dict[str, str]:
+    """The posted fields, from a form or a flat JSON object."""
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        form = await request.form()
+        return {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    data = _json(body)
+    if not isinstance(data, dict):
+        raise Unprocessable("body: a form or a JSON object is expected")
+    return {
+        str(k): str(v) for k, v in data.items() if v is not None and not isinstance(v, dict | list)
+    }
+
+
+async def _http(
+    request: Request, channel: ChannelInfo, body: bytes, token: str | None
+) -> JSONResponse:
+    config = http_channel.HttpConfig.of(channel.options)
+    secret = channel.secrets.get("secret", "")
+    # The URL that carries the secret is also where delivery reports come (dlr_url).
+    by_path = token is not None and secret and hmac.compare_digest(token, secret)
+    problem = (
+        None if by_path else http_channel.check_auth(config, secret, body, token, request.headers)
+    )
+    if problem is not None:
+        log.warning("rejected a request to /webhooks/http/%s: %s", channel.name, problem)
+        raise Forbidden(problem)
+    fields = await _fields(request, body)
+    if config.dlr_status in fields and config.in_text not in fields:
+        provider_id = fields.get(config.dlr_id)
+        if not provider_id:
+            raise Unprocessable(f"{config.dlr_id}: the delivery report names no message")
+        value = fields[config.dlr_status].strip().lower()
+        if value in config.dlr_delivered:
+            status = "delivered"
+        elif value in config.dlr_failed:
+            status = "failed"
+        else:
+            return JSONResponse({"status": "ignored", "dlr": value})
+        return await _status(request, channel, provider_id[:64], status)
+    missing = [f for f in (config.in_from, config.in_text) if f not in fields]
+    if missing:
+        raise Unprocessable(f"{', '.join(missing)}: missing (a message needs sender and text)")
+    sender, text = fields[config.in_from], fields[config.in_text]
+    provider_id = fields.get(config.in_id) if config.in_id else None
+    if not provider_id:
+        provider_id = http_channel.derived_id(sender, text, fields.get(config.in_time, ""))
+    to = fields.get(config.in_to, "") if config.in_to else ""
+    return await _accept(
+        request,
+        Inbound(
+            provider=channel.name,
+            provider_sid=provider_id[:64],
+            kind=KIND_SMS,
+            from_phone=sender,
+            to_phone=to or (channel.numbers[0] if channel.numbers else ""),
+            body=text,
+            raw={k: v[:500] for k, v in fields.items()},
+        ),
+    )
+
+
+async def _africastalking(
+    request: Request, channel: ChannelInfo, token: str | None
+) -> JSONResponse:
+    secret = channel.secrets.get("secret", "")
+    if not token or not secret or not hmac.compare_digest(token, secret):
+        log.warning("rejected a request to /webhooks/africastalking/%s: wrong secret", channel.name)
+        raise Forbidden("missing or wrong secret in the callback URL")
+    source = request.client.host if request.client else None
+    if not africastalking.allowed(str(channel.options.get("allow", "")), source):
+        log.warning(
+            "rejected a request to /webhooks/africastalking/%s from %s", channel.name, source
+        )
+        raise Forbidden("this source address may not post to this channel")
+    form = await request.form()
+    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    if "status" in fields and "text" not in fields:
+        if not fields.get("id"):
+            raise Unprocessable("id: the delivery report names no message")
+        status = africastalking.report_status(fields["status"])
+        if status is None:
+            return JSONResponse({"status": "ignored", "dlr": fields["status"]})
+        return await _status(request, channel, fields["id"][:64], status)
+    missing = [f for f in ("from", "text", "id") if not fields.get(f)]
+    if missing:
+        raise Unprocessable(f"{', '.join(missing)}: missing (a message needs from, text and id)")
+    return await _accept(
+        request,
+        Inbound(
+            provider=channel.name,
+            provider_sid=fields["id"][:64],
+            kind=KIND_SMS,
+            from_phone=fields["from"],
+            to_phone=fields.get("to", ""),
+            body=fields["text"],
+            raw={k: v[:500] for k, v in fields.items()},
+        ),
+    )

@@ -1,0 +1,134 @@
+"""The SMS sender of the worker: hands a delivery to the provider of its channel."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.channels import repository as channels_repo
+from app.channels.models import TWILIO, Channel
+from app.channels.service import inbound_path
+from app.config import Settings
+from app.kit.phones import mask
+from app.outbox.models import Delivery
+from app.outbox.types import SendResult
+from app.providers.africastalking_client import AfricasTalkingSender
+from app.providers.http_channel_client import HttpChannelSender
+from app.providers.httpsms_client import HttpSmsSender
+from app.providers.smsgate_client import SmsGateSender
+
+log = logging.getLogger(__name__)
+
+STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
+
+
+class LegacySender(Protocol):
+    """The provider of the settings (Twilio or the console)."""
+
+    async def send_sms(self, *, to: str, body: str, status_callback: str | None) -> SendResult:
+        """Hand one SMS to the provider."""
+        ...
+
+
+class HandsetSender(Protocol):
+    """A provider client of a channel (SMS Gateway for Android, httpSMS, an aggregator)."""
+
+    async def send_sms(self, *, to: str, body: str, message_id: str) -> SendResult:
+        """Hand one SMS to the provider under our `message_id`."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close its connections."""
+        ...
+
+
+class ChannelSender:
+    """Sends each SMS by its delivery's channel; a channel known down sends nothing."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        legacy: LegacySender,
+    ) -> None:
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.legacy = legacy
+        # One client per channel, rebuilt when its options change.
+        self._clients: dict[str, tuple[Any, HandsetSender]] = {}
+
+    async def send(self, delivery: Delivery) -> SendResult:
+        """Send one SMS delivery by `delivery.via` (None: the configured provider)."""
+        if delivery.via is None:
+            return await self._legacy(delivery)
+        async with self.sessionmaker() as session:
+            channel = await channels_repo.by_name(session, delivery.via)
+            others_up = False
+            if channel is not None and channel.down:
+                for name in delivery.route:
+                    other = await channels_repo.by_name(session, name)
+                    others_up |= bool(other and other.active and not other.down)
+        if channel is None or not channel.active:
+            return SendResult(ok=False, error=f"channel {delivery.via} is removed or turned off")
+        if channel.down:
+            return SendResult(
+                ok=False,
+                retryable=True,
+                error=f"channel {channel.name} is down",
+                channel_down=True,
+                every_channel_down=not others_up,
+            )
+        return await self._by_kind(channel, delivery)
+
+    async def _by_kind(self, channel: Channel, delivery: Delivery) -> SendResult:
+        if channel.kind == "twilio" and channel.name == TWILIO:
+            return await self._legacy(delivery)
+        if channel.kind in ("smsgate", "httpsms", "http", "africastalking"):
+            return await self._client(channel).send_sms(
+                to=delivery.recipient, body=delivery.body, message_id=f"kengele-{delivery.id}"
+            )
+        if channel.kind == "console":
+            log.info("SMS to %s by %s: %s", mask(delivery.recipient), channel.name, delivery.body)
+            return SendResult(
+                ok=True, provider_id=f"console-{uuid.uuid4()}", provider_status="sent"
+            )
+        return SendResult(ok=False, error=f"channel kind {channel.kind} cannot send yet")
+
+    async def _legacy(self, delivery: Delivery) -> SendResult:
+        callback = self.settings.public_url + STATUS_CALLBACK_PATH
+        return await self.legacy.send_sms(
+            to=delivery.recipient, body=delivery.body, status_callback=callback
+        )
+
+    def _client(self, channel: Channel) -> HandsetSender:
+        config = (channel.kind, dict(channel.options), dict(channel.secrets), channel.numbers)
+        cached = self._clients.get(channel.name)
+        if cached is None or cached[0] != config:
+            # The old client's connections close with it; an in-flight send keeps its own.
+            client: HandsetSender
+            first = channel.numbers[0] if channel.numbers else ""
+            if channel.kind == "smsgate":
+                client = SmsGateSender(channel.options, channel.secrets)
+            elif channel.kind == "httpsms":
+                client = HttpSmsSender(channel.options, channel.secrets, first)
+            elif channel.kind == "africastalking":
+                client = AfricasTalkingSender(channel.options, channel.secrets, first)
+            else:
+                secret = channel.secrets.get("secret", "")
+                dlr_url = self.settings.public_url + inbound_path("http", channel.name, secret)
+                client = HttpChannelSender(channel.options, channel.secrets, first, dlr_url)
+            cached = (config, client)
+            self._clients[channel.name] = cached
+        return cached[1]
+
+    async def aclose(self) -> None:
+        """Close every provider's connections."""
+        for _, client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+        close = getattr(self.legacy, "close", None)
+        if close is not None:
+            close()

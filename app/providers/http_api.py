@@ -1,0 +1,64 @@
+"""What the senders of HTTP APIs share: one connection pool, errors classified and cleaned."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+from app.kit.http import parse_retry_after
+from app.kit.phones import mask
+from app.outbox.types import SendResult
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = 15.0
+
+
+class HttpApiSender:
+    """Base of a sender that calls a provider's HTTP API with httpx."""
+
+    provider = "the provider"
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+        self._http = httpx.AsyncClient(timeout=TIMEOUT)
+
+    async def _request(
+        self, to: str, method: str, url: str, **kwargs: Any
+    ) -> httpx.Response | SendResult:
+        """The provider's 2xx answer, or the failed SendResult of an error (network, status)."""
+        try:
+            response = await self._http.request(method, url, **kwargs)
+        except httpx.TimeoutException as exc:
+            return self._failed(f"timeout: {type(exc).__name__}", to, True)
+        except httpx.HTTPError as exc:
+            return self._failed(f"network error: {type(exc).__name__}", to, True)
+        status = response.status_code
+        if status >= 300:
+            retryable = status == 429 or status >= 500
+            after = parse_retry_after(response.headers.get("retry-after")) if retryable else None
+            error = f"HTTP {status}: {response.text[:200]}"
+            return self._failed(error, to, retryable, status, after)
+        return response
+
+    def _failed(
+        self,
+        error: str,
+        to: str,
+        retryable: bool,
+        status: int | None = None,
+        after: float | None = None,
+    ) -> SendResult:
+        """A failed send, its text free of the secret and of the full number."""
+        clean = error.replace(self._secret, "[redacted]") if self._secret else error
+        clean = clean.replace(to, mask(to) or "")[:500]
+        log.warning("SMS to %s not handed to %s: %s", mask(to), self.provider, clean)
+        return SendResult(
+            ok=False, retryable=retryable, retry_after=after, error=clean, http_status=status
+        )
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        await self._http.aclose()

@@ -1,0 +1,185 @@
+"""The generic HTTP channel: a local aggregator described as data, not code.
+
+Options (all text, given with `--set key=value`):
+
+- inbound: `in_from`, `in_text` (required fields; defaults `from`, `text`), `in_id`
+  (provider id; without one the id is derived from sender, text and `in_time`), `in_to`,
+  `in_time`; authentication `auth` = `path` (the secret is the last segment of the URL),
+  `header` (`auth_header`, default `Authorization`, must equal `auth_prefix` + secret) or
+  `hmac` (`hmac_header`, default `X-Signature`: hex HMAC-SHA256 of the raw body).
+- delivery reports (a request with `dlr_status` and no `in_text` field): `dlr_id` (default
+  `id`), `dlr_status` (default `status`), `dlr_delivered` and `dlr_failed` (comma-separated
+  values of the status field).
+- outbound: `out_url`, `out_method` (POST), `out_format` (`form` or `json`), `out_fields`
+  (`name={placeholder},...` with {to} {text} {from} {id} {dlr_url} {token}), `out_headers`
+  (the same, e.g. `Authorization=Token {token}`), `out_id_path` (dotted path of the
+  provider's message id in the JSON answer), `out_ok` (`path=value` the answer must hold).
+
+Secrets: `secret` (what the aggregator proves itself with) and `token` (what we send it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+OPTIONS = frozenset(
+    {
+        "in_from",
+        "in_text",
+        "in_id",
+        "in_to",
+        "in_time",
+        "auth",
+        "auth_header",
+        "auth_prefix",
+        "hmac_header",
+        "dlr_id",
+        "dlr_status",
+        "dlr_delivered",
+        "dlr_failed",
+        "out_url",
+        "out_method",
+        "out_format",
+        "out_fields",
+        "out_headers",
+        "out_id_path",
+        "out_ok",
+        "secret",
+        "token",
+    }
+)
+PLACEHOLDERS = frozenset({"to", "text", "from", "id", "dlr_url", "token"})
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def _pairs(value: str, option: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        name, sep, template = part.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"options: {option} is name={{placeholder}},... ({part!r})")
+        unknown = set(_PLACEHOLDER.findall(template)) - PLACEHOLDERS
+        if unknown:
+            raise ValueError(f"options: {option} uses unknown placeholders {sorted(unknown)}")
+        out.append((name.strip(), template.strip()))
+    return out
+
+
+def _values(value: str) -> frozenset[str]:
+    return frozenset(v.strip().lower() for v in value.split(",") if v.strip())
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    """A generic HTTP channel's options, read and checked."""
+
+    in_from: str
+    in_text: str
+    in_id: str
+    in_to: str
+    in_time: str
+    auth: str
+    auth_header: str
+    auth_prefix: str
+    hmac_header: str
+    dlr_id: str
+    dlr_status: str
+    dlr_delivered: frozenset[str]
+    dlr_failed: frozenset[str]
+    out_url: str
+    out_method: str
+    out_format: str
+    out_fields: list[tuple[str, str]]
+    out_headers: list[tuple[str, str]]
+    out_id_path: str
+    out_ok: tuple[str, str] | None
+
+    @classmethod
+    def of(cls, options: Mapping[str, Any]) -> HttpConfig:
+        """The configuration, or ValueError naming the option that is wrong."""
+        get = {k: str(v) for k, v in options.items()}.get
+        auth = get("auth", "path")
+        if auth not in ("path", "header", "hmac"):
+            raise ValueError("options: auth is path, header or hmac")
+        out_format = get("out_format", "form")
+        if out_format not in ("form", "json"):
+            raise ValueError("options: out_format is form or json")
+        ok = get("out_ok", "")
+        ok_path, sep, ok_value = ok.partition("=")
+        if ok and not sep:
+            raise ValueError("options: out_ok is path=value")
+        return cls(
+            in_from=get("in_from", "from"),
+            in_text=get("in_text", "text"),
+            in_id=get("in_id", ""),
+            in_to=get("in_to", ""),
+            in_time=get("in_time", ""),
+            auth=auth,
+            auth_header=get("auth_header", "Authorization"),
+            auth_prefix=get("auth_prefix", ""),
+            hmac_header=get("hmac_header", "X-Signature"),
+            dlr_id=get("dlr_id", "id"),
+            dlr_status=get("dlr_status", "status"),
+            dlr_delivered=_values(get("dlr_delivered", "delivered,delivrd,success")),
+            dlr_failed=_values(get("dlr_failed", "failed,undelivered,undeliv,rejectd,expired")),
+            out_url=get("out_url", ""),
+            out_method=get("out_method", "POST").upper(),
+            out_format=out_format,
+            out_fields=_pairs(get("out_fields", "to={to},text={text}"), "out_fields"),
+            out_headers=_pairs(get("out_headers", ""), "out_headers"),
+            out_id_path=get("out_id_path", ""),
+            out_ok=(ok_path.strip(), ok_value.strip()) if ok else None,
+        )
+
+
+def check_auth(
+    config: HttpConfig,
+    secret: str,
+    body: bytes,
+    path_token: str | None,
+    headers: Mapping[str, str],
+) -> str | None:
+    """None when the request proves it knows the channel's secret; else what is wrong."""
+    if not secret:
+        return "the channel has no secret"
+    if config.auth == "path":
+        given = path_token or ""
+        what = "the secret in the URL"
+    elif config.auth == "header":
+        given = headers.get(config.auth_header.lower(), "")
+        secret = config.auth_prefix + secret
+        what = f"the {config.auth_header} header"
+    else:
+        given = headers.get(config.hmac_header.lower(), "").strip().lower()
+        secret = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        what = f"the {config.hmac_header} HMAC"
+    if not given or not hmac.compare_digest(given.encode(), secret.encode()):
+        return f"missing or wrong {what}"
+    return None
+
+
+def derived_id(sender: str, text: str, when: str) -> str:
+    """An id for a provider that gives none: the same event gives the same id."""
+    return "sha256:" + hashlib.sha256(f"{sender}\n{when}\n{text}".encode()).hexdigest()[:56]
+
+
+def fill(template: str, values: Mapping[str, str]) -> str:
+    """`template` with its {placeholders} replaced."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template)
+
+
+def at_path(data: Any, path: str) -> Any:
+    """The value at a dotted path of a JSON document (None when absent)."""
+    for key in filter(None, path.split(".")):
+        if isinstance(data, dict):
+            data = data.get(key)
+        elif isinstance(data, list) and key.isdigit() and int(key) < len(data):
+            data = data[int(key)]
+        else:
+            return None
+    return data

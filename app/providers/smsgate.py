@@ -1,0 +1,123 @@
+"""SMS Gateway for Android (capcom6/android-sms-gateway): webhook signatures and events.
+
+The app posts `{deviceId, event, id, webhookId, payload}` and signs it: `X-Signature` is the
+hex HMAC-SHA256 of the raw body followed by `X-Timestamp` (Unix seconds), keyed with the
+signing key of the app's Settings → Webhooks. It retries (10 s, doubling, 14 times) until it
+gets a 2xx within 30 s, so one event may come many times: its `id` (per device) is the key
+that de-duplicates, never `payload.messageId` (derived from the text, not unique).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SIGNATURE_HEADER = "X-Signature"
+TIMESTAMP_HEADER = "X-Timestamp"
+# Older or newer than this (device clock against ours) is refused: a replay or a wrong clock.
+MAX_SKEW_SECONDS = 300
+# Provider states of our deliveries, from the events of messages the device sent.
+STATUS_EVENTS = {"sms:sent": "sent", "sms:delivered": "delivered", "sms:failed": "failed"}
+RECEIVED = "sms:received"
+PING = "system:ping"
+
+
+class SmsGateEvent(BaseModel):
+    """The envelope of every webhook the app posts."""
+
+    model_config = ConfigDict(extra="allow")
+
+    device_id: str = Field(alias="deviceId", min_length=1, max_length=64)
+    event: str = Field(min_length=1, max_length=64)
+    id: str = Field(min_length=1, max_length=64)
+    webhook_id: str | None = Field(default=None, alias="webhookId")
+    payload: dict[str, Any] = {}
+
+
+class SmsReceived(BaseModel):
+    """The payload of `sms:received`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    message_id: str | None = Field(default=None, alias="messageId")
+    message: str = Field(max_length=10_000)
+    phone_number: str = Field(alias="phoneNumber", min_length=1, max_length=32)
+    sim_number: int | None = Field(default=None, alias="simNumber")
+    # With the device's own offset (2024-06-22T15:46:11.000+07:00).
+    received_at: datetime | None = Field(default=None, alias="receivedAt")
+
+
+class SmsStatus(BaseModel):
+    """The payload of `sms:sent`, `sms:delivered` and `sms:failed`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    message_id: str = Field(alias="messageId", min_length=1, max_length=64)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+def sign(signing_key: str, body: bytes, timestamp: str) -> str:
+    """The X-Signature the app sends for `body` at `timestamp`."""
+    return hmac.new(signing_key.encode(), body + timestamp.encode(), hashlib.sha256).hexdigest()
+
+
+def check_signature(
+    signing_key: str,
+    body: bytes,
+    timestamp: str | None,
+    signature: str | None,
+    now: float | None = None,
+) -> str | None:
+    """None when the request is signed with the key and fresh; else what is wrong."""
+    if not signature or not timestamp:
+        return f"missing {SIGNATURE_HEADER} or {TIMESTAMP_HEADER}"
+    if not timestamp.isdigit():
+        return f"{TIMESTAMP_HEADER} is not Unix seconds"
+    now = time.time() if now is None else now
+    if abs(now - int(timestamp)) > MAX_SKEW_SECONDS:
+        return f"{TIMESTAMP_HEADER} is more than {MAX_SKEW_SECONDS} s away from now"
+    if not hmac.compare_digest(sign(signing_key, body, timestamp), signature.strip().lower()):
+        return f"wrong {SIGNATURE_HEADER}"
+    return None
+
+
+def event_key(event: SmsGateEvent) -> str:
+    """What de-duplicates an event: the device and the event's own id (≤ 64 characters)."""
+    key = f"{event.device_id}:{event.id}"
+    if len(key) <= 64:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()[:57]
+
+
+def simulated(
+    signing_key: str, phone: str, text: str, now: int | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """(body, headers) of the `sms:received` webhook the app would post (`kengele simulate`)."""
+    stamp = int(time.time()) if now is None else now
+    event = {
+        "deviceId": "kengele-simulate",
+        "event": RECEIVED,
+        "id": secrets.token_urlsafe(15),
+        "webhookId": "kengele-simulate",
+        "payload": {
+            "messageId": hashlib.sha256(text.encode()).hexdigest()[:21],
+            "message": text,
+            "phoneNumber": phone,
+            "simNumber": 1,
+            "receivedAt": datetime.fromtimestamp(stamp, UTC).isoformat(),
+        },
+    }
+    body = json.dumps(event).encode()
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign(signing_key, body, str(stamp)),
+        TIMESTAMP_HEADER: str(stamp),
+    }
+    return body, headers

@@ -1,0 +1,39 @@
+"""Channels for the tests: added as an admin would, with known secrets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.channels import service
+from app.config import Settings
+from app.db import unit_of_work
+from tests.escalation.support import Gateway
+
+
+async def add_channel(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    kind: str,
+    name: str,
+    **fields: Any,
+) -> dict[str, str]:
+    """Add a channel (fields as `service.create` takes them); returns its secrets."""
+    async with unit_of_work(sessionmaker) as session:
+        _, secrets = await service.create(session, settings, kind=kind, name=name, **fields)
+    return secrets
+
+
+async def set_down(
+    sessionmaker: async_sessionmaker[AsyncSession], name: str, down: bool = True
+) -> None:
+    """Mark a channel down (or up) as its health would."""
+    async with unit_of_work(sessionmaker) as session:
+        channel = await service.named(session, name)
+        channel.down = down
+
+
+async def has_provider_id(gw: Gateway, delivery_id: int) -> bool:
+    """Whether the worker recorded the provider's id of a delivery (its send is on record)."""
+    return (await gw.delivery(delivery_id)).provider_id is not None

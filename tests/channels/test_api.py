@@ -1,0 +1,102 @@
+"""Channels as data: the admin API, secrets shown once, the Twilio settings as a channel."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+
+CHANNELS = "/api/v1/channels"
+
+
+async def test_the_twilio_settings_are_a_channel_at_start(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    [twilio] = (await client.get(CHANNELS, headers=admin_headers)).json()
+    assert (twilio["name"], twilio["kind"], twilio["inbound_path"]) == (
+        "twilio",
+        "twilio",
+        "/webhooks/twilio/sms",
+    )
+
+
+async def test_secrets_are_shown_once_and_never_listed_or_logged(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)  # (database drivers echo SQL parameters at DEBUG)
+    created = await client.post(
+        CHANNELS,
+        headers=admin_headers,
+        json={
+            "kind": "smsgate",
+            "name": "beni-a",
+            "numbers": ["0970000001"],
+            "options": {
+                "api_url": "http://10.0.0.5:8080",
+                "username": "sms",
+                "password": "pw-Secret-1",
+                "sim": 2,
+            },
+            "zones": ["Beni"],
+        },
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["inbound_path"] == "/webhooks/smsgate/beni-a"
+    assert body["numbers"] == ["+243970000001"]
+    assert body["secrets"]["password"] == "pw-Secret-1"
+    signing_key = body["secrets"]["signing_key"]  # none given: one is made for the app
+    assert len(signing_key) >= 24
+    assert "password" not in body["options"]
+    assert body["rate_per_second"] < 1  # a handset SIM is slower than Twilio
+
+    listed = await client.get(CHANNELS, headers=admin_headers)
+    one = await client.get(f"{CHANNELS}/{body['id']}", headers=admin_headers)
+    patched = await client.patch(
+        f"{CHANNELS}/{body['id']}",
+        headers=admin_headers,
+        json={"options": {"password": "pw-Secret-2", "sim": None}},
+    )
+    for response in (listed, one, patched):
+        assert response.status_code == 200, response.text
+        assert "pw-Secret" not in response.text and signing_key not in response.text
+    assert patched.json()["secret_options"] == ["password", "signing_key"]
+    assert "sim" not in patched.json()["options"]
+    assert "pw-Secret" not in caplog.text and signing_key not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"kind": "pigeon", "name": "x"}, "kind"),
+        ({"kind": "smsgate", "name": "Beni A"}, "name"),
+        ({"kind": "smsgate", "name": "a", "options": {"signing_kye": "k"}}, "options"),
+        ({"kind": "smsgate", "name": "a", "options": {"sim": 4}}, "options"),
+        ({"kind": "smsgate", "name": "a", "numbers": ["12"]}, "numbers"),
+    ],
+)
+async def test_a_bad_channel_is_refused_naming_the_field(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], payload: dict[str, object], field: str
+) -> None:
+    response = await client.post(CHANNELS, headers=admin_headers, json=payload)
+    assert response.status_code == 422, response.text
+    assert field in response.text
+    assert len((await client.get(CHANNELS, headers=admin_headers)).json()) == 1
+
+
+async def test_names_are_unique_and_a_channel_can_be_removed(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    first = await client.post(
+        CHANNELS, headers=admin_headers, json={"kind": "console", "name": "demo"}
+    )
+    again = await client.post(
+        CHANNELS, headers=admin_headers, json={"kind": "smsgate", "name": "demo"}
+    )
+    assert (first.status_code, again.status_code) == (201, 409)
+    assert again.json()["error"] == "Conflict"
+    deleted = await client.delete(f"{CHANNELS}/{first.json()['id']}", headers=admin_headers)
+    assert deleted.status_code == 204
+    names = [c["name"] for c in (await client.get(CHANNELS, headers=admin_headers)).json()]
+    assert names == ["twilio"]

@@ -1,0 +1,223 @@
+"""The generic HTTP channel, configured as data with the two presets of docs/CHANNELS.md:
+aggregators' messages become alerts once, forgeries are refused, sends take the preset's
+shape against local stand-ins, and delivery reports map to delivery status."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.alerts.models import Alert
+from app.config import Settings
+from app.inbound.models import InboundMessage
+from tests.channels.support import add_channel, has_provider_id
+from tests.escalation.support import FOCAL_MAVIVI, gateway, ref_in
+from tests.fakes.aggregator_api import AggregatorFake
+from tests.support import PUBLIC_URL, data_file
+
+PRESETS: dict[str, Any] = json.loads(data_file("http_presets.json").read_text())
+SECRET = "aggregator-callback-secret-0123456789"
+TOKENS = {name: preset["secrets"]["token"] for name, preset in PRESETS.items()}
+
+
+async def add_preset(app_or_gw: Any, settings: Settings, name: str, base: str = "") -> None:
+    """Add the channel `name` configured by its preset (its stand-in at `base`)."""
+    preset = PRESETS[name]
+    options = {k: v.replace("{base}", base) for k, v in preset["options"].items()}
+    await add_channel(
+        app_or_gw.sessionmaker if hasattr(app_or_gw, "client") else app_or_gw.state.sessionmaker,
+        settings,
+        "http",
+        name,
+        numbers=preset["numbers"],
+        options={**options, **preset["secrets"], "secret": SECRET},
+    )
+
+
+async def _count(session: AsyncSession, model: type[object]) -> int:
+    await session.rollback()  # a fresh snapshot of the database
+    return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def dmark_mo(
+    text: str = "Attaque en cours a Mavivi", when: str = "2026-12-01 10:00:00"
+) -> dict[str, str]:
+    return {"msisdn": "243810000101", "text": text, "short_code": "4040", "tstamp": when}
+
+
+@pytest.fixture
+async def channels(client: httpx.AsyncClient, app: FastAPI, settings: Settings, demo: None) -> None:
+    """Both presets (sending nowhere: these tests are about what comes in)."""
+    for name in PRESETS:
+        await add_preset(app, settings, name)
+
+
+async def test_a_short_code_message_becomes_an_alert_once(
+    client: httpx.AsyncClient, channels: None, session: AsyncSession
+) -> None:
+    url = f"/webhooks/http/dmark/{SECRET}"
+    answers = [(await client.post(url, data=dmark_mo())).json() for _ in range(5)]
+    assert [a["status"] for a in answers] == ["stored"] + ["replayed"] * 4
+    message = await session.scalar(select(InboundMessage))
+    assert message is not None
+    assert (message.provider, message.from_phone, message.to_phone) == (
+        "dmark",
+        "243810000101",
+        "4040",
+    )
+    alert = await session.scalar(select(Alert))
+    assert alert is not None and (alert.category, alert.place_id) == ("ATTACK", "mavivi")
+    assert alert.from_phone == FOCAL_MAVIVI
+    # The same text at another time is another report.
+    again = await client.post(url, data=dmark_mo(when="2026-12-01 10:05:00"))
+    assert again.json()["status"] == "stored"
+
+
+@pytest.mark.parametrize("url", ["/webhooks/http/dmark/wrong-secret", "/webhooks/http/dmark"])
+async def test_a_wrong_or_missing_path_secret_is_refused_and_nothing_stored(
+    client: httpx.AsyncClient, channels: None, session: AsyncSession, url: str
+) -> None:
+    response = await client.post(url, data=dmark_mo())
+    assert response.status_code in (403, 404), response.text
+    assert "error" in response.json()
+    assert await _count(session, InboundMessage) == 0
+
+
+@pytest.mark.parametrize(
+    ("form", "names"),
+    [({"text": "Attaque"}, "msisdn"), ({"msisdn": "243810000101"}, "text")],
+)
+async def test_a_message_without_sender_or_text_is_422_and_nothing_stored(
+    client: httpx.AsyncClient,
+    channels: None,
+    session: AsyncSession,
+    form: dict[str, str],
+    names: str,
+) -> None:
+    response = await client.post(f"/webhooks/http/dmark/{SECRET}", data=form)
+    assert response.status_code == 422 and names in response.json()["detail"]
+    assert await _count(session, InboundMessage) == 0
+
+
+async def test_a_json_aggregator_proves_itself_with_its_header(
+    client: httpx.AsyncClient, channels: None, session: AsyncSession
+) -> None:
+    mo = {"from": "+243810000101", "to": "+243970000060", "message": "Attaque a Mavivi"}
+    mo["messageID"] = "kc-778812"
+    url = "/webhooks/http/keccel/{secret}"
+    forged = await client.post(url, json=mo, headers={"X-Keccel-Key": "guess"})
+    missing = await client.post(url, json=mo)
+    assert (forged.status_code, missing.status_code) == (403, 403)
+    assert await _count(session, InboundMessage) == 0
+    for _ in range(5):
+        ok = await client.post(url, json=mo, headers={"X-Keccel-Key": SECRET})
+        assert ok.status_code == 200, ok.text
+    assert (await _count(session, InboundMessage), await _count(session, Alert)) == (1, 1)
+    bad = await client.post(url, content=b"[1, 2]", headers={"X-Keccel-Key": SECRET})
+    assert bad.status_code == 422 and "JSON object" in bad.json()["detail"]
+
+
+async def test_hmac_authentication_checks_the_body(
+    client: httpx.AsyncClient, app: FastAPI, settings: Settings, session: AsyncSession
+) -> None:
+    await add_channel(
+        app.state.sessionmaker,
+        settings,
+        "http",
+        "signed",
+        options={"auth": "hmac", "secret": SECRET},
+    )
+    body = json.dumps({"from": "+243810000101", "text": "Attaque", "id": "m-1"}).encode()
+    good = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    url = "/webhooks/http/signed/{secret}"
+    forged = await client.post(
+        url, content=body.replace(b"Attaque", b"Rien"), headers={"X-Signature": good}
+    )
+    assert forged.status_code == 403
+    assert (await client.post(url, content=body, headers={"X-Signature": good})).status_code == 200
+    assert await _count(session, InboundMessage) == 1
+
+
+@pytest.mark.usefixtures("engine")
+@pytest.mark.parametrize("preset", ["dmark", "keccel"])
+async def test_receipts_leave_in_the_presets_shape_and_reports_map_to_status(
+    settings: Settings, preset: str
+) -> None:
+    with AggregatorFake(TOKENS) as fake:
+        async with gateway(settings) as gw:
+            await add_preset(gw, settings, preset, fake.base_url)
+            if preset == "dmark":
+                incoming = await gw.client.post(f"/webhooks/http/dmark/{SECRET}", data=dmark_mo())
+            else:
+                mo = {"from": FOCAL_MAVIVI, "message": "Attaque a Mavivi", "messageID": "kc-1"}
+                incoming = await gw.client.post(
+                    "/webhooks/http/keccel/x", json=mo, headers={"X-Keccel-Key": SECRET}
+                )
+            assert incoming.status_code == 200, incoming.text
+
+            to = "receiver" if preset == "dmark" else "to"
+
+            def receipts() -> list[Any]:
+                return [r for r in fake.accepted(preset) if r.fields[to] == FOCAL_MAVIVI]
+
+            await gw.wait_for(lambda: len(receipts()) == 1)
+            sent = receipts()[0]
+            alert = await gw.alert()
+            [receipt] = await gw.outbox(purpose="reply")
+            await gw.wait_for(lambda: has_provider_id(gw, receipt.id))
+            if preset == "dmark":
+                assert (sent.fields["sender"], sent.fields["receiver"]) == (
+                    "+243970000050",
+                    FOCAL_MAVIVI,
+                )
+                assert ref_in(sent.fields["text"]) == alert.ref
+                assert sent.fields["dlr_url"] == f"{PUBLIC_URL}/webhooks/http/dmark/{SECRET}"
+                assert sent.headers["authorization"] == f"Token {TOKENS['dmark']}"
+                dlr = await gw.client.post(
+                    f"/webhooks/http/dmark/{SECRET}", data={"id": sent.id, "status": "1"}
+                )
+            else:
+                assert set(sent.fields) == {"token", "to", "from", "message"}
+                assert (sent.fields["to"], sent.fields["from"]) == (FOCAL_MAVIVI, "+243970000060")
+                assert ref_in(sent.fields["message"]) == alert.ref
+                dlr = await gw.client.post(
+                    "/webhooks/http/keccel/x",
+                    json={"messageID": sent.id, "status": "DELIVERED"},
+                    headers={"X-Keccel-Key": SECRET},
+                )
+            assert dlr.status_code == 200 and dlr.json()["status"] == "recorded", dlr.text
+            receipt = await gw.delivery(receipt.id)
+            assert (receipt.via, receipt.provider_id) == (preset, sent.id)
+            assert receipt.status == "delivered"
+            # The pages went by the aggregator too (first in the default route), not by Twilio.
+            assert gw.fake.requests == []
+
+
+@pytest.mark.usefixtures("engine")
+async def test_a_refusal_in_the_answer_body_fails_over_to_the_next_channel(
+    settings: Settings,
+) -> None:
+    with AggregatorFake(TOKENS) as fake:
+        async with gateway(settings) as gw:
+            await add_preset(gw, settings, "keccel", fake.base_url)
+            fake.refuse = True
+            mo = {"from": FOCAL_MAVIVI, "message": "Attaque a Mavivi", "messageID": "kc-2"}
+            headers = {"X-Keccel-Key": SECRET}
+            assert (
+                await gw.client.post("/webhooks/http/keccel/x", json=mo, headers=headers)
+            ).is_success
+            # The pages (not the receipt, which keeps to its channel) go on by Twilio.
+            await gw.wait_for(lambda: len(gw.fake.requests) >= 2)
+            [page, *_] = await gw.outbox(purpose="page")
+            await gw.wait_for(lambda: has_provider_id(gw, page.id))
+            page = await gw.delivery(page.id)
+            assert page.route[:1] == ["keccel"] and page.via == "twilio"
+            assert len([r for r in fake.requests if r.fields.get("to") == page.recipient]) == 1

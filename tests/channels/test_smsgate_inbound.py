@@ -1,0 +1,185 @@
+"""SMS Gateway for Android → the gateway: signed webhooks become alerts, once."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.alerts.models import Alert
+from app.channels.models import Channel
+from app.config import Settings
+from app.inbound.models import InboundMessage
+from app.outbox.models import Delivery
+from app.providers.smsgate import sign
+from tests.channels.support import add_channel
+from tests.fakes.smsgate_api import SmsGateFake
+
+URL = "/webhooks/smsgate/beni-a"
+FOCAL_MAVIVI = "+243810000101"
+
+
+@pytest.fixture
+async def handset(
+    client: httpx.AsyncClient, app: FastAPI, settings: Settings, demo: None
+) -> SmsGateFake:
+    """The channel beni-a, whose app signs with the stand-in's key (not started: no sends)."""
+    fake = SmsGateFake()
+    await add_channel(
+        app.state.sessionmaker,
+        settings,
+        "smsgate",
+        "beni-a",
+        numbers=["+243970000001", "+243990000001"],
+        options={"signing_key": fake.signing_key},
+        zones=["Beni"],
+    )
+    return fake
+
+
+async def _count(session: AsyncSession, model: type[object]) -> int:
+    return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_the_documented_sms_received_becomes_an_alert(
+    client: httpx.AsyncClient, handset: SmsGateFake, session: AsyncSession
+) -> None:
+    body, headers = handset.webhook("sms:received")
+    response = await client.post(URL, content=body, headers=headers)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "stored"
+    message = await session.scalar(select(InboundMessage))
+    assert message is not None
+    assert (message.provider, message.body) == ("beni-a", "Android is always a sweet treat!")
+    assert message.to_phone == "+243970000001"  # simNumber 1
+    assert message.raw["receivedAt"] == "2024-06-22T15:46:11+07:00"
+    assert message.alert_id is not None
+    channel = await session.scalar(select(Channel).where(Channel.name == "beni-a"))
+    assert channel is not None and channel.last_inbound_at is not None
+
+
+async def test_an_attack_reported_through_the_handset_is_triaged_and_answered_through_it(
+    client: httpx.AsyncClient, handset: SmsGateFake, session: AsyncSession
+) -> None:
+    body, headers = handset.webhook(
+        "sms:received",
+        {"phoneNumber": FOCAL_MAVIVI, "message": "Attaque en cours a Mavivi, 3 morts"},
+    )
+    assert (await client.post(URL, content=body, headers=headers)).status_code == 200
+    alert = await session.scalar(select(Alert))
+    assert alert is not None
+    assert (alert.category, alert.severity, alert.place_id) == ("ATTACK", "critical", "mavivi")
+    receipt = await session.scalar(select(Delivery).where(Delivery.purpose == "reply"))
+    assert receipt is not None
+    assert (receipt.recipient, receipt.via, receipt.route) == (FOCAL_MAVIVI, "beni-a", ["beni-a"])
+    assert alert.ref in receipt.body
+
+
+async def test_the_same_event_five_times_is_one_message_and_one_alert(
+    client: httpx.AsyncClient, handset: SmsGateFake, session: AsyncSession
+) -> None:
+    body, headers = handset.webhook("sms:received", {"phoneNumber": FOCAL_MAVIVI})
+    answers = [(await client.post(URL, content=body, headers=headers)).json() for _ in range(5)]
+    assert [a["status"] for a in answers] == ["stored"] + ["replayed"] * 4
+    assert (await _count(session, InboundMessage), await _count(session, Alert)) == (1, 1)
+    replies = await session.scalars(select(Delivery).where(Delivery.purpose == "reply"))
+    assert len(replies.all()) == 1
+
+
+async def test_message_id_is_not_what_de_duplicates(
+    client: httpx.AsyncClient, handset: SmsGateFake, session: AsyncSession
+) -> None:
+    # Two texts that are alike get the same messageId from the app; they are two reports.
+    for text in ("Attaque a Mavivi", "Attaque a Oicha"):
+        body, headers = handset.webhook("sms:received", {"messageId": "abc123", "message": text})
+        assert (await client.post(URL, content=body, headers=headers)).status_code == 200
+    assert await _count(session, InboundMessage) == 2
+
+
+@pytest.mark.parametrize(
+    "forgery",
+    ["wrong key", "no signature", "no timestamp", "expired", "from the future", "body changed"],
+)
+async def test_a_forged_missing_or_stale_signature_is_refused_and_nothing_stored(
+    client: httpx.AsyncClient, handset: SmsGateFake, session: AsyncSession, forgery: str
+) -> None:
+    now = int(time.time())
+    stamp = {"expired": now - 330, "from the future": now + 330}.get(forgery, now)
+    key = "not-the-key" if forgery == "wrong key" else None
+    body, headers = handset.webhook("sms:received", timestamp=stamp, key=key)
+    if forgery == "no signature":
+        del headers["X-Signature"]
+    if forgery == "no timestamp":
+        del headers["X-Timestamp"]
+    if forgery == "body changed":
+        body = body.replace(b"sweet", b"sour!")
+
+    response = await client.post(URL, content=body, headers=headers)
+
+    assert response.status_code == 403, response.text
+    assert response.json()["error"] == "Forbidden"
+    assert await _count(session, InboundMessage) == 0
+
+
+async def test_a_request_replayed_after_its_window_is_refused(
+    client: httpx.AsyncClient, handset: SmsGateFake, session: AsyncSession
+) -> None:
+    # Recorded six minutes ago with a valid signature, posted again now.
+    body, headers = handset.webhook("sms:received", timestamp=int(time.time()) - 360)
+    assert (await client.post(URL, content=body, headers=headers)).status_code == 403
+    assert await _count(session, InboundMessage) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "names"),
+    [
+        (b"not json", 400, "JSON"),
+        (b'{"event": "sms:received", "id": "x", "payload": {}}', 422, "deviceId"),
+        (
+            b'{"deviceId": "d", "event": "sms:received", "id": "x", "payload": {"message": "a"}}',
+            422,
+            "phoneNumber",
+        ),
+        (b'{"deviceId": "d", "event": "sms:sent", "id": "x", "payload": {}}', 422, "messageId"),
+    ],
+)
+async def test_a_malformed_body_gets_a_json_error_and_nothing_is_stored(
+    client: httpx.AsyncClient,
+    handset: SmsGateFake,
+    session: AsyncSession,
+    body: bytes,
+    status: int,
+    names: str,
+) -> None:
+    stamp = str(int(time.time()))
+    headers = {"X-Timestamp": stamp, "X-Signature": sign(handset.signing_key, body, stamp)}
+    response = await client.post(URL, content=body, headers=headers)
+    assert response.status_code == status, response.text
+    assert names in response.json()["detail"]
+    assert await _count(session, InboundMessage) == 0
+
+
+async def test_a_ping_is_the_heartbeat_of_the_channel(
+    client: httpx.AsyncClient, handset: SmsGateFake, session: AsyncSession
+) -> None:
+    body, headers = handset.webhook("system:ping")
+    response = await client.post(URL, content=body, headers=headers)
+    assert response.status_code == 200 and response.json()["status"] == "heartbeat"
+    channel = await session.scalar(select(Channel).where(Channel.name == "beni-a"))
+    assert channel is not None and channel.last_heartbeat_at is not None
+    assert await _count(session, InboundMessage) == 0
+
+
+async def test_an_unknown_channel_or_kind_is_404(
+    client: httpx.AsyncClient, handset: SmsGateFake
+) -> None:
+    body, headers = handset.webhook("sms:received")
+    for url in ("/webhooks/smsgate/nobody", "/webhooks/httpsms/beni-a"):
+        response = await client.post(url, content=body, headers=headers)
+        assert response.status_code == 404
+        assert response.json()["error"] == "NotFound"

@@ -1,0 +1,184 @@
+"""The gateway → SMS Gateway for Android: receipts and pages through the handset, status
+events mapped to deliveries, and failover to the next channel when the handset fails."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from app.config import Settings
+from app.outbox.models import Delivery, DeliveryAttempt
+from tests.channels.support import add_channel, set_down
+from tests.escalation.support import (
+    CLA_BENI,
+    CLA_OICHA,
+    FOCAL_MAVIVI,
+    Gateway,
+    gateway,
+    ref_in,
+)
+from tests.fakes.smsgate_api import SmsGateFake
+
+# The `engine` fixture empties the tables first.
+pytestmark = pytest.mark.usefixtures("engine")
+
+URL = "/webhooks/smsgate/beni-a"
+ATTACK = "Attaque en cours a Mavivi, les ADF ont tue 3 personnes"
+
+
+@asynccontextmanager
+async def handset_gateway(
+    settings: Settings, **overrides: Any
+) -> AsyncIterator[tuple[Gateway, SmsGateFake]]:
+    """A gateway whose zone Beni is served by handset A (beni-a, SIM 2), Twilio after it."""
+    with SmsGateFake() as fake:
+        async with gateway(settings, channel_wait_seconds=0.2, **overrides) as gw:
+            await add_channel(
+                gw.sessionmaker,
+                gw.settings,
+                "smsgate",
+                "beni-a",
+                numbers=["+243970000001"],
+                options={
+                    "signing_key": fake.signing_key,
+                    "api_url": fake.base_url,
+                    "username": fake.username,
+                    "password": fake.password,
+                    "sim": 2,
+                },
+                zones=["Beni"],
+                priority=1,
+            )
+            yield gw, fake
+
+
+async def report(gw: Gateway, fake: SmsGateFake, phone: str, text: str) -> None:
+    """An SMS that reached handset A, posted by its app."""
+    body, headers = fake.webhook("sms:received", {"phoneNumber": phone, "message": text})
+    response = await gw.client.post(URL, content=body, headers=headers)
+    assert response.status_code == 200, response.text
+
+
+async def attempts(gw: Gateway, delivery: Delivery) -> list[str]:
+    """The statuses of a delivery's attempts, oldest first."""
+    from sqlalchemy import select
+
+    async with gw.sessionmaker() as s:
+        stmt = select(DeliveryAttempt.status).where(DeliveryAttempt.delivery_id == delivery.id)
+        return list((await s.scalars(stmt.order_by(DeliveryAttempt.id))).all())
+
+
+async def test_a_critical_alert_on_handset_a_pages_the_zone_through_it(settings: Settings) -> None:
+    async with handset_gateway(settings) as (gw, fake):
+        await report(gw, fake, FOCAL_MAVIVI, ATTACK)
+
+        await gw.wait_for(lambda: len(fake.accepted()) == 3)
+        receipt = fake.accepted(FOCAL_MAVIVI)[0]
+        alert = await gw.alert()
+        assert ref_in(receipt.text) == alert.ref
+        assert {s.to for s in fake.accepted()} == {FOCAL_MAVIVI, CLA_BENI, CLA_OICHA}
+        for sent in fake.accepted():
+            assert sent.json["simNumber"] == 2 and sent.json["priority"] == 100
+            assert sent.json["id"].startswith("kengele-")
+        assert gw.fake.requests == []  # nothing by Twilio
+
+        # The app reports the page to CLA Beni sent, then delivered.
+        [page] = await gw.outbox(recipient=CLA_BENI, purpose="page")
+        await gw.wait_for(lambda: _sent(gw, page.id))
+        page = await gw.delivery(page.id)
+        assert page.provider_id == f"kengele-{page.id}"
+        for event in ("sms:sent", "sms:delivered"):
+            body, headers = fake.webhook(event, {"messageId": page.provider_id})
+            answer = await gw.client.post(URL, content=body, headers=headers)
+            assert answer.json()["status"] == "recorded"
+        page = await gw.delivery(page.id)
+        assert (page.status, page.provider_status, page.via) == ("delivered", "delivered", "beni-a")
+
+
+async def test_with_handset_a_answering_500_the_page_goes_by_the_next_channel_once(
+    settings: Settings,
+) -> None:
+    async with handset_gateway(settings) as (gw, fake):
+        fake.fail_with(500)
+        await report(gw, fake, FOCAL_MAVIVI, ATTACK)
+
+        await gw.wait_for(lambda: len(gw.sent_to(CLA_BENI)) == 1 and len(gw.sent_to(CLA_OICHA)))
+        alert = await gw.alert()
+        for liaison in (CLA_BENI, CLA_OICHA):
+            [page] = await gw.outbox(recipient=liaison, purpose="page")
+            await gw.wait_for(lambda p=page: _sent(gw, p.id))
+            page = await gw.delivery(page.id)
+            assert (page.via, page.route) == ("twilio", ["beni-a", "twilio"])
+            # A's 500 is one attempt on A, then the move, then Twilio's acceptance.
+            assert await attempts(gw, page) == ["retry", "failover:twilio", "ok"]
+            assert len(fake.tried(liaison)) == 1
+            assert len(gw.sent_to(liaison)) == 1 and alert.ref in gw.sent_to(liaison)[0]
+
+        # The receipt goes back by handset A only, once it answers again.
+        assert gw.sent_to(FOCAL_MAVIVI) == []
+        fake.fail_with(None)
+        await gw.wait_for(lambda: len(fake.accepted(FOCAL_MAVIVI)) == 1, within=10)
+        assert ref_in(fake.accepted(FOCAL_MAVIVI)[0].text) == alert.ref
+        assert gw.sent_to(FOCAL_MAVIVI) == []
+
+
+async def _sent(gw: Gateway, delivery_id: int) -> bool:
+    return (await gw.delivery(delivery_id)).sent_at is not None
+
+
+async def test_with_handset_a_marked_down_pages_skip_it_and_the_receipt_waits_for_it(
+    settings: Settings,
+) -> None:
+    async with handset_gateway(settings) as (gw, fake):
+        await set_down(gw.sessionmaker, "beni-a")
+        await report(gw, fake, FOCAL_MAVIVI, ATTACK)
+
+        await gw.wait_for(lambda: len(gw.sent_to(CLA_BENI)) == 1 and len(gw.sent_to(CLA_OICHA)))
+        assert fake.requests == []  # a channel known down is not tried
+        [receipt] = await gw.outbox(recipient=FOCAL_MAVIVI, purpose="reply")
+        await gw.wait_for(lambda: _waiting(gw, receipt.id))
+        # It looks again every 0.2 s; the wait is one attempt, however long it lasts.
+        await asyncio.sleep(0.7)
+        assert await attempts(gw, receipt) == ["retry"]
+
+        await set_down(gw.sessionmaker, "beni-a", down=False)
+        await gw.wait_for(lambda: len(fake.accepted(FOCAL_MAVIVI)) == 1, within=10)
+        await gw.wait_for(lambda: _sent(gw, receipt.id))
+        assert (await gw.delivery(receipt.id)).via == "beni-a"
+        assert gw.sent_to(FOCAL_MAVIVI) == []
+
+
+async def _waiting(gw: Gateway, delivery_id: int) -> bool:
+    delivery = await gw.delivery(delivery_id)
+    return delivery.status == "pending" and (delivery.last_error or "").startswith("waiting")
+
+
+async def test_a_page_the_handset_reports_failed_goes_by_the_next_channel_once(
+    settings: Settings,
+) -> None:
+    async with handset_gateway(settings) as (gw, fake):
+        await report(gw, fake, FOCAL_MAVIVI, ATTACK)
+        await gw.wait_for(lambda: len(fake.accepted(CLA_BENI)) == 1)
+        [page] = await gw.outbox(recipient=CLA_BENI, purpose="page")
+        await gw.wait_for(lambda: _sent(gw, page.id))
+        page = await gw.delivery(page.id)
+
+        body, headers = fake.webhook(
+            "sms:failed", {"messageId": page.provider_id, "reason": "RESULT_ERROR_NO_SERVICE"}
+        )
+        for _ in range(5):  # the app retries its webhook
+            assert (await gw.client.post(URL, content=body, headers=headers)).status_code == 200
+
+        await gw.wait_for(lambda: len(gw.sent_to(CLA_BENI)) == 1)
+        await gw.wait_for(lambda: _sent(gw, page.id))
+        page = await gw.delivery(page.id)
+        assert page.via == "twilio"
+        assert "failover:twilio" in await attempts(gw, page)
+        assert len(gw.sent_to(CLA_BENI)) == 1
+        assert len(fake.tried(CLA_BENI)) == 1
+        # No second liaison was paged in its place: the page itself went through.
+        assert len(await gw.outbox(purpose="page")) == 2
