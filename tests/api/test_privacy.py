@@ -43,7 +43,11 @@ def _texts(response: httpx.Response) -> list[str]:
     try:
         data = response.json()
     except ValueError:
-        return re.split(r"[,;<>\"\n\t]", response.text)
+        text = response.text
+        if response.headers.get("content-type", "").startswith("text/html"):
+            # A drawing's coordinates ("M299.0L100.0") are no text a person reads.
+            text = re.sub(r"<svg\b.*?</svg>", " ", text, flags=re.DOTALL)
+        return re.split(r"[,;<>\"\n\t]", text)
     out: list[str] = []
     stack = [data]
     while stack:
