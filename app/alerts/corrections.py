@@ -41,6 +41,7 @@ class Where:
     lon: float
     admin1: str | None
     admin2: str | None
+    level: str | None = None  # an administrative area's level ("territoire", ...)
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,9 @@ class Changes:
 
 def where_of(place: GazPlace) -> Where:
     """A gazetteer place as a correction's place."""
-    return Where(place.id, place.name, place.lat, place.lon, place.admin1, place.admin2)
+    return Where(
+        place.id, place.name, place.lat, place.lon, place.admin1, place.admin2, place.area_level
+    )
 
 
 def resolve_place(
@@ -201,6 +204,7 @@ def _apply(alert: Alert, changes: Changes) -> None:
         alert.place_id, alert.place_name = place.id, place.name
         alert.lat, alert.lon = place.lat, place.lon
         alert.admin1, alert.admin2 = place.admin1, place.admin2
+        alert.place_level = place.level
         alert.location_source, alert.location_confidence = "human", 1.0
     for name in ("killed", "wounded", "abducted", "occurred_at"):
         value = getattr(changes, name)
@@ -285,7 +289,15 @@ async def describe(
     keep = keep or Changes()
     result = triage_message(text, gazetteer=gazetteer, sender=Sender(known=True, verified=True))
     home = (
-        Where(alert.place_id, alert.place_name, alert.lat, alert.lon, alert.admin1, alert.admin2)
+        Where(
+            alert.place_id,
+            alert.place_name,
+            alert.lat,
+            alert.lon,
+            alert.admin1,
+            alert.admin2,
+            alert.place_level,
+        )
         if alert.lat is not None and alert.lon is not None
         else None
     )

@@ -215,6 +215,19 @@ async def test_a_place_given_as_coordinates_keeps_its_label_and_zone(settings: S
         assert read["incident_id"] == alert.incident_id, "a move of a few metres keeps it"
 
 
+async def test_a_corrected_place_carries_its_own_level(settings: Settings) -> None:
+    async with gateway(settings) as gw:
+        headers = await _operator(gw)
+        text = "Viol d'une femme a Nyiragongo cette nuit"
+        alert = await gw.alert(ref_in((await gw.sms(FOCAL_MAVIVI, text)).text))
+        assert alert.place_level == "territoire"
+        read = await _act(gw, headers, alert.id, action="correct", place="Kiwanja")
+        assert (read["place"]["name"], read["place"]["level"]) == ("Kiwanja", None)
+        assert read["correction"]["original"]["place"]["level"] == "territoire"
+        read = await _act(gw, headers, alert.id, action="correct", place="territoire-masisi")
+        assert (read["place"]["id"], read["place"]["level"]) == ("territoire-masisi", "territoire")
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
