@@ -100,7 +100,7 @@ def alert_data(alert: Alert) -> dict[str, Any]:
         "from_phone": mask(alert.from_phone),
         "place": place.model_dump() if (place := PlaceRef.of(alert)) else None,
         "incident_id": alert.incident_id,
-        "summary": alert.summary,
+        "summary": mask_in_text(alert.summary) if alert.summary else alert.summary,
         "corrected": list(alert.correction["fields"]) if alert.correction else [],
         "received_at": alert.received_at.isoformat(),
         "updated_at": (alert.updated_at or alert.received_at).isoformat(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -125,6 +126,20 @@ async def test_correct_changes_the_alert_keeps_the_original_and_is_audited_every
         assert update.findtext(f"{CAP}info/{CAP}event") != ET.fromstring(cap_before).findtext(
             f"{CAP}info/{CAP}event"
         )
+
+
+async def test_webhooks_get_a_summary_with_its_phone_numbers_masked(settings: Settings) -> None:
+    async with gateway(settings, webhook_allow_private=True) as gw:
+        headers = await _operator(gw)
+        await _subscribe(gw, headers)
+        alert = await gw.alert(ref_in((await gw.sms(FOCAL_MAVIVI, "Pillage a Mavivi")).text))
+        summary = "Le chef confirme, rappeler au 0990 000 002"
+        read = await _act(gw, headers, alert.id, action="correct", summary=summary)
+        assert read["summary"] == summary  # the operations room sees the number
+        hooks = await gw.outbox(event_type="alert.updated")
+        [sent] = [p for d in hooks if "correction" in (p := json.loads(d.body)["data"])]
+        assert sent["alert"]["summary"].startswith("Le chef confirme, rappeler au ")
+        assert "990000002" not in re.sub(r"\D", "", json.dumps(sent))
 
 
 async def test_a_second_correction_keeps_the_first_original(settings: Settings) -> None:
