@@ -253,6 +253,8 @@ async def test_a_corrected_place_carries_its_own_level(settings: Settings) -> No
         ({"action": "correct", "killed": -1}, "killed"),
         ({"action": "acknowledge", "category": "ATTACK"}, "category"),
         ({"action": "correct", "place": {"lat": 1.0}}, "lon"),
+        ({"action": "correct", "occurred_at": "0001-01-01T00:00:00+02:00"}, "occurred_at"),
+        ({"action": "correct", "occurred_at": 1733000000}, "occurred_at"),
     ],
 )
 async def test_bad_corrections_are_422_naming_the_field(
