@@ -19,7 +19,6 @@ from app.geo.distance import haversine_km
 from app.geo.matcher import Gazetteer
 from app.kit.clock import utcnow
 from app.kit.errors import Unprocessable
-from app.kit.phones import mask_in_text
 from app.triage.engine import triage_message
 from app.triage.scoring import cap_severity, rebanded
 from app.triage.types import GazPlace, Sender, Severity
@@ -177,9 +176,7 @@ async def correct(
     moved = "place" in diff and _far(old_point, (alert.lat, alert.lon), settings)
     if moved or "category" in diff or "severity" in diff:
         await _reconsider_incident(session, settings, alert, actor=actor, moved=moved)
-    await escalation.emit(
-        session, settings, "alert.updated", alert, correction=_masked(diff), by=actor
-    )
+    await escalation.emit(session, settings, "alert.updated", alert, correction=diff, by=actor)
     await escalation.on_corrected(
         session,
         settings,
@@ -221,14 +218,6 @@ def _far(
     if lat1 is None or lon1 is None or lat2 is None or lon2 is None:
         return True
     return haversine_km(lat1, lon1, lat2, lon2) > s.corroboration_radius_km
-
-
-def _masked(diff: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The change as webhook receivers get it: numbers written in a summary masked."""
-    if "summary" not in diff:
-        return diff
-    summary = {k: mask_in_text(v) if isinstance(v, str) else v for k, v in diff["summary"].items()}
-    return diff | {"summary": summary}
 
 
 async def _reconsider_incident(
