@@ -19,7 +19,6 @@ from app.geo.distance import haversine_km
 from app.geo.matcher import Gazetteer
 from app.kit.clock import utcnow
 from app.kit.errors import Unprocessable
-from app.kit.phones import mask_in_text
 from app.triage.engine import triage_message
 from app.triage.scoring import cap_severity, rebanded
 from app.triage.types import GazPlace, Sender, Severity
@@ -41,6 +40,7 @@ class Where:
     lon: float
     admin1: str | None
     admin2: str | None
+    level: str | None = None  # an administrative area's level ("territoire", ...)
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,9 @@ class Changes:
 
 def where_of(place: GazPlace) -> Where:
     """A gazetteer place as a correction's place."""
-    return Where(place.id, place.name, place.lat, place.lon, place.admin1, place.admin2)
+    return Where(
+        place.id, place.name, place.lat, place.lon, place.admin1, place.admin2, place.area_level
+    )
 
 
 def resolve_place(
@@ -174,9 +176,7 @@ async def correct(
     moved = "place" in diff and _far(old_point, (alert.lat, alert.lon), settings)
     if moved or "category" in diff or "severity" in diff:
         await _reconsider_incident(session, settings, alert, actor=actor, moved=moved)
-    await escalation.emit(
-        session, settings, "alert.updated", alert, correction=_masked(diff), by=actor
-    )
+    await escalation.emit(session, settings, "alert.updated", alert, correction=diff, by=actor)
     await escalation.on_corrected(
         session,
         settings,
@@ -201,6 +201,7 @@ def _apply(alert: Alert, changes: Changes) -> None:
         alert.place_id, alert.place_name = place.id, place.name
         alert.lat, alert.lon = place.lat, place.lon
         alert.admin1, alert.admin2 = place.admin1, place.admin2
+        alert.place_level = place.level
         alert.location_source, alert.location_confidence = "human", 1.0
     for name in ("killed", "wounded", "abducted", "occurred_at"):
         value = getattr(changes, name)
@@ -217,14 +218,6 @@ def _far(
     if lat1 is None or lon1 is None or lat2 is None or lon2 is None:
         return True
     return haversine_km(lat1, lon1, lat2, lon2) > s.corroboration_radius_km
-
-
-def _masked(diff: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The change as webhook receivers get it: numbers written in a summary masked."""
-    if "summary" not in diff:
-        return diff
-    summary = {k: mask_in_text(v) if isinstance(v, str) else v for k, v in diff["summary"].items()}
-    return diff | {"summary": summary}
 
 
 async def _reconsider_incident(
@@ -285,7 +278,15 @@ async def describe(
     keep = keep or Changes()
     result = triage_message(text, gazetteer=gazetteer, sender=Sender(known=True, verified=True))
     home = (
-        Where(alert.place_id, alert.place_name, alert.lat, alert.lon, alert.admin1, alert.admin2)
+        Where(
+            alert.place_id,
+            alert.place_name,
+            alert.lat,
+            alert.lon,
+            alert.admin1,
+            alert.admin2,
+            alert.place_level,
+        )
         if alert.lat is not None and alert.lon is not None
         else None
     )

@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     Field,
     field_validator,
@@ -17,6 +16,7 @@ from pydantic import (
 from app.alerts.filters import SeverityName
 from app.alerts.models import Alert, AlertEvent, Incident
 from app.alerts.reliability import WINDOW_DAYS, Reliability
+from app.kit.clock import UtcDateTime
 from app.kit.ids import MAX_ID
 from app.kit.phones import mask, mask_in_text
 from app.kit.text import MULTILINE, NO_CONTROL
@@ -385,7 +385,7 @@ class Described(BaseModel):
     killed: int | None = Field(default=None, ge=0, le=100_000)
     wounded: int | None = Field(default=None, ge=0, le=100_000)
     abducted: int | None = Field(default=None, ge=0, le=100_000)
-    occurred_at: AwareDatetime | None = None
+    occurred_at: UtcDateTime | None = None
     summary: str | None = Field(default=None, max_length=2000, pattern=MULTILINE)
 
 

@@ -15,6 +15,7 @@ from app.alerts.models import OPEN_ALERT_STATUSES, SEVERITY_RANK, Alert, Inciden
 from app.alerts.refs import new_ref
 from app.alerts.schemas import AlertRead, PagingRead, ReliabilityRead
 from app.config import Settings
+from app.escalation.repository import paging_states
 from app.geo.distance import haversine_km
 from app.triage.engine import cap_certainty
 from app.triage.scoring import band_floor
@@ -27,8 +28,6 @@ async def alert_reads(
     session: AsyncSession, alerts: Sequence[Alert], *, mask_phone: bool
 ) -> list[AlertRead]:
     """Alerts as the operations room sees them, with how far their paging went."""
-    from app.escalation.repository import paging_states
-
     states = await paging_states(session, alerts)
     histories: dict[int, reliability.Reliability] = {}
     if not mask_phone:  # a focal point's record is for the operations room only

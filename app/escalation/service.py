@@ -1,4 +1,4 @@
-"""The escalation engine: page in steps until someone acknowledges; liaisons' SMS commands."""
+"""The escalation engine: page in steps until someone acknowledges, and stop when taken."""
 
 from __future__ import annotations
 
@@ -14,13 +14,11 @@ from app.alerts import repository as alerts_repo
 from app.alerts.models import SEVERITY_RANK, Alert
 from app.alerts.schemas import PlaceRef, masked
 from app.config import Settings
-from app.escalation import commands, messages
+from app.escalation import messages
 from app.escalation import repository as repo
 from app.escalation.models import ACTIVE, DONE, STOPPED, Escalation, EscalationPolicy
 from app.escalation.schemas import DEFAULT_POLICIES, NotifyTier, Phones, PolicyDocument, Step
-from app.geo.matcher import Gazetteer
 from app.kit.clock import utcnow
-from app.kit.errors import Unprocessable
 from app.kit.phones import mask, mask_in_text
 from app.outbox import repository as outbox_repo
 from app.outbox import service as outbox
@@ -102,7 +100,7 @@ def alert_data(alert: Alert) -> dict[str, Any]:
         "from_phone": mask(alert.from_phone),
         "place": place.model_dump() if (place := PlaceRef.of(alert)) else None,
         "incident_id": alert.incident_id,
-        "summary": alert.summary,
+        "summary": mask_in_text(alert.summary) if alert.summary else alert.summary,
         "corrected": list(alert.correction["fields"]) if alert.correction else [],
         "received_at": alert.received_at.isoformat(),
         "updated_at": (alert.updated_at or alert.received_at).isoformat(),
@@ -437,125 +435,6 @@ async def on_page_failed(session: AsyncSession, settings: Settings, delivery: De
         action="page_fallback",
         detail={"failed_delivery": delivery.id, "liaison": nxt.id, "reason": delivery.last_error},
     )
-
-
-# --- liaisons' commands ----------------------------------------------------------------
-
-
-async def handle_command(
-    session: AsyncSession, settings: Settings, liaison: Liaison, text: str, gazetteer: Gazetteer
-) -> str:
-    """Carry out a liaison's SMS command; returns the reply."""
-    command = commands.parse(text)
-    language = liaison.language
-    if command is None or command.action == "help":
-        if command is not None:
-            # Asked for: the corrections come as a second SMS (one segment each).
-            await outbox.enqueue_sms(
-                session,
-                settings,
-                to=liaison.phone,
-                body=messages.help_correct(language),
-                purpose="reply",
-                liaison_id=liaison.id,
-            )
-        return messages.help_text(language)
-    if command.bad_ref is not None:
-        return messages.unknown_ref(language, command.bad_ref)
-    alert: Alert | None
-    if command.ref is not None:
-        alert = await alerts_repo.by_ref(session, command.ref)
-        if alert is None:
-            return messages.unknown_ref(language, command.ref)
-    else:
-        last = await outbox_repo.last_page_to(session, liaison.id)
-        alert = await alerts_repo.get(session, last.alert_id) if last and last.alert_id else None
-        if alert is None:
-            return messages.no_alert(language)
-    actor = f"liaison:{liaison.id}"
-    now = utcnow()
-    if command.action in commands.CORRECTIONS:
-        return await _correct_by_sms(session, settings, liaison, alert, command, gazetteer)
-    if command.action in ("verify", "note") and command.note and alert.category == "FLASH":
-        return await _describe_by_sms(session, settings, liaison, alert, command, gazetteer)
-    if command.action == "ack":
-        await acknowledge(session, settings, alert, liaison, now)
-    elif command.action == "verify":
-        await verify(session, settings, alert, liaison, now, note=command.note)
-    elif command.action == "resolve":
-        await close(session, settings, alert, liaison, "resolved", command.note, now)
-    elif command.action == "false_alarm":
-        await close(session, settings, alert, liaison, "false_alarm", command.note, now)
-    elif command.action == "note":
-        alerts_repo.add_event(session, alert, actor=actor, action="note", note=command.note)
-        await emit(session, settings, "alert.updated", alert, note=command.note)
-    return messages.done(command.action, language, alert.ref)
-
-
-async def _lock(session: AsyncSession, alert_id: int) -> Alert:
-    # Imported here: the alerts' workflow builds on this module.
-    from app.alerts.workflow import lock_for_change
-
-    return await lock_for_change(session, alert_id)
-
-
-async def _correct_by_sms(
-    session: AsyncSession,
-    settings: Settings,
-    liaison: Liaison,
-    alert: Alert,
-    command: commands.Command,
-    gazetteer: Gazetteer,
-) -> str:
-    """LIEU / CAT / GRAV / MORTS …: one field of the alert; the reply says what changed."""
-    from app.alerts.corrections import Changes, correct, resolve_place
-
-    language = liaison.language
-    value = command.note
-    action = command.action
-    changes: Changes | None = None
-    if action == "place" and value:
-        try:
-            changes = Changes(place=resolve_place(gazetteer, name=value))
-        except Unprocessable:
-            return messages.unknown_place(language, value)
-    elif action == "category" and (category := commands.category_of(value)):
-        changes = Changes(category=category)
-    elif action == "severity" and (severity := commands.severity_of(value)):
-        changes = Changes(severity=severity)
-    elif action in commands.COUNTS and (count := commands.count_of(value)) is not None:
-        changes = Changes(
-            killed=count if action == "killed" else None,
-            wounded=count if action == "wounded" else None,
-            abducted=count if action == "abducted" else None,
-        )
-    if changes is None:
-        return messages.help_correct(language)
-    alert = await _lock(session, alert.id)
-    diff = await correct(session, settings, alert, changes, actor=f"liaison:{liaison.id}")
-    return messages.corrected(language, alert.ref, {k: v["to"] for k, v in diff.items()})
-
-
-async def _describe_by_sms(
-    session: AsyncSession,
-    settings: Settings,
-    liaison: Liaison,
-    alert: Alert,
-    command: commands.Command,
-    gazetteer: Gazetteer,
-) -> str:
-    """INFO / VU with words on a FLASH: what the liaison heard on the call-back is the report."""
-    from app.alerts.corrections import describe
-
-    assert command.note is not None
-    actor = f"liaison:{liaison.id}"
-    alert = await _lock(session, alert.id)
-    if command.action == "verify":
-        await verify(session, settings, alert, liaison, utcnow(), note=command.note, how="callback")
-    else:
-        alerts_repo.add_event(session, alert, actor=actor, action="note", note=command.note)
-    diff = await describe(session, settings, alert, command.note, gazetteer, actor=actor)
-    return messages.corrected(liaison.language, alert.ref, {k: v["to"] for k, v in diff.items()})
 
 
 async def acknowledge(

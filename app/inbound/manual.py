@@ -98,8 +98,15 @@ def _given(
     where = place_of(entry.place, gazetteer)
     if where is not None:
         # A place given as coordinates has no gazetteer id: "" stores none.
-        place = GazPlace(where.id or "", where.name or "", where.lat, where.lon)
-        place = replace(place, admin1=where.admin1, admin2=where.admin2)
+        place = GazPlace(
+            where.id or "",
+            where.name or "",
+            where.lat,
+            where.lon,
+            admin1=where.admin1,
+            admin2=where.admin2,
+            kind=where.level,
+        )
         result = replace(result, place=place, location_source="human", location_confidence=1.0)
         reasons.append(f"place given by {by}")
     category = entry.category or result.category

@@ -20,7 +20,7 @@ from app.alerts import service as alerts
 from app.alerts.models import Alert
 from app.config import Settings
 from app.db import unit_of_work
-from app.escalation import commands
+from app.escalation import commands, replies
 from app.escalation import service as escalation
 from app.geo.service import GazetteerCache
 from app.inbound import receipts
@@ -252,7 +252,7 @@ class Pipeline:
             or not people.is_registered(who.reporter)
         ):
             # Liaisons answer pages by SMS; their other texts get the help.
-            return await escalation.handle_command(
+            return await replies.handle_command(
                 session, self.settings, who.liaison, message.body, gazetteer
             )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -127,6 +128,20 @@ async def test_correct_changes_the_alert_keeps_the_original_and_is_audited_every
         )
 
 
+async def test_webhooks_get_a_summary_with_its_phone_numbers_masked(settings: Settings) -> None:
+    async with gateway(settings, webhook_allow_private=True) as gw:
+        headers = await _operator(gw)
+        await _subscribe(gw, headers)
+        alert = await gw.alert(ref_in((await gw.sms(FOCAL_MAVIVI, "Pillage a Mavivi")).text))
+        summary = "Le chef confirme, rappeler au 0990 000 002"
+        read = await _act(gw, headers, alert.id, action="correct", summary=summary)
+        assert read["summary"] == summary  # the operations room sees the number
+        hooks = await gw.outbox(event_type="alert.updated")
+        [sent] = [p for d in hooks if "correction" in (p := json.loads(d.body)["data"])]
+        assert sent["alert"]["summary"].startswith("Le chef confirme, rappeler au ")
+        assert "990000002" not in re.sub(r"\D", "", json.dumps(sent))
+
+
 async def test_a_second_correction_keeps_the_first_original(settings: Settings) -> None:
     async with gateway(settings) as gw:
         headers = await _operator(gw)
@@ -215,6 +230,19 @@ async def test_a_place_given_as_coordinates_keeps_its_label_and_zone(settings: S
         assert read["incident_id"] == alert.incident_id, "a move of a few metres keeps it"
 
 
+async def test_a_corrected_place_carries_its_own_level(settings: Settings) -> None:
+    async with gateway(settings) as gw:
+        headers = await _operator(gw)
+        text = "Viol d'une femme a Nyiragongo cette nuit"
+        alert = await gw.alert(ref_in((await gw.sms(FOCAL_MAVIVI, text)).text))
+        assert alert.place_level == "territoire"
+        read = await _act(gw, headers, alert.id, action="correct", place="Kiwanja")
+        assert (read["place"]["name"], read["place"]["level"]) == ("Kiwanja", None)
+        assert read["correction"]["original"]["place"]["level"] == "territoire"
+        read = await _act(gw, headers, alert.id, action="correct", place="territoire-masisi")
+        assert (read["place"]["id"], read["place"]["level"]) == ("territoire-masisi", "territoire")
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -225,6 +253,8 @@ async def test_a_place_given_as_coordinates_keeps_its_label_and_zone(settings: S
         ({"action": "correct", "killed": -1}, "killed"),
         ({"action": "acknowledge", "category": "ATTACK"}, "category"),
         ({"action": "correct", "place": {"lat": 1.0}}, "lon"),
+        ({"action": "correct", "occurred_at": "0001-01-01T00:00:00+02:00"}, "occurred_at"),
+        ({"action": "correct", "occurred_at": 1733000000}, "occurred_at"),
     ],
 )
 async def test_bad_corrections_are_422_naming_the_field(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -81,10 +81,12 @@ class Gateway:
 
     async def advance(self, seconds: float) -> int:
         """Run the escalation steps due `seconds` from now (instead of waiting for them)."""
+        return await self.advance_to(utcnow() + timedelta(seconds=seconds))
+
+    async def advance_to(self, at: datetime) -> int:
+        """Run the escalation steps due at `at`."""
         async with unit_of_work(self.sessionmaker) as session:
-            return await advance_due(
-                session, self.settings, utcnow() + timedelta(seconds=seconds), 100
-            )
+            return await advance_due(session, self.settings, at, 100)
 
     async def flush_callbacks(self, **kwargs: Any) -> None:
         """Deliver the status callbacks Twilio would have posted."""

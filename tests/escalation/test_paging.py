@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -81,8 +82,13 @@ async def test_without_ok_the_joc_is_paged_after_the_wait_and_repeats_stop_at_ti
         ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
 
-        assert await gw.advance(299) == 0
-        assert await gw.advance(301) == 1
+        # From the escalation's start, not from now: a loaded machine may take seconds
+        # to send the first pages, which must not bring the JOC's step forward.
+        async with gw.sessionmaker() as s:
+            started = await s.scalar(select(Escalation.started_at))
+        assert started is not None
+        assert await gw.advance_to(started + timedelta(seconds=299)) == 0
+        assert await gw.advance_to(started + timedelta(seconds=301)) == 1
         await gw.wait_for(lambda: bool(gw.sent_to(JOC_NORD_KIVU)))
         assert gw.sent_to(JOC_NORD_KIVU)[0].startswith(ref)
 

@@ -84,6 +84,16 @@ async def test_a_report_entered_by_hand_corroborates_an_sms_one(settings: Settin
         assert len(await gw.outbox(alert_id=response.json()["id"], purpose="page")) == 0
 
 
+async def test_an_area_given_by_hand_keeps_its_level(settings: Settings) -> None:
+    async with gateway(settings) as gw:
+        response = await _enter(
+            gw, text="Des hommes armes ont ete vus", source="radio", place="territoire-masisi"
+        )
+        assert response.status_code == 201, response.text
+        place = response.json()["place"]
+        assert (place["id"], place["level"]) == ("territoire-masisi", "territoire")
+
+
 async def test_given_category_severity_and_place_win_without_a_reporter(
     settings: Settings,
 ) -> None:
@@ -100,6 +110,7 @@ async def test_given_category_severity_and_place_win_without_a_reporter(
         read = response.json()
         assert (read["category"], read["severity"]) == ("ABDUCTION", "critical")
         assert (read["place"]["id"], read["location_source"]) == ("eringeti", "human")
+        assert read["place"]["level"] is None
         assert read["reporter_id"] is None and read["from_phone"] == ""
         assert any("given by apikey:" in r for r in read["reasons"])
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)))
