@@ -16,6 +16,7 @@ from app.channels.service import named
 from app.config import Settings
 from app.db import unit_of_work
 from app.kit.clock import utcnow
+from app.outbox import service as outbox
 from app.outbox.models import Delivery, WebhookSubscription
 from tests.channels.support import add_channel
 from tests.escalation.support import Gateway, gateway
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.usefixtures("engine")
 URL = "/webhooks/smsgate/beni-a"
 JOC_NORD_KIVU = "+243830000301"
 JOC_ITURI = "+243830000302"
+FOCAL = "+243990000001"
 
 
 async def _channel_events(gw: Gateway) -> list[str]:
@@ -117,3 +119,55 @@ async def test_a_silent_handset_goes_down_and_comes_back_with_its_pings(settings
 
 async def _is_down(gw: Gateway, key: str) -> bool:
     return (await _health(gw, key))["up"] is False
+
+
+async def test_a_handset_failing_most_sends_goes_down_and_comes_back_when_one_succeeds(
+    settings: Settings,
+) -> None:
+    with SmsGateFake() as fake:
+        async with gateway(settings, channel_check_seconds=0.1, delivery_max_attempts=100) as gw:
+            await add_channel(
+                gw.sessionmaker,
+                gw.settings,
+                "smsgate",
+                "beni-a",
+                options={
+                    "signing_key": fake.signing_key,
+                    "api_url": fake.base_url,
+                    "username": fake.username,
+                    "password": fake.password,
+                },
+                zones=["Beni"],
+                priority=1,
+                rate_per_second=50.0,
+                burst=10,
+            )
+            viewer = await make_key(gw.sessionmaker, "viewer")
+            fake.fail_with(500)
+            # Replies that can only leave by handset A: each refusal is a failed send.
+            async with unit_of_work(gw.sessionmaker) as s:
+                for n in range(3):
+                    await outbox.enqueue_sms(
+                        s, gw.settings, to=FOCAL, body=f"recu {n}", purpose="reply", via="beni-a"
+                    )
+            await gw.wait_for(lambda: _is_down(gw, viewer), within=10)
+            health = await _health(gw, viewer)
+            assert str(health["reason"]).startswith("sends failing: ")
+            assert health["failures_last_hour"] * 2 > health["sends_last_hour"] >= 5
+            assert await _channel_events(gw) == ["event: channel.down"]
+            await gw.wait_for(lambda: len(gw.sent_to(JOC_NORD_KIVU)) == 1)
+            assert "beni-a en panne" in gw.sent_to(JOC_NORD_KIVU)[0]
+
+            # No other channel can take those replies: handset A is still tried, and the
+            # first send it accepts brings it back.
+            fake.fail_with(None)
+            await gw.wait_for(lambda: len(fake.accepted(FOCAL)) == 3, within=10)
+            await gw.wait_for(lambda: _is_up(gw, viewer))
+            assert await _channel_events(gw) == ["event: channel.down", "event: channel.up"]
+            # The failures before it came back are not held against it: it stays up.
+            await asyncio.sleep(0.5)
+            assert (await _health(gw, viewer))["up"] is True
+
+
+async def _is_up(gw: Gateway, key: str) -> bool:
+    return (await _health(gw, key))["up"] is True
