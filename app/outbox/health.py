@@ -16,9 +16,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.alerts.models import Alert
 from app.changes.models import Change
 from app.changes.tracker import record
 from app.channels import repository as channels_repo
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 # SMS to the JOC officers; GSM-7 and one segment whatever the channel's name (≤ 32).
 DOWN_TEXT = "Kengele: canal {name} en panne depuis {at} UTC ({reason}); SMS par un autre canal."
 UP_TEXT = "Kengele: canal {name} de nouveau en service ({at} UTC)."
+ZONE_TEXT = (
+    "Kengele: zone {zone} sans canal SMS (tous en panne) depuis {at} UTC; {n} pages en attente."
+)
 # Failing most sends: at least 5 sends refused or accepted in 15 minutes, more than half of
 # them refused. Fewer sends may be one bad number; a longer window keeps a channel that
 # failed at noon down in the afternoon's count. Sends before its last `channel.up` do not count.
@@ -60,11 +64,24 @@ async def changed(session: AsyncSession, settings: Settings, channel: Channel) -
     text = (DOWN_TEXT if channel.down else UP_TEXT).format(
         name=channel.name, at=at, reason=(channel.down_reason or "")[:40]
     )
+    texts = [text]
+    if channel.down:
+        # A zone this channel served that no channel serves now: the room must hear it at once.
+        zones = {z.lower() for z in channel.zones or []}
+        for cut in await unreachable(session):
+            if cut.zone.lower() in zones:
+                texts.append(ZONE_TEXT.format(zone=cut.zone[:24], at=at, n=cut.waiting_pages))
     stmt = select(Liaison).where(Liaison.tier == "joc", Liaison.on_duty, Liaison.active)
     for officer in (await session.scalars(stmt)).all():
-        await outbox.enqueue_sms(
-            session, settings, to=officer.phone, body=text, purpose="channel", liaison_id=officer.id
-        )
+        for body in texts:
+            await outbox.enqueue_sms(
+                session,
+                settings,
+                to=officer.phone,
+                body=body,
+                purpose="channel",
+                liaison_id=officer.id,
+            )
 
 
 async def check(session: AsyncSession, settings: Settings, now: datetime | None = None) -> int:
@@ -154,3 +171,44 @@ async def report(session: AsyncSession, now: datetime | None = None) -> list[Hea
         Health(c, *stats.get(c.name, (0, 0)), waiting.get(c.name, 0))
         for c in await channels_repo.list_all(session)
     ]
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """A zone whose every channel is down, and its pages that cannot leave meanwhile."""
+
+    zone: str
+    channels: list[str]
+    since: datetime | None
+    waiting_pages: int
+
+
+async def unreachable(session: AsyncSession) -> list[Unreachable]:
+    """The zones (as channels name them) whose every active channel is down."""
+    live = await channels_repo.active(session)
+    down = {c.name for c in live if c.down}
+    served: dict[str, list[Channel]] = {}
+    names: dict[str, str] = {}
+    for channel in live:
+        for zone in channel.zones or []:
+            served.setdefault(zone.lower(), []).append(channel)
+            names.setdefault(zone.lower(), zone)
+    out = []
+    for key, serving in sorted(served.items()):
+        if not all(c.down for c in serving):
+            continue
+        # Pages of the zone's alerts whose channel is down now: none of them has left.
+        waiting = await session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .join(Alert, Alert.id == Delivery.alert_id)
+            .where(
+                Delivery.purpose == "page",
+                Delivery.status == PENDING,
+                Delivery.via.in_(down),
+                or_(func.lower(Alert.admin2) == key, func.lower(Alert.admin1) == key),
+            )
+        )
+        since = max((c.down_since for c in serving if c.down_since), default=None)
+        out.append(Unreachable(names[key], [c.name for c in serving], since, int(waiting or 0)))
+    return out

@@ -1,5 +1,6 @@
 """The operations page, in a real Chromium, says while an SMS channel is down: which one and
-since when, in French and English; the banner goes when the channel comes back."""
+since when, and the zone it leaves with no channel, in French and English; the banner goes
+when the channel comes back."""
 
 from __future__ import annotations
 
@@ -23,10 +24,11 @@ PATH = "/webhooks/httpsms/oicha"
 
 @pytest.fixture
 async def phone(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> HttpSmsFake:
-    """The channel oicha, an httpSMS phone signing with the stand-in's key (not started)."""
+    """The channel oicha, an httpSMS phone signing with the stand-in's key (not started): the
+    only channel of zone Beni."""
     fake = HttpSmsFake()
     options = {"signing_key": fake.signing_key, "api_key": fake.api_key}
-    await add_channel(sessionmaker, settings, "httpsms", "oicha", options=options)
+    await add_channel(sessionmaker, settings, "httpsms", "oicha", options=options, zones=["Beni"])
     return fake
 
 
@@ -58,14 +60,19 @@ def test_a_banner_names_the_channel_down_and_since_when_until_it_is_back(
     with chromium() as driver:
         # Down before the sign-in: the health read at sign-in shows it.
         _sign_in(driver, gateway, keys["viewer"])
-        _wait(driver, 5).until(lambda d: "oicha" in _banner(d))
-        assert _banner(driver).startswith("Canal SMS en panne : oicha depuis ")
+        _wait(driver, 5).until(lambda d: "oicha" in _banner(d) and "Beni" in _banner(d))
+        zone, channel = _banner(driver).splitlines()
+        assert zone.startswith("ZONE Beni INJOIGNABLE PAR SMS depuis ")
+        assert zone.endswith("· 0 page(s) en attente")
+        assert channel.startswith("Canal SMS en panne : oicha depuis ")
         driver.save_screenshot(str(artifacts_dir() / "ops-channel-down.png"))
         Select(driver.find_element(By.ID, "lang")).select_by_value("en")
-        _wait(driver, 5).until(lambda d: _banner(d).startswith("SMS channel down: oicha since "))
+        _wait(driver, 5).until(lambda d: "SMS channel down: oicha since " in _banner(d))
+        assert _banner(driver).startswith("ZONE Beni UNREACHABLE BY SMS since ")
 
         # Back, then down again: the stream's channel.up and channel.down move the banner.
         _heartbeat(gateway, phone, online=True)
         _wait(driver, 5).until(lambda d: _banner(d) == "")
         _heartbeat(gateway, phone, online=False)
-        _wait(driver, 5).until(lambda d: _banner(d).startswith("SMS channel down: oicha since "))
+        _wait(driver, 5).until(lambda d: "SMS channel down: oicha since " in _banner(d))
+        _wait(driver, 5).until(lambda d: _banner(d).startswith("ZONE Beni UNREACHABLE BY SMS"))
