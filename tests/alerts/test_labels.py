@@ -99,7 +99,7 @@ async def test_export_labels_has_no_phone_number_and_round_trips_through_triage(
         assert flash["body"] == "ADF ont enleve 2 personnes a Kasindi"
         assert (flash["expect"]["category"], flash["expect"]["place"]) == ("ABDUCTION", "kasindi")
 
-        # The file reads back: `kengele triage --jsonl` (and `triage eval`) take its lines.
+        # The file reads back: `kengele triage --jsonl` and `triage eval` take its lines.
         file = tmp_path / "labels.jsonl"
         file.write_text(out, encoding="utf-8")
         code, out, err = await _kengele("triage", "--jsonl", str(file), database_url=db)
@@ -112,6 +112,14 @@ async def test_export_labels_has_no_phone_number_and_round_trips_through_triage(
                 labels[ref]["expect"].values()
             )
         assert results[refs["corrected"]]["category"] == "ARMED_PRESENCE", "humans disagreed"
+        # `triage eval` scores the engine on them: the corrected alert is its miss.
+        right = sum(results[r]["category"] == labels[r]["expect"]["category"] for r in labels)
+        assert right < len(labels)
+        code, report, err = await _kengele("triage", "eval", str(file), database_url=db)
+        assert code == 0, err
+        lines = report.splitlines()
+        assert lines[0] == f"{len(labels)} messages"
+        assert lines[1].startswith("category") and f"({right}/{len(labels)})" in lines[1]
 
         code, out, _ = await _kengele(
             "triage", "export-labels", "--since", "2999-01-01", database_url=db
