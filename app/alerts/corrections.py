@@ -19,6 +19,7 @@ from app.geo.distance import haversine_km
 from app.geo.matcher import Gazetteer
 from app.kit.clock import utcnow
 from app.kit.errors import Unprocessable
+from app.kit.phones import mask_in_text
 from app.triage.engine import triage_message
 from app.triage.scoring import cap_severity, rebanded
 from app.triage.types import GazPlace, Sender, Severity
@@ -81,7 +82,8 @@ def resolve_place(
         near = gazetteer.nearest(lat, lon)
         if near is not None and haversine_km(lat, lon, near.lat, near.lon) > ADMIN_FROM_NEAREST_KM:
             near = None
-        label = (name or "").strip() or (near.name if near else None)
+        # A typed label is shown to viewers, partners and pages: a number in it is masked.
+        label = mask_in_text((name or "").strip()) or (near.name if near else None)
         return Where(
             None, label, lat, lon, near.admin1 if near else None, near.admin2 if near else None
         )

@@ -228,6 +228,11 @@ async def test_a_place_given_as_coordinates_keeps_its_label_and_zone(settings: S
         assert read["place"]["name"] == "Champ pres de Mavivi"
         assert (read["place"]["admin2"], read["location_source"]) == ("Beni", "human")
         assert read["incident_id"] == alert.incident_id, "a move of a few metres keeps it"
+        # A label is shown to everyone (pages, CAP, partners): a number typed in it is masked.
+        place = {"lat": 0.5612, "lon": 29.4901, "name": "Chez Amani 0810000109"}
+        read = await _act(gw, headers, alert.id, action="correct", place=place)
+        assert read["place"]["name"].startswith("Chez Amani +243")
+        assert "0000109" not in read["place"]["name"] and "109" in read["place"]["name"]
 
 
 async def test_a_corrected_place_carries_its_own_level(settings: Settings) -> None:
