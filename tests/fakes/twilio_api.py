@@ -261,7 +261,8 @@ class TwilioFake:
         self._number_errors: dict[str, Reply] = {}
         self._final_status: dict[str, tuple[str, int | None]] = {}
         self._chaos: tuple[float, tuple[str, ...], float] = (0.0, (), 0.0)
-        self._random = random.Random(9)
+        self._fault_credit = 0.0
+        self._faults_made = 0
         self._requests: list[RecordedRequest] = []
         self._messages: dict[str, dict[str, Any]] = {}
         self._delivered_seq: dict[str, int] = {}
@@ -372,10 +373,17 @@ class TwilioFake:
         "500" or "429" (a Twilio error, nothing sent), "timeout" (the message is taken but
         answered only after `hang` seconds: longer than the client waits, so it cannot know),
         "reset" (the connection drops before any answer, nothing sent). Each such request
-        records its fault in `RecordedRequest.fault`."""
+        records its fault in `RecordedRequest.fault`. The faults come at an even pace (every
+        1/rate-th request, the first placed by `seed`), their kinds in turn."""
         with self._lock:
             self._chaos = (rate, faults, hang)
-            self._random = random.Random(seed)
+            self._fault_credit = 1 - self._random_start(seed)
+            self._faults_made = 0
+
+    @staticmethod
+    def _random_start(seed: int) -> float:
+        """Where in the first 1/rate requests the first fault falls (0 to 1), from `seed`."""
+        return random.Random(seed).random()
 
     def reset(self) -> None:
         """Forget scripts, per-number behaviour, records, messages and callbacks."""
@@ -543,8 +551,14 @@ class TwilioFake:
             reply = self._script.popleft() if record.authorized and self._script else None
             number_error = self._number_errors.get(form.get("To", ""))
             rate, faults, hang = self._chaos
-            if record.authorized and reply is None and self._random.random() < rate:
-                record.fault = self._random.choice(faults)
+            if record.authorized and reply is None and rate > 0:
+                # Exactly `rate` of the requests, spread out, each fault kind in turn: a run
+                # meets every kind whatever the order the requests came in.
+                self._fault_credit += rate
+                if self._fault_credit >= 1:
+                    self._fault_credit -= 1
+                    record.fault = faults[self._faults_made % len(faults)]
+                    self._faults_made += 1
         if record.fault == "reset":
             return _DroppedConnection()
         if record.fault in ("500", "429"):
