@@ -44,6 +44,8 @@ HANDSET_RATE = (0.1, 5)
 DEFAULT_RATE = (1.0, 3)
 # The app pings every 5 minutes when told to (docs/CHANNELS.md): four missed pings is down.
 SMSGATE_HEARTBEAT_SECONDS = 1200
+# How the reason of a channel marked down for its failed sends begins (app.outbox.health).
+FAILING = "sends failing"
 
 
 def inbound_path(kind: str, name: str, secret: str | None = None) -> str:
@@ -238,6 +240,11 @@ def mark_down(channel: Channel, reason: str, now: datetime | None = None) -> boo
     channel.down_since = now or utcnow()
     channel.down_reason = reason[:200]
     return True
+
+
+def down_for_failures(channel: Channel) -> bool:
+    """Whether the channel is down because most of its sends failed (not for silence)."""
+    return channel.down and (channel.down_reason or "").startswith(FAILING)
 
 
 def mark_up(channel: Channel) -> bool:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channels import repository as channels_repo
 from app.channels.models import TWILIO, Channel
-from app.channels.service import inbound_path
+from app.channels.service import down_for_failures, inbound_path
 from app.config import Settings
 from app.kit.phones import mask
 from app.outbox.models import Delivery
@@ -46,7 +46,9 @@ class HandsetSender(Protocol):
 
 
 class ChannelSender:
-    """Sends each SMS by its delivery's channel; a channel known down sends nothing."""
+    """Sends each SMS by its delivery's channel; a channel known down sends nothing, except
+    one down for its failed sends when no other channel of the route is up (its sends are
+    what can bring it back)."""
 
     def __init__(
         self,
@@ -73,7 +75,7 @@ class ChannelSender:
                     others_up |= bool(other and other.active and not other.down)
         if channel is None or not channel.active:
             return SendResult(ok=False, error=f"channel {delivery.via} is removed or turned off")
-        if channel.down:
+        if channel.down and not (down_for_failures(channel) and not others_up):
             return SendResult(
                 ok=False,
                 retryable=True,

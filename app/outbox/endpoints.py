@@ -28,6 +28,7 @@ from app.kit.pagination import Page, decode_id, encode_cursor
 from app.outbox import repository as repo
 from app.outbox import service, webhooks
 from app.outbox.health import report as channels_report
+from app.outbox.health import unreachable as channels_unreachable
 from app.outbox.models import EVENT_TYPES, WebhookSubscription
 from app.outbox.schemas import (
     AttemptRead,
@@ -36,6 +37,7 @@ from app.outbox.schemas import (
     SubscriptionCreate,
     SubscriptionCreated,
     SubscriptionRead,
+    ZoneUnreachableRead,
     subscription_name,
 )
 
@@ -133,6 +135,14 @@ async def _subscription_names(session: Session) -> dict[int, str]:
 async def channels_health(session: Session, _: Viewer) -> list[ChannelHealthRead]:
     """Every channel: up or down, last inbound and heartbeat, sends and failures last hour."""
     return [ChannelHealthRead.of(h) for h in await channels_report(session)]
+
+
+@router.get(
+    "/channels/unreachable", response_model=list[ZoneUnreachableRead], responses=errors_doc()
+)
+async def zones_unreachable(session: Session, _: Viewer) -> list[ZoneUnreachableRead]:
+    """The zones whose every SMS channel is down, and how many of their pages wait."""
+    return [ZoneUnreachableRead.of(z) for z in await channels_unreachable(session)]
 
 
 @router.get("/deliveries", response_model=Page[DeliveryRead], responses=errors_doc(400, 422))

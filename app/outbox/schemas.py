@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field
 
 from app.kit.phones import mask, mask_in_text
-from app.outbox.health import Health
+from app.outbox.health import Health, Unreachable
 from app.outbox.models import (
     CHANNEL_SMS,
     CHANNEL_WEBHOOK,
@@ -204,4 +204,20 @@ class ChannelHealthRead(BaseModel):
             sends_last_hour=health.sends_last_hour,
             failures_last_hour=health.failures_last_hour,
             waiting=health.waiting,
+        )
+
+
+class ZoneUnreachableRead(BaseModel):
+    """A zone whose every SMS channel is down: since when, and the pages waiting for one."""
+
+    zone: str
+    channels: list[str] = Field(description="the zone's channels, all down")
+    since: datetime | None = Field(description="when the last of them went down")
+    waiting_pages: int = Field(description="pages of the zone's alerts whose channel is down")
+
+    @classmethod
+    def of(cls, cut: Unreachable) -> ZoneUnreachableRead:
+        """The read shape of a zone cut off."""
+        return cls(
+            zone=cut.zone, channels=cut.channels, since=cut.since, waiting_pages=cut.waiting_pages
         )

@@ -175,6 +175,13 @@ async def apply_result(
         await disable_subscription(session, delivery.subscription_id, "the receiver answered 410")
 
 
+def _attempt_status(result: SendResult) -> str:
+    # "down": the channel was known down and nothing was sent (no failure of the channel's).
+    if result.channel_down:
+        return "down"
+    return "ok" if result.ok else ("retry" if result.retryable else "error")
+
+
 def _record(
     session: AsyncSession,
     delivery: Delivery,
@@ -188,7 +195,7 @@ def _record(
         DeliveryAttempt(
             delivery_id=delivery.id,
             at=now,
-            status="ok" if result.ok else ("retry" if result.retryable else "error"),
+            status=_attempt_status(result),
             channel=delivery.via,
             provider_id=result.provider_id,
             http_status=result.http_status,

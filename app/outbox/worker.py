@@ -25,8 +25,8 @@ from app.escalation import service as escalation
 from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.loops import Backoff
+from app.outbox import health, routing, service
 from app.outbox import repository as repo
-from app.outbox import routing, service
 from app.outbox.models import CHANNEL_SMS, CHANNEL_WEBHOOK, SENDING, Delivery, DeliveryAttempt
 from app.outbox.types import SendResult
 from app.outbox.wakeup import Wakeup
@@ -217,6 +217,8 @@ class Worker:
             await service.apply_result(
                 session, self.settings, row, result, worker=self.name, duration_ms=duration_ms
             )
+            if result.ok and row.channel == CHANNEL_SMS and row.via is not None:
+                await health.sent(session, self.settings, row.via)
         metrics.count_delivery(row.channel, SENDING, row.status)
         if first_page_of is not None and row.sent_at is not None:
             waited = (row.sent_at - first_page_of).total_seconds()
