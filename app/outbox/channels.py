@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from typing import Any, Protocol
 
@@ -13,6 +14,7 @@ from app.channels.models import TWILIO, Channel
 from app.channels.service import down_for_failures, inbound_path
 from app.config import Settings
 from app.kit.phones import mask
+from app.outbox import health
 from app.outbox.models import Delivery
 from app.outbox.types import SendResult
 from app.providers.africastalking_client import AfricasTalkingSender
@@ -47,8 +49,9 @@ class HandsetSender(Protocol):
 
 class ChannelSender:
     """Sends each SMS by its delivery's channel; a channel known down sends nothing, except
-    one down for its failed sends when no other channel of the route is up (its sends are
-    what can bring it back)."""
+    one down for its failed sends: tried when no other channel of the route is up (the last
+    way out), and once per `channel_probe_seconds` as a probe (half-open) otherwise; the
+    success of either brings it back up (app.outbox.health.sent)."""
 
     def __init__(
         self,
@@ -61,11 +64,15 @@ class ChannelSender:
         self.legacy = legacy
         # One client per channel, rebuilt when its options change.
         self._clients: dict[str, tuple[Any, HandsetSender]] = {}
+        # When this process last let a probe through each channel down for its failures
+        # (time.monotonic): the SMS sent at once by other tasks do not all probe.
+        self._probed: dict[str, float] = {}
 
     async def send(self, delivery: Delivery) -> SendResult:
         """Send one SMS delivery by `delivery.via` (None: the configured provider)."""
         if delivery.via is None:
             return await self._legacy(delivery)
+        probe = False
         async with self.sessionmaker() as session:
             channel = await channels_repo.by_name(session, delivery.via)
             others_up = False
@@ -73,9 +80,17 @@ class ChannelSender:
                 for name in delivery.route:
                     other = await channels_repo.by_name(session, name)
                     others_up |= bool(other and other.active and not other.down)
+                if others_up and down_for_failures(channel):
+                    probe = await health.probe_due(session, self.settings, channel)
         if channel is None or not channel.active:
             return SendResult(ok=False, error=f"channel {delivery.via} is removed or turned off")
-        if channel.down and not (down_for_failures(channel) and not others_up):
+        if probe:
+            last = self._probed.get(channel.name)
+            probe = last is None or time.monotonic() - last >= self.settings.channel_probe_seconds
+            if probe:
+                self._probed[channel.name] = time.monotonic()
+                log.info("probing channel %s (down for its failed sends)", channel.name)
+        if channel.down and not (down_for_failures(channel) and (probe or not others_up)):
             return SendResult(
                 ok=False,
                 retryable=True,

@@ -2,12 +2,13 @@
 
 A channel goes down when its provider says so (httpSMS `phone.heartbeat.offline`), when it
 misses its heartbeats for its window (`heartbeat_seconds`), or when it fails most of its sends
-(FAILING_MIN_SENDS in FAILING_WINDOW, more than half failed); a heartbeat brings it back, and
-so does a send that succeeds (a channel down for failures is still tried when no other channel
-of a route is up). Each
-change is a `channel.down` / `channel.up` webhook event, an event of the live stream, and an
-SMS to the on-duty JOC officers by a live channel. While a channel is down, pages skip it and
-SMS whose every channel is down wait (app.outbox.service).
+(at least FAILING_MIN_SENDS attempts in the last FAILING_WINDOW, more than FAILING_RATIO of
+them failed); a heartbeat brings it back, and so does a send that succeeds. A channel down
+for its failures is still tried: as a probe once every `channel_probe_seconds` (half-open,
+app.outbox.channels), and always when no other channel of a route is up. Each change is a
+`channel.down` / `channel.up` webhook event, an event of the live stream, and one SMS to each
+on-duty JOC officer by a live channel. While a channel is down, pages skip it and SMS whose
+every channel is down wait (app.outbox.service).
 """
 
 from __future__ import annotations
@@ -36,14 +37,20 @@ log = logging.getLogger(__name__)
 # SMS to the JOC officers; GSM-7 and one segment whatever the channel's name (≤ 32).
 DOWN_TEXT = "Kengele: canal {name} en panne depuis {at} UTC ({reason}); SMS par un autre canal."
 UP_TEXT = "Kengele: canal {name} de nouveau en service ({at} UTC)."
+# When the channel going down was the last of one or more zones: this one SMS instead.
 ZONE_TEXT = (
-    "Kengele: zone {zone} sans canal SMS (tous en panne) depuis {at} UTC; {n} pages en attente."
+    "Kengele: zone {zone} sans canal SMS depuis {at} UTC: canal {name} en panne ({reason}), "
+    "les autres aussi; {n} pages en attente."
 )
-# Failing most sends: at least 5 sends refused or accepted in 15 minutes, more than half of
-# them refused. Fewer sends may be one bad number; a longer window keeps a channel that
-# failed at noon down in the afternoon's count. Sends before its last `channel.up` do not count.
+# Failing most sends: at least 8 attempts (sent or refused) in the last 15 minutes, more than
+# half of them refused. A provider refusing 30% of requests (retried, so still delivering)
+# stays up; one refusing everything is down after 8 attempts. Fewer attempts may be one bad
+# number or a short blip (with 5, a provider failing 30% at random has 3 of 5 failed one
+# time in six); a longer window keeps a channel that failed at noon down in the afternoon's
+# count. Attempts before its last `channel.up` do not count.
 FAILING_WINDOW = timedelta(minutes=15)
-FAILING_MIN_SENDS = 5
+FAILING_MIN_SENDS = 8
+FAILING_RATIO = 0.5
 # Attempts that reached (or tried to reach) the provider; "down" ones sent nothing.
 _SENT = ("ok", "retry", "error")
 _FAILED = ("retry", "error")
@@ -64,13 +71,20 @@ async def changed(session: AsyncSession, settings: Settings, channel: Channel) -
     text = (DOWN_TEXT if channel.down else UP_TEXT).format(
         name=channel.name, at=at, reason=(channel.down_reason or "")[:40]
     )
-    texts = [text]
     if channel.down:
-        # A zone this channel served that no channel serves now: the room must hear it at once.
+        # A zone this channel served that no channel serves now: the room must hear it at once,
+        # in the same single SMS (one per officer, however many zones it cut off).
         zones = {z.lower() for z in channel.zones or []}
-        for cut in await unreachable(session):
-            if cut.zone.lower() in zones:
-                texts.append(ZONE_TEXT.format(zone=cut.zone[:24], at=at, n=cut.waiting_pages))
+        cuts = [cut for cut in await unreachable(session) if cut.zone.lower() in zones]
+        if cuts:
+            text = ZONE_TEXT.format(
+                zone=", ".join(c.zone for c in cuts)[:40],
+                at=at,
+                name=channel.name,
+                reason=(channel.down_reason or "")[:40],
+                n=sum(c.waiting_pages for c in cuts),
+            )
+    texts = [text]
     stmt = select(Liaison).where(Liaison.tier == "joc", Liaison.on_duty, Liaison.active)
     for officer in (await session.scalars(stmt)).all():
         for body in texts:
@@ -113,7 +127,7 @@ async def _failing(session: AsyncSession, channel: Channel, now: datetime) -> st
     if last_up is not None and last_up > since:
         since = last_up
     sends, failed = (await _sends(session, since, channel.name)).get(channel.name, (0, 0))
-    if sends < FAILING_MIN_SENDS or failed * 2 <= sends:
+    if sends < FAILING_MIN_SENDS or failed <= FAILING_RATIO * sends:
         return None
     minutes = int(FAILING_WINDOW.total_seconds() // 60)
     return f"{channels.FAILING}: {failed} of {sends} sends failed in {minutes} min"
@@ -127,6 +141,22 @@ async def sent(session: AsyncSession, settings: Settings, name: str) -> None:
     channel = await channels_repo.by_name(session, name, lock=True)
     if channel is not None and channels.down_for_failures(channel) and channels.mark_up(channel):
         await changed(session, settings, channel)
+
+
+async def probe_due(session: AsyncSession, settings: Settings, channel: Channel) -> bool:
+    """Whether a channel down for its failures may be tried again (half-open): its last
+    attempt that reached the provider is `channel_probe_seconds` old or more."""
+    if not channels.down_for_failures(channel):
+        return False
+    last = await session.scalar(
+        select(func.max(DeliveryAttempt.at)).where(
+            DeliveryAttempt.channel == channel.name, DeliveryAttempt.status.in_(_SENT)
+        )
+    )
+    times = [t for t in (last, channel.down_since) if t is not None]
+    if not times:
+        return True
+    return (utcnow() - max(times)).total_seconds() >= settings.channel_probe_seconds
 
 
 async def _sends(

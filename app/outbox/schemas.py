@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
 from app.kit.phones import mask, mask_in_text
-from app.outbox.health import Health, Unreachable
 from app.outbox.models import (
     CHANNEL_SMS,
     CHANNEL_WEBHOOK,
@@ -18,6 +18,9 @@ from app.outbox.models import (
     DeliveryAttempt,
     WebhookSubscription,
 )
+
+if TYPE_CHECKING:  # app.outbox.health imports the service, which imports these schemas
+    from app.outbox.health import Health, Unreachable
 
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+")
 # What a viewer may read of a webhook's error: its kind ("HTTP 500", "timed out",
