@@ -14,7 +14,7 @@ from app.channels.models import TWILIO, Channel
 from app.channels.service import down_for_failures, inbound_path
 from app.config import Settings
 from app.kit.phones import mask
-from app.outbox import health
+from app.outbox import health, voice
 from app.outbox.models import Delivery
 from app.outbox.types import SendResult
 from app.providers.africastalking_client import AfricasTalkingSender
@@ -99,6 +99,23 @@ class ChannelSender:
                 every_channel_down=not others_up,
             )
         return await self._by_kind(channel, delivery)
+
+    async def call(self, delivery: Delivery) -> SendResult:
+        """Place a call reading `delivery.body` in French, by Twilio (the `twilio` channel's
+        credentials, the settings'), its status reported to CALL_STATUS_PATH."""
+        async with self.sessionmaker() as session:
+            channel = await voice.voice_channel(session)
+        place_call = getattr(self.legacy, "place_call", None)
+        if channel is None or place_call is None:
+            return SendResult(ok=False, error="no Twilio channel with voice on")
+        caller = str(channel.options.get("voice_from") or "") or None
+        result: SendResult = await place_call(
+            to=delivery.recipient,
+            twiml=voice.twiml(delivery.body),
+            caller=caller,
+            status_callback=self.settings.public_url + voice.CALL_STATUS_PATH,
+        )
+        return result
 
     async def _by_kind(self, channel: Channel, delivery: Delivery) -> SendResult:
         if channel.kind == "twilio" and channel.name == TWILIO:

@@ -14,7 +14,7 @@ from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.errors import Conflict, NotFound
 from app.outbox import repository as repo
-from app.outbox import routing, webhooks
+from app.outbox import routing, voice, webhooks
 from app.outbox.models import (
     CHANNEL_SMS,
     CHANNEL_WEBHOOK,
@@ -157,6 +157,9 @@ async def apply_result(
     if await fail_over(session, settings, delivery, result, now):
         return
     if result.every_channel_down:
+        # A critical page cannot wait: where Twilio voice is on, the liaison is called now
+        # (once per escalation step); the SMS still waits for a channel.
+        await voice.call_instead(session, settings, delivery)
         # Waiting for a channel costs no attempt: the SMS goes out when one comes back.
         delivery.status = PENDING
         delivery.max_attempts += 1
