@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from app.kit.phones import mask, mask_in_text
 from app.outbox.models import (
     CHANNEL_SMS,
+    CHANNEL_VOICE,
     CHANNEL_WEBHOOK,
     Delivery,
     DeliveryAttempt,
@@ -112,7 +113,7 @@ class DeliveryRead(BaseModel):
         `names` are the subscriptions' names by id (what viewers see of a webhook's target).
         """
         recipient = d.recipient
-        if d.channel == CHANNEL_SMS and mask_phone:
+        if d.channel in (CHANNEL_SMS, CHANNEL_VOICE) and mask_phone:
             recipient = mask(recipient) or ""
         elif d.channel == CHANNEL_WEBHOOK:
             recipient = safe_url(recipient)
