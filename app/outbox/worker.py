@@ -25,9 +25,16 @@ from app.escalation import service as escalation
 from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.loops import Backoff
+from app.outbox import health, routing, service
 from app.outbox import repository as repo
-from app.outbox import routing, service
-from app.outbox.models import CHANNEL_SMS, CHANNEL_WEBHOOK, SENDING, Delivery, DeliveryAttempt
+from app.outbox.models import (
+    CHANNEL_SMS,
+    CHANNEL_VOICE,
+    CHANNEL_WEBHOOK,
+    SENDING,
+    Delivery,
+    DeliveryAttempt,
+)
 from app.outbox.types import SendResult
 from app.outbox.wakeup import Wakeup
 from app.outbox.webhooks import WebhookSender
@@ -40,6 +47,10 @@ class SmsSender(Protocol):
 
     async def send(self, delivery: Delivery) -> SendResult:
         """Hand one SMS to the provider of its channel."""
+        ...
+
+    async def call(self, delivery: Delivery) -> SendResult:
+        """Place one voice call reading `delivery.body` (app.outbox.voice)."""
         ...
 
 
@@ -142,14 +153,15 @@ class Worker:
                 bucket.tokens = tokens - len(rows)
                 bucket.updated_at = now
                 out += rows
-            out += await repo.claim(
-                session,
-                now=now,
-                lease_until=lease,
-                worker=self.name,
-                limit=limit - len(out),
-                channel=CHANNEL_WEBHOOK,
-            )
+            for channel in (CHANNEL_VOICE, CHANNEL_WEBHOOK):
+                out += await repo.claim(
+                    session,
+                    now=now,
+                    lease_until=lease,
+                    worker=self.name,
+                    limit=limit - len(out),
+                    channel=channel,
+                )
         return out
 
     async def _send(self, delivery: Delivery) -> None:
@@ -217,6 +229,8 @@ class Worker:
             await service.apply_result(
                 session, self.settings, row, result, worker=self.name, duration_ms=duration_ms
             )
+            if result.ok and row.channel == CHANNEL_SMS and row.via is not None:
+                await health.sent(session, self.settings, row.via)
         metrics.count_delivery(row.channel, SENDING, row.status)
         if first_page_of is not None and row.sent_at is not None:
             waited = (row.sent_at - first_page_of).total_seconds()
@@ -225,6 +239,8 @@ class Worker:
     async def _deliver(self, delivery: Delivery) -> SendResult:
         if delivery.channel == CHANNEL_SMS:
             return await self.sms.send(delivery)
+        if delivery.channel == CHANNEL_VOICE:
+            return await self.sms.call(delivery)
         async with self.sessionmaker() as session:
             subscription = await repo.get_subscription(session, delivery.subscription_id or 0)
         if subscription is None or not subscription.active:

@@ -68,6 +68,9 @@
       'esc.nopaging': 'aucun appel (politique)',
       flash: 'ALERTE CRITIQUE {ref} · {cat} · {where}',
       'flash.more': '{n} alertes critiques ouvertes · la plus ancienne : {ref} · {cat} · {where}',
+      'chan.down': 'Canal SMS en panne : {list}', 'chan.downMany': 'Canaux SMS en panne : {list}',
+      'chan.since': '{name} depuis {at}',
+      'chan.zone': 'ZONE {zone} INJOIGNABLE PAR SMS depuis {at} (tous ses canaux en panne) · {n} page(s) en attente',
       'sort.priority': 'Urgentes d’abord', 'sort.newest': 'Plus récentes d’abord',
       'filter.sort': 'Ordre', 'map.cluster': '{n} alertes ici : cliquez pour zoomer',
       close: 'Fermer',
@@ -171,6 +174,9 @@
       'esc.nopaging': 'no paging (policy)',
       flash: 'CRITICAL ALERT {ref} · {cat} · {where}',
       'flash.more': '{n} open critical alerts · oldest: {ref} · {cat} · {where}',
+      'chan.down': 'SMS channel down: {list}', 'chan.downMany': 'SMS channels down: {list}',
+      'chan.since': '{name} since {at}',
+      'chan.zone': 'ZONE {zone} UNREACHABLE BY SMS since {at} (all its channels down) · {n} page(s) waiting',
       'sort.priority': 'Most urgent first', 'sort.newest': 'Newest first',
       'filter.sort': 'Order', 'map.cluster': '{n} alerts here: click to zoom in',
       close: 'Close',
@@ -238,7 +244,7 @@
   // ---- state ------------------------------------------------------------------------------
   const S = {
     key: null, me: null, lang: 'fr', config: { tile_url: '', heartbeat_seconds: 15 },
-    alerts: new Map(), places: [], loaded: false,
+    alerts: new Map(), places: [], channels: [], zonesCut: [], loaded: false,
     selected: null, detail: null,
     lastEventId: null, epoch: 0, streamCtrl: null, synced: false, downSince: null, lastPoll: 0,
     sound: false, audio: null, unseen: 0, fresh: new Set(),
@@ -422,6 +428,7 @@
     const epoch = ++S.epoch;
     loadConfig().then(() => Map_.render());
     loadPlaces();
+    loadChannels(epoch);
     streamLoop(epoch);
   }
 
@@ -431,8 +438,9 @@
     sessionStorage.removeItem(KEY_STORE);
     Object.assign(S, {
       key: null, me: null, selected: null, detail: null, lastEventId: null, synced: false,
-      loaded: false, unseen: 0, alerts: new Map(), places: [],
+      loaded: false, unseen: 0, alerts: new Map(), places: [], channels: [], zonesCut: [],
     });
+    renderChannels();
     Map_.reset();
     $('ops').hidden = true;
     $('signin').hidden = false;
@@ -647,6 +655,8 @@
       loadAlerts();   // the missed events are no longer kept: read the list again
     } else if (event === 'stream.end') {
       signOut(t('signin.expired'));   // the key was revoked
+    } else if ((event === 'channel.down' || event === 'channel.up') && data.channel) {
+      onChannel(data.channel);
     } else if (event === 'incident.updated' && data.incident) {
       const d = S.detail;
       if (d && d.alert && d.alert.incident_id === data.incident.id) {
@@ -654,6 +664,47 @@
         loadDetail(d.id);
       }
     }
+  }
+
+  // ---- channels down: a banner while any is (the health at sign-in, then the stream) ------
+  async function loadChannels(epoch) {
+    try {
+      const { data } = await api('/api/v1/channels/health');
+      if (epoch !== S.epoch || !Array.isArray(data)) return;
+      S.channels = data;
+    } catch {
+      return;   // the stream's channel events still draw it
+    }
+    loadUnreachable(epoch);
+  }
+  /** Zones whose every channel is down, and their pages waiting (read again at each change). */
+  async function loadUnreachable(epoch) {
+    try {
+      const { data } = await api('/api/v1/channels/unreachable');
+      if (epoch !== S.epoch || !Array.isArray(data)) return;
+      S.zonesCut = data;
+    } catch { /* the channels still show */ }
+    renderChannels();
+  }
+  /** A stream event carries the channel as it is now (not as it was when the event was made). */
+  function onChannel(c) {
+    const old = S.channels.find((x) => x.name === c.name);
+    const now = { name: c.name, up: !c.down, down_since: c.down_since, reason: c.reason };
+    if (old) Object.assign(old, now);
+    else S.channels.push(now);
+    renderChannels();
+    loadUnreachable(S.epoch);
+  }
+  function renderChannels() {
+    const el = $('channels-down');
+    const down = S.channels.filter((c) => !c.up);
+    el.hidden = !down.length;
+    const list = down.map((c) => t('chan.since', { name: c.name, at: clock(c.down_since) }));
+    // A zone is only cut off while one of its channels is down (the list may lag the stream).
+    const cut = down.length ? S.zonesCut : [];
+    el.replaceChildren(...cut.map((z) => h('div', { class: 'zone-cut',
+      text: t('chan.zone', { zone: z.zone, at: clock(z.since), n: z.waiting_pages }) })));
+    if (down.length) el.append(h('div', { text: t(down.length > 1 ? 'chan.downMany' : 'chan.down', { list: list.join(' · ') }) }));
   }
 
   function onAlert(a, created) {
@@ -745,6 +796,7 @@
       el.title = t(el.dataset.i18nTitle);
       el.setAttribute('aria-label', el.title);
     }
+    renderChannels();
     const sound = $('sound');
     sound.replaceChildren(speaker(S.sound), h('span', { class: 'label', text: t(S.sound ? 'sound.on' : 'sound.off') }));
     sound.title = t(S.sound ? 'sound.on' : 'sound.off');
