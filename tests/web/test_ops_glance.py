@@ -58,6 +58,10 @@ def test_open_critical_alerts_come_first_and_are_announced_at_sign_in(
         flash = _wait(driver, 5).until(lambda d: d.find_element(By.ID, "flash"))
         _wait(driver, 5).until(lambda d: flash.is_displayed())
         assert critical in flash.text and "Mavivi" in flash.text
+        # The banner speaks the page's language, also when it changes after the alert.
+        Select(driver.find_element(By.ID, "lang")).select_by_value("en")
+        _wait(driver, 5).until(lambda d: "Attack" in flash.text and "Attaque" not in flash.text)
+        Select(driver.find_element(By.ID, "lang")).select_by_value("fr")
         _wait(driver, 5).until(lambda d: len(_rows(d)) == 8)
         rows = _rows(driver)
         assert [r[0] for r in rows[:2]] == [critical, high]

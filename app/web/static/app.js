@@ -677,9 +677,15 @@
   }
 
   // ---- critical cue: banner, title, optional sound ----------------------------------------
-  function cue(a, text) {
+  /** The banner's words for alert `a` (and `n - 1` more waiting), in the page's language. */
+  function flashText(a, n) {
+    const vars = { n, ref: a.ref, cat: label('cat', a.category), where: where(a) };
+    return n > 1 ? t('flash.more', vars) : t('flash', vars);
+  }
+  function cue(a, n = 1) {
     const flash = $('flash');
-    flash.textContent = text || t('flash', { ref: a.ref, cat: label('cat', a.category), where: where(a) });
+    S.flash = { a, n };
+    flash.textContent = flashText(a, n);
     flash.dataset.id = a.id;
     flash.hidden = false;
     clearTimeout(cue.timer);
@@ -695,9 +701,7 @@
     const waiting = [...S.alerts.values()]
       .filter((a) => a.severity === 'critical' && a.status === 'new').sort(byPriority);
     if (!waiting.length) return;
-    const [a] = waiting;
-    const vars = { n: waiting.length, ref: a.ref, cat: label('cat', a.category), where: where(a) };
-    cue(a, waiting.length > 1 ? t('flash.more', vars) : null);
+    cue(waiting[0], waiting.length);
   }
   function seen() {
     S.unseen = 0;
@@ -1749,6 +1753,7 @@
       S.lang = e.target.value in I18N ? e.target.value : 'fr';
       savePrefs();
       renderChrome();
+      if (S.flash) $('flash').textContent = flashText(S.flash.a, S.flash.n);   // also when hidden
       renderList();
       renderDetail();
       Map_.render();
