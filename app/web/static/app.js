@@ -1002,7 +1002,8 @@
   }
 
   function section(title, ...content) {
-    return [h('h3', { text: title }), ...content.flat()];
+    // A part left out (null or false) adds nothing: appended as is, it would read "null".
+    return [h('h3', { text: title }), ...content.flat().filter((x) => x != null && x !== false)];
   }
   function dl(pairs) {
     return h('dl', {}, pairs.filter(([, v]) => v != null && v !== '' && v !== false)
