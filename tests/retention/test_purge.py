@@ -261,3 +261,41 @@ async def test_purge_command_dry_run_then_purge(
     assert done.stdout.replace("purged ", "would purge ") == dry.stdout
     again = await run(cli, "purge", "--dry-run")
     assert all(line.endswith(": 0") for line in again.stdout.splitlines()), again.stdout
+
+
+async def test_a_purged_delivery_is_not_sent_again(
+    app: FastAPI, demo: None, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    async with sessionmaker() as s, s.begin():
+        dead = Delivery(
+            channel=CHANNEL_SMS,
+            purpose="receipt",
+            status="dead",
+            recipient="+243810000101",
+            body="Kengele: alerte recue",
+            due_at=utcnow(),
+        )
+        s.add(dead)
+    await service.purge(sessionmaker, settings, utcnow() + 100 * DAY)
+    operator = {"Authorization": f"Bearer {await make_key(sessionmaker, 'operator')}"}
+    async with running(app) as client:
+        answer = await client.post(f"/api/v1/deliveries/{dead.id}/retry", headers=operator)
+    assert answer.status_code == 409
+    assert "purged" in answer.json()["detail"]
+
+
+async def test_the_worker_purges_in_its_retention_loop(
+    app: FastAPI, demo: None, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await _load(app, sessionmaker)
+    async with sessionmaker() as s, s.begin():
+        for message in (await s.scalars(select(InboundMessage))).all():
+            message.received_at -= 365 * DAY
+    async with running(app) as client:
+        runtime = app.state.runtime
+        assert "retention" in runtime.supervisor.loops
+        assert client is not None
+        wait = await runtime.retention()
+    assert wait == runtime.settings.retention_interval_seconds, "nothing more is waiting"
+    async with sessionmaker() as s:
+        assert set((await s.scalars(select(InboundMessage.body))).all()) == {PURGED_TEXT}
