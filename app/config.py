@@ -115,6 +115,22 @@ class Settings(BaseSettings):
     # Live stream: heartbeat interval, and how long missed events can be replayed.
     stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
     change_retention_hours: float = Field(default=24.0, gt=0)
+    # Retention (docs/DATA_PROTECTION.md): days after which each kind of personal data is
+    # removed; 0 keeps that kind for ever. Inbound messages as received (form, text, numbers):
+    retention_raw_messages_days: int = Field(default=90, ge=0)
+    # Texts of deliveries (pages quote the report and the call-back number; webhook payloads):
+    retention_message_texts_days: int = Field(default=30, ge=0)
+    # Numbers SMS deliveries went to:
+    retention_delivery_numbers_days: int = Field(default=30, ge=0)
+    # Words of a closed (resolved, false alarm) alert, counted from its last change:
+    retention_closed_alert_texts_days: int = Field(default=180, ge=0)
+    # Rows changed per transaction, and how often the worker looks for rows past their time.
+    retention_batch: int = Field(default=200, ge=1)
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)
+    # Partner exports (?shared=1): "territoire" puts an alert at its territoire's centroid
+    # (when the gazetteer has it, else rounds); "round" rounds to share_decimals (1 ≈ 11 km).
+    share_location: Literal["territoire", "round"] = "territoire"
+    share_decimals: int = Field(default=1, ge=0, le=4)
     # Statistics: a focal point silent this many days is listed as silent.
     silent_days: int = Field(default=7, ge=1)
     # Logs: JSON lines (one object a line, with the request id) or plain text; "auto" is text

@@ -64,9 +64,11 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     class _Session(Session):
         pass
 
+    from app.audit import chain
     from app.changes import tracker
 
     tracker.install(_Session)
+    chain.install(_Session)
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=_Session)
 
 

@@ -148,6 +148,7 @@ class Runtime:
         self._supervise("worker", self.worker.step, wake=self.wakeup.wait)
         self._supervise("safety-net", self.pipeline.safety_net(utcnow()))
         self._supervise("prune-changes", self.prune_changes)
+        self._supervise("retention", self.retention)
         self._supervise("watch-channels", self.watch_channels)
 
     async def watch_channels(self) -> float:
@@ -162,6 +163,19 @@ class Runtime:
         async with unit_of_work(self.sessionmaker) as session:
             await changes_repo.prune(session, utcnow() - keep)
         return every_seconds
+
+    async def retention(self) -> float:
+        """Purge what is past its retention time, a few small batches a pass."""
+        from app.retention.service import purge
+
+        done = await purge(self.sessionmaker, self.settings, max_batches=5)
+        full = 5 * self.settings.retention_batch
+        # More is waiting: come back soon, after the other work had its turn.
+        return (
+            1.0
+            if any(n >= full for n in done.values())
+            else self.settings.retention_interval_seconds
+        )
 
     async def close(self) -> None:
         """Stop the background tasks and close every connection; never raises (a database

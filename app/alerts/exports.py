@@ -12,9 +12,12 @@ from app.alerts import repository as repo
 from app.alerts.filters import alert_filters
 from app.alerts.formats import atom, cap, geojson
 from app.alerts.formats import csv as csv_format
+from app.alerts.formats import shared as shared_format
 from app.alerts.repository import AlertFilter
-from app.auth.deps import Session, Viewer
+from app.auth.deps import Partner, Session, Viewer
+from app.auth.service import require
 from app.config import Settings
+from app.geo import repository as places_repo
 from app.kit.clock import utcnow
 from app.kit.errors import NotFound, json_errors_doc
 from app.kit.ids import Id
@@ -23,6 +26,13 @@ from app.kit.responses import GeoJSONResponse
 router = APIRouter(prefix="/api/v1", tags=["exports"])
 
 Filters = Annotated[AlertFilter, Depends(alert_filters)]
+Shared = Annotated[
+    bool,
+    Query(
+        description="for partners: no text, no reporter, places no finer than the territoire "
+        "(or rounded), HXL hashtags; the only form a `partner` key may read"
+    ),
+]
 
 
 class CSVResponse(Response):
@@ -57,6 +67,13 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+async def _precision(session: Session, settings: Settings) -> shared_format.Precision:
+    centroids = {}
+    if settings.share_location == "territoire":
+        centroids = await places_repo.territoire_centroids(session)
+    return shared_format.Precision(settings.share_location, settings.share_decimals, centroids)
+
+
 def _base_url(settings: Settings) -> str:
     return settings.public_url.rstrip("/")
 
@@ -73,13 +90,24 @@ def _host(settings: Settings) -> str:
     responses=json_errors_doc(400, 422),
 )
 async def alerts_geojson(
+    request: Request,
     session: Session,
-    principal: Viewer,
+    principal: Partner,
     filters: Filters,
     limit: Annotated[int, Query(ge=1, le=10000, description="at most this many alerts")] = 1000,
+    shared: Shared = False,
 ) -> Response:
-    """Alerts as an RFC 7946 FeatureCollection (newest first; same filters as the list)."""
+    """Alerts as an RFC 7946 FeatureCollection (newest first; same filters as the list).
+
+    With `shared=1`, the partner form: properties named after their HXL hashtags
+    (`adm2_name` is #adm2+name), the mapping in the collection's `hxl` member.
+    """
+    if not shared:
+        require(principal, "viewer")
     alerts = await repo.list_alerts(session, filters, before=None, limit=limit)
+    if shared:
+        precision = await _precision(session, _settings(request))
+        return GeoJSONResponse(shared_format.feature_collection(alerts, precision))
     body = geojson.feature_collection(alerts, mask_phone=not principal.can("operator"))
     return GeoJSONResponse(body)
 
@@ -93,15 +121,25 @@ async def alerts_geojson(
     },
 )
 async def alerts_csv(
+    request: Request,
     session: Session,
-    principal: Viewer,
+    principal: Partner,
     filters: Filters,
     hxl: Annotated[bool, Query(description="add an HXL hashtag row under the header")] = False,
     limit: Annotated[int, Query(ge=1, le=10000, description="at most this many alerts")] = 1000,
+    shared: Shared = False,
 ) -> Response:
-    """Alerts as CSV for spreadsheets (newest first; same filters as the list)."""
+    """Alerts as CSV for spreadsheets (newest first; same filters as the list).
+
+    With `shared=1`, the partner form, always with its HXL hashtag row.
+    """
+    if not shared:
+        require(principal, "viewer")
     alerts = await repo.list_alerts(session, filters, before=None, limit=limit)
-    text = csv_format.alerts_csv(alerts, mask_phone=not principal.can("operator"), hxl=hxl)
+    if shared:
+        text = shared_format.alerts_csv(alerts, await _precision(session, _settings(request)))
+    else:
+        text = csv_format.alerts_csv(alerts, mask_phone=not principal.can("operator"), hxl=hxl)
     name = f"kengele-alerts-{utcnow():%Y%m%d-%H%M%S}.csv"
     return CSVResponse(
         text.encode("utf-8"),

@@ -121,6 +121,8 @@ class Alert(ChangeTracked, TimestampMixin, Base):
     verified_at: Mapped[datetime | None] = mapped_column()
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What retention already removed from the row (bits of app/retention/kinds.py).
+    purged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AlertEvent(Base):
@@ -138,3 +140,6 @@ class AlertEvent(Base):
     to_status: Mapped[str | None] = mapped_column(String(16))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     note: Mapped[str | None] = mapped_column(Text)
+    # The hash of the alert's previous event and of this one (app/audit/chain.py).
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))

@@ -55,6 +55,8 @@ def _check_rate(request: Request, principal: Principal) -> None:
         )
 
 
+# Only the routes that serve partners (the shared exports) accept this one.
+Partner = Annotated[Principal, Depends(role("partner"))]
 Viewer = Annotated[Principal, Depends(role("viewer"))]
 Operator = Annotated[Principal, Depends(role("operator"))]
 Admin = Annotated[Principal, Depends(role("admin"))]

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.kit.clock import utcnow
 from app.kit.models import Base
 
-ROLES = ("viewer", "operator", "admin")
+# In rising order of rights; a partner may only read the shared exports (?shared=1).
+ROLES = ("partner", "viewer", "operator", "admin")
 
 
 class ApiKey(Base):

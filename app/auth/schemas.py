@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.kit.text import NO_CONTROL
 
-Role = Literal["viewer", "operator", "admin"]
+Role = Literal["partner", "viewer", "operator", "admin"]
 
 
 class ApiKeyCreate(BaseModel):

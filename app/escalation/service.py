@@ -340,6 +340,9 @@ async def _page(
     recipient: Recipient,
     index: int,
 ) -> Delivery:
+    # The call-back number (in the page, or written in the report) goes only to the
+    # liaisons of the alert's own zone: never to JOC officers or a list of numbers.
+    may_call_back = settings.page_includes_reporter_phone and in_zone(recipient.liaison, alert)
     text = messages.page(
         language=recipient.language,
         ref=alert.ref,
@@ -348,8 +351,8 @@ async def _page(
         place=alert.place_name,
         admin2=alert.admin2,
         at=alert.received_at,
-        body=alert.body,
-        reporter_phone=alert.from_phone if settings.page_includes_reporter_phone else None,
+        body=alert.body if may_call_back else mask_in_text(alert.body),
+        reporter_phone=alert.from_phone if may_call_back else None,
         new_reports=escalation.new_reports,
         timezone=settings.timezone,
     )
@@ -365,16 +368,20 @@ async def _page(
     )
 
 
+def _covers(liaison: Liaison, alert: Alert) -> bool:
+    """Whether the liaison's zones contain the alert's territoire or province."""
+    places = {name.lower() for name in (alert.admin2, alert.admin1) if name}
+    return bool(places & {z.lower() for z in liaison.zones})
+
+
+def in_zone(liaison: Liaison | None, alert: Alert) -> bool:
+    """Whether `liaison` is a community liaison (not JOC) of the alert's zone."""
+    return liaison is not None and liaison.tier == "liaison" and _covers(liaison, alert)
+
+
 async def _in_zone(session: AsyncSession, tier: str, alert: Alert) -> list[Liaison]:
     """On-duty liaisons of `tier` whose zones contain the alert's territoire or province."""
-    places = {name.lower() for name in (alert.admin2, alert.admin1) if name}
-    if not places:
-        return []
-    return [
-        liaison
-        for liaison in await repo.on_duty(session, tier)
-        if places & {z.lower() for z in liaison.zones}
-    ]
+    return [liaison for liaison in await repo.on_duty(session, tier) if _covers(liaison, alert)]
 
 
 async def recipients_of(

@@ -80,6 +80,18 @@ async def admin_names(session: AsyncSession) -> dict[str, str]:
     return names
 
 
+async def territoire_centroids(session: AsyncSession) -> dict[tuple[str, str], tuple[float, float]]:
+    """(lat, lon) of every territoire of the gazetteer by (province, territoire) in lower case."""
+    rows = await session.execute(
+        select(Place.admin1, Place.admin2, Place.lat, Place.lon).where(Place.kind == "territoire")
+    )
+    return {
+        ((admin1 or "").lower(), admin2.lower()): (float(lat), float(lon))
+        for admin1, admin2, lat, lon in rows
+        if admin2
+    }
+
+
 async def delete(session: AsyncSession, place: Place) -> None:
     """Remove a place and flush; alerts and incidents lose their reference to it.
 

@@ -44,3 +44,5 @@ class InboundMessage(Base):
     # When the safety net may (re)try a message still `received`.
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     processed_at: Mapped[datetime | None] = mapped_column()
+    # What retention already removed from the row (bits of app/retention/kinds.py).
+    purged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -92,6 +92,8 @@ class Delivery(TimestampMixin, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column()
     final_at: Mapped[datetime | None] = mapped_column()
+    # What retention already removed from the row (bits of app/retention/kinds.py).
+    purged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class DeliveryAttempt(Base):

@@ -321,6 +321,9 @@ async def retry(session: AsyncSession, delivery_id: int, settings: Settings) -> 
         raise NotFound(f"no delivery {delivery_id}")
     if delivery.status not in (DEAD, *FINAL_FAILURES, "cancelled"):
         raise Conflict(f"delivery {delivery_id} is {delivery.status}; only dead ones are retried")
+    if delivery.purged:
+        # Its text or number is gone (retention): sending it would send a marker to nobody.
+        raise Conflict(f"delivery {delivery_id} was purged (retention); it cannot be sent again")
     metrics.after_commit(
         session, partial(metrics.count_delivery, delivery.channel, delivery.status, PENDING)
     )

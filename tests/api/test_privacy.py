@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.alerts.formats.common import EVENT_NAMES
 from app.alerts.models import Alert
 from app.config import Settings
 from app.db import unit_of_work
@@ -369,3 +370,73 @@ async def test_a_dead_webhook_tells_other_systems_no_answer_or_address(
     told = json.loads(event.body)["data"]
     assert told["last_error"] == "HTTP 400" and told["id"] == dying.id
     assert TOKEN not in event.body and "0810000109" not in event.body
+
+
+async def test_a_partner_gets_shared_exports_with_no_number_no_text_and_coarse_places(
+    app: FastAPI, demo: None, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    partner = {"Authorization": f"Bearer {await make_key(sessionmaker, 'partner')}"}
+    async with running(app) as client:
+        for phone, text in REPORTS:
+            assert (await post_twilio(client, SMS, sms_form(phone, text))).status_code == 200
+        phones = await _phones(sessionmaker)
+        async with sessionmaker() as s:
+            alerts = (await s.scalars(select(Alert))).all()
+        # Every word of a report longer than a place name would tell what it said.
+        words = {w.lower() for a in alerts for w in re.findall(r"[A-Za-z]{6,}", a.body)}
+        words -= {(a.place_name or "").lower() for a in alerts}
+        # ... but not the names of the categories ("Attaque armée", "Présence d'hommes armés").
+        words = {w for w in words if not any(w in n.lower() for n in EVENT_NAMES.values())}
+        assert {"pillent", "rappelez"} <= words
+        mavivi = next(a for a in alerts if a.place_name == "Mavivi")
+        for path in ("/api/v1/alerts.csv?shared=1", "/api/v1/alerts.geojson?shared=1"):
+            response = await client.get(path, headers=partner)
+            assert response.status_code == 200, response.text
+            values = _texts(response)
+            assert not [p for p in phones for v in _values(response) if p in v], path
+            said = [w for w in words for v in values if w in v.lower()]
+            assert not said, f"{path} quotes the reports: {said}"
+            assert "Mavivi" not in response.text, "a village is named by its territoire"
+        csv_lines = (await client.get("/api/v1/alerts.csv?shared=1", headers=partner)).text
+        header, tags = csv_lines.lstrip("\ufeff").splitlines()[:2]
+        for tag in ("#date", "#adm1+name", "#adm2+name", "#loc+name", "#geo+lat", "#geo+lon"):
+            assert tag in tags
+        assert "#event+category" in tags and "#severity" in tags
+        assert "reporter" not in header and "body" not in header
+        collection = (await client.get("/api/v1/alerts.geojson?shared=1", headers=partner)).json()
+        assert collection["hxl"]["adm2_name"] == "#adm2+name"
+        [feature] = [f for f in collection["features"] if f["properties"]["ref"] == mavivi.ref]
+        # Mavivi is put at the centroid of the territoire of Beni (the demo gazetteer).
+        assert feature["geometry"]["coordinates"] == [29.55, 0.65]
+        assert feature["properties"]["loc_name"] == "Beni"
+        assert feature["properties"]["geo_precision"] == "territoire"
+        # Nothing else is open to a partner, not even the full exports.
+        for path in (
+            "/api/v1/alerts.csv",
+            "/api/v1/alerts.geojson",
+            "/api/v1/alerts",
+            f"/api/v1/alerts/{mavivi.id}",
+            "/api/v1/feed.atom",
+            "/api/v1/stats",
+            "/api/v1/me",
+        ):
+            assert (await client.get(path, headers=partner)).status_code == 403, path
+
+
+async def test_shared_coordinates_can_be_rounded_instead(
+    app: FastAPI, demo: None, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    app.state.settings = app.state.settings.model_copy(
+        update={"share_location": "round", "share_decimals": 1}
+    )
+    viewer = {"Authorization": f"Bearer {await make_key(sessionmaker, 'viewer')}"}
+    async with running(app) as client:
+        phone, text = REPORTS[0]
+        assert (await post_twilio(client, SMS, sms_form(phone, text))).status_code == 200
+        async with sessionmaker() as s:
+            alert = await s.scalar(select(Alert))
+        assert alert is not None and alert.lat is not None and alert.lon is not None
+        collection = (await client.get("/api/v1/alerts.geojson?shared=1", headers=viewer)).json()
+    [feature] = collection["features"]
+    assert feature["geometry"]["coordinates"] == [round(alert.lon, 1), round(alert.lat, 1)]
+    assert feature["properties"]["geo_precision"] == "1 decimals"

@@ -1,4 +1,5 @@
-"""Every route of the API for no key, viewer, operator and admin: 401, 403 or let through."""
+"""Every route of the API for no key, partner, viewer, operator and admin: 401, 403 or let
+through. A partner reads the shared exports (?shared=1) and nothing else."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.auth.models import ROLES
 from tests.support import live_server, make_key
 
-VIEWER, OPERATOR, ADMIN = ROLES
+PARTNER, VIEWER, OPERATOR, ADMIN = ROLES
 # The role each route needs. A route missing here fails the test: decide its role first.
 NEEDS: dict[tuple[str, str], str] = {
     **{
@@ -63,6 +64,11 @@ NEEDS: dict[tuple[str, str], str] = {
     ("PATCH", "/api/v1/liaisons/{id}/duty"): OPERATOR,
     ("GET", "/api/v1/audit"): ADMIN,
 }
+# The forms of routes that need less than the route itself: the partner's exports.
+SHARED: dict[tuple[str, str], str] = {
+    ("GET", "/api/v1/alerts.csv?shared=1"): PARTNER,
+    ("GET", "/api/v1/alerts.geojson?shared=1"): PARTNER,
+}
 # Ids that exist in no table: the role is checked before the id is looked up.
 IDS = {
     "alert_id": 999_999,
@@ -115,8 +121,9 @@ async def test_every_route_for_every_role(
     missing = [r for r in routes if (r[0], _generic(r[1])) not in NEEDS]
     assert not missing, f"routes with no expected role: {missing}"
     async with live_server(app) as base, httpx.AsyncClient(base_url=base, timeout=20) as client:
-        for method, path in routes:
-            needs = NEEDS[(method, _generic(path))]
+        checks = [(m, p, NEEDS[(m, _generic(p))]) for m, p in routes]
+        checks += [(m, p, needs) for (m, p), needs in SHARED.items()]
+        for method, path, needs in checks:
             url = path.format(**IDS)
             assert await _status(client, method, url, None) == 401, (method, path, "no key")
             for role in ROLES:

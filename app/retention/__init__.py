@@ -1,0 +1,1 @@
+"""Retention: what is past its time is purged or pseudonymised (statistics stay)."""
