@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
 import collections
+import cProfile
 import os
 import pstats
 import sys
@@ -34,12 +34,12 @@ from twilio.request_validator import RequestValidator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.config import Settings, normalise_database_url  # noqa: E402
-from app.db import create_engine  # noqa: E402
-from app.main import create_app  # noqa: E402
-from app.migrate import upgrade  # noqa: E402
-from app.models import Base  # noqa: E402
-from app.providers.twilio import message_twiml  # noqa: E402
+from app.config import Settings, normalise_database_url
+from app.db import create_engine
+from app.main import create_app
+from app.migrate import upgrade
+from app.models import Base
+from app.providers.twilio import message_twiml
 
 BODIES = [
     "Attaque en cours a {place}, les ADF ont tue 3 personnes",
@@ -80,7 +80,9 @@ def bare_app() -> FastAPI:
     async def sms(request: Request) -> Response:
         form = await request.form()
         params = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-        return Response(message_twiml(f"received {params.get('MessageSid')}"), media_type="application/xml")
+        return Response(
+            message_twiml(f"received {params.get('MessageSid')}"), media_type="application/xml"
+        )
 
     return app
 
@@ -168,7 +170,9 @@ async def main() -> None:
     dialect = url.split(":", 1)[0]
     print(f"database {dialect}, {n} webhooks one at a time after {args.warmup} to warm up")
     print(f"bare route          CPU {bare_cpu / n * 1000:6.2f} ms/request (harness + FastAPI)")
-    print(f"pipeline            CPU {cpu / n * 1000:6.2f} ms/webhook, wall {wall / n * 1000:6.2f} ms")
+    print(
+        f"pipeline            CPU {cpu / n * 1000:6.2f} ms/webhook, wall {wall / n * 1000:6.2f} ms"
+    )
     print(f"gateway (difference) CPU {(cpu - bare_cpu) / n * 1000:6.2f} ms/webhook")
     total = sum(counts.values())
     kinds = ", ".join(f"{k} {v / n:.1f}" for k, v in counts.most_common())
