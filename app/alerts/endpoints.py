@@ -89,7 +89,7 @@ async def enter_alert(
     alert = await manual.enter_alert(
         session,
         request.app.state.settings,
-        await request.app.state.gazetteers.get(session),
+        await request.app.state.gazetteers.fresh(session),
         body,
         actor=principal.actor,
     )
@@ -164,7 +164,7 @@ async def act_on_alert(
         actor=principal.actor,
         name=principal.name,
         if_match=workflow.parse_if_match(if_match),
-        gazetteer=await request.app.state.gazetteers.get(session),
+        gazetteer=await request.app.state.gazetteers.fresh(session),
     )
     [read] = await alert_reads(session, [alert], mask_phone=False)
     events = await repo.events(session, alert_id)
