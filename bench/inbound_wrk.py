@@ -40,6 +40,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from inbound_cpu import BODIES, PATH, PLACES, REPORTERS, empty  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdef"
+# One wrk thread is plenty here; answers up to 30 s count (wrk's default gives up at 2 s).
+WRK = ["wrk", "-t1", "--timeout", "30s"]
 BARE_APP = """
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -121,7 +123,7 @@ def wait_up(url: str, within: float = 120.0) -> None:
 def run_wrk(base: str, script: Path, args: argparse.Namespace) -> tuple[int, float, int]:
     """(requests, seconds, non-2xx) of one wrk run."""
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s", "-s", str(script), base],
+        [*WRK, f"-c{args.connections}", f"-d{args.duration}s", "-s", str(script), base],
         capture_output=True,
         text=True,
         check=True,
