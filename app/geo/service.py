@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Row, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,7 +25,7 @@ from app.triage.types import GazPlace
 log = logging.getLogger(__name__)
 
 
-def to_gaz_place(place: Place) -> GazPlace:
+def to_gaz_place(place: Place | Row[Any]) -> GazPlace:
     """The matcher's view of a stored place."""
     return GazPlace(
         id=place.id,
@@ -150,7 +150,10 @@ class GazetteerCache:
         fingerprint = (await places_repo.fingerprint(session), served, homes)
         if self._gazetteer is not None and fingerprint == self._fingerprint:
             return
-        places = [to_gaz_place(p) for p in await places_repo.all_places(session)]
+        places: list[GazPlace] = []
+        async for rows in places_repo.place_rows(session):
+            places.extend(to_gaz_place(row) for row in rows)
+            await asyncio.sleep(0)  # webhooks go on between chunks
         gazetteer = await asyncio.to_thread(build_gazetteer, places, served, self.region, homes)
         self._gazetteer, self._fingerprint = gazetteer, fingerprint
 
