@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Request
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,6 +21,9 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 
 IMMEDIATE = "kengele_sqlite_immediate"
+# A pooled connection idle for longer than this is pinged before use (see _ping_when_idle).
+IDLE_PING_SECONDS = 1.0
+_IDLE_SINCE = "kengele_idle_since"
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -49,9 +54,35 @@ def create_engine(settings: Settings) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_async_engine(
-        url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
-    )
+    engine = create_async_engine(url, pool_size=10, max_overflow=20, hide_parameters=True)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Check a pooled connection before use only when it sat idle for a while.
+
+    pool_pre_ping would cost a round trip at every checkout, that is on every transaction. A
+    connection given back less than IDLE_PING_SECONDS ago was working then; one idle for longer
+    may have been cut (a database restart, a network outage while the gateway was quiet): it is
+    pinged, and a dead one is replaced before use (the pool retries the checkout). A connection
+    that dies during busy use fails its statement, SQLAlchemy then invalidates the pool, the
+    request answers 503 and the message (stored or not) is retried (safety net, provider).
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError("a pooled connection was found dead") from exc
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

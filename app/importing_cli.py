@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -77,14 +78,29 @@ def _fail(message: str) -> typer.Exit:
 
 @contextmanager
 def _progress_bar(total: int, label: str) -> Iterator[importing.Progress | None]:
-    """A rich progress bar on a terminal; nothing when stdout is a pipe or a file."""
+    """A rich progress bar on a terminal; one line every PROGRESS_LINE_EVERY rows otherwise
+    (a pipe, a file, a log), on stderr."""
     if not sys.stdout.isatty():
-        yield None
+        done = 0
+        started = time.monotonic()
+
+        def line(count: int) -> None:
+            nonlocal done
+            before, done = done, done + count
+            if done // PROGRESS_LINE_EVERY > before // PROGRESS_LINE_EVERY or done == total:
+                rate = done / max(time.monotonic() - started, 1e-9)
+                typer.echo(f"{label}: {done:,}/{total:,} rows ({rate:,.0f} rows/s)", err=True)
+
+        yield line
         return
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, TimeElapsedColumn(), transient=True) as bar:
         task = bar.add_task(label, total=total)
         yield lambda done: bar.advance(task, done)
+
+
+# When not on a terminal: one progress line per this many rows.
+PROGRESS_LINE_EVERY = 10_000
 
 
 class _Refused(Exception):

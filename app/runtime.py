@@ -123,6 +123,10 @@ class Runtime:
             sms=sms,
             feed=feed,
         )
+        # The place index is built before the process serves (not on the first SMS), and
+        # rebuilt in the background when another process or an import changes places.
+        await gazetteers.load(sessionmaker)
+        runtime._supervise("gazetteer", gazetteers.check)
         if not settings.is_sqlite:
             # Every API process streams changes committed by any process.
             runtime.changes_listener = await runtime._listen(feed, CHANGES_CHANNEL)

@@ -7,6 +7,7 @@ import asyncio
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings, normalise_database_url
 from app.db import create_engine, create_sessionmaker
+from app.geo.service import GazetteerCache
 from app.migrate import upgrade
 from app.models import Base
 from tests.fakes.twilio_api import TwilioFake, twilio_fake
@@ -125,12 +127,33 @@ def procs() -> Iterator[Procs]:
         kill_worker(proc)
 
 
+_started_gazetteers: list[GazetteerCache] = []
+
+
+@pytest.fixture(autouse=True)
+def _track_gazetteers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Note the place indexes that gateways of this test load at their start."""
+    load = GazetteerCache.load
+
+    async def tracked(self: GazetteerCache, sessionmaker: Any) -> None:
+        _started_gazetteers.append(self)
+        await load(self, sessionmaker)
+
+    monkeypatch.setattr(GazetteerCache, "load", tracked)
+    yield
+    _started_gazetteers.clear()
+
+
 @pytest.fixture
 async def demo(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     """The bundled demo gazetteer, focal points and liaisons."""
     from app.demo import load_demo_data
 
     await load_demo_data(sessionmaker)
+    # Loaded as by another process: a gateway already started sees it at its next periodic
+    # check of the places (a few seconds); here at once.
+    for cache in _started_gazetteers:
+        await cache.check()
 
 
 @pytest.fixture

@@ -284,3 +284,26 @@ async def test_people_commands_store_e164_and_mask_printed_phones(
     liaisons = await run(cli, "liaisons", str(data_file("liaisons.csv")))
     assert liaisons.exit_code == 0, liaisons.output
     assert summary(liaisons)["created"] == 13
+
+
+async def test_piped_progress_is_one_line_per_block_of_rows(
+    cli: typer.Typer,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app import importing_cli
+
+    monkeypatch.setattr(importing_cli, "PROGRESS_LINE_EVERY", 1000)
+    rows = [f"p{i},Place {i},,{-1 + i / 10000:.4f},{28 + i / 10000:.4f},,,," for i in range(2500)]
+    path = tmp_path / "many.csv"
+    path.write_text(HEADER + "\n".join(rows) + "\n")
+    result = await run(cli, "places", str(path))
+    assert result.exit_code == 0, result.output
+    progress = [line for line in result.stderr.splitlines() if line.startswith("Importing")]
+    assert [line.split(" rows")[0] for line in progress] == [
+        "Importing places: 1,000/2,500",
+        "Importing places: 2,000/2,500",
+        "Importing places: 2,500/2,500",
+    ]
+    assert await count(sessionmaker, Place) == 2500

@@ -57,7 +57,7 @@ async def list_alerts(
     current = await changes_repo.current(session)
     if updated_after is not None:
         after = decode_id(updated_after, MAX_SEQ) if updated_after else 0
-        alerts = await repo.changed_alerts(session, filters, after=after, limit=limit)
+        alerts = await repo.changed_alerts(session, filters, after=after, upto=current, limit=limit)
         last = alerts[-1].change_seq if alerts else after
         sync = encode_cursor(last)
         next_cursor = sync if len(alerts) == limit else None
@@ -89,7 +89,7 @@ async def enter_alert(
     alert = await manual.enter_alert(
         session,
         request.app.state.settings,
-        await request.app.state.gazetteers.get(session),
+        await request.app.state.gazetteers.fresh(session),
         body,
         actor=principal.actor,
     )
@@ -164,7 +164,7 @@ async def act_on_alert(
         actor=principal.actor,
         name=principal.name,
         if_match=workflow.parse_if_match(if_match),
-        gazetteer=await request.app.state.gazetteers.get(session),
+        gazetteer=await request.app.state.gazetteers.fresh(session),
     )
     [read] = await alert_reads(session, [alert], mask_phone=False)
     events = await repo.events(session, alert_id)

@@ -1,7 +1,8 @@
 """Places API: search the gazetteer, its map (GeoJSON), and its administration.
 
-Every write invalidates this process's gazetteer once committed, so triage and search use
-the change at once; other processes see it within the cache's few seconds."""
+Every write starts a rebuild of this process's gazetteer in the background once committed:
+webhooks keep the current index meanwhile, search waits for the new one (so it shows the
+change at once); other processes see it within a few seconds (their periodic check)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ async def search_places(
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> list[PlaceRead]:
     """Places whose name or alternative name matches `q` (accents, case and small typos ignored)."""
-    gazetteer = await gazetteers.get(session)
+    gazetteer = await gazetteers.fresh(session)
     return [
         PlaceRead(
             id=p.id,
@@ -62,7 +63,7 @@ async def search_places(
 )
 async def places_geojson(session: Session, _: Viewer, gazetteers: Gazetteers) -> Response:
     """Every place of the gazetteer as an RFC 7946 FeatureCollection ([longitude, latitude])."""
-    gazetteer = await gazetteers.get(session)
+    gazetteer = await gazetteers.fresh(session)
     features = [
         {
             "type": "Feature",

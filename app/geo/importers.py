@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.geo import repository
@@ -593,6 +594,7 @@ async def apply_places(
     if progress is not None:
         progress(len(parsed.records) - sum(len(item.records) for item in planned))
     kept_apart: list[str] = []
+    written_rows, analyzed_at = 0, 1000
     for chunk in batches(len(planned)):
         items = [planned[i] for i in chunk]
         stored = await repository.places_by_ids(session, (item.id for item in items))
@@ -615,6 +617,19 @@ async def apply_places(
             else:
                 report.record("unchanged", item.id)
         await repository.add_places(session, new)
+        # Written: the session need not track them any more (a large import would otherwise
+        # make every flush walk all the places so far).
+        for place in [*new, *stored.values()]:
+            session.expunge(place)
+        written_rows += len(items)
+        if (
+            written_rows >= analyzed_at * 2
+            and (await session.connection()).dialect.name == "postgresql"
+        ):
+            # The planner's figures for the table, which grows in this transaction: without
+            # them the next batches' lookups by id scan the whole table.
+            await session.execute(text("ANALYZE places"))
+            analyzed_at = written_rows
         if progress is not None:
             progress(sum(len(item.records) for item in items))
     if kept_apart:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert, Incident
@@ -19,6 +20,15 @@ async def get(session: AsyncSession, place_id: str) -> Place | None:
 async def all_places(session: AsyncSession) -> Sequence[Place]:
     """Every place of the gazetteer."""
     return (await session.scalars(select(Place).order_by(Place.id))).all()
+
+
+async def place_rows(session: AsyncSession, chunk: int = 5000) -> AsyncIterator[Sequence[Row[Any]]]:
+    """Every place as plain rows (no ORM objects: a large gazetteer loads several times
+    faster), in chunks, so that the caller can let other work run in between."""
+    table = Place.__table__
+    result = await session.stream(select(table).order_by(table.c.id))
+    async for rows in result.partitions(chunk):
+        yield rows
 
 
 async def fingerprint(session: AsyncSession) -> tuple[int, str | None]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import time
+import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Row, event
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit import service as audit
 from app.geo import repository as places_repo
@@ -22,8 +22,10 @@ from app.kit.importing import assign_changed
 from app.people import repository as people_repo
 from app.triage.types import GazPlace
 
+log = logging.getLogger(__name__)
 
-def to_gaz_place(place: Place) -> GazPlace:
+
+def to_gaz_place(place: Place | Row[Any]) -> GazPlace:
     """The matcher's view of a stored place."""
     return GazPlace(
         id=place.id,
@@ -54,44 +56,106 @@ def build_gazetteer(
 
 
 class GazetteerCache:
-    """One Gazetteer per process, checked for changes at most every `ttl` seconds."""
+    """One Gazetteer per process, built before the process serves, never on a request.
+
+    `load` builds it at start. A change of places or liaison zones committed by this process
+    starts a rebuild in the background (`invalidate_on_commit`); a periodic `check` (one cheap
+    fingerprint query every `ttl` seconds, in a background loop) catches those of other
+    processes and of imports. A rebuild runs in a thread and swaps the new index in whole:
+    `get`, on the webhook path, returns the current index at once, without a query, while a
+    rebuild is under way. `fresh`, for search and the map, checks the database (and waits for
+    a rebuild), so that an edit is seen by the next search.
+    """
 
     def __init__(self, ttl: float = 5.0, region: Sequence[str] = ()) -> None:
         self.ttl = ttl
         self.region = tuple(region)
         self._gazetteer: Gazetteer | None = None
         self._fingerprint: tuple[object, ...] | None = None
-        self._checked_at = 0.0
         self._lock = asyncio.Lock()
+        self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self._rebuild: asyncio.Task[None] | None = None
+        self._again = False
 
-    def invalidate(self) -> None:
-        """Check the database again on next use."""
-        self._checked_at = 0.0
+    @property
+    def loaded(self) -> bool:
+        """Whether an index is there to serve."""
+        return self._gazetteer is not None
 
-    def invalidate_on_commit(self, session: AsyncSession) -> None:
-        """Check the database again once `session` has committed its change of places or
-        zones (invalidated before the commit, a concurrent rebuild could keep the old ones)."""
-        event.listen(session.sync_session, "after_commit", lambda _s: self.invalidate(), once=True)
+    async def load(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        """Build the index now (at start, before the process serves)."""
+        self._sessionmaker = sessionmaker
+        await self._refresh()
 
     async def get(self, session: AsyncSession) -> Gazetteer:
-        """The current gazetteer, rebuilt if places or liaison zones changed."""
-        if self._gazetteer is not None and time.monotonic() - self._checked_at < self.ttl:
+        """The current index, at once (built on this first use when `load` never ran)."""
+        if self._gazetteer is not None:
             return self._gazetteer
         async with self._lock:
-            if self._gazetteer is not None and time.monotonic() - self._checked_at < self.ttl:
-                return self._gazetteer
-            liaisons = await people_repo.active_liaisons(session)
-            served = frozenset(zone for liaison in liaisons for zone in liaison.zones)
-            homes = tuple(sorted(await people_repo.home_place_ids(session)))
-            fingerprint = (await places_repo.fingerprint(session), served, homes)
-            if self._gazetteer is None or fingerprint != self._fingerprint:
-                places = [to_gaz_place(p) for p in await places_repo.all_places(session)]
-                self._gazetteer = await asyncio.to_thread(
-                    build_gazetteer, places, served, self.region, homes
-                )
-                self._fingerprint = fingerprint
-            self._checked_at = time.monotonic()
+            if self._gazetteer is None:
+                await self._build_from(session)
+            assert self._gazetteer is not None
             return self._gazetteer
+
+    async def fresh(self, session: AsyncSession) -> Gazetteer:
+        """The index up to date with the database (for search, the map, alerts entered by
+        hand): waits for a rebuild under way, checks the fingerprint, rebuilds if it changed."""
+        while self._rebuild is not None and not self._rebuild.done():
+            await asyncio.shield(self._rebuild)
+        async with self._lock:
+            await self._build_from(session)
+        assert self._gazetteer is not None
+        return self._gazetteer
+
+    def invalidate(self) -> None:
+        """Rebuild in the background if places or zones changed (at once when unbound)."""
+        if self._sessionmaker is None:
+            self._gazetteer = None  # a process without `load`: next `get` rebuilds
+            return
+        if self._rebuild is not None and not self._rebuild.done():
+            self._again = True  # the running rebuild may have read before this change
+            return
+        self._rebuild = asyncio.get_running_loop().create_task(self._rebuild_soon())
+
+    def invalidate_on_commit(self, session: AsyncSession) -> None:
+        """Rebuild once `session` has committed its change of places or zones."""
+        event.listen(session.sync_session, "after_commit", lambda _s: self.invalidate(), once=True)
+
+    async def check(self) -> float:
+        """A background loop's pass: rebuild when the fingerprint changed; seconds to the next."""
+        if self._rebuild is None or self._rebuild.done():
+            await self._refresh()
+        return self.ttl
+
+    async def _rebuild_soon(self) -> None:
+        while True:
+            self._again = False
+            try:
+                await self._refresh()
+            except Exception:
+                log.exception("rebuilding the gazetteer failed; the periodic check retries")
+                return
+            if not self._again:
+                return
+
+    async def _refresh(self) -> None:
+        assert self._sessionmaker is not None
+        async with self._lock, self._sessionmaker() as session:
+            await self._build_from(session)
+
+    async def _build_from(self, session: AsyncSession) -> None:
+        liaisons = await people_repo.active_liaisons(session)
+        served = frozenset(zone for liaison in liaisons for zone in liaison.zones)
+        homes = tuple(sorted(await people_repo.home_place_ids(session)))
+        fingerprint = (await places_repo.fingerprint(session), served, homes)
+        if self._gazetteer is not None and fingerprint == self._fingerprint:
+            return
+        places: list[GazPlace] = []
+        async for rows in places_repo.place_rows(session):
+            places.extend(to_gaz_place(row) for row in rows)
+            await asyncio.sleep(0)  # webhooks go on between chunks
+        gazetteer = await asyncio.to_thread(build_gazetteer, places, served, self.region, homes)
+        self._gazetteer, self._fingerprint = gazetteer, fingerprint
 
 
 # --- administration ---------------------------------------------------------------------

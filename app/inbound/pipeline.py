@@ -155,8 +155,7 @@ class Pipeline:
         """
         started = time.perf_counter()
         async with unit_of_work(self.sessionmaker) as session:
-            claimed = await repo.claim(session, message_id)
-            message = await repo.get(session, message_id)
+            message, claimed = await repo.claim(session, message_id)
             if message is None:
                 return None
             if not claimed:

@@ -29,15 +29,24 @@ async def insert(session: AsyncSession, message: InboundMessage) -> int:
     return message.id
 
 
-async def claim(session: AsyncSession, message_id: int) -> bool:
-    """Take a `received` message for processing in this transaction (row lock; first write)."""
-    result = await session.execute(
+async def claim(session: AsyncSession, message_id: int) -> tuple[InboundMessage | None, bool]:
+    """Take a `received` message for processing in this transaction (row lock; first write).
+
+    (message, True) when taken, loaded by the same statement; (message or None, False) when
+    it is not `received` (done already, or being done).
+    """
+    stmt = (
         update(InboundMessage)
         .where(InboundMessage.id == message_id, InboundMessage.status == STATUS_RECEIVED)
         .values(attempts=InboundMessage.attempts + 1)
-        .execution_options(synchronize_session=False)
+        .returning(InboundMessage)
     )
-    return bool(getattr(result, "rowcount", 0))
+    query = select(InboundMessage).from_statement(stmt)
+    found = await session.scalars(query, execution_options={"populate_existing": True})
+    message = found.one_or_none()
+    if message is not None:
+        return message, True
+    return await get(session, message_id), False
 
 
 async def get(session: AsyncSession, message_id: int) -> InboundMessage | None:

@@ -1,0 +1,100 @@
+"""A gateway on a large gazetteer: start to ready, RSS, the first SMS after the start.
+
+    kengele import places rg_cities1000.csv --name-col name --lat-col lat --lon-col lon \\
+        --admin1-col admin1 --admin2-col admin2 --allow-partial      # into DATABASE_URL
+    python bench/gazetteer_start.py --database-url postgresql://postgres@127.0.0.1/kengele_geo
+
+Starts `kengele serve` (one process) on that database, times how long until /readyz answers
+200 (the place index is built before), reads its RSS from /proc, then times one signed SMS
+webhook, the first after the start, and a PATCH of a place followed by SMS at once (the
+slowest of them: none waits for the index's rebuild).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from twilio.request_validator import RequestValidator
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from inbound_wrk import PATH, TOKEN, free_port, stop  # noqa: E402
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def sms(client: httpx.Client, public: str, i: int) -> float:
+    form = {
+        "MessageSid": f"SM{os.urandom(4).hex()}{i:024x}",
+        "From": "+243810000101",
+        "To": "+243800000000",
+        "Body": f"Attaque en cours a Beni #{i}",
+    }
+    signature = RequestValidator(TOKEN).compute_signature(public + PATH, form)
+    started = time.perf_counter()
+    answer = client.post(PATH, data=form, headers={"X-Twilio-Signature": signature})
+    answer.raise_for_status()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("KENGELE_DATABASE_URL"))
+    parser.add_argument("--admin-key", default=os.environ.get("KENGELE_BENCH_ADMIN_KEY"))
+    args = parser.parse_args()
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "KENGELE_DATABASE_URL": args.database_url,
+        "KENGELE_PUBLIC_URL": public,
+        "KENGELE_TWILIO_AUTH_TOKEN": TOKEN,
+    }
+    started = time.monotonic()
+    gateway = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with httpx.Client(base_url=public, timeout=60) as client:
+            while True:
+                try:
+                    if client.get("/readyz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+            print(f"start to ready      {time.monotonic() - started:6.1f} s")
+            print(f"RSS when ready      {rss_mb(gateway.pid):6.0f} MB")
+            print(f"first SMS           {sms(client, public, 0) * 1000:6.0f} ms")
+            later = [sms(client, public, i) for i in range(1, 21)]
+            print(f"next 20 SMS, max    {max(later) * 1000:6.0f} ms")
+            if args.admin_key:
+                headers = {"Authorization": f"Bearer {args.admin_key}"}
+                place = client.get("/api/v1/places?q=Beni", headers=headers).json()[0]["id"]
+                client.patch(
+                    f"/api/v1/places/{place}", headers=headers, json={"alt_names": ["Beni-ville"]}
+                ).raise_for_status()
+                after = [sms(client, public, 100 + i) for i in range(10)]
+                print(f"10 SMS after a PATCH, max {max(after) * 1000:6.0f} ms")
+            print(f"RSS at the end      {rss_mb(gateway.pid):6.0f} MB")
+    finally:
+        stop(gateway)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""In-process harness: CPU and SQL statements per signed inbound-SMS webhook.
+
+    createdb -h 127.0.0.1 -U postgres kengele_bench_cpu
+    python bench/inbound_cpu.py --database-url postgresql://postgres@127.0.0.1/kengele_bench_cpu
+    python bench/inbound_cpu.py                       # a temporary SQLite file
+
+The gateway app runs in this process (its lifespan, demo data, no background worker), driven
+through httpx's ASGI transport one request at a time, with forms signed in advance. Prints the
+process CPU per webhook (time.process_time, the client's share included), the same figure for
+a bare FastAPI route parsing the same form and answering the same TwiML (the harness's own
+cost), their difference (the gateway's), and SQL statements per webhook by kind, counted with
+an SQLAlchemy event listener. `--profile` prints the top of a cProfile of the gateway's run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import cProfile
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from sqlalchemy import event, text
+from twilio.request_validator import RequestValidator
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.config import Settings, normalise_database_url
+from app.db import create_engine
+from app.main import create_app
+from app.migrate import upgrade
+from app.models import Base
+from app.providers.twilio import message_twiml
+
+BODIES = [
+    "Attaque en cours a {place}, les ADF ont tue 3 personnes",
+    "Watu wenye silaha wameonekana karibu na {place}",
+    "Bcp de coups de feu entendus vers {place} maintenant",
+    "wamechoma nyumba kumi huko {place}",
+    "Pillage des boutiques a {place} hier soir",
+    "Bonjour, test",
+]
+PLACES = ["Mavivi", "Oicha", "Eringeti", "Mbau", "Kamango", "Kasindi", "Beni", "Rutshuru"]
+REPORTERS = [f"+2438100001{n:02d}" for n in range(1, 21)] + ["+243899990001", "+243899990002"]
+TOKEN = "bench-token-0123456789abcdef"
+PUBLIC_URL = "http://127.0.0.1:8000"
+PATH = "/webhooks/twilio/sms"
+
+
+def signed_requests(n: int, run_id: str) -> list[tuple[dict[str, str], str]]:
+    """n distinct SMS forms (new MessageSid, unique body) and their signatures."""
+    validator = RequestValidator(TOKEN)
+    out = []
+    for i in range(n):
+        form = {
+            "MessageSid": f"SM{run_id}{i:024x}",
+            "AccountSid": "AC" + "0" * 32,
+            "From": REPORTERS[i % len(REPORTERS)],
+            "To": "+243800000000",
+            "Body": BODIES[i % len(BODIES)].format(place=PLACES[i % len(PLACES)]) + f" #{i}",
+        }
+        out.append((form, validator.compute_signature(PUBLIC_URL + PATH, form)))
+    return out
+
+
+def bare_app() -> FastAPI:
+    """A bare route: the same form parsing and TwiML answer, nothing else."""
+    app = FastAPI()
+
+    @app.post(PATH)
+    async def sms(request: Request) -> Response:
+        form = await request.form()
+        params = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        return Response(
+            message_twiml(f"received {params.get('MessageSid')}"), media_type="application/xml"
+        )
+
+    return app
+
+
+async def drive(
+    client: httpx.AsyncClient, requests: list[tuple[dict[str, str], str]]
+) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of posting these, one at a time; every answer must be 200."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    for form, signature in requests:
+        response = await client.post(PATH, data=form, headers={"X-Twilio-Signature": signature})
+        if response.status_code != 200:
+            raise SystemExit(f"webhook answered {response.status_code}: {response.text[:200]}")
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+
+async def empty(url: str) -> None:
+    engine = create_engine(Settings(database_url=url))
+    await upgrade(engine)
+    async with engine.begin() as conn:
+        names = [t.name for t in reversed(Base.metadata.sorted_tables)]
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in names:
+                await conn.execute(text(f"DELETE FROM {name}"))
+    await engine.dispose()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("KENGELE_DATABASE_URL"))
+    parser.add_argument("--n", type=int, default=500, help="measured webhooks")
+    parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    tmp = None
+    url = args.database_url
+    if not url:
+        tmp = tempfile.TemporaryDirectory(prefix="kengele-bench-")
+        url = f"sqlite+aiosqlite:///{tmp.name}/bench.db"
+    url = normalise_database_url(url)
+    await empty(url)
+    settings = Settings(
+        database_url=url,
+        public_url=PUBLIC_URL,
+        twilio_auth_token=TOKEN,  # type: ignore[arg-type]
+        sms_provider="console",
+        demo=True,
+        run_worker=False,
+    )
+    import logging
+
+    logging.disable(logging.WARNING)
+    requests = signed_requests(args.warmup + args.n, os.urandom(4).hex())
+    warm, measured = requests[: args.warmup], requests[args.warmup :]
+
+    bare = bare_app()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=bare), base_url=PUBLIC_URL
+    ) as client:
+        await drive(client, warm)
+        bare_cpu, _ = await drive(client, measured)
+
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        counts: collections.Counter[str] = collections.Counter()
+
+        def count(_conn: Any, _cur: Any, statement: str, *_: Any) -> None:
+            counts[statement.lstrip().split(None, 1)[0].upper()] += 1
+
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL
+        ) as client:
+            await drive(client, warm)
+            event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
+            profiler = cProfile.Profile() if args.profile else None
+            if profiler:
+                profiler.enable()
+            cpu, wall = await drive(client, measured)
+            if profiler:
+                profiler.disable()
+            event.remove(app.state.engine.sync_engine, "before_cursor_execute", count)
+    n = args.n
+    dialect = url.split(":", 1)[0]
+    print(f"database {dialect}, {n} webhooks one at a time after {args.warmup} to warm up")
+    print(f"bare route          CPU {bare_cpu / n * 1000:6.2f} ms/request (harness + FastAPI)")
+    print(
+        f"pipeline            CPU {cpu / n * 1000:6.2f} ms/webhook, wall {wall / n * 1000:6.2f} ms"
+    )
+    print(f"gateway (difference) CPU {(cpu - bare_cpu) / n * 1000:6.2f} ms/webhook")
+    total = sum(counts.values())
+    kinds = ", ".join(f"{k} {v / n:.1f}" for k, v in counts.most_common())
+    print(f"SQL statements      {total / n:.1f}/webhook ({kinds})")
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+    if tmp is not None:
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,221 @@
+"""Inbound webhooks under wrk: the full signed SMS pipeline next to a bare FastAPI route.
+
+    sudo apt-get install -y wrk            # Debian/Ubuntu package `wrk`
+    createdb -h 127.0.0.1 -U postgres kengele_bench_wrk
+    python bench/inbound_wrk.py --database-url postgresql://postgres@127.0.0.1/kengele_bench_wrk
+
+One run starts, in turn, a bare FastAPI route (uvicorn, one process: parses the same form,
+answers the same TwiML) and the gateway (`kengele serve --demo`, one process, its worker
+included, on an emptied database), and loads each with wrk (one thread, 16 connections by
+default) cycling through requests signed in advance, each with its own MessageSid (no replays:
+a run stops before the signed bodies run out). Prints requests/s of both, their ratio, and CPU
+seconds per request of each server process (utime + stime from /proc/<pid>/stat, before and
+after the load), and the non-2xx answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+from twilio.request_validator import RequestValidator
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from inbound_cpu import BODIES, PATH, PLACES, REPORTERS, empty  # noqa: E402
+
+TOKEN = "bench-token-0123456789abcdef"
+# One wrk thread is plenty here; answers up to 30 s count (wrk's default gives up at 2 s).
+WRK = ["wrk", "-t1", "--timeout", "30s"]
+BARE_APP = """
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from app.providers.twilio import message_twiml
+
+app = FastAPI()
+
+
+@app.post("{path}")
+async def sms(request: Request) -> Response:
+    form = await request.form()
+    params = {{k: v for k, v in form.multi_items() if isinstance(v, str)}}
+    answer = message_twiml(f"received {{params.get('MessageSid')}}")
+    return Response(answer, media_type="application/xml")
+"""
+LUA = """
+local bodies = {bodies}
+local signatures = {signatures}
+local i = 0
+request = function()
+  i = i + 1
+  if i > #bodies then i = 1 end
+  return wrk.format("POST", "{path}", {{
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["X-Twilio-Signature"] = signatures[i],
+  }}, bodies[i])
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def lua_script(n: int, public_url: str, run_id: str, directory: Path) -> Path:
+    validator = RequestValidator(TOKEN)
+    bodies, signatures = [], []
+    for i in range(n):
+        form = {
+            "MessageSid": f"SM{run_id}{i:024x}",
+            "AccountSid": "AC" + "0" * 32,
+            "From": REPORTERS[i % len(REPORTERS)],
+            "To": "+243800000000",
+            "Body": BODIES[i % len(BODIES)].format(place=PLACES[i % len(PLACES)]) + f" #{i}",
+        }
+        bodies.append(urlencode(form))
+        signatures.append(validator.compute_signature(public_url + PATH, form))
+    path = directory / f"bodies-{run_id}.lua"
+    path.write_text(
+        LUA.format(
+            bodies="{" + ",".join(json.dumps(b) for b in bodies) + "}",
+            signatures="{" + ",".join(json.dumps(s) for s in signatures) + "}",
+            path=PATH,
+        )
+    )
+    return path
+
+
+def wait_up(url: str, within: float = 120.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up within {within:.0f} s")
+
+
+def run_wrk(base: str, script: Path, args: argparse.Namespace) -> tuple[int, float, int]:
+    """(requests, seconds, non-2xx) of one wrk run."""
+    out = subprocess.run(
+        [*WRK, f"-c{args.connections}", f"-d{args.duration}s", "-s", str(script), base],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    done = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)
+    if done is None:
+        raise SystemExit(f"cannot read wrk's output:\n{out}")
+    seconds = float(done.group(2)) / (1000 if done.group(3) == "ms" else 1)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return int(done.group(1)), seconds, int(bad.group(1)) if bad else 0
+
+
+def measure(
+    name: str, proc: subprocess.Popen[bytes], base: str, script: Path, args: argparse.Namespace
+) -> float:
+    warm = subprocess.run(
+        ["wrk", "-t1", "-c4", "-d2s", "-s", str(script), base], capture_output=True, check=False
+    )
+    del warm
+    before = cpu_seconds(proc.pid)
+    requests, seconds, bad = run_wrk(base, script, args)
+    cpu = cpu_seconds(proc.pid) - before
+    rate = requests / seconds
+    print(
+        f"{name:<9} {requests:>7} requests in {seconds:5.1f} s  {rate:8.1f} req/s  "
+        f"server CPU {cpu / max(requests, 1) * 1000:6.2f} ms/request  non-2xx {bad}"
+    )
+    return rate
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("KENGELE_DATABASE_URL"))
+    parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--bodies", type=int, default=30000, help="pre-signed requests")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit(
+            "wrk is not installed: `sudo apt-get install -y wrk` (Debian/Ubuntu package wrk), "
+            "or build it from its sources; then run this again"
+        )
+    if not args.database_url:
+        raise SystemExit("--database-url (or KENGELE_DATABASE_URL): an empty database to use")
+    from app.config import normalise_database_url
+
+    asyncio.run(empty(normalise_database_url(args.database_url)))
+    with tempfile.TemporaryDirectory(prefix="kengele-wrk-") as tmp:
+        bare_port, gw_port = free_port(), free_port()
+        (Path(tmp) / "bare_route.py").write_text(BARE_APP.format(path=PATH))
+        env = {**os.environ, "PYTHONPATH": f"{tmp}:{ROOT}"}
+        bare = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "bare_route:app", "--port", str(bare_port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        public = f"http://127.0.0.1:{gw_port}"
+        gw_env = {
+            **os.environ,
+            "KENGELE_DATABASE_URL": args.database_url,
+            "KENGELE_PUBLIC_URL": public,
+            "KENGELE_TWILIO_AUTH_TOKEN": TOKEN,
+        }
+        try:
+            wait_up(f"http://127.0.0.1:{bare_port}/docs")
+            bare_lua = lua_script(args.bodies, f"http://127.0.0.1:{bare_port}", "b" * 8, Path(tmp))
+            bare_rate = measure("bare", bare, f"http://127.0.0.1:{bare_port}", bare_lua, args)
+        finally:
+            stop(bare)
+        gateway = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--demo", "--port", str(gw_port)],
+            env=gw_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_up(f"{public}/readyz")
+            gw_lua = lua_script(args.bodies, public, os.urandom(4).hex(), Path(tmp))
+            gw_rate = measure("pipeline", gateway, public, gw_lua, args)
+        finally:
+            stop(gateway)
+    print(f"ratio pipeline / bare route: {gw_rate / bare_rate:.3f}")
+
+
+if __name__ == "__main__":
+    main()

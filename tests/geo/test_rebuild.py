@@ -1,0 +1,58 @@
+"""The place index is built before the gateway serves and rebuilt off the request path: while
+an edit's rebuild is under way, webhooks are answered with the index in hand (none waits on
+the rebuild); search waits for the new index and shows the edit."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import httpx
+import pytest
+
+from app.geo import service
+from tests.support import post_twilio, sms_form
+
+Headers = dict[str, str]
+
+
+async def test_webhooks_do_not_wait_for_the_rebuild_after_an_edit(
+    client: httpx.AsyncClient,
+    demo: None,
+    admin_headers: Headers,
+    viewer_headers: Headers,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert client._transport.app.state.gazetteers.loaded  # type: ignore[attr-defined]
+    # The gateway started on an empty database and the demo data came after: index it once.
+    await client.get("/api/v1/places", headers=viewer_headers, params={"q": "Beni"})
+
+    release = threading.Event()
+    started = threading.Event()
+    build = service.build_gazetteer
+
+    def held_build(*args: Any) -> Any:
+        started.set()
+        assert release.wait(30), "the test never released the rebuild"
+        return build(*args)
+
+    monkeypatch.setattr(service, "build_gazetteer", held_build)
+    edit = await client.patch(
+        "/api/v1/places/mavivi", headers=admin_headers, json={"alt_names": ["Mavivi-Kasanga"]}
+    )
+    assert edit.status_code == 200
+    try:
+        assert await asyncio.to_thread(started.wait, 10), "no rebuild started after the edit"
+        # The rebuild is held: the webhook is answered all the same, with the index in hand.
+        form = sms_form("+243810000101", "Attaque en cours a Mavivi")
+        answer = await asyncio.wait_for(post_twilio(client, "/webhooks/twilio/sms", form), 20)
+        assert answer.status_code == 200
+        assert "K-" in answer.text  # the receipt names the alert's reference
+        assert not release.is_set()
+    finally:
+        release.set()
+    found = await client.get(
+        "/api/v1/places", headers=viewer_headers, params={"q": "Mavivi-Kasanga"}
+    )
+    assert found.json()[0]["id"] == "mavivi"
