@@ -289,6 +289,7 @@ class EncryptedString(EncryptedText):
     """
 
     impl = String
+    cache_ok = True
 
     class Comparator(TypeDecorator.Comparator[str]):
         def _hash_column(self) -> Any:
@@ -311,6 +312,10 @@ class EncryptedJSON(TypeDecorator[Any]):
 
     impl = JSON
     cache_ok = True
+
+    def __init__(self) -> None:
+        # None is SQL NULL (as `correction IS NULL` expects), not the JSON document null.
+        super().__init__(none_as_null=True)
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
