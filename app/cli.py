@@ -22,6 +22,7 @@ from app.auth.schemas import Role
 from app.channels_cli import register as register_channel
 from app.config import Settings, get_settings
 from app.importing_cli import register as register_import
+from app.protection.cli import register as register_protection
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -435,6 +436,7 @@ def simulate_call(
 
 register_import(cli)
 register_channel(cli)
+register_protection(cli)
 
 
 def main() -> None:
