@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Text, cast, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.db import IMMEDIATE
 from app.kit import crypto
 from app.kit.crypto import PREFIX
 
@@ -85,10 +86,11 @@ async def _rotate_column(
     rewritten = 0
     last = 0
     while True:
-        async with engine.begin() as conn:
+        # SQLite: the write lock from the start (a read then a write could fail as locked).
+        async with engine.execution_options(**{IMMEDIATE: True}).begin() as conn:
             rows = (
                 await conn.execute(
-                    select(model.id, column, raw.label("raw"))
+                    select(model.id, column, raw.label("stored_value"))
                     .where(model.id > last, stale)
                     .order_by(model.id)
                     .limit(BATCH)
@@ -96,10 +98,14 @@ async def _rotate_column(
             ).all()
             for row in rows:
                 # Rewritten only if untouched since read: otherwise its writer used the new key.
+                table = model.__table__
+                values = {column.expression.name: row[1]}
+                if "updated_at" in table.c:  # not a change of the row: no new updated_at
+                    values["updated_at"] = table.c.updated_at
                 result = await conn.execute(
-                    update(model.__table__)
-                    .where(model.__table__.c.id == row.id, raw == row.raw)
-                    .values({column.expression.name: row[1]})
+                    update(table)
+                    .where(table.c.id == row.id, raw == row.stored_value)
+                    .values(values)
                 )
                 rewritten += int(getattr(result, "rowcount", 0) or 0)
         if not rows:

@@ -76,9 +76,7 @@ async def test_erase_removes_the_number_and_texts_keeps_anonymous_alerts(
     # Statistics unchanged: the same alerts, categories, places, times, counts.
     after = (await client.get("/api/v1/alerts", headers=admin)).json()["items"]
     assert _statistics(after) == _statistics(before)
-    assert {a["from_phone"] for a in after} == ({a["from_phone"] for a in before} - {erased}) | {
-        ""
-    }
+    assert {a["from_phone"] for a in after} == ({a["from_phone"] for a in before} - {erased}) | {""}
     async with gateway.sessionmaker() as s:
         assert await s.scalar(select(Reporter).where(Reporter.phone == erased)) is None
         [entry] = (
