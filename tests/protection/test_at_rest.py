@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from app.kit.phones import mask
+from app.people.models import Liaison
 from tests.protection.conftest import Gateway
 from tests.protection.support import (
     database_bytes,
@@ -20,7 +23,10 @@ async def test_a_dump_shows_no_number_and_no_text_the_api_shows_them(gateway: Ga
 
     dump = database_bytes(gateway.settings.database_url)
     assert b"alerts" in dump  # the scan reads the data (not an empty file)
-    for phone in numbers:
+    async with gateway.sessionmaker() as s:
+        liaisons = (await s.scalars(select(Liaison.phone))).all()
+    assert liaisons
+    for phone in [*numbers, *liaisons]:
         assert not found_in(dump, writings(phone)), f"{mask(phone)} in the database"
     for text in texts:
         assert text.encode() not in dump
