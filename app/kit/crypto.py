@@ -329,7 +329,11 @@ class EncryptedJSON(TypeDecorator[Any]):
 
 
 def hash_of(column: str) -> Callable[[Any], str | None]:
-    """A column default: the lookup hash of the value inserted into `column` (Core or ORM)."""
+    """A column default: the lookup hash of the value inserted into `column` (Core or ORM).
+
+    An UPDATE that changes a number must set its hash too: the ORM does (keep_hashed), a Core
+    ``update()`` has to name both columns.
+    """
 
     def default(context: Any) -> str | None:
         value = context.get_current_parameters().get(column)
