@@ -77,6 +77,8 @@ async def erase_reporter(
     deliveries = await session.scalars(select(Delivery).where(Delivery.recipient == phone))
     for delivery in deliveries:  # receipts and answers sent to them
         delivery.recipient, delivery.body = "", ""
+        if delivery.status in (PENDING, SENDING):
+            delivery.status, delivery.last_error = CANCELLED, "erased"
         done.deliveries.add(delivery.id)
     # Pages and webhooks about their alerts quote their words: emptied, and no longer sent.
     if ids := [a.id for a in alerts_done]:

@@ -56,6 +56,7 @@ async def test_erase_removes_the_number_and_texts_keeps_anonymous_alerts(
     )
     assert note.status_code == 200, note.text
     before = (await client.get("/api/v1/alerts", headers=admin)).json()["items"]
+    stats_before = (await client.get("/api/v1/stats", headers=admin)).json()
     page = await client.get("/api/v1/reporters", headers=admin, params={"q": erased})
     [reporter] = page.json()["items"]
 
@@ -78,6 +79,11 @@ async def test_erase_removes_the_number_and_texts_keeps_anonymous_alerts(
     # Statistics unchanged: the same alerts, categories, places, times, counts.
     after = (await client.get("/api/v1/alerts", headers=admin)).json()["items"]
     assert _statistics(after) == _statistics(before)
+    stats = (await client.get("/api/v1/stats", headers=admin)).json()
+    for key in ("total", "by_category", "by_severity", "by_status", "by_territoire"):
+        assert stats[key] == stats_before[key], key
+    # Only who reported changes: their reports are now unattributed.
+    assert stats["unattributed"] == stats_before["unattributed"] + done.json()["alerts"]
     assert {a["from_phone"] for a in after} == ({a["from_phone"] for a in before} - {erased}) | {""}
     async with gateway.sessionmaker() as s:
         assert await s.scalar(select(Reporter).where(Reporter.phone == erased)) is None
