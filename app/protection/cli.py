@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         ] = True,
         settle: Annotated[
             float, typer.Option(help="Seconds given to running processes to take the new key.")
-        ] = 3.0,
+        ] = 12.0,
     ) -> None:
         """Re-encrypt every stored number and text under a new data key, gateway running."""
         from app.db import create_engine
