@@ -18,7 +18,6 @@ import binascii
 import hashlib
 import hmac
 import json
-import logging
 import os
 import threading
 import time
@@ -31,8 +30,6 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import JSON, String, Text, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
-
-log = logging.getLogger(__name__)
 
 PREFIX = "e1:"
 KEY_BYTES = 32
@@ -202,6 +199,15 @@ def lookup_hash(phone: str) -> str:
 # --- loading keys from settings --------------------------------------------------------------
 
 _warned: set[str] = set()
+# Said once, when the process has started (a command that fails earlier says only why).
+_notices: list[str] = []
+
+
+def start_notices() -> list[str]:
+    """The warnings about keys not yet logged (each is given once per process)."""
+    out = list(_notices)
+    _notices.clear()
+    return out
 
 
 def _generated(path: Path, what: str) -> str:
@@ -223,11 +229,9 @@ def _generated(path: Path, what: str) -> str:
         handle.write(new_key() + "\n")
     if str(path) not in _warned:
         _warned.add(str(path))
-        log.warning(
-            "No %s configured: generated %s. Keep a copy apart from the database "
-            "(docs/DATA_PROTECTION.md, Encryption and keys).",
-            what,
-            path,
+        _notices.append(
+            f"No {what} configured: generated {path}. Keep a copy apart from the database "
+            "(docs/DATA_PROTECTION.md, Encryption and keys)."
         )
     return path.read_text(encoding="utf-8")
 
@@ -249,10 +253,9 @@ def keyring_from(
         keys = parse_keys(text if text is not None else _generated(key_file, "data key"))
         if data_key_file is None and str(key_file) not in _warned:
             _warned.add(str(key_file))
-            log.warning(
-                "Data key from the data directory (%s): set KENGELE_DATA_KEY_FILE or "
-                "KENGELE_DATA_KEY in production and keep a copy apart from the database.",
-                key_file,
+            _notices.append(
+                f"Data key from the data directory ({key_file}): set KENGELE_DATA_KEY_FILE or "
+                "KENGELE_DATA_KEY in production and keep a copy apart from the database."
             )
     if lookup_key.strip():
         lookup = _decode_key(lookup_key)
