@@ -44,6 +44,8 @@ TEXTS = {
     "delivery_attempts": ["error"],
 }
 DOCUMENTS = {
+    "escalation_policies": ["document"],
+    "escalations": ["policy"],
     "alerts": ["correction"],
     "alert_events": ["detail"],
     "inbound_messages": ["raw"],
