@@ -22,6 +22,7 @@ from app.auth.schemas import Role
 from app.channels_cli import register as register_channel
 from app.config import Settings, get_settings
 from app.importing_cli import register as register_import
+from app.protection.cli import register as register_protection
 from app.retention_cli import register as register_retention
 
 if TYPE_CHECKING:
@@ -437,6 +438,7 @@ def simulate_call(
 register_import(cli)
 register_channel(cli)
 register_retention(cli)
+register_protection(cli)
 
 
 def main() -> None:

@@ -136,6 +136,13 @@ class Settings(BaseSettings):
     # Logs: JSON lines (one object a line, with the request id) or plain text; "auto" is text
     # on a terminal and JSON otherwise.
     log_format: Literal["auto", "json", "text"] = "auto"
+    # Encryption at rest (docs/DATA_PROTECTION.md): the data keys (base64, comma-separated,
+    # the last one encrypts) or a file of them (one a line); the lookup key of the number
+    # hashes, or its file. Empty: key files generated in data_dir/keys (warned at start).
+    data_key: SecretStr = SecretStr("")
+    data_key_file: Path | None = None
+    lookup_key: SecretStr = SecretStr("")
+    lookup_key_file: Path | None = None
     # Operations page: an optional tile layer URL template for offices with internet
     # (e.g. https://tile.example.org/{z}/{x}/{y}.png); empty = the gateway's own data only.
     ops_tile_url: str = ""

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.kit import crypto
 
 IMMEDIATE = "kengele_sqlite_immediate"
 # A pooled connection idle for longer than this is pinged before use (see _ping_when_idle).
@@ -26,8 +27,24 @@ IDLE_PING_SECONDS = 1.0
 _IDLE_SINCE = "kengele_idle_since"
 
 
+def configure_keys(settings: Settings) -> None:
+    """Install the keys of `settings` as the process's keyring (encrypted columns use it)."""
+    crypto.configure(
+        crypto.keyring_from(
+            settings.data_key.get_secret_value(),
+            settings.data_key_file,
+            settings.lookup_key.get_secret_value(),
+            settings.lookup_key_file,
+            settings.data_dir,
+        )
+    )
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An async engine; SQLite gets WAL, foreign keys and a busy timeout.
+
+    Also installs the keys of the encrypted columns (app/kit/crypto.py)."""
+    configure_keys(settings)
     url = settings.database_url
     # An error's text would carry the statement's values (an SMS body, a raw form, a
     # number) into logs: SQLAlchemy leaves them out with hide_parameters.

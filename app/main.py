@@ -26,6 +26,7 @@ from app.kit.observability import install_observability
 from app.outbox.endpoints import callbacks as status_router
 from app.outbox.endpoints import router as outbox_router
 from app.people.endpoints import router as people_router
+from app.protection.endpoints import router as protection_router
 from app.reports.endpoints import router as reports_router
 from app.runtime import Runtime
 from app.stats.endpoints import router as stats_router
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports_router)
     app.include_router(places_router)
     app.include_router(people_router)
+    app.include_router(protection_router)
     app.include_router(apikeys_router)
     app.include_router(status_router)
     # After Twilio's fixed webhooks, which /webhooks/{kind}/{name} would otherwise shadow.

@@ -27,9 +27,22 @@ def alembic_config() -> Config:
     return cfg
 
 
+def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
+    """Turn SQLite's foreign keys on or off (only possible outside a transaction).
+
+    Off while migrating: a batch migration copies a table, drops it and renames the copy, and
+    the drop would otherwise run the ON DELETE actions of the rows pointing at it.
+    """
+    if connection.dialect.name == "sqlite" and not connection.in_transaction():
+        cursor = connection.connection.cursor()
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+        cursor.close()
+
+
 def _run(connection: Connection, action: str, revision: str) -> None:
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
+    _sqlite_foreign_keys(connection, on=False)
     pg = connection.dialect.name == "postgresql"
     if pg:
         connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
@@ -48,6 +61,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     async with engine.connect() as conn:
         await conn.run_sync(_run, "upgrade", revision)
         await conn.commit()
+        await conn.run_sync(_sqlite_foreign_keys, True)
 
 
 async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
@@ -55,6 +69,7 @@ async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
     async with engine.connect() as conn:
         await conn.run_sync(_run, "downgrade", revision)
         await conn.commit()
+        await conn.run_sync(_sqlite_foreign_keys, True)
 
 
 @lru_cache(maxsize=1)

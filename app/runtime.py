@@ -20,6 +20,7 @@ from app.db import create_engine, create_sessionmaker, unit_of_work
 from app.escalation.service import seed_default_policies
 from app.geo.service import GazetteerCache
 from app.inbound.pipeline import Pipeline
+from app.kit import crypto
 from app.kit.clock import utcnow
 from app.kit.loops import Loop, Step, Supervisor, Wake
 from app.migrate import upgrade
@@ -79,6 +80,8 @@ class Runtime:
         sessionmaker = create_sessionmaker(engine)
         if settings.auto_migrate:
             await upgrade(engine)
+        for notice in crypto.start_notices():  # keys generated or read from the data dir
+            log.warning(notice)
         try:
             async with unit_of_work(sessionmaker) as session:
                 if await seed_default_policies(session):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.clock import utcnow
+from app.kit.crypto import EncryptedJSON, EncryptedString, EncryptedText, hash_of, keep_hashed
 from app.kit.models import Base, TimestampMixin
 
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -62,7 +63,7 @@ class Alert(ChangeTracked, TimestampMixin, Base):
     __tablename__ = "alerts"
     __table_args__ = (
         Index("ix_alerts_received_at_id", "received_at", "id"),
-        Index("ix_alerts_from_phone_received_at", "from_phone", "received_at"),
+        Index("ix_alerts_from_phone_hash_received_at", "from_phone_hash", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -72,8 +73,10 @@ class Alert(ChangeTracked, TimestampMixin, Base):
     reporter_id: Mapped[int | None] = mapped_column(
         ForeignKey("reporters.id", ondelete="SET NULL"), index=True
     )
-    from_phone: Mapped[str] = mapped_column(String(32))
-    body: Mapped[str] = mapped_column(Text, default="")
+    # The reporter's number and words, encrypted (app/kit/crypto.py); the number's keyed hash.
+    from_phone: Mapped[str] = mapped_column(EncryptedString())
+    from_phone_hash: Mapped[str | None] = mapped_column(String(64), default=hash_of("from_phone"))
+    body: Mapped[str] = mapped_column(EncryptedText(), default="")
     language: Mapped[str] = mapped_column(String(8), default="fr")
     category: Mapped[str] = mapped_column(String(32), index=True)
     severity: Mapped[str] = mapped_column(String(16))
@@ -109,11 +112,11 @@ class Alert(ChangeTracked, TimestampMixin, Base):
     # How an alert entered by hand reached the operations room: call, radio, visit, other.
     source: Mapped[str | None] = mapped_column(String(8))
     # What humans said happened, beside the report's own words (a call-back, a correction).
-    summary: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(EncryptedText())
     occurred_at: Mapped[datetime | None] = mapped_column()
     # The machine's triage as it was before the first human correction, and what was changed:
     # {"original": {...}, "fields": [...], "by": actor, "at": iso time}. None: never corrected.
-    correction: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    correction: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON())
     # The outcome of a verification: how (callback, second_source, patrol) and the result
     # (confirmed, not_confirmed, unreachable).
     verified_how: Mapped[str | None] = mapped_column(String(16))
@@ -138,8 +141,12 @@ class AlertEvent(Base):
     # The alert's status before and after, when the event changed it.
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str | None] = mapped_column(String(16))
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    note: Mapped[str | None] = mapped_column(Text)
+    # Encrypted: a correction's before/after may quote a summary, a note a number.
+    detail: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON(), default=dict)
+    note: Mapped[str | None] = mapped_column(EncryptedText())
     # The hash of the alert's previous event and of this one (app/audit/chain.py).
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
+
+
+keep_hashed(Alert.from_phone, "from_phone_hash")

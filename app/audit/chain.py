@@ -67,6 +67,26 @@ def audit_digest(row: AuditEntry | Mapping[str, Any], prev_hash: str) -> str:
     return digest(_pick(row, AUDIT_FIELDS), prev_hash)
 
 
+def holds(events: Iterable[AlertEvent]) -> bool:
+    """Whether one alert's whole trail, read in id order, is an unbroken chain."""
+    head = GENESIS
+    for row in events:
+        if row.prev_hash != head or row.hash != event_digest(row, head):
+            return False
+        head = row.hash
+    return True
+
+
+def reseal(events: Iterable[AlertEvent]) -> str:
+    """Link one alert's whole trail (id order) again after its texts were rewritten on
+    purpose (an erasure); the new head. Whoever calls it records that in the audit log."""
+    head = GENESIS
+    for row in events:
+        row.prev_hash = head
+        row.hash = head = event_digest(row, head)
+    return head
+
+
 def _pick(row: Any, names: Iterable[str]) -> dict[str, Any]:
     if isinstance(row, Mapping):
         return {name: row[name] for name in names}

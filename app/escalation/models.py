@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.clock import utcnow
+from app.kit.crypto import EncryptedJSON
 from app.kit.models import Base, TimestampMixin
 
 ACTIVE = "active"
@@ -24,7 +25,8 @@ class EscalationPolicy(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     priority: Mapped[int] = mapped_column(Integer, default=100)
-    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Encrypted: a step may name liaisons' numbers.
+    document: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -40,7 +42,7 @@ class Escalation(TimestampMixin, Base):
         ForeignKey("incidents.id", ondelete="SET NULL"), index=True
     )
     policy_name: Mapped[str] = mapped_column(String(100))
-    policy: Mapped[dict[str, Any]] = mapped_column(JSON)
+    policy: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
     severity: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), default=ACTIVE)
     # Index of the next step in policy["steps"]; past the end: the repeats.

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.clock import utcnow
+from app.kit.crypto import EncryptedJSON, EncryptedString, EncryptedText, hash_of, keep_hashed
 from app.kit.models import Base
 
 STATUS_RECEIVED = "received"
@@ -28,21 +29,29 @@ class InboundMessage(Base):
     provider: Mapped[str] = mapped_column(String(32))
     provider_sid: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(8), default=KIND_SMS)
-    from_phone: Mapped[str] = mapped_column(String(32), index=True)
+    # The sender's number, words and the provider's form, encrypted (app/kit/crypto.py).
+    from_phone: Mapped[str] = mapped_column(EncryptedString())
+    from_phone_hash: Mapped[str | None] = mapped_column(
+        String(64), index=True, default=hash_of("from_phone")
+    )
+    # The gateway's own number (not a person's).
     to_phone: Mapped[str] = mapped_column(String(32), default="")
-    body: Mapped[str] = mapped_column(Text, default="")
-    raw: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    body: Mapped[str] = mapped_column(EncryptedText(), default="")
+    raw: Mapped[dict[str, str]] = mapped_column(EncryptedJSON(), default=dict)
     status: Mapped[str] = mapped_column(String(16), default=STATUS_RECEIVED, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(EncryptedText())
     alert_id: Mapped[int | None] = mapped_column(
         ForeignKey("alerts.id", ondelete="SET NULL"), index=True
     )
     # The TwiML answered, so that a replayed MessageSid gets the same answer.
-    reply: Mapped[str | None] = mapped_column(Text)
+    reply: Mapped[str | None] = mapped_column(EncryptedText())
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     # When the safety net may (re)try a message still `received`.
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     processed_at: Mapped[datetime | None] = mapped_column()
     # What retention already removed from the row (bits of app/retention/kinds.py).
     purged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+keep_hashed(InboundMessage.from_phone, "from_phone_hash")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.clock import utcnow
+from app.kit.crypto import EncryptedString, EncryptedText, hash_of, keep_hashed
 from app.kit.models import Base, TimestampMixin
 
 CHANNEL_SMS = "sms"
@@ -53,7 +54,7 @@ class Delivery(TimestampMixin, Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         Index("ix_deliveries_status_due_at", "status", "due_at"),
-        Index("ix_deliveries_recipient_created_at", "recipient", "created_at"),
+        Index("ix_deliveries_recipient_hash_created_at", "recipient_hash", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -70,14 +71,17 @@ class Delivery(TimestampMixin, Base):
         ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), index=True
     )
     # E.164 number of an SMS, URL of a webhook.
-    recipient: Mapped[str] = mapped_column(String(2048))
+    # Encrypted (a number is personal data); found by its keyed hash (app/kit/crypto.py).
+    recipient: Mapped[str] = mapped_column(EncryptedString())
+    recipient_hash: Mapped[str | None] = mapped_column(String(64), default=hash_of("recipient"))
     # The sending number an SMS goes out from (its rate is limited); "" for webhooks.
     sender: Mapped[str] = mapped_column(String(64), default="")
     # SMS: the channels it may leave by, in failover order, and the one it goes by now
     # (None: the configured provider, as before channels existed).
     route: Mapped[list[str]] = mapped_column(JSON, default=list)
     via: Mapped[str | None] = mapped_column(String(32))
-    body: Mapped[str] = mapped_column(Text)
+    # Encrypted: a page quotes the report and may carry the reporter's number.
+    body: Mapped[str] = mapped_column(EncryptedText())
     event_type: Mapped[str | None] = mapped_column(String(32))
     # webhook-id: the same on every retry of one event.
     event_id: Mapped[str | None] = mapped_column(String(64))
@@ -89,7 +93,8 @@ class Delivery(TimestampMixin, Base):
     leased_by: Mapped[str | None] = mapped_column(String(64))
     provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
     provider_status: Mapped[str | None] = mapped_column(String(16))
-    last_error: Mapped[str | None] = mapped_column(Text)
+    # Encrypted: a provider's error may name the number.
+    last_error: Mapped[str | None] = mapped_column(EncryptedText())
     sent_at: Mapped[datetime | None] = mapped_column()
     final_at: Mapped[datetime | None] = mapped_column()
     # What retention already removed from the row (bits of app/retention/kinds.py).
@@ -112,7 +117,7 @@ class DeliveryAttempt(Base):
     provider_id: Mapped[str | None] = mapped_column(String(64))
     http_status: Mapped[int | None] = mapped_column(Integer)
     error_code: Mapped[int | None] = mapped_column(Integer)
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(EncryptedText())
     worker: Mapped[str | None] = mapped_column(String(64))
     duration_ms: Mapped[float | None] = mapped_column(Float)
 
@@ -140,6 +145,9 @@ class SenderRate(Base):
     sender: Mapped[str] = mapped_column(String(64), primary_key=True)
     tokens: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+keep_hashed(Delivery.recipient, "recipient_hash")
 
 
 def provider_rank(status: str | None) -> int:

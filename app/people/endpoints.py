@@ -45,7 +45,11 @@ Region = Annotated[str, Depends(_region)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Search = Annotated[
     str | None,
-    Query(max_length=200, pattern=NO_CONTROL, description="part of a name or number"),
+    Query(
+        max_length=200,
+        pattern=NO_CONTROL,
+        description="part of a name, or a whole number (numbers are encrypted)",
+    ),
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.kit.crypto import EncryptedString, hash_of, keep_hashed
 from app.kit.models import Base, TimestampMixin
 
 LANGUAGES = ("fr", "sw", "ln", "en")
@@ -18,7 +19,11 @@ class Reporter(TimestampMixin, Base):
     __tablename__ = "reporters"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    # E.164, encrypted; found by its keyed hash (app/kit/crypto.py).
+    phone: Mapped[str] = mapped_column(EncryptedString())
+    phone_hash: Mapped[str | None] = mapped_column(
+        String(64), unique=True, default=hash_of("phone")
+    )
     name: Mapped[str] = mapped_column(String(200), default="")
     home_place_id: Mapped[str | None] = mapped_column(
         ForeignKey("places.id", ondelete="SET NULL"), index=True
@@ -36,7 +41,10 @@ class Liaison(TimestampMixin, Base):
     __tablename__ = "liaisons"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    phone: Mapped[str] = mapped_column(EncryptedString())
+    phone_hash: Mapped[str | None] = mapped_column(
+        String(64), unique=True, default=hash_of("phone")
+    )
     name: Mapped[str] = mapped_column(String(200), default="")
     zones: Mapped[list[str]] = mapped_column(JSON, default=list)
     tier: Mapped[str] = mapped_column(String(16), default="liaison")
@@ -45,3 +53,7 @@ class Liaison(TimestampMixin, Base):
     language: Mapped[str] = mapped_column(String(8), default="fr")
     on_duty: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+keep_hashed(Reporter.phone, "phone_hash")
+keep_hashed(Liaison.phone, "phone_hash")

@@ -89,15 +89,16 @@ async def list_people(
     after: int | None = None,
     limit: int = 50,
     where: Sequence[ColumnElement[bool]] = (),
+    phone: str | None = None,
 ) -> Sequence[Person]:
-    """Reporters or liaisons by id, after the id `after`; `q` is part of a name or number."""
+    """Reporters or liaisons by id, after the id `after`; `q` is part of a name, or a whole
+    number (`phone`, its E.164 form: numbers are encrypted, found by their keyed hash only)."""
     query = select(model).where(*where).order_by(model.id).limit(limit)
     if after is not None:
         query = query.where(model.id > after)
     if q:
-        query = query.where(
-            or_(model.name.icontains(q, autoescape=True), model.phone.contains(q, autoescape=True))
-        )
+        by_name = model.name.icontains(q, autoescape=True)
+        query = query.where(or_(by_name, model.phone == phone) if phone else by_name)
     return (await session.scalars(query)).all()
 
 

@@ -16,7 +16,7 @@ from app.geo import repository as places_repo
 from app.geo.matcher import Gazetteer
 from app.kit.errors import Conflict, NotFound, Unprocessable
 from app.kit.importing import assign_changed
-from app.kit.phones import InvalidPhone, mask, to_e164
+from app.kit.phones import InvalidPhone, mask, to_e164, try_e164
 from app.people import repository as repo
 from app.people.importers import canonical_zones
 from app.people.models import Liaison, Reporter
@@ -183,7 +183,11 @@ async def list_people(
     """Reporters or liaisons in the order they were added; `equals` filters on columns (None
     values are no filter)."""
     where = [getattr(model, name) == value for name, value in equals.items() if value is not None]
-    rows = await repo.list_people(session, model, q=q, after=after, limit=limit, where=where)
+    # Numbers are encrypted: a search finds one by its whole number, in any local writing.
+    phone = try_e164(q) if q else None
+    rows = await repo.list_people(
+        session, model, q=q, after=after, limit=limit, where=where, phone=phone
+    )
     return list(rows)
 
 

@@ -43,6 +43,7 @@ NEEDS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/incidents/{incident_id}/merge"): OPERATOR,
     ("POST", "/api/v1/incidents/{incident_id}/alerts/{alert_id}/detach"): OPERATOR,
     ("POST", "/api/v1/reporters/{id}/reveal"): OPERATOR,
+    ("POST", "/api/v1/reporters/{id}/erase"): ADMIN,
     ("POST", "/api/v1/deliveries/{delivery_id}/retry"): OPERATOR,
     ("POST", "/api/v1/places"): ADMIN,
     ("PUT", "/api/v1/places/{place_id}"): ADMIN,
