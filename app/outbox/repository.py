@@ -116,6 +116,23 @@ async def lock_leased(session: AsyncSession, delivery_id: int, worker: str) -> D
     return await session.scalar(stmt)
 
 
+async def lock_leased_many(
+    session: AsyncSession, ids: Sequence[int], worker: str
+) -> dict[int, Delivery]:
+    """Those of `ids` this worker still holds the lease of, locked for their results (in id
+    order: two transactions locking overlapping sets never wait on each other in a cycle)."""
+    if not ids:
+        return {}
+    stmt = (
+        select(Delivery)
+        .where(Delivery.id.in_(ids), Delivery.status == SENDING, Delivery.leased_by == worker)
+        .order_by(Delivery.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {row.id: row for row in (await session.scalars(stmt)).all()}
+
+
 async def get(session: AsyncSession, delivery_id: int, *, lock: bool = False) -> Delivery | None:
     """The delivery with this id."""
     stmt = select(Delivery).where(Delivery.id == delivery_id)
