@@ -36,11 +36,17 @@ def _due(now: datetime) -> ColumnElement[bool]:
 async def due_sms_senders(session: AsyncSession, now: datetime) -> Sequence[str]:
     """Sending numbers that have SMS due."""
     stmt = select(Delivery.sender).where(Delivery.channel == CHANNEL_SMS, _due(now)).distinct()
-    return (await session.scalars(stmt)).all()
+    # In one order: workers lock the buckets of these senders one after the other, in turn.
+    return (await session.scalars(stmt.order_by(Delivery.sender))).all()
 
 
 async def lock_rate(session: AsyncSession, sender: str, burst: float) -> SenderRate | None:
-    """The token bucket of `sender`, locked for this transaction (None: another worker has it)."""
+    """The token bucket of `sender`, locked for this transaction.
+
+    A worker whose claim meets a bucket another worker's claim holds waits for it (a claim is
+    one short transaction, and buckets are locked in sender order, so no two claims wait on
+    each other): skipping it instead left the second worker polling for its turn.
+    """
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     # Two workers may meet a new sender at once: the second insert does nothing.
@@ -49,7 +55,7 @@ async def lock_rate(session: AsyncSession, sender: str, burst: float) -> SenderR
         .values(sender=sender, tokens=burst, updated_at=utcnow())
         .on_conflict_do_nothing(index_elements=["sender"])
     )
-    stmt = select(SenderRate).where(SenderRate.sender == sender).with_for_update(skip_locked=True)
+    stmt = select(SenderRate).where(SenderRate.sender == sender).with_for_update()
     return await session.scalar(stmt.execution_options(populate_existing=True))
 
 

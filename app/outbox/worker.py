@@ -1,7 +1,7 @@
 """The worker: claims due deliveries and escalation steps, sends, records each attempt.
 
-Claims are short transactions (SKIP LOCKED on PostgreSQL, a lease on each row) taken once a
-quarter of the send slots are free; each send happens outside any transaction, and the results
+Claims are short transactions (SKIP LOCKED on PostgreSQL, a lease on each row) taken once
+half of the send slots are free; each send happens outside any transaction, and the results
 of the sends that finish together are recorded in one transaction.
 A worker killed after claiming leaves rows that another worker takes once the lease expires.
 """
@@ -33,10 +33,13 @@ from app.outbox import repository as repo
 from app.outbox import routing, service
 from app.outbox.models import CHANNEL_SMS, CHANNEL_WEBHOOK, SENDING, Delivery, DeliveryAttempt
 from app.outbox.types import SendResult
-from app.outbox.wakeup import Wakeup
+from app.outbox.wakeup import Wakeup, wait_for
 from app.outbox.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
+
+# How long finished sends may wait for the others in flight to be recorded with them.
+RECORD_GATHER_SECONDS = 0.005
 
 
 class SmsSender(Protocol):
@@ -84,6 +87,7 @@ class Worker:
         # Finished sends waiting to be recorded, and the task recording them.
         self._to_record: list[_Sent] = []
         self._recorder: asyncio.Task[None] | None = None
+        self._finished = asyncio.Event()  # set when a send adds its result to `_to_record`
 
     async def step(self) -> float:
         """One pass of the worker's loop; returns how long to sleep unless woken sooner."""
@@ -98,9 +102,9 @@ class Worker:
         return max(self.settings.send_concurrency - len(self.sending), 0)
 
     def claim_at_least(self) -> int:
-        """Free slots worth a claim: a quarter of them, so that claims come in batches
-        rather than one transaction per finished send."""
-        return max(self.settings.send_concurrency // 4, 1)
+        """Free slots worth a claim: half of them, so that claims come in batches rather
+        than one transaction per finished send."""
+        return max(self.settings.send_concurrency // 2, 1)
 
     async def run_once(self) -> int:
         """One pass: due escalation steps, then claim what free slots allow and start sending
@@ -202,6 +206,7 @@ class Worker:
         # that finished meanwhile, in one transaction.
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._to_record.append(_Sent(delivery, result, duration_ms, done))
+        self._finished.set()
         if self._recorder is None or self._recorder.done():
             self._recorder = asyncio.create_task(self._recording(), name="record")
         await done
@@ -210,7 +215,15 @@ class Worker:
         """Store finished sends in batches until none waits."""
         backoff = Backoff()
         while self._to_record:
-            await asyncio.sleep(0)  # sends finishing at this moment join the batch
+            # Sends finishing at about this moment join the batch: wait (a few ms at most)
+            # until every send in flight has finished.
+            gather_until = time.monotonic() + RECORD_GATHER_SECONDS
+            await asyncio.sleep(0)
+            while len(self._to_record) < len(self.sending):
+                self._finished.clear()
+                left = gather_until - time.monotonic()
+                if left <= 0 or not await wait_for(self._finished, left):
+                    break
             size = self.settings.worker_batch
             batch, self._to_record = self._to_record[:size], self._to_record[size:]
             batch = [s for s in batch if not s.done.done()]  # cancelled by drain
