@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -184,4 +187,14 @@ def worker_app() -> FastAPI:
 
     settings = get_settings()
     configure_logging(settings, settings.log_level)
+    parent = os.getppid()
+    threading.Thread(target=_stop_with, args=(parent,), name="parent-watch", daemon=True).start()
     return create_app(settings)
+
+
+def _stop_with(parent: int) -> None:
+    """Stop this process (as SIGTERM does: its sends are finished and recorded) once the
+    process that started it is gone (killed -9: nobody else would ever stop this one)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGTERM)
