@@ -47,6 +47,11 @@ async def lock_rate(session: AsyncSession, sender: str, burst: float) -> SenderR
     one short transaction, and buckets are locked in sender order, so no two claims wait on
     each other): skipping it instead left the second worker polling for its turn.
     """
+    stmt = select(SenderRate).where(SenderRate.sender == sender).with_for_update()
+    stmt = stmt.execution_options(populate_existing=True)
+    bucket = await session.scalar(stmt)
+    if bucket is not None:
+        return bucket
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     # Two workers may meet a new sender at once: the second insert does nothing.
@@ -55,8 +60,7 @@ async def lock_rate(session: AsyncSession, sender: str, burst: float) -> SenderR
         .values(sender=sender, tokens=burst, updated_at=utcnow())
         .on_conflict_do_nothing(index_elements=["sender"])
     )
-    stmt = select(SenderRate).where(SenderRate.sender == sender).with_for_update()
-    return await session.scalar(stmt.execution_options(populate_existing=True))
+    return await session.scalar(stmt)
 
 
 async def claim(
@@ -72,28 +76,25 @@ async def claim(
     """Lease up to `limit` due deliveries (SKIP LOCKED: workers never take the same row)."""
     if limit <= 0:
         return []
-    stmt = select(Delivery.id).where(Delivery.channel == channel, _due(now))
+    due = select(Delivery.id).where(Delivery.channel == channel, _due(now))
     if sender is not None:
-        stmt = stmt.where(Delivery.sender == sender)
+        due = due.where(Delivery.sender == sender)
+    due = due.order_by(Delivery.due_at, Delivery.id).limit(limit).with_for_update(skip_locked=True)
+    # One statement: the rows locked by the subquery are leased and returned.
     stmt = (
-        stmt.order_by(Delivery.due_at, Delivery.id).limit(limit).with_for_update(skip_locked=True)
-    )
-    ids = list((await session.scalars(stmt)).all())
-    if not ids:
-        return []
-    await session.execute(
         update(Delivery)
-        .where(Delivery.id.in_(ids))
+        .where(Delivery.id.in_(due.scalar_subquery()))
         .values(
             status=SENDING,
             lease_until=lease_until,
             leased_by=worker,
             attempts=Delivery.attempts + 1,
         )
-        .execution_options(synchronize_session=False)
+        .returning(Delivery)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    stmt2 = select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.due_at, Delivery.id)
-    return (await session.scalars(stmt2.execution_options(populate_existing=True))).all()
+    rows = list((await session.scalars(stmt)).all())
+    return sorted(rows, key=lambda d: (d.due_at, d.id))
 
 
 async def bury_crashed(session: AsyncSession, now: datetime) -> int:

@@ -15,7 +15,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -87,6 +87,7 @@ class Worker:
         # Finished sends waiting to be recorded, and the task recording them.
         self._to_record: list[_Sent] = []
         self._recorder: asyncio.Task[None] | None = None
+        self._bury_after = datetime.min.replace(tzinfo=UTC)
         self._finished = asyncio.Event()  # set when a send adds its result to `_to_record`
 
     async def step(self) -> float:
@@ -107,13 +108,12 @@ class Worker:
         return max(self.settings.send_concurrency // 2, 1)
 
     async def run_once(self) -> int:
-        """One pass: due escalation steps, then claim what free slots allow and start sending
-        each claimed row on its own; returns how much was done."""
-        now = utcnow()
-        async with unit_of_work(self.sessionmaker) as session:
-            stepped = await escalation.advance_due(
-                session, self.settings, now, self.settings.worker_batch
-            )
+        """One pass: claim what free slots allow and start sending each claimed row on its
+        own, then run the due escalation steps; returns how much was done.
+
+        Claims come first: a first page is written by its webhook's transaction, and waits
+        for nothing else once that commits (steps due later write theirs for the next pass).
+        """
         free = self.free_slots()
         limit = min(free, self.settings.worker_batch) if free >= self.claim_at_least() else 0
         claimed, channels = await self._claim(limit) if limit else ([], {})
@@ -122,6 +122,10 @@ class Worker:
             task = asyncio.create_task(self._send(delivery, channels), name=f"send-{delivery.id}")
             self.sending.add(task)
             task.add_done_callback(self._sent)
+        async with unit_of_work(self.sessionmaker) as session:
+            stepped = await escalation.advance_due(
+                session, self.settings, utcnow(), self.settings.worker_batch
+            )
         return stepped + len(claimed)
 
     def _sent(self, task: asyncio.Task[None]) -> None:
@@ -152,7 +156,9 @@ class Worker:
         lease = now + timedelta(seconds=settings.lease_seconds)
         out: list[Delivery] = []
         async with unit_of_work(self.sessionmaker) as session:
-            await repo.bury_crashed(session, now)
+            if now >= self._bury_after:  # a pass a second is enough for rows given up on
+                await repo.bury_crashed(session, now)
+                self._bury_after = now + timedelta(seconds=1)
             channels = {c.name: c for c in await channels_repo.list_all(session)}
             for sender in await repo.due_sms_senders(session, now):
                 if len(out) >= limit:
