@@ -26,7 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -101,6 +102,17 @@ async def prepare(settings: Settings, channel: str) -> None:
     await engine.dispose()
 
 
+# Transactions committed in the database per SMS, per round (this script's polls included).
+per_sms: list[float] = []
+
+
+async def commits(maker: async_sessionmaker[AsyncSession]) -> int:
+    """Transactions committed in this database so far (PostgreSQL's statistics)."""
+    async with maker() as session:
+        stmt = text("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
+        return int(await session.scalar(stmt) or 0)
+
+
 async def insert_and_wait(settings: Settings, n: int, via: str | None) -> float:
     """Write `n` due SMS in one transaction; seconds until none is pending or sending."""
     engine = create_engine(settings)
@@ -126,6 +138,7 @@ async def insert_and_wait(settings: Settings, n: int, via: str | None) -> float:
         await session.flush()
         await mark_work(session)
     started = time.perf_counter()
+    commits_before = await commits(maker)
     while True:
         async with maker() as session:
             left = await session.scalar(
@@ -135,6 +148,7 @@ async def insert_and_wait(settings: Settings, n: int, via: str | None) -> float:
             break
         await asyncio.sleep(0.02)
     took = time.perf_counter() - started
+    per_sms.append((await commits(maker) - commits_before) / n)
     async with maker() as session:
         sent = await session.scalar(
             select(func.count()).where(Delivery.sent_at.is_not(None), Delivery.purpose == "bench")
@@ -209,10 +223,10 @@ def main() -> None:
             fake_proc.terminate()
             fake_proc.wait(timeout=10)
     print(f"channel {args.channel}, {args.n} SMS per round, {os.cpu_count()} CPUs")
-    print("workers   SMS/s   worker CPU ms/SMS   vs one")
+    print("workers   SMS/s   worker CPU ms/SMS   commits/SMS   vs one")
     base = results[0][1]
-    for count, rate, cpu_ms in results:
-        print(f"{count:>7} {rate:>7.0f} {cpu_ms:>19.2f} {rate / base:>8.2f}x")
+    for (count, rate, cpu_ms), commits_per in zip(results, per_sms, strict=True):
+        print(f"{count:>7} {rate:>7.0f} {cpu_ms:>19.2f} {commits_per:>13.2f} {rate / base:>8.2f}x")
 
 
 if __name__ == "__main__":
