@@ -42,7 +42,7 @@ from tests.faults.support import SMS, critical_sms  # noqa: E402
 from tests.support import PUBLIC_URL, sign  # noqa: E402
 
 # ms from each measured POST to its answer (the rest of the latency is the page's).
-answered: list[float] = []
+answered: dict[str, float] = {}
 
 
 def gateway_env(database_url: str, fake: TwilioFake) -> dict[str, str]:
@@ -89,7 +89,7 @@ async def load(url: str, fake: TwilioFake, args: argparse.Namespace) -> dict[str
             statuses.append(response.status_code)
             if measure:
                 measured[form["MessageSid"]] = started
-                answered.append((time.monotonic() - started) * 1000)
+                answered[form["MessageSid"]] = (time.monotonic() - started) * 1000
 
         n = 0
         start = time.monotonic()
@@ -106,7 +106,9 @@ async def load(url: str, fake: TwilioFake, args: argparse.Namespace) -> dict[str
     return measured
 
 
-async def latencies(database_url: str, fake: TwilioFake, measured: dict[str, float]) -> list[float]:
+async def latencies(
+    database_url: str, fake: TwilioFake, measured: dict[str, float]
+) -> dict[str, float]:
     """ms from each measured POST to its alert's first page at the stand-in (waits for them)."""
     engine = create_engine(Settings(database_url=database_url))
     maker = create_sessionmaker(engine)
@@ -134,11 +136,11 @@ async def latencies(database_url: str, fake: TwilioFake, measured: dict[str, flo
         for alert_id, provider_id in pages:
             if provider_id in arrived:
                 first[alert_id] = min(first.get(alert_id, 1e18), arrived[provider_id])
-        out = [
-            (first[alert_of[sid]] - started) * 1000
+        out = {
+            sid: (first[alert_of[sid]] - started) * 1000
             for sid, started in measured.items()
             if alert_of.get(sid) in first
-        ]
+        }
         if len(out) == len(measured) or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.5)
@@ -172,10 +174,11 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=6, help="measure one webhook in N")
     parser.add_argument("--workers", type=int, default=1, help="kengele serve --workers")
     parser.add_argument("--port", type=int, default=8451)
+    parser.add_argument("--log", help="keep the gateway's log in this file")
     args = parser.parse_args()
     asyncio.run(reset(args.database_url))
     with TwilioFake() as fake, tempfile.TemporaryDirectory(prefix="bench-page-") as tmp:
-        log = Path(tmp) / "serve.log"
+        log = Path(args.log) if args.log else Path(tmp) / "serve.log"
         cmd = [sys.executable, "-m", "app.cli", "serve", "--port", str(args.port)]
         with log.open("wb") as out:
             proc = subprocess.Popen(
@@ -189,23 +192,25 @@ def main() -> None:
         try:
             wait_ready(url, proc, log, args.workers)
             measured = asyncio.run(load(url, fake, args))
-            ms = sorted(asyncio.run(latencies(args.database_url, fake, measured)))
+            page = asyncio.run(latencies(args.database_url, fake, measured))
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
     print(
         f"serve --workers {args.workers}, {args.rate:.0f} webhooks/s for {args.seconds:.0f} s, "
-        f"{len(ms)} measured, {len(fake.requests)} SMS at the stand-in, {os.cpu_count()} CPUs"
+        f"{len(page)} measured, {len(fake.requests)} SMS at the stand-in, {os.cpu_count()} CPUs"
     )
-    print(
-        f"webhook answered: p50 {statistics.median(answered):.1f} ms  "
-        f"p99 {sorted(answered)[int(len(answered) * 0.99)]:.1f} ms"
-    )
-    print(
-        f"first page: p50 {statistics.median(ms):.1f} ms  p90 {ms[int(len(ms) * 0.9)]:.1f} ms  "
-        f"p99 {p99:.1f} ms  max {ms[-1]:.1f} ms"
-    )
+    after = {sid: ms - answered[sid] for sid, ms in page.items()}
+    for what, values in (
+        ("webhook answered", answered),
+        ("first page", page),
+        ("page after answer", after),
+    ):
+        ms = sorted(values.values())
+        print(
+            f"{what:>17}: p50 {statistics.median(ms):7.1f} ms  p90 {ms[int(len(ms) * 0.9)]:7.1f} ms"
+            f"  p99 {ms[min(len(ms) - 1, int(len(ms) * 0.99))]:7.1f} ms  max {ms[-1]:7.1f} ms"
+        )
 
 
 if __name__ == "__main__":
