@@ -251,6 +251,8 @@ class Worker:
                 retry = []
                 for sent in batch:
                     lease = sent.delivery.lease_until
+                    if sent.done.done():
+                        continue  # cancelled by drain meanwhile
                     if lease is None or utcnow() + timedelta(seconds=delay) >= lease:
                         sent.done.set_exception(exc)
                     else:
