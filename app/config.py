@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     channel_wait_seconds: float = Field(default=15.0, gt=0)
     # How often channels are checked for a missed heartbeat.
     channel_check_seconds: float = Field(default=30.0, gt=0)
+    # A channel down for its failed sends gets one SMS as a probe this long after its last
+    # try (a success brings it back up).
+    channel_probe_seconds: float = Field(default=120.0, gt=0)
     worker_poll_seconds: float = Field(default=10.0, gt=0)
     worker_batch: int = Field(default=50, ge=1)
     lease_seconds: float = Field(default=60.0, gt=0)

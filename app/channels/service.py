@@ -18,10 +18,13 @@ from app.kit.errors import Conflict, NotFound, Unprocessable
 from app.kit.phones import InvalidPhone, to_e164
 from app.providers import africastalking, http_channel
 
+VOICE_VALUES = frozenset({"on", "off", "true", "false", "yes", "no", "1", "0"})
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # The options each kind understands (anything else is a typo the admin must hear about).
 OPTIONS: dict[str, frozenset[str]] = {
-    "twilio": frozenset(),
+    # `voice=on`: critical pages no SMS channel can carry are read by phone (app.outbox.voice),
+    # from `voice_from` (a voice-capable number; default KENGELE_TWILIO_FROM).
+    "twilio": frozenset({"voice", "voice_from"}),
     "smsgate": frozenset({"signing_key", "api_url", "username", "password", "sim", "device_id"}),
     "httpsms": frozenset({"signing_key", "api_key", "api_url"}),
     "africastalking": frozenset({"username", "api_key", "secret", "allow", "api_url"}),
@@ -44,6 +47,8 @@ HANDSET_RATE = (0.1, 5)
 DEFAULT_RATE = (1.0, 3)
 # The app pings every 5 minutes when told to (docs/CHANNELS.md): four missed pings is down.
 SMSGATE_HEARTBEAT_SECONDS = 1200
+# How the reason of a channel marked down for its failed sends begins (app.outbox.health).
+FAILING = "sends failing"
 
 
 def inbound_path(kind: str, name: str, secret: str | None = None) -> str:
@@ -76,6 +81,13 @@ def _split(kind: str, options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[
     if unknown:
         takes = ", ".join(sorted(allowed)) or "none"
         raise Unprocessable(f"options: {kind} takes no option {unknown} (it takes: {takes})")
+    if "voice" in options and str(options["voice"]).strip().lower() not in VOICE_VALUES:
+        raise Unprocessable("options: voice is on or off")
+    if "voice_from" in options:
+        try:
+            to_e164(str(options["voice_from"]))
+        except InvalidPhone as exc:
+            raise Unprocessable(f"options: voice_from: {exc}") from exc
     if "sim" in options and str(options["sim"]) not in ("1", "2", "3"):
         raise Unprocessable("options: sim is 1, 2 or 3 (the SIM slot that sends)")
     if "api_url" in options and not str(options["api_url"]).startswith(("http://", "https://")):
@@ -238,6 +250,11 @@ def mark_down(channel: Channel, reason: str, now: datetime | None = None) -> boo
     channel.down_since = now or utcnow()
     channel.down_reason = reason[:200]
     return True
+
+
+def down_for_failures(channel: Channel) -> bool:
+    """Whether the channel is down because most of its sends failed (not for silence)."""
+    return channel.down and (channel.down_reason or "").startswith(FAILING)
 
 
 def mark_up(channel: Channel) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -11,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channels import repository as channels_repo
 from app.channels.models import TWILIO, Channel
-from app.channels.service import inbound_path
+from app.channels.service import down_for_failures, inbound_path
 from app.config import Settings
 from app.kit.phones import mask
+from app.outbox import health, voice
 from app.outbox.models import Delivery
 from app.outbox.types import SendResult
 from app.providers.africastalking_client import AfricasTalkingSender
@@ -47,7 +49,10 @@ class HandsetSender(Protocol):
 
 
 class ChannelSender:
-    """Sends each SMS by its delivery's channel; a channel known down sends nothing."""
+    """Sends each SMS by its delivery's channel; a channel known down sends nothing, except
+    one down for its failed sends: tried when no other channel of the route is up (the last
+    way out), and once per `channel_probe_seconds` as a probe (half-open) otherwise; the
+    success of either brings it back up (app.outbox.health.sent)."""
 
     def __init__(
         self,
@@ -60,6 +65,9 @@ class ChannelSender:
         self.legacy = legacy
         # One client per channel, rebuilt when its options change.
         self._clients: dict[str, tuple[Any, HandsetSender]] = {}
+        # When this process last let a probe through each channel down for its failures
+        # (time.monotonic): the SMS sent at once by other tasks do not all probe.
+        self._probed: dict[str, float] = {}
 
     async def send(
         self, delivery: Delivery, channels: Mapping[str, Channel] | None = None
@@ -76,13 +84,23 @@ class ChannelSender:
                 channels = {c.name: c for c in await channels_repo.list_all(session)}
         channel = channels.get(delivery.via)
         others_up = False
+        probe = False
         if channel is not None and channel.down:
             for name in delivery.route:
                 other = channels.get(name)
                 others_up |= bool(other and other.active and not other.down)
+            if others_up and down_for_failures(channel):
+                async with self.sessionmaker() as session:
+                    probe = await health.probe_due(session, self.settings, channel)
         if channel is None or not channel.active:
             return SendResult(ok=False, error=f"channel {delivery.via} is removed or turned off")
-        if channel.down:
+        if probe:
+            last = self._probed.get(channel.name)
+            probe = last is None or time.monotonic() - last >= self.settings.channel_probe_seconds
+            if probe:
+                self._probed[channel.name] = time.monotonic()
+                log.info("probing channel %s (down for its failed sends)", channel.name)
+        if channel.down and not (down_for_failures(channel) and (probe or not others_up)):
             return SendResult(
                 ok=False,
                 retryable=True,
@@ -91,6 +109,23 @@ class ChannelSender:
                 every_channel_down=not others_up,
             )
         return await self._by_kind(channel, delivery)
+
+    async def call(self, delivery: Delivery) -> SendResult:
+        """Place a call reading `delivery.body` in French, by Twilio (the `twilio` channel's
+        credentials, the settings'), its status reported to CALL_STATUS_PATH."""
+        async with self.sessionmaker() as session:
+            channel = await voice.voice_channel(session)
+        place_call = getattr(self.legacy, "place_call", None)
+        if channel is None or place_call is None:
+            return SendResult(ok=False, error="no Twilio channel with voice on")
+        caller = str(channel.options.get("voice_from") or "") or None
+        result: SendResult = await place_call(
+            to=delivery.recipient,
+            twiml=voice.twiml(delivery.body),
+            caller=caller,
+            status_callback=self.settings.public_url + voice.CALL_STATUS_PATH,
+        )
+        return result
 
     async def _by_kind(self, channel: Channel, delivery: Delivery) -> SendResult:
         if channel.kind == "twilio" and channel.name == TWILIO:

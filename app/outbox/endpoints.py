@@ -26,8 +26,9 @@ from app.kit.errors import (
 from app.kit.ids import MAX_ID, Id
 from app.kit.pagination import Page, decode_id, encode_cursor
 from app.outbox import repository as repo
-from app.outbox import service, webhooks
+from app.outbox import service, voice, webhooks
 from app.outbox.health import report as channels_report
+from app.outbox.health import unreachable as channels_unreachable
 from app.outbox.models import EVENT_TYPES, WebhookSubscription
 from app.outbox.schemas import (
     AttemptRead,
@@ -36,6 +37,7 @@ from app.outbox.schemas import (
     SubscriptionCreate,
     SubscriptionCreated,
     SubscriptionRead,
+    ZoneUnreachableRead,
     subscription_name,
 )
 
@@ -107,6 +109,40 @@ async def record_status(
     return False
 
 
+@callbacks.post(
+    "/call-status",
+    status_code=204,
+    response_class=Response,
+    responses={
+        204: {"description": "recorded (or an unknown call)"},
+        **errors_doc(400, 403, auth=False),
+        400: {
+            "description": "CallSid or CallStatus missing or not Twilio's",
+            "model": ErrorBody,
+        },
+    },
+)
+async def call_status_callback(
+    request: Request, form: dict[str, str] = Depends(twilio_form)
+) -> Response:
+    """Twilio tells how a voice call fared (app.outbox.voice): completed is delivered; busy,
+    no-answer, failed and canceled are failed; forward only, as an SMS's status."""
+    sid = twilio_id(form, "CallSid")
+    raw = (form.get("CallStatus") or "").lower()
+    status = voice.CALL_STATUSES.get(raw)
+    if status is None:
+        raise BadRequest("CallStatus is missing or not a Twilio call status")
+    sessionmaker = request.app.state.sessionmaker
+    settings: Settings = request.app.state.settings
+    await record_status(sessionmaker, settings, sid, status, None)
+    if status == "failed":
+        async with unit_of_work(sessionmaker) as session:
+            call = await repo.by_provider_id(session, sid)
+            if call is not None:
+                call.last_error = f"call {raw}"
+    return Response(status_code=204)
+
+
 # Every status a delivery row can be in (from "accepted" on: the provider's word, as in
 # app.outbox.models.ACCEPTED_STATES).
 DeliveryStatus = Literal[
@@ -133,6 +169,14 @@ async def _subscription_names(session: Session) -> dict[int, str]:
 async def channels_health(session: Session, _: Viewer) -> list[ChannelHealthRead]:
     """Every channel: up or down, last inbound and heartbeat, sends and failures last hour."""
     return [ChannelHealthRead.of(h) for h in await channels_report(session)]
+
+
+@router.get(
+    "/channels/unreachable", response_model=list[ZoneUnreachableRead], responses=errors_doc()
+)
+async def zones_unreachable(session: Session, _: Viewer) -> list[ZoneUnreachableRead]:
+    """The zones whose every SMS channel is down, and how many of their pages wait."""
+    return [ZoneUnreachableRead.of(z) for z in await channels_unreachable(session)]
 
 
 @router.get("/deliveries", response_model=Page[DeliveryRead], responses=errors_doc(400, 422))

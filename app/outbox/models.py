@@ -13,6 +13,8 @@ from app.kit.models import Base, TimestampMixin
 
 CHANNEL_SMS = "sms"
 CHANNEL_WEBHOOK = "webhook"
+# A call reading a critical page when no SMS channel can carry it (app.outbox.voice).
+CHANNEL_VOICE = "voice"
 
 # pending: waiting for its due time; sending: claimed by a worker under a lease;
 # queued/sent/delivered/undelivered/failed: the provider's word (SMS);

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.alerts.models import Alert
 from app.channels import repository as channels_repo
 from app.channels.models import TWILIO, Channel
+from app.channels.service import down_for_failures
 from app.config import Settings
 from app.inbound.models import InboundMessage
 from app.people.models import Liaison
@@ -96,13 +97,20 @@ async def route(
 async def next_channel(
     session: AsyncSession, delivery_route: list[str], via: str | None, *, cyclic: bool
 ) -> str | None:
-    """The next channel of a route after `via` that is not known down (`cyclic`: wrap round)."""
+    """The next channel of a route after `via` that is not known down (`cyclic`: wrap round,
+    and when none is up, the first one down only for its failed sends: the last way out,
+    which is still tried rather than the SMS waiting for ever)."""
     if via not in delivery_route:
         return None
     at = delivery_route.index(via)
     after = delivery_route[at + 1 :] + (delivery_route[:at] if cyclic else [])
+    failing = None
     for name in after:
         channel = await channels_repo.by_name(session, name)
-        if channel is not None and channel.active and not channel.down:
+        if channel is None or not channel.active:
+            continue
+        if not channel.down:
             return name
-    return None
+        if failing is None and down_for_failures(channel):
+            failing = name
+    return failing if cyclic else None

@@ -5,19 +5,23 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
 from app.kit.phones import mask, mask_in_text
-from app.outbox.health import Health
 from app.outbox.models import (
     CHANNEL_SMS,
+    CHANNEL_VOICE,
     CHANNEL_WEBHOOK,
     Delivery,
     DeliveryAttempt,
     WebhookSubscription,
 )
+
+if TYPE_CHECKING:  # app.outbox.health imports the service, which imports these schemas
+    from app.outbox.health import Health, Unreachable
 
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+")
 # What a viewer may read of a webhook's error: its kind ("HTTP 500", "timed out",
@@ -109,7 +113,7 @@ class DeliveryRead(BaseModel):
         `names` are the subscriptions' names by id (what viewers see of a webhook's target).
         """
         recipient = d.recipient
-        if d.channel == CHANNEL_SMS and mask_phone:
+        if d.channel in (CHANNEL_SMS, CHANNEL_VOICE) and mask_phone:
             recipient = mask(recipient) or ""
         elif d.channel == CHANNEL_WEBHOOK:
             recipient = safe_url(recipient)
@@ -204,4 +208,20 @@ class ChannelHealthRead(BaseModel):
             sends_last_hour=health.sends_last_hour,
             failures_last_hour=health.failures_last_hour,
             waiting=health.waiting,
+        )
+
+
+class ZoneUnreachableRead(BaseModel):
+    """A zone whose every SMS channel is down: since when, and the pages waiting for one."""
+
+    zone: str
+    channels: list[str] = Field(description="the zone's channels, all down")
+    since: datetime | None = Field(description="when the last of them went down")
+    waiting_pages: int = Field(description="pages of the zone's alerts whose channel is down")
+
+    @classmethod
+    def of(cls, cut: Unreachable) -> ZoneUnreachableRead:
+        """The read shape of a zone cut off."""
+        return cls(
+            zone=cut.zone, channels=cut.channels, since=cut.since, waiting_pages=cut.waiting_pages
         )

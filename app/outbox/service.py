@@ -14,7 +14,7 @@ from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.errors import Conflict, NotFound
 from app.outbox import repository as repo
-from app.outbox import routing, webhooks
+from app.outbox import routing, voice, webhooks
 from app.outbox.models import (
     CHANNEL_SMS,
     CHANNEL_WEBHOOK,
@@ -157,6 +157,9 @@ async def apply_result(
     if await fail_over(session, settings, delivery, result, now):
         return
     if result.every_channel_down:
+        # A critical page cannot wait: where Twilio voice is on, the liaison is called now
+        # (once per escalation step); the SMS still waits for a channel.
+        await voice.call_instead(session, settings, delivery)
         # Waiting for a channel costs no attempt: the SMS goes out when one comes back.
         delivery.status = PENDING
         delivery.max_attempts += 1
@@ -175,6 +178,13 @@ async def apply_result(
         await disable_subscription(session, delivery.subscription_id, "the receiver answered 410")
 
 
+def _attempt_status(result: SendResult) -> str:
+    # "down": the channel was known down and nothing was sent (no failure of the channel's).
+    if result.channel_down:
+        return "down"
+    return "ok" if result.ok else ("retry" if result.retryable else "error")
+
+
 def _record(
     session: AsyncSession,
     delivery: Delivery,
@@ -188,7 +198,7 @@ def _record(
         DeliveryAttempt(
             delivery_id=delivery.id,
             at=now,
-            status="ok" if result.ok else ("retry" if result.retryable else "error"),
+            status=_attempt_status(result),
             channel=delivery.via,
             provider_id=result.provider_id,
             http_status=result.http_status,

@@ -29,9 +29,16 @@ from app.escalation import service as escalation
 from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.loops import Backoff
+from app.outbox import health, routing, service
 from app.outbox import repository as repo
-from app.outbox import routing, service
-from app.outbox.models import CHANNEL_SMS, CHANNEL_WEBHOOK, SENDING, Delivery, DeliveryAttempt
+from app.outbox.models import (
+    CHANNEL_SMS,
+    CHANNEL_VOICE,
+    CHANNEL_WEBHOOK,
+    SENDING,
+    Delivery,
+    DeliveryAttempt,
+)
 from app.outbox.types import SendResult
 from app.outbox.wakeup import Wakeup, wait_for
 from app.outbox.webhooks import WebhookSender
@@ -49,6 +56,10 @@ class SmsSender(Protocol):
         self, delivery: Delivery, channels: Mapping[str, Channel] | None = None
     ) -> SendResult:
         """Hand one SMS to the provider of its channel (`channels`: by name, as claimed)."""
+        ...
+
+    async def call(self, delivery: Delivery) -> SendResult:
+        """Place one voice call reading `delivery.body` (app.outbox.voice)."""
         ...
 
 
@@ -181,14 +192,15 @@ class Worker:
                 bucket.tokens = tokens - len(rows)
                 bucket.updated_at = now
                 out += rows
-            out += await repo.claim(
-                session,
-                now=now,
-                lease_until=lease,
-                worker=self.name,
-                limit=limit - len(out),
-                channel=CHANNEL_WEBHOOK,
-            )
+            for channel in (CHANNEL_VOICE, CHANNEL_WEBHOOK):
+                out += await repo.claim(
+                    session,
+                    now=now,
+                    lease_until=lease,
+                    worker=self.name,
+                    limit=limit - len(out),
+                    channel=channel,
+                )
         return out, channels
 
     async def _send(self, delivery: Delivery, channels: Mapping[str, Channel]) -> None:
@@ -270,6 +282,7 @@ class Worker:
         # Pages of one alert in alert order: their first-page locks are taken in one order.
         batch = sorted(batch, key=lambda s: (s.delivery.alert_id or 0, s.delivery.id))
         moved: list[Delivery] = []
+        went_through: set[str] = set()  # channels an SMS of the batch went out by
         first_pages: list[tuple[Delivery, datetime]] = []
         async with unit_of_work(self.sessionmaker) as session:
             held = await repo.lock_leased_many(session, [s.delivery.id for s in batch], self.name)
@@ -308,7 +321,12 @@ class Worker:
                 )
                 if row.purpose == "page" and row.sent_at is not None:
                     await session.flush()  # the next page of this alert sees it sent
+                if result.ok and row.channel == CHANNEL_SMS and row.via is not None:
+                    went_through.add(row.via)
                 moved.append(row)
+            # A channel down for its failed sends is up again once one went through.
+            for via in sorted(went_through):
+                await health.sent(session, self.settings, via)
         for row in moved:
             metrics.count_delivery(row.channel, SENDING, row.status)
         for row, received in first_pages:
@@ -319,6 +337,8 @@ class Worker:
     async def _deliver(self, delivery: Delivery, channels: Mapping[str, Channel]) -> SendResult:
         if delivery.channel == CHANNEL_SMS:
             return await self.sms.send(delivery, channels)
+        if delivery.channel == CHANNEL_VOICE:
+            return await self.sms.call(delivery)
         async with self.sessionmaker() as session:
             subscription = await repo.get_subscription(session, delivery.subscription_id or 0)
         if subscription is None or not subscription.active:

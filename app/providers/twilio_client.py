@@ -149,11 +149,17 @@ class RebasedAsyncHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         options: dict[str, Any] = {}
         if timeout:  # else the pool's own (None would mean no timeout at all)
             options["timeout"] = aiohttp.ClientTimeout(total=timeout)
+        # A list value is one field per item, as the blocking client (requests) sends it.
+        form = [
+            (key, str(item))
+            for key, value in (data or {}).items()
+            for item in (value if isinstance(value, list) else [value])
+        ]
         async with self._pool().request(
             method.upper(),
             url,
             params=params,  # type: ignore[arg-type]
-            data=data,
+            data=form or None,
             headers=headers,
             allow_redirects=allow_redirects,
             **options,
@@ -225,30 +231,8 @@ class TwilioSmsSender:
             kwargs["status_callback"] = status_callback
         try:
             message = await self.async_client.messages.create_async(**kwargs)
-        except TwilioRestException as exc:
-            result = self._rest_error(exc, to)
-        except (TimeoutError, requests.Timeout) as exc:
-            result = SendResult(
-                ok=False, retryable=True, error=self._clean(f"timeout: {type(exc).__name__}", to)
-            )
-        except (aiohttp.ClientError, OSError, requests.RequestException) as exc:
-            result = SendResult(
-                ok=False,
-                retryable=True,
-                error=self._clean(f"network error: {type(exc).__name__}: {exc}", to),
-            )
-        except TwilioException as exc:
-            # Raised by the library itself (e.g. an RFC 9457 error of another API): status
-            # unknown, so treat it as transient and let the worker's attempt limit end it.
-            status = getattr(exc, "status", None)
-            retryable = not isinstance(status, int) or status == 429 or status >= 500
-            result = SendResult(
-                ok=False,
-                retryable=retryable,
-                error=self._clean(f"twilio error: {exc}", to),
-                error_code=getattr(exc, "code", None),
-                http_status=status if isinstance(status, int) else None,
-            )
+        except Exception as exc:
+            result = self._failure(exc, to)
         else:
             status = str(message.status or "queued")
             if status in ("failed", "undelivered", "canceled"):
@@ -263,6 +247,55 @@ class TwilioSmsSender:
             else:
                 result = SendResult(ok=True, provider_id=message.sid, provider_status=status)
         self._log(to, result)
+        return result
+
+    def _failure(self, exc: Exception, to: str) -> SendResult:
+        """The outcome of a request the library raised on (re-raised if not Twilio's or the
+        network's)."""
+        if isinstance(exc, TwilioRestException):
+            return self._rest_error(exc, to)
+        if isinstance(exc, TimeoutError | requests.Timeout):
+            return SendResult(
+                ok=False, retryable=True, error=self._clean(f"timeout: {type(exc).__name__}", to)
+            )
+        if isinstance(exc, aiohttp.ClientError | OSError | requests.RequestException):
+            return SendResult(
+                ok=False,
+                retryable=True,
+                error=self._clean(f"network error: {type(exc).__name__}: {exc}", to),
+            )
+        if isinstance(exc, TwilioException):
+            # Raised by the library itself (e.g. an RFC 9457 error of another API): status
+            # unknown, so treat it as transient and let the worker's attempt limit end it.
+            status = getattr(exc, "status", None)
+            retryable = not isinstance(status, int) or status == 429 or status >= 500
+            return SendResult(
+                ok=False,
+                retryable=retryable,
+                error=self._clean(f"twilio error: {exc}", to),
+                error_code=getattr(exc, "code", None),
+                http_status=status if isinstance(status, int) else None,
+            )
+        raise exc
+
+    async def place_call(
+        self, *, to: str, twiml: str, caller: str | None, status_callback: str | None
+    ) -> SendResult:
+        """Ask Twilio to call `to` and play `twiml` (from `caller`, else the SMS number)."""
+        kwargs: dict[str, Any] = {"to": to, "from_": caller or self._from, "twiml": twiml}
+        if status_callback:
+            kwargs["status_callback"] = status_callback
+            kwargs["status_callback_event"] = ["initiated", "ringing", "answered", "completed"]
+        try:
+            call = await self.async_client.calls.create_async(**kwargs)
+        except Exception as exc:
+            result = self._failure(exc, to)
+        else:
+            result = SendResult(ok=True, provider_id=call.sid, provider_status="queued")
+        if result.ok:
+            log.info("call to %s placed: %s", mask(to), result.provider_id)
+        else:
+            log.warning("call to %s not placed: %s", mask(to), result.error)
         return result
 
     def _rest_error(self, exc: TwilioRestException, to: str) -> SendResult:

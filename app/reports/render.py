@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import lru_cache
 from html import escape
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
@@ -24,6 +24,8 @@ Lang = Literal["fr", "en"]
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 STYLE = STATIC / "report.css"
 LAKE_FILL, LAKE_LINE = "#bcd5ea", "#8fb3d6"
+# Lines under the alerts, as on the operations page: colour, width (px), dashes.
+LINES = {"border": ("#7a7f87", 1.2, "6 3 2 3"), "province": ("#a58fae", 1.0, "")}
 SEVERITY_COLOURS = {"critical": "#c0392b", "high": "#e67e22", "medium": "#b7950b", "low": "#5d7ea6"}
 
 WORDS: dict[Lang, dict[str, str]] = {
@@ -266,13 +268,28 @@ class MapLayout:
     places: list[tuple[float, float]]
     points: list[MapPoint]
     lakes: list[list[tuple[float, float]]]
+    lines: list[tuple[str, list[tuple[float, float]]]]  # (kind of LINES, points)
 
 
 @lru_cache(maxsize=1)
+def _landmarks() -> dict[str, Any]:
+    """The landmarks the operations page draws too (landmarks.json)."""
+    data: dict[str, Any] = json.loads((STATIC / "landmarks.json").read_text(encoding="utf-8"))
+    return data
+
+
 def _lakes() -> list[list[tuple[float, float]]]:
-    """Rings (lon, lat) of the lakes the operations page draws too (landmarks.json)."""
-    data = json.loads((STATIC / "landmarks.json").read_text(encoding="utf-8"))
-    return [[(float(lon), float(lat)) for lon, lat in lake["ring"]] for lake in data["lakes"]]
+    """Rings (lon, lat) of the lakes."""
+    return [[(float(x), float(y)) for x, y in lake["ring"]] for lake in _landmarks()["lakes"]]
+
+
+def _lines() -> list[tuple[str, list[tuple[float, float]]]]:
+    """National borders and province lines, (kind, [(lon, lat), ...])."""
+    data = _landmarks()
+    return [("border", [(float(x), float(y)) for x, y in b]) for b in data["borders"]] + [
+        ("province", [(float(x), float(y)) for x, y in line])
+        for line in data.get("provinces", {}).get("lines", [])
+    ]
 
 
 def _spread(values: list[float]) -> tuple[float, float]:
@@ -317,12 +334,19 @@ def layout(report: DailyReport, width: float, max_height: float) -> MapLayout | 
         for ring in _lakes()
         if any(south <= lat <= north and west <= lon <= east for lon, lat in ring)
     ]
+    lines = [
+        (kind, [xy(lat, lon) for lon, lat in line])
+        for kind, line in _lines()
+        if any(south <= lat <= north and west <= lon <= east for lon, lat in line)
+    ]
     points = [
         MapPoint(*xy(a.lat, a.lon), number=i, severity=a.severity)
         for i, a in located
         if a.lat is not None and a.lon is not None
     ]
-    return MapLayout(width=span_x * scale, height=height, places=places, points=points, lakes=lakes)
+    return MapLayout(
+        width=span_x * scale, height=height, places=places, points=points, lakes=lakes, lines=lines
+    )
 
 
 def map_svg(report: DailyReport, w: Words) -> str:
@@ -341,6 +365,13 @@ def map_svg(report: DailyReport, w: Words) -> str:
         f'stroke="{LAKE_LINE}" stroke-width="0.8"/>'
         for ring in box.lakes
     ]
+    for kind, line in box.lines:
+        colour, width, dashes = LINES[kind]
+        parts.append(
+            f'<path d="M{"L".join(f"{x:.1f},{y:.1f}" for x, y in line)}" fill="none" '
+            f'stroke="{colour}" stroke-width="{width}"'
+            + (f' stroke-dasharray="{dashes}"/>' if dashes else "/>")
+        )
     parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.6" fill="#a0a6ae"/>' for x, y in box.places]
     for p in sorted(
         box.points, key=lambda p: ("low", "medium", "high", "critical").index(p.severity)
@@ -510,6 +541,16 @@ def _pdf_map(pdf: FPDF, report: DailyReport, w: Words) -> None:
         pdf.set_line_width(0.2)
         for ring in box.lakes:
             pdf.polygon([(x0 + x, y0 + y) for x, y in ring], style="DF")
+        for kind, line in box.lines:
+            colour, width, dashes = LINES[kind]
+            pdf.set_draw_color(colour)
+            pdf.set_line_width(width * 0.2)
+            if dashes:
+                pdf.set_dash_pattern(dash=1.2, gap=0.6)
+            else:
+                pdf.set_dash_pattern()
+            pdf.polyline([(x0 + x, y0 + y) for x, y in line])
+        pdf.set_dash_pattern()
         pdf.set_fill_color(160, 166, 174)
         for x, y in box.places:
             pdf.circle(x0 + x, y0 + y, 0.5, style="F")

@@ -34,6 +34,7 @@ NEEDS: dict[tuple[str, str], str] = {
             "/api/v1/deliveries",
             "/api/v1/deliveries/{delivery_id}",
             "/api/v1/channels/health",
+            "/api/v1/channels/unreachable",
         )
     },
     ("POST", "/api/v1/alerts"): OPERATOR,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -16,9 +17,10 @@ from app.channels.service import named
 from app.config import Settings
 from app.db import unit_of_work
 from app.kit.clock import utcnow
+from app.outbox import service as outbox
 from app.outbox.models import Delivery, WebhookSubscription
-from tests.channels.support import add_channel
-from tests.escalation.support import Gateway, gateway
+from tests.channels.support import add_channel, set_down
+from tests.escalation.support import CLA_BENI, CLA_OICHA, FOCAL_MAVIVI, Gateway, gateway
 from tests.fakes.smsgate_api import SmsGateFake
 from tests.support import make_key
 
@@ -27,6 +29,20 @@ pytestmark = pytest.mark.usefixtures("engine")
 URL = "/webhooks/smsgate/beni-a"
 JOC_NORD_KIVU = "+243830000301"
 JOC_ITURI = "+243830000302"
+FOCAL = "+243990000001"
+
+
+async def _handset(gw: Gateway, fake: SmsGateFake, name: str, **fields: Any) -> None:
+    """A handset of zone Beni sending through the stand-in (`fields` as a channel takes)."""
+    options = {
+        "signing_key": fake.signing_key,
+        "api_url": fake.base_url,
+        "username": fake.username,
+        "password": fake.password,
+    }
+    await add_channel(
+        gw.sessionmaker, gw.settings, "smsgate", name, options=options, zones=["Beni"], **fields
+    )
 
 
 async def _channel_events(gw: Gateway) -> list[str]:
@@ -62,21 +78,8 @@ async def test_a_silent_handset_goes_down_and_comes_back_with_its_pings(settings
                         active=True,
                     )
                 )
-            await add_channel(
-                gw.sessionmaker,
-                gw.settings,
-                "smsgate",
-                "beni-a",
-                options={
-                    "signing_key": fake.signing_key,
-                    "api_url": fake.base_url,
-                    "username": fake.username,
-                    "password": fake.password,
-                },
-                zones=["Beni"],
-                priority=1,
-                heartbeat_seconds=60,
-            )
+            # (A SMS skipping the down handset spends one of its tokens: a rate of its own.)
+            await _handset(gw, fake, "beni-a", priority=1, heartbeat_seconds=60, burst=10)
             viewer = await make_key(gw.sessionmaker, "viewer")
             body, headers = fake.webhook("system:ping")
             assert (await gw.client.post(URL, content=body, headers=headers)).status_code == 200
@@ -93,10 +96,12 @@ async def test_a_silent_handset_goes_down_and_comes_back_with_its_pings(settings
             assert await _webhook_events(gw) == ["channel.down"]
             assert await _channel_events(gw) == ["event: channel.down"]
             # The JOC officers hear it by SMS, through a live channel (Twilio), not the handset.
+            # Handset A was Beni's only channel: the same one SMS says the zone is cut off.
             await gw.wait_for(
                 lambda: len(gw.sent_to(JOC_NORD_KIVU)) == len(gw.sent_to(JOC_ITURI)) == 1
             )
-            assert "beni-a en panne" in gw.sent_to(JOC_NORD_KIVU)[0]
+            [told] = gw.sent_to(JOC_NORD_KIVU)
+            assert "beni-a en panne" in told and "zone Beni sans canal SMS" in told
             assert fake.requests == []
             metrics = (await gw.client.get("/metrics")).text
             assert 'kengele_channel_up{channel="beni-a"} 0.0' in metrics
@@ -117,3 +122,99 @@ async def test_a_silent_handset_goes_down_and_comes_back_with_its_pings(settings
 
 async def _is_down(gw: Gateway, key: str) -> bool:
     return (await _health(gw, key))["up"] is False
+
+
+async def test_a_handset_failing_most_sends_goes_down_and_comes_back_when_one_succeeds(
+    settings: Settings,
+) -> None:
+    with SmsGateFake() as fake:
+        async with gateway(settings, channel_check_seconds=0.1, delivery_max_attempts=100) as gw:
+            await _handset(gw, fake, "beni-a", rate_per_second=50.0, burst=10)
+            viewer = await make_key(gw.sessionmaker, "viewer")
+            fake.fail_with(500)
+            # Replies that can only leave by handset A: each refusal is a failed send.
+            async with unit_of_work(gw.sessionmaker) as s:
+                for n in range(3):
+                    await outbox.enqueue_sms(
+                        s, gw.settings, to=FOCAL, body=f"recu {n}", purpose="reply", via="beni-a"
+                    )
+            await gw.wait_for(lambda: _is_down(gw, viewer), within=10)
+            health = await _health(gw, viewer)
+            assert str(health["reason"]).startswith("sends failing: ")
+            assert health["failures_last_hour"] * 2 > health["sends_last_hour"] >= 8
+            assert await _channel_events(gw) == ["event: channel.down"]
+            # Told, with the zone it leaves without a channel, in one SMS.
+            await gw.wait_for(lambda: len(gw.sent_to(JOC_NORD_KIVU)) == 1)
+            assert "beni-a en panne" in gw.sent_to(JOC_NORD_KIVU)[0]
+            assert "zone Beni sans canal SMS" in gw.sent_to(JOC_NORD_KIVU)[0]
+
+            # No other channel can take those replies: handset A is still tried, and the
+            # first send it accepts brings it back.
+            fake.fail_with(None)
+            await gw.wait_for(lambda: len(fake.accepted(FOCAL)) == 3, within=10)
+            await gw.wait_for(lambda: _is_up(gw, viewer))
+            assert await _channel_events(gw) == ["event: channel.down", "event: channel.up"]
+            # The failures before it came back are not held against it: it stays up.
+            await asyncio.sleep(0.5)
+            assert (await _health(gw, viewer))["up"] is True
+
+
+async def _is_up(gw: Gateway, key: str) -> bool:
+    return (await _health(gw, key))["up"] is True
+
+
+async def test_a_zone_whose_every_channel_is_down_is_told_with_its_waiting_pages(
+    settings: Settings,
+) -> None:
+    with SmsGateFake() as fake:
+        async with gateway(settings, channel_check_seconds=0.1, channel_wait_seconds=0.2) as gw:
+            for name in ("beni-a", "beni-b"):
+                await _handset(gw, fake, name, heartbeat_seconds=60, rate_per_second=50.0)
+            await set_down(gw.sessionmaker, "twilio")  # nothing else can carry Beni's pages
+            viewer = await make_key(gw.sessionmaker, "viewer")
+            headers = {"Authorization": f"Bearer {viewer}"}
+
+            # Handset A goes silent: Beni still has handset B.
+            await _silent_since(gw, "beni-a", 120)
+            await gw.wait_for(lambda: _is_down(gw, viewer))
+            assert (await gw.client.get(UNREACHABLE, headers=headers)).json() == []
+            # Then handset B: Beni is cut off, and the JOC officers are told so at once.
+            await _silent_since(gw, "beni-b", 120)
+            await gw.wait_for(lambda: _unreachable(gw, headers))
+            joc = [d.body for d in await gw.outbox(recipient=JOC_NORD_KIVU)]
+            assert len([b for b in joc if "zone Beni sans canal SMS" in b]) == 1
+
+            # A critical alert of Beni: its pages wait, counted.
+            assert (await gw.sms(FOCAL_MAVIVI, ATTACK)).status_code == 200
+            await gw.wait_for(lambda: _waiting_pages(gw, headers, 2))
+            [cut] = (await gw.client.get(UNREACHABLE, headers=headers)).json()
+            assert (cut["zone"], cut["channels"]) == ("Beni", ["beni-a", "beni-b"])
+            assert cut["since"] is not None
+
+            # Handset B pings again: Beni is reachable, and the pages leave by it.
+            body, ping = fake.webhook("system:ping")
+            response = await gw.client.post("/webhooks/smsgate/beni-b", content=body, headers=ping)
+            assert response.status_code == 200
+            assert (await gw.client.get(UNREACHABLE, headers=headers)).json() == []
+            await gw.wait_for(
+                lambda: len(fake.accepted(CLA_BENI)) == len(fake.accepted(CLA_OICHA)) == 1
+            )
+
+
+UNREACHABLE = "/api/v1/channels/unreachable"
+ATTACK = "Attaque en cours a Mavivi, les ADF ont tue 3 personnes"
+
+
+async def _silent_since(gw: Gateway, name: str, seconds: int) -> None:
+    async with unit_of_work(gw.sessionmaker) as s:
+        channel = await named(s, name)
+        channel.last_heartbeat_at = utcnow() - timedelta(seconds=seconds)
+
+
+async def _unreachable(gw: Gateway, headers: dict[str, str]) -> bool:
+    return bool((await gw.client.get(UNREACHABLE, headers=headers)).json())
+
+
+async def _waiting_pages(gw: Gateway, headers: dict[str, str], n: int) -> bool:
+    cuts = (await gw.client.get(UNREACHABLE, headers=headers)).json()
+    return bool(cuts) and cuts[0]["waiting_pages"] == n

@@ -143,7 +143,7 @@ async def test_with_handset_a_marked_down_pages_skip_it_and_the_receipt_waits_fo
         await gw.wait_for(lambda: _waiting(gw, receipt.id))
         # It looks again every 0.2 s; the wait is one attempt, however long it lasts.
         await asyncio.sleep(0.7)
-        assert await attempts(gw, receipt) == ["retry"]
+        assert await attempts(gw, receipt) == ["down"]
 
         await set_down(gw.sessionmaker, "beni-a", down=False)
         await gw.wait_for(lambda: len(fake.accepted(FOCAL_MAVIVI)) == 1, within=10)

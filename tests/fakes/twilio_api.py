@@ -19,9 +19,13 @@ or as a local fixture: `@pytest.fixture def fake(): with twilio_fake() as f: yie
 It implements `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (HTTP Basic auth checked
 against the account SID and auth token it was given, 401 / code 20003 otherwise; form fields
 To, From or MessagingServiceSid, Body, StatusCallback; 201 with Twilio's JSON resource) and
-`GET .../Messages/{Sid}.json`. Errors have Twilio's legacy JSON shape `{code, message,
-more_info, status}`, which the library turns into `TwilioRestException`. Every POST is
-recorded (`fake.requests`), authorised or not.
+`GET .../Messages/{Sid}.json`, and `POST .../Calls.json` (To, From, Twiml or Url,
+StatusCallback; 201 with a call resource; recorded in `fake.calls`; its status callbacks are
+"ringing" then "completed", or the final status set per number with `set_call_status`, as
+CallSid / CallStatus forms, signed and delivered like the messages'). Errors have Twilio's
+legacy JSON shape `{code, message, more_info, status}`, which the library turns into
+`TwilioRestException`. Every POST of a message is recorded (`fake.requests`), authorised or
+not.
 
 Status callbacks. When an accepted message had a StatusCallback URL, the fake prepares the
 callbacks Twilio would send: "sent" then "delivered" by default, or "sent" then the final
@@ -198,13 +202,13 @@ class Callback:
 
     @property
     def sid(self) -> str:
-        """The MessageSid it is about."""
-        return self.form["MessageSid"]
+        """The MessageSid (or CallSid) it is about."""
+        return self.form.get("MessageSid") or self.form["CallSid"]
 
     @property
     def status(self) -> str:
-        """The MessageStatus it reports."""
-        return self.form["MessageStatus"]
+        """The MessageStatus (or CallStatus) it reports."""
+        return self.form.get("MessageStatus") or self.form["CallStatus"]
 
 
 @dataclass
@@ -264,6 +268,8 @@ class TwilioFake:
         self._fault_credit = 0.0
         self._faults_made = 0
         self._requests: list[RecordedRequest] = []
+        self._calls: list[RecordedRequest] = []
+        self._call_status: dict[str, str] = {}
         self._messages: dict[str, dict[str, Any]] = {}
         self._delivered_seq: dict[str, int] = {}
         self._pending: list[Callback] = []
@@ -281,6 +287,11 @@ class TwilioFake:
                     "/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
                     self._fetch_message,
                     methods=["GET"],
+                ),
+                Route(
+                    "/2010-04-01/Accounts/{account_sid}/Calls.json",
+                    self._create_call,
+                    methods=["POST"],
                 ),
             ]
         )
@@ -361,6 +372,11 @@ class TwilioFake:
         with self._lock:
             self._final_status[to] = (status, error_code)
 
+    def set_call_status(self, to: str, status: str) -> None:
+        """The last status reported for calls to `to`: completed, busy, no-answer, failed."""
+        with self._lock:
+            self._call_status[to] = status
+
     def chaos(
         self,
         rate: float,
@@ -404,6 +420,12 @@ class TwilioFake:
         """Every POST of a message received so far, in order."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def calls(self) -> list[RecordedRequest]:
+        """Every POST of a call received so far, in order (the TwiML in `form["Twiml"]`)."""
+        with self._lock:
+            return list(self._calls)
 
     @property
     def messages(self) -> dict[str, dict[str, Any]]:
@@ -675,6 +697,84 @@ class TwilioFake:
             }
             callbacks.append(Callback(url=url, form=form, headers=headers, seq=seq))
         return callbacks
+
+    async def _create_call(self, request: Request) -> Response:
+        account_sid = request.path_params["account_sid"]
+        form = {key: str(value) for key, value in (await request.form()).items()}
+        now = datetime.now(UTC)
+        record = RecordedRequest(
+            account_sid=account_sid,
+            form=form,
+            authorized=self._authorized(request, account_sid),
+            received_at=now,
+            monotonic=time.monotonic(),
+        )
+        with self._lock:
+            self._calls.append(record)
+            reply = self._script.popleft() if record.authorized and self._script else None
+        response = self._answer_call(record, reply, now)
+        record.response_status = response.status_code
+        return response
+
+    def _answer_call(
+        self, record: RecordedRequest, reply: Reply | None, now: datetime
+    ) -> JSONResponse:
+        form = record.form
+        if not record.authorized:
+            return self._error(401)
+        if reply is not None and not 200 <= reply.status < 300:
+            return self._error(reply.status, reply.code, reply.message)
+        for missing, code, text in (
+            (not form.get("To"), 21201, "No 'To' number is specified"),
+            (not form.get("From"), 21213, "No 'From' number is specified"),
+            (not (form.get("Twiml") or form.get("Url")), 21205, "Url or Twiml is required"),
+        ):
+            if missing:
+                record.error_code = code
+                return self._error(400, code, text)
+        sid = "CA" + uuid.uuid4().hex
+        record.sid = sid
+        resource = {
+            "account_sid": self.account_sid,
+            "api_version": API_VERSION,
+            "date_created": _rfc2822(now),
+            "date_updated": _rfc2822(now),
+            "direction": "outbound-api",
+            "from": form["From"],
+            "sid": sid,
+            "status": "queued",
+            "to": form["To"],
+            "uri": f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{sid}.json",
+        }
+        url = form.get("StatusCallback")
+        if url:
+            with self._lock:
+                final = self._call_status.get(form["To"], "completed")
+            validator = RequestValidator(self.auth_token)
+            callbacks = []
+            for seq, status in enumerate(("ringing", final)):
+                callback_form = {
+                    "AccountSid": self.account_sid,
+                    "ApiVersion": API_VERSION,
+                    "CallSid": sid,
+                    "CallStatus": status,
+                    "Direction": "outbound-api",
+                    "From": form["From"],
+                    "To": form["To"],
+                }
+                headers = {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "X-Twilio-Signature": str(validator.compute_signature(url, callback_form)),
+                }
+                callbacks.append(Callback(url=url, form=callback_form, headers=headers, seq=seq))
+            with self._lock:
+                if self.callbacks == "manual":
+                    self._pending.extend(callbacks)
+            if self.callbacks == "auto":
+                task = asyncio.get_running_loop().create_task(self._auto_deliver(callbacks))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        return JSONResponse(resource, status_code=201)
 
     async def _fetch_message(self, request: Request) -> Response:
         account_sid = request.path_params["account_sid"]

@@ -79,6 +79,7 @@ async def test_html_report_of_the_day(
     # The map: the day's three alerts, numbered as in the list.
     assert html.count('r="6"') == 3 and "<svg" in html
     assert 'fill="#bcd5ea"' in html  # lakes under the alerts, from the page's landmarks
+    assert 'stroke="#a58fae"' in html and 'stroke="#7a7f87"' in html  # provinces, borders
     # Response times: one acknowledged.
     assert "Réception → prise en charge" in html
     # Open alerts include yesterday's, still open; today's list does not.

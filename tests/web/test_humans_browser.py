@@ -74,6 +74,9 @@ def test_operator_corrects_calls_back_and_enters_an_alert(
         mavivi = driver.find_element(By.CSS_SELECTOR, FIRST_ROW).get_attribute("data-ref")
         _click(driver, FIRST_ROW)
         _wait(driver, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#events li"))
+        # An alert never corrected shows the form alone: no stray "null" where the original
+        # triage and the correction's author would be.
+        assert "null" not in driver.find_element(By.ID, "detail").text
         _choose(driver, "c-category", "ABDUCTION")
         _choose(driver, "c-severity", "critical")
         _type(driver, "c-abducted", "4")

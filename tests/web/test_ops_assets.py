@@ -147,3 +147,25 @@ async def test_landmarks_ship_with_the_gateway_and_say_where_they_come_from(
     assert len(kivu["ring"]) > 20 and 28.7 < min(lons) < max(lons) < 29.5
     assert -2.6 < min(lats) < max(lats) < -1.5
     assert len(data["borders"]) >= 3 and len(data["rivers"]) >= 5
+
+
+async def test_landmarks_have_provinces_territoires_and_roads_with_their_licence(
+    client: httpx.AsyncClient,
+) -> None:
+    data = (await client.get("/ops/landmarks.json")).json()
+    # Provinces of 2015 (Ituri, Haut-Uele, Tanganyika are no longer Orientale and Katanga).
+    names = {p["name"] for p in data["provinces"]["labels"]}
+    assert {"Nord-Kivu", "Sud-Kivu", "Ituri", "Haut-Uele", "Tanganyika", "Maniema"} <= names
+    assert "Orientale" not in names and "Katanga" not in names
+    nord_kivu = next(p["at"] for p in data["provinces"]["labels"] if p["name"] == "Nord-Kivu")
+    assert 27.5 < nord_kivu[0] < 29.5 and -1.5 < nord_kivu[1] < 0.5
+    assert len(data["provinces"]["lines"]) >= 5
+    # Territoires are approximate and roads schematic, and the data file says so, and whence.
+    assert "ODbL" in data["source"]
+    assert "territoires: approximate" in data["source"] and "roads: schematic" in data["source"]
+    assert len(data["territoires"]) >= 20
+    roads = {r["name"]: r for r in data["roads"]}
+    assert {"RN2", "RN4", "RN27"} <= set(roads)
+    assert roads["RN2"]["via"][0] == "Bukavu" and "Goma" in roads["RN2"]["via"]
+    goma = roads["RN2"]["line"][roads["RN2"]["via"].index("Goma")]
+    assert goma == [29.223, -1.679]  # the gazetteer's coordinates of Goma

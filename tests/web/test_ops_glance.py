@@ -58,6 +58,10 @@ def test_open_critical_alerts_come_first_and_are_announced_at_sign_in(
         flash = _wait(driver, 5).until(lambda d: d.find_element(By.ID, "flash"))
         _wait(driver, 5).until(lambda d: flash.is_displayed())
         assert critical in flash.text and "Mavivi" in flash.text
+        # The banner speaks the page's language, also when it changes after the alert.
+        Select(driver.find_element(By.ID, "lang")).select_by_value("en")
+        _wait(driver, 5).until(lambda d: "Attack" in flash.text and "Attaque" not in flash.text)
+        Select(driver.find_element(By.ID, "lang")).select_by_value("fr")
         _wait(driver, 5).until(lambda d: len(_rows(d)) == 8)
         rows = _rows(driver)
         assert [r[0] for r in rows[:2]] == [critical, high]
@@ -127,7 +131,7 @@ def test_selecting_an_alert_zooms_the_map_and_near_marks_are_one_cluster(
 def _assert_no_label_overlaps(driver: WebDriver) -> None:
     boxes = driver.execute_script(
         "return [...document.querySelectorAll('#map text.place-label, #map text.hull-label,"
-        " #map text.lake-label')]"
+        " #map text.lake-label, #map text.province-label, #map text.road-label')]"
         ".map(t => { const r = t.getBoundingClientRect();"
         " return [t.textContent, r.left, r.top, r.right, r.bottom]; })"
     )
@@ -191,7 +195,7 @@ def test_words_in_the_pages_language_no_paging_by_policy_and_a_phone(
         assert "new" in driver.find_element(By.CSS_SELECTOR, FIRST_ROW).text.lower()
 
 
-def test_the_map_shows_lakes_borders_and_rivers_from_the_gateway(
+def test_the_map_shows_lakes_borders_rivers_provinces_territoires_and_roads(
     gateway: Gateway, keys: dict[str, str]
 ) -> None:
     from selenium.webdriver.common.by import By
@@ -208,9 +212,31 @@ def test_the_map_shows_lakes_borders_and_rivers_from_the_gateway(
             )
         )
         assert {"Lac Kivu", "Lac Édouard", "Lac Albert", "Lac Tanganyika"} <= names, names
+        driver.save_screenshot(str(artifacts_dir() / "ops-landmarks.png"))
+        # Provinces, territoires (approximate) and national roads (schematic), said so.
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#map path.province")) >= 5
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#map path.territoire")) >= 20
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#map path.road")) >= 3
+        provinces = set(
+            driver.execute_script(
+                "return [...document.querySelectorAll('#map text.province-label')]"
+                ".map(t => t.textContent)"
+            )
+        )
+        assert {"Nord-Kivu", "Sud-Kivu", "Ituri"} <= provinces, provinces
+        roads = set(
+            driver.execute_script(
+                "return [...document.querySelectorAll('#map text.road-label')]"
+                ".map(t => t.textContent)"
+            )
+        )
+        assert roads & {"RN2", "RN4", "RN27"}, roads
+        legend = driver.find_element(By.ID, "legend").text
+        assert "territoire (approx.)" in legend and "route nationale (schématique)" in legend
+        sources = driver.find_element(By.ID, "map-sources").get_attribute("title") or ""
+        assert "ODbL" in sources and "schematic" in sources
         _assert_no_label_overlaps(driver)
         urls = driver.execute_script(
             "return performance.getEntriesByType('resource').map(e => e.name)"
         )
         assert all(u.startswith(gateway.url + "/") for u in urls), urls
-        driver.save_screenshot(str(artifacts_dir() / "ops-landmarks.png"))

@@ -3,7 +3,10 @@ outside the gateway."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
+
+import pypdf
 
 from app.reports.endpoints import today
 from tests.web.support import NO_INTERNET, Gateway, artifacts_dir, chromium
@@ -43,6 +46,21 @@ def test_the_daily_report_renders_for_a_demo_day(gateway: Gateway, keys: dict[st
         )
         assert all(u.startswith(gateway.url + "/") for u in urls), urls
         driver.save_screenshot(str(artifacts_dir() / "report-fr.png"))
+
+        # The PDF button downloads the same report as a PDF whose text reads as the page.
+        pdf = artifacts_dir() / f"sitrep-{day}-fr.pdf"
+        pdf.unlink(missing_ok=True)
+        driver.execute_cdp_cmd(
+            "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(pdf.parent)}
+        )
+        driver.find_element(By.ID, "pdf").click()
+        _wait(driver, 20).until(
+            lambda d: pdf.exists() and pdf.read_bytes().rstrip().endswith(b"%%EOF")
+        )
+        reader = pypdf.PdfReader(io.BytesIO(pdf.read_bytes()))
+        pdf_text = "\n".join(page.extract_text() for page in reader.pages)
+        assert "Rapport de situation quotidien" in pdf_text and "Beni" in pdf_text
+        assert all(f"K-{ref}" in pdf_text for ref in refs), pdf_text
 
         Select(driver.find_element(By.ID, "lang")).select_by_value("en")
         _wait(driver, 10).until(

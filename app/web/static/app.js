@@ -68,6 +68,9 @@
       'esc.nopaging': 'aucun appel (politique)',
       flash: 'ALERTE CRITIQUE {ref} · {cat} · {where}',
       'flash.more': '{n} alertes critiques ouvertes · la plus ancienne : {ref} · {cat} · {where}',
+      'chan.down': 'Canal SMS en panne : {list}', 'chan.downMany': 'Canaux SMS en panne : {list}',
+      'chan.since': '{name} depuis {at}',
+      'chan.zone': 'ZONE {zone} INJOIGNABLE PAR SMS depuis {at} (tous ses canaux en panne) · {n} page(s) en attente',
       'sort.priority': 'Urgentes d’abord', 'sort.newest': 'Plus récentes d’abord',
       'filter.sort': 'Ordre', 'map.cluster': '{n} alertes ici : cliquez pour zoomer',
       close: 'Fermer',
@@ -110,6 +113,7 @@
       'pu.page': 'alerte CLA', 'pu.reply': 'réponse', 'pu.taken': 'avis de prise en charge', 'pu.event': 'webhook',
       'pu.receipt': 'accusé de réception',
       'map.fit': 'Tout afficher', 'map.zones': 'territoire (approx.)', 'map.place': 'lieu',
+      'map.province': 'province', 'map.road': 'route nationale (schématique)', 'map.sources': 'sources',
       // Humans in the loop: corrections, call-backs, alerts entered by hand.
       'entry.open': 'Saisir une alerte', 'entry.title': 'Alerte reçue par appel, radio ou visite',
       'entry.text': 'Message', 'entry.source': 'Reçue par', 'entry.reporter': 'Point focal (tél. ou n°)',
@@ -171,6 +175,9 @@
       'esc.nopaging': 'no paging (policy)',
       flash: 'CRITICAL ALERT {ref} · {cat} · {where}',
       'flash.more': '{n} open critical alerts · oldest: {ref} · {cat} · {where}',
+      'chan.down': 'SMS channel down: {list}', 'chan.downMany': 'SMS channels down: {list}',
+      'chan.since': '{name} since {at}',
+      'chan.zone': 'ZONE {zone} UNREACHABLE BY SMS since {at} (all its channels down) · {n} page(s) waiting',
       'sort.priority': 'Most urgent first', 'sort.newest': 'Newest first',
       'filter.sort': 'Order', 'map.cluster': '{n} alerts here: click to zoom in',
       close: 'Close',
@@ -213,6 +220,7 @@
       'pu.page': 'liaison page', 'pu.reply': 'reply', 'pu.taken': 'taken notice', 'pu.event': 'webhook',
       'pu.receipt': 'receipt',
       'map.fit': 'Show all', 'map.zones': 'territoire (approx.)', 'map.place': 'place',
+      'map.province': 'province', 'map.road': 'national road (schematic)', 'map.sources': 'sources',
       // Humans in the loop: corrections, call-backs, alerts entered by hand.
       'entry.open': 'Enter an alert', 'entry.title': 'Alert received by call, radio or visit',
       'entry.text': 'Message', 'entry.source': 'Received by', 'entry.reporter': 'Focal point (phone or id)',
@@ -238,7 +246,7 @@
   // ---- state ------------------------------------------------------------------------------
   const S = {
     key: null, me: null, lang: 'fr', config: { tile_url: '', heartbeat_seconds: 15 },
-    alerts: new Map(), places: [], loaded: false,
+    alerts: new Map(), places: [], channels: [], zonesCut: [], loaded: false,
     selected: null, detail: null,
     lastEventId: null, epoch: 0, streamCtrl: null, synced: false, downSince: null, lastPoll: 0,
     sound: false, audio: null, unseen: 0, fresh: new Set(),
@@ -422,6 +430,7 @@
     const epoch = ++S.epoch;
     loadConfig().then(() => Map_.render());
     loadPlaces();
+    loadChannels(epoch);
     streamLoop(epoch);
   }
 
@@ -431,8 +440,9 @@
     sessionStorage.removeItem(KEY_STORE);
     Object.assign(S, {
       key: null, me: null, selected: null, detail: null, lastEventId: null, synced: false,
-      loaded: false, unseen: 0, alerts: new Map(), places: [],
+      loaded: false, unseen: 0, alerts: new Map(), places: [], channels: [], zonesCut: [],
     });
+    renderChannels();
     Map_.reset();
     $('ops').hidden = true;
     $('signin').hidden = false;
@@ -647,6 +657,8 @@
       loadAlerts();   // the missed events are no longer kept: read the list again
     } else if (event === 'stream.end') {
       signOut(t('signin.expired'));   // the key was revoked
+    } else if ((event === 'channel.down' || event === 'channel.up') && data.channel) {
+      onChannel(data.channel);
     } else if (event === 'incident.updated' && data.incident) {
       const d = S.detail;
       if (d && d.alert && d.alert.incident_id === data.incident.id) {
@@ -654,6 +666,47 @@
         loadDetail(d.id);
       }
     }
+  }
+
+  // ---- channels down: a banner while any is (the health at sign-in, then the stream) ------
+  async function loadChannels(epoch) {
+    try {
+      const { data } = await api('/api/v1/channels/health');
+      if (epoch !== S.epoch || !Array.isArray(data)) return;
+      S.channels = data;
+    } catch {
+      return;   // the stream's channel events still draw it
+    }
+    loadUnreachable(epoch);
+  }
+  /** Zones whose every channel is down, and their pages waiting (read again at each change). */
+  async function loadUnreachable(epoch) {
+    try {
+      const { data } = await api('/api/v1/channels/unreachable');
+      if (epoch !== S.epoch || !Array.isArray(data)) return;
+      S.zonesCut = data;
+    } catch { /* the channels still show */ }
+    renderChannels();
+  }
+  /** A stream event carries the channel as it is now (not as it was when the event was made). */
+  function onChannel(c) {
+    const old = S.channels.find((x) => x.name === c.name);
+    const now = { name: c.name, up: !c.down, down_since: c.down_since, reason: c.reason };
+    if (old) Object.assign(old, now);
+    else S.channels.push(now);
+    renderChannels();
+    loadUnreachable(S.epoch);
+  }
+  function renderChannels() {
+    const el = $('channels-down');
+    const down = S.channels.filter((c) => !c.up);
+    el.hidden = !down.length;
+    const list = down.map((c) => t('chan.since', { name: c.name, at: clock(c.down_since) }));
+    // A zone is only cut off while one of its channels is down (the list may lag the stream).
+    const cut = down.length ? S.zonesCut : [];
+    el.replaceChildren(...cut.map((z) => h('div', { class: 'zone-cut',
+      text: t('chan.zone', { zone: z.zone, at: clock(z.since), n: z.waiting_pages }) })));
+    if (down.length) el.append(h('div', { text: t(down.length > 1 ? 'chan.downMany' : 'chan.down', { list: list.join(' · ') }) }));
   }
 
   function onAlert(a, created) {
@@ -675,9 +728,15 @@
   }
 
   // ---- critical cue: banner, title, optional sound ----------------------------------------
-  function cue(a, text) {
+  /** The banner's words for alert `a` (and `n - 1` more waiting), in the page's language. */
+  function flashText(a, n) {
+    const vars = { n, ref: a.ref, cat: label('cat', a.category), where: where(a) };
+    return n > 1 ? t('flash.more', vars) : t('flash', vars);
+  }
+  function cue(a, n = 1) {
     const flash = $('flash');
-    flash.textContent = text || t('flash', { ref: a.ref, cat: label('cat', a.category), where: where(a) });
+    S.flash = { a, n };
+    flash.textContent = flashText(a, n);
     flash.dataset.id = a.id;
     flash.hidden = false;
     clearTimeout(cue.timer);
@@ -693,9 +752,7 @@
     const waiting = [...S.alerts.values()]
       .filter((a) => a.severity === 'critical' && a.status === 'new').sort(byPriority);
     if (!waiting.length) return;
-    const [a] = waiting;
-    const vars = { n: waiting.length, ref: a.ref, cat: label('cat', a.category), where: where(a) };
-    cue(a, waiting.length > 1 ? t('flash.more', vars) : null);
+    cue(waiting[0], waiting.length);
   }
   function seen() {
     S.unseen = 0;
@@ -745,6 +802,7 @@
       el.title = t(el.dataset.i18nTitle);
       el.setAttribute('aria-label', el.title);
     }
+    renderChannels();
     const sound = $('sound');
     sound.replaceChildren(speaker(S.sound), h('span', { class: 'label', text: t(S.sound ? 'sound.on' : 'sound.off') }));
     sound.title = t(S.sound ? 'sound.on' : 'sound.off');
@@ -793,6 +851,10 @@
     $('legend').replaceChildren(
       ...SEVERITIES.map((s) => h('span', { class: `sev-${s}` }, h('i'), label('sev', s))),
       h('span', {}, h('i', { class: 'lg-place' }), t('map.place')),
+      h('span', {}, h('i', { class: 'lg-line lg-province' }), t('map.province')),
+      h('span', {}, h('i', { class: 'lg-line lg-territoire' }), t('map.zones')),
+      h('span', {}, h('i', { class: 'lg-line lg-road' }), t('map.road')),
+      h('span', { class: 'lg-src', id: 'map-sources', title: Map_.sources() }, t('map.sources')),
     );
   }
 
@@ -940,7 +1002,8 @@
   }
 
   function section(title, ...content) {
-    return [h('h3', { text: title }), ...content.flat()];
+    // A part left out (null or false) adds nothing: appended as is, it would read "null".
+    return [h('h3', { text: title }), ...content.flat().filter((x) => x != null && x !== false)];
   }
   function dl(pairs) {
     return h('dl', {}, pairs.filter(([, v]) => v != null && v !== '' && v !== false)
@@ -1127,7 +1190,8 @@
   // a tile layer when an office sets one.
   const Map_ = (() => {
     const M = { w: 0, h: 0, k: 0, cx: 0, cy: 0, fitK: 0, userMoved: false, places: [], hulls: [],
-      land: { lakes: [], borders: [], rivers: [] } };
+      land: { lakes: [], borders: [], rivers: [], provinces: [], provinceNames: [], territoires: [], roads: [] },
+      source: '' };
     const mercY = (lat) => Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360)) * 180 / Math.PI;
     const proj = (lon, lat) => [lon, -mercY(lat)];
     const screen = ([x, y]) => [(x - M.cx) * M.k + M.w / 2, (y - M.cy) * M.k + M.h / 2];
@@ -1167,7 +1231,8 @@
       render();
     }
 
-    /** Lakes, borders and rivers shipped with the gateway (landmarks.json), projected once. */
+    /** Landmarks shipped with the gateway (landmarks.json), projected once: lakes, borders,
+     * rivers, provinces, territoires (approximate) and main roads (schematic). */
     async function loadLandmarks() {
       try {
         const res = await fetch('landmarks.json', { cache: 'default' });
@@ -1182,7 +1247,14 @@
           }),
           borders: (data.borders || []).map(line),
           rivers: (data.rivers || []).map(line),
+          provinces: (data.provinces?.lines || []).map(line),
+          provinceNames: (data.provinces?.labels || []).map((p) => ({ name: p.name, at: proj(...p.at) })),
+          territoires: (data.territoires || []).map(line),
+          roads: (data.roads || []).map((r) => ({ name: r.name, via: r.via || [], line: line(r.line) })),
         };
+        M.source = data.source || '';
+        const src = $('map-sources');
+        if (src) src.title = M.source;
         render();
       } catch {
         // The map still shows places and alerts without its landmarks.
@@ -1258,8 +1330,8 @@
       const nice = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
       const km = nice.find((v) => v / kmPerPx >= 70) || 1000;
       const px = km / kmPerPx;
-      const x = M.w - px - 16;
-      const y = M.h - 16;
+      const x = 16;   // top left: the legend, which grows with the landmarks, is at the bottom
+      const y = 22;
       layer.append(sv('g', { class: 'scale' },
         sv('line', { x1: x, y1: y, x2: x + px, y2: y }),
         sv('line', { x1: x, y1: y - 4, x2: x, y2: y + 1 }),
@@ -1269,6 +1341,31 @@
 
     const text = (props, content) => Object.assign(sv('text', props), { textContent: content });
 
+    /** A national road: its schematic line, and its number where there is room along it. */
+    function roadOf(layer, road, labels) {
+      const path = sv('path', { class: 'road', d: pathOf(road.line, false) }, sv('title'));
+      path.firstChild.textContent = `${road.name}: ${road.via.join(' – ')} (${t('map.road')})`;
+      layer.append(path);
+      const pts = road.line.map(screen);
+      const steps = pts.slice(1).map((p, i) => Math.hypot(p[0] - pts[i][0], p[1] - pts[i][1]));
+      const total = steps.reduce((a, b) => a + b, 0);
+      if (total < 60) return;
+      const along = (f) => {   // the point at a fraction of the road's length on screen
+        let left = f * total;
+        for (let i = 0; i < steps.length; i++) {
+          if (left <= steps[i]) {
+            const k = steps[i] ? left / steps[i] : 0;
+            return [pts[i][0] + (pts[i + 1][0] - pts[i][0]) * k, pts[i][1] + (pts[i + 1][1] - pts[i][1]) * k + 4];
+          }
+          left -= steps[i];
+        }
+        return pts.at(-1);
+      };
+      const tries = [0.5, 0.35, 0.65, 0.2, 0.8].map(along)
+        .filter(([x, y]) => x > 0 && y > 0 && x < M.w && y < M.h);
+      if (tries.length) labels.push([1.5, 'road-label', ...tries[0], road.name, 'middle', tries]);
+    }
+
     function render() {
       const el = svg();
       if (!el || !M.w) return;
@@ -1277,7 +1374,7 @@
       };
       tiles(layers.tiles);
       el.classList.toggle('with-tiles', !!S.config.tile_url);
-      const labels = [];   // [priority, class, x, y, text, anchor]
+      const labels = [];   // [priority, class, x, y, text, anchor, [[x, y], ...] to try (optional)]
       if (!S.config.tile_url) {
         for (const r of M.land.rivers) layers.land.append(sv('path', { class: 'river', d: pathOf(r, false) }));
         for (const lake of M.land.lakes) {
@@ -1287,12 +1384,22 @@
             labels.push([2.5, 'lake-label', x, y, lakeName(lake.name), 'middle']);
           }
         }
+        for (const line of M.land.territoires) layers.land.append(sv('path', { class: 'territoire', d: pathOf(line, false) }));
+        for (const line of M.land.provinces) layers.land.append(sv('path', { class: 'province', d: pathOf(line, false) }));
         for (const b of M.land.borders) layers.land.append(sv('path', { class: 'border', d: pathOf(b, false) }));
+        for (const p of M.land.provinceNames) {
+          const [x, y] = screen(p.at);
+          // Beside a lake's or a town's name, a province's moves a little up, down or aside.
+          const tries = [[0, 0], [0, -16], [0, 16], [-40, 0], [40, 0], [0, -32], [0, 32]];
+          labels.push([2.2, 'province-label', x, y, p.name, 'middle', tries.map(([dx, dy]) => [x + dx, y + dy])]);
+        }
+        for (const road of M.land.roads) roadOf(layers.land, road, labels);
       }
+      const soft = M.land.territoires.length ? ' soft' : '';   // the territoire lines say where they end
       for (const z of M.hulls) {
         if (z.ring.length >= 3) {
           const d = `M${z.ring.map((p) => screen(p).map((v) => v.toFixed(1)).join(',')).join('L')}Z`;
-          layers.zones.append(sv('path', { class: 'hull', d }));
+          layers.zones.append(sv('path', { class: `hull${soft}`, d }));
         }
         const [x, y] = screen(z.at);
         labels.push([2, 'hull-label', x, y, z.name, 'middle']);
@@ -1375,23 +1482,29 @@
       const hull = cls === 'hull-label';
       const shown = hull ? content.toUpperCase() : content;
       if (!measure) return shown.length * (hull ? 8.2 : 6.3);
-      measure.font = (hull || cls.includes('alert-label') ? '600 ' : '') + FONT;
-      // letter-spacing .08em of the territoire names, and the 3px halo on each side
-      return measure.measureText(shown).width + (hull ? shown.length * 0.88 : 0) + 3;
+      const bold = hull || cls.includes('alert-label') || cls === 'province-label' || cls === 'road-label';
+      measure.font = (bold ? '600 ' : '') + FONT;
+      // letter-spacing of the territoire (.08em) and province (.04em) names, the 3px halo
+      const spacing = hull ? 0.88 : cls === 'province-label' ? 0.44 : 0;
+      return measure.measureText(shown).width + shown.length * spacing + 3;
     }
 
     /** Draw labels by priority, leaving out any that would overlap one already drawn or a mark. */
     function placeLabels(layer, labels, obstacles) {
       const taken = [...obstacles];
       labels.sort((p, q) => q[0] - p[0]);
-      for (const [, cls, x, y, content, anchor] of labels) {
+      for (const [, cls, x0, y0, content, anchor, tries] of labels) {
         if (!content) continue;
         const w = textWidth(cls, content);
-        const x0 = anchor === 'middle' ? x - w / 2 : x;
-        const box = [x0 - 2, y - 11, x0 + w + 2, y + 3];
-        if (taken.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3])) continue;
-        taken.push(box);
-        layer.append(text({ class: cls, x, y, 'text-anchor': anchor }, content));
+        // The first of its places (one, or a few to try) where it hides nothing.
+        for (const [x, y] of tries || [[x0, y0]]) {
+          const left = anchor === 'middle' ? x - w / 2 : x;
+          const box = [left - 2, y - 11, left + w + 2, y + 3];
+          if (taken.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3])) continue;
+          taken.push(box);
+          layer.append(text({ class: cls, x, y, 'text-anchor': anchor }, content));
+          break;
+        }
       }
     }
 
@@ -1463,7 +1576,7 @@
       else window.addEventListener('resize', resize);
     }
 
-    return { install, render, resize, setPlaces, focus, reset, loadLandmarks };
+    return { install, render, resize, setPlaces, focus, reset, loadLandmarks, sources: () => M.source };
   })();
 
   // ---- humans in the loop: correct an alert, call back, enter an alert by hand ----------------
@@ -1693,6 +1806,7 @@
       S.lang = e.target.value in I18N ? e.target.value : 'fr';
       savePrefs();
       renderChrome();
+      if (S.flash) $('flash').textContent = flashText(S.flash.a, S.flash.n);   // also when hidden
       renderList();
       renderDetail();
       Map_.render();

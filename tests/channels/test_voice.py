@@ -1,0 +1,148 @@
+"""Voice fallback: where the Twilio channel has voice on, a critical page that no SMS channel
+can carry is read to the liaison by phone (the real twilio client's calls.create against the
+local stand-in), once per liaison and escalation step, its call status recorded."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.channels.service import named
+from app.config import Settings
+from app.escalation.models import Escalation
+from app.outbox.models import Delivery, DeliveryAttempt
+from tests.channels.support import set_down
+from tests.escalation.support import (
+    CLA_BENI,
+    CLA_OICHA,
+    FOCAL_MAVIVI,
+    JOC_NORD_KIVU,
+    Gateway,
+    gateway,
+    ref_in,
+)
+from tests.support import make_key
+
+pytestmark = pytest.mark.usefixtures("engine")
+
+# The reporter gives a number to call back in the report: the page's SMS carries numbers,
+# the voice never reads one.
+ATTACK = "Attaque en cours a Mavivi, les ADF ont tue 3 personnes, rappelez le 0990000777"
+
+
+async def _voice(gw: Gateway, value: str | None) -> int:
+    admin = await make_key(gw.sessionmaker, "admin")
+    async with gw.sessionmaker() as s:
+        channel_id = (await named(s, "twilio")).id
+    response = await gw.client.patch(
+        f"/api/v1/channels/{channel_id}",
+        json={"options": {"voice": value}},
+        headers={"Authorization": f"Bearer {admin}"},
+    )
+    return response.status_code
+
+
+async def _calls(gw: Gateway, to: str) -> list[Delivery]:
+    async with gw.sessionmaker() as s:
+        stmt = select(Delivery).where(Delivery.channel == "voice", Delivery.recipient == to)
+        return list((await s.scalars(stmt.order_by(Delivery.id))).all())
+
+
+def _called(gw: Gateway, to: str) -> list[str]:
+    return [r.form.get("Twiml", "") for r in gw.fake.calls if r.to == to]
+
+
+async def test_a_critical_page_no_sms_channel_can_carry_is_read_by_phone_once_per_step(
+    settings: Settings,
+) -> None:
+    async with gateway(settings, channel_wait_seconds=0.1) as gw:
+        assert await _voice(gw, "loud") == 422  # on or off, nothing else
+        assert await _voice(gw, "on") == 200
+        await set_down(gw.sessionmaker, "twilio")  # SMS cut off: no channel carries pages
+        gw.fake.set_call_status(CLA_OICHA, "no-answer")
+
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, ATTACK)).text)
+        await gw.wait_for(lambda: bool(_called(gw, CLA_BENI) and _called(gw, CLA_OICHA)))
+        twiml = _called(gw, CLA_BENI)[0]
+        assert twiml.count('<Say language="fr-FR">') == 2
+        code = ", ".join(ref[2:])
+        assert "Alerte critique de Kengele. Attaque à Mavivi, territoire de Beni." in twiml
+        assert f"Référence {code}." in twiml and f"OK {code}" in twiml
+        assert "0990000777" not in twiml and "777" not in twiml
+        assert FOCAL_MAVIVI[-9:] not in twiml and "+243" not in twiml
+        call = gw.fake.calls[0]
+        assert call.form["From"] == "+243800000000"
+        assert call.form["StatusCallback"].endswith("/webhooks/twilio/call-status")
+
+        # The pages keep waiting for a channel (looked at every 0.1 s): no second call.
+        async with gw.sessionmaker() as s:
+            waiting = (await s.scalars(select(Delivery).where(Delivery.purpose == "page"))).all()
+        assert {p.recipient for p in waiting} == {CLA_BENI, CLA_OICHA}
+        assert gw.sent_to(CLA_BENI) == []
+        await gw.wait_for(lambda: _looked_again(gw, waiting[0].id))
+        assert len(_called(gw, CLA_BENI)) == len(_called(gw, CLA_OICHA)) == 1
+
+        # Twilio reports how each call went: answered, and not answered.
+        await gw.wait_for(lambda: len(gw.fake.pending_callbacks) >= 4)
+        await gw.flush_callbacks()
+        [beni] = await _calls(gw, CLA_BENI)
+        [oicha] = await _calls(gw, CLA_OICHA)
+        assert (beni.status, beni.purpose, beni.escalation_step) == ("delivered", "call", 0)
+        assert (oicha.status, oicha.last_error) == ("failed", "call no-answer")
+        async with gw.sessionmaker() as s:
+            stmt = select(DeliveryAttempt.status).where(DeliveryAttempt.delivery_id == beni.id)
+            attempts = list((await s.scalars(stmt.order_by(DeliveryAttempt.id))).all())
+        assert attempts == ["ok", "callback:sent", "callback:delivered"]
+
+        # The JOC's step: its officer is called; the liaisons are not called again.
+        async with gw.sessionmaker() as s:
+            started = await s.scalar(select(Escalation.started_at))
+        assert started is not None
+        assert await gw.advance_to(started + timedelta(seconds=301)) == 1
+        await gw.wait_for(lambda: bool(_called(gw, JOC_NORD_KIVU)))
+        assert len(_called(gw, CLA_BENI)) == 1
+
+        # SMS is back: the waiting pages go out by it.
+        await set_down(gw.sessionmaker, "twilio", down=False)
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI) and gw.sent_to(CLA_OICHA)))
+        assert ref in gw.sent_to(CLA_BENI)[0]
+
+
+async def _looked_again(gw: Gateway, delivery_id: int) -> bool:
+    """The page was looked at again after its first wait (its due time moved on)."""
+    async with gw.sessionmaker() as s:
+        page = await s.get(Delivery, delivery_id)
+        assert page is not None
+        first = await s.scalar(
+            select(DeliveryAttempt.at).where(DeliveryAttempt.delivery_id == delivery_id)
+        )
+    return first is not None and page.due_at > first + timedelta(seconds=0.25)
+
+
+async def test_without_voice_nobody_is_called_and_the_pages_wait(settings: Settings) -> None:
+    async with gateway(settings, channel_wait_seconds=0.1) as gw:
+        await set_down(gw.sessionmaker, "twilio")
+        ref_in((await gw.sms(FOCAL_MAVIVI, ATTACK)).text)
+        await gw.wait_for(lambda: _waiting(gw, 2))
+        async with gw.sessionmaker() as s:
+            page = await s.scalar(select(Delivery).where(Delivery.purpose == "page"))
+        assert page is not None
+        await gw.wait_for(lambda: _looked_again(gw, page.id))
+        assert gw.fake.calls == []
+
+
+async def test_with_voice_a_page_sms_can_carry_goes_by_sms_only(settings: Settings) -> None:
+    async with gateway(settings, channel_wait_seconds=0.1) as gw:
+        assert await _voice(gw, "on") == 200
+        ref_in((await gw.sms(FOCAL_MAVIVI, ATTACK)).text)
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI) and gw.sent_to(CLA_OICHA)))
+        assert gw.fake.calls == []
+
+
+async def _waiting(gw: Gateway, n: int) -> bool:
+    async with gw.sessionmaker() as s:
+        stmt = select(Delivery).where(Delivery.purpose == "page", Delivery.status == "pending")
+        pages = (await s.scalars(stmt)).all()
+    return len([p for p in pages if p.last_error and p.last_error.startswith("waiting")]) == n
