@@ -176,7 +176,8 @@ class RebasedAsyncHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
 
 
 class TwilioSmsSender:
-    """Sends SMS with the official twilio client, in a thread, and classifies the outcome."""
+    """Sends SMS (and places calls) with the official twilio client's async API, and classifies
+    the outcome."""
 
     name = "twilio"
 
