@@ -78,10 +78,17 @@ def serve(
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="API only; run `kengele worker` elsewhere.")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Processes serving webhooks, one per core (PostgreSQL only beyond 1)."
+        ),
+    ] = 1,
 ) -> None:
     """Run the API (and, unless --no-worker, the background work) on SQLite by default."""
     from app.main import create_app
     from app.serving import serve_app
+    from app.startup import StartupError
 
     settings = get_settings()
     updates: dict[str, Any] = {}
@@ -93,7 +100,11 @@ def serve(
     settings = settings.model_copy(update=updates)
     _setup_logging(settings.log_level)
     _preflight(settings, create=True)
-    serve_app(create_app, settings, host=host, port=port)
+    try:
+        serve_app(create_app, settings, host=host, port=port, workers=workers)
+    except StartupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 @cli.command()

@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(default=60.0, gt=0)
     # Deliveries one worker sends at once, each on its own: a slow or hung provider call
     # holds only its own row.
-    send_concurrency: int = Field(default=16, ge=1)
+    send_concurrency: int = Field(default=64, ge=1)
     # Per provider call: Twilio's REST API (connect and read), a webhook target (each of
     # connect, write, read; the whole attempt has a 30 s deadline).
     sms_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +18,7 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.demo import DATA as DEMO_DATA
-from app.startup import describe_database, forget_serve, record_serve
+from app.startup import StartupError, describe_database, forget_serve, record_serve
 
 _ANY_ADDRESS = {"0.0.0.0", "::", ""}
 # Of the demo's people, the few of one territoire (Beni): enough to play an alert end to end.
@@ -78,9 +83,20 @@ class _Server(uvicorn.Server):
 
 
 def serve_app(
-    create_app: Callable[[Settings], FastAPI], settings: Settings, *, host: str, port: int
+    create_app: Callable[[Settings], FastAPI],
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    workers: int = 1,
 ) -> None:
-    """Run the gateway until interrupted."""
+    """Run the gateway until interrupted (`workers` > 1: that many processes, PostgreSQL only)."""
+    if workers > 1 and settings.is_sqlite:
+        raise StartupError(
+            f"--workers {workers} needs PostgreSQL: SQLite takes one writer at a time, so more "
+            "processes would only wait on each other; set KENGELE_DATABASE_URL to a PostgreSQL "
+            "database, or serve with --workers 1"
+        )
     if "public_url" not in settings.model_fields_set and port != 0:
         # No KENGELE_PUBLIC_URL: the gateway is its own public URL (`simulate` signs for it).
         settings = settings.model_copy(update={"public_url": local_url(host, port)})
@@ -95,8 +111,19 @@ def serve_app(
             sys.stdout.write(first_steps(settings, url))
             sys.stdout.flush()
 
-    config = uvicorn.Config(
-        create_app(settings),
+    try:
+        if workers > 1:
+            _serve_processes(settings, host=host, port=port, workers=workers, ready=ready)
+        else:
+            _Server(_config(create_app(settings), settings, host, port), ready).run()
+    finally:
+        for path in record:
+            forget_serve(path)
+
+
+def _config(app: Any, settings: Settings, host: str, port: int, **more: Any) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
         host=host,
         port=port,
         # None: uvicorn's own lines go through our handler (text on a terminal, else JSON).
@@ -105,9 +132,69 @@ def serve_app(
         proxy_headers=True,
         # Live streams never end by themselves: give them a few seconds, then stop.
         timeout_graceful_shutdown=5,
+        **more,
     )
-    try:
-        _Server(config, ready).run()
-    finally:
-        for path in record:
-            forget_serve(path)
+
+
+def _serve_processes(
+    settings: Settings, *, host: str, port: int, workers: int, ready: Callable[[int], None]
+) -> None:
+    """`workers` uvicorn processes on one socket, each with its own background work (the
+    roles are safe in several processes on PostgreSQL, as with several `kengele worker`);
+    uvicorn's supervisor starts a new process in place of one that dies."""
+    from uvicorn.supervisors import Multiprocess
+
+    # Migrations, default rows and the demo data once, here, before the processes start.
+    asyncio.run(_prepare(settings))
+    # The processes read their settings from the environment: pass on what the command set.
+    os.environ.update(
+        {
+            "KENGELE_PUBLIC_URL": settings.public_url,
+            "KENGELE_RUN_WORKER": str(settings.run_worker).lower(),
+            "KENGELE_DEMO": "false",  # loaded above
+            "KENGELE_DEMO_HANDSET": str(settings.demo_handset).lower(),
+            "KENGELE_AUTO_MIGRATE": "false",  # done above
+        }
+    )
+    config = _config(
+        "app.serving:worker_app",
+        settings,
+        host,
+        port,
+        factory=True,
+        workers=workers,
+        # A process answers the supervisor's pings once it has imported the app, which takes
+        # seconds on a busy machine: 5 s (uvicorn's default) had healthy ones killed at start.
+        timeout_worker_healthcheck=30,
+    )
+    sock = config.bind_socket()  # says "Uvicorn running on ..."
+    ready(sock.getsockname()[1])
+    Multiprocess(config, sockets=[sock]).run()
+
+
+async def _prepare(settings: Settings) -> None:
+    from app.runtime import Runtime
+
+    runtime = await Runtime.open(settings)
+    await runtime.close()
+
+
+def worker_app() -> FastAPI:
+    """The application of one process of `serve --workers N` (settings from the environment)."""
+    from app.config import get_settings
+    from app.kit.observability import configure_logging
+    from app.main import create_app
+
+    settings = get_settings()
+    configure_logging(settings, settings.log_level)
+    parent = os.getppid()
+    threading.Thread(target=_stop_with, args=(parent,), name="parent-watch", daemon=True).start()
+    return create_app(settings)
+
+
+def _stop_with(parent: int) -> None:
+    """Stop this process (as SIGTERM does: its sends are finished and recorded) once the
+    process that started it is gone (killed -9: nobody else would ever stop this one)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGTERM)

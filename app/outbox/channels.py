@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -68,19 +69,28 @@ class ChannelSender:
         # (time.monotonic): the SMS sent at once by other tasks do not all probe.
         self._probed: dict[str, float] = {}
 
-    async def send(self, delivery: Delivery) -> SendResult:
-        """Send one SMS delivery by `delivery.via` (None: the configured provider)."""
+    async def send(
+        self, delivery: Delivery, channels: Mapping[str, Channel] | None = None
+    ) -> SendResult:
+        """Send one SMS delivery by `delivery.via` (None: the configured provider).
+
+        `channels`: every channel by name, as read when the delivery was claimed (the worker
+        reads them once per claim); None: read them now.
+        """
         if delivery.via is None:
             return await self._legacy(delivery)
+        if channels is None:
+            async with self.sessionmaker() as session:
+                channels = {c.name: c for c in await channels_repo.list_all(session)}
+        channel = channels.get(delivery.via)
+        others_up = False
         probe = False
-        async with self.sessionmaker() as session:
-            channel = await channels_repo.by_name(session, delivery.via)
-            others_up = False
-            if channel is not None and channel.down:
-                for name in delivery.route:
-                    other = await channels_repo.by_name(session, name)
-                    others_up |= bool(other and other.active and not other.down)
-                if others_up and down_for_failures(channel):
+        if channel is not None and channel.down:
+            for name in delivery.route:
+                other = channels.get(name)
+                others_up |= bool(other and other.active and not other.down)
+            if others_up and down_for_failures(channel):
+                async with self.sessionmaker() as session:
                     probe = await health.probe_due(session, self.settings, channel)
         if channel is None or not channel.active:
             return SendResult(ok=False, error=f"channel {delivery.via} is removed or turned off")
@@ -163,6 +173,9 @@ class ChannelSender:
         for _, client in self._clients.values():
             await client.aclose()
         self._clients.clear()
+        aclose = getattr(self.legacy, "aclose", None)
         close = getattr(self.legacy, "close", None)
-        if close is not None:
+        if aclose is not None:
+            await aclose()
+        elif close is not None:
             close()

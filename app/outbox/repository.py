@@ -36,11 +36,22 @@ def _due(now: datetime) -> ColumnElement[bool]:
 async def due_sms_senders(session: AsyncSession, now: datetime) -> Sequence[str]:
     """Sending numbers that have SMS due."""
     stmt = select(Delivery.sender).where(Delivery.channel == CHANNEL_SMS, _due(now)).distinct()
-    return (await session.scalars(stmt)).all()
+    # In one order: workers lock the buckets of these senders one after the other, in turn.
+    return (await session.scalars(stmt.order_by(Delivery.sender))).all()
 
 
 async def lock_rate(session: AsyncSession, sender: str, burst: float) -> SenderRate | None:
-    """The token bucket of `sender`, locked for this transaction (None: another worker has it)."""
+    """The token bucket of `sender`, locked for this transaction.
+
+    A worker whose claim meets a bucket another worker's claim holds waits for it (a claim is
+    one short transaction, and buckets are locked in sender order, so no two claims wait on
+    each other): skipping it instead left the second worker polling for its turn.
+    """
+    stmt = select(SenderRate).where(SenderRate.sender == sender).with_for_update()
+    stmt = stmt.execution_options(populate_existing=True)
+    bucket = await session.scalar(stmt)
+    if bucket is not None:
+        return bucket
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     # Two workers may meet a new sender at once: the second insert does nothing.
@@ -49,8 +60,7 @@ async def lock_rate(session: AsyncSession, sender: str, burst: float) -> SenderR
         .values(sender=sender, tokens=burst, updated_at=utcnow())
         .on_conflict_do_nothing(index_elements=["sender"])
     )
-    stmt = select(SenderRate).where(SenderRate.sender == sender).with_for_update(skip_locked=True)
-    return await session.scalar(stmt.execution_options(populate_existing=True))
+    return await session.scalar(stmt)
 
 
 async def claim(
@@ -66,28 +76,25 @@ async def claim(
     """Lease up to `limit` due deliveries (SKIP LOCKED: workers never take the same row)."""
     if limit <= 0:
         return []
-    stmt = select(Delivery.id).where(Delivery.channel == channel, _due(now))
+    due = select(Delivery.id).where(Delivery.channel == channel, _due(now))
     if sender is not None:
-        stmt = stmt.where(Delivery.sender == sender)
+        due = due.where(Delivery.sender == sender)
+    due = due.order_by(Delivery.due_at, Delivery.id).limit(limit).with_for_update(skip_locked=True)
+    # One statement: the rows locked by the subquery are leased and returned.
     stmt = (
-        stmt.order_by(Delivery.due_at, Delivery.id).limit(limit).with_for_update(skip_locked=True)
-    )
-    ids = list((await session.scalars(stmt)).all())
-    if not ids:
-        return []
-    await session.execute(
         update(Delivery)
-        .where(Delivery.id.in_(ids))
+        .where(Delivery.id.in_(due.scalar_subquery()))
         .values(
             status=SENDING,
             lease_until=lease_until,
             leased_by=worker,
             attempts=Delivery.attempts + 1,
         )
-        .execution_options(synchronize_session=False)
+        .returning(Delivery)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    stmt2 = select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.due_at, Delivery.id)
-    return (await session.scalars(stmt2.execution_options(populate_existing=True))).all()
+    rows = list((await session.scalars(stmt)).all())
+    return sorted(rows, key=lambda d: (d.due_at, d.id))
 
 
 async def bury_crashed(session: AsyncSession, now: datetime) -> int:
@@ -114,6 +121,23 @@ async def lock_leased(session: AsyncSession, delivery_id: int, worker: str) -> D
         .execution_options(populate_existing=True)
     )
     return await session.scalar(stmt)
+
+
+async def lock_leased_many(
+    session: AsyncSession, ids: Sequence[int], worker: str
+) -> dict[int, Delivery]:
+    """Those of `ids` this worker still holds the lease of, locked for their results (in id
+    order: two transactions locking overlapping sets never wait on each other in a cycle)."""
+    if not ids:
+        return {}
+    stmt = (
+        select(Delivery)
+        .where(Delivery.id.in_(ids), Delivery.status == SENDING, Delivery.leased_by == worker)
+        .order_by(Delivery.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {row.id: row for row in (await session.scalars(stmt)).all()}
 
 
 async def get(session: AsyncSession, delivery_id: int, *, lock: bool = False) -> Delivery | None:

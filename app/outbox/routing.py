@@ -8,7 +8,7 @@ channel by priority; each route is ordered for failover. The Twilio settings are
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +40,12 @@ def rate_key(settings: Settings, via: str | None) -> str:
 async def rate_of(session: AsyncSession, settings: Settings, key: str) -> tuple[float, int]:
     """(SMS per second, burst) of a token bucket."""
     channel = await channels_repo.by_name(session, key)
+    return rate_in(settings, key, {key: channel} if channel is not None else {})
+
+
+def rate_in(settings: Settings, key: str, channels: Mapping[str, Channel]) -> tuple[float, int]:
+    """(SMS per second, burst) of a token bucket, from channels already read (by name)."""
+    channel = channels.get(key)
     if channel is None or channel.name == TWILIO:
         return settings.sms_rate_per_second, settings.sms_burst
     return channel.rate_per_second, channel.burst

@@ -1,7 +1,8 @@
 """The worker: claims due deliveries and escalation steps, sends, records each attempt.
 
-Claims are short transactions (SKIP LOCKED on PostgreSQL, a lease on each row); each send
-happens outside any transaction and its result is recorded in a transaction of its own.
+Claims are short transactions (SKIP LOCKED on PostgreSQL, a lease on each row) taken once
+half of the send slots are free; each send happens outside any transaction, and the results
+of the sends that finish together are recorded in one transaction.
 A worker killed after claiming leaves rows that another worker takes once the lease expires.
 """
 
@@ -12,12 +13,15 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.channels import repository as channels_repo
+from app.channels.models import Channel
 from app.config import Settings
 from app.db import unit_of_work
 from app.escalation import repository as escalation_repo
@@ -36,22 +40,37 @@ from app.outbox.models import (
     DeliveryAttempt,
 )
 from app.outbox.types import SendResult
-from app.outbox.wakeup import Wakeup
+from app.outbox.wakeup import Wakeup, wait_for
 from app.outbox.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
+
+# How long finished sends may wait for the others in flight to be recorded with them.
+RECORD_GATHER_SECONDS = 0.005
 
 
 class SmsSender(Protocol):
     """What the worker needs of the SMS channels (app.outbox.channels.ChannelSender)."""
 
-    async def send(self, delivery: Delivery) -> SendResult:
-        """Hand one SMS to the provider of its channel."""
+    async def send(
+        self, delivery: Delivery, channels: Mapping[str, Channel] | None = None
+    ) -> SendResult:
+        """Hand one SMS to the provider of its channel (`channels`: by name, as claimed)."""
         ...
 
     async def call(self, delivery: Delivery) -> SendResult:
         """Place one voice call reading `delivery.body` (app.outbox.voice)."""
         ...
+
+
+@dataclass(slots=True)
+class _Sent:
+    """A finished send waiting to be recorded; `done` is set once it is (or cannot be)."""
+
+    delivery: Delivery
+    result: SendResult
+    duration_ms: float
+    done: asyncio.Future[None]
 
 
 class Worker:
@@ -76,66 +95,86 @@ class Worker:
         self.before_send: Callable[[Delivery], Awaitable[None]] | None = None
         # One task per delivery in flight: a hung send holds its own row and slot only.
         self.sending: set[asyncio.Task[None]] = set()
+        # Finished sends waiting to be recorded, and the task recording them.
+        self._to_record: list[_Sent] = []
+        self._recorder: asyncio.Task[None] | None = None
+        self._bury_after = datetime.min.replace(tzinfo=UTC)
+        self._finished = asyncio.Event()  # set when a send adds its result to `_to_record`
 
     async def step(self) -> float:
         """One pass of the worker's loop; returns how long to sleep unless woken sooner."""
         if await self.run_once():
             return 0.0
-        if self.free_slots() == 0:
-            return self.settings.worker_poll_seconds  # a finished send wakes the loop
+        if self.free_slots() < self.claim_at_least():
+            return self.settings.worker_poll_seconds  # finished sends wake the loop
         return await self._seconds_to_next()
 
     def free_slots(self) -> int:
         """How many more deliveries this worker may send at once."""
         return max(self.settings.send_concurrency - len(self.sending), 0)
 
+    def claim_at_least(self) -> int:
+        """Free slots worth a claim: half of them, so that claims come in batches rather
+        than one transaction per finished send."""
+        return max(self.settings.send_concurrency // 2, 1)
+
     async def run_once(self) -> int:
-        """One pass: due escalation steps, then claim what free slots allow and start sending
-        each claimed row on its own; returns how much was done."""
-        now = utcnow()
-        async with unit_of_work(self.sessionmaker) as session:
-            stepped = await escalation.advance_due(
-                session, self.settings, now, self.settings.worker_batch
-            )
-        limit = min(self.free_slots(), self.settings.worker_batch)
-        claimed = await self._claim(limit) if limit else []
+        """One pass: claim what free slots allow and start sending each claimed row on its
+        own, then run the due escalation steps; returns how much was done.
+
+        Claims come first: a first page is written by its webhook's transaction, and waits
+        for nothing else once that commits (steps due later write theirs for the next pass).
+        """
+        free = self.free_slots()
+        limit = min(free, self.settings.worker_batch) if free >= self.claim_at_least() else 0
+        claimed, channels = await self._claim(limit) if limit else ([], {})
         for delivery in claimed:
             metrics.count_delivery(delivery.channel, None, SENDING)
-            task = asyncio.create_task(self._send(delivery), name=f"send-{delivery.id}")
+            task = asyncio.create_task(self._send(delivery, channels), name=f"send-{delivery.id}")
             self.sending.add(task)
             task.add_done_callback(self._sent)
+        async with unit_of_work(self.sessionmaker) as session:
+            stepped = await escalation.advance_due(
+                session, self.settings, utcnow(), self.settings.worker_batch
+            )
         return stepped + len(claimed)
 
     def _sent(self, task: asyncio.Task[None]) -> None:
-        was_full = self.free_slots() == 0
+        was_short = self.free_slots() < self.claim_at_least()
         self.sending.discard(task)
         if not task.cancelled() and (error := task.exception()) is not None:
             # Its row stays leased: sent again once the lease runs out.
             log.error("worker %s: %s failed", self.name, task.get_name(), exc_info=error)
-        if was_full:
-            self.wakeup.set()  # a slot is free: claim what waits
+        if was_short and self.free_slots() >= self.claim_at_least():
+            self.wakeup.set()  # enough slots are free: claim what waits
 
     async def drain(self, grace: float) -> None:
         """Let the sends in flight finish and be recorded (cancelled after `grace` s)."""
-        if not self.sending:
-            return
-        _, late = await asyncio.wait(set(self.sending), timeout=grace)
-        for task in late:
-            task.cancel()  # its row waits for the lease to run out
-        await asyncio.gather(*late, return_exceptions=True)
+        if self.sending:
+            _, late = await asyncio.wait(set(self.sending), timeout=grace)
+            for task in late:
+                task.cancel()  # its row waits for the lease to run out
+            await asyncio.gather(*late, return_exceptions=True)
+        if self._recorder is not None and not self._recorder.done():
+            self._recorder.cancel()
+            await asyncio.gather(self._recorder, return_exceptions=True)
 
-    async def _claim(self, limit: int) -> list[Delivery]:
-        """Lease up to `limit` due rows: SMS first (pages), each number within its rate."""
+    async def _claim(self, limit: int) -> tuple[list[Delivery], dict[str, Channel]]:
+        """Lease up to `limit` due rows: SMS first (pages), each number within its rate.
+        Also returns the channels as they are now (their sends need them)."""
         settings = self.settings
         now = utcnow()
         lease = now + timedelta(seconds=settings.lease_seconds)
         out: list[Delivery] = []
         async with unit_of_work(self.sessionmaker) as session:
-            await repo.bury_crashed(session, now)
+            if now >= self._bury_after:  # a pass a second is enough for rows given up on
+                await repo.bury_crashed(session, now)
+                self._bury_after = now + timedelta(seconds=1)
+            channels = {c.name: c for c in await channels_repo.list_all(session)}
             for sender in await repo.due_sms_senders(session, now):
                 if len(out) >= limit:
                     break
-                rate, burst = await routing.rate_of(session, settings, sender)
+                rate, burst = routing.rate_in(settings, sender, channels)
                 bucket = await repo.lock_rate(session, sender, float(burst))
                 if bucket is None:
                     continue
@@ -162,9 +201,9 @@ class Worker:
                     limit=limit - len(out),
                     channel=channel,
                 )
-        return out
+        return out, channels
 
-    async def _send(self, delivery: Delivery) -> None:
+    async def _send(self, delivery: Delivery, channels: Mapping[str, Channel]) -> None:
         if self.before_send is not None:
             await self.before_send(delivery)
         lease = delivery.lease_until
@@ -176,69 +215,128 @@ class Worker:
             return
         started = time.perf_counter()
         try:
-            result = await self._deliver(delivery)
+            result = await self._deliver(delivery, channels)
         except Exception as exc:  # a sender bug must not lose the row: retry it
             log.exception("worker %s: delivery %s raised", self.name, delivery.id)
             result = SendResult(ok=False, retryable=True, error=f"{type(exc).__name__}: {exc}")
         duration_ms = (time.perf_counter() - started) * 1000
+        # The send (and its slot) ends once its result is stored, with those of the sends
+        # that finished meanwhile, in one transaction.
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._to_record.append(_Sent(delivery, result, duration_ms, done))
+        self._finished.set()
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._recording(), name="record")
+        await done
+
+    async def _recording(self) -> None:
+        """Store finished sends in batches until none waits."""
         backoff = Backoff()
-        while True:
+        while self._to_record:
+            # Sends finishing at about this moment join the batch: wait (a few ms at most)
+            # until every send in flight has finished.
+            gather_until = time.monotonic() + RECORD_GATHER_SECONDS
+            await asyncio.sleep(0)
+            while len(self._to_record) < len(self.sending):
+                self._finished.clear()
+                left = gather_until - time.monotonic()
+                if left <= 0 or not await wait_for(self._finished, left):
+                    break
+            size = self.settings.worker_batch
+            batch, self._to_record = self._to_record[:size], self._to_record[size:]
+            batch = [s for s in batch if not s.done.done()]  # cancelled by drain
+            if not batch:
+                continue
             try:
-                await self._record(delivery, result, duration_ms)
-                return
+                await self._record(batch)
             except Exception as exc:
-                # The provider has the message: recording it must outlast a database blip,
-                # or the row would be sent again once its lease runs out.
+                # The provider has the messages: recording them must outlast a database blip,
+                # or the rows would be sent again once their leases run out.
                 delay = backoff.next()
-                lease = delivery.lease_until
-                if lease is None or utcnow() + timedelta(seconds=delay) >= lease:
-                    raise
                 if backoff.failures == 1:
                     log.warning(
-                        "worker %s: recording delivery %s failed (%s); retrying",
+                        "worker %s: recording %d deliveries failed (%s); retrying",
                         self.name,
-                        delivery.id,
+                        len(batch),
                         type(exc).__name__,
                     )
+                retry = []
+                for sent in batch:
+                    lease = sent.delivery.lease_until
+                    if sent.done.done():
+                        continue  # cancelled by drain meanwhile
+                    if lease is None or utcnow() + timedelta(seconds=delay) >= lease:
+                        sent.done.set_exception(exc)
+                    else:
+                        retry.append(sent)
+                self._to_record = retry + self._to_record
                 await asyncio.sleep(delay)
+                continue
+            backoff.reset()
+            for sent in batch:
+                if not sent.done.done():
+                    sent.done.set_result(None)
 
-    async def _record(self, delivery: Delivery, result: SendResult, duration_ms: float) -> None:
-        """Store the attempt and move the row on, if this worker still holds its lease."""
+    async def _record(self, batch: list[_Sent]) -> None:
+        """Store the attempts and move the rows on, those this worker still holds the lease of."""
+        # Pages of one alert in alert order: their first-page locks are taken in one order.
+        batch = sorted(batch, key=lambda s: (s.delivery.alert_id or 0, s.delivery.id))
+        moved: list[Delivery] = []
+        went_through: set[str] = set()  # channels an SMS of the batch went out by
+        first_pages: list[tuple[Delivery, datetime]] = []
         async with unit_of_work(self.sessionmaker) as session:
-            row = await repo.lock_leased(session, delivery.id, self.name)
-            if row is None:
-                # The lease ran out and another worker took the row: keep a trace of this send.
-                log.warning("worker %s: lost the lease of delivery %s", self.name, delivery.id)
-                repo.add_attempt(
+            held = await repo.lock_leased_many(session, [s.delivery.id for s in batch], self.name)
+            for sent in batch:
+                result, row = sent.result, held.get(sent.delivery.id)
+                if row is None:
+                    # The lease ran out and another worker took the row: keep a trace.
+                    log.warning(
+                        "worker %s: lost the lease of delivery %s", self.name, sent.delivery.id
+                    )
+                    repo.add_attempt(
+                        session,
+                        DeliveryAttempt(
+                            delivery_id=sent.delivery.id,
+                            status="lease_lost" if result.ok else "lease_lost_error",
+                            provider_id=result.provider_id,
+                            error=result.error,
+                            worker=self.name,
+                            duration_ms=sent.duration_ms,
+                        ),
+                    )
+                    continue
+                # Receipt time of the alert when this is its first page handed over (measured
+                # once per alert, after the commit).
+                if result.ok and row.purpose == "page" and row.alert_id is not None:
+                    received = await repo.received_if_unpaged(session, row.alert_id)
+                    if received is not None:
+                        first_pages.append((row, received))
+                await service.apply_result(
                     session,
-                    DeliveryAttempt(
-                        delivery_id=delivery.id,
-                        status="lease_lost" if result.ok else "lease_lost_error",
-                        provider_id=result.provider_id,
-                        error=result.error,
-                        worker=self.name,
-                        duration_ms=duration_ms,
-                    ),
+                    self.settings,
+                    row,
+                    result,
+                    worker=self.name,
+                    duration_ms=sent.duration_ms,
                 )
-                return
-            # Receipt time of the alert when this is its first page handed over (measured
-            # once per alert, after the commit).
-            first_page_of = None
-            if result.ok and row.purpose == "page" and row.alert_id is not None:
-                first_page_of = await repo.received_if_unpaged(session, row.alert_id)
-            await service.apply_result(
-                session, self.settings, row, result, worker=self.name, duration_ms=duration_ms
-            )
-            if result.ok and row.channel == CHANNEL_SMS and row.via is not None:
-                await health.sent(session, self.settings, row.via)
-        metrics.count_delivery(row.channel, SENDING, row.status)
-        if first_page_of is not None and row.sent_at is not None:
-            waited = (row.sent_at - first_page_of).total_seconds()
-            metrics.FIRST_PAGE_SECONDS.observe(max(waited, 0.0))
+                if row.purpose == "page" and row.sent_at is not None:
+                    await session.flush()  # the next page of this alert sees it sent
+                if result.ok and row.channel == CHANNEL_SMS and row.via is not None:
+                    went_through.add(row.via)
+                moved.append(row)
+            # A channel down for its failed sends is up again once one went through.
+            for via in sorted(went_through):
+                await health.sent(session, self.settings, via)
+        for row in moved:
+            metrics.count_delivery(row.channel, SENDING, row.status)
+        for row, received in first_pages:
+            if row.sent_at is not None:
+                waited = (row.sent_at - received).total_seconds()
+                metrics.FIRST_PAGE_SECONDS.observe(max(waited, 0.0))
 
-    async def _deliver(self, delivery: Delivery) -> SendResult:
+    async def _deliver(self, delivery: Delivery, channels: Mapping[str, Channel]) -> SendResult:
         if delivery.channel == CHANNEL_SMS:
-            return await self.sms.send(delivery)
+            return await self.sms.send(delivery, channels)
         if delivery.channel == CHANNEL_VOICE:
             return await self.sms.call(delivery)
         async with self.sessionmaker() as session:

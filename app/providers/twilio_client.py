@@ -1,23 +1,30 @@
 """Sending SMS: through the official `twilio` client, or to the log (the demo provider).
 
-The `twilio` client is blocking (it uses `requests`), so each send runs in a thread and the
-event loop never waits on the network. Every outcome is folded into a `SendResult`; the
-worker decides what to do with it (retry later, fail, fall back).
+Sends go through the library's asynchronous API (`create_async`) over aiohttp, a dependency
+of the `twilio` package: no thread per send. Measured with bench/outbox_worker.py, the
+blocking client (`requests`) in a thread pool cost the worker more CPU per SMS, and its threads
+held the GIL away from the event loop, whose every socket write then waited for them. Every
+outcome is folded into a `SendResult`; the worker decides what to do with it (retry later,
+fail, fall back).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import logging
 import re
 import threading
 import uuid
-from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
+import aiohttp
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
 from twilio.rest import Client
 
 from app.config import Settings
@@ -95,8 +102,82 @@ class RebasedHttpClient(TwilioHttpClient):  # type: ignore[misc]
             self.session.close()
 
 
+# Headers of the last response seen by the current task (each send runs in a task of its own).
+_LAST_HEADERS: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "twilio_last_headers", default=None
+)
+# Connection pools closing after a synchronous close(), kept until they are.
+_CLOSING: set[asyncio.Task[None]] = set()
+
+
+class RebasedAsyncHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
+    """The library's aiohttp client, rebased like `RebasedHttpClient`; its connection pool is
+    opened in the running event loop on first use (and again if the loop changes)."""
+
+    def __init__(self, api_base: str = "", *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        super().__init__(pool_connections=False, timeout=timeout)
+        self.api_base = api_base.rstrip("/")
+        self._session: aiohttp.ClientSession | None = None
+
+    def _pool(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._session._loop is not loop:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                connector=aiohttp.TCPConnector(limit=0),
+            )
+        return self._session
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (the library's signature)
+        allow_redirects: bool = False,
+    ) -> Response:
+        """Send the request to the rebased URL; the response headers are kept for this task."""
+        if self.api_base:
+            url = _rebase(url, self.api_base)
+        _LAST_HEADERS.set({})
+        headers = dict(headers or {})
+        if auth:
+            headers["Authorization"] = aiohttp.encode_basic_auth(auth[0], auth[1])
+        options: dict[str, Any] = {}
+        if timeout:  # else the pool's own (None would mean no timeout at all)
+            options["timeout"] = aiohttp.ClientTimeout(total=timeout)
+        # A list value is one field per item, as the blocking client (requests) sends it.
+        form = [
+            (key, str(item))
+            for key, value in (data or {}).items()
+            for item in (value if isinstance(value, list) else [value])
+        ]
+        async with self._pool().request(
+            method.upper(),
+            url,
+            params=params,  # type: ignore[arg-type]
+            data=form or None,
+            headers=headers,
+            allow_redirects=allow_redirects,
+            **options,
+        ) as response:
+            text = await response.text()
+            _LAST_HEADERS.set({k.lower(): v for k, v in response.headers.items()})
+            return Response(response.status, text, response.headers)
+
+    async def close(self) -> None:
+        """Close the pooled connections."""
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+
 class TwilioSmsSender:
-    """Sends SMS with the official twilio client, in a thread, and classifies the outcome."""
+    """Sends SMS (and places calls) with the official twilio client's async API, and classifies
+    the outcome."""
 
     name = "twilio"
 
@@ -105,7 +186,6 @@ class TwilioSmsSender:
         settings: Settings,
         *,
         timeout: float = DEFAULT_TIMEOUT,
-        executor: Executor | None = None,
     ) -> None:
         self._from = settings.twilio_from
         self._service_sid = settings.twilio_messaging_service_sid
@@ -117,24 +197,32 @@ class TwilioSmsSender:
             account_sid=settings.twilio_account_sid,
             http_client=self.http_client,
         )
-        # None: the loop's default executor (as `asyncio.to_thread` uses); one given is the
-        # sender's own, shut down by `close`.
-        self._executor = executor
-
-    async def send_sms(self, *, to: str, body: str, status_callback: str | None) -> SendResult:
-        """Ask Twilio to send `body` to `to`; never raises for provider or network failures."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, self._send_blocking, to, body, status_callback
+        # Sends: the same library, asynchronous (the blocking `client` above stays for reads).
+        self.async_http_client = RebasedAsyncHttpClient(settings.twilio_api_base, timeout=timeout)
+        self.async_client = Client(
+            username=settings.twilio_account_sid,
+            password=self._token,
+            account_sid=settings.twilio_account_sid,
+            http_client=self.async_http_client,
         )
 
     def close(self) -> None:
-        """Release the HTTP connections and the sender's threads."""
+        """Release the HTTP connections (those of sends once the loop runs again)."""
         self.http_client.close()
-        if self._executor is not None:
-            self._executor.shutdown(wait=False)
+        session = self.async_http_client._session
+        if session is not None and not session.closed:
+            with contextlib.suppress(RuntimeError):  # no loop left: nothing to close
+                task = asyncio.get_running_loop().create_task(session.close())
+                _CLOSING.add(task)
+                task.add_done_callback(_CLOSING.discard)
 
-    def _send_blocking(self, to: str, body: str, status_callback: str | None) -> SendResult:
+    async def aclose(self) -> None:
+        """Release every HTTP connection."""
+        self.http_client.close()
+        await self.async_http_client.close()
+
+    async def send_sms(self, *, to: str, body: str, status_callback: str | None) -> SendResult:
+        """Ask Twilio to send `body` to `to`; never raises for provider or network failures."""
         kwargs: dict[str, Any] = {"to": to, "body": body}
         if self._service_sid:
             kwargs["messaging_service_sid"] = self._service_sid
@@ -143,7 +231,7 @@ class TwilioSmsSender:
         if status_callback:
             kwargs["status_callback"] = status_callback
         try:
-            message = self.client.messages.create(**kwargs)
+            message = await self.async_client.messages.create_async(**kwargs)
         except Exception as exc:
             result = self._failure(exc, to)
         else:
@@ -167,13 +255,15 @@ class TwilioSmsSender:
         network's)."""
         if isinstance(exc, TwilioRestException):
             return self._rest_error(exc, to)
-        if isinstance(exc, requests.Timeout):
+        if isinstance(exc, TimeoutError | requests.Timeout):
             return SendResult(
                 ok=False, retryable=True, error=self._clean(f"timeout: {type(exc).__name__}", to)
             )
-        if isinstance(exc, requests.RequestException):
+        if isinstance(exc, aiohttp.ClientError | OSError | requests.RequestException):
             return SendResult(
-                ok=False, retryable=True, error=self._clean(f"network error: {exc}", to)
+                ok=False,
+                retryable=True,
+                error=self._clean(f"network error: {type(exc).__name__}: {exc}", to),
             )
         if isinstance(exc, TwilioException):
             # Raised by the library itself (e.g. an RFC 9457 error of another API): status
@@ -193,20 +283,12 @@ class TwilioSmsSender:
         self, *, to: str, twiml: str, caller: str | None, status_callback: str | None
     ) -> SendResult:
         """Ask Twilio to call `to` and play `twiml` (from `caller`, else the SMS number)."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, self._call_blocking, to, twiml, caller, status_callback
-        )
-
-    def _call_blocking(
-        self, to: str, twiml: str, caller: str | None, status_callback: str | None
-    ) -> SendResult:
         kwargs: dict[str, Any] = {"to": to, "from_": caller or self._from, "twiml": twiml}
         if status_callback:
             kwargs["status_callback"] = status_callback
             kwargs["status_callback_event"] = ["initiated", "ringing", "answered", "completed"]
         try:
-            call = self.client.calls.create(**kwargs)
+            call = await self.async_client.calls.create_async(**kwargs)
         except Exception as exc:
             result = self._failure(exc, to)
         else:
@@ -225,7 +307,7 @@ class TwilioSmsSender:
         )
         retry_after = None
         if retryable:
-            headers = self.http_client.last_response_headers()
+            headers = _LAST_HEADERS.get() or {}
             retry_after = parse_retry_after(headers.get("retry-after"))
         return SendResult(
             ok=False,
@@ -273,7 +355,5 @@ class ConsoleSmsSender:
 def make_sms_sender(settings: Settings) -> TwilioSmsSender | ConsoleSmsSender:
     """The sender of the configured provider (`KENGELE_SMS_PROVIDER`)."""
     if settings.sms_provider == "twilio":
-        # A thread per send the worker may have in flight: a hung request holds only its own.
-        threads = ThreadPoolExecutor(settings.send_concurrency, thread_name_prefix="twilio")
-        return TwilioSmsSender(settings, timeout=settings.sms_timeout_seconds, executor=threads)
+        return TwilioSmsSender(settings, timeout=settings.sms_timeout_seconds)
     return ConsoleSmsSender()

@@ -39,7 +39,7 @@ def fake() -> Iterator[TwilioFake]:
 async def sender(fake: TwilioFake) -> AsyncIterator[TwilioSmsSender]:
     s = TwilioSmsSender(fake.settings(public_url=PUBLIC_URL))
     yield s
-    s.close()
+    await s.aclose()
 
 
 async def test_send_is_recorded_and_returns_the_sid(

@@ -1,0 +1,233 @@
+"""Outbox worker throughput: SMS/s of one and of two `kengele worker` processes, side by side.
+
+Each round starts W worker processes (the real `kengele worker` command), waits until they
+listen, writes N due SMS in one transaction (as an escalation would, with NOTIFY) and times
+how long until every row has left pending/sending. The SMS go to the Twilio stand-in
+(tests/fakes/twilio_api.py) served by a process of its own, unthrottled (no latency), through
+the real `twilio` client; or, with `--channel console`, to a console channel (no HTTP at all).
+The worker CPU per delivery is read from /proc (user + system time of the worker processes
+during the round, startup excluded).
+
+    createdb -h 127.0.0.1 -U postgres kengele_bench_outbox
+    .venv/bin/python bench/outbox_worker.py \
+        --database-url postgresql://postgres@127.0.0.1/kengele_bench_outbox --n 3000
+
+The database is migrated and its deliveries are deleted before each round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from app.channels.models import Channel  # noqa: E402
+from app.config import Settings  # noqa: E402
+from app.db import create_engine, create_sessionmaker, unit_of_work  # noqa: E402
+from app.escalation.service import seed_default_policies  # noqa: E402
+from app.kit.clock import utcnow  # noqa: E402
+from app.migrate import upgrade  # noqa: E402
+from app.outbox.models import (  # noqa: E402
+    CHANNEL_SMS,
+    PENDING,
+    SENDING,
+    Delivery,
+    DeliveryAttempt,
+    SenderRate,
+)
+from app.outbox.wakeup import mark_work  # noqa: E402
+
+FAKE = (
+    "import sys, time\n"
+    "from tests.fakes.twilio_api import TwilioFake\n"
+    "fake = TwilioFake().start()\n"
+    "print(fake.base_url, fake.account_sid, fake.auth_token, flush=True)\n"
+    "sys.stdin.read()\n"
+)
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def worker_env(args: argparse.Namespace, fake: list[str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KENGELE_")}
+    values = {
+        "database_url": args.database_url,
+        "auto_migrate": "false",
+        "sms_provider": "twilio" if args.channel == "twilio" else "console",
+        "twilio_api_base": fake[0] if fake else "",
+        "twilio_account_sid": fake[1] if fake else "",
+        "twilio_auth_token": fake[2] if fake else "",
+        "twilio_from": "+243800000000",
+        "sms_rate_per_second": 100_000,
+        "sms_burst": 100_000,
+        "log_level": "WARNING",
+    }
+    env.update({f"KENGELE_{k.upper()}": str(v) for k, v in values.items()})
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    return env
+
+
+async def prepare(settings: Settings, channel: str) -> None:
+    engine = create_engine(settings)
+    await upgrade(engine)
+    maker = create_sessionmaker(engine)
+    async with unit_of_work(maker) as session:
+        await seed_default_policies(session)
+        await session.execute(delete(DeliveryAttempt))
+        await session.execute(delete(Delivery))
+        await session.execute(delete(SenderRate))
+        if channel == "console":
+            await session.execute(delete(Channel).where(Channel.name == "bench-console"))
+            session.add(
+                Channel(
+                    name="bench-console", kind="console", rate_per_second=100_000, burst=100_000
+                )
+            )
+    await engine.dispose()
+
+
+# Transactions committed in the database per SMS, per round (this script's polls included).
+per_sms: list[float] = []
+
+
+async def commits(maker: async_sessionmaker[AsyncSession]) -> int:
+    """Transactions committed in this database so far (PostgreSQL's statistics)."""
+    async with maker() as session:
+        stmt = text("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
+        return int(await session.scalar(stmt) or 0)
+
+
+async def insert_and_wait(settings: Settings, n: int, via: str | None) -> float:
+    """Write `n` due SMS in one transaction; seconds until none is pending or sending."""
+    engine = create_engine(settings)
+    maker = create_sessionmaker(engine)
+    now = utcnow()
+    sender = via or settings.twilio_from
+    async with unit_of_work(maker) as session:
+        session.add_all(
+            Delivery(
+                channel=CHANNEL_SMS,
+                purpose="bench",
+                status=PENDING,
+                recipient=f"+2438100{i:05d}",
+                sender=sender,
+                route=[via] if via else [],
+                via=via,
+                body=f"bench {i}",
+                due_at=now,
+                max_attempts=8,
+            )
+            for i in range(n)
+        )
+        await session.flush()
+        await mark_work(session)
+    started = time.perf_counter()
+    commits_before = await commits(maker)
+    while True:
+        async with maker() as session:
+            left = await session.scalar(
+                select(func.count()).where(Delivery.status.in_((PENDING, SENDING)))
+            )
+        if not left:
+            break
+        await asyncio.sleep(0.02)
+    took = time.perf_counter() - started
+    per_sms.append((await commits(maker) - commits_before) / n)
+    async with maker() as session:
+        sent = await session.scalar(
+            select(func.count()).where(Delivery.sent_at.is_not(None), Delivery.purpose == "bench")
+        )
+        attempts = await session.scalar(select(func.count()).select_from(DeliveryAttempt))
+    await engine.dispose()
+    if sent != n or attempts != n:
+        raise SystemExit(f"expected {n} sent once each, got {sent} sent and {attempts} attempts")
+    return took
+
+
+def start_workers(count: int, env: dict[str, str], logdir: Path) -> list[subprocess.Popen[bytes]]:
+    procs = []
+    for i in range(count):
+        with (logdir / f"worker-{count}-{i}.log").open("wb") as log:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "app.cli", "worker"],
+                    env=env,
+                    cwd=REPO_ROOT,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    return procs
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--n", type=int, default=3000, help="SMS per round")
+    parser.add_argument("--workers", default="1,2", help="worker counts, one round each")
+    parser.add_argument("--channel", choices=("twilio", "console"), default="twilio")
+    parser.add_argument("--settle", type=float, default=3.0, help="seconds to let workers start")
+    args = parser.parse_args()
+    settings = Settings(database_url=args.database_url)
+    via = "bench-console" if args.channel == "console" else "twilio"
+    fake_proc = None
+    fake: list[str] = []
+    if args.channel == "twilio":
+        fake_proc = subprocess.Popen(
+            [sys.executable, "-c", FAKE],
+            cwd=REPO_ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        )
+        assert fake_proc.stdout is not None
+        fake = fake_proc.stdout.readline().decode().split()
+    env = worker_env(args, fake)
+    results: list[tuple[int, float, float]] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-outbox-") as tmp:
+            for count in [int(c) for c in args.workers.split(",")]:
+                asyncio.run(prepare(settings, args.channel))
+                procs = start_workers(count, env, Path(tmp))
+                time.sleep(args.settle)
+                before = sum(cpu_seconds(p.pid) for p in procs)
+                took = asyncio.run(insert_and_wait(settings, args.n, via))
+                cpu = sum(cpu_seconds(p.pid) for p in procs) - before
+                stop(procs)
+                results.append((count, args.n / took, cpu / args.n * 1000))
+    finally:
+        if fake_proc is not None:
+            fake_proc.terminate()
+            fake_proc.wait(timeout=10)
+    print(f"channel {args.channel}, {args.n} SMS per round, {os.cpu_count()} CPUs")
+    print("workers   SMS/s   worker CPU ms/SMS   commits/SMS   vs one")
+    base = results[0][1]
+    for (count, rate, cpu_ms), commits_per in zip(results, per_sms, strict=True):
+        print(f"{count:>7} {rate:>7.0f} {cpu_ms:>19.2f} {commits_per:>13.2f} {rate / base:>8.2f}x")
+
+
+if __name__ == "__main__":
+    main()

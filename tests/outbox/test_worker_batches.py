@@ -1,0 +1,59 @@
+"""The worker claims and records in batches: each row of a batch still ends as if alone
+(sent once, one attempt), and a row whose lease another worker took meanwhile is left to it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select, update
+
+from app.config import Settings
+from app.db import unit_of_work
+from app.outbox import service as outbox
+from app.outbox.models import Delivery, DeliveryAttempt
+from tests.escalation.support import gateway
+
+pytestmark = pytest.mark.usefixtures("engine")  # tables emptied first
+TO = "+243810000101"
+
+
+async def test_a_batch_is_sent_once_each_and_a_stolen_lease_is_left_alone(
+    settings: Settings,
+) -> None:
+    async with gateway(settings, sms_rate_per_second=1000.0, sms_burst=1000) as gw:
+        worker = gw.app.state.runtime.worker
+        gate = asyncio.Event()
+        stolen: list[int] = []
+
+        async def before_send(delivery: Delivery) -> None:
+            await gate.wait()  # every row of the batch is claimed before any is sent
+            if not stolen:
+                # Another worker took this row (its lease ran out, say) while we sent it.
+                stolen.append(delivery.id)
+                async with unit_of_work(gw.sessionmaker) as session:
+                    await session.execute(
+                        update(Delivery)
+                        .where(Delivery.id == delivery.id)
+                        .values(leased_by="another-worker")
+                    )
+
+        worker.before_send = before_send
+        async with unit_of_work(gw.sessionmaker) as session:
+            for i in range(6):
+                await outbox.enqueue_sms(session, gw.settings, to=TO, body=f"b{i}", purpose="test")
+        await gw.wait_for(lambda: len(worker.sending) == 6)
+        gate.set()
+        await gw.wait_for(lambda: len(gw.fake.requests) == 6 and not worker.sending)
+
+        assert sorted(r.body or "" for r in gw.fake.requests) == [f"b{i}" for i in range(6)]
+        async with gw.sessionmaker() as session:
+            rows = {d.id: d for d in (await session.scalars(select(Delivery))).all()}
+            attempts = (await session.scalars(select(DeliveryAttempt))).all()
+        (taken,) = stolen
+        assert rows[taken].status == "sending" and rows[taken].leased_by == "another-worker"
+        assert {d.status for i, d in rows.items() if i != taken} == {"queued"}
+        assert all(d.lease_until is None for i, d in rows.items() if i != taken)
+        assert sorted((a.delivery_id, a.status) for a in attempts) == sorted(
+            (i, "lease_lost" if i == taken else "ok") for i in rows
+        )
