@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channels import repository as channels_repo
@@ -28,6 +29,7 @@ from app.escalation import repository as escalation_repo
 from app.escalation import service as escalation
 from app.kit import metrics
 from app.kit.clock import utcnow
+from app.kit.errors import UNAVAILABLE, database_away
 from app.kit.loops import Backoff
 from app.outbox import health, routing, service
 from app.outbox import repository as repo
@@ -247,21 +249,21 @@ class Worker:
             batch = [s for s in batch if not s.done.done()]  # cancelled by drain
             if not batch:
                 continue
-            try:
-                await self._record(batch)
-            except Exception as exc:
+            failed, error = await self._record_batch(batch)
+            if failed:
                 # The provider has the messages: recording them must outlast a database blip,
                 # or the rows would be sent again once their leases run out.
+                exc = error
                 delay = backoff.next()
                 if backoff.failures == 1:
                     log.warning(
                         "worker %s: recording %d deliveries failed (%s); retrying",
                         self.name,
-                        len(batch),
+                        len(failed),
                         type(exc).__name__,
                     )
                 retry = []
-                for sent in batch:
+                for sent in failed:
                     lease = sent.delivery.lease_until
                     if sent.done.done():
                         continue  # cancelled by drain meanwhile
@@ -273,9 +275,45 @@ class Worker:
                 await asyncio.sleep(delay)
                 continue
             backoff.reset()
+
+    async def _record_batch(self, batch: list[_Sent]) -> tuple[list[_Sent], Exception]:
+        """Record a batch in one transaction; those still to record, and why.
+
+        The database away: the whole batch waits for it. A statement failing for one row
+        (a bug, a row nobody expected) must not hold the others back, or they would be sent
+        again once their leases run out: each is then recorded alone.
+        """
+        error: Exception = RuntimeError("not recorded")
+        try:
+            await self._record(batch)
+        except Exception as exc:
+            error = exc
+            away = isinstance(exc, UNAVAILABLE) and (
+                not isinstance(exc, DBAPIError) or database_away(exc)
+            )
+            if away or len(batch) == 1:
+                return batch, exc
+            log.warning(
+                "worker %s: recording a batch of %d failed (%s); recording each alone",
+                self.name,
+                len(batch),
+                type(exc).__name__,
+            )
+            failed: list[_Sent] = []
             for sent in batch:
-                if not sent.done.done():
-                    sent.done.set_result(None)
+                try:
+                    await self._record([sent])
+                except Exception as one:
+                    failed.append(sent)
+                    error = one
+                else:
+                    if not sent.done.done():
+                        sent.done.set_result(None)
+            return failed, error
+        for sent in batch:
+            if not sent.done.done():
+                sent.done.set_result(None)
+        return [], error
 
     async def _record(self, batch: list[_Sent]) -> None:
         """Store the attempts and move the rows on, those this worker still holds the lease of."""

@@ -57,3 +57,62 @@ async def test_a_batch_is_sent_once_each_and_a_stolen_lease_is_left_alone(
         assert sorted((a.delivery_id, a.status) for a in attempts) == sorted(
             (i, "lease_lost" if i == taken else "ok") for i in rows
         )
+
+
+async def test_one_row_that_cannot_be_recorded_does_not_hold_back_its_batch(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A statement failing for one row (not the database away) fails the batch's
+    transaction: the other rows are then recorded one by one, so they are not left leased
+    (and sent again when their leases run out)."""
+    async with gateway(settings, sms_rate_per_second=1000.0, sms_burst=1000) as gw:
+        worker = gw.app.state.runtime.worker
+        gate = asyncio.Event()
+        bad: list[int] = []
+        real_apply = outbox.apply_result
+
+        async def apply_result(session, settings, row, result, **kw):  # type: ignore[no-untyped-def]
+            if row.body == "b2":
+                bad.append(row.id)
+                raise ValueError("a row nobody expected")
+            return await real_apply(session, settings, row, result, **kw)
+
+        monkeypatch.setattr(outbox, "apply_result", apply_result)
+
+        async def before_send(delivery: Delivery) -> None:
+            await gate.wait()  # the five rows are claimed and recorded as one batch
+
+        worker.before_send = before_send
+        async with unit_of_work(gw.sessionmaker) as session:
+            for i in range(5):
+                await outbox.enqueue_sms(session, gw.settings, to=TO, body=f"b{i}", purpose="test")
+        await gw.wait_for(lambda: len(worker.sending) == 5)
+        gate.set()
+
+        async def recorded() -> bool:
+            async with gw.sessionmaker() as session:
+                rows = (await session.scalars(select(Delivery))).all()
+            return sum(d.status == "queued" for d in rows) == 4
+
+        deadline = asyncio.get_running_loop().time() + 10
+        while not await recorded():
+            assert asyncio.get_running_loop().time() < deadline, "the good rows stay unrecorded"
+            await asyncio.sleep(0.05)
+
+        assert len(gw.fake.requests) == 5  # each sent once
+        async with gw.sessionmaker() as session:
+            rows = (await session.scalars(select(Delivery))).all()
+        assert {d.body for d in rows if d.status == "queued"} == {"b0", "b1", "b3", "b4"}
+        assert all(d.lease_until is None for d in rows if d.body != "b2")
+        assert set(bad) == {d.id for d in rows if d.body == "b2"}
+        # Once the fault is gone, the retry records the last one too (it was not sent again).
+        monkeypatch.setattr(outbox, "apply_result", real_apply)
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:
+            async with gw.sessionmaker() as session:
+                statuses = [d.status for d in (await session.scalars(select(Delivery))).all()]
+            if statuses.count("queued") == 5:
+                break
+            assert asyncio.get_running_loop().time() < deadline, statuses
+            await asyncio.sleep(0.05)
+        assert len(gw.fake.requests) == 5
