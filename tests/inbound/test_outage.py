@@ -69,7 +69,9 @@ async def test_a_stalled_store_answers_503_within_the_deadline(
         response = await client.post(
             SMS, data=form, headers={"X-Twilio-Signature": sign(SMS, form)}
         )
-        assert 0.4 < time.monotonic() - began < 1.5
+        # Answered at the 0.5 s deadline, not after the stall (an hour); the upper bound leaves
+        # room for a loaded machine.
+        assert 0.4 < time.monotonic() - began < 5.0
         assert response.status_code == 503
 
 
