@@ -201,6 +201,11 @@ def _is_time(value: str) -> bool:
     return True
 
 
+# A provider's message id such as the console's "console-ac81000e-3219-…": random hex, not a
+# number anyone wrote (its digits matched a number's by chance once in a few hundred runs).
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _too_much_of(written: str, values: list[str]) -> list[str]:
     """The values that hold more than 3 digits of the number in sequence."""
     digits = _national(written)
@@ -208,7 +213,8 @@ def _too_much_of(written: str, values: list[str]) -> list[str]:
     return [
         value
         for value in values
-        if not _is_time(value) and any(w in run for run in _runs(value) for w in windows)
+        if not _is_time(value)
+        and any(w in run for run in _runs(_UUID.sub(" ", value)) for w in windows)
     ]
 
 
