@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 
@@ -144,14 +143,10 @@ def _synthetic(n: int, seed: int = 7) -> list[GazPlace]:
     return out
 
 
-def test_scales_to_many_places() -> None:
+def test_finds_misspelt_places_among_many() -> None:
+    # Among 20,000 other places the misspelt names still find theirs (how fast: bench/geotag.py).
     places = _synthetic(20_000) + PLACES
     gaz = Gazetteer(places)
     tokens = tokenize("Watu wenye silaha wameonekana karibu na Erengeti, wanaelekea Kanyabayoga")
-    start = time.perf_counter()
-    for _ in range(20):
-        mentions = gaz.find_mentions(tokens)
-    per_call = (time.perf_counter() - start) / 20
-    ids = [m.places[0].id for m in mentions]
+    ids = [m.places[0].id for m in gaz.find_mentions(tokens)]
     assert "eringeti" in ids and "kanyabayonga" in ids
-    assert per_call < 0.05  # generous: a few ms in practice
