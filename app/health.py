@@ -59,7 +59,13 @@ class DatabaseProbe:
         return self._check.result()
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={
+        200: {"description": "Ready: database, schema revision and background loops in time."},
+        503: {"description": "Not ready: the body says which of them is not."},
+    },
+)
 async def readyz(request: Request) -> JSONResponse:
     """The database answers within a second, its schema is at the head revision, and every
     background loop of this process has completed a pass in time."""

@@ -50,6 +50,10 @@ def _fuzz(base: str, headers: dict[str, str]) -> list[str]:
             operation.as_strategy(GenerationMode.NEGATIVE),
         )
 
+        # /readyz answers its documented 503 when the database is slow to answer (a loaded
+        # machine): a readiness answer, not a server error.
+        checks = CHECKS[1:] if operation.path == "/readyz" else CHECKS
+
         @given(case=cases)
         @settings(
             max_examples=EXAMPLES,
@@ -60,7 +64,13 @@ def _fuzz(base: str, headers: dict[str, str]) -> list[str]:
             suppress_health_check=list(HealthCheck),
         )
         def check(case: schemathesis.Case) -> None:
-            case.call_and_validate(base_url=base, headers=headers, checks=CHECKS, timeout=30)
+            # Called at once, in this iteration: `checks` is the current operation's.
+            case.call_and_validate(
+                base_url=base,
+                headers=headers,
+                checks=checks,  # noqa: B023
+                timeout=30,
+            )
 
         try:
             check()
