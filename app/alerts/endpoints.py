@@ -57,7 +57,7 @@ async def list_alerts(
     current = await changes_repo.current(session)
     if updated_after is not None:
         after = decode_id(updated_after, MAX_SEQ) if updated_after else 0
-        alerts = await repo.changed_alerts(session, filters, after=after, upto=current, limit=limit)
+        alerts = await repo.changed_alerts(session, filters, after=after, limit=limit)
         last = alerts[-1].change_seq if alerts else after
         sync = encode_cursor(last)
         next_cursor = sync if len(alerts) == limit else None

@@ -169,11 +169,10 @@ async def list_alerts(
 
 
 async def changed_alerts(
-    session: AsyncSession, filters: AlertFilter, *, after: int, upto: int, limit: int
+    session: AsyncSession, filters: AlertFilter, *, after: int, limit: int
 ) -> Sequence[Alert]:
-    """Alerts whose last committed change is numbered after `after` and up to `upto` (the
-    changes repository's `current()`, read before), in change order."""
-    stmt = _filtered(filters).where(Alert.change_seq > after, Alert.change_seq <= upto)
+    """Alerts whose last committed change is numbered after `after`, in change order."""
+    stmt = _filtered(filters).where(Alert.change_seq > after)
     stmt = stmt.order_by(Alert.change_seq).limit(limit)
     return (await session.scalars(stmt)).all()
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -11,42 +9,19 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert, Incident
-from app.changes import tracker
-from app.changes.models import Change
-
-# How long a reader waits for changes held back by a transaction still running (PostgreSQL).
-SETTLE_SECONDS = 2.0
+from app.changes.models import Change, Counter
+from app.changes.tracker import COUNTER
 
 
-async def current(session: AsyncSession, *, settle: float = SETTLE_SECONDS) -> int:
-    """How far a reader may go: every change numbered up to this is committed and visible to
-    the statements that follow, and no change still to commit will number below it.
-
-    PostgreSQL: changes committed after an older transaction that is still running are held
-    back until it ends (see app.changes.tracker). Transactions are short, so a reader waits up
-    to `settle` seconds for such changes to come within reach: it then sees what committed
-    before it asked (a webhook's alert, polled right after its answer).
-    """
-    conn = await session.connection()
-    deadline = time.monotonic() + settle
-    while True:
-        upto = await conn.run_sync(tracker.current)
-        if conn.dialect.name != "postgresql" or time.monotonic() >= deadline:
-            return upto
-        top = await session.scalar(select(func.max(Change.seq)))
-        if top is None or top <= upto:
-            return upto
-        await asyncio.sleep(0.005)
+async def current(session: AsyncSession) -> int:
+    """The number of the last committed change."""
+    value = await session.scalar(select(Counter.value).where(Counter.name == COUNTER))
+    return int(value or 0)
 
 
-async def after(
-    session: AsyncSession, seq: int, limit: int, *, upto: int | None = None
-) -> Sequence[Change]:
-    """Changes numbered after `seq` and up to `upto` (a `current()`, read now if None)."""
-    if upto is None:
-        upto = await current(session)
-    stmt = select(Change).where(Change.seq > seq, Change.seq <= upto)
-    stmt = stmt.order_by(Change.seq).limit(limit)
+async def after(session: AsyncSession, seq: int, limit: int) -> Sequence[Change]:
+    """Changes numbered after `seq`, oldest first."""
+    stmt = select(Change).where(Change.seq > seq).order_by(Change.seq).limit(limit)
     return (await session.scalars(stmt)).all()
 
 

@@ -89,5 +89,5 @@ def _reset(reason: str, seq: int) -> str:
 
 
 async def next_batch(session: AsyncSession, after: int) -> Sequence[Change]:
-    """The next changes to send (none that a transaction still running could precede)."""
+    """The next changes to send."""
     return await repo.after(session, after, BATCH)
