@@ -78,10 +78,33 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """utime + stime of a process and of its living descendants (`serve --workers N`), in
+    seconds."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(_stat(int(entry.name))[1])
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+    family, grew = {pid}, True
+    while grew:
+        more = {p for p, parent in parents.items() if parent in family} - family
+        family |= more
+        grew = bool(more)
+    total = 0
+    for member in family:
+        try:
+            fields = _stat(member)
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def lua_script(n: int, public_url: str, run_id: str, directory: Path) -> Path:
@@ -168,6 +191,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--bodies", type=int, default=30000, help="pre-signed requests")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="serving processes (serve --workers N)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit(
@@ -203,7 +229,8 @@ def main() -> None:
         finally:
             stop(bare)
         gateway = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--demo", "--port", str(gw_port)],
+            [sys.executable, "-m", "app.cli", "serve", "--demo", "--port", str(gw_port)]
+            + (["--workers", str(args.workers)] if args.workers > 1 else []),
             env=gw_env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -211,7 +238,8 @@ def main() -> None:
         try:
             wait_up(f"{public}/readyz")
             gw_lua = lua_script(args.bodies, public, os.urandom(4).hex(), Path(tmp))
-            gw_rate = measure("pipeline", gateway, public, gw_lua, args)
+            name = "pipeline" if args.workers == 1 else f"pipeline×{args.workers}"
+            gw_rate = measure(name, gateway, public, gw_lua, args)
         finally:
             stop(gateway)
     print(f"ratio pipeline / bare route: {gw_rate / bare_rate:.3f}")
