@@ -557,7 +557,8 @@ class TwilioFake:
         }
         return JSONResponse(body, status_code=status, headers=headers)
 
-    async def _create_message(self, request: Request) -> Response:
+    async def _recorded(self, request: Request) -> RecordedRequest:
+        """A request to the REST API as recorded (not yet stored)."""
         account_sid = request.path_params["account_sid"]
         form = {key: str(value) for key, value in (await request.form()).items()}
         now = datetime.now(UTC)
@@ -568,6 +569,11 @@ class TwilioFake:
             received_at=now,
             monotonic=time.monotonic(),
         )
+        return record
+
+    async def _create_message(self, request: Request) -> Response:
+        record = await self._recorded(request)
+        form, now = record.form, record.received_at
         with self._lock:
             self._requests.append(record)
             reply = self._script.popleft() if record.authorized and self._script else None
@@ -699,16 +705,8 @@ class TwilioFake:
         return callbacks
 
     async def _create_call(self, request: Request) -> Response:
-        account_sid = request.path_params["account_sid"]
-        form = {key: str(value) for key, value in (await request.form()).items()}
-        now = datetime.now(UTC)
-        record = RecordedRequest(
-            account_sid=account_sid,
-            form=form,
-            authorized=self._authorized(request, account_sid),
-            received_at=now,
-            monotonic=time.monotonic(),
-        )
+        record = await self._recorded(request)
+        now = record.received_at
         with self._lock:
             self._calls.append(record)
             reply = self._script.popleft() if record.authorized and self._script else None
