@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from app.config import Settings, get_settings
+from app.kit.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from app.outbox.types import SendResult
@@ -42,9 +42,9 @@ def _fail(exc: Exception) -> typer.Exit:
 
 async def _test_send(settings: Settings, name: str, to: str) -> SendResult:
     """Send one SMS by the channel `name` now, recorded as a delivery like any other."""
-    from app.db import create_engine, create_sessionmaker, unit_of_work
     from app.kit.clock import utcnow
-    from app.migrate import upgrade
+    from app.kit.db import create_engine, create_sessionmaker, unit_of_work
+    from app.kit.migrate import upgrade
     from app.outbox import repository as outbox_repo
     from app.outbox import service as outbox
     from app.outbox.channels import ChannelSender

@@ -20,8 +20,8 @@ from rich.console import Console
 
 from app.auth.schemas import Role
 from app.channels_cli import register as register_channel
-from app.config import Settings, get_settings
 from app.importing_cli import register as register_import
+from app.kit.config import Settings, get_settings
 from app.protection.cli import register as register_protection
 from app.retention_cli import register as register_retention
 
@@ -144,8 +144,8 @@ def worker(
 @db_cli.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply migrations to the database (creating it if need be)."""
-    from app.db import create_engine
-    from app.migrate import current_revision, upgrade
+    from app.kit.db import create_engine
+    from app.kit.migrate import current_revision, upgrade
     from app.startup import describe_database
 
     _preflight(get_settings(), create=True)
@@ -165,8 +165,8 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @db_cli.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
     """Revert migrations down to REVISION ('base' empties the database)."""
-    from app.db import create_engine
-    from app.migrate import current_revision, downgrade
+    from app.kit.db import create_engine
+    from app.kit.migrate import current_revision, downgrade
 
     _preflight(get_settings())
 
@@ -183,8 +183,8 @@ def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
 
 def _in_unit_of_work(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one transaction on the configured database (migrated first)."""
-    from app.db import create_engine, create_sessionmaker, unit_of_work
-    from app.migrate import upgrade
+    from app.kit.db import create_engine, create_sessionmaker, unit_of_work
+    from app.kit.migrate import upgrade
 
     _preflight(get_settings())
 

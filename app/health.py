@@ -19,7 +19,7 @@ from app.kit.metrics import (
     exposition,
     outbox_exposition,
 )
-from app.migrate import current_revision, head_revision
+from app.kit.migrate import current_revision, head_revision
 from app.outbox import repository as outbox_repo
 from app.outbox.health import report as channels_report
 

@@ -19,8 +19,6 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import get_settings
-from app.db import create_engine, create_sessionmaker, unit_of_work
 from app.geo.importers import (
     Columns,
     Format,
@@ -30,8 +28,10 @@ from app.geo.importers import (
     read_places,
 )
 from app.kit import importing
+from app.kit.config import get_settings
+from app.kit.db import create_engine, create_sessionmaker, unit_of_work
 from app.kit.importing import ImportReport, UnreadableFile
-from app.migrate import upgrade
+from app.kit.migrate import upgrade
 from app.people.importers import (
     ParsedPeople,
     apply_liaisons,

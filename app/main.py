@@ -14,13 +14,13 @@ from app.auth.endpoints import router as apikeys_router
 from app.auth.ratelimit import RateLimiter
 from app.changes.endpoints import router as stream_router
 from app.channels.endpoints import router as channels_router
-from app.config import Settings, get_settings
 from app.escalation.endpoints import router as policies_router
 from app.geo.endpoints import router as places_router
 from app.health import DatabaseProbe
 from app.health import router as health_router
 from app.inbound.channels import router as channel_webhooks_router
 from app.inbound.endpoints import router as inbound_router
+from app.kit.config import Settings, get_settings
 from app.kit.errors import install_error_handlers
 from app.kit.observability import install_observability
 from app.outbox.endpoints import callbacks as status_router

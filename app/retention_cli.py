@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from app.config import get_settings
+from app.kit.config import get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,8 +21,8 @@ T = TypeVar("T")
 def _with_database(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
     """Run `work(sessionmaker)` on the configured database, migrated first."""
     from app.cli import _preflight
-    from app.db import create_engine, create_sessionmaker
-    from app.migrate import upgrade
+    from app.kit.db import create_engine, create_sessionmaker
+    from app.kit.migrate import upgrade
 
     _preflight(get_settings())
 

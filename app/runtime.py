@@ -15,15 +15,15 @@ from app.changes import feed as change_feed
 from app.changes import repository as changes_repo
 from app.changes.tracker import CHANNEL as CHANGES_CHANNEL
 from app.channels import service as channels
-from app.config import DEV_AUTH_TOKEN, Settings
-from app.db import create_engine, create_sessionmaker, unit_of_work
 from app.escalation.service import seed_default_policies
+from app.flows.inbound import Pipeline
 from app.geo.service import GazetteerCache
-from app.inbound.pipeline import Pipeline
 from app.kit import crypto
 from app.kit.clock import utcnow
+from app.kit.config import DEV_AUTH_TOKEN, Settings
+from app.kit.db import create_engine, create_sessionmaker, unit_of_work
 from app.kit.loops import Loop, Step, Supervisor, Wake
-from app.migrate import upgrade
+from app.kit.migrate import upgrade
 from app.outbox import health as channel_health
 from app.outbox import wakeup as wake
 from app.outbox.channels import ChannelSender

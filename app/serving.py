@@ -16,8 +16,8 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from app.config import Settings
 from app.demo import DATA as DEMO_DATA
+from app.kit.config import Settings
 from app.startup import StartupError, describe_database, forget_serve, record_serve
 
 _ANY_ADDRESS = {"0.0.0.0", "::", ""}
@@ -181,7 +181,7 @@ async def _prepare(settings: Settings) -> None:
 
 def worker_app() -> FastAPI:
     """The application of one process of `serve --workers N` (settings from the environment)."""
-    from app.config import get_settings
+    from app.kit.config import get_settings
     from app.kit.observability import configure_logging
     from app.main import create_app
 

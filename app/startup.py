@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from app.config import Settings
+from app.kit.config import Settings
 
 CONNECT_TIMEOUT_SECONDS = 10.0
 # Written by `kengele serve` in the data directory so `kengele simulate` finds it.
@@ -56,8 +56,8 @@ async def check_database(settings: Settings, *, create: bool) -> None:
     Commands other than `serve` and `db upgrade` would otherwise make a new empty database
     wherever they run, and, say, print an API key the server never sees.
     """
-    from app.db import create_engine
-    from app.migrate import current_revision
+    from app.kit.db import create_engine
+    from app.kit.migrate import current_revision
 
     path = sqlite_file(settings)
     if path is not None and not path.exists():

@@ -9,11 +9,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.config import Settings
-from app.db import create_engine, create_sessionmaker
 from app.geo.service import GazetteerCache
+from app.kit.config import Settings
+from app.kit.db import create_engine, create_sessionmaker
+from app.kit.migrate import upgrade
 from app.kit.phones import try_e164
-from app.migrate import upgrade
 from app.people.service import identify
 from app.triage.engine import triage_message
 from app.triage.evaluation import Case, Report, render

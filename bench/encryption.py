@@ -22,10 +22,10 @@ from typing import Any
 import httpx
 from twilio.request_validator import RequestValidator
 
-from app.config import Settings
-from app.db import create_engine, create_sessionmaker
 from app.kit import crypto
-from app.migrate import upgrade
+from app.kit.config import Settings
+from app.kit.db import create_engine, create_sessionmaker
+from app.kit.migrate import upgrade
 
 TOKEN = "bench-token"
 PUBLIC = "https://kengele.bench"

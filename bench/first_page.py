@@ -33,9 +33,9 @@ from sqlalchemy import select, text
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from app.config import Settings  # noqa: E402
-from app.db import create_engine, create_sessionmaker  # noqa: E402
 from app.inbound.models import InboundMessage  # noqa: E402
+from app.kit.config import Settings  # noqa: E402
+from app.kit.db import create_engine, create_sessionmaker  # noqa: E402
 from app.outbox.models import Delivery  # noqa: E402
 from tests.fakes.twilio_api import TwilioFake  # noqa: E402
 from tests.faults.support import SMS, critical_sms  # noqa: E402

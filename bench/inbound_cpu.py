@@ -34,10 +34,10 @@ from twilio.request_validator import RequestValidator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.config import Settings, normalise_database_url
-from app.db import create_engine
+from app.kit.config import Settings, normalise_database_url
+from app.kit.db import create_engine
+from app.kit.migrate import upgrade
 from app.main import create_app
-from app.migrate import upgrade
 from app.models import Base
 from app.providers.twilio import message_twiml
 

@@ -202,7 +202,7 @@ def main() -> None:
         )
     if not args.database_url:
         raise SystemExit("--database-url (or KENGELE_DATABASE_URL): an empty database to use")
-    from app.config import normalise_database_url
+    from app.kit.config import normalise_database_url
 
     asyncio.run(empty(normalise_database_url(args.database_url)))
     with tempfile.TemporaryDirectory(prefix="kengele-wrk-") as tmp:

@@ -33,11 +33,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from app.channels.models import Channel  # noqa: E402
-from app.config import Settings  # noqa: E402
-from app.db import create_engine, create_sessionmaker, unit_of_work  # noqa: E402
 from app.escalation.service import seed_default_policies  # noqa: E402
 from app.kit.clock import utcnow  # noqa: E402
-from app.migrate import upgrade  # noqa: E402
+from app.kit.config import Settings  # noqa: E402
+from app.kit.db import create_engine, create_sessionmaker, unit_of_work  # noqa: E402
+from app.kit.migrate import upgrade  # noqa: E402
 from app.outbox.models import (  # noqa: E402
     CHANNEL_SMS,
     PENDING,

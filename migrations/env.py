@@ -8,8 +8,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from app.config import Settings
-from app.db import create_engine
+from app.kit.config import Settings
+from app.kit.db import create_engine
 from app.models import Base
 
 config = context.config

@@ -15,10 +15,10 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.config import Settings, normalise_database_url
-from app.db import create_engine, create_sessionmaker
 from app.geo.service import GazetteerCache
-from app.migrate import upgrade
+from app.kit.config import Settings, normalise_database_url
+from app.kit.db import create_engine, create_sessionmaker
+from app.kit.migrate import upgrade
 from app.models import Base
 from tests.fakes.twilio_api import TwilioFake, twilio_fake
 from tests.outbox.worker_support import Procs, kill_worker

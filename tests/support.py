@@ -70,7 +70,7 @@ async def post_twilio(client: httpx.AsyncClient, path: str, form: dict[str, str]
 async def make_key(sessionmaker: async_sessionmaker[AsyncSession], role: str) -> str:
     """A fresh API key of `role`."""
     from app.auth.service import create_key
-    from app.db import unit_of_work
+    from app.kit.db import unit_of_work
 
     async with unit_of_work(sessionmaker) as s:
         _, plain = await create_key(s, name=f"test-{role}", role=role)

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from app.config import Settings
+from app.kit.config import Settings
 from tests.support import REPO_ROOT
 
 VARIABLE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(:?[-?][^}]*)?\}")

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import health
-from app.config import Settings
+from app.kit.config import Settings
 from app.outbox import repository as outbox_repo
 from tests.escalation.support import gateway
 from tests.support import wait_until

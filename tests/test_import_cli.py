@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
-from app.config import get_settings
 from app.geo.models import Place
 from app.importing_cli import register
+from app.kit.config import get_settings
 from app.people.models import Liaison, Reporter
 from tests.support import data_file
 

@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.migrate import current_revision, downgrade, head_revision, upgrade
+from app.kit.migrate import current_revision, downgrade, head_revision, upgrade
 from app.models import Base
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.config import Settings
+from app.kit.config import Settings
 from tests.support import REPO_ROOT
 from tests.test_first_hour import free_port, wait_until_ready
 

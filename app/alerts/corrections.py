@@ -13,11 +13,11 @@ from app.alerts import repository as repo
 from app.alerts.models import SEVERITY_RANK, Alert
 from app.alerts.schemas import PlaceInput, PlaceRef
 from app.alerts.service import corroborate, recount
-from app.config import Settings
 from app.escalation import service as escalation
 from app.geo.distance import haversine_km
 from app.geo.matcher import Gazetteer
 from app.kit.clock import utcnow
+from app.kit.config import Settings
 from app.kit.errors import Unprocessable
 from app.kit.phones import mask_in_text
 from app.triage.engine import triage_message

@@ -24,7 +24,7 @@ from app.alerts.service import alert_reads
 from app.auth.deps import Operator, Session, Viewer
 from app.auth.service import Principal
 from app.changes import repository as changes_repo
-from app.inbound import manual
+from app.flows import manual
 from app.kit.errors import NotFound, errors_doc
 from app.kit.etags import json_with_etag, not_modified_or_json
 from app.kit.ids import Id

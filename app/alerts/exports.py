@@ -16,9 +16,9 @@ from app.alerts.formats import shared as shared_format
 from app.alerts.repository import AlertFilter
 from app.auth.deps import Partner, Session, Viewer
 from app.auth.service import require
-from app.config import Settings
 from app.geo import repository as places_repo
 from app.kit.clock import utcnow
+from app.kit.config import Settings
 from app.kit.errors import NotFound, json_errors_doc
 from app.kit.ids import Id
 from app.kit.responses import GeoJSONResponse

@@ -12,10 +12,10 @@ from typing import Any
 
 from app.alerts import repository as repo
 from app.alerts.models import Alert
-from app.config import Settings
-from app.db import create_engine, create_sessionmaker
+from app.kit.config import Settings
+from app.kit.db import create_engine, create_sessionmaker
+from app.kit.migrate import upgrade
 from app.kit.phones import mask_in_text
-from app.migrate import upgrade
 
 JUDGED = ("category", "severity", "place")
 

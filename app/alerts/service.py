@@ -14,9 +14,9 @@ from app.alerts import repository as repo
 from app.alerts.models import OPEN_ALERT_STATUSES, SEVERITY_RANK, Alert, Incident
 from app.alerts.refs import new_ref
 from app.alerts.schemas import AlertRead, PagingRead, ReliabilityRead
-from app.config import Settings
 from app.escalation.repository import paging_states
 from app.geo.distance import haversine_km
+from app.kit.config import Settings
 from app.triage.engine import cap_certainty
 from app.triage.scoring import band_floor
 from app.triage.types import TriageResult

@@ -11,11 +11,11 @@ from app.alerts.corrections import Changes, correct, describe, place_of, undescr
 from app.alerts.models import OPEN_ALERT_STATUSES, Alert, Incident
 from app.alerts.schemas import AlertAction, Described
 from app.alerts.service import open_incident_for, recount
-from app.config import Settings
 from app.escalation import repository as escalation_repo
 from app.escalation import service as escalation
 from app.geo.matcher import Gazetteer
 from app.kit.clock import utcnow
+from app.kit.config import Settings
 from app.kit.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 
 CLOSED = ("resolved", "false_alarm")

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.ratelimit import RateLimiter, retry_after_header
 from app.auth.service import Principal, authenticate, require
-from app.db import get_session
+from app.kit.db import get_session
 from app.kit.errors import RateLimited
 
 # scope="function": the unit of work commits before the response is sent, so a client is

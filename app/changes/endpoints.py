@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.auth.deps import authorize
 from app.auth.service import still_valid
 from app.changes import service
-from app.db import unit_of_work
+from app.kit.db import unit_of_work
 from app.kit.errors import errors_doc
 from app.outbox.wakeup import wait_for
 from app.runtime import Runtime

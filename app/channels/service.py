@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.channels import repository as repo
 from app.channels.models import HANDSET_KINDS, KINDS, SECRET_OPTIONS, TWILIO, Channel
-from app.config import Settings
 from app.kit.clock import utcnow
+from app.kit.config import Settings
 from app.kit.errors import Conflict, NotFound, Unprocessable
 from app.kit.phones import InvalidPhone, to_e164
 from app.providers import africastalking, http_channel

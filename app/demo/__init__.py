@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import unit_of_work
 from app.geo.importers import import_places
+from app.kit.db import unit_of_work
 from app.kit.importing import ImportReport
 from app.people.importers import import_liaisons, import_reporters
 

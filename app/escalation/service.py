@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.alerts import repository as alerts_repo
 from app.alerts.models import SEVERITY_RANK, Alert
 from app.alerts.schemas import PlaceRef, masked
-from app.config import Settings
 from app.escalation import messages
 from app.escalation import repository as repo
 from app.escalation.models import ACTIVE, DONE, STOPPED, Escalation, EscalationPolicy
 from app.escalation.schemas import DEFAULT_POLICIES, NotifyTier, Phones, PolicyDocument, Step
 from app.kit.clock import utcnow
+from app.kit.config import Settings
 from app.kit.phones import mask, mask_in_text
 from app.outbox import repository as outbox_repo
 from app.outbox import service as outbox

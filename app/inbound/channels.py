@@ -19,10 +19,10 @@ from pydantic import BaseModel, ValidationError
 
 from app.channels import repository as channels_repo
 from app.channels import service as channels
-from app.config import Settings
-from app.db import unit_of_work
+from app.flows.inbound import Inbound, Pipeline
 from app.inbound.models import KIND_CALL, KIND_SMS
-from app.inbound.pipeline import Inbound, Pipeline
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from app.kit.errors import BadRequest, Forbidden, NotFound, Unprocessable, errors_doc
 from app.outbox import health
 from app.outbox.endpoints import record_status

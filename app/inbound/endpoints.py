@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from app.config import Settings
+from app.flows.inbound import Inbound, Pipeline
 from app.inbound.models import KIND_CALL, KIND_SMS
-from app.inbound.pipeline import Inbound, Pipeline
+from app.kit.config import Settings
 from app.kit.errors import BadRequest, Forbidden, errors_doc
 from app.providers.twilio import (
     PROVIDER,

@@ -26,8 +26,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.config import Settings
 from app.kit import metrics
+from app.kit.config import Settings
 from app.kit.phones import mask_in_text
 
 REQUEST_ID_HEADER = "X-Request-ID"

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.channels import repository as channels_repo
 from app.channels.models import TWILIO, Channel
 from app.channels.service import down_for_failures, inbound_path
-from app.config import Settings
+from app.kit.config import Settings
 from app.kit.phones import mask
 from app.outbox import health, voice
 from app.outbox.models import Delivery

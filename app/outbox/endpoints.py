@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.deps import Admin, Operator, Session, Viewer
-from app.config import Settings
-from app.db import unit_of_work
 from app.escalation import service as escalation
 from app.inbound.endpoints import twilio_form, twilio_id
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from app.kit.errors import (
     BadRequest,
     Conflict,

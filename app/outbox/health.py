@@ -26,8 +26,8 @@ from app.changes.tracker import record
 from app.channels import repository as channels_repo
 from app.channels import service as channels
 from app.channels.models import Channel
-from app.config import Settings
 from app.kit.clock import utcnow
+from app.kit.config import Settings
 from app.outbox import service as outbox
 from app.outbox.models import PENDING, Delivery, DeliveryAttempt
 from app.people.models import Liaison

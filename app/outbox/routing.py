@@ -17,8 +17,8 @@ from app.alerts.models import Alert
 from app.channels import repository as channels_repo
 from app.channels.models import TWILIO, Channel
 from app.channels.service import down_for_failures
-from app.config import Settings
 from app.inbound.models import InboundMessage
+from app.kit.config import Settings
 from app.people.models import Liaison
 
 # Purposes that answer what a reporter or a liaison sent: by the channel it came in on.

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import Settings
 from app.kit import metrics
 from app.kit.clock import utcnow
+from app.kit.config import Settings
 from app.kit.errors import Conflict, NotFound
 from app.outbox import repository as repo
 from app.outbox import routing, voice, webhooks

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.alerts.models import Alert
 from app.channels import repository as channels_repo
 from app.channels.models import TWILIO, Channel
-from app.config import Settings
 from app.kit.clock import utcnow
+from app.kit.config import Settings
 from app.kit.phones import mask_in_text
 from app.outbox.models import CHANNEL_VOICE, PENDING, Delivery
 from app.outbox.wakeup import mark_work

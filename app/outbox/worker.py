@@ -23,12 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channels import repository as channels_repo
 from app.channels.models import Channel
-from app.config import Settings
-from app.db import unit_of_work
 from app.escalation import repository as escalation_repo
 from app.escalation import service as escalation
 from app.kit import metrics
 from app.kit.clock import utcnow
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from app.kit.errors import UNAVAILABLE, database_away
 from app.kit.loops import Backoff
 from app.outbox import health, routing, service

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from app.config import get_settings
+from app.kit.config import get_settings
 
 err = Console(stderr=True)
 
@@ -28,9 +28,9 @@ def register(app: typer.Typer) -> None:
         ] = 12.0,
     ) -> None:
         """Re-encrypt every stored number and text under a new data key, gateway running."""
-        from app.db import create_engine
         from app.kit.crypto import DataKeyError
-        from app.migrate import upgrade
+        from app.kit.db import create_engine
+        from app.kit.migrate import upgrade
         from app.protection.rotate import add_key_to_file, rotate
 
         async def run() -> None:

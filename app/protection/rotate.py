@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import Text, cast, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db import IMMEDIATE
 from app.kit import crypto
 from app.kit.crypto import PREFIX
+from app.kit.db import IMMEDIATE
 
 BATCH = 500
 MAX_PASSES = 20

@@ -27,7 +27,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from app.config import Settings
+from app.kit.config import Settings
 from app.kit.http import parse_retry_after
 from app.kit.phones import mask, mask_in_text
 from app.outbox.types import SendResult

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request, Response
 
 from app.auth.deps import Session, Viewer
-from app.config import Settings
 from app.kit.clock import utcnow
+from app.kit.config import Settings
 from app.kit.errors import errors_doc
 from app.reports import render, service
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.config import Settings
+from app.kit.config import Settings
 
 # Bits of the `purged` columns.
 RAW = 1  # inbound_messages: the provider's form, the text and the numbers

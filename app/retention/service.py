@@ -13,9 +13,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.config import Settings
-from app.db import unit_of_work
 from app.kit.clock import utcnow
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from app.retention import repository as repo
 from app.retention.kinds import (
     ALERT_TEXT,

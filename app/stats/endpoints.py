@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 
 from app.auth.deps import Session, Viewer
-from app.config import Settings
 from app.kit.clock import UtcDateTime, utcnow
+from app.kit.config import Settings
 from app.kit.errors import errors_doc
 from app.kit.text import NO_CONTROL
 from app.stats import service

@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
 from app import __version__
-from app.config import Settings
+from app.kit.config import Settings
 from app.kit.errors import NotFound
 
 router = APIRouter(tags=["ops page"])

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from app.changes import repository as changes_repo
 from app.changes import service as changes
-from app.config import Settings
 from app.escalation.models import Escalation
+from app.kit.config import Settings
 from app.outbox.models import Delivery
 from tests.escalation.support import (
     CLA_BENI,

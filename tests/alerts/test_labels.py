@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.config import Settings
+from app.kit.config import Settings
 from app.people.models import Liaison, Reporter
 from tests.escalation.support import CLA_BENI, FOCAL_MAVIVI, Gateway, gateway, ref_in
 from tests.support import call_form, make_key, post_twilio

@@ -10,9 +10,9 @@ from sqlalchemy import update
 
 from app.alerts.models import Alert
 from app.alerts.reliability import Reliability, weigh
-from app.config import Settings
-from app.db import unit_of_work
 from app.kit.clock import utcnow
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from tests.escalation.support import CLA_BENI, FOCAL_MAVIVI, Gateway, gateway, ref_in
 from tests.support import make_key
 

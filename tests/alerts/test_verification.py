@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.config import Settings
+from app.kit.config import Settings
 from tests.escalation.support import FOCAL_MAVIVI, Gateway, gateway, ref_in
 from tests.support import call_form, make_key, post_twilio
 

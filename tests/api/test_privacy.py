@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts.formats.common import EVENT_NAMES
 from app.alerts.models import Alert
-from app.config import Settings
-from app.db import unit_of_work
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from app.outbox.models import CHANNEL_WEBHOOK, Delivery, WebhookSubscription
 from app.outbox.service import apply_result
 from app.outbox.types import SendResult

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from app.audit.models import AuditEntry
 from app.cli import cli
-from app.config import get_settings
+from app.kit.config import get_settings
 
 
 @pytest.fixture

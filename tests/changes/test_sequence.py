@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.alerts.models import Alert
 from app.changes.tracker import next_numbers
-from app.db import unit_of_work
+from app.kit.db import unit_of_work
 from tests.support import post_twilio, sms_form
 
 

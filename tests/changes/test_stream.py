@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.auth.models import ApiKey
 from app.changes import endpoints as stream_endpoints
 from app.changes import repository as changes_repo
-from app.config import Settings
-from app.db import unit_of_work
 from app.kit.clock import utcnow
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from tests.support import PUBLIC_URL, live_server, make_key, post_twilio, running, sign, sms_form
 
 SMS = "/webhooks/twilio/sms"

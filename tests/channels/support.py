@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channels import service
-from app.config import Settings
-from app.db import unit_of_work
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from tests.escalation.support import Gateway
 
 

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert
-from app.config import Settings
 from app.inbound.models import InboundMessage
+from app.kit.config import Settings
 from tests.channels.support import add_channel, has_provider_id
 from tests.escalation.support import FOCAL_MAVIVI, gateway, ref_in
 from tests.fakes.africastalking_api import AfricasTalkingFake, documented

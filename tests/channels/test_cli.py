@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.config import get_settings
+from app.kit.config import get_settings
 from app.outbox.models import Delivery, DeliveryAttempt
 
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channels.service import ensure_twilio, named
-from app.config import Settings
-from app.db import unit_of_work
 from app.kit.clock import utcnow
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from app.outbox import health
 from app.outbox import service as outbox
 from app.outbox.models import Delivery, DeliveryAttempt

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from app.changes import service as changes
 from app.changes.models import Change
 from app.channels.service import named
-from app.config import Settings
-from app.db import unit_of_work
 from app.kit.clock import utcnow
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from app.outbox import service as outbox
 from app.outbox.models import Delivery, WebhookSubscription
 from tests.channels.support import add_channel, set_down

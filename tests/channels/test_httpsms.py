@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert
 from app.channels.models import Channel
-from app.config import Settings
 from app.inbound.models import InboundMessage
+from app.kit.config import Settings
 from app.outbox.models import Delivery
 from app.providers.httpsms import make_token
 from tests.channels.support import add_channel, has_provider_id

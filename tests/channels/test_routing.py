@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert
 from app.channels.service import named
-from app.config import Settings
 from app.inbound.models import InboundMessage
+from app.kit.config import Settings
 from app.outbox.routing import route
 from app.people.models import Liaison
 from tests.channels.support import add_channel

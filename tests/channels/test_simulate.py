@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from app.alerts.models import Alert
 from app.channels.service import ensure_demo
 from app.cli import cli
-from app.config import Settings, get_settings
-from app.db import unit_of_work
 from app.inbound.models import InboundMessage
+from app.kit.config import Settings, get_settings
+from app.kit.db import unit_of_work
 from app.outbox.models import Delivery
 from tests.channels.support import add_channel
 from tests.support import PUBLIC_URL, live_server

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert
 from app.channels.models import Channel
-from app.config import Settings
 from app.inbound.models import InboundMessage
+from app.kit.config import Settings
 from app.outbox.models import Delivery
 from app.providers.smsgate import sign
 from tests.channels.support import add_channel

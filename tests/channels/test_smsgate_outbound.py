@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.config import Settings
+from app.kit.config import Settings
 from app.outbox.models import Delivery, DeliveryAttempt
 from tests.channels.support import add_channel, set_down
 from tests.escalation.support import (

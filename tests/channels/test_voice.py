@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from app.channels.service import named
-from app.config import Settings
 from app.escalation.models import Escalation
+from app.kit.config import Settings
 from app.outbox.models import Delivery, DeliveryAttempt
 from tests.channels.support import set_down
 from tests.escalation.support import (

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts.models import Alert
-from app.config import Settings
-from app.db import unit_of_work
 from app.escalation.service import advance_due
 from app.kit.clock import utcnow
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from app.main import create_app
 from app.outbox.models import Delivery
 from tests.fakes.twilio_api import TwilioFake, asgi_sink

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from app.alerts.models import Alert, AlertEvent
-from app.config import Settings
 from app.escalation.commands import parse
 from app.escalation.messages import TEMPLATE_TABLES
+from app.kit.config import Settings
 from app.kit.gsm7 import fits_one_segment
 from tests.escalation.support import CLA_BENI, CLA_OICHA, FOCAL_MAVIVI, gateway, ref_in
 

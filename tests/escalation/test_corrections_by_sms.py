@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from app.alerts.models import AlertEvent
-from app.config import Settings
-from app.db import unit_of_work
 from app.escalation.commands import addressed, category_of, count_of, parse, severity_of
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from app.kit.gsm7 import fits_one_segment
 from app.people.models import Liaison, Reporter
 from tests.escalation.support import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.config import Settings
-from app.db import unit_of_work
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from app.outbox import service as outbox
 from app.outbox.models import DeliveryAttempt
 from tests.escalation.support import Gateway, gateway

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request, Response
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
-from app.config import Settings
+from app.kit.config import Settings
 from app.outbox.models import WebhookSubscription
 from app.outbox.webhooks import WebhookSender
 from tests.escalation.support import CLA_BENI, FOCAL_MAVIVI, Gateway, gateway, ref_in

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from app.config import Settings
+from app.kit.config import Settings
 from app.outbox.models import CHANNEL_WEBHOOK
 from tests.escalation.support import (
     CLA_BENI,

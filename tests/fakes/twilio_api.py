@@ -82,7 +82,7 @@ from twilio.request_validator import RequestValidator
 from tests.fakes.server import ThreadedServer, serve_in_thread
 
 if TYPE_CHECKING:
-    from app.config import Settings
+    from app.kit.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -318,7 +318,7 @@ class TwilioFake:
 
     def settings(self, **overrides: Any) -> Settings:
         """Settings of a gateway sending through this fake (sms_provider twilio)."""
-        from app.config import Settings
+        from app.kit.config import Settings
 
         values: dict[str, Any] = {
             "sms_provider": "twilio",

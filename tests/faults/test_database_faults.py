@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from app.config import Settings
+from app.kit.config import Settings
 from tests.escalation.support import CLA_BENI, Gateway, gateway
 from tests.faults.proxy import DatabaseProxy
 from tests.faults.support import Twilio, check_invariants, critical_sms, wait_settled

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.config import Settings
+from app.kit.config import Settings
 from tests.fakes.twilio_api import TwilioFake
 from tests.faults.proxy import DatabaseProxy
 from tests.faults.support import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.config import Settings
+from app.kit.config import Settings
 from tests.escalation.support import gateway
 from tests.faults.support import Twilio, check_invariants, critical_sms, wait_settled
 

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import unit_of_work
 from app.geo.importers import (
     detect_format,
     import_places,
@@ -19,6 +18,7 @@ from app.geo.importers import (
     slugify,
 )
 from app.geo.models import Place
+from app.kit.db import unit_of_work
 from app.kit.importing import ImportReport, Rejection, UnreadableFile
 from tests.support import data_file
 

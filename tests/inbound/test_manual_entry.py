@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.alerts.models import AlertEvent
-from app.config import Settings
+from app.kit.config import Settings
 from app.people.models import Reporter
 from tests.escalation.support import (
     CLA_BENI,

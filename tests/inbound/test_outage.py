@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from app.config import Settings
+from app.flows.inbound import Inbound, Pipeline
 from app.inbound.models import InboundMessage
-from app.inbound.pipeline import Inbound, Pipeline
+from app.kit.config import Settings
 from app.main import create_app
 from app.outbox.models import Delivery
 from tests.support import live_server, post_twilio, running, sign, sms_form, wait_until

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts.models import Alert
-from app.config import Settings
-from app.inbound import pipeline as pipeline_module
+from app.flows import inbound as pipeline_module
 from app.inbound.models import InboundMessage
+from app.kit.config import Settings
 from app.main import create_app
 from app.outbox.models import Delivery
 from tests.support import post_twilio, running, sms_form, wait_until

@@ -13,9 +13,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.config import Settings
-from app.db import unit_of_work
 from app.kit.clock import utcnow
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from app.kit.metrics import after_commit
 from app.main import create_app
 from app.outbox import repository as outbox_repo

@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.config import Settings
+from app.kit.config import Settings
 from app.kit.observability import Redactor, configure_logging
 from tests.support import (
     PUBLIC_URL,
@@ -238,8 +238,8 @@ async def test_a_database_error_logs_no_statement_parameters(
 ) -> None:
     from sqlalchemy.exc import IntegrityError
 
-    from app.db import unit_of_work
     from app.inbound.models import InboundMessage
+    from app.kit.db import unit_of_work
 
     body = "Attaque a Mavivi, rappelez le 081.000.01.09"
 

@@ -8,8 +8,8 @@ import asyncio
 import pytest
 from sqlalchemy import select, update
 
-from app.config import Settings
-from app.db import unit_of_work
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from app.outbox import service as outbox
 from app.outbox.models import Delivery, DeliveryAttempt
 from tests.escalation.support import gateway

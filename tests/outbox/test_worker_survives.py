@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import Settings
+from app.kit.config import Settings
 from app.outbox import repository as outbox_repo
 from tests.escalation.support import CLA_BENI, FOCAL_MAVIVI, gateway
 from tests.fakes.twilio_api import Reply

@@ -21,10 +21,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.config import Settings
-from app.db import unit_of_work
 from app.escalation.service import seed_default_policies
 from app.kit.clock import utcnow
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from app.outbox.models import CHANNEL_SMS, PENDING, SENDING, Delivery, DeliveryAttempt
 from app.outbox.service import sending_number
 from app.outbox.wakeup import mark_work

@@ -111,7 +111,7 @@ def _crashing_worker() -> None:  # pragma: no cover - runs in a subprocess
     import logging
 
     from app.cli import _setup_logging
-    from app.config import get_settings
+    from app.kit.config import get_settings
     from app.outbox.models import Delivery
     from app.runtime import Runtime
 

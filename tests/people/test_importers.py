@@ -8,9 +8,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import unit_of_work
 from app.demo import load_demo_data
 from app.geo.importers import import_places
+from app.kit.db import unit_of_work
 from app.kit.importing import ImportReport
 from app.people.importers import import_liaisons, import_reporters, read_reporters
 from app.people.models import Liaison, Reporter

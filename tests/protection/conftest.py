@@ -11,9 +11,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.config import Settings
-from app.db import create_engine, create_sessionmaker
-from app.migrate import upgrade
+from app.kit.config import Settings
+from app.kit.db import create_engine, create_sessionmaker
+from app.kit.migrate import upgrade
 from tests.support import make_key, running
 
 

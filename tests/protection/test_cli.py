@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from app.audit.models import AuditEntry
 from app.cli import cli
-from app.config import get_settings
+from app.kit.config import get_settings
 from app.people.models import Reporter
 from tests.support import post_twilio, sms_form
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.config import Settings
 from app.kit import crypto
+from app.kit.config import Settings
 from tests.support import running
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.alerts.models import Alert, AlertEvent
 from app.inbound.models import InboundMessage
-from app.migrate import downgrade, upgrade
+from app.kit.migrate import downgrade, upgrade
 from app.people.models import Reporter
 
 BEFORE = "c7a1e0d4b2f9"

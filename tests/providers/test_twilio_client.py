@@ -13,7 +13,7 @@ from email.utils import format_datetime
 import pytest
 from twilio.request_validator import RequestValidator
 
-from app.config import Settings
+from app.kit.config import Settings
 from app.providers.twilio_client import (
     ConsoleSmsSender,
     RebasedHttpClient,

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
 from app.alerts.models import Alert, AlertEvent
-from app.config import Settings, get_settings
 from app.inbound.models import InboundMessage
 from app.kit.clock import utcnow
+from app.kit.config import Settings, get_settings
 from app.outbox.models import (
     CHANNEL_SMS,
     CHANNEL_WEBHOOK,

@@ -11,8 +11,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts.models import Alert, AlertEvent
-from app.db import unit_of_work
 from app.kit.clock import utcnow
+from app.kit.db import unit_of_work
 from app.people.models import Reporter
 from app.stats.service import durations
 from tests.support import post_twilio, sms_form

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.config import Settings
+from app.kit.config import Settings
 from tests.support import make_key
 from tests.web.support import Gateway, require_browser, serve
 

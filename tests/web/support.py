@@ -18,7 +18,7 @@ import httpx
 import pytest
 import uvicorn
 
-from app.config import Settings
+from app.kit.config import Settings
 from tests.support import REPO_ROOT, sign, sms_form
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.config import Settings
+from app.kit.config import Settings
 from tests.channels.support import add_channel
 from tests.fakes.httpsms_api import HttpSmsFake
 from tests.web.support import Gateway, artifacts_dir, chromium

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.config import Settings
+from app.kit.config import Settings
 from tests.web.support import (
     NO_INTERNET,
     Gateway,

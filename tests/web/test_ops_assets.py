@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.config import Settings
+from app.kit.config import Settings
 from tests.support import PUBLIC_URL, running
 
 LIMIT = 500_000

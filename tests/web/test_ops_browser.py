@@ -6,7 +6,7 @@ import importlib.util
 import time
 from typing import TYPE_CHECKING
 
-from app.config import Settings
+from app.kit.config import Settings
 from tests.web.support import Gateway, artifacts_dir, chromium, require_browser, serve
 
 if TYPE_CHECKING:

@@ -8,11 +8,11 @@ from app.alerts import repository as alerts_repo
 from app.alerts.corrections import Changes, correct, describe, resolve_place
 from app.alerts.models import Alert
 from app.alerts.workflow import lock_for_change
-from app.config import Settings
 from app.escalation import commands, messages
 from app.escalation.service import acknowledge, close, emit, verify
 from app.geo.matcher import Gazetteer
 from app.kit.clock import utcnow
+from app.kit.config import Settings
 from app.kit.errors import Unprocessable
 from app.outbox import repository as outbox_repo
 from app.outbox import service as outbox

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.kit import crypto
+from app.kit.config import Settings
 
 IMMEDIATE = "kengele_sqlite_immediate"
 # A pooled connection idle for longer than this is pinged before use (see _ping_when_idle).

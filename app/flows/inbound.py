@@ -18,16 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts import service as alerts
 from app.alerts.models import Alert
-from app.config import Settings
-from app.db import unit_of_work
-from app.escalation import commands, replies
+from app.escalation import commands
 from app.escalation import service as escalation
+from app.flows import replies
 from app.geo.service import GazetteerCache
 from app.inbound import receipts
 from app.inbound import repository as repo
 from app.inbound.models import KIND_CALL, STATUS_PROCESSED, InboundMessage
 from app.kit import metrics
 from app.kit.clock import utcnow
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from app.kit.loops import Step, within
 from app.kit.phones import try_e164
 from app.kit.text import ascii_fold

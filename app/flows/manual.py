@@ -10,10 +10,10 @@ from app.alerts import service as alerts
 from app.alerts.corrections import place_of
 from app.alerts.models import Alert
 from app.alerts.schemas import AlertCreate
-from app.config import Settings
+from app.flows.inbound import file_alert, receipt_for
 from app.geo.matcher import Gazetteer
-from app.inbound.pipeline import file_alert, receipt_for
 from app.kit.clock import utcnow
+from app.kit.config import Settings
 from app.kit.errors import Unprocessable
 from app.kit.phones import try_e164
 from app.outbox import service as outbox

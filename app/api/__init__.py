@@ -1,0 +1,1 @@
+"""The HTTP API: thin routes, one module per domain; they call services and flows."""
