@@ -3,11 +3,11 @@
 from app.alerts.models import Alert, AlertEvent, Incident
 from app.audit.models import AuditEntry
 from app.auth.models import ApiKey
-from app.changes.models import Change, Counter
 from app.channels.models import Channel
 from app.escalation.models import Escalation, EscalationPolicy
 from app.geo.models import Place
 from app.inbound.models import InboundMessage
+from app.kit.changes import Change, Counter
 from app.kit.models import Base
 from app.outbox.models import Delivery, DeliveryAttempt, SenderRate, WebhookSubscription
 from app.people.models import Liaison, Reporter

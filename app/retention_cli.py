@@ -65,7 +65,8 @@ def purge(
 @audit_cli.command("verify")
 def audit_verify() -> None:
     """Check the hash chains of alert events and of the admin audit log; exit 1 on a break."""
-    from app.audit.verify import Report, verify
+    from app.alerts.verify import verify
+    from app.audit.verify import Report
 
     async def check(factory: async_sessionmaker[AsyncSession]) -> Report:
         async with factory() as session:

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.changes import feed as change_feed
 from app.changes import repository as changes_repo
-from app.changes.tracker import CHANNEL as CHANGES_CHANNEL
 from app.channels import service as channels
 from app.escalation.service import seed_default_policies
 from app.flows.inbound import Pipeline
 from app.geo.service import GazetteerCache
 from app.kit import crypto
+from app.kit.changes import CHANNEL as CHANGES_CHANNEL
 from app.kit.clock import utcnow
 from app.kit.config import DEV_AUTH_TOKEN, Settings
 from app.kit.db import create_engine, create_sessionmaker, unit_of_work

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.kit import changes
 from app.kit.clock import utcnow
 from app.kit.crypto import EncryptedJSON, EncryptedString, EncryptedText, hash_of, keep_hashed
 from app.kit.models import Base, TimestampMixin
@@ -150,3 +151,9 @@ class AlertEvent(Base):
 
 
 keep_hashed(Alert.from_phone, "from_phone_hash")
+
+
+# Every change of these rows gets its next version and, at commit, a change number (the log
+# behind polling and the live stream): app/kit/changes.py.
+changes.track(Alert, created="alert.created", updated="alert.updated")
+changes.track(Incident, created="incident.updated", updated="incident.updated")

@@ -9,7 +9,9 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.alerts import chain
 from app.alerts.models import SEVERITY_RANK, Alert, AlertEvent, Incident
+from app.kit import hooks
 from app.kit.clock import utcnow
 
 
@@ -106,6 +108,7 @@ def add_event(
         to_status=to_status,
     )
     session.add(event)
+    hooks.before_flush(session, "alert event chain", chain.link_new_events)
     return event
 
 

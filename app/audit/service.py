@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import chain
 from app.audit import repository as repo
 from app.audit.models import AuditEntry
+from app.kit import hooks
 from app.kit.clock import utcnow
 
 ACTOR_MAX = 100  # the column's length; key names may be as long as that on their own
@@ -23,7 +25,8 @@ def record(
     target_id: object,
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Stage an audit entry; it is committed with the caller's unit of work."""
+    """Stage an audit entry; it is committed with the caller's unit of work, linked into the
+    log's hash chain when it is flushed."""
     entry = AuditEntry(
         at=utcnow(),
         actor=actor[:ACTOR_MAX],
@@ -33,4 +36,5 @@ def record(
         detail=detail or {},
     )
     repo.add(session, entry)
+    hooks.before_flush(session, "admin log chain", chain.link_new_entries)
     return entry

@@ -1,4 +1,5 @@
-"""Checking the hash chains of the audit trails (`kengele audit verify`).
+"""Checking the hash chains of the audit trails (`kengele audit verify`): the report, and
+the admin log's chain (the alert events' chains: app/alerts/verify.py).
 
 Every chain is read in id order, a batch at a time; the first link of a chain that does not
 hold is reported with its table, row id and alert. A row changed in place no longer matches
@@ -9,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts.models import AlertEvent
-from app.audit.chain import GENESIS, audit_digest, event_digest
+from app.audit.chain import GENESIS, audit_digest
 from app.audit.models import AuditEntry
 
 BATCH = 1000
@@ -50,7 +50,7 @@ class Report:
         return not self.breaks
 
 
-def _check(stored_prev: str | None, stored: str | None, expected_prev: str, actual: str) -> str:
+def check(stored_prev: str | None, stored: str | None, expected_prev: str, actual: str) -> str:
     """Why a link does not hold ("" when it does)."""
     if stored is None or stored_prev is None:
         return "no hash: the row was written outside the application"
@@ -61,16 +61,8 @@ def _check(stored_prev: str | None, stored: str | None, expected_prev: str, actu
     return ""
 
 
-async def verify(session: AsyncSession, *, batch: int = BATCH) -> Report:
-    """Check the admin audit log's chain and every alert's chain of events."""
-    report = Report()
-    await _verify_audit(session, report, batch)
-    await _verify_events(session, report, batch)
-    report.breaks.sort(key=lambda b: (b.table, b.id))
-    return report
-
-
-async def _verify_audit(session: AsyncSession, report: Report, batch: int) -> None:
+async def verify_audit_log(session: AsyncSession, report: Report, batch: int) -> None:
+    """Check the admin audit log's chain into `report`."""
     head = GENESIS
     after = 0
     while True:
@@ -81,7 +73,7 @@ async def _verify_audit(session: AsyncSession, report: Report, batch: int) -> No
         ).all()
         for row in rows:
             report.entries += 1
-            reason = _check(row.prev_hash, row.hash, head, audit_digest(row, row.prev_hash or ""))
+            reason = check(row.prev_hash, row.hash, head, audit_digest(row, row.prev_hash or ""))
             if reason:
                 report.breaks.append(Break("audit_log", row.id, None, reason))
                 return
@@ -91,36 +83,3 @@ async def _verify_audit(session: AsyncSession, report: Report, batch: int) -> No
         after = rows[-1].id
         session.expunge_all()
     report.audit_head = head
-
-
-async def _verify_events(session: AsyncSession, report: Report, batch: int) -> None:
-    position = (0, 0)
-    current: int | None = None
-    head = GENESIS
-    broken: set[int] = set()
-    while True:
-        rows = (
-            await session.scalars(
-                select(AlertEvent)
-                .where(tuple_(AlertEvent.alert_id, AlertEvent.id) > tuple_(*position))
-                .order_by(AlertEvent.alert_id, AlertEvent.id)
-                .limit(batch)
-            )
-        ).all()
-        for row in rows:
-            report.events += 1
-            if row.alert_id != current:
-                current, head = row.alert_id, GENESIS
-                report.alerts += 1
-            if row.alert_id in broken:
-                continue
-            reason = _check(row.prev_hash, row.hash, head, event_digest(row, row.prev_hash or ""))
-            if reason:
-                report.breaks.append(Break("alert_events", row.id, row.alert_id, reason))
-                broken.add(row.alert_id)
-                continue
-            head = row.hash or GENESIS
-        if len(rows) < batch:
-            break
-        position = (rows[-1].alert_id, rows[-1].id)
-        session.expunge_all()

@@ -15,7 +15,7 @@ from app.auth.service import still_valid
 from app.changes import service
 from app.kit.db import unit_of_work
 from app.kit.errors import errors_doc
-from app.outbox.wakeup import wait_for
+from app.kit.signals import wait_for
 from app.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["stream"])

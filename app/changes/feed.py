@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
 
-from app.changes.tracker import wrote_changes
-from app.outbox.wakeup import LoopSignal, run_in_loop
+from app.kit import changes
+from app.kit.signals import LoopSignal, run_in_loop
 
 
 class ChangeFeed(LoopSignal):
@@ -31,10 +29,4 @@ class ChangeFeed(LoopSignal):
 
 def install(sessionmaker: async_sessionmaker[AsyncSession], feed: ChangeFeed) -> None:
     """Signal `feed` after every commit of this factory's sessions that numbered changes."""
-    session_class = sessionmaker.kw.get("sync_session_class", Session)
-
-    def after_commit(session: Session) -> None:
-        if wrote_changes(session):
-            feed.set()
-
-    event.listen(session_class, "after_commit", after_commit)
+    changes.signal_on_commit(sessionmaker, feed.set)

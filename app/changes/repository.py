@@ -9,8 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert, Incident
-from app.changes.models import Change, Counter
-from app.changes.tracker import COUNTER
+from app.kit.changes import COUNTER, Change, Counter
 
 
 async def current(session: AsyncSession) -> int:

@@ -12,9 +12,9 @@ from app.alerts.models import Incident
 from app.alerts.schemas import IncidentRead
 from app.alerts.service import alert_reads
 from app.changes import repository as repo
-from app.changes.models import Change
 from app.channels import repository as channels_repo
 from app.channels.service import channel_data
+from app.kit.changes import Change
 
 BATCH = 200
 

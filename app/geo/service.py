@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, event
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,6 +17,7 @@ from app.geo.importers import check_coordinates
 from app.geo.matcher import Gazetteer
 from app.geo.models import Place
 from app.geo.schemas import PlaceCreate
+from app.kit import hooks
 from app.kit.errors import Conflict, NotFound, Unprocessable
 from app.kit.importing import assign_changed
 from app.people import repository as people_repo
@@ -119,7 +120,7 @@ class GazetteerCache:
 
     def invalidate_on_commit(self, session: AsyncSession) -> None:
         """Rebuild once `session` has committed its change of places or zones."""
-        event.listen(session.sync_session, "after_commit", lambda _s: self.invalidate(), once=True)
+        hooks.on_commit(session, self.invalidate)
 
     async def check(self) -> float:
         """A background loop's pass: rebuild when the fingerprint changed; seconds to the next."""

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
-from app.kit import crypto
+from app.kit import crypto, hooks
 from app.kit.config import Settings
 
 IMMEDIATE = "kengele_sqlite_immediate"
@@ -103,7 +103,9 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded objects usable after commit.
+    """Sessions that keep loaded objects usable after commit, and run the commit hooks
+    (app/kit/hooks.py: the standing ones that app/models.py registers, and what each
+    transaction asks for).
 
     Each factory has its own Session class, so that commit hooks (waking the outbox worker)
     belong to one application and not to every session of the process.
@@ -112,11 +114,7 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     class _Session(Session):
         pass
 
-    from app.audit import chain
-    from app.changes import tracker
-
-    tracker.install(_Session)
-    chain.install(_Session)
+    hooks.install(_Session)
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=_Session)
 
 

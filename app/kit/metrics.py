@@ -15,9 +15,9 @@ from datetime import datetime
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+
+from app.kit import hooks
 
 INBOUND = Counter(
     "kengele_inbound_messages_total",
@@ -55,7 +55,6 @@ HTTP_SECONDS = Histogram(
 )
 
 CHANNELS = ("sms", "webhook")
-_AFTER_COMMIT = "kengele_metrics_after_commit"
 
 
 def count_delivery(channel: str, before: str | None, after: str) -> None:
@@ -67,28 +66,9 @@ def count_delivery(channel: str, before: str | None, after: str) -> None:
 
 
 def after_commit(session: AsyncSession, action: Callable[[], None]) -> None:
-    """Run `action` once the session's transaction commits; forget it on a rollback.
-
-    Counting inside a transaction that later rolls back (and is retried) would count twice.
-    """
-    sync = session.sync_session
-    pending: list[Callable[[], None]] | None = sync.info.get(_AFTER_COMMIT)
-    if pending is None:
-        pending = sync.info[_AFTER_COMMIT] = []
-        event.listen(sync, "after_commit", _run_pending)
-        event.listen(sync, "after_rollback", _drop_pending)
-    pending.append(action)
-
-
-def _run_pending(sync: Session) -> None:
-    actions: list[Callable[[], None]] = sync.info.get(_AFTER_COMMIT, [])
-    done, actions[:] = list(actions), []
-    for action in done:
-        action()
-
-
-def _drop_pending(sync: Session) -> None:
-    sync.info.get(_AFTER_COMMIT, []).clear()
+    """Count with `action` once the session's transaction commits (app.kit.hooks.on_commit):
+    counting inside a transaction that later rolls back (and is retried) would count twice."""
+    hooks.on_commit(session, action)
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,10 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert
-from app.changes.models import Change
-from app.changes.tracker import record
 from app.channels import repository as channels_repo
 from app.channels import service as channels
 from app.channels.models import Channel
+from app.kit.changes import Change, record
 from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.outbox import service as outbox

@@ -5,51 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from app.kit.signals import LoopSignal, run_in_loop, wait_for
+
 log = logging.getLogger(__name__)
 
 CHANNEL = "kengele_outbox"
 _DIRTY = "kengele_outbox_dirty"
-
-
-def run_in_loop(loop: asyncio.AbstractEventLoop | None, callback: Callable[[], None]) -> None:
-    """Run `callback` in `loop`: at once from inside it, through call_soon_threadsafe from
-    another thread (commit hooks and LISTEN callbacks may run elsewhere)."""
-    try:
-        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    if loop is not None and running is not loop:
-        loop.call_soon_threadsafe(callback)
-    else:
-        callback()
-
-
-async def wait_for(signal: asyncio.Event, seconds: float) -> bool:
-    """Wait for `signal` or `seconds`; True when signalled."""
-    try:
-        await asyncio.wait_for(signal.wait(), timeout=max(seconds, 0.0))
-    except TimeoutError:
-        return False
-    return True
-
-
-class LoopSignal:
-    """An asyncio event that commit hooks and LISTEN callbacks may set from any thread."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def bind(self) -> None:
-        """Remember the running loop (notifications may come from other threads)."""
-        self._loop = asyncio.get_running_loop()
 
 
 class Wakeup(LoopSignal):

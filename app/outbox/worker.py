@@ -31,6 +31,7 @@ from app.kit.config import Settings
 from app.kit.db import unit_of_work
 from app.kit.errors import UNAVAILABLE, database_away
 from app.kit.loops import Backoff
+from app.kit.signals import wait_for
 from app.outbox import health, routing, service
 from app.outbox import repository as repo
 from app.outbox.models import (
@@ -42,7 +43,7 @@ from app.outbox.models import (
     DeliveryAttempt,
 )
 from app.outbox.types import SendResult
-from app.outbox.wakeup import Wakeup, wait_for
+from app.outbox.wakeup import Wakeup
 from app.outbox.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 Texts are encrypted, so no SQL can find a number inside them: every stored text is read, in
 batches, and any copy of the number is replaced by [erased].
 
-Alert events are links of a hash chain (app/audit/chain.py): an event whose note or detail
+Alert events are links of a hash chain (app/alerts/chain.py): an event whose note or detail
 quoted the number is rewritten, and its alert's trail is linked again (resealed). The erasure's
 audit entry names the resealed alerts and any whose trail was already broken before, so that
 what the erasure re-hashed is on record in the admin log's own chain.
@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.alerts import chain
 from app.alerts.models import Alert, AlertEvent
-from app.audit import chain
 from app.audit import service as audit
 from app.inbound.models import InboundMessage
 from app.kit.errors import NotFound

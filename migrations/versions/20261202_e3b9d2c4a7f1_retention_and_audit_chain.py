@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 import app.kit.models
-from app.audit.chain import GENESIS, audit_digest, event_digest
+from app.alerts.chain import event_digest
+from app.audit.chain import GENESIS, audit_digest
 
 revision: str = 'e3b9d2c4a7f1'
 down_revision: str | None = 'c7a1e0d4b2f9'

@@ -17,10 +17,11 @@ from typer.testing import CliRunner
 
 from app.alerts import repository as alerts_repo
 from app.alerts.models import Alert, AlertEvent
+from app.alerts.verify import verify
 from app.audit import service as audit
 from app.audit.chain import GENESIS
 from app.audit.models import AuditEntry
-from app.audit.verify import Report, verify
+from app.audit.verify import Report
 from app.kit.config import get_settings
 from app.kit.db import unit_of_work
 from app.kit.migrate import downgrade, upgrade

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.alerts.models import Alert
-from app.changes.tracker import next_numbers
+from app.kit.changes import next_numbers
 from app.kit.db import unit_of_work
 from tests.support import post_twilio, sms_form
 

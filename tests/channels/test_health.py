@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from app.changes import service as changes
-from app.changes.models import Change
 from app.channels.service import named
+from app.kit.changes import Change
 from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.db import unit_of_work

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 
 from app.alerts.models import Alert, AlertEvent
+from app.alerts.verify import verify
 from app.audit.models import AuditEntry
-from app.audit.verify import verify
 from app.inbound.models import InboundMessage
 from app.outbox.models import Delivery
 from app.people.models import Reporter

@@ -1,0 +1,169 @@
+"""Numbering committed changes (the write side of the change log), in commit order.
+
+The number comes from one counter row that the committing transaction updates last, just
+before it commits: the row lock makes a second writer wait until the first has committed,
+so numbers are handed out in the order transactions become visible. A poller that asks for
+changes after N therefore never misses one committed later with a smaller number, which a
+plain autoincrement id or a timestamp would allow. The lock is taken last so that it never
+waits behind another lock (no deadlock), and is held only for the commit itself.
+
+This is plumbing that the alert, incident and channel services use, so it lives in the kit;
+app.changes reads the log (polling, the live stream). Two ways in:
+- `record(session, event, entity_id)`: an event of its own (`channel.down`…);
+- `Numbered` models (an alert, an incident): `track` makes their flushes count, each row
+  changed gets its next version and, at commit, a change number and a change-log row.
+Either asks (app.kit.hooks.before_commit) for the numbering step of its transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Integer, String, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
+
+from app.kit import hooks
+from app.kit.clock import utcnow
+from app.kit.models import Base
+
+COUNTER = "changes"
+CHANNEL = "kengele_changes"
+_TOUCHED = "changes.touched"
+_EVENTS = "changes.events"
+_STEP = "changes"
+_SIGNALS = "kengele_change_signals"
+
+
+class Counter(Base):
+    """A named counter; its row lock orders the transactions that take numbers from it."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Change(Base):
+    """One committed change (an alert, an incident, a channel), numbered in commit order."""
+
+    __tablename__ = "changes"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # alert.created, alert.updated, incident.updated, channel.down, channel.up
+    event: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int] = mapped_column(Integer)
+
+
+@dataclass(frozen=True)
+class Numbered:
+    """A model whose rows carry `id`, `version`, `change_seq` and `updated_at`, and the
+    change-log events of a row made and of a row changed."""
+
+    model: type[Any]
+    created: str
+    updated: str
+
+
+_numbered: dict[type[Any], Numbered] = {}
+
+
+def track(model: type[Any], *, created: str, updated: str) -> None:
+    """Version and number every change of `model`'s rows (registered once, at start)."""
+    _numbered[model] = Numbered(model, created, updated)
+    hooks.standing("change numbers", _touch)
+
+
+def next_numbers(conn: Connection, count: int) -> int:
+    """Take `count` numbers of the change sequence; returns the last one (row-locked)."""
+    stmt = (
+        update(Counter)
+        .where(Counter.name == COUNTER)
+        .values(value=Counter.value + count)
+        .returning(Counter.value)
+    )
+    value = conn.execute(stmt).scalar()
+    if value is None:  # the row is gone (emptied tables): start after every number in use
+        columns = [Change.seq, *(n.model.change_seq for n in _numbered.values())]
+        start = max(
+            conn.execute(select(func.coalesce(func.max(column), 0))).scalar() or 0
+            for column in columns
+        )
+        ins = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        conn.execute(ins(Counter).values(name=COUNTER, value=start).on_conflict_do_nothing())
+        value = conn.execute(stmt).scalar()
+    assert value is not None
+    return int(value)
+
+
+def record(session: Session, event_name: str, entity_id: int) -> None:
+    """Put an event of another kind (`channel.down`…) in the change log when this commits."""
+    hooks.transaction(session).setdefault(_EVENTS, []).append((event_name, entity_id))
+    hooks.before_commit(session, _STEP, _number)
+
+
+def _touch(session: Session) -> None:
+    """Before a flush: the next version of each numbered row changed (a row made in this
+    transaction stays at its first), and a number for it at commit."""
+    touched: dict[int, tuple[Any, bool]] = hooks.transaction(session).setdefault(_TOUCHED, {})
+    for obj in session.new:
+        if type(obj) in _numbered:
+            touched[id(obj)] = (obj, True)
+    for obj in session.dirty:
+        if type(obj) in _numbered and session.is_modified(obj):
+            created = touched.get(id(obj), (obj, False))[1]
+            if not created:
+                obj.version = (obj.version or 0) + 1
+            touched[id(obj)] = (obj, created)
+    if touched:
+        hooks.before_commit(session, _STEP, _number)
+
+
+def _number(session: Session) -> None:
+    state = hooks.transaction(session)
+    touched: dict[int, tuple[Any, bool]] = state.pop(_TOUCHED, {})
+    rows = [(obj, created) for obj, created in touched.values() if obj in session]
+    events: list[tuple[str, int]] = state.pop(_EVENTS, [])
+    if not rows and not events:
+        return
+    conn = session.connection()
+    last = next_numbers(conn, len(rows) + len(events))
+    now = utcnow()
+    changes: list[dict[str, Any]] = []
+    first_event = last - len(events) + 1
+    for seq, (name, entity_id) in enumerate(events, start=first_event):
+        changes.append({"seq": seq, "at": now, "event": name, "entity_id": entity_id})
+    for seq, (obj, created) in enumerate(rows, start=first_event - len(rows)):
+        model = type(obj)
+        conn.execute(
+            update(model)
+            .where(model.id == obj.id)
+            .values(change_seq=seq, updated_at=model.updated_at)
+        )
+        set_committed_value(obj, "change_seq", seq)
+        numbered = _numbered[model]
+        name = numbered.created if created else numbered.updated
+        changes.append({"seq": seq, "at": now, "event": name, "entity_id": obj.id})
+    conn.execute(insert(Change), changes)
+    if conn.dialect.name == "postgresql":
+        # Transactional: listeners hear it when (and only if) this transaction commits.
+        conn.execute(text(f"NOTIFY {CHANNEL}"))
+    for signal in getattr(type(session), _SIGNALS, ()):
+        hooks.on_commit(session, signal)
+
+
+def signal_on_commit(
+    sessionmaker: async_sessionmaker[AsyncSession], signal: Callable[[], None]
+) -> None:
+    """Call `signal` after each commit of this factory's sessions that numbered changes
+    (a process's own live streams: they belong to one application, not to every session)."""
+    session_class = sessionmaker.kw.get("sync_session_class", Session)
+    setattr(session_class, _SIGNALS, (*getattr(session_class, _SIGNALS, ()), signal))

@@ -1,0 +1,114 @@
+"""What runs around a commit: the one primitive behind every side effect of a transaction.
+
+A unit of work has effects that must happen only if, and once, it commits: a metric
+counted, the place index rebuilt, a worker or a live stream woken, a change numbered. The
+service that causes one asks for it on its own transaction (each is forgotten on rollback):
+
+    hooks.on_commit(session, action)        # after a successful commit
+    hooks.before_commit(session, key, step) # in the transaction, just before it commits
+    hooks.before_flush(session, key, step)  # before each flush of the transaction
+                                            # (a step is asked once per key however often)
+
+One step is *standing*, run before every flush of every session whoever writes: the
+version and change number of an alert or an incident, since many services change those
+rows (app.kit.changes.track registers it, for the models that declare themselves tracked).
+Sessions run all of these when made by app.kit.db.create_sessionmaker (`install`). What a
+step keeps about the transaction under way goes in `transaction(session)`, emptied at its
+end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+FlushStep = Callable[[Session], None]
+CommitStep = Callable[[Session], None]
+Action = Callable[[], None]
+
+_BEFORE = "hooks.before_commit"
+_FLUSH = "hooks.before_flush"
+_AFTER = "hooks.on_commit"
+_STATE = "kengele_transaction"
+_INSTALLED = "kengele_hooks"
+_standing: dict[str, FlushStep] = {}
+
+
+def standing(name: str, step: FlushStep) -> None:
+    """Run `step(session)` before every flush of every session (registering a name again
+    replaces it)."""
+    _standing[name] = step
+
+
+def install(session_class: type[Session]) -> None:
+    """Run the standing hooks and the per-transaction ones in sessions of this class."""
+    _listen(session_class)
+    setattr(session_class, _INSTALLED, True)
+
+
+def on_commit(session: AsyncSession | Session, action: Action) -> None:
+    """Run `action` once the session's transaction commits; forget it on a rollback.
+
+    Counting or waking inside a transaction that later rolls back (and is retried) would
+    count twice or wake for nothing."""
+    transaction(session).setdefault(_AFTER, []).append(action)
+
+
+def before_commit(session: AsyncSession | Session, key: str, step: CommitStep) -> None:
+    """Run `step(session)` inside the transaction just before it commits, once per `key`."""
+    transaction(session).setdefault(_BEFORE, {}).setdefault(key, step)
+
+
+def before_flush(session: AsyncSession | Session, key: str, step: FlushStep) -> None:
+    """Run `step(session)` before each flush of the transaction under way (one per `key`)."""
+    transaction(session).setdefault(_FLUSH, {}).setdefault(key, step)
+
+
+def transaction(session: AsyncSession | Session) -> dict[str, Any]:
+    """What hooks keep about the session's transaction under way (emptied at its end)."""
+    state: dict[str, Any] = _sync(session).info.setdefault(_STATE, {})
+    return state
+
+
+def _sync(session: AsyncSession | Session) -> Session:
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    if not getattr(type(sync), _INSTALLED, False) and not sync.info.get(_INSTALLED):
+        # A session made elsewhere (a test's own): hook this one session.
+        _listen(sync)
+        sync.info[_INSTALLED] = True
+    return sync
+
+
+def _listen(target: Any) -> None:
+    event.listen(target, "before_flush", _run_before_flush)
+    event.listen(target, "before_commit", _run_before_commit)
+    event.listen(target, "after_commit", _run_on_commit)
+    event.listen(target, "after_soft_rollback", _forget)
+
+
+def _run_before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    asked: dict[str, FlushStep] = transaction(session).get(_FLUSH, {})
+    for step in [*asked.values(), *_standing.values()]:
+        step(session)
+
+
+def _run_before_commit(session: Session) -> None:
+    session.flush()  # the flush may ask for more steps (a change to number)
+    steps: dict[str, CommitStep] = transaction(session).get(_BEFORE, {})
+    while steps:
+        step = steps.pop(next(iter(steps)))
+        step(session)
+
+
+def _run_on_commit(session: Session) -> None:
+    ended: dict[str, Any] = session.info.pop(_STATE, {})
+    for action in ended.get(_AFTER, []):
+        action()
+
+
+def _forget(session: Session, _previous: Any) -> None:
+    session.info.pop(_STATE, None)
