@@ -12,7 +12,7 @@ from rich.console import Console
 from app.kit.config import Settings, get_settings
 
 if TYPE_CHECKING:
-    from app.outbox.types import SendResult
+    from app.providers.types import SendResult
 
 err = Console(stderr=True)
 KINDS_HELP = "twilio, smsgate, httpsms, africastalking, http or console"

@@ -17,11 +17,11 @@ from app.kit.config import Settings
 from app.kit.phones import mask
 from app.outbox import health, voice
 from app.outbox.models import Delivery
-from app.outbox.types import SendResult
 from app.providers.africastalking_client import AfricasTalkingSender
 from app.providers.http_channel_client import HttpChannelSender
 from app.providers.httpsms_client import HttpSmsSender
 from app.providers.smsgate_client import SmsGateSender
+from app.providers.types import SendResult
 
 log = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from app.outbox.models import (
 )
 from app.outbox.routing import sending_number as sending_number
 from app.outbox.schemas import safe_error
-from app.outbox.types import SendResult
 from app.outbox.wakeup import mark_work
+from app.providers.types import SendResult
 
 FINAL_FAILURES = ("undelivered", "failed")
 WAITING = "waiting: every channel of its route is down"

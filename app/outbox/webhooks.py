@@ -34,7 +34,7 @@ import httpx
 from app.kit.clock import as_utc
 from app.kit.errors import KengeleError
 from app.kit.http import parse_retry_after as kit_parse_retry_after
-from app.outbox.types import SendResult
+from app.providers.types import SendResult
 
 SECRET_PREFIX = "whsec_"
 USER_AGENT = "Kengele-Webhooks/1"

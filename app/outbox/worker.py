@@ -42,9 +42,9 @@ from app.outbox.models import (
     Delivery,
     DeliveryAttempt,
 )
-from app.outbox.types import SendResult
 from app.outbox.wakeup import Wakeup
 from app.outbox.webhooks import WebhookSender
+from app.providers.types import SendResult
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from africastalking.Service import AfricasTalkingException
 from africastalking.SMS import SMSService
 
 from app.kit.phones import mask
-from app.outbox.types import SendResult
 from app.providers.africastalking import ACCEPTED_CODES, PERMANENT_CODES
+from app.providers.types import SendResult
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import httpx
 
 from app.kit.http import parse_retry_after
 from app.kit.phones import mask
-from app.outbox.types import SendResult
+from app.providers.types import SendResult
 
 log = logging.getLogger(__name__)
 

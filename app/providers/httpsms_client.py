@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 
 from app.kit.phones import mask
-from app.outbox.types import SendResult
 from app.providers.http_api import HttpApiSender
+from app.providers.types import SendResult
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from android_sms_gateway.enums import ProcessState
 from android_sms_gateway.errors import APIError
 
 from app.kit.phones import mask
-from app.outbox.types import SendResult
+from app.providers.types import SendResult
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from twilio.rest import Client
 from app.kit.config import Settings
 from app.kit.http import parse_retry_after
 from app.kit.phones import mask, mask_in_text
-from app.outbox.types import SendResult
+from app.providers.types import SendResult
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from app.kit.config import Settings
 from app.kit.db import unit_of_work
 from app.outbox.models import CHANNEL_WEBHOOK, Delivery, WebhookSubscription
 from app.outbox.service import apply_result
-from app.outbox.types import SendResult
 from app.people.models import Liaison, Reporter
+from app.providers.types import SendResult
 from tests.support import PUBLIC_URL, live_server, make_key, post_twilio, running, sign, sms_form
 
 SMS = "/webhooks/twilio/sms"

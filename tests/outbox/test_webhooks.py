@@ -20,7 +20,6 @@ import pytest
 from fastapi import FastAPI, Request, Response
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from app.outbox.types import SendResult
 from app.outbox.webhooks import (
     USER_AGENT,
     UnresolvableTarget,
@@ -33,6 +32,7 @@ from app.outbox.webhooks import (
     parse_retry_after,
     sign,
 )
+from app.providers.types import SendResult
 
 URL = "http://127.0.0.1:9/hooks/kengele"
 
