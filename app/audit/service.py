@@ -3,6 +3,7 @@ that is rolled back leaves no entry and one that is committed always has its ent
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,3 +39,23 @@ def record(
     repo.add(session, entry)
     hooks.before_flush(session, "admin log chain", chain.link_new_entries)
     return entry
+
+
+async def recent(
+    session: AsyncSession,
+    *,
+    before: int | None = None,
+    limit: int = 50,
+    action: str | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+) -> Sequence[AuditEntry]:
+    """Entries newest first, older than the entry `before` when given."""
+    return await repo.recent(
+        session,
+        before=before,
+        limit=limit,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+    )

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.audit import repository as audit_repo
+from app.audit import service as audit
 from app.audit.schemas import AuditEntryRead
 from app.auth import service
 from app.auth.deps import Admin, Session, Viewer
@@ -60,7 +60,7 @@ async def list_audit(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[AuditEntryRead]:
     """Accountable actions (phone number reveals, administration), newest first."""
-    entries = await audit_repo.recent(
+    entries = await audit.recent(
         session,
         before=decode_id(cursor) if cursor else None,
         limit=limit,

@@ -12,7 +12,7 @@ from app.alerts.models import Incident
 from app.alerts.schemas import IncidentRead
 from app.alerts.service import alert_reads
 from app.changes import repository as repo
-from app.channels import repository as channels_repo
+from app.channels import service as channels_service
 from app.channels.service import channel_data
 from app.kit.changes import Change
 
@@ -43,7 +43,7 @@ async def render(session: AsyncSession, changes: Sequence[Change], *, mask_phone
     alerts = {r.id: r for r in await alert_reads(session, found, mask_phone=mask_phone)}
     incidents = {i.id: i for i in await repo.incidents_by_ids(session, incident_ids)}
     channel_ids = {c.entity_id for c in changes if c.event.startswith("channel.")}
-    channels = {c.id: c for c in await channels_repo.by_ids(session, channel_ids)}
+    channels = {c.id: c for c in await channels_service.by_ids(session, channel_ids)}
     out: list[str] = []
     for change in changes:
         body: dict[str, Any] = {"seq": change.seq, "event": change.event}

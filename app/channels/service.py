@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -289,3 +289,13 @@ def channel_data(channel: Channel) -> dict[str, Any]:
         ),
         "last_inbound_at": channel.last_inbound_at.isoformat() if channel.last_inbound_at else None,
     }
+
+
+async def find(session: AsyncSession, name: str, *, lock: bool = False) -> Channel | None:
+    """The channel with this name, or None (`lock`: for an update of its state)."""
+    return await repo.by_name(session, name, lock=lock)
+
+
+async def by_ids(session: AsyncSession, ids: set[int]) -> Sequence[Channel]:
+    """These channels (those that still exist)."""
+    return await repo.by_ids(session, ids)

@@ -17,14 +17,13 @@ import math
 from array import array
 from bisect import bisect_left
 from collections.abc import Container, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from itertools import combinations
 
 from rapidfuzz.distance import Levenshtein
 
 from app.geo.distance import haversine_km
 from app.triage.normalize import Token, fold_text
-from app.triage.types import GazPlace
+from app.triage.types import GazPlace, Mention
 
 MIN_EXACT = 3  # "Aru"
 MIN_FUZZY = 5
@@ -58,20 +57,6 @@ def _deletions(word: str, depth: int) -> set[str]:
         for a, b in combinations(range(len(word)), 2):
             out.add(word[:a] + word[a + 1 : b] + word[b + 1 :])
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class Mention:
-    """A place name found in tokens [start, end)."""
-
-    start: int
-    end: int
-    text: str
-    places: tuple[GazPlace, ...]
-    kind: str  # "name", "alt" or "fuzzy"
-    distance: int
-    common: bool  # the word is also a common word (needs a capital or a preposition)
-    matched: str  # the gazetteer name it matched
 
 
 REGION_MARGIN_DEG = 1.0  # around the served places: about 110 km

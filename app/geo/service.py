@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Row
@@ -241,3 +241,18 @@ async def delete_place(session: AsyncSession, place_id: str, *, actor: str) -> N
         )
     await places_repo.delete(session, place)
     _audit(session, actor, "delete", place.id, name=place.name)
+
+
+async def find_place(session: AsyncSession, place_id: str) -> Place | None:
+    """The place with this id, or None."""
+    return await places_repo.get(session, place_id)
+
+
+async def existing_ids(session: AsyncSession, ids: Iterable[str]) -> set[str]:
+    """Which of these place ids exist."""
+    return await places_repo.existing_ids(session, ids)
+
+
+async def admin_names(session: AsyncSession) -> dict[str, str]:
+    """Every province and territoire name of the gazetteer, by its lower-case form."""
+    return await places_repo.admin_names(session)

@@ -17,8 +17,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
-from app.channels import repository as channels_repo
 from app.channels import service as channels
+from app.channels import service as channels_service
 from app.flows.inbound import Inbound, Pipeline
 from app.inbound.models import KIND_CALL, KIND_SMS
 from app.kit.config import Settings
@@ -47,7 +47,7 @@ class ChannelInfo:
 
 async def _channel(request: Request, kind: str, name: str) -> ChannelInfo:
     async with request.app.state.sessionmaker() as session:
-        channel = await channels_repo.by_name(session, name)
+        channel = await channels_service.find(session, name)
         if channel is None or channel.kind != kind or not channel.active:
             raise NotFound(f"no active {kind} channel named {name!r}")
         return ChannelInfo(
@@ -85,7 +85,7 @@ async def _seen(
     bring a channel back up.
     """
     async with unit_of_work(request.app.state.sessionmaker) as session:
-        channel = await channels_repo.by_name(session, name, lock=True)
+        channel = await channels_service.find(session, name, lock=True)
         if channel is None:
             return
         if down is not None:

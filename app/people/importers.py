@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.geo import repository as places
+from app.geo import service as places
 from app.kit.importing import (
     CsvRow,
     CsvTable,

@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.channels import repository as channels_repo
-from app.geo import repository as places_repo
+from app.channels import service as channels
+from app.geo import service as places
 from app.geo.matcher import Gazetteer
 from app.kit.errors import Conflict, NotFound, Unprocessable
 from app.kit.importing import assign_changed
@@ -98,7 +98,7 @@ def _e164(raw: str, region: str) -> str:
 
 async def _check_home(session: AsyncSession, values: dict[str, Any]) -> None:
     place_id = values.get("home_place_id")
-    if place_id is not None and await places_repo.get(session, place_id) is None:
+    if place_id is not None and await places.find_place(session, place_id) is None:
         raise Unprocessable(f"home_place_id: no place {place_id!r} in the gazetteer")
 
 
@@ -107,7 +107,7 @@ async def _check_zones(session: AsyncSession, values: dict[str, Any]) -> None:
     # and are stored as the gazetteer spells them.
     if "zones" not in values:
         return
-    zones, unknown = canonical_zones(await places_repo.admin_names(session), values["zones"])
+    zones, unknown = canonical_zones(await places.admin_names(session), values["zones"])
     if unknown:
         listed = ", ".join(map(repr, unknown))
         raise Unprocessable(f"zones: {listed} is no territoire or province of the gazetteer")
@@ -119,7 +119,7 @@ async def _check_channels(session: AsyncSession, values: dict[str, Any]) -> None
     if not values.get("channels"):
         return
     values["channels"] = list(dict.fromkeys(values["channels"]))
-    unknown = [n for n in values["channels"] if await channels_repo.by_name(session, n) is None]
+    unknown = [n for n in values["channels"] if await channels.find(session, n) is None]
     if unknown:
         raise Unprocessable(f"channels: no channel named {', '.join(unknown)}")
 

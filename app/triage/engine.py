@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.geo.matcher import Gazetteer
 from app.triage.categorize import categorize
 from app.triage.language import DEFAULT_LANGUAGE, detect_language
 from app.triage.lexicon import load_lexicon
@@ -19,7 +18,7 @@ from app.triage.scoring import (
     severity_for,
 )
 from app.triage.timing import detect_time, local_day
-from app.triage.types import Numbers, Sender, Severity, TriageResult
+from app.triage.types import Numbers, PlaceMatcher, Sender, Severity, TriageResult
 
 __all__ = ["cap_certainty", "triage_flash", "triage_message"]
 
@@ -27,7 +26,7 @@ __all__ = ["cap_certainty", "triage_flash", "triage_message"]
 def triage_message(
     text: str,
     *,
-    gazetteer: Gazetteer,
+    gazetteer: PlaceMatcher,
     sender: Sender,
     corroborated: bool = False,
     received_at: datetime | None = None,

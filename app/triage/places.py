@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.geo.matcher import Gazetteer, Mention
 from app.triage.lexicon import Hit, groups_in
 from app.triage.normalize import Token
-from app.triage.types import GazPlace, LocationSource, Sender
+from app.triage.types import GazPlace, LocationSource, Mention, PlaceMatcher, Sender
 
 _WEAK_FROM = frozenset(("de", "d", "du", "des"))
 _WEAK_PREPS = frozenset(("na", "kwa", "ya", "en", "on"))
@@ -160,7 +159,7 @@ def locate(
     text: str,
     tokens: Sequence[Token],
     hits: Sequence[Hit],
-    gazetteer: Gazetteer,
+    gazetteer: PlaceMatcher,
     sender: Sender,
     category: str,
     stopwords: frozenset[str],

@@ -1,9 +1,13 @@
-"""Value types shared by triage and the geotagger; plain data, no I/O."""
+"""Value types shared by triage and the geotagger, and the place matcher triage is given;
+plain data, no I/O."""
 
 from __future__ import annotations
 
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
+
+from app.triage.normalize import Token
 
 Category = Literal[
     "ATTACK",
@@ -83,3 +87,33 @@ class TriageResult:
     location_source: LocationSource
     location_confidence: float
     reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A place name found in tokens [start, end)."""
+
+    start: int
+    end: int
+    text: str
+    places: tuple[GazPlace, ...]
+    kind: str  # "name", "alt" or "fuzzy"
+    distance: int
+    common: bool  # the word is also a common word (needs a capital or a preposition)
+    matched: str  # the gazetteer name it matched
+
+
+class PlaceMatcher(Protocol):
+    """What triage asks of a gazetteer (app.geo.matcher.Gazetteer is the one in use)."""
+
+    def find_mentions(
+        self,
+        tokens: Sequence[Token],
+        *,
+        stopwords: frozenset[str] = ...,
+        fuzzy_at: Container[int] | None = None,
+    ) -> list[Mention]:
+        """Place names in `tokens`, left to right."""
+
+    def resolve(self, places: Sequence[GazPlace], home: GazPlace | None) -> tuple[GazPlace, str]:
+        """One place for a name several places share, and why."""
