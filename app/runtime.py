@@ -29,6 +29,7 @@ from app.outbox import wakeup as wake
 from app.outbox.channels import ChannelSender
 from app.outbox.webhooks import WebhookSender
 from app.outbox.worker import Worker
+from app.people import service as people
 from app.providers.twilio_client import make_sms_sender
 from app.startup import StartupError
 
@@ -111,7 +112,9 @@ class Runtime:
         feed = change_feed.ChangeFeed()
         feed.bind()
         change_feed.install(sessionmaker, feed)
-        gazetteers = GazetteerCache(region=settings.triage_region_list)
+        gazetteers = GazetteerCache(
+            served_area=people.served_area, region=settings.triage_region_list
+        )
         webhooks = WebhookSender(timeout=settings.webhook_timeout_seconds)
         sms = ChannelSender(settings, sessionmaker, make_sms_sender(settings))
         worker = Worker(settings, sessionmaker, wakeup, sms, webhooks)

@@ -14,7 +14,7 @@ from app.kit.config import Settings
 from app.kit.db import create_engine, create_sessionmaker
 from app.kit.migrate import upgrade
 from app.kit.phones import try_e164
-from app.people.service import identify
+from app.people.service import identify, served_area
 from app.triage.engine import triage_message
 from app.triage.evaluation import Case, Report, render
 from app.triage.types import Sender, TriageResult
@@ -91,7 +91,9 @@ async def _triage_items(
     try:
         await upgrade(engine)
         async with create_sessionmaker(engine)() as session:
-            gazetteer = await GazetteerCache(region=settings.triage_region_list).get(session)
+            gazetteer = await GazetteerCache(
+                served_area=served_area, region=settings.triage_region_list
+            ).get(session)
             if len(gazetteer) == 0:
                 print(
                     "warning: the gazetteer is empty; import places first "

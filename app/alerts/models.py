@@ -145,7 +145,7 @@ class AlertEvent(Base):
     # Encrypted: a correction's before/after may quote a summary, a note a number.
     detail: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON(), default=dict)
     note: Mapped[str | None] = mapped_column(EncryptedText())
-    # The hash of the alert's previous event and of this one (app/audit/chain.py).
+    # The hash of the alert's previous event and of this one (app/alerts/chain.py).
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
 

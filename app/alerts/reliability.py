@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import repository as repo
 from app.kit.clock import utcnow
+from app.people.schemas import RELIABILITY_DAYS as WINDOW_DAYS
 
-WINDOW_DAYS = 180
 # The most a history moves the score (a severity band is 25 points wide).
 MAX_SHIFT = 10.0
 

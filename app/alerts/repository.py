@@ -270,3 +270,11 @@ async def reliability_counts(
     return {
         rid: (int(c), int(f), int(n)) for rid, c, f, n in rows if rid is not None and (c or f or n)
     }
+
+
+async def located_at(session: AsyncSession, place_id: str) -> list[Alert | Incident]:
+    """The alerts and incidents that refer to this place."""
+    return [
+        *(await session.scalars(select(Alert).where(Alert.place_id == place_id))).all(),
+        *(await session.scalars(select(Incident).where(Incident.place_id == place_id))).all(),
+    ]

@@ -15,11 +15,11 @@ from pydantic import (
 
 from app.alerts.filters import SeverityName
 from app.alerts.models import Alert, AlertEvent, Incident
-from app.alerts.reliability import WINDOW_DAYS, Reliability
 from app.kit.clock import UtcDateTime
 from app.kit.ids import MAX_ID
 from app.kit.phones import mask, mask_in_text
 from app.kit.text import MULTILINE, NO_CONTROL
+from app.people.schemas import ReliabilityRead
 from app.triage.types import Category
 
 
@@ -164,24 +164,6 @@ class PagingRead(BaseModel):
     pages: int = Field(description="pages sent to liaisons about this alert")
     pages_delivered: int
     acknowledged_by: str | None = Field(description="who took it: a liaison or an API key")
-
-
-class ReliabilityRead(BaseModel):
-    """A focal point's alerts over the last 180 days, as verification found them."""
-
-    days: int = WINDOW_DAYS
-    confirmed: int
-    false_alarm: int
-    not_confirmed: int
-
-    @classmethod
-    def of(cls, history: Reliability) -> ReliabilityRead:
-        """Schema of a reporter's Reliability."""
-        return cls(
-            confirmed=history.confirmed,
-            false_alarm=history.false_alarm,
-            not_confirmed=history.not_confirmed,
-        )
 
 
 class AlertRead(BaseModel):

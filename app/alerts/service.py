@@ -13,10 +13,11 @@ from app.alerts import corroboration, reliability
 from app.alerts import repository as repo
 from app.alerts.models import OPEN_ALERT_STATUSES, SEVERITY_RANK, Alert, Incident
 from app.alerts.refs import new_ref
-from app.alerts.schemas import AlertRead, PagingRead, ReliabilityRead
+from app.alerts.schemas import AlertRead, PagingRead
 from app.escalation.repository import paging_states
 from app.geo.distance import haversine_km
 from app.kit.config import Settings
+from app.people.schemas import ReliabilityRead
 from app.triage.engine import cap_certainty
 from app.triage.scoring import band_floor
 from app.triage.types import TriageResult
@@ -254,3 +255,12 @@ async def recount(session: AsyncSession, incident: Incident) -> None:
         incident.last_at = max(a.received_at for a in alerts)
         top = max(alerts, key=lambda a: a.severity_rank)
         incident.severity, incident.severity_rank = top.severity, top.severity_rank
+
+
+async def forget_place(session: AsyncSession, place_id: str) -> None:
+    """Alerts and incidents let go of a place about to be removed (they keep its name and
+    position). Through the ORM, not the foreign key's ON DELETE SET NULL: each change is
+    numbered, so pollers and the stream see the alerts lose their place id."""
+    for row in await repo.located_at(session, place_id):
+        row.place_id = None
+    await session.flush()

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from app.auth.deps import Admin, Session, Viewer
+from app.flows import places
 from app.geo import service
 from app.geo.deps import Gazetteers
 from app.geo.importers import ID_MAX
@@ -123,6 +124,6 @@ async def delete_place(
 ) -> Response:
     """Remove a place (409 while it is a focal point's home); alerts keep its name and
     position."""
-    await service.delete_place(session, place_id, actor=principal.actor)
+    await places.remove_place(session, place_id, actor=principal.actor)
     gazetteers.invalidate_on_commit(session)
     return Response(status_code=204)

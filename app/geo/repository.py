@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts.models import Alert, Incident
 from app.geo.models import Place
 
 
@@ -103,17 +102,6 @@ async def territoire_centroids(session: AsyncSession) -> dict[tuple[str, str], t
 
 
 async def delete(session: AsyncSession, place: Place) -> None:
-    """Remove a place and flush; alerts and incidents lose their reference to it.
-
-    Through the ORM, not the foreign key's ON DELETE SET NULL: each change is numbered, so
-    pollers and the stream see the alerts lose their place id.
-    """
-    located: list[Alert | Incident] = [
-        *(await session.scalars(select(Alert).where(Alert.place_id == place.id))).all(),
-        *(await session.scalars(select(Incident).where(Incident.place_id == place.id))).all(),
-    ]
-    for row in located:
-        row.place_id = None
-    await session.flush()
+    """Remove a place and flush (what refers to it let go of it first: app.flows.places)."""
     await session.delete(place)
     await session.flush()

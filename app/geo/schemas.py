@@ -13,7 +13,6 @@ from pydantic import (
     field_validator,
 )
 
-from app.alerts.formats.geojson import Point
 from app.geo.importers import ID_MAX, NAME_MAX, check_coordinates
 from app.kit.text import NO_CONTROL
 
@@ -32,6 +31,13 @@ AltName = Annotated[
 Admin = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100, pattern=NO_CONTROL)]
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+
+class Point(BaseModel):
+    """A GeoJSON point: coordinates are [longitude, latitude] (RFC 7946, 3.1.1)."""
+
+    type: Literal["Point"]
+    coordinates: list[float]
 
 
 class PlaceRead(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Row
@@ -20,7 +20,6 @@ from app.geo.schemas import PlaceCreate
 from app.kit import hooks
 from app.kit.errors import Conflict, NotFound, Unprocessable
 from app.kit.importing import assign_changed
-from app.people import repository as people_repo
 from app.triage.types import GazPlace
 
 log = logging.getLogger(__name__)
@@ -56,6 +55,11 @@ def build_gazetteer(
     return Gazetteer(places, served_admin2=served_admin2, region=region, homes=homes)
 
 
+# The zones the liaisons serve and the homes of the focal points (app.people.service knows
+# them): a name several places share resolves to one of those first.
+ServedArea = Callable[[AsyncSession], Awaitable[tuple[frozenset[str], tuple[str, ...]]]]
+
+
 class GazetteerCache:
     """One Gazetteer per process, built before the process serves, never on a request.
 
@@ -68,7 +72,10 @@ class GazetteerCache:
     a rebuild), so that an edit is seen by the next search.
     """
 
-    def __init__(self, ttl: float = 5.0, region: Sequence[str] = ()) -> None:
+    def __init__(
+        self, *, served_area: ServedArea, ttl: float = 5.0, region: Sequence[str] = ()
+    ) -> None:
+        self.served_area = served_area
         self.ttl = ttl
         self.region = tuple(region)
         self._gazetteer: Gazetteer | None = None
@@ -145,9 +152,7 @@ class GazetteerCache:
             await self._build_from(session)
 
     async def _build_from(self, session: AsyncSession) -> None:
-        liaisons = await people_repo.active_liaisons(session)
-        served = frozenset(zone for liaison in liaisons for zone in liaison.zones)
-        homes = tuple(sorted(await people_repo.home_place_ids(session)))
+        served, homes = await self.served_area(session)
         fingerprint = (await places_repo.fingerprint(session), served, homes)
         if self._gazetteer is not None and fingerprint == self._fingerprint:
             return
@@ -229,16 +234,8 @@ async def update_place(
     return place
 
 
-async def delete_place(session: AsyncSession, place_id: str, *, actor: str) -> None:
-    """Remove a place. Alerts keep their copy of its name and position; a place that is
-    still a focal point's home is a 409 (move them first: it locates their reports)."""
-    place = await get_place(session, place_id)
-    homes = await people_repo.count_home(session, place.id)
-    if homes:
-        raise Conflict(
-            f"place {place.id!r} is the home of {homes} focal point(s); "
-            "change their home_place_id first"
-        )
+async def delete_place(session: AsyncSession, place: Place, *, actor: str) -> None:
+    """Remove a place that nothing refers to any more (app.flows.places.remove_place)."""
     await places_repo.delete(session, place)
     _audit(session, actor, "delete", place.id, name=place.name)
 

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from app.alerts import reliability
 from app.alerts.reliability import Reliability
-from app.alerts.schemas import ReliabilityRead
 from app.auth.deps import Admin, Operator, Session
 from app.geo.deps import Gazetteers
 from app.kit.errors import errors_doc
@@ -27,6 +26,7 @@ from app.people.schemas import (
     LiaisonRead,
     LiaisonUpdate,
     PhoneRevealed,
+    ReliabilityRead,
     ReporterCreate,
     ReporterRead,
     ReporterUpdate,

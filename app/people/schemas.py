@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from app.alerts.schemas import ReliabilityRead
 from app.geo.importers import ID_MAX
 from app.kit.text import NO_CONTROL
 from app.people.importers import NAME_MAX, UNREGISTERED
@@ -66,6 +65,40 @@ def _role(value: str | None) -> str:
 
 def _zones(value: list[str] | None) -> list[str]:
     return list(dict.fromkeys(_not_null(value)))
+
+
+# The window of a focal point's record: their alerts as verification found them
+# (app.alerts.reliability counts them).
+RELIABILITY_DAYS = 180
+
+
+class Counts(Protocol):
+    """A focal point's verified alerts over the window (app.alerts.reliability.Reliability)."""
+
+    @property
+    def confirmed(self) -> int: ...
+    @property
+    def false_alarm(self) -> int: ...
+    @property
+    def not_confirmed(self) -> int: ...
+
+
+class ReliabilityRead(BaseModel):
+    """A focal point's alerts over the last 180 days, as verification found them."""
+
+    days: int = RELIABILITY_DAYS
+    confirmed: int
+    false_alarm: int
+    not_confirmed: int
+
+    @classmethod
+    def of(cls, history: Counts) -> ReliabilityRead:
+        """Schema of a reporter's Reliability."""
+        return cls(
+            confirmed=history.confirmed,
+            false_alarm=history.false_alarm,
+            not_confirmed=history.not_confirmed,
+        )
 
 
 class ReporterCreate(BaseModel):

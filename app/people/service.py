@@ -286,3 +286,22 @@ async def reveal_phone(session: AsyncSession, reporter_id: int, *, actor: str) -
     )
     await session.flush()
     return reporter
+
+
+async def served_area(session: AsyncSession) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The zones the active liaisons serve, and the focal points' home places (sorted): what
+    the place index favours (app.geo.service.GazetteerCache)."""
+    liaisons = await repo.active_liaisons(session)
+    served = frozenset(zone for liaison in liaisons for zone in liaison.zones)
+    return served, tuple(sorted(await repo.home_place_ids(session)))
+
+
+async def check_not_home(session: AsyncSession, place_id: str) -> None:
+    """A 409 while the place is a focal point's home (move them first: it locates their
+    reports)."""
+    homes = await repo.count_home(session, place_id)
+    if homes:
+        raise Conflict(
+            f"place {place_id!r} is the home of {homes} focal point(s); "
+            "change their home_place_id first"
+        )

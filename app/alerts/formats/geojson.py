@@ -9,17 +9,11 @@ from pydantic import BaseModel
 
 from app.alerts.formats.common import event_name, timestamp
 from app.alerts.models import Alert
+from app.geo.schemas import Point
 from app.kit.phones import mask, mask_in_text
 from app.kit.responses import GEOJSON
 
 MEDIA_TYPE = GEOJSON
-
-
-class Point(BaseModel):
-    """A GeoJSON point: coordinates are [longitude, latitude] (RFC 7946, 3.1.1)."""
-
-    type: Literal["Point"]
-    coordinates: list[float]
 
 
 class AlertProperties(BaseModel):
