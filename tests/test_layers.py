@@ -31,9 +31,6 @@ REACHING = {
     "health": "-> outbox.repository",
     "runtime": "-> changes.repository",
     "channels_cli": "-> channels.repository, outbox.repository",
-    # Not another part's: left undone in this one (geo sits below people, so the gazetteer's
-    # served zones and homes, and the home check of a place's removal, must be handed in).
-    "geo": "service -> people.repository",
 }
 LAZY = {
     "cli": "the command functions",

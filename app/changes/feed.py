@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.kit import changes
+from app.kit import changes, hooks
 from app.kit.signals import LoopSignal, run_in_loop
 
 
@@ -29,4 +29,4 @@ class ChangeFeed(LoopSignal):
 
 def install(sessionmaker: async_sessionmaker[AsyncSession], feed: ChangeFeed) -> None:
     """Signal `feed` after every commit of this factory's sessions that numbered changes."""
-    changes.signal_on_commit(sessionmaker, feed.set)
+    hooks.add_signal(sessionmaker, changes.SIGNAL, feed.set)

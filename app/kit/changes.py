@@ -17,7 +17,6 @@ Either asks (app.kit.hooks.before_commit) for the numbering step of its transact
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,7 +25,6 @@ from sqlalchemy import BigInteger, Integer, String, func, insert, select, text, 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -36,10 +34,11 @@ from app.kit.models import Base
 
 COUNTER = "changes"
 CHANNEL = "kengele_changes"
+# The signal woken when a transaction numbered changes (app.kit.hooks.add_signal).
+SIGNAL = "changes"
 _TOUCHED = "changes.touched"
 _EVENTS = "changes.events"
 _STEP = "changes"
-_SIGNALS = "kengele_change_signals"
 
 
 class Counter(Base):
@@ -156,14 +155,4 @@ def _number(session: Session) -> None:
     if conn.dialect.name == "postgresql":
         # Transactional: listeners hear it when (and only if) this transaction commits.
         conn.execute(text(f"NOTIFY {CHANNEL}"))
-    for signal in getattr(type(session), _SIGNALS, ()):
-        hooks.on_commit(session, signal)
-
-
-def signal_on_commit(
-    sessionmaker: async_sessionmaker[AsyncSession], signal: Callable[[], None]
-) -> None:
-    """Call `signal` after each commit of this factory's sessions that numbered changes
-    (a process's own live streams: they belong to one application, not to every session)."""
-    session_class = sessionmaker.kw.get("sync_session_class", Session)
-    setattr(session_class, _SIGNALS, (*getattr(session_class, _SIGNALS, ()), signal))
+    hooks.signal_on_commit(session, SIGNAL)

@@ -14,7 +14,8 @@ version and change number of an alert or an incident, since many services change
 rows (app.kit.changes.track registers it, for the models that declare themselves tracked).
 Sessions run all of these when made by app.kit.db.create_sessionmaker (`install`). What a
 step keeps about the transaction under way goes in `transaction(session)`, emptied at its
-end.
+end. A process wakes its own loops (the outbox worker, the live stream) with `add_signal`
+on its session factory, and a transaction asks for the wake-up with `signal_on_commit`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 FlushStep = Callable[[Session], None]
@@ -34,6 +35,8 @@ _BEFORE = "hooks.before_commit"
 _FLUSH = "hooks.before_flush"
 _AFTER = "hooks.on_commit"
 _STATE = "kengele_transaction"
+_WAKE = "hooks.signals"
+_SIGNALS = "kengele_signals"
 _INSTALLED = "kengele_hooks"
 _standing: dict[str, FlushStep] = {}
 
@@ -66,6 +69,25 @@ def before_commit(session: AsyncSession | Session, key: str, step: CommitStep) -
 def before_flush(session: AsyncSession | Session, key: str, step: FlushStep) -> None:
     """Run `step(session)` before each flush of the transaction under way (one per `key`)."""
     transaction(session).setdefault(_FLUSH, {}).setdefault(key, step)
+
+
+def add_signal(sessionmaker: async_sessionmaker[AsyncSession], key: str, signal: Action) -> None:
+    """Let this factory's transactions wake `signal` when they commit (`signal_on_commit`
+    with the same key): a process's own loops, woken by its own sessions only."""
+    session_class = sessionmaker.kw.get("sync_session_class", Session)
+    signals: dict[str, list[Action]] = session_class.__dict__.get(_SIGNALS, {})
+    signals.setdefault(key, []).append(signal)
+    setattr(session_class, _SIGNALS, signals)
+
+
+def signal_on_commit(session: AsyncSession | Session, key: str) -> None:
+    """Wake the signals of `key` (`add_signal`) once this transaction commits."""
+    sync = _sync(session)
+    asked: set[str] = transaction(sync).setdefault(_WAKE, set())
+    if key not in asked:
+        asked.add(key)
+        for signal in getattr(type(sync), _SIGNALS, {}).get(key, []):
+            on_commit(sync, signal)
 
 
 def transaction(session: AsyncSession | Session) -> dict[str, Any]:

@@ -7,16 +7,17 @@ import contextlib
 import logging
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
 
+from app.kit import hooks
 from app.kit.signals import LoopSignal, run_in_loop, wait_for
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "kengele_outbox"
-_DIRTY = "kengele_outbox_dirty"
+_DIRTY = "outbox.dirty"
+SIGNAL = "outbox"
 
 
 class Wakeup(LoopSignal):
@@ -35,9 +36,11 @@ class Wakeup(LoopSignal):
 
 async def mark_work(session: AsyncSession) -> None:
     """Note that this transaction wrote outbox work: workers are woken when it commits."""
-    if session.info.get(_DIRTY):
+    state = hooks.transaction(session)
+    if state.get(_DIRTY):
         return
-    session.info[_DIRTY] = True
+    state[_DIRTY] = True
+    hooks.signal_on_commit(session, SIGNAL)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         # Transactional: delivered to listeners only if and when the transaction commits.
         await session.execute(text(f"NOTIFY {CHANNEL}"))
@@ -45,17 +48,7 @@ async def mark_work(session: AsyncSession) -> None:
 
 def install(sessionmaker: async_sessionmaker[AsyncSession], wakeup: Wakeup) -> None:
     """Wake `wakeup` after every commit of this factory's sessions that wrote outbox work."""
-    session_class = sessionmaker.kw.get("sync_session_class", Session)
-
-    def after_commit(session: Session) -> None:
-        if session.info.pop(_DIRTY, False):
-            wakeup.set()
-
-    def after_rollback(session: Session) -> None:
-        session.info.pop(_DIRTY, None)
-
-    event.listen(session_class, "after_commit", after_commit)
-    event.listen(session_class, "after_soft_rollback", lambda s, _prev: after_rollback(s))
+    hooks.add_signal(sessionmaker, SIGNAL, wakeup.set)
 
 
 class PgListener:
