@@ -61,8 +61,8 @@ def _last_event_hash(conn: Connection, alert_id: int) -> str:
 
 
 def link_new_events(session: Session) -> None:
-    """Before a flush: chain the alert events about to be written (a standing hook,
-    app/models.py)."""
+    """Before a flush: chain the alert events about to be written (add_event asks for it in
+    the transaction of each event)."""
     events = in_order(session.new, AlertEvent)
     if not events:
         return

@@ -80,8 +80,8 @@ def _last_audit_hash(conn: Connection) -> str:
 
 
 def link_new_entries(session: Session) -> None:
-    """Before a flush: chain the admin log entries about to be written (a standing hook,
-    app/models.py)."""
+    """Before a flush: chain the admin log entries about to be written (app.audit.service
+    asks for it in the transaction of each entry)."""
     entries = in_order(session.new, AuditEntry)
     if not entries:
         return

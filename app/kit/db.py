@@ -104,8 +104,8 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit, and run the commit hooks
-    (app/kit/hooks.py: the standing ones that app/models.py registers, and what each
-    transaction asks for).
+    (app/kit/hooks.py: what each transaction asks for, and the one standing step, change
+    numbers).
 
     Each factory has its own Session class, so that commit hooks (waking the outbox worker)
     belong to one application and not to every session of the process.
