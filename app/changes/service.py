@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,3 +92,8 @@ def _reset(reason: str, seq: int) -> str:
 async def next_batch(session: AsyncSession, after: int) -> Sequence[Change]:
     """The next changes to send."""
     return await repo.after(session, after, BATCH)
+
+
+async def prune(session: AsyncSession, before: datetime) -> int:
+    """Forget changes older than `before` (an unbroken run is kept); returns how many."""
+    return await repo.prune(session, before)

@@ -299,3 +299,18 @@ async def find(session: AsyncSession, name: str, *, lock: bool = False) -> Chann
 async def by_ids(session: AsyncSession, ids: set[int]) -> Sequence[Channel]:
     """These channels (those that still exist)."""
     return await repo.by_ids(session, ids)
+
+
+async def list_all(session: AsyncSession) -> Sequence[Channel]:
+    """Every channel, in route order."""
+    return await repo.list_all(session)
+
+
+async def active(session: AsyncSession) -> Sequence[Channel]:
+    """Channels in use, in route order."""
+    return await repo.active(session)
+
+
+async def lock_all(session: AsyncSession) -> Sequence[Channel]:
+    """Every active channel, locked for a health check (one checker at a time)."""
+    return await repo.lock_all(session)

@@ -253,3 +253,13 @@ async def existing_ids(session: AsyncSession, ids: Iterable[str]) -> set[str]:
 async def admin_names(session: AsyncSession) -> dict[str, str]:
     """Every province and territoire name of the gazetteer, by its lower-case form."""
     return await places_repo.admin_names(session)
+
+
+async def coordinates(session: AsyncSession) -> list[tuple[float, float]]:
+    """(lat, lon) of every place of the gazetteer."""
+    return await places_repo.coordinates(session)
+
+
+async def territoire_centroids(session: AsyncSession) -> dict[tuple[str, str], tuple[float, float]]:
+    """(lat, lon) of every territoire of the gazetteer by (province, territoire) in lower case."""
+    return await places_repo.territoire_centroids(session)

@@ -305,3 +305,13 @@ async def check_not_home(session: AsyncSession, place_id: str) -> None:
             f"place {place_id!r} is the home of {homes} focal point(s); "
             "change their home_place_id first"
         )
+
+
+async def find_person(session: AsyncSession, model: type[Person], person_id: int) -> Person | None:
+    """The reporter or liaison with this id, or None."""
+    return await repo.get_person(session, model, person_id)
+
+
+async def reporter_by_phone(session: AsyncSession, phone: str) -> Reporter | None:
+    """The reporter registered (or first seen) with this E.164 number."""
+    return await repo.reporter_by_phone(session, phone)
