@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.changes import feed as change_feed
-from app.changes import repository as changes_repo
+from app.changes import service as changes
 from app.channels import service as channels
 from app.escalation.service import seed_default_policies
 from app.flows.inbound import Pipeline
@@ -171,7 +171,7 @@ class Runtime:
         """Forget changes older than the stream's replay window (a pass every 10 minutes)."""
         keep = timedelta(hours=self.settings.change_retention_hours)
         async with unit_of_work(self.sessionmaker) as session:
-            await changes_repo.prune(session, utcnow() - keep)
+            await changes.prune(session, utcnow() - keep)
         return every_seconds
 
     async def retention(self) -> float:

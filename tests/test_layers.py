@@ -20,17 +20,18 @@ APP = ROOT / "app"
 # What other parts of issue #11 still rewrite, by importing package; the lead removes these
 # marks at the merge.
 REACHING = {
-    "alerts": "exports -> geo.repository; service, workflow -> escalation.repository",
-    "escalation": "service -> alerts.repository, outbox.repository",
-    "flows": "inbound, manual, replies -> inbound, people, alerts, outbox repositories",
-    "outbox": "channels, health, routing, voice, worker -> channels.repository; worker -> "
+    "alerts": "exports -> geo.repository (geo.service has it); service, workflow -> "
     "escalation.repository",
-    "reports": "service -> geo.repository, stats.repository",
+    "escalation": "service -> alerts.repository, outbox.repository",
+    "flows": "inbound -> inbound.repository (app.inbound.service has it); manual -> "
+    "people.repository (people.service.find_person); replies -> alerts, outbox repositories",
+    "outbox": "channels, health, routing, voice, worker -> channels.repository (channels.service "
+    "has find, list_all, active, lock_all); worker -> escalation.repository",
+    "reports": "service -> geo.repository (geo.service.coordinates), stats.repository",
     "stats": "repository -> alerts.repository",
-    "protection": "cli -> people.repository",
+    "protection": "cli -> people.repository (people.service.reporter_by_phone)",
     "health": "-> outbox.repository",
-    "runtime": "-> changes.repository",
-    "channels_cli": "-> channels.repository, outbox.repository",
+    "channels_cli": "-> channels.repository (channels.service.list_all), outbox.repository",
 }
 LAZY = {
     "cli": "the command functions",
