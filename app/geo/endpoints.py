@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Response
 from app.auth.deps import Admin, Session, Viewer
 from app.geo import service
 from app.geo.deps import Gazetteers
-from app.geo.importers import ID_MAX
+from app.geo.importers.records import ID_MAX
 from app.geo.schemas import (
     PlaceCreate,
     PlaceFeatureCollection,

@@ -14,7 +14,7 @@ from pydantic import (
 )
 
 from app.alerts.formats.geojson import Point
-from app.geo.importers import ID_MAX, NAME_MAX, check_coordinates
+from app.geo.importers.records import ID_MAX, NAME_MAX, check_coordinates
 from app.kit.text import NO_CONTROL
 
 PlaceId = Annotated[

@@ -9,7 +9,7 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app.alerts.schemas import ReliabilityRead
-from app.geo.importers import ID_MAX
+from app.geo.importers.records import ID_MAX
 from app.kit.text import NO_CONTROL
 from app.people.importers import NAME_MAX, UNREGISTERED
 from app.people.models import REPORTER_ROLES
