@@ -36,7 +36,7 @@ async def _test_send(settings: Settings, name: str, to: str) -> SendResult:
     from app.outbox import service as outbox
     from app.outbox.channels import ChannelSender
     from app.outbox.models import SENDING
-    from app.providers.twilio_client import make_sms_sender
+    from app.providers.configured import make_sms_sender
 
     engine = create_engine(settings)
     sessionmaker = create_sessionmaker(engine)
