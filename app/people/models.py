@@ -13,7 +13,7 @@ LANGUAGES = ("fr", "sw", "ln", "en")
 REPORTER_ROLES = ("focal_point", "community_relay", "protection_committee")
 
 
-class Person(TimestampMixin):
+class PersonMixin(TimestampMixin):
     """What focal points and liaisons have alike: a number, a name, a language."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -27,7 +27,7 @@ class Person(TimestampMixin):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class Reporter(Person, Base):
+class Reporter(PersonMixin, Base):
     """A focal point: a villager registered to report what happens at home."""
 
     __tablename__ = "reporters"
@@ -40,7 +40,7 @@ class Reporter(Person, Base):
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class Liaison(Person, Base):
+class Liaison(PersonMixin, Base):
     """A community liaison assistant or an operations-room (JOC) duty officer."""
 
     __tablename__ = "liaisons"
