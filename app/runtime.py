@@ -30,7 +30,7 @@ from app.outbox.channels import ChannelSender
 from app.outbox.webhooks import WebhookSender
 from app.outbox.worker import Worker
 from app.people import service as people
-from app.providers.twilio_client import make_sms_sender
+from app.providers.configured import make_sms_sender
 from app.startup import StartupError
 
 log = logging.getLogger("kengele")

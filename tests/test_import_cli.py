@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
+from app.cli.importing import register
 from app.geo.models import Place
-from app.importing_cli import register
 from app.kit.config import get_settings
 from app.people.models import Liaison, Reporter
 from tests.support import data_file
@@ -292,9 +292,9 @@ async def test_piped_progress_is_one_line_per_block_of_rows(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from app import importing_cli
+    from app.cli import importing
 
-    monkeypatch.setattr(importing_cli, "PROGRESS_LINE_EVERY", 1000)
+    monkeypatch.setattr(importing, "PROGRESS_LINE_EVERY", 1000)
     rows = [f"p{i},Place {i},,{-1 + i / 10000:.4f},{28 + i / 10000:.4f},,,," for i in range(2500)]
     path = tmp_path / "many.csv"
     path.write_text(HEADER + "\n".join(rows) + "\n")

@@ -14,7 +14,7 @@ from app.auth.deps import Admin, Session, Viewer
 from app.flows import places
 from app.geo import service
 from app.geo.deps import Gazetteers
-from app.geo.importers import ID_MAX
+from app.geo.importers.records import ID_MAX
 from app.geo.schemas import (
     PlaceCreate,
     PlaceFeatureCollection,

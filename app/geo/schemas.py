@@ -13,7 +13,7 @@ from pydantic import (
     field_validator,
 )
 
-from app.geo.importers import ID_MAX, NAME_MAX, check_coordinates
+from app.geo.importers.records import ID_MAX, NAME_MAX, check_coordinates
 from app.kit.text import NO_CONTROL
 
 PlaceId = Annotated[

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit import service as audit
 from app.geo import repository as places_repo
-from app.geo.importers import check_coordinates
+from app.geo.importers.records import check_coordinates
 from app.geo.matcher import Gazetteer
 from app.geo.models import Place
 from app.geo.schemas import PlaceCreate

@@ -32,26 +32,26 @@ async def active_liaisons(session: AsyncSession) -> Sequence[Liaison]:
 _CHUNK = 500
 
 
-async def reporters_by_phones(session: AsyncSession, phones: Iterable[str]) -> dict[str, Reporter]:
-    """The reporters having any of these E.164 numbers, by number."""
+async def _by_phones(
+    session: AsyncSession, model: type[Person], phones: Iterable[str]
+) -> dict[str, Person]:
     wanted = sorted(set(phones))
-    found: dict[str, Reporter] = {}
+    found: dict[str, Person] = {}
     for begin in range(0, len(wanted), _CHUNK):
         chunk = wanted[begin : begin + _CHUNK]
-        for reporter in await session.scalars(select(Reporter).where(Reporter.phone.in_(chunk))):
-            found[reporter.phone] = reporter
+        for person in await session.scalars(select(model).where(model.phone.in_(chunk))):
+            found[person.phone] = person
     return found
+
+
+async def reporters_by_phones(session: AsyncSession, phones: Iterable[str]) -> dict[str, Reporter]:
+    """The reporters having any of these E.164 numbers, by number."""
+    return await _by_phones(session, Reporter, phones)
 
 
 async def liaisons_by_phones(session: AsyncSession, phones: Iterable[str]) -> dict[str, Liaison]:
     """The liaisons having any of these E.164 numbers, by number."""
-    wanted = sorted(set(phones))
-    found: dict[str, Liaison] = {}
-    for begin in range(0, len(wanted), _CHUNK):
-        chunk = wanted[begin : begin + _CHUNK]
-        for liaison in await session.scalars(select(Liaison).where(Liaison.phone.in_(chunk))):
-            found[liaison.phone] = liaison
-    return found
+    return await _by_phones(session, Liaison, phones)
 
 
 async def add_people(session: AsyncSession, people: Iterable[Reporter | Liaison]) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from app.geo.importers import ID_MAX
+from app.geo.importers.records import ID_MAX
 from app.kit.text import NO_CONTROL
 from app.people.importers import NAME_MAX, UNREGISTERED
 from app.people.models import REPORTER_ROLES

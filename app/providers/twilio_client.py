@@ -1,4 +1,4 @@
-"""Sending SMS: through the official `twilio` client, or to the log (the demo provider).
+"""Sending SMS through the official `twilio` client (the console provider is console.py).
 
 Sends go through the library's asynchronous API (`create_async`) over aiohttp, a dependency
 of the `twilio` package: no thread per send. Measured with bench/outbox_worker.py, the
@@ -16,7 +16,6 @@ import contextvars
 import logging
 import re
 import threading
-import uuid
 from typing import Any
 
 import aiohttp
@@ -336,24 +335,3 @@ class TwilioSmsSender:
             log.warning("SMS to %s not sent, will retry: %s", mask(to), result.error)
         else:
             log.warning("SMS to %s refused: %s", mask(to), result.error)
-
-
-class ConsoleSmsSender:
-    """The demo provider: writes each SMS to the log instead of sending it."""
-
-    name = "console"
-
-    async def send_sms(self, *, to: str, body: str, status_callback: str | None) -> SendResult:
-        """Log the SMS and report it accepted."""
-        log.info("SMS to %s: %s", mask(to), body)
-        return SendResult(ok=True, provider_id=f"console-{uuid.uuid4()}", provider_status="sent")
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
-def make_sms_sender(settings: Settings) -> TwilioSmsSender | ConsoleSmsSender:
-    """The sender of the configured provider (`KENGELE_SMS_PROVIDER`)."""
-    if settings.sms_provider == "twilio":
-        return TwilioSmsSender(settings, timeout=settings.sms_timeout_seconds)
-    return ConsoleSmsSender()

@@ -12,7 +12,7 @@ from app.auth.deps import Session, Viewer
 from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.errors import errors_doc
-from app.reports import render, service
+from app.reports import pdf, render, service
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -57,7 +57,7 @@ async def daily_report(
     )
     name = f"sitrep-{report.day.isoformat()}-{lang}"
     if fmt == "pdf":
-        body: bytes | str = render.pdf(report, lang)
+        body: bytes | str = pdf.render(report, lang)
         disposition = f'attachment; filename="{name}.pdf"'
     elif fmt == "md":
         body = render.markdown(report, lang)

@@ -15,9 +15,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from app.triage.normalize import Token, fold_text
+from app.triage.types import Category
 
 LEXICON_DIR = Path(__file__).with_name("lexicon")
 ENV_VAR = "KENGELE_LEXICON_DIR"
@@ -31,16 +32,9 @@ SW_PREFIX = (
 )
 LN_PREFIX = "(?:ba|a|to|na|bo|o|ko|e|mo|ma|li|bi|mi)"
 
-CATEGORY_GROUPS = (
-    "ATTACK",
-    "ABDUCTION",
-    "SEXUAL_VIOLENCE",
-    "CLASH",
-    "ARSON",
-    "LOOTING",
-    "ARMED_PRESENCE",
-    "DISPLACEMENT",
-    "THREAT",
+# The categories cue words point to, in order of rank (OTHER is the fallback, FLASH a missed call).
+CATEGORY_GROUPS: tuple[str, ...] = tuple(
+    c for c in get_args(Category) if c not in ("OTHER", "FLASH")
 )
 EVENT_GROUPS = frozenset(
     (*CATEGORY_GROUPS, "GUNFIRE", "SIGHTING", "AP_WEAK", "TAKE", "ASSAULT", "SEIZE", "PROTEST")

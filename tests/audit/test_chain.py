@@ -22,10 +22,10 @@ from app.audit import service as audit
 from app.audit.chain import GENESIS
 from app.audit.models import AuditEntry
 from app.audit.verify import Report
+from app.cli.retention import register
 from app.kit.config import get_settings
 from app.kit.db import unit_of_work
 from app.kit.migrate import downgrade, upgrade
-from app.retention_cli import register
 from tests.support import make_key, post_twilio, sms_form
 
 SMS = "/webhooks/twilio/sms"

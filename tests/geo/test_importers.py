@@ -10,13 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.geo.importers import (
-    detect_format,
-    import_places,
-    named_columns,
-    read_places,
-    slugify,
-)
+from app.geo.importers import detect_format, import_places, read_places
+from app.geo.importers.csv import named_columns
+from app.geo.importers.records import slugify
 from app.geo.models import Place
 from app.kit.db import unit_of_work
 from app.kit.importing import ImportReport, Rejection, UnreadableFile

@@ -2,7 +2,7 @@
 crashes a worker between its claim and its first send.
 
 `python -m tests.outbox.worker_support` runs the background work exactly as `kengele worker`
-does (app/cli.py), except that `Worker.before_send` writes a marker file (JSON: worker name,
+does (app/cli/serve.py), except that `Worker.before_send` writes a marker file (JSON: worker name,
 pid, the delivery and its lease) and then SIGKILLs the process: a hard crash after the claim
 was committed and before any request reached Twilio.
 """
@@ -110,14 +110,14 @@ def _crashing_worker() -> None:  # pragma: no cover - runs in a subprocess
     """`kengele worker`, whose first send kills the process right after the claim."""
     import logging
 
-    from app.cli import _setup_logging
+    from app.cli.common import setup_logging
     from app.kit.config import get_settings
     from app.outbox.models import Delivery
     from app.runtime import Runtime
 
     marker = Path(os.environ[CRASH_MARKER_ENV])
     settings = get_settings().model_copy(update={"run_worker": True})
-    _setup_logging(settings.log_level)
+    setup_logging(settings.log_level)
 
     async def run() -> None:
         runtime = await Runtime.open(settings)

@@ -15,11 +15,9 @@ from twilio.request_validator import RequestValidator
 
 from app.kit.config import Settings
 from app.providers.twilio_client import (
-    ConsoleSmsSender,
     RebasedHttpClient,
     TwilioSmsSender,
     _rebase,
-    make_sms_sender,
 )
 from tests.fakes.twilio_api import AUTH_TOKEN, Callback, Reply, TwilioFake, twilio_fake
 
@@ -244,20 +242,6 @@ async def test_sender_logs_mask_the_number(
         await sender.send_sms(to=TO, body="x", status_callback=None)
 
     assert "+243••••••101" in caplog.text and TO not in caplog.text
-
-
-async def test_console_sender(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="app.providers.twilio_client"):
-        result = await ConsoleSmsSender().send_sms(to=TO, body="Alerte 7", status_callback=None)
-
-    assert result.ok and result.provider_id is not None
-    assert result.provider_id.startswith("console-")
-    assert "SMS to +243••••••101: Alerte 7" in caplog.text and TO not in caplog.text
-
-
-def test_make_sms_sender_follows_the_setting() -> None:
-    assert isinstance(make_sms_sender(Settings(sms_provider="console")), ConsoleSmsSender)
-    assert isinstance(make_sms_sender(Settings(sms_provider="twilio")), TwilioSmsSender)
 
 
 def test_rebased_urls() -> None:

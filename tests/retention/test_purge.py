@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
 from app.alerts.models import Alert, AlertEvent
+from app.cli.retention import register
 from app.inbound.models import InboundMessage
 from app.kit.clock import utcnow
 from app.kit.config import Settings, get_settings
@@ -32,7 +33,6 @@ from app.outbox.models import (
 )
 from app.retention import service
 from app.retention.kinds import KINDS, PURGED_NUMBER, PURGED_TEXT
-from app.retention_cli import register
 from app.stats import service as stats
 from app.stats.repository import Scope
 from tests.support import make_key, post_twilio, running, sms_form

@@ -1,4 +1,5 @@
-"""`kengele triage`: the gateway's triage of messages, printed as JSON lines, nothing stored."""
+"""The work of `kengele triage`: messages triaged with the database's gazetteer and senders,
+printed as JSON lines (nothing stored), or scored against a labelled file."""
 
 from __future__ import annotations
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from app.cli.common import with_database
 from app.kit.config import get_settings
 
 if TYPE_CHECKING:
@@ -15,26 +14,6 @@ if TYPE_CHECKING:
 
 audit_cli = typer.Typer(help="The audit trails.", no_args_is_help=True)
 MAX_BREAKS_SHOWN = 20
-T = TypeVar("T")
-
-
-def _with_database(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
-    """Run `work(sessionmaker)` on the configured database, migrated first."""
-    from app.cli import _preflight
-    from app.kit.db import create_engine, create_sessionmaker
-    from app.kit.migrate import upgrade
-
-    _preflight(get_settings())
-
-    async def run() -> T:
-        engine = create_engine(get_settings())
-        try:
-            await upgrade(engine)
-            return await work(create_sessionmaker(engine))
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
 
 
 def purge(
@@ -56,7 +35,7 @@ def purge(
     async def remove(factory: async_sessionmaker[AsyncSession]) -> dict[str, int]:
         return await service.purge(factory, settings, now)
 
-    counts = _with_database(count if dry_run else remove)
+    counts = with_database(count if dry_run else remove)
     verb = "would purge" if dry_run else "purged"
     for kind, n in counts.items():
         typer.echo(f"{verb} {kind}: {n}")
@@ -72,7 +51,7 @@ def audit_verify() -> None:
         async with factory() as session:
             return await verify(session)
 
-    report = _with_database(check)
+    report = with_database(check)
     typer.echo(
         f"checked {report.entries} audit log entries and {report.events} events "
         f"of {report.alerts} alerts"

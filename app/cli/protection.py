@@ -6,11 +6,9 @@ import asyncio
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from app.cli.common import cli_actor, fail, in_unit_of_work
 from app.kit.config import get_settings
-
-err = Console(stderr=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -50,8 +48,7 @@ def register(app: typer.Typer) -> None:
         try:
             asyncio.run(run())
         except DataKeyError as exc:
-            err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(1) from exc
+            raise fail(exc) from exc
 
     @reporter.command("erase")
     def reporter_erase(
@@ -61,34 +58,28 @@ def register(app: typer.Typer) -> None:
         """Erase a focal point: number and texts removed, alerts kept anonymous."""
         from sqlalchemy.ext.asyncio import AsyncSession
 
-        from app.cli import _cli_actor, _in_unit_of_work
         from app.kit.errors import KengeleError
         from app.kit.phones import InvalidPhone, mask, to_e164
         from app.people.repository import reporter_by_phone
         from app.protection.erase import Erased, erase_reporter
 
         if not reason.strip():
-            err.print("[red]error:[/red] --reason is required (it is kept in the audit log)")
-            raise typer.Exit(2)
+            raise fail("--reason is required (it is kept in the audit log)", code=2)
         try:
             e164 = to_e164(phone, get_settings().default_region)
         except InvalidPhone as exc:
-            err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from exc
+            raise fail(exc, code=2) from exc
 
         async def work(session: AsyncSession) -> Erased:
             found = await reporter_by_phone(session, e164)
             if found is None:
                 raise KengeleError(f"no reporter has the number {mask(e164)}")
-            return await erase_reporter(
-                session, found.id, reason=reason.strip(), actor=_cli_actor()
-            )
+            return await erase_reporter(session, found.id, reason=reason.strip(), actor=cli_actor())
 
         try:
-            done = _in_unit_of_work(work)
+            done = in_unit_of_work(work)
         except KengeleError as exc:
-            err.print(f"[red]error:[/red] {getattr(exc, 'detail', exc)}")
-            raise typer.Exit(1) from exc
+            raise fail(exc) from exc
         typer.echo(
             f"erased {mask(e164)}: {done.alerts} alert(s) kept anonymous, "
             f"{done.messages} message(s) and {len(done.deliveries)} delivery(ies) emptied, "

@@ -19,14 +19,10 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.geo.importers import (
-    Columns,
-    Format,
-    ParsedPlaces,
-    apply_places,
-    named_columns,
-    read_places,
-)
+from app.geo.importers import read_places
+from app.geo.importers.apply import apply_places
+from app.geo.importers.csv import Columns, named_columns
+from app.geo.importers.records import Format, ParsedPlaces
 from app.kit import importing
 from app.kit.config import get_settings
 from app.kit.db import create_engine, create_sessionmaker, unit_of_work

@@ -7,14 +7,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
+from app.cli.common import err, fail, in_unit_of_work, print_table
 from app.kit.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from app.providers.types import SendResult
 
-err = Console(stderr=True)
 KINDS_HELP = "twilio, smsgate, httpsms, africastalking, http or console"
 
 
@@ -23,21 +22,9 @@ def _options(pairs: list[str]) -> dict[str, str]:
     for i, pair in enumerate(pairs, 1):
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            err.print(f"[red]error:[/red] --set number {i} ({key!r}): write it key=value")
-            raise typer.Exit(2)
+            raise fail(f"--set number {i} ({key!r}): write it key=value", code=2)
         out[key.strip()] = value
     return out
-
-
-def _in_unit_of_work(work: Any) -> Any:
-    from app.cli import _in_unit_of_work  # the command's module imports this one
-
-    return _in_unit_of_work(work)
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    err.print(f"[red]error:[/red] {getattr(exc, 'detail', exc)}")
-    return typer.Exit(1)
 
 
 async def _test_send(settings: Settings, name: str, to: str) -> SendResult:
@@ -49,7 +36,7 @@ async def _test_send(settings: Settings, name: str, to: str) -> SendResult:
     from app.outbox import service as outbox
     from app.outbox.channels import ChannelSender
     from app.outbox.models import SENDING
-    from app.providers.twilio_client import make_sms_sender
+    from app.providers.configured import make_sms_sender
 
     engine = create_engine(settings)
     sessionmaker = create_sessionmaker(engine)
@@ -125,9 +112,9 @@ def register(app: typer.Typer) -> None:
             )
 
         try:
-            channel, secrets = _in_unit_of_work(work)
+            channel, secrets = in_unit_of_work(work)
         except KengeleError as exc:
-            raise _fail(exc) from exc
+            raise fail(exc) from exc
         typer.echo(f"channel {channel.name} ({channel.kind}) added")
         path = service.inbound_path(kind, name, secrets.get("secret"))
         typer.echo(f"inbound URL: POST {settings.public_url}{path}")
@@ -146,13 +133,11 @@ def register(app: typer.Typer) -> None:
             return [ChannelRead.of(c) for c in await repository.list_all(session)]
 
         rows = [("NAME", "KIND", "PRIORITY", "NUMBERS", "ZONES", "STATE", "INBOUND")]
-        for c in _in_unit_of_work(work):
+        for c in in_unit_of_work(work):
             state = "off" if not c.active else ("down" if c.down else "up")
             numbers, zones = ",".join(c.numbers) or "-", ",".join(c.zones) or "-"
             rows.append((c.name, c.kind, str(c.priority), numbers, zones, state, c.inbound_path))
-        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        for row in rows:
-            typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+        print_table(rows)
 
     @group.command("test")
     def test(
@@ -168,7 +153,7 @@ def register(app: typer.Typer) -> None:
             phone = to_e164(to, settings.default_region)
             result = asyncio.run(_test_send(settings, name, phone))
         except (KengeleError, InvalidPhone) as exc:
-            raise _fail(exc) from exc
+            raise fail(exc) from exc
         if not result.ok:
             err.print(f"[red]not sent:[/red] {result.error}")
             raise typer.Exit(1)
