@@ -21,7 +21,8 @@ from app.kit.config import Settings, get_settings
 from app.kit.db import unit_of_work
 from app.outbox.models import Delivery
 from tests.channels.support import add_channel
-from tests.support import PUBLIC_URL, live_server
+from tests.harness.server import live_server
+from tests.support import PUBLIC_URL
 
 FOCAL_MAVIVI = "+243810000101"
 FOCAL_MBAU = "+243810000104"

@@ -7,7 +7,8 @@ import time
 from typing import TYPE_CHECKING
 
 from app.kit.config import Settings
-from tests.web.support import Gateway, artifacts_dir, chromium, require_browser, serve
+from tests.harness.gateway import Gateway, serve
+from tests.web.support import artifacts_dir, chromium, require_browser
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
