@@ -20,6 +20,9 @@ from tests.harness.server import free_port
 from tests.support import REPO_ROOT
 from tests.test_first_hour import wait_until_ready
 
+# Under -n, one process runs this module: the clone is made and installed once.
+pytestmark = pytest.mark.xdist_group("readme")
+
 README = REPO_ROOT / "README.md"
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
