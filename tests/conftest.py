@@ -1,10 +1,18 @@
-"""Test fixtures: one migrated database per run (SQLite by default, PostgreSQL when
-KENGELE_TEST_DATABASE_URL names one), emptied before each test."""
+"""Test fixtures: one migrated database per test process (SQLite by default, PostgreSQL when
+KENGELE_TEST_DATABASE_URL names one), emptied before each test.
+
+Under `pytest -n auto` each xdist worker is a process with its database of its own: a SQLite
+file in its temporary directory, or on PostgreSQL the database `<base>_<worker>` (e.g.
+kengele_ci_gw0), made afresh next to the base database at its start and dropped at its end. A
+run without xdist uses the base database itself. Each process also has a data directory of its
+own (XDG_DATA_HOME), so that no gateway keeps key files or serve.json in the user's.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -12,8 +20,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from app.geo.service import GazetteerCache
 from app.kit.config import Settings, normalise_database_url
@@ -21,19 +34,99 @@ from app.kit.db import create_engine, create_sessionmaker
 from app.kit.migrate import upgrade
 from app.models import Base
 from tests.fakes.twilio_api import TwilioFake, twilio_fake
-from tests.outbox.worker_support import Procs, kill_worker
-from tests.support import PUBLIC_URL, TWILIO_TOKEN, make_key, running
+from tests.harness.gateway import running
+from tests.harness.processes import Procs, kill_worker
+from tests.support import PUBLIC_URL, TWILIO_TOKEN, make_key
+
+# The xdist worker this process is ("gw0", "gw1", ...), or "main" without xdist.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+BASE_DATABASE_URL = os.environ.get("KENGELE_TEST_DATABASE_URL", "")
+ON_POSTGRESQL = BASE_DATABASE_URL.startswith(("postgresql", "postgres:"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A data directory of this process's own (gateways started in it or by it inherit it)."""
+    private = tempfile.mkdtemp(prefix=f"kengele-test-{WORKER}-")
+    os.environ["XDG_DATA_HOME"] = private
+    config.add_cleanup(lambda: shutil.rmtree(private, ignore_errors=True))
+
+
+# --- what runs, and what a skip means ---------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On SQLite, the tests marked `postgresql` (what only PostgreSQL has: row locks, LISTEN/
+    NOTIFY, a database connection to cut, several serving processes) are deselected, not
+    skipped: a skip means that something the test needs is missing."""
+    if ON_POSTGRESQL:
+        return
+    needs = [item for item in items if item.get_closest_marker("postgresql")]
+    if needs:
+        config.hook.pytest_deselected(items=needs)
+        items[:] = [item for item in items if not item.get_closest_marker("postgresql")]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if ON_POSTGRESQL:
+        return "database: PostgreSQL (KENGELE_TEST_DATABASE_URL), one per xdist worker"
+    return (
+        "database: SQLite, a file per xdist worker; the tests marked postgresql are deselected "
+        "(set KENGELE_TEST_DATABASE_URL to run them)"
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if not ON_POSTGRESQL and not hasattr(config, "workerinput"):
+        terminalreporter.write_line(
+            "SQLite run: the tests marked postgresql were deselected "
+            "(they run with KENGELE_TEST_DATABASE_URL)"
+        )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """In CI (CI=true) a skipped test fails: the data is in the repository and .ci/run installs
+    the browser, so a skip there means something is missing that must not be."""
+    report = yield
+    if report.skipped and not hasattr(report, "wasxfail") and _in_ci():
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where nothing may be missing: {reason}"
+    return report
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+# --- the database -----------------------------------------------------------------------------
+
+
+async def _admin(url: str, *statements: str) -> None:
+    """Run statements outside a transaction (CREATE and DROP DATABASE) on the database `url`."""
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        for statement in statements:
+            await conn.execute(text(statement))
+    await engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    """The database of this test run, migrated to head once."""
-    url = os.environ.get("KENGELE_TEST_DATABASE_URL")
+    """The database of this test process, migrated to head once."""
     tmp: tempfile.TemporaryDirectory[str] | None = None
-    if not url:
-        tmp = tempfile.TemporaryDirectory(prefix="kengele-test-")
+    own: str | None = None
+    if ON_POSTGRESQL:
+        url = normalise_database_url(BASE_DATABASE_URL)
+        if WORKER != "main":
+            base = make_url(url)
+            own = f"{base.database}_{WORKER}"
+            drop = f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'
+            asyncio.run(_admin(url, drop, f'CREATE DATABASE "{own}"'))
+            url = base.set(database=own).render_as_string(hide_password=False)
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix=f"kengele-test-{WORKER}-")
         url = f"sqlite+aiosqlite:///{tmp.name}/test.db"
-    url = normalise_database_url(url)
 
     async def _migrate() -> None:
         engine = create_engine(Settings(database_url=url))
@@ -42,6 +135,8 @@ def database_url() -> Iterator[str]:
 
     asyncio.run(_migrate())
     yield url
+    if own is not None:
+        asyncio.run(_admin(normalise_database_url(BASE_DATABASE_URL), drop))
     if tmp is not None:
         tmp.cleanup()
 

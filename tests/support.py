@@ -1,16 +1,14 @@
-"""Helpers shared by the tests: signed Twilio requests, API keys, a running gateway."""
+"""Helpers shared by the tests: signed Twilio requests, API keys, data files, waiting."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from itertools import count
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from twilio.request_validator import RequestValidator
 
@@ -20,15 +18,6 @@ TWILIO_TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC_URL = "https://kengele.test"
 
 _sid = count(1)
-
-
-@asynccontextmanager
-async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """Run the app's lifespan and give a client to it (a 'process' start and stop)."""
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
-            yield client
 
 
 def sign(path: str, form: dict[str, str], token: str = TWILIO_TOKEN, base: str = PUBLIC_URL) -> str:
@@ -98,33 +87,6 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"{what or 'condition'} not met within {within} s")
         await asyncio.sleep(0.02)
-
-
-@asynccontextmanager
-async def live_server(app: FastAPI) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn on a free loopback port in this event loop; yields its URL.
-
-    For what the in-memory transport cannot do: a response that streams (Server-Sent Events).
-    """
-    import socket
-
-    import uvicorn
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        await wait_until(lambda: server.started or task.done(), within=20, what="server start")
-        if task.done():
-            task.result()
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=20)
-        sock.close()
 
 
 def invalid_fields(response: httpx.Response) -> list[str]:

@@ -7,7 +7,6 @@ import os
 import pty
 import select
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import httpx
 import pytest
 
 from app.cli import cli
+from tests.harness.server import free_port
 from tests.support import REPO_ROOT
 
 KENGELE = [sys.executable, "-m", "app.cli"]
@@ -37,13 +37,6 @@ def kengele(
     return subprocess.run(
         [*KENGELE, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
     )
-
-
-def free_port() -> int:
-    """A port nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until_ready(proc: subprocess.Popen[str], port: int, seconds: float = 60) -> None:

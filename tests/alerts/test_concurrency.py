@@ -15,14 +15,13 @@ from tests.support import make_key, post_twilio, sms_form
 SMS = "/webhooks/twilio/sms"
 
 
+@pytest.mark.postgresql  # row locks (SQLite has one writer at a time)
 async def test_an_action_waits_for_the_escalation_before_locking_the_alert(
     client: httpx.AsyncClient,
     demo: None,
     engine: AsyncEngine,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("row locks: PostgreSQL (SQLite has one writer at a time)")
     operator = {"Authorization": f"Bearer {await make_key(sessionmaker, 'operator')}"}
     form = sms_form("+243810000101", "Attaque en cours a Mavivi")
     assert (await post_twilio(client, SMS, form)).status_code == 200

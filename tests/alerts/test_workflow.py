@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.support import live_server, make_key, post_twilio, sign, sms_form
+from tests.harness.server import live_server
+from tests.support import make_key, post_twilio, sign, sms_form
 
 SMS = "/webhooks/twilio/sms"
 

@@ -20,7 +20,9 @@ from app.outbox.models import CHANNEL_WEBHOOK, Delivery, WebhookSubscription
 from app.outbox.service import apply_result
 from app.people.models import Liaison, Reporter
 from app.providers.types import SendResult
-from tests.support import PUBLIC_URL, live_server, make_key, post_twilio, running, sign, sms_form
+from tests.harness.gateway import running
+from tests.harness.server import live_server
+from tests.support import PUBLIC_URL, make_key, post_twilio, sign, sms_form
 
 SMS = "/webhooks/twilio/sms"
 REPORTS = [

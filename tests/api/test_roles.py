@@ -8,7 +8,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.models import ROLES
-from tests.support import live_server, make_key
+from tests.harness.server import live_server
+from tests.support import make_key
 
 PARTNER, VIEWER, OPERATOR, ADMIN = ROLES
 # The role each route needs. A route missing here fails the test: decide its role first.

@@ -20,7 +20,9 @@ from schemathesis.checks import (
 from schemathesis.generation import GenerationMode
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.support import live_server, make_key, post_twilio, running, sms_form
+from tests.harness.gateway import running
+from tests.harness.server import live_server
+from tests.support import make_key, post_twilio, sms_form
 
 # 30 per route and role, as the issue asks; raise it locally to search harder.
 EXAMPLES = int(os.environ.get("KENGELE_SCHEMATHESIS_EXAMPLES", "30"))

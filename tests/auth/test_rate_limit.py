@@ -6,7 +6,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.ratelimit import RateLimiter
-from tests.support import make_key, running
+from tests.harness.gateway import running
+from tests.support import make_key
 
 
 async def test_a_key_past_its_rate_gets_429_with_retry_after(

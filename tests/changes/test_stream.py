@@ -20,7 +20,9 @@ from app.changes import repository as changes_repo
 from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
-from tests.support import PUBLIC_URL, live_server, make_key, post_twilio, running, sign, sms_form
+from tests.harness.gateway import running
+from tests.harness.server import live_server
+from tests.support import PUBLIC_URL, make_key, post_twilio, sign, sms_form
 
 SMS = "/webhooks/twilio/sms"
 

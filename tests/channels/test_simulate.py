@@ -21,7 +21,8 @@ from app.kit.config import Settings, get_settings
 from app.kit.db import unit_of_work
 from app.outbox.models import Delivery
 from tests.channels.support import add_channel
-from tests.support import PUBLIC_URL, live_server
+from tests.harness.server import live_server
+from tests.support import PUBLIC_URL
 
 FOCAL_MAVIVI = "+243810000101"
 FOCAL_MBAU = "+243810000104"
@@ -80,7 +81,7 @@ async def test_the_demo_has_a_console_handset_first_in_the_routes(
     settings: Settings, engine: object, admin_headers: dict[str, str]
 ) -> None:
     from app.main import create_app
-    from tests.support import running
+    from tests.harness.gateway import running
 
     demo = settings.model_copy(update={"demo": True, "demo_handset": True})  # serve --demo
     async with running(create_app(demo)) as client:

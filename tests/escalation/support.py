@@ -21,14 +21,8 @@ from app.kit.db import unit_of_work
 from app.main import create_app
 from app.outbox.models import Delivery
 from tests.fakes.twilio_api import TwilioFake, asgi_sink
-from tests.support import (
-    PUBLIC_URL,
-    TWILIO_TOKEN,
-    post_twilio,
-    running,
-    sms_form,
-    wait_until,
-)
+from tests.harness.gateway import running
+from tests.support import PUBLIC_URL, TWILIO_TOKEN, post_twilio, sms_form, wait_until
 
 SMS = "/webhooks/twilio/sms"
 CLA_BENI = "+243820000201"  # zones Beni|Lubero, French

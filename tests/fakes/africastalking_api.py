@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.server import StandIn
+from tests.harness.standin import SimpleStandIn
 from tests.support import data_file
 
 
@@ -39,7 +39,7 @@ class Sent:
     id: str = ""
 
 
-class AfricasTalkingFake(StandIn):
+class AfricasTalkingFake(SimpleStandIn):
     """The stand-in; `with AfricasTalkingFake(username, api_key) as fake:`."""
 
     name = "africastalking-fake"

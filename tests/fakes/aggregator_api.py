@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.fakes.server import StandIn
+from tests.harness.standin import SimpleStandIn
 
 
 @dataclass
@@ -35,7 +35,7 @@ class Sent:
     id: str = ""
 
 
-class AggregatorFake(StandIn):
+class AggregatorFake(SimpleStandIn):
     """Both aggregators; `with AggregatorFake(tokens) as fake:`."""
 
     name = "aggregator-fake"

@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from app.providers.httpsms import make_token
-from tests.fakes.server import StandIn
+from tests.harness.standin import SimpleStandIn
 from tests.support import data_file
 
 
@@ -45,7 +45,7 @@ class Sent:
     id: str = ""
 
 
-class HttpSmsFake(StandIn):
+class HttpSmsFake(SimpleStandIn):
     """The stand-in of httpSMS; `with HttpSmsFake() as fake:`."""
 
     name = "httpsms-fake"

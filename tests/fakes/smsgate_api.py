@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from app.providers.smsgate import sign
-from tests.fakes.server import StandIn
+from tests.harness.standin import SimpleStandIn
 from tests.support import data_file
 
 DEVICE_ID = "ffffffffceb0b1db0000018e937c815b"
@@ -62,7 +62,7 @@ class Sent:
         return str((self.json.get("textMessage") or {}).get("text") or self.json.get("message"))
 
 
-class SmsGateFake(StandIn):
+class SmsGateFake(SimpleStandIn):
     """The stand-in of one handset; `with SmsGateFake() as fake:`."""
 
     name = "smsgate-fake"

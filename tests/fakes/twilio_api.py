@@ -1,9 +1,9 @@
 """A local stand-in of Twilio's Messages REST API, for tests that drive the real `twilio` library.
 
-The fake is a small Starlette app served by uvicorn in a background thread on 127.0.0.1, on a
-free port (`fake.base_url`). Point the gateway at it with `twilio_api_base=fake.base_url`
-(`fake.settings(...)` builds such Settings); `RebasedHttpClient` rewrites the library's
-`https://api.twilio.com` to it.
+The fake is a small Starlette app served as every stand-in is (tests/harness/standin.py): by
+uvicorn in a background thread on 127.0.0.1, on a free port (`fake.base_url`). Point the
+gateway at it with `twilio_api_base=fake.base_url` (`fake.settings(...)` builds such
+Settings); `RebasedHttpClient` rewrites the library's `https://api.twilio.com` to it.
 
     with twilio_fake() as fake:
         sender = TwilioSmsSender(fake.settings(public_url=PUBLIC_URL))
@@ -79,7 +79,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
-from tests.fakes.server import ThreadedServer, serve_in_thread
+from tests.harness.standin import StandIn
 
 if TYPE_CHECKING:
     from app.kit.config import Settings
@@ -236,8 +236,10 @@ def asgi_sink(client: httpx.AsyncClient) -> Sink:
     return sink
 
 
-class TwilioFake:
+class TwilioFake(StandIn):
     """The stand-in of Twilio's Messages API; start it with `with TwilioFake() as fake:`."""
+
+    name = "twilio-fake"
 
     def __init__(
         self,
@@ -250,6 +252,7 @@ class TwilioFake:
         callback_delay: float = 0.0,
         host: str = "127.0.0.1",
     ) -> None:
+        super().__init__()
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.latency = latency
@@ -259,7 +262,6 @@ class TwilioFake:
         self.reverse_callbacks = False
         self.duplicate_callbacks = False
         self.host = host
-        self.base_url = ""
         self._lock = threading.Lock()
         self._script: deque[Reply] = deque()
         self._number_errors: dict[str, Reply] = {}
@@ -275,7 +277,6 @@ class TwilioFake:
         self._pending: list[Callback] = []
         self._deliveries: list[Delivery] = []
         self._tasks: set[asyncio.Task[None]] = set()
-        self._served: ThreadedServer | None = None
         self.app = Starlette(
             routes=[
                 Route(
@@ -295,26 +296,6 @@ class TwilioFake:
                 ),
             ]
         )
-
-    # -- life ------------------------------------------------------------------------------
-
-    def start(self) -> TwilioFake:
-        """Serve on a free port of 127.0.0.1 in a background thread."""
-        self._served = serve_in_thread(self.app, "twilio-fake", self.host)
-        self.base_url = self._served.base_url
-        return self
-
-    def stop(self) -> None:
-        """Stop the server and its thread."""
-        if self._served is not None:
-            self._served.stop()
-        self._served = None
-
-    def __enter__(self) -> TwilioFake:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def settings(self, **overrides: Any) -> Settings:
         """Settings of a gateway sending through this fake (sms_provider twilio)."""

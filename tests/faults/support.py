@@ -5,9 +5,6 @@ outside the ambiguous window)."""
 from __future__ import annotations
 
 import asyncio
-import re
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -23,7 +20,7 @@ from app.alerts.models import Alert
 from app.inbound.models import InboundMessage
 from app.outbox.models import Delivery, DeliveryAttempt
 from tests.fakes.twilio_api import TwilioFake
-from tests.outbox.worker_support import REPO_ROOT, Procs, worker_env
+from tests.harness.processes import worker_env
 from tests.support import PUBLIC_URL, TWILIO_TOKEN, sign, sms_form, wait_until
 
 SMS = "/webhooks/twilio/sms"
@@ -221,21 +218,3 @@ def env_of(database_url: str, fake: TwilioFake, **settings: object) -> dict[str,
         sms_burst=10,
         **settings,
     )
-
-
-def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(args, env=env, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT)
-
-
-async def start_gateway(env: dict[str, str], log: Path, procs: Procs, *args: str) -> str:
-    """`kengele serve` on a free port; its URL once it answers."""
-    proc = _spawn([sys.executable, "-m", "app.cli", "serve", "--port", "0", *args], env, log)
-    procs.append(proc)
-
-    def url() -> str | None:
-        found = re.findall(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", log.read_text())
-        return found[-1] if found and proc.poll() is None else None
-
-    found = await wait_until(url, within=30, what=f"{log.name} to listen")
-    return str(found)

@@ -18,7 +18,8 @@ from tests.faults.proxy import DatabaseProxy
 from tests.faults.support import Twilio, check_invariants, critical_sms, wait_settled
 from tests.support import wait_until
 
-pytestmark = [pytest.mark.faults, pytest.mark.usefixtures("engine")]
+# The database connection to cut is PostgreSQL's (SQLite is a local file).
+pytestmark = [pytest.mark.faults, pytest.mark.postgresql, pytest.mark.usefixtures("engine")]
 
 OUTAGE = 10.0
 
@@ -28,8 +29,6 @@ async def behind_proxy(
     settings: Settings, **overrides: Any
 ) -> AsyncIterator[tuple[Gateway, DatabaseProxy]]:
     """A gateway (API, worker, safety net in one process) whose database is behind the proxy."""
-    if settings.is_sqlite:
-        pytest.skip("the database connection to cut is PostgreSQL's (SQLite is a local file)")
     async with DatabaseProxy(settings.database_url) as proxy:
         values: dict[str, Any] = {
             "database_url": proxy.database_url,

@@ -14,16 +14,15 @@ import pytest
 from app.kit.config import Settings
 from tests.fakes.twilio_api import TwilioFake
 from tests.faults.proxy import DatabaseProxy
-from tests.faults.support import (
-    Maker,
-    Twilio,
-    check_invariants,
-    critical_sms,
-    env_of,
+from tests.faults.support import Maker, Twilio, check_invariants, critical_sms, env_of, wait_settled
+from tests.harness.processes import (
+    Procs,
+    kill_worker,
     start_gateway,
-    wait_settled,
+    start_worker,
+    stop_worker,
+    worker_name,
 )
-from tests.outbox.worker_support import Procs, kill_worker, start_worker, stop_worker, worker_name
 from tests.support import wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.usefixtures("engine", "demo")]
@@ -76,14 +75,13 @@ async def test_kill_9_of_a_worker_under_load(
     print(f"worker kill: {len(twilio.answers)} reports, {pages} pages, {len(fake.requests)} sends")
 
 
+@pytest.mark.postgresql  # the database connection to cut is PostgreSQL's (SQLite is a local file)
 async def test_a_kengele_worker_through_a_12_s_database_cut_pages_the_next_sms_within_5_s(
     settings: Settings, sessionmaker: Maker, fake: TwilioFake, procs: Procs, tmp_path: Path
 ) -> None:
     """The reproduction of issue #9: `serve --no-worker` and `kengele worker` through a proxy
     to PostgreSQL, cut 12 s while idle; the next critical SMS is paged within 5 s, and the
     worker still stops cleanly."""
-    if settings.is_sqlite:
-        pytest.skip("the database connection to cut is PostgreSQL's (SQLite is a local file)")
     async with DatabaseProxy(settings.database_url) as proxy:
         env = env_of(proxy.database_url, fake, worker_poll_seconds=10)
         url = await start_gateway(env, tmp_path / "api.log", procs, "--no-worker")

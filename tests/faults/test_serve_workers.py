@@ -16,16 +16,9 @@ import pytest
 
 from app.kit.config import Settings
 from tests.fakes.twilio_api import TwilioFake
-from tests.faults.support import (
-    Maker,
-    Twilio,
-    check_invariants,
-    env_of,
-    start_gateway,
-    wait_settled,
-)
-from tests.outbox.worker_support import REPO_ROOT, Procs
-from tests.support import wait_until
+from tests.faults.support import Maker, Twilio, check_invariants, env_of, wait_settled
+from tests.harness.processes import Procs, start_gateway
+from tests.support import REPO_ROOT, wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.usefixtures("engine", "demo")]
 
@@ -54,11 +47,10 @@ async def answers(client: httpx.AsyncClient) -> bool:
         return False
 
 
+@pytest.mark.postgresql  # --workers 2 (refused on SQLite: tested below)
 async def test_two_processes_make_one_alert_and_one_page_per_sms_through_a_kill(
     settings: Settings, sessionmaker: Maker, fake: TwilioFake, procs: Procs, tmp_path: Path
 ) -> None:
-    if not settings.database_url.startswith("postgresql"):
-        pytest.skip("--workers 2 needs PostgreSQL (refused on SQLite: tested below)")
     env = env_of(settings.database_url, fake)
     log = tmp_path / "gateway.log"
     url = await start_gateway(env, log, procs, "--workers", "2")

@@ -16,7 +16,9 @@ from app.inbound.models import InboundMessage
 from app.kit.config import Settings
 from app.main import create_app
 from app.outbox.models import Delivery
-from tests.support import live_server, post_twilio, running, sign, sms_form, wait_until
+from tests.harness.gateway import running
+from tests.harness.server import live_server
+from tests.support import post_twilio, sign, sms_form, wait_until
 
 SMS = "/webhooks/twilio/sms"
 pytestmark = pytest.mark.usefixtures("engine")  # tables emptied first

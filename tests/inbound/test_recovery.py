@@ -15,7 +15,8 @@ from app.inbound.models import InboundMessage
 from app.kit.config import Settings
 from app.main import create_app
 from app.outbox.models import Delivery
-from tests.support import post_twilio, running, sms_form, wait_until
+from tests.harness.gateway import running
+from tests.support import post_twilio, sms_form, wait_until
 
 SMS = "/webhooks/twilio/sms"
 

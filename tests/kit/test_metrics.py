@@ -21,7 +21,7 @@ from app.main import create_app
 from app.outbox import repository as outbox_repo
 from app.outbox.models import Delivery
 from tests.escalation.support import CLA_BENI, CLA_OICHA, FOCAL_MAVIVI, gateway, ref_in
-from tests.support import running
+from tests.harness.gateway import running
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

@@ -17,14 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.kit.config import Settings
 from app.kit.observability import Redactor, configure_logging
-from tests.support import (
-    PUBLIC_URL,
-    TWILIO_TOKEN,
-    live_server,
-    make_key,
-    sign,
-    sms_form,
-)
+from tests.harness.server import live_server
+from tests.support import PUBLIC_URL, TWILIO_TOKEN, make_key, sign, sms_form
 
 SMS = "/webhooks/twilio/sms"
 FOCAL = "+243810000101"  # a demo focal point (Mavivi)

@@ -42,13 +42,12 @@ async def test_a_database_error_between_passes_does_not_end_the_worker(
         assert not runtime.supervisor.stale()
 
 
+@pytest.mark.postgresql  # LISTEN/NOTIFY is PostgreSQL's
 async def test_listeners_listen_again_after_their_connection_is_killed(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A LISTEN connection killed by the server (a restart, a cut) is opened again: wake-ups
     from other processes come back without a restart of this one."""
-    if settings.is_sqlite:
-        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
     import asyncpg  # type: ignore[import-untyped]
 
     from app.outbox.wakeup import CHANNEL, asyncpg_dsn

@@ -29,7 +29,7 @@ from app.outbox.models import CHANNEL_SMS, PENDING, SENDING, Delivery, DeliveryA
 from app.outbox.service import sending_number
 from app.outbox.wakeup import mark_work
 from tests.fakes.twilio_api import TwilioFake
-from tests.outbox.worker_support import (
+from tests.harness.processes import (
     Procs,
     kill_worker,
     start_worker,
@@ -88,12 +88,11 @@ def logs(*paths: Path) -> str:
     return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}" for p in paths)
 
 
+@pytest.mark.postgresql  # SKIP LOCKED between worker processes
 async def test_two_workers_send_500_deliveries_exactly_once(
     database_url: str, sessionmaker: Maker, fake: TwilioFake, procs: Procs, tmp_path: Path
 ) -> None:
     """Two workers against PostgreSQL send 500 deliveries: every one exactly once."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SKIP LOCKED between worker processes needs PostgreSQL")
     n = 500
     # A slow Twilio and small batches: neither worker can take everything before the other.
     fake.latency = 0.02

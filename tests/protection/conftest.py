@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.kit.config import Settings
 from app.kit.db import create_engine, create_sessionmaker
 from app.kit.migrate import upgrade
-from tests.support import make_key, running
+from tests.harness.gateway import running
+from tests.support import make_key
 
 
 @dataclass

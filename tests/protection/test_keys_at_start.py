@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.kit import crypto
 from app.kit.config import Settings
-from tests.support import running
+from tests.harness.gateway import running
 
 
 async def test_generated_keys_are_warned_about_once_at_start(

@@ -35,7 +35,8 @@ from app.retention import service
 from app.retention.kinds import KINDS, PURGED_NUMBER, PURGED_TEXT
 from app.stats import service as stats
 from app.stats.repository import Scope
-from tests.support import make_key, post_twilio, running, sms_form
+from tests.harness.gateway import running
+from tests.support import make_key, post_twilio, sms_form
 
 SMS = "/webhooks/twilio/sms"
 REPORTS = [

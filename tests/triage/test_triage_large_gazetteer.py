@@ -19,6 +19,9 @@ from tests.triage.conftest import (
     read_served,
 )
 
+# Under -n, one process runs this module: the 144k places are read once.
+pytestmark = pytest.mark.xdist_group("large-gazetteer")
+
 MAVIVI_FP = "+243810000101"
 WALUNGU_FP = "+243810000119"
 

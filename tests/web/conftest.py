@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.kit.config import Settings
+from tests.harness.gateway import Gateway, serve
 from tests.support import make_key
-from tests.web.support import Gateway, require_browser, serve
+from tests.web.support import require_browser
 
 
 @pytest.fixture

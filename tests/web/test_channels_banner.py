@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.kit.config import Settings
 from tests.channels.support import add_channel
 from tests.fakes.httpsms_api import HttpSmsFake
-from tests.web.support import Gateway, artifacts_dir, chromium
+from tests.harness.gateway import Gateway
+from tests.web.support import artifacts_dir, chromium
 from tests.web.test_ops_browser import _sign_in, _wait
 
 if TYPE_CHECKING:

@@ -9,14 +9,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.kit.config import Settings
-from tests.web.support import (
-    NO_INTERNET,
-    Gateway,
-    artifacts_dir,
-    chromium,
-    require_browser,
-    serve,
-)
+from tests.harness.gateway import Gateway, serve
+from tests.web.support import NO_INTERNET, artifacts_dir, chromium, require_browser
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from tests.harness.gateway import Gateway
 from tests.support import call_form, sign
-from tests.web.support import Gateway, artifacts_dir, chromium
+from tests.web.support import artifacts_dir, chromium
 from tests.web.test_ops_browser import FIRST_ROW, _click, _sign_in, _wait
 
 if TYPE_CHECKING:

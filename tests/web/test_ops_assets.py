@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.kit.config import Settings
-from tests.support import PUBLIC_URL, running
+from tests.harness.gateway import running
+from tests.support import PUBLIC_URL
 
 LIMIT = 500_000
 # XML namespace names are identifiers, never fetched.

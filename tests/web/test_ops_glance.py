@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from tests.web.support import NO_INTERNET, Gateway, artifacts_dir, chromium
+from tests.harness.gateway import Gateway
+from tests.web.support import NO_INTERNET, artifacts_dir, chromium
 from tests.web.test_ops_browser import FIRST_ROW, _click, _sign_in, _wait
 
 if TYPE_CHECKING:

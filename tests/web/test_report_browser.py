@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pypdf
 
 from app.reports.endpoints import today
-from tests.web.support import NO_INTERNET, Gateway, artifacts_dir, chromium
+from tests.harness.gateway import Gateway
+from tests.web.support import NO_INTERNET, artifacts_dir, chromium
 from tests.web.test_ops_browser import _sign_in, _wait
 
 

@@ -1,7 +1,8 @@
-"""Worker processes for the outbox tests: their environment, start and stop, and a runner that
+"""Processes of the gateway for the tests: their environment, `kengele serve` and
+`kengele worker` started with their output in a log, stopped or killed, and a runner that
 crashes a worker between its claim and its first send.
 
-`python -m tests.outbox.worker_support` runs the background work exactly as `kengele worker`
+`python -m tests.harness.processes` runs the background work exactly as `kengele worker`
 does (app/cli/serve.py), except that `Worker.before_send` writes a marker file (JSON: worker name,
 pid, the delivery and its lease) and then SIGKILLs the process: a hard crash after the claim
 was committed and before any request reached Twilio.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,13 +21,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support import REPO_ROOT, wait_until
+
 CRASH_MARKER_ENV = "KENGELE_TEST_CRASH_MARKER"
 Procs = list[subprocess.Popen[bytes]]
 
 
 def worker_env(database_url: str, fake: Any, **settings: object) -> dict[str, str]:
-    """Environment of a `kengele worker` sending through the Twilio fake `fake`.
+    """Environment of a `kengele worker` or `serve` sending through the Twilio fake `fake`.
 
     `settings` are extra KENGELE_ settings by field name (lease_seconds=2 ...).
     """
@@ -50,17 +53,37 @@ def worker_env(database_url: str, fake: Any, **settings: object) -> dict[str, st
     return env
 
 
+def spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start `args` in the repository, its output (both streams) appended to `log_path`."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(args, env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+async def start_gateway(env: dict[str, str], log_path: Path, procs: Procs, *args: str) -> str:
+    """`kengele serve` on a free port (uvicorn binds port 0); its URL once it listens."""
+    command = [sys.executable, "-m", "app.cli", "serve", "--port", "0", *args]
+    proc = spawn(command, env, log_path)
+    procs.append(proc)
+
+    def url() -> str | None:
+        found = re.findall(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", log_path.read_text())
+        return found[-1] if found and proc.poll() is None else None
+
+    found = await wait_until(url, within=30, what=f"{log_path.name} to listen")
+    return str(found)
+
+
 def start_worker(
     env: dict[str, str], log_path: Path, *, crash_marker: Path | None = None
 ) -> subprocess.Popen[bytes]:
     """Start `kengele worker` (or, with `crash_marker`, the crashing runner of this module)."""
     if crash_marker is not None:
         env = {**env, CRASH_MARKER_ENV: str(crash_marker)}
-        args = [sys.executable, "-m", "tests.outbox.worker_support"]
+        args = [sys.executable, "-m", "tests.harness.processes"]
     else:
         args = [sys.executable, "-m", "app.cli", "worker"]
-    with log_path.open("wb") as log:
-        return subprocess.Popen(args, env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    log_path.unlink(missing_ok=True)
+    return spawn(args, env, log_path)
 
 
 def stop_worker(proc: subprocess.Popen[bytes], *, grace: float = 10.0) -> int:
