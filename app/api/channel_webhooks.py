@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
+from app.api.outbox import record_status
 from app.channels import repository as channels_repo
 from app.channels import service as channels
 from app.flows.inbound import Inbound, Pipeline
@@ -25,7 +26,6 @@ from app.kit.config import Settings
 from app.kit.db import unit_of_work
 from app.kit.errors import BadRequest, Forbidden, NotFound, Unprocessable, errors_doc
 from app.outbox import health
-from app.outbox.endpoints import record_status
 from app.providers import africastalking, http_channel, httpsms, smsgate
 from app.providers.twilio import signed_url
 

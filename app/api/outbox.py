@@ -10,9 +10,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.api.inbound import twilio_form, twilio_id
 from app.auth.deps import Admin, Operator, Session, Viewer
 from app.escalation import service as escalation
-from app.inbound.endpoints import twilio_form, twilio_id
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
 from app.kit.errors import (
