@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from app.auth.deps import Admin, Session
-from app.escalation import repository as repo
+from app.api.deps import Admin, SessionDep
+from app.escalation import policies as service
 from app.escalation.models import EscalationPolicy
 from app.escalation.schemas import PolicyDocument, PolicyRead, PolicyUpdate
-from app.kit.errors import Conflict, NotFound, Unprocessable, errors_doc
+from app.kit.errors import errors_doc
 from app.kit.ids import Id
 
 router = APIRouter(prefix="/api/v1/policies", tags=["escalation"])
@@ -19,58 +19,33 @@ def _read(policy: EscalationPolicy) -> PolicyRead:
 
 
 @router.get("", response_model=list[PolicyRead], responses=errors_doc())
-async def list_policies(session: Session, _: Admin) -> list[PolicyRead]:
+async def list_policies(session: SessionDep, _: Admin) -> list[PolicyRead]:
     """Policies in the order they are tried (lowest priority first)."""
-    return [_read(p) for p in await repo.policies(session)]
+    return [_read(p) for p in await service.list_policies(session)]
 
 
 @router.post("", response_model=PolicyRead, status_code=201, responses=errors_doc(409, 422))
-async def create_policy(body: PolicyDocument, session: Session, _: Admin) -> PolicyRead:
+async def create_policy(body: PolicyDocument, session: SessionDep, _: Admin) -> PolicyRead:
     """Add a policy; escalations already running keep the policy they started with."""
-    if await repo.policy_by_name(session, body.name) is not None:
-        raise Conflict(f"a policy named {body.name!r} exists; PUT /api/v1/policies/{{id}}")
-    policy = EscalationPolicy(
-        name=body.name, priority=body.priority, document=body.model_dump(mode="json")
-    )
-    session.add(policy)
-    await session.flush()
-    return _read(policy)
+    return _read(await service.create_policy(session, body))
 
 
 @router.get("/{policy_id}", response_model=PolicyRead, responses=errors_doc(404))
-async def get_policy(policy_id: Id, session: Session, _: Admin) -> PolicyRead:
+async def get_policy(policy_id: Id, session: SessionDep, _: Admin) -> PolicyRead:
     """One policy."""
-    policy = await repo.policy(session, policy_id)
-    if policy is None:
-        raise NotFound(f"no policy {policy_id}")
-    return _read(policy)
+    return _read(await service.get_policy(session, policy_id))
 
 
 @router.put("/{policy_id}", response_model=PolicyRead, responses=errors_doc(404, 409, 422))
 async def replace_policy(
-    policy_id: Id, body: PolicyUpdate, session: Session, _: Admin
+    policy_id: Id, body: PolicyUpdate, session: SessionDep, _: Admin
 ) -> PolicyRead:
     """Replace a policy (running escalations are not changed: they froze their copy)."""
-    if body.id is not None and body.id != policy_id:
-        raise Unprocessable(f"id: the body is policy {body.id}, the path policy {policy_id}")
-    policy = await repo.policy(session, policy_id)
-    if policy is None:
-        raise NotFound(f"no policy {policy_id}")
-    other = await repo.policy_by_name(session, body.name)
-    if other is not None and other.id != policy_id:
-        raise Conflict(f"a policy named {body.name!r} exists")
-    policy.name = body.name
-    policy.priority = body.priority
-    policy.document = body.model_dump(mode="json", exclude={"id"})
-    await session.flush()
-    return _read(policy)
+    return _read(await service.replace_policy(session, policy_id, body))
 
 
 @router.delete("/{policy_id}", status_code=204, responses=errors_doc(404))
-async def delete_policy(policy_id: Id, session: Session, _: Admin) -> Response:
+async def delete_policy(policy_id: Id, session: SessionDep, _: Admin) -> Response:
     """Remove a policy (alerts it no longer matches fall to the next, or the default)."""
-    policy = await repo.policy(session, policy_id)
-    if policy is None:
-        raise NotFound(f"no policy {policy_id}")
-    await session.delete(policy)
+    await service.delete_policy(session, policy_id)
     return Response(status_code=204)

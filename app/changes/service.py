@@ -66,6 +66,11 @@ async def render(session: AsyncSession, changes: Sequence[Change], *, mask_phone
     return "".join(out)
 
 
+async def current(session: AsyncSession) -> int:
+    """The last change number given out (committed changes are numbered up to it)."""
+    return await repo.current(session)
+
+
 async def start_after(session: AsyncSession, last_event_id: int | None) -> tuple[int, str]:
     """Where a stream starts, and a `stream.reset` event when what was missed is not kept."""
     current = await repo.current(session)
