@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import cos, radians
 
@@ -48,13 +48,13 @@ async def alert_reads(
         histories = await reliability.of_reporters(session, ids)
     reads = []
     for alert in alerts:
-        read = AlertRead.of(alert, mask_phone=mask_phone)
+        read = AlertRead.model_validate(alert, context={"mask_phone": mask_phone})
         state = states.get(alert.id)
         if state is not None:
-            read.paging = PagingRead(**asdict(state))
+            read.paging = PagingRead.model_validate(state)
         if alert.reporter_id is not None and not mask_phone:
             history = histories.get(alert.reporter_id, reliability.Reliability())
-            read.reporter_reliability = ReliabilityRead.of(history)
+            read.reporter_reliability = ReliabilityRead.model_validate(history)
         reads.append(read)
     return reads
 
@@ -110,7 +110,8 @@ async def alert_events(
 ) -> list[AlertEventRead]:
     """The audit trail of an alert, oldest first."""
     events = await repo.events(session, alert_id)
-    return [AlertEventRead.of(e, mask_phone=mask_phone) for e in events]
+    context = {"mask_phone": mask_phone}
+    return [AlertEventRead.model_validate(e, context=context) for e in events]
 
 
 async def alert_detail(session: AsyncSession, alert: Alert, *, mask_phone: bool) -> AlertRead:
@@ -127,7 +128,7 @@ async def incident_detail(
     incident = await get_or_raise(session, Incident, incident_id, "incident")
     alerts = await repo.alerts_of_incident(session, incident_id)
     return IncidentDetail(
-        **IncidentRead.of(incident).model_dump(),
+        **IncidentRead.model_validate(incident).model_dump(),
         alerts=await alert_reads(session, alerts, mask_phone=mask_phone),
     )
 

@@ -166,7 +166,7 @@ async def list_incidents(
     incidents = await repo.list_incidents(
         session, status=status, min_severity=min_severity, before=before, limit=limit
     )
-    items = [IncidentRead.of(i) for i in incidents]
+    items = [IncidentRead.model_validate(i) for i in incidents]
     return Page[IncidentRead](items=items, next_cursor=next_id_cursor(incidents, limit))
 
 

@@ -39,18 +39,7 @@ async def search_places(
 ) -> list[PlaceRead]:
     """Places whose name or alternative name matches `q` (accents, case and small typos ignored)."""
     gazetteer = await gazetteers.fresh(session)
-    return [
-        PlaceRead(
-            id=p.id,
-            name=p.name,
-            alt_names=list(p.alt_names),
-            lat=p.lat,
-            lon=p.lon,
-            admin1=p.admin1,
-            admin2=p.admin2,
-        )
-        for p in gazetteer.search(q, limit=limit)
-    ]
+    return [PlaceRead.model_validate(p) for p in gazetteer.search(q, limit=limit)]
 
 
 # Declared before /places/{place_id}, which would otherwise take "places.geojson" for an id.

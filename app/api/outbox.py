@@ -117,7 +117,7 @@ async def channels_health(session: SessionDep, _: Viewer) -> list[ChannelHealthR
 )
 async def zones_unreachable(session: SessionDep, _: Viewer) -> list[ZoneUnreachableRead]:
     """The zones whose every SMS channel is down, and how many of their pages wait."""
-    return [ZoneUnreachableRead.of(z) for z in await channels_unreachable(session)]
+    return [ZoneUnreachableRead.model_validate(z) for z in await channels_unreachable(session)]
 
 
 @router.get("/deliveries", response_model=Page[DeliveryRead], responses=errors_doc(400, 422))
@@ -149,8 +149,9 @@ async def get_delivery(delivery_id: Id, session: SessionDep, principal: Viewer) 
     mask_phone = not principal.can("operator")
     names = await subscriptions.names(session)
     read = DeliveryRead.of(delivery, mask_phone=mask_phone, names=names)
+    context = {"channel": delivery.channel, "mask_phone": mask_phone}
     read.history = [
-        AttemptRead.of(a, channel=delivery.channel, mask_phone=mask_phone)
+        AttemptRead.model_validate(a, context=context)
         for a in await repo.attempts(session, delivery_id)
     ]
     return read
@@ -187,14 +188,16 @@ async def create_subscription(
         description=body.description,
     )
     return SubscriptionCreated(
-        **SubscriptionRead.of(subscription).model_dump(), secret=subscription.secret
+        **SubscriptionRead.model_validate(subscription).model_dump(), secret=subscription.secret
     )
 
 
 @router.get("/webhooks", response_model=list[SubscriptionRead], responses=errors_doc())
 async def list_subscriptions(session: SessionDep, _: Admin) -> list[SubscriptionRead]:
     """Every subscription."""
-    return [SubscriptionRead.of(s) for s in await subscriptions.list_subscriptions(session)]
+    return [
+        SubscriptionRead.model_validate(s) for s in await subscriptions.list_subscriptions(session)
+    ]
 
 
 @router.patch(
@@ -206,7 +209,7 @@ async def set_subscription_state(
     """Turn a subscription on again after fixing its receiver (or off)."""
     subscription = await subscriptions.get(session, subscription_id)
     subscriptions.set_active(subscription, active == "true")
-    return SubscriptionRead.of(subscription)
+    return SubscriptionRead.model_validate(subscription)
 
 
 @router.delete("/webhooks/{subscription_id}", status_code=204, responses=errors_doc(404))

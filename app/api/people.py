@@ -97,7 +97,7 @@ async def _with_reliability(
     reads = []
     for reporter in reporters:
         read = ReporterRead.model_validate(reporter)
-        read.reliability = ReliabilityRead.of(histories.get(reporter.id, Reliability()))
+        read.reliability = ReliabilityRead.model_validate(histories.get(reporter.id, Reliability()))
         reads.append(read)
     return reads
 

@@ -61,7 +61,7 @@ async def render(session: AsyncSession, changes: Sequence[Change], *, mask_phone
             incident: Incident | None = incidents.get(change.entity_id)
             if incident is None:
                 continue
-            body["incident"] = IncidentRead.of(incident).model_dump(mode="json")
+            body["incident"] = IncidentRead.model_validate(incident).model_dump(mode="json")
         out.append(sse(change.event, body, change.seq))
     return "".join(out)
 
