@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import SEVERITY_RANK, Alert, AlertEvent, Incident
 from app.kit.clock import utcnow
+from app.kit.repository import newest_first
 
 
 async def ref_exists(session: AsyncSession, ref: str) -> bool:
@@ -213,10 +214,7 @@ async def list_incidents(
         stmt = stmt.where(Incident.status == status)
     if min_severity:
         stmt = stmt.where(Incident.severity_rank >= SEVERITY_RANK[min_severity])
-    if before is not None:
-        stmt = stmt.where(Incident.id < before)
-    stmt = stmt.order_by(Incident.id.desc()).limit(limit)
-    return (await session.scalars(stmt)).all()
+    return (await session.scalars(newest_first(stmt, Incident.id, before, limit))).all()
 
 
 async def get_incident(session: AsyncSession, incident_id: int) -> Incident | None:

@@ -14,7 +14,7 @@ from app.kit.models import Base
 
 M = TypeVar("M", bound=Base)
 K = TypeVar("K")
-T = TypeVar("T", bound=tuple[Any, ...])
+T = TypeVar("T")
 
 # Keeps IN lists well below the bind-parameter limits of SQLite and asyncpg.
 CHUNK = 500
