@@ -19,7 +19,6 @@ from pydantic import (
     model_validator,
 )
 
-from app.alerts.filters import SeverityName
 from app.alerts.models import Alert, Incident
 from app.alerts.reliability import WINDOW_DAYS
 from app.kit.clock import UtcDateTime
@@ -27,6 +26,8 @@ from app.kit.ids import MAX_ID
 from app.kit.phones import mask, mask_in_text
 from app.kit.text import MULTILINE, NO_CONTROL
 from app.triage.types import Category
+
+SeverityName = Literal["low", "medium", "high", "critical"]
 
 
 def masked(value: Any) -> Any:

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from app.alerts import repository as repo
 from app.alerts import service, workflow
-from app.alerts.filters import SeverityName, alert_filters
 from app.alerts.repository import AlertFilter
 from app.alerts.schemas import (
     AlertAction,
@@ -19,8 +18,10 @@ from app.alerts.schemas import (
     IncidentDetail,
     IncidentMerge,
     IncidentRead,
+    SeverityName,
 )
 from app.api.deps import Gazetteers, Operator, SessionDep, SettingsDep, Viewer
+from app.api.filters import alert_filters
 from app.auth.service import Principal
 from app.changes import service as changes
 from app.flows import manual
