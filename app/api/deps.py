@@ -22,17 +22,18 @@ from app.kit.errors import RateLimited
 from app.runtime import Runtime
 
 
-def _settings(request: Request) -> Settings:
+# Async like every dependency here: FastAPI runs a plain function in a worker thread.
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _runtime(request: Request) -> Runtime:
+async def _runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def _rate_limiter(request: Request) -> RateLimiter:
+async def _rate_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
 
@@ -45,11 +46,11 @@ RateLimiterDep = Annotated[RateLimiter, Depends(_rate_limiter)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def _gazetteers(runtime: RuntimeDep) -> GazetteerCache:
+async def _gazetteers(runtime: RuntimeDep) -> GazetteerCache:
     return runtime.gazetteers
 
 
-def _pipeline(runtime: RuntimeDep) -> Pipeline:
+async def _pipeline(runtime: RuntimeDep) -> Pipeline:
     return runtime.pipeline
 
 
