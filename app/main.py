@@ -8,28 +8,28 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __version__
-from app.alerts.endpoints import router as alerts_router
-from app.alerts.exports import router as exports_router
-from app.auth.endpoints import router as apikeys_router
+from app.api.alerts import router as alerts_router
+from app.api.auth import router as apikeys_router
+from app.api.changes import router as stream_router
+from app.api.channel_webhooks import router as channel_webhooks_router
+from app.api.channels import router as channels_router
+from app.api.escalation import router as policies_router
+from app.api.exports import router as exports_router
+from app.api.geo import router as places_router
+from app.api.inbound import router as inbound_router
+from app.api.outbox import callbacks as status_router
+from app.api.outbox import router as outbox_router
+from app.api.people import router as people_router
+from app.api.protection import router as protection_router
+from app.api.reports import router as reports_router
+from app.api.stats import router as stats_router
 from app.auth.ratelimit import RateLimiter
-from app.changes.endpoints import router as stream_router
-from app.channels.endpoints import router as channels_router
-from app.escalation.endpoints import router as policies_router
-from app.geo.endpoints import router as places_router
 from app.health import DatabaseProbe
 from app.health import router as health_router
-from app.inbound.channels import router as channel_webhooks_router
-from app.inbound.endpoints import router as inbound_router
 from app.kit.config import Settings, get_settings
 from app.kit.errors import install_error_handlers
 from app.kit.observability import install_observability
-from app.outbox.endpoints import callbacks as status_router
-from app.outbox.endpoints import router as outbox_router
-from app.people.endpoints import router as people_router
-from app.protection.endpoints import router as protection_router
-from app.reports.endpoints import router as reports_router
 from app.runtime import Runtime
-from app.stats.endpoints import router as stats_router
 from app.web.docs import router as docs_router
 from app.web.endpoints import router as web_router
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -29,7 +29,35 @@ class ChangeTracked:
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 
 
-class Incident(ChangeTracked, TimestampMixin, Base):
+class Located:
+    """Rows with a place: a gazetteer place (its name kept), or coordinates alone."""
+
+    if TYPE_CHECKING:  # the columns are declared by each table
+        place_id: str | None
+        place_name: str | None
+        lat: float | None
+        lon: float | None
+        admin1: str | None
+        admin2: str | None
+        place_level: str | None
+
+    @property
+    def place(self) -> dict[str, Any] | None:
+        """The place as the API shows it; None when there is none."""
+        if self.place_id is None and self.lat is None:
+            return None
+        return {
+            "id": self.place_id,
+            "name": self.place_name,
+            "lat": self.lat,
+            "lon": self.lon,
+            "admin1": self.admin1,
+            "admin2": self.admin2,
+            "level": self.place_level,
+        }
+
+
+class Incident(Located, ChangeTracked, TimestampMixin, Base):
     """What several alerts describe together: one event near one place."""
 
     __tablename__ = "incidents"
@@ -58,7 +86,7 @@ class Incident(ChangeTracked, TimestampMixin, Base):
     )
 
 
-class Alert(ChangeTracked, TimestampMixin, Base):
+class Alert(Located, ChangeTracked, TimestampMixin, Base):
     """One report (SMS or missed call), triaged and geotagged."""
 
     __tablename__ = "alerts"
@@ -127,6 +155,32 @@ class Alert(ChangeTracked, TimestampMixin, Base):
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
     # What retention already removed from the row (bits of app/retention/kinds.py).
     purged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    @property
+    def cap(self) -> dict[str, str]:
+        """The CAP 1.2 urgency, severity and certainty."""
+        return {
+            "urgency": self.cap_urgency,
+            "severity": self.cap_severity,
+            "certainty": self.cap_certainty,
+        }
+
+    @property
+    def numbers(self) -> dict[str, int | None]:
+        """The counts stated in the report."""
+        return {
+            "killed": self.killed,
+            "wounded": self.wounded,
+            "abducted": self.abducted,
+            "attackers": self.attackers,
+        }
+
+    @property
+    def verification(self) -> dict[str, Any] | None:
+        """How and with what result the alert was verified; None until it was."""
+        if not (self.verified_result and self.verified_at):
+            return None
+        return {"how": self.verified_how, "result": self.verified_result, "at": self.verified_at}
 
 
 class AlertEvent(Base):

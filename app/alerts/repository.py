@@ -13,6 +13,7 @@ from app.alerts import chain
 from app.alerts.models import SEVERITY_RANK, Alert, AlertEvent, Incident
 from app.kit import hooks
 from app.kit.clock import utcnow
+from app.kit.repository import newest_first
 
 
 async def ref_exists(session: AsyncSession, ref: str) -> bool:
@@ -216,10 +217,7 @@ async def list_incidents(
         stmt = stmt.where(Incident.status == status)
     if min_severity:
         stmt = stmt.where(Incident.severity_rank >= SEVERITY_RANK[min_severity])
-    if before is not None:
-        stmt = stmt.where(Incident.id < before)
-    stmt = stmt.order_by(Incident.id.desc()).limit(limit)
-    return (await session.scalars(stmt)).all()
+    return (await session.scalars(newest_first(stmt, Incident.id, before, limit))).all()
 
 
 async def get_incident(session: AsyncSession, incident_id: int) -> Incident | None:

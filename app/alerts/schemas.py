@@ -1,4 +1,8 @@
-"""API shapes of alerts and incidents."""
+"""API shapes of alerts and incidents.
+
+The read shapes are validated from the stored rows (`from_attributes`); AlertRead and
+AlertEventRead mask phone numbers unless validated with `context={"mask_phone": False}`.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,38 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from app.alerts.filters import SeverityName
-from app.alerts.models import Alert, AlertEvent, Incident
+from app.alerts.models import Alert, Incident
 from app.kit.clock import UtcDateTime
 from app.kit.ids import MAX_ID
 from app.kit.phones import mask, mask_in_text
 from app.kit.text import MULTILINE, NO_CONTROL
 from app.people.schemas import ReliabilityRead
 from app.triage.types import Category
+
+SeverityName = Literal["low", "medium", "high", "critical"]
+
+
+def masked(value: Any) -> Any:
+    """`value` with every phone number in its texts masked (through dicts and lists)."""
+    if isinstance(value, str):
+        return mask_in_text(value)
+    if isinstance(value, dict):
+        return {key: masked(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [masked(item) for item in value]
+    return value
+
+
+def _masking(info: ValidationInfo) -> bool:
+    """Whether numbers are masked: for viewers, and whenever the caller did not say."""
+    return info.context is None or bool(info.context.get("mask_phone", True))
 
 
 class PlaceRef(BaseModel):
@@ -41,17 +64,8 @@ class PlaceRef(BaseModel):
     @classmethod
     def of(cls, located: Alert | Incident) -> PlaceRef | None:
         """The place of an alert or an incident (None when it has none)."""
-        if located.place_id is None and located.lat is None:
-            return None
-        return cls(
-            id=located.place_id,
-            name=located.place_name,
-            lat=located.lat,
-            lon=located.lon,
-            admin1=located.admin1,
-            admin2=located.admin2,
-            level=located.place_level,
-        )
+        place = located.place
+        return None if place is None else cls.model_validate(place)
 
 
 class Cap(BaseModel):
@@ -71,17 +85,6 @@ class Numbers(BaseModel):
     attackers: int | None
 
 
-def masked(value: Any) -> Any:
-    """`value` with every phone number in its texts masked (through dicts and lists)."""
-    if isinstance(value, str):
-        return mask_in_text(value)
-    if isinstance(value, dict):
-        return {key: masked(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [masked(item) for item in value]
-    return value
-
-
 class TriageRead(BaseModel):
     """What the machine's triage said, kept beside a human correction."""
 
@@ -94,6 +97,11 @@ class TriageRead(BaseModel):
     occurred_at: datetime | None
     summary: str | None
 
+    @field_validator("summary")
+    @classmethod
+    def _mask(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return mask_in_text(value) if value and _masking(info) else value
+
 
 class CorrectionRead(BaseModel):
     """A human corrected the alert: the fields above are the corrected ones."""
@@ -102,19 +110,6 @@ class CorrectionRead(BaseModel):
     fields: list[str] = Field(description="the fields humans changed")
     by: str
     at: datetime
-
-    @classmethod
-    def of(cls, stored: dict[str, Any], *, mask_phone: bool) -> CorrectionRead:
-        """Schema of the stored correction; numbers in a summary masked for viewers."""
-        original = dict(stored["original"])
-        if mask_phone and original.get("summary"):
-            original["summary"] = mask_in_text(original["summary"])
-        return cls(
-            original=TriageRead.model_validate(original),
-            fields=list(stored["fields"]),
-            by=stored["by"],
-            at=stored["at"],
-        )
 
 
 class VerificationRead(BaseModel):
@@ -128,6 +123,8 @@ class VerificationRead(BaseModel):
 class AlertEventRead(BaseModel):
     """One entry of an alert's audit trail."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     alert_id: int
     at: datetime
@@ -138,25 +135,16 @@ class AlertEventRead(BaseModel):
     detail: dict[str, Any]
     note: str | None
 
+    @field_validator("actor", "detail", "note")
     @classmethod
-    def of(cls, event: AlertEvent, *, mask_phone: bool) -> AlertEventRead:
-        """Schema of a stored event; numbers in its texts masked for viewers."""
-        shown = masked if mask_phone else (lambda value: value)
-        return cls(
-            id=event.id,
-            alert_id=event.alert_id,
-            at=event.at,
-            actor=shown(event.actor),
-            action=event.action,
-            from_status=event.from_status,
-            to_status=event.to_status,
-            detail=shown(event.detail),
-            note=shown(event.note),
-        )
+    def _mask(cls, value: Any, info: ValidationInfo) -> Any:
+        return masked(value) if _masking(info) else value
 
 
 class PagingRead(BaseModel):
     """How far the paging of an alert went."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     state: str | None = Field(description="active, stopped or done; null when never paged")
     policy: str | None
@@ -168,6 +156,8 @@ class PagingRead(BaseModel):
 
 class AlertRead(BaseModel):
     """An alert as operations rooms see it."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: int
     ref: str
@@ -205,64 +195,28 @@ class AlertRead(BaseModel):
     )
     events: list[AlertEventRead] | None = None
 
+    # Reporters write call-back numbers in their text, and a duty officer may type one as
+    # the assignee: viewers see those masked too.
+    @field_validator("body", "summary")
     @classmethod
-    def of(cls, alert: Alert, *, mask_phone: bool) -> AlertRead:
-        """Schema of a stored alert; phone masked for viewers."""
-        return cls(
-            id=alert.id,
-            ref=alert.ref,
-            kind=alert.kind,
-            status=alert.status,
-            category=alert.category,
-            severity=alert.severity,
-            score=alert.score,
-            cap=Cap(
-                urgency=alert.cap_urgency,
-                severity=alert.cap_severity,
-                certainty=alert.cap_certainty,
-            ),
-            language=alert.language,
-            # Reporters write call-back numbers in their text: viewers see those masked too.
-            body=mask_in_text(alert.body) if mask_phone else alert.body,
-            from_phone=(mask(alert.from_phone) or "") if mask_phone else alert.from_phone,
-            reporter_id=alert.reporter_id,
-            numbers=Numbers(
-                killed=alert.killed,
-                wounded=alert.wounded,
-                abducted=alert.abducted,
-                attackers=alert.attackers,
-            ),
-            reasons=list(alert.reasons),
-            place=PlaceRef.of(alert),
-            location_source=alert.location_source,
-            location_confidence=alert.location_confidence,
-            incident_id=alert.incident_id,
-            message_count=alert.message_count,
-            # Free text of the operations room: a duty officer may type a phone number.
-            assignee=masked(alert.assignee) if mask_phone else alert.assignee,
-            source=alert.source,
-            summary=mask_in_text(alert.summary) if mask_phone and alert.summary else alert.summary,
-            occurred_at=alert.occurred_at,
-            correction=(
-                CorrectionRead.of(alert.correction, mask_phone=mask_phone)
-                if alert.correction
-                else None
-            ),
-            verification=(
-                VerificationRead(
-                    how=alert.verified_how, result=alert.verified_result, at=alert.verified_at
-                )
-                if alert.verified_result and alert.verified_at
-                else None
-            ),
-            received_at=alert.received_at,
-            updated_at=alert.updated_at,
-            version=alert.version,
-        )
+    def _mask_text(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return mask_in_text(value) if value and _masking(info) else value
+
+    @field_validator("from_phone")
+    @classmethod
+    def _mask_phone(cls, value: str, info: ValidationInfo) -> str:
+        return (mask(value) or "") if _masking(info) else value
+
+    @field_validator("assignee")
+    @classmethod
+    def _mask_assignee(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return masked(value) if _masking(info) else value
 
 
 class IncidentRead(BaseModel):
     """An incident: alerts of one event near one place."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: int
     category: str
@@ -275,23 +229,6 @@ class IncidentRead(BaseModel):
     reporter_count: int
     merged_into_id: int | None
     version: int
-
-    @classmethod
-    def of(cls, incident: Incident) -> IncidentRead:
-        """Schema of a stored incident."""
-        return cls(
-            id=incident.id,
-            category=incident.category,
-            severity=incident.severity,
-            status=incident.status,
-            place=PlaceRef.of(incident),
-            first_at=incident.first_at,
-            last_at=incident.last_at,
-            report_count=incident.report_count,
-            reporter_count=incident.reporter_count,
-            merged_into_id=incident.merged_into_id,
-            version=incident.version,
-        )
 
 
 class IncidentDetail(IncidentRead):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import cos, radians
 
@@ -11,12 +11,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import corroboration, reliability
 from app.alerts import repository as repo
+from app.alerts.formats.shared import Precision
 from app.alerts.models import OPEN_ALERT_STATUSES, SEVERITY_RANK, Alert, Incident
 from app.alerts.refs import new_ref
-from app.alerts.schemas import AlertRead, PagingRead
+from app.alerts.repository import AlertFilter
+from app.alerts.schemas import (
+    AlertEventRead,
+    AlertPage,
+    AlertRead,
+    IncidentDetail,
+    IncidentRead,
+    PagingRead,
+)
 from app.escalation.repository import paging_states
+from app.geo import service as places
 from app.geo.distance import haversine_km
 from app.kit.config import Settings
+from app.kit.pagination import MAX_SEQ, decode_id, decode_time_id, encode_cursor
+from app.kit.repository import get_or_raise
 from app.people.schemas import ReliabilityRead
 from app.triage.engine import cap_certainty
 from app.triage.scoring import band_floor
@@ -36,15 +48,89 @@ async def alert_reads(
         histories = await reliability.of_reporters(session, ids)
     reads = []
     for alert in alerts:
-        read = AlertRead.of(alert, mask_phone=mask_phone)
+        read = AlertRead.model_validate(alert, context={"mask_phone": mask_phone})
         state = states.get(alert.id)
         if state is not None:
-            read.paging = PagingRead(**asdict(state))
+            read.paging = PagingRead.model_validate(state)
         if alert.reporter_id is not None and not mask_phone:
             history = histories.get(alert.reporter_id, reliability.Reliability())
-            read.reporter_reliability = ReliabilityRead.of(history)
+            read.reporter_reliability = ReliabilityRead.model_validate(history)
         reads.append(read)
     return reads
+
+
+async def alert_page(
+    session: AsyncSession,
+    filters: AlertFilter,
+    *,
+    current: int,
+    updated_after: str | None,
+    cursor: str | None,
+    limit: int,
+    mask_phone: bool,
+) -> AlertPage:
+    """Alerts newest first (after `cursor`), or those changed since `updated_after` (a
+    sync_cursor) in the order of their changes; `current` is the last change number, read
+    before the alerts (the sync cursor of a page of the newest)."""
+    if updated_after is not None:
+        after = decode_id(updated_after, MAX_SEQ) if updated_after else 0
+        alerts = await repo.changed_alerts(session, filters, after=after, limit=limit)
+        last = alerts[-1].change_seq if alerts else after
+        sync = encode_cursor(last)
+        next_cursor = sync if len(alerts) == limit else None
+    else:
+        before = decode_time_id(cursor) if cursor else None
+        alerts = await repo.list_alerts(session, filters, before=before, limit=limit)
+        next_cursor = None
+        if len(alerts) == limit:
+            next_cursor = encode_cursor(alerts[-1].received_at, alerts[-1].id)
+        sync = encode_cursor(current)
+    return AlertPage(
+        items=await alert_reads(session, alerts, mask_phone=mask_phone),
+        next_cursor=next_cursor,
+        sync_cursor=sync,
+    )
+
+
+async def share_precision(session: AsyncSession, settings: Settings) -> Precision:
+    """How coarse the places of shared exports are (KENGELE_SHARE_LOCATION)."""
+    centroids = {}
+    if settings.share_location == "territoire":
+        centroids = await places.territoire_centroids(session)
+    return Precision(settings.share_location, settings.share_decimals, centroids)
+
+
+async def get_alert(session: AsyncSession, alert_id: int) -> Alert:
+    """The alert with this id (404 when there is none)."""
+    return await get_or_raise(session, Alert, alert_id, "alert")
+
+
+async def alert_events(
+    session: AsyncSession, alert_id: int, *, mask_phone: bool
+) -> list[AlertEventRead]:
+    """The audit trail of an alert, oldest first."""
+    events = await repo.events(session, alert_id)
+    context = {"mask_phone": mask_phone}
+    return [AlertEventRead.model_validate(e, context=context) for e in events]
+
+
+async def alert_detail(session: AsyncSession, alert: Alert, *, mask_phone: bool) -> AlertRead:
+    """One alert as alert_reads() has it, with its audit trail."""
+    [read] = await alert_reads(session, [alert], mask_phone=mask_phone)
+    read.events = await alert_events(session, alert.id, mask_phone=mask_phone)
+    return read
+
+
+async def incident_detail(
+    session: AsyncSession, incident_id: int, *, mask_phone: bool
+) -> IncidentDetail:
+    """One incident with its alerts (404 when there is none)."""
+    incident = await get_or_raise(session, Incident, incident_id, "incident")
+    alerts = await repo.alerts_of_incident(session, incident_id)
+    return IncidentDetail(
+        **IncidentRead.model_validate(incident).model_dump(),
+        alerts=await alert_reads(session, alerts, mask_phone=mask_phone),
+    )
 
 
 @dataclass(frozen=True)

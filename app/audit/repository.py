@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEntry
+from app.kit.repository import newest_first
 
 
 def add(session: AsyncSession, entry: AuditEntry) -> None:
@@ -25,9 +26,7 @@ async def recent(
     target_id: str | None = None,
 ) -> Sequence[AuditEntry]:
     """Entries newest first, older than the entry `before` when given."""
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
-    if before is not None:
-        query = query.where(AuditEntry.id < before)
+    query = newest_first(select(AuditEntry), AuditEntry.id, before, limit)
     if action is not None:
         query = query.where(AuditEntry.action == action)
     if target_type is not None:

@@ -14,7 +14,8 @@ from app.audit import service as audit
 from app.auth import repository as repo
 from app.auth.models import ROLES, ApiKey
 from app.kit.clock import utcnow
-from app.kit.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from app.kit.errors import BadRequest, Conflict, Forbidden, Unauthorized
+from app.kit.repository import get_or_raise
 
 KEY_PREFIX = "kg_"
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -113,9 +114,7 @@ async def revoke_key(session: AsyncSession, key_id: int, *, by: Principal | str)
     `by` is the caller's key through the API (which may not revoke itself: an admin could
     lock every admin out by mistake) or, from the command line, a plain actor name.
     """
-    key = await repo.get(session, key_id)
-    if key is None:
-        raise NotFound(f"no API key {key_id}")
+    key = await get_or_raise(session, ApiKey, key_id, "API key")
     if isinstance(by, Principal) and by.key_id == key.id:
         raise Conflict(
             "a key cannot revoke itself: use another admin key or `kengele apikey revoke`"

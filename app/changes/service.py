@@ -62,9 +62,14 @@ async def render(session: AsyncSession, changes: Sequence[Change], *, mask_phone
             incident: Incident | None = incidents.get(change.entity_id)
             if incident is None:
                 continue
-            body["incident"] = IncidentRead.of(incident).model_dump(mode="json")
+            body["incident"] = IncidentRead.model_validate(incident).model_dump(mode="json")
         out.append(sse(change.event, body, change.seq))
     return "".join(out)
+
+
+async def current(session: AsyncSession) -> int:
+    """The last change number given out (committed changes are numbered up to it)."""
+    return await repo.current(session)
 
 
 async def start_after(session: AsyncSession, last_event_id: int | None) -> tuple[int, str]:

@@ -18,11 +18,6 @@ async def by_name(session: AsyncSession, name: str, *, lock: bool = False) -> Ch
     return await session.scalar(stmt)
 
 
-async def get(session: AsyncSession, channel_id: int) -> Channel | None:
-    """The channel with this id."""
-    return await session.get(Channel, channel_id)
-
-
 async def list_all(session: AsyncSession) -> Sequence[Channel]:
     """Every channel, in route order."""
     return (await session.scalars(select(Channel).order_by(Channel.priority, Channel.id))).all()

@@ -16,6 +16,7 @@ from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.errors import Conflict, NotFound, Unprocessable
 from app.kit.phones import InvalidPhone, to_e164
+from app.kit.repository import get_or_raise
 from app.providers import africastalking, http_channel
 
 VOICE_VALUES = frozenset({"on", "off", "true", "false", "yes", "no", "1", "0"})
@@ -176,9 +177,19 @@ async def update(
 
 async def get(session: AsyncSession, channel_id: int) -> Channel:
     """The channel with this id, or 404."""
-    channel = await repo.get(session, channel_id)
-    if channel is None:
-        raise NotFound(f"no channel {channel_id}")
+    return await get_or_raise(session, Channel, channel_id, "channel")
+
+
+async def delete(session: AsyncSession, channel_id: int) -> None:
+    """Remove a channel (SMS queued for it fail over to the next channel of their route)."""
+    await session.delete(await get(session, channel_id))
+
+
+async def webhook_channel(session: AsyncSession, kind: str, name: str) -> Channel:
+    """The active channel of this kind and name a webhook is posted to, or 404."""
+    channel = await repo.by_name(session, name)
+    if channel is None or channel.kind != kind or not channel.active:
+        raise NotFound(f"no active {kind} channel named {name!r}")
     return channel
 
 
@@ -231,6 +242,26 @@ async def ensure_demo(session: AsyncSession, settings: Settings) -> bool:
         priority=1,
     )
     return True
+
+
+async def heard(
+    session: AsyncSession, name: str, *, heartbeat: bool = False, down: str | None = None
+) -> Channel | None:
+    """The channel `name` spoke (a heartbeat says it is up; with `down`, its provider says
+    not): the channel, locked, when that turned it up or down; else None.
+
+    A message coming in proves the phone receives, not that it can send: only heartbeats
+    bring a channel back up.
+    """
+    channel = await repo.by_name(session, name, lock=True)
+    if channel is None:
+        return None
+    if down is not None:
+        flipped = mark_down(channel, down)
+    else:
+        seen(channel, heartbeat=heartbeat)
+        flipped = heartbeat and mark_up(channel)
+    return channel if flipped else None
 
 
 def seen(channel: Channel, now: datetime | None = None, *, heartbeat: bool = False) -> None:

@@ -27,11 +27,6 @@ async def policies(
     ).all()
 
 
-async def policy(session: AsyncSession, policy_id: int) -> EscalationPolicy | None:
-    """The policy with this id."""
-    return await session.get(EscalationPolicy, policy_id)
-
-
 async def policy_by_name(session: AsyncSession, name: str) -> EscalationPolicy | None:
     """The policy with this name."""
     return await session.scalar(select(EscalationPolicy).where(EscalationPolicy.name == name))

@@ -9,6 +9,7 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.geo.models import Place
+from app.kit.repository import by_keys, chunked
 
 
 async def get(session: AsyncSession, place_id: str) -> Place | None:
@@ -37,27 +38,15 @@ async def fingerprint(session: AsyncSession) -> tuple[int, str | None]:
     return int(row[0]), None if newest is None else str(newest)
 
 
-# Keeps IN lists well below the bind-parameter limits of SQLite and asyncpg.
-_CHUNK = 500
-
-
 async def places_by_ids(session: AsyncSession, ids: Iterable[str]) -> dict[str, Place]:
     """The places having any of these ids, by id."""
-    wanted = sorted(set(ids))
-    found: dict[str, Place] = {}
-    for begin in range(0, len(wanted), _CHUNK):
-        chunk = wanted[begin : begin + _CHUNK]
-        for place in await session.scalars(select(Place).where(Place.id.in_(chunk))):
-            found[place.id] = place
-    return found
+    return await by_keys(session, Place, Place.id, ids)
 
 
 async def existing_ids(session: AsyncSession, ids: Iterable[str]) -> set[str]:
     """Which of these place ids are in the gazetteer."""
-    wanted = sorted(set(ids))
     found: set[str] = set()
-    for begin in range(0, len(wanted), _CHUNK):
-        chunk = wanted[begin : begin + _CHUNK]
+    for chunk in chunked(ids):
         found.update(await session.scalars(select(Place.id).where(Place.id.in_(chunk))))
     return found
 

@@ -191,6 +191,20 @@ def _audit(session: AsyncSession, actor: str, action: str, place_id: str, **deta
     )
 
 
+def feature_collection(gazetteer: Gazetteer) -> dict[str, Any]:
+    """Every place of the gazetteer as an RFC 7946 FeatureCollection ([longitude, latitude])."""
+    features = [
+        {
+            "type": "Feature",
+            "id": p.id,
+            "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
+            "properties": {"id": p.id, "name": p.name, "admin1": p.admin1, "admin2": p.admin2},
+        }
+        for p in sorted(gazetteer, key=lambda p: p.id)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
 async def get_place(session: AsyncSession, place_id: str) -> Place:
     """The place with this id (404 otherwise)."""
     place = await places_repo.get(session, place_id)

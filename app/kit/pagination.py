@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -67,3 +68,8 @@ def decode_time_id(cursor: str) -> tuple[datetime, int]:
         return as_utc(datetime.fromisoformat(str(at))), _number(ident)
     except (ValueError, TypeError, OverflowError) as exc:
         raise BadRequest("cursor is not valid; use next_cursor of a previous page") from exc
+
+
+def next_id_cursor(rows: Sequence[Any], limit: int) -> str | None:
+    """The cursor after the last row of a full page of rows with an `id`; None on the last."""
+    return encode_cursor(rows[-1].id) if len(rows) == limit else None

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert
 from app.kit.clock import utcnow
+from app.kit.repository import newest_first
 from app.outbox.models import (
     CHANNEL_SMS,
     PENDING,
@@ -232,9 +233,7 @@ async def list_deliveries(
         stmt = stmt.where(Delivery.status == status)
     if alert_id is not None:
         stmt = stmt.where(Delivery.alert_id == alert_id)
-    if before is not None:
-        stmt = stmt.where(Delivery.id < before)
-    return (await session.scalars(stmt.order_by(Delivery.id.desc()).limit(limit))).all()
+    return (await session.scalars(newest_first(stmt, Delivery.id, before, limit))).all()
 
 
 async def pending_pages(session: AsyncSession, alert_id: int) -> Sequence[Delivery]:

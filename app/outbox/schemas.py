@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.kit.phones import mask, mask_in_text
 from app.outbox.models import (
@@ -16,12 +16,10 @@ from app.outbox.models import (
     CHANNEL_VOICE,
     CHANNEL_WEBHOOK,
     Delivery,
-    DeliveryAttempt,
-    WebhookSubscription,
 )
 
 if TYPE_CHECKING:  # app.outbox.health imports the service, which imports these schemas
-    from app.outbox.health import Health, Unreachable
+    from app.outbox.health import Health
 
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+")
 # What a viewer may read of a webhook's error: its kind ("HTTP 500", "timed out",
@@ -62,6 +60,10 @@ def subscription_name(subscription_id: int | None, description: str = "") -> str
 class AttemptRead(BaseModel):
     """One attempt or provider status."""
 
+    # Validated with context={"channel": the delivery's, "mask_phone": False} to show an
+    # error uncut; viewers (and callers who do not say) get it cut down.
+    model_config = ConfigDict(from_attributes=True)
+
     at: datetime
     status: str
     provider_id: str | None
@@ -69,17 +71,12 @@ class AttemptRead(BaseModel):
     error_code: int | None
     error: str | None
 
+    @field_validator("error")
     @classmethod
-    def of(cls, a: DeliveryAttempt, *, channel: str, mask_phone: bool) -> AttemptRead:
-        """Schema of a stored attempt; errors cut down for viewers."""
-        return cls(
-            at=a.at,
-            status=a.status,
-            provider_id=a.provider_id,
-            http_status=a.http_status,
-            error_code=a.error_code,
-            error=safe_error(a.error, channel=channel, viewer=mask_phone),
-        )
+    def _safe(cls, value: str | None, info: ValidationInfo) -> str | None:
+        context = info.context or {}
+        viewer = bool(context.get("mask_phone", True))
+        return safe_error(value, channel=context.get("channel", ""), viewer=viewer)
 
 
 class DeliveryRead(BaseModel):
@@ -149,6 +146,8 @@ class SubscriptionCreate(BaseModel):
 class SubscriptionRead(BaseModel):
     """A subscription (its secret is never shown again)."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     url: str
     event_types: list[str]
@@ -156,19 +155,6 @@ class SubscriptionRead(BaseModel):
     active: bool
     disabled_reason: str | None
     created_at: datetime
-
-    @classmethod
-    def of(cls, s: WebhookSubscription) -> SubscriptionRead:
-        """Schema of a stored subscription."""
-        return cls(
-            id=s.id,
-            url=s.url,
-            event_types=list(s.event_types),
-            description=s.description,
-            active=s.active,
-            disabled_reason=s.disabled_reason,
-            created_at=s.created_at,
-        )
 
 
 class SubscriptionCreated(SubscriptionRead):
@@ -214,14 +200,9 @@ class ChannelHealthRead(BaseModel):
 class ZoneUnreachableRead(BaseModel):
     """A zone whose every SMS channel is down: since when, and the pages waiting for one."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     zone: str
     channels: list[str] = Field(description="the zone's channels, all down")
     since: datetime | None = Field(description="when the last of them went down")
     waiting_pages: int = Field(description="pages of the zone's alerts whose channel is down")
-
-    @classmethod
-    def of(cls, cut: Unreachable) -> ZoneUnreachableRead:
-        """The read shape of a zone cut off."""
-        return cls(
-            zone=cut.zone, channels=cut.channels, since=cut.since, waiting_pages=cut.waiting_pages
-        )

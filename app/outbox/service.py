@@ -314,6 +314,21 @@ async def apply_status(
     return delivery, False
 
 
+async def get(session: AsyncSession, delivery_id: int) -> Delivery:
+    """The delivery with this id, or 404."""
+    delivery = await repo.get(session, delivery_id)
+    if delivery is None:
+        raise NotFound(f"no delivery {delivery_id}")
+    return delivery
+
+
+async def note_call_failure(session: AsyncSession, provider_id: str, status: str) -> None:
+    """Keep a failed voice call's own status (busy, no-answer…) as its last error."""
+    call = await repo.by_provider_id(session, provider_id)
+    if call is not None:
+        call.last_error = f"call {status}"
+
+
 async def retry(session: AsyncSession, delivery_id: int, settings: Settings) -> Delivery:
     """An operator sends a dead (or failed) delivery again."""
     delivery = await repo.get(session, delivery_id, lock=True)

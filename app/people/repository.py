@@ -8,6 +8,7 @@ from typing import TypeVar
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.kit.repository import by_keys, oldest_first
 from app.people.models import Liaison, Reporter
 
 Person = TypeVar("Person", Reporter, Liaison)
@@ -28,30 +29,14 @@ async def active_liaisons(session: AsyncSession) -> Sequence[Liaison]:
     return (await session.scalars(select(Liaison).where(Liaison.active.is_(True)))).all()
 
 
-# Keeps IN lists well below the bind-parameter limits of SQLite and asyncpg.
-_CHUNK = 500
-
-
-async def _by_phones(
-    session: AsyncSession, model: type[Person], phones: Iterable[str]
-) -> dict[str, Person]:
-    wanted = sorted(set(phones))
-    found: dict[str, Person] = {}
-    for begin in range(0, len(wanted), _CHUNK):
-        chunk = wanted[begin : begin + _CHUNK]
-        for person in await session.scalars(select(model).where(model.phone.in_(chunk))):
-            found[person.phone] = person
-    return found
-
-
 async def reporters_by_phones(session: AsyncSession, phones: Iterable[str]) -> dict[str, Reporter]:
     """The reporters having any of these E.164 numbers, by number."""
-    return await _by_phones(session, Reporter, phones)
+    return await by_keys(session, Reporter, Reporter.phone, phones)
 
 
 async def liaisons_by_phones(session: AsyncSession, phones: Iterable[str]) -> dict[str, Liaison]:
     """The liaisons having any of these E.164 numbers, by number."""
-    return await _by_phones(session, Liaison, phones)
+    return await by_keys(session, Liaison, Liaison.phone, phones)
 
 
 async def add_people(session: AsyncSession, people: Iterable[Reporter | Liaison]) -> None:
@@ -93,9 +78,7 @@ async def list_people(
 ) -> Sequence[Person]:
     """Reporters or liaisons by id, after the id `after`; `q` is part of a name, or a whole
     number (`phone`, its E.164 form: numbers are encrypted, found by their keyed hash only)."""
-    query = select(model).where(*where).order_by(model.id).limit(limit)
-    if after is not None:
-        query = query.where(model.id > after)
+    query = oldest_first(select(model).where(*where), model.id, after, limit)
     if q:
         by_name = model.name.icontains(q, autoescape=True)
         query = query.where(or_(by_name, model.phone == phone) if phone else by_name)

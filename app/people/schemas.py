@@ -86,6 +86,8 @@ class Counts(Protocol):
 class ReliabilityRead(BaseModel):
     """A focal point's alerts over the last 180 days, as verification found them."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     days: int = RELIABILITY_DAYS
     confirmed: int
     false_alarm: int

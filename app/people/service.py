@@ -14,9 +14,10 @@ from app.audit import service as audit
 from app.channels import service as channels
 from app.geo import service as places
 from app.geo.matcher import Gazetteer
-from app.kit.errors import Conflict, NotFound, Unprocessable
+from app.kit.errors import Conflict, Unprocessable
 from app.kit.importing import assign_changed
 from app.kit.phones import InvalidPhone, mask, to_e164, try_e164
+from app.kit.repository import get_or_raise
 from app.people import repository as repo
 from app.people.importers import canonical_zones
 from app.people.models import Liaison, Reporter
@@ -193,10 +194,7 @@ async def list_people(
 
 async def get_person(session: AsyncSession, model: type[Person], person_id: int) -> Person:
     """The reporter or liaison with this id (404 otherwise)."""
-    person = await repo.get_person(session, model, person_id)
-    if person is None:
-        raise NotFound(f"no {kind_of(model)} {person_id}")
-    return person
+    return await get_or_raise(session, model, person_id, kind_of(model))
 
 
 async def create_reporter(

@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.api import changes as stream_endpoints
 from app.auth.models import ApiKey
-from app.changes import endpoints as stream_endpoints
 from app.changes import repository as changes_repo
 from app.kit.clock import utcnow
 from app.kit.config import Settings

@@ -113,7 +113,7 @@ async def test_log_lines_written_during_a_request_carry_its_id(
     request_id = response.headers["X-Request-ID"]
     assert re.fullmatch(r"[0-9a-f]{16}", request_id)
     mine = [line for line in lines(log_stream) if line["request_id"] == request_id]
-    assert [line["logger"] for line in mine] == ["app.inbound.endpoints", "kengele.access"]
+    assert [line["logger"] for line in mine] == ["app.api.inbound", "kengele.access"]
     assert mine[0]["level"] == "WARNING" and mine[1]["status"] == 403
     assert all(line["request_id"] is None for line in lines(log_stream) if line not in mine)
 

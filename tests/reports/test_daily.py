@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts.models import Alert
-from app.reports.endpoints import today
+from app.api.reports import today
 from tests.support import sign, sms_form
 
 MAVIVI, OICHA, KALEMIE, MBAU = "+243810000101", "+243810000102", "+243810000116", "+243810000104"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pypdf
 
-from app.reports.endpoints import today
+from app.api.reports import today
 from tests.harness.gateway import Gateway
 from tests.web.support import NO_INTERNET, artifacts_dir, chromium
 from tests.web.test_ops_browser import _sign_in, _wait

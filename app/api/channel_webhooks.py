@@ -17,21 +17,29 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
+from app.api.deps import RuntimeDep, SettingsDep
 from app.channels import service as channels
-from app.channels import service as channels_service
-from app.flows.inbound import Inbound, Pipeline
+from app.flows.inbound import Inbound
+from app.flows.provider_reports import channel_heard, record_status
 from app.inbound.models import KIND_CALL, KIND_SMS
 from app.kit.config import Settings
-from app.kit.db import unit_of_work
 from app.kit.errors import BadRequest, Forbidden, NotFound, Unprocessable, errors_doc
-from app.outbox import health
-from app.outbox.endpoints import record_status
 from app.providers import africastalking, http_channel, httpsms, smsgate
 from app.providers.twilio import signed_url
+from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+
+@dataclass(frozen=True)
+class Hook:
+    """One webhook request and what handling it needs."""
+
+    request: Request
+    runtime: Runtime
+    settings: Settings
 
 
 @dataclass(frozen=True)
@@ -45,11 +53,9 @@ class ChannelInfo:
     options: dict[str, Any]
 
 
-async def _channel(request: Request, kind: str, name: str) -> ChannelInfo:
-    async with request.app.state.sessionmaker() as session:
-        channel = await channels_service.find(session, name)
-        if channel is None or channel.kind != kind or not channel.active:
-            raise NotFound(f"no active {kind} channel named {name!r}")
+async def _channel(runtime: Runtime, kind: str, name: str) -> ChannelInfo:
+    async with runtime.sessionmaker() as session:
+        channel = await channels.webhook_channel(session, kind, name)
         return ChannelInfo(
             channel.kind,
             channel.name,
@@ -76,44 +82,27 @@ def _model(model: type[M], data: Any, where: str) -> M:
         raise Unprocessable(problems or f"{where} is not valid") from exc
 
 
-async def _seen(
-    request: Request, name: str, *, heartbeat: bool = False, down: str | None = None
-) -> None:
-    """The channel spoke (a heartbeat says it is up; with `down`, its provider says not).
-
-    A message coming in proves the phone receives, not that it can send: only heartbeats
-    bring a channel back up.
-    """
-    async with unit_of_work(request.app.state.sessionmaker) as session:
-        channel = await channels_service.find(session, name, lock=True)
-        if channel is None:
-            return
-        if down is not None:
-            flipped = channels.mark_down(channel, down)
-        else:
-            channels.seen(channel, heartbeat=heartbeat)
-            flipped = heartbeat and channels.mark_up(channel)
-        if flipped:
-            await health.changed(session, request.app.state.settings, channel)
+async def _seen(hook: Hook, name: str, *, heartbeat: bool = False, down: str | None = None) -> None:
+    """The channel spoke (a heartbeat says it is up; with `down`, its provider says not)."""
+    sessionmaker = hook.runtime.sessionmaker
+    await channel_heard(sessionmaker, hook.settings, name, heartbeat=heartbeat, down=down)
 
 
-async def _accept(request: Request, inbound: Inbound) -> JSONResponse:
+async def _accept(hook: Hook, inbound: Inbound) -> JSONResponse:
     """Store a message or call (once per provider id) and process it."""
-    pipeline: Pipeline = request.app.state.pipeline
+    pipeline = hook.runtime.pipeline
     message_id, new = await pipeline.accept(inbound)
-    await _seen(request, inbound.provider)
+    await _seen(hook, inbound.provider)
     # The receipt leaves by SMS through the same channel (nobody reads this answer's body).
     await pipeline.handle(message_id, reply_by_sms=True)
     return JSONResponse({"status": "stored" if new else "replayed", "id": message_id})
 
 
-async def _status(
-    request: Request, channel: ChannelInfo, provider_id: str, status: str
-) -> JSONResponse:
+async def _status(hook: Hook, channel: ChannelInfo, provider_id: str, status: str) -> JSONResponse:
     """The provider's word on an SMS it was given (forward only, failover on a failure)."""
-    await _seen(request, channel.name)
-    sessionmaker = request.app.state.sessionmaker
-    known = await record_status(sessionmaker, request.app.state.settings, provider_id, status, None)
+    await _seen(hook, channel.name)
+    sessionmaker = hook.runtime.sessionmaker
+    known = await record_status(sessionmaker, hook.settings, provider_id, status, None)
     return JSONResponse({"status": "recorded" if known else "unknown message"})
 
 
@@ -124,9 +113,11 @@ WEBHOOK_ERRORS = errors_doc(400, 403, 404, 422, auth=False)
     "/{kind}/{name}",
     responses={200: {"description": "stored (or known already)"}, **WEBHOOK_ERRORS},
 )
-async def channel_webhook(kind: str, name: str, request: Request) -> JSONResponse:
+async def channel_webhook(
+    kind: str, name: str, request: Request, runtime: RuntimeDep, settings: SettingsDep
+) -> JSONResponse:
     """An event a channel's provider posts (SMS Gateway for Android: `/webhooks/smsgate/NAME`)."""
-    return await _dispatch(kind, name, request, None)
+    return await _dispatch(kind, name, Hook(request, runtime, settings), None)
 
 
 @router.post(
@@ -134,29 +125,35 @@ async def channel_webhook(kind: str, name: str, request: Request) -> JSONRespons
     responses={200: {"description": "stored (or known already)"}, **WEBHOOK_ERRORS},
 )
 async def channel_webhook_with_secret(
-    kind: str, name: str, token: str, request: Request
+    kind: str,
+    name: str,
+    token: str,
+    request: Request,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
 ) -> JSONResponse:
     """An event posted to a URL that carries the channel's secret (generic HTTP channels)."""
-    return await _dispatch(kind, name, request, token)
+    return await _dispatch(kind, name, Hook(request, runtime, settings), token)
 
 
-async def _dispatch(kind: str, name: str, request: Request, token: str | None) -> JSONResponse:
-    channel = await _channel(request, kind, name)
-    body = await request.body()
+async def _dispatch(kind: str, name: str, hook: Hook, token: str | None) -> JSONResponse:
+    channel = await _channel(hook.runtime, kind, name)
+    body = await hook.request.body()
     if kind == "http":
-        return await _http(request, channel, body, token)
+        return await _http(hook, channel, body, token)
     if kind == "africastalking":
-        return await _africastalking(request, channel, token)
+        return await _africastalking(hook, channel, token)
     if token is not None:
         raise NotFound(f"channels of kind {kind} take no secret in the URL")
     if kind in ("smsgate", "console"):  # the console handset posts as the Android app
-        return await _smsgate(request, channel, body)
+        return await _smsgate(hook, channel, body)
     if kind == "httpsms":
-        return await _httpsms(request, channel, body)
+        return await _httpsms(hook, channel, body)
     raise NotFound(f"channels of kind {kind} take no webhook")
 
 
-async def _smsgate(request: Request, channel: ChannelInfo, body: bytes) -> JSONResponse:
+async def _smsgate(hook: Hook, channel: ChannelInfo, body: bytes) -> JSONResponse:
+    request = hook.request
     problem = smsgate.check_signature(
         channel.secrets.get("signing_key", ""),
         body,
@@ -172,7 +169,7 @@ async def _smsgate(request: Request, channel: ChannelInfo, body: bytes) -> JSONR
         sim = sms.sim_number
         to = channel.numbers[sim - 1] if sim and 0 < sim <= len(channel.numbers) else ""
         return await _accept(
-            request,
+            hook,
             Inbound(
                 provider=channel.name,
                 provider_sid=smsgate.event_key(event),
@@ -192,18 +189,17 @@ async def _smsgate(request: Request, channel: ChannelInfo, body: bytes) -> JSONR
         )
     if event.event in smsgate.STATUS_EVENTS:
         status = _model(smsgate.SmsStatus, event.payload, "payload")
-        return await _status(
-            request, channel, status.message_id, smsgate.STATUS_EVENTS[event.event]
-        )
+        return await _status(hook, channel, status.message_id, smsgate.STATUS_EVENTS[event.event])
     if event.event == smsgate.PING:
-        await _seen(request, channel.name, heartbeat=True)
+        await _seen(hook, channel.name, heartbeat=True)
         return JSONResponse({"status": "heartbeat"})
     # Other events (data SMS, MMS…) are acknowledged so that the app stops retrying them.
     return JSONResponse({"status": "ignored", "event": event.event})
 
 
-async def _httpsms(request: Request, channel: ChannelInfo, body: bytes) -> JSONResponse:
-    settings: Settings = request.app.state.settings
+async def _httpsms(hook: Hook, channel: ChannelInfo, body: bytes) -> JSONResponse:
+    request = hook.request
+    settings = hook.settings
     problem = httpsms.check_token(
         channel.secrets.get("signing_key", ""),
         request.headers.get("Authorization"),
@@ -222,7 +218,7 @@ async def _httpsms(request: Request, channel: ChannelInfo, body: bytes) -> JSONR
             raise Unprocessable("data.encrypted: turn end-to-end encryption off in the app")
         call = event.type == httpsms.MISSED_CALL
         return await _accept(
-            request,
+            hook,
             Inbound(
                 provider=channel.name,
                 # httpSMS's own id of the message or call: the same on every retry.
@@ -246,14 +242,12 @@ async def _httpsms(request: Request, channel: ChannelInfo, body: bytes) -> JSONR
             raise Unprocessable("data.id: the message's id is missing")
         if not status.is_final:  # httpSMS will try that message again
             return JSONResponse({"status": "ignored", "event": event.type})
-        return await _status(
-            request, channel, status.provider_id, httpsms.STATUS_EVENTS[event.type]
-        )
+        return await _status(hook, channel, status.provider_id, httpsms.STATUS_EVENTS[event.type])
     if event.type == httpsms.OFFLINE:
-        await _seen(request, channel.name, down="httpSMS reports the phone offline")
+        await _seen(hook, channel.name, down="httpSMS reports the phone offline")
         return JSONResponse({"status": "down"})
     if event.type == httpsms.ONLINE:
-        await _seen(request, channel.name, heartbeat=True)
+        await _seen(hook, channel.name, heartbeat=True)
         return JSONResponse({"status": "heartbeat"})
     return JSONResponse({"status": "ignored", "event": event.type})
 
@@ -271,9 +265,8 @@ async def _fields(request: Request, body: bytes) -> dict[str, str]:
     }
 
 
-async def _http(
-    request: Request, channel: ChannelInfo, body: bytes, token: str | None
-) -> JSONResponse:
+async def _http(hook: Hook, channel: ChannelInfo, body: bytes, token: str | None) -> JSONResponse:
+    request = hook.request
     config = http_channel.HttpConfig.of(channel.options)
     secret = channel.secrets.get("secret", "")
     # The URL that carries the secret is also where delivery reports come (dlr_url).
@@ -296,7 +289,7 @@ async def _http(
             status = "failed"
         else:
             return JSONResponse({"status": "ignored", "dlr": value})
-        return await _status(request, channel, provider_id[:64], status)
+        return await _status(hook, channel, provider_id[:64], status)
     missing = [f for f in (config.in_from, config.in_text) if f not in fields]
     if missing:
         raise Unprocessable(f"{', '.join(missing)}: missing (a message needs sender and text)")
@@ -306,7 +299,7 @@ async def _http(
         provider_id = http_channel.derived_id(sender, text, fields.get(config.in_time, ""))
     to = fields.get(config.in_to, "") if config.in_to else ""
     return await _accept(
-        request,
+        hook,
         Inbound(
             provider=channel.name,
             provider_sid=provider_id[:64],
@@ -319,9 +312,8 @@ async def _http(
     )
 
 
-async def _africastalking(
-    request: Request, channel: ChannelInfo, token: str | None
-) -> JSONResponse:
+async def _africastalking(hook: Hook, channel: ChannelInfo, token: str | None) -> JSONResponse:
+    request = hook.request
     secret = channel.secrets.get("secret", "")
     if not token or not secret or not hmac.compare_digest(token, secret):
         log.warning("rejected a request to /webhooks/africastalking/%s: wrong secret", channel.name)
@@ -340,12 +332,12 @@ async def _africastalking(
         status = africastalking.report_status(fields["status"])
         if status is None:
             return JSONResponse({"status": "ignored", "dlr": fields["status"]})
-        return await _status(request, channel, fields["id"][:64], status)
+        return await _status(hook, channel, fields["id"][:64], status)
     missing = [f for f in ("from", "text", "id") if not fields.get(f)]
     if missing:
         raise Unprocessable(f"{', '.join(missing)}: missing (a message needs from, text and id)")
     return await _accept(
-        request,
+        hook,
         Inbound(
             provider=channel.name,
             provider_sid=fields["id"][:64],

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Annotated, get_args
 
 from fastapi import Query
 
 from app.alerts.models import ALERT_STATUSES
 from app.alerts.repository import AlertFilter
+from app.alerts.schemas import SeverityName
 from app.kit.clock import UtcDateTime
 from app.kit.errors import BadRequest
 from app.kit.text import NO_CONTROL
 from app.triage.types import Category
 
-SeverityName = Literal["low", "medium", "high", "critical"]
 CATEGORIES: tuple[str, ...] = get_args(Category)
 
 

@@ -8,15 +8,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from app.alerts import reliability
 from app.alerts.reliability import Reliability
-from app.auth.deps import Admin, Operator, Session
-from app.geo.deps import Gazetteers
+from app.api.deps import Admin, Gazetteers, Operator, SessionDep, SettingsDep
 from app.kit.errors import errors_doc
 from app.kit.ids import Id
-from app.kit.pagination import Page, decode_id, encode_cursor
+from app.kit.pagination import Page, decode_id, next_id_cursor
 from app.kit.text import NO_CONTROL
 from app.people import service
 from app.people.models import Liaison, Reporter
@@ -36,9 +35,9 @@ from app.people.schemas import (
 router = APIRouter(prefix="/api/v1", tags=["people"])
 
 
-def _region(request: Request) -> str:
+def _region(settings: SettingsDep) -> str:
     # Local numbers ("0810000101") are read in the gateway's region, as the importers do.
-    return str(request.app.state.settings.default_region)
+    return str(settings.default_region)
 
 
 Region = Annotated[str, Depends(_region)]
@@ -57,16 +56,12 @@ def _after(cursor: str | None) -> int | None:
     return decode_id(cursor) if cursor else None
 
 
-def _next(rows: list[Reporter] | list[Liaison], limit: int) -> str | None:
-    return encode_cursor(rows[-1].id) if len(rows) == limit else None
-
-
 # --- reporters --------------------------------------------------------------------------
 
 
 @router.get("/reporters", response_model=Page[ReporterRead], responses=errors_doc(400))
 async def list_reporters(
-    session: Session,
+    session: SessionDep,
     _: Admin,
     q: Search = None,
     active: bool | None = None,
@@ -82,12 +77,12 @@ async def list_reporters(
         session, Reporter, q=q, equals=equals, after=_after(cursor), limit=limit
     )
     return Page[ReporterRead](
-        items=await _with_reliability(session, rows), next_cursor=_next(rows, limit)
+        items=await _with_reliability(session, rows), next_cursor=next_id_cursor(rows, limit)
     )
 
 
 @router.get("/reporters/{reporter_id}", response_model=ReporterRead, responses=errors_doc(404))
-async def get_reporter(reporter_id: Id, session: Session, _: Admin) -> ReporterRead:
+async def get_reporter(reporter_id: Id, session: SessionDep, _: Admin) -> ReporterRead:
     """One focal point, with how often its alerts were confirmed."""
     [read] = await _with_reliability(
         session, [await service.get_person(session, Reporter, reporter_id)]
@@ -95,12 +90,14 @@ async def get_reporter(reporter_id: Id, session: Session, _: Admin) -> ReporterR
     return read
 
 
-async def _with_reliability(session: Session, reporters: Sequence[Reporter]) -> list[ReporterRead]:
+async def _with_reliability(
+    session: SessionDep, reporters: Sequence[Reporter]
+) -> list[ReporterRead]:
     histories = await reliability.of_reporters(session, [r.id for r in reporters])
     reads = []
     for reporter in reporters:
         read = ReporterRead.model_validate(reporter)
-        read.reliability = ReliabilityRead.of(histories.get(reporter.id, Reliability()))
+        read.reliability = ReliabilityRead.model_validate(histories.get(reporter.id, Reliability()))
         reads.append(read)
     return reads
 
@@ -109,7 +106,7 @@ async def _with_reliability(session: Session, reporters: Sequence[Reporter]) -> 
     "/reporters", response_model=ReporterRead, status_code=201, responses=errors_doc(409, 422)
 )
 async def create_reporter(
-    body: ReporterCreate, session: Session, principal: Admin, region: Region
+    body: ReporterCreate, session: SessionDep, principal: Admin, region: Region
 ) -> ReporterRead:
     """Register a focal point (phone normalised to E.164). A number that texted before
     becomes this focal point; a number already registered is a 409."""
@@ -122,7 +119,7 @@ async def create_reporter(
     "/reporters/{reporter_id}", response_model=ReporterRead, responses=errors_doc(404, 409, 422)
 )
 async def update_reporter(
-    reporter_id: Id, body: ReporterUpdate, session: Session, principal: Admin, region: Region
+    reporter_id: Id, body: ReporterUpdate, session: SessionDep, principal: Admin, region: Region
 ) -> ReporterRead:
     """Change the fields given; the others stay as they are."""
     reporter = await service.update_person(
@@ -133,7 +130,9 @@ async def update_reporter(
 
 
 @router.delete("/reporters/{reporter_id}", response_model=ReporterRead, responses=errors_doc(404))
-async def deactivate_reporter(reporter_id: Id, session: Session, principal: Admin) -> ReporterRead:
+async def deactivate_reporter(
+    reporter_id: Id, session: SessionDep, principal: Admin
+) -> ReporterRead:
     """Deactivate a focal point (their texts then count as from an unknown number)."""
     reporter = await service.deactivate(session, Reporter, reporter_id, actor=principal.actor)
     [read] = await _with_reliability(session, [reporter])
@@ -143,7 +142,7 @@ async def deactivate_reporter(reporter_id: Id, session: Session, principal: Admi
 @router.post(
     "/reporters/{reporter_id}/reveal", response_model=PhoneRevealed, responses=errors_doc(404)
 )
-async def reveal_phone(reporter_id: Id, session: Session, principal: Operator) -> PhoneRevealed:
+async def reveal_phone(reporter_id: Id, session: SessionDep, principal: Operator) -> PhoneRevealed:
     """A focal point's full number, to call them back; who asked is kept in the audit log."""
     reporter = await service.reveal_phone(session, reporter_id, actor=principal.actor)
     return PhoneRevealed(id=reporter.id, phone=reporter.phone)
@@ -155,7 +154,7 @@ async def reveal_phone(reporter_id: Id, session: Session, principal: Operator) -
 
 @router.get("/liaisons", response_model=Page[LiaisonRead], responses=errors_doc(400))
 async def list_liaisons(
-    session: Session,
+    session: SessionDep,
     _: Admin,
     q: Search = None,
     active: bool | None = None,
@@ -170,11 +169,11 @@ async def list_liaisons(
         session, Liaison, q=q, equals=equals, after=_after(cursor), limit=limit
     )
     items = [LiaisonRead.model_validate(r) for r in rows]
-    return Page[LiaisonRead](items=items, next_cursor=_next(rows, limit))
+    return Page[LiaisonRead](items=items, next_cursor=next_id_cursor(rows, limit))
 
 
 @router.get("/liaisons/{liaison_id}", response_model=LiaisonRead, responses=errors_doc(404))
-async def get_liaison(liaison_id: Id, session: Session, _: Admin) -> LiaisonRead:
+async def get_liaison(liaison_id: Id, session: SessionDep, _: Admin) -> LiaisonRead:
     """One liaison."""
     return LiaisonRead.model_validate(await service.get_person(session, Liaison, liaison_id))
 
@@ -184,7 +183,7 @@ async def get_liaison(liaison_id: Id, session: Session, _: Admin) -> LiaisonRead
 )
 async def create_liaison(
     body: LiaisonCreate,
-    session: Session,
+    session: SessionDep,
     principal: Admin,
     region: Region,
     gazetteers: Gazetteers,
@@ -201,7 +200,7 @@ async def create_liaison(
 async def update_liaison(
     liaison_id: Id,
     body: LiaisonUpdate,
-    session: Session,
+    session: SessionDep,
     principal: Admin,
     region: Region,
     gazetteers: Gazetteers,
@@ -218,7 +217,7 @@ async def update_liaison(
     "/liaisons/{liaison_id}/duty", response_model=LiaisonRead, responses=errors_doc(404, 422)
 )
 async def set_duty(
-    liaison_id: Id, body: DutyUpdate, session: Session, principal: Operator, region: Region
+    liaison_id: Id, body: DutyUpdate, session: SessionDep, principal: Operator, region: Region
 ) -> LiaisonRead:
     """Put a liaison on or off duty (operators may: it is the duty roster of the operations
     room, not administration). Only on-duty liaisons are paged."""
@@ -231,7 +230,7 @@ async def set_duty(
 
 @router.delete("/liaisons/{liaison_id}", response_model=LiaisonRead, responses=errors_doc(404))
 async def deactivate_liaison(
-    liaison_id: Id, session: Session, principal: Admin, gazetteers: Gazetteers
+    liaison_id: Id, session: SessionDep, principal: Admin, gazetteers: Gazetteers
 ) -> LiaisonRead:
     """Deactivate a liaison: never paged again, their SMS commands refused."""
     liaison = await service.deactivate(session, Liaison, liaison_id, actor=principal.actor)

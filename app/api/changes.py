@@ -8,15 +8,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.auth.deps import authorize
+from app.api.deps import RateLimiterDep, RuntimeDep, authorize
 from app.auth.service import still_valid
 from app.changes import service
 from app.kit.db import unit_of_work
 from app.kit.errors import errors_doc
 from app.kit.signals import wait_for
-from app.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["stream"])
 
@@ -43,6 +41,8 @@ STREAM_DOC: dict[int | str, dict[str, Any]] = {
 )
 async def stream(
     request: Request,
+    runtime: RuntimeDep,
+    limiter: RateLimiterDep,
     authorization: Annotated[str | None, Header()] = None,
     last_event_id: Annotated[
         str | None,
@@ -53,11 +53,10 @@ async def stream(
 
     Missed events are replayed from the last 24 hours (KENGELE_CHANGE_RETENTION_HOURS).
     """
-    runtime: Runtime = request.app.state.runtime
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    sessionmaker = runtime.sessionmaker
     # Not the request's unit of work: a stream lasts hours and must hold no transaction.
     async with unit_of_work(sessionmaker) as session:
-        principal = await authorize(request, session, authorization, "viewer")
+        principal = await authorize(session, limiter, authorization, "viewer")
         start, preface = await service.start_after(
             session, service.parse_last_event_id(last_event_id)
         )

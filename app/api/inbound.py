@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from app.flows.inbound import Inbound, Pipeline
+from app.api.deps import PipelineDep, SettingsDep
+from app.flows.inbound import Inbound
 from app.inbound.models import KIND_CALL, KIND_SMS
-from app.kit.config import Settings
 from app.kit.errors import BadRequest, Forbidden, errors_doc
 from app.providers.twilio import (
     PROVIDER,
@@ -53,9 +53,8 @@ def twilio_id(form: dict[str, str], *fields: str) -> str:
     return form[name]
 
 
-async def twilio_form(request: Request) -> dict[str, str]:
+async def twilio_form(request: Request, settings: SettingsDep) -> dict[str, str]:
     """The form Twilio posted, once its X-Twilio-Signature is checked (403 otherwise)."""
-    settings: Settings = request.app.state.settings
     form = await request.form()
     params = {key: value for key, value in form.multi_items() if isinstance(value, str)}
     if not settings.twilio_validate_signature:
@@ -68,16 +67,14 @@ async def twilio_form(request: Request) -> dict[str, str]:
     return params
 
 
-def _pipeline(request: Request) -> Pipeline:
-    pipeline: Pipeline = request.app.state.pipeline
-    return pipeline
+TwilioForm = Annotated[dict[str, str], Depends(twilio_form)]
 
 
 @router.post("/sms", response_class=Response, responses=WEBHOOK_RESPONSES)
-async def inbound_sms(request: Request, form: dict[str, str] = Depends(twilio_form)) -> Response:
+async def inbound_sms(pipeline: PipelineDep, form: TwilioForm) -> Response:
     """An SMS to the gateway's number: stored, triaged, answered with a receipt."""
     sid = twilio_id(form, "MessageSid", "SmsSid")
-    twiml = await _pipeline(request).receive(
+    twiml = await pipeline.receive(
         Inbound(
             provider=PROVIDER,
             provider_sid=sid,
@@ -92,10 +89,10 @@ async def inbound_sms(request: Request, form: dict[str, str] = Depends(twilio_fo
 
 
 @router.post("/voice", response_class=Response, responses=WEBHOOK_RESPONSES)
-async def inbound_call(request: Request, form: dict[str, str] = Depends(twilio_form)) -> Response:
+async def inbound_call(pipeline: PipelineDep, form: TwilioForm) -> Response:
     """A missed call ("flash"): rejected as busy so nobody pays, recorded as a FLASH alert."""
     sid = twilio_id(form, "CallSid")
-    await _pipeline(request).receive(
+    await pipeline.receive(
         Inbound(
             provider=PROVIDER,
             provider_sid=sid,

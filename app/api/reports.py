@@ -8,9 +8,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.auth.deps import Session, Viewer
+from app.api.deps import SessionDep, SettingsDep, Viewer
 from app.kit.clock import utcnow
-from app.kit.config import Settings
 from app.kit.errors import errors_doc
 from app.reports import pdf, render, service
 
@@ -38,7 +37,8 @@ def today(timezone: str, now: datetime) -> date:
 )
 async def daily_report(
     request: Request,
-    session: Session,
+    session: SessionDep,
+    settings: SettingsDep,
     _: Viewer,
     day: Annotated[
         date | None,
@@ -50,7 +50,6 @@ async def daily_report(
     lang: Annotated[Literal["fr", "en"], Query(description="fr or en")] = "fr",
 ) -> Response:
     """The day's alerts by territoire and category, map, response times and open alerts."""
-    settings: Settings = request.app.state.settings
     now = utcnow()
     report = await service.daily(
         session, day or today(settings.timezone, now), settings.timezone, now

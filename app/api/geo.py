@@ -10,10 +10,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from app.auth.deps import Admin, Session, Viewer
+from app.api.deps import Admin, Gazetteers, SessionDep, Viewer
 from app.flows import places
 from app.geo import service
-from app.geo.deps import Gazetteers
 from app.geo.importers.records import ID_MAX
 from app.geo.schemas import (
     PlaceCreate,
@@ -33,7 +32,7 @@ PlaceId = Annotated[str, Path(max_length=ID_MAX, pattern=NO_CONTROL)]
 
 @router.get("/places", response_model=list[PlaceRead], responses=errors_doc(422))
 async def search_places(
-    session: Session,
+    session: SessionDep,
     _: Viewer,
     gazetteers: Gazetteers,
     q: Annotated[str, Query(min_length=1, max_length=200)],
@@ -41,18 +40,7 @@ async def search_places(
 ) -> list[PlaceRead]:
     """Places whose name or alternative name matches `q` (accents, case and small typos ignored)."""
     gazetteer = await gazetteers.fresh(session)
-    return [
-        PlaceRead(
-            id=p.id,
-            name=p.name,
-            alt_names=list(p.alt_names),
-            lat=p.lat,
-            lon=p.lon,
-            admin1=p.admin1,
-            admin2=p.admin2,
-        )
-        for p in gazetteer.search(q, limit=limit)
-    ]
+    return [PlaceRead.model_validate(p) for p in gazetteer.search(q, limit=limit)]
 
 
 # Declared before /places/{place_id}, which would otherwise take "places.geojson" for an id.
@@ -62,30 +50,21 @@ async def search_places(
     response_class=GeoJSONResponse,
     responses=json_errors_doc(),
 )
-async def places_geojson(session: Session, _: Viewer, gazetteers: Gazetteers) -> Response:
+async def places_geojson(session: SessionDep, _: Viewer, gazetteers: Gazetteers) -> Response:
     """Every place of the gazetteer as an RFC 7946 FeatureCollection ([longitude, latitude])."""
     gazetteer = await gazetteers.fresh(session)
-    features = [
-        {
-            "type": "Feature",
-            "id": p.id,
-            "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
-            "properties": {"id": p.id, "name": p.name, "admin1": p.admin1, "admin2": p.admin2},
-        }
-        for p in sorted(gazetteer, key=lambda p: p.id)
-    ]
-    return GeoJSONResponse({"type": "FeatureCollection", "features": features})
+    return GeoJSONResponse(service.feature_collection(gazetteer))
 
 
 @router.get("/places/{place_id}", response_model=PlaceRead, responses=errors_doc(404))
-async def get_place(place_id: PlaceId, session: Session, _: Viewer) -> PlaceRead:
+async def get_place(place_id: PlaceId, session: SessionDep, _: Viewer) -> PlaceRead:
     """One place."""
     return PlaceRead.model_validate(await service.get_place(session, place_id))
 
 
 @router.post("/places", response_model=PlaceRead, status_code=201, responses=errors_doc(409, 422))
 async def create_place(
-    body: PlaceCreate, session: Session, principal: Admin, gazetteers: Gazetteers
+    body: PlaceCreate, session: SessionDep, principal: Admin, gazetteers: Gazetteers
 ) -> PlaceRead:
     """Add a place to the gazetteer."""
     place = await service.create_place(session, body, actor=principal.actor)
@@ -94,7 +73,7 @@ async def create_place(
 
 
 async def _update(
-    session: Session, place_id: str, values: dict[str, Any], actor: str, gazetteers: Gazetteers
+    session: SessionDep, place_id: str, values: dict[str, Any], actor: str, gazetteers: Gazetteers
 ) -> PlaceRead:
     place = await service.update_place(session, place_id, values, actor=actor)
     gazetteers.invalidate_on_commit(session)
@@ -103,7 +82,11 @@ async def _update(
 
 @router.put("/places/{place_id}", response_model=PlaceRead, responses=errors_doc(404, 422))
 async def replace_place(
-    place_id: PlaceId, body: PlaceWrite, session: Session, principal: Admin, gazetteers: Gazetteers
+    place_id: PlaceId,
+    body: PlaceWrite,
+    session: SessionDep,
+    principal: Admin,
+    gazetteers: Gazetteers,
 ) -> PlaceRead:
     """Replace a place's fields (its id stays)."""
     return await _update(session, place_id, body.model_dump(), principal.actor, gazetteers)
@@ -111,7 +94,11 @@ async def replace_place(
 
 @router.patch("/places/{place_id}", response_model=PlaceRead, responses=errors_doc(404, 422))
 async def update_place(
-    place_id: PlaceId, body: PlaceUpdate, session: Session, principal: Admin, gazetteers: Gazetteers
+    place_id: PlaceId,
+    body: PlaceUpdate,
+    session: SessionDep,
+    principal: Admin,
+    gazetteers: Gazetteers,
 ) -> PlaceRead:
     """Change the fields given; the others stay as they are."""
     values = body.model_dump(exclude_unset=True)
@@ -120,7 +107,7 @@ async def update_place(
 
 @router.delete("/places/{place_id}", status_code=204, responses=errors_doc(404, 409))
 async def delete_place(
-    place_id: PlaceId, session: Session, principal: Admin, gazetteers: Gazetteers
+    place_id: PlaceId, session: SessionDep, principal: Admin, gazetteers: Gazetteers
 ) -> Response:
     """Remove a place (409 while it is a focal point's home); alerts keep its name and
     position."""

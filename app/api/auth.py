@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app.api.deps import Admin, SessionDep, Viewer
 from app.audit import service as audit
 from app.audit.schemas import AuditEntryRead
 from app.auth import service
-from app.auth.deps import Admin, Session, Viewer
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, Me
 from app.kit.errors import errors_doc
 from app.kit.ids import Id
-from app.kit.pagination import Page, decode_id, encode_cursor
+from app.kit.pagination import Page, decode_id, next_id_cursor
 from app.kit.text import NO_CONTROL
 
 router = APIRouter(prefix="/api/v1", tags=["api keys"])
@@ -22,20 +22,20 @@ Filter = Annotated[str | None, Query(max_length=64, pattern=NO_CONTROL)]
 
 
 @router.get("/apikeys", response_model=list[ApiKeyRead], responses=errors_doc())
-async def list_keys(session: Session, _: Admin) -> list[ApiKeyRead]:
+async def list_keys(session: SessionDep, _: Admin) -> list[ApiKeyRead]:
     """Every key, revoked ones included, oldest first."""
     return [ApiKeyRead.model_validate(k) for k in await service.list_keys(session)]
 
 
 @router.post("/apikeys", response_model=ApiKeyCreated, status_code=201, responses=errors_doc(422))
-async def create_key(body: ApiKeyCreate, session: Session, principal: Admin) -> ApiKeyCreated:
+async def create_key(body: ApiKeyCreate, session: SessionDep, principal: Admin) -> ApiKeyCreated:
     """Create a key; the key itself is in this answer only (the database keeps its hash)."""
     key, plain = await service.issue_key(session, name=body.name, role=body.role, by=principal)
     return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), key=plain)
 
 
 @router.delete("/apikeys/{key_id}", response_model=ApiKeyRead, responses=errors_doc(404, 409))
-async def revoke_key(key_id: Id, session: Session, principal: Admin) -> ApiKeyRead:
+async def revoke_key(key_id: Id, session: SessionDep, principal: Admin) -> ApiKeyRead:
     """Revoke a key: it gets 401 from now on. Revoking again answers the same (first time
     kept); a key cannot revoke itself (409): use another admin key or the command line."""
     return ApiKeyRead.model_validate(await service.revoke_key(session, key_id, by=principal))
@@ -51,7 +51,7 @@ async def me(principal: Viewer) -> Me:
     "/audit", response_model=Page[AuditEntryRead], responses=errors_doc(400), tags=["audit"]
 )
 async def list_audit(
-    session: Session,
+    session: SessionDep,
     _: Admin,
     action: Filter = None,
     target_type: Filter = None,
@@ -68,7 +68,7 @@ async def list_audit(
         target_type=target_type,
         target_id=target_id,
     )
-    next_cursor = encode_cursor(entries[-1].id) if len(entries) == limit else None
     return Page[AuditEntryRead](
-        items=[AuditEntryRead.model_validate(e) for e in entries], next_cursor=next_cursor
+        items=[AuditEntryRead.model_validate(e) for e in entries],
+        next_cursor=next_id_cursor(entries, limit),
     )

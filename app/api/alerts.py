@@ -7,8 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from app.alerts import repository as repo
-from app.alerts import workflow
-from app.alerts.filters import SeverityName, alert_filters
+from app.alerts import service, workflow
 from app.alerts.repository import AlertFilter
 from app.alerts.schemas import (
     AlertAction,
@@ -19,16 +18,17 @@ from app.alerts.schemas import (
     IncidentDetail,
     IncidentMerge,
     IncidentRead,
+    SeverityName,
 )
-from app.alerts.service import alert_reads
-from app.auth.deps import Operator, Session, Viewer
+from app.api.deps import Gazetteers, Operator, SessionDep, SettingsDep, Viewer
+from app.api.filters import alert_filters
 from app.auth.service import Principal
-from app.changes import repository as changes_repo
+from app.changes import service as changes
 from app.flows import manual
-from app.kit.errors import NotFound, errors_doc
+from app.kit.errors import errors_doc
 from app.kit.etags import json_with_etag, not_modified_or_json
 from app.kit.ids import Id
-from app.kit.pagination import MAX_SEQ, Page, decode_id, decode_time_id, encode_cursor
+from app.kit.pagination import Page, decode_id, next_id_cursor
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
@@ -38,7 +38,7 @@ Filters = Annotated[AlertFilter, Depends(alert_filters)]
 @router.get("/alerts", response_model=AlertPage, responses=errors_doc(304, 400, 422))
 async def list_alerts(
     request: Request,
-    session: Session,
+    session: SessionDep,
     principal: Viewer,
     filters: Filters,
     updated_after: Annotated[
@@ -52,33 +52,27 @@ async def list_alerts(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
     """Alerts newest first (follow `next_cursor`), or what changed since `updated_after`."""
-    mask_phone = not principal.can("operator")
     # Read before the alerts: every change numbered up to here is committed and in the answer.
-    current = await changes_repo.current(session)
-    if updated_after is not None:
-        after = decode_id(updated_after, MAX_SEQ) if updated_after else 0
-        alerts = await repo.changed_alerts(session, filters, after=after, limit=limit)
-        last = alerts[-1].change_seq if alerts else after
-        sync = encode_cursor(last)
-        next_cursor = sync if len(alerts) == limit else None
-    else:
-        before = decode_time_id(cursor) if cursor else None
-        alerts = await repo.list_alerts(session, filters, before=before, limit=limit)
-        next_cursor = None
-        if len(alerts) == limit:
-            next_cursor = encode_cursor(alerts[-1].received_at, alerts[-1].id)
-        sync = encode_cursor(current)
-    page = AlertPage(
-        items=await alert_reads(session, alerts, mask_phone=mask_phone),
-        next_cursor=next_cursor,
-        sync_cursor=sync,
+    current = await changes.current(session)
+    page = await service.alert_page(
+        session,
+        filters,
+        current=current,
+        updated_after=updated_after,
+        cursor=cursor,
+        limit=limit,
+        mask_phone=not principal.can("operator"),
     )
     return not_modified_or_json(request, page)
 
 
 @router.post("/alerts", response_model=AlertRead, status_code=201, responses=errors_doc(422))
 async def enter_alert(
-    request: Request, body: AlertCreate, session: Session, principal: Operator
+    body: AlertCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    gazetteers: Gazetteers,
+    principal: Operator,
 ) -> Response:
     """Enter an alert by hand (a voice call, a radio message, a visit).
 
@@ -87,15 +81,9 @@ async def enter_alert(
     gets a receipt by SMS.
     """
     alert = await manual.enter_alert(
-        session,
-        request.app.state.settings,
-        await request.app.state.gazetteers.fresh(session),
-        body,
-        actor=principal.actor,
+        session, settings, await gazetteers.fresh(session), body, actor=principal.actor
     )
-    [read] = await alert_reads(session, [alert], mask_phone=False)
-    events = await repo.events(session, alert.id)
-    read.events = [AlertEventRead.of(e, mask_phone=False) for e in events]
+    read = await service.alert_detail(session, alert, mask_phone=False)
     response = json_with_etag(read, version=alert.version)
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/alerts/{alert.id}"
@@ -104,30 +92,24 @@ async def enter_alert(
 
 @router.get("/alerts/{alert_id}", response_model=AlertRead, responses=errors_doc(304, 404))
 async def get_alert(
-    request: Request, alert_id: Id, session: Session, principal: Viewer
+    request: Request, alert_id: Id, session: SessionDep, principal: Viewer
 ) -> Response:
     """One alert with its audit trail; send its ETag back in If-Match to change it."""
-    alert = await repo.get(session, alert_id)
-    if alert is None:
-        raise NotFound(f"no alert {alert_id}")
-    mask_phone = not principal.can("operator")
-    [read] = await alert_reads(session, [alert], mask_phone=mask_phone)
-    events = await repo.events(session, alert_id)
-    read.events = [AlertEventRead.of(e, mask_phone=mask_phone) for e in events]
+    alert = await service.get_alert(session, alert_id)
+    read = await service.alert_detail(session, alert, mask_phone=not principal.can("operator"))
     return not_modified_or_json(request, read, version=alert.version)
 
 
 @router.get(
     "/alerts/{alert_id}/events", response_model=list[AlertEventRead], responses=errors_doc(404)
 )
-async def alert_events(alert_id: Id, session: Session, principal: Viewer) -> list[AlertEventRead]:
+async def alert_events(
+    alert_id: Id, session: SessionDep, principal: Viewer
+) -> list[AlertEventRead]:
     """The audit trail of an alert, oldest first: who did what, when, from which status to which."""
-    if await repo.get(session, alert_id) is None:
-        raise NotFound(f"no alert {alert_id}")
+    await service.get_alert(session, alert_id)
     mask_phone = not principal.can("operator")
-    return [
-        AlertEventRead.of(e, mask_phone=mask_phone) for e in await repo.events(session, alert_id)
-    ]
+    return await service.alert_events(session, alert_id, mask_phone=mask_phone)
 
 
 @router.post(
@@ -136,10 +118,11 @@ async def alert_events(alert_id: Id, session: Session, principal: Viewer) -> lis
     responses=errors_doc(404, 409, 412, 422),
 )
 async def act_on_alert(
-    request: Request,
     alert_id: Id,
     body: AlertAction,
-    session: Session,
+    session: SessionDep,
+    settings: SettingsDep,
+    gazetteers: Gazetteers,
     principal: Operator,
     if_match: Annotated[
         str | None, Header(description="the alert's ETag (its version): 412 if it changed since")
@@ -158,23 +141,21 @@ async def act_on_alert(
     """
     alert = await workflow.apply(
         session,
-        request.app.state.settings,
+        settings,
         alert_id,
         body,
         actor=principal.actor,
         name=principal.name,
         if_match=workflow.parse_if_match(if_match),
-        gazetteer=await request.app.state.gazetteers.fresh(session),
+        gazetteer=await gazetteers.fresh(session),
     )
-    [read] = await alert_reads(session, [alert], mask_phone=False)
-    events = await repo.events(session, alert_id)
-    read.events = [AlertEventRead.of(e, mask_phone=False) for e in events]
+    read = await service.alert_detail(session, alert, mask_phone=False)
     return json_with_etag(read, version=alert.version)
 
 
 @router.get("/incidents", response_model=Page[IncidentRead], responses=errors_doc(400))
 async def list_incidents(
-    session: Session,
+    session: SessionDep,
     _: Viewer,
     status: Literal["open", "closed"] | None = None,
     min_severity: SeverityName | None = None,
@@ -186,25 +167,17 @@ async def list_incidents(
     incidents = await repo.list_incidents(
         session, status=status, min_severity=min_severity, before=before, limit=limit
     )
-    next_cursor = encode_cursor(incidents[-1].id) if len(incidents) == limit else None
-    items = [IncidentRead.of(i) for i in incidents]
-    return Page[IncidentRead](items=items, next_cursor=next_cursor)
+    items = [IncidentRead.model_validate(i) for i in incidents]
+    return Page[IncidentRead](items=items, next_cursor=next_id_cursor(incidents, limit))
 
 
-async def _detail(session: Session, incident_id: int, principal: Principal) -> IncidentDetail:
-    incident = await repo.get_incident(session, incident_id)
-    if incident is None:
-        raise NotFound(f"no incident {incident_id}")
+async def _detail(session: SessionDep, incident_id: int, principal: Principal) -> IncidentDetail:
     mask_phone = not principal.can("operator")
-    alerts = await repo.alerts_of_incident(session, incident_id)
-    return IncidentDetail(
-        **IncidentRead.of(incident).model_dump(),
-        alerts=await alert_reads(session, alerts, mask_phone=mask_phone),
-    )
+    return await service.incident_detail(session, incident_id, mask_phone=mask_phone)
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail, responses=errors_doc(404))
-async def get_incident(incident_id: Id, session: Session, principal: Viewer) -> IncidentDetail:
+async def get_incident(incident_id: Id, session: SessionDep, principal: Viewer) -> IncidentDetail:
     """One incident with its alerts."""
     return await _detail(session, incident_id, principal)
 
@@ -215,7 +188,7 @@ async def get_incident(incident_id: Id, session: Session, principal: Viewer) -> 
     responses=errors_doc(404, 409, 422),
 )
 async def merge_incident(
-    incident_id: Id, body: IncidentMerge, session: Session, principal: Operator
+    incident_id: Id, body: IncidentMerge, session: SessionDep, principal: Operator
 ) -> IncidentDetail:
     """Merge this incident into `into`: its alerts move there, it closes and points there."""
     target = await workflow.merge_incidents(
@@ -230,7 +203,7 @@ async def merge_incident(
     responses=errors_doc(404, 409),
 )
 async def detach_alert(
-    incident_id: Id, alert_id: Id, session: Session, principal: Operator
+    incident_id: Id, alert_id: Id, session: SessionDep, principal: Operator
 ) -> IncidentDetail:
     """Move an alert out of an incident (it was another event): it gets an incident of its own."""
     own = await workflow.detach_alert(

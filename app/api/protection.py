@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator
 
-from app.auth.deps import Admin, Session
+from app.api.deps import Admin, SessionDep
 from app.kit.errors import errors_doc
 from app.kit.ids import Id
 from app.kit.text import MULTILINE
@@ -42,7 +42,7 @@ class EraseResult(BaseModel):
 @router.post(
     "/reporters/{reporter_id}/erase", response_model=EraseResult, responses=errors_doc(404, 422)
 )
-async def erase(reporter_id: Id, body: EraseRequest, session: Session, principal: Admin) -> Any:
+async def erase(reporter_id: Id, body: EraseRequest, session: SessionDep, principal: Admin) -> Any:
     """Erase a focal point: number, message texts and every copy of the number in other texts
     are removed; their alerts stay as anonymous records (statistics unchanged). Audited with
     the reason. An erased number that texts again is a new, unknown reporter."""

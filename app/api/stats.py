@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 
-from app.auth.deps import Session, Viewer
+from app.api.deps import SessionDep, SettingsDep, Viewer
 from app.kit.clock import UtcDateTime, utcnow
-from app.kit.config import Settings
 from app.kit.errors import errors_doc
 from app.kit.text import NO_CONTROL
 from app.stats import service
@@ -28,8 +27,8 @@ def _invalid(field: str, message: str) -> RequestValidationError:
 
 @router.get("/stats", response_model=StatsRead, responses=errors_doc(422))
 async def get_stats(
-    request: Request,
-    session: Session,
+    session: SessionDep,
+    settings: SettingsDep,
     _: Viewer,
     since: Annotated[
         UtcDateTime | None,
@@ -54,6 +53,5 @@ async def get_stats(
     start, end = service.window(since, until, utcnow())
     if start >= end:
         raise _invalid("since", "since must be before until")
-    settings: Settings = request.app.state.settings
     scope = Scope(since=start, until=end, admin1=admin1 or None, admin2=admin2 or None)
     return await service.stats(session, scope, silent_days or settings.silent_days)

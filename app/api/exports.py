@@ -9,17 +9,17 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from app.alerts import repository as repo
-from app.alerts.filters import alert_filters
+from app.alerts import service
 from app.alerts.formats import atom, cap, geojson
 from app.alerts.formats import csv as csv_format
 from app.alerts.formats import shared as shared_format
 from app.alerts.repository import AlertFilter
-from app.auth.deps import Partner, Session, Viewer
+from app.api.deps import Partner, SessionDep, SettingsDep, Viewer
+from app.api.filters import alert_filters
 from app.auth.service import require
-from app.geo import repository as places_repo
 from app.kit.clock import utcnow
 from app.kit.config import Settings
-from app.kit.errors import NotFound, json_errors_doc
+from app.kit.errors import json_errors_doc
 from app.kit.ids import Id
 from app.kit.responses import GeoJSONResponse
 
@@ -62,18 +62,6 @@ def _document(media_type: str, description: str) -> dict[int | str, dict[str, An
     }
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-async def _precision(session: Session, settings: Settings) -> shared_format.Precision:
-    centroids = {}
-    if settings.share_location == "territoire":
-        centroids = await places_repo.territoire_centroids(session)
-    return shared_format.Precision(settings.share_location, settings.share_decimals, centroids)
-
-
 def _base_url(settings: Settings) -> str:
     return settings.public_url.rstrip("/")
 
@@ -90,8 +78,8 @@ def _host(settings: Settings) -> str:
     responses=json_errors_doc(400, 422),
 )
 async def alerts_geojson(
-    request: Request,
-    session: Session,
+    session: SessionDep,
+    settings: SettingsDep,
     principal: Partner,
     filters: Filters,
     limit: Annotated[int, Query(ge=1, le=10000, description="at most this many alerts")] = 1000,
@@ -106,7 +94,7 @@ async def alerts_geojson(
         require(principal, "viewer")
     alerts = await repo.list_alerts(session, filters, before=None, limit=limit)
     if shared:
-        precision = await _precision(session, _settings(request))
+        precision = await service.share_precision(session, settings)
         return GeoJSONResponse(shared_format.feature_collection(alerts, precision))
     body = geojson.feature_collection(alerts, mask_phone=not principal.can("operator"))
     return GeoJSONResponse(body)
@@ -121,8 +109,8 @@ async def alerts_geojson(
     },
 )
 async def alerts_csv(
-    request: Request,
-    session: Session,
+    session: SessionDep,
+    settings: SettingsDep,
     principal: Partner,
     filters: Filters,
     hxl: Annotated[bool, Query(description="add an HXL hashtag row under the header")] = False,
@@ -137,7 +125,7 @@ async def alerts_csv(
         require(principal, "viewer")
     alerts = await repo.list_alerts(session, filters, before=None, limit=limit)
     if shared:
-        text = shared_format.alerts_csv(alerts, await _precision(session, _settings(request)))
+        text = shared_format.alerts_csv(alerts, await service.share_precision(session, settings))
     else:
         text = csv_format.alerts_csv(alerts, mask_phone=not principal.can("operator"), hxl=hxl)
     name = f"kengele-alerts-{utcnow():%Y%m%d-%H%M%S}.csv"
@@ -155,13 +143,12 @@ async def alerts_csv(
         **json_errors_doc(404, 422),
     },
 )
-async def alert_cap(alert_id: Id, request: Request, session: Session, _: Viewer) -> Response:
+async def alert_cap(
+    alert_id: Id, session: SessionDep, settings: SettingsDep, _: Viewer
+) -> Response:
     """The alert as a CAP 1.2 message (Alert, then Update or Cancel referencing it)."""
-    alert = await repo.get(session, alert_id)
-    if alert is None:
-        raise NotFound(f"no alert {alert_id}")
+    alert = await service.get_alert(session, alert_id)
     events = await repo.events(session, alert_id)
-    settings = _settings(request)
     document = cap.cap_xml(
         alert,
         sender=_host(settings),
@@ -181,14 +168,14 @@ async def alert_cap(alert_id: Id, request: Request, session: Session, _: Viewer)
 )
 async def alerts_feed(
     request: Request,
-    session: Session,
+    session: SessionDep,
+    settings: SettingsDep,
     _: Viewer,
     filters: Filters,
     limit: Annotated[int, Query(ge=1, le=1000, description="at most this many alerts")] = 100,
 ) -> Response:
     """Recent alerts as an Atom feed of CAP entries (newest first; same filters as the list)."""
     alerts = await repo.list_alerts(session, filters, before=None, limit=limit)
-    settings = _settings(request)
     base = _base_url(settings)
     query = f"?{request.url.query}" if request.url.query else ""
     document = atom.feed(

@@ -1,0 +1,77 @@
+"""What providers report: how an SMS or call fared, and that a channel spoke.
+
+A failed delivery goes to the next channel of its route (outbox), else the page goes to the
+next liaison (escalation); a channel that went up or down is announced (outbox health).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.channels import service as channels
+from app.escalation import service as escalation
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
+from app.outbox import health
+from app.outbox import service as outbox
+
+log = logging.getLogger(__name__)
+UNKNOWN_SID_PAUSES = (0.05, 0.1, 0.25, 0.5, 1.0, 0.0)
+
+
+async def record_status(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    provider_id: str,
+    status: str,
+    error_code: int | None,
+) -> bool:
+    """A provider's word on an SMS: forward only; a failure goes to the next channel of its
+    route, else to the next liaison. False when no delivery has this id."""
+    # A callback can overtake the worker's record of the provider's answer by milliseconds.
+    for pause in UNKNOWN_SID_PAUSES:
+        async with unit_of_work(sessionmaker) as session:
+            delivery, failed = await outbox.apply_status(session, provider_id, status, error_code)
+            if (
+                delivery is not None
+                and failed
+                and not await outbox.fail_over(session, settings, delivery, None)
+            ):
+                await escalation.on_page_failed(session, settings, delivery)
+        if delivery is not None:
+            return True
+        await asyncio.sleep(pause)
+    log.warning("status of an unknown message %s", provider_id)
+    return False
+
+
+async def record_call_status(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    provider_id: str,
+    status: str,
+    call_status: str,
+) -> None:
+    """A provider's word on a voice call (`status` as an SMS's, `call_status` its own)."""
+    await record_status(sessionmaker, settings, provider_id, status, None)
+    if status == "failed":
+        async with unit_of_work(sessionmaker) as session:
+            await outbox.note_call_failure(session, provider_id, call_status)
+
+
+async def channel_heard(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    name: str,
+    *,
+    heartbeat: bool = False,
+    down: str | None = None,
+) -> None:
+    """The channel spoke (see channels.heard); announce it when it went up or down."""
+    async with unit_of_work(sessionmaker) as session:
+        channel = await channels.heard(session, name, heartbeat=heartbeat, down=down)
+        if channel is not None:
+            await health.changed(session, settings, channel)
