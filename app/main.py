@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from app import __version__
 from app.alerts.endpoints import router as alerts_router
 from app.alerts.exports import router as exports_router
+from app.api.meta import router as meta_router
 from app.auth.endpoints import router as apikeys_router
 from app.auth.ratelimit import RateLimiter
 from app.changes.endpoints import router as stream_router
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(inbound_router)
     app.include_router(exports_router)  # before /alerts/{id}: /alerts.csv is not an alert id
     app.include_router(alerts_router)
+    app.include_router(meta_router)
     app.include_router(stream_router)
     app.include_router(stats_router)
     app.include_router(reports_router)

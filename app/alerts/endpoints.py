@@ -20,11 +20,12 @@ from app.alerts.schemas import (
     IncidentMerge,
     IncidentRead,
 )
-from app.alerts.service import alert_reads
 from app.auth.deps import Operator, Session, Viewer
 from app.auth.service import Principal
 from app.changes import repository as changes_repo
+from app.escalation.reads import alert_reads
 from app.flows import manual
+from app.flows import status as status_flow
 from app.kit.errors import NotFound, errors_doc
 from app.kit.etags import json_with_etag, not_modified_or_json
 from app.kit.ids import Id
@@ -156,7 +157,7 @@ async def act_on_alert(
     actions). With If-Match, a stale version is refused (412) so that two duty officers do
     not overwrite each other's decision.
     """
-    alert = await workflow.apply(
+    alert = await status_flow.apply(
         session,
         request.app.state.settings,
         alert_id,
@@ -233,7 +234,7 @@ async def detach_alert(
     incident_id: Id, alert_id: Id, session: Session, principal: Operator
 ) -> IncidentDetail:
     """Move an alert out of an incident (it was another event): it gets an incident of its own."""
-    own = await workflow.detach_alert(
+    own = await status_flow.detach_alert(
         session, incident_id, alert_id, actor=principal.actor, note=None
     )
     return await _detail(session, own.id, principal)

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import SEVERITY_RANK, Alert, AlertEvent, Incident
+from app.alerts.status import AlertStatus
 from app.kit.clock import utcnow
 
 
@@ -91,8 +92,8 @@ def add_event(
     action: str,
     detail: dict[str, object] | None = None,
     note: str | None = None,
-    from_status: str | None = None,
-    to_status: str | None = None,
+    from_status: AlertStatus | None = None,
+    to_status: AlertStatus | None = None,
 ) -> AlertEvent:
     """Append to the alert's audit trail (a change of the alert: pollers and the stream see it)."""
     alert.updated_at = utcnow()
@@ -119,7 +120,7 @@ async def events(session: AsyncSession, alert_id: int) -> Sequence[AlertEvent]:
 class AlertFilter:
     """Filters of the alerts list (all optional)."""
 
-    status: Sequence[str] = ()
+    status: Sequence[AlertStatus] = ()
     min_severity: str | None = None
     category: Sequence[str] = ()
     admin1: str | None = None
@@ -227,7 +228,7 @@ async def get_incident(session: AsyncSession, incident_id: int) -> Incident | No
 # What humans checked: confirmed by a verification, or corrected; never a false alarm.
 HUMAN_VERIFIED = and_(
     or_(Alert.verified_result == "confirmed", Alert.correction.is_not(None)),
-    Alert.status != "false_alarm",
+    Alert.status != AlertStatus.FALSE_ALARM,
 )
 
 
@@ -253,12 +254,14 @@ async def reliability_counts(
     def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
+    not_false_alarm = Alert.status != AlertStatus.FALSE_ALARM
+
     stmt = (
         select(
             Alert.reporter_id,
-            count(and_(Alert.verified_result == "confirmed", Alert.status != "false_alarm")),
-            count(Alert.status == "false_alarm"),
-            count(and_(Alert.verified_result == "not_confirmed", Alert.status != "false_alarm")),
+            count(and_(Alert.verified_result == "confirmed", not_false_alarm)),
+            count(Alert.status == AlertStatus.FALSE_ALARM),
+            count(and_(Alert.verified_result == "not_confirmed", not_false_alarm)),
         )
         .where(Alert.reporter_id.in_(reporter_ids), Alert.received_at >= since)
         .group_by(Alert.reporter_id)

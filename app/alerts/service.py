@@ -1,9 +1,9 @@
-"""Decisions about alerts: creation, repeats, corroboration into incidents."""
+"""Decisions about alerts: creation, repeats, corroboration into incidents, status moves."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import cos, radians
 
@@ -11,10 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import corroboration, reliability
 from app.alerts import repository as repo
-from app.alerts.models import OPEN_ALERT_STATUSES, SEVERITY_RANK, Alert, Incident
+from app.alerts.models import SEVERITY_RANK, Alert, AlertEvent, Incident
 from app.alerts.refs import new_ref
-from app.alerts.schemas import AlertRead, PagingRead, ReliabilityRead
-from app.escalation.repository import paging_states
+from app.alerts.status import (
+    EVENTS,
+    OPEN,
+    TRANSITIONS,
+    AlertStatus,
+    StatusAction,
+    TransitionNotAllowed,
+)
 from app.geo.distance import haversine_km
 from app.kit.config import Settings
 from app.triage.engine import cap_certainty
@@ -24,26 +30,66 @@ from app.triage.types import TriageResult
 KM_PER_DEGREE = 111.32
 
 
-async def alert_reads(
-    session: AsyncSession, alerts: Sequence[Alert], *, mask_phone: bool
-) -> list[AlertRead]:
-    """Alerts as the operations room sees them, with how far their paging went."""
-    states = await paging_states(session, alerts)
-    histories: dict[int, reliability.Reliability] = {}
-    if not mask_phone:  # a focal point's record is for the operations room only
-        ids = sorted({a.reporter_id for a in alerts if a.reporter_id is not None})
-        histories = await reliability.of_reporters(session, ids)
-    reads = []
-    for alert in alerts:
-        read = AlertRead.of(alert, mask_phone=mask_phone)
-        state = states.get(alert.id)
-        if state is not None:
-            read.paging = PagingRead(**asdict(state))
-        if alert.reporter_id is not None and not mask_phone:
-            history = histories.get(alert.reporter_id, reliability.Reliability())
-            read.reporter_reliability = ReliabilityRead.of(history)
-        reads.append(read)
-    return reads
+def transition(
+    session: AsyncSession,
+    alert: Alert,
+    action: StatusAction,
+    *,
+    actor: str,
+    note: str | None = None,
+    detail: dict[str, object] | None = None,
+) -> AlertStatus:
+    """Move the alert as `action` does from its status (app/alerts/status.py), or refuse it
+    (409); the move goes into the audit trail. Returns the status it left."""
+    before = alert.status
+    after = TRANSITIONS[before].get(action)
+    if after is None:
+        raise TransitionNotAllowed(action, before)
+    alert.status = after
+    repo.add_event(
+        session,
+        alert,
+        actor=actor,
+        action=EVENTS[action],
+        note=note,
+        detail=detail,
+        from_status=before,
+        to_status=after,
+    )
+    return before
+
+
+async def get(session: AsyncSession, alert_id: int) -> Alert | None:
+    """The alert with this id."""
+    return await repo.get(session, alert_id)
+
+
+async def lock(session: AsyncSession, alert_id: int) -> Alert | None:
+    """The alert, row-locked until the end of the transaction."""
+    return await repo.lock(session, alert_id)
+
+
+async def lock_incident(session: AsyncSession, incident_id: int) -> Incident | None:
+    """The incident, row-locked until the end of the transaction."""
+    return await repo.lock_incident(session, incident_id)
+
+
+async def of_incident(session: AsyncSession, incident_id: int) -> Sequence[Alert]:
+    """The alerts of an incident, oldest first."""
+    return await repo.alerts_of_incident(session, incident_id)
+
+
+def add_event(
+    session: AsyncSession,
+    alert: Alert,
+    *,
+    actor: str,
+    action: str,
+    detail: dict[str, object] | None = None,
+    note: str | None = None,
+) -> AlertEvent:
+    """Append to the alert's audit trail what changed no status (a note, the paging)."""
+    return repo.add_event(session, alert, actor=actor, action=action, detail=detail, note=note)
 
 
 @dataclass(frozen=True)
@@ -104,7 +150,7 @@ async def create_alert(
         ref=await unique_ref(session),
         kind=new.kind,
         source=new.source,
-        status="new",
+        status=AlertStatus.NEW,
         reporter_id=new.reporter_id,
         from_phone=new.from_phone,
         body=new.body,
@@ -167,7 +213,7 @@ async def open_incident_for(session: AsyncSession, alert: Alert) -> Incident:
         category=alert.category,
         severity=alert.severity,
         severity_rank=alert.severity_rank,
-        status="open" if alert.status in OPEN_ALERT_STATUSES else "closed",
+        status="open" if alert.status in OPEN else "closed",
         place_id=alert.place_id,
         place_name=alert.place_name,
         lat=alert.lat,
