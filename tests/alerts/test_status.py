@@ -44,7 +44,7 @@ def test_transition_follows_the_table(status: AlertStatus, action: StatusAction)
     allowed = TRANSITIONS[status].get(action)
     if allowed is None:
         with pytest.raises(TransitionNotAllowed) as refused:
-            transition(trail, alert, action, actor="apikey:1:JOC")  # type: ignore[arg-type]
+            transition(trail, alert, action, actor="apikey:1:JOC")
         assert refused.value.status_code == 409
         assert str(refused.value) == (
             f"cannot {action} an alert that is {status.value}; "
@@ -52,7 +52,7 @@ def test_transition_follows_the_table(status: AlertStatus, action: StatusAction)
         )
         assert alert.status == status and trail.added == []
         return
-    left = transition(trail, alert, action, actor="apikey:1:JOC", note="seen")  # type: ignore[arg-type]
+    left = transition(trail, alert, action, actor="apikey:1:JOC", note="seen")
     assert (left, alert.status) == (status, allowed)
     [event] = trail.added
     assert (event.alert_id, event.from_status, event.to_status, event.note) == (
