@@ -17,6 +17,7 @@ from app.api.escalation import router as policies_router
 from app.api.exports import router as exports_router
 from app.api.geo import router as places_router
 from app.api.inbound import router as inbound_router
+from app.api.meta import router as meta_router
 from app.api.outbox import callbacks as status_router
 from app.api.outbox import router as outbox_router
 from app.api.people import router as people_router
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(inbound_router)
     app.include_router(exports_router)  # before /alerts/{id}: /alerts.csv is not an alert id
     app.include_router(alerts_router)
+    app.include_router(meta_router)
     app.include_router(stream_router)
     app.include_router(stats_router)
     app.include_router(reports_router)

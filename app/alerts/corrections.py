@@ -1,4 +1,5 @@
-"""Humans correct what triage decided: the change, the original kept, the incident and paging."""
+"""Humans correct what triage decided: the change, the original kept, the incident (the
+paging follows in app/flows/status.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from app.alerts import repository as repo
 from app.alerts.models import SEVERITY_RANK, Alert
 from app.alerts.schemas import PlaceInput, PlaceRef
 from app.alerts.service import corroborate, recount
-from app.escalation import service as escalation
 from app.geo.distance import haversine_km
 from app.geo.matcher import Gazetteer
 from app.kit.clock import utcnow
@@ -60,6 +60,17 @@ class Changes:
     def empty(self) -> bool:
         """Whether nothing is set."""
         return all(getattr(self, f.name) is None for f in fields(self))
+
+
+@dataclass(frozen=True)
+class Corrected:
+    """What a correction changed ({field: {from, to}}, empty when nothing), and what the
+    paging needs to know of it."""
+
+    diff: dict[str, dict[str, Any]]
+    before_severity: str
+    new_zone: bool
+    at: datetime
 
 
 def where_of(place: GazPlace) -> Where:
@@ -137,12 +148,11 @@ async def correct(
     *,
     actor: str,
     reason: str = "corrected",
-) -> dict[str, dict[str, Any]]:
-    """Apply a human correction (alert locked by the caller); returns {field: {from, to}}.
+) -> Corrected:
+    """Apply a human correction (alert locked by the caller).
 
     The machine's triage is kept in `alert.correction["original"]`; the audit trail has
-    before and after; a rise in severity or a move to another zone pages again, a correction
-    to low stops the paging; a move beyond the corroboration radius re-evaluates the incident.
+    before and after; a move beyond the corroboration radius re-evaluates the incident.
     """
     if changes.empty():
         raise Unprocessable(
@@ -155,9 +165,10 @@ async def correct(
     _apply(alert, changes)
     after = snapshot(alert)
     diff = {k: {"from": before[k], "to": after[k]} for k in before if before[k] != after[k]}
-    if not diff:
-        return diff
     now = utcnow()
+    corrected = Corrected(diff, old_severity, (alert.admin1, alert.admin2) != old_zone, now)
+    if not diff:
+        return corrected
     kept = alert.correction or {"original": before, "fields": []}
     alert.correction = {
         "original": kept["original"],
@@ -178,16 +189,7 @@ async def correct(
     moved = "place" in diff and _far(old_point, (alert.lat, alert.lon), settings)
     if moved or "category" in diff or "severity" in diff:
         await _reconsider_incident(session, settings, alert, actor=actor, moved=moved)
-    await escalation.emit(session, settings, "alert.updated", alert, correction=diff, by=actor)
-    await escalation.on_corrected(
-        session,
-        settings,
-        alert,
-        before_severity=old_severity,
-        new_zone=(alert.admin1, alert.admin2) != old_zone,
-        now=now,
-    )
-    return diff
+    return corrected
 
 
 def _apply(alert: Alert, changes: Changes) -> None:
@@ -272,7 +274,7 @@ async def describe(
     *,
     actor: str,
     keep: Changes | None = None,
-) -> dict[str, dict[str, Any]]:
+) -> Corrected:
     """A FLASH called back: the liaison's words become its summary and its triage.
 
     Fields set in `keep` (given by hand) win over what triage reads in the words.

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.alerts.status import AlertStatus
 from app.kit import changes
 from app.kit.clock import utcnow
 from app.kit.crypto import EncryptedJSON, EncryptedString, EncryptedText, hash_of, keep_hashed
@@ -16,8 +17,16 @@ from app.kit.models import Base, TimestampMixin
 SEVERITIES = ("low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
-ALERT_STATUSES = ("new", "acknowledged", "verified", "resolved", "false_alarm")
-OPEN_ALERT_STATUSES = ("new", "acknowledged", "verified")
+
+def _status() -> Enum:
+    """A status column: its value as VARCHAR(16), read back as an AlertStatus."""
+    return Enum(
+        AlertStatus,
+        native_enum=False,
+        create_constraint=False,
+        length=16,
+        values_callable=lambda statuses: [s.value for s in statuses],
+    )
 
 
 class ChangeTracked:
@@ -98,7 +107,7 @@ class Alert(Located, ChangeTracked, TimestampMixin, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ref: Mapped[str] = mapped_column(String(16), unique=True)
     kind: Mapped[str] = mapped_column(String(8), default="sms")
-    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    status: Mapped[AlertStatus] = mapped_column(_status(), default=AlertStatus.NEW, index=True)
     reporter_id: Mapped[int | None] = mapped_column(
         ForeignKey("reporters.id", ondelete="SET NULL"), index=True
     )
@@ -194,8 +203,8 @@ class AlertEvent(Base):
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(32))
     # The alert's status before and after, when the event changed it.
-    from_status: Mapped[str | None] = mapped_column(String(16))
-    to_status: Mapped[str | None] = mapped_column(String(16))
+    from_status: Mapped[AlertStatus | None] = mapped_column(_status())
+    to_status: Mapped[AlertStatus | None] = mapped_column(_status())
     # Encrypted: a correction's before/after may quote a summary, a note a number.
     detail: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON(), default=dict)
     note: Mapped[str | None] = mapped_column(EncryptedText())

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import chain
+from app.alerts.filters import AlertFilter
 from app.alerts.models import SEVERITY_RANK, Alert, AlertEvent, Incident
+from app.alerts.status import AlertStatus
 from app.kit import hooks
 from app.kit.clock import utcnow
 from app.kit.repository import newest_first
@@ -94,8 +95,8 @@ def add_event(
     action: str,
     detail: dict[str, object] | None = None,
     note: str | None = None,
-    from_status: str | None = None,
-    to_status: str | None = None,
+    from_status: AlertStatus | None = None,
+    to_status: AlertStatus | None = None,
 ) -> AlertEvent:
     """Append to the alert's audit trail (a change of the alert: pollers and the stream see it)."""
     alert.updated_at = utcnow()
@@ -117,20 +118,6 @@ async def events(session: AsyncSession, alert_id: int) -> Sequence[AlertEvent]:
     """The audit trail of an alert, oldest first."""
     stmt = select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)
     return (await session.scalars(stmt)).all()
-
-
-@dataclass(frozen=True)
-class AlertFilter:
-    """Filters of the alerts list (all optional)."""
-
-    status: Sequence[str] = ()
-    min_severity: str | None = None
-    category: Sequence[str] = ()
-    admin1: str | None = None
-    admin2: str | None = None
-    place_id: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
 
 
 def _filtered(filters: AlertFilter) -> Select[Alert]:
@@ -228,7 +215,7 @@ async def get_incident(session: AsyncSession, incident_id: int) -> Incident | No
 # What humans checked: confirmed by a verification, or corrected; never a false alarm.
 HUMAN_VERIFIED = and_(
     or_(Alert.verified_result == "confirmed", Alert.correction.is_not(None)),
-    Alert.status != "false_alarm",
+    Alert.status != AlertStatus.FALSE_ALARM,
 )
 
 
@@ -254,12 +241,14 @@ async def reliability_counts(
     def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
+    not_false_alarm = Alert.status != AlertStatus.FALSE_ALARM
+
     stmt = (
         select(
             Alert.reporter_id,
-            count(and_(Alert.verified_result == "confirmed", Alert.status != "false_alarm")),
-            count(Alert.status == "false_alarm"),
-            count(and_(Alert.verified_result == "not_confirmed", Alert.status != "false_alarm")),
+            count(and_(Alert.verified_result == "confirmed", not_false_alarm)),
+            count(Alert.status == AlertStatus.FALSE_ALARM),
+            count(and_(Alert.verified_result == "not_confirmed", not_false_alarm)),
         )
         .where(Alert.reporter_id.in_(reporter_ids), Alert.received_at >= since)
         .group_by(Alert.reporter_id)

@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from app.alerts.models import Alert, Incident
+from app.alerts.status import Action, AlertStatus
 from app.kit.clock import UtcDateTime
 from app.kit.ids import MAX_ID
 from app.kit.phones import mask, mask_in_text
@@ -130,8 +131,8 @@ class AlertEventRead(BaseModel):
     at: datetime
     actor: str
     action: str
-    from_status: str | None
-    to_status: str | None
+    from_status: AlertStatus | None
+    to_status: AlertStatus | None
     detail: dict[str, Any]
     note: str | None
 
@@ -162,7 +163,7 @@ class AlertRead(BaseModel):
     id: int
     ref: str
     kind: str
-    status: str
+    status: AlertStatus
     category: str
     severity: str
     score: float
@@ -247,11 +248,6 @@ class AlertPage(BaseModel):
     items: list[AlertRead]
     next_cursor: str | None
     sync_cursor: str
-
-
-Action = Literal[
-    "acknowledge", "verify", "resolve", "false_alarm", "reopen", "assign", "note", "correct"
-]
 
 
 def _not_flash(value: Category) -> Category:

@@ -1,4 +1,4 @@
-"""Decisions about alerts: creation, repeats, corroboration into incidents."""
+"""Decisions about alerts: creation, repeats, corroboration into incidents, status moves."""
 
 from __future__ import annotations
 
@@ -11,25 +11,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import corroboration, reliability
 from app.alerts import repository as repo
+from app.alerts.filters import AlertFilter
 from app.alerts.formats.shared import Precision
-from app.alerts.models import OPEN_ALERT_STATUSES, SEVERITY_RANK, Alert, Incident
+from app.alerts.models import SEVERITY_RANK, Alert, AlertEvent, Incident
 from app.alerts.refs import new_ref
-from app.alerts.repository import AlertFilter
-from app.alerts.schemas import (
-    AlertEventRead,
-    AlertPage,
-    AlertRead,
-    IncidentDetail,
-    IncidentRead,
-    PagingRead,
+from app.alerts.schemas import AlertEventRead
+from app.alerts.status import (
+    EVENTS,
+    OPEN,
+    TRANSITIONS,
+    AlertStatus,
+    StatusAction,
+    TransitionNotAllowed,
 )
-from app.escalation.repository import paging_states
 from app.geo import service as places
 from app.geo.distance import haversine_km
 from app.kit.config import Settings
 from app.kit.pagination import MAX_SEQ, decode_id, decode_time_id, encode_cursor
 from app.kit.repository import get_or_raise
-from app.people.schemas import ReliabilityRead
 from app.triage.engine import cap_certainty
 from app.triage.scoring import band_floor
 from app.triage.types import TriageResult
@@ -37,29 +36,78 @@ from app.triage.types import TriageResult
 KM_PER_DEGREE = 111.32
 
 
-async def alert_reads(
-    session: AsyncSession, alerts: Sequence[Alert], *, mask_phone: bool
-) -> list[AlertRead]:
-    """Alerts as the operations room sees them, with how far their paging went."""
-    states = await paging_states(session, alerts)
-    histories: dict[int, reliability.Reliability] = {}
-    if not mask_phone:  # a focal point's record is for the operations room only
-        ids = sorted({a.reporter_id for a in alerts if a.reporter_id is not None})
-        histories = await reliability.of_reporters(session, ids)
-    reads = []
-    for alert in alerts:
-        read = AlertRead.model_validate(alert, context={"mask_phone": mask_phone})
-        state = states.get(alert.id)
-        if state is not None:
-            read.paging = PagingRead.model_validate(state)
-        if alert.reporter_id is not None and not mask_phone:
-            history = histories.get(alert.reporter_id, reliability.Reliability())
-            read.reporter_reliability = ReliabilityRead.model_validate(history)
-        reads.append(read)
-    return reads
+def transition(
+    session: AsyncSession,
+    alert: Alert,
+    action: StatusAction,
+    *,
+    actor: str,
+    note: str | None = None,
+    detail: dict[str, object] | None = None,
+) -> AlertStatus:
+    """Move the alert as `action` does from its status (app/alerts/status.py), or refuse it
+    (409); the move goes into the audit trail. Returns the status it left."""
+    before = alert.status
+    after = TRANSITIONS[before].get(action)
+    if after is None:
+        raise TransitionNotAllowed(action, before)
+    alert.status = after
+    repo.add_event(
+        session,
+        alert,
+        actor=actor,
+        action=EVENTS[action],
+        note=note,
+        detail=detail,
+        from_status=before,
+        to_status=after,
+    )
+    return before
 
 
-async def alert_page(
+async def get(session: AsyncSession, alert_id: int) -> Alert | None:
+    """The alert with this id."""
+    return await repo.get(session, alert_id)
+
+
+async def lock(session: AsyncSession, alert_id: int) -> Alert | None:
+    """The alert, row-locked until the end of the transaction."""
+    return await repo.lock(session, alert_id)
+
+
+async def lock_incident(session: AsyncSession, incident_id: int) -> Incident | None:
+    """The incident, row-locked until the end of the transaction."""
+    return await repo.lock_incident(session, incident_id)
+
+
+async def of_incident(session: AsyncSession, incident_id: int) -> Sequence[Alert]:
+    """The alerts of an incident, oldest first."""
+    return await repo.alerts_of_incident(session, incident_id)
+
+
+def add_event(
+    session: AsyncSession,
+    alert: Alert,
+    *,
+    actor: str,
+    action: str,
+    detail: dict[str, object] | None = None,
+    note: str | None = None,
+) -> AlertEvent:
+    """Append to the alert's audit trail what changed no status (a note, the paging)."""
+    return repo.add_event(session, alert, actor=actor, action=action, detail=detail, note=note)
+
+
+@dataclass(frozen=True)
+class AlertRows:
+    """A page of alerts with its cursors (escalation's reads turn it into an AlertPage)."""
+
+    alerts: Sequence[Alert]
+    next_cursor: str | None
+    sync_cursor: str
+
+
+async def alert_rows(
     session: AsyncSession,
     filters: AlertFilter,
     *,
@@ -67,8 +115,7 @@ async def alert_page(
     updated_after: str | None,
     cursor: str | None,
     limit: int,
-    mask_phone: bool,
-) -> AlertPage:
+) -> AlertRows:
     """Alerts newest first (after `cursor`), or those changed since `updated_after` (a
     sync_cursor) in the order of their changes; `current` is the last change number, read
     before the alerts (the sync cursor of a page of the newest)."""
@@ -77,19 +124,13 @@ async def alert_page(
         alerts = await repo.changed_alerts(session, filters, after=after, limit=limit)
         last = alerts[-1].change_seq if alerts else after
         sync = encode_cursor(last)
-        next_cursor = sync if len(alerts) == limit else None
-    else:
-        before = decode_time_id(cursor) if cursor else None
-        alerts = await repo.list_alerts(session, filters, before=before, limit=limit)
-        next_cursor = None
-        if len(alerts) == limit:
-            next_cursor = encode_cursor(alerts[-1].received_at, alerts[-1].id)
-        sync = encode_cursor(current)
-    return AlertPage(
-        items=await alert_reads(session, alerts, mask_phone=mask_phone),
-        next_cursor=next_cursor,
-        sync_cursor=sync,
-    )
+        return AlertRows(alerts, sync if len(alerts) == limit else None, sync)
+    before = decode_time_id(cursor) if cursor else None
+    alerts = await repo.list_alerts(session, filters, before=before, limit=limit)
+    next_cursor = None
+    if len(alerts) == limit:
+        next_cursor = encode_cursor(alerts[-1].received_at, alerts[-1].id)
+    return AlertRows(alerts, next_cursor, encode_cursor(current))
 
 
 async def share_precision(session: AsyncSession, settings: Settings) -> Precision:
@@ -105,6 +146,11 @@ async def get_alert(session: AsyncSession, alert_id: int) -> Alert:
     return await get_or_raise(session, Alert, alert_id, "alert")
 
 
+async def get_incident(session: AsyncSession, incident_id: int) -> Incident:
+    """The incident with this id (404 when there is none)."""
+    return await get_or_raise(session, Incident, incident_id, "incident")
+
+
 async def alert_events(
     session: AsyncSession, alert_id: int, *, mask_phone: bool
 ) -> list[AlertEventRead]:
@@ -112,25 +158,6 @@ async def alert_events(
     events = await repo.events(session, alert_id)
     context = {"mask_phone": mask_phone}
     return [AlertEventRead.model_validate(e, context=context) for e in events]
-
-
-async def alert_detail(session: AsyncSession, alert: Alert, *, mask_phone: bool) -> AlertRead:
-    """One alert as alert_reads() has it, with its audit trail."""
-    [read] = await alert_reads(session, [alert], mask_phone=mask_phone)
-    read.events = await alert_events(session, alert.id, mask_phone=mask_phone)
-    return read
-
-
-async def incident_detail(
-    session: AsyncSession, incident_id: int, *, mask_phone: bool
-) -> IncidentDetail:
-    """One incident with its alerts (404 when there is none)."""
-    incident = await get_or_raise(session, Incident, incident_id, "incident")
-    alerts = await repo.alerts_of_incident(session, incident_id)
-    return IncidentDetail(
-        **IncidentRead.model_validate(incident).model_dump(),
-        alerts=await alert_reads(session, alerts, mask_phone=mask_phone),
-    )
 
 
 @dataclass(frozen=True)
@@ -191,7 +218,7 @@ async def create_alert(
         ref=await unique_ref(session),
         kind=new.kind,
         source=new.source,
-        status="new",
+        status=AlertStatus.NEW,
         reporter_id=new.reporter_id,
         from_phone=new.from_phone,
         body=new.body,
@@ -254,7 +281,7 @@ async def open_incident_for(session: AsyncSession, alert: Alert) -> Incident:
         category=alert.category,
         severity=alert.severity,
         severity_rank=alert.severity_rank,
-        status="open" if alert.status in OPEN_ALERT_STATUSES else "closed",
+        status="open" if alert.status in OPEN else "closed",
         place_id=alert.place_id,
         place_name=alert.place_name,
         lat=alert.lat,

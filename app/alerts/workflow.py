@@ -1,56 +1,21 @@
-"""The operations room's decisions on alerts and incidents: allowed transitions, audit trail."""
+"""The operations room's decisions on alerts and incidents, each move of a status through
+`transition()` (the paging's reactions are the flow's: app/flows/status.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import repository as repo
-from app.alerts.corrections import Changes, correct, describe, place_of, undescribed_flash
-from app.alerts.models import OPEN_ALERT_STATUSES, Alert, Incident
-from app.alerts.schemas import AlertAction, Described
-from app.alerts.service import open_incident_for, recount
-from app.escalation import repository as escalation_repo
-from app.escalation import service as escalation
+from app.alerts.corrections import Changes, place_of
+from app.alerts.models import Alert, Incident
+from app.alerts.schemas import Described
+from app.alerts.service import open_incident_for, recount, transition
+from app.alerts.status import CLOSED, TRANSITIONS, AlertStatus
 from app.geo.matcher import Gazetteer
-from app.kit.clock import utcnow
-from app.kit.config import Settings
 from app.kit.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
-
-CLOSED = ("resolved", "false_alarm")
-
-# action -> the statuses it may start from. assign and note change no status.
-ALLOWED_FROM: dict[str, tuple[str, ...]] = {
-    "acknowledge": ("new",),
-    "verify": ("new", "acknowledged"),
-    "resolve": OPEN_ALERT_STATUSES,
-    "false_alarm": OPEN_ALERT_STATUSES,
-    "reopen": CLOSED,
-    "assign": (*OPEN_ALERT_STATUSES, *CLOSED),
-    "note": (*OPEN_ALERT_STATUSES, *CLOSED),
-    # A closed alert is still worth correcting: every correction is a label for triage.
-    "correct": (*OPEN_ALERT_STATUSES, *CLOSED),
-}
-
-
-class TransitionNotAllowed(Conflict):
-    """The action does not apply to the alert's current status (409 naming the allowed ones)."""
-
-    def __init__(self, action: str, status: str) -> None:
-        self.allowed = allowed_actions(status)
-        super().__init__(
-            f"cannot {action} an alert that is {status}; allowed: {', '.join(self.allowed)}"
-        )
-
-    def extra(self) -> dict[str, Any]:
-        """The allowed actions, for clients to offer."""
-        return {"allowed": self.allowed}
-
-
-def allowed_actions(status: str) -> list[str]:
-    """The actions an alert in `status` accepts."""
-    return [action for action, starts in ALLOWED_FROM.items() if status in starts]
 
 
 def parse_if_match(value: str | None) -> int | None:
@@ -64,84 +29,6 @@ def parse_if_match(value: str | None) -> int | None:
     if not text.isdigit() or len(text) > 18:
         raise PreconditionFailed(f"If-Match must be the alert's version as its ETag, not {text!r}")
     return int(text)
-
-
-async def apply(
-    session: AsyncSession,
-    settings: Settings,
-    alert_id: int,
-    request: AlertAction,
-    *,
-    actor: str,
-    name: str,
-    if_match: int | None,
-    gazetteer: Gazetteer,
-) -> Alert:
-    """Carry out an action on an alert, or refuse it (404, 412, 409, 422)."""
-    alert = await lock_for_change(session, alert_id)
-    if if_match is not None and if_match != alert.version:
-        raise PreconditionFailed(
-            f"alert {alert_id} is at version {alert.version}, not {if_match}: reload it"
-        )
-    action = request.action
-    if alert.status not in ALLOWED_FROM[action]:
-        raise TransitionNotAllowed(action, alert.status)
-    note = (request.note or "").strip() or None
-    now = utcnow()
-    if action == "acknowledge":
-        await escalation.acknowledge(
-            session, settings, alert, None, now, actor=actor, name=name, note=note
-        )
-    elif action == "verify":
-        await escalation.verify(
-            session,
-            settings,
-            alert,
-            None,
-            now,
-            note=note,
-            actor=actor,
-            name=name,
-            how=request.how,
-            result=request.result or "confirmed",
-        )
-        changes = changes_of(request, gazetteer)
-        if undescribed_flash(alert) and request.summary:
-            await describe(
-                session, settings, alert, request.summary, gazetteer, actor=actor, keep=changes
-            )
-        elif not changes.empty():
-            await correct(session, settings, alert, changes, actor=actor)
-    elif action == "correct":
-        await correct(session, settings, alert, changes_of(request, gazetteer), actor=actor)
-        if note is not None:
-            repo.add_event(session, alert, actor=actor, action="note", note=note)
-    elif action in ("resolve", "false_alarm"):
-        status = "resolved" if action == "resolve" else "false_alarm"
-        await escalation.close(session, settings, alert, None, status, note, now, actor=actor)
-    elif action == "reopen":
-        await _reopen(session, settings, alert, actor, note)
-    elif action == "assign":
-        assignee = (request.assignee or "").strip() or None
-        if assignee is None:
-            raise Unprocessable("assign needs an assignee")
-        repo.add_event(
-            session,
-            alert,
-            actor=actor,
-            action="assigned",
-            note=note,
-            detail={"from": alert.assignee, "to": assignee},
-        )
-        alert.assignee = assignee
-        await escalation.emit(session, settings, "alert.updated", alert)
-    elif action == "note":
-        if note is None:
-            raise Unprocessable("a note needs its text in 'note'")
-        repo.add_event(session, alert, actor=actor, action="note", note=note)
-        await escalation.emit(session, settings, "alert.updated", alert, note=note)
-    await session.flush()
-    return alert
 
 
 def changes_of(request: Described, gazetteer: Gazetteer) -> Changes:
@@ -158,41 +45,89 @@ def changes_of(request: Described, gazetteer: Gazetteer) -> Changes:
     )
 
 
-async def lock_for_change(session: AsyncSession, alert_id: int) -> Alert:
-    """The alert, locked with what a change of it may touch, in the order every writer takes
-    them (incident, escalation, alert), so that two writers never wait on each other."""
-    seen = await repo.get(session, alert_id)
-    if seen is None:
-        raise NotFound(f"no alert {alert_id}")
-    if seen.incident_id is not None:
-        await repo.lock_incident(session, seen.incident_id)
-    await escalation_repo.of_alert(session, alert_id, lock=True)
-    alert = await repo.lock(session, alert_id)
-    if alert is None:
-        raise NotFound(f"no alert {alert_id}")
-    return alert
+def acknowledge(
+    session: AsyncSession, alert: Alert, *, actor: str, note: str | None, quiet: bool = False
+) -> bool:
+    """Someone takes the alert; whether it was new. Taken again, it is noted (unless quiet)."""
+    if alert.status != AlertStatus.NEW:
+        if not quiet:
+            repo.add_event(session, alert, actor=actor, action="acknowledged_again")
+        return False
+    transition(session, alert, "acknowledge", actor=actor, note=note)
+    return True
 
 
-async def _reopen(
-    session: AsyncSession, settings: Settings, alert: Alert, actor: str, note: str | None
+def verify(
+    session: AsyncSession,
+    alert: Alert,
+    now: datetime,
+    *,
+    actor: str,
+    note: str | None,
+    how: str | None,
+    result: str,
 ) -> None:
+    """The outcome of a check of the report (the alert taken first): confirmed, the alert is
+    verified; not confirmed or the reporter unreachable, it is recorded and stays open."""
+    alert.verified_how, alert.verified_result, alert.verified_at = how, result, now
+    detail: dict[str, object] = {"how": how, "result": result}
+    if result == "confirmed" and "verify" in TRANSITIONS[alert.status]:
+        transition(session, alert, "verify", actor=actor, note=note, detail=detail)
+        return
+    action = "verified" if result == "confirmed" else f"verification_{result}"
+    repo.add_event(session, alert, actor=actor, action=action, detail=detail, note=note)
+
+
+async def close(
+    session: AsyncSession,
+    alert: Alert,
+    action: Literal["resolve", "false_alarm"],
+    *,
+    actor: str,
+    note: str | None,
+) -> bool:
+    """Resolve an alert or call it a false alarm (locked by the caller with its incident);
+    its incident closes with it. False when it was closed already."""
+    if alert.status in CLOSED:
+        return False
+    transition(session, alert, action, actor=actor, note=note)
+    if alert.incident_id is not None:
+        incident = await repo.get_incident(session, alert.incident_id)
+        if incident is not None:
+            incident.status = "closed"
+    return True
+
+
+async def reopen(session: AsyncSession, alert: Alert, *, actor: str, note: str | None) -> None:
     """Back to acknowledged (someone has it), and its incident reopens with it."""
-    before = alert.status
-    alert.status = "acknowledged"
-    repo.add_event(
-        session,
-        alert,
-        actor=actor,
-        action="reopened",
-        note=note,
-        from_status=before,
-        to_status=alert.status,
-    )
+    transition(session, alert, "reopen", actor=actor, note=note)
     if alert.incident_id is not None:
         incident = await repo.get_incident(session, alert.incident_id)
         if incident is not None and incident.merged_into_id is None:
             incident.status = "open"
-    await escalation.emit(session, settings, "alert.updated", alert)
+
+
+def assign(
+    session: AsyncSession, alert: Alert, assignee: str | None, *, actor: str, note: str | None
+) -> None:
+    """Who in the operations room follows the alert (422 without a name)."""
+    assignee = (assignee or "").strip() or None
+    if assignee is None:
+        raise Unprocessable("assign needs an assignee")
+    repo.add_event(
+        session,
+        alert,
+        actor=actor,
+        action="assigned",
+        note=note,
+        detail={"from": alert.assignee, "to": assignee},
+    )
+    alert.assignee = assignee
+
+
+def add_note(session: AsyncSession, alert: Alert, note: str | None, *, actor: str) -> None:
+    """A note in the audit trail."""
+    repo.add_event(session, alert, actor=actor, action="note", note=note)
 
 
 async def merge_incidents(
@@ -240,18 +175,15 @@ async def merge_incidents(
 
 
 async def detach_alert(
-    session: AsyncSession, incident_id: int, alert_id: int, *, actor: str, note: str | None
+    session: AsyncSession, incident: Incident, alert_id: int, *, actor: str, note: str | None
 ) -> Incident:
-    """Move an alert out of an incident into a new incident of its own; returns the new one."""
-    incident = await repo.lock_incident(session, incident_id)
-    if incident is None:
-        raise NotFound(f"no incident {incident_id}")
-    await escalation_repo.of_alert(session, alert_id, lock=True)
+    """Move an alert out of an incident (locked by the caller, with the alert's escalation)
+    into a new incident of its own; returns the new one."""
     alert = await repo.lock(session, alert_id)
-    if alert is None or alert.incident_id != incident_id:
-        raise NotFound(f"alert {alert_id} is not in incident {incident_id}")
+    if alert is None or alert.incident_id != incident.id:
+        raise NotFound(f"alert {alert_id} is not in incident {incident.id}")
     if incident.report_count <= 1:
-        raise Conflict(f"alert {alert_id} is the only report of incident {incident_id}")
+        raise Conflict(f"alert {alert_id} is the only report of incident {incident.id}")
     own = await open_incident_for(session, alert)
     repo.add_event(
         session,
@@ -259,7 +191,7 @@ async def detach_alert(
         actor=actor,
         action="incident_detached",
         note=note,
-        detail={"from_incident": incident_id, "to_incident": own.id},
+        detail={"from_incident": incident.id, "to_incident": own.id},
     )
     await session.flush()
     await recount(session, incident)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from app.alerts import repository as repo
 from app.alerts import service, workflow
-from app.alerts.repository import AlertFilter
+from app.alerts.filters import AlertFilter
 from app.alerts.schemas import (
     AlertAction,
     AlertCreate,
@@ -24,7 +24,9 @@ from app.api.deps import Gazetteers, Operator, SessionDep, SettingsDep, Viewer
 from app.api.filters import alert_filters
 from app.auth.service import Principal
 from app.changes import service as changes
+from app.escalation import reads
 from app.flows import manual
+from app.flows import status as status_flow
 from app.kit.errors import errors_doc
 from app.kit.etags import json_with_etag, not_modified_or_json
 from app.kit.ids import Id
@@ -54,7 +56,7 @@ async def list_alerts(
     """Alerts newest first (follow `next_cursor`), or what changed since `updated_after`."""
     # Read before the alerts: every change numbered up to here is committed and in the answer.
     current = await changes.current(session)
-    page = await service.alert_page(
+    page = await reads.alert_page(
         session,
         filters,
         current=current,
@@ -83,7 +85,7 @@ async def enter_alert(
     alert = await manual.enter_alert(
         session, settings, await gazetteers.fresh(session), body, actor=principal.actor
     )
-    read = await service.alert_detail(session, alert, mask_phone=False)
+    read = await reads.alert_detail(session, alert, mask_phone=False)
     response = json_with_etag(read, version=alert.version)
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/alerts/{alert.id}"
@@ -96,7 +98,7 @@ async def get_alert(
 ) -> Response:
     """One alert with its audit trail; send its ETag back in If-Match to change it."""
     alert = await service.get_alert(session, alert_id)
-    read = await service.alert_detail(session, alert, mask_phone=not principal.can("operator"))
+    read = await reads.alert_detail(session, alert, mask_phone=not principal.can("operator"))
     return not_modified_or_json(request, read, version=alert.version)
 
 
@@ -139,7 +141,7 @@ async def act_on_alert(
     actions). With If-Match, a stale version is refused (412) so that two duty officers do
     not overwrite each other's decision.
     """
-    alert = await workflow.apply(
+    alert = await status_flow.apply(
         session,
         settings,
         alert_id,
@@ -149,7 +151,7 @@ async def act_on_alert(
         if_match=workflow.parse_if_match(if_match),
         gazetteer=await gazetteers.fresh(session),
     )
-    read = await service.alert_detail(session, alert, mask_phone=False)
+    read = await reads.alert_detail(session, alert, mask_phone=False)
     return json_with_etag(read, version=alert.version)
 
 
@@ -173,7 +175,7 @@ async def list_incidents(
 
 async def _detail(session: SessionDep, incident_id: int, principal: Principal) -> IncidentDetail:
     mask_phone = not principal.can("operator")
-    return await service.incident_detail(session, incident_id, mask_phone=mask_phone)
+    return await reads.incident_detail(session, incident_id, mask_phone=mask_phone)
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail, responses=errors_doc(404))
@@ -206,7 +208,7 @@ async def detach_alert(
     incident_id: Id, alert_id: Id, session: SessionDep, principal: Operator
 ) -> IncidentDetail:
     """Move an alert out of an incident (it was another event): it gets an incident of its own."""
-    own = await workflow.detach_alert(
+    own = await status_flow.detach_alert(
         session, incident_id, alert_id, actor=principal.actor, note=None
     )
     return await _detail(session, own.id, principal)

@@ -10,10 +10,10 @@ from fastapi.responses import Response
 
 from app.alerts import repository as repo
 from app.alerts import service
+from app.alerts.filters import AlertFilter
 from app.alerts.formats import atom, cap, geojson
 from app.alerts.formats import csv as csv_format
 from app.alerts.formats import shared as shared_format
-from app.alerts.repository import AlertFilter
 from app.api.deps import Partner, SessionDep, SettingsDep, Viewer
 from app.api.filters import alert_filters
 from app.auth.service import require

@@ -6,15 +6,16 @@ from typing import Annotated, get_args
 
 from fastapi import Query
 
-from app.alerts.models import ALERT_STATUSES
-from app.alerts.repository import AlertFilter
+from app.alerts.filters import AlertFilter
 from app.alerts.schemas import SeverityName
+from app.alerts.status import AlertStatus
 from app.kit.clock import UtcDateTime
 from app.kit.errors import BadRequest
 from app.kit.text import NO_CONTROL
 from app.triage.types import Category
 
 CATEGORIES: tuple[str, ...] = get_args(Category)
+STATUSES: tuple[str, ...] = tuple(AlertStatus)
 
 
 def split_values(values: list[str] | None, allowed: tuple[str, ...], name: str) -> list[str]:
@@ -28,7 +29,7 @@ def split_values(values: list[str] | None, allowed: tuple[str, ...], name: str) 
 
 def alert_filters(
     status: Annotated[
-        list[str] | None, Query(description=f"one or more of {', '.join(ALERT_STATUSES)}")
+        list[str] | None, Query(description=f"one or more of {', '.join(STATUSES)}")
     ] = None,
     min_severity: SeverityName | None = None,
     category: Annotated[
@@ -49,7 +50,7 @@ def alert_filters(
 ) -> AlertFilter:
     """FastAPI dependency: the filters shared by the alerts list and its exports."""
     return AlertFilter(
-        status=split_values(status, ALERT_STATUSES, "status"),
+        status=[AlertStatus(s) for s in split_values(status, STATUSES, "status")],
         min_severity=min_severity,
         category=split_values(category, CATEGORIES, "category"),
         admin1=admin1,

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Incident
 from app.alerts.schemas import IncidentRead
-from app.alerts.service import alert_reads
 from app.changes import repository as repo
 from app.channels import service as channels_service
 from app.channels.service import channel_data
+from app.escalation.reads import alert_reads
 from app.kit.changes import Change
 
 BATCH = 200

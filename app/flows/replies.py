@@ -5,11 +5,18 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import repository as alerts_repo
-from app.alerts.corrections import Changes, correct, describe, resolve_place
+from app.alerts.corrections import Changes, resolve_place
 from app.alerts.models import Alert
-from app.alerts.workflow import lock_for_change
 from app.escalation import commands, messages
-from app.escalation.service import acknowledge, close, emit, verify
+from app.flows.status import (
+    acknowledge,
+    add_note,
+    close,
+    correct,
+    describe,
+    lock_for_change,
+    verify,
+)
 from app.geo.matcher import Gazetteer
 from app.kit.clock import utcnow
 from app.kit.config import Settings
@@ -55,17 +62,18 @@ async def handle_command(
         return await _correct_by_sms(session, settings, liaison, alert, command, gazetteer)
     if command.action in ("verify", "note") and command.note and alert.category == "FLASH":
         return await _describe_by_sms(session, settings, liaison, alert, command, gazetteer)
+    if command.action in ("ack", "verify", "resolve", "false_alarm"):
+        alert = await lock_for_change(session, alert.id)
     if command.action == "ack":
-        await acknowledge(session, settings, alert, liaison, now)
+        await acknowledge(session, settings, alert, liaison)
     elif command.action == "verify":
         await verify(session, settings, alert, liaison, now, note=command.note)
     elif command.action == "resolve":
-        await close(session, settings, alert, liaison, "resolved", command.note, now)
+        await close(session, settings, alert, liaison, "resolve", command.note)
     elif command.action == "false_alarm":
-        await close(session, settings, alert, liaison, "false_alarm", command.note, now)
+        await close(session, settings, alert, liaison, "false_alarm", command.note)
     elif command.action == "note":
-        alerts_repo.add_event(session, alert, actor=actor, action="note", note=command.note)
-        await emit(session, settings, "alert.updated", alert, note=command.note)
+        await add_note(session, settings, alert, command.note, actor=actor)
     return messages.done(command.action, language, alert.ref)
 
 
@@ -100,8 +108,8 @@ async def _correct_by_sms(
     if changes is None:
         return messages.help_correct(language)
     alert = await lock_for_change(session, alert.id)
-    diff = await correct(session, settings, alert, changes, actor=f"liaison:{liaison.id}")
-    return messages.corrected(language, alert.ref, {k: v["to"] for k, v in diff.items()})
+    fixed = await correct(session, settings, alert, changes, actor=f"liaison:{liaison.id}")
+    return messages.corrected(language, alert.ref, {k: v["to"] for k, v in fixed.diff.items()})
 
 
 async def _describe_by_sms(
@@ -120,5 +128,7 @@ async def _describe_by_sms(
         await verify(session, settings, alert, liaison, utcnow(), note=command.note, how="callback")
     else:
         alerts_repo.add_event(session, alert, actor=actor, action="note", note=command.note)
-    diff = await describe(session, settings, alert, command.note, gazetteer, actor=actor)
-    return messages.corrected(liaison.language, alert.ref, {k: v["to"] for k, v in diff.items()})
+    told = await describe(session, settings, alert, command.note, gazetteer, actor=actor)
+    return messages.corrected(
+        liaison.language, alert.ref, {k: v["to"] for k, v in told.diff.items()}
+    )

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts.models import OPEN_ALERT_STATUSES, Alert
+from app.alerts.models import Alert
+from app.alerts.status import OPEN
 
 # A report lists at most this many alerts of each kind (a day has far fewer in practice).
 LIMIT = 500
@@ -31,7 +32,7 @@ async def open_before(session: AsyncSession, until: datetime) -> Sequence[Alert]
     """Alerts received before `until` and still open, most severe then oldest first."""
     stmt = (
         select(Alert)
-        .where(Alert.received_at < until, Alert.status.in_(OPEN_ALERT_STATUSES))
+        .where(Alert.received_at < until, Alert.status.in_(OPEN))
         .order_by(Alert.severity_rank.desc(), Alert.received_at, Alert.id)
         .limit(LIMIT)
     )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.alerts.models import Alert
+from app.alerts.status import CLOSED
 from app.inbound.models import STATUS_RECEIVED, InboundMessage
 from app.outbox.models import CHANNEL_SMS, PENDING, SENDING, Delivery, DeliveryAttempt
 from app.retention.kinds import (
@@ -28,8 +29,6 @@ from app.retention.kinds import (
     RAW_MESSAGES,
     TEXT,
 )
-
-CLOSED = ("resolved", "false_alarm")
 
 
 def _not_yet(column: InstrumentedAttribute[int], bit: int) -> ColumnElement[bool]:

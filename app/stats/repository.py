@@ -11,19 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert, AlertEvent
 from app.alerts.repository import HUMAN_VERIFIED
+from app.alerts.status import AlertStatus
 from app.geo.models import Place
 from app.people.models import Reporter
 
-TAKEN = ("acknowledged", "verified")
+TAKEN = (AlertStatus.ACKNOWLEDGED, AlertStatus.VERIFIED)
 
 # An event that took the alert: acknowledged or verified, by action or by status, or one that
 # closed it straight from new (a liaison may answer FIN or FAUX without an OK first).
 ACKNOWLEDGING = or_(
     AlertEvent.action.in_(TAKEN),
     AlertEvent.to_status.in_(TAKEN),
-    and_(AlertEvent.from_status == "new", AlertEvent.to_status.is_not(None)),
+    and_(AlertEvent.from_status == AlertStatus.NEW, AlertEvent.to_status.is_not(None)),
 )
-RESOLVING = or_(AlertEvent.action == "resolved", AlertEvent.to_status == "resolved")
+RESOLVING = or_(AlertEvent.action == "resolved", AlertEvent.to_status == AlertStatus.RESOLVED)
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ async def acknowledged_count(session: AsyncSession, scope: Scope) -> int:
     """Alerts past new, or with an acknowledging event (a reopened alert counts too)."""
     taken = exists().where(AlertEvent.alert_id == Alert.id, ACKNOWLEDGING)
     stmt = select(func.count()).select_from(Alert).where(*_in_scope(scope))
-    stmt = stmt.where(or_(Alert.status != "new", taken))
+    stmt = stmt.where(or_(Alert.status != AlertStatus.NEW, taken))
     return int(await session.scalar(stmt) or 0)
 
 
@@ -98,7 +99,7 @@ async def last_resolved(session: AsyncSession, scope: Scope) -> list[tuple[datet
     stmt = (
         select(Alert.received_at, func.max(AlertEvent.at))
         .join(AlertEvent, AlertEvent.alert_id == Alert.id)
-        .where(*_in_scope(scope), Alert.status == "resolved", RESOLVING)
+        .where(*_in_scope(scope), Alert.status == AlertStatus.RESOLVED, RESOLVING)
         .group_by(Alert.id, Alert.received_at)
     )
     return await _received_and_event(session, stmt)

@@ -11,7 +11,8 @@ from typing import Any, get_args
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import labels
-from app.alerts.models import ALERT_STATUSES, SEVERITIES
+from app.alerts.models import SEVERITIES
+from app.alerts.status import AlertStatus
 from app.geo.models import Place
 from app.kit.phones import mask
 from app.people.models import Reporter
@@ -98,10 +99,10 @@ async def stats(session: AsyncSession, scope: Scope, silent_days: int) -> StatsR
         total=total,
         by_category=_counts(by_category, CATEGORIES),
         by_severity=_counts(by_severity, SEVERITIES[::-1]),
-        by_status=_counts(by_status, ALERT_STATUSES),
+        by_status=_counts(by_status, tuple(AlertStatus)),
         by_territoire=_counts(by_territoire),
         acknowledged=_share(await repo.acknowledged_count(session, scope), total),
-        resolved=_share(by_status["resolved"], total),
+        resolved=_share(by_status[AlertStatus.RESOLVED], total),
         time_to_acknowledge=durations(await repo.first_acknowledged(session, scope)),
         time_to_resolve=durations(await repo.last_resolved(session, scope)),
         reporters=[

@@ -33,6 +33,7 @@ NEEDS: dict[tuple[str, str], str] = {
             "/api/v1/places.geojson",
             "/api/v1/places/{place_id}",
             "/api/v1/me",
+            "/api/v1/meta",
             "/api/v1/deliveries",
             "/api/v1/deliveries/{delivery_id}",
             "/api/v1/channels/health",

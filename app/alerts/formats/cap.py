@@ -16,6 +16,7 @@ from app.alerts.formats.common import (
     xml_text,
 )
 from app.alerts.models import Alert
+from app.alerts.status import AlertStatus
 from app.kit.phones import mask_in_text
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -81,13 +82,13 @@ def envelope(alert: Alert, *, sender: str, changed: bool) -> Envelope:
     the alert last changed, referencing the first message as CAP requires.
     """
     first_sent = cap_time(alert.received_at)
-    if not changed and alert.status != "false_alarm":
+    if not changed and alert.status != AlertStatus.FALSE_ALARM:
         return Envelope(original_identifier(alert), first_sent, "Alert", None)
     sent_at: datetime = max(alert.updated_at, alert.received_at)
     return Envelope(
         identifier=f"{original_identifier(alert)}-v{alert.version}",
         sent=cap_time(sent_at),
-        msg_type="Cancel" if alert.status == "false_alarm" else "Update",
+        msg_type="Cancel" if alert.status == AlertStatus.FALSE_ALARM else "Update",
         references=f"{sender},{original_identifier(alert)},{first_sent}",
     )
 
@@ -152,7 +153,9 @@ def cap_alert(alert: Alert, *, sender: str, changed: bool, web: str | None = Non
     _sub(info, "category", "Security")
     _sub(info, "event", event_name(alert.category))
     # Once resolved, the threat is over: responders need not act any more.
-    urgency = "Past" if alert.status == "resolved" else _one_of(alert.cap_urgency, _URGENCY)
+    urgency = (
+        "Past" if alert.status == AlertStatus.RESOLVED else _one_of(alert.cap_urgency, _URGENCY)
+    )
     _sub(info, "urgency", urgency)
     _sub(info, "severity", _one_of(alert.cap_severity, _SEVERITY))
     _sub(info, "certainty", _one_of(alert.cap_certainty, _CERTAINTY))

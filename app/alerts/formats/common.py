@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 
 from app.alerts.models import Alert
+from app.alerts.status import AlertStatus
 
 # Human-readable event of each triage category, in French: the working language of the
 # operations rooms of eastern DR Congo.
@@ -24,11 +25,11 @@ EVENT_NAMES = {
 }
 
 STATUS_NAMES = {
-    "new": "nouvelle",
-    "acknowledged": "prise en charge",
-    "verified": "vérifiée",
-    "resolved": "résolue",
-    "false_alarm": "fausse alerte",
+    AlertStatus.NEW: "nouvelle",
+    AlertStatus.ACKNOWLEDGED: "prise en charge",
+    AlertStatus.VERIFIED: "vérifiée",
+    AlertStatus.RESOLVED: "résolue",
+    AlertStatus.FALSE_ALARM: "fausse alerte",
 }
 
 UNKNOWN_PLACE = "Lieu non précisé"

@@ -7,19 +7,10 @@
   const PREFS = 'kengele.prefs';
   const SEVERITIES = ['critical', 'high', 'medium', 'low'];
   const SEV_RANK = { low: 0, medium: 1, high: 2, critical: 3 };
-  const STATUSES = ['new', 'acknowledged', 'verified', 'resolved', 'false_alarm'];
-  const OPEN = ['new', 'acknowledged', 'verified'];
-  const CATEGORIES = ['ATTACK', 'ABDUCTION', 'SEXUAL_VIOLENCE', 'CLASH', 'ARSON', 'LOOTING',
-    'ARMED_PRESENCE', 'DISPLACEMENT', 'THREAT', 'OTHER', 'FLASH'];
-  // A hint mirroring app/alerts/workflow.py (ALLOWED_FROM); the API has the last word (409).
-  const ALLOWED_FROM = {
-    acknowledge: ['new'],
-    verify: ['new', 'acknowledged'],
-    resolve: OPEN,
-    false_alarm: OPEN,
-    reopen: ['resolved', 'false_alarm'],
-  };
-  const STATUS_ACTIONS = ['acknowledge', 'verify', 'resolve', 'false_alarm', 'reopen'];
+  // The workflow as the gateway defines it (GET /api/v1/meta, read at sign-in): the statuses,
+  // the open ones, from each status the actions that move an alert, the categories. The
+  // buttons follow it; the API has the last word (409).
+  const W = { statuses: [], open: [], transitions: {}, statusActions: [], categories: [] };
   const KEEP_ALERTS = 1000;   // alerts kept in memory, newest first
   const SHOW_ALERTS = 300;    // rows drawn in the list
   const SVGNS = 'http://www.w3.org/2000/svg';
@@ -319,7 +310,7 @@
   // Triage reasons come from the gateway in English plain words; the page shows them in its
   // language, codes (ATTACK, critical) as the page names them. Unknown forms are shown as is.
   const SEV_WORD = (x) => (x in SEV_RANK ? label('sev', x) : x);
-  const CAT_WORD = (x) => (CATEGORIES.includes(x) ? label('cat', x) : x);
+  const CAT_WORD = (x) => (W.categories.includes(x) ? label('cat', x) : x);
   const REASONS = [
     [/^no alert word → OTHER$/, () => ({ fr: `aucun mot d’alerte → ${CAT_WORD('OTHER')}` })],
     [/^(.+) negates (.+)$/, (m) => ({ fr: `${m[1]} annule ${m[2]}` })],
@@ -406,8 +397,9 @@
     S.key = key;
     $('signin-button').disabled = true;
     try {
-      const { data } = await api('/api/v1/me');
-      S.me = data;
+      const [me, meta] = await Promise.all([api('/api/v1/me'), api('/api/v1/meta')]);
+      S.me = me.data;
+      learnWorkflow(meta.data);
     } catch (e) {
       S.key = null;
       sessionStorage.removeItem(KEY_STORE);
@@ -432,6 +424,14 @@
     loadPlaces();
     loadChannels(epoch);
     streamLoop(epoch);
+  }
+
+  function learnWorkflow(meta) {
+    Object.assign(W, {
+      statuses: meta.statuses, open: meta.open, transitions: meta.transitions,
+      categories: meta.categories,
+      statusActions: meta.actions.filter((x) => Object.values(meta.transitions).some((moves) => x in moves)),
+    });
   }
 
   function signOut(message) {
@@ -484,7 +484,7 @@
     const q = new URLSearchParams({ limit: '100' });   // older ones: narrow the filters
     const f = S.filters;
     if (f.severity) q.set('min_severity', f.severity);
-    if (f.status === 'open') q.set('status', OPEN.join(','));
+    if (f.status === 'open') q.set('status', W.open.join(','));
     else if (f.status) q.set('status', f.status);
     if (f.category) q.set('category', f.category);
     if (f.admin2) q.set('admin2', f.admin2);
@@ -526,7 +526,7 @@
   function matches(a) {
     const f = S.filters;
     if (f.severity && (SEV_RANK[a.severity] ?? 0) < SEV_RANK[f.severity]) return false;
-    if (f.status === 'open' && !OPEN.includes(a.status)) return false;
+    if (f.status === 'open' && !isOpen(a)) return false;
     if (f.status && f.status !== 'open' && a.status !== f.status) return false;
     if (f.category && a.category !== f.category) return false;
     if (f.admin2 && a.place?.admin2 !== f.admin2) return false;
@@ -534,7 +534,7 @@
   }
   // Open alerts first, the most severe first and, within a severity, the one waiting longest:
   // what needs an officer now is never below the fold. Closed ones follow, newest first.
-  const isOpen = (a) => OPEN.includes(a.status);
+  const isOpen = (a) => W.open.includes(a.status);
   const byPriority = (x, y) => (isOpen(y) - isOpen(x))
     || (isOpen(x) ? (SEV_RANK[y.severity] ?? 0) - (SEV_RANK[x.severity] ?? 0)
       || Date.parse(x.received_at) - Date.parse(y.received_at) || x.id - y.id : byNewest(x, y));
@@ -827,9 +827,9 @@
       ...['medium', 'high'].map((s) => [s, t('atleast', { x: label('sev', s) })]),
       ['critical', t('only', { x: label('sev', 'critical') })]], f.severity);
     fillSelect($('f-status'), [['', t('any.status')], ['open', t('open')],
-      ...STATUSES.map((s) => [s, label('st', s)])], f.status);
+      ...W.statuses.map((s) => [s, label('st', s)])], f.status);
     fillSelect($('f-category'), [['', t('any.category')],
-      ...CATEGORIES.map((c) => [c, label('cat', c)])], f.category);
+      ...W.categories.map((c) => [c, label('cat', c)])], f.category);
     const zones = new Set(S.places.map((p) => p.admin2).filter(Boolean));
     for (const a of S.alerts.values()) if (a.place?.admin2) zones.add(a.place.admin2);
     if (f.admin2) zones.add(f.admin2);
@@ -892,7 +892,7 @@
     const list = $('alerts');
     const focused = document.activeElement?.dataset?.id;
     const items = shown();
-    const open = items.filter((a) => OPEN.includes(a.status)).length;
+    const open = items.filter(isOpen).length;
     $('count').textContent = !S.loaded ? t('loading')
       : items.length === 0 ? t('count.zero')
         : items.length === 1 ? t('count.one') : t('count', { n: items.length, open });
@@ -901,7 +901,7 @@
       const classes = ['alert', `sev-${a.severity}`];
       if (a.id === S.selected) classes.push('selected');
       if (S.fresh.has(a.id)) classes.push('fresh');
-      if (!OPEN.includes(a.status)) classes.push('closed');
+      if (!isOpen(a)) classes.push('closed');
       return h('li', {}, h('button', {
         type: 'button', class: classes.join(' '), 'data-id': a.id, 'data-ref': a.ref,
         'data-status': a.status, onclick: () => openDetail(a.id),
@@ -1081,11 +1081,11 @@
     assignee.addEventListener('input', () => { d.assigneeDraft = assignee.value; });
     const button = (action, cls) => h('button', {
       type: 'button', class: cls, 'data-action': action, text: t(`a.${action}`),
-      disabled: d.busy || (ALLOWED_FROM[action] && !ALLOWED_FROM[action].includes(a.status)),
+      disabled: d.busy || (W.statusActions.includes(action) && !(action in (W.transitions[a.status] || {}))),
       onclick: () => act(action),
     });
     return section(t('d.actions'),
-      h('div', { class: 'actions' }, STATUS_ACTIONS.map((x) => button(x, x === 'acknowledge' && a.status === 'new' ? 'go' : ''))),
+      h('div', { class: 'actions' }, W.statusActions.map((x) => button(x, x === 'acknowledge' && a.status === 'new' ? 'go' : ''))),
       h('div', { class: 'actionform' }, note, h('div', { class: 'actions' }, button('note')),
         h('div', { class: 'assign' }, assignee, button('assign'))),
       msg);
@@ -1419,7 +1419,7 @@
         if (!groups.has(key)) groups.set(key, []);
         groups.get(key).push(a);
       }
-      const rank = (a) => (OPEN.includes(a.status) ? 10 : 0) + (SEV_RANK[a.severity] ?? 0);
+      const rank = (a) => (isOpen(a) ? 10 : 0) + (SEV_RANK[a.severity] ?? 0);
       const marks = [...groups.values()].map((list) => {
         list.sort((x, y) => rank(y) - rank(x) || byNewest(x, y));
         return list;
@@ -1441,7 +1441,7 @@
         const { x, y } = c;
         const r = 6 + 2.2 * Math.sqrt(all.length - 1);
         const selected = all.some((a) => a.id === S.selected);
-        const open = OPEN.includes(top.status);
+        const open = isOpen(top);
         const several = c.lists.length > 1;
         const cls = `mark sev-${top.severity}${open ? '' : ' closed'}${selected ? ' selected' : ''}${several ? ' cluster' : ''}`;
         const mark = sv('circle', {
@@ -1584,7 +1584,7 @@
   // one side panel holds either the call-back queue or the entry form.
   const Humans = (() => {
     const H = { mode: null, drafts: new Map(), entry: {}, msg: null, drawn: '' };
-    const HUMAN_CATEGORIES = CATEGORIES.filter((c) => c !== 'FLASH');
+    const humanCategories = () => W.categories.filter((c) => c !== 'FLASH');
     const SOURCES = ['radio', 'call', 'visit', 'other'];
     const RESULTS = ['confirmed', 'not_confirmed', 'unreachable'];
     const isOperator = () => !!S.me && (S.me.role === 'operator' || S.me.role === 'admin');
@@ -1629,7 +1629,7 @@
       const original = a.correction && a.correction.original;
       const grid = h('div', { class: 'form-grid' },
         field('c-category', t('entry.category'), select('c-category',
-          [['', t('c.keep')], ...HUMAN_CATEGORIES.map((x) => [x, label('cat', x)])], c.category, set('category'))),
+          [['', t('c.keep')], ...humanCategories().map((x) => [x, label('cat', x)])], c.category, set('category'))),
         field('c-severity', t('entry.severity'), select('c-severity',
           [['', t('c.keep')], ...SEVERITIES.map((x) => [x, label('sev', x)])], c.severity, set('severity'))),
         field('c-place', t('c.place'), input('c-place', 'input', c.place, set('place'), { maxlength: 200 })),
@@ -1749,7 +1749,7 @@
           field('e-reporter', t('entry.reporter'), input('e-reporter', 'input', e.reporter, set('reporter'), { maxlength: 32 })),
           field('e-place', t('entry.place'), input('e-place', 'input', e.place, set('place'), { maxlength: 200 })),
           field('e-category', t('entry.category'), select('e-category',
-            [['', t('entry.auto')], ...HUMAN_CATEGORIES.map((x) => [x, label('cat', x)])], e.category, set('category'))),
+            [['', t('entry.auto')], ...humanCategories().map((x) => [x, label('cat', x)])], e.category, set('category'))),
           field('e-severity', t('entry.severity'), select('e-severity',
             [['', t('entry.auto')], ...SEVERITIES.map((x) => [x, label('sev', x)])], e.severity, set('severity')))),
         h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'go', id: 'entry-submit', text: t('entry.submit') })));

@@ -1,0 +1,164 @@
+"""Whom a step pages and the pages themselves: the roster of a zone, the SMS, the stop."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.alerts import service as alerts
+from app.alerts.models import Alert
+from app.escalation import messages
+from app.escalation import repository as repo
+from app.escalation.events import emit
+from app.escalation.models import STOPPED, Escalation
+from app.escalation.schemas import NotifyTier, Phones, Step
+from app.kit.config import Settings
+from app.kit.phones import mask_in_text
+from app.outbox import repository as outbox_repo
+from app.outbox import service as outbox
+from app.outbox.models import Delivery
+from app.people.models import Liaison
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone to page."""
+
+    phone: str
+    language: str
+    liaison: Liaison | None = None
+
+
+async def execute(
+    session: AsyncSession,
+    settings: Settings,
+    escalation: Escalation,
+    alert: Alert,
+    steps: list[Step],
+    index: int,
+    now: datetime,
+) -> None:
+    """Page the recipients of `steps` (a repeat pages those of every step)."""
+    channels = {c for step in steps for c in step.channels}
+    recipients: dict[str, Recipient] = {}
+    for step in steps:
+        for r in await recipients_of(session, step.notify, alert):
+            recipients.setdefault(r.phone, r)
+    paged: list[int] = []
+    if "sms" in channels:
+        for r in recipients.values():
+            await page(session, settings, escalation, alert, r, index)
+            if r.liaison is not None:
+                paged.append(r.liaison.id)
+        escalation.new_reports = 0
+        if not recipients:
+            log.error(
+                "alert %s: nobody to page at step %s (no on-duty JOC officer)", alert.id, index
+            )
+    alerts.add_event(
+        session,
+        alert,
+        actor="system",
+        action="escalated",
+        detail={
+            "step": index,
+            "channels": sorted(channels),
+            "liaisons": paged,
+            "recipients": len(recipients) if "sms" in channels else 0,
+        },
+    )
+    if "webhook" in channels:
+        await emit(session, settings, "alert.escalated", alert, step=index, liaisons=paged)
+
+
+async def page(
+    session: AsyncSession,
+    settings: Settings,
+    escalation: Escalation,
+    alert: Alert,
+    recipient: Recipient,
+    index: int,
+) -> Delivery:
+    # The call-back number (in the page, or written in the report) goes only to the
+    # liaisons of the alert's own zone: never to JOC officers or a list of numbers.
+    may_call_back = settings.page_includes_reporter_phone and in_zone(recipient.liaison, alert)
+    text = messages.page(
+        language=recipient.language,
+        ref=alert.ref,
+        severity=alert.severity,
+        category=alert.category,
+        place=alert.place_name,
+        admin2=alert.admin2,
+        at=alert.received_at,
+        body=alert.body if may_call_back else mask_in_text(alert.body),
+        reporter_phone=alert.from_phone if may_call_back else None,
+        new_reports=escalation.new_reports,
+        timezone=settings.timezone,
+    )
+    return await outbox.enqueue_sms(
+        session,
+        settings,
+        to=recipient.phone,
+        body=text,
+        purpose="page",
+        alert_id=alert.id,
+        liaison_id=recipient.liaison.id if recipient.liaison else None,
+        step=index,
+    )
+
+
+def _covers(liaison: Liaison, alert: Alert) -> bool:
+    """Whether the liaison's zones contain the alert's territoire or province."""
+    places = {name.lower() for name in (alert.admin2, alert.admin1) if name}
+    return bool(places & {z.lower() for z in liaison.zones})
+
+
+def in_zone(liaison: Liaison | None, alert: Alert) -> bool:
+    """Whether `liaison` is a community liaison (not JOC) of the alert's zone."""
+    return liaison is not None and liaison.tier == "liaison" and _covers(liaison, alert)
+
+
+async def on_duty_in_zone(session: AsyncSession, tier: str, alert: Alert) -> list[Liaison]:
+    """On-duty liaisons of `tier` whose zones contain the alert's territoire or province."""
+    return [liaison for liaison in await repo.on_duty(session, tier) if _covers(liaison, alert)]
+
+
+async def recipients_of(
+    session: AsyncSession, notify: NotifyTier | Phones, alert: Alert
+) -> list[Recipient]:
+    """Whom a step's `notify` names for this alert; JOC officers when the zone has nobody."""
+    if isinstance(notify, Phones):
+        known = {
+            liaison.phone: liaison
+            for tier in ("liaison", "joc")
+            for liaison in await repo.on_duty(session, tier)
+        }
+        return [
+            Recipient(p, known[p].language if p in known else "fr", known.get(p))
+            for p in notify.phones
+        ]
+    if notify in ("zone_liaisons", "zone_joc"):
+        found = await on_duty_in_zone(
+            session, "liaison" if notify == "zone_liaisons" else "joc", alert
+        )
+        if found:
+            return [Recipient(x.phone, x.language, x) for x in found]
+    return [Recipient(x.phone, x.language, x) for x in await repo.on_duty(session, "joc")]
+
+
+async def stop(session: AsyncSession, alert: Alert, reason: str, liaison: Liaison | None) -> None:
+    """The alert's paging stops (taken by `liaison`, if one), its pages not yet sent cancelled."""
+    escalation = await repo.of_alert(session, alert.id, lock=True)
+    if escalation is not None and escalation.state != STOPPED:
+        escalation.state = STOPPED
+        escalation.stopped_reason = reason
+        escalation.next_due_at = None
+        escalation.acknowledged_by = liaison.id if liaison else None
+    for pending in await outbox_repo.pending_pages(session, alert.id):
+        pending.status = "cancelled"
+        pending.last_error = f"alert {reason}"

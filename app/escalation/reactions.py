@@ -1,0 +1,102 @@
+"""Escalation's reactions to an alert's moves (app/flows/status.py calls them after each):
+taken, the paging stops and the others hear who took it; closed, the reporters hear it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.alerts import service as alerts
+from app.alerts.models import Alert
+from app.alerts.status import AlertStatus
+from app.escalation import messages
+from app.escalation import repository as repo
+from app.escalation.events import emit
+from app.escalation.paging import stop
+from app.kit.config import Settings
+from app.outbox import repository as outbox_repo
+from app.outbox import service as outbox
+from app.people.models import Liaison, Reporter
+
+
+async def on_acknowledged(
+    session: AsyncSession,
+    settings: Settings,
+    alert: Alert,
+    liaison: Liaison | None,
+    *,
+    name: str,
+    taken: bool,
+) -> None:
+    """Someone took the alert (a liaison by SMS, or `name` through the API): the paging stops;
+    when it was new (`taken`), the others paged, the reporters and subscribers hear it."""
+    await stop(session, alert, AlertStatus.ACKNOWLEDGED, liaison)
+    if not taken:
+        return
+    others = await outbox_repo.paged_liaison_ids(session, alert.id)
+    if liaison is not None:
+        others.discard(liaison.id)
+    for other in await repo.liaisons_by_ids(session, others):
+        await outbox.enqueue_sms(
+            session,
+            settings,
+            to=other.phone,
+            body=messages.taken(other.language, alert.ref, name),
+            purpose="taken",
+            alert_id=alert.id,
+            liaison_id=other.id,
+        )
+    await _tell_reporters(session, settings, alert, "reporter_ack")
+    extra: dict[str, Any] = {"liaison_id": liaison.id} if liaison else {"by": name}
+    await emit(session, settings, "alert.acknowledged", alert, **extra)
+
+
+async def on_closed(
+    session: AsyncSession,
+    settings: Settings,
+    alert: Alert,
+    liaison: Liaison | None,
+    *,
+    reason: AlertStatus,
+    closed: bool,
+    note: str | None,
+) -> None:
+    """Someone resolved the alert or called it a false alarm (`reason`): the paging stops;
+    when it was open (`closed`), subscribers hear it, and the reporters that it is resolved."""
+    await stop(session, alert, reason, liaison)
+    if not closed:
+        return
+    if alert.status == AlertStatus.RESOLVED:
+        await _tell_reporters(session, settings, alert, "reporter_resolved")
+        await emit(session, settings, "alert.resolved", alert, note=note)
+    else:
+        await emit(session, settings, "alert.updated", alert, note=note)
+
+
+async def _tell_reporters(
+    session: AsyncSession, settings: Settings, alert: Alert, kind: str
+) -> None:
+    """The "visible response": reporters hear that their alert was taken, then closed."""
+    if not settings.receipts_enabled:
+        return
+    reports: Sequence[Alert] = [alert]
+    if alert.incident_id is not None:
+        reports = await alerts.of_incident(session, alert.incident_id)
+    seen: set[str] = set()
+    for reported in reports:
+        if reported.reporter_id is None or reported.from_phone in seen:
+            continue
+        seen.add(reported.from_phone)
+        reporter = await session.get(Reporter, reported.reporter_id)
+        if reporter is None or reporter.opted_out:
+            continue
+        text = (
+            messages.reporter_ack(reporter.language, reported.ref)
+            if kind == "reporter_ack"
+            else messages.reporter_resolved(reporter.language, reported.ref)
+        )
+        await outbox.enqueue_sms(
+            session, settings, to=reporter.phone, body=text, purpose=kind, alert_id=reported.id
+        )
