@@ -8,6 +8,7 @@ from typing import Any, get_args
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from app.alerts.models import SEVERITIES, Alert, AlertEvent
 from app.alerts.service import transition
@@ -26,14 +27,12 @@ from tests.support import make_key, post_twilio, sms_form
 STATUS_ACTIONS: tuple[StatusAction, ...] = get_args(StatusAction)
 
 
-class _Trail:
-    """Stands in for a session: what transition() appends to the audit trail."""
+class _Trail(Session):
+    """A session with no database: what transition() appends to the audit trail."""
 
-    def __init__(self) -> None:
-        self.added: list[AlertEvent] = []
-
-    def add(self, event: AlertEvent) -> None:
-        self.added.append(event)
+    @property
+    def added(self) -> list[AlertEvent]:
+        return [obj for obj in self.new if isinstance(obj, AlertEvent)]
 
 
 @pytest.mark.parametrize("status", list(AlertStatus))
