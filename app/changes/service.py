@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,3 +92,13 @@ def _reset(reason: str, seq: int) -> str:
 async def next_batch(session: AsyncSession, after: int) -> Sequence[Change]:
     """The next changes to send."""
     return await repo.after(session, after, BATCH)
+
+
+async def last_at(session: AsyncSession, event: str, entity_id: int) -> datetime | None:
+    """When the last change `event` (`channel.up`…) of the entity `entity_id` was logged."""
+    return await repo.last_at(session, event, entity_id)
+
+
+async def prune(session: AsyncSession, before: datetime) -> int:
+    """Forget changes older than `before` (the stream's replay window); returns how many."""
+    return await repo.prune(session, before)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -188,6 +188,26 @@ async def named(session: AsyncSession, name: str) -> Channel:
     if channel is None:
         raise NotFound(f"no channel named {name!r}")
     return channel
+
+
+async def find(session: AsyncSession, name: str, *, lock: bool = False) -> Channel | None:
+    """The channel with this name, or None (`lock`: for an update of its state)."""
+    return await repo.by_name(session, name, lock=lock)
+
+
+async def all_channels(session: AsyncSession) -> Sequence[Channel]:
+    """Every channel, in route order."""
+    return await repo.list_all(session)
+
+
+async def active_channels(session: AsyncSession) -> Sequence[Channel]:
+    """The channels in use, in route order."""
+    return await repo.active(session)
+
+
+async def lock_active(session: AsyncSession) -> Sequence[Channel]:
+    """Every channel in use, locked for a health check (one checker at a time)."""
+    return await repo.lock_all(session)
 
 
 async def ensure_twilio(session: AsyncSession, settings: Settings) -> bool:

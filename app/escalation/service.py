@@ -606,3 +606,8 @@ async def _tell_reporters(
         await outbox.enqueue_sms(
             session, settings, to=reporter.phone, body=text, purpose=kind, alert_id=reported.id
         )
+
+
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    """When the next step of a running escalation falls due (None: none is running)."""
+    return await repo.next_due_at(session)

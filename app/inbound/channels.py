@@ -19,13 +19,13 @@ from pydantic import BaseModel, ValidationError
 
 from app.channels import repository as channels_repo
 from app.channels import service as channels
+from app.flows import channel_health
+from app.flows.delivery_status import record_status
 from app.flows.inbound import Inbound, Pipeline
 from app.inbound.models import KIND_CALL, KIND_SMS
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
 from app.kit.errors import BadRequest, Forbidden, NotFound, Unprocessable, errors_doc
-from app.outbox import health
-from app.outbox.endpoints import record_status
 from app.providers import africastalking, http_channel, httpsms, smsgate
 from app.providers.twilio import signed_url
 
@@ -94,7 +94,7 @@ async def _seen(
             channels.seen(channel, heartbeat=heartbeat)
             flipped = heartbeat and channels.mark_up(channel)
         if flipped:
-            await health.changed(session, request.app.state.settings, channel)
+            await channel_health.changed(session, request.app.state.settings, channel)
 
 
 async def _accept(request: Request, inbound: Inbound) -> JSONResponse:

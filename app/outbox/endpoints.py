@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.deps import Admin, Operator, Session, Viewer
-from app.escalation import service as escalation
+from app.flows.delivery_status import record_status
 from app.inbound.endpoints import twilio_form, twilio_id
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
@@ -42,7 +40,6 @@ from app.outbox.schemas import (
 )
 
 log = logging.getLogger(__name__)
-UNKNOWN_SID_PAUSES = (0.05, 0.1, 0.25, 0.5, 1.0, 0.0)
 # A status is stored as "callback:<status>" in a column of 32 characters.
 _STATUS = re.compile(r"[a-z_]{1,23}")
 _ERROR_CODE = re.compile(r"[0-9]{1,9}")
@@ -81,32 +78,6 @@ async def status_callback(
     settings: Settings = request.app.state.settings
     await record_status(sessionmaker, settings, sid, status, error_code)
     return Response(status_code=204)
-
-
-async def record_status(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    provider_id: str,
-    status: str,
-    error_code: int | None,
-) -> bool:
-    """A provider's word on an SMS: forward only; a failure goes to the next channel of its
-    route, else to the next liaison. False when no delivery has this id."""
-    # A callback can overtake the worker's record of the provider's answer by milliseconds.
-    for pause in UNKNOWN_SID_PAUSES:
-        async with unit_of_work(sessionmaker) as session:
-            delivery, failed = await service.apply_status(session, provider_id, status, error_code)
-            if (
-                delivery is not None
-                and failed
-                and not await service.fail_over(session, settings, delivery, None)
-            ):
-                await escalation.on_page_failed(session, settings, delivery)
-        if delivery is not None:
-            return True
-        await asyncio.sleep(pause)
-    log.warning("status of an unknown message %s", provider_id)
-    return False
 
 
 @callbacks.post(

@@ -3,7 +3,7 @@ administration of focal points and liaisons (every change recorded in the audit 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -286,3 +286,8 @@ async def reveal_phone(session: AsyncSession, reporter_id: int, *, actor: str) -
     )
     await session.flush()
     return reporter
+
+
+async def on_duty(session: AsyncSession, tier: str) -> Sequence[Liaison]:
+    """Active, on-duty liaisons of a tier (`liaison`, `joc`), in a stable order."""
+    return await repo.on_duty(session, tier)

@@ -1,0 +1,50 @@
+"""A provider's word on an SMS it was given, and the page fallback when it failed.
+
+Twilio's status callbacks and a channel's delivery receipts land here: the delivery moves
+forward only (app.outbox.service.apply_status); a failure goes to the next channel of its
+route (app.outbox.service.fail_over), and when none is left a failed page goes to the next
+liaison of the zone, else its JOC (app.escalation.service.on_page_failed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.escalation import service as escalation
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
+from app.outbox import service as outbox
+
+log = logging.getLogger(__name__)
+
+# A callback can overtake the worker's record of the provider's answer by milliseconds: an
+# unknown id is looked for again after each of these pauses.
+UNKNOWN_SID_PAUSES = (0.05, 0.1, 0.25, 0.5, 1.0, 0.0)
+
+
+async def record_status(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    provider_id: str,
+    status: str,
+    error_code: int | None,
+) -> bool:
+    """A provider's word on an SMS: forward only; a failure goes to the next channel of its
+    route, else to the next liaison. False when no delivery has this id."""
+    for pause in UNKNOWN_SID_PAUSES:
+        async with unit_of_work(sessionmaker) as session:
+            delivery, failed = await outbox.apply_status(session, provider_id, status, error_code)
+            if (
+                delivery is not None
+                and failed
+                and not await outbox.fail_over(session, settings, delivery, None)
+            ):
+                await escalation.on_page_failed(session, settings, delivery)
+        if delivery is not None:
+            return True
+        await asyncio.sleep(pause)
+    log.warning("status of an unknown message %s", provider_id)
+    return False
