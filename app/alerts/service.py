@@ -254,3 +254,11 @@ async def recount(session: AsyncSession, incident: Incident) -> None:
         incident.last_at = max(a.received_at for a in alerts)
         top = max(alerts, key=lambda a: a.severity_rank)
         incident.severity, incident.severity_rank = top.severity, top.severity_rank
+
+
+async def human_verified(
+    session: AsyncSession, *, since: datetime | None, until: datetime | None = None
+) -> Sequence[Alert]:
+    """Alerts humans confirmed or corrected (no false alarm), received in [since, until),
+    oldest first."""
+    return await repo.human_verified(session, since=since, until=until)

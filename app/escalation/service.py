@@ -20,7 +20,6 @@ from app.escalation.schemas import DEFAULT_POLICIES, NotifyTier, Phones, PolicyD
 from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.phones import mask, mask_in_text
-from app.outbox import repository as outbox_repo
 from app.outbox import service as outbox
 from app.outbox.models import Delivery
 from app.outbox.wakeup import mark_work
@@ -415,7 +414,7 @@ async def on_page_failed(session: AsyncSession, settings: Settings, delivery: De
         return
     if escalation.state == STOPPED:
         return
-    already = await outbox_repo.paged_liaison_ids(session, alert.id)
+    already = await outbox.paged_liaison_ids(session, alert.id)
     candidates: list[Liaison] = []
     for tier in ("liaison", "joc"):
         candidates = [x for x in await _in_zone(session, tier, alert) if x.id not in already]
@@ -477,7 +476,7 @@ async def acknowledge(
         to_status="acknowledged",
         note=note,
     )
-    others = await outbox_repo.paged_liaison_ids(session, alert.id)
+    others = await outbox.paged_liaison_ids(session, alert.id)
     if liaison is not None:
         others.discard(liaison.id)
     for other in await repo.liaisons_by_ids(session, others):
@@ -572,7 +571,7 @@ async def _stop(session: AsyncSession, alert: Alert, reason: str, liaison: Liais
         escalation.stopped_reason = reason
         escalation.next_due_at = None
         escalation.acknowledged_by = liaison.id if liaison else None
-    for pending in await outbox_repo.pending_pages(session, alert.id):
+    for pending in await outbox.pending_pages(session, alert.id):
         pending.status = "cancelled"
         pending.last_error = f"alert {reason}"
 

@@ -240,3 +240,8 @@ async def delete_place(session: AsyncSession, place_id: str, *, actor: str) -> N
         )
     await places_repo.delete(session, place)
     _audit(session, actor, "delete", place.id, name=place.name)
+
+
+async def coordinates(session: AsyncSession) -> list[tuple[float, float]]:
+    """(lat, lon) of every place of the gazetteer."""
+    return await places_repo.coordinates(session)

@@ -291,3 +291,8 @@ async def reveal_phone(session: AsyncSession, reporter_id: int, *, actor: str) -
 async def on_duty(session: AsyncSession, tier: str) -> Sequence[Liaison]:
     """Active, on-duty liaisons of a tier (`liaison`, `joc`), in a stable order."""
     return await repo.on_duty(session, tier)
+
+
+async def find_reporter(session: AsyncSession, reporter_id: int) -> Reporter | None:
+    """The reporter with this id, or None."""
+    return await repo.get_person(session, Reporter, reporter_id)

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert, AlertEvent
-from app.alerts.repository import HUMAN_VERIFIED
 from app.geo.models import Place
 from app.people.models import Reporter
+from app.stats.scope import Scope
 
 TAKEN = ("acknowledged", "verified")
 
@@ -24,16 +23,6 @@ ACKNOWLEDGING = or_(
     and_(AlertEvent.from_status == "new", AlertEvent.to_status.is_not(None)),
 )
 RESOLVING = or_(AlertEvent.action == "resolved", AlertEvent.to_status == "resolved")
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Alerts received in [since, until), in a province and/or territoire (any case)."""
-
-    since: datetime
-    until: datetime
-    admin1: str | None = None
-    admin2: str | None = None
 
 
 def _in_scope(scope: Scope) -> list[ColumnElement[bool]]:
@@ -55,12 +44,6 @@ async def breakdown(
         .group_by(Alert.category, Alert.severity, Alert.status, Alert.admin2)
     )
     return [(c, sev, st, a2, int(n)) for c, sev, st, a2, n in (await session.execute(stmt)).all()]
-
-
-async def human_verified(session: AsyncSession, scope: Scope) -> Sequence[Alert]:
-    """The alerts of the scope that humans confirmed or corrected (no false alarm)."""
-    stmt = select(Alert).where(*_in_scope(scope), HUMAN_VERIFIED)
-    return (await session.scalars(stmt.order_by(Alert.received_at))).all()
 
 
 async def acknowledged_count(session: AsyncSession, scope: Scope) -> int:

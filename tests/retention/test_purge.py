@@ -34,7 +34,7 @@ from app.retention import service
 from app.retention.kinds import KINDS, PURGED_NUMBER, PURGED_TEXT
 from app.retention_cli import register
 from app.stats import service as stats
-from app.stats.repository import Scope
+from app.stats.scope import Scope
 from tests.support import make_key, post_twilio, running, sms_form
 
 SMS = "/webhooks/twilio/sms"

@@ -1,0 +1,51 @@
+"""Inbound messages as stored: what the pipeline (app.flows.inbound) asks of them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.inbound import repository as repo
+from app.inbound.models import InboundMessage
+
+
+async def store(session: AsyncSession, message: InboundMessage) -> int:
+    """Store a message; raises IntegrityError when (provider, provider_sid) exists."""
+    return await repo.insert(session, message)
+
+
+async def by_provider_sid(
+    session: AsyncSession, provider: str, provider_sid: str
+) -> InboundMessage | None:
+    """The message the provider knows by this id."""
+    return await repo.by_provider_sid(session, provider, provider_sid)
+
+
+async def claim(session: AsyncSession, message_id: int) -> tuple[InboundMessage | None, bool]:
+    """Take a `received` message for processing in this transaction: (message, True) when
+    taken; (message or None, False) when it is done already, or being done."""
+    return await repo.claim(session, message_id)
+
+
+async def get(session: AsyncSession, message_id: int) -> InboundMessage | None:
+    """The message with this id, fresh from the database."""
+    return await repo.get(session, message_id)
+
+
+async def record_failure(
+    session: AsyncSession, message_id: int, error: str, next_attempt_at: datetime
+) -> None:
+    """Note a failed attempt; the message stays `received` for the next try."""
+    await repo.record_failure(session, message_id, error, next_attempt_at)
+
+
+async def due_for_retry(session: AsyncSession, now: datetime, limit: int) -> Sequence[int]:
+    """Ids of messages still `received` whose next attempt is due, oldest first."""
+    return await repo.due_for_retry(session, now, limit)
+
+
+async def received_before(session: AsyncSession, when: datetime, limit: int) -> Sequence[int]:
+    """Ids of messages still `received` that arrived before `when`, oldest first."""
+    return await repo.received_before(session, when, limit)
