@@ -52,7 +52,7 @@ class ChannelSender:
     """Sends each SMS by its delivery's channel; a channel known down sends nothing, except
     one down for its failed sends: tried when no other channel of the route is up (the last
     way out), and once per `channel_probe_seconds` as a probe (half-open) otherwise; the
-    success of either brings it back up (app.outbox.health.sent)."""
+    success of either brings it back up (app.outbox.health.came_back)."""
 
     def __init__(
         self,

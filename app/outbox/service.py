@@ -211,6 +211,24 @@ def _record(
     )
 
 
+def record_lost_lease(
+    session: AsyncSession, delivery_id: int, result: SendResult, worker: str, duration_ms: float
+) -> None:
+    """Keep a trace of a send whose lease ran out before its result was stored (another
+    worker took the row): an attempt `lease_lost` (or `lease_lost_error`)."""
+    repo.add_attempt(
+        session,
+        DeliveryAttempt(
+            delivery_id=delivery_id,
+            status="lease_lost" if result.ok else "lease_lost_error",
+            provider_id=result.provider_id,
+            error=result.error,
+            worker=worker,
+            duration_ms=duration_ms,
+        ),
+    )
+
+
 async def fail_over(
     session: AsyncSession,
     settings: Settings,

@@ -38,7 +38,6 @@ from app.outbox.models import (
     CHANNEL_WEBHOOK,
     SENDING,
     Delivery,
-    DeliveryAttempt,
 )
 from app.outbox.types import SendResult
 from app.outbox.wakeup import Wakeup, wait_for
@@ -328,16 +327,8 @@ class Worker:
                     log.warning(
                         "worker %s: lost the lease of delivery %s", self.name, sent.delivery.id
                     )
-                    repo.add_attempt(
-                        session,
-                        DeliveryAttempt(
-                            delivery_id=sent.delivery.id,
-                            status="lease_lost" if result.ok else "lease_lost_error",
-                            provider_id=result.provider_id,
-                            error=result.error,
-                            worker=self.name,
-                            duration_ms=sent.duration_ms,
-                        ),
+                    service.record_lost_lease(
+                        session, sent.delivery.id, result, self.name, sent.duration_ms
                     )
                     continue
                 # Receipt time of the alert when this is its first page handed over (measured
