@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -20,11 +19,9 @@ from app.kit.metrics import (
     outbox_exposition,
 )
 from app.kit.migrate import current_revision, head_revision
-from app.outbox import repository as outbox_repo
+from app.outbox import service as outbox
 from app.outbox.health import report as channels_report
-
-if TYPE_CHECKING:
-    from app.runtime import Runtime
+from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
@@ -107,7 +104,7 @@ async def metrics(request: Request) -> Response:
     states: list[ChannelState] = []
     try:
         async with request.app.state.sessionmaker() as session:
-            rows = await asyncio.wait_for(outbox_repo.due_backlog(session, utcnow()), 5.0)
+            rows = await asyncio.wait_for(outbox.due_backlog(session, utcnow()), 5.0)
             health = await asyncio.wait_for(channels_report(session), 5.0)
         backlog = [Backlog(channel, due, oldest) for channel, due, oldest in rows]
         states = [ChannelState(h.channel.name, not h.channel.down, h.waiting) for h in health]

@@ -1,4 +1,6 @@
-"""What a process runs besides HTTP: the outbox worker and the inbound safety net."""
+"""What a process runs besides HTTP: the one place that starts its background loops (the
+outbox worker, the escalation steps, the inbound safety net, the channels' watch, the change
+log's pruning, retention)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.changes import feed as change_feed
 from app.changes import service as changes
 from app.channels import service as channels
+from app.demo import load_demo_data
 from app.escalation.service import seed_default_policies
+from app.flows import channel_health
+from app.flows.escalation_step import EscalationSteps
 from app.flows.inbound import Pipeline
 from app.geo.service import GazetteerCache
 from app.kit import crypto
@@ -24,13 +29,13 @@ from app.kit.config import DEV_AUTH_TOKEN, Settings
 from app.kit.db import create_engine, create_sessionmaker, unit_of_work
 from app.kit.loops import Loop, Step, Supervisor, Wake
 from app.kit.migrate import upgrade
-from app.outbox import health as channel_health
 from app.outbox import wakeup as wake
 from app.outbox.channels import ChannelSender
 from app.outbox.webhooks import WebhookSender
 from app.outbox.worker import Worker
 from app.people import service as people
 from app.providers.configured import make_sms_sender
+from app.retention.service import purge
 from app.startup import StartupError
 
 log = logging.getLogger("kengele")
@@ -63,6 +68,7 @@ class Runtime:
     pipeline: Pipeline
     wakeup: wake.Wakeup
     worker: Worker
+    escalations: EscalationSteps
     sms: ChannelSender
     feed: change_feed.ChangeFeed
     stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -96,8 +102,6 @@ class Runtime:
         except IntegrityError:
             log.info("the channel 'twilio' was stored by another process")
         if settings.demo:
-            from app.demo import load_demo_data
-
             await load_demo_data(sessionmaker, settings.default_region)
             log.info("demo data loaded")
         if settings.demo_handset:
@@ -117,7 +121,14 @@ class Runtime:
         )
         webhooks = WebhookSender(timeout=settings.webhook_timeout_seconds)
         sms = ChannelSender(settings, sessionmaker, make_sms_sender(settings))
-        worker = Worker(settings, sessionmaker, wakeup, sms, webhooks)
+        worker = Worker(
+            settings,
+            sessionmaker,
+            wakeup,
+            sms,
+            webhooks,
+            announce=lambda session, channel: channel_health.changed(session, settings, channel),
+        )
         runtime = cls(
             settings=settings,
             engine=engine,
@@ -126,6 +137,7 @@ class Runtime:
             pipeline=Pipeline(settings, sessionmaker, gazetteers),
             wakeup=wakeup,
             worker=worker,
+            escalations=EscalationSteps(settings, sessionmaker),
             sms=sms,
             feed=feed,
         )
@@ -151,11 +163,13 @@ class Runtime:
         self.supervisor.start(Loop(name, step, stale_after=stale_after, wake=wake))
 
     async def start_background(self) -> None:
-        """Start the worker, the safety net and the change log's pruning in this process."""
+        """Start the worker, the escalation steps, the safety net, the channels' watch, the
+        change log's pruning and retention in this process."""
         self.wakeup.bind()
         if not self.settings.is_sqlite:
             self.listener = await self._listen(self.wakeup, wake.CHANNEL)
         self._supervise("worker", self.worker.step, wake=self.wakeup.wait)
+        self._supervise("escalation", self.escalations.step, wake=self.wakeup.waiter())
         self._supervise("safety-net", self.pipeline.safety_net(utcnow()))
         self._supervise("prune-changes", self.prune_changes)
         self._supervise("retention", self.retention)
@@ -176,8 +190,6 @@ class Runtime:
 
     async def retention(self) -> float:
         """Purge what is past its retention time, a few small batches a pass."""
-        from app.retention.service import purge
-
         done = await purge(self.sessionmaker, self.settings, max_batches=5)
         full = 5 * self.settings.retention_batch
         # More is waiting: come back soon, after the other work had its turn.

@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from app.kit.config import Settings
+from app.kit.db import create_engine
+from app.kit.migrate import current_revision
 
 CONNECT_TIMEOUT_SECONDS = 10.0
 # Written by `kengele serve` in the data directory so `kengele simulate` finds it.
@@ -56,9 +58,6 @@ async def check_database(settings: Settings, *, create: bool) -> None:
     Commands other than `serve` and `db upgrade` would otherwise make a new empty database
     wherever they run, and, say, print an API key the server never sees.
     """
-    from app.kit.db import create_engine
-    from app.kit.migrate import current_revision
-
     path = sqlite_file(settings)
     if path is not None and not path.exists():
         if not create:

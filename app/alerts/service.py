@@ -377,3 +377,11 @@ async def forget_place(session: AsyncSession, place_id: str) -> None:
     for row in await repo.located_at(session, place_id):
         row.place_id = None
     await session.flush()
+
+
+async def human_verified(
+    session: AsyncSession, *, since: datetime | None, until: datetime | None = None
+) -> Sequence[Alert]:
+    """Alerts humans confirmed or corrected (no false alarm), received in [since, until),
+    oldest first."""
+    return await repo.human_verified(session, since=since, until=until)

@@ -12,8 +12,8 @@ from app.kit.clock import UtcDateTime, utcnow
 from app.kit.errors import errors_doc
 from app.kit.text import NO_CONTROL
 from app.stats import service
-from app.stats.repository import Scope
 from app.stats.schemas import StatsRead
+from app.stats.scope import Scope
 
 router = APIRouter(prefix="/api/v1", tags=["stats"])
 

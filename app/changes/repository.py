@@ -57,3 +57,10 @@ async def incidents_by_ids(session: AsyncSession, ids: Iterable[int]) -> Sequenc
     if not wanted:
         return []
     return (await session.scalars(select(Incident).where(Incident.id.in_(wanted)))).all()
+
+
+async def last_at(session: AsyncSession, event: str, entity_id: int) -> datetime | None:
+    """When the last change `event` of the entity `entity_id` was logged (still kept)."""
+    return await session.scalar(
+        select(func.max(Change.at)).where(Change.event == event, Change.entity_id == entity_id)
+    )

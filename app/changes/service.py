@@ -99,6 +99,11 @@ async def next_batch(session: AsyncSession, after: int) -> Sequence[Change]:
     return await repo.after(session, after, BATCH)
 
 
+async def last_at(session: AsyncSession, event: str, entity_id: int) -> datetime | None:
+    """When the last change `event` (`channel.up`…) of the entity `entity_id` was logged."""
+    return await repo.last_at(session, event, entity_id)
+
+
 async def prune(session: AsyncSession, before: datetime) -> int:
     """Forget changes older than `before` (an unbroken run is kept); returns how many."""
     return await repo.prune(session, before)

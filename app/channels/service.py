@@ -48,7 +48,7 @@ HANDSET_RATE = (0.1, 5)
 DEFAULT_RATE = (1.0, 3)
 # The app pings every 5 minutes when told to (docs/CHANNELS.md): four missed pings is down.
 SMSGATE_HEARTBEAT_SECONDS = 1200
-# How the reason of a channel marked down for its failed sends begins (app.outbox.health).
+# How the reason of a channel marked down for its failed sends begins (app.flows.channel_health).
 FAILING = "sends failing"
 
 

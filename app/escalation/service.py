@@ -18,7 +18,7 @@ from app.escalation.paging import Recipient, execute, on_duty_in_zone, page, sto
 from app.escalation.schemas import DEFAULT_POLICIES, PolicyDocument
 from app.kit.clock import utcnow
 from app.kit.config import Settings
-from app.outbox import repository as outbox_repo
+from app.outbox import service as outbox
 from app.outbox.models import Delivery
 from app.outbox.wakeup import mark_work
 from app.people.models import Liaison
@@ -254,7 +254,7 @@ async def on_page_failed(session: AsyncSession, settings: Settings, delivery: De
         return
     if escalation.state == STOPPED:
         return
-    already = await outbox_repo.paged_liaison_ids(session, alert.id)
+    already = await outbox.paged_liaison_ids(session, alert.id)
     candidates: list[Liaison] = []
     for tier in ("liaison", "joc"):
         candidates = [x for x in await on_duty_in_zone(session, tier, alert) if x.id not in already]
@@ -281,3 +281,8 @@ async def on_page_failed(session: AsyncSession, settings: Settings, delivery: De
         action="page_fallback",
         detail={"failed_delivery": delivery.id, "liaison": nxt.id, "reason": delivery.last_error},
     )
+
+
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    """When the next step of a running escalation falls due (None: none is running)."""
+    return await repo.next_due_at(session)

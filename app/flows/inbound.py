@@ -23,7 +23,7 @@ from app.escalation import service as escalation
 from app.flows import replies
 from app.geo.service import GazetteerCache
 from app.inbound import receipts
-from app.inbound import repository as repo
+from app.inbound import service as messages
 from app.inbound.models import KIND_CALL, STATUS_PROCESSED, InboundMessage
 from app.kit import metrics
 from app.kit.clock import utcnow
@@ -124,10 +124,10 @@ class Pipeline:
         )
         try:
             async with unit_of_work(self.sessionmaker) as session:
-                message_id = await repo.insert(session, message)
+                message_id = await messages.store(session, message)
         except IntegrityError:
             async with self.sessionmaker() as session:
-                existing = await repo.by_provider_sid(
+                existing = await messages.by_provider_sid(
                     session, inbound.provider, inbound.provider_sid
                 )
             if existing is None:
@@ -156,7 +156,7 @@ class Pipeline:
         """
         started = time.perf_counter()
         async with unit_of_work(self.sessionmaker) as session:
-            message, claimed = await repo.claim(session, message_id)
+            message, claimed = await messages.claim(session, message_id)
             if message is None:
                 return None
             if not claimed:
@@ -195,9 +195,9 @@ class Pipeline:
         """
         async with self.sessionmaker() as session:
             if left_before is None:
-                ids = await repo.due_for_retry(session, utcnow(), limit)
+                ids = await messages.due_for_retry(session, utcnow(), limit)
             else:
-                ids = await repo.received_before(session, left_before, limit)
+                ids = await messages.received_before(session, left_before, limit)
         done = 0
         for message_id in ids:
             if await self.handle(message_id, reply_by_sms=True) is not None:
@@ -226,11 +226,11 @@ class Pipeline:
     async def _note_failure(self, message_id: int, exc: Exception) -> None:
         try:
             async with unit_of_work(self.sessionmaker) as session:
-                message = await repo.get(session, message_id)
+                message = await messages.get(session, message_id)
                 attempts = message.attempts if message else 0
                 delay = min(self.settings.reprocess_interval_seconds * 2**attempts, 3600.0)
                 error = f"{type(exc).__name__}: {exc}"
-                await repo.record_failure(
+                await messages.record_failure(
                     session, message_id, error, utcnow() + timedelta(seconds=delay)
                 )
         except Exception:

@@ -17,7 +17,6 @@ from app.kit.config import Settings
 from app.kit.errors import Unprocessable
 from app.kit.phones import try_e164
 from app.outbox import service as outbox
-from app.people import repository as people_repo
 from app.people import service as people
 from app.people.models import Reporter
 from app.triage.engine import triage_message
@@ -73,7 +72,7 @@ async def _reporter(
     if given is None:
         return None, Sender()
     if isinstance(given, int):
-        reporter = await people_repo.get_person(session, Reporter, given)
+        reporter = await people.find_reporter(session, given)
         if reporter is None:
             raise Unprocessable(f"reporter: no reporter {given}")
         phone = reporter.phone

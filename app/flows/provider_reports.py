@@ -1,7 +1,10 @@
 """What providers report: how an SMS or call fared, and that a channel spoke.
 
-A failed delivery goes to the next channel of its route (outbox), else the page goes to the
-next liaison (escalation); a channel that went up or down is announced (outbox health).
+Twilio's status callbacks and a channel's delivery receipts land here: the delivery moves
+forward only (app.outbox.service.apply_status); a failure goes to the next channel of its
+route (app.outbox.service.fail_over), and when none is left a failed page goes to the next
+liaison of the zone, else its JOC (app.escalation.service.on_page_failed). A channel that went
+up or down is announced (app.flows.channel_health.changed).
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channels import service as channels
 from app.escalation import service as escalation
+from app.flows import channel_health
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
-from app.outbox import health
 from app.outbox import service as outbox
 
 log = logging.getLogger(__name__)
+# A callback can overtake the worker's record of the provider's answer by milliseconds: an
+# unknown id is looked for again after each of these pauses.
 UNKNOWN_SID_PAUSES = (0.05, 0.1, 0.25, 0.5, 1.0, 0.0)
 
 
@@ -31,7 +36,6 @@ async def record_status(
 ) -> bool:
     """A provider's word on an SMS: forward only; a failure goes to the next channel of its
     route, else to the next liaison. False when no delivery has this id."""
-    # A callback can overtake the worker's record of the provider's answer by milliseconds.
     for pause in UNKNOWN_SID_PAUSES:
         async with unit_of_work(sessionmaker) as session:
             delivery, failed = await outbox.apply_status(session, provider_id, status, error_code)
@@ -74,4 +78,4 @@ async def channel_heard(
     async with unit_of_work(sessionmaker) as session:
         channel = await channels.heard(session, name, heartbeat=heartbeat, down=down)
         if channel is not None:
-            await health.changed(session, settings, channel)
+            await channel_health.changed(session, settings, channel)

@@ -21,7 +21,6 @@ from app.geo.matcher import Gazetteer
 from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.errors import Unprocessable
-from app.outbox import repository as outbox_repo
 from app.outbox import service as outbox
 from app.people.models import Liaison
 
@@ -52,7 +51,7 @@ async def handle_command(
         if alert is None:
             return messages.unknown_ref(language, command.ref)
     else:
-        last = await outbox_repo.last_page_to(session, liaison.id)
+        last = await outbox.last_page_to(session, liaison.id)
         alert = await alerts_repo.get(session, last.alert_id) if last and last.alert_id else None
         if alert is None:
             return messages.no_alert(language)

@@ -12,6 +12,11 @@ from app.inbound import repository as repo
 from app.inbound.models import InboundMessage
 
 
+async def store(session: AsyncSession, message: InboundMessage) -> int:
+    """Store a message; raises IntegrityError when (provider, provider_sid) exists."""
+    return await repo.insert(session, message)
+
+
 async def by_provider_sid(
     session: AsyncSession, provider: str, provider_sid: str
 ) -> InboundMessage | None:
@@ -19,14 +24,9 @@ async def by_provider_sid(
     return await repo.by_provider_sid(session, provider, provider_sid)
 
 
-async def insert(session: AsyncSession, message: InboundMessage) -> int:
-    """Insert a message; raises IntegrityError when (provider, provider_sid) exists."""
-    return await repo.insert(session, message)
-
-
 async def claim(session: AsyncSession, message_id: int) -> tuple[InboundMessage | None, bool]:
     """Take a `received` message for processing in this transaction: (message, True) when
-    taken; (message or None, False) when it is not `received` (done already, or being done)."""
+    taken; (message or None, False) when it is done already, or being done."""
     return await repo.claim(session, message_id)
 
 

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.channels import repository as channels_repo
+from app.channels import service as channel_service
 from app.channels.models import TWILIO, Channel
 from app.channels.service import down_for_failures, inbound_path
 from app.kit.config import Settings
@@ -52,7 +52,7 @@ class ChannelSender:
     """Sends each SMS by its delivery's channel; a channel known down sends nothing, except
     one down for its failed sends: tried when no other channel of the route is up (the last
     way out), and once per `channel_probe_seconds` as a probe (half-open) otherwise; the
-    success of either brings it back up (app.outbox.health.sent)."""
+    success of either brings it back up (app.outbox.health.came_back)."""
 
     def __init__(
         self,
@@ -81,7 +81,7 @@ class ChannelSender:
             return await self._legacy(delivery)
         if channels is None:
             async with self.sessionmaker() as session:
-                channels = {c.name: c for c in await channels_repo.list_all(session)}
+                channels = {c.name: c for c in await channel_service.list_all(session)}
         channel = channels.get(delivery.via)
         others_up = False
         probe = False

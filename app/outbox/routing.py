@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert
-from app.channels import repository as channels_repo
+from app.channels import service as channel_service
 from app.channels.models import TWILIO, Channel
 from app.channels.service import down_for_failures
 from app.inbound.models import InboundMessage
@@ -39,7 +39,7 @@ def rate_key(settings: Settings, via: str | None) -> str:
 
 async def rate_of(session: AsyncSession, settings: Settings, key: str) -> tuple[float, int]:
     """(SMS per second, burst) of a token bucket."""
-    channel = await channels_repo.by_name(session, key)
+    channel = await channel_service.find(session, key)
     return rate_in(settings, key, {key: channel} if channel is not None else {})
 
 
@@ -64,7 +64,7 @@ async def route(
     alert_id: int | None = None,
 ) -> list[str]:
     """The channels an SMS may leave by, in failover order (empty: the configured provider)."""
-    live = await channels_repo.active(session)
+    live = await channel_service.active(session)
     names = [c.name for c in live]
     if via is not None:
         return [via] if via in names else []
@@ -106,7 +106,7 @@ async def next_channel(
     after = delivery_route[at + 1 :] + (delivery_route[:at] if cyclic else [])
     failing = None
     for name in after:
-        channel = await channels_repo.by_name(session, name)
+        channel = await channel_service.find(session, name)
         if channel is None or not channel.active:
             continue
         if not channel.down:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -210,6 +211,24 @@ def _record(
     )
 
 
+def record_lost_lease(
+    session: AsyncSession, delivery_id: int, result: SendResult, worker: str, duration_ms: float
+) -> None:
+    """Keep a trace of a send whose lease ran out before its result was stored (another
+    worker took the row): an attempt `lease_lost` (or `lease_lost_error`)."""
+    repo.add_attempt(
+        session,
+        DeliveryAttempt(
+            delivery_id=delivery_id,
+            status="lease_lost" if result.ok else "lease_lost_error",
+            provider_id=result.provider_id,
+            error=result.error,
+            worker=worker,
+            duration_ms=duration_ms,
+        ),
+    )
+
+
 async def fail_over(
     session: AsyncSession,
     settings: Settings,
@@ -349,3 +368,26 @@ async def retry(session: AsyncSession, delivery_id: int, settings: Settings) -> 
     delivery.provider_status = None
     await mark_work(session)
     return delivery
+
+
+# --- what other domains read of the outbox -------------------------------------------------
+
+
+async def pending_pages(session: AsyncSession, alert_id: int) -> Sequence[Delivery]:
+    """Pages of an alert not yet handed to the provider."""
+    return await repo.pending_pages(session, alert_id)
+
+
+async def paged_liaison_ids(session: AsyncSession, alert_id: int) -> set[int]:
+    """Liaisons an alert was paged to (sent or not)."""
+    return await repo.paged_liaison_ids(session, alert_id)
+
+
+async def last_page_to(session: AsyncSession, liaison_id: int) -> Delivery | None:
+    """The newest page sent to a liaison (a reply without a reference is about its alert)."""
+    return await repo.last_page_to(session, liaison_id)
+
+
+async def due_backlog(session: AsyncSession, now: datetime) -> list[tuple[str, int, datetime]]:
+    """Per channel: deliveries due and not yet sent, and the oldest due time among them."""
+    return await repo.due_backlog(session, now)

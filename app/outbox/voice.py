@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert
-from app.channels import repository as channels_repo
+from app.channels import service as channel_service
 from app.channels.models import TWILIO, Channel
 from app.kit.clock import utcnow
 from app.kit.config import Settings
@@ -68,7 +68,7 @@ async def voice_channel(session: AsyncSession) -> Channel | None:
 
     Its SMS being down does not stop it: Twilio's calls ride the voice network.
     """
-    channel = await channels_repo.by_name(session, TWILIO)
+    channel = await channel_service.find(session, TWILIO)
     if channel is None or not channel.active or not wanted(channel.options.get("voice")):
         return None
     return channel

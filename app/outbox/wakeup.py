@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from sqlalchemy import text
@@ -20,18 +22,38 @@ _DIRTY = "outbox.dirty"
 SIGNAL = "outbox"
 
 
+async def _wait_and_clear(signal: asyncio.Event, seconds: float) -> bool:
+    woken = await wait_for(signal, seconds)
+    signal.clear()
+    return woken
+
+
 class Wakeup(LoopSignal):
-    """Set when a transaction that wrote outbox work commits; workers wait on it."""
+    """Set when a transaction that wrote outbox work commits; the worker waits on it, and so
+    does each loop that took a `waiter()` (the escalation steps), on a wake-up of its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._others: list[asyncio.Event] = []
 
     def set(self) -> None:
-        """Wake the waiting workers."""
-        run_in_loop(self._loop, self._event.set)
+        """Wake the waiting loops."""
+        run_in_loop(self._loop, self._set_all)
+
+    def _set_all(self) -> None:
+        for signal in (self._event, *self._others):
+            signal.set()
 
     async def wait(self, seconds: float) -> bool:
         """Wait for work or `seconds`; True when woken."""
-        woken = await wait_for(self._event, seconds)
-        self._event.clear()
-        return woken
+        return await _wait_and_clear(self._event, seconds)
+
+    def waiter(self) -> Callable[[float], Awaitable[bool]]:
+        """A `wait` for another loop: woken by the same commits, but not cleared by the
+        worker's wait (nor the worker's by its)."""
+        signal = asyncio.Event()
+        self._others.append(signal)
+        return partial(_wait_and_clear, signal)
 
 
 async def mark_work(session: AsyncSession) -> None:

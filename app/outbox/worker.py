@@ -1,9 +1,10 @@
-"""The worker: claims due deliveries and escalation steps, sends, records each attempt.
+"""The worker: claims due deliveries, sends them, records each attempt.
 
 Claims are short transactions (SKIP LOCKED on PostgreSQL, a lease on each row) taken once
 half of the send slots are free; each send happens outside any transaction, and the results
 of the sends that finish together are recorded in one transaction.
 A worker killed after claiming leaves rows that another worker takes once the lease expires.
+The escalation steps that write pages run beside it (app.flows.escalation_step).
 """
 
 from __future__ import annotations
@@ -21,10 +22,8 @@ from typing import Protocol
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.channels import repository as channels_repo
+from app.channels import service as channel_service
 from app.channels.models import Channel
-from app.escalation import repository as escalation_repo
-from app.escalation import service as escalation
 from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.config import Settings
@@ -40,7 +39,6 @@ from app.outbox.models import (
     CHANNEL_WEBHOOK,
     SENDING,
     Delivery,
-    DeliveryAttempt,
 )
 from app.outbox.wakeup import Wakeup
 from app.outbox.webhooks import WebhookSender
@@ -50,6 +48,10 @@ log = logging.getLogger(__name__)
 
 # How long finished sends may wait for the others in flight to be recorded with them.
 RECORD_GATHER_SECONDS = 0.005
+
+# Tells everyone that a channel is up again (app.flows.channel_health.changed, given by the
+# runtime): the worker sees it come back when one of its sends goes through.
+Announce = Callable[[AsyncSession, Channel], Awaitable[None]]
 
 
 class SmsSender(Protocol):
@@ -77,7 +79,7 @@ class _Sent:
 
 
 class Worker:
-    """Sends the outbox and advances escalations until stopped."""
+    """Sends the outbox until stopped."""
 
     def __init__(
         self,
@@ -86,6 +88,7 @@ class Worker:
         wakeup: Wakeup,
         sms: SmsSender,
         webhooks: WebhookSender,
+        announce: Announce,
         name: str | None = None,
     ) -> None:
         self.settings = settings
@@ -93,6 +96,7 @@ class Worker:
         self.wakeup = wakeup
         self.sms = sms
         self.webhooks = webhooks
+        self.announce = announce
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self) % 10_000}"
         # Tests stop a worker between claim and send to play a crash.
         self.before_send: Callable[[Delivery], Awaitable[None]] | None = None
@@ -123,11 +127,7 @@ class Worker:
 
     async def run_once(self) -> int:
         """One pass: claim what free slots allow and start sending each claimed row on its
-        own, then run the due escalation steps; returns how much was done.
-
-        Claims come first: a first page is written by its webhook's transaction, and waits
-        for nothing else once that commits (steps due later write theirs for the next pass).
-        """
+        own; returns how many were claimed."""
         free = self.free_slots()
         limit = min(free, self.settings.worker_batch) if free >= self.claim_at_least() else 0
         claimed, channels = await self._claim(limit) if limit else ([], {})
@@ -136,11 +136,7 @@ class Worker:
             task = asyncio.create_task(self._send(delivery, channels), name=f"send-{delivery.id}")
             self.sending.add(task)
             task.add_done_callback(self._sent)
-        async with unit_of_work(self.sessionmaker) as session:
-            stepped = await escalation.advance_due(
-                session, self.settings, utcnow(), self.settings.worker_batch
-            )
-        return stepped + len(claimed)
+        return len(claimed)
 
     def _sent(self, task: asyncio.Task[None]) -> None:
         was_short = self.free_slots() < self.claim_at_least()
@@ -173,7 +169,7 @@ class Worker:
             if now >= self._bury_after:  # a pass a second is enough for rows given up on
                 await repo.bury_crashed(session, now)
                 self._bury_after = now + timedelta(seconds=1)
-            channels = {c.name: c for c in await channels_repo.list_all(session)}
+            channels = {c.name: c for c in await channel_service.list_all(session)}
             for sender in await repo.due_sms_senders(session, now):
                 if len(out) >= limit:
                     break
@@ -332,16 +328,8 @@ class Worker:
                     log.warning(
                         "worker %s: lost the lease of delivery %s", self.name, sent.delivery.id
                     )
-                    repo.add_attempt(
-                        session,
-                        DeliveryAttempt(
-                            delivery_id=sent.delivery.id,
-                            status="lease_lost" if result.ok else "lease_lost_error",
-                            provider_id=result.provider_id,
-                            error=result.error,
-                            worker=self.name,
-                            duration_ms=sent.duration_ms,
-                        ),
+                    service.record_lost_lease(
+                        session, sent.delivery.id, result, self.name, sent.duration_ms
                     )
                     continue
                 # Receipt time of the alert when this is its first page handed over (measured
@@ -365,7 +353,8 @@ class Worker:
                 moved.append(row)
             # A channel down for its failed sends is up again once one went through.
             for via in sorted(went_through):
-                await health.sent(session, self.settings, via)
+                if (channel := await health.came_back(session, via)) is not None:
+                    await self.announce(session, channel)
         for row in moved:
             metrics.count_delivery(row.channel, SENDING, row.status)
         for row, received in first_pages:
@@ -394,16 +383,9 @@ class Worker:
     async def _seconds_to_next(self) -> float:
         poll = self.settings.worker_poll_seconds
         async with self.sessionmaker() as session:
-            times = [
-                t
-                for t in (
-                    await repo.next_due_at(session),
-                    await escalation_repo.next_due_at(session),
-                )
-                if t is not None
-            ]
-        if not times:
+            due = await repo.next_due_at(session)
+        if due is None:
             return poll
-        wait = (min(times) - utcnow()).total_seconds()
+        wait = (due - utcnow()).total_seconds()
         # A rate-limited sender gets a token back every 1/rate seconds.
         return min(max(wait, 1.0 / self.settings.sms_rate_per_second / 4, 0.01), poll)

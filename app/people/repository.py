@@ -97,3 +97,13 @@ async def home_place_ids(session: AsyncSession) -> set[str]:
         select(Reporter.home_place_id).where(Reporter.home_place_id.is_not(None)).distinct()
     )
     return {r for r in rows if r}
+
+
+async def on_duty(session: AsyncSession, tier: str) -> Sequence[Liaison]:
+    """Active, on-duty liaisons of a tier (`liaison`, `joc`), in a stable order."""
+    stmt = (
+        select(Liaison)
+        .where(Liaison.tier == tier, Liaison.active.is_(True), Liaison.on_duty.is_(True))
+        .order_by(Liaison.id)
+    )
+    return (await session.scalars(stmt)).all()

@@ -3,7 +3,7 @@ administration of focal points and liaisons (every change recorded in the audit 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -313,3 +313,13 @@ async def find_person(session: AsyncSession, model: type[Person], person_id: int
 async def reporter_by_phone(session: AsyncSession, phone: str) -> Reporter | None:
     """The reporter registered (or first seen) with this E.164 number."""
     return await repo.reporter_by_phone(session, phone)
+
+
+async def on_duty(session: AsyncSession, tier: str) -> Sequence[Liaison]:
+    """Active, on-duty liaisons of a tier (`liaison`, `joc`), in a stable order."""
+    return await repo.on_duty(session, tier)
+
+
+async def find_reporter(session: AsyncSession, reporter_id: int) -> Reporter | None:
+    """The reporter with this id, or None."""
+    return await repo.get_person(session, Reporter, reporter_id)

@@ -18,15 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.kit import crypto
 from app.kit.crypto import PREFIX
 from app.kit.db import IMMEDIATE
+from app.models import Base
 
 BATCH = 500
 MAX_PASSES = 20
 
 
 def encrypted_columns() -> list[tuple[Any, str, bool]]:
-    """(model, attribute, is a JSON document) of every encrypted column."""
-    from app.models import Base
-
+    """(model, attribute, is a JSON document) of every encrypted column (app.models imports
+    every model, so the registry holds them all)."""
     out = []
     for mapper in Base.registry.mappers:
         for column in mapper.columns:

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert
-from app.geo import repository as places_repo
+from app.geo import service as places
 from app.reports import repository as repo
-from app.stats import repository as stats_repo
-from app.stats.repository import Scope
+from app.stats import service as stats
 from app.stats.schemas import DurationsRead, ShareRead
-from app.stats.service import CATEGORIES, durations
+from app.stats.scope import Scope
+from app.stats.service import CATEGORIES
 
 NO_TERRITOIRE = ""
 
@@ -71,10 +71,10 @@ async def daily(session: AsyncSession, day: date, timezone: str, now: datetime) 
         generated_at=now,
         alerts=await repo.received_between(session, since, until),
         open_alerts=await repo.open_before(session, min(until, now)),
-        places=await places_repo.coordinates(session),
+        places=await places.coordinates(session),
     )
     table: dict[str, Counter[str]] = {}
-    for category, severity, _status, admin2, n in await stats_repo.breakdown(session, scope):
+    for category, severity, _status, admin2, n in await stats.breakdown(session, scope):
         table.setdefault(admin2 or NO_TERRITOIRE, Counter())[category] += n
         report.by_severity[severity] += n
     report.by_territoire = dict(
@@ -83,8 +83,8 @@ async def daily(session: AsyncSession, day: date, timezone: str, now: datetime) 
     seen = {c for counts in table.values() for c in counts}
     report.categories = [c for c in CATEGORIES if c in seen] + sorted(seen - set(CATEGORIES))
     total = sum(report.by_severity.values())
-    taken = await stats_repo.acknowledged_count(session, scope)
+    taken = await stats.acknowledged_count(session, scope)
     report.acknowledged = ShareRead(count=taken, share=taken / total if total else None)
-    report.time_to_acknowledge = durations(await stats_repo.first_acknowledged(session, scope))
-    report.time_to_resolve = durations(await stats_repo.last_resolved(session, scope))
+    report.time_to_acknowledge = await stats.time_to_acknowledge(session, scope)
+    report.time_to_resolve = await stats.time_to_resolve(session, scope)
     return report

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert, AlertEvent
-from app.alerts.repository import HUMAN_VERIFIED
 from app.alerts.status import AlertStatus
 from app.geo.models import Place
 from app.people.models import Reporter
+from app.stats.scope import Scope
 
 TAKEN = (AlertStatus.ACKNOWLEDGED, AlertStatus.VERIFIED)
 
@@ -25,16 +24,6 @@ ACKNOWLEDGING = or_(
     and_(AlertEvent.from_status == AlertStatus.NEW, AlertEvent.to_status.is_not(None)),
 )
 RESOLVING = or_(AlertEvent.action == "resolved", AlertEvent.to_status == AlertStatus.RESOLVED)
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Alerts received in [since, until), in a province and/or territoire (any case)."""
-
-    since: datetime
-    until: datetime
-    admin1: str | None = None
-    admin2: str | None = None
 
 
 def _in_scope(scope: Scope) -> list[ColumnElement[bool]]:
@@ -56,12 +45,6 @@ async def breakdown(
         .group_by(Alert.category, Alert.severity, Alert.status, Alert.admin2)
     )
     return [(c, sev, st, a2, int(n)) for c, sev, st, a2, n in (await session.execute(stmt)).all()]
-
-
-async def human_verified(session: AsyncSession, scope: Scope) -> Sequence[Alert]:
-    """The alerts of the scope that humans confirmed or corrected (no false alarm)."""
-    stmt = select(Alert).where(*_in_scope(scope), HUMAN_VERIFIED)
-    return (await session.scalars(stmt.order_by(Alert.received_at))).all()
 
 
 async def acknowledged_count(session: AsyncSession, scope: Scope) -> int:

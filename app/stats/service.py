@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import labels
-from app.alerts.models import SEVERITIES
+from app.alerts import service as alerts
+from app.alerts.models import SEVERITIES, Alert
 from app.alerts.status import AlertStatus
 from app.geo.models import Place
 from app.kit.phones import mask
 from app.people.models import Reporter
 from app.stats import repository as repo
-from app.stats.repository import Scope
 from app.stats.schemas import (
     AgreementRead,
     CountRead,
@@ -29,6 +29,7 @@ from app.stats.schemas import (
     SilentReporterRead,
     StatsRead,
 )
+from app.stats.scope import Scope
 from app.triage.types import Category
 
 CATEGORIES: tuple[str, ...] = get_args(Category)
@@ -117,7 +118,7 @@ async def stats(session: AsyncSession, scope: Scope, silent_days: int) -> StatsR
                 verified=month.verified,
                 **{k: _share(n, month.verified) for k, n in month.kept.items()},
             )
-            for month in labels.agreement(await repo.human_verified(session, scope))
+            for month in labels.agreement(await _human_verified(session, scope))
         ],
     )
 
@@ -165,3 +166,31 @@ def window(
     """The [since, until) asked for: until defaults to now, since to 30 days before until."""
     end = until or now
     return since or before(end, DEFAULT_WINDOW), end
+
+
+async def _human_verified(session: AsyncSession, scope: Scope) -> list[Alert]:
+    """The alerts of the scope that humans confirmed or corrected (no false alarm)."""
+    found = await alerts.human_verified(session, since=scope.since, until=scope.until)
+    return [a for a in found if scope.covers_zone(a.admin1, a.admin2)]
+
+
+async def breakdown(
+    session: AsyncSession, scope: Scope
+) -> Sequence[tuple[str, str, str, str | None, int]]:
+    """Alert counts per (category, severity, status, admin2)."""
+    return await repo.breakdown(session, scope)
+
+
+async def acknowledged_count(session: AsyncSession, scope: Scope) -> int:
+    """Alerts of the scope past new, or with an acknowledging event."""
+    return await repo.acknowledged_count(session, scope)
+
+
+async def time_to_acknowledge(session: AsyncSession, scope: Scope) -> DurationsRead:
+    """From receipt to the first acknowledgement, over the scope's alerts."""
+    return durations(await repo.first_acknowledged(session, scope))
+
+
+async def time_to_resolve(session: AsyncSession, scope: Scope) -> DurationsRead:
+    """From receipt to the last resolution, over the scope's resolved alerts."""
+    return durations(await repo.last_resolved(session, scope))

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channels.service import ensure_twilio, named
+from app.flows import channel_health
 from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
-from app.outbox import health
 from app.outbox import service as outbox
 from app.outbox.models import Delivery, DeliveryAttempt
 from tests.channels.support import add_channel
@@ -45,7 +45,7 @@ async def _attempts(sessionmaker: Maker, statuses: list[str]) -> None:
 
 async def _check(sessionmaker: Maker, settings: Settings) -> bool:
     async with unit_of_work(sessionmaker) as s:
-        await health.check(s, settings)
+        await channel_health.check(s, settings)
     async with sessionmaker() as s:
         return (await named(s, "twilio")).down
 

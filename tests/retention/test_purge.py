@@ -34,7 +34,7 @@ from app.outbox.models import (
 from app.retention import service
 from app.retention.kinds import KINDS, PURGED_NUMBER, PURGED_TEXT
 from app.stats import service as stats
-from app.stats.repository import Scope
+from app.stats.scope import Scope
 from tests.harness.gateway import running
 from tests.support import make_key, post_twilio, sms_form
 
