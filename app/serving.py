@@ -17,7 +17,10 @@ import uvicorn
 from fastapi import FastAPI
 
 from app.demo import DATA as DEMO_DATA
-from app.kit.config import Settings
+from app.kit.config import Settings, get_settings
+from app.kit.observability import configure_logging
+from app.main import create_app
+from app.runtime import Runtime
 from app.startup import StartupError, describe_database, forget_serve, record_serve
 
 _ANY_ADDRESS = {"0.0.0.0", "::", ""}
@@ -173,18 +176,12 @@ def _serve_processes(
 
 
 async def _prepare(settings: Settings) -> None:
-    from app.runtime import Runtime
-
     runtime = await Runtime.open(settings)
     await runtime.close()
 
 
 def worker_app() -> FastAPI:
     """The application of one process of `serve --workers N` (settings from the environment)."""
-    from app.kit.config import get_settings
-    from app.kit.observability import configure_logging
-    from app.main import create_app
-
     settings = get_settings()
     configure_logging(settings, settings.log_level)
     parent = os.getppid()

@@ -65,6 +65,11 @@ def transition(
     return before
 
 
+async def by_ref(session: AsyncSession, ref: str) -> Alert | None:
+    """The alert with this reference (the one in its receipt and pages)."""
+    return await repo.by_ref(session, ref)
+
+
 async def get(session: AsyncSession, alert_id: int) -> Alert | None:
     """The alert with this id."""
     return await repo.get(session, alert_id)
@@ -385,3 +390,27 @@ async def human_verified(
     """Alerts humans confirmed or corrected (no false alarm), received in [since, until),
     oldest first."""
     return await repo.human_verified(session, since=since, until=until)
+
+
+async def newest_alerts(session: AsyncSession, filters: AlertFilter, limit: int) -> Sequence[Alert]:
+    """The newest alerts that pass the filters (the exports' rows)."""
+    return await repo.list_alerts(session, filters, before=None, limit=limit)
+
+
+async def events_of(session: AsyncSession, alert_id: int) -> Sequence[AlertEvent]:
+    """The audit trail of an alert as stored, oldest first (the exports read it raw)."""
+    return await repo.events(session, alert_id)
+
+
+async def incidents(
+    session: AsyncSession,
+    *,
+    status: str | None,
+    min_severity: str | None,
+    before: int | None,
+    limit: int,
+) -> Sequence[Incident]:
+    """Incidents newest first (before the id `before`)."""
+    return await repo.list_incidents(
+        session, status=status, min_severity=min_severity, before=before, limit=limit
+    )

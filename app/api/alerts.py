@@ -6,7 +6,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
-from app.alerts import repository as repo
 from app.alerts import service, workflow
 from app.alerts.filters import AlertFilter
 from app.alerts.schemas import (
@@ -166,7 +165,7 @@ async def list_incidents(
 ) -> Page[IncidentRead]:
     """Incidents, newest first."""
     before = decode_id(cursor) if cursor else None
-    incidents = await repo.list_incidents(
+    incidents = await service.incidents(
         session, status=status, min_severity=min_severity, before=before, limit=limit
     )
     items = [IncidentRead.model_validate(i) for i in incidents]

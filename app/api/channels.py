@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from app.api.deps import Admin, SessionDep, SettingsDep
-from app.channels import repository as repo
 from app.channels import service
 from app.channels.schemas import ChannelCreate, ChannelCreated, ChannelRead, ChannelUpdate
 from app.kit.errors import errors_doc
@@ -17,7 +16,7 @@ router = APIRouter(prefix="/api/v1", tags=["channels"])
 @router.get("/channels", response_model=list[ChannelRead], responses=errors_doc())
 async def list_channels(session: SessionDep, _: Admin) -> list[ChannelRead]:
     """Every channel in route order (secrets never shown)."""
-    return [ChannelRead.of(c) for c in await repo.list_all(session)]
+    return [ChannelRead.of(c) for c in await service.list_all(session)]
 
 
 @router.post(

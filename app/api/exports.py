@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from app.alerts import repository as repo
 from app.alerts import service
 from app.alerts.filters import AlertFilter
 from app.alerts.formats import atom, cap, geojson
@@ -92,7 +91,7 @@ async def alerts_geojson(
     """
     if not shared:
         require(principal, "viewer")
-    alerts = await repo.list_alerts(session, filters, before=None, limit=limit)
+    alerts = await service.newest_alerts(session, filters, limit)
     if shared:
         precision = await service.share_precision(session, settings)
         return GeoJSONResponse(shared_format.feature_collection(alerts, precision))
@@ -123,7 +122,7 @@ async def alerts_csv(
     """
     if not shared:
         require(principal, "viewer")
-    alerts = await repo.list_alerts(session, filters, before=None, limit=limit)
+    alerts = await service.newest_alerts(session, filters, limit)
     if shared:
         text = shared_format.alerts_csv(alerts, await service.share_precision(session, settings))
     else:
@@ -148,7 +147,7 @@ async def alert_cap(
 ) -> Response:
     """The alert as a CAP 1.2 message (Alert, then Update or Cancel referencing it)."""
     alert = await service.get_alert(session, alert_id)
-    events = await repo.events(session, alert_id)
+    events = await service.events_of(session, alert_id)
     document = cap.cap_xml(
         alert,
         sender=_host(settings),
@@ -175,7 +174,7 @@ async def alerts_feed(
     limit: Annotated[int, Query(ge=1, le=1000, description="at most this many alerts")] = 100,
 ) -> Response:
     """Recent alerts as an Atom feed of CAP entries (newest first; same filters as the list)."""
-    alerts = await repo.list_alerts(session, filters, before=None, limit=limit)
+    alerts = await service.newest_alerts(session, filters, limit)
     base = _base_url(settings)
     query = f"?{request.url.query}" if request.url.query else ""
     document = atom.feed(

@@ -13,7 +13,6 @@ from app.flows.provider_reports import record_call_status, record_status
 from app.kit.errors import BadRequest, ErrorBody, errors_doc
 from app.kit.ids import MAX_ID, Id
 from app.kit.pagination import Page, decode_id, next_id_cursor
-from app.outbox import repository as repo
 from app.outbox import service, subscriptions, voice
 from app.outbox.health import report as channels_report
 from app.outbox.health import unreachable as channels_unreachable
@@ -131,7 +130,7 @@ async def list_deliveries(
 ) -> Page[DeliveryRead]:
     """Deliveries, newest first (`?status=dead` for those that gave up)."""
     before = decode_id(cursor) if cursor else None
-    rows = await repo.list_deliveries(
+    rows = await service.deliveries(
         session, status=status, alert_id=alert_id, before=before, limit=limit
     )
     mask_phone = not principal.can("operator")
@@ -152,7 +151,7 @@ async def get_delivery(delivery_id: Id, session: SessionDep, principal: Viewer) 
     context = {"channel": delivery.channel, "mask_phone": mask_phone}
     read.history = [
         AttemptRead.model_validate(a, context=context)
-        for a in await repo.attempts(session, delivery_id)
+        for a in await service.attempts(session, delivery_id)
     ]
     return read
 

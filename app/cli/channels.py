@@ -32,7 +32,6 @@ async def _test_send(settings: Settings, name: str, to: str) -> SendResult:
     from app.kit.clock import utcnow
     from app.kit.db import create_engine, create_sessionmaker, unit_of_work
     from app.kit.migrate import upgrade
-    from app.outbox import repository as outbox_repo
     from app.outbox import service as outbox
     from app.outbox.channels import ChannelSender
     from app.outbox.models import SENDING
@@ -57,7 +56,7 @@ async def _test_send(settings: Settings, name: str, to: str) -> SendResult:
             delivery.lease_until = utcnow() + timedelta(seconds=settings.lease_seconds)
         result = await sender.send(delivery)
         async with unit_of_work(sessionmaker) as session:
-            row = await outbox_repo.lock_leased(session, delivery.id, "cli")
+            row = await outbox.lock_leased(session, delivery.id, "cli")
             if row is not None:
                 await outbox.apply_result(
                     session, settings, row, result, worker="cli", duration_ms=0.0
@@ -126,11 +125,11 @@ def register(app: typer.Typer) -> None:
     @group.command("list")
     def list_() -> None:
         """List the channels in route order (never their secrets)."""
-        from app.channels import repository
+        from app.channels import service
         from app.channels.schemas import ChannelRead
 
         async def work(session: Any) -> list[ChannelRead]:
-            return [ChannelRead.of(c) for c in await repository.list_all(session)]
+            return [ChannelRead.of(c) for c in await service.list_all(session)]
 
         rows = [("NAME", "KIND", "PRIORITY", "NUMBERS", "ZONES", "STATE", "INBOUND")]
         for c in in_unit_of_work(work):

@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
 
         from app.kit.errors import KengeleError
         from app.kit.phones import InvalidPhone, mask, to_e164
-        from app.people.repository import reporter_by_phone
+        from app.people.service import reporter_by_phone
         from app.protection.erase import Erased, erase_reporter
 
         if not reason.strip():

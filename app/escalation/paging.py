@@ -17,7 +17,6 @@ from app.escalation.models import STOPPED, Escalation
 from app.escalation.schemas import NotifyTier, Phones, Step
 from app.kit.config import Settings
 from app.kit.phones import mask_in_text
-from app.outbox import repository as outbox_repo
 from app.outbox import service as outbox
 from app.outbox.models import Delivery
 from app.people.models import Liaison
@@ -159,6 +158,6 @@ async def stop(session: AsyncSession, alert: Alert, reason: str, liaison: Liaiso
         escalation.stopped_reason = reason
         escalation.next_due_at = None
         escalation.acknowledged_by = liaison.id if liaison else None
-    for pending in await outbox_repo.pending_pages(session, alert.id):
+    for pending in await outbox.pending_pages(session, alert.id):
         pending.status = "cancelled"
         pending.last_error = f"alert {reason}"

@@ -16,7 +16,6 @@ from app.escalation import repository as repo
 from app.escalation.events import emit
 from app.escalation.paging import stop
 from app.kit.config import Settings
-from app.outbox import repository as outbox_repo
 from app.outbox import service as outbox
 from app.people.models import Liaison, Reporter
 
@@ -35,7 +34,7 @@ async def on_acknowledged(
     await stop(session, alert, AlertStatus.ACKNOWLEDGED, liaison)
     if not taken:
         return
-    others = await outbox_repo.paged_liaison_ids(session, alert.id)
+    others = await outbox.paged_liaison_ids(session, alert.id)
     if liaison is not None:
         others.discard(liaison.id)
     for other in await repo.liaisons_by_ids(session, others):

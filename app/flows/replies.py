@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts import repository as alerts_repo
+from app.alerts import service as alerts
 from app.alerts.corrections import Changes, resolve_place
 from app.alerts.models import Alert
 from app.escalation import commands, messages
@@ -47,12 +47,12 @@ async def handle_command(
         return messages.unknown_ref(language, command.bad_ref)
     alert: Alert | None
     if command.ref is not None:
-        alert = await alerts_repo.by_ref(session, command.ref)
+        alert = await alerts.by_ref(session, command.ref)
         if alert is None:
             return messages.unknown_ref(language, command.ref)
     else:
         last = await outbox.last_page_to(session, liaison.id)
-        alert = await alerts_repo.get(session, last.alert_id) if last and last.alert_id else None
+        alert = await alerts.get(session, last.alert_id) if last and last.alert_id else None
         if alert is None:
             return messages.no_alert(language)
     actor = f"liaison:{liaison.id}"
@@ -126,7 +126,7 @@ async def _describe_by_sms(
     if command.action == "verify":
         await verify(session, settings, alert, liaison, utcnow(), note=command.note, how="callback")
     else:
-        alerts_repo.add_event(session, alert, actor=actor, action="note", note=command.note)
+        alerts.add_event(session, alert, actor=actor, action="note", note=command.note)
     told = await describe(session, settings, alert, command.note, gazetteer, actor=actor)
     return messages.corrected(
         liaison.language, alert.ref, {k: v["to"] for k, v in told.diff.items()}

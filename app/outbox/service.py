@@ -391,3 +391,27 @@ async def last_page_to(session: AsyncSession, liaison_id: int) -> Delivery | Non
 async def due_backlog(session: AsyncSession, now: datetime) -> list[tuple[str, int, datetime]]:
     """Per channel: deliveries due and not yet sent, and the oldest due time among them."""
     return await repo.due_backlog(session, now)
+
+
+async def deliveries(
+    session: AsyncSession,
+    *,
+    status: str | None,
+    alert_id: int | None,
+    before: int | None,
+    limit: int,
+) -> Sequence[Delivery]:
+    """Deliveries newest first (before the id `before`)."""
+    return await repo.list_deliveries(
+        session, status=status, alert_id=alert_id, before=before, limit=limit
+    )
+
+
+async def attempts(session: AsyncSession, delivery_id: int) -> Sequence[DeliveryAttempt]:
+    """The attempts of a delivery, oldest first."""
+    return await repo.attempts(session, delivery_id)
+
+
+async def lock_leased(session: AsyncSession, delivery_id: int, worker: str) -> Delivery | None:
+    """The delivery if `worker` still holds its lease, locked for its result."""
+    return await repo.lock_leased(session, delivery_id, worker)
