@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import corroboration
 from app.alerts import repository as repo
+from app.alerts.incidents import corroborate, recount
 from app.alerts.models import SEVERITY_RANK, Alert
 from app.alerts.schemas import PlaceInput, PlaceRef
-from app.alerts.service import corroborate, recount
 from app.geo.distance import haversine_km
 from app.geo.matcher import Gazetteer
 from app.kit.clock import utcnow

@@ -1,39 +1,37 @@
-"""Decisions about alerts: creation, repeats, corroboration into incidents, status moves."""
+"""Decisions about alerts: creation, repeats, status moves; what other domains read of them.
+
+Joining alerts into incidents is app/alerts/incidents.py."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from math import cos, radians
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts import corroboration, reliability
+from app.alerts import reliability
 from app.alerts import repository as repo
 from app.alerts.filters import AlertFilter
 from app.alerts.formats.shared import Precision
+from app.alerts.incidents import corroborate
 from app.alerts.models import SEVERITY_RANK, Alert, AlertEvent, Incident
 from app.alerts.refs import new_ref
 from app.alerts.schemas import AlertEventRead
 from app.alerts.status import (
     EVENTS,
-    OPEN,
     TRANSITIONS,
     AlertStatus,
     StatusAction,
     TransitionNotAllowed,
 )
 from app.geo import service as places
-from app.geo.distance import haversine_km
 from app.kit.config import Settings
 from app.kit.pagination import MAX_SEQ, decode_id, decode_time_id, encode_cursor
 from app.kit.repository import get_or_raise
 from app.triage.engine import cap_certainty
 from app.triage.scoring import band_floor
 from app.triage.types import TriageResult
-
-KM_PER_DEGREE = 111.32
 
 
 def transition(
@@ -278,101 +276,6 @@ async def create_alert(
             alert.cap_certainty = cap_certainty(verified=new.verified_reporter, corroborated=True)
             alert.reasons = [*alert.reasons, f"corroborates incident {incident.id}"]
     return alert
-
-
-async def open_incident_for(session: AsyncSession, alert: Alert) -> Incident:
-    """A new incident of which this alert is the only report."""
-    incident = Incident(
-        category=alert.category,
-        severity=alert.severity,
-        severity_rank=alert.severity_rank,
-        status="open" if alert.status in OPEN else "closed",
-        place_id=alert.place_id,
-        place_name=alert.place_name,
-        lat=alert.lat,
-        lon=alert.lon,
-        admin1=alert.admin1,
-        admin2=alert.admin2,
-        place_level=alert.place_level,
-        first_at=alert.received_at,
-        last_at=alert.received_at,
-        report_count=1,
-        reporter_count=1,
-    )
-    session.add(incident)
-    await session.flush()
-    alert.incident_id = incident.id
-    return incident
-
-
-async def corroborate(session: AsyncSession, alert: Alert, settings: Settings) -> Incident | None:
-    """Join the nearest related open incident within range, or open a new one."""
-    if not corroboration.joins_incidents(alert.category):
-        return None
-    incident = None
-    if alert.lat is not None and alert.lon is not None:
-        incident = await _nearest_incident(session, alert, settings)
-    if incident is not None:
-        # Locked: concurrent reports count one by one, and a merge in between is followed.
-        incident = await repo.lock_incident(session, incident.id)
-        if incident is not None and incident.merged_into_id is not None:
-            incident = await repo.lock_incident(session, incident.merged_into_id)
-    if incident is None or incident.status != "open":
-        return await open_incident_for(session, alert)
-    alert.incident_id = incident.id
-    await session.flush()
-    incident.report_count += 1
-    incident.reporter_count = await repo.distinct_reporters(session, incident.id)
-    incident.last_at = max(incident.last_at, alert.received_at)
-    incident.category = corroboration.leading_category(incident.category, alert.category)
-    if alert.severity_rank > incident.severity_rank:
-        incident.severity, incident.severity_rank = alert.severity, alert.severity_rank
-    repo.add_event(
-        session,
-        alert,
-        actor="system",
-        action="corroborated",
-        detail={"incident_id": incident.id, "reports": incident.report_count},
-    )
-    return incident
-
-
-async def _nearest_incident(
-    session: AsyncSession, alert: Alert, settings: Settings
-) -> Incident | None:
-    assert alert.lat is not None and alert.lon is not None
-    radius = settings.corroboration_radius_km
-    lat_delta = radius / KM_PER_DEGREE
-    lon_delta = radius / (KM_PER_DEGREE * max(cos(radians(alert.lat)), 0.01))
-    candidates = await repo.open_incidents_near(
-        session,
-        lat=alert.lat,
-        lon=alert.lon,
-        lat_delta=lat_delta,
-        lon_delta=lon_delta,
-        since=alert.received_at - timedelta(hours=settings.corroboration_window_hours),
-        categories=sorted(corroboration.related(alert.category)),
-    )
-    best: tuple[float, Incident] | None = None
-    for incident in candidates:
-        if incident.lat is None or incident.lon is None:
-            continue
-        distance = haversine_km(alert.lat, alert.lon, incident.lat, incident.lon)
-        if distance <= radius and (best is None or distance < best[0]):
-            best = (distance, incident)
-    return best[1] if best else None
-
-
-async def recount(session: AsyncSession, incident: Incident) -> None:
-    """Counts, times and severity of an incident from the alerts it holds now."""
-    alerts = await repo.alerts_of_incident(session, incident.id)
-    incident.report_count = len(alerts)
-    incident.reporter_count = len({a.from_phone for a in alerts})
-    if alerts:
-        incident.first_at = min(a.received_at for a in alerts)
-        incident.last_at = max(a.received_at for a in alerts)
-        top = max(alerts, key=lambda a: a.severity_rank)
-        incident.severity, incident.severity_rank = top.severity, top.severity_rank
 
 
 async def forget_place(session: AsyncSession, place_id: str) -> None:

@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import repository as repo
 from app.alerts.corrections import Changes, place_of
+from app.alerts.incidents import open_incident_for, recount
 from app.alerts.models import Alert, Incident
 from app.alerts.schemas import Described
-from app.alerts.service import open_incident_for, recount, transition
+from app.alerts.service import transition
 from app.alerts.status import CLOSED, TRANSITIONS, AlertStatus
 from app.geo.matcher import Gazetteer
 from app.kit.errors import Conflict, NotFound, PreconditionFailed, Unprocessable

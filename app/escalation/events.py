@@ -10,7 +10,7 @@ from app.alerts.models import Alert
 from app.alerts.schemas import PlaceRef, masked
 from app.kit.config import Settings
 from app.kit.phones import mask, mask_in_text
-from app.outbox import service as outbox
+from app.outbox import subscriptions
 
 
 def alert_data(alert: Alert) -> dict[str, Any]:
@@ -38,7 +38,7 @@ async def emit(
     session: AsyncSession, settings: Settings, event_type: str, alert: Alert, **extra: Any
 ) -> None:
     """Tell subscribed systems about an alert."""
-    await outbox.emit_event(
+    await subscriptions.emit_event(
         session,
         settings,
         event_type,

@@ -22,7 +22,7 @@ from app.channels.models import Channel
 from app.kit.changes import record
 from app.kit.clock import utcnow
 from app.kit.config import Settings
-from app.outbox import health
+from app.outbox import health, subscriptions
 from app.outbox import service as outbox
 from app.people import service as people
 
@@ -56,7 +56,9 @@ async def changed(session: AsyncSession, settings: Settings, channel: Channel) -
         "down" if channel.down else "up",
         channel.down_reason or "heartbeat",
     )
-    await outbox.emit_event(session, settings, event, {"channel": channels.channel_data(channel)})
+    await subscriptions.emit_event(
+        session, settings, event, {"channel": channels.channel_data(channel)}
+    )
     record(session.sync_session, event, channel.id)
     at = utcnow().strftime("%Y-%m-%d %H:%M")
     text = (DOWN_TEXT if channel.down else UP_TEXT).format(

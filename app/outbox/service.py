@@ -6,7 +6,6 @@ import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +14,7 @@ from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.errors import Conflict, NotFound
 from app.outbox import repository as repo
-from app.outbox import routing, voice, webhooks
+from app.outbox import routing, voice
 from app.outbox.models import (
     CHANNEL_SMS,
     CHANNEL_WEBHOOK,
@@ -28,6 +27,7 @@ from app.outbox.models import (
 )
 from app.outbox.routing import sending_number as sending_number
 from app.outbox.schemas import safe_error
+from app.outbox.subscriptions import disable_subscription, emit_event
 from app.outbox.wakeup import mark_work
 from app.providers.types import SendResult
 
@@ -75,42 +75,6 @@ async def enqueue_sms(
     await session.flush()
     await mark_work(session)
     return delivery
-
-
-async def emit_event(
-    session: AsyncSession,
-    settings: Settings,
-    event_type: str,
-    data: dict[str, Any],
-    *,
-    alert_id: int | None = None,
-) -> list[Delivery]:
-    """One webhook delivery per subscription that wants `event_type`."""
-    subscriptions = await repo.subscriptions_for(session, event_type)
-    if not subscriptions:
-        return []
-    body = webhooks.event_body(event_type, data, utcnow()).decode()
-    out = []
-    for subscription in subscriptions:
-        delivery = Delivery(
-            channel=CHANNEL_WEBHOOK,
-            purpose="event",
-            status=PENDING,
-            alert_id=alert_id,
-            subscription_id=subscription.id,
-            recipient=subscription.url,
-            sender="",
-            body=body,
-            event_type=event_type,
-            event_id=webhooks.new_message_id(),
-            due_at=utcnow(),
-            max_attempts=settings.delivery_max_attempts,
-        )
-        session.add(delivery)
-        out.append(delivery)
-    await session.flush()
-    await mark_work(session)
-    return out
 
 
 def backoff_seconds(settings: Settings, attempts: int, retry_after: float | None) -> float:
@@ -281,20 +245,6 @@ async def _dead(
         error = safe_error(delivery.last_error, channel=delivery.channel, viewer=True)
         data = {**payload(delivery), "last_error": error}
         await emit_event(session, settings, "delivery.dead", data, alert_id=delivery.alert_id)
-
-
-async def disable_subscription(
-    session: AsyncSession, subscription_id: int | None, reason: str
-) -> None:
-    """Stop sending to a subscription (its receiver is gone)."""
-    if subscription_id is None:
-        return
-    subscription = await repo.get_subscription(session, subscription_id)
-    if subscription is None:
-        return
-    subscription.active = False
-    subscription.disabled_reason = reason
-    await repo.cancel_pending_of_subscription(session, subscription_id)
 
 
 async def apply_status(

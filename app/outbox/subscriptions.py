@@ -1,18 +1,22 @@
-"""Webhook subscriptions for admins: subscribe a URL, turn it on or off, remove it."""
+"""Webhook subscriptions: admins subscribe a URL, turn it on or off, remove it; each event
+becomes one delivery per subscription that wants it; a receiver that is gone is disabled."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.errors import Conflict, Unprocessable
 from app.kit.repository import get_or_raise
 from app.outbox import repository as repo
 from app.outbox import webhooks
-from app.outbox.models import EVENT_TYPES, WebhookSubscription
+from app.outbox.models import CHANNEL_WEBHOOK, EVENT_TYPES, PENDING, Delivery, WebhookSubscription
 from app.outbox.schemas import subscription_name
+from app.outbox.wakeup import mark_work
 
 
 async def list_subscriptions(session: AsyncSession) -> Sequence[WebhookSubscription]:
@@ -79,3 +83,53 @@ def set_active(subscription: WebhookSubscription, active: bool) -> None:
 async def delete(session: AsyncSession, subscription_id: int) -> None:
     """Remove a subscription and what is still queued for it."""
     await session.delete(await get(session, subscription_id))
+
+
+async def emit_event(
+    session: AsyncSession,
+    settings: Settings,
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    alert_id: int | None = None,
+) -> list[Delivery]:
+    """One webhook delivery per subscription that wants `event_type`."""
+    subscriptions = await repo.subscriptions_for(session, event_type)
+    if not subscriptions:
+        return []
+    body = webhooks.event_body(event_type, data, utcnow()).decode()
+    out = []
+    for subscription in subscriptions:
+        delivery = Delivery(
+            channel=CHANNEL_WEBHOOK,
+            purpose="event",
+            status=PENDING,
+            alert_id=alert_id,
+            subscription_id=subscription.id,
+            recipient=subscription.url,
+            sender="",
+            body=body,
+            event_type=event_type,
+            event_id=webhooks.new_message_id(),
+            due_at=utcnow(),
+            max_attempts=settings.delivery_max_attempts,
+        )
+        session.add(delivery)
+        out.append(delivery)
+    await session.flush()
+    await mark_work(session)
+    return out
+
+
+async def disable_subscription(
+    session: AsyncSession, subscription_id: int | None, reason: str
+) -> None:
+    """Stop sending to a subscription (its receiver is gone)."""
+    if subscription_id is None:
+        return
+    subscription = await repo.get_subscription(session, subscription_id)
+    if subscription is None:
+        return
+    subscription.active = False
+    subscription.disabled_reason = reason
+    await repo.cancel_pending_of_subscription(session, subscription_id)
