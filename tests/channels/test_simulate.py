@@ -81,7 +81,7 @@ async def test_the_demo_has_a_console_handset_first_in_the_routes(
     settings: Settings, engine: object, admin_headers: dict[str, str]
 ) -> None:
     from app.main import create_app
-    from tests.support import running
+    from tests.harness.gateway import running
 
     demo = settings.model_copy(update={"demo": True, "demo_handset": True})  # serve --demo
     async with running(create_app(demo)) as client:

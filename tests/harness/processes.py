@@ -69,7 +69,8 @@ async def start_gateway(env: dict[str, str], log_path: Path, procs: Procs, *args
         found = re.findall(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", log_path.read_text())
         return found[-1] if found and proc.poll() is None else None
 
-    found = await wait_until(url, within=30, what=f"{log_path.name} to listen")
+    # Within a minute: a loaded machine (a parallel run) takes long to import and migrate.
+    found = await wait_until(url, within=60, what=f"{log_path.name} to listen")
     return str(found)
 
 

@@ -196,7 +196,7 @@ async def test_receipts_can_be_turned_off(
     settings, engine, demo: None, session: AsyncSession
 ) -> None:
     from app.main import create_app
-    from tests.support import running
+    from tests.harness.gateway import running
 
     app = create_app(settings.model_copy(update={"receipts_enabled": False}))
     async with running(app) as client:
@@ -210,7 +210,7 @@ async def test_signature_check_can_be_turned_off_explicitly(
     settings, engine, demo: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     from app.main import create_app
-    from tests.support import running
+    from tests.harness.gateway import running
 
     app = create_app(settings.model_copy(update={"twilio_validate_signature": False}))
     with caplog.at_level("WARNING"):
