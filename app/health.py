@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,7 +22,7 @@ from app.kit.metrics import (
 from app.kit.migrate import current_revision, head_revision
 from app.outbox import service as outbox
 from app.outbox.health import report as channels_report
-from app.runtime import Runtime
+from app.runtime import RuntimeDep
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
@@ -56,6 +57,14 @@ class DatabaseProbe:
         return self._check.result()
 
 
+async def _probe(request: Request) -> DatabaseProbe:
+    probe: DatabaseProbe = request.app.state.db_probe
+    return probe
+
+
+ProbeDep = Annotated[DatabaseProbe, Depends(_probe)]
+
+
 @router.get(
     "/readyz",
     responses={
@@ -63,11 +72,9 @@ class DatabaseProbe:
         503: {"description": "Not ready: the body says which of them is not."},
     },
 )
-async def readyz(request: Request) -> JSONResponse:
+async def readyz(probe: ProbeDep, runtime: RuntimeDep) -> JSONResponse:
     """The database answers within a second, its schema is at the head revision, and every
     background loop of this process has completed a pass in time."""
-    probe: DatabaseProbe = request.app.state.db_probe
-    runtime: Runtime = request.app.state.runtime
     body: dict[str, object] = {"status": "ok"}
     ready = True
     head = head_revision()
@@ -93,7 +100,7 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics(request: Request) -> Response:
+async def metrics(runtime: RuntimeDep) -> Response:
     """Prometheus metrics, open to the scraper without a key.
 
     Only counts, durations and closed label sets (providers, categories, statuses, route
@@ -103,7 +110,7 @@ async def metrics(request: Request) -> Response:
     backlog: list[Backlog] | None = None
     states: list[ChannelState] = []
     try:
-        async with request.app.state.sessionmaker() as session:
+        async with runtime.sessionmaker() as session:
             rows = await asyncio.wait_for(outbox.due_backlog(session, utcnow()), 5.0)
             health = await asyncio.wait_for(channels_report(session), 5.0)
         backlog = [Backlog(channel, due, oldest) for channel, due, oldest in rows]

@@ -8,8 +8,9 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends, Request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -218,3 +219,12 @@ class Runtime:
                 await asyncio.wait_for(release(), timeout=10)
             except Exception as exc:
                 log.warning("closing the %s failed: %s", what, type(exc).__name__)
+
+
+async def _of_request(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+# The runtime of the application serving the request (a typed FastAPI dependency).
+RuntimeDep = Annotated[Runtime, Depends(_of_request)]

@@ -1,7 +1,8 @@
 """FastAPI dependencies of the routes: settings, runtime, session, gazetteers, API key roles.
 
 Routes take these typed dependencies instead of reading `request.app.state` themselves;
-app.main's factory and lifespan fill that state.
+app.main's factory and lifespan fill that state. The settings and the session are kit's
+(app/kit/deps.py), the runtime is the runtime's: the page and the health routes take them too.
 """
 
 from __future__ import annotations
@@ -16,34 +17,19 @@ from app.auth.ratelimit import RateLimiter, retry_after_header
 from app.auth.service import Principal, authenticate, require
 from app.flows.inbound import Pipeline
 from app.geo.service import GazetteerCache
-from app.kit.config import Settings
-from app.kit.db import get_session
+from app.kit.deps import SessionDep as SessionDep
+from app.kit.deps import SettingsDep as SettingsDep
 from app.kit.errors import RateLimited
-from app.runtime import Runtime
+from app.runtime import RuntimeDep as RuntimeDep
 
 
 # Async like every dependency here: FastAPI runs a plain function in a worker thread.
-async def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-async def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 async def _rate_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
 
 
-SettingsDep = Annotated[Settings, Depends(_settings)]
-RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 RateLimiterDep = Annotated[RateLimiter, Depends(_rate_limiter)]
-# scope="function": the unit of work commits before the response is sent, so a client is
-# never told "done" about a change that then failed to commit.
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def _gazetteers(runtime: RuntimeDep) -> GazetteerCache:

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from app import __version__
 from app.kit.config import Settings
+from app.kit.deps import SettingsDep
 from app.kit.errors import NotFound
 
 router = APIRouter(tags=["ops page"])
@@ -106,11 +107,10 @@ def send_asset(request: Request, asset: Asset, csp: str) -> Response:
     return Response(asset.body, media_type=asset.media_type, headers=headers)
 
 
-def _send(request: Request, name: str) -> Response:
+def _send(request: Request, settings: Settings, name: str) -> Response:
     asset = assets().get(name)
     if asset is None:
         raise NotFound(f"no file {name} in the operations page")
-    settings: Settings = request.app.state.settings
     return send_asset(request, asset, content_security_policy(settings.ops_tile_url))
 
 
@@ -129,21 +129,20 @@ async def ops_redirect() -> RedirectResponse:
 
 
 @router.get("/ops/", include_in_schema=False)
-async def ops_page(request: Request) -> Response:
+async def ops_page(request: Request, settings: SettingsDep) -> Response:
     """The operations-room page."""
-    return _send(request, "index.html")
+    return _send(request, settings, "index.html")
 
 
 @router.get("/ops/report", include_in_schema=False)
-async def ops_report(request: Request) -> Response:
+async def ops_report(request: Request, settings: SettingsDep) -> Response:
     """The printable daily situation report (/ops/report?date=YYYY-MM-DD&lang=fr|en)."""
-    return _send(request, "report.html")
+    return _send(request, settings, "report.html")
 
 
 @router.get("/ops/config.json", response_model=OpsConfig, include_in_schema=False)
-async def ops_config(request: Request) -> OpsConfig:
+async def ops_config(settings: SettingsDep) -> OpsConfig:
     """Tile layer (empty: draw from the gateway's own data) and stream heartbeat."""
-    settings: Settings = request.app.state.settings
     return OpsConfig(
         version=__version__,
         tile_url=settings.ops_tile_url,
@@ -152,6 +151,6 @@ async def ops_config(request: Request) -> OpsConfig:
 
 
 @router.get("/ops/{name}", include_in_schema=False)
-async def ops_asset(name: str, request: Request) -> Response:
+async def ops_asset(name: str, request: Request, settings: SettingsDep) -> Response:
     """A script, style sheet or image of the page."""
-    return _send(request, name)
+    return _send(request, settings, name)
