@@ -88,17 +88,9 @@ async def of_incident(session: AsyncSession, incident_id: int) -> Sequence[Alert
     return await repo.alerts_of_incident(session, incident_id)
 
 
-def add_event(
-    session: AsyncSession,
-    alert: Alert,
-    *,
-    actor: str,
-    action: str,
-    detail: dict[str, object] | None = None,
-    note: str | None = None,
-) -> AlertEvent:
-    """Append to the alert's audit trail what changed no status (a note, the paging)."""
-    return repo.add_event(session, alert, actor=actor, action=action, detail=detail, note=note)
+# Appending to the alert's audit trail (a note, the paging) is the repository's, as it is;
+# a change of status goes through transition().
+add_event = repo.add_event
 
 
 @dataclass(frozen=True)
@@ -305,15 +297,5 @@ async def events_of(session: AsyncSession, alert_id: int) -> Sequence[AlertEvent
     return await repo.events(session, alert_id)
 
 
-async def incidents(
-    session: AsyncSession,
-    *,
-    status: str | None,
-    min_severity: str | None,
-    before: int | None,
-    limit: int,
-) -> Sequence[Incident]:
-    """Incidents newest first (before the id `before`)."""
-    return await repo.list_incidents(
-        session, status=status, min_severity=min_severity, before=before, limit=limit
-    )
+# Incidents newest first (before the id `before`): the repository's query, as it is.
+incidents = repo.list_incidents

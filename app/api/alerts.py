@@ -55,15 +55,10 @@ async def list_alerts(
     """Alerts newest first (follow `next_cursor`), or what changed since `updated_after`."""
     # Read before the alerts: every change numbered up to here is committed and in the answer.
     current = await changes.current(session)
-    page = await reads.alert_page(
-        session,
-        filters,
-        current=current,
-        updated_after=updated_after,
-        cursor=cursor,
-        limit=limit,
-        mask_phone=not principal.can("operator"),
+    rows = await service.alert_rows(
+        session, filters, current=current, updated_after=updated_after, cursor=cursor, limit=limit
     )
+    page = await reads.alert_page(session, rows, mask_phone=not principal.can("operator"))
     return not_modified_or_json(request, page)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
+from fastapi.types import DecoratedCallable
 
 from app.api.deps import Admin, Operator, RuntimeDep, SessionDep, SettingsDep, Viewer
 from app.api.inbound import TwilioForm, twilio_id
@@ -33,19 +35,28 @@ callbacks = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
 router = APIRouter(prefix="/api/v1", tags=["outbox"])
 
 
-@callbacks.post(
-    "/status",
-    status_code=204,
-    response_class=Response,
-    responses={
-        204: {"description": "recorded (or an unknown message)"},
-        **errors_doc(400, 403, auth=False),
-        400: {
-            "description": "MessageSid or MessageStatus missing or not Twilio's (an id of more "
-            "than 64 printable ASCII characters; a status not of 1 to 23 letters and _)",
-            "model": ErrorBody,
+def _status_callback(
+    path: str, what: str, bad_form: str
+) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """A Twilio status callback: 204 once recorded (or for an unknown `what`), 400 for a form
+    that is not Twilio's (`bad_form` says how), 403 without a valid signature."""
+    return callbacks.post(
+        path,
+        status_code=204,
+        response_class=Response,
+        responses={
+            204: {"description": f"recorded (or an unknown {what})"},
+            **errors_doc(400, 403, auth=False),
+            400: {"description": bad_form, "model": ErrorBody},
         },
-    },
+    )
+
+
+@_status_callback(
+    "/status",
+    "message",
+    "MessageSid or MessageStatus missing or not Twilio's (an id of more than 64 printable "
+    "ASCII characters; a status not of 1 to 23 letters and _)",
 )
 async def status_callback(runtime: RuntimeDep, settings: SettingsDep, form: TwilioForm) -> Response:
     """Twilio tells how an SMS fared: moves the delivery forward, never backwards."""
@@ -62,19 +73,7 @@ async def status_callback(runtime: RuntimeDep, settings: SettingsDep, form: Twil
     return Response(status_code=204)
 
 
-@callbacks.post(
-    "/call-status",
-    status_code=204,
-    response_class=Response,
-    responses={
-        204: {"description": "recorded (or an unknown call)"},
-        **errors_doc(400, 403, auth=False),
-        400: {
-            "description": "CallSid or CallStatus missing or not Twilio's",
-            "model": ErrorBody,
-        },
-    },
-)
+@_status_callback("/call-status", "call", "CallSid or CallStatus missing or not Twilio's")
 async def call_status_callback(
     runtime: RuntimeDep, settings: SettingsDep, form: TwilioForm
 ) -> Response:

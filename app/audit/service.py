@@ -3,7 +3,6 @@ that is rolled back leaves no entry and one that is committed always has its ent
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,21 +40,5 @@ def record(
     return entry
 
 
-async def recent(
-    session: AsyncSession,
-    *,
-    before: int | None = None,
-    limit: int = 50,
-    action: str | None = None,
-    target_type: str | None = None,
-    target_id: str | None = None,
-) -> Sequence[AuditEntry]:
-    """Entries newest first, older than the entry `before` when given."""
-    return await repo.recent(
-        session,
-        before=before,
-        limit=limit,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-    )
+# Reading the log is its query and nothing more: the repository's, as it is.
+recent = repo.recent

@@ -19,6 +19,7 @@ from app.kit.config import Settings
 from app.kit.phones import mask_in_text
 from app.outbox import service as outbox
 from app.outbox.models import Delivery
+from app.people import service as people
 from app.people.models import Liaison
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ def in_zone(liaison: Liaison | None, alert: Alert) -> bool:
 
 async def on_duty_in_zone(session: AsyncSession, tier: str, alert: Alert) -> list[Liaison]:
     """On-duty liaisons of `tier` whose zones contain the alert's territoire or province."""
-    return [liaison for liaison in await repo.on_duty(session, tier) if _covers(liaison, alert)]
+    return [liaison for liaison in await people.on_duty(session, tier) if _covers(liaison, alert)]
 
 
 async def recipients_of(
@@ -135,7 +136,7 @@ async def recipients_of(
         known = {
             liaison.phone: liaison
             for tier in ("liaison", "joc")
-            for liaison in await repo.on_duty(session, tier)
+            for liaison in await people.on_duty(session, tier)
         }
         return [
             Recipient(p, known[p].language if p in known else "fr", known.get(p))
@@ -147,7 +148,7 @@ async def recipients_of(
         )
         if found:
             return [Recipient(x.phone, x.language, x) for x in found]
-    return [Recipient(x.phone, x.language, x) for x in await repo.on_duty(session, "joc")]
+    return [Recipient(x.phone, x.language, x) for x in await people.on_duty(session, "joc")]
 
 
 async def stop(session: AsyncSession, alert: Alert, reason: str, liaison: Liaison | None) -> None:

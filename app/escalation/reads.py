@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import reliability
 from app.alerts import service as alerts
-from app.alerts.filters import AlertFilter
 from app.alerts.models import Alert
 from app.alerts.schemas import AlertPage, AlertRead, IncidentDetail, IncidentRead, PagingRead
+from app.alerts.service import AlertRows
 from app.escalation.repository import paging_states
 from app.people.schemas import ReliabilityRead
 
@@ -37,20 +37,8 @@ async def alert_reads(
     return reads
 
 
-async def alert_page(
-    session: AsyncSession,
-    filters: AlertFilter,
-    *,
-    current: int,
-    updated_after: str | None,
-    cursor: str | None,
-    limit: int,
-    mask_phone: bool,
-) -> AlertPage:
-    """A page of the alert list (see alerts.service.alert_rows), each alert with its paging."""
-    rows = await alerts.alert_rows(
-        session, filters, current=current, updated_after=updated_after, cursor=cursor, limit=limit
-    )
+async def alert_page(session: AsyncSession, rows: AlertRows, *, mask_phone: bool) -> AlertPage:
+    """A page of the alert list (alerts.service.alert_rows), each alert with its paging."""
     return AlertPage(
         items=await alert_reads(session, rows.alerts, mask_phone=mask_phone),
         next_cursor=rows.next_cursor,

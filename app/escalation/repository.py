@@ -82,16 +82,6 @@ async def next_due_at(session: AsyncSession) -> datetime | None:
     )
 
 
-async def on_duty(session: AsyncSession, tier: str) -> Sequence[Liaison]:
-    """Active, on-duty liaisons of a tier, in a stable order."""
-    stmt = (
-        select(Liaison)
-        .where(Liaison.tier == tier, Liaison.active.is_(True), Liaison.on_duty.is_(True))
-        .order_by(Liaison.id)
-    )
-    return (await session.scalars(stmt)).all()
-
-
 async def liaisons_by_ids(session: AsyncSession, ids: set[int]) -> Sequence[Liaison]:
     """Liaisons with these ids."""
     if not ids:

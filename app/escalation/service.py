@@ -21,6 +21,7 @@ from app.kit.config import Settings
 from app.outbox import service as outbox
 from app.outbox.models import Delivery
 from app.outbox.wakeup import mark_work
+from app.people import service as people
 from app.people.models import Liaison
 
 log = logging.getLogger(__name__)
@@ -261,7 +262,7 @@ async def on_page_failed(session: AsyncSession, settings: Settings, delivery: De
         if candidates:
             break
     if not candidates:
-        candidates = [x for x in await repo.on_duty(session, "joc") if x.id not in already]
+        candidates = [x for x in await people.on_duty(session, "joc") if x.id not in already]
     if not candidates:
         log.error("alert %s: page undelivered and nobody left to page", alert.id)
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import service as alerts
-from app.alerts.corrections import Changes, resolve_place
+from app.alerts.corrections import Changes, describe, resolve_place
 from app.alerts.models import Alert
 from app.escalation import commands, messages
 from app.flows.status import (
@@ -13,7 +13,7 @@ from app.flows.status import (
     add_note,
     close,
     correct,
-    describe,
+    follow_correction,
     lock_for_change,
     verify,
 )
@@ -127,7 +127,8 @@ async def _describe_by_sms(
         await verify(session, settings, alert, liaison, utcnow(), note=command.note, how="callback")
     else:
         alerts.add_event(session, alert, actor=actor, action="note", note=command.note)
-    told = await describe(session, settings, alert, command.note, gazetteer, actor=actor)
+    described = await describe(session, settings, alert, command.note, gazetteer, actor=actor)
+    told = await follow_correction(session, settings, alert, described, actor=actor)
     return messages.corrected(
         liaison.language, alert.ref, {k: v["to"] for k, v in told.diff.items()}
     )

@@ -83,9 +83,10 @@ async def apply(
         )
         changes = workflow.changes_of(request, gazetteer)
         if undescribed_flash(alert) and request.summary:
-            await describe(
+            described = await describe_alert(
                 session, settings, alert, request.summary, gazetteer, actor=actor, keep=changes
             )
+            await follow_correction(session, settings, alert, described, actor=actor)
         elif not changes.empty():
             await correct(session, settings, alert, changes, actor=actor)
     elif action == "correct":
@@ -184,35 +185,17 @@ async def correct(
 ) -> Corrected:
     """A human correction (app/alerts/corrections.py), then the paging it calls for."""
     corrected = await correct_alert(session, settings, alert, changes, actor=actor)
-    await _corrected(session, settings, alert, corrected, actor=actor)
-    return corrected
+    return await follow_correction(session, settings, alert, corrected, actor=actor)
 
 
-async def describe(
-    session: AsyncSession,
-    settings: Settings,
-    alert: Alert,
-    text: str,
-    gazetteer: Gazetteer,
-    *,
-    actor: str,
-    keep: Changes | None = None,
-) -> Corrected:
-    """A FLASH called back: its words become its triage, then the paging it calls for."""
-    corrected = await describe_alert(
-        session, settings, alert, text, gazetteer, actor=actor, keep=keep
-    )
-    await _corrected(session, settings, alert, corrected, actor=actor)
-    return corrected
-
-
-async def _corrected(
+async def follow_correction(
     session: AsyncSession, settings: Settings, alert: Alert, corrected: Corrected, *, actor: str
-) -> None:
-    """Subscribers hear of a correction; a rise in severity or a move to another zone pages
-    again, a correction to low stops the paging."""
+) -> Corrected:
+    """What follows a correction (by hand, or a FLASH described by its call-back): subscribers
+    hear of it; a rise in severity or a move to another zone pages again, a correction to low
+    stops the paging."""
     if not corrected.diff:
-        return
+        return corrected
     await emit(session, settings, "alert.updated", alert, correction=corrected.diff, by=actor)
     await escalation.on_corrected(
         session,
@@ -222,6 +205,7 @@ async def _corrected(
         new_zone=corrected.new_zone,
         now=corrected.at,
     )
+    return corrected
 
 
 async def detach_alert(

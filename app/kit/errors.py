@@ -69,9 +69,15 @@ def json_errors_doc(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 class KengeleError(Exception):
-    """Base of domain errors: `{"error": <class name>, "detail": ...}` with `status_code`."""
+    """Base of domain errors: `{"error": <class name>, "detail": ...}` with `status_code`,
+    given by a subclass as `class NotFound(KengeleError, status_code=404)`."""
 
     status_code = 400
+
+    def __init_subclass__(cls, status_code: int | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if status_code is not None:
+            cls.status_code = status_code
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -82,37 +88,28 @@ class KengeleError(Exception):
         return {}
 
 
-class NotFound(KengeleError):
-    status_code = 404
+class NotFound(KengeleError, status_code=404): ...
 
 
-class Unauthorized(KengeleError):
-    status_code = 401
+class Unauthorized(KengeleError, status_code=401): ...
 
 
-class Forbidden(KengeleError):
-    status_code = 403
+class Forbidden(KengeleError, status_code=403): ...
 
 
-class BadRequest(KengeleError):
-    status_code = 400
+class BadRequest(KengeleError, status_code=400): ...
 
 
-class Conflict(KengeleError):
-    status_code = 409
+class Conflict(KengeleError, status_code=409): ...
 
 
-class PreconditionFailed(KengeleError):
-    status_code = 412
+class PreconditionFailed(KengeleError, status_code=412): ...
 
 
-class Unprocessable(KengeleError):
-    status_code = 422
+class Unprocessable(KengeleError, status_code=422): ...
 
 
-class RateLimited(KengeleError):
-    status_code = 429
-
+class RateLimited(KengeleError, status_code=429):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after

@@ -343,18 +343,8 @@ async def due_backlog(session: AsyncSession, now: datetime) -> list[tuple[str, i
     return await repo.due_backlog(session, now)
 
 
-async def deliveries(
-    session: AsyncSession,
-    *,
-    status: str | None,
-    alert_id: int | None,
-    before: int | None,
-    limit: int,
-) -> Sequence[Delivery]:
-    """Deliveries newest first (before the id `before`)."""
-    return await repo.list_deliveries(
-        session, status=status, alert_id=alert_id, before=before, limit=limit
-    )
+# Deliveries newest first (before the id `before`): the repository's query, as it is.
+deliveries = repo.list_deliveries
 
 
 async def attempts(session: AsyncSession, delivery_id: int) -> Sequence[DeliveryAttempt]:
