@@ -40,7 +40,9 @@ async def test_a_database_that_refuses_gets_a_small_503_on_a_connection_kept_ope
         headers = {"X-Twilio-Signature": sign(SMS, form)}
         began = time.monotonic()
         response = await client.post(SMS, data=form, headers=headers)
-        assert time.monotonic() - began < 1.0
+        # At once, not at the webhook's 10 s deadline; the bound leaves room for a machine
+        # busy with the other test processes of `pytest -n auto`.
+        assert time.monotonic() - began < 3.0
         assert response.status_code == 503
         assert response.json() == {
             "error": "ServiceUnavailable",
