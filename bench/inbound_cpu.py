@@ -56,11 +56,11 @@ PUBLIC_URL = "http://127.0.0.1:8000"
 PATH = "/webhooks/twilio/sms"
 
 
-def signed_requests(n: int, run_id: str) -> list[tuple[dict[str, str], str]]:
+def signed_requests(n: int, run_id: str, start: int = 0) -> list[tuple[dict[str, str], str]]:
     """n distinct SMS forms (new MessageSid, unique body) and their signatures."""
     validator = RequestValidator(TOKEN)
     out = []
-    for i in range(n):
+    for i in range(start, start + n):
         form = {
             "MessageSid": f"SM{run_id}{i:024x}",
             "AccountSid": "AC" + "0" * 32,
@@ -118,6 +118,7 @@ async def main() -> None:
     parser.add_argument("--n", type=int, default=500, help="measured webhooks")
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--trace", action="store_true", help="print the SQL of one more webhook")
     args = parser.parse_args()
     tmp = None
     url = args.database_url
@@ -166,6 +167,21 @@ async def main() -> None:
             if profiler:
                 profiler.disable()
             event.remove(app.state.engine.sync_engine, "before_cursor_execute", count)
+            if args.trace:
+                # The statements of the webhook with the most of them among 30 new ones.
+                traced: list[list[str]] = []
+
+                def trace(_conn: Any, _cur: Any, statement: str, *_: Any) -> None:
+                    line = " ".join(statement.split())[:150]
+                    if line.startswith("INSERT INTO inbound_messages"):
+                        traced.append([])
+                    traced[-1].append(line)
+
+                event.listen(app.state.engine.sync_engine, "before_cursor_execute", trace)
+                await drive(client, signed_requests(30, os.urandom(4).hex(), args.warmup + args.n))
+                event.remove(app.state.engine.sync_engine, "before_cursor_execute", trace)
+                longest = max(traced, key=len)
+                print("\n".join(f"{i:3d} {line}" for i, line in enumerate(longest, 1)))
     n = args.n
     dialect = url.split(":", 1)[0]
     print(f"database {dialect}, {n} webhooks one at a time after {args.warmup} to warm up")
@@ -178,7 +194,7 @@ async def main() -> None:
     kinds = ", ".join(f"{k} {v / n:.1f}" for k, v in counts.most_common())
     print(f"SQL statements      {total / n:.1f}/webhook ({kinds})")
     if profiler:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(45)
     if tmp is not None:
         tmp.cleanup()
 

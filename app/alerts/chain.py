@@ -14,11 +14,19 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from app.alerts.models import Alert, AlertEvent
 from app.audit.chain import GENESIS, digest, in_order, pick
+from app.kit import hooks
 from app.kit.clock import utcnow
+
+# The head of each trail this transaction has locked (or started), by alert id: a trail is
+# locked and read once per transaction, however many events it gets.
+_HEADS = "alerts.chain.heads"
+_STARTED = "alerts.chain.started"
+_LOCKED = "alerts.chain.locked"
 
 EVENT_FIELDS = ("alert_id", "at", "actor", "action", "from_status", "to_status", "detail", "note")
 
@@ -48,8 +56,8 @@ def reseal(events: Iterable[AlertEvent]) -> str:
     return head
 
 
-def _last_event_hash(conn: Connection, alert_id: int) -> str:
-    if conn.dialect.name == "postgresql":
+def _last_event_hash(conn: Connection, alert_id: int, *, lock: bool) -> str:
+    if lock and conn.dialect.name == "postgresql":
         conn.execute(select(Alert.id).where(Alert.id == alert_id).with_for_update())
     last = conn.execute(
         select(AlertEvent.hash)
@@ -60,18 +68,39 @@ def _last_event_hash(conn: Connection, alert_id: int) -> str:
     return last or GENESIS
 
 
+def started(session: AsyncSession | Session, alert_id: int) -> None:
+    """The alert was inserted by this transaction: its trail starts at the genesis, and no
+    other transaction can append to it before this one commits (nothing to lock or read)."""
+    state = hooks.transaction(session)
+    state.setdefault(_HEADS, {})[alert_id] = GENESIS
+    state.setdefault(_STARTED, set()).add(alert_id)
+
+
+def locked(session: AsyncSession | Session, alert_id: int) -> None:
+    """This transaction holds the alert's row lock (app.alerts.repository.lock): appending
+    to its trail needs only the head read."""
+    hooks.transaction(session).setdefault(_LOCKED, set()).add(alert_id)
+
+
+def started_here(session: AsyncSession | Session, alert_id: int | None) -> bool:
+    """Whether this transaction inserted the alert (`started`)."""
+    return alert_id in hooks.transaction(session).get(_STARTED, ())
+
+
 def link_new_events(session: Session) -> None:
     """Before a flush: chain the alert events about to be written (add_event asks for it in
     the transaction of each event)."""
     events = in_order(session.new, AlertEvent)
     if not events:
         return
-    conn = session.connection()
     now = utcnow()
-    heads: dict[int, str] = {}
+    state = hooks.transaction(session)
+    heads: dict[int, str] = state.setdefault(_HEADS, {})
+    held: set[int] = state.get(_LOCKED, set())
     # In id order, so that two transactions never wait for each other's alerts crosswise.
-    for alert_id in sorted({e.alert_id for e in events}):
-        heads[alert_id] = _last_event_hash(conn, alert_id)
+    for alert_id in sorted({e.alert_id for e in events} - heads.keys()):
+        lock = alert_id not in held
+        heads[alert_id] = _last_event_hash(session.connection(), alert_id, lock=lock)
     for row in events:
         row.at = row.at or now
         row.detail = row.detail if row.detail is not None else {}

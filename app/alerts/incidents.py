@@ -14,6 +14,7 @@ from app.alerts.models import Alert, Incident
 from app.alerts.status import OPEN
 from app.geo.distance import haversine_km
 from app.kit.config import Settings
+from app.kit.crypto import lookup_hash
 
 KM_PER_DEGREE = 111.32
 
@@ -44,27 +45,51 @@ async def open_incident_for(session: AsyncSession, alert: Alert) -> Incident:
 
 
 async def corroborate(session: AsyncSession, alert: Alert, settings: Settings) -> Incident | None:
-    """Join the nearest related open incident within range, or open a new one."""
+    """Join a stored alert to the nearest related open incident within range (its trail
+    says so), or open a new one."""
+    incident, joined = await join_incident(session, alert, settings)
+    if joined and incident is not None:
+        corroborated(session, alert, incident)
+    return incident
+
+
+async def join_incident(
+    session: AsyncSession, alert: Alert, settings: Settings
+) -> tuple[Incident | None, bool]:
+    """The incident of an alert, stored or not yet: the nearest related open one within
+    range, its counts taken (True), or a new one (False); None if its category makes none.
+
+    Run before a new alert is inserted, its row goes in with the incident and the final
+    certainty at once; `corroborated` writes the trail's event once the alert has its id.
+    """
     if not corroboration.joins_incidents(alert.category):
-        return None
+        return None, False
     incident = None
     if alert.lat is not None and alert.lon is not None:
-        incident = await _nearest_incident(session, alert, settings)
-    if incident is not None:
-        # Locked: concurrent reports count one by one, and a merge in between is followed.
-        incident = await repo.lock_incident(session, incident.id)
-        if incident is not None and incident.merged_into_id is not None:
-            incident = await repo.lock_incident(session, incident.merged_into_id)
+        nearest = await _nearest_incident(session, alert, settings)
+        if nearest is not None:
+            # Locked: concurrent reports count one by one, and a merge in between is followed.
+            incident = await repo.lock_incident(session, nearest)
+            if incident is not None and incident.merged_into_id is not None:
+                incident = await repo.lock_incident(session, incident.merged_into_id)
     if incident is None or incident.status != "open":
-        return await open_incident_for(session, alert)
+        return await open_incident_for(session, alert), False
+    phone_hash = alert.from_phone_hash or (
+        lookup_hash(alert.from_phone) if alert.from_phone else None
+    )
+    others, known = await repo.reporters_of_incident(session, incident.id, phone_hash, alert.id)
     alert.incident_id = incident.id
-    await session.flush()
     incident.report_count += 1
-    incident.reporter_count = await repo.distinct_reporters(session, incident.id)
+    incident.reporter_count = others + (0 if known or phone_hash is None else 1)
     incident.last_at = max(incident.last_at, alert.received_at)
     incident.category = corroboration.leading_category(incident.category, alert.category)
     if alert.severity_rank > incident.severity_rank:
         incident.severity, incident.severity_rank = alert.severity, alert.severity_rank
+    return incident, True
+
+
+def corroborated(session: AsyncSession, alert: Alert, incident: Incident) -> None:
+    """The event of a stored alert joining an incident."""
     repo.add_event(
         session,
         alert,
@@ -72,12 +97,9 @@ async def corroborate(session: AsyncSession, alert: Alert, settings: Settings) -
         action="corroborated",
         detail={"incident_id": incident.id, "reports": incident.report_count},
     )
-    return incident
 
 
-async def _nearest_incident(
-    session: AsyncSession, alert: Alert, settings: Settings
-) -> Incident | None:
+async def _nearest_incident(session: AsyncSession, alert: Alert, settings: Settings) -> int | None:
     assert alert.lat is not None and alert.lon is not None
     radius = settings.corroboration_radius_km
     lat_delta = radius / KM_PER_DEGREE
@@ -91,13 +113,13 @@ async def _nearest_incident(
         since=alert.received_at - timedelta(hours=settings.corroboration_window_hours),
         categories=sorted(corroboration.related(alert.category)),
     )
-    best: tuple[float, Incident] | None = None
-    for incident in candidates:
-        if incident.lat is None or incident.lon is None:
+    best: tuple[float, int] | None = None
+    for incident_id, lat, lon in candidates:
+        if lat is None or lon is None:
             continue
-        distance = haversine_km(alert.lat, alert.lon, incident.lat, incident.lon)
+        distance = haversine_km(alert.lat, alert.lon, lat, lon)
         if distance <= radius and (best is None or distance < best[0]):
-            best = (distance, incident)
+            best = (distance, incident_id)
     return best[1] if best else None
 
 

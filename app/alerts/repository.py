@@ -67,24 +67,32 @@ async def open_incidents_near(
     lon_delta: float,
     since: datetime,
     categories: Sequence[str],
-) -> Sequence[Incident]:
-    """Open incidents active since `since` inside a box around a point (refined by the caller)."""
-    stmt = select(Incident).where(
+) -> Sequence[tuple[int, float | None, float | None]]:
+    """(id, lat, lon) of the open incidents active since `since` inside a box around a point
+    (refined by the caller)."""
+    stmt = select(Incident.id, Incident.lat, Incident.lon).where(
         Incident.status == "open",
         Incident.last_at >= since,
         Incident.category.in_(categories),
         Incident.lat.between(lat - lat_delta, lat + lat_delta),
         Incident.lon.between(lon - lon_delta, lon + lon_delta),
     )
-    return (await session.scalars(stmt)).all()
+    return [(row.id, row.lat, row.lon) for row in await session.execute(stmt)]
 
 
-async def distinct_reporters(session: AsyncSession, incident_id: int) -> int:
-    """How many different numbers reported into this incident."""
-    count = await session.scalar(
-        select(func.count(distinct(Alert.from_phone_hash))).where(Alert.incident_id == incident_id)
+async def reporters_of_incident(
+    session: AsyncSession, incident_id: int, phone_hash: str | None, but: int | None
+) -> tuple[int, bool]:
+    """How many different numbers reported into this incident (the alert `but` left out),
+    and whether `phone_hash` is one of them."""
+    mine = func.max(case((Alert.from_phone_hash == phone_hash, 1), else_=0))
+    stmt = select(func.count(distinct(Alert.from_phone_hash)), mine).where(
+        Alert.incident_id == incident_id
     )
-    return int(count or 0)
+    if but is not None:
+        stmt = stmt.where(Alert.id != but)
+    row = (await session.execute(stmt)).one()
+    return int(row[0] or 0), bool(row[1])
 
 
 def add_event(
@@ -99,7 +107,8 @@ def add_event(
     to_status: AlertStatus | None = None,
 ) -> AlertEvent:
     """Append to the alert's audit trail (a change of the alert: pollers and the stream see it)."""
-    alert.updated_at = utcnow()
+    if not chain.started_here(session, alert.id):
+        alert.updated_at = utcnow()
     event = AlertEvent(
         alert_id=alert.id,
         actor=actor,
@@ -175,7 +184,10 @@ async def lock(session: AsyncSession, alert_id: int) -> Alert | None:
     written by others meanwhile.
     """
     stmt = select(Alert).where(Alert.id == alert_id).with_for_update(key_share=True)
-    return await session.scalar(stmt.execution_options(populate_existing=True))
+    alert = await session.scalar(stmt.execution_options(populate_existing=True))
+    if alert is not None:
+        chain.locked(session, alert_id)
+    return alert
 
 
 async def alerts_of_incident(session: AsyncSession, incident_id: int) -> Sequence[Alert]:

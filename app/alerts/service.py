@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts import reliability
+from app.alerts import chain, reliability
 from app.alerts import repository as repo
 from app.alerts.filters import AlertFilter
 from app.alerts.formats.shared import Precision
-from app.alerts.incidents import corroborate
+from app.alerts.incidents import corroborated, join_incident
 from app.alerts.models import SEVERITY_RANK, Alert, AlertEvent, Incident
 from app.alerts.refs import new_ref
 from app.alerts.schemas import AlertEventRead
@@ -250,16 +250,8 @@ async def create_alert(
     if history is not None:
         alert.score, why = reliability.weigh(alert.score, band_floor(result.severity), history)
         alert.reasons = [*alert.reasons, why] if why else alert.reasons
-    session.add(alert)
-    await session.flush()
-    repo.add_event(
-        session,
-        alert,
-        actor=actor,
-        action="created",
-        detail={"category": alert.category, "severity": alert.severity, "ref": alert.ref},
-    )
-    incident = await corroborate(session, alert, settings)
+    # The incident first: the alert's row then goes in once, complete.
+    incident, joined = await join_incident(session, alert, settings)
     if incident is not None and incident.reporter_count > 1:
         if history is not None and history.unreliable():
             note = "not counted as observed: the reporter's alerts were often not confirmed"
@@ -267,6 +259,18 @@ async def create_alert(
         else:
             alert.cap_certainty = cap_certainty(verified=new.verified_reporter, corroborated=True)
             alert.reasons = [*alert.reasons, f"corroborates incident {incident.id}"]
+    session.add(alert)
+    await session.flush()
+    chain.started(session, alert.id)
+    repo.add_event(
+        session,
+        alert,
+        actor=actor,
+        action="created",
+        detail={"category": alert.category, "severity": alert.severity, "ref": alert.ref},
+    )
+    if joined and incident is not None:
+        corroborated(session, alert, incident)
     return alert
 
 

@@ -42,6 +42,6 @@ async def emit(
         session,
         settings,
         event_type,
-        {"alert": alert_data(alert), **masked(extra)},
+        lambda: {"alert": alert_data(alert), **masked(extra)},
         alert_id=alert.id,
     )

@@ -82,7 +82,8 @@ async def on_new_alert(
     if alert.incident_id is not None:
         running = await repo.of_incident(session, alert.incident_id, lock=True)
         if running is not None and running.alert_id != alert.id:
-            lead = await alerts.get(session, running.alert_id)
+            # Locked now, in the order incident, escalation, alert: its trail gets an event.
+            lead = await alerts.lock(session, running.alert_id)
             if lead is not None and lead.status in OPEN:
                 await _corroborating(session, settings, running, lead, alert, now)
                 return
@@ -138,7 +139,8 @@ async def on_corrected(
     if alert.incident_id is not None:
         running = await repo.of_incident(session, alert.incident_id, lock=True)
         if running is not None and running.state == ACTIVE and running.alert_id != alert.id:
-            lead = await alerts.get(session, running.alert_id)
+            # Locked now, in the order incident, escalation, alert: its trail gets an event.
+            lead = await alerts.lock(session, running.alert_id)
             if lead is not None and lead.status in OPEN:
                 # Another report of its incident is being paged: count on (or raise) that one.
                 if own is not None and own.state == ACTIVE:

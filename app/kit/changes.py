@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, func, insert, select, text, update
+from sqlalchemy import BigInteger, Integer, String, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -103,6 +103,15 @@ def next_numbers(conn: Connection, count: int) -> int:
     return int(value)
 
 
+def _set_numbers(model: type[Any]) -> Any:
+    """UPDATE of a model's change numbers, by row id (updated_at kept as it is)."""
+    return (
+        update(model.__table__)
+        .where(model.__table__.c.id == bindparam("row_id"))
+        .values(change_seq=bindparam("seq"), updated_at=model.__table__.c.updated_at)
+    )
+
+
 def record(session: Session, event_name: str, entity_id: int) -> None:
     """Put an event of another kind (`channel.down`…) in the change log when this commits."""
     hooks.transaction(session).setdefault(_EVENTS, []).append((event_name, entity_id))
@@ -140,17 +149,20 @@ def _number(session: Session) -> None:
     first_event = last - len(events) + 1
     for seq, (name, entity_id) in enumerate(events, start=first_event):
         changes.append({"seq": seq, "at": now, "event": name, "entity_id": entity_id})
+    # Rows of one model together (alerts before the incidents they made, in the order the
+    # models were tracked), each model's change numbers set in one statement.
+    order = list(_numbered)
+    rows.sort(key=lambda row: order.index(type(row[0])))
+    numbers: dict[type[Any], list[dict[str, int]]] = {}
     for seq, (obj, created) in enumerate(rows, start=first_event - len(rows)):
         model = type(obj)
-        conn.execute(
-            update(model)
-            .where(model.id == obj.id)
-            .values(change_seq=seq, updated_at=model.updated_at)
-        )
+        numbers.setdefault(model, []).append({"row_id": obj.id, "seq": seq})
         set_committed_value(obj, "change_seq", seq)
         numbered = _numbered[model]
         name = numbered.created if created else numbered.updated
         changes.append({"seq": seq, "at": now, "event": name, "entity_id": obj.id})
+    for model, params in numbers.items():
+        conn.execute(_set_numbers(model), params)
     conn.execute(insert(Change), changes)
     if conn.dialect.name == "postgresql":
         # Transactional: listeners hear it when (and only if) this transaction commits.

@@ -3,7 +3,7 @@ becomes one delivery per subscription that wants it; a receiver that is gone is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,14 +89,17 @@ async def emit_event(
     session: AsyncSession,
     settings: Settings,
     event_type: str,
-    data: dict[str, Any],
+    data: dict[str, Any] | Callable[[], dict[str, Any]],
     *,
     alert_id: int | None = None,
 ) -> list[Delivery]:
-    """One webhook delivery per subscription that wants `event_type`."""
+    """One webhook delivery per subscription that wants `event_type`; `data` may be a
+    function that makes it, called only when a subscription wants the event."""
     subscriptions = await repo.subscriptions_for(session, event_type)
     if not subscriptions:
         return []
+    if callable(data):
+        data = data()
     body = webhooks.event_body(event_type, data, utcnow()).decode()
     out = []
     for subscription in subscriptions:
