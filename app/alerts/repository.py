@@ -5,7 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    distinct,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import chain
@@ -14,12 +25,24 @@ from app.alerts.models import SEVERITY_RANK, Alert, AlertEvent, Incident
 from app.alerts.status import AlertStatus
 from app.kit import hooks
 from app.kit.clock import utcnow
+from app.kit.crypto import lookup_hash
 from app.kit.repository import newest_first
+
+# The statements of the request path are built once (building one costs more than running
+# it through the compiled cache): values come in as bound parameters.
+_REF_EXISTS = select(exists().where(Alert.ref == bindparam("ref")))
+_SAME_NUMBER_SINCE = (
+    select(Alert)
+    .where(
+        Alert.from_phone_hash == bindparam("phone_hash"), Alert.received_at >= bindparam("since")
+    )
+    .order_by(Alert.received_at.desc(), Alert.id.desc())
+)
 
 
 async def ref_exists(session: AsyncSession, ref: str) -> bool:
     """Whether an alert already has this reference."""
-    return bool(await session.scalar(select(exists().where(Alert.ref == ref))))
+    return bool(await session.scalar(_REF_EXISTS, {"ref": ref}))
 
 
 async def get(session: AsyncSession, alert_id: int) -> Alert | None:
@@ -41,9 +64,7 @@ async def recent_same_text(
     its hash (indexed with the time) and compared here.
     """
     rows = await session.scalars(
-        select(Alert)
-        .where(Alert.from_phone == phone, Alert.received_at >= since)
-        .order_by(Alert.received_at.desc(), Alert.id.desc())
+        _SAME_NUMBER_SINCE, {"phone_hash": lookup_hash(phone), "since": since}
     )
     return next((alert for alert in rows if alert.body == body), None)
 
@@ -58,6 +79,19 @@ async def recent_flash(session: AsyncSession, phone: str, since: datetime) -> Al
     )
 
 
+_INCIDENTS_NEAR = select(Incident.id, Incident.lat, Incident.lon).where(
+    Incident.status == "open",
+    Incident.last_at >= bindparam("since"),
+    Incident.category.in_(bindparam("categories", expanding=True)),
+    Incident.lat.between(bindparam("lat_min"), bindparam("lat_max")),
+    Incident.lon.between(bindparam("lon_min"), bindparam("lon_max")),
+)
+_REPORTERS_OF_INCIDENT = select(
+    func.count(distinct(Alert.from_phone_hash)),
+    func.max(case((Alert.from_phone_hash == bindparam("phone_hash"), 1), else_=0)),
+).where(Alert.incident_id == bindparam("incident_id"), Alert.id != bindparam("but"))
+
+
 async def open_incidents_near(
     session: AsyncSession,
     *,
@@ -70,14 +104,15 @@ async def open_incidents_near(
 ) -> Sequence[tuple[int, float | None, float | None]]:
     """(id, lat, lon) of the open incidents active since `since` inside a box around a point
     (refined by the caller)."""
-    stmt = select(Incident.id, Incident.lat, Incident.lon).where(
-        Incident.status == "open",
-        Incident.last_at >= since,
-        Incident.category.in_(categories),
-        Incident.lat.between(lat - lat_delta, lat + lat_delta),
-        Incident.lon.between(lon - lon_delta, lon + lon_delta),
-    )
-    return [(row.id, row.lat, row.lon) for row in await session.execute(stmt)]
+    params = {
+        "since": since,
+        "categories": list(categories),
+        "lat_min": lat - lat_delta,
+        "lat_max": lat + lat_delta,
+        "lon_min": lon - lon_delta,
+        "lon_max": lon + lon_delta,
+    }
+    return [(row.id, row.lat, row.lon) for row in await session.execute(_INCIDENTS_NEAR, params)]
 
 
 async def reporters_of_incident(
@@ -85,13 +120,8 @@ async def reporters_of_incident(
 ) -> tuple[int, bool]:
     """How many different numbers reported into this incident (the alert `but` left out),
     and whether `phone_hash` is one of them."""
-    mine = func.max(case((Alert.from_phone_hash == phone_hash, 1), else_=0))
-    stmt = select(func.count(distinct(Alert.from_phone_hash)), mine).where(
-        Alert.incident_id == incident_id
-    )
-    if but is not None:
-        stmt = stmt.where(Alert.id != but)
-    row = (await session.execute(stmt)).one()
+    params = {"phone_hash": phone_hash, "incident_id": incident_id, "but": but or 0}
+    row = (await session.execute(_REPORTERS_OF_INCIDENT, params)).one()
     return int(row[0] or 0), bool(row[1])
 
 
@@ -177,14 +207,27 @@ async def changed_alerts(
     return (await session.scalars(stmt)).all()
 
 
+_LOCK = (
+    select(Alert)
+    .where(Alert.id == bindparam("alert_id"))
+    .with_for_update(key_share=True)
+    .execution_options(populate_existing=True)
+)
+_LOCK_INCIDENT = (
+    select(Incident)
+    .where(Incident.id == bindparam("incident_id"))
+    .with_for_update(key_share=True)
+    .execution_options(populate_existing=True)
+)
+
+
 async def lock(session: AsyncSession, alert_id: int) -> Alert | None:
     """The alert, row-locked until the end of the transaction (PostgreSQL).
 
     FOR NO KEY UPDATE: rows that only point at the alert (events, deliveries) can still be
     written by others meanwhile.
     """
-    stmt = select(Alert).where(Alert.id == alert_id).with_for_update(key_share=True)
-    alert = await session.scalar(stmt.execution_options(populate_existing=True))
+    alert = await session.scalar(_LOCK, {"alert_id": alert_id})
     if alert is not None:
         chain.locked(session, alert_id)
     return alert
@@ -198,8 +241,7 @@ async def alerts_of_incident(session: AsyncSession, incident_id: int) -> Sequenc
 
 async def lock_incident(session: AsyncSession, incident_id: int) -> Incident | None:
     """The incident, row-locked until the end of the transaction (PostgreSQL, NO KEY UPDATE)."""
-    stmt = select(Incident).where(Incident.id == incident_id).with_for_update(key_share=True)
-    return await session.scalar(stmt.execution_options(populate_existing=True))
+    return await session.scalar(_LOCK_INCIDENT, {"incident_id": incident_id})
 
 
 async def list_incidents(
@@ -243,29 +285,34 @@ async def human_verified(
     return (await session.scalars(stmt.order_by(Alert.received_at, Alert.id))).all()
 
 
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+_NOT_FALSE_ALARM = Alert.status != AlertStatus.FALSE_ALARM
+_RELIABILITY = (
+    select(
+        Alert.reporter_id,
+        _count(and_(Alert.verified_result == "confirmed", _NOT_FALSE_ALARM)),
+        _count(Alert.status == AlertStatus.FALSE_ALARM),
+        _count(and_(Alert.verified_result == "not_confirmed", _NOT_FALSE_ALARM)),
+    )
+    .where(
+        Alert.reporter_id.in_(bindparam("ids", expanding=True)),
+        Alert.received_at >= bindparam("since"),
+    )
+    .group_by(Alert.reporter_id)
+)
+
+
 async def reliability_counts(
     session: AsyncSession, reporter_ids: Sequence[int], since: datetime
 ) -> dict[int, tuple[int, int, int]]:
     """Per reporter: alerts since `since` confirmed, called false alarms, not confirmed."""
     if not reporter_ids:
         return {}
-
-    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-    not_false_alarm = Alert.status != AlertStatus.FALSE_ALARM
-
-    stmt = (
-        select(
-            Alert.reporter_id,
-            count(and_(Alert.verified_result == "confirmed", not_false_alarm)),
-            count(Alert.status == AlertStatus.FALSE_ALARM),
-            count(and_(Alert.verified_result == "not_confirmed", not_false_alarm)),
-        )
-        .where(Alert.reporter_id.in_(reporter_ids), Alert.received_at >= since)
-        .group_by(Alert.reporter_id)
-    )
-    rows = (await session.execute(stmt)).all()
+    params = {"ids": list(reporter_ids), "since": since}
+    rows = (await session.execute(_RELIABILITY, params)).all()
     return {
         rid: (int(c), int(f), int(n)) for rid, c, f, n in rows if rid is not None and (c or f or n)
     }

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert, AlertEvent
@@ -47,19 +47,22 @@ async def of_alert(
     return await session.scalar(stmt.execution_options(populate_existing=True))
 
 
+_OF_INCIDENT = (
+    select(Escalation)
+    .where(Escalation.incident_id == bindparam("incident_id"))
+    .order_by(Escalation.id.desc())
+    .limit(1)
+    .execution_options(populate_existing=True)
+)
+_OF_INCIDENT_LOCKED = _OF_INCIDENT.with_for_update()
+
+
 async def of_incident(
     session: AsyncSession, incident_id: int, *, lock: bool = False
 ) -> Escalation | None:
     """The newest escalation of an incident."""
-    stmt = (
-        select(Escalation)
-        .where(Escalation.incident_id == incident_id)
-        .order_by(Escalation.id.desc())
-        .limit(1)
-    )
-    if lock:
-        stmt = stmt.with_for_update()
-    return await session.scalar(stmt.execution_options(populate_existing=True))
+    stmt = _OF_INCIDENT_LOCKED if lock else _OF_INCIDENT
+    return await session.scalar(stmt, {"incident_id": incident_id})
 
 
 async def claim_due(session: AsyncSession, now: datetime, limit: int) -> Sequence[Escalation]:

@@ -142,29 +142,82 @@ def _number(session: Session) -> None:
     events: list[tuple[str, int]] = state.pop(_EVENTS, [])
     if not rows and not events:
         return
-    conn = session.connection()
-    last = next_numbers(conn, len(rows) + len(events))
-    now = utcnow()
-    changes: list[dict[str, Any]] = []
-    first_event = last - len(events) + 1
-    for seq, (name, entity_id) in enumerate(events, start=first_event):
-        changes.append({"seq": seq, "at": now, "event": name, "entity_id": entity_id})
     # Rows of one model together (alerts before the incidents they made, in the order the
-    # models were tracked), each model's change numbers set in one statement.
+    # models were tracked), then the events of other kinds: entry k takes the k-th number.
     order = list(_numbered)
     rows.sort(key=lambda row: order.index(type(row[0])))
+    entries: list[tuple[str, int]] = []
+    for obj, created in rows:
+        numbered = _numbered[type(obj)]
+        entries.append((numbered.created if created else numbered.updated, obj.id))
+    entries.extend(events)
+    conn = session.connection()
+    at_once = conn.dialect.name == "postgresql"
+    last = _number_at_once(conn, rows, entries) if at_once else None
+    if last is None:
+        last = _number_step_by_step(conn, rows, entries)
+    first = last - len(entries) + 1
+    for offset, (obj, _created) in enumerate(rows):
+        set_committed_value(obj, "change_seq", first + offset)
+    hooks.signal_on_commit(session, SIGNAL)
+
+
+def _number_at_once(
+    conn: Connection, rows: list[tuple[Any, bool]], entries: list[tuple[str, int]]
+) -> int | None:
+    """PostgreSQL: take the numbers, set them on the rows, write the log and notify, in one
+    statement; the last number, or None when the counter row is gone."""
+    count = len(entries)
+    params: dict[str, Any] = {
+        "count": count,
+        "name": COUNTER,
+        "at": utcnow(),
+        "offsets": list(range(1, count + 1)),
+        "events": [name for name, _ in entries],
+        "entity_ids": [entity_id for _, entity_id in entries],
+    }
+    parts = ["c AS (UPDATE counters SET value = value + :count WHERE name = :name RETURNING value)"]
+    by_model: dict[type[Any], list[tuple[int, int]]] = {}
+    for offset, (obj, _created) in enumerate(rows, start=1):
+        by_model.setdefault(type(obj), []).append((obj.id, offset))
+    for n, (model, numbered) in enumerate(by_model.items()):
+        table = model.__tablename__
+        params[f"ids{n}"] = [row_id for row_id, _ in numbered]
+        params[f"offsets{n}"] = [offset for _, offset in numbered]
+        parts.append(
+            f"u{n} AS (UPDATE {table} SET change_seq = c.value - :count + t.o FROM c, "
+            f"unnest(CAST(:ids{n} AS integer[]), CAST(:offsets{n} AS bigint[])) AS t(id, o) "
+            f"WHERE {table}.id = t.id)"
+        )
+    parts.append(
+        "log AS (INSERT INTO changes (seq, at, event, entity_id) "
+        "SELECT c.value - :count + t.o, CAST(:at AS timestamptz), t.event, t.entity_id FROM c, "
+        "unnest(CAST(:offsets AS bigint[]), CAST(:events AS varchar[]), "
+        "CAST(:entity_ids AS integer[])) AS t(o, event, entity_id))"
+    )
+    # Transactional: listeners hear it when (and only if) this transaction commits.
+    sql = f"WITH {', '.join(parts)} SELECT c.value, pg_notify('{CHANNEL}', '') FROM c"
+    value = conn.execute(text(sql), params).scalar()
+    return None if value is None else int(value)
+
+
+def _number_step_by_step(
+    conn: Connection, rows: list[tuple[Any, bool]], entries: list[tuple[str, int]]
+) -> int:
+    """The same in several statements (SQLite; PostgreSQL when the counter row is gone)."""
+    last = next_numbers(conn, len(entries))
+    first = last - len(entries) + 1
+    now = utcnow()
     numbers: dict[type[Any], list[dict[str, int]]] = {}
-    for seq, (obj, created) in enumerate(rows, start=first_event - len(rows)):
-        model = type(obj)
-        numbers.setdefault(model, []).append({"row_id": obj.id, "seq": seq})
-        set_committed_value(obj, "change_seq", seq)
-        numbered = _numbered[model]
-        name = numbered.created if created else numbered.updated
-        changes.append({"seq": seq, "at": now, "event": name, "entity_id": obj.id})
+    for offset, (obj, _created) in enumerate(rows):
+        numbers.setdefault(type(obj), []).append({"row_id": obj.id, "seq": first + offset})
     for model, params in numbers.items():
         conn.execute(_set_numbers(model), params)
+    changes = [
+        {"seq": first + offset, "at": now, "event": name, "entity_id": entity_id}
+        for offset, (name, entity_id) in enumerate(entries)
+    ]
     conn.execute(insert(Change), changes)
     if conn.dialect.name == "postgresql":
-        # Transactional: listeners hear it when (and only if) this transaction commits.
         conn.execute(text(f"NOTIFY {CHANNEL}"))
-    hooks.signal_on_commit(session, SIGNAL)
+    return last

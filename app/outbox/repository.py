@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, inspect, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert
+from app.kit import hooks
 from app.kit.clock import utcnow
 from app.kit.repository import newest_first
 from app.outbox.models import (
@@ -263,12 +264,32 @@ async def last_page_to(session: AsyncSession, liaison_id: int) -> Delivery | Non
     return await session.scalar(stmt)
 
 
+_ACTIVE_SUBSCRIPTIONS = select(WebhookSubscription).where(WebhookSubscription.active)
+# The subscriptions a transaction read once (a webhook's pipeline emits several events).
+_SUBSCRIPTIONS = "outbox.subscriptions"
+
+
 async def subscriptions_for(session: AsyncSession, event_type: str) -> list[WebhookSubscription]:
-    """Active subscriptions that want `event_type`."""
-    subs = (
-        await session.scalars(select(WebhookSubscription).where(WebhookSubscription.active))
-    ).all()
-    return [s for s in subs if event_type in (s.event_types or [])]
+    """Active subscriptions that want `event_type`.
+
+    Read once per transaction: the objects are the session's own, so a subscription turned
+    off or deleted later in the transaction is seen here; one added calls
+    `add_subscription`, which forgets the list.
+    """
+    state = hooks.transaction(session)
+    subs: list[WebhookSubscription] | None = state.get(_SUBSCRIPTIONS)
+    if subs is None:
+        with session.no_autoflush:  # what is pending (alerts, events) cannot change the list
+            subs = list((await session.scalars(_ACTIVE_SUBSCRIPTIONS)).all())
+        state[_SUBSCRIPTIONS] = subs
+    return [
+        s
+        for s in subs
+        if s.active
+        and event_type in (s.event_types or [])
+        and inspect(s).persistent
+        and s not in session.deleted
+    ]
 
 
 async def cancel_pending_of_subscription(session: AsyncSession, subscription_id: int) -> None:
@@ -285,6 +306,7 @@ async def add_subscription(session: AsyncSession, subscription: WebhookSubscript
     """Store a new subscription."""
     session.add(subscription)
     await session.flush()
+    hooks.transaction(session).pop(_SUBSCRIPTIONS, None)
 
 
 async def get_subscription(session: AsyncSession, sub_id: int) -> WebhookSubscription | None:

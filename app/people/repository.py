@@ -5,23 +5,29 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.kit.crypto import lookup_hash
 from app.kit.repository import by_keys, oldest_first
 from app.people.models import Liaison, Reporter
 
 Person = TypeVar("Person", Reporter, Liaison)
 
 
+# Built once (every inbound message asks both): the number's lookup hash is bound.
+_REPORTER_BY_HASH = select(Reporter).where(Reporter.phone_hash == bindparam("phone_hash"))
+_LIAISON_BY_HASH = select(Liaison).where(Liaison.phone_hash == bindparam("phone_hash"))
+
+
 async def reporter_by_phone(session: AsyncSession, phone: str) -> Reporter | None:
     """The reporter registered (or first seen) with this E.164 number."""
-    return await session.scalar(select(Reporter).where(Reporter.phone == phone))
+    return await session.scalar(_REPORTER_BY_HASH, {"phone_hash": lookup_hash(phone)})
 
 
 async def liaison_by_phone(session: AsyncSession, phone: str) -> Liaison | None:
     """The liaison with this E.164 number."""
-    return await session.scalar(select(Liaison).where(Liaison.phone == phone))
+    return await session.scalar(_LIAISON_BY_HASH, {"phone_hash": lookup_hash(phone)})
 
 
 async def active_liaisons(session: AsyncSession) -> Sequence[Liaison]:

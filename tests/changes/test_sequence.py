@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.alerts.models import Alert
-from app.kit.changes import next_numbers
+from app.alerts.models import Alert, Incident
+from app.kit.changes import Change, Counter, next_numbers
 from app.kit.db import unit_of_work
 from tests.support import post_twilio, sms_form
 
@@ -48,3 +48,37 @@ async def test_a_later_commit_never_gets_a_smaller_number(
     await t1.close()
     second = await asyncio.wait_for(later, 30)
     assert second > first
+
+
+async def test_rows_and_log_carry_the_same_numbers_even_after_the_counter_row_is_gone(
+    client: httpx.AsyncClient,
+    demo: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Each alert and incident carries the number of its last change in the log, one
+    number per change and none reused; a counter row emptied away (a restore, a hand
+    cleanup) starts again after every number in use."""
+    texts = ["Attaque en cours a Mavivi", "Maisons brulees a Oicha"]
+    for n, body in enumerate(texts):
+        form = sms_form(f"+24381000010{n + 1}", body)
+        assert (await post_twilio(client, "/webhooks/twilio/sms", form)).status_code == 200
+        if n == 0:
+            async with unit_of_work(sessionmaker) as session:
+                await session.execute(delete(Counter))
+
+    async with sessionmaker() as session:
+        log = (await session.execute(select(Change.seq, Change.event, Change.entity_id))).all()
+        alerts = (await session.execute(select(Alert.id, Alert.change_seq))).all()
+        incidents = (await session.execute(select(Incident.id, Incident.change_seq))).all()
+    seqs = [seq for seq, _, _ in log]
+    assert len(seqs) == len(set(seqs))
+    last = {}
+    for seq, event, entity_id in sorted(log):
+        last[(event.split(".")[0], entity_id)] = seq
+    assert {("alert", i): s for i, s in alerts} == {
+        k: v for k, v in last.items() if k[0] == "alert"
+    }
+    assert {("incident", i): s for i, s in incidents} == {
+        k: v for k, v in last.items() if k[0] == "incident"
+    }
+    assert len(alerts) == 2 and all(s > 0 for _, s in alerts)
