@@ -28,7 +28,7 @@ from app.inbound.models import KIND_CALL, STATUS_PROCESSED, InboundMessage
 from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.config import Settings
-from app.kit.db import unit_of_work
+from app.kit.db import one_statement, unit_of_work
 from app.kit.loops import Step, within
 from app.kit.phones import try_e164
 from app.kit.text import ascii_fold
@@ -123,7 +123,7 @@ class Pipeline:
             next_attempt_at=now + timedelta(seconds=self.settings.reprocess_grace_seconds),
         )
         try:
-            async with unit_of_work(self.sessionmaker) as session:
+            async with one_statement(self.sessionmaker) as session:
                 message_id = await messages.store(session, message)
         except IntegrityError:
             async with self.sessionmaker() as session:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, inspect, select, update
+from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.inbound.models import STATUS_RECEIVED, InboundMessage
@@ -23,10 +24,14 @@ async def by_provider_sid(
 
 
 async def insert(session: AsyncSession, message: InboundMessage) -> int:
-    """Insert a message; raises IntegrityError when (provider, provider_sid) exists."""
-    session.add(message)
-    await session.flush()
-    return message.id
+    """Insert a message (the fields set on this new object) in one statement, without the
+    unit of work: a webhook's first write. Raises IntegrityError when (provider,
+    provider_sid) exists."""
+    state = inspect(message)
+    columns = (prop.key for prop in state.mapper.column_attrs)
+    values = {key: state.dict[key] for key in columns if key in state.dict}
+    stmt = sql_insert(InboundMessage).values(values).returning(InboundMessage.id)
+    return int((await session.execute(stmt)).scalar_one())
 
 
 async def claim(session: AsyncSession, message_id: int) -> tuple[InboundMessage | None, bool]:

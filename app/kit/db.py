@@ -131,6 +131,20 @@ async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
             raise
 
 
+@asynccontextmanager
+async def one_statement(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for one write that needs no transaction around it (a webhook's first
+    insert): on PostgreSQL the statement commits on its own (autocommit), which spares the
+    BEGIN and COMMIT round trips; elsewhere, a unit of work."""
+    if factory.kw["bind"].dialect.name != "postgresql":
+        async with unit_of_work(factory) as session:
+            yield session
+        return
+    async with factory() as session:
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """FastAPI dependency: the request's unit of work."""
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
