@@ -49,6 +49,7 @@ BODIES = [
     "Pillage des boutiques a {place} hier soir",
     "Bonjour, test",
 ]
+CRITICAL = "Attaque en cours a {place}, les ADF ont tue des gens"
 PLACES = ["Mavivi", "Oicha", "Eringeti", "Mbau", "Kamango", "Kasindi", "Beni", "Rutshuru"]
 REPORTERS = [f"+2438100001{n:02d}" for n in range(1, 21)] + ["+243899990001", "+243899990002"]
 TOKEN = "bench-token-0123456789abcdef"
@@ -56,17 +57,21 @@ PUBLIC_URL = "http://127.0.0.1:8000"
 PATH = "/webhooks/twilio/sms"
 
 
-def signed_requests(n: int, run_id: str, start: int = 0) -> list[tuple[dict[str, str], str]]:
-    """n distinct SMS forms (new MessageSid, unique body) and their signatures."""
+def signed_requests(
+    n: int, run_id: str, start: int = 0, *, critical: bool = False
+) -> list[tuple[dict[str, str], str]]:
+    """n distinct SMS forms (new MessageSid, unique body) and their signatures; `critical`:
+    each an attack with deaths (paged at once)."""
     validator = RequestValidator(TOKEN)
     out = []
     for i in range(start, start + n):
+        body = CRITICAL if critical else BODIES[i % len(BODIES)]
         form = {
             "MessageSid": f"SM{run_id}{i:024x}",
             "AccountSid": "AC" + "0" * 32,
             "From": REPORTERS[i % len(REPORTERS)],
             "To": "+243800000000",
-            "Body": BODIES[i % len(BODIES)].format(place=PLACES[i % len(PLACES)]) + f" #{i}",
+            "Body": body.format(place=PLACES[i % len(PLACES)]) + f" #{i}",
         }
         out.append((form, validator.compute_signature(PUBLIC_URL + PATH, form)))
     return out
@@ -119,6 +124,14 @@ async def main() -> None:
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--trace", action="store_true", help="print the SQL of one more webhook")
+    parser.add_argument(
+        "--critical", action="store_true", help="every report an attack with deaths, paged"
+    )
+    parser.add_argument(
+        "--window-hours",
+        type=float,
+        help="corroboration window (1e-6: every report its own incident, paged on its own)",
+    )
     args = parser.parse_args()
     tmp = None
     url = args.database_url
@@ -135,10 +148,12 @@ async def main() -> None:
         demo=True,
         run_worker=False,
     )
+    if args.window_hours is not None:
+        settings = settings.model_copy(update={"corroboration_window_hours": args.window_hours})
     import logging
 
     logging.disable(logging.WARNING)
-    requests = signed_requests(args.warmup + args.n, os.urandom(4).hex())
+    requests = signed_requests(args.warmup + args.n, os.urandom(4).hex(), critical=args.critical)
     warm, measured = requests[: args.warmup], requests[args.warmup :]
 
     bare = bare_app()
@@ -178,7 +193,7 @@ async def main() -> None:
                     traced[-1].append(line)
 
                 event.listen(app.state.engine.sync_engine, "before_cursor_execute", trace)
-                await drive(client, signed_requests(30, os.urandom(4).hex(), args.warmup + args.n))
+                await drive(client, signed_requests(30, os.urandom(4).hex(), args.warmup + args.n, critical=args.critical))
                 event.remove(app.state.engine.sync_engine, "before_cursor_execute", trace)
                 paging = [t for t in traced if any(s.startswith("INSERT INTO escalations") for s in t)]
                 longest = max(paging or traced, key=len)

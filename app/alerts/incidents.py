@@ -13,10 +13,12 @@ from app.alerts import repository as repo
 from app.alerts.models import Alert, Incident
 from app.alerts.status import OPEN
 from app.geo.distance import haversine_km
+from app.kit import hooks
 from app.kit.config import Settings
 from app.kit.crypto import lookup_hash
 
 KM_PER_DEGREE = 111.32
+_OPENED = "alerts.incidents.opened"
 
 
 async def open_incident_for(session: AsyncSession, alert: Alert) -> Incident:
@@ -40,8 +42,14 @@ async def open_incident_for(session: AsyncSession, alert: Alert) -> Incident:
     )
     session.add(incident)
     await session.flush()
+    hooks.transaction(session).setdefault(_OPENED, set()).add(incident.id)
     alert.incident_id = incident.id
     return incident
+
+
+def opened_here(session: AsyncSession, incident_id: int) -> bool:
+    """Whether this transaction opened the incident (nothing else refers to it yet)."""
+    return incident_id in hooks.transaction(session).get(_OPENED, ())
 
 
 async def corroborate(session: AsyncSession, alert: Alert, settings: Settings) -> Incident | None:

@@ -14,7 +14,7 @@ from app.alerts import chain, reliability
 from app.alerts import repository as repo
 from app.alerts.filters import AlertFilter
 from app.alerts.formats.shared import Precision
-from app.alerts.incidents import corroborated, join_incident
+from app.alerts.incidents import corroborated, join_incident, opened_here
 from app.alerts.models import SEVERITY_RANK, Alert, AlertEvent, Incident
 from app.alerts.refs import new_ref
 from app.alerts.schemas import AlertEventRead
@@ -71,6 +71,11 @@ async def by_ref(session: AsyncSession, ref: str) -> Alert | None:
 async def get(session: AsyncSession, alert_id: int) -> Alert | None:
     """The alert with this id."""
     return await repo.get(session, alert_id)
+
+
+def incident_opened_here(session: AsyncSession, incident_id: int) -> bool:
+    """Whether this transaction opened the incident (no escalation can refer to it yet)."""
+    return opened_here(session, incident_id)
 
 
 async def lock(session: AsyncSession, alert_id: int) -> Alert | None:

@@ -109,6 +109,7 @@ async def page(
         alert_id=alert.id,
         liaison_id=recipient.liaison.id if recipient.liaison else None,
         step=index,
+        flush=False,
     )
 
 

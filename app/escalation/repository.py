@@ -22,9 +22,10 @@ async def policies(
     stmt = select(EscalationPolicy)
     if active_only:
         stmt = stmt.where(EscalationPolicy.active.is_(True))
-    return (
-        await session.scalars(stmt.order_by(EscalationPolicy.priority, EscalationPolicy.name))
-    ).all()
+    with session.no_autoflush:  # what is pending (an alert, its events) cannot change them
+        return (
+            await session.scalars(stmt.order_by(EscalationPolicy.priority, EscalationPolicy.name))
+        ).all()
 
 
 async def policy_by_name(session: AsyncSession, name: str) -> EscalationPolicy | None:

@@ -79,7 +79,9 @@ async def on_new_alert(
     """A new alert: tell subscribers, then start paging (or count it on the running one)."""
     now = now or utcnow()
     await emit(session, settings, "alert.created", alert)
-    if alert.incident_id is not None:
+    if alert.incident_id is not None and not alerts.incident_opened_here(
+        session, alert.incident_id
+    ):
         running = await repo.of_incident(session, alert.incident_id, lock=True)
         if running is not None and running.alert_id != alert.id:
             # Locked now, in the order incident, escalation, alert: its trail gets an event.

@@ -153,7 +153,7 @@ def _number(session: Session) -> None:
     entries.extend(events)
     conn = session.connection()
     at_once = conn.dialect.name == "postgresql"
-    last = _number_at_once(conn, rows, entries) if at_once else None
+    last = _number_at_once(session, rows, entries) if at_once else None
     if last is None:
         last = _number_step_by_step(conn, rows, entries)
     first = last - len(entries) + 1
@@ -163,7 +163,7 @@ def _number(session: Session) -> None:
 
 
 def _number_at_once(
-    conn: Connection, rows: list[tuple[Any, bool]], entries: list[tuple[str, int]]
+    session: Session, rows: list[tuple[Any, bool]], entries: list[tuple[str, int]]
 ) -> int | None:
     """PostgreSQL: take the numbers, set them on the rows, write the log and notify, in one
     statement; the last number, or None when the counter row is gone."""
@@ -176,6 +176,7 @@ def _number_at_once(
         "events": [name for name, _ in entries],
         "entity_ids": [entity_id for _, entity_id in entries],
     }
+    conn = session.connection()
     parts = ["c AS (UPDATE counters SET value = value + :count WHERE name = :name RETURNING value)"]
     by_model: dict[type[Any], list[tuple[int, int]]] = {}
     for offset, (obj, _created) in enumerate(rows, start=1):
@@ -195,10 +196,16 @@ def _number_at_once(
         "unnest(CAST(:offsets AS bigint[]), CAST(:events AS varchar[]), "
         "CAST(:entity_ids AS integer[])) AS t(o, event, entity_id))"
     )
-    # Transactional: listeners hear it when (and only if) this transaction commits.
-    sql = f"WITH {', '.join(parts)} SELECT c.value, pg_notify('{CHANNEL}', '') FROM c"
+    # Transactional: listeners hear it when (and only if) this transaction commits; the
+    # other channels this transaction asked for (the outbox's) go with it.
+    channels = [CHANNEL, *hooks.take_notifications(session)]
+    sql = f"WITH {', '.join(parts)} SELECT c.value, {hooks.notify_sql(channels)} FROM c"
     value = conn.execute(text(sql), params).scalar()
-    return None if value is None else int(value)
+    if value is None:  # nothing done: the other channels are still to notify
+        for channel in channels[1:]:
+            hooks.notify_on_commit(session, channel)
+        return None
+    return int(value)
 
 
 def _number_step_by_step(

@@ -34,6 +34,7 @@ Action = Callable[[], None]
 _BEFORE = "hooks.before_commit"
 _FLUSH = "hooks.before_flush"
 _AFTER = "hooks.on_commit"
+_NOTIFY = "hooks.notify"
 _STATE = "kengele_transaction"
 _WAKE = "hooks.signals"
 _SIGNALS = "kengele_signals"
@@ -69,6 +70,34 @@ def before_commit(session: AsyncSession | Session, key: str, step: CommitStep) -
 def before_flush(session: AsyncSession | Session, key: str, step: FlushStep) -> None:
     """Run `step(session)` before each flush of the transaction under way (one per `key`)."""
     transaction(session).setdefault(_FLUSH, {}).setdefault(key, step)
+
+
+def notify_on_commit(session: AsyncSession | Session, channel: str) -> None:
+    """PostgreSQL: NOTIFY `channel` with this transaction (listeners hear it when, and only
+    if, it commits). Sent just before the commit, in one statement with the other channels
+    asked for, or by a commit step that takes them into its own statement
+    (`take_notifications`)."""
+    asked: list[str] = transaction(session).setdefault(_NOTIFY, [])
+    if channel not in asked:
+        asked.append(channel)
+    before_commit(session, _NOTIFY, _send_notifications)
+
+
+def take_notifications(session: AsyncSession | Session) -> list[str]:
+    """The channels this transaction still has to notify; the caller now sends them."""
+    taken: list[str] = transaction(session).pop(_NOTIFY, [])
+    return taken
+
+
+def notify_sql(channels: list[str]) -> str:
+    """The select list that notifies these channels (names are the program's constants)."""
+    return ", ".join(f"pg_notify('{channel}', '')" for channel in channels)
+
+
+def _send_notifications(session: Session) -> None:
+    channels = take_notifications(session)
+    if channels:
+        session.connection().exec_driver_sql(f"SELECT {notify_sql(channels)}")
 
 
 def add_signal(sessionmaker: async_sessionmaker[AsyncSession], key: str, signal: Action) -> None:

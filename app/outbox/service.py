@@ -46,11 +46,14 @@ async def enqueue_sms(
     liaison_id: int | None = None,
     step: int | None = None,
     via: str | None = None,
+    flush: bool = True,
 ) -> Delivery:
     """Write an SMS to the outbox (sent by a worker once this transaction commits).
 
     `via`: the channel it must leave by (a reply by the channel its message came in on);
     otherwise the route of its purpose, recipient and alert (app.outbox.routing).
+    `flush=False`: the row goes in with the transaction's next flush (the pages of one step
+    in one statement); its id is unknown until then.
     """
     channels = await routing.route(
         session, purpose=purpose, via=via, liaison_id=liaison_id, alert_id=alert_id
@@ -72,7 +75,8 @@ async def enqueue_sms(
         max_attempts=settings.delivery_max_attempts,
     )
     session.add(delivery)
-    await session.flush()
+    if flush:
+        await session.flush()
     await mark_work(session)
     return delivery
 

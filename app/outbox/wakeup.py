@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.kit import hooks
@@ -65,7 +64,7 @@ async def mark_work(session: AsyncSession) -> None:
     hooks.signal_on_commit(session, SIGNAL)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         # Transactional: delivered to listeners only if and when the transaction commits.
-        await session.execute(text(f"NOTIFY {CHANNEL}"))
+        hooks.notify_on_commit(session, CHANNEL)
 
 
 def install(sessionmaker: async_sessionmaker[AsyncSession], wakeup: Wakeup) -> None:
