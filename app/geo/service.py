@@ -17,6 +17,7 @@ from app.geo.importers.records import check_coordinates
 from app.geo.matcher import Gazetteer
 from app.geo.models import Place
 from app.geo.schemas import PlaceCreate
+from app.geo.table import PlaceTable
 from app.kit import hooks
 from app.kit.errors import Conflict, NotFound, Unprocessable
 from app.kit.importing import assign_changed
@@ -25,19 +26,19 @@ from app.triage.types import GazPlace
 log = logging.getLogger(__name__)
 
 
-def to_gaz_place(place: Place | Row[Any]) -> GazPlace:
-    """The matcher's view of a stored place."""
-    return GazPlace(
-        id=place.id,
-        name=place.name,
-        lat=place.lat,
-        lon=place.lon,
-        admin1=place.admin1,
-        admin2=place.admin2,
-        alt_names=tuple(place.alt_names or ()),
-        kind=place.kind,
-        admin1_code=place.admin1_code,
-        imported=place.source in IMPORTED_SOURCES,
+def add_row(table: PlaceTable, place: Place | Row[Any]) -> None:
+    """Add a stored place to the index's table of places."""
+    table.append(
+        place.id,
+        place.name,
+        place.lat,
+        place.lon,
+        place.admin1,
+        place.admin2,
+        place.alt_names,
+        place.kind,
+        place.admin1_code,
+        place.source in IMPORTED_SOURCES,
     )
 
 
@@ -46,7 +47,7 @@ IMPORTED_SOURCES = frozenset({"geonames"})
 
 
 def build_gazetteer(
-    places: Sequence[GazPlace],
+    places: PlaceTable | Sequence[GazPlace],
     served_admin2: frozenset[str],
     region: Sequence[str] = (),
     homes: Sequence[str] = (),
@@ -156,9 +157,10 @@ class GazetteerCache:
         fingerprint = (await places_repo.fingerprint(session), served, homes)
         if self._gazetteer is not None and fingerprint == self._fingerprint:
             return
-        places: list[GazPlace] = []
+        places = PlaceTable()
         async for rows in places_repo.place_rows(session):
-            places.extend(to_gaz_place(row) for row in rows)
+            for row in rows:
+                add_row(places, row)
             await asyncio.sleep(0)  # webhooks go on between chunks
         gazetteer = await asyncio.to_thread(build_gazetteer, places, served, self.region, homes)
         self._gazetteer, self._fingerprint = gazetteer, fingerprint
