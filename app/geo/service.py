@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit import service as audit
 from app.geo import repository as places_repo
-from app.geo.importers.records import check_coordinates
+from app.geo.importers.records import IMPORTED_SOURCES, check_coordinates
 from app.geo.matcher import Gazetteer
 from app.geo.models import Place
 from app.geo.schemas import PlaceCreate
@@ -40,10 +40,6 @@ def add_row(table: PlaceTable, place: Place | Row[Any]) -> None:
         place.admin1_code,
         place.source in IMPORTED_SOURCES,
     )
-
-
-# Sources of large outside gazetteers: a name there never outranks the same name of our own.
-IMPORTED_SOURCES = frozenset({"geonames"})
 
 
 def build_gazetteer(
