@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import sys
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Row
@@ -90,7 +93,7 @@ class GazetteerCache:
     async def load(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         """Build the index now (at start, before the process serves)."""
         self._sessionmaker = sessionmaker
-        await self._refresh()
+        await self._refresh(background=False)
 
     async def get(self, session: AsyncSession) -> Gazetteer:
         """The current index, at once (built on this first use when `load` never ran)."""
@@ -108,7 +111,7 @@ class GazetteerCache:
         while self._rebuild is not None and not self._rebuild.done():
             await asyncio.shield(self._rebuild)
         async with self._lock:
-            await self._build_from(session)
+            await self._build_from(session, background=self._gazetteer is not None)
         assert self._gazetteer is not None
         return self._gazetteer
 
@@ -143,23 +146,50 @@ class GazetteerCache:
             if not self._again:
                 return
 
-    async def _refresh(self) -> None:
+    async def _refresh(self, *, background: bool = True) -> None:
         assert self._sessionmaker is not None
         async with self._lock, self._sessionmaker() as session:
-            await self._build_from(session)
+            await self._build_from(session, background=background)
 
-    async def _build_from(self, session: AsyncSession) -> None:
+    async def _build_from(self, session: AsyncSession, *, background: bool = False) -> None:
+        """Read the places and build the index (when the fingerprint changed). `background`:
+        webhooks are being served meanwhile; the rebuild gives way to them (slower)."""
         served, homes = await self.served_area(session)
         fingerprint = (await places_repo.fingerprint(session), served, homes)
         if self._gazetteer is not None and fingerprint == self._fingerprint:
             return
         places = PlaceTable()
-        async for rows in places_repo.place_rows(session):
+        chunk, pause = (REBUILD_CHUNK, REBUILD_PAUSE) if background else (LOAD_CHUNK, 0.0)
+        async for rows in places_repo.place_rows(session, chunk):
             for row in rows:
                 add_row(places, row)
-            await asyncio.sleep(0)  # webhooks go on between chunks
-        gazetteer = await asyncio.to_thread(build_gazetteer, places, served, self.region, homes)
+            await asyncio.sleep(pause)  # webhooks go on between chunks
+        build = partial(build_gazetteer, places, served, self.region, homes)
+        with _gil_handed_over_often() if background else nullcontext():
+            gazetteer = await asyncio.to_thread(build)
         self._gazetteer, self._fingerprint = gazetteer, fingerprint
+
+
+# Rows of places read at a time at start, before the process serves, and while it serves.
+LOAD_CHUNK = 1000
+REBUILD_CHUNK = 250
+# While webhooks are served, a pause after each chunk: their queries' answers are handled
+# then, not after the next chunk (a webhook awaits some 25 of them).
+REBUILD_PAUSE = 0.002
+# While the index is built in a thread beside the webhooks, the GIL changes hands at least
+# this often (Python's default: every 5 ms, which a webhook would wait at each of its
+# queries' answers).
+REBUILD_SWITCH_INTERVAL = 0.0005
+
+
+@contextmanager
+def _gil_handed_over_often() -> Iterator[None]:
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, REBUILD_SWITCH_INTERVAL))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 # --- administration ---------------------------------------------------------------------
