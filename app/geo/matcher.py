@@ -162,9 +162,18 @@ class Gazetteer:
                 hashes.append(hash(variant))
                 owners.append(eidx)
         self._alphabet = "".join(sorted({c for key in self._entry_key for c in key}))
-        order = sorted(range(len(hashes)), key=hashes.__getitem__)
-        self._fz_hash = array("q", (hashes[i] for i in order))
-        self._fz_entry = array("i", (owners[i] for i in order))
+        # Sorted bucket by bucket (by the hash's top 8 bits), not in one call: one sort of
+        # the 1.4 million deletions of 144k names holds the GIL for about a second, and a
+        # rebuild runs in a thread beside the webhooks.
+        buckets = [array("i") for _ in range(256)]
+        for i, h in enumerate(hashes):
+            buckets[(h >> 56) + 128].append(i)  # hash() is a signed 64-bit number
+        self._fz_hash = array("q")
+        self._fz_entry = array("i")
+        for bucket in buckets:
+            order = sorted(bucket, key=hashes.__getitem__)
+            self._fz_hash.extend(hashes[i] for i in order)
+            self._fz_entry.extend(owners[i] for i in order)
 
     # ------------------------------------------------------------------ lookups
     def __len__(self) -> int:
