@@ -24,6 +24,7 @@ from app.geo.table import PlaceTable
 from app.kit import hooks
 from app.kit.errors import Conflict, NotFound, Unprocessable
 from app.kit.importing import assign_changed
+from app.kit.memory import release_free_memory
 from app.triage.types import GazPlace
 
 log = logging.getLogger(__name__)
@@ -168,6 +169,9 @@ class GazetteerCache:
         with _gil_handed_over_often() if background else nullcontext():
             gazetteer = await asyncio.to_thread(build)
         self._gazetteer, self._fingerprint = gazetteer, fingerprint
+        # The rows read and (after a rebuild) the index replaced: freed, given back.
+        del places, gazetteer
+        await asyncio.to_thread(release_free_memory)
 
 
 # Rows of places read at a time at start, before the process serves, and while it serves.
