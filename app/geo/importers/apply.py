@@ -211,7 +211,9 @@ async def apply_places(
             f"{len(kept_apart)} place(s) matched by name and distance were already in the "
             f"gazetteer from another source and were left as they are"
         )
-    written = [item.first for item in planned if item.id not in kept_apart]
-    report.warnings = far_outside(written, await repository.coordinates(session), parsed.unit)
+    if source not in IMPORTED_SOURCES:
+        # An outside gazetteer covers the world, or a country: far is where its places are.
+        written = [item.first for item in planned if item.id not in kept_apart]
+        report.warnings = far_outside(written, await repository.coordinates(session), parsed.unit)
     report.rejected.sort()
     return report
