@@ -85,6 +85,8 @@ class GazetteerCache:
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self._rebuild: asyncio.Task[None] | None = None
         self._again = False
+        # An index was replaced since memory was last given back (see `check`).
+        self._replaced = False
 
     @property
     def loaded(self) -> bool:
@@ -133,7 +135,12 @@ class GazetteerCache:
     async def check(self) -> float:
         """A background loop's pass: rebuild when the fingerprint changed; seconds to the next."""
         if self._rebuild is None or self._rebuild.done():
+            replaced, self._replaced = self._replaced, False
             await self._refresh()
+            if replaced:
+                # Webhooks under way when the index was replaced (before this pass) held the
+                # old one: it is freed by now, give its memory back too.
+                await asyncio.to_thread(release_free_memory)
         return self.ttl
 
     async def _rebuild_soon(self) -> None:
@@ -168,6 +175,7 @@ class GazetteerCache:
         build = partial(build_gazetteer, places, served, self.region, homes)
         with _gil_handed_over_often() if background else nullcontext():
             gazetteer = await asyncio.to_thread(build)
+        self._replaced = self._gazetteer is not None
         self._gazetteer, self._fingerprint = gazetteer, fingerprint
         # The rows read and (after a rebuild) the index replaced: freed, given back.
         del places, gazetteer
