@@ -1,13 +1,14 @@
 """A gateway on a large gazetteer: start to ready, RSS, the first SMS after the start.
 
     kengele import places rg_cities1000.csv --name-col name --lat-col lat --lon-col lon \\
-        --admin1-col admin1 --admin2-col admin2 --allow-partial      # into DATABASE_URL
+        --admin1-col admin1 --admin2-col admin2 --allow-partial --source geonames
     python bench/gazetteer_start.py --database-url postgresql://postgres@127.0.0.1/kengele_geo
 
-Starts `kengele serve` (one process) on that database, times how long until /readyz answers
-200 (the place index is built before), reads its RSS from /proc, then times one signed SMS
-webhook, the first after the start, 40 more, then SMS sent one after another from a PATCH of a
-place until a search shows the edit (the index's rebuild), against those 40.
+(into KENGELE_DATABASE_URL; docs/PERFORMANCE.md section 1c.) Starts `kengele serve` (one
+process) on that database, times how long until /readyz answers 200 (the place index is
+built before), reads its RSS from /proc, then times one signed SMS webhook, the first after
+the start, 40 more, then SMS sent one after another from a PATCH of a place until a search
+shows the edit (the index's rebuild), against those 40.
 """
 
 from __future__ import annotations
