@@ -194,14 +194,26 @@ REBUILD_PAUSE = 0.002
 REBUILD_SWITCH_INTERVAL = 0.0005
 
 
+class _Handover:
+    """Rebuilds under way in this process (several caches may rebuild at once) and the
+    interval to put back when the last one ends."""
+
+    under_way = 0
+    before = 0.005
+
+
 @contextmanager
 def _gil_handed_over_often() -> Iterator[None]:
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(min(before, REBUILD_SWITCH_INTERVAL))
+    if _Handover.under_way == 0:
+        _Handover.before = sys.getswitchinterval()
+        sys.setswitchinterval(min(_Handover.before, REBUILD_SWITCH_INTERVAL))
+    _Handover.under_way += 1
     try:
         yield
     finally:
-        sys.setswitchinterval(before)
+        _Handover.under_way -= 1
+        if _Handover.under_way == 0:
+            sys.setswitchinterval(_Handover.before)
 
 
 # --- administration ---------------------------------------------------------------------
