@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.geo import service
-from app.geo.importers import detect_format, import_places, read_places
+from app.geo.importers import apply, detect_format, import_places, read_places
 from app.geo.importers.csv import named_columns
 from app.geo.importers.records import slugify
 from app.geo.models import Place
@@ -509,3 +509,21 @@ async def test_a_source_must_be_a_short_label(
             read_places(path, source=bad)
     assert read_places(path, source="my-list.v2").stored_source == "my-list.v2"
     assert read_places(path).stored_source == "csv"
+
+
+async def test_a_large_file_of_own_places_suggests_an_outside_gazetteer(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(apply, "LARGE_OWN_GAZETTEER", 3)
+    path = write(
+        tmp_path,
+        "cities.csv",
+        "name,lat,lon\nAlpha,1.0,29.0\nBravo,1.1,29.1\nCharlie,1.2,29.2\n",
+    )
+    columns = named_columns("name", "lat", "lon")
+    report = await import_file(sessionmaker, path, columns=columns)
+    assert any("--source geonames" in note for note in report.notes)
+    again = await import_file(sessionmaker, path, columns=columns, source="geonames")
+    assert not any("--source geonames" in note for note in again.notes)

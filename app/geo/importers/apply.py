@@ -118,6 +118,9 @@ def _planned_values(item: _Planned, stored: Place | None) -> dict[str, Any]:
     return values
 
 
+# A file of this many places is more likely an outside gazetteer than one's own.
+LARGE_OWN_GAZETTEER = 20_000
+
 # A place this far from the middle of the gazetteer is most likely a mistake (latitude and
 # longitude swapped, a sign lost): the whole DR Congo fits within about 1,100 km of its centre.
 FAR_OUTSIDE_KM = 1500.0
@@ -198,6 +201,13 @@ async def apply_places(
             analyzed_at = written_rows
         if progress is not None:
             progress(sum(len(item.records) for item in items))
+    if source not in IMPORTED_SOURCES and len(planned) >= LARGE_OWN_GAZETTEER:
+        report.notes.append(
+            f"{len(planned):,} places recorded as your own gazetteer (matched with typos, "
+            f"anywhere); if the file is an outside gazetteer (GeoNames cities...), import it "
+            f"with --source geonames: exact names near the served area only, and far less "
+            f"memory in every serving process"
+        )
     if parsed.recorded_as is not None:
         outside = (
             ": an outside gazetteer, its places matched by their exact names only, near the "
