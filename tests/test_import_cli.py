@@ -307,3 +307,35 @@ async def test_piped_progress_is_one_line_per_block_of_rows(
         "Importing places: 2,500/2,500",
     ]
     assert await count(sessionmaker, Place) == 2500
+
+
+async def test_a_csv_of_cities_recorded_as_an_outside_gazetteer(
+    cli: typer.Typer, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    path = tmp_path / "rg_cities.csv"
+    path.write_text(
+        "lat,lon,name,admin1,admin2,cc\n"
+        "42.57952,1.65362,El Tarter,Canillo,,AD\n"
+        "north,1.49129,Sant Julia de Loria,Sant Julia de Loria,,AD\n"
+        "0.1337,29.289,Butembo,Nord-Kivu,,CD\n",
+        encoding="utf-8",
+    )
+    columns = ["--name-col", "name", "--lat-col", "lat", "--lon-col", "lon"]
+    columns += ["--admin1-col", "admin1", "--admin2-col", "admin2"]
+    refused = await run(cli, "places", str(path), *columns, "--source", "geo names")
+    assert refused.exit_code == 1
+    assert "Nothing imported: source 'geo names' must be" in refused.stderr
+    result = await run(cli, "places", str(path), *columns, "--source", "GeoNames")
+    assert result.exit_code == 1, "a rejected row refuses the whole file"
+    assert "line 3: bad coordinates: latitude 'north' is not a number" in result.stdout
+    assert await count(sessionmaker, Place) == 0
+    result = await run(
+        cli, "places", str(path), *columns, "--source", "GeoNames", "--allow-partial"
+    )
+    assert result.exit_code == 0, result.output
+    assert summary(result) == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert "format: csv-columns" in result.stdout
+    assert "Note: places recorded with source 'geonames': an outside gazetteer" in result.stdout
+    async with sessionmaker() as session:
+        sources = dict((await session.execute(select(Place.id, Place.source))).all())
+    assert sources == {"el-tarter": "geonames", "butembo": "geonames"}

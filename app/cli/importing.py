@@ -207,6 +207,16 @@ def register(app: typer.Typer) -> None:
         ] = None,
         admin1_col: Annotated[str | None, typer.Option(help="Column of the province.")] = None,
         admin2_col: Annotated[str | None, typer.Option(help="Column of the territoire.")] = None,
+        source: Annotated[
+            str | None,
+            typer.Option(
+                help="Record the places under this source instead of the format's own. "
+                "'geonames' marks an outside gazetteer (GeoNames, cities1000...) in any format: "
+                "its places are matched by exact name only, near the served area, and a place "
+                "of your own of the same name outranks them.",
+                show_default=False,
+            ),
+        ] = None,
         allow_partial: AllowPartial = False,
     ) -> None:
         """Places: our gazetteer CSV, any CSV with --name-col/--lat-col/--lon-col, GeoNames
@@ -216,9 +226,10 @@ def register(app: typer.Typer) -> None:
         if any(named):
             columns = named_columns(*named)
         file_format = None if fmt is None else _FORMATS[fmt]
+        recorded_as = None if source is None else source.strip().lower()
         _run(
             file,
-            lambda: read_places(file, file_format, columns),
+            lambda: read_places(file, file_format, columns, recorded_as),
             apply_places,
             "places",
             allow_partial,

@@ -22,6 +22,7 @@ from itertools import combinations
 from rapidfuzz.distance import Levenshtein
 
 from app.geo.distance import haversine_km
+from app.geo.table import PlaceTable
 from app.triage.normalize import Token, fold_text
 from app.triage.types import GazPlace, Mention
 
@@ -32,7 +33,7 @@ MAX_TOKENS = 5
 
 def name_key(name: str) -> tuple[str, int]:
     """Folded name without separators and its word count: "Piana-Mwanga" -> ("pianamwanga", 2)."""
-    words = fold_text(name).split()
+    words = fold_text(name, cached=False).split()
     return "".join(words), len(words)
 
 
@@ -62,10 +63,10 @@ def _deletions(word: str, depth: int) -> set[str]:
 REGION_MARGIN_DEG = 1.0  # around the served places: about 110 km
 
 
-def _in_region(place: GazPlace, region: Sequence[str]) -> bool:
+def _in_region(table: PlaceTable, pidx: int, region: Sequence[str]) -> bool:
     """A place of a province (admin1 name or code) or a country ("CD") of ``region``."""
-    code = (place.admin1_code or "").casefold()
-    admin1 = (place.admin1 or "").casefold()
+    code = (table.admin1_code(pidx) or "").casefold()
+    admin1 = (table.admin1(pidx) or "").casefold()
     for entry in region:
         key = entry.strip().casefold()
         if key and (key in (code, admin1) or code.startswith((f"{key}-", f"{key}."))):
@@ -74,16 +75,16 @@ def _in_region(place: GazPlace, region: Sequence[str]) -> bool:
 
 
 def served_box(
-    places: Sequence[GazPlace], served_admin2: frozenset[str], homes: Iterable[str]
+    places: PlaceTable, served_admin2: frozenset[str], homes: Iterable[str]
 ) -> tuple[float, float, float, float] | None:
     """(south, west, north, east) around the places of the served territoires and the focal
     points' homes, with a margin; None when nothing is served (every place counts)."""
-    home_ids = set(homes)
-    core = [p for p in places if p.admin2 in served_admin2 or p.id in home_ids]
+    core = {i for i in range(len(places)) if places.admin2(i) in served_admin2}
+    core.update(i for i in map(places.find, homes) if i is not None)
     if not core:
         return None
     m = REGION_MARGIN_DEG
-    lats, lons = [p.lat for p in core], [p.lon for p in core]
+    lats, lons = [places.lats[i] for i in core], [places.lons[i] for i in core]
     return min(lats) - m, min(lons) - m, max(lats) + m, max(lons) + m
 
 
@@ -97,16 +98,16 @@ class Gazetteer:
 
     def __init__(
         self,
-        places: Iterable[GazPlace],
+        places: Iterable[GazPlace] | PlaceTable,
         served_admin2: frozenset[str] = frozenset(),
         region: Sequence[str] = (),
         homes: Iterable[str] = (),
     ):
         self.served_admin2 = frozenset(served_admin2)
-        places = list(places)
-        box = None if region else served_box(places, self.served_admin2, homes)
-        self._places: list[GazPlace] = []
-        self._by_id: dict[str, int] = {}
+        table = places if isinstance(places, PlaceTable) else PlaceTable(places)
+        # Every place, reachable by id; a place whose id came earlier is left out.
+        self._places = table = table.indexed()
+        box = None if region else served_box(table, self.served_admin2, homes)
         # name entries (parallel arrays)
         self._entry_place = array("i")
         self._entry_ntok = array("b")
@@ -115,22 +116,19 @@ class Gazetteer:
         self._entry_label: list[str | None] = []  # display name only for alt names
         self._exact: dict[str, int | tuple[int, ...]] = {}
         self.max_tokens = 1
-        for place in places:
-            if place.id in self._by_id:
-                continue
-            pidx = len(self._places)
-            self._by_id[place.id] = pidx
-            self._places.append(place)
-            if region and not _in_region(place, region):
+        lats, lons, imported = table.lats, table.lons, table.imported
+        for pidx, main_name in enumerate(table.names):
+            if region and not _in_region(table, pidx, region):
                 continue
             if (
-                place.imported
+                imported[pidx]
                 and box
-                and not (box[0] <= place.lat <= box[2] and box[1] <= place.lon <= box[3])
+                and not (box[0] <= lats[pidx] <= box[2] and box[1] <= lons[pidx] <= box[3])
             ):
                 continue
             seen: set[str] = set()
-            for is_alt, name in ((0, place.name), *((1, a) for a in place.alt_names)):
+            alts = table.alt_names(pidx)
+            for is_alt, name in ((0, main_name), *((1, a) for a in alts)):
                 key, ntok = name_key(name)
                 if len(key) < MIN_EXACT or key in seen:
                     continue
@@ -158,15 +156,24 @@ class Gazetteer:
         for eidx, key in enumerate(self._entry_key):
             # Imported places (GeoNames) are matched by their exact names only: a typo read
             # as one of 144k foreign names invents a place ("Rukonge" ≈ Rumonge, Burundi).
-            if len(key) < MIN_FUZZY or self._places[self._entry_place[eidx]].imported:
+            if len(key) < MIN_FUZZY or self._places.imported[self._entry_place[eidx]]:
                 continue
             for variant in _deletions(key, 1):
                 hashes.append(hash(variant))
                 owners.append(eidx)
         self._alphabet = "".join(sorted({c for key in self._entry_key for c in key}))
-        order = sorted(range(len(hashes)), key=hashes.__getitem__)
-        self._fz_hash = array("q", (hashes[i] for i in order))
-        self._fz_entry = array("i", (owners[i] for i in order))
+        # Sorted bucket by bucket (by the hash's top 8 bits), not in one call: one sort of
+        # the 1.4 million deletions of 144k names holds the GIL for about a second, and a
+        # rebuild runs in a thread beside the webhooks.
+        buckets = [array("i") for _ in range(256)]
+        for i, h in enumerate(hashes):
+            buckets[(h >> 56) + 128].append(i)  # hash() is a signed 64-bit number
+        self._fz_hash = array("q")
+        self._fz_entry = array("i")
+        for bucket in buckets:
+            order = sorted(bucket, key=hashes.__getitem__)
+            self._fz_hash.extend(hashes[i] for i in order)
+            self._fz_entry.extend(owners[i] for i in order)
 
     # ------------------------------------------------------------------ lookups
     def __len__(self) -> int:
@@ -177,7 +184,7 @@ class Gazetteer:
 
     def get(self, place_id: str) -> GazPlace | None:
         """The place with this id, if any."""
-        idx = self._by_id.get(place_id)
+        idx = self._places.find(place_id)
         return None if idx is None else self._places[idx]
 
     def _entries(self, key: str) -> tuple[int, ...]:
@@ -245,7 +252,7 @@ class Gazetteer:
                 places.append(p)
         first = entries[0]
         kind = "fuzzy" if dist else ("alt" if all(self._entry_alt[e] for e in entries) else "name")
-        label = self._entry_label[first] or self._places[self._entry_place[first]].name
+        label = self._entry_label[first] or self._places.names[self._entry_place[first]]
         text = " ".join(t.raw for t in tokens[i : i + n])
         return Mention(i, i + n, text, tuple(places), kind, dist, common, label)
 
@@ -352,10 +359,10 @@ class Gazetteer:
 
     def nearest(self, lat: float, lon: float) -> GazPlace | None:
         """The place nearest to a point (linear scan; for tools, not for the SMS path)."""
-        best: GazPlace | None = None
+        best: int | None = None
         best_d = math.inf
-        for p in self._places:
-            d = haversine_km(lat, lon, p.lat, p.lon)
+        for i, (p_lat, p_lon) in enumerate(zip(self._places.lats, self._places.lons, strict=True)):
+            d = haversine_km(lat, lon, p_lat, p_lon)
             if d < best_d:
-                best, best_d = p, d
-        return best
+                best, best_d = i, d
+        return None if best is None else self._places[best]

@@ -11,6 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.geo.models import Place
 from app.kit.repository import by_keys, chunked
 
+# What the place index reads of each place (app.geo.service.to_gaz_place).
+INDEXED_COLUMNS = (
+    "id",
+    "name",
+    "lat",
+    "lon",
+    "admin1",
+    "admin2",
+    "alt_names",
+    "kind",
+    "admin1_code",
+    "source",
+)
+
 
 async def get(session: AsyncSession, place_id: str) -> Place | None:
     """The place with this id."""
@@ -22,11 +36,13 @@ async def all_places(session: AsyncSession) -> Sequence[Place]:
     return (await session.scalars(select(Place).order_by(Place.id))).all()
 
 
-async def place_rows(session: AsyncSession, chunk: int = 5000) -> AsyncIterator[Sequence[Row[Any]]]:
-    """Every place as plain rows (no ORM objects: a large gazetteer loads several times
-    faster), in chunks, so that the caller can let other work run in between."""
+async def place_rows(session: AsyncSession, chunk: int = 1000) -> AsyncIterator[Sequence[Row[Any]]]:
+    """Every place as plain rows of the columns the place index uses (no ORM objects, no
+    timestamps: a large gazetteer loads several times faster), in chunks, so that the caller
+    can let other work run in between."""
     table = Place.__table__
-    result = await session.stream(select(table).order_by(table.c.id))
+    columns = [table.c[name] for name in INDEXED_COLUMNS]
+    result = await session.stream(select(*columns).order_by(table.c.id))
     async for rows in result.partitions(chunk):
         yield rows
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import sys
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Row
@@ -13,40 +16,38 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit import service as audit
 from app.geo import repository as places_repo
-from app.geo.importers.records import check_coordinates
+from app.geo.importers.records import IMPORTED_SOURCES, check_coordinates
 from app.geo.matcher import Gazetteer
 from app.geo.models import Place
 from app.geo.schemas import PlaceCreate
+from app.geo.table import PlaceTable
 from app.kit import hooks
 from app.kit.errors import Conflict, NotFound, Unprocessable
 from app.kit.importing import assign_changed
+from app.kit.memory import release_free_memory
 from app.triage.types import GazPlace
 
 log = logging.getLogger(__name__)
 
 
-def to_gaz_place(place: Place | Row[Any]) -> GazPlace:
-    """The matcher's view of a stored place."""
-    return GazPlace(
-        id=place.id,
-        name=place.name,
-        lat=place.lat,
-        lon=place.lon,
-        admin1=place.admin1,
-        admin2=place.admin2,
-        alt_names=tuple(place.alt_names or ()),
-        kind=place.kind,
-        admin1_code=place.admin1_code,
-        imported=place.source in IMPORTED_SOURCES,
+def add_row(table: PlaceTable, place: Place | Row[Any]) -> None:
+    """Add a stored place to the index's table of places."""
+    table.append(
+        place.id,
+        place.name,
+        place.lat,
+        place.lon,
+        place.admin1,
+        place.admin2,
+        place.alt_names,
+        place.kind,
+        place.admin1_code,
+        place.source in IMPORTED_SOURCES,
     )
 
 
-# Sources of large outside gazetteers: a name there never outranks the same name of our own.
-IMPORTED_SOURCES = frozenset({"geonames"})
-
-
 def build_gazetteer(
-    places: Sequence[GazPlace],
+    places: PlaceTable | Sequence[GazPlace],
     served_admin2: frozenset[str],
     region: Sequence[str] = (),
     homes: Sequence[str] = (),
@@ -84,6 +85,8 @@ class GazetteerCache:
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self._rebuild: asyncio.Task[None] | None = None
         self._again = False
+        # An index was replaced since memory was last given back (see `check`).
+        self._replaced = False
 
     @property
     def loaded(self) -> bool:
@@ -93,7 +96,7 @@ class GazetteerCache:
     async def load(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         """Build the index now (at start, before the process serves)."""
         self._sessionmaker = sessionmaker
-        await self._refresh()
+        await self._refresh(background=False)
 
     async def get(self, session: AsyncSession) -> Gazetteer:
         """The current index, at once (built on this first use when `load` never ran)."""
@@ -111,7 +114,7 @@ class GazetteerCache:
         while self._rebuild is not None and not self._rebuild.done():
             await asyncio.shield(self._rebuild)
         async with self._lock:
-            await self._build_from(session)
+            await self._build_from(session, background=self._gazetteer is not None)
         assert self._gazetteer is not None
         return self._gazetteer
 
@@ -132,7 +135,12 @@ class GazetteerCache:
     async def check(self) -> float:
         """A background loop's pass: rebuild when the fingerprint changed; seconds to the next."""
         if self._rebuild is None or self._rebuild.done():
+            replaced, self._replaced = self._replaced, False
             await self._refresh()
+            if replaced:
+                # Webhooks under way when the index was replaced (before this pass) held the
+                # old one: it is freed by now, give its memory back too.
+                await asyncio.to_thread(release_free_memory)
         return self.ttl
 
     async def _rebuild_soon(self) -> None:
@@ -146,22 +154,66 @@ class GazetteerCache:
             if not self._again:
                 return
 
-    async def _refresh(self) -> None:
+    async def _refresh(self, *, background: bool = True) -> None:
         assert self._sessionmaker is not None
         async with self._lock, self._sessionmaker() as session:
-            await self._build_from(session)
+            await self._build_from(session, background=background)
 
-    async def _build_from(self, session: AsyncSession) -> None:
+    async def _build_from(self, session: AsyncSession, *, background: bool = False) -> None:
+        """Read the places and build the index (when the fingerprint changed). `background`:
+        webhooks are being served meanwhile; the rebuild gives way to them (slower)."""
         served, homes = await self.served_area(session)
         fingerprint = (await places_repo.fingerprint(session), served, homes)
         if self._gazetteer is not None and fingerprint == self._fingerprint:
             return
-        places: list[GazPlace] = []
-        async for rows in places_repo.place_rows(session):
-            places.extend(to_gaz_place(row) for row in rows)
-            await asyncio.sleep(0)  # webhooks go on between chunks
-        gazetteer = await asyncio.to_thread(build_gazetteer, places, served, self.region, homes)
+        places = PlaceTable()
+        chunk, pause = (REBUILD_CHUNK, REBUILD_PAUSE) if background else (LOAD_CHUNK, 0.0)
+        async for rows in places_repo.place_rows(session, chunk):
+            for row in rows:
+                add_row(places, row)
+            await asyncio.sleep(pause)  # webhooks go on between chunks
+        build = partial(build_gazetteer, places, served, self.region, homes)
+        with _gil_handed_over_often() if background else nullcontext():
+            gazetteer = await asyncio.to_thread(build)
+        self._replaced = self._gazetteer is not None
         self._gazetteer, self._fingerprint = gazetteer, fingerprint
+        # The rows read and (after a rebuild) the index replaced: freed, given back.
+        del places, gazetteer
+        await asyncio.to_thread(release_free_memory)
+
+
+# Rows of places read at a time at start, before the process serves, and while it serves.
+LOAD_CHUNK = 1000
+REBUILD_CHUNK = 250
+# While webhooks are served, a pause after each chunk: their queries' answers are handled
+# then, not after the next chunk (a webhook awaits some 25 of them).
+REBUILD_PAUSE = 0.002
+# While the index is built in a thread beside the webhooks, the GIL changes hands at least
+# this often (Python's default: every 5 ms, which a webhook would wait at each of its
+# queries' answers).
+REBUILD_SWITCH_INTERVAL = 0.0005
+
+
+class _Handover:
+    """Rebuilds under way in this process (several caches may rebuild at once) and the
+    interval to put back when the last one ends."""
+
+    under_way = 0
+    before = 0.005
+
+
+@contextmanager
+def _gil_handed_over_often() -> Iterator[None]:
+    if _Handover.under_way == 0:
+        _Handover.before = sys.getswitchinterval()
+        sys.setswitchinterval(min(_Handover.before, REBUILD_SWITCH_INTERVAL))
+    _Handover.under_way += 1
+    try:
+        yield
+    finally:
+        _Handover.under_way -= 1
+        if _Handover.under_way == 0:
+            sys.setswitchinterval(_Handover.before)
 
 
 # --- administration ---------------------------------------------------------------------

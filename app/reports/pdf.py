@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fpdf import FPDF
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 from app.reports.map import LAKE_FILL, LAKE_LINE, LINES, SEVERITY_COLOURS, layout
 from app.reports.sections import alert_rows, subtitle, summary, territoire_rows, time_rows
@@ -86,6 +89,10 @@ def _pdf_map(pdf: FPDF, report: DailyReport, w: Words) -> None:
 
 def render(report: DailyReport, lang: Lang) -> bytes:
     """The report as a PDF (A4)."""
+    # Imported here, when a PDF is asked for: fpdf brings numpy, lxml and Pillow, about 35 MB
+    # of memory that every serving process would otherwise hold for a rare download.
+    from fpdf import FPDF
+
     w = Words(lang, report.timezone)
     doc = FPDF(format="A4")
     doc.set_title(_latin1(f"{w('title')} {report.day.isoformat()}"))

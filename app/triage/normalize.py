@@ -65,17 +65,23 @@ def clean(text: str) -> str:
     return _APOS.sub(r"\1", "".join(out))
 
 
-@lru_cache(maxsize=65536)
-def fold(word: str) -> str:
+def _fold(word: str) -> str:
     """Lowercase, strip accents (é -> e, ï -> i), expand ligatures."""
     word = word.translate(_SPECIAL)
     decomposed = unicodedata.normalize("NFKD", word)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
-def fold_text(text: str) -> str:
-    """Fold a whole string and keep only letters/digits separated by single spaces."""
-    return " ".join(fold(w) for w in _WORD.findall(clean(text)))
+fold = lru_cache(maxsize=65536)(_fold)
+
+
+def fold_text(text: str, *, cached: bool = True) -> str:
+    """Fold a whole string and keep only letters/digits separated by single spaces.
+
+    ``cached=False`` for names read in bulk (a gazetteer's 144,000): they would fill the cache
+    of the words of messages with words no message repeats, some 14 MB of it."""
+    fold_word = fold if cached else _fold
+    return " ".join(fold_word(w) for w in _WORD.findall(clean(text)))
 
 
 def tokenize(text: str, abbreviations: Mapping[str, str] | None = None) -> list[Token]:

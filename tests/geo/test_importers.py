@@ -10,12 +10,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.geo.importers import detect_format, import_places, read_places
+from app.geo import service
+from app.geo.importers import apply, detect_format, import_places, read_places
 from app.geo.importers.csv import named_columns
 from app.geo.importers.records import slugify
 from app.geo.models import Place
 from app.kit.db import unit_of_work
 from app.kit.importing import ImportReport, Rejection, UnreadableFile
+from app.triage.normalize import tokenize
 from tests.support import data_file
 
 HEADER = "id,name,alt_names,lat,lon,admin1,admin1_code,admin2,kind\n"
@@ -452,3 +454,76 @@ async def test_geonames_and_geojson_record_their_source(
     butembo, mbau = await place(sessionmaker, "gn-217562"), await place(sessionmaker, "mbau")
     assert butembo is not None and mbau is not None
     assert (butembo.source, butembo.admin1_code, mbau.source) == ("geonames", "CD.19", "geojson")
+
+
+async def test_a_csv_recorded_as_geonames_is_an_outside_gazetteer(
+    sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    # rg_cities1000.csv (GeoNames cities as a plain CSV) beside our own gazetteer.
+    await import_file(sessionmaker, data_file("gazetteer_drc_east.csv"))
+    path = write(
+        tmp_path,
+        "cities.csv",
+        "lat,lon,name,admin1,admin2,cc\n"
+        "0.4970,29.4660,Beni,Nord-Kivu,,CD\n"  # our Beni, some 100 m away: ours stays
+        "14.0000,-4.0000,Beni,Mopti,,ML\n"  # a namesake far away
+        "0.5800,29.5200,Kyavisogho,Nord-Kivu,,CD\n"  # a village we do not have
+        "0.5900,29.5300,Kyavisogho,Nord-Kivu,,CD\n",  # the same, written twice
+    )
+    columns = named_columns("name", "lat", "lon", admin1="admin1", admin2="admin2")
+    report = await import_file(sessionmaker, path, columns=columns, source="geonames")
+    assert report.counts() == {"created": 2, "updated": 0, "unchanged": 1, "rejected": 0}
+    assert report.source == "csv-columns"  # the format read; the places are stored as below
+    assert any("outside gazetteer" in note for note in report.notes)
+    assert report.warnings == []  # the Beni of Mali is far away, as an outside place may be
+    sources = {}
+    for place_id in ("beni", "beni-2", "kyavisogho"):
+        found = await place(sessionmaker, place_id)
+        assert found is not None
+        sources[place_id] = found.source
+    assert sources == {"beni": "csv", "beni-2": "geonames", "kyavisogho": "geonames"}
+
+    async def served(session: AsyncSession) -> tuple[frozenset[str], tuple[str, ...]]:
+        return frozenset({"Beni"}), ()
+
+    async with sessionmaker() as session:
+        gazetteer = await service.GazetteerCache(served_area=served).get(session)
+    assert len(gazetteer) == 152
+
+    def mentioned(text: str) -> list[str]:
+        return [
+            gazetteer.resolve(m.places, None)[0].id for m in gazetteer.find_mentions(tokenize(text))
+        ]
+
+    assert mentioned("Attaque a Beni") == ["beni"]  # ours outranks the imported namesake
+    assert mentioned("Attaque a Kyavisogho") == ["kyavisogho"]  # its exact name, near us
+    assert mentioned("Attaque a Kyavisoho") == []  # never by a typo
+
+
+async def test_a_source_must_be_a_short_label(
+    sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    path = write(tmp_path, "places.csv", HEADER + "a,Alpha,,1.0,29.0,,,,\n")
+    for bad in ("", "geo names", "GeoNames", "x" * 33):
+        with pytest.raises(UnreadableFile, match="source"):
+            read_places(path, source=bad)
+    assert read_places(path, source="my-list.v2").stored_source == "my-list.v2"
+    assert read_places(path).stored_source == "csv"
+
+
+async def test_a_large_file_of_own_places_suggests_an_outside_gazetteer(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(apply, "LARGE_OWN_GAZETTEER", 3)
+    path = write(
+        tmp_path,
+        "cities.csv",
+        "name,lat,lon\nAlpha,1.0,29.0\nBravo,1.1,29.1\nCharlie,1.2,29.2\n",
+    )
+    columns = named_columns("name", "lat", "lon")
+    report = await import_file(sessionmaker, path, columns=columns)
+    assert any("--source geonames" in note for note in report.notes)
+    again = await import_file(sessionmaker, path, columns=columns, source="geonames")
+    assert not any("--source geonames" in note for note in again.notes)

@@ -5,6 +5,7 @@ the rebuild); search waits for the new index and shows the edit."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from typing import Any
 
@@ -28,6 +29,7 @@ async def test_webhooks_do_not_wait_for_the_rebuild_after_an_edit(
     # The gateway started on an empty database and the demo data came after: index it once.
     await client.get("/api/v1/places", headers=viewer_headers, params={"q": "Beni"})
 
+    switch_interval = sys.getswitchinterval()
     release = threading.Event()
     started = threading.Event()
     build = service.build_gazetteer
@@ -56,3 +58,17 @@ async def test_webhooks_do_not_wait_for_the_rebuild_after_an_edit(
         "/api/v1/places", headers=viewer_headers, params={"q": "Mavivi-Kasanga"}
     )
     assert found.json()[0]["id"] == "mavivi"
+    # The rebuild beside the webhooks hands the GIL over more often, then puts it back.
+    assert sys.getswitchinterval() == switch_interval
+
+
+def test_overlapping_rebuilds_put_the_switch_interval_back() -> None:
+    before = sys.getswitchinterval()
+    first, second = service._gil_handed_over_often(), service._gil_handed_over_often()
+    first.__enter__()
+    second.__enter__()
+    assert sys.getswitchinterval() <= service.REBUILD_SWITCH_INTERVAL
+    first.__exit__(None, None, None)  # the first ends while the second still runs
+    assert sys.getswitchinterval() <= service.REBUILD_SWITCH_INTERVAL
+    second.__exit__(None, None, None)
+    assert sys.getswitchinterval() == before

@@ -13,8 +13,8 @@ from app.geo.importers.apply import apply_places
 from app.geo.importers.csv import Columns, parse_places_csv
 from app.geo.importers.geojson import parse_geojson
 from app.geo.importers.geonames import parse_geonames
-from app.geo.importers.records import Format, ParsedPlaces
-from app.kit.importing import ImportReport, Progress, read_with
+from app.geo.importers.records import Format, ParsedPlaces, source_problem
+from app.kit.importing import ImportReport, Progress, UnreadableFile, read_with
 
 
 def detect_format(path: Path, lines: Sequence[str]) -> Format:
@@ -32,9 +32,17 @@ def detect_format(path: Path, lines: Sequence[str]) -> Format:
 
 
 def read_places(
-    path: Path, fmt: Format | None = None, columns: Columns | None = None
+    path: Path,
+    fmt: Format | None = None,
+    columns: Columns | None = None,
+    source: str | None = None,
 ) -> ParsedPlaces:
-    """Parse a places file of any supported format; UnreadableFile when it cannot be read."""
+    """Parse a places file of any supported format; UnreadableFile when it cannot be read.
+
+    `source` records the places under that source instead of the format's own: "geonames"
+    marks an outside gazetteer, whatever its format (IMPORTED_SOURCES in records.py)."""
+    if source is not None and (problem := source_problem(source)):
+        raise UnreadableFile(problem)
 
     def parse(lines: list[str]) -> ParsedPlaces:
         detected = fmt or detect_format(path, lines)
@@ -44,7 +52,9 @@ def read_places(
             return parse_geojson(lines)
         return parse_places_csv(lines, columns)
 
-    return read_with(path, parse)
+    parsed = read_with(path, parse)
+    parsed.recorded_as = source
+    return parsed
 
 
 async def import_places(
@@ -53,6 +63,7 @@ async def import_places(
     fmt: Format | None = None,
     columns: Columns | None = None,
     progress: Progress | None = None,
+    source: str | None = None,
 ) -> ImportReport:
     """Read and upsert a places file; UnreadableFile (nothing written) when it cannot be read."""
-    return await apply_places(session, read_places(path, fmt, columns), progress)
+    return await apply_places(session, read_places(path, fmt, columns, source), progress)

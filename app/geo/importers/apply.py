@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.geo import repository
 from app.geo.distance import haversine_km
-from app.geo.importers.records import ParsedPlaces, PlaceRecord, slugify
+from app.geo.importers.records import IMPORTED_SOURCES, ParsedPlaces, PlaceRecord, slugify
 from app.geo.models import Place
 from app.kit.importing import ImportReport, Progress, Rejection, assign_changed, batches
 
@@ -118,6 +118,9 @@ def _planned_values(item: _Planned, stored: Place | None) -> dict[str, Any]:
     return values
 
 
+# A file of this many places is more likely an outside gazetteer than one's own.
+LARGE_OWN_GAZETTEER = 20_000
+
 # A place this far from the middle of the gazetteer is most likely a mistake (latitude and
 # longitude swapped, a sign lost): the whole DR Congo fits within about 1,100 km of its centre.
 FAR_OUTSIDE_KM = 1500.0
@@ -155,6 +158,7 @@ async def apply_places(
 ) -> ImportReport:
     """Upsert the parsed places by id (flush only: the caller's unit of work commits)."""
     report = ImportReport("places", parsed.source, rejected=list(parsed.rejected))
+    source = parsed.stored_source
     planned = await _plan(session, parsed, report)
     if progress is not None:
         progress(len(parsed.records) - sum(len(item.records) for item in planned))
@@ -169,15 +173,15 @@ async def apply_places(
             values = _planned_values(item, place)
             if place is None:
                 values.setdefault("alt_names", [])
-                new.append(Place(id=item.id, source=parsed.source, **values))
+                new.append(Place(id=item.id, source=source, **values))
                 report.record("created", item.id)
-            elif item.derived and place.source != parsed.source:
+            elif item.derived and place.source != source:
                 # Matched by name and distance only: a place another source made is kept as is.
                 kept_apart.append(item.id)
                 report.record("unchanged", item.id)
             elif assign_changed(place, values):
                 # The source follows the data: it names the file that last changed the place.
-                place.source = parsed.source
+                place.source = source
                 report.record("updated", item.id)
             else:
                 report.record("unchanged", item.id)
@@ -197,12 +201,29 @@ async def apply_places(
             analyzed_at = written_rows
         if progress is not None:
             progress(sum(len(item.records) for item in items))
+    if source not in IMPORTED_SOURCES and len(planned) >= LARGE_OWN_GAZETTEER:
+        report.notes.append(
+            f"{len(planned):,} places recorded as your own gazetteer (matched with typos, "
+            f"anywhere); if the file is an outside gazetteer (GeoNames cities...), import it "
+            f"with --source geonames: exact names near the served area only, and far less "
+            f"memory in every serving process"
+        )
+    if parsed.recorded_as is not None:
+        outside = (
+            ": an outside gazetteer, its places matched by their exact names only, near the "
+            "served area, and outranked by a place of your own of the same name"
+            if source in IMPORTED_SOURCES
+            else ""
+        )
+        report.notes.append(f"places recorded with source {source!r}{outside}")
     if kept_apart:
         report.notes.append(
             f"{len(kept_apart)} place(s) matched by name and distance were already in the "
             f"gazetteer from another source and were left as they are"
         )
-    written = [item.first for item in planned if item.id not in kept_apart]
-    report.warnings = far_outside(written, await repository.coordinates(session), parsed.unit)
+    if source not in IMPORTED_SOURCES:
+        # An outside gazetteer covers the world, or a country: far is where its places are.
+        written = [item.first for item in planned if item.id not in kept_apart]
+        report.warnings = far_outside(written, await repository.coordinates(session), parsed.unit)
     report.rejected.sort()
     return report

@@ -57,6 +57,13 @@ class ParsedPlaces:
     records: list[PlaceRecord] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     unit: str = "line"
+    # The source the places are stored with when not the format's own (`--source`).
+    recorded_as: str | None = None
+
+    @property
+    def stored_source(self) -> str:
+        """The source the places of this file are stored with."""
+        return self.recorded_as or self.source
 
 
 def _number(text: str, what: str) -> float:
@@ -95,6 +102,24 @@ def slugify(name: str) -> str:
     ascii_name = ascii_fold(name)
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     return slug[:_SLUG_MAX].rstrip("-")
+
+
+# Sources of large outside gazetteers: a name there never outranks the same name of our own,
+# is matched exactly only, and only near the served area (app.geo.matcher.Gazetteer).
+IMPORTED_SOURCES = frozenset({"geonames"})
+
+SOURCE_MAX = 32
+_SOURCE = re.compile(r"[a-z0-9][a-z0-9._-]*")
+
+
+def source_problem(source: str) -> str | None:
+    """Why `source` cannot name where places come from, or None."""
+    if len(source) > SOURCE_MAX or not _SOURCE.fullmatch(source):
+        return (
+            f"source {source!r} must be 1 to {SOURCE_MAX} lower-case letters, digits, "
+            f"'.', '_' or '-' (for example: geonames)"
+        )
+    return None
 
 
 def name_problem(name: str) -> str | None:
