@@ -193,9 +193,16 @@ async def main() -> None:
                     traced[-1].append(line)
 
                 event.listen(app.state.engine.sync_engine, "before_cursor_execute", trace)
-                await drive(client, signed_requests(30, os.urandom(4).hex(), args.warmup + args.n, critical=args.critical))
+                await drive(
+                    client,
+                    signed_requests(
+                        30, os.urandom(4).hex(), args.warmup + args.n, critical=args.critical
+                    ),
+                )
                 event.remove(app.state.engine.sync_engine, "before_cursor_execute", trace)
-                paging = [t for t in traced if any(s.startswith("INSERT INTO escalations") for s in t)]
+                paging = [
+                    t for t in traced if any(s.startswith("INSERT INTO escalations") for s in t)
+                ]
                 longest = max(paging or traced, key=len)
                 print("\n".join(f"{i:3d} {line}" for i, line in enumerate(longest, 1)))
     n = args.n
@@ -210,7 +217,9 @@ async def main() -> None:
     kinds = ", ".join(f"{k} {v / n:.1f}" for k, v in counts.most_common())
     print(f"SQL statements      {total / n:.1f}/webhook ({kinds})")
     if profiler:
-        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(45)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(
+            45
+        )
     if tmp is not None:
         tmp.cleanup()
 
