@@ -82,6 +82,24 @@ def _stat(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
+def postgres_cpu_seconds() -> float:
+    """utime + stime of the PostgreSQL server processes on this machine (its backends, WAL
+    writer, checkpointer...): the database's share of each run."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() not in ("postgres", "postmaster"):
+                continue
+            fields = _stat(int(entry.name))
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def cpu_seconds(pid: int) -> float:
     """utime + stime of a process and of its living descendants (`serve --workers N`), in
     seconds."""
@@ -166,13 +184,16 @@ def measure(
         ["wrk", "-t1", "-c4", "-d2s", "-s", str(script), base], capture_output=True, check=False
     )
     del warm
-    before = cpu_seconds(proc.pid)
+    before, db_before = cpu_seconds(proc.pid), postgres_cpu_seconds()
     requests, seconds, bad = run_wrk(base, script, args)
     cpu = cpu_seconds(proc.pid) - before
+    db = postgres_cpu_seconds() - db_before
     rate = requests / seconds
+    per = 1000 / max(requests, 1)
     print(
         f"{name:<9} {requests:>7} requests in {seconds:5.1f} s  {rate:8.1f} req/s  "
-        f"server CPU {cpu / max(requests, 1) * 1000:6.2f} ms/request  non-2xx {bad}"
+        f"server CPU {cpu * per:6.2f} ms/request  PostgreSQL CPU {db * per:5.2f} ms/request  "
+        f"non-2xx {bad}"
     )
     return rate
 
