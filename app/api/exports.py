@@ -72,7 +72,8 @@ def _host(settings: Settings) -> str:
 
 @router.get(
     "/alerts.geojson",
-    response_model=geojson.AlertFeatureCollection,
+    # The partner form (`shared=1`) has other properties: both are documented.
+    response_model=geojson.AlertFeatureCollection | shared_format.SharedFeatureCollection,
     response_class=GeoJSONResponse,
     responses=json_errors_doc(400, 422),
 )

@@ -14,11 +14,14 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel
 
 from app.alerts.formats.common import event_name, timestamp
 from app.alerts.formats.csv import BOM, neutralise
 from app.alerts.models import Alert
+from app.geo.schemas import Point
 
 # (column or property, HXL hashtag), in order.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -114,6 +117,43 @@ def alerts_csv(alerts: Sequence[Alert], precision: Precision) -> str:
         data = record(alert, precision)
         writer.writerow([_cell(data[name]) for name, _ in COLUMNS])
     return out.getvalue()
+
+
+class SharedProperties(BaseModel):
+    """What a partner's map gets of an alert (the keys of COLUMNS; hashtags in `hxl`)."""
+
+    ref: str
+    date: str
+    status: str
+    event_category: str
+    event_name: str
+    severity: str
+    adm1_name: str | None
+    adm2_name: str | None
+    loc_name: str | None
+    geo_lat: float | None
+    geo_lon: float | None
+    geo_precision: str
+    affected_killed: int | None
+    affected_injured: int | None
+    affected_abducted: int | None
+    incident_id: int | None
+
+
+class SharedFeature(BaseModel):
+    """One alert as a partner maps it; geometry is null when the alert has no place."""
+
+    type: Literal["Feature"]
+    geometry: Point | None
+    properties: SharedProperties
+
+
+class SharedFeatureCollection(BaseModel):
+    """The partner form (`?shared=1`): `hxl` maps each property to its HXL hashtag."""
+
+    type: Literal["FeatureCollection"]
+    hxl: dict[str, str]
+    features: list[SharedFeature]
 
 
 def feature_collection(alerts: Sequence[Alert], precision: Precision) -> dict[str, Any]:
