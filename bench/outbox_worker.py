@@ -58,6 +58,20 @@ FAKE = (
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu_seconds() -> float:
+    """User + system CPU so far of the PostgreSQL server processes on this machine."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                total += cpu_seconds(int(entry.name))
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -206,7 +220,7 @@ def main() -> None:
         assert fake_proc.stdout is not None
         fake = fake_proc.stdout.readline().decode().split()
     env = worker_env(args, fake)
-    results: list[tuple[int, float, float]] = []
+    results: list[tuple[int, float, float, float, float]] = []
     try:
         with tempfile.TemporaryDirectory(prefix="bench-outbox-") as tmp:
             for count in [int(c) for c in args.workers.split(",")]:
@@ -214,19 +228,34 @@ def main() -> None:
                 procs = start_workers(count, env, Path(tmp))
                 time.sleep(args.settle)
                 before = sum(cpu_seconds(p.pid) for p in procs)
+                others = _others(fake_proc)
                 took = asyncio.run(insert_and_wait(settings, args.n, via))
                 cpu = sum(cpu_seconds(p.pid) for p in procs) - before
+                standin, database = (b - a for a, b in zip(others, _others(fake_proc), strict=True))
                 stop(procs)
-                results.append((count, args.n / took, cpu / args.n * 1000))
+                per = 1000 / args.n
+                results.append((count, args.n / took, cpu * per, standin * per, database * per))
     finally:
         if fake_proc is not None:
             fake_proc.terminate()
             fake_proc.wait(timeout=10)
     print(f"channel {args.channel}, {args.n} SMS per round, {os.cpu_count()} CPUs")
-    print("workers   SMS/s   worker CPU ms/SMS   commits/SMS   vs one")
+    print(
+        "workers   SMS/s   worker CPU ms/SMS   commits/SMS   vs one"
+        "   stand-in ms/SMS   PostgreSQL ms/SMS   cores busy"
+    )
     base = results[0][1]
-    for (count, rate, cpu_ms), commits_per in zip(results, per_sms, strict=True):
-        print(f"{count:>7} {rate:>7.0f} {cpu_ms:>19.2f} {commits_per:>13.2f} {rate / base:>8.2f}x")
+    for (count, rate, cpu_ms, standin, database), commits_per in zip(results, per_sms, strict=True):
+        busy = rate * (cpu_ms + standin + database) / 1000
+        print(
+            f"{count:>7} {rate:>7.0f} {cpu_ms:>19.2f} {commits_per:>13.2f} {rate / base:>8.2f}x"
+            f" {standin:>17.2f} {database:>19.2f} {busy:>12.2f}"
+        )
+
+
+def _others(fake: subprocess.Popen[bytes] | None) -> tuple[float, float]:
+    """CPU seconds so far of the Twilio stand-in's process and of PostgreSQL's processes."""
+    return (cpu_seconds(fake.pid) if fake is not None else 0.0), postgres_cpu_seconds()
 
 
 if __name__ == "__main__":
