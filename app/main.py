@@ -29,6 +29,7 @@ from app.health import DatabaseProbe
 from app.health import router as health_router
 from app.kit.config import Settings, get_settings
 from app.kit.errors import install_error_handlers
+from app.kit.memory import freeze_what_started
 from app.kit.observability import install_observability
 from app.runtime import Runtime
 from app.web.docs import router as docs_router
@@ -48,6 +49,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.db_probe = DatabaseProbe(runtime.engine)
     if settings.run_worker:
         await runtime.start_background()
+    if getattr(app.state, "serving", False):
+        freeze_what_started()
     try:
         yield
     finally:

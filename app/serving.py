@@ -118,7 +118,9 @@ def serve_app(
         if workers > 1:
             _serve_processes(settings, host=host, port=port, workers=workers, ready=ready)
         else:
-            _Server(_config(create_app(settings), settings, host, port), ready).run()
+            app = create_app(settings)
+            app.state.serving = True  # a process that serves until it stops
+            _Server(_config(app, settings, host, port), ready).run()
     finally:
         for path in record:
             forget_serve(path)
@@ -186,7 +188,9 @@ def worker_app() -> FastAPI:
     configure_logging(settings, settings.log_level)
     parent = os.getppid()
     threading.Thread(target=_stop_with, args=(parent,), name="parent-watch", daemon=True).start()
-    return create_app(settings)
+    app = create_app(settings)
+    app.state.serving = True  # a process that serves until it stops
+    return app
 
 
 def _stop_with(parent: int) -> None:

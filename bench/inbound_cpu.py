@@ -164,6 +164,7 @@ async def main() -> None:
         bare_cpu, _ = await drive(client, measured)
 
     app = create_app(settings)
+    app.state.serving = True  # as `kengele serve` runs it (objects of the start frozen)
     async with app.router.lifespan_context(app):
         counts: collections.Counter[str] = collections.Counter()
 
