@@ -9,7 +9,7 @@ writing transaction at a time (units of work begin IMMEDIATE).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -46,13 +46,16 @@ def holds(events: Iterable[AlertEvent]) -> bool:
     return True
 
 
-def reseal(events: Iterable[AlertEvent]) -> str:
+def reseal(session: AsyncSession | Session, events: Sequence[AlertEvent]) -> str:
     """Link one alert's whole trail (id order) again after its texts were rewritten on
-    purpose (an erasure); the new head. Whoever calls it records that in the audit log."""
+    purpose (an erasure); the new head, which a later event of this transaction links to.
+    Whoever calls it records that in the audit log."""
     head = GENESIS
     for row in events:
         row.prev_hash = head
         row.hash = head = event_digest(row, head)
+    if events:
+        hooks.transaction(session).setdefault(_HEADS, {})[events[0].alert_id] = head
     return head
 
 

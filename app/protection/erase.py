@@ -191,7 +191,7 @@ async def _scrub_events(session: AsyncSession, pattern: Any, done: Erased) -> in
             if note != event.note or detail != event.detail:
                 event.note, event.detail = note, detail
                 changed += 1
-        chain.reseal(events)
+        chain.reseal(session, events)
         done.resealed.append(alert_id)
     await session.flush()
     return changed
