@@ -218,9 +218,9 @@ async def main() -> None:
     kinds = ", ".join(f"{k} {v / n:.1f}" for k, v in counts.most_common())
     print(f"SQL statements      {total / n:.1f}/webhook ({kinds})")
     if profiler:
-        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(
-            45
-        )
+        # BENCH_SORT: a pstats order (cumulative, tottime...); BENCH_TOP: how many lines.
+        order = os.environ.get("BENCH_SORT", "cumulative")
+        pstats.Stats(profiler).sort_stats(order).print_stats(int(os.environ.get("BENCH_TOP", 45)))
     if tmp is not None:
         tmp.cleanup()
 
