@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.channels.models import Channel
-from app.kit import hooks
+from app.kit.repository import forget_read, read_once
 
 
 async def by_name(session: AsyncSession, name: str, *, lock: bool = False) -> Channel | None:
@@ -25,31 +25,20 @@ async def list_all(session: AsyncSession) -> Sequence[Channel]:
 
 
 _ACTIVE = select(Channel).where(Channel.active).order_by(Channel.priority, Channel.id)
-# The channels a transaction read once (each SMS it writes is routed over them).
-_CACHE = "channels.active"
+# The channels a transaction read (each SMS it writes is routed over them).
+_READ = "channels.active"
 
 
 async def active(session: AsyncSession) -> Sequence[Channel]:
-    """Channels in use, in route order.
-
-    Read once per transaction: the objects are the session's own, so a channel turned off
-    or removed later in the transaction is seen here; one added calls `add`, which forgets
-    the list.
-    """
-    state = hooks.transaction(session)
-    found: list[Channel] | None = state.get(_CACHE)
-    if found is None:
-        with session.no_autoflush:  # what is pending (alerts, deliveries) cannot change it
-            found = list((await session.scalars(_ACTIVE)).all())
-        state[_CACHE] = found
-    return [c for c in found if c.active and inspect(c).persistent and c not in session.deleted]
+    """Channels in use, in route order (read once per transaction: `read_once`)."""
+    return [c for c in await read_once(session, _READ, _ACTIVE) if c.active]
 
 
 async def add(session: AsyncSession, channel: Channel) -> None:
     """Store a new channel."""
     session.add(channel)
     await session.flush()
-    hooks.transaction(session).pop(_CACHE, None)
+    forget_read(session, _READ)
 
 
 async def by_ids(session: AsyncSession, ids: set[int]) -> Sequence[Channel]:

@@ -152,8 +152,11 @@ def _number(session: Session) -> None:
         entries.append((numbered.created if created else numbered.updated, obj.id))
     entries.extend(events)
     conn = session.connection()
-    at_once = conn.dialect.name == "postgresql"
-    last = _number_at_once(session, rows, entries) if at_once else None
+    last = None
+    if conn.dialect.name == "postgresql":
+        # Transactional: listeners hear it when (and only if) this transaction commits.
+        hooks.notify_on_commit(session, CHANNEL)
+        last = _number_at_once(session, rows, entries)
     if last is None:
         last = _number_step_by_step(conn, rows, entries)
     first = last - len(entries) + 1
@@ -165,8 +168,9 @@ def _number(session: Session) -> None:
 def _number_at_once(
     session: Session, rows: list[tuple[Any, bool]], entries: list[tuple[str, int]]
 ) -> int | None:
-    """PostgreSQL: take the numbers, set them on the rows, write the log and notify, in one
-    statement; the last number, or None when the counter row is gone."""
+    """PostgreSQL: take the numbers, set them on the rows, write the log and send the
+    transaction's notifications (the stream's, the outbox's), in one statement; the last
+    number, or None when the counter row is gone (nothing done, nothing sent)."""
     count = len(entries)
     params: dict[str, Any] = {
         "count": count,
@@ -196,13 +200,11 @@ def _number_at_once(
         "unnest(CAST(:offsets AS bigint[]), CAST(:events AS varchar[]), "
         "CAST(:entity_ids AS integer[])) AS t(o, event, entity_id))"
     )
-    # Transactional: listeners hear it when (and only if) this transaction commits; the
-    # other channels this transaction asked for (the outbox's) go with it.
-    channels = [CHANNEL, *hooks.take_notifications(session)]
+    channels = hooks.take_notifications(session)
     sql = f"WITH {', '.join(parts)} SELECT c.value, {hooks.notify_sql(channels)} FROM c"
     value = conn.execute(text(sql), params).scalar()
-    if value is None:  # nothing done: the other channels are still to notify
-        for channel in channels[1:]:
+    if value is None:  # still to send, just before the commit
+        for channel in channels:
             hooks.notify_on_commit(session, channel)
         return None
     return int(value)
@@ -225,6 +227,4 @@ def _number_step_by_step(
         for offset, (name, entity_id) in enumerate(entries)
     ]
     conn.execute(insert(Change), changes)
-    if conn.dialect.name == "postgresql":
-        conn.execute(text(f"NOTIFY {CHANNEL}"))
     return last

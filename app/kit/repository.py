@@ -1,14 +1,16 @@
-"""What every repository repeats: get or 404, lookups by many keys, keyset pages."""
+"""What every repository repeats: get or 404, lookups by many keys, keyset pages, rows read
+once per transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.kit import hooks
 from app.kit.errors import NotFound
 from app.kit.models import Base
 
@@ -62,3 +64,22 @@ def oldest_first(
     if after is not None:
         stmt = stmt.where(column > after)
     return stmt.order_by(column).limit(limit)
+
+
+async def read_once(session: AsyncSession, key: str, stmt: Select[M]) -> list[M]:
+    """The rows `stmt` selects, read once per transaction (`key` names them) and without an
+    autoflush: reference data that what is pending (alerts, events, deliveries) cannot change,
+    asked for several times by one webhook. The objects are the session's own, so a change
+    made to one later in the transaction is seen, and one deleted since is left out; a
+    writer that adds such a row calls `forget_read`."""
+    state = hooks.transaction(session)
+    found: list[M] | None = state.get(key)
+    if found is None:
+        with session.no_autoflush:
+            found = state[key] = list((await session.scalars(stmt)).all())
+    return [row for row in found if inspect(row).persistent and row not in session.deleted]
+
+
+def forget_read(session: AsyncSession, key: str) -> None:
+    """Read the rows of `key` again next time (this transaction added one)."""
+    hooks.transaction(session).pop(key, None)

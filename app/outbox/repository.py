@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, inspect, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert
-from app.kit import hooks
 from app.kit.clock import utcnow
-from app.kit.repository import newest_first
+from app.kit.repository import forget_read, newest_first, read_once
 from app.outbox.models import (
     CHANNEL_SMS,
     PENDING,
@@ -265,31 +264,14 @@ async def last_page_to(session: AsyncSession, liaison_id: int) -> Delivery | Non
 
 
 _ACTIVE_SUBSCRIPTIONS = select(WebhookSubscription).where(WebhookSubscription.active)
-# The subscriptions a transaction read once (a webhook's pipeline emits several events).
+# The subscriptions a transaction read (a webhook's pipeline emits several events).
 _SUBSCRIPTIONS = "outbox.subscriptions"
 
 
 async def subscriptions_for(session: AsyncSession, event_type: str) -> list[WebhookSubscription]:
-    """Active subscriptions that want `event_type`.
-
-    Read once per transaction: the objects are the session's own, so a subscription turned
-    off or deleted later in the transaction is seen here; one added calls
-    `add_subscription`, which forgets the list.
-    """
-    state = hooks.transaction(session)
-    subs: list[WebhookSubscription] | None = state.get(_SUBSCRIPTIONS)
-    if subs is None:
-        with session.no_autoflush:  # what is pending (alerts, events) cannot change the list
-            subs = list((await session.scalars(_ACTIVE_SUBSCRIPTIONS)).all())
-        state[_SUBSCRIPTIONS] = subs
-    return [
-        s
-        for s in subs
-        if s.active
-        and event_type in (s.event_types or [])
-        and inspect(s).persistent
-        and s not in session.deleted
-    ]
+    """Active subscriptions that want `event_type` (read once per transaction: `read_once`)."""
+    subs = await read_once(session, _SUBSCRIPTIONS, _ACTIVE_SUBSCRIPTIONS)
+    return [s for s in subs if s.active and event_type in (s.event_types or [])]
 
 
 async def cancel_pending_of_subscription(session: AsyncSession, subscription_id: int) -> None:
@@ -306,7 +288,7 @@ async def add_subscription(session: AsyncSession, subscription: WebhookSubscript
     """Store a new subscription."""
     session.add(subscription)
     await session.flush()
-    hooks.transaction(session).pop(_SUBSCRIPTIONS, None)
+    forget_read(session, _SUBSCRIPTIONS)
 
 
 async def get_subscription(session: AsyncSession, sub_id: int) -> WebhookSubscription | None:
