@@ -175,7 +175,6 @@ async def start(
     escalation.next_due_at = now + timedelta(seconds=doc.steps[0].after_seconds)
     if restart is None:
         session.add(escalation)
-    await session.flush()
     alerts.add_event(
         session,
         alert,

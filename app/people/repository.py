@@ -107,9 +107,17 @@ async def home_place_ids(session: AsyncSession) -> set[str]:
 
 async def on_duty(session: AsyncSession, tier: str) -> Sequence[Liaison]:
     """Active, on-duty liaisons of a tier (`liaison`, `joc`), in a stable order."""
-    stmt = (
-        select(Liaison)
-        .where(Liaison.tier == tier, Liaison.active.is_(True), Liaison.on_duty.is_(True))
-        .order_by(Liaison.id)
-    )
-    return (await session.scalars(stmt)).all()
+    if any(isinstance(row, Liaison) for row in (*session.new, *session.dirty, *session.deleted)):
+        # A liaison changed in this transaction: flush it first, so the roster shows it.
+        return (await session.scalars(_ON_DUTY, {"tier": tier})).all()
+    # Nothing else pending (alerts, events, pages) changes the roster: no flush for it, so
+    # a new alert's rows go in with the transaction's last flush, together.
+    with session.no_autoflush:
+        return (await session.scalars(_ON_DUTY, {"tier": tier})).all()
+
+
+_ON_DUTY = (
+    select(Liaison)
+    .where(Liaison.tier == bindparam("tier"), Liaison.active.is_(True), Liaison.on_duty.is_(True))
+    .order_by(Liaison.id)
+)
