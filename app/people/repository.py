@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, bindparam, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit.crypto import lookup_hash
@@ -15,19 +15,30 @@ from app.people.models import Liaison, Reporter
 Person = TypeVar("Person", Reporter, Liaison)
 
 
-# Built once (every inbound message asks both): the number's lookup hash is bound.
+# Built once: the number's lookup hash is bound. Every inbound message asks for both kinds
+# of person at once, in one round trip: one row (phone_hash is unique in each table), None
+# where the number is not that kind of person.
 _REPORTER_BY_HASH = select(Reporter).where(Reporter.phone_hash == bindparam("phone_hash"))
-_LIAISON_BY_HASH = select(Liaison).where(Liaison.phone_hash == bindparam("phone_hash"))
+_ASKED = select(literal(1).label("asked")).subquery("asked")
+_PEOPLE_BY_HASH = (
+    select(Reporter, Liaison)
+    .select_from(_ASKED)
+    .outerjoin(Reporter, Reporter.phone_hash == bindparam("phone_hash"))
+    .outerjoin(Liaison, Liaison.phone_hash == bindparam("phone_hash"))
+)
+
+
+async def people_by_phone(
+    session: AsyncSession, phone: str
+) -> tuple[Reporter | None, Liaison | None]:
+    """The reporter and the liaison with this E.164 number (None where there is none)."""
+    row = (await session.execute(_PEOPLE_BY_HASH, {"phone_hash": lookup_hash(phone)})).one()
+    return row[0], row[1]
 
 
 async def reporter_by_phone(session: AsyncSession, phone: str) -> Reporter | None:
     """The reporter registered (or first seen) with this E.164 number."""
     return await session.scalar(_REPORTER_BY_HASH, {"phone_hash": lookup_hash(phone)})
-
-
-async def liaison_by_phone(session: AsyncSession, phone: str) -> Liaison | None:
-    """The liaison with this E.164 number."""
-    return await session.scalar(_LIAISON_BY_HASH, {"phone_hash": lookup_hash(phone)})
 
 
 async def active_liaisons(session: AsyncSession) -> Sequence[Liaison]:

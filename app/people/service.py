@@ -50,8 +50,7 @@ def is_registered(reporter: Reporter | None) -> bool:
 
 async def identify(session: AsyncSession, phone: str, gazetteer: Gazetteer) -> Identity:
     """Look the E.164 `phone` up among reporters and liaisons."""
-    reporter = await repo.reporter_by_phone(session, phone)
-    liaison = await repo.liaison_by_phone(session, phone)
+    reporter, liaison = await repo.people_by_phone(session, phone)
     if liaison is not None and not liaison.active:
         liaison = None
     if reporter is not None and is_registered(reporter):
