@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.alerts.status import AlertStatus
@@ -95,6 +95,11 @@ class Incident(Located, ChangeTracked, TimestampMixin, Base):
     )
 
 
+# The alerts a reporter's reliability counts from (humans confirmed or denied them, or called
+# them false alarms): the predicate of a partial index, repeated literally by the query.
+VERDICT = text(f"verified_result IS NOT NULL OR status = '{AlertStatus.FALSE_ALARM.value}'")
+
+
 class Alert(Located, ChangeTracked, TimestampMixin, Base):
     """One report (SMS or missed call), triaged and geotagged."""
 
@@ -102,6 +107,16 @@ class Alert(Located, ChangeTracked, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_alerts_received_at_id", "received_at", "id"),
         Index("ix_alerts_from_phone_hash_received_at", "from_phone_hash", "received_at"),
+        # A reporter's verdicts (app/alerts/repository.py:reliability_counts): only the alerts
+        # humans judged, so the count does not read the reporter's whole history.
+        Index(
+            "ix_alerts_reporter_id_verdicts",
+            "reporter_id",
+            "received_at",
+            postgresql_include=["verified_result", "status"],
+            postgresql_where=VERDICT,
+            sqlite_where=VERDICT,
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -196,9 +211,11 @@ class AlertEvent(Base):
     """The audit trail of an alert: who did what, when."""
 
     __tablename__ = "alert_events"
+    # An alert's events in id order: its trail, and its head (the last) in one index step.
+    __table_args__ = (Index("ix_alert_events_alert_id_id", "alert_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(32))

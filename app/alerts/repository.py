@@ -14,6 +14,7 @@ from sqlalchemy import (
     distinct,
     exists,
     func,
+    literal_column,
     or_,
     select,
 )
@@ -300,6 +301,13 @@ _RELIABILITY = (
     .where(
         Alert.reporter_id.in_(bindparam("ids", expanding=True)),
         Alert.received_at >= bindparam("since"),
+        # Only the alerts that count (the others add 0 to every sum, and a reporter with
+        # nothing counted is left out below anyway): the partial index of verdicts, not the
+        # reporter's whole window. Written out, not bound, so that a generic plan uses it.
+        or_(
+            Alert.verified_result.is_not(None),
+            Alert.status == literal_column(f"'{AlertStatus.FALSE_ALARM.value}'"),
+        ),
     )
     .group_by(Alert.reporter_id)
 )

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.alerts import repository as repo
 from app.alerts.models import Alert
 from app.alerts.reliability import Reliability, weigh
+from app.alerts.status import AlertStatus
 from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
+from app.people.models import Reporter
 from tests.escalation.support import CLA_BENI, FOCAL_MAVIVI, Gateway, gateway, ref_in
 from tests.support import make_key
 
@@ -131,3 +136,60 @@ async def test_a_trusted_reporter_scores_higher_with_the_reason(settings: Settin
 )
 def test_weigh_stays_within_the_band(history: Reliability, score: float, moved: float) -> None:
     assert weigh(score, 50.0, history)[0] == moved
+
+
+async def test_counts_read_only_judged_alerts_and_equal_a_count_of_every_alert(
+    session: AsyncSession,
+) -> None:
+    # The query reads the partial index of verdicts (confirmed, not confirmed, false alarm):
+    # what it leaves out must add nothing. Every status with every verification result, two
+    # reporters with some of each, one with none judged, and alerts out of the window.
+    now = utcnow()
+    reporters = [Reporter(phone=f"+24381000090{n}") for n in range(3)]
+    session.add_all(reporters)
+    await session.flush()
+    results = [None, "confirmed", "not_confirmed", "unreachable"]
+    rows = []
+    for n, (status, result, days) in enumerate(
+        itertools.product(list(AlertStatus), results, [1, 400])
+    ):
+        judged = result is not None or status == AlertStatus.FALSE_ALARM
+        for reporter in reporters[: 1 + n // 2 % 2] if judged else reporters:
+            rows.append(_alert(reporter.id, f"R-{len(rows)}", status, result, now, days))
+    session.add_all(rows)
+    await session.commit()
+
+    since = now - timedelta(days=180)
+    ids = [r.id for r in reporters]
+    expected: dict[int, tuple[int, int, int]] = {}
+    for rid in ids:
+        mine = [a for a in rows if a.reporter_id == rid and a.received_at >= since]
+        fa = AlertStatus.FALSE_ALARM
+        c = sum(a.verified_result == "confirmed" and a.status != fa for a in mine)
+        f = sum(a.status == fa for a in mine)
+        nc = sum(a.verified_result == "not_confirmed" and a.status != fa for a in mine)
+        if c or f or nc:
+            expected[rid] = (c, f, nc)
+    assert set(expected) == set(ids[:2]) and expected[ids[0]] != (0, 0, 0)
+    assert await repo.reliability_counts(session, ids, since) == expected
+
+
+def _alert(
+    reporter_id: int, ref: str, status: AlertStatus, result: str | None, now: Any, days: int
+) -> Alert:
+    at = now - timedelta(days=days)
+    return Alert(
+        ref=ref,
+        status=status,
+        reporter_id=reporter_id,
+        from_phone="+243810000900",
+        category="ATTACK",
+        severity="high",
+        severity_rank=2,
+        cap_urgency="Immediate",
+        cap_severity="Severe",
+        cap_certainty="Likely",
+        verified_result=result,
+        received_at=at,
+        last_message_at=at,
+    )
