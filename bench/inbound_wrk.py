@@ -37,7 +37,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from inbound_cpu import BODIES, PATH, PLACES, REPORTERS, empty  # noqa: E402
+from inbound_cpu import (  # noqa: E402
+    BODIES,
+    PATH,
+    PLACES,
+    REPORTERS,
+    empty,
+    postgres_cpu_seconds,
+)
 
 TOKEN = "bench-token-0123456789abcdef"
 # One wrk thread is plenty here; answers up to 30 s count (wrk's default gives up at 2 s).
@@ -80,24 +87,6 @@ def free_port() -> int:
 
 def _stat(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def postgres_cpu_seconds() -> float:
-    """utime + stime of the PostgreSQL server processes on this machine (its backends, WAL
-    writer, checkpointer...): the database's share of each run."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if (entry / "comm").read_text().strip() not in ("postgres", "postmaster"):
-                continue
-            fields = _stat(int(entry.name))
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
 
 
 def cpu_seconds(pid: int) -> float:
