@@ -87,7 +87,9 @@ async def test_a_delivery_stuck_10_s_at_the_provider_delays_no_other_page(
     settings: Settings,
 ) -> None:
     """One hung Twilio request holds its own row only: every other page of this alert and of
-    the next one reaches Twilio within a second of the webhook's answer."""
+    the next one reaches Twilio within seconds of the webhook's answer, not after the hung
+    one's 10 s (3 s of margin: a slow 2-core machine running the suite on both cores once
+    took 1.5 s)."""
     async with gateway(settings, sms_timeout_seconds=15.0) as gw:
         gw.fake.script(Reply(201, latency=10.0))  # the next message hangs 10 s, then is taken
         answered = {}
@@ -101,7 +103,7 @@ async def test_a_delivery_stuck_10_s_at_the_provider_delays_no_other_page(
         for request in others:
             place = "Mavivi" if "Mavivi" in (request.body or "") else "Oicha"
             late = request.monotonic - answered[place]
-            assert late < 1.0, f"a page reached Twilio {late:.2f} s after its webhook answered"
+            assert late < 3.0, f"a page reached Twilio {late:.2f} s after its webhook answered"
         assert all(r.response_status == 201 for r in others)
 
         # The stuck one goes through in the end, once.
