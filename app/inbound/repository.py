@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import ColumnElement, inspect, select, update
+from sqlalchemy import ColumnElement, Table, inspect, select, update
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,15 +24,24 @@ async def by_provider_sid(
     )
 
 
+# Built once: the values go in as the statement's parameters, so that neither building the
+# statement nor looking it up in SQLAlchemy's cache costs anything per webhook (`.values()`
+# with the values would make a new statement each time: about 0.6 ms more of CPU).
+_TABLE = cast(Table, InboundMessage.__table__)
+_INSERT = sql_insert(_TABLE).returning(_TABLE.c.id)
+
+
 async def insert(session: AsyncSession, message: InboundMessage) -> int:
     """Insert a message (the fields set on this new object) in one statement, without the
     unit of work: a webhook's first write. Raises IntegrityError when (provider,
     provider_sid) exists."""
     state = inspect(message)
-    columns = (prop.key for prop in state.mapper.column_attrs)
-    values = {key: state.dict[key] for key in columns if key in state.dict}
-    stmt = sql_insert(InboundMessage).values(values).returning(InboundMessage.id)
-    return int((await session.execute(stmt)).scalar_one())
+    values = {
+        prop.columns[0].key: state.dict[prop.key]
+        for prop in state.mapper.column_attrs
+        if prop.key in state.dict
+    }
+    return int((await session.execute(_INSERT, values)).scalar_one())
 
 
 async def claim(session: AsyncSession, message_id: int) -> tuple[InboundMessage | None, bool]:
