@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, inspect, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, inspect, select, update
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,20 +44,27 @@ async def insert(session: AsyncSession, message: InboundMessage) -> int:
     return int((await session.execute(_INSERT, values)).scalar_one())
 
 
+# Built once, like _INSERT: the message's id is the statement's parameter.
+_CLAIM = select(InboundMessage).from_statement(
+    update(InboundMessage)
+    .where(
+        InboundMessage.id == bindparam("message_id"),
+        InboundMessage.status == STATUS_RECEIVED,
+    )
+    .values(attempts=InboundMessage.attempts + 1)
+    .returning(InboundMessage)
+)
+
+
 async def claim(session: AsyncSession, message_id: int) -> tuple[InboundMessage | None, bool]:
     """Take a `received` message for processing in this transaction (row lock; first write).
 
     (message, True) when taken, loaded by the same statement; (message or None, False) when
     it is not `received` (done already, or being done).
     """
-    stmt = (
-        update(InboundMessage)
-        .where(InboundMessage.id == message_id, InboundMessage.status == STATUS_RECEIVED)
-        .values(attempts=InboundMessage.attempts + 1)
-        .returning(InboundMessage)
+    found = await session.scalars(
+        _CLAIM, {"message_id": message_id}, execution_options={"populate_existing": True}
     )
-    query = select(InboundMessage).from_statement(stmt)
-    found = await session.scalars(query, execution_options={"populate_existing": True})
     message = found.one_or_none()
     if message is not None:
         return message, True
