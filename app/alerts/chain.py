@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -59,15 +59,20 @@ def reseal(session: AsyncSession | Session, events: Sequence[AlertEvent]) -> str
     return head
 
 
+# Built once (an alert's trail grows at every report joining it): the id is a parameter.
+_LOCK_ALERT = select(Alert.id).where(Alert.id == bindparam("alert_id")).with_for_update()
+_LAST_HASH = (
+    select(AlertEvent.hash)
+    .where(AlertEvent.alert_id == bindparam("alert_id"))
+    .order_by(AlertEvent.id.desc())
+    .limit(1)
+)
+
+
 def _last_event_hash(conn: Connection, alert_id: int, *, lock: bool) -> str:
     if lock and conn.dialect.name == "postgresql":
-        conn.execute(select(Alert.id).where(Alert.id == alert_id).with_for_update())
-    last = conn.execute(
-        select(AlertEvent.hash)
-        .where(AlertEvent.alert_id == alert_id)
-        .order_by(AlertEvent.id.desc())
-        .limit(1)
-    ).scalar()
+        conn.execute(_LOCK_ALERT, {"alert_id": alert_id})
+    last = conn.execute(_LAST_HASH, {"alert_id": alert_id}).scalar()
     return last or GENESIS
 
 

@@ -14,18 +14,18 @@ from app.escalation.models import ACTIVE, Escalation, EscalationPolicy
 from app.outbox.models import Delivery
 from app.people.models import Liaison
 
+_POLICIES = select(EscalationPolicy).order_by(EscalationPolicy.priority, EscalationPolicy.name)
+# Built once: every new alert reads them (building the statement costs more than running it).
+_ACTIVE_POLICIES = _POLICIES.where(EscalationPolicy.active.is_(True))
+
 
 async def policies(
     session: AsyncSession, *, active_only: bool = False
 ) -> Sequence[EscalationPolicy]:
     """Policies by priority (lowest first), then name."""
-    stmt = select(EscalationPolicy)
-    if active_only:
-        stmt = stmt.where(EscalationPolicy.active.is_(True))
+    stmt = _ACTIVE_POLICIES if active_only else _POLICIES
     with session.no_autoflush:  # what is pending (an alert, its events) cannot change them
-        return (
-            await session.scalars(stmt.order_by(EscalationPolicy.priority, EscalationPolicy.name))
-        ).all()
+        return (await session.scalars(stmt)).all()
 
 
 async def policy_by_name(session: AsyncSession, name: str) -> EscalationPolicy | None:
