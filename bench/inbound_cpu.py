@@ -14,6 +14,9 @@ per webhook (from /proc: a server on this machine). `--profile` prints the top o
 of the gateway's run. `--history N` (PostgreSQL) first writes N alerts of the last 80 days by
 the demo's focal points, a tenth of them confirmed and one in 33 a false alarm, in closed
 incidents with three events each: what a database that has served for a while holds.
+`--instructions` runs the same again under valgrind's callgrind and prints the instructions
+per request of the bare route and of the gateway (bench/callgrind.py): a figure that repeats
+to within a fraction of a percent on a busy machine, for before/after comparisons.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from app.kit.migrate import upgrade
 from app.main import create_app
 from app.models import Base
 from app.providers.twilio import message_twiml
+from bench.callgrind import Marks, rerun
 
 BODIES = [
     "Attaque en cours a {place}, les ADF ont tue 3 personnes",
@@ -193,7 +197,23 @@ async def main() -> None:
     parser.add_argument(
         "--history", type=int, default=0, help="PostgreSQL: old alerts written before the run"
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="run again under callgrind: instructions per request (slow: about 15x)",
+    )
     args = parser.parse_args()
+    if args.instructions:
+        argv = [a for a in sys.argv if a != "--instructions"]
+        counted = rerun(argv)
+        print(f"instructions (callgrind), {args.n} requests:")
+        for label, count in counted.items():
+            print(f"  {label:8s} {count / args.n / 1e6:8.3f} M/request")
+        if {"bare", "pipeline"} <= counted.keys():
+            gateway = (counted["pipeline"] - counted["bare"]) / args.n / 1e6
+            print(f"  gateway  {gateway:8.3f} M/webhook (pipeline - bare)")
+        return
+    marks = Marks()
     tmp = None
     url = args.database_url
     if not url:
@@ -222,7 +242,9 @@ async def main() -> None:
         transport=httpx.ASGITransport(app=bare), base_url=PUBLIC_URL
     ) as client:
         await drive(client, warm)
+        marks.start()
         bare_cpu, _ = await drive(client, measured)
+        marks.stop("bare")
 
     app = create_app(settings)
     app.state.serving = True  # as `kengele serve` runs it (objects of the start frozen)
@@ -243,7 +265,9 @@ async def main() -> None:
             profiler = cProfile.Profile() if args.profile else None
             if profiler:
                 profiler.enable()
+            marks.start()
             cpu, wall = await drive(client, measured)
+            marks.stop("pipeline")
             database_cpu = postgres_cpu_seconds() - database_cpu
             if profiler:
                 profiler.disable()
