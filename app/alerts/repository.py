@@ -14,6 +14,7 @@ from sqlalchemy import (
     distinct,
     exists,
     func,
+    literal_column,
     or_,
     select,
 )
@@ -80,8 +81,11 @@ async def recent_flash(session: AsyncSession, phone: str, since: datetime) -> Al
     )
 
 
+# 'open' written in the SQL, not bound: PostgreSQL then knows from its statistics that few
+# incidents are open and keeps one generic plan (a bound status is costed as half the table,
+# and the statement was planned again at every call once incidents had history).
 _INCIDENTS_NEAR = select(Incident.id, Incident.lat, Incident.lon).where(
-    Incident.status == "open",
+    Incident.status == literal_column("'open'"),
     Incident.last_at >= bindparam("since"),
     Incident.category.in_(bindparam("categories", expanding=True)),
     Incident.lat.between(bindparam("lat_min"), bindparam("lat_max")),

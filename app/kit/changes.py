@@ -39,6 +39,9 @@ SIGNAL = "changes"
 _TOUCHED = "changes.touched"
 _EVENTS = "changes.events"
 _STEP = "changes"
+# Up to this many rows of a model are numbered from a VALUES list (_number_at_once), more
+# from arrays: one statement text per count up to here, one for every larger count.
+_LISTED_ROWS = 8
 
 
 class Counter(Base):
@@ -187,12 +190,23 @@ def _number_at_once(
         by_model.setdefault(type(obj), []).append((obj.id, offset))
     for n, (model, numbered) in enumerate(by_model.items()):
         table = model.__tablename__
-        params[f"ids{n}"] = [row_id for row_id, _ in numbered]
-        params[f"offsets{n}"] = [offset for _, offset in numbered]
+        if len(numbered) <= _LISTED_ROWS:
+            # A few rows (a webhook's alert, the lead alert, their incident): listed, one
+            # parameter each. PostgreSQL assumes ten rows in a bound array, costs a generic
+            # plan at ten index probes per table, and so planned the statement again at
+            # every call once the tables were large; a VALUES list has its true size.
+            listed = []
+            for k, (row_id, offset) in enumerate(numbered):
+                params[f"id{n}_{k}"], params[f"o{n}_{k}"] = row_id, offset
+                listed.append(f"(CAST(:id{n}_{k} AS integer), CAST(:o{n}_{k} AS bigint))")
+            rows_sql = f"(VALUES {', '.join(listed)})"
+        else:
+            params[f"ids{n}"] = [row_id for row_id, _ in numbered]
+            params[f"offsets{n}"] = [offset for _, offset in numbered]
+            rows_sql = f"unnest(CAST(:ids{n} AS integer[]), CAST(:offsets{n} AS bigint[]))"
         parts.append(
             f"u{n} AS (UPDATE {table} SET change_seq = c.value - :count + t.o FROM c, "
-            f"unnest(CAST(:ids{n} AS integer[]), CAST(:offsets{n} AS bigint[])) AS t(id, o) "
-            f"WHERE {table}.id = t.id)"
+            f"{rows_sql} AS t(id, o) WHERE {table}.id = t.id)"
         )
     parts.append(
         "log AS (INSERT INTO changes (seq, at, event, entity_id) "

@@ -82,3 +82,42 @@ async def test_rows_and_log_carry_the_same_numbers_even_after_the_counter_row_is
         k: v for k, v in last.items() if k[0] == "incident"
     }
     assert len(alerts) == 2 and all(s > 0 for _, s in alerts)
+
+
+async def test_a_transaction_that_changes_many_alerts_numbers_each_as_the_log_does(
+    client: httpx.AsyncClient,
+    demo: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Twelve alerts changed in one transaction, then three in another: each row carries the
+    number its change has in the log, the numbers of a transaction follow one another, and
+    the objects of the session that committed hold the same numbers as the rows."""
+    places = ["Mavivi", "Oicha", "Eringeti", "Mbau", "Kamango", "Kasindi"]
+    for n in range(12):
+        body = f"Attaque en cours a {places[n % len(places)]} #{n}"
+        form = sms_form(f"+2438100001{n + 1:02d}", body)
+        assert (await post_twilio(client, "/webhooks/twilio/sms", form)).status_code == 200
+    async with sessionmaker() as session:
+        ids = list((await session.scalars(select(Alert.id).order_by(Alert.id))).all())
+    assert len(ids) == 12
+
+    for changed in (ids, ids[3:6]):
+        async with unit_of_work(sessionmaker) as session:
+            alerts = [await session.get(Alert, alert_id) for alert_id in changed]
+            for alert in alerts:
+                assert alert is not None
+                alert.assignee = f"Cpt. {len(changed)}"
+        held = {alert.id: alert.change_seq for alert in alerts if alert is not None}
+        async with sessionmaker() as session:
+            rows = dict((await session.execute(select(Alert.id, Alert.change_seq))).all())
+            log = (
+                await session.execute(
+                    select(Change.seq, Change.entity_id)
+                    .where(Change.event == "alert.updated", Change.entity_id.in_(changed))
+                    .order_by(Change.seq)
+                )
+            ).all()
+        latest = {entity_id: seq for seq, entity_id in log}
+        numbers = sorted(latest.values())
+        assert {alert_id: rows[alert_id] for alert_id in changed} == latest == held
+        assert numbers == list(range(numbers[0], numbers[0] + len(changed)))
