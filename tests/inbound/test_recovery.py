@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts.models import Alert
 from app.flows import inbound as pipeline_module
+from app.flows.inbound import Inbound
 from app.inbound.models import InboundMessage
+from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.main import create_app
 from app.outbox.models import Delivery
@@ -152,3 +154,49 @@ async def test_replay_of_a_failed_message_processes_it_once(
     assert all(r.status_code == 200 for r in replies)
     await _wait_processed(sessionmaker)
     assert await _state(sessionmaker) == ("processed", 1)
+
+
+def _inbound(form: dict[str, str]) -> Inbound:
+    return Inbound(
+        provider="twilio",
+        provider_sid=form["MessageSid"],
+        kind="sms",
+        from_phone=form["From"],
+        to_phone=form["To"],
+        body=form["Body"],
+        raw=form,
+    )
+
+
+@pytest.mark.parametrize("first", ["safety net", "webhook"])
+async def test_a_message_in_flight_in_one_process_gets_one_receipt_when_another_starts(
+    settings: Settings,
+    engine: object,
+    demo: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    first: str,
+) -> None:
+    """Process A has stored a webhook's message and not yet processed it when process B
+    starts (`serve --workers 2`, a restarted worker): B's first safety-net pass takes every
+    message received before its start, this one included. Whichever of the two gets to it
+    first, the reporter gets one receipt: by SMS when B processed it (A's webhook then
+    answers the stored empty TwiML), as TwiML when A did (B then finds it done)."""
+    slow = settings.model_copy(update={"reprocess_interval_seconds": 3600})
+    a, b = create_app(slow), create_app(slow)
+    form = sms_form("+243810000101", "Attaque a Mavivi")
+    async with running(a), running(b):
+        message_id, stored = await a.state.pipeline.accept(_inbound(form))
+        assert stored
+        b_first_pass = b.state.pipeline.safety_net(utcnow())  # B starts now
+        if first == "safety net":
+            await b_first_pass()
+            twiml = await a.state.pipeline.handle(message_id)
+        else:
+            twiml = await a.state.pipeline.handle(message_id)
+            await b_first_pass()
+    assert await _state(sessionmaker) == ("processed", 1)
+    async with sessionmaker() as s:
+        replies = (await s.scalars(select(Delivery).where(Delivery.purpose == "reply"))).all()
+    receipts = len(replies) + (1 if twiml and "K-" in twiml else 0)
+    assert receipts == 1, f"{len(replies)} by SMS, TwiML {twiml!r}"
+    assert (len(replies) == 1) == (first == "safety net")
