@@ -17,12 +17,16 @@ versions of the same code, side by side, not as a speed.
 from __future__ import annotations
 
 import ctypes
+import functools
+import importlib
+import inspect
 import os
 import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 LIBRARY = "KENGELE_CALLGRIND_MARKS"
 SOURCE = """
@@ -33,21 +37,80 @@ void kengele_dump(const char *label) { CALLGRIND_DUMP_STATS_AT(label); }
 
 
 class Marks:
-    """Start and stop collecting around a measured part (no-ops outside `rerun`)."""
+    """Start and stop collecting around a measured part (no-ops outside `rerun`).
 
-    def __init__(self) -> None:
+    With `phase` ("package.module:Class.method" or "package.module:function"), collection is
+    on only inside that function (its outermost call) while a part is measured: what one
+    step of the pipeline costs. Callers must look the function up by its module or class
+    when they call it (most of app/ does); a function imported by name elsewhere keeps the
+    unwrapped one there.
+    """
+
+    def __init__(self, phase: str | None = None) -> None:
         path = os.environ.get(LIBRARY)
         self._lib = ctypes.CDLL(path) if path else None
+        self._phase = phase
+        self._armed = False
+        self._depth = 0
+        if phase and self._lib is not None:
+            self._wrap(phase)
 
     def start(self) -> None:
-        if self._lib is not None:
+        if self._lib is None:
+            return
+        if self._phase:
+            self._armed = True
+        else:
             self._lib.kengele_collect()
 
     def stop(self, label: str) -> None:
         """Stop collecting and write what this part counted (then counted from zero)."""
-        if self._lib is not None:
+        if self._lib is None:
+            return
+        if self._phase:
+            self._armed = False
+        else:
             self._lib.kengele_collect()
-            self._lib.kengele_dump(label.encode())
+        self._lib.kengele_dump(label.encode())
+
+    def _toggle_at_edge(self, entering: bool) -> None:
+        if not entering:
+            self._depth -= 1
+        if self._armed and self._depth == 0 and self._lib is not None:
+            self._lib.kengele_collect()
+        if entering:
+            self._depth += 1
+
+    def _wrap(self, phase: str) -> None:
+        module_name, _, qualname = phase.partition(":")
+        owner: Any = importlib.import_module(module_name)
+        *path, name = qualname.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        function = getattr(owner, name)
+        edge = self._toggle_at_edge
+
+        if inspect.iscoroutinefunction(function):
+
+            @functools.wraps(function)
+            async def wrapped(*args: Any, **kwargs: Any) -> Any:
+                edge(True)
+                try:
+                    return await function(*args, **kwargs)
+                finally:
+                    edge(False)
+
+        else:
+
+            @functools.wraps(function)
+            def wrapped(*args: Any, **kwargs: Any) -> Any:
+                edge(True)
+                try:
+                    return function(*args, **kwargs)
+                finally:
+                    edge(False)
+
+        setattr(owner, name, wrapped)
 
 
 def rerun(argv: list[str]) -> dict[str, int]:

@@ -202,10 +202,19 @@ async def main() -> None:
         action="store_true",
         help="run again under callgrind: instructions per request (slow: about 15x)",
     )
+    parser.add_argument(
+        "--phase",
+        help="with --instructions: count only inside this function, e.g. "
+        "app.kit.hooks:_run_before_commit or app.flows.inbound:Pipeline.accept",
+    )
     args = parser.parse_args()
     if args.instructions:
         argv = [a for a in sys.argv if a != "--instructions"]
         counted = rerun(argv)
+        if args.phase:
+            inside = counted.get("pipeline", 0) / args.n / 1e6
+            print(f"instructions (callgrind) inside {args.phase}: {inside:.3f} M/webhook")
+            return
         print(f"instructions (callgrind), {args.n} requests:")
         for label, count in counted.items():
             print(f"  {label:8s} {count / args.n / 1e6:8.3f} M/request")
@@ -213,7 +222,7 @@ async def main() -> None:
             gateway = (counted["pipeline"] - counted["bare"]) / args.n / 1e6
             print(f"  gateway  {gateway:8.3f} M/webhook (pipeline - bare)")
         return
-    marks = Marks()
+    marks = Marks(args.phase)
     tmp = None
     url = args.database_url
     if not url:
