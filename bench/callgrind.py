@@ -56,22 +56,22 @@ class Marks:
             self._wrap(phase)
 
     def start(self) -> None:
-        if self._lib is None:
-            return
-        if self._phase:
-            self._armed = True
-        else:
-            self._lib.kengele_collect()
+        self._switch(True)
 
     def stop(self, label: str) -> None:
         """Stop collecting and write what this part counted (then counted from zero)."""
+        self._switch(False)
+        if self._lib is not None:
+            self._lib.kengele_dump(label.encode())
+
+    def _switch(self, on: bool) -> None:
+        """A part begins or ends: collect now, or (with a phase) arm the wrapped function."""
         if self._lib is None:
             return
         if self._phase:
-            self._armed = False
+            self._armed = on
         else:
             self._lib.kengele_collect()
-        self._lib.kengele_dump(label.encode())
 
     def _toggle_at_edge(self, entering: bool) -> None:
         if not entering:

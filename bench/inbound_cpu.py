@@ -47,7 +47,7 @@ from app.kit.migrate import upgrade
 from app.main import create_app
 from app.models import Base
 from app.providers.twilio import message_twiml
-from bench.callgrind import Marks, rerun
+from bench.callgrind import LIBRARY, Marks, rerun
 
 BODIES = [
     "Attaque en cours a {place}, les ADF ont tue 3 personnes",
@@ -208,6 +208,8 @@ async def main() -> None:
         "app.kit.hooks:_run_before_commit or app.flows.inbound:Pipeline.accept",
     )
     args = parser.parse_args()
+    if args.phase and not args.instructions and not os.environ.get(LIBRARY):
+        parser.error("--phase counts instructions: give --instructions too")
     if args.instructions:
         argv = [a for a in sys.argv if a != "--instructions"]
         counted = rerun(argv)
