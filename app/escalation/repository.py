@@ -14,8 +14,8 @@ from app.escalation.models import ACTIVE, Escalation, EscalationPolicy
 from app.outbox.models import Delivery
 from app.people.models import Liaison
 
+# Built once, not at every call: every new alert reads them.
 _POLICIES = select(EscalationPolicy).order_by(EscalationPolicy.priority, EscalationPolicy.name)
-# Built once: every new alert reads them (building the statement costs more than running it).
 _ACTIVE_POLICIES = _POLICIES.where(EscalationPolicy.active.is_(True))
 
 
