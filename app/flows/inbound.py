@@ -24,7 +24,7 @@ from app.flows import replies
 from app.geo.service import GazetteerCache
 from app.inbound import receipts
 from app.inbound import service as messages
-from app.inbound.models import KIND_CALL, STATUS_PROCESSED, InboundMessage
+from app.inbound.models import KIND_CALL, InboundMessage, Taken
 from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.config import Settings
@@ -156,16 +156,15 @@ class Pipeline:
         """
         started = time.perf_counter()
         async with unit_of_work(self.sessionmaker) as session:
-            message, claimed = await messages.claim(session, message_id)
+            message = await messages.claim(session, message_id)
             if message is None:
-                return None
-            if not claimed:
-                return message.reply
+                return await messages.stored_reply(session, message_id)
+            alert_id: int | None
             if message.kind == KIND_CALL:
-                await self._missed_call(session, message)
-                message.reply = reject_call_twiml()
+                alert_id = await self._missed_call(session, message)
+                reply = reject_call_twiml()
             else:
-                text = await self._sms(session, message)
+                text, alert_id = await self._sms(session, message)
                 if text and reply_by_sms:
                     await outbox.enqueue_sms(
                         session,
@@ -173,17 +172,14 @@ class Pipeline:
                         to=self._phone(message.from_phone),
                         body=text,
                         purpose="reply",
-                        alert_id=message.alert_id,
+                        alert_id=alert_id,
                         via=message.provider,
                     )
                     # The outbox owns this receipt now: when the provider retries the webhook
                     # (its first try got no answer), the stored reply says nothing more.
                     text = None
-                message.reply = message_twiml(text)
-            message.status = STATUS_PROCESSED
-            message.processed_at = utcnow()
-            message.last_error = None
-            reply = message.reply
+                reply = message_twiml(text)
+            await messages.finish(session, message_id, alert_id=alert_id, reply=reply, at=utcnow())
         metrics.PIPELINE_SECONDS.observe(time.perf_counter() - started)
         return reply
 
@@ -239,30 +235,30 @@ class Pipeline:
     def _phone(self, raw: str) -> str:
         return try_e164(raw, self.settings.default_region) or raw.strip()
 
-    async def _sms(self, session: AsyncSession, message: InboundMessage) -> str | None:
-        """Handle an SMS; returns the reply text (None: answer nothing)."""
+    async def _sms(self, session: AsyncSession, message: Taken) -> tuple[str | None, int | None]:
+        """Handle an SMS: the reply text (None: answer nothing) and the alert it went to."""
         phone = self._phone(message.from_phone)
         gazetteer = await self.gazetteers.get(session)
         who = await people.identify(session, phone, gazetteer)
         opt = keyword(message.body)
         if opt is not None:
-            return await self._opt(session, who, opt)
+            return await self._opt(session, who, opt), None
         if who.liaison is not None and (
             commands.addressed(commands.parse(message.body))
             or not people.is_registered(who.reporter)
         ):
             # Liaisons answer pages by SMS; their other texts get the help.
-            return await replies.handle_command(
+            text = await replies.handle_command(
                 session, self.settings, who.liaison, message.body, gazetteer
             )
+            return text, None
 
         resent = await alerts.find_resend(
             session, phone, message.body, message.received_at, self.settings
         )
         if resent is not None:
             alerts.fold_repeat(session, resent, message.received_at, actor=_actor(who.reporter))
-            message.alert_id = resent.id
-            return self._receipt(who.reporter, resent.ref, resent.language)
+            return self._receipt(who.reporter, resent.ref, resent.language), resent.id
 
         result = triage_message(
             message.body,
@@ -271,25 +267,25 @@ class Pipeline:
             received_at=message.received_at,
         )
         alert, reporter = await self._store(session, who, message, result)
-        return self._receipt(reporter, alert.ref, alert.language)
+        return self._receipt(reporter, alert.ref, alert.language), alert.id
 
-    async def _missed_call(self, session: AsyncSession, message: InboundMessage) -> None:
-        """A flash: one FLASH alert per number per window, counting the calls."""
+    async def _missed_call(self, session: AsyncSession, message: Taken) -> int:
+        """A flash: one FLASH alert per number per window, counting the calls; its alert."""
         phone = self._phone(message.from_phone)
         gazetteer = await self.gazetteers.get(session)
         who = await people.identify(session, phone, gazetteer)
         existing = await alerts.find_flash(session, phone, message.received_at, self.settings)
         if existing is not None:
             alerts.fold_repeat(session, existing, message.received_at, actor=_actor(who.reporter))
-            message.alert_id = existing.id
-            return
-        await self._store(session, who, message, triage_flash(sender=who.sender))
+            return existing.id
+        alert, _ = await self._store(session, who, message, triage_flash(sender=who.sender))
+        return alert.id
 
     async def _store(
         self,
         session: AsyncSession,
         who: people.Identity,
-        message: InboundMessage,
+        message: Taken,
         result: TriageResult,
     ) -> tuple[Alert, Reporter | None]:
         """Create the alert, filed under the sender (remembered if new)."""
@@ -311,7 +307,6 @@ class Pipeline:
             ),
             actor=_actor(reporter),
         )
-        message.alert_id = alert.id
         return alert, reporter
 
     async def _opt(self, session: AsyncSession, who: people.Identity, opt: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
@@ -55,3 +56,15 @@ class InboundMessage(Base):
 
 
 keep_hashed(InboundMessage.from_phone, "from_phone_hash")
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What processing reads of a message it has taken (app.inbound.service.claim)."""
+
+    id: int
+    provider: str
+    kind: str
+    from_phone: str
+    body: str
+    received_at: datetime

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, inspect, select, update
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.inbound.models import STATUS_RECEIVED, InboundMessage
+from app.inbound.models import STATUS_PROCESSED, STATUS_RECEIVED, InboundMessage, Taken
 
 
 async def by_provider_sid(
@@ -44,31 +44,69 @@ async def insert(session: AsyncSession, message: InboundMessage) -> int:
     return int((await session.execute(_INSERT, values)).scalar_one())
 
 
-# Built once, like _INSERT: the message's id is the statement's parameter.
-_CLAIM = select(InboundMessage).from_statement(
-    update(InboundMessage)
-    .where(
-        InboundMessage.id == bindparam("message_id"),
-        InboundMessage.status == STATUS_RECEIVED,
+# Built once, like _INSERT: the message's id is the statement's parameter. Core, not the
+# ORM: processing reads a few columns of the row it takes (not the provider's whole form,
+# which is encrypted) and finishes it with one UPDATE, without the unit of work.
+_CLAIM = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("message_id"), _TABLE.c.status == STATUS_RECEIVED)
+    .values(attempts=_TABLE.c.attempts + 1)
+    .returning(
+        _TABLE.c.id,
+        _TABLE.c.provider,
+        _TABLE.c.kind,
+        _TABLE.c.from_phone,
+        _TABLE.c.body,
+        _TABLE.c.received_at,
     )
-    .values(attempts=InboundMessage.attempts + 1)
-    .returning(InboundMessage)
+)
+_REPLY = select(_TABLE.c.reply).where(_TABLE.c.id == bindparam("message_id"))
+_FINISH = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("message_id"))
+    .values(
+        status=STATUS_PROCESSED,
+        alert_id=bindparam("alert_id"),
+        reply=bindparam("reply"),
+        processed_at=bindparam("processed_at"),
+        last_error=None,
+    )
 )
 
 
-async def claim(session: AsyncSession, message_id: int) -> tuple[InboundMessage | None, bool]:
-    """Take a `received` message for processing in this transaction (row lock; first write).
+async def claim(session: AsyncSession, message_id: int) -> Taken | None:
+    """Take a `received` message for processing in this transaction (row lock; first write):
+    what processing reads of it, or None when it is not `received` (done already, or being
+    done: the row lock waits for that transaction to end)."""
+    row = (await session.execute(_CLAIM, {"message_id": message_id})).one_or_none()
+    if row is None:
+        return None
+    return Taken(row.id, row.provider, row.kind, row.from_phone, row.body, row.received_at)
 
-    (message, True) when taken, loaded by the same statement; (message or None, False) when
-    it is not `received` (done already, or being done).
-    """
-    found = await session.scalars(
-        _CLAIM, {"message_id": message_id}, execution_options={"populate_existing": True}
+
+async def stored_reply(session: AsyncSession, message_id: int) -> str | None:
+    """The answer stored with a message (None: none yet, or no such message)."""
+    return await session.scalar(_REPLY, {"message_id": message_id})
+
+
+async def finish(
+    session: AsyncSession,
+    message_id: int,
+    *,
+    alert_id: int | None,
+    reply: str,
+    processed_at: datetime,
+) -> None:
+    """Mark a taken message processed, with its alert and the answer a replay gets."""
+    await session.execute(
+        _FINISH,
+        {
+            "message_id": message_id,
+            "alert_id": alert_id,
+            "reply": reply,
+            "processed_at": processed_at,
+        },
     )
-    message = found.one_or_none()
-    if message is not None:
-        return message, True
-    return await get(session, message_id), False
 
 
 async def get(session: AsyncSession, message_id: int) -> InboundMessage | None:

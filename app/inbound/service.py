@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.inbound import repository as repo
-from app.inbound.models import InboundMessage
+from app.inbound.models import InboundMessage, Taken
 
 
 async def store(session: AsyncSession, message: InboundMessage) -> int:
@@ -24,10 +24,22 @@ async def by_provider_sid(
     return await repo.by_provider_sid(session, provider, provider_sid)
 
 
-async def claim(session: AsyncSession, message_id: int) -> tuple[InboundMessage | None, bool]:
-    """Take a `received` message for processing in this transaction: (message, True) when
-    taken; (message or None, False) when it is done already, or being done."""
+async def claim(session: AsyncSession, message_id: int) -> Taken | None:
+    """Take a `received` message for processing in this transaction: what processing reads
+    of it, or None when it is done already, or being done."""
     return await repo.claim(session, message_id)
+
+
+async def stored_reply(session: AsyncSession, message_id: int) -> str | None:
+    """The answer stored with a message (a replayed webhook gets it again)."""
+    return await repo.stored_reply(session, message_id)
+
+
+async def finish(
+    session: AsyncSession, message_id: int, *, alert_id: int | None, reply: str, at: datetime
+) -> None:
+    """A taken message is processed: its alert (if any) and its answer."""
+    await repo.finish(session, message_id, alert_id=alert_id, reply=reply, processed_at=at)
 
 
 async def get(session: AsyncSession, message_id: int) -> InboundMessage | None:
