@@ -33,8 +33,10 @@ from app.kit.repository import newest_first
 # The statements of the request path are built once (building one costs more than running
 # it through the compiled cache): values come in as bound parameters.
 _REF_EXISTS = select(exists().where(Alert.ref == bindparam("ref")))
+# The texts alone (an id and a decrypted body per row), not the alerts: a number's alerts
+# of the window are compared here, and only the one that matches is loaded.
 _SAME_NUMBER_SINCE = (
-    select(Alert)
+    select(Alert.id, Alert.body)
     .where(
         Alert.from_phone_hash == bindparam("phone_hash"), Alert.received_at >= bindparam("since")
     )
@@ -65,10 +67,11 @@ async def recent_same_text(
     Texts are encrypted (no SQL equality): the number's few alerts of the window are read by
     its hash (indexed with the time) and compared here.
     """
-    rows = await session.scalars(
+    rows = await session.execute(
         _SAME_NUMBER_SINCE, {"phone_hash": lookup_hash(phone), "since": since}
     )
-    return next((alert for alert in rows if alert.body == body), None)
+    same = next((row.id for row in rows if row.body == body), None)
+    return None if same is None else await session.get(Alert, same)
 
 
 async def recent_flash(session: AsyncSession, phone: str, since: datetime) -> Alert | None:
