@@ -25,8 +25,7 @@ from app.alerts import chain
 from app.alerts.filters import AlertFilter
 from app.alerts.models import SEVERITY_RANK, VERDICT, Alert, AlertEvent, Incident
 from app.alerts.status import AlertStatus
-from app.kit import hooks
-from app.kit.clock import utcnow
+from app.kit import changes, hooks
 from app.kit.crypto import lookup_hash
 from app.kit.repository import newest_first
 
@@ -146,7 +145,7 @@ def add_event(
 ) -> AlertEvent:
     """Append to the alert's audit trail (a change of the alert: pollers and the stream see it)."""
     if not chain.started_here(session, alert.id):
-        alert.updated_at = utcnow()
+        changes.touch(session, alert)
     event = AlertEvent(
         alert_id=alert.id,
         actor=actor,

@@ -11,7 +11,9 @@ This is plumbing that the alert, incident and channel services use, so it lives 
 app.changes reads the log (polling, the live stream). Two ways in:
 - `record(session, event, entity_id)`: an event of its own (`channel.down`…);
 - `Numbered` models (an alert, an incident): `track` makes their flushes count, each row
-  changed gets its next version and, at commit, a change number and a change-log row.
+  changed gets its next version and, at commit, a change number and a change-log row;
+  `touch(session, row)`: a row changed without a column of its own (an event in an alert's
+  trail), its next version and `updated_at` written with its change number.
 Either asks (app.kit.hooks.before_commit) for the numbering step of its transaction.
 """
 
@@ -25,6 +27,7 @@ from sqlalchemy import BigInteger, Integer, String, bindparam, func, insert, sel
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -37,6 +40,7 @@ CHANNEL = "kengele_changes"
 # The signal woken when a transaction numbered changes (app.kit.hooks.add_signal).
 SIGNAL = "changes"
 _TOUCHED = "changes.touched"
+_BUMPED = "changes.bumped"
 _EVENTS = "changes.events"
 _STEP = "changes"
 # Up to this many rows of a model are numbered from a VALUES list (_number_at_once), more
@@ -115,16 +119,42 @@ def _set_numbers(model: type[Any]) -> Any:
     )
 
 
+def _bump(model: type[Any]) -> Any:
+    """UPDATE of a touched row's version and `updated_at`, by row id."""
+    table = model.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(version=func.coalesce(table.c.version, 0) + 1, updated_at=bindparam("at"))
+    )
+
+
 def record(session: Session, event_name: str, entity_id: int) -> None:
     """Put an event of another kind (`channel.down`…) in the change log when this commits."""
     hooks.transaction(session).setdefault(_EVENTS, []).append((event_name, entity_id))
     hooks.before_commit(session, _STEP, _number)
 
 
+def touch(session: AsyncSession | Session, obj: Any) -> None:
+    """`obj`, a numbered row, changed without a column of its own changing (an event added
+    to an alert's trail): its next version and `updated_at` go in with its change number,
+    in the numbering statement at commit, instead of an UPDATE of their own before it. A
+    row made in this transaction stays at its first version."""
+    state = hooks.transaction(session)
+    touched: dict[int, tuple[Any, bool]] = state.setdefault(_TOUCHED, {})
+    if touched.get(id(obj), (obj, False))[1]:
+        return
+    touched[id(obj)] = (obj, False)
+    state.setdefault(_BUMPED, set()).add(id(obj))
+    set_committed_value(obj, "updated_at", utcnow())
+    hooks.before_commit(session, _STEP, _number)
+
+
 def _touch(session: Session) -> None:
     """Before a flush: the next version of each numbered row changed (a row made in this
     transaction stays at its first), and a number for it at commit."""
-    touched: dict[int, tuple[Any, bool]] = hooks.transaction(session).setdefault(_TOUCHED, {})
+    state = hooks.transaction(session)
+    touched: dict[int, tuple[Any, bool]] = state.setdefault(_TOUCHED, {})
     for obj in session.new:
         if type(obj) in _numbered:
             touched[id(obj)] = (obj, True)
@@ -133,6 +163,9 @@ def _touch(session: Session) -> None:
             created = touched.get(id(obj), (obj, False))[1]
             if not created:
                 obj.version = (obj.version or 0) + 1
+                # This flush writes the new version (and `updated_at`, on update): a touch
+                # before it needs no second one.
+                state.get(_BUMPED, set()).discard(id(obj))
             touched[id(obj)] = (obj, created)
     if touched:
         hooks.before_commit(session, _STEP, _number)
@@ -141,18 +174,21 @@ def _touch(session: Session) -> None:
 def _number(session: Session) -> None:
     state = hooks.transaction(session)
     touched: dict[int, tuple[Any, bool]] = state.pop(_TOUCHED, {})
-    rows = [(obj, created) for obj, created in touched.values() if obj in session]
+    bumped: set[int] = state.pop(_BUMPED, set())
+    rows = [
+        Row(obj, created, id(obj) in bumped) for obj, created in touched.values() if obj in session
+    ]
     events: list[tuple[str, int]] = state.pop(_EVENTS, [])
     if not rows and not events:
         return
     # Rows of one model together (alerts before the incidents they made, in the order the
     # models were tracked), then the events of other kinds: entry k takes the k-th number.
     order = list(_numbered)
-    rows.sort(key=lambda row: order.index(type(row[0])))
+    rows.sort(key=lambda row: order.index(type(row.obj)))
     entries: list[tuple[str, int]] = []
-    for obj, created in rows:
-        numbered = _numbered[type(obj)]
-        entries.append((numbered.created if created else numbered.updated, obj.id))
+    for row in rows:
+        numbered = _numbered[type(row.obj)]
+        entries.append((numbered.created if row.created else numbered.updated, row.obj.id))
     entries.extend(events)
     conn = session.connection()
     last = None
@@ -163,17 +199,30 @@ def _number(session: Session) -> None:
     if last is None:
         last = _number_step_by_step(conn, rows, entries)
     first = last - len(entries) + 1
-    for offset, (obj, _created) in enumerate(rows):
-        set_committed_value(obj, "change_seq", first + offset)
+    for offset, row in enumerate(rows):
+        set_committed_value(row.obj, "change_seq", first + offset)
+        if row.bump:
+            set_committed_value(row.obj, "version", (row.obj.version or 0) + 1)
     hooks.signal_on_commit(session, SIGNAL)
 
 
+@dataclass(frozen=True)
+class Row:
+    """A numbered row changed by the transaction: made by it, or touched only (its version
+    and `updated_at` to be written with its number)."""
+
+    obj: Any
+    created: bool
+    bump: bool
+
+
 def _number_at_once(
-    session: Session, rows: list[tuple[Any, bool]], entries: list[tuple[str, int]]
+    session: Session, rows: list[Row], entries: list[tuple[str, int]]
 ) -> int | None:
-    """PostgreSQL: take the numbers, set them on the rows, write the log and send the
-    transaction's notifications (the stream's, the outbox's), in one statement; the last
-    number, or None when the counter row is gone (nothing done, nothing sent)."""
+    """PostgreSQL: take the numbers, set them on the rows (with the next version of those
+    touched only), write the log and send the transaction's notifications (the stream's,
+    the outbox's), in one statement; the last number, or None when the counter row is gone
+    (nothing done, nothing sent)."""
     count = len(entries)
     params: dict[str, Any] = {
         "count": count,
@@ -185,9 +234,9 @@ def _number_at_once(
     }
     conn = session.connection()
     parts = ["c AS (UPDATE counters SET value = value + :count WHERE name = :name RETURNING value)"]
-    by_model: dict[type[Any], list[tuple[int, int]]] = {}
-    for offset, (obj, _created) in enumerate(rows, start=1):
-        by_model.setdefault(type(obj), []).append((obj.id, offset))
+    by_model: dict[type[Any], list[tuple[Row, int]]] = {}
+    for offset, row in enumerate(rows, start=1):
+        by_model.setdefault(type(row.obj), []).append((row, offset))
     for n, (model, numbered) in enumerate(by_model.items()):
         table = model.__tablename__
         if len(numbered) <= _LISTED_ROWS:
@@ -196,17 +245,32 @@ def _number_at_once(
             # plan at ten index probes per table, and so planned the statement again at
             # every call once the tables were large; a VALUES list has its true size.
             listed = []
-            for k, (row_id, offset) in enumerate(numbered):
-                params[f"id{n}_{k}"], params[f"o{n}_{k}"] = row_id, offset
-                listed.append(f"(CAST(:id{n}_{k} AS integer), CAST(:o{n}_{k} AS bigint))")
+            for k, (row, offset) in enumerate(numbered):
+                key = f"{n}_{k}"
+                params[f"id{key}"], params[f"o{key}"] = row.obj.id, offset
+                params[f"b{key}"], params[f"t{key}"] = row.bump, row.obj.updated_at
+                listed.append(
+                    f"(CAST(:id{key} AS integer), CAST(:o{key} AS bigint), "
+                    f"CAST(:b{key} AS boolean), CAST(:t{key} AS timestamptz))"
+                )
             rows_sql = f"(VALUES {', '.join(listed)})"
         else:
-            params[f"ids{n}"] = [row_id for row_id, _ in numbered]
+            params[f"ids{n}"] = [row.obj.id for row, _ in numbered]
             params[f"offsets{n}"] = [offset for _, offset in numbered]
-            rows_sql = f"unnest(CAST(:ids{n} AS integer[]), CAST(:offsets{n} AS bigint[]))"
+            params[f"bumps{n}"] = [row.bump for row, _ in numbered]
+            params[f"ats{n}"] = [row.obj.updated_at for row, _ in numbered]
+            rows_sql = (
+                f"unnest(CAST(:ids{n} AS integer[]), CAST(:offsets{n} AS bigint[]), "
+                f"CAST(:bumps{n} AS boolean[]), CAST(:ats{n} AS timestamptz[]))"
+            )
+        # A row touched only (t.b) gets its next version and `updated_at` here: one new
+        # version of the row, where an UPDATE of its own before this made two.
         parts.append(
-            f"u{n} AS (UPDATE {table} SET change_seq = c.value - :count + t.o FROM c, "
-            f"{rows_sql} AS t(id, o) WHERE {table}.id = t.id)"
+            f"u{n} AS (UPDATE {table} SET change_seq = c.value - :count + t.o, "
+            f"version = CASE WHEN t.b THEN coalesce({table}.version, 0) + 1 "
+            f"ELSE {table}.version END, "
+            f"updated_at = CASE WHEN t.b THEN t.at ELSE {table}.updated_at END "
+            f"FROM c, {rows_sql} AS t(id, o, b, at) WHERE {table}.id = t.id)"
         )
     parts.append(
         "log AS (INSERT INTO changes (seq, at, event, entity_id) "
@@ -224,16 +288,21 @@ def _number_at_once(
     return int(value)
 
 
-def _number_step_by_step(
-    conn: Connection, rows: list[tuple[Any, bool]], entries: list[tuple[str, int]]
-) -> int:
+def _number_step_by_step(conn: Connection, rows: list[Row], entries: list[tuple[str, int]]) -> int:
     """The same in several statements (SQLite; PostgreSQL when the counter row is gone)."""
     last = next_numbers(conn, len(entries))
     first = last - len(entries) + 1
     now = utcnow()
     numbers: dict[type[Any], list[dict[str, int]]] = {}
-    for offset, (obj, _created) in enumerate(rows):
-        numbers.setdefault(type(obj), []).append({"row_id": obj.id, "seq": first + offset})
+    bumps: dict[type[Any], list[dict[str, Any]]] = {}
+    for offset, row in enumerate(rows):
+        numbers.setdefault(type(row.obj), []).append({"row_id": row.obj.id, "seq": first + offset})
+        if row.bump:
+            bumps.setdefault(type(row.obj), []).append(
+                {"row_id": row.obj.id, "at": row.obj.updated_at}
+            )
+    for model, params in bumps.items():
+        conn.execute(_bump(model), params)
     for model, params in numbers.items():
         conn.execute(_set_numbers(model), params)
     changes = [

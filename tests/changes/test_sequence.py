@@ -4,12 +4,16 @@ smaller number, so a poller asking for "after N" cannot skip a change."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
+from typing import Any
 
 import httpx
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.event import listen, remove
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.alerts.models import Alert, Incident
+from app.alerts.service import add_event
 from app.kit.changes import Change, Counter, next_numbers
 from app.kit.db import unit_of_work
 from tests.support import post_twilio, sms_form
@@ -121,3 +125,72 @@ async def test_a_transaction_that_changes_many_alerts_numbers_each_as_the_log_do
         numbers = sorted(latest.values())
         assert {alert_id: rows[alert_id] for alert_id in changed} == latest == held
         assert numbers == list(range(numbers[0], numbers[0] + len(changed)))
+
+
+async def test_an_event_in_a_trail_is_one_new_version_of_the_alert_written_with_its_number(
+    client: httpx.AsyncClient,
+    demo: None,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A note or a corroborating report adds to an alert's trail without changing a column of
+    its own: the alert goes up one version, its `updated_at` moves and it gets a change
+    number, as the log says; on PostgreSQL all three go in with the number (one new version
+    of the row, not an UPDATE before the numbering's). Touched and changed in one flush, or
+    touched among nine alerts (the numbering's other form), it still goes up one version."""
+    places = ["Mavivi", "Oicha", "Eringeti", "Mbau", "Kamango", "Kasindi"]
+    for n in range(9):
+        body = f"Attaque en cours a {places[n % len(places)]} #{n}"
+        form = sms_form(f"+2438100001{n + 1:02d}", body)
+        assert (await post_twilio(client, "/webhooks/twilio/sms", form)).status_code == 200
+
+    async def rows() -> dict[int, tuple[int, datetime, int]]:
+        async with sessionmaker() as session:
+            found = await session.execute(
+                select(Alert.id, Alert.version, Alert.updated_at, Alert.change_seq)
+            )
+            return {i: (v, at, seq) for i, v, at, seq in found.all()}
+
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(" ".join(statement.split()).lower())
+
+    before = await rows()
+    ids = sorted(before)
+    assert len(ids) == 9
+    for touched, assigned in (([ids[0]], []), ([ids[1]], [ids[1]]), (ids, [])):
+        statements.clear()
+        listen(engine.sync_engine, "before_cursor_execute", seen)
+        try:
+            async with unit_of_work(sessionmaker) as session:
+                alerts = [await session.get(Alert, alert_id) for alert_id in touched]
+                for alert in alerts:
+                    assert alert is not None
+                    add_event(session, alert, actor="system", action="note", note="seen")
+                    if alert.id in assigned:
+                        alert.assignee = "Cpt. Amani"
+        finally:
+            remove(engine.sync_engine, "before_cursor_execute", seen)
+        after = await rows()
+        async with sessionmaker() as session:
+            logged = dict(
+                (
+                    await session.execute(
+                        select(Change.entity_id, func.max(Change.seq))
+                        .where(Change.event == "alert.updated")
+                        .group_by(Change.entity_id)
+                    )
+                ).all()
+            )
+        for alert in alerts:
+            assert alert is not None
+            version, at, seq = after[alert.id]
+            assert version == before[alert.id][0] + 1, (touched, assigned)
+            assert at > before[alert.id][1]
+            assert seq > before[alert.id][2] and seq == logged[alert.id]
+            # The objects of the session that committed hold what the rows hold.
+            assert (alert.version, alert.updated_at, alert.change_seq) == (version, at, seq)
+        if engine.dialect.name == "postgresql" and not assigned:
+            assert not [s for s in statements if s.startswith("update alerts")], statements
+        before = after
