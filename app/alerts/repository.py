@@ -61,7 +61,8 @@ async def by_ref(session: AsyncSession, ref: str) -> Alert | None:
 async def recent_same_text(
     session: AsyncSession, phone: str, body: str, since: datetime
 ) -> Alert | None:
-    """The newest alert of `phone` with exactly this text received since `since`.
+    """The newest alert of `phone` with exactly this text received since `since`, row-locked
+    (`lock`): the repeat is counted on its current count, whatever else counts one at once.
 
     Texts are encrypted (no SQL equality): the number's few alerts of the window are read by
     its hash (indexed with the time) and compared here.
@@ -70,17 +71,19 @@ async def recent_same_text(
         _SAME_NUMBER_SINCE, {"phone_hash": lookup_hash(phone), "since": since}
     )
     same = next((row.id for row in rows if row.body == body), None)
-    return None if same is None else await session.get(Alert, same)
+    return None if same is None else await lock(session, same)
 
 
 async def recent_flash(session: AsyncSession, phone: str, since: datetime) -> Alert | None:
-    """The newest missed-call alert of `phone` whose last call is since `since`."""
-    return await session.scalar(
-        select(Alert)
+    """The newest missed-call alert of `phone` whose last call is since `since`, row-locked
+    as `recent_same_text` returns it."""
+    found = await session.scalar(
+        select(Alert.id)
         .where(Alert.from_phone == phone, Alert.kind == "call", Alert.last_message_at >= since)
         .order_by(Alert.last_message_at.desc(), Alert.id.desc())
         .limit(1)
     )
+    return None if found is None else await lock(session, found)
 
 
 # 'open' written in the SQL, not bound: PostgreSQL then knows from its statistics that few

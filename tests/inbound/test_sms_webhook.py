@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -9,8 +10,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.alerts import service as alerts
 from app.alerts.models import Alert
 from app.inbound.models import InboundMessage
+from app.kit.clock import utcnow
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from app.people.models import Reporter
 from tests.support import post_twilio, sign, sms_form
 
@@ -225,3 +230,30 @@ async def test_missing_message_sid_is_a_clear_400(client: httpx.AsyncClient) -> 
     response = await client.post(SMS, data=form, headers={"X-Twilio-Signature": sign(SMS, form)})
     assert response.status_code == 400
     assert "MessageSid" in response.json()["detail"]
+
+
+@pytest.mark.postgresql  # row locks (SQLite runs one writing transaction at a time)
+async def test_a_resend_that_comes_while_another_is_being_counted_counts_on_top_of_it(
+    client: httpx.AsyncClient,
+    demo: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    """A panicked reporter's resends can be processed at once: the second waits for the
+    alert's row lock and counts on the first's count, instead of both writing count 2."""
+    body = "Attaque a Mavivi"
+    assert (await post_twilio(client, SMS, sms_form(FOCAL_MAVIVI, body))).status_code == 200
+    async with unit_of_work(sessionmaker) as session:
+        # Another resend of the same text, counted and not committed yet.
+        alert = await alerts.find_resend(session, FOCAL_MAVIVI, body, utcnow(), settings)
+        assert alert is not None and alert.message_count == 1
+        alerts.fold_repeat(session, alert, utcnow(), actor="system")
+        await session.flush()
+        webhook = asyncio.create_task(post_twilio(client, SMS, sms_form(FOCAL_MAVIVI, body)))
+        await asyncio.sleep(0.5)
+        assert not webhook.done(), "the webhook's transaction waits for the alert's row lock"
+    assert (await webhook).status_code == 200
+
+    async with sessionmaker() as session:
+        counts = (await session.scalars(select(Alert.message_count))).all()
+    assert counts == [3]
