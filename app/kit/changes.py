@@ -215,6 +215,12 @@ class Row:
     created: bool
     bump: bool
 
+    @property
+    def at(self) -> Any:
+        """The `updated_at` to write (touched rows only: others keep theirs, and an attribute
+        read here could be one to load again)."""
+        return self.obj.updated_at if self.bump else None
+
 
 def _number_at_once(
     session: Session, rows: list[Row], entries: list[tuple[str, int]]
@@ -248,7 +254,7 @@ def _number_at_once(
             for k, (row, offset) in enumerate(numbered):
                 key = f"{n}_{k}"
                 params[f"id{key}"], params[f"o{key}"] = row.obj.id, offset
-                params[f"b{key}"], params[f"t{key}"] = row.bump, row.obj.updated_at
+                params[f"b{key}"], params[f"t{key}"] = row.bump, row.at
                 listed.append(
                     f"(CAST(:id{key} AS integer), CAST(:o{key} AS bigint), "
                     f"CAST(:b{key} AS boolean), CAST(:t{key} AS timestamptz))"
@@ -258,7 +264,7 @@ def _number_at_once(
             params[f"ids{n}"] = [row.obj.id for row, _ in numbered]
             params[f"offsets{n}"] = [offset for _, offset in numbered]
             params[f"bumps{n}"] = [row.bump for row, _ in numbered]
-            params[f"ats{n}"] = [row.obj.updated_at for row, _ in numbered]
+            params[f"ats{n}"] = [row.at for row, _ in numbered]
             rows_sql = (
                 f"unnest(CAST(:ids{n} AS integer[]), CAST(:offsets{n} AS bigint[]), "
                 f"CAST(:bumps{n} AS boolean[]), CAST(:ats{n} AS timestamptz[]))"
