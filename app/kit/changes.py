@@ -40,7 +40,6 @@ CHANNEL = "kengele_changes"
 # The signal woken when a transaction numbered changes (app.kit.hooks.add_signal).
 SIGNAL = "changes"
 _TOUCHED = "changes.touched"
-_BUMPED = "changes.bumped"
 _EVENTS = "changes.events"
 _STEP = "changes"
 # Up to this many rows of a model are numbered from a VALUES list (_number_at_once), more
@@ -135,49 +134,59 @@ def record(session: Session, event_name: str, entity_id: int) -> None:
     hooks.before_commit(session, _STEP, _number)
 
 
+@dataclass(frozen=True)
+class Row:
+    """A numbered row changed by the transaction: made by it (`created`), or touched only
+    (`bump`: its next version and `updated_at` to be written with its number)."""
+
+    obj: Any
+    created: bool
+    bump: bool
+
+    @property
+    def at(self) -> Any:
+        """The `updated_at` to write (touched rows only: others keep theirs, and an attribute
+        read here could be one to load again)."""
+        return self.obj.updated_at if self.bump else None
+
+
 def touch(session: AsyncSession | Session, obj: Any) -> None:
     """`obj`, a numbered row, changed without a column of its own changing (an event added
     to an alert's trail): its next version and `updated_at` go in with its change number,
     in the numbering statement at commit, instead of an UPDATE of their own before it. A
     row made in this transaction stays at its first version."""
-    state = hooks.transaction(session)
-    touched: dict[int, tuple[Any, bool]] = state.setdefault(_TOUCHED, {})
-    if touched.get(id(obj), (obj, False))[1]:
+    touched: dict[int, Row] = hooks.transaction(session).setdefault(_TOUCHED, {})
+    row = touched.get(id(obj))
+    if row is not None and row.created:
         return
-    touched[id(obj)] = (obj, False)
-    state.setdefault(_BUMPED, set()).add(id(obj))
+    touched[id(obj)] = Row(obj, created=False, bump=True)
     set_committed_value(obj, "updated_at", utcnow())
     hooks.before_commit(session, _STEP, _number)
 
 
 def _touch(session: Session) -> None:
     """Before a flush: the next version of each numbered row changed (a row made in this
-    transaction stays at its first), and a number for it at commit."""
-    state = hooks.transaction(session)
-    touched: dict[int, tuple[Any, bool]] = state.setdefault(_TOUCHED, {})
+    transaction stays at its first), and a number for it at commit. The flush writes that
+    version (and `updated_at`, on update): a touch before it needs no second one."""
+    touched: dict[int, Row] = hooks.transaction(session).setdefault(_TOUCHED, {})
     for obj in session.new:
         if type(obj) in _numbered:
-            touched[id(obj)] = (obj, True)
+            touched[id(obj)] = Row(obj, created=True, bump=False)
     for obj in session.dirty:
         if type(obj) in _numbered and session.is_modified(obj):
-            created = touched.get(id(obj), (obj, False))[1]
+            row = touched.get(id(obj))
+            created = row is not None and row.created
             if not created:
                 obj.version = (obj.version or 0) + 1
-                # This flush writes the new version (and `updated_at`, on update): a touch
-                # before it needs no second one.
-                state.get(_BUMPED, set()).discard(id(obj))
-            touched[id(obj)] = (obj, created)
+            touched[id(obj)] = Row(obj, created=created, bump=False)
     if touched:
         hooks.before_commit(session, _STEP, _number)
 
 
 def _number(session: Session) -> None:
     state = hooks.transaction(session)
-    touched: dict[int, tuple[Any, bool]] = state.pop(_TOUCHED, {})
-    bumped: set[int] = state.pop(_BUMPED, set())
-    rows = [
-        Row(obj, created, id(obj) in bumped) for obj, created in touched.values() if obj in session
-    ]
+    touched: dict[int, Row] = state.pop(_TOUCHED, {})
+    rows = [row for row in touched.values() if row.obj in session]
     events: list[tuple[str, int]] = state.pop(_EVENTS, [])
     if not rows and not events:
         return
@@ -204,22 +213,6 @@ def _number(session: Session) -> None:
         if row.bump:
             set_committed_value(row.obj, "version", (row.obj.version or 0) + 1)
     hooks.signal_on_commit(session, SIGNAL)
-
-
-@dataclass(frozen=True)
-class Row:
-    """A numbered row changed by the transaction: made by it, or touched only (its version
-    and `updated_at` to be written with its number)."""
-
-    obj: Any
-    created: bool
-    bump: bool
-
-    @property
-    def at(self) -> Any:
-        """The `updated_at` to write (touched rows only: others keep theirs, and an attribute
-        read here could be one to load again)."""
-        return self.obj.updated_at if self.bump else None
 
 
 def _number_at_once(
