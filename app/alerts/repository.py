@@ -76,14 +76,18 @@ async def recent_same_text(
 
 async def recent_flash(session: AsyncSession, phone: str, since: datetime) -> Alert | None:
     """The newest missed-call alert of `phone` whose last call is since `since`, row-locked
-    as `recent_same_text` returns it."""
-    found = await session.scalar(
-        select(Alert.id)
+    as `recent_same_text` returns it (one statement: the match is in SQL)."""
+    alert = await session.scalar(
+        select(Alert)
         .where(Alert.from_phone == phone, Alert.kind == "call", Alert.last_message_at >= since)
         .order_by(Alert.last_message_at.desc(), Alert.id.desc())
         .limit(1)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
     )
-    return None if found is None else await lock(session, found)
+    if alert is not None:
+        chain.locked(session, alert.id)
+    return alert
 
 
 # 'open' written in the SQL, not bound: PostgreSQL then knows from its statistics that few
