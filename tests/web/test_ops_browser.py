@@ -120,7 +120,10 @@ def test_operator_sees_a_new_alert_live_and_acknowledges_it(
         _wait(driver, 5).until(
             lambda d: len(d.find_elements(By.CSS_SELECTOR, "#events li")) > events_before
         )
-        assert "CLA Beni rappelle le point focal" in driver.find_element(By.ID, "events").text
+        # The stream may draw the history anew between a find and a read: read it afresh.
+        _wait(driver, 5).until(
+            lambda d: "CLA Beni rappelle le point focal" in d.find_element(By.ID, "events").text
+        )
         # The list follows (through the action's answer and the stream).
         _wait(driver, 5).until(
             lambda d: (
