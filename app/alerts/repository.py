@@ -25,7 +25,7 @@ from app.alerts import chain
 from app.alerts.filters import AlertFilter
 from app.alerts.models import SEVERITY_RANK, VERDICT, Alert, AlertEvent, Incident
 from app.alerts.status import AlertStatus
-from app.kit import changes, hooks
+from app.kit import changes
 from app.kit.crypto import lookup_hash
 from app.kit.repository import newest_first
 
@@ -149,26 +149,29 @@ def add_event(
     note: str | None = None,
     from_status: AlertStatus | None = None,
     to_status: AlertStatus | None = None,
-) -> AlertEvent:
-    """Append to the alert's audit trail (a change of the alert: pollers and the stream see it)."""
+) -> None:
+    """Append to the alert's audit trail (a change of the alert: pollers and the stream see
+    it). The event is written with the transaction's next flush, before its commit, or
+    before `events` reads a trail in it (app/alerts/chain.py)."""
     if not chain.started_here(session, alert.id):
         changes.touch(session, alert)
-    event = AlertEvent(
-        alert_id=alert.id,
-        actor=actor,
-        action=action,
-        detail=detail or {},
-        note=note,
-        from_status=from_status,
-        to_status=to_status,
+    chain.append(
+        session,
+        {
+            "alert_id": alert.id,
+            "actor": actor,
+            "action": action,
+            "detail": detail or {},
+            "note": note,
+            "from_status": from_status,
+            "to_status": to_status,
+        },
     )
-    session.add(event)
-    hooks.before_flush(session, "alert event chain", chain.link_new_events)
-    return event
 
 
 async def events(session: AsyncSession, alert_id: int) -> Sequence[AlertEvent]:
     """The audit trail of an alert, oldest first."""
+    await session.run_sync(chain.write_pending)
     stmt = select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)
     return (await session.scalars(stmt)).all()
 

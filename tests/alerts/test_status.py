@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from app.alerts.models import SEVERITIES, Alert, AlertEvent
+from app.alerts import chain
+from app.alerts.models import SEVERITIES, Alert
 from app.alerts.service import transition
 from app.alerts.status import (
     ACTIONS,
@@ -31,8 +32,8 @@ class _Trail(Session):
     """A session with no database: what transition() appends to the audit trail."""
 
     @property
-    def added(self) -> list[AlertEvent]:
-        return [obj for obj in self.new if isinstance(obj, AlertEvent)]
+    def added(self) -> list[dict[str, Any]]:
+        return chain.queued(self)
 
 
 @pytest.mark.parametrize("status", list(AlertStatus))
@@ -54,13 +55,13 @@ def test_transition_follows_the_table(status: AlertStatus, action: StatusAction)
     left = transition(trail, alert, action, actor="apikey:1:JOC", note="seen")
     assert (left, alert.status) == (status, allowed)
     [event] = trail.added
-    assert (event.alert_id, event.from_status, event.to_status, event.note) == (
+    assert (event["alert_id"], event["from_status"], event["to_status"], event["note"]) == (
         7,
         status,
         allowed,
         "seen",
     )
-    assert event.action == ("reopened" if action == "reopen" else allowed.value)
+    assert event["action"] == ("reopened" if action == "reopen" else allowed.value)
 
 
 def test_the_table_as_the_operations_room_knows_it() -> None:

@@ -179,6 +179,39 @@ async def test_concurrent_events_on_one_alert_do_not_fork_the_chain(
     assert len(hashes) == len(set(hashes)), "two events link to the same previous one"
 
 
+async def test_an_event_is_in_its_trail_read_in_the_same_transaction(
+    client: httpx.AsyncClient, demo: None, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Events are queued and written in one INSERT (app/alerts/chain.py): a trail read
+    before the commit already shows them, linked, and nothing is written twice."""
+    await _activity(client, sessionmaker)
+    async with sessionmaker() as s:
+        first, second = (await s.scalars(select(Alert.id).order_by(Alert.id).limit(2))).all()
+    async with unit_of_work(sessionmaker) as session:
+        one = await session.get(Alert, first)
+        two = await session.get(Alert, second)
+        assert one is not None and two is not None
+        before = len(await alerts_repo.events(session, first))
+        alerts_repo.add_event(session, one, actor="test", action="note", note="a")
+        alerts_repo.add_event(session, two, actor="test", action="note", note="b")
+        alerts_repo.add_event(session, one, actor="test", action="note", note="c")
+        trail = await alerts_repo.events(session, first)
+        assert [e.note for e in trail[before:]] == ["a", "c"]
+        assert trail[-1].prev_hash == trail[-2].hash
+        alerts_repo.add_event(session, one, actor="test", action="note", note="d")
+    async with sessionmaker() as s:
+        notes = (
+            await s.scalars(
+                select(AlertEvent.note)
+                .where(AlertEvent.alert_id == first, AlertEvent.actor == "test")
+                .order_by(AlertEvent.id)
+            )
+        ).all()
+    assert notes == ["a", "c", "d"]
+    report = await _report(sessionmaker)
+    assert report.ok, report.breaks
+
+
 async def test_the_migration_chains_rows_written_before_it(engine: AsyncEngine) -> None:
     await downgrade(engine, "c7a1e0d4b2f9")
     at = datetime(2026, 11, 1, tzinfo=UTC)
