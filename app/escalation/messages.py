@@ -74,11 +74,12 @@ NO_PLACE = {
     "ln": "esika eyebani te",
     "en": "place unknown",
 }
+# (one, more): "taarifa" and "sango" are the same word for one and for several.
 MORE_REPORTS = {
-    "fr": "(+{n} rapport)",
-    "sw": "(+{n} taarifa)",
-    "ln": "(+{n} sango)",
-    "en": "(+{n} report)",
+    "fr": ("(+{n} rapport)", "(+{n} rapports)"),
+    "sw": ("(+{n} taarifa)", "(+{n} taarifa)"),
+    "ln": ("(+{n} sango)", "(+{n} sango)"),
+    "en": ("(+{n} report)", "(+{n} reports)"),
 }
 FLASH_TEXT = {
     "fr": "Bip (appel manque) de {phone}. Rappelez vite.",
@@ -258,7 +259,7 @@ def page(
     head = f"{ref} {SEVERITY[lg].get(severity, severity)} {CATEGORY[lg].get(category, category)}"
     head += f" {where} {local}"
     if new_reports:
-        head += " " + MORE_REPORTS[lg].format(n=new_reports)
+        head += " " + MORE_REPORTS[lg][new_reports > 1].format(n=new_reports)
     head = to_gsm7(head)
     tail = to_gsm7(ANSWER[lg].format(code=code_of(ref)))
     if category == "FLASH":

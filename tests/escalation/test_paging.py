@@ -147,12 +147,13 @@ async def test_corroborating_report_does_not_repage_and_is_counted_in_the_next_s
         ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
         await gw.sms("+243810000104", "Attaque a Mavivi, les ADF tirent sur les gens")
+        await gw.sms("+243810000103", "Mavivi attaque par des hommes armes")
         pages = await gw.outbox(recipient=CLA_BENI, purpose="page")
         assert len(pages) == 1, "no second page for the same event"
         await gw.advance(301)
         await gw.wait_for(lambda: bool(gw.sent_to(JOC_NORD_KIVU)))
         joc = gw.sent_to(JOC_NORD_KIVU)[0]
-        assert joc.startswith(ref) and "(+1 rapport)" in joc
+        assert joc.startswith(ref) and "(+2 rapports)" in joc
 
 
 async def test_a_rise_in_severity_restarts_the_escalation(settings: Settings) -> None:
