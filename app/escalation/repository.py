@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam, case, func, or_, select
+from sqlalchemy import Table, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.alerts.models import Alert, AlertEvent
 from app.escalation.models import ACTIVE, Escalation, EscalationPolicy
@@ -64,6 +66,23 @@ async def of_incident(
     """The newest escalation of an incident."""
     stmt = _OF_INCIDENT_LOCKED if lock else _OF_INCIDENT
     return await session.scalar(stmt, {"incident_id": incident_id})
+
+
+# On the table, not the model: no search of the session for objects to update.
+_ESCALATIONS = cast(Table, Escalation.__table__)
+_COUNT_REPORT = (
+    update(_ESCALATIONS)
+    .where(_ESCALATIONS.c.id == bindparam("escalation_id"))
+    .values(new_reports=_ESCALATIONS.c.new_reports + 1, updated_at=bindparam("now"))
+)
+
+
+async def count_report(session: AsyncSession, escalation: Escalation, now: datetime) -> None:
+    """One more report for the next page of an escalation this transaction holds locked
+    (`of_incident(lock=True)`), written now rather than by the unit of work at the flush."""
+    await session.execute(_COUNT_REPORT, {"escalation_id": escalation.id, "now": now})
+    set_committed_value(escalation, "new_reports", escalation.new_reports + 1)
+    set_committed_value(escalation, "updated_at", now)
 
 
 async def claim_due(session: AsyncSession, now: datetime, limit: int) -> Sequence[Escalation]:
