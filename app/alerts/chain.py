@@ -70,6 +70,10 @@ _LAST_HASH = (
 )
 
 
+# The head is read by a statement of its own, after the lock is held, never in the locking
+# statement: under READ COMMITTED a statement that waited for the lock sees the row's new
+# version but reads other tables (the trail) as of when it started, so an event committed
+# by the transaction it waited for would be missed, and the chain would fork.
 def _last_event_hash(conn: Connection, alert_id: int, *, lock: bool) -> str:
     if lock and conn.dialect.name == "postgresql":
         conn.execute(_LOCK_ALERT, {"alert_id": alert_id})
