@@ -156,6 +156,7 @@ async def _scrub_table(
 async def _scrub_events(session: AsyncSession, pattern: Any, done: Erased) -> int:
     """Remove the number from alert events' notes and details, and link each touched
     alert's trail again; events changed."""
+    await session.run_sync(chain.write_pending)  # events this transaction queued, too
     affected: set[int] = set()
     last = 0
     while True:
