@@ -87,12 +87,17 @@ async def join_incident(
     )
     others, known = await repo.reporters_of_incident(session, incident.id, phone_hash, alert.id)
     alert.incident_id = incident.id
-    incident.report_count += 1
-    incident.reporter_count = others + (0 if known or phone_hash is None else 1)
-    incident.last_at = max(incident.last_at, alert.received_at)
-    incident.category = corroboration.leading_category(incident.category, alert.category)
-    if alert.severity_rank > incident.severity_rank:
-        incident.severity, incident.severity_rank = alert.severity, alert.severity_rank
+    rises = alert.severity_rank > incident.severity_rank
+    await repo.count_in_incident(
+        session,
+        incident,
+        report_count=incident.report_count + 1,
+        reporter_count=others + (0 if known or phone_hash is None else 1),
+        last_at=max(incident.last_at, alert.received_at),
+        category=corroboration.leading_category(incident.category, alert.category),
+        severity=alert.severity if rises else incident.severity,
+        severity_rank=alert.severity_rank if rises else incident.severity_rank,
+    )
     return incident, True
 
 

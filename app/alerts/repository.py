@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Table,
     and_,
     bindparam,
     case,
@@ -17,8 +19,10 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import Grouping
 
 from app.alerts import chain
@@ -259,6 +263,49 @@ async def alerts_of_incident(session: AsyncSession, incident_id: int) -> Sequenc
 async def lock_incident(session: AsyncSession, incident_id: int) -> Incident | None:
     """The incident, row-locked until the end of the transaction (PostgreSQL, NO KEY UPDATE)."""
     return await session.scalar(_LOCK_INCIDENT, {"incident_id": incident_id})
+
+
+_INCIDENTS = cast(Table, Incident.__table__)
+_COUNT_IN_INCIDENT = (
+    update(_INCIDENTS)
+    .where(_INCIDENTS.c.id == bindparam("incident_id"))
+    .values(
+        report_count=bindparam("report_count"),
+        reporter_count=bindparam("reporter_count"),
+        last_at=bindparam("last_at"),
+        category=bindparam("category"),
+        severity=bindparam("severity"),
+        severity_rank=bindparam("severity_rank"),
+    )
+)
+
+
+async def count_in_incident(
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    report_count: int,
+    reporter_count: int,
+    last_at: datetime,
+    category: str,
+    severity: str,
+    severity_rank: int,
+) -> None:
+    """Write a joining report's counts into an incident this transaction holds locked
+    (`lock_incident`): one UPDATE now, not a dirty object for the unit of work; its next
+    version and change number go in with the commit's numbering (`changes.touch`)."""
+    values = {
+        "report_count": report_count,
+        "reporter_count": reporter_count,
+        "last_at": last_at,
+        "category": category,
+        "severity": severity,
+        "severity_rank": severity_rank,
+    }
+    await session.execute(_COUNT_IN_INCIDENT, {"incident_id": incident.id, **values})
+    for name, value in values.items():
+        set_committed_value(incident, name, value)
+    changes.touch(session, incident)
 
 
 async def list_incidents(

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.corroboration import related
 from app.alerts.models import Alert, Incident
+from app.kit.changes import Change
 from tests.support import post_twilio, sms_form
 
 SMS = "/webhooks/twilio/sms"
@@ -31,6 +32,31 @@ async def test_nearby_related_reports_join_one_incident(
     alerts = (await session.scalars(select(Alert).order_by(Alert.id))).all()
     assert {a.incident_id for a in alerts} == {incident.id}
     assert alerts[-1].cap_certainty == "Observed", "corroborated alerts are more certain"
+
+
+async def test_each_report_joining_an_incident_is_a_change_pollers_see(
+    client: httpx.AsyncClient, demo: None, session: AsyncSession
+) -> None:
+    """The incident's counts change with each report: a new version, and a number in the
+    change log that the row carries (polling "after N" and the stream follow it)."""
+    await _report(client, "+243810000101", "Attaque a Mavivi maintenant")
+    [incident] = (await session.scalars(select(Incident))).all()
+    first_seq = incident.change_seq
+    await _report(client, "+243810000104", "Attaque a Mavivi, 2 morts")
+    await _report(client, "+243899990009", "Attaque a Mavivi, les ADF")
+
+    await session.rollback()  # a new snapshot: the reports committed meanwhile
+    [incident] = (await session.scalars(select(Incident))).all()
+    assert (incident.report_count, incident.reporter_count, incident.version) == (3, 3, 3)
+    logged = (
+        await session.scalars(
+            select(Change.seq)
+            .where(Change.event == "incident.updated", Change.entity_id == incident.id)
+            .order_by(Change.seq)
+        )
+    ).all()
+    assert len(logged) == 3 and logged[0] == first_seq
+    assert incident.change_seq == logged[-1] > first_seq
 
 
 async def test_far_or_unrelated_reports_open_their_own_incidents(
