@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
 
 from sqlalchemy import (
     ColumnElement,
     Select,
-    Table,
     and_,
     bindparam,
     case,
@@ -19,10 +17,8 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import Grouping
 
 from app.alerts import chain
@@ -31,7 +27,7 @@ from app.alerts.models import SEVERITY_RANK, VERDICT, Alert, AlertEvent, Inciden
 from app.alerts.status import AlertStatus
 from app.kit import changes
 from app.kit.crypto import lookup_hash
-from app.kit.repository import newest_first
+from app.kit.repository import newest_first, write_columns
 
 # The statements of the request path are built once (building one costs more than running
 # it through the compiled cache): values come in as bound parameters.
@@ -175,7 +171,8 @@ def add_event(
 
 async def events(session: AsyncSession, alert_id: int) -> Sequence[AlertEvent]:
     """The audit trail of an alert, oldest first."""
-    await session.run_sync(chain.write_pending)
+    if chain.queued(session):
+        await session.run_sync(chain.write_pending)
     stmt = select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)
     return (await session.scalars(stmt)).all()
 
@@ -265,47 +262,11 @@ async def lock_incident(session: AsyncSession, incident_id: int) -> Incident | N
     return await session.scalar(_LOCK_INCIDENT, {"incident_id": incident_id})
 
 
-_INCIDENTS = cast(Table, Incident.__table__)
-_COUNT_IN_INCIDENT = (
-    update(_INCIDENTS)
-    .where(_INCIDENTS.c.id == bindparam("incident_id"))
-    .values(
-        report_count=bindparam("report_count"),
-        reporter_count=bindparam("reporter_count"),
-        last_at=bindparam("last_at"),
-        category=bindparam("category"),
-        severity=bindparam("severity"),
-        severity_rank=bindparam("severity_rank"),
-    )
-)
-
-
-async def count_in_incident(
-    session: AsyncSession,
-    incident: Incident,
-    *,
-    report_count: int,
-    reporter_count: int,
-    last_at: datetime,
-    category: str,
-    severity: str,
-    severity_rank: int,
-) -> None:
+async def count_in_incident(session: AsyncSession, incident: Incident, **counts: object) -> None:
     """Write a joining report's counts into an incident this transaction holds locked
-    (`lock_incident`): one UPDATE now, not a dirty object for the unit of work; its next
-    version and change number go in with the commit's numbering (`changes.touch`)."""
-    values = {
-        "report_count": report_count,
-        "reporter_count": reporter_count,
-        "last_at": last_at,
-        "category": category,
-        "severity": severity,
-        "severity_rank": severity_rank,
-    }
-    await session.execute(_COUNT_IN_INCIDENT, {"incident_id": incident.id, **values})
-    for name, value in values.items():
-        set_committed_value(incident, name, value)
-    changes.touch(session, incident)
+    (`lock_incident`): one UPDATE now; its next version and change number go in with the
+    commit's numbering."""
+    await write_columns(session, incident, **counts)
 
 
 async def list_incidents(

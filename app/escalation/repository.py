@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Table, bindparam, case, func, or_, select, update
+from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from app.alerts.models import Alert, AlertEvent
 from app.escalation.models import ACTIVE, Escalation, EscalationPolicy
+from app.kit.repository import write_columns
 from app.outbox.models import Delivery
 from app.people.models import Liaison
 
@@ -68,21 +67,10 @@ async def of_incident(
     return await session.scalar(stmt, {"incident_id": incident_id})
 
 
-# On the table, not the model: no search of the session for objects to update.
-_ESCALATIONS = cast(Table, Escalation.__table__)
-_COUNT_REPORT = (
-    update(_ESCALATIONS)
-    .where(_ESCALATIONS.c.id == bindparam("escalation_id"))
-    .values(new_reports=_ESCALATIONS.c.new_reports + 1, updated_at=bindparam("now"))
-)
-
-
-async def count_report(session: AsyncSession, escalation: Escalation, now: datetime) -> None:
+async def count_report(session: AsyncSession, escalation: Escalation) -> None:
     """One more report for the next page of an escalation this transaction holds locked
     (`of_incident(lock=True)`), written now rather than by the unit of work at the flush."""
-    await session.execute(_COUNT_REPORT, {"escalation_id": escalation.id, "now": now})
-    set_committed_value(escalation, "new_reports", escalation.new_reports + 1)
-    set_committed_value(escalation, "updated_at", now)
+    await write_columns(session, escalation, new_reports=escalation.new_reports + 1)
 
 
 async def claim_due(session: AsyncSession, now: datetime, limit: int) -> Sequence[Escalation]:

@@ -113,7 +113,7 @@ async def _corroborating(
         await emit(session, settings, "alert.updated", lead)
         await start(session, settings, lead, now, restart=escalation)
         return
-    await repo.count_report(session, escalation, now)
+    await repo.count_report(session, escalation)
     alerts.add_event(
         session, lead, actor="system", action="corroborated_by", detail={"alert_id": alert.id}
     )

@@ -87,6 +87,11 @@ def track(model: type[Any], *, created: str, updated: str) -> None:
     hooks.standing("change numbers", _touch)
 
 
+def tracked(model: type[Any]) -> bool:
+    """Whether rows of `model` are numbered (`track`)."""
+    return model in _numbered
+
+
 def next_numbers(conn: Connection, count: int) -> int:
     """Take `count` numbers of the change sequence; returns the last one (row-locked)."""
     stmt = (

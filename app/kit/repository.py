@@ -1,22 +1,27 @@
 """What every repository repeats: get or 404, lookups by many keys, keyset pages, rows read
-once per transaction."""
+once per transaction, a loaded row's columns written without the unit of work."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, inspect, select
+from sqlalchemy import Select, Table, Update, bindparam, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm.attributes import set_committed_value
 
-from app.kit import hooks
+from app.kit import changes, hooks
+from app.kit.clock import utcnow
 from app.kit.errors import NotFound
 from app.kit.models import Base
 
 M = TypeVar("M", bound=Base)
 K = TypeVar("K")
 T = TypeVar("T")
+
+# One UPDATE per table and set of columns, built once (`write_columns`).
+_UPDATES: dict[tuple[str, tuple[str, ...]], Update] = {}
 
 # Keeps IN lists well below the bind-parameter limits of SQLite and asyncpg.
 CHUNK = 500
@@ -83,3 +88,28 @@ async def read_once(session: AsyncSession, key: str, stmt: Select[M]) -> list[M]
 def forget_read(session: AsyncSession, key: str) -> None:
     """Read the rows of `key` again next time (this transaction added one)."""
     hooks.transaction(session).pop(key, None)
+
+
+async def write_columns(session: AsyncSession, obj: Base, **values: Any) -> None:
+    """Write these columns of `obj`, a row this transaction holds locked, with one UPDATE
+    now, and show them on the object as committed: a row the request path changes needs
+    no unit of work at the flush. A numbered row (app.kit.changes.track) gets its next
+    version and change number with the commit's numbering (`changes.touch`); another
+    gets `updated_at` as the ORM would set it."""
+    table = cast(Table, type(obj).__table__)
+    if not changes.tracked(type(obj)) and "updated_at" in table.c:
+        values["updated_at"] = utcnow()
+    names = tuple(sorted(values))
+    statement = _UPDATES.get((table.name, names))
+    if statement is None:
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values({name: bindparam(name) for name in names})
+        )
+        _UPDATES[(table.name, names)] = statement
+    await session.execute(statement, {"row_id": obj.id, **values})  # type: ignore[attr-defined]
+    for name, value in values.items():
+        set_committed_value(obj, name, value)
+    if changes.tracked(type(obj)):
+        changes.touch(session, obj)

@@ -156,7 +156,8 @@ async def _scrub_table(
 async def _scrub_events(session: AsyncSession, pattern: Any, done: Erased) -> int:
     """Remove the number from alert events' notes and details, and link each touched
     alert's trail again; events changed."""
-    await session.run_sync(chain.write_pending)  # events this transaction queued, too
+    if chain.queued(session):  # events this transaction queued, too
+        await session.run_sync(chain.write_pending)
     affected: set[int] = set()
     last = 0
     while True:
