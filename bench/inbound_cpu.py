@@ -108,6 +108,16 @@ FROM alerts AS a, generate_series(1, 3) AS k WHERE a.ref LIKE 'OLD-%' ORDER BY r
 """
 
 
+async def wal_position(engine: Any) -> int:
+    """PostgreSQL's write-ahead log position, in bytes (0 on SQLite): what the database wrote
+    for the run, rows and their indexes, a figure that repeats where CPU seconds do not."""
+    if engine.dialect.name != "postgresql":
+        return 0
+    async with engine.connect() as conn:
+        lsn = await conn.scalar(text("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn"))
+    return int(lsn)
+
+
 async def write_history(engine: Any, n: int) -> None:
     """N old alerts (HISTORY), then the statistics a server that ran for a while has."""
     async with engine.begin() as conn:
@@ -179,7 +189,7 @@ async def empty(url: str) -> None:
     await engine.dispose()
 
 
-async def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("KENGELE_DATABASE_URL"))
     parser.add_argument("--n", type=int, default=500, help="measured webhooks")
@@ -207,9 +217,20 @@ async def main() -> None:
         help="with --instructions: count only inside this function, e.g. "
         "app.kit.hooks:_run_before_commit or app.flows.inbound:Pipeline.accept",
     )
+    parser.add_argument(
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="the event loop: uvloop, the one `kengele serve` runs on (uvicorn takes it when "
+        "it is installed, as uvicorn[standard] does), or asyncio's own",
+    )
     args = parser.parse_args()
     if args.phase and not args.instructions and not os.environ.get(LIBRARY):
         parser.error("--phase counts instructions: give --instructions too")
+    return args
+
+
+async def main(args: argparse.Namespace) -> None:
     if args.instructions:
         argv = [a for a in sys.argv if a != "--instructions"]
         counted = rerun(argv)
@@ -273,6 +294,7 @@ async def main() -> None:
             await drive(client, warm)
             event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
             database_cpu = postgres_cpu_seconds()
+            wal = await wal_position(app.state.engine)
             profiler = cProfile.Profile() if args.profile else None
             if profiler:
                 profiler.enable()
@@ -280,6 +302,7 @@ async def main() -> None:
             cpu, wall = await drive(client, measured)
             marks.stop("pipeline")
             database_cpu = postgres_cpu_seconds() - database_cpu
+            wal = await wal_position(app.state.engine) - wal
             if profiler:
                 profiler.disable()
             event.remove(app.state.engine.sync_engine, "before_cursor_execute", count)
@@ -319,6 +342,7 @@ async def main() -> None:
     print(f"SQL statements      {total / n:.1f}/webhook ({kinds})")
     if dialect.startswith("postgresql"):
         print(f"PostgreSQL server   CPU {database_cpu / n * 1000:6.2f} ms/webhook")
+        print(f"PostgreSQL WAL      {wal / n / 1024:6.2f} kB/webhook (rows and their indexes)")
     if profiler:
         # BENCH_SORT: a pstats order (cumulative, tottime...); BENCH_TOP: how many lines.
         order = os.environ.get("BENCH_SORT", "cumulative")
@@ -328,4 +352,10 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    options = arguments()
+    if options.loop == "uvloop":
+        import uvloop
+
+        uvloop.run(main(options))
+    else:
+        asyncio.run(main(options))
