@@ -107,6 +107,8 @@ class Alert(Located, ChangeTracked, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_alerts_received_at_id", "received_at", "id"),
         Index("ix_alerts_from_phone_hash_received_at", "from_phone_hash", "received_at"),
+        # Retention finds closed alerts by their last change (app/retention/repository.py).
+        Index("ix_alerts_updated_at", "updated_at"),
         # A reporter's verdicts (app/alerts/repository.py:reliability_counts): only the alerts
         # humans judged, so the count does not read the reporter's whole history.
         Index(
@@ -149,8 +151,10 @@ class Alert(Located, ChangeTracked, TimestampMixin, Base):
     place_name: Mapped[str | None] = mapped_column(String(200))
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
-    admin1: Mapped[str | None] = mapped_column(String(100), index=True)
-    admin2: Mapped[str | None] = mapped_column(String(100), index=True)
+    # Not indexed: places are filtered on lower(admin1) / lower(admin2), which a plain index
+    # of the column cannot answer (every index is one more write per version of the row).
+    admin1: Mapped[str | None] = mapped_column(String(100))
+    admin2: Mapped[str | None] = mapped_column(String(100))
     # "territoire", "secteur", "chefferie", "groupement" when the place is an area (its centroid)
     place_level: Mapped[str | None] = mapped_column(String(32))
     location_source: Mapped[str] = mapped_column(String(16), default="none")
@@ -173,7 +177,8 @@ class Alert(Located, ChangeTracked, TimestampMixin, Base):
     # The outcome of a verification: how (callback, second_source, patrol) and the result
     # (confirmed, not_confirmed, unreachable).
     verified_how: Mapped[str | None] = mapped_column(String(16))
-    verified_result: Mapped[str | None] = mapped_column(String(16), index=True)
+    # Not indexed on its own: read beside a correction, or by ix_alerts_reporter_id_verdicts.
+    verified_result: Mapped[str | None] = mapped_column(String(16))
     verified_at: Mapped[datetime | None] = mapped_column()
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)

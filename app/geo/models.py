@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Float, String
+from sqlalchemy import JSON, Float, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.models import Base, TimestampMixin
@@ -12,6 +12,8 @@ class Place(TimestampMixin, Base):
     """A named place with coordinates and its province (admin1) and territoire (admin2)."""
 
     __tablename__ = "places"
+    # The gazetteer's fingerprint reads the newest edit (app/geo/repository.py:fingerprint).
+    __table_args__ = (Index("ix_places_updated_at", "updated_at"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)

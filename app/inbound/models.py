@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.clock import utcnow
@@ -16,6 +16,10 @@ STATUS_RECEIVED = "received"
 STATUS_PROCESSED = "processed"
 STATUS_FAILED = "failed"
 
+# The messages the safety net looks for: a partial index holds only those (few: a message is
+# `received` until processed), so a processed message's row has no entry in it to write.
+STILL_RECEIVED = text("status = 'received'")
+
 KIND_SMS = "sms"
 KIND_CALL = "call"
 
@@ -24,7 +28,16 @@ class InboundMessage(Base):
     """One SMS or missed call as the provider sent it; unique on (provider, provider_sid)."""
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (UniqueConstraint("provider", "provider_sid"),)
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_sid"),
+        Index(
+            "ix_inbound_messages_received",
+            "received_at",
+            "id",
+            postgresql_where=STILL_RECEIVED,
+            sqlite_where=STILL_RECEIVED,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     provider: Mapped[str] = mapped_column(String(32))
@@ -39,7 +52,7 @@ class InboundMessage(Base):
     to_phone: Mapped[str] = mapped_column(String(32), default="")
     body: Mapped[str] = mapped_column(EncryptedText(), default="")
     raw: Mapped[dict[str, str]] = mapped_column(EncryptedJSON(), default=dict)
-    status: Mapped[str] = mapped_column(String(16), default=STATUS_RECEIVED, index=True)
+    status: Mapped[str] = mapped_column(String(16), default=STATUS_RECEIVED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(EncryptedText())
     alert_id: Mapped[int | None] = mapped_column(
@@ -49,7 +62,7 @@ class InboundMessage(Base):
     reply: Mapped[str | None] = mapped_column(EncryptedText())
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     # When the safety net may (re)try a message still `received`.
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column()
     # What retention already removed from the row (bits of app/retention/kinds.py).
     purged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

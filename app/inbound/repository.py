@@ -10,7 +10,13 @@ from sqlalchemy import ColumnElement, Table, bindparam, inspect, select, update
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.inbound.models import STATUS_PROCESSED, STATUS_RECEIVED, InboundMessage, Taken
+from app.inbound.models import (
+    STATUS_PROCESSED,
+    STATUS_RECEIVED,
+    STILL_RECEIVED,
+    InboundMessage,
+    Taken,
+)
 
 
 async def by_provider_sid(
@@ -145,7 +151,9 @@ async def _received(
 ) -> Sequence[int]:
     stmt = (
         select(InboundMessage.id)
-        .where(InboundMessage.status == STATUS_RECEIVED, condition)
+        # The partial index's own predicate, in its words and not bound, so that a prepared
+        # statement's generic plan can use that index too (a bound status could be any).
+        .where(STILL_RECEIVED, condition)
         .order_by(InboundMessage.received_at, InboundMessage.id)
         .limit(limit)
     )

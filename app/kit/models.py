@@ -47,7 +47,12 @@ class Base(DeclarativeBase):
 
 
 class TimestampMixin:
-    """created_at / updated_at maintained by the ORM."""
+    """created_at / updated_at maintained by the ORM.
+
+    `updated_at` is not indexed here: an index is one more write for every version of a row
+    (and an indexed column changed keeps PostgreSQL from updating the row in place), so only
+    a table read by it indexes it (places, alerts: `__table_args__`).
+    """
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
