@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app.channels.models import Channel
 from app.channels.service import inbound_path
 from app.kit.text import NO_CONTROL
+from app.kit.validation import not_null
 
 Kind = Literal["twilio", "smsgate", "httpsms", "africastalking", "http", "console"]
 OptionValue = str | int | float | bool
@@ -51,6 +52,11 @@ class ChannelUpdate(BaseModel):
     burst: Annotated[int, Field(ge=1, le=1000)] | None = None
     heartbeat_seconds: Annotated[int, Field(ge=30, le=7 * 86400)] | None = None
     active: bool | None = None
+
+    # heartbeat_seconds may be null (the channel sends none); options null changes none.
+    _check_set = field_validator(
+        "numbers", "zones", "priority", "rate_per_second", "burst", "active"
+    )(not_null)
 
 
 class ChannelRead(BaseModel):

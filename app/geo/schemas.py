@@ -15,6 +15,7 @@ from pydantic import (
 
 from app.geo.importers.records import ID_MAX, NAME_MAX, check_coordinates
 from app.kit.text import NO_CONTROL
+from app.kit.validation import not_null
 
 PlaceId = Annotated[
     str,
@@ -52,13 +53,6 @@ class PlaceRead(BaseModel):
     lon: float
     admin1: str | None
     admin2: str | None
-
-
-def _not_null(value: object) -> object:
-    # In a PATCH, leaving a field out keeps it; null is no value for these fields.
-    if value is None:
-        raise ValueError("may not be null (leave the field out to keep it)")
-    return value
 
 
 def _not_blank_position(lon: float | None, info: ValidationInfo) -> float | None:
@@ -101,7 +95,7 @@ class PlaceUpdate(BaseModel):
     admin1: Admin | None = None
     admin2: Admin | None = None
 
-    _check_set = field_validator("name", "alt_names", "lat", "lon")(_not_null)
+    _check_set = field_validator("name", "alt_names", "lat", "lon")(not_null)
     _check_position = field_validator("lon")(_not_blank_position)
 
 

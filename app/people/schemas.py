@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal, Protocol, TypeVar
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app.geo.importers.records import ID_MAX
 from app.kit.text import NO_CONTROL
+from app.kit.validation import not_null
 from app.people.importers import NAME_MAX, UNREGISTERED
 from app.people.models import REPORTER_ROLES
-
-T = TypeVar("T")
 
 # The values of app.people.models.LANGUAGES and app.people.importers.TIERS, spelled out so that
 # the OpenAPI schema lists them.
@@ -46,16 +45,9 @@ ChannelNames = Annotated[
 ]
 
 
-def _not_null(value: T | None) -> T:
-    # In a PATCH, leaving a field out keeps it; null is no value for these fields.
-    if value is None:
-        raise ValueError("may not be null (leave the field out to keep it)")
-    return value
-
-
 def _role(value: str | None) -> str:
     # The importer's reading of a role cell: "Focal point" and "focal-point" are focal_point.
-    role = re.sub(r"[\s-]+", "_", _not_null(value).strip().lower())
+    role = re.sub(r"[\s-]+", "_", not_null(value).strip().lower())
     if role == UNREGISTERED:
         raise ValueError("'unregistered' marks unknown senders; it cannot be given")
     if role not in REPORTER_ROLES:
@@ -64,7 +56,7 @@ def _role(value: str | None) -> str:
 
 
 def _zones(value: list[str] | None) -> list[str]:
-    return list(dict.fromkeys(_not_null(value)))
+    return list(dict.fromkeys(not_null(value)))
 
 
 # The window of a focal point's record: their alerts as verification found them
@@ -136,7 +128,7 @@ class ReporterUpdate(BaseModel):
 
     _check_role = field_validator("role")(_role)
     _check_set = field_validator("phone", "name", "language", "verified", "active", "opted_out")(
-        _not_null
+        not_null
     )
 
 
@@ -202,7 +194,7 @@ class LiaisonUpdate(BaseModel):
     _check_zones = field_validator("zones")(_zones)
     _check_set = field_validator(
         "phone", "name", "tier", "language", "on_duty", "active", "channels"
-    )(_not_null)
+    )(not_null)
 
 
 class DutyUpdate(BaseModel):

@@ -85,6 +85,21 @@ async def test_a_bad_channel_is_refused_naming_the_field(
     assert len((await client.get(CHANNELS, headers=admin_headers)).json()) == 1
 
 
+@pytest.mark.parametrize("field", ["zones", "numbers", "priority", "burst", "active"])
+async def test_a_change_to_null_is_refused_naming_the_field_and_changes_nothing(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], field: str
+) -> None:
+    [twilio] = (await client.get(CHANNELS, headers=admin_headers)).json()
+    response = await client.patch(
+        f"{CHANNELS}/{twilio['id']}",
+        headers=admin_headers,
+        json={"heartbeat_seconds": 60, field: None},
+    )
+    assert response.status_code == 422, response.text
+    assert field in response.text and "leave the field out" in response.text
+    assert (await client.get(CHANNELS, headers=admin_headers)).json() == [twilio]
+
+
 async def test_names_are_unique_and_a_channel_can_be_removed(
     client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
