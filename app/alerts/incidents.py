@@ -74,25 +74,23 @@ async def join_incident(
         return None, False
     incident = None
     if alert.lat is not None and alert.lon is not None:
-        nearest = await _nearest_incident(session, alert, settings)
-        if nearest is not None:
-            # Locked: concurrent reports count one by one, and a merge in between is followed.
-            incident = await repo.lock_incident(session, nearest)
-            if incident is not None and incident.merged_into_id is not None:
-                incident = await repo.lock_incident(session, incident.merged_into_id)
+        # Locked as found: concurrent reports count one by one.
+        incident = await _nearest_incident(session, alert, settings)
+        if incident is not None and incident.merged_into_id is not None:
+            incident = await repo.lock_incident(session, incident.merged_into_id)
     if incident is None or incident.status != "open":
         return await open_incident_for(session, alert), False
     phone_hash = alert.from_phone_hash or (
         lookup_hash(alert.from_phone) if alert.from_phone else None
     )
-    others, known = await repo.reporters_of_incident(session, incident.id, phone_hash, alert.id)
     alert.incident_id = incident.id
     rises = alert.severity_rank > incident.severity_rank
-    await repo.count_in_incident(
+    await repo.count_joining_report(
         session,
         incident,
+        phone_hash=phone_hash,
+        but=alert.id,
         report_count=incident.report_count + 1,
-        reporter_count=others + (0 if known or phone_hash is None else 1),
         last_at=max(incident.last_at, alert.received_at),
         category=corroboration.leading_category(incident.category, alert.category),
         severity=alert.severity if rises else incident.severity,
@@ -112,12 +110,16 @@ def corroborated(session: AsyncSession, alert: Alert, incident: Incident) -> Non
     )
 
 
-async def _nearest_incident(session: AsyncSession, alert: Alert, settings: Settings) -> int | None:
+async def _nearest_incident(
+    session: AsyncSession, alert: Alert, settings: Settings
+) -> Incident | None:
+    """The nearest related open incident within range and time, locked (the others found in
+    the box stay locked too: usually there are none)."""
     assert alert.lat is not None and alert.lon is not None
     radius = settings.corroboration_radius_km
     lat_delta = radius / KM_PER_DEGREE
     lon_delta = radius / (KM_PER_DEGREE * max(cos(radians(alert.lat)), 0.01))
-    candidates = await repo.open_incidents_near(
+    candidates = await repo.lock_open_incidents_near(
         session,
         lat=alert.lat,
         lon=alert.lon,
@@ -126,13 +128,13 @@ async def _nearest_incident(session: AsyncSession, alert: Alert, settings: Setti
         since=alert.received_at - timedelta(hours=settings.corroboration_window_hours),
         categories=sorted(corroboration.related(alert.category)),
     )
-    best: tuple[float, int] | None = None
-    for incident_id, lat, lon in candidates:
-        if lat is None or lon is None:
+    best: tuple[float, Incident] | None = None
+    for incident in candidates:
+        if incident.lat is None or incident.lon is None:
             continue
-        distance = haversine_km(alert.lat, alert.lon, lat, lon)
+        distance = haversine_km(alert.lat, alert.lon, incident.lat, incident.lon)
         if distance <= radius and (best is None or distance < best[0]):
-            best = (distance, incident_id)
+            best = (distance, incident)
     return best[1] if best else None
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    String,
+    Table,
     and_,
     bindparam,
     case,
@@ -17,6 +20,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import Grouping
@@ -27,7 +31,7 @@ from app.alerts.models import SEVERITY_RANK, VERDICT, Alert, AlertEvent, Inciden
 from app.alerts.status import AlertStatus
 from app.kit import changes
 from app.kit.crypto import lookup_hash
-from app.kit.repository import newest_first, write_columns
+from app.kit.repository import newest_first, written
 
 # The statements of the request path are built once (building one costs more than running
 # it through the compiled cache): values come in as bound parameters.
@@ -93,20 +97,51 @@ async def recent_flash(session: AsyncSession, phone: str, since: datetime) -> Al
 # 'open' written in the SQL, not bound: PostgreSQL then knows from its statistics that few
 # incidents are open and keeps one generic plan (a bound status is costed as half the table,
 # and the statement was planned again at every call once incidents had history).
-_INCIDENTS_NEAR = select(Incident.id, Incident.lat, Incident.lon).where(
-    Incident.status == literal_column("'open'"),
-    Incident.last_at >= bindparam("since"),
-    Incident.category.in_(bindparam("categories", expanding=True)),
-    Incident.lat.between(bindparam("lat_min"), bindparam("lat_max")),
-    Incident.lon.between(bindparam("lon_min"), bindparam("lon_max")),
+# Locked as they are found, in id order (as a merge locks two incidents: no deadlock), FOR NO
+# KEY UPDATE: under READ COMMITTED a row that changed meanwhile is read again once its lock
+# is had and its conditions checked again, so an incident closed or merged in between is
+# not among them.
+_LOCK_INCIDENTS_NEAR = (
+    select(Incident)
+    .where(
+        Incident.status == literal_column("'open'"),
+        Incident.last_at >= bindparam("since"),
+        Incident.category.in_(bindparam("categories", expanding=True)),
+        Incident.lat.between(bindparam("lat_min"), bindparam("lat_max")),
+        Incident.lon.between(bindparam("lon_min"), bindparam("lon_max")),
+    )
+    .order_by(Incident.id)
+    .with_for_update(key_share=True)
+    .execution_options(populate_existing=True)
 )
-_REPORTERS_OF_INCIDENT = select(
-    func.count(distinct(Alert.from_phone_hash)),
-    func.max(case((Alert.from_phone_hash == bindparam("phone_hash"), 1), else_=0)),
-).where(Alert.incident_id == bindparam("incident_id"), Alert.id != bindparam("but"))
+# A joining report's counts, written into the incident this transaction holds locked: the
+# numbers that reported into it before (the new alert not yet among its rows) counted in the
+# same statement, one more if this number is not one of them. One round trip, not two.
+_OTHER_ALERTS = (Alert.incident_id == bindparam("incident_id"), Alert.id != bindparam("but"))
+_INCIDENTS = cast(Table, Incident.__table__)
+_COUNT_JOINING = (
+    update(_INCIDENTS)
+    .where(_INCIDENTS.c.id == bindparam("incident_id"))
+    .values(
+        report_count=bindparam("report_count"),
+        reporter_count=select(func.count(distinct(Alert.from_phone_hash)))
+        .where(*_OTHER_ALERTS)
+        .scalar_subquery()
+        + case(
+            (bindparam("phone_hash", type_=String).is_(None), 0),
+            (exists().where(*_OTHER_ALERTS, Alert.from_phone_hash == bindparam("phone_hash")), 0),
+            else_=1,
+        ),
+        last_at=bindparam("last_at"),
+        category=bindparam("category"),
+        severity=bindparam("severity"),
+        severity_rank=bindparam("severity_rank"),
+    )
+    .returning(_INCIDENTS.c.reporter_count)
+)
 
 
-async def open_incidents_near(
+async def lock_open_incidents_near(
     session: AsyncSession,
     *,
     lat: float,
@@ -115,9 +150,10 @@ async def open_incidents_near(
     lon_delta: float,
     since: datetime,
     categories: Sequence[str],
-) -> Sequence[tuple[int, float | None, float | None]]:
-    """(id, lat, lon) of the open incidents active since `since` inside a box around a point
-    (refined by the caller)."""
+) -> Sequence[Incident]:
+    """The open incidents active since `since` inside a box around a point (refined by the
+    caller), row-locked until the end of the transaction (PostgreSQL, NO KEY UPDATE): one
+    round trip to find an incident to join and to hold it."""
     params = {
         "since": since,
         "categories": list(categories),
@@ -126,17 +162,7 @@ async def open_incidents_near(
         "lon_min": lon - lon_delta,
         "lon_max": lon + lon_delta,
     }
-    return [(row.id, row.lat, row.lon) for row in await session.execute(_INCIDENTS_NEAR, params)]
-
-
-async def reporters_of_incident(
-    session: AsyncSession, incident_id: int, phone_hash: str | None, but: int | None
-) -> tuple[int, bool]:
-    """How many different numbers reported into this incident (the alert `but` left out),
-    and whether `phone_hash` is one of them."""
-    params = {"phone_hash": phone_hash, "incident_id": incident_id, "but": but or 0}
-    row = (await session.execute(_REPORTERS_OF_INCIDENT, params)).one()
-    return int(row[0] or 0), bool(row[1])
+    return (await session.scalars(_LOCK_INCIDENTS_NEAR, params)).all()
 
 
 def add_event(
@@ -262,11 +288,33 @@ async def lock_incident(session: AsyncSession, incident_id: int) -> Incident | N
     return await session.scalar(_LOCK_INCIDENT, {"incident_id": incident_id})
 
 
-async def count_in_incident(session: AsyncSession, incident: Incident, **counts: object) -> None:
+async def count_joining_report(
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    phone_hash: str | None,
+    but: int | None,
+    report_count: int,
+    last_at: datetime,
+    category: str,
+    severity: str,
+    severity_rank: int,
+) -> None:
     """Write a joining report's counts into an incident this transaction holds locked
-    (`lock_incident`): one UPDATE now; its next version and change number go in with the
-    commit's numbering."""
-    await write_columns(session, incident, **counts)
+    (`lock_open_incidents_near`, `lock_incident`), its reporters counted by the database
+    (the alert `but` left out; `phone_hash` one more unless it reported here before or is
+    None): one UPDATE now; its next version and change number go in with the commit's
+    numbering."""
+    values: dict[str, Any] = {
+        "report_count": report_count,
+        "last_at": last_at,
+        "category": category,
+        "severity": severity,
+        "severity_rank": severity_rank,
+    }
+    params = {"incident_id": incident.id, "phone_hash": phone_hash, "but": but or 0, **values}
+    reporters = (await session.execute(_COUNT_JOINING, params)).scalar_one()
+    written(session, incident, {**values, "reporter_count": int(reporters)})
 
 
 async def list_incidents(

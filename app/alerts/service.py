@@ -83,6 +83,12 @@ async def lock(session: AsyncSession, alert_id: int) -> Alert | None:
     return await repo.lock(session, alert_id)
 
 
+def held(session: AsyncSession, alert: Alert) -> None:
+    """An alert another statement loaded row-locked (an escalation's lead, locked with it):
+    its trail is appended to as `lock`'s would be, without a lock of its own."""
+    chain.locked(session, alert.id)
+
+
 async def lock_incident(session: AsyncSession, incident_id: int) -> Incident | None:
     """The incident, row-locked until the end of the transaction."""
     return await repo.lock_incident(session, incident_id)

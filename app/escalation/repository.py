@@ -57,6 +57,18 @@ _OF_INCIDENT = (
     .execution_options(populate_existing=True)
 )
 _OF_INCIDENT_LOCKED = _OF_INCIDENT.with_for_update()
+# The same escalation and the alert it pages for, both row-locked by one statement (one
+# round trip where a report joining a paged incident took two): FOR NO KEY UPDATE, so that
+# rows that only point at them (deliveries, events) can still be written by others.
+_OF_INCIDENT_WITH_LEAD = (
+    select(Escalation, Alert)
+    .join(Alert, Alert.id == Escalation.alert_id)
+    .where(Escalation.incident_id == bindparam("incident_id"))
+    .order_by(Escalation.id.desc())
+    .limit(1)
+    .with_for_update(key_share=True, of=[Escalation, Alert])
+    .execution_options(populate_existing=True)
+)
 
 
 async def of_incident(
@@ -65,6 +77,15 @@ async def of_incident(
     """The newest escalation of an incident."""
     stmt = _OF_INCIDENT_LOCKED if lock else _OF_INCIDENT
     return await session.scalar(stmt, {"incident_id": incident_id})
+
+
+async def lock_with_lead(
+    session: AsyncSession, incident_id: int
+) -> tuple[Escalation, Alert] | None:
+    """The newest escalation of an incident and the alert it pages for (its lead), both
+    row-locked until the end of the transaction (PostgreSQL)."""
+    row = (await session.execute(_OF_INCIDENT_WITH_LEAD, {"incident_id": incident_id})).first()
+    return None if row is None else (row[0], row[1])
 
 
 async def count_report(session: AsyncSession, escalation: Escalation) -> None:

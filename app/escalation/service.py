@@ -82,11 +82,12 @@ async def on_new_alert(
     if alert.incident_id is not None and not alerts.incident_opened_here(
         session, alert.incident_id
     ):
-        running = await repo.of_incident(session, alert.incident_id, lock=True)
-        if running is not None and running.alert_id != alert.id:
-            # Locked now, in the order incident, escalation, alert: its trail gets an event.
-            lead = await alerts.lock(session, running.alert_id)
-            if lead is not None and lead.status in OPEN:
+        # Both locked now, after the incident: the lead's trail gets an event.
+        found = await repo.lock_with_lead(session, alert.incident_id)
+        if found is not None:
+            running, lead = found
+            alerts.held(session, lead)
+            if running.alert_id != alert.id and lead.status in OPEN:
                 await _corroborating(session, settings, running, lead, alert, now)
                 return
     await start(session, settings, alert, now)

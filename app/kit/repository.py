@@ -109,6 +109,13 @@ async def write_columns(session: AsyncSession, obj: Base, **values: Any) -> None
         )
         _UPDATES[(table.name, names)] = statement
     await session.execute(statement, {"row_id": obj.id, **values})  # type: ignore[attr-defined]
+    written(session, obj, values)
+
+
+def written(session: AsyncSession, obj: Base, values: dict[str, Any]) -> None:
+    """What an UPDATE of its own (`write_columns`, or a statement that also computes some
+    columns in SQL) wrote into a locked row: shown on the object as committed, and a
+    numbered row touched for the commit's numbering."""
     for name, value in values.items():
         set_committed_value(obj, name, value)
     if changes.tracked(type(obj)):

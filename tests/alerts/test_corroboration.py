@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,6 +60,26 @@ async def test_each_report_joining_an_incident_is_a_change_pollers_see(
     ).all()
     assert len(logged) == 3 and logged[0] == first_seq
     assert incident.change_seq == logged[-1] > first_seq
+
+
+@pytest.mark.postgresql  # row locks (SQLite has one writer at a time)
+async def test_reports_arriving_at_once_are_each_counted_in_the_incident(
+    client: httpx.AsyncClient, demo: None, session: AsyncSession
+) -> None:
+    """Six villages report the same attack in the same second: each report joins the open
+    incident and none of the counts is lost (the incident is locked as it is found)."""
+    await _report(client, "+243810000101", "Attaque a Mavivi maintenant")
+    await asyncio.gather(
+        *(
+            _report(client, f"+24389999002{n}", f"Attaque a Mavivi, on entend des tirs {n}")
+            for n in range(6)
+        )
+    )
+
+    [incident] = (await session.scalars(select(Incident))).all()
+    assert (incident.report_count, incident.reporter_count) == (7, 7)
+    alerts = (await session.scalars(select(Alert))).all()
+    assert len(alerts) == 7 and {a.incident_id for a in alerts} == {incident.id}
 
 
 async def test_far_or_unrelated_reports_open_their_own_incidents(

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.alerts.models import AlertEvent
+from app.alerts.models import AlertEvent, Incident
 from app.kit.config import Settings
 from app.people.models import Reporter
 from tests.escalation.support import (
@@ -82,6 +82,19 @@ async def test_a_report_entered_by_hand_corroborates_an_sms_one(settings: Settin
         assert response.status_code == 201, response.text
         assert response.json()["incident_id"] == first.incident_id
         assert len(await gw.outbox(alert_id=response.json()["id"], purpose="page")) == 0
+
+
+async def test_a_report_by_hand_without_a_number_is_no_new_reporter(settings: Settings) -> None:
+    async with gateway(settings) as gw:
+        first = await gw.alert(ref_in((await gw.sms(FOCAL_MAVIVI, RADIO)).text))
+        response = await _enter(gw, text="Radio: des tirs a Mavivi ce matin", source="radio")
+        assert response.status_code == 201, response.text
+        assert response.json()["incident_id"] == first.incident_id
+        async with gw.sessionmaker() as s:
+            incident = await s.get(Incident, first.incident_id)
+        assert incident is not None
+        # Two reports, one number: the radio operator's report has none to count.
+        assert (incident.report_count, incident.reporter_count) == (2, 1)
 
 
 async def test_an_area_given_by_hand_keeps_its_level(settings: Settings) -> None:
