@@ -90,7 +90,8 @@ async def lock_with_lead(
 
 async def count_report(session: AsyncSession, escalation: Escalation) -> None:
     """One more report for the next page of an escalation this transaction holds locked
-    (`of_incident(lock=True)`), written now rather than by the unit of work at the flush."""
+    (`of_incident(lock=True)`, `lock_with_lead`), written now rather than by the unit of
+    work at the flush."""
     await write_columns(session, escalation, new_reports=escalation.new_reports + 1)
 
 
