@@ -211,6 +211,7 @@ class Runtime:
             if listener is not None:
                 await listener.stop()
         for what, release in (
+            ("gazetteer rebuild", self.gazetteers.close),
             ("webhook client", self.worker.webhooks.aclose),
             ("channel senders", self.sms.aclose),
             ("database", self.engine.dispose),

@@ -87,6 +87,7 @@ class GazetteerCache:
         self._again = False
         # An index was replaced since memory was last given back (see `check`).
         self._replaced = False
+        self._closed = False
 
     @property
     def loaded(self) -> bool:
@@ -120,6 +121,8 @@ class GazetteerCache:
 
     def invalidate(self) -> None:
         """Rebuild in the background if places or zones changed (at once when unbound)."""
+        if self._closed:
+            return
         if self._sessionmaker is None:
             self._gazetteer = None  # a process without `load`: next `get` rebuilds
             return
@@ -127,6 +130,15 @@ class GazetteerCache:
             self._again = True  # the running rebuild may have read before this change
             return
         self._rebuild = asyncio.get_running_loop().create_task(self._rebuild_soon())
+
+    async def close(self) -> None:
+        """At shutdown: stop a rebuild under way, so that its session gives its connection
+        back (rolled back) before the engine is disposed; none starts after this."""
+        self._closed = True
+        task, self._rebuild = self._rebuild, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     def invalidate_on_commit(self, session: AsyncSession) -> None:
         """Rebuild once `session` has committed its change of places or zones."""

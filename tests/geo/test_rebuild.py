@@ -11,8 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.geo import service
+from app.geo.models import Place
 from tests.support import post_twilio, sms_form
 
 Headers = dict[str, str]
@@ -72,3 +74,35 @@ def test_overlapping_rebuilds_put_the_switch_interval_back() -> None:
     assert sys.getswitchinterval() <= service.REBUILD_SWITCH_INTERVAL
     second.__exit__(None, None, None)
     assert sys.getswitchinterval() == before
+
+
+async def test_a_rebuild_under_way_at_shutdown_gives_its_connection_back(
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    demo: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A rebuild left reading places when the gateway stops would keep its connection, and
+    its transaction open, for as long as the process lives (a TRUNCATE or a migration then
+    waits on it)."""
+    from app.people import service as people
+
+    cache = service.GazetteerCache(served_area=people.served_area)
+    await cache.load(sessionmaker)
+    async with sessionmaker() as session, session.begin():
+        session.add(Place(id="kasanga", name="Kasanga", lat=0.61, lon=29.51, admin2="Beni"))
+    monkeypatch.setattr(service, "REBUILD_PAUSE", 60.0)  # held after its first rows
+    cache.invalidate()
+    pool = engine.sync_engine.pool
+    for _ in range(200):
+        if pool.checkedout():  # type: ignore[attr-defined]
+            break
+        await asyncio.sleep(0.01)
+    assert pool.checkedout() == 1, "the rebuild never started"  # type: ignore[attr-defined]
+
+    await asyncio.wait_for(cache.close(), 5)
+
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    cache.invalidate()  # after close: no rebuild starts
+    await asyncio.sleep(0.05)
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
