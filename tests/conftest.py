@@ -14,6 +14,7 @@ import asyncio
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -156,10 +157,25 @@ def settings(database_url: str) -> Settings:
     )
 
 
+# Connections of this test process's database that an earlier test left inside a transaction
+# (a task of its app stopped mid-query when its event loop went away): they hold their locks
+# for as long as the process lives, and the TRUNCATE below would wait for them forever.
+_LEFT_IN_A_TRANSACTION = text(
+    "SELECT pid, left(query, 200) FROM pg_stat_activity WHERE datname = current_database()"
+    " AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
+)
+
+
 async def _empty_tables(engine: AsyncEngine) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
+            for pid, query in (await conn.execute(_LEFT_IN_A_TRANSACTION)).all():
+                # Ended, and said: a leak in the gateway shows, without hanging the suite.
+                warnings.warn(
+                    f"an earlier test left a transaction open, ended: {query}", stacklevel=2
+                )
+                await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             for name in tables:
