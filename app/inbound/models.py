@@ -18,7 +18,7 @@ STATUS_FAILED = "failed"
 
 # The messages the safety net looks for: a partial index holds only those (few: a message is
 # `received` until processed), so a processed message's row has no entry in it to write.
-STILL_RECEIVED = text("status = 'received'")
+STILL_RECEIVED = text(f"status = '{STATUS_RECEIVED}'")
 
 KIND_SMS = "sms"
 KIND_CALL = "call"

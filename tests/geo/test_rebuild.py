@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.geo import service
 from app.geo.models import Place
+from app.people import service as people
 from tests.support import post_twilio, sms_form
 
 Headers = dict[str, str]
@@ -85,8 +86,6 @@ async def test_a_rebuild_under_way_at_shutdown_gives_its_connection_back(
     """A rebuild left reading places when the gateway stops would keep its connection, and
     its transaction open, for as long as the process lives (a TRUNCATE or a migration then
     waits on it)."""
-    from app.people import service as people
-
     cache = service.GazetteerCache(served_area=people.served_area)
     await cache.load(sessionmaker)
     async with sessionmaker() as session, session.begin():
