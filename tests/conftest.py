@@ -35,6 +35,7 @@ from app.kit.db import create_engine, create_sessionmaker
 from app.kit.migrate import upgrade
 from app.models import Base
 from tests.fakes.twilio_api import TwilioFake, twilio_fake
+from tests.harness import workers
 from tests.harness.gateway import running
 from tests.harness.processes import Procs, kill_worker
 from tests.support import PUBLIC_URL, TWILIO_TOKEN, make_key
@@ -67,9 +68,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if not item.get_closest_marker("postgresql")]
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto` on PostgreSQL: one process per CPU, as many as the server's free connections
+    allow (tests/harness/workers.py); on SQLite, xdist's own count (None)."""
+    if not ON_POSTGRESQL:
+        return None
+    free = workers.free_connections(BASE_DATABASE_URL)
+    if free is None:
+        return None
+    count = workers.processes_for(workers.cpus(), free)
+    if count < workers.cpus():
+        config.stash[_CAPPED] = (
+            f"-n auto: {count} test process{'es' if count > 1 else ''}, not one per CPU "
+            f"({workers.cpus()}): the server "
+            f"has {free} connections free, {workers.CONNECTIONS_PER_PROCESS} per process"
+        )
+    return count
+
+
+_CAPPED = pytest.StashKey[str]()
+
+
+def pytest_report_header(config: pytest.Config) -> str | list[str]:
     if ON_POSTGRESQL:
-        return "database: PostgreSQL (KENGELE_TEST_DATABASE_URL), one per xdist worker"
+        header = "database: PostgreSQL (KENGELE_TEST_DATABASE_URL), one per xdist worker"
+        capped = config.stash.get(_CAPPED, None)
+        return [header, capped] if capped else header
     return (
         "database: SQLite, a file per xdist worker; the tests marked postgresql are deselected "
         "(set KENGELE_TEST_DATABASE_URL to run them)"
