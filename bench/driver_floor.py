@@ -33,10 +33,13 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -51,19 +54,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import app.alerts.chain as chain_module
 import app.api.inbound as inbound_route
 import app.flows.inbound as pipeline_module
-from app.kit.config import Settings, normalise_database_url
+from app.kit.config import normalise_database_url
 from app.kit.crypto import Keyring
 from app.main import create_app
 from bench.callgrind import LIBRARY, Marks, rerun
 from bench.inbound_cpu import (
     PATH,
     PUBLIC_URL,
-    TOKEN,
     bare_app,
+    bench_settings,
     drive,
     empty,
     postgres_cpu_seconds,
     signed_requests,
+    workload_arguments,
 )
 
 
@@ -122,7 +126,9 @@ async def post_each(
     return time.process_time() - cpu
 
 
-async def replay(dsn: str, webhooks: list[list[Statement]]) -> tuple[float, float, int, int]:
+async def replay(
+    dsn: str, webhooks: list[list[Statement]], marks: Marks
+) -> tuple[float, float, int, int]:
     """(CPU seconds, PostgreSQL's CPU seconds, statements, failed webhooks) of running the
     recorded statements again through asyncpg, each webhook's transaction as the gateway ran
     it. PostgreSQL's share is read before the connection closes: its backend's CPU leaves
@@ -133,6 +139,7 @@ async def replay(dsn: str, webhooks: list[list[Statement]]) -> tuple[float, floa
         # A first pass would warm the statement cache but write the rows twice: instead the
         # cache warms on the first webhooks, as a gateway's pool does.
         database = postgres_cpu_seconds()
+        marks.start()
         cpu = time.process_time()
         for webhook in webhooks:
             transaction = None
@@ -155,7 +162,85 @@ async def replay(dsn: str, webhooks: list[list[Statement]]) -> tuple[float, floa
                 if failed <= 3:
                     print(f"replay: a webhook failed: {type(exc).__name__}: {exc}")
         cpu = time.process_time() - cpu
+        marks.stop("replay")
         return cpu, postgres_cpu_seconds() - database, statements, failed
+    finally:
+        await conn.close()
+
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+def literal(value: Any) -> str:
+    """A parameter as an SQL literal (for --one-trip: the statements of a transaction sent as
+    one simple query)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float | Decimal):
+        return repr(value) if not isinstance(value, Decimal) else str(value)
+    if isinstance(value, datetime | date):
+        return f"'{value.isoformat()}'"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, list | tuple):
+        return "ARRAY[" + ", ".join(literal(v) for v in value) + "]" if value else "'{}'"
+    raise TypeError(f"no literal for {type(value).__name__}")
+
+
+def inlined(statement: Statement) -> list[str]:
+    rows = statement.parameters if statement.many else [statement.parameters]
+    return [
+        _PLACEHOLDER.sub(lambda m, row=row: literal(row[int(m.group(1)) - 1]), statement.sql)
+        for row in rows
+    ]
+
+
+Script = tuple[list[Statement], str]
+
+
+def one_trip_scripts(webhooks: list[list[Statement]]) -> list[Script]:
+    """Each webhook as `replay_one_trip` sends it: its autocommit statements, and its
+    transaction as one simple query (BEGIN, its statements with their parameters written
+    in, COMMIT). Built before the replay is measured."""
+    scripts = []
+    for webhook in webhooks:
+        alone = [s for s in webhook if s.autocommit]
+        together = [sql for s in webhook if not s.autocommit for sql in inlined(s)]
+        scripts.append((alone, "BEGIN;\n" + ";\n".join(together) + ";\nCOMMIT;"))
+    return scripts
+
+
+async def replay_one_trip(
+    dsn: str, scripts: list[Script], marks: Marks
+) -> tuple[float, float, int, int]:
+    """As `replay`, but each webhook's transaction goes to the server in one round trip, as
+    a server-side function per message would: the client's share of such a design. The
+    server parses and plans each statement every time (a function's plans would be cached):
+    its CPU is an upper bound here. The autocommit statements (the raw message's INSERT) go
+    as before, one trip each."""
+    conn = await asyncpg.connect(dsn)
+    failed = trips = 0
+    try:
+        database = postgres_cpu_seconds()
+        marks.start()
+        cpu = time.process_time()
+        for alone, script in scripts:
+            try:
+                for statement in alone:
+                    await conn.fetch(statement.sql, *statement.parameters)
+                    trips += 1
+                await conn.execute(script)
+                trips += 1
+            except asyncpg.PostgresError as exc:
+                failed += 1
+                await conn.execute("ROLLBACK")
+                if failed <= 3:
+                    print(f"one-trip replay: a webhook failed: {type(exc).__name__}: {exc}")
+        cpu = time.process_time() - cpu
+        marks.stop("one-trip")
+        return cpu, postgres_cpu_seconds() - database, trips, failed
     finally:
         await conn.close()
 
@@ -180,17 +265,7 @@ async def admin(url: str, sql: str) -> None:
 
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get("KENGELE_DATABASE_URL"))
-    parser.add_argument("--n", type=int, default=300, help="measured webhooks")
-    parser.add_argument("--warmup", type=int, default=100)
-    parser.add_argument(
-        "--critical", action="store_true", help="every report an attack with deaths, paged"
-    )
-    parser.add_argument(
-        "--window-hours",
-        type=float,
-        help="corroboration window (1e-6: every report its own incident, paged on its own)",
-    )
+    workload_arguments(parser, 300)
     parser.add_argument(
         "--instructions",
         action="store_true",
@@ -214,22 +289,21 @@ async def main(args: argparse.Namespace) -> None:
             floor = figures["replay"] + figures["kept"]
             print(f"  gateway  {gateway:8.3f} (pipeline - bare)")
             print(f"  floor    {floor:8.3f} (replay + kept), {floor / gateway:.2f} of the gateway")
+            if "one-trip" in figures:
+                trip = figures["one-trip"] + figures["kept"]
+                print(
+                    f"  one trip {trip:8.3f} (one-trip + kept), {trip / gateway:.2f} of the gateway"
+                )
         return
     marks = Marks()
     url = normalise_database_url(args.database_url)
-    copy_name = f"{make_url(url).database}_floor"
-    dsn = str(make_url(url).set(drivername="postgresql", database=copy_name))
+    base = make_url(url).database
+    copies = {"replay": f"{base}_floor", "trip": f"{base}_trip"}
+    dsn = {
+        k: str(make_url(url).set(drivername="postgresql", database=v)) for k, v in copies.items()
+    }
     await empty(url)
-    settings = Settings(
-        database_url=url,
-        public_url=PUBLIC_URL,
-        twilio_auth_token=TOKEN,  # type: ignore[arg-type]
-        sms_provider="console",
-        demo=True,
-        run_worker=False,
-    )
-    if args.window_hours is not None:
-        settings = settings.model_copy(update={"corroboration_window_hours": args.window_hours})
+    settings = bench_settings(url, args.window_hours)
     logging.disable(logging.WARNING)
     run_id = os.urandom(4).hex()
     requests = signed_requests(args.warmup + args.n, run_id, critical=args.critical)
@@ -260,8 +334,9 @@ async def main(args: argparse.Namespace) -> None:
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL) as client,
     ):
         await drive(client, warm)
-    await admin(url, f'DROP DATABASE IF EXISTS "{copy_name}"')
-    await admin(url, f'CREATE DATABASE "{copy_name}" TEMPLATE "{make_url(url).database}"')
+    for name in copies.values():
+        await admin(url, f'DROP DATABASE IF EXISTS "{name}"')
+        await admin(url, f'CREATE DATABASE "{name}" TEMPLATE "{base}"')
 
     app = create_app(settings)
     app.state.serving = True
@@ -281,14 +356,17 @@ async def main(args: argparse.Namespace) -> None:
                 recorder.on = False
             event.remove(engine, "before_cursor_execute", recorder.statement)
 
-        marks.start()
-        replay_cpu, replay_db, statements, failed = await replay(dsn, recorder.webhooks)
-        marks.stop("replay")
+        replay_cpu, replay_db, statements, failed = await replay(
+            dsn["replay"], recorder.webhooks, marks
+        )
+        scripts = one_trip_scripts(recorder.webhooks)
+        trip_cpu, trip_db, trips, trip_failed = await replay_one_trip(dsn["trip"], scripts, marks)
         marks.start()
         kept_cpu = run_kept(recorder.calls)
         marks.stop("kept")
     finally:
-        await admin(url, f'DROP DATABASE IF EXISTS "{copy_name}"')
+        for name in copies.values():
+            await admin(url, f'DROP DATABASE IF EXISTS "{name}"')
 
     if os.environ.get(LIBRARY):
         return
@@ -306,6 +384,10 @@ async def main(args: argparse.Namespace) -> None:
         f"driver replay           CPU {replay_cpu * ms:6.2f} ms/webhook "
         f"({statements / n:.1f} statements; {failed} webhooks failed to replay)"
     )
+    print(
+        f"one trip per webhook    CPU {trip_cpu * ms:6.2f} ms/webhook "
+        f"({trips / n:.1f} round trips; {trip_failed} webhooks failed to replay)"
+    )
     print(f"kept work               CPU {kept_cpu * ms:6.2f} ms/webhook")
     for name, count in sorted(kinds.items()):
         print(f"    {name:28s} {count / n:5.2f} calls/webhook")
@@ -314,8 +396,12 @@ async def main(args: argparse.Namespace) -> None:
         f"(replay + kept; {floor * ms:.2f} with the bare route)"
     )
     print(
+        f"with one round trip         {(trip_cpu + kept_cpu) * ms:6.2f} ms/webhook "
+        f"(one trip + kept; {(bare_cpu + trip_cpu + kept_cpu) * ms:.2f} with the bare route)"
+    )
+    print(
         f"PostgreSQL server CPU   gateway {gateway_db * ms:5.2f}, "
-        f"replay {replay_db * ms:5.2f} ms/webhook"
+        f"replay {replay_db * ms:5.2f}, one trip {trip_db * ms:5.2f} ms/webhook"
     )
 
 

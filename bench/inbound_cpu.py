@@ -189,13 +189,27 @@ async def empty(url: str) -> None:
     await engine.dispose()
 
 
-def arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def bench_settings(url: str, window_hours: float | None) -> Settings:
+    """The gateway as the bench runs it: demo data, console SMS, no background worker;
+    `window_hours`: the corroboration window, when given."""
+    settings = Settings(
+        database_url=url,
+        public_url=PUBLIC_URL,
+        twilio_auth_token=TOKEN,  # type: ignore[arg-type]
+        sms_provider="console",
+        demo=True,
+        run_worker=False,
+    )
+    if window_hours is None:
+        return settings
+    return settings.model_copy(update={"corroboration_window_hours": window_hours})
+
+
+def workload_arguments(parser: argparse.ArgumentParser, n: int) -> None:
+    """The database, how many webhooks, and which reports (shared with driver_floor.py)."""
     parser.add_argument("--database-url", default=os.environ.get("KENGELE_DATABASE_URL"))
-    parser.add_argument("--n", type=int, default=500, help="measured webhooks")
+    parser.add_argument("--n", type=int, default=n, help="measured webhooks")
     parser.add_argument("--warmup", type=int, default=100)
-    parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--trace", action="store_true", help="print the SQL of one more webhook")
     parser.add_argument(
         "--critical", action="store_true", help="every report an attack with deaths, paged"
     )
@@ -204,6 +218,13 @@ def arguments() -> argparse.Namespace:
         type=float,
         help="corroboration window (1e-6: every report its own incident, paged on its own)",
     )
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    workload_arguments(parser, 500)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--trace", action="store_true", help="print the SQL of one more webhook")
     parser.add_argument(
         "--history", type=int, default=0, help="PostgreSQL: old alerts written before the run"
     )
@@ -253,16 +274,7 @@ async def main(args: argparse.Namespace) -> None:
         url = f"sqlite+aiosqlite:///{tmp.name}/bench.db"
     url = normalise_database_url(url)
     await empty(url)
-    settings = Settings(
-        database_url=url,
-        public_url=PUBLIC_URL,
-        twilio_auth_token=TOKEN,  # type: ignore[arg-type]
-        sms_provider="console",
-        demo=True,
-        run_worker=False,
-    )
-    if args.window_hours is not None:
-        settings = settings.model_copy(update={"corroboration_window_hours": args.window_hours})
+    settings = bench_settings(url, args.window_hours)
     import logging
 
     logging.disable(logging.WARNING)
