@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import os
 
+import asyncpg
+from sqlalchemy import make_url
+
 # Connections one test process may hold at once on PostgreSQL: the most seen was 25
 # (pg_stat_activity sampled every 0.25 s through a whole `-n 2` run on 4 December 2026),
 # and a sample can miss a moment's peak.
@@ -19,7 +22,7 @@ CONNECTIONS_PER_PROCESS = 30
 
 
 def cpus() -> int:
-    """The CPUs this process may run on (xdist's own count for `auto`)."""
+    """The CPUs this process may run on (what xdist counts for `auto` without psutil)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -32,8 +35,6 @@ def processes_for(cpus: int, free_connections: int) -> int:
 
 
 async def _free_connections(url: str) -> int:
-    import asyncpg
-
     conn = await asyncpg.connect(url, timeout=5)
     try:
         row = await conn.fetchrow(
@@ -50,8 +51,6 @@ async def _free_connections(url: str) -> int:
 def free_connections(url: str) -> int | None:
     """Connections the server at `url` (a postgresql:// URL) has free now; None when it cannot
     be asked (the fixtures then say what is wrong with the server)."""
-    from sqlalchemy import make_url
-
     plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     try:
         return asyncio.run(_free_connections(plain))
