@@ -408,8 +408,8 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     arguments_ = arguments()
     try:
-        import uvloop
-
-        uvloop.run(main(arguments_))
+        import uvloop  # the loop `kengele serve` runs on
     except ImportError:
         asyncio.run(main(arguments_))
+    else:
+        uvloop.run(main(arguments_))
