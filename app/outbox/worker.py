@@ -109,8 +109,15 @@ class Worker:
         self._finished = asyncio.Event()  # set when a send adds its result to `_to_record`
 
     async def step(self) -> float:
-        """One pass of the worker's loop; returns how long to sleep unless woken sooner."""
-        if await self.run_once():
+        """One pass of the worker's loop; returns how long to sleep unless woken sooner.
+
+        A claim that filled its batch goes again at once: more may wait. One that took fewer
+        took all that was due (and within its numbers' rates) when it ran, so the pass ends
+        there, without a second claim that would find nothing: work committed since then has
+        set the wake-up, which only the wait that sees it clears."""
+        limit = self.claim_limit()
+        claimed = await self.run_once(limit)
+        if claimed and claimed >= limit:
             return 0.0
         if self.free_slots() < self.claim_at_least():
             return self.settings.worker_poll_seconds  # finished sends wake the loop
@@ -125,11 +132,14 @@ class Worker:
         than one transaction per finished send."""
         return max(self.settings.send_concurrency // 2, 1)
 
-    async def run_once(self) -> int:
-        """One pass: claim what free slots allow and start sending each claimed row on its
-        own; returns how many were claimed."""
+    def claim_limit(self) -> int:
+        """How many rows a claim may take now: none until half the slots are free."""
         free = self.free_slots()
-        limit = min(free, self.settings.worker_batch) if free >= self.claim_at_least() else 0
+        return min(free, self.settings.worker_batch) if free >= self.claim_at_least() else 0
+
+    async def run_once(self, limit: int) -> int:
+        """Claim up to `limit` rows and start sending each claimed row on its own; returns
+        how many were claimed."""
         claimed, channels = await self._claim(limit) if limit else ([], {})
         for delivery in claimed:
             metrics.count_delivery(delivery.channel, None, SENDING)

@@ -116,3 +116,39 @@ async def test_one_row_that_cannot_be_recorded_does_not_hold_back_its_batch(
             assert asyncio.get_running_loop().time() < deadline, statuses
             await asyncio.sleep(0.05)
         assert len(gw.fake.requests) == 5
+
+
+@pytest.mark.parametrize(
+    ("batch", "rows", "claims"),
+    [
+        (32, 2, [2]),  # all that was due in one claim: the pass ends, no second, empty claim
+        (2, 3, [2, 1]),  # a full batch: more may wait, so the next claim comes at once
+    ],
+)
+async def test_the_worker_claims_again_at_once_only_after_a_full_batch(
+    settings: Settings, batch: int, rows: int, claims: list[int]
+) -> None:
+    async with gateway(
+        settings, run_worker=False, worker_batch=batch, sms_rate_per_second=1000.0, sms_burst=1000
+    ) as gw:
+        worker = gw.app.state.runtime.worker
+        taken: list[int] = []
+        claim = worker._claim
+
+        async def counted(limit: int) -> tuple[list[Delivery], dict[str, object]]:
+            found = await claim(limit)
+            taken.append(len(found[0]))
+            return found  # type: ignore[return-value]
+
+        worker._claim = counted  # type: ignore[method-assign]
+        async with unit_of_work(gw.sessionmaker) as session:
+            for i in range(rows):
+                await outbox.enqueue_sms(session, gw.settings, to=TO, body=f"p{i}", purpose="test")
+        waits = [await worker.step()]
+        while waits[-1] == 0.0:
+            waits.append(await worker.step())
+        await gw.wait_for(lambda: len(gw.fake.requests) == rows and not worker.sending)
+
+        assert taken == claims
+        assert waits[-1] > 0  # then it sleeps until woken or the next row is due
+        assert sorted(r.body or "" for r in gw.fake.requests) == [f"p{i}" for i in range(rows)]
