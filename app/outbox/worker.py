@@ -329,6 +329,7 @@ class Worker:
         moved: list[Delivery] = []
         went_through: set[str] = set()  # channels an SMS of the batch went out by
         first_pages: list[tuple[Delivery, datetime]] = []
+        looked_up: set[int] = set()  # alerts whose first page this batch looked for
         async with unit_of_work(self.sessionmaker) as session:
             held = await repo.lock_leased_many(session, [s.delivery.id for s in batch], self.name)
             for sent in batch:
@@ -343,8 +344,15 @@ class Worker:
                     )
                     continue
                 # Receipt time of the alert when this is its first page handed over (measured
-                # once per alert, after the commit).
-                if result.ok and row.purpose == "page" and row.alert_id is not None:
+                # once per alert, after the commit). Asked once per alert and batch: a later
+                # page of the same alert in the batch is not its first, whatever the answer.
+                if (
+                    result.ok
+                    and row.purpose == "page"
+                    and row.alert_id is not None
+                    and row.alert_id not in looked_up
+                ):
+                    looked_up.add(row.alert_id)
                     received = await repo.received_if_unpaged(session, row.alert_id)
                     if received is not None:
                         first_pages.append((row, received))
