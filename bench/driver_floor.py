@@ -36,12 +36,12 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
@@ -69,6 +69,8 @@ from bench.inbound_cpu import (
     signed_requests,
     workload_arguments,
 )
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -126,60 +128,68 @@ async def post_each(
     return time.process_time() - cpu
 
 
-async def replay(
-    dsn: str, webhooks: list[list[Statement]], marks: Marks
+async def timed_replay(
+    dsn: str,
+    items: Sequence[T],
+    run_one: Callable[[asyncpg.Connection, T], Awaitable[int]],
+    marks: Marks,
+    label: str,
 ) -> tuple[float, float, int, int]:
-    """(CPU seconds, PostgreSQL's CPU seconds, statements, failed webhooks) of running the
-    recorded statements again through asyncpg, each webhook's transaction as the gateway ran
-    it. PostgreSQL's share is read before the connection closes: its backend's CPU leaves
-    /proc with it."""
+    """(CPU seconds, PostgreSQL's CPU seconds, round trips, failed items) of `run_one` over
+    `items` on one connection, marked `label` for callgrind. PostgreSQL's share is read
+    before the connection closes: its backend's CPU leaves /proc with it. A statement cache
+    warms on the first items, as a gateway's pool does (a first pass would write twice)."""
     conn = await asyncpg.connect(dsn)
-    failed = statements = 0
+    failed = trips = 0
     try:
-        # A first pass would warm the statement cache but write the rows twice: instead the
-        # cache warms on the first webhooks, as a gateway's pool does.
         database = postgres_cpu_seconds()
         marks.start()
         cpu = time.process_time()
-        for webhook in webhooks:
-            transaction = None
+        for item in items:
             try:
-                for statement in webhook:
-                    if not statement.autocommit and transaction is None:
-                        transaction = conn.transaction()
-                        await transaction.start()
-                    if statement.many:
-                        await conn.executemany(statement.sql, statement.parameters)
-                    else:
-                        await conn.fetch(statement.sql, *statement.parameters)
-                    statements += 1
-                if transaction is not None:
-                    await transaction.commit()
+                trips += await run_one(conn, item)
             except asyncpg.PostgresError as exc:
                 failed += 1
-                if transaction is not None:
-                    await transaction.rollback()
+                if conn.is_in_transaction():
+                    await conn.execute("ROLLBACK")
                 if failed <= 3:
-                    print(f"replay: a webhook failed: {type(exc).__name__}: {exc}")
+                    print(f"{label}: a webhook failed to replay: {type(exc).__name__}: {exc}")
         cpu = time.process_time() - cpu
-        marks.stop("replay")
-        return cpu, postgres_cpu_seconds() - database, statements, failed
+        marks.stop(label)
+        return cpu, postgres_cpu_seconds() - database, trips, failed
     finally:
         await conn.close()
+
+
+async def replay_webhook(conn: asyncpg.Connection, webhook: list[Statement]) -> int:
+    """A webhook's statements as the gateway ran them: those in autocommit alone, the others
+    in one transaction (BEGIN and COMMIT included); returns how many statements."""
+    for statement in webhook:
+        if statement.autocommit:
+            await conn.fetch(statement.sql, *statement.parameters)
+    async with conn.transaction():
+        for statement in webhook:
+            if statement.autocommit:
+                continue
+            if statement.many:
+                await conn.executemany(statement.sql, statement.parameters)
+            else:
+                await conn.fetch(statement.sql, *statement.parameters)
+    return len(webhook)
 
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
 def literal(value: Any) -> str:
-    """A parameter as an SQL literal (for --one-trip: the statements of a transaction sent as
+    """A parameter as an SQL literal (for `one_trip`: the statements of a transaction sent as
     one simple query)."""
     if value is None:
         return "NULL"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int | float | Decimal):
-        return repr(value) if not isinstance(value, Decimal) else str(value)
+        return str(value)
     if isinstance(value, datetime | date):
         return f"'{value.isoformat()}'"
     if isinstance(value, str):
@@ -201,7 +211,7 @@ Script = tuple[list[Statement], str]
 
 
 def one_trip_scripts(webhooks: list[list[Statement]]) -> list[Script]:
-    """Each webhook as `replay_one_trip` sends it: its autocommit statements, and its
+    """Each webhook as `one_trip` sends it: its autocommit statements, and its
     transaction as one simple query (BEGIN, its statements with their parameters written
     in, COMMIT). Built before the replay is measured."""
     scripts = []
@@ -212,37 +222,17 @@ def one_trip_scripts(webhooks: list[list[Statement]]) -> list[Script]:
     return scripts
 
 
-async def replay_one_trip(
-    dsn: str, scripts: list[Script], marks: Marks
-) -> tuple[float, float, int, int]:
-    """As `replay`, but each webhook's transaction goes to the server in one round trip, as
-    a server-side function per message would: the client's share of such a design. The
-    server parses and plans each statement every time (a function's plans would be cached):
-    its CPU is an upper bound here. The autocommit statements (the raw message's INSERT) go
-    as before, one trip each."""
-    conn = await asyncpg.connect(dsn)
-    failed = trips = 0
-    try:
-        database = postgres_cpu_seconds()
-        marks.start()
-        cpu = time.process_time()
-        for alone, script in scripts:
-            try:
-                for statement in alone:
-                    await conn.fetch(statement.sql, *statement.parameters)
-                    trips += 1
-                await conn.execute(script)
-                trips += 1
-            except asyncpg.PostgresError as exc:
-                failed += 1
-                await conn.execute("ROLLBACK")
-                if failed <= 3:
-                    print(f"one-trip replay: a webhook failed: {type(exc).__name__}: {exc}")
-        cpu = time.process_time() - cpu
-        marks.stop("one-trip")
-        return cpu, postgres_cpu_seconds() - database, trips, failed
-    finally:
-        await conn.close()
+async def one_trip(conn: asyncpg.Connection, script: Script) -> int:
+    """A webhook's transaction in one round trip, as a server-side function per message
+    would take: the client's share of such a design. The server parses and plans each
+    statement every time (a function's plans would be cached): its CPU is an upper bound
+    here. The autocommit statements (the raw message's INSERT) go as before, one trip each.
+    Returns the round trips."""
+    alone, transaction = script
+    for statement in alone:
+        await conn.fetch(statement.sql, *statement.parameters)
+    await conn.execute(transaction)
+    return len(alone) + 1
 
 
 def run_kept(calls: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]]) -> float:
@@ -356,11 +346,13 @@ async def main(args: argparse.Namespace) -> None:
                 recorder.on = False
             event.remove(engine, "before_cursor_execute", recorder.statement)
 
-        replay_cpu, replay_db, statements, failed = await replay(
-            dsn["replay"], recorder.webhooks, marks
+        replay_cpu, replay_db, statements, failed = await timed_replay(
+            dsn["replay"], recorder.webhooks, replay_webhook, marks, "replay"
         )
         scripts = one_trip_scripts(recorder.webhooks)
-        trip_cpu, trip_db, trips, trip_failed = await replay_one_trip(dsn["trip"], scripts, marks)
+        trip_cpu, trip_db, trips, trip_failed = await timed_replay(
+            dsn["trip"], scripts, one_trip, marks, "one-trip"
+        )
         marks.start()
         kept_cpu = run_kept(recorder.calls)
         marks.stop("kept")

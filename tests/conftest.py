@@ -77,12 +77,13 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     free = workers.free_connections(BASE_DATABASE_URL)
     if free is None:
         return None
-    count = workers.processes_for(workers.cpus(), free)
-    if count < workers.cpus():
+    cpus = workers.cpus()
+    count = workers.processes_for(cpus, free)
+    if count < cpus:
         config.stash[_CAPPED] = (
             f"-n auto: {count} test process{'es' if count > 1 else ''}, not one per CPU "
-            f"({workers.cpus()}): the server "
-            f"has {free} connections free, {workers.CONNECTIONS_PER_PROCESS} per process"
+            f"({cpus}): the server has {free} connections free, "
+            f"{workers.CONNECTIONS_PER_PROCESS} per process"
         )
     return count
 
