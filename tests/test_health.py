@@ -40,11 +40,16 @@ async def test_a_stuck_worker_makes_readyz_answer_503_naming_it(
 
         async def not_ready() -> bool:
             # The answer that names the hung worker alone (on a slow machine another loop
-            # may show late for a moment, and be back in time at the next request).
+            # may show late for a moment, or the 1 s database probe time out, and both be
+            # back in time at the next request).
             answer = await gw.client.get("/readyz")
             seen.clear()
             seen.update(answer.json())
-            return answer.status_code == 503 and list(seen.get("stale_loops", [])) == ["worker"]
+            return (
+                answer.status_code == 503
+                and list(seen.get("stale_loops", [])) == ["worker"]
+                and seen.get("database") == "ok"
+            )
 
         await wait_until(not_ready, within=10, what="/readyz to answer 503 naming the worker")
         body = seen
