@@ -23,7 +23,7 @@ from app.flows import channel_health
 from app.flows.escalation_step import EscalationSteps
 from app.flows.inbound import Pipeline
 from app.geo.service import GazetteerCache
-from app.kit import crypto
+from app.kit import crypto, hooks
 from app.kit.changes import CHANNEL as CHANGES_CHANNEL
 from app.kit.clock import utcnow
 from app.kit.config import DEV_AUTH_TOKEN, Settings
@@ -154,7 +154,7 @@ class Runtime:
     async def _listen(self, signal: Any, channel: str) -> wake.PgListener:
         """A LISTEN connection waking `signal`, kept open (and reopened) by a loop."""
         dsn = wake.asyncpg_dsn(self.settings.database_url)
-        listener = wake.PgListener(dsn, signal, channel)
+        listener = wake.PgListener(dsn, signal, channel, ignore=hooks.origin(self.sessionmaker))
         await listener.start()
         self._supervise(f"listen-{channel}", listener.step, wake=listener.wait_lost)
         return listener

@@ -283,7 +283,7 @@ def _number_at_once(
         "CAST(:entity_ids AS integer[])) AS t(o, event, entity_id))"
     )
     channels = hooks.take_notifications(session)
-    sql = f"WITH {', '.join(parts)} SELECT c.value, {hooks.notify_sql(channels)} FROM c"
+    sql = f"WITH {', '.join(parts)} SELECT c.value, {hooks.notify_sql(session, channels)} FROM c"
     value = conn.execute(text(sql), params).scalar()
     if value is None:  # still to send, just before the commit
         for channel in channels:

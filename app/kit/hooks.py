@@ -20,6 +20,7 @@ on its session factory, and a transaction asks for the wake-up with `signal_on_c
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,7 @@ _STATE = "kengele_transaction"
 _WAKE = "hooks.signals"
 _SIGNALS = "kengele_signals"
 _INSTALLED = "kengele_hooks"
+_ORIGIN = "kengele_origin"
 _standing: dict[str, FlushStep] = {}
 
 
@@ -52,6 +54,18 @@ def install(session_class: type[Session]) -> None:
     """Run the standing hooks and the per-transaction ones in sessions of this class."""
     _listen(session_class)
     setattr(session_class, _INSTALLED, True)
+    setattr(session_class, _ORIGIN, uuid.uuid4().hex[:16])
+
+
+def origin(sessionmaker: async_sessionmaker[AsyncSession]) -> str:
+    """What the NOTIFYs of this factory's transactions carry as payload: a listener of the
+    same process skips them, its own loops being woken at the commit (`add_signal`)."""
+    session_class = sessionmaker.kw.get("sync_session_class", Session)
+    return str(getattr(session_class, _ORIGIN, ""))
+
+
+def _origin_of(session: Session) -> str:
+    return str(getattr(type(session), _ORIGIN, ""))
 
 
 def on_commit(session: AsyncSession | Session, action: Action) -> None:
@@ -89,15 +103,17 @@ def take_notifications(session: AsyncSession | Session) -> list[str]:
     return taken
 
 
-def notify_sql(channels: list[str]) -> str:
-    """The select list that notifies these channels (names are the program's constants)."""
-    return ", ".join(f"pg_notify('{channel}', '')" for channel in channels)
+def notify_sql(session: AsyncSession | Session, channels: list[str]) -> str:
+    """The select list that notifies these channels (names are the program's constants;
+    the payload, the `origin` of the session's factory, a hex string)."""
+    payload = _origin_of(_sync(session))
+    return ", ".join(f"pg_notify('{channel}', '{payload}')" for channel in channels)
 
 
 def _send_notifications(session: Session) -> None:
     channels = take_notifications(session)
     if channels:
-        session.connection().exec_driver_sql(f"SELECT {notify_sql(channels)}")
+        session.connection().exec_driver_sql(f"SELECT {notify_sql(session, channels)}")
 
 
 def add_signal(sessionmaker: async_sessionmaker[AsyncSession], key: str, signal: Action) -> None:

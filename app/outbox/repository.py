@@ -14,7 +14,6 @@ from app.alerts.models import Alert
 from app.kit.clock import utcnow
 from app.kit.repository import forget_read, newest_first, read_once
 from app.outbox.models import (
-    CHANNEL_SMS,
     PENDING,
     SENDING,
     Delivery,
@@ -34,11 +33,20 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
-async def due_sms_senders(session: AsyncSession, now: datetime) -> Sequence[str]:
-    """Sending numbers that have SMS due."""
-    stmt = select(Delivery.sender).where(Delivery.channel == CHANNEL_SMS, _due(now)).distinct()
-    # In one order: workers lock the buckets of these senders one after the other, in turn.
-    return (await session.scalars(stmt.order_by(Delivery.sender))).all()
+async def due_senders(session: AsyncSession, now: datetime) -> dict[str, list[str]]:
+    """Per channel that has deliveries due, the senders they are due from (for SMS, the
+    sending numbers, in order: workers lock the buckets of these senders one after the
+    other, in turn). A channel with nothing due is not claimed from."""
+    stmt = (
+        select(Delivery.channel, Delivery.sender)
+        .where(_due(now))
+        .distinct()
+        .order_by(Delivery.channel, Delivery.sender)
+    )
+    due: dict[str, list[str]] = {}
+    for channel, sender in (await session.execute(stmt)).all():
+        due.setdefault(channel, []).append(sender)
+    return due
 
 
 async def lock_rate(session: AsyncSession, sender: str, burst: float) -> SenderRate | None:
@@ -177,13 +185,11 @@ async def attempts(session: AsyncSession, delivery_id: int) -> Sequence[Delivery
 
 async def next_due_at(session: AsyncSession) -> datetime | None:
     """When the next pending delivery or expiring lease falls due."""
-    pending = await session.scalar(
-        select(func.min(Delivery.due_at)).where(Delivery.status == PENDING)
-    )
-    leased = await session.scalar(
-        select(func.min(Delivery.lease_until)).where(Delivery.status == SENDING)
-    )
-    times = [t for t in (pending, leased) if t is not None]
+    # One round trip; each minimum read from its own index range (status, due_at) / lease.
+    pending = select(func.min(Delivery.due_at)).where(Delivery.status == PENDING)
+    leased = select(func.min(Delivery.lease_until)).where(Delivery.status == SENDING)
+    row = (await session.execute(select(pending.scalar_subquery(), leased.scalar_subquery()))).one()
+    times = [t for t in row if t is not None]
     return min(times) if times else None
 
 
@@ -205,18 +211,14 @@ async def received_if_unpaged(session: AsyncSession, alert_id: int) -> datetime 
     """
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(select(func.pg_advisory_xact_lock(_FIRST_PAGE_LOCK, alert_id)))
-    sent = await session.scalar(
-        select(Delivery.id)
-        .where(
-            Delivery.alert_id == alert_id,
-            Delivery.purpose == "page",
-            Delivery.sent_at.is_not(None),
-        )
-        .limit(1)
+    sent = select(Delivery.id).where(
+        Delivery.alert_id == alert_id,
+        Delivery.purpose == "page",
+        Delivery.sent_at.is_not(None),
     )
-    if sent is not None:
-        return None
-    return await session.scalar(select(Alert.received_at).where(Alert.id == alert_id))
+    return await session.scalar(
+        select(Alert.received_at).where(Alert.id == alert_id, ~sent.exists())
+    )
 
 
 async def list_deliveries(

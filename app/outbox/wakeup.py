@@ -90,8 +90,12 @@ class PgListener:
         *,
         check_seconds: float = 5.0,
         timeout: float = 5.0,
+        ignore: str = "",
     ) -> None:
         self.dsn = dsn
+        # The payload of this process's own NOTIFYs (app.kit.hooks.origin): its loops were
+        # woken at the commit already, and a second wake-up would cost each a second pass.
+        self.ignore = ignore
         # Anything with a thread-safe set(): a Wakeup, or the change feed.
         self.wakeup = wakeup
         self.channel = channel
@@ -149,7 +153,9 @@ class PgListener:
         self._listened = True
         self.wakeup.set()
 
-    def _on_notify(self, *_: object) -> None:
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        if self.ignore and payload == self.ignore:
+            return
         self.wakeup.set()
 
     def _on_lost(self, *_: object) -> None:

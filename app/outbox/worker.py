@@ -76,6 +76,7 @@ class _Sent:
     result: SendResult
     duration_ms: float
     done: asyncio.Future[None]
+    channels: Mapping[str, Channel]  # the channels as the claim read them
 
 
 class Worker:
@@ -180,7 +181,8 @@ class Worker:
                 await repo.bury_crashed(session, now)
                 self._bury_after = now + timedelta(seconds=1)
             channels = {c.name: c for c in await channel_service.list_all(session)}
-            for sender in await repo.due_sms_senders(session, now):
+            due = await repo.due_senders(session, now)
+            for sender in due.get(CHANNEL_SMS, []):
                 if len(out) >= limit:
                     break
                 rate, burst = routing.rate_in(settings, sender, channels)
@@ -202,6 +204,8 @@ class Worker:
                 bucket.updated_at = now
                 out += rows
             for channel in (CHANNEL_VOICE, CHANNEL_WEBHOOK):
+                if channel not in due:
+                    continue
                 out += await repo.claim(
                     session,
                     now=now,
@@ -232,7 +236,7 @@ class Worker:
         # The send (and its slot) ends once its result is stored, with those of the sends
         # that finished meanwhile, in one transaction.
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._to_record.append(_Sent(delivery, result, duration_ms, done))
+        self._to_record.append(_Sent(delivery, result, duration_ms, done, channels))
         self._finished.set()
         if self._recorder is None or self._recorder.done():
             self._recorder = asyncio.create_task(self._recording(), name="record")
@@ -327,7 +331,9 @@ class Worker:
         # Pages of one alert in alert order: their first-page locks are taken in one order.
         batch = sorted(batch, key=lambda s: (s.delivery.alert_id or 0, s.delivery.id))
         moved: list[Delivery] = []
-        went_through: set[str] = set()  # channels an SMS of the batch went out by
+        # Channels an SMS of the batch went out by that were down for their failures when
+        # claimed (one up then that went down since comes back at its next probe's success).
+        went_through: set[str] = set()
         first_pages: list[tuple[Delivery, datetime]] = []
         looked_up: set[int] = set()  # alerts whose first page this batch looked for
         async with unit_of_work(self.sessionmaker) as session:
@@ -367,7 +373,9 @@ class Worker:
                 if row.purpose == "page" and row.sent_at is not None:
                     await session.flush()  # the next page of this alert sees it sent
                 if result.ok and row.channel == CHANNEL_SMS and row.via is not None:
-                    went_through.add(row.via)
+                    claimed = sent.channels.get(row.via)
+                    if claimed is None or channel_service.down_for_failures(claimed):
+                        went_through.add(row.via)
                 moved.append(row)
             # A channel down for its failed sends is up again once one went through.
             for via in sorted(went_through):
