@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -203,22 +203,32 @@ async def due_backlog(session: AsyncSession, now: datetime) -> list[tuple[str, i
     return [(channel, int(n), oldest) for channel, n, oldest in (await session.execute(stmt))]
 
 
-async def received_if_unpaged(session: AsyncSession, alert_id: int) -> datetime | None:
-    """When an alert was received, if none of its pages was handed to the provider yet.
+async def received_if_unpaged(
+    session: AsyncSession, alert_ids: Sequence[int]
+) -> dict[int, datetime]:
+    """When each of these alerts was received, for those none of whose pages was handed to
+    the provider yet.
 
-    Workers that record pages of one alert at once take turns here (a transaction lock on
-    PostgreSQL; SQLite has one writer at a time), so exactly one of them sees no page sent.
+    Workers that record pages of one alert at once take turns here (transaction locks on
+    PostgreSQL, taken in id order so that two batches never wait on each other in a cycle;
+    SQLite has one writer at a time), so exactly one of them sees no page sent.
     """
+    ids = sorted(set(alert_ids))
+    if not ids:
+        return {}
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(func.pg_advisory_xact_lock(_FIRST_PAGE_LOCK, alert_id)))
+        # unnest yields the sorted array in its order: the locks are taken in that order.
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, a) FROM unnest(CAST(:ids AS integer[])) a"),
+            {"space": _FIRST_PAGE_LOCK, "ids": ids},
+        )
     sent = select(Delivery.id).where(
-        Delivery.alert_id == alert_id,
+        Delivery.alert_id == Alert.id,
         Delivery.purpose == "page",
         Delivery.sent_at.is_not(None),
     )
-    return await session.scalar(
-        select(Alert.received_at).where(Alert.id == alert_id, ~sent.exists())
-    )
+    stmt = select(Alert.id, Alert.received_at).where(Alert.id.in_(ids), ~sent.exists())
+    return {alert_id: received for alert_id, received in (await session.execute(stmt)).all()}
 
 
 async def list_deliveries(

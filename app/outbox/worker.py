@@ -328,16 +328,26 @@ class Worker:
 
     async def _record(self, batch: list[_Sent]) -> None:
         """Store the attempts and move the rows on, those this worker still holds the lease of."""
-        # Pages of one alert in alert order: their first-page locks are taken in one order.
+        # In alert order: an alert's first page in the batch is its lowest delivery id.
         batch = sorted(batch, key=lambda s: (s.delivery.alert_id or 0, s.delivery.id))
         moved: list[Delivery] = []
         # Channels an SMS of the batch went out by that were down for their failures when
         # claimed (one up then that went down since comes back at its next probe's success).
         went_through: set[str] = set()
-        first_pages: list[tuple[Delivery, datetime]] = []
-        looked_up: set[int] = set()  # alerts whose first page this batch looked for
         async with unit_of_work(self.sessionmaker) as session:
             held = await repo.lock_leased_many(session, [s.delivery.id for s in batch], self.name)
+            # Receipt time of each alert a page of this batch is the first of (measured once
+            # per alert, after the commit): looked up for the whole batch, before any is moved.
+            paged = [
+                row.alert_id
+                for sent in batch
+                if sent.result.ok
+                and (row := held.get(sent.delivery.id)) is not None
+                and row.purpose == "page"
+                and row.alert_id is not None
+            ]
+            received = await repo.received_if_unpaged(session, paged)
+            first_pages: dict[int, tuple[Delivery, datetime]] = {}
             for sent in batch:
                 result, row = sent.result, held.get(sent.delivery.id)
                 if row is None:
@@ -349,19 +359,9 @@ class Worker:
                         session, sent.delivery.id, result, self.name, sent.duration_ms
                     )
                     continue
-                # Receipt time of the alert when this is its first page handed over (measured
-                # once per alert, after the commit). Asked once per alert and batch: a later
-                # page of the same alert in the batch is not its first, whatever the answer.
-                if (
-                    result.ok
-                    and row.purpose == "page"
-                    and row.alert_id is not None
-                    and row.alert_id not in looked_up
-                ):
-                    looked_up.add(row.alert_id)
-                    received = await repo.received_if_unpaged(session, row.alert_id)
-                    if received is not None:
-                        first_pages.append((row, received))
+                if row.alert_id in received and result.ok and row.purpose == "page":
+                    # The batch's first page of an alert none of whose pages was sent before.
+                    first_pages.setdefault(row.alert_id, (row, received[row.alert_id]))
                 await service.apply_result(
                     session,
                     self.settings,
@@ -370,8 +370,6 @@ class Worker:
                     worker=self.name,
                     duration_ms=sent.duration_ms,
                 )
-                if row.purpose == "page" and row.sent_at is not None:
-                    await session.flush()  # the next page of this alert sees it sent
                 if result.ok and row.channel == CHANNEL_SMS and row.via is not None:
                     claimed = sent.channels.get(row.via)
                     if claimed is None or channel_service.down_for_failures(claimed):
@@ -383,9 +381,9 @@ class Worker:
                     await self.announce(session, channel)
         for row in moved:
             metrics.count_delivery(row.channel, SENDING, row.status)
-        for row, received in first_pages:
+        for row, receipt in first_pages.values():
             if row.sent_at is not None:
-                waited = (row.sent_at - received).total_seconds()
+                waited = (row.sent_at - receipt).total_seconds()
                 metrics.FIRST_PAGE_SECONDS.observe(max(waited, 0.0))
 
     async def _deliver(self, delivery: Delivery, channels: Mapping[str, Channel]) -> SendResult:
