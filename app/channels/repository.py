@@ -19,9 +19,12 @@ async def by_name(session: AsyncSession, name: str, *, lock: bool = False) -> Ch
     return await session.scalar(stmt)
 
 
+_ALL = select(Channel).order_by(Channel.priority, Channel.id)
+
+
 async def list_all(session: AsyncSession) -> Sequence[Channel]:
     """Every channel, in route order."""
-    return (await session.scalars(select(Channel).order_by(Channel.priority, Channel.id))).all()
+    return (await session.scalars(_ALL)).all()
 
 
 _ACTIVE = select(Channel).where(Channel.active).order_by(Channel.priority, Channel.id)

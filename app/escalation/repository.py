@@ -108,11 +108,13 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> Sequenc
     return (await session.scalars(stmt)).all()
 
 
+# Built once: the escalation loop reads it at every wake-up (docs/PERFORMANCE.md 1f).
+_NEXT_DUE = select(func.min(Escalation.next_due_at)).where(Escalation.state == ACTIVE)
+
+
 async def next_due_at(session: AsyncSession) -> datetime | None:
     """When the next escalation step falls due."""
-    return await session.scalar(
-        select(func.min(Escalation.next_due_at)).where(Escalation.state == ACTIVE)
-    )
+    return await session.scalar(_NEXT_DUE)
 
 
 async def liaisons_by_ids(session: AsyncSession, ids: set[int]) -> Sequence[Liaison]:

@@ -5,10 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from app.alerts.models import Alert
 from app.kit.clock import utcnow
@@ -26,25 +37,97 @@ from app.outbox.models import (
 _FIRST_PAGE_LOCK = 0x6B67
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
+def _due(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     return or_(
         and_(Delivery.status == PENDING, Delivery.due_at <= now),
         and_(Delivery.status == SENDING, Delivery.lease_until < now),
     )
 
 
+# The worker's statements, built once (their values are parameters): built at every call, a
+# statement is hashed again before SQLAlchemy finds its compiled form (docs/PERFORMANCE.md 1f).
+_DUE_SENDERS = (
+    select(Delivery.channel, Delivery.sender)
+    .where(_due(bindparam("now")))
+    .distinct()
+    .order_by(Delivery.channel, Delivery.sender)
+)
+_LOCK_RATE = (
+    select(SenderRate)
+    .where(SenderRate.sender == bindparam("sender_name"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
+def _claim_statement(by_sender: bool) -> ReturningUpdate[Delivery]:
+    due = select(Delivery.id).where(Delivery.channel == bindparam("channel_name"))
+    due = due.where(_due(bindparam("now")))
+    if by_sender:
+        due = due.where(Delivery.sender == bindparam("sender_name"))
+    due = due.order_by(Delivery.due_at, Delivery.id).limit(bindparam("limit"))
+    # One statement: the rows locked by the subquery (SKIP LOCKED) are leased and returned.
+    return (
+        update(Delivery)
+        .where(Delivery.id.in_(due.with_for_update(skip_locked=True).scalar_subquery()))
+        .values(
+            status=SENDING,
+            lease_until=bindparam("lease"),
+            leased_by=bindparam("worker_name"),
+            attempts=Delivery.attempts + 1,
+        )
+        .returning(Delivery)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+
+
+_CLAIM = {by_sender: _claim_statement(by_sender) for by_sender in (False, True)}
+_BURY = (
+    update(Delivery)
+    .where(
+        Delivery.status == SENDING,
+        Delivery.lease_until < bindparam("now"),
+        Delivery.attempts >= Delivery.max_attempts,
+    )
+    .values(status="dead", final_at=bindparam("now"), last_error="its worker died at every attempt")
+    .execution_options(synchronize_session=False)
+)
+_LOCK_LEASED = (
+    select(Delivery)
+    .where(
+        Delivery.id.in_(bindparam("ids", expanding=True)),
+        Delivery.status == SENDING,
+        Delivery.leased_by == bindparam("worker_name"),
+    )
+    .order_by(Delivery.id)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_NEXT_DUE = select(
+    select(func.min(Delivery.due_at)).where(Delivery.status == PENDING).scalar_subquery(),
+    select(func.min(Delivery.lease_until)).where(Delivery.status == SENDING).scalar_subquery(),
+)
+_FIRST_PAGE_LOCKS = text(
+    "SELECT pg_advisory_xact_lock(:space, a) FROM unnest(CAST(:ids AS integer[])) a"
+)
+_UNPAGED = select(Alert.id, Alert.received_at).where(
+    Alert.id.in_(bindparam("ids", expanding=True)),
+    ~select(Delivery.id)
+    .where(
+        Delivery.alert_id == Alert.id,
+        Delivery.purpose == "page",
+        Delivery.sent_at.is_not(None),
+    )
+    .exists(),
+)
+
+
 async def due_senders(session: AsyncSession, now: datetime) -> dict[str, list[str]]:
     """Per channel that has deliveries due, the senders they are due from (for SMS, the
     sending numbers, in order: workers lock the buckets of these senders one after the
     other, in turn). A channel with nothing due is not claimed from."""
-    stmt = (
-        select(Delivery.channel, Delivery.sender)
-        .where(_due(now))
-        .distinct()
-        .order_by(Delivery.channel, Delivery.sender)
-    )
     due: dict[str, list[str]] = {}
-    for channel, sender in (await session.execute(stmt)).all():
+    for channel, sender in (await session.execute(_DUE_SENDERS, {"now": now})).all():
         due.setdefault(channel, []).append(sender)
     return due
 
@@ -56,9 +139,7 @@ async def lock_rate(session: AsyncSession, sender: str, burst: float) -> SenderR
     one short transaction, and buckets are locked in sender order, so no two claims wait on
     each other): skipping it instead left the second worker polling for its turn.
     """
-    stmt = select(SenderRate).where(SenderRate.sender == sender).with_for_update()
-    stmt = stmt.execution_options(populate_existing=True)
-    bucket = await session.scalar(stmt)
+    bucket = await session.scalar(_LOCK_RATE, {"sender_name": sender})
     if bucket is not None:
         return bucket
     dialect = session.get_bind().dialect.name
@@ -69,7 +150,7 @@ async def lock_rate(session: AsyncSession, sender: str, burst: float) -> SenderR
         .values(sender=sender, tokens=burst, updated_at=utcnow())
         .on_conflict_do_nothing(index_elements=["sender"])
     )
-    return await session.scalar(stmt)
+    return await session.scalar(_LOCK_RATE, {"sender_name": sender})
 
 
 async def claim(
@@ -85,39 +166,22 @@ async def claim(
     """Lease up to `limit` due deliveries (SKIP LOCKED: workers never take the same row)."""
     if limit <= 0:
         return []
-    due = select(Delivery.id).where(Delivery.channel == channel, _due(now))
+    params = {
+        "channel_name": channel,
+        "now": now,
+        "limit": limit,
+        "lease": lease_until,
+        "worker_name": worker,
+    }
     if sender is not None:
-        due = due.where(Delivery.sender == sender)
-    due = due.order_by(Delivery.due_at, Delivery.id).limit(limit).with_for_update(skip_locked=True)
-    # One statement: the rows locked by the subquery are leased and returned.
-    stmt = (
-        update(Delivery)
-        .where(Delivery.id.in_(due.scalar_subquery()))
-        .values(
-            status=SENDING,
-            lease_until=lease_until,
-            leased_by=worker,
-            attempts=Delivery.attempts + 1,
-        )
-        .returning(Delivery)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    )
-    rows = list((await session.scalars(stmt)).all())
+        params["sender_name"] = sender
+    rows = list((await session.scalars(_CLAIM[sender is not None], params)).all())
     return sorted(rows, key=lambda d: (d.due_at, d.id))
 
 
 async def bury_crashed(session: AsyncSession, now: datetime) -> int:
     """Rows whose every attempt ended with their worker gone (lease expired) are dead."""
-    result = await session.execute(
-        update(Delivery)
-        .where(
-            Delivery.status == SENDING,
-            Delivery.lease_until < now,
-            Delivery.attempts >= Delivery.max_attempts,
-        )
-        .values(status="dead", final_at=now, last_error="its worker died at every attempt")
-        .execution_options(synchronize_session=False)
-    )
+    result = await session.execute(_BURY, {"now": now})
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -139,14 +203,8 @@ async def lock_leased_many(
     order: two transactions locking overlapping sets never wait on each other in a cycle)."""
     if not ids:
         return {}
-    stmt = (
-        select(Delivery)
-        .where(Delivery.id.in_(ids), Delivery.status == SENDING, Delivery.leased_by == worker)
-        .order_by(Delivery.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return {row.id: row for row in (await session.scalars(stmt)).all()}
+    rows = await session.scalars(_LOCK_LEASED, {"ids": list(ids), "worker_name": worker})
+    return {row.id: row for row in rows.all()}
 
 
 async def get(session: AsyncSession, delivery_id: int, *, lock: bool = False) -> Delivery | None:
@@ -186,9 +244,7 @@ async def attempts(session: AsyncSession, delivery_id: int) -> Sequence[Delivery
 async def next_due_at(session: AsyncSession) -> datetime | None:
     """When the next pending delivery or expiring lease falls due."""
     # One round trip; each minimum read from its own index range (status, due_at) / lease.
-    pending = select(func.min(Delivery.due_at)).where(Delivery.status == PENDING)
-    leased = select(func.min(Delivery.lease_until)).where(Delivery.status == SENDING)
-    row = (await session.execute(select(pending.scalar_subquery(), leased.scalar_subquery()))).one()
+    row = (await session.execute(_NEXT_DUE)).one()
     times = [t for t in row if t is not None]
     return min(times) if times else None
 
@@ -218,17 +274,9 @@ async def received_if_unpaged(
         return {}
     if session.get_bind().dialect.name == "postgresql":
         # unnest yields the sorted array in its order: the locks are taken in that order.
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(:space, a) FROM unnest(CAST(:ids AS integer[])) a"),
-            {"space": _FIRST_PAGE_LOCK, "ids": ids},
-        )
-    sent = select(Delivery.id).where(
-        Delivery.alert_id == Alert.id,
-        Delivery.purpose == "page",
-        Delivery.sent_at.is_not(None),
-    )
-    stmt = select(Alert.id, Alert.received_at).where(Alert.id.in_(ids), ~sent.exists())
-    return {alert_id: received for alert_id, received in (await session.execute(stmt)).all()}
+        await session.execute(_FIRST_PAGE_LOCKS, {"space": _FIRST_PAGE_LOCK, "ids": ids})
+    rows = await session.execute(_UNPAGED, {"ids": ids})
+    return {alert_id: received for alert_id, received in rows.all()}
 
 
 async def list_deliveries(
