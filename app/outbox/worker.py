@@ -117,14 +117,12 @@ class Worker:
         there, without a second claim that would find nothing: work committed since then has
         set the wake-up, which only the wait that sees it clears."""
         limit = self.claim_limit()
-        if not limit:
-            return self.settings.worker_poll_seconds  # finished sends wake the loop
-        claimed, next_due = await self._claim_and_send(limit)
-        if claimed >= limit:
+        claimed = await self.run_once(limit)
+        if claimed and claimed >= limit:
             return 0.0
         if self.free_slots() < self.claim_at_least():
-            return self.settings.worker_poll_seconds
-        return self._wait_until(next_due)
+            return self.settings.worker_poll_seconds  # finished sends wake the loop
+        return await self._seconds_to_next()
 
     def free_slots(self) -> int:
         """How many more deliveries this worker may send at once."""
@@ -140,17 +138,16 @@ class Worker:
         free = self.free_slots()
         return min(free, self.settings.worker_batch) if free >= self.claim_at_least() else 0
 
-    async def _claim_and_send(self, limit: int) -> tuple[int, datetime | None]:
+    async def run_once(self, limit: int) -> int:
         """Claim up to `limit` rows and start sending each claimed row on its own; returns
-        how many were claimed, and when the next row falls due (read by a claim short of
-        its batch)."""
-        claimed, channels, next_due = await self._claim(limit)
+        how many were claimed."""
+        claimed, channels = await self._claim(limit) if limit else ([], {})
         for delivery in claimed:
             metrics.count_delivery(delivery.channel, None, SENDING)
             task = asyncio.create_task(self._send(delivery, channels), name=f"send-{delivery.id}")
             self.sending.add(task)
             task.add_done_callback(self._sent)
-        return len(claimed), next_due
+        return len(claimed)
 
     def _sent(self, task: asyncio.Task[None]) -> None:
         was_short = self.free_slots() < self.claim_at_least()
@@ -172,14 +169,9 @@ class Worker:
             self._recorder.cancel()
             await asyncio.gather(self._recorder, return_exceptions=True)
 
-    async def _claim(
-        self, limit: int
-    ) -> tuple[list[Delivery], dict[str, Channel], datetime | None]:
+    async def _claim(self, limit: int) -> tuple[list[Delivery], dict[str, Channel]]:
         """Lease up to `limit` due rows: SMS first (pages), each number within its rate.
-        Also returns the channels as they are now (their sends need them), and, when it took
-        fewer rows than `limit`, when the next row falls due (the same transaction: a pass
-        that sleeps after its claim needs no transaction of its own to know until when)."""
-        next_due: datetime | None = None
+        Also returns the channels as they are now (their sends need them)."""
         settings = self.settings
         now = utcnow()
         lease = now + timedelta(seconds=settings.lease_seconds)
@@ -222,9 +214,7 @@ class Worker:
                     limit=limit - len(out),
                     channel=channel,
                 )
-            if len(out) < limit:
-                next_due = await repo.next_due_at(session)
-        return out, channels, next_due
+        return out, channels
 
     async def _send(self, delivery: Delivery, channels: Mapping[str, Channel]) -> None:
         if self.before_send is not None:
@@ -414,8 +404,10 @@ class Worker:
             allow_private=self.settings.webhook_allow_private,
         )
 
-    def _wait_until(self, due: datetime | None) -> float:
+    async def _seconds_to_next(self) -> float:
         poll = self.settings.worker_poll_seconds
+        async with self.sessionmaker() as session:
+            due = await repo.next_due_at(session)
         if due is None:
             return poll
         wait = (due - utcnow()).total_seconds()
