@@ -9,6 +9,9 @@ paged to the liaisons of its zone) are posted, each without waiting for the last
 `--every` is measured (the others are the background load). After the run, each measured
 message is matched to its alert's pages through the database (MessageSid → alert → pages'
 provider ids → the stand-in's requests): latency = first page's arrival − POST start.
+Over the load's middle third it also reads serve's CPU (its processes' user + system time in
+/proc, Linux) and the database's transactions (pg_stat_database), and prints both per
+webhook. `--no-worker` serves without the background loops: the request path's share.
 
     createdb -h 127.0.0.1 -U postgres kengele_bench_page
     .venv/bin/python bench/first_page.py \
@@ -43,6 +46,8 @@ from tests.support import PUBLIC_URL, sign  # noqa: E402
 
 # ms from each measured POST to its answer (the rest of the latency is the page's).
 answered: dict[str, float] = {}
+# Per webhook over the load's middle third: serve's CPU (ms) and the database's transactions.
+sampled: dict[str, float] = {}
 
 
 def gateway_env(database_url: str, fake: TwilioFake) -> dict[str, str]:
@@ -94,6 +99,7 @@ async def load(url: str, fake: TwilioFake, args: argparse.Namespace) -> dict[str
 
         n = 0
         start = time.monotonic()
+        sampler = asyncio.create_task(sample_middle_third(args, start))
         while time.monotonic() - start < args.seconds:
             n += 1
             task = asyncio.create_task(post(critical_sms(), n % args.every == 0))
@@ -101,10 +107,62 @@ async def load(url: str, fake: TwilioFake, args: argparse.Namespace) -> dict[str
             task.add_done_callback(tasks.discard)
             await asyncio.sleep(max(start + n / args.rate - time.monotonic(), 0))
         await asyncio.gather(*tasks)
+        await sampler
     bad = [s for s in statuses if s != 200]
     if bad:
         raise SystemExit(f"{len(bad)} webhooks not answered 200: {sorted(set(bad))}")
     return measured
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system) of `pid` and its child processes so far, from /proc
+    (Linux); None elsewhere."""
+    proc = Path("/proc")
+    if not (proc / str(pid) / "stat").exists():
+        return None
+    fields: dict[int, list[str]] = {}
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            text_ = stat.read_text()
+        except OSError:
+            continue  # ended meanwhile
+        # pid (comm) state ppid ... utime stime: comm may hold spaces, so split after ')'.
+        fields[int(stat.parent.name)] = text_[text_.rindex(")") + 2 :].split()
+    tree = {pid} | {p for p, f in fields.items() if int(f[1]) == pid}
+    ticks = sum(int(fields[p][11]) + int(fields[p][12]) for p in tree if p in fields)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def transactions(database_url: str) -> int:
+    """Transactions committed or rolled back in the bench's database so far."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        return int(
+            await conn.fetchval(
+                "SELECT xact_commit + xact_rollback FROM pg_stat_database "
+                "WHERE datname = current_database()"
+            )
+        )
+    finally:
+        await conn.close()
+
+
+async def sample_middle_third(args: argparse.Namespace, start: float) -> None:
+    """serve's CPU and the database's transactions per webhook over the load's middle third
+    (steady: past the start, before the last webhooks), kept in `sampled`."""
+    marks = []
+    for at in (args.seconds / 3, 2 * args.seconds / 3):
+        await asyncio.sleep(max(start + at - time.monotonic(), 0))
+        marks.append(
+            (time.monotonic(), cpu_seconds(args.serve_pid), await transactions(args.database_url))
+        )
+    (t0, cpu0, x0), (t1, cpu1, x1) = marks
+    webhooks = (t1 - t0) * args.rate
+    if cpu0 is not None and cpu1 is not None:
+        sampled["cpu_ms"] = (cpu1 - cpu0) * 1000 / webhooks
+    sampled["transactions"] = (x1 - x0) / webhooks
 
 
 async def latencies(
@@ -176,11 +234,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="kengele serve --workers")
     parser.add_argument("--port", type=int, default=8451)
     parser.add_argument("--log", help="keep the gateway's log in this file")
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="serve --no-worker: the request path alone (no page is sent, none is timed)",
+    )
     args = parser.parse_args()
     asyncio.run(reset(args.database_url))
     with TwilioFake() as fake, tempfile.TemporaryDirectory(prefix="bench-page-") as tmp:
         log = Path(args.log) if args.log else Path(tmp) / "serve.log"
         cmd = [sys.executable, "-m", "app.cli", "serve", "--port", str(args.port)]
+        if args.no_worker:
+            cmd.append("--no-worker")
         with log.open("wb") as out:
             proc = subprocess.Popen(
                 [*cmd, "--workers", str(args.workers)],
@@ -190,17 +255,24 @@ def main() -> None:
                 stderr=subprocess.STDOUT,
             )
         url = f"http://127.0.0.1:{args.port}"
+        args.serve_pid = proc.pid
         try:
             wait_ready(url, proc, log, args.workers)
             measured = asyncio.run(load(url, fake, args))
-            page = asyncio.run(latencies(args.database_url, fake, measured))
+            page = (
+                {} if args.no_worker else asyncio.run(latencies(args.database_url, fake, measured))
+            )
         finally:
             proc.terminate()
             proc.wait(timeout=30)
     print(
         f"serve --workers {args.workers}, {args.rate:.0f} webhooks/s for {args.seconds:.0f} s, "
-        f"{len(page)} measured, {len(fake.requests)} SMS at the stand-in, {os.cpu_count()} CPUs"
+        f"{len(measured)} measured, {len(fake.requests)} SMS at the stand-in, "
+        f"{os.cpu_count()} CPUs"
     )
+    if "cpu_ms" in sampled:
+        print(f"serve's CPU per webhook (middle third of the load): {sampled['cpu_ms']:.1f} ms")
+    print(f"database transactions per webhook (the same third): {sampled['transactions']:.2f}")
     after = {sid: ms - answered[sid] for sid, ms in page.items()}
     for what, values in (
         ("webhook answered", answered),
@@ -208,6 +280,8 @@ def main() -> None:
         ("page after answer", after),
     ):
         ms = sorted(values.values())
+        if not ms:
+            continue
         print(
             f"{what:>17}: p50 {statistics.median(ms):7.1f} ms  p90 {ms[int(len(ms) * 0.9)]:7.1f} ms"
             f"  p99 {ms[min(len(ms) - 1, int(len(ms) * 0.99))]:7.1f} ms  max {ms[-1]:7.1f} ms"
