@@ -40,6 +40,7 @@ from app.inbound.models import InboundMessage  # noqa: E402
 from app.kit.config import Settings  # noqa: E402
 from app.kit.db import create_engine, create_sessionmaker  # noqa: E402
 from app.outbox.models import Delivery  # noqa: E402
+from app.outbox.wakeup import asyncpg_dsn  # noqa: E402
 from tests.fakes.twilio_api import TwilioFake  # noqa: E402
 from tests.faults.support import SMS, critical_sms  # noqa: E402
 from tests.support import PUBLIC_URL, sign  # noqa: E402
@@ -137,7 +138,7 @@ async def transactions(database_url: str) -> int:
     """Transactions committed or rolled back in the bench's database so far."""
     import asyncpg  # type: ignore[import-untyped]
 
-    conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         return int(
             await conn.fetchval(

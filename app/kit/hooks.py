@@ -60,12 +60,11 @@ def install(session_class: type[Session]) -> None:
 def origin(sessionmaker: async_sessionmaker[AsyncSession]) -> str:
     """What the NOTIFYs of this factory's transactions carry as payload: a listener of the
     same process skips them, its own loops being woken at the commit (`add_signal`)."""
-    session_class = sessionmaker.kw.get("sync_session_class", Session)
+    return _origin_of(sessionmaker.kw.get("sync_session_class", Session))
+
+
+def _origin_of(session_class: type[Session]) -> str:
     return str(getattr(session_class, _ORIGIN, ""))
-
-
-def _origin_of(session: Session) -> str:
-    return str(getattr(type(session), _ORIGIN, ""))
 
 
 def on_commit(session: AsyncSession | Session, action: Action) -> None:
@@ -106,7 +105,7 @@ def take_notifications(session: AsyncSession | Session) -> list[str]:
 def notify_sql(session: AsyncSession | Session, channels: list[str]) -> str:
     """The select list that notifies these channels (names are the program's constants;
     the payload, the `origin` of the session's factory, a hex string)."""
-    payload = _origin_of(_sync(session))
+    payload = _origin_of(type(_sync(session)))
     return ", ".join(f"pg_notify('{channel}', '{payload}')" for channel in channels)
 
 

@@ -5,9 +5,12 @@ take turns, so that exactly one of them sees none sent."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert
 from app.kit.clock import utcnow
@@ -20,22 +23,33 @@ from tests.escalation.support import FOCAL_MAVIVI, Gateway, gateway
 pytestmark = pytest.mark.usefixtures("engine")  # tables emptied first
 
 
-async def _two_alerts_paged_not_sent(gw: Gateway, gate: asyncio.Event) -> tuple[int, int]:
-    """Two alerts whose pages are claimed and held before their send until `gate` is set."""
+@asynccontextmanager
+async def _two_alerts_paged_not_sent(
+    settings: Settings,
+) -> AsyncIterator[tuple[Gateway, int, int]]:
+    """A gateway and two alerts whose pages are claimed and held before their send (let go
+    at the end, so that the gateway stops without waiting for them)."""
+    gate = asyncio.Event()
 
     async def held(_delivery: Delivery) -> None:
         await gate.wait()
 
-    gw.app.state.runtime.worker.before_send = held
-    for place in ("Mavivi", "Oicha"):
-        await gw.sms(FOCAL_MAVIVI, f"Attaque en cours a {place}, les ADF ont tue 3 personnes")
-    async with gw.sessionmaker() as session:
-        first, second = (await session.scalars(select(Alert.id).order_by(Alert.id))).all()
-    return first, second
+    async with gateway(settings) as gw:
+        gw.app.state.runtime.worker.before_send = held
+        try:
+            for place in ("Mavivi", "Oicha"):
+                await gw.sms(
+                    FOCAL_MAVIVI, f"Attaque en cours a {place}, les ADF ont tue 3 personnes"
+                )
+            async with gw.sessionmaker() as session:
+                first, second = (await session.scalars(select(Alert.id).order_by(Alert.id))).all()
+            yield gw, first, second
+        finally:
+            gate.set()
 
 
-async def _mark_a_page_sent(session: object, alert_id: int) -> None:
-    await session.execute(  # type: ignore[attr-defined]
+async def _mark_a_page_sent(session: AsyncSession, alert_id: int) -> None:
+    await session.execute(
         update(Delivery)
         .where(Delivery.alert_id == alert_id, Delivery.purpose == "page")
         .values(sent_at=utcnow())
@@ -45,15 +59,12 @@ async def _mark_a_page_sent(session: object, alert_id: int) -> None:
 async def test_the_receipt_time_is_given_for_the_alerts_with_no_page_sent(
     settings: Settings,
 ) -> None:
-    gate = asyncio.Event()
-    async with gateway(settings) as gw:
-        first, second = await _two_alerts_paged_not_sent(gw, gate)
+    async with _two_alerts_paged_not_sent(settings) as (gw, first, second):
         async with unit_of_work(gw.sessionmaker) as session:
             await _mark_a_page_sent(session, first)
         async with unit_of_work(gw.sessionmaker) as session:
             received = await repo.received_if_unpaged(session, [second, first, second])
             alert = await session.get(Alert, second)
-        gate.set()
         assert alert is not None
         assert received == {second: alert.received_at}
 
@@ -62,9 +73,7 @@ async def test_the_receipt_time_is_given_for_the_alerts_with_no_page_sent(
 async def test_a_second_recorder_of_an_alert_waits_and_then_sees_its_page_sent(
     settings: Settings,
 ) -> None:
-    gate = asyncio.Event()
-    async with gateway(settings) as gw:
-        first, second = await _two_alerts_paged_not_sent(gw, gate)
+    async with _two_alerts_paged_not_sent(settings) as (gw, first, second):
         async with unit_of_work(gw.sessionmaker) as one:
             assert set(await repo.received_if_unpaged(one, [first, second])) == {first, second}
             await _mark_a_page_sent(one, first)
@@ -77,4 +86,3 @@ async def test_a_second_recorder_of_an_alert_waits_and_then_sees_its_page_sent(
             await asyncio.sleep(0.3)
             assert not waiting.done()  # it takes its turn after this transaction
         assert await asyncio.wait_for(waiting, 5) == {}
-        gate.set()
