@@ -151,10 +151,18 @@ class Runtime:
             runtime.changes_listener = await runtime._listen(feed, CHANGES_CHANNEL)
         return runtime
 
-    async def _listen(self, signal: Any, channel: str) -> wake.PgListener:
+    async def _listen(
+        self, signal: Any, channel: str, *, handoff_seconds: float = 0.0
+    ) -> wake.PgListener:
         """A LISTEN connection waking `signal`, kept open (and reopened) by a loop."""
         dsn = wake.asyncpg_dsn(self.settings.database_url)
-        listener = wake.PgListener(dsn, signal, channel, ignore=hooks.origin(self.sessionmaker))
+        listener = wake.PgListener(
+            dsn,
+            signal,
+            channel,
+            ignore=hooks.origin(self.sessionmaker),
+            handoff_seconds=handoff_seconds,
+        )
         await listener.start()
         self._supervise(f"listen-{channel}", listener.step, wake=listener.wait_lost)
         return listener
@@ -168,9 +176,15 @@ class Runtime:
         change log's pruning and retention in this process."""
         self.wakeup.bind()
         if not self.settings.is_sqlite:
-            self.listener = await self._listen(self.wakeup, wake.CHANNEL)
+            self.listener = await self._listen(
+                self.wakeup, wake.CHANNEL, handoff_seconds=wake.HANDOFF_SECONDS
+            )
         self._supervise("worker", self.worker.step, wake=self.wakeup.wait)
         self._supervise("escalation", self.escalations.step, wake=self.wakeup.waiter())
+        # Work this process commits from now on wakes its own worker and escalation steps
+        # at the commit; its NOTIFYs say so, and the other processes' loops leave that work
+        # to them for a moment instead of each racing for it (app.outbox.wakeup).
+        hooks.serves_own_work(self.sessionmaker)
         self._supervise("safety-net", self.pipeline.safety_net(utcnow()))
         self._supervise("prune-changes", self.prune_changes)
         self._supervise("retention", self.retention)

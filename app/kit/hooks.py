@@ -41,6 +41,10 @@ _WAKE = "hooks.signals"
 _SIGNALS = "kengele_signals"
 _INSTALLED = "kengele_hooks"
 _ORIGIN = "kengele_origin"
+_SERVED = "kengele_served"
+# A NOTIFY's payload: the sending factory's origin, then this mark when that process's own
+# loops were woken by the same commit (`serves_own_work`).
+_SERVED_MARK = ":served"
 _standing: dict[str, FlushStep] = {}
 
 
@@ -65,6 +69,28 @@ def origin(sessionmaker: async_sessionmaker[AsyncSession]) -> str:
 
 def _origin_of(session_class: type[Session]) -> str:
     return str(getattr(session_class, _ORIGIN, ""))
+
+
+def serves_own_work(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Say in this factory's NOTIFYs that its process runs the loops they wake (the outbox
+    worker, the escalation steps) and woke them at the commit: a listener in another process
+    may leave the work to it for a moment (`served_by_sender`)."""
+    setattr(sessionmaker.kw.get("sync_session_class", Session), _SERVED, True)
+
+
+def sender_of(payload: str) -> str:
+    """The origin of the factory that sent a NOTIFY with this payload."""
+    return payload.removesuffix(_SERVED_MARK)
+
+
+def served_by_sender(payload: str) -> bool:
+    """Whether the process that sent a NOTIFY with this payload woke its own loops for it."""
+    return payload.endswith(_SERVED_MARK)
+
+
+def _payload_of(session_class: type[Session]) -> str:
+    served = _SERVED_MARK if getattr(session_class, _SERVED, False) else ""
+    return _origin_of(session_class) + served
 
 
 def on_commit(session: AsyncSession | Session, action: Action) -> None:
@@ -104,8 +130,9 @@ def take_notifications(session: AsyncSession | Session) -> list[str]:
 
 def notify_sql(session: AsyncSession | Session, channels: list[str]) -> str:
     """The select list that notifies these channels (names are the program's constants;
-    the payload, the `origin` of the session's factory, a hex string)."""
-    payload = _origin_of(type(_sync(session)))
+    the payload, the `origin` of the session's factory, a hex string, and whether its process
+    serves its own work)."""
+    payload = _payload_of(type(_sync(session)))
     return ", ".join(f"pg_notify('{channel}', '{payload}')" for channel in channels)
 
 

@@ -17,6 +17,11 @@ from app.kit.signals import LoopSignal, run_in_loop, wait_for
 log = logging.getLogger(__name__)
 
 CHANNEL = "kengele_outbox"
+# How long a process leaves the work of a commit to the process that made it, when that one
+# woke its own worker and escalation steps (app.kit.hooks.serves_own_work): they claim it at
+# once; were it to die first, this process looks for itself after this, however many such
+# commits it heard meanwhile (one pass, not one per commit).
+HANDOFF_SECONDS = 1.0
 _DIRTY = "outbox.dirty"
 SIGNAL = "outbox"
 
@@ -91,11 +96,16 @@ class PgListener:
         check_seconds: float = 5.0,
         timeout: float = 5.0,
         ignore: str = "",
+        handoff_seconds: float = 0.0,
     ) -> None:
         self.dsn = dsn
         # The payload of this process's own NOTIFYs (app.kit.hooks.origin): its loops were
         # woken at the commit already, and a second wake-up would cost each a second pass.
         self.ignore = ignore
+        # With handoff_seconds, a NOTIFY whose sender serves its own work wakes this process
+        # that much later, once for all heard meanwhile (0: at once, as any other).
+        self.handoff_seconds = handoff_seconds
+        self._handoff: asyncio.TimerHandle | None = None
         # Anything with a thread-safe set(): a Wakeup, or the change feed.
         self.wakeup = wakeup
         self.channel = channel
@@ -154,8 +164,17 @@ class PgListener:
         self.wakeup.set()
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        if self.ignore and payload == self.ignore:
+        if self.ignore and hooks.sender_of(payload) == self.ignore:
             return
+        if self.handoff_seconds > 0 and hooks.served_by_sender(payload):
+            if self._handoff is None:
+                loop = asyncio.get_running_loop()
+                self._handoff = loop.call_later(self.handoff_seconds, self._after_handoff)
+            return
+        self.wakeup.set()
+
+    def _after_handoff(self) -> None:
+        self._handoff = None
         self.wakeup.set()
 
     def _on_lost(self, *_: object) -> None:
@@ -163,6 +182,10 @@ class PgListener:
         self._lost.set()
 
     def _drop(self) -> None:
+        if self._handoff is not None:
+            # A wake-up is due: give it now (the reconnection wakes the waiters anyway).
+            self._handoff.cancel()
+            self._after_handoff()
         if self._conn is not None:
             conn, self._conn = self._conn, None
             with contextlib.suppress(Exception):

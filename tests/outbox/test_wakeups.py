@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.kit import hooks
 from app.kit.config import Settings
 from app.kit.db import create_sessionmaker, unit_of_work
+from app.outbox import service as outbox
 from app.outbox.wakeup import mark_work
 from tests.escalation.support import CLA_BENI, FOCAL_MAVIVI, gateway
 
@@ -52,6 +54,56 @@ async def test_a_listener_skips_the_notifications_of_its_own_process(
         await gw.wait_for(lambda: heard.sets >= 2, within=5)
         await asyncio.sleep(0.2)
         assert heard.sets == 2
+
+
+@pytest.mark.postgresql
+async def test_work_another_process_serves_itself_wakes_this_one_once_after_the_handoff(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    """With `serve --workers 2`, a commit in one process wakes its own worker at once. The
+    other process leaves that work to it for the hand-off, then looks once for all the
+    commits it heard meanwhile; a commit from a process without loops (an API process, the
+    CLI) wakes it at once."""
+    async with gateway(settings, worker_poll_seconds=30.0) as gw:
+        runtime = gw.app.state.runtime
+        heard = _Count()
+        runtime.listener.wakeup = heard
+        runtime.listener.handoff_seconds = 1.0
+        serving = create_sessionmaker(engine)
+        hooks.serves_own_work(serving)
+        without_loops = create_sessionmaker(engine)
+
+        async def commit_work(factory: object) -> None:
+            async with unit_of_work(factory) as session:  # type: ignore[arg-type]
+                await mark_work(session)
+
+        for _ in range(5):
+            await commit_work(serving)
+        await commit_work(without_loops)
+        # Heard in commit order: the five before it were heard and left to their sender.
+        await gw.wait_for(lambda: heard.sets >= 1, within=5)
+        await asyncio.sleep(0.1)
+        assert heard.sets == 1
+        await gw.wait_for(lambda: heard.sets >= 2, within=5)
+        await asyncio.sleep(1.2)
+        assert heard.sets == 2  # one pass for the five
+
+
+@pytest.mark.postgresql
+async def test_a_page_left_by_a_process_that_died_before_claiming_it_is_sent_after_the_handoff(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    """The process that committed the page said it would send it, then died before its
+    worker claimed it: another process sends it after the hand-off, not at its poll."""
+    async with gateway(settings, worker_poll_seconds=30.0) as gw:
+        gw.app.state.runtime.listener.handoff_seconds = 0.3
+        died = create_sessionmaker(engine)  # serves its own work, and nothing runs it
+        hooks.serves_own_work(died)
+        async with unit_of_work(died) as session:
+            await outbox.enqueue_sms(
+                session, gw.settings, to=CLA_BENI, body="Kengele test page", purpose="page"
+            )
+        await gw.wait_for(lambda: "Kengele test page" in gw.sent_to(CLA_BENI), within=5)
 
 
 async def test_a_woken_escalation_loop_with_no_step_due_only_reads_the_next_due_time(
