@@ -6,7 +6,9 @@ misses its heartbeats for its window (`heartbeat_seconds`), or when it fails mos
 them failed); a heartbeat brings it back, and so does a send that succeeds (the worker asks
 app.outbox.health.came_back, then `changed` here). Each change is a `channel.down` /
 `channel.up` webhook event, an event of the live stream, and one SMS to each on-duty JOC
-officer by a live channel. The runtime's "watch-channels" loop runs `check`.
+officer by a live channel. A change that leaves zones with no channel up, or gives one back,
+is also a `zone.unreachable` / `zone.reachable` webhook event per zone (other systems cannot
+page there meanwhile). The runtime's "watch-channels" loop runs `check`.
 """
 
 from __future__ import annotations
@@ -56,9 +58,8 @@ async def changed(session: AsyncSession, settings: Settings, channel: Channel) -
         "down" if channel.down else "up",
         channel.down_reason or "heartbeat",
     )
-    await subscriptions.emit_event(
-        session, settings, event, {"channel": channels.channel_data(channel)}
-    )
+    data = channels.channel_data(channel)
+    await subscriptions.emit_event(session, settings, event, {"channel": data})
     record(session.sync_session, event, channel.id)
     at = utcnow().strftime("%Y-%m-%d %H:%M")
     text = (DOWN_TEXT if channel.down else UP_TEXT).format(
@@ -69,6 +70,11 @@ async def changed(session: AsyncSession, settings: Settings, channel: Channel) -
         # in the same single SMS (one per officer, however many zones it cut off).
         zones = {z.lower() for z in channel.zones or []}
         cuts = [cut for cut in await health.unreachable(session) if cut.zone.lower() in zones]
+        for cut in cuts:
+            zone = health.zone_data(cut)
+            await subscriptions.emit_event(
+                session, settings, "zone.unreachable", {"zone": zone, "channel": data}
+            )
         if cuts:
             text = ZONE_TEXT.format(
                 zone=", ".join(c.zone for c in cuts)[:40],
@@ -76,6 +82,11 @@ async def changed(session: AsyncSession, settings: Settings, channel: Channel) -
                 name=channel.name,
                 reason=(channel.down_reason or "")[:40],
                 n=sum(c.waiting_pages for c in cuts),
+            )
+    else:
+        for zone in await health.restored_by(session, channel):
+            await subscriptions.emit_event(
+                session, settings, "zone.reachable", {"zone": zone, "channel": data}
             )
     for officer in await people.on_duty(session, "joc"):
         await outbox.enqueue_sms(

@@ -111,6 +111,32 @@ class Unreachable:
     waiting_pages: int
 
 
+async def restored_by(session: AsyncSession, channel: Channel) -> list[dict[str, object]]:
+    """The zones `channel`, back up, serves that were cut off until now (every other active
+    channel that names them is down, or there is none), as their webhook event tells them:
+    `zone` and the `channels` that name it."""
+    if not channel.active:
+        return []
+    live = await channels.active(session)
+    restored: list[dict[str, object]] = []
+    for zone in channel.zones or []:
+        key = zone.lower()
+        serving = [c for c in live if key in {z.lower() for z in c.zones or []}]
+        if all(c.down for c in serving if c.id != channel.id):
+            restored.append({"zone": zone, "channels": [c.name for c in serving]})
+    return restored
+
+
+def zone_data(cut: Unreachable) -> dict[str, object]:
+    """A zone cut off, as its webhook event tells it."""
+    return {
+        "zone": cut.zone,
+        "channels": cut.channels,
+        "since": cut.since.isoformat() if cut.since else None,
+        "waiting_pages": cut.waiting_pages,
+    }
+
+
 async def unreachable(session: AsyncSession) -> list[Unreachable]:
     """The zones (as channels name them) whose every active channel is down."""
     live = await channels.active(session)

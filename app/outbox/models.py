@@ -45,6 +45,8 @@ EVENT_TYPES = (
     "delivery.dead",
     "channel.down",
     "channel.up",
+    "zone.unreachable",
+    "zone.reachable",
 )
 
 

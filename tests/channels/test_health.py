@@ -5,6 +5,7 @@ its next ping."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -167,7 +168,21 @@ async def test_a_zone_whose_every_channel_is_down_is_told_with_its_waiting_pages
     settings: Settings,
 ) -> None:
     with SmsGateFake() as fake:
-        async with gateway(settings, channel_check_seconds=0.1, channel_wait_seconds=0.2) as gw:
+        async with gateway(
+            settings,
+            channel_check_seconds=0.1,
+            channel_wait_seconds=0.2,
+            webhook_allow_private=True,
+        ) as gw:
+            async with unit_of_work(gw.sessionmaker) as s:
+                s.add(
+                    WebhookSubscription(
+                        url="http://127.0.0.1:9/hooks",
+                        event_types=["zone.unreachable", "zone.reachable"],
+                        secret="whsec_" + "A" * 32,
+                        active=True,
+                    )
+                )
             for name in ("beni-a", "beni-b"):
                 await _handset(gw, fake, name, heartbeat_seconds=60, rate_per_second=50.0)
             await set_down(gw.sessionmaker, "twilio")  # nothing else can carry Beni's pages
@@ -178,11 +193,19 @@ async def test_a_zone_whose_every_channel_is_down_is_told_with_its_waiting_pages
             await _silent_since(gw, "beni-a", 120)
             await gw.wait_for(lambda: _is_down(gw, viewer))
             assert (await gw.client.get(UNREACHABLE, headers=headers)).json() == []
+            assert await _zone_events(gw) == []
             # Then handset B: Beni is cut off, and the JOC officers are told so at once.
             await _silent_since(gw, "beni-b", 120)
             await gw.wait_for(lambda: _unreachable(gw, headers))
             joc = [d.body for d in await gw.outbox(recipient=JOC_NORD_KIVU)]
             assert len([b for b in joc if "zone Beni sans canal SMS" in b]) == 1
+            # Other systems hear it by a webhook event of its own, once.
+            [(event, data)] = await _zone_events(gw)
+            assert event == "zone.unreachable"
+            assert data["zone"]["zone"] == "Beni"
+            assert data["zone"]["channels"] == ["beni-a", "beni-b"]
+            assert data["zone"]["since"] is not None
+            assert data["channel"]["name"] == "beni-b"
 
             # A critical alert of Beni: its pages wait, counted.
             assert (await gw.sms(FOCAL_MAVIVI, ATTACK)).status_code == 200
@@ -196,6 +219,15 @@ async def test_a_zone_whose_every_channel_is_down_is_told_with_its_waiting_pages
             response = await gw.client.post("/webhooks/smsgate/beni-b", content=body, headers=ping)
             assert response.status_code == 200
             assert (await gw.client.get(UNREACHABLE, headers=headers)).json() == []
+            [_, (event, data)] = await _zone_events(gw)
+            assert event == "zone.reachable"
+            assert data["zone"] == {"zone": "Beni", "channels": ["beni-a", "beni-b"]}
+            assert data["channel"]["name"] == "beni-b"
+            # Handset A pings too: Beni was reachable already, no second event.
+            body, ping = fake.webhook("system:ping")
+            response = await gw.client.post("/webhooks/smsgate/beni-a", content=body, headers=ping)
+            assert response.status_code == 200
+            assert len(await _zone_events(gw)) == 2
             await gw.wait_for(
                 lambda: len(fake.accepted(CLA_BENI)) == len(fake.accepted(CLA_OICHA)) == 1
             )
@@ -213,6 +245,14 @@ async def _silent_since(gw: Gateway, name: str, seconds: int) -> None:
 
 async def _unreachable(gw: Gateway, headers: dict[str, str]) -> bool:
     return bool((await gw.client.get(UNREACHABLE, headers=headers)).json())
+
+
+async def _zone_events(gw: Gateway) -> list[tuple[str, dict[str, Any]]]:
+    """The zone events written for webhook subscribers, in order: (type, data)."""
+    async with gw.sessionmaker() as s:
+        stmt = select(Delivery).where(Delivery.event_type.like("zone.%"))
+        rows = (await s.scalars(stmt.order_by(Delivery.id))).all()
+    return [(d.event_type or "", json.loads(d.body)["data"]) for d in rows]
 
 
 async def _waiting_pages(gw: Gateway, headers: dict[str, str], n: int) -> bool:
