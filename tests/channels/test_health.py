@@ -46,6 +46,19 @@ async def _handset(gw: Gateway, fake: SmsGateFake, name: str, **fields: Any) -> 
     )
 
 
+async def _subscribe(gw: Gateway, events: list[str]) -> None:
+    """A webhook subscriber of these events (its deliveries are what the tests read)."""
+    async with unit_of_work(gw.sessionmaker) as s:
+        s.add(
+            WebhookSubscription(
+                url="http://127.0.0.1:9/hooks",
+                event_types=events,
+                secret="whsec_" + "A" * 32,
+                active=True,
+            )
+        )
+
+
 async def _channel_events(gw: Gateway) -> list[str]:
     async with gw.sessionmaker() as s:
         rows = (await s.scalars(select(Change).order_by(Change.seq))).all()
@@ -70,15 +83,7 @@ async def _health(gw: Gateway, key: str) -> dict[str, object]:
 async def test_a_silent_handset_goes_down_and_comes_back_with_its_pings(settings: Settings) -> None:
     with SmsGateFake() as fake:
         async with gateway(settings, channel_check_seconds=0.1, webhook_allow_private=True) as gw:
-            async with unit_of_work(gw.sessionmaker) as s:
-                s.add(
-                    WebhookSubscription(
-                        url="http://127.0.0.1:9/hooks",
-                        event_types=["channel.down", "channel.up"],
-                        secret="whsec_" + "A" * 32,
-                        active=True,
-                    )
-                )
+            await _subscribe(gw, ["channel.down", "channel.up"])
             # (A SMS skipping the down handset spends one of its tokens: a rate of its own.)
             await _handset(gw, fake, "beni-a", priority=1, heartbeat_seconds=60, burst=10)
             viewer = await make_key(gw.sessionmaker, "viewer")
@@ -174,15 +179,7 @@ async def test_a_zone_whose_every_channel_is_down_is_told_with_its_waiting_pages
             channel_wait_seconds=0.2,
             webhook_allow_private=True,
         ) as gw:
-            async with unit_of_work(gw.sessionmaker) as s:
-                s.add(
-                    WebhookSubscription(
-                        url="http://127.0.0.1:9/hooks",
-                        event_types=["zone.unreachable", "zone.reachable"],
-                        secret="whsec_" + "A" * 32,
-                        active=True,
-                    )
-                )
+            await _subscribe(gw, ["zone.unreachable", "zone.reachable"])
             for name in ("beni-a", "beni-b"):
                 await _handset(gw, fake, name, heartbeat_seconds=60, rate_per_second=50.0)
             await set_down(gw.sessionmaker, "twilio")  # nothing else can carry Beni's pages
