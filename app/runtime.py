@@ -219,6 +219,9 @@ class Runtime:
         gone away must not turn a clean stop into a crash)."""
         self.stop.set()
         self.feed.set()  # live streams see `stop` and end
+        # From now on this process's loops take no new work: other processes must not wait
+        # for them (the drain's last records and retries wake them at once).
+        hooks.serves_own_work(self.sessionmaker, serving=False)
         await self.supervisor.close(grace=15)
         await self.worker.drain(grace=15)  # the sends in hand are finished and recorded
         for listener in (self.listener, self.changes_listener):

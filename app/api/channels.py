@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from app.api.deps import Admin, SessionDep, SettingsDep
 from app.channels import service
 from app.channels.schemas import ChannelCreate, ChannelCreated, ChannelRead, ChannelUpdate
+from app.flows import channel_edits
 from app.kit.errors import errors_doc
 from app.kit.ids import Id
 
@@ -26,7 +27,7 @@ async def create_channel(
     body: ChannelCreate, session: SessionDep, settings: SettingsDep, _: Admin
 ) -> ChannelCreated:
     """Add a channel; its secrets (given or generated) are in this answer only."""
-    channel, secrets = await service.create(session, settings, **body.model_dump())
+    channel, secrets = await channel_edits.create(session, settings, body.model_dump())
     return ChannelCreated(**ChannelRead.of(channel).model_dump(), secrets=secrets)
 
 
@@ -46,12 +47,14 @@ async def update_channel(
 ) -> ChannelRead:
     """Change a channel (a secret option given here replaces the stored one, unseen)."""
     changes = body.model_dump(exclude_unset=True)
-    channel = await service.update(session, settings, channel_id, changes)
+    channel = await channel_edits.update(session, settings, channel_id, changes)
     return ChannelRead.of(channel)
 
 
 @router.delete("/channels/{channel_id}", status_code=204, responses=errors_doc(404, 422))
-async def delete_channel(channel_id: Id, session: SessionDep, _: Admin) -> Response:
+async def delete_channel(
+    channel_id: Id, session: SessionDep, settings: SettingsDep, _: Admin
+) -> Response:
     """Remove a channel (SMS queued for it fail over to the next channel of their route)."""
-    await service.delete(session, channel_id)
+    await channel_edits.delete(session, settings, channel_id)
     return Response(status_code=204)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.channels.models import Channel
@@ -55,3 +55,18 @@ async def lock_all(session: AsyncSession) -> Sequence[Channel]:
     """Every active channel, locked for a health check (one checker at a time)."""
     stmt = select(Channel).where(Channel.active).order_by(Channel.id).with_for_update()
     return (await session.scalars(stmt.execution_options(populate_existing=True))).all()
+
+
+# Any constant: the key of the advisory lock that serialises the decisions on zones cut off.
+_ZONES_LOCK = 0x6B5A4F4E  # "kZON"
+_FRESH_ACTIVE = _ACTIVE.execution_options(populate_existing=True)
+
+
+async def lock_zones(session: AsyncSession) -> Sequence[Channel]:
+    """The active channels, read fresh, once no other transaction is deciding which zones a
+    channel's change cut off or gave back (held to the commit; SQLite writes one at a time)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(_ZONES_LOCK)))
+    found = (await session.scalars(_FRESH_ACTIVE)).all()
+    forget_read(session, _READ)  # `active` reads them again, as fresh
+    return found

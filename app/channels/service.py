@@ -342,6 +342,12 @@ async def active(session: AsyncSession) -> Sequence[Channel]:
     return await repo.active(session)
 
 
+async def lock_zones(session: AsyncSession) -> Sequence[Channel]:
+    """The active channels, read fresh, one transaction at a time deciding on zones cut off
+    (a lock held to the commit)."""
+    return await repo.lock_zones(session)
+
+
 async def lock_all(session: AsyncSession) -> Sequence[Channel]:
     """Every active channel, locked for a health check (one checker at a time)."""
     return await repo.lock_all(session)

@@ -92,23 +92,24 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Add a channel; prints its inbound URL and its secrets (shown this once only)."""
         from app.channels import service
+        from app.flows import channel_edits
         from app.kit.errors import KengeleError
 
         settings = get_settings()
         options = _options(set_ or [])
+        fields = {
+            "kind": kind,
+            "name": name,
+            "numbers": number or [],
+            "options": options,
+            "zones": zone or [],
+            "priority": priority,
+            "heartbeat_seconds": heartbeat,
+        }
 
         async def work(session: Any) -> tuple[Any, dict[str, str]]:
-            return await service.create(
-                session,
-                settings,
-                kind=kind,
-                name=name,
-                numbers=number or [],
-                options=options,
-                zones=zone or [],
-                priority=priority,
-                heartbeat_seconds=heartbeat,
-            )
+            # Through the flow: a zone this channel gives back is told (zone.reachable).
+            return await channel_edits.create(session, settings, fields)
 
         try:
             channel, secrets = in_unit_of_work(work)

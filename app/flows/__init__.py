@@ -8,5 +8,6 @@ flow (the routes and the runtime do).
 - escalation_step: paging the next liaison when a page is not acknowledged in time
 - provider_reports: how an SMS or call fared (with the page fallback), a channel that spoke
 - channel_health: channels announced down and up, the periodic check
+- channel_edits: an admin's edits of the channels, and the zones they cut off or give back
 - places: removing a place of the gazetteer
 """

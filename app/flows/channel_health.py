@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,11 +66,14 @@ async def changed(session: AsyncSession, settings: Settings, channel: Channel) -
     text = (DOWN_TEXT if channel.down else UP_TEXT).format(
         name=channel.name, at=at, reason=(channel.down_reason or "")[:40]
     )
+    # One transaction at a time decides on zones, on the channels as they are committed: two
+    # channels of a zone changing at once must neither both miss its cut nor both tell it.
+    live = await channels.lock_zones(session)
     if channel.down:
         # A zone this channel served that no channel serves now: the room must hear it at once,
         # in the same single SMS (one per officer, however many zones it cut off).
         zones = {z.lower() for z in channel.zones or []}
-        cuts = [cut for cut in await health.unreachable(session) if cut.zone.lower() in zones]
+        cuts = [c for c in await health.unreachable(session, live) if c.zone.lower() in zones]
         for cut in cuts:
             zone = health.zone_data(cut)
             await subscriptions.emit_event(
@@ -84,7 +88,7 @@ async def changed(session: AsyncSession, settings: Settings, channel: Channel) -
                 n=sum(c.waiting_pages for c in cuts),
             )
     else:
-        for zone in await health.restored_by(session, channel):
+        for zone in health.restored_by(channel, live):
             await subscriptions.emit_event(
                 session, settings, "zone.reachable", {"zone": zone, "channel": data}
             )
@@ -123,3 +127,33 @@ async def _failing(session: AsyncSession, channel: Channel, now: datetime) -> st
         return None
     minutes = int(FAILING_WINDOW.total_seconds() // 60)
     return f"{channels.FAILING}: {failed} of {sends} sends failed in {minutes} min"
+
+
+async def cut_off(session: AsyncSession) -> dict[str, health.Unreachable]:
+    """The zones cut off now, by lower-case name, one transaction deciding at a time: what an
+    edit of the channels is compared with (`tell_edited`)."""
+    live = await channels.lock_zones(session)
+    return {cut.zone.lower(): cut for cut in await health.unreachable(session, live)}
+
+
+async def tell_edited(
+    session: AsyncSession,
+    settings: Settings,
+    before: dict[str, health.Unreachable],
+    channel: dict[str, Any],
+) -> None:
+    """After an admin's edit of `channel` (its event data; created, changed or removed): a
+    `zone.unreachable` event per zone it cut off, a `zone.reachable` per zone it gave back."""
+    await session.flush()
+    live = await channels.lock_zones(session)
+    after = {cut.zone.lower(): cut for cut in await health.unreachable(session, live)}
+    for key in sorted(after.keys() - before.keys()):
+        zone = health.zone_data(after[key])
+        await subscriptions.emit_event(
+            session, settings, "zone.unreachable", {"zone": zone, "channel": channel}
+        )
+    for key in sorted(before.keys() - after.keys()):
+        zone = {"zone": before[key].zone, "channels": health.serving(live, key)}
+        await subscriptions.emit_event(
+            session, settings, "zone.reachable", {"zone": zone, "channel": channel}
+        )

@@ -71,11 +71,14 @@ def _origin_of(session_class: type[Session]) -> str:
     return str(getattr(session_class, _ORIGIN, ""))
 
 
-def serves_own_work(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+def serves_own_work(
+    sessionmaker: async_sessionmaker[AsyncSession], *, serving: bool = True
+) -> None:
     """Say in this factory's NOTIFYs that its process runs the loops they wake (the outbox
     worker, the escalation steps) and woke them at the commit: a listener in another process
-    may leave the work to it for a moment (`served_by_sender`)."""
-    setattr(sessionmaker.kw.get("sync_session_class", Session), _SERVED, True)
+    may leave the work to it for a moment (`served_by_sender`). `serving=False` when the loops
+    stop. Only a factory of app.kit.db.create_sessionmaker (a Session class of its own)."""
+    setattr(sessionmaker.kw["sync_session_class"], _SERVED, serving)
 
 
 def sender_of(payload: str) -> str:
@@ -89,7 +92,7 @@ def served_by_sender(payload: str) -> bool:
 
 
 def _payload_of(session_class: type[Session]) -> str:
-    served = _SERVED_MARK if getattr(session_class, _SERVED, False) else ""
+    served = _SERVED_MARK if session_class.__dict__.get(_SERVED, False) else ""
     return _origin_of(session_class) + served
 
 

@@ -10,6 +10,7 @@ skip it and SMS whose every channel is down wait (app.outbox.service).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -111,20 +112,34 @@ class Unreachable:
     waiting_pages: int
 
 
-async def restored_by(session: AsyncSession, channel: Channel) -> list[dict[str, object]]:
+def _zones(live: Sequence[Channel]) -> dict[str, tuple[str, list[Channel]]]:
+    """Each zone the active channels name (by its lower-case key): its name as the first
+    channel in route order spells it, and the channels that name it, in route order."""
+    zones: dict[str, tuple[str, list[Channel]]] = {}
+    for channel in live:
+        for zone in dict.fromkeys(z.lower() for z in channel.zones or []):
+            spelled = next(z for z in channel.zones or [] if z.lower() == zone)
+            zones.setdefault(zone, (spelled, []))[1].append(channel)
+    return zones
+
+
+def serving(live: Sequence[Channel], zone: str) -> list[str]:
+    """The names of the active channels (`live`) that name `zone`, in route order."""
+    return [c.name for c in _zones(live).get(zone.lower(), ("", []))[1]]
+
+
+def restored_by(channel: Channel, live: Sequence[Channel]) -> list[dict[str, object]]:
     """The zones `channel`, back up, serves that were cut off until now (every other active
-    channel that names them is down, or there is none), as their webhook event tells them:
-    `zone` and the `channels` that name it."""
+    channel that names them is down), as their webhook event tells them: `zone` and the
+    `channels` that name it. `live`: the active channels as `channels.lock_zones` read them."""
     if not channel.active:
         return []
-    live = await channels.active(session)
-    restored: list[dict[str, object]] = []
-    for zone in channel.zones or []:
-        key = zone.lower()
-        serving = [c for c in live if key in {z.lower() for z in c.zones or []}]
-        if all(c.down for c in serving if c.id != channel.id):
-            restored.append({"zone": zone, "channels": [c.name for c in serving]})
-    return restored
+    mine = {z.lower() for z in channel.zones or []}
+    return [
+        {"zone": name, "channels": [c.name for c in serving]}
+        for key, (name, serving) in _zones(live).items()
+        if key in mine and all(c.down for c in serving if c.id != channel.id)
+    ]
 
 
 def zone_data(cut: Unreachable) -> dict[str, object]:
@@ -137,18 +152,16 @@ def zone_data(cut: Unreachable) -> dict[str, object]:
     }
 
 
-async def unreachable(session: AsyncSession) -> list[Unreachable]:
-    """The zones (as channels name them) whose every active channel is down."""
-    live = await channels.active(session)
+async def unreachable(
+    session: AsyncSession, live: Sequence[Channel] | None = None
+) -> list[Unreachable]:
+    """The zones (as channels name them) whose every active channel is down (`live`: the
+    active channels, when the caller read them fresh; else as this transaction read them)."""
+    if live is None:
+        live = await channels.active(session)
     down = {c.name for c in live if c.down}
-    served: dict[str, list[Channel]] = {}
-    names: dict[str, str] = {}
-    for channel in live:
-        for zone in channel.zones or []:
-            served.setdefault(zone.lower(), []).append(channel)
-            names.setdefault(zone.lower(), zone)
     out = []
-    for key, serving in sorted(served.items()):
+    for key, (name, serving) in sorted(_zones(live).items()):
         if not all(c.down for c in serving):
             continue
         # Pages of the zone's alerts whose channel is down now: none of them has left.
@@ -164,5 +177,5 @@ async def unreachable(session: AsyncSession) -> list[Unreachable]:
             )
         )
         since = max((c.down_since for c in serving if c.down_since), default=None)
-        out.append(Unreachable(names[key], [c.name for c in serving], since, int(waiting or 0)))
+        out.append(Unreachable(name, [c.name for c in serving], since, int(waiting or 0)))
     return out

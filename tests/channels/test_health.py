@@ -13,7 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from app.changes import service as changes
+from app.channels import service as channels_service
 from app.channels.service import named
+from app.flows import channel_health
 from app.kit.changes import Change
 from app.kit.clock import utcnow
 from app.kit.config import Settings
@@ -255,3 +257,82 @@ async def _zone_events(gw: Gateway) -> list[tuple[str, dict[str, Any]]]:
 async def _waiting_pages(gw: Gateway, headers: dict[str, str], n: int) -> bool:
     cuts = (await gw.client.get(UNREACHABLE, headers=headers)).json()
     return bool(cuts) and cuts[0]["waiting_pages"] == n
+
+
+async def test_an_admin_edit_that_cuts_a_zone_off_or_gives_it_back_is_told_by_webhook(
+    settings: Settings,
+) -> None:
+    """Other systems hear of a zone left with no channel up however it came to be: here by
+    an admin deactivating, adding and removing channels, not by a channel's health."""
+    async with gateway(settings, webhook_allow_private=True) as gw:
+        await _subscribe(gw, ["zone.unreachable", "zone.reachable"])
+        admin = {"Authorization": f"Bearer {await make_key(gw.sessionmaker, 'admin')}"}
+        for name in ("beni-a", "beni-b"):
+            await add_channel(gw.sessionmaker, gw.settings, "console", name, zones=["Beni"])
+        await set_down(gw.sessionmaker, "beni-a")
+        ids = {c["name"]: c["id"] for c in (await gw.client.get(CHANNELS, headers=admin)).json()}
+
+        # Beni's only channel up is deactivated: cut off.
+        response = await gw.client.patch(
+            f"{CHANNELS}/{ids['beni-b']}", headers=admin, json={"active": False}
+        )
+        assert response.status_code == 200, response.text
+        [(event, data)] = await _zone_events(gw)
+        assert event == "zone.unreachable"
+        assert (data["zone"]["zone"], data["zone"]["channels"]) == ("Beni", ["beni-a"])
+        assert data["channel"]["name"] == "beni-b"
+
+        # A change that leaves the zones as they were tells nothing.
+        response = await gw.client.patch(
+            f"{CHANNELS}/{ids['beni-a']}", headers=admin, json={"priority": 5}
+        )
+        assert response.status_code == 200, response.text
+        assert len(await _zone_events(gw)) == 1
+
+        # A new channel for Beni gives it back; removing that channel cuts it off again.
+        response = await gw.client.post(
+            CHANNELS, headers=admin, json={"kind": "console", "name": "beni-c", "zones": ["BENI"]}
+        )
+        assert response.status_code == 201, response.text
+        response = await gw.client.delete(f"{CHANNELS}/{response.json()['id']}", headers=admin)
+        assert response.status_code == 204
+        events = await _zone_events(gw)
+        assert [e for e, _ in events] == ["zone.unreachable", "zone.reachable", "zone.unreachable"]
+        assert events[1][1]["zone"] == {"zone": "Beni", "channels": ["beni-a", "beni-c"]}
+        assert events[1][1]["channel"]["name"] == "beni-c"
+        assert events[2][1]["channel"]["name"] == "beni-c"
+
+
+CHANNELS = "/api/v1/channels"
+
+
+@pytest.mark.postgresql  # SQLite writes one transaction at a time
+async def test_two_channels_of_a_zone_changing_at_once_leave_the_zone_as_it_is(
+    settings: Settings,
+) -> None:
+    """Beni has handsets A (down) and B (up). A comes back while B goes down, in two
+    transactions at once: Beni is never without a channel, so no zone event. Each decides
+    on the channels as committed, one after the other; without that, B's would still see A
+    down and tell other systems that Beni is cut off, and nothing would ever take it back."""
+    async with gateway(settings, webhook_allow_private=True) as gw:
+        await _subscribe(gw, ["zone.unreachable", "zone.reachable"])
+        for name in ("beni-a", "beni-b"):
+            await add_channel(gw.sessionmaker, gw.settings, "console", name, zones=["Beni"])
+        await set_down(gw.sessionmaker, "beni-a")
+
+        async with unit_of_work(gw.sessionmaker) as first:
+            a = await named(first, "beni-a")
+            channels_service.mark_up(a)
+            await channel_health.changed(first, gw.settings, a)
+
+            async def b_goes_down() -> None:
+                async with unit_of_work(gw.sessionmaker) as second:
+                    b = await named(second, "beni-b")
+                    channels_service.mark_down(b, "offline")
+                    await channel_health.changed(second, gw.settings, b)
+
+            second = asyncio.create_task(b_goes_down())
+            await asyncio.sleep(0.5)
+            assert not second.done()  # waits for the first to commit
+        await asyncio.wait_for(second, 10)
+        assert await _zone_events(gw) == []

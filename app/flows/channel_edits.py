@@ -1,0 +1,47 @@
+"""An admin's edits of the channels, and the zones they cut off or give back.
+
+Adding, changing or removing a channel can leave a zone with no channel up (its last one
+deactivated, its zones edited) or give one back. Other systems hear it as they hear a channel
+going down or up (app.flows.channel_health): a `zone.unreachable` or `zone.reachable` webhook
+event per zone, comparing the zones cut off before and after the edit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.channels import service as channels
+from app.channels.models import Channel
+from app.flows import channel_health
+from app.kit.config import Settings
+
+
+async def create(
+    session: AsyncSession, settings: Settings, fields: Mapping[str, Any]
+) -> tuple[Channel, dict[str, str]]:
+    """A new channel and its secrets (app.channels.service.create takes `fields`)."""
+    before = await channel_health.cut_off(session)
+    channel, secrets = await channels.create(session, settings, **fields)
+    await channel_health.tell_edited(session, settings, before, channels.channel_data(channel))
+    return channel, secrets
+
+
+async def update(
+    session: AsyncSession, settings: Settings, channel_id: int, changes: Mapping[str, Any]
+) -> Channel:
+    """Change what was given (app.channels.service.update)."""
+    before = await channel_health.cut_off(session)
+    channel = await channels.update(session, settings, channel_id, changes)
+    await channel_health.tell_edited(session, settings, before, channels.channel_data(channel))
+    return channel
+
+
+async def delete(session: AsyncSession, settings: Settings, channel_id: int) -> None:
+    """Remove a channel (app.channels.service.delete)."""
+    before = await channel_health.cut_off(session)
+    data = channels.channel_data(await channels.get(session, channel_id))
+    await channels.delete(session, channel_id)
+    await channel_health.tell_edited(session, settings, before, data)
