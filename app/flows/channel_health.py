@@ -7,8 +7,9 @@ them failed); a heartbeat brings it back, and so does a send that succeeds (the 
 app.outbox.health.came_back, then `changed` here). Each change is a `channel.down` /
 `channel.up` webhook event, an event of the live stream, and one SMS to each on-duty JOC
 officer by a live channel. A change that leaves zones with no channel up, or gives one back,
-is also a `zone.unreachable` / `zone.reachable` webhook event per zone (other systems cannot
-page there meanwhile). The runtime's "watch-channels" loop runs `check`.
+is also a `zone.unreachable` / `zone.reachable` webhook event per zone (meanwhile no channel
+of the zone can carry its pages; a channel outside it may, if their route has one). The
+runtime's "watch-channels" loop runs `check`.
 """
 
 from __future__ import annotations

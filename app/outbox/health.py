@@ -136,9 +136,9 @@ def restored_by(channel: Channel, live: Sequence[Channel]) -> list[dict[str, obj
         return []
     mine = {z.lower() for z in channel.zones or []}
     return [
-        {"zone": name, "channels": [c.name for c in serving]}
-        for key, (name, serving) in _zones(live).items()
-        if key in mine and all(c.down for c in serving if c.id != channel.id)
+        {"zone": name, "channels": [c.name for c in named]}
+        for key, (name, named) in _zones(live).items()
+        if key in mine and all(c.down for c in named if c.id != channel.id)
     ]
 
 
