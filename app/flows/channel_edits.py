@@ -3,7 +3,8 @@
 Adding, changing or removing a channel can leave a zone with no channel up (its last one
 deactivated, its zones edited) or give one back. Other systems hear it as they hear a channel
 going down or up (app.flows.channel_health): a `zone.unreachable` or `zone.reachable` webhook
-event per zone, comparing the zones cut off before and after the edit.
+event per zone, comparing the zones cut off before and after the edit, and the on-duty JOC
+officers by SMS.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ async def create(
     """A new channel and its secrets (app.channels.service.create takes `fields`)."""
     before = await channel_health.cut_off(session)
     channel, secrets = await channels.create(session, settings, **fields)
-    await channel_health.tell_edited(session, settings, before, channels.channel_data(channel))
+    data = channels.channel_data(channel)
+    await channel_health.tell_edited(session, settings, before, data, "ajoute")
     return channel, secrets
 
 
@@ -35,7 +37,8 @@ async def update(
     """Change what was given (app.channels.service.update)."""
     before = await channel_health.cut_off(session)
     channel = await channels.update(session, settings, channel_id, changes)
-    await channel_health.tell_edited(session, settings, before, channels.channel_data(channel))
+    data = channels.channel_data(channel)
+    await channel_health.tell_edited(session, settings, before, data, "modifie")
     return channel
 
 
@@ -44,4 +47,4 @@ async def delete(session: AsyncSession, settings: Settings, channel_id: int) -> 
     before = await channel_health.cut_off(session)
     data = channels.channel_data(await channels.get(session, channel_id))
     await channels.delete(session, channel_id)
-    await channel_health.tell_edited(session, settings, before, data)
+    await channel_health.tell_edited(session, settings, before, data, "retire")

@@ -40,6 +40,12 @@ ZONE_TEXT = (
     "Kengele: zone {zone} sans canal SMS depuis {at} UTC: canal {name} en panne ({reason}), "
     "les autres aussi; {n} pages en attente."
 )
+# When an admin's edit of a channel leaves zones with no channel up, or gives them back.
+# One GSM-7 segment with the longest zone (40, cut), name (32) and `at` (HH:MM).
+EDIT_CUT_TEXT = (
+    "Kengele: zone {zone} sans canal: {name} {what} par un admin a {at} UTC; {n} pages en attente."
+)
+EDIT_BACK_TEXT = "Kengele: zone {zone} de nouveau servie par un canal SMS ({at} UTC, canal {name})."
 # Failing most sends: at least 8 attempts (sent or refused) in the last 15 minutes, more than
 # half of them refused. A provider refusing 30% of requests (retried, so still delivering)
 # stays up; one refusing everything is down after 8 attempts. Fewer attempts may be one bad
@@ -93,10 +99,7 @@ async def changed(session: AsyncSession, settings: Settings, channel: Channel) -
             await subscriptions.emit_event(
                 session, settings, "zone.reachable", {"zone": zone, "channel": data}
             )
-    for officer in await people.on_duty(session, "joc"):
-        await outbox.enqueue_sms(
-            session, settings, to=officer.phone, body=text, purpose="channel", liaison_id=officer.id
-        )
+    await _tell_joc(session, settings, text)
 
 
 async def check(session: AsyncSession, settings: Settings, now: datetime | None = None) -> int:
@@ -142,19 +145,51 @@ async def tell_edited(
     settings: Settings,
     before: dict[str, health.Unreachable],
     channel: dict[str, Any],
+    what: str,
 ) -> None:
-    """After an admin's edit of `channel` (its event data; created, changed or removed): a
-    `zone.unreachable` event per zone it cut off, a `zone.reachable` per zone it gave back."""
+    """After an admin's edit of `channel` (its event data; `what`: ajoute, modifie, retire):
+    a `zone.unreachable` event per zone it cut off, a `zone.reachable` per zone it gave back,
+    and one SMS to each on-duty JOC officer for each of the two, as a channel's fall gets:
+    an edit that silences a zone by mistake must not go unseen."""
     await session.flush()
     live = await channels.lock_zones(session)
     after = {cut.zone.lower(): cut for cut in await health.unreachable(session, live)}
-    for key in sorted(after.keys() - before.keys()):
-        zone = health.zone_data(after[key])
+    cut = [after[key] for key in sorted(after.keys() - before.keys())]
+    back = [before[key] for key in sorted(before.keys() - after.keys())]
+    for zone in cut:
         await subscriptions.emit_event(
-            session, settings, "zone.unreachable", {"zone": zone, "channel": channel}
+            session,
+            settings,
+            "zone.unreachable",
+            {"zone": health.zone_data(zone), "channel": channel},
         )
-    for key in sorted(before.keys() - after.keys()):
-        zone = {"zone": before[key].zone, "channels": health.serving(live, key)}
+    for zone in back:
+        data = {"zone": zone.zone, "channels": health.serving(live, zone.zone)}
         await subscriptions.emit_event(
-            session, settings, "zone.reachable", {"zone": zone, "channel": channel}
+            session, settings, "zone.reachable", {"zone": data, "channel": channel}
+        )
+    at = utcnow().strftime("%H:%M")
+    texts = []
+    if cut:
+        texts.append(
+            EDIT_CUT_TEXT.format(
+                zone=", ".join(z.zone for z in cut)[:40],
+                at=at,
+                name=channel["name"],
+                what=what,
+                n=sum(z.waiting_pages for z in cut),
+            )
+        )
+    if back:
+        zones = ", ".join(z.zone for z in back)[:40]
+        texts.append(EDIT_BACK_TEXT.format(zone=zones, at=at, name=channel["name"]))
+    for text in texts:
+        await _tell_joc(session, settings, text)
+
+
+async def _tell_joc(session: AsyncSession, settings: Settings, text: str) -> None:
+    """One SMS to each on-duty JOC officer (routed like any SMS: by a live channel)."""
+    for officer in await people.on_duty(session, "joc"):
+        await outbox.enqueue_sms(
+            session, settings, to=officer.phone, body=text, purpose="channel", liaison_id=officer.id
         )

@@ -20,6 +20,7 @@ from app.kit.changes import Change
 from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
+from app.kit.gsm7 import fits_one_segment
 from app.outbox import service as outbox
 from app.outbox.models import Delivery, WebhookSubscription
 from tests.channels.support import add_channel, set_down
@@ -281,6 +282,10 @@ async def test_an_admin_edit_that_cuts_a_zone_off_or_gives_it_back_is_told_by_we
         assert event == "zone.unreachable"
         assert (data["zone"]["zone"], data["zone"]["channels"]) == ("Beni", ["beni-a"])
         assert data["channel"]["name"] == "beni-b"
+        # The JOC officers hear it at once, as they would of the channel's fall.
+        [told] = [d.body for d in await gw.outbox(recipient=JOC_NORD_KIVU)]
+        assert "zone Beni sans canal: beni-b modifie par un admin" in told
+        assert fits_one_segment(told), told
 
         # A change that leaves the zones as they were tells nothing.
         response = await gw.client.patch(
@@ -301,6 +306,17 @@ async def test_an_admin_edit_that_cuts_a_zone_off_or_gives_it_back_is_told_by_we
         assert events[1][1]["zone"] == {"zone": "Beni", "channels": ["beni-a", "beni-c"]}
         assert events[1][1]["channel"]["name"] == "beni-c"
         assert events[2][1]["channel"]["name"] == "beni-c"
+        told = [d.body for d in await gw.outbox(recipient=JOC_ITURI)]
+        assert len(told) == 3
+        assert "zone Beni de nouveau servie par un canal SMS" in told[1]
+        assert "beni-c retire par un admin" in told[2]
+
+
+def test_the_joc_texts_of_an_edit_fit_one_segment_at_their_longest() -> None:
+    longest = {"zone": "Z" * 40, "at": "23:59", "name": "n" * 32, "n": 999}
+    for what in ("ajoute", "modifie", "retire"):
+        assert fits_one_segment(channel_health.EDIT_CUT_TEXT.format(what=what, **longest))
+    assert fits_one_segment(channel_health.EDIT_BACK_TEXT.format(**longest))
 
 
 CHANNELS = "/api/v1/channels"
