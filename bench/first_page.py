@@ -41,6 +41,7 @@ from app.kit.config import Settings  # noqa: E402
 from app.kit.db import create_engine, create_sessionmaker  # noqa: E402
 from app.outbox.models import Delivery  # noqa: E402
 from app.outbox.wakeup import asyncpg_dsn  # noqa: E402
+from bench.inbound_wrk import cpu_seconds  # noqa: E402
 from tests.fakes.twilio_api import TwilioFake  # noqa: E402
 from tests.faults.support import SMS, critical_sms  # noqa: E402
 from tests.support import PUBLIC_URL, sign  # noqa: E402
@@ -49,6 +50,7 @@ from tests.support import PUBLIC_URL, sign  # noqa: E402
 answered: dict[str, float] = {}
 # Per webhook over the load's middle third: serve's CPU (ms) and the database's transactions.
 sampled: dict[str, float] = {}
+LINUX = Path("/proc/self/stat").exists()  # serve's CPU is read from /proc
 
 
 def gateway_env(database_url: str, fake: TwilioFake) -> dict[str, str]:
@@ -115,25 +117,6 @@ async def load(url: str, fake: TwilioFake, args: argparse.Namespace) -> dict[str
     return measured
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """CPU seconds (user + system) of `pid` and its child processes so far, from /proc
-    (Linux); None elsewhere."""
-    proc = Path("/proc")
-    if not (proc / str(pid) / "stat").exists():
-        return None
-    fields: dict[int, list[str]] = {}
-    for stat in proc.glob("[0-9]*/stat"):
-        try:
-            text_ = stat.read_text()
-        except OSError:
-            continue  # ended meanwhile
-        # pid (comm) state ppid ... utime stime: comm may hold spaces, so split after ')'.
-        fields[int(stat.parent.name)] = text_[text_.rindex(")") + 2 :].split()
-    tree = {pid} | {p for p, f in fields.items() if int(f[1]) == pid}
-    ticks = sum(int(fields[p][11]) + int(fields[p][12]) for p in tree if p in fields)
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 async def transactions(database_url: str) -> int:
     """Transactions committed or rolled back in the bench's database so far."""
     import asyncpg  # type: ignore[import-untyped]
@@ -156,9 +139,8 @@ async def sample_middle_third(args: argparse.Namespace, start: float) -> None:
     marks = []
     for at in (args.seconds / 3, 2 * args.seconds / 3):
         await asyncio.sleep(max(start + at - time.monotonic(), 0))
-        marks.append(
-            (time.monotonic(), cpu_seconds(args.serve_pid), await transactions(args.database_url))
-        )
+        cpu = cpu_seconds(args.serve_pid) if LINUX else None
+        marks.append((time.monotonic(), cpu, await transactions(args.database_url)))
     (t0, cpu0, x0), (t1, cpu1, x1) = marks
     webhooks = (t1 - t0) * args.rate
     if cpu0 is not None and cpu1 is not None:

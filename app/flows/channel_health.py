@@ -151,8 +151,7 @@ async def tell_edited(
     a `zone.unreachable` event per zone it cut off, a `zone.reachable` per zone it gave back,
     and one SMS to each on-duty JOC officer for each of the two, as a channel's fall gets:
     an edit that silences a zone by mistake must not go unseen."""
-    await session.flush()
-    live = await channels.lock_zones(session)
+    live = await channels.lock_zones(session)  # (its statements flush the edit first)
     after = {cut.zone.lower(): cut for cut in await health.unreachable(session, live)}
     cut = [after[key] for key in sorted(after.keys() - before.keys())]
     back = [before[key] for key in sorted(before.keys() - after.keys())]
