@@ -21,7 +21,7 @@ from app.demo import load_demo_data
 from app.escalation.service import seed_default_policies
 from app.flows import channel_health
 from app.flows.escalation_step import EscalationSteps
-from app.flows.inbound import Pipeline
+from app.flows.inbound import INTAKE_CHANNEL, Pipeline
 from app.geo.service import GazetteerCache
 from app.kit import crypto, hooks
 from app.kit.changes import CHANNEL as CHANGES_CHANNEL
@@ -76,6 +76,7 @@ class Runtime:
     supervisor: Supervisor = field(init=False)
     listener: wake.PgListener | None = None
     changes_listener: wake.PgListener | None = None
+    intake_listener: wake.PgListener | None = None
 
     def __post_init__(self) -> None:
         self.supervisor = Supervisor(self.stop)
@@ -185,7 +186,15 @@ class Runtime:
         # at the commit; its NOTIFYs say so, and the other processes' loops leave that work
         # to them for a moment instead of each racing for it (app.outbox.wakeup).
         hooks.serves_own_work(self.sessionmaker)
-        self._supervise("safety-net", self.pipeline.safety_net(utcnow()))
+        # Queued, every webhook's message is processed by this loop, woken at once by this
+        # process's webhooks, and by NOTIFY from processes that run no loops.
+        self.pipeline.intake.bind()
+        self.pipeline.processes_here = True
+        if self.pipeline.queued and not self.settings.is_sqlite:
+            self.intake_listener = await self._listen(self.pipeline.intake, INTAKE_CHANNEL)
+        self._supervise(
+            "safety-net", self.pipeline.safety_net(utcnow()), wake=self.pipeline.intake.wait
+        )
         self._supervise("prune-changes", self.prune_changes)
         self._supervise("retention", self.retention)
         self._supervise("watch-channels", self.watch_channels)
@@ -222,9 +231,10 @@ class Runtime:
         # From now on this process's loops take no new work: other processes must not wait
         # for them (the drain's last records and retries wake them at once).
         hooks.serves_own_work(self.sessionmaker, serving=False)
+        self.pipeline.processes_here = False
         await self.supervisor.close(grace=15)
         await self.worker.drain(grace=15)  # the sends in hand are finished and recorded
-        for listener in (self.listener, self.changes_listener):
+        for listener in (self.listener, self.changes_listener, self.intake_listener):
             if listener is not None:
                 await listener.stop()
         for what, release in (

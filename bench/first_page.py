@@ -12,6 +12,7 @@ provider ids → the stand-in's requests): latency = first page's arrival − PO
 Over the load's middle third it also reads serve's CPU (its processes' user + system time in
 /proc, Linux) and the database's transactions (pg_stat_database), and prints both per
 webhook. `--no-worker` serves without the background loops: the request path's share.
+`--queued` serves with KENGELE_INBOUND_MODE=queued (docs/ARCHITECTURE.md, "Queued intake").
 
     createdb -h 127.0.0.1 -U postgres kengele_bench_page
     .venv/bin/python bench/first_page.py \
@@ -53,9 +54,11 @@ sampled: dict[str, float] = {}
 LINUX = Path("/proc/self/stat").exists()  # serve's CPU is read from /proc
 
 
-def gateway_env(database_url: str, fake: TwilioFake) -> dict[str, str]:
+def gateway_env(database_url: str, fake: TwilioFake, *, queued: bool = False) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KENGELE_")}
     values = {
+        # Queued, the receipts leave by SMS too: they reach the stand-in beside the pages.
+        "inbound_mode": "queued" if queued else "inline",
         "database_url": database_url,
         "demo": "true",  # the data, without the console handset of --demo
         "public_url": PUBLIC_URL,
@@ -222,6 +225,11 @@ def main() -> None:
         action="store_true",
         help="serve --no-worker: the request path alone (no page is sent, none is timed)",
     )
+    parser.add_argument(
+        "--queued",
+        action="store_true",
+        help="KENGELE_INBOUND_MODE=queued: webhooks store and answer, the loop processes",
+    )
     args = parser.parse_args()
     asyncio.run(reset(args.database_url))
     with TwilioFake() as fake, tempfile.TemporaryDirectory(prefix="bench-page-") as tmp:
@@ -232,7 +240,7 @@ def main() -> None:
         with log.open("wb") as out:
             proc = subprocess.Popen(
                 [*cmd, "--workers", str(args.workers)],
-                env=gateway_env(args.database_url, fake),
+                env=gateway_env(args.database_url, fake, queued=args.queued),
                 cwd=REPO_ROOT,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -17,6 +17,10 @@ incidents with three events each: what a database that has served for a while ho
 `--instructions` runs the same again under valgrind's callgrind and prints the instructions
 per request of the bare route and of the gateway (bench/callgrind.py): a figure that repeats
 to within a fraction of a percent on a busy machine, for before/after comparisons.
+`--queued` runs the gateway with KENGELE_INBOUND_MODE=queued, as `kengele serve` does with
+its loops: each webhook stores and answers (the figures above are then the answer's), and the
+messages are then processed as the background loop processes them (Pipeline.reprocess_due),
+measured apart: CPU and statements per message of the processing, and of the whole.
 """
 
 from __future__ import annotations
@@ -189,7 +193,7 @@ async def empty(url: str) -> None:
     await engine.dispose()
 
 
-def bench_settings(url: str, window_hours: float | None) -> Settings:
+def bench_settings(url: str, window_hours: float | None, *, queued: bool = False) -> Settings:
     """The gateway as the bench runs it: demo data, console SMS, no background worker;
     `window_hours`: the corroboration window, when given."""
     settings = Settings(
@@ -199,6 +203,7 @@ def bench_settings(url: str, window_hours: float | None) -> Settings:
         sms_provider="console",
         demo=True,
         run_worker=False,
+        inbound_mode="queued" if queued else "inline",
     )
     if window_hours is None:
         return settings
@@ -224,6 +229,9 @@ def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     workload_arguments(parser, 500)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--queued", action="store_true", help="KENGELE_INBOUND_MODE=queued (see above)"
+    )
     parser.add_argument("--trace", action="store_true", help="print the SQL of one more webhook")
     parser.add_argument(
         "--history", type=int, default=0, help="PostgreSQL: old alerts written before the run"
@@ -274,7 +282,7 @@ async def main(args: argparse.Namespace) -> None:
         url = f"sqlite+aiosqlite:///{tmp.name}/bench.db"
     url = normalise_database_url(url)
     await empty(url)
-    settings = bench_settings(url, args.window_hours)
+    settings = bench_settings(url, args.window_hours, queued=args.queued)
     import logging
 
     logging.disable(logging.WARNING)
@@ -294,6 +302,17 @@ async def main(args: argparse.Namespace) -> None:
     app.state.serving = True  # as `kengele serve` runs it (objects of the start frozen)
     async with app.router.lifespan_context(app):
         counts: collections.Counter[str] = collections.Counter()
+        processing: collections.Counter[str] = collections.Counter()
+        pipeline = app.state.runtime.pipeline
+        # As in `serve`, whose loops run in the process: a webhook wakes them, no NOTIFY.
+        pipeline.processes_here = True
+
+        async def process_all() -> tuple[float, float]:
+            """(CPU seconds, wall seconds) of processing every waiting message, as the loop."""
+            cpu, wall = time.process_time(), time.perf_counter()
+            while await pipeline.reprocess_due(settings.worker_batch):
+                pass
+            return time.process_time() - cpu, time.perf_counter() - wall
 
         def count(_conn: Any, _cur: Any, statement: str, *_: Any) -> None:
             counts[statement.lstrip().split(None, 1)[0].upper()] += 1
@@ -304,6 +323,7 @@ async def main(args: argparse.Namespace) -> None:
             if args.history:
                 await write_history(app.state.engine, args.history)
             await drive(client, warm)
+            await process_all()
             event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
             database_cpu = postgres_cpu_seconds()
             wal = await wal_position(app.state.engine)
@@ -318,6 +338,17 @@ async def main(args: argparse.Namespace) -> None:
             if profiler:
                 profiler.disable()
             event.remove(app.state.engine.sync_engine, "before_cursor_execute", count)
+            if args.queued:
+
+                def count_processing(_conn: Any, _cur: Any, statement: str, *_: Any) -> None:
+                    processing[statement.lstrip().split(None, 1)[0].upper()] += 1
+
+                sync_engine = app.state.engine.sync_engine
+                event.listen(sync_engine, "before_cursor_execute", count_processing)
+                process_db = postgres_cpu_seconds()
+                process_cpu, process_wall = await process_all()
+                process_db = postgres_cpu_seconds() - process_db
+                event.remove(sync_engine, "before_cursor_execute", count_processing)
             if args.trace:
                 # The statements of the webhook with the most of them among 30 new ones.
                 traced: list[list[str]] = []
@@ -352,6 +383,19 @@ async def main(args: argparse.Namespace) -> None:
     total = sum(counts.values())
     kinds = ", ".join(f"{k} {v / n:.1f}" for k, v in counts.most_common())
     print(f"SQL statements      {total / n:.1f}/webhook ({kinds})")
+    if args.queued:
+        print("queued: the figures above are the webhook's answer; then, as the loop runs it:")
+        print(
+            f"processing          CPU {process_cpu / n * 1000:6.2f} ms/message, "
+            f"wall {process_wall / n * 1000:6.2f} ms"
+        )
+        whole = (cpu - bare_cpu + process_cpu) / n * 1000
+        print(f"gateway, whole      CPU {whole:6.2f} ms/message (answer + processing)")
+        total = sum(processing.values())
+        kinds = ", ".join(f"{k} {v / n:.1f}" for k, v in processing.most_common())
+        print(f"SQL, processing     {total / n:.1f}/message ({kinds})")
+        if dialect.startswith("postgresql"):
+            print(f"PostgreSQL server   CPU {process_db / n * 1000:6.2f} ms/message, processing")
     if dialect.startswith("postgresql"):
         print(f"PostgreSQL server   CPU {database_cpu / n * 1000:6.2f} ms/webhook")
         print(f"PostgreSQL WAL      {wal / n / 1024:6.2f} kB/webhook (rows and their indexes)")

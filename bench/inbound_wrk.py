@@ -11,6 +11,12 @@ default) cycling through requests signed in advance, each with its own MessageSi
 a run stops before the signed bodies run out). Prints requests/s of both, their ratio, and CPU
 seconds per request of each server process (utime + stime from /proc/<pid>/stat, before and
 after the load), and the non-2xx answers.
+
+`--queued` runs the gateway with KENGELE_INBOUND_MODE=queued: its webhooks store and answer,
+and its background loop processes the messages meanwhile. wrk's figure is then the rate of
+answers; the script also waits until every message is processed and prints the whole: the
+backlog wrk left, how long it took to drain, the rate of messages processed end to end, and
+the CPU per message of answering and processing together.
 """
 
 from __future__ import annotations
@@ -166,13 +172,49 @@ def run_wrk(base: str, script: Path, args: argparse.Namespace) -> tuple[int, flo
     return int(done.group(1)), seconds, int(bad.group(1)) if bad else 0
 
 
+async def _backlog(url: str) -> int:
+    """Inbound messages still waiting to be processed (queued)."""
+    from sqlalchemy import text
+
+    from app.kit.config import Settings
+    from app.kit.db import create_engine
+
+    engine = create_engine(Settings(database_url=url))
+    async with engine.connect() as conn:
+        waiting = await conn.scalar(
+            text("SELECT count(*) FROM inbound_messages WHERE status = 'received'")
+        )
+    await engine.dispose()
+    return int(waiting or 0)
+
+
+def drained(url: str, within: float = 600.0) -> tuple[int, float]:
+    """(the backlog found, seconds until it was processed)."""
+    started = time.monotonic()
+    first = waiting = asyncio.run(_backlog(url))
+    while waiting:
+        if time.monotonic() - started > within:
+            raise SystemExit(f"{waiting} messages still waiting after {within:.0f} s")
+        time.sleep(0.2)
+        waiting = asyncio.run(_backlog(url))
+    return first, time.monotonic() - started
+
+
 def measure(
-    name: str, proc: subprocess.Popen[bytes], base: str, script: Path, args: argparse.Namespace
+    name: str,
+    proc: subprocess.Popen[bytes],
+    base: str,
+    script: Path,
+    args: argparse.Namespace,
+    database_url: str | None = None,
 ) -> float:
+    """wrk's rate of answers; with `database_url` (queued), the whole is also waited for."""
     warm = subprocess.run(
         ["wrk", "-t1", "-c4", "-d2s", "-s", str(script), base], capture_output=True, check=False
     )
     del warm
+    if database_url:
+        drained(database_url)  # the warm-up's messages, before the measure
     before, db_before = cpu_seconds(proc.pid), postgres_cpu_seconds()
     requests, seconds, bad = run_wrk(base, script, args)
     cpu = cpu_seconds(proc.pid) - before
@@ -184,6 +226,15 @@ def measure(
         f"server CPU {cpu * per:6.2f} ms/request  PostgreSQL CPU {db * per:5.2f} ms/request  "
         f"non-2xx {bad}"
     )
+    if database_url:
+        backlog, drain = drained(database_url)
+        cpu = cpu_seconds(proc.pid) - before
+        db = postgres_cpu_seconds() - db_before
+        print(
+            f"{'':9} backlog {backlog} messages when wrk stopped, processed {drain:5.1f} s later; "
+            f"end to end {requests / (seconds + drain):8.1f} messages/s  "
+            f"server CPU {cpu * per:6.2f} ms/message  PostgreSQL CPU {db * per:5.2f} ms/message"
+        )
     return rate
 
 
@@ -203,6 +254,9 @@ def main() -> None:
     parser.add_argument("--bodies", type=int, default=30000, help="pre-signed requests")
     parser.add_argument(
         "--workers", type=int, default=1, help="serving processes (serve --workers N)"
+    )
+    parser.add_argument(
+        "--queued", action="store_true", help="KENGELE_INBOUND_MODE=queued (see above)"
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -231,6 +285,7 @@ def main() -> None:
             "KENGELE_DATABASE_URL": args.database_url,
             "KENGELE_PUBLIC_URL": public,
             "KENGELE_TWILIO_AUTH_TOKEN": TOKEN,
+            "KENGELE_INBOUND_MODE": "queued" if args.queued else "inline",
         }
         try:
             wait_up(f"http://127.0.0.1:{bare_port}/docs")
@@ -249,7 +304,10 @@ def main() -> None:
             wait_up(f"{public}/readyz")
             gw_lua = lua_script(args.bodies, public, os.urandom(4).hex(), Path(tmp))
             name = "pipeline" if args.workers == 1 else f"pipeline×{args.workers}"
-            gw_rate = measure(name, gateway, public, gw_lua, args)
+            if args.queued:
+                name += " queued"
+            url = normalise_database_url(args.database_url) if args.queued else None
+            gw_rate = measure(name, gateway, public, gw_lua, args, url)
         finally:
             stop(gateway)
     print(f"ratio pipeline / bare route: {gw_rate / bare_rate:.3f}")

@@ -25,12 +25,13 @@ from app.geo.service import GazetteerCache
 from app.inbound import receipts
 from app.inbound import service as messages
 from app.inbound.models import KIND_CALL, InboundMessage, Taken
-from app.kit import metrics
+from app.kit import hooks, metrics
 from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.db import one_statement, unit_of_work
 from app.kit.loops import Step, within
 from app.kit.phones import try_e164
+from app.kit.signals import Signal
 from app.kit.text import ascii_fold
 from app.outbox import service as outbox
 from app.people import service as people
@@ -40,6 +41,10 @@ from app.triage.engine import triage_flash, triage_message
 from app.triage.types import TriageResult
 
 log = logging.getLogger(__name__)
+
+# Where a process that stores messages for others to process (queued, no loops of its own)
+# says so: the listening processes' safety nets look at once (app.runtime).
+INTAKE_CHANNEL = "kengele_inbound"
 
 OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "arret", "acha"})
 OPT_IN_WORDS = frozenset({"start", "unstop"})
@@ -87,6 +92,16 @@ class Pipeline:
         self.settings = settings
         self.sessionmaker = sessionmaker
         self.gazetteers = gazetteers
+        # Queued: set when a new message is stored, and the safety net's loop waits on it.
+        self.intake = Signal()
+        # Whether this process's own safety net runs (a queued message then wakes it, else
+        # a NOTIFY wakes another process's).
+        self.processes_here = False
+
+    @property
+    def queued(self) -> bool:
+        """Whether webhooks store and answer, leaving the processing to the background loops."""
+        return self.settings.inbound_mode == "queued"
 
     async def receive(self, inbound: Inbound) -> str | None:
         """A webhook's message: stored, then processed, within the webhook deadline; its TwiML.
@@ -100,6 +115,8 @@ class Pipeline:
         message_id, _ = await within(
             self.accept(inbound), deadline - time.monotonic(), cancel_late=False
         )
+        if self.queued:
+            return None  # processed by the safety net's loop, which accept woke
         try:
             return await within(
                 self.handle(message_id), deadline - time.monotonic(), cancel_late=True
@@ -109,8 +126,13 @@ class Pipeline:
             return None
 
     async def accept(self, inbound: Inbound) -> tuple[int, bool]:
-        """Commit the raw message (step 1); (id, False) when the provider id was seen before."""
+        """Commit the raw message (step 1); (id, False) when the provider id was seen before.
+
+        Queued, a new message is due at once and the safety net is woken to process it;
+        inline, the request processes it and the safety net leaves it alone for a grace time.
+        """
         now = utcnow()
+        grace = 0.0 if self.queued else self.settings.reprocess_grace_seconds
         message = InboundMessage(
             provider=inbound.provider,
             provider_sid=inbound.provider_sid,
@@ -120,7 +142,7 @@ class Pipeline:
             body=clean_text(inbound.body),
             raw={clean_text(k): clean_text(v) for k, v in inbound.raw.items()},
             received_at=now,
-            next_attempt_at=now + timedelta(seconds=self.settings.reprocess_grace_seconds),
+            next_attempt_at=now + timedelta(seconds=grace),
         )
         try:
             async with one_statement(self.sessionmaker) as session:
@@ -135,7 +157,21 @@ class Pipeline:
             metrics.INBOUND.labels(inbound.provider, inbound.kind, "replayed").inc()
             return existing.id, False
         metrics.INBOUND.labels(inbound.provider, inbound.kind, "stored").inc()
+        if self.queued:
+            await self._wake_intake()
         return message_id, True
+
+    async def _wake_intake(self) -> None:
+        """Wake the safety net that processes a queued message: this process's, or (when it
+        runs none) every listening process's. A lost wake-up costs a poll's delay, no more."""
+        if self.processes_here:
+            self.intake.set()
+        elif not self.settings.is_sqlite:
+            try:
+                async with one_statement(self.sessionmaker) as session:
+                    await hooks.notify_now(session, INTAKE_CHANNEL)
+            except Exception as exc:  # the message is stored: the loops' poll finds it
+                log.warning("could not wake the inbound loops (%s)", type(exc).__name__)
 
     async def handle(self, message_id: int, *, reply_by_sms: bool = False) -> str | None:
         """Process a stored message; on failure note it for a retry and return None."""
@@ -184,7 +220,8 @@ class Pipeline:
         return reply
 
     async def reprocess_due(self, limit: int = 100, *, left_before: datetime | None = None) -> int:
-        """Retry messages left `received` (a crash, a failed try); returns how many went through.
+        """Retry messages left `received` (a crash, a failed try, or queued); returns how many
+        it took (a full batch: more may be waiting).
 
         `left_before`: every message received before then, whatever its retry schedule (the
         leftovers of an earlier process), instead of those whose next attempt is due.
@@ -194,14 +231,13 @@ class Pipeline:
                 ids = await messages.due_for_retry(session, utcnow(), limit)
             else:
                 ids = await messages.received_before(session, left_before, limit)
-        done = 0
         for message_id in ids:
-            if await self.handle(message_id, reply_by_sms=True) is not None:
-                done += 1
-        return done
+            await self.handle(message_id, reply_by_sms=True)
+        return len(ids)
 
     def safety_net(self, started: datetime | None = None) -> Step:
-        """The safety net's pass (reprocess_due), for a background loop.
+        """The safety net's pass (reprocess_due), for a background loop; queued, it processes
+        every message (woken by `intake`), a full batch bringing the next pass at once.
 
         The first pass retries everything an earlier process left `received`, but not what
         arrived since this one started (`started`, taken when the process started its
@@ -213,9 +249,12 @@ class Pipeline:
 
         async def step() -> float:
             nonlocal first
-            await self.reprocess_due(left_before=left_before if first else None)
+            tried = await self.reprocess_due(
+                self.settings.worker_batch, left_before=left_before if first else None
+            )
             first = False
-            return self.settings.reprocess_interval_seconds
+            full = tried >= self.settings.worker_batch
+            return 0.0 if full else self.settings.reprocess_interval_seconds
 
         return step
 

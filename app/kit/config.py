@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     # An inbound webhook answers within this: 503 when its message could not be stored
     # (Twilio gives up after 15 s), an empty TwiML when it was stored but not yet processed.
     webhook_deadline_seconds: float = Field(default=10.0, gt=0)
+    # "inline": a webhook processes its message before it answers (Twilio's TwiML carries the
+    # receipt). "queued": it stores the message and answers; the background loops process it
+    # (this process's, or a `kengele worker`'s) and the receipt leaves by SMS (ARCHITECTURE.md).
+    inbound_mode: Literal["inline", "queued"] = "inline"
     # Outbox worker.
     sms_rate_per_second: float = Field(default=1.0, gt=0)
     # Messages a sending number may hand to Twilio at once before the rate applies

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -137,6 +137,11 @@ def notify_sql(session: AsyncSession | Session, channels: list[str]) -> str:
     serves its own work)."""
     payload = _payload_of(type(_sync(session)))
     return ", ".join(f"pg_notify('{channel}', '{payload}')" for channel in channels)
+
+
+async def notify_now(session: AsyncSession, channel: str) -> None:
+    """PostgreSQL: NOTIFY `channel` in the session's transaction, with this factory's payload."""
+    await session.execute(text(f"SELECT {notify_sql(session, [channel])}"))
 
 
 def _send_notifications(session: Session) -> None:

@@ -39,3 +39,17 @@ class LoopSignal:
     def bind(self) -> None:
         """Remember the running loop (notifications may come from other threads)."""
         self._loop = asyncio.get_running_loop()
+
+
+class Signal(LoopSignal):
+    """A loop's wake-up: `set` from anywhere, `wait` in the loop (cleared when it returns)."""
+
+    def set(self) -> None:
+        """Wake the waiting loop."""
+        run_in_loop(self._loop, self._event.set)
+
+    async def wait(self, seconds: float) -> bool:
+        """Wait for a wake-up or `seconds`; True when woken."""
+        woken = await wait_for(self._event, seconds)
+        self._event.clear()
+        return woken

@@ -1,0 +1,158 @@
+"""KENGELE_INBOUND_MODE=queued: a webhook stores its message and answers; the background loop
+processes it at once, and the receipt leaves by SMS. Nothing is lost on the way."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.alerts.models import Alert
+from app.flows import inbound as pipeline_module
+from app.inbound.models import InboundMessage
+from app.kit.config import Settings
+from app.main import create_app
+from app.outbox.models import Delivery
+from tests.channels.support import add_channel
+from tests.fakes.smsgate_api import SmsGateFake
+from tests.harness.gateway import running
+from tests.inbound.test_recovery import Outage
+from tests.support import post_twilio, sms_form, wait_until
+
+SMS = "/webhooks/twilio/sms"
+FOCAL_MAVIVI = "+243810000101"
+
+
+@pytest.fixture
+def queued(settings: Settings) -> Settings:
+    """Queued, with a safety net that would not look again for an hour on its own: what
+    gets processed in these tests was woken, not polled."""
+    return settings.model_copy(
+        update={"inbound_mode": "queued", "reprocess_interval_seconds": 3600}
+    )
+
+
+async def _alerts(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    async with sessionmaker() as s:
+        return int(await s.scalar(select(func.count()).select_from(Alert)) or 0)
+
+
+async def _receipt(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[Alert, Delivery]:
+    async with sessionmaker() as s:
+        alert = await s.scalar(select(Alert))
+        receipt = await s.scalar(select(Delivery).where(Delivery.purpose == "reply"))
+    assert alert is not None and receipt is not None
+    return alert, receipt
+
+
+async def test_the_webhook_answers_at_once_and_the_loop_files_the_alert_and_texts_the_receipt(
+    queued: Settings,
+    engine: object,
+    demo: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with running(create_app(queued)) as client:
+        response = await post_twilio(
+            client, SMS, sms_form(FOCAL_MAVIVI, "Attaque en cours a Mavivi, 3 morts")
+        )
+        assert response.status_code == 200
+        assert "<Message" not in response.text, "the TwiML carries no receipt: the SMS does"
+        await wait_until(lambda: _alerts(sessionmaker), what="the queued message processed")
+
+    alert, receipt = await _receipt(sessionmaker)
+    assert (alert.category, alert.severity, alert.place_id) == ("ATTACK", "critical", "mavivi")
+    assert receipt.recipient == FOCAL_MAVIVI and alert.ref in receipt.body
+    async with sessionmaker() as s:
+        message = await s.scalar(select(InboundMessage))
+    assert message is not None and (message.status, message.alert_id) == ("processed", alert.id)
+    # A page for the liaison of the zone was written with the alert, as inline.
+    async with sessionmaker() as s:
+        pages = await s.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.purpose != "reply")
+        )
+    assert pages
+
+
+async def test_a_failing_pipeline_loses_nothing_and_the_answer_does_not_wait_for_it(
+    queued: Settings,
+    engine: object,
+    demo: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    outage = Outage()
+    monkeypatch.setattr(pipeline_module, "triage_message", outage)
+    retried = queued.model_copy(update={"reprocess_interval_seconds": 0.2})
+    form = sms_form(FOCAL_MAVIVI, "Attaque a Mavivi")
+    async with running(create_app(retried)) as client:
+        response = await post_twilio(client, SMS, form)
+        assert response.status_code == 200
+        await wait_until(lambda: outage.calls > 0, what="the loop's first try")
+        async with sessionmaker() as s:
+            message = await s.scalar(select(InboundMessage))
+        assert message is not None and message.status == "received"
+        assert "simulated outage" in (message.last_error or "")
+
+        outage.over = True
+        await wait_until(lambda: _alerts(sessionmaker), within=10, what="the retry")
+        # Twilio retrying the same MessageSid: nothing twice, no receipt in the TwiML.
+        again = await post_twilio(client, SMS, form)
+        assert again.status_code == 200 and "<Message" not in again.text
+    assert await _alerts(sessionmaker) == 1
+    async with sessionmaker() as s:
+        replies = (await s.scalars(select(Delivery).where(Delivery.purpose == "reply"))).all()
+    assert len(replies) == 1
+
+
+async def test_a_handset_webhook_answers_stored_and_the_loop_processes_its_message(
+    queued: Settings,
+    engine: object,
+    demo: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    fake = SmsGateFake()
+    app = create_app(queued)
+    async with running(app) as client:
+        await add_channel(
+            app.state.sessionmaker,
+            queued,
+            "smsgate",
+            "beni-a",
+            numbers=["+243970000001"],
+            options={"signing_key": fake.signing_key},
+            zones=["Beni"],
+        )
+        body, headers = fake.webhook(
+            "sms:received", {"phoneNumber": FOCAL_MAVIVI, "message": "Attaque a Mavivi"}
+        )
+        response = await client.post("/webhooks/smsgate/beni-a", content=body, headers=headers)
+        assert response.status_code == 200 and response.json()["status"] == "stored"
+        await wait_until(lambda: _alerts(sessionmaker), what="the queued message processed")
+        _, receipt = await _receipt(sessionmaker)
+    assert (receipt.recipient, receipt.via) == (FOCAL_MAVIVI, "beni-a")
+
+
+@pytest.mark.postgresql  # LISTEN/NOTIFY is PostgreSQL's
+async def test_a_process_without_loops_wakes_another_process_s_loop(
+    queued: Settings,
+    engine: object,
+    demo: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """`serve --no-worker` beside a `kengele worker`: the webhook's process runs no loops, so
+    it tells the others by NOTIFY; the worker's safety net (polling hourly) takes it at once."""
+    front = create_app(queued.model_copy(update={"run_worker": False}))
+    async with running(create_app(queued)), running(front) as client:
+        response = await post_twilio(client, SMS, sms_form(FOCAL_MAVIVI, "Attaque a Mavivi"))
+        assert response.status_code == 200
+        await wait_until(lambda: _alerts(sessionmaker), what="the other process's loop")
+
+
+async def test_inline_remains_the_default_and_answers_with_the_receipt(
+    client: httpx.AsyncClient, demo: None, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    response = await post_twilio(client, SMS, sms_form(FOCAL_MAVIVI, "Attaque a Mavivi"))
+    async with sessionmaker() as s:
+        alert = await s.scalar(select(Alert))
+    assert alert is not None and f"ref {alert.ref}" in response.text
