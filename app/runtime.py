@@ -56,6 +56,13 @@ def check_settings(settings: Settings) -> None:
             "Twilio signature check is OFF (KENGELE_TWILIO_VALIDATE_SIGNATURE=false): "
             "anyone who can reach this server can inject alerts"
         )
+    if settings.inbound_mode == "queued" and settings.is_sqlite and not settings.run_worker:
+        log.warning(
+            "KENGELE_INBOUND_MODE=queued without this process's loops on SQLite: a `kengele "
+            "worker` finds the messages every KENGELE_REPROCESS_INTERVAL_SECONDS (%s s); "
+            "SQLite has no NOTIFY to wake it sooner",
+            settings.reprocess_interval_seconds,
+        )
 
 
 @dataclass

@@ -195,6 +195,8 @@ class Pipeline:
             message = await messages.claim(session, message_id)
             if message is None:
                 return await messages.stored_reply(session, message_id)
+            waited = (utcnow() - message.received_at).total_seconds()
+            metrics.INBOUND_WAIT_SECONDS.observe(max(waited, 0.0))
             alert_id: int | None
             if message.kind == KIND_CALL:
                 alert_id = await self._missed_call(session, message)

@@ -35,6 +35,12 @@ PIPELINE_SECONDS = Histogram(
     "Time to turn a stored message into an alert",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+INBOUND_WAIT_SECONDS = Histogram(
+    "kengele_inbound_wait_seconds",
+    "Time from a message's storing to the start of its processing (inline: the request's own "
+    "next step; queued: the wait for the background loop, which a surge makes grow)",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10, 30, 60, 300),
+)
 DELIVERIES = Counter(
     "kengele_deliveries_total",
     "Deliveries moving to a status (sending: claimed for an attempt; retrying: back to "

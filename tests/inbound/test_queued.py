@@ -88,10 +88,14 @@ async def test_a_failing_pipeline_loses_nothing_and_the_answer_does_not_wait_for
     async with running(create_app(retried)) as client:
         response = await post_twilio(client, SMS, form)
         assert response.status_code == 200
-        await wait_until(lambda: outage.calls > 0, what="the loop's first try")
-        async with sessionmaker() as s:
-            message = await s.scalar(select(InboundMessage))
-        assert message is not None and message.status == "received"
+
+        async def failed() -> InboundMessage | None:
+            async with sessionmaker() as s:
+                message = await s.scalar(select(InboundMessage))
+            return message if message is not None and message.last_error else None
+
+        message = await wait_until(failed, what="the loop's first try, failed and noted")
+        assert isinstance(message, InboundMessage) and message.status == "received"
         assert "simulated outage" in (message.last_error or "")
 
         outage.over = True
