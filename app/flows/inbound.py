@@ -7,6 +7,7 @@ retried by the safety net until it goes through: nothing the provider handed ove
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import unicodedata
@@ -230,12 +231,25 @@ class Pipeline:
         """
         async with self.sessionmaker() as session:
             if left_before is None:
-                ids = await messages.due_for_retry(session, utcnow(), limit)
+                taken = await messages.due_for_retry(session, utcnow(), limit)
             else:
-                ids = await messages.received_before(session, left_before, limit)
-        for message_id in ids:
-            await self.handle(message_id, reply_by_sms=True)
-        return len(ids)
+                taken = await messages.received_before(session, left_before, limit)
+        # Several at once (their round trips to the database overlap), but a sender's messages
+        # one after the other, in the order they came: a resend must find the alert before it.
+        lanes: dict[str | int, list[int]] = {}
+        for message_id, sender in taken:
+            lanes.setdefault(sender or message_id, []).append(message_id)
+        at_once = asyncio.Semaphore(
+            1 if self.settings.is_sqlite else self.settings.inbound_concurrency
+        )
+
+        async def lane(ids: list[int]) -> None:
+            async with at_once:
+                for message_id in ids:
+                    await self.handle(message_id, reply_by_sms=True)
+
+        await asyncio.gather(*(lane(ids) for ids in lanes.values()))
+        return len(taken)
 
     def safety_net(self, started: datetime | None = None) -> Step:
         """The safety net's pass (reprocess_due), for a background loop; queued, it processes

@@ -136,25 +136,29 @@ async def record_failure(
     )
 
 
-async def due_for_retry(session: AsyncSession, now: datetime, limit: int) -> Sequence[int]:
-    """Ids of messages still `received` whose next attempt is due, oldest first."""
+async def due_for_retry(
+    session: AsyncSession, now: datetime, limit: int
+) -> Sequence[tuple[int, str | None]]:
+    """Messages still `received` whose next attempt is due, oldest first: (id, sender's hash)."""
     return await _received(session, InboundMessage.next_attempt_at <= now, limit)
 
 
-async def received_before(session: AsyncSession, when: datetime, limit: int) -> Sequence[int]:
-    """Ids of messages still `received` that arrived before `when`, oldest first."""
+async def received_before(
+    session: AsyncSession, when: datetime, limit: int
+) -> Sequence[tuple[int, str | None]]:
+    """Messages still `received` that arrived before `when`, oldest first: (id, sender's hash)."""
     return await _received(session, InboundMessage.received_at < when, limit)
 
 
 async def _received(
     session: AsyncSession, condition: ColumnElement[bool], limit: int
-) -> Sequence[int]:
+) -> Sequence[tuple[int, str | None]]:
     stmt = (
-        select(InboundMessage.id)
+        select(InboundMessage.id, InboundMessage.from_phone_hash)
         # The partial index's own predicate, in its words and not bound, so that a prepared
         # statement's generic plan can use that index too (a bound status could be any).
         .where(STILL_RECEIVED, condition)
         .order_by(InboundMessage.received_at, InboundMessage.id)
         .limit(limit)
     )
-    return (await session.scalars(stmt)).all()
+    return [(row.id, row.from_phone_hash) for row in await session.execute(stmt)]

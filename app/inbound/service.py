@@ -54,11 +54,15 @@ async def record_failure(
     await repo.record_failure(session, message_id, error, next_attempt_at)
 
 
-async def due_for_retry(session: AsyncSession, now: datetime, limit: int) -> Sequence[int]:
-    """Ids of messages still `received` whose next attempt is due, oldest first."""
+async def due_for_retry(
+    session: AsyncSession, now: datetime, limit: int
+) -> Sequence[tuple[int, str | None]]:
+    """Messages still `received` whose next attempt is due, oldest first: (id, sender's hash)."""
     return await repo.due_for_retry(session, now, limit)
 
 
-async def received_before(session: AsyncSession, when: datetime, limit: int) -> Sequence[int]:
-    """Ids of messages still `received` that arrived before `when`, oldest first."""
+async def received_before(
+    session: AsyncSession, when: datetime, limit: int
+) -> Sequence[tuple[int, str | None]]:
+    """Messages still `received` that arrived before `when`, oldest first: (id, sender's hash)."""
     return await repo.received_before(session, when, limit)

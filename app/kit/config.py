@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     # receipt). "queued": it stores the message and answers; the background loops process it
     # (this process's, or a `kengele worker`'s) and the receipt leaves by SMS (ARCHITECTURE.md).
     inbound_mode: Literal["inline", "queued"] = "inline"
+    # Messages the safety net's loop processes at once (PostgreSQL; one on SQLite, whose
+    # writers take turns anyway); a sender's messages always one after the other.
+    inbound_concurrency: int = Field(default=8, ge=1)
     # Outbox worker.
     sms_rate_per_second: float = Field(default=1.0, gt=0)
     # Messages a sending number may hand to Twilio at once before the rate applies

@@ -160,3 +160,40 @@ async def test_inline_remains_the_default_and_answers_with_the_receipt(
     async with sessionmaker() as s:
         alert = await s.scalar(select(Alert))
     assert alert is not None and f"ref {alert.ref}" in response.text
+
+
+@pytest.mark.postgresql  # processed several at once there (one at a time on SQLite)
+async def test_a_sender_s_queued_messages_are_processed_in_order_others_beside_them(
+    queued: Settings,
+    engine: object,
+    demo: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A panic resend queued behind its first copy finds the alert the first made (one
+    alert, its repeat counted), while other senders' messages go through meanwhile."""
+    others = [f"+2438100001{n:02d}" for n in range(2, 8)]
+    # Stored by a process without loops, so that the next one's first pass takes them all.
+    async with running(create_app(queued.model_copy(update={"run_worker": False}))) as client:
+        for sid in ("SMfirst", "SMagain", "SMthird"):
+            form = sms_form(FOCAL_MAVIVI, "Attaque a Mavivi maintenant", sid=sid)
+            assert (await post_twilio(client, SMS, form)).status_code == 200
+        for n, phone in enumerate(others):
+            form = sms_form(phone, f"Coups de feu a Oicha {n}", sid=f"SMother{n}")
+            assert (await post_twilio(client, SMS, form)).status_code == 200
+
+    async def all_processed() -> bool:
+        async with sessionmaker() as s:
+            waiting = await s.scalar(
+                select(func.count())
+                .select_from(InboundMessage)
+                .where(InboundMessage.status == "received")
+            )
+        return waiting == 0
+
+    async with running(create_app(queued)):
+        await wait_until(all_processed, within=15, what="every queued message processed")
+    async with sessionmaker() as s:
+        alerts = (await s.scalars(select(Alert))).all()
+    mine = [a for a in alerts if a.body == "Attaque a Mavivi maintenant"]
+    assert [a.message_count for a in mine] == [3], "one alert, its two resends folded"
+    assert len(alerts) == 1 + len(others)
