@@ -71,7 +71,8 @@ PATH = "/webhooks/twilio/sms"
 
 def postgres_cpu_seconds() -> float:
     """utime + stime of the PostgreSQL server processes on this machine (its backends, WAL
-    writer, checkpointer...): the database's share of each run."""
+    writer, checkpointer...), and of those that ended (the postmaster's reaped children: a
+    connection closed during a run took its CPU with it): the database's share of a run."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0
     for entry in Path("/proc").iterdir():
@@ -83,7 +84,7 @@ def postgres_cpu_seconds() -> float:
             fields = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError):
             continue
-        total += int(fields[11]) + int(fields[12])
+        total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
     return total / tick
 
 

@@ -38,7 +38,9 @@ async def open_incident_for(session: AsyncSession, alert: Alert) -> Incident:
         first_at=alert.received_at,
         last_at=alert.received_at,
         report_count=1,
-        reporter_count=1,
+        # Numbers, as a joining report counts them: an alert entered by hand without one
+        # is a report, not a reporter.
+        reporter_count=1 if alert.from_phone else 0,
     )
     session.add(incident)
     await session.flush()
@@ -142,7 +144,7 @@ async def recount(session: AsyncSession, incident: Incident) -> None:
     """Counts, times and severity of an incident from the alerts it holds now."""
     alerts = await repo.alerts_of_incident(session, incident.id)
     incident.report_count = len(alerts)
-    incident.reporter_count = len({a.from_phone for a in alerts})
+    incident.reporter_count = len({a.from_phone for a in alerts if a.from_phone})
     if alerts:
         incident.first_at = min(a.received_at for a in alerts)
         incident.last_at = max(a.received_at for a in alerts)

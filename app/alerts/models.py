@@ -107,6 +107,9 @@ class Alert(Located, ChangeTracked, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_alerts_received_at_id", "received_at", "id"),
         Index("ix_alerts_from_phone_hash_received_at", "from_phone_hash", "received_at"),
+        # An incident's alerts, and whether a number reported into it before (a joining
+        # report's count of reporters, app/alerts/repository.py): one index entry read.
+        Index("ix_alerts_incident_id_from_phone_hash", "incident_id", "from_phone_hash"),
         # Retention finds closed alerts by their last change (app/retention/repository.py).
         Index("ix_alerts_updated_at", "updated_at"),
         # A reporter's verdicts (app/alerts/repository.py:reliability_counts): only the alerts
@@ -159,9 +162,7 @@ class Alert(Located, ChangeTracked, TimestampMixin, Base):
     place_level: Mapped[str | None] = mapped_column(String(32))
     location_source: Mapped[str] = mapped_column(String(16), default="none")
     location_confidence: Mapped[float] = mapped_column(Float, default=0.0)
-    incident_id: Mapped[int | None] = mapped_column(
-        ForeignKey("incidents.id", ondelete="SET NULL"), index=True
-    )
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
     # Messages folded into this alert: panic resends of the same text, repeated flashes.
     message_count: Mapped[int] = mapped_column(Integer, default=1)
     # Who in the operations room follows the alert (free text: a name or a call sign).

@@ -14,7 +14,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    distinct,
     exists,
     func,
     literal_column,
@@ -114,9 +113,11 @@ _LOCK_INCIDENTS_NEAR = (
     .with_for_update(key_share=True)
     .execution_options(populate_existing=True)
 )
-# A joining report's counts, written into the incident this transaction holds locked: the
-# numbers that reported into it before (the new alert not yet among its rows) counted in the
-# same statement, one more if this number is not one of them. One round trip, not two.
+# A joining report's counts, written into the incident this transaction holds locked: its
+# reporters one more if this number is not among those that reported into it before (the new
+# alert left out), a lookup of one index entry, in the same statement. Counted on from the
+# incident's own count (kept by every change of its alerts, app/alerts/incidents.py), not
+# recounted: a recount read every alert of the incident at every report, which grew with it.
 _OTHER_ALERTS = (Alert.incident_id == bindparam("incident_id"), Alert.id != bindparam("but"))
 _INCIDENTS = cast(Table, Incident.__table__)
 _COUNT_JOINING = (
@@ -124,9 +125,7 @@ _COUNT_JOINING = (
     .where(_INCIDENTS.c.id == bindparam("incident_id"))
     .values(
         report_count=bindparam("report_count"),
-        reporter_count=select(func.count(distinct(Alert.from_phone_hash)))
-        .where(*_OTHER_ALERTS)
-        .scalar_subquery()
+        reporter_count=_INCIDENTS.c.reporter_count
         + case(
             (bindparam("phone_hash", type_=String).is_(None), 0),
             (exists().where(*_OTHER_ALERTS, Alert.from_phone_hash == bindparam("phone_hash")), 0),

@@ -97,6 +97,22 @@ async def test_a_report_by_hand_without_a_number_is_no_new_reporter(settings: Se
         assert (incident.report_count, incident.reporter_count) == (2, 1)
 
 
+async def test_an_sms_joining_an_incident_opened_by_hand_without_a_number_is_its_reporter(
+    settings: Settings,
+) -> None:
+    """The other order: the incident opened by a report with no number counts no reporter,
+    and the first number that joins it counts one (a joining report counts on from there)."""
+    async with gateway(settings) as gw:
+        response = await _enter(gw, text="Radio: des tirs a Mavivi ce matin", source="radio")
+        assert response.status_code == 201, response.text
+        joined = await gw.alert(ref_in((await gw.sms(FOCAL_MAVIVI, RADIO)).text))
+        assert joined.incident_id == response.json()["incident_id"]
+        async with gw.sessionmaker() as s:
+            incident = await s.get(Incident, joined.incident_id)
+        assert incident is not None
+        assert (incident.report_count, incident.reporter_count) == (2, 1)
+
+
 async def test_an_area_given_by_hand_keeps_its_level(settings: Settings) -> None:
     async with gateway(settings) as gw:
         response = await _enter(
