@@ -98,6 +98,8 @@ class Pipeline:
         # Whether this process's own safety net runs (a queued message then wakes it, else
         # a NOTIFY wakes another process's).
         self.processes_here = False
+        # Webhooks of this process storing their message right now (see reprocess_due).
+        self.accepting = 0
 
     @property
     def queued(self) -> bool:
@@ -132,6 +134,13 @@ class Pipeline:
         Queued, a new message is due at once and the safety net is woken to process it;
         inline, the request processes it and the safety net leaves it alone for a grace time.
         """
+        self.accepting += 1
+        try:
+            return await self._accept(inbound)
+        finally:
+            self.accepting -= 1
+
+    async def _accept(self, inbound: Inbound) -> tuple[int, bool]:
         now = utcnow()
         grace = 0.0 if self.queued else self.settings.reprocess_grace_seconds
         message = InboundMessage(
@@ -236,12 +245,13 @@ class Pipeline:
                 taken = await messages.received_before(session, left_before, limit)
         # Several at once (their round trips to the database overlap), but a sender's messages
         # one after the other, in the order they came: a resend must find the alert before it.
+        # One at a time while webhooks are coming in (a surge): the providers waiting for an
+        # answer come first, and the backlog is processed at full pace once they are answered.
         lanes: dict[str | int, list[int]] = {}
         for message_id, sender in taken:
             lanes.setdefault(sender or message_id, []).append(message_id)
-        at_once = asyncio.Semaphore(
-            1 if self.settings.is_sqlite else self.settings.inbound_concurrency
-        )
+        one = self.settings.is_sqlite or self.accepting > 0
+        at_once = asyncio.Semaphore(1 if one else self.settings.inbound_concurrency)
 
         async def lane(ids: list[int]) -> None:
             async with at_once:
