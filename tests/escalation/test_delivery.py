@@ -130,3 +130,23 @@ async def test_bursts_are_queued_at_the_sending_numbers_rate(settings: Settings)
         span = (last - started).total_seconds()
         assert span >= 1.4, span
         assert sorted(r.body or "" for r in gw.fake.requests) == [f"burst {i}" for i in range(8)]
+
+
+async def test_a_page_held_back_by_the_rate_goes_before_receipts_queued_earlier(
+    settings: Settings,
+) -> None:
+    """A surge: the sending number's rate holds back a queue of reporters' receipts; a page
+    that falls due after them still leaves first (a liaison must not wait for them)."""
+    async with gateway(settings, sms_rate_per_second=2.0, sms_burst=1) as gw:
+        async with unit_of_work(gw.sessionmaker) as session:
+            for i in range(4):
+                await outbox.enqueue_sms(
+                    session, gw.settings, to=TO, body=f"receipt {i}", purpose="reply"
+                )
+        await gw.wait_for(lambda: len(gw.fake.requests) >= 1, within=5)
+        async with unit_of_work(gw.sessionmaker) as session:
+            await outbox.enqueue_sms(session, gw.settings, to=TO, body="the page", purpose="page")
+        await gw.wait_for(lambda: len(gw.fake.requests) == 5, within=10)
+        bodies = [r.body for r in sorted(gw.fake.requests, key=lambda r: r.received_at)]
+        # The first receipt had left before the page was written; the page is next.
+        assert bodies[:2] == ["receipt 0", "the page"], bodies
