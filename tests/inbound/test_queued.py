@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts.models import Alert
-from app.flows import inbound as pipeline_module
 from app.inbound.models import InboundMessage
 from app.kit.config import Settings
 from app.main import create_app
@@ -17,7 +16,7 @@ from app.outbox.models import Delivery
 from tests.channels.support import add_channel
 from tests.fakes.smsgate_api import SmsGateFake
 from tests.harness.gateway import running
-from tests.inbound.test_recovery import Outage
+from tests.inbound.conftest import Outage
 from tests.support import post_twilio, sms_form, wait_until
 
 SMS = "/webhooks/twilio/sms"
@@ -79,10 +78,8 @@ async def test_a_failing_pipeline_loses_nothing_and_the_answer_does_not_wait_for
     engine: object,
     demo: None,
     sessionmaker: async_sessionmaker[AsyncSession],
-    monkeypatch: pytest.MonkeyPatch,
+    outage: Outage,
 ) -> None:
-    outage = Outage()
-    monkeypatch.setattr(pipeline_module, "triage_message", outage)
     retried = queued.model_copy(update={"reprocess_interval_seconds": 0.2})
     form = sms_form(FOCAL_MAVIVI, "Attaque a Mavivi")
     async with running(create_app(retried)) as client:

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts.models import Alert
-from app.flows import inbound as pipeline_module
 from app.flows.inbound import Inbound
 from app.inbound.models import InboundMessage
 from app.kit.clock import utcnow
@@ -18,24 +17,10 @@ from app.kit.config import Settings
 from app.main import create_app
 from app.outbox.models import Delivery
 from tests.harness.gateway import running
+from tests.inbound.conftest import Outage
 from tests.support import post_twilio, sms_form, wait_until
 
 SMS = "/webhooks/twilio/sms"
-
-
-class Outage:
-    """Makes triage fail until `over` is set."""
-
-    def __init__(self) -> None:
-        self.over = False
-        self.calls = 0
-        self.real = pipeline_module.triage_message
-
-    def __call__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        self.calls += 1
-        if not self.over:
-            raise RuntimeError("simulated outage in the pipeline")
-        return self.real(*args, **kwargs)
 
 
 async def _state(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[str, int]:
@@ -57,10 +42,8 @@ async def test_failed_pipeline_keeps_the_message_and_retries_it(
     client: httpx.AsyncClient,
     demo: None,
     sessionmaker: async_sessionmaker[AsyncSession],
-    monkeypatch: pytest.MonkeyPatch,
+    outage: Outage,
 ) -> None:
-    outage = Outage()
-    monkeypatch.setattr(pipeline_module, "triage_message", outage)
 
     response = await post_twilio(client, SMS, sms_form("+243810000101", "Attaque a Mavivi"))
 
@@ -88,10 +71,8 @@ async def test_message_left_received_is_processed_after_a_restart(
     engine: object,
     demo: None,
     sessionmaker: async_sessionmaker[AsyncSession],
-    monkeypatch: pytest.MonkeyPatch,
+    outage: Outage,
 ) -> None:
-    outage = Outage()
-    monkeypatch.setattr(pipeline_module, "triage_message", outage)
     # First process: the safety net is slow, so the message stays failed until the stop.
     slow = settings.model_copy(update={"reprocess_interval_seconds": 3600})
     async with running(create_app(slow)) as client:
@@ -118,12 +99,10 @@ async def test_a_retry_of_twilio_before_the_safety_net_gets_the_receipt_once(
     engine: object,
     demo: None,
     sessionmaker: async_sessionmaker[AsyncSession],
-    monkeypatch: pytest.MonkeyPatch,
+    outage: Outage,
 ) -> None:
     """The other order after a crash: Twilio's retry comes first and gets the receipt as
     TwiML; the safety net then finds the message done and sends no SMS."""
-    outage = Outage()
-    monkeypatch.setattr(pipeline_module, "triage_message", outage)
     slow = settings.model_copy(update={"reprocess_interval_seconds": 3600})
     form = sms_form("+243810000101", "Attaque a Mavivi")
     async with running(create_app(slow)) as client:
@@ -143,10 +122,8 @@ async def test_replay_of_a_failed_message_processes_it_once(
     client: httpx.AsyncClient,
     demo: None,
     sessionmaker: async_sessionmaker[AsyncSession],
-    monkeypatch: pytest.MonkeyPatch,
+    outage: Outage,
 ) -> None:
-    outage = Outage()
-    monkeypatch.setattr(pipeline_module, "triage_message", outage)
     form = sms_form("+243810000101", "Attaque a Mavivi")
     await post_twilio(client, SMS, form)
     outage.over = True
