@@ -11,12 +11,14 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.inbound import service as messages
 from app.kit.clock import utcnow
 from app.kit.metrics import (
     Backlog,
     ChannelState,
     channels_exposition,
     exposition,
+    inbound_exposition,
     outbox_exposition,
 )
 from app.kit.migrate import current_revision, head_revision
@@ -109,13 +111,16 @@ async def metrics(runtime: RuntimeDep) -> Response:
     """
     backlog: list[Backlog] | None = None
     states: list[ChannelState] = []
+    inbound = b""
     try:
         async with runtime.sessionmaker() as session:
             rows = await asyncio.wait_for(outbox.due_backlog(session, utcnow()), 5.0)
             health = await asyncio.wait_for(channels_report(session), 5.0)
+            count, oldest = await asyncio.wait_for(messages.waiting(session), 5.0)
         backlog = [Backlog(channel, due, oldest) for channel, due, oldest in rows]
         states = [ChannelState(h.channel.name, not h.channel.down, h.waiting) for h in health]
+        inbound = inbound_exposition(count, oldest, utcnow())
     except Exception as exc:
         log.warning("metrics: outbox backlog not read: %s", type(exc).__name__)
-    body = exposition(outbox_exposition(backlog, utcnow()), channels_exposition(states))
+    body = exposition(outbox_exposition(backlog, utcnow()), channels_exposition(states), inbound)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, inspect, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, inspect, select, update
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -162,3 +162,13 @@ async def _received(
         .limit(limit)
     )
     return [(row.id, row.from_phone_hash) for row in await session.execute(stmt)]
+
+
+# Through the partial index of the messages still `received`, like the safety net's reads.
+_WAITING = select(func.count(), func.min(InboundMessage.received_at)).where(STILL_RECEIVED)
+
+
+async def waiting(session: AsyncSession) -> tuple[int, datetime | None]:
+    """How many messages wait to be processed, and when the oldest of them arrived."""
+    count, oldest = (await session.execute(_WAITING)).one()
+    return int(count or 0), oldest

@@ -66,3 +66,8 @@ async def received_before(
 ) -> Sequence[tuple[int, str | None]]:
     """Messages still `received` that arrived before `when`, oldest first: (id, sender's hash)."""
     return await repo.received_before(session, when, limit)
+
+
+async def waiting(session: AsyncSession) -> tuple[int, datetime | None]:
+    """How many messages wait to be processed, and when the oldest of them arrived."""
+    return await repo.waiting(session)

@@ -168,3 +168,31 @@ def channels_exposition(channels: Iterable[ChannelState]) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_ChannelCollector(channels))
     return generate_latest(registry)
+
+
+class _InboundCollector(Collector):
+    def __init__(self, count: int, oldest: datetime | None, now: datetime) -> None:
+        self.count = count
+        self.waited = max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
+
+    def collect(self) -> Iterator[Metric]:
+        waiting = GaugeMetricFamily(
+            "kengele_inbound_waiting",
+            "Stored messages not processed yet (queued, failed and waiting for a retry, or "
+            "in a request's hands)",
+        )
+        waiting.add_metric([], self.count)
+        yield waiting
+        age = GaugeMetricFamily(
+            "kengele_inbound_oldest_waiting_seconds",
+            "How long the oldest stored message not processed yet has waited (0: none)",
+        )
+        age.add_metric([], self.waited)
+        yield age
+
+
+def inbound_exposition(count: int, oldest: datetime | None, now: datetime) -> bytes:
+    """Text exposition of the inbound messages waiting, read at this scrape."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_InboundCollector(count, oldest, now))
+    return generate_latest(registry)

@@ -22,6 +22,7 @@ from app.outbox import repository as outbox_repo
 from app.outbox.models import Delivery
 from tests.escalation.support import CLA_BENI, CLA_OICHA, FOCAL_MAVIVI, gateway, ref_in
 from tests.harness.gateway import running
+from tests.support import post_twilio, sms_form
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -194,3 +195,30 @@ async def test_counts_made_in_a_transaction_wait_for_its_commit(
         await s.execute(text("SELECT 1"))
         await s.commit()
     assert counted == ["first", "second"]
+
+
+async def test_messages_waiting_to_be_processed_show_with_the_age_of_the_oldest(
+    settings: Settings, engine: object, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Queued messages that no loop processes (none runs here) are a backlog the operations
+    room must see, whatever happened to its wake-ups; processed, they leave it."""
+    queued = settings.model_copy(update={"inbound_mode": "queued", "run_worker": False})
+    app = create_app(queued)
+    async with running(app) as client:
+        assert value(await scrape(client), "kengele_inbound_waiting") == 0
+        for n in range(2):
+            form = sms_form(FOCAL_MAVIVI, f"Attaque a Mavivi {n}")
+            assert (await post_twilio(client, "/webhooks/twilio/sms", form)).status_code == 200
+        async with unit_of_work(sessionmaker) as s:
+            # The older one arrived two minutes ago.
+            await s.execute(
+                text("UPDATE inbound_messages SET received_at = :at WHERE id = 1"),
+                {"at": utcnow() - timedelta(minutes=2)},
+            )
+        samples = await scrape(client)
+        assert value(samples, "kengele_inbound_waiting") == 2
+        assert 119 <= value(samples, "kengele_inbound_oldest_waiting_seconds") < 180
+        assert await app.state.runtime.pipeline.reprocess_due() == 2
+        samples = await scrape(client)
+    assert value(samples, "kengele_inbound_waiting") == 0
+    assert value(samples, "kengele_inbound_oldest_waiting_seconds") == 0
