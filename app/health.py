@@ -106,8 +106,9 @@ async def metrics(runtime: RuntimeDep) -> Response:
     """Prometheus metrics, open to the scraper without a key.
 
     Only counts, durations and closed label sets (providers, categories, statuses, route
-    templates): no phone number, message text, name or key. The outbox backlog is read from
-    the shared database at each scrape, so every process reports it alike.
+    templates): no phone number, message text, name or key. The outbox's backlog and the
+    inbound messages waiting are read from the shared database at each scrape, so every
+    process reports them alike.
     """
     backlog: list[Backlog] | None = None
     states: list[ChannelState] = []
@@ -116,11 +117,11 @@ async def metrics(runtime: RuntimeDep) -> Response:
         async with runtime.sessionmaker() as session:
             rows = await asyncio.wait_for(outbox.due_backlog(session, utcnow()), 5.0)
             health = await asyncio.wait_for(channels_report(session), 5.0)
-            count, oldest = await asyncio.wait_for(messages.waiting(session), 5.0)
+            waiting, waiting_since = await asyncio.wait_for(messages.waiting(session), 5.0)
         backlog = [Backlog(channel, due, oldest) for channel, due, oldest in rows]
         states = [ChannelState(h.channel.name, not h.channel.down, h.waiting) for h in health]
-        inbound = inbound_exposition(count, oldest, utcnow())
+        inbound = inbound_exposition(waiting, waiting_since, utcnow())
     except Exception as exc:
-        log.warning("metrics: outbox backlog not read: %s", type(exc).__name__)
+        log.warning("metrics: backlogs not read: %s", type(exc).__name__)
     body = exposition(outbox_exposition(backlog, utcnow()), channels_exposition(states), inbound)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
