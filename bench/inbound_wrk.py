@@ -172,32 +172,34 @@ def run_wrk(base: str, script: Path, args: argparse.Namespace) -> tuple[int, flo
     return int(done.group(1)), seconds, int(bad.group(1)) if bad else 0
 
 
-async def _backlog(url: str) -> int:
-    """Inbound messages still waiting to be processed (queued)."""
+async def _drain(url: str, within: float) -> tuple[int, float]:
     from sqlalchemy import text
 
     from app.kit.config import Settings
     from app.kit.db import create_engine
 
+    # One connection for the whole wait: a new one every poll would add its backend's start
+    # to PostgreSQL's CPU of the run.
     engine = create_engine(Settings(database_url=url))
-    async with engine.connect() as conn:
-        waiting = await conn.scalar(
-            text("SELECT count(*) FROM inbound_messages WHERE status = 'received'")
-        )
-    await engine.dispose()
-    return int(waiting or 0)
+    count = text("SELECT count(*) FROM inbound_messages WHERE status = 'received'")
+    started = time.monotonic()
+    try:
+        async with engine.connect() as conn:
+            first = waiting = int(await conn.scalar(count) or 0)
+            while waiting:
+                if time.monotonic() - started > within:
+                    raise SystemExit(f"{waiting} messages still waiting after {within:.0f} s")
+                await asyncio.sleep(0.2)
+                await conn.rollback()  # a fresh snapshot for the next count
+                waiting = int(await conn.scalar(count) or 0)
+    finally:
+        await engine.dispose()
+    return first, time.monotonic() - started
 
 
 def drained(url: str, within: float = 600.0) -> tuple[int, float]:
-    """(the backlog found, seconds until it was processed)."""
-    started = time.monotonic()
-    first = waiting = asyncio.run(_backlog(url))
-    while waiting:
-        if time.monotonic() - started > within:
-            raise SystemExit(f"{waiting} messages still waiting after {within:.0f} s")
-        time.sleep(0.2)
-        waiting = asyncio.run(_backlog(url))
-    return first, time.monotonic() - started
+    """(the backlog of inbound messages waiting, seconds until it was processed)."""
+    return asyncio.run(_drain(url, within))
 
 
 def measure(
