@@ -41,6 +41,13 @@ class LoopSignal:
         self._loop = asyncio.get_running_loop()
 
 
+async def wait_and_clear(signal: asyncio.Event, seconds: float) -> bool:
+    """Wait for `signal` or `seconds`, then clear it; True when signalled."""
+    woken = await wait_for(signal, seconds)
+    signal.clear()
+    return woken
+
+
 class Signal(LoopSignal):
     """A loop's wake-up: `set` from anywhere, `wait` in the loop (cleared when it returns)."""
 
@@ -50,6 +57,4 @@ class Signal(LoopSignal):
 
     async def wait(self, seconds: float) -> bool:
         """Wait for a wake-up or `seconds`; True when woken."""
-        woken = await wait_for(self._event, seconds)
-        self._event.clear()
-        return woken
+        return await wait_and_clear(self._event, seconds)

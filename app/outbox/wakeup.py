@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.kit import hooks
-from app.kit.signals import LoopSignal, run_in_loop, wait_for
+from app.kit.signals import Signal, run_in_loop, wait_and_clear, wait_for
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +26,7 @@ _DIRTY = "outbox.dirty"
 SIGNAL = "outbox"
 
 
-async def _wait_and_clear(signal: asyncio.Event, seconds: float) -> bool:
-    woken = await wait_for(signal, seconds)
-    signal.clear()
-    return woken
-
-
-class Wakeup(LoopSignal):
+class Wakeup(Signal):
     """Set when a transaction that wrote outbox work commits; the worker waits on it, and so
     does each loop that took a `waiter()` (the escalation steps), on a wake-up of its own."""
 
@@ -48,16 +42,12 @@ class Wakeup(LoopSignal):
         for signal in (self._event, *self._others):
             signal.set()
 
-    async def wait(self, seconds: float) -> bool:
-        """Wait for work or `seconds`; True when woken."""
-        return await _wait_and_clear(self._event, seconds)
-
     def waiter(self) -> Callable[[float], Awaitable[bool]]:
         """A `wait` for another loop: woken by the same commits, but not cleared by the
         worker's wait (nor the worker's by its)."""
         signal = asyncio.Event()
         self._others.append(signal)
-        return partial(_wait_and_clear, signal)
+        return partial(wait_and_clear, signal)
 
 
 async def mark_work(session: AsyncSession) -> None:
