@@ -93,9 +93,7 @@ async def _accept(hook: Hook, inbound: Inbound) -> JSONResponse:
     pipeline = hook.runtime.pipeline
     message_id, new = await pipeline.accept(inbound)
     await _seen(hook, inbound.provider)
-    if not pipeline.queued:  # queued, the background loops process it (accept woke them)
-        # The receipt leaves by SMS through the same channel (nobody reads this answer's body).
-        await pipeline.handle(message_id, reply_by_sms=True)
+    await pipeline.process_stored(message_id)
     return JSONResponse({"status": "stored" if new else "replayed", "id": message_id})
 
 

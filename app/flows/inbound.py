@@ -183,6 +183,12 @@ class Pipeline:
             except Exception as exc:  # the message is stored: the loops' poll finds it
                 log.warning("could not wake the inbound loops (%s)", type(exc).__name__)
 
+    async def process_stored(self, message_id: int) -> None:
+        """A gateway app's message, stored: processed now, its receipt by SMS through the same
+        channel (nobody reads the webhook's answer); queued, left to the loop accept woke."""
+        if not self.queued:
+            await self.handle(message_id, reply_by_sms=True)
+
     async def handle(self, message_id: int, *, reply_by_sms: bool = False) -> str | None:
         """Process a stored message; on failure note it for a retry and return None."""
         try:
