@@ -324,7 +324,8 @@ async def main(args: argparse.Namespace) -> None:
             if args.history:
                 await write_history(app.state.engine, args.history)
             await drive(client, warm)
-            await process_all()
+            if args.queued:
+                await process_all()  # the warm-up's messages, and the processing warmed too
             event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
             database_cpu = postgres_cpu_seconds()
             wal = await wal_position(app.state.engine)
