@@ -107,7 +107,8 @@ class Pipeline:
         return self.settings.inbound_mode == "queued"
 
     async def receive(self, inbound: Inbound) -> str | None:
-        """A webhook's message: stored, then processed, within the webhook deadline; its TwiML.
+        """A Twilio webhook's message: stored, then processed, within the webhook deadline;
+        its TwiML (None: no receipt in the answer).
 
         Storing late raises TimeoutError (the webhook answers 503): the store is left to
         finish, and a message it commits late is finished by the safety net. Processing late
@@ -120,9 +121,31 @@ class Pipeline:
         )
         if self.queued:
             return None  # processed by the safety net's loop, which accept woke
+        return await self._process_by(deadline, message_id, reply_by_sms=False)
+
+    async def receive_from_app(self, inbound: Inbound) -> tuple[int, bool]:
+        """A gateway app's message: (its id, whether it is new), stored and processed within
+        the webhook deadline as `receive` does. Its receipt goes by SMS through the same
+        channel: nobody reads the webhook's answer, which must only come in time (a handset
+        whose request hangs sends the message again, into a surge)."""
+        deadline = time.monotonic() + self.settings.webhook_deadline_seconds
+        message_id, new = await within(
+            self.accept(inbound), deadline - time.monotonic(), cancel_late=False
+        )
+        if not self.queued:
+            await self._process_by(deadline, message_id, reply_by_sms=True)
+        return message_id, new
+
+    async def _process_by(
+        self, deadline: float, message_id: int, *, reply_by_sms: bool
+    ) -> str | None:
+        """Process a stored message until `deadline`; late, cancelled and left to the safety
+        net (which sends the receipt by SMS)."""
         try:
             return await within(
-                self.handle(message_id), deadline - time.monotonic(), cancel_late=True
+                self.handle(message_id, reply_by_sms=reply_by_sms),
+                deadline - time.monotonic(),
+                cancel_late=True,
             )
         except TimeoutError:
             log.warning("inbound message %s processed late: left to the safety net", message_id)
@@ -182,12 +205,6 @@ class Pipeline:
                     await hooks.notify_now(session, INTAKE_CHANNEL)
             except Exception as exc:  # the message is stored: the loops' poll finds it
                 log.warning("could not wake the inbound loops (%s)", type(exc).__name__)
-
-    async def process_stored(self, message_id: int) -> None:
-        """A gateway app's message, stored: processed now, its receipt by SMS through the same
-        channel (nobody reads the webhook's answer); queued, left to the loop accept woke."""
-        if not self.queued:
-            await self.handle(message_id, reply_by_sms=True)
 
     async def handle(self, message_id: int, *, reply_by_sms: bool = False) -> str | None:
         """Process a stored message; on failure note it for a retry and return None."""

@@ -16,6 +16,8 @@ from app.inbound.models import InboundMessage
 from app.kit.config import Settings
 from app.main import create_app
 from app.outbox.models import Delivery
+from tests.channels.support import add_channel
+from tests.fakes.smsgate_api import SmsGateFake
 from tests.harness.gateway import running
 from tests.harness.server import live_server
 from tests.support import post_twilio, sign, sms_form, wait_until
@@ -111,3 +113,53 @@ async def test_a_message_stored_but_processed_late_gets_200_and_is_finished_late
         async with app.state.sessionmaker() as s:
             replies = (await s.scalars(select(Delivery).where(Delivery.purpose == "reply"))).all()
         assert len(replies) == 1 and "K-" in replies[0].body, "the receipt goes out by SMS"
+
+
+async def test_a_handset_message_processed_late_is_answered_in_time_and_finished_later(
+    settings: Settings, demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The gateway app on a liaison's handset waits for the answer as Twilio does: a request
+    # held by the database must end at the deadline, not when the database lets go.
+    real = Pipeline.process
+    tries: list[int] = []
+
+    async def hangs_first(self: Pipeline, message_id: int, *, reply_by_sms: bool = False) -> object:
+        tries.append(message_id)
+        if len(tries) == 1:
+            await asyncio.sleep(3600)  # the request's own try hangs on the database
+        return await real(self, message_id, reply_by_sms=reply_by_sms)
+
+    monkeypatch.setattr(Pipeline, "process", hangs_first)
+    app = create_app(
+        settings.model_copy(
+            update={"webhook_deadline_seconds": 2.0, "reprocess_grace_seconds": 0.5}
+        )
+    )
+    async with running(app) as client:
+        handset = SmsGateFake()
+        await add_channel(
+            app.state.sessionmaker,
+            settings,
+            "smsgate",
+            "beni-a",
+            numbers=["+243970000001"],
+            options={"signing_key": handset.signing_key},
+            zones=["Beni"],
+        )
+        body, headers = handset.webhook(
+            "sms:received", {"phoneNumber": "+243810000101", "message": "Attaque a Mavivi"}
+        )
+        began = time.monotonic()
+        response = await client.post("/webhooks/smsgate/beni-a", content=body, headers=headers)
+        assert time.monotonic() - began < 3.0  # the deadline, not the hour processing hangs
+        assert response.status_code == 200 and response.json()["status"] == "stored"
+
+        async def processed() -> bool:
+            async with app.state.sessionmaker() as s:
+                message = await s.scalar(select(InboundMessage))
+            return message is not None and message.status == "processed"
+
+        await wait_until(processed, within=5, what="the safety net to finish the message")
+        async with app.state.sessionmaker() as s:
+            replies = (await s.scalars(select(Delivery).where(Delivery.purpose == "reply"))).all()
+        assert [(r.via, "K-" in r.body) for r in replies] == [("beni-a", True)]
