@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, SmallInteger, String, text
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.clock import utcnow
@@ -24,6 +25,10 @@ PENDING = "pending"
 SENDING = "sending"
 DEAD = "dead"
 CANCELLED = "cancelled"
+# A sending number's rate is shared: when it holds back a queue, the reporters' replies and
+# receipts wait behind every other SMS (pages, the JOC's notices), which go in the order they
+# fell due. In a surge of reports, a liaison's page must not wait for fifty villages' receipts.
+LAST = ("reply", "receipt")
 ACCEPTED_STATES = ("accepted", "queued", "sent", "delivered", "undelivered", "failed")
 # The order provider states only move forward in; the last three are final.
 PROVIDER_ORDER = {
@@ -50,6 +55,11 @@ EVENT_TYPES = (
 )
 
 
+def _queue_rank(context: DefaultExecutionContext) -> int:
+    row: dict[str, Any] = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    return 1 if row.get("purpose") in LAST else 0
+
+
 class Delivery(TimestampMixin, Base):
     """One message to send, written in the transaction that decided it (transactional outbox)."""
 
@@ -57,6 +67,18 @@ class Delivery(TimestampMixin, Base):
     __table_args__ = (
         Index("ix_deliveries_status_due_at", "status", "due_at"),
         Index("ix_deliveries_recipient_hash_created_at", "recipient_hash", "created_at"),
+        # The worker's queue: a sender's pending rows in the order it claims them, so that a
+        # claim reads the rows it takes, not the whole backlog (app.outbox.repository).
+        Index(
+            "ix_deliveries_queue",
+            "channel",
+            "sender",
+            "queue_rank",
+            "due_at",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -89,6 +111,8 @@ class Delivery(TimestampMixin, Base):
     event_id: Mapped[str | None] = mapped_column(String(64))
     escalation_step: Mapped[int | None] = mapped_column(Integer)
     due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # 1 for replies and receipts (LAST), which a sender's queue sends after its other SMS.
+    queue_rank: Mapped[int] = mapped_column(SmallInteger, default=_queue_rank, server_default="0")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=8)
     lease_until: Mapped[datetime | None] = mapped_column()

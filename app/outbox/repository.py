@@ -10,8 +10,8 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     bindparam,
-    case,
     func,
+    literal_column,
     or_,
     select,
     text,
@@ -20,7 +20,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import ReturningUpdate
 
 from app.alerts.models import Alert
 from app.kit.clock import utcnow
@@ -47,9 +46,13 @@ def _due(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
 
 # The worker's statements, built once (their values are parameters): built at every call, a
 # statement is hashed again before SQLAlchemy finds its compiled form (docs/PERFORMANCE.md 1f).
+# The worker's queue is read through the partial index ix_deliveries_queue, whose predicate
+# a query must repeat word for word: a bound value in its place would not prove it to
+# PostgreSQL's generic plans of the prepared statement, which would then read the table.
+_QUEUED = Delivery.status == literal_column(f"'{PENDING}'")
 _DUE_SENDERS = (
     select(Delivery.channel, Delivery.sender)
-    .where(_due(bindparam("now")))
+    .where(_QUEUED, Delivery.due_at <= bindparam("now"))
     .distinct()
     .order_by(Delivery.channel, Delivery.sender)
 )
@@ -59,37 +62,47 @@ _LOCK_RATE = (
     .with_for_update()
     .execution_options(populate_existing=True)
 )
-
-
-# A sending number's rate is shared: when it holds back a queue, the receipts of reporters
-# wait behind every other SMS (pages, the JOC's notices), which go in the order they fell due.
-# In a surge of reports, a liaison's page must not wait for fifty villages' receipts.
-LAST = ("reply", "receipt")
-_LATER = case((Delivery.purpose.in_(LAST), 1), else_=0)
-
-
-def _claim_statement(by_sender: bool) -> ReturningUpdate[Delivery]:
-    due = select(Delivery.id).where(Delivery.channel == bindparam("channel_name"))
-    due = due.where(_due(bindparam("now")))
-    if by_sender:
-        due = due.where(Delivery.sender == bindparam("sender_name"))
-    due = due.order_by(_LATER, Delivery.due_at, Delivery.id).limit(bindparam("limit"))
-    # One statement: the rows locked by the subquery (SKIP LOCKED) are leased and returned.
-    return (
-        update(Delivery)
-        .where(Delivery.id.in_(due.with_for_update(skip_locked=True).scalar_subquery()))
-        .values(
-            status=SENDING,
-            lease_until=bindparam("lease"),
-            leased_by=bindparam("worker_name"),
-            attempts=Delivery.attempts + 1,
+# One statement: the first due rows of a sender's queue (SKIP LOCKED: those another claim
+# is taking are passed over) are leased and returned. Read in the index's order, a claim
+# stops at its limit whatever the backlog behind it.
+_CLAIM = (
+    update(Delivery)
+    .where(
+        Delivery.id.in_(
+            select(Delivery.id)
+            .where(
+                Delivery.channel == bindparam("channel_name"),
+                Delivery.sender == bindparam("sender_name"),
+                _QUEUED,
+                Delivery.due_at <= bindparam("now"),
+            )
+            .order_by(Delivery.queue_rank, Delivery.due_at, Delivery.id)
+            .limit(bindparam("limit"))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
         )
-        .returning(Delivery)
-        .execution_options(synchronize_session=False, populate_existing=True)
     )
-
-
-_CLAIM = {by_sender: _claim_statement(by_sender) for by_sender in (False, True)}
+    .values(
+        status=SENDING,
+        lease_until=bindparam("lease"),
+        leased_by=bindparam("worker_name"),
+        attempts=Delivery.attempts + 1,
+    )
+    .returning(Delivery)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+# A row whose worker died holding it (its lease ran out) goes back to its queue, where it
+# keeps its place (its due time); one whose every attempt ended so is buried (_BURY).
+_RELEASE = (
+    update(Delivery)
+    .where(
+        Delivery.status == SENDING,
+        Delivery.lease_until < bindparam("now"),
+        Delivery.attempts < Delivery.max_attempts,
+    )
+    .values(status=PENDING)
+    .execution_options(synchronize_session=False)
+)
 _BURY = (
     update(Delivery)
     .where(
@@ -131,9 +144,10 @@ _UNPAGED = select(Alert.id, Alert.received_at).where(
 
 
 async def due_senders(session: AsyncSession, now: datetime) -> dict[str, list[str]]:
-    """Per channel that has deliveries due, the senders they are due from (for SMS, the
-    sending numbers, in order: workers lock the buckets of these senders one after the
-    other, in turn). A channel with nothing due is not claimed from."""
+    """Per channel that has deliveries due, the senders they are due from, in order (for
+    SMS the sending numbers: workers lock the buckets of these senders one after the other,
+    in turn). A channel with nothing due is not claimed from. Rows whose lease ran out are
+    due once `release_expired` has put them back."""
     due: dict[str, list[str]] = {}
     for channel, sender in (await session.execute(_DUE_SENDERS, {"now": now})).all():
         due.setdefault(channel, []).append(sender)
@@ -169,22 +183,29 @@ async def claim(
     worker: str,
     limit: int,
     channel: str,
-    sender: str | None = None,
+    sender: str,
 ) -> Sequence[Delivery]:
-    """Lease up to `limit` due deliveries (SKIP LOCKED: workers never take the same row)."""
+    """Lease up to `limit` due deliveries of a sender's queue, in its order (SKIP LOCKED:
+    workers never take the same row)."""
     if limit <= 0:
         return []
     params = {
         "channel_name": channel,
+        "sender_name": sender,
         "now": now,
         "limit": limit,
         "lease": lease_until,
         "worker_name": worker,
     }
-    if sender is not None:
-        params["sender_name"] = sender
-    rows = list((await session.scalars(_CLAIM[sender is not None], params)).all())
-    return sorted(rows, key=lambda d: (d.due_at, d.id))
+    rows = list((await session.scalars(_CLAIM, params)).all())
+    return sorted(rows, key=lambda d: (d.queue_rank, d.due_at, d.id))
+
+
+async def release_expired(session: AsyncSession, now: datetime) -> int:
+    """Rows whose lease ran out with attempts left go back to their queue (their worker died
+    or hung: a claim takes them again)."""
+    result = await session.execute(_RELEASE, {"now": now})
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def bury_crashed(session: AsyncSession, now: datetime) -> int:

@@ -180,6 +180,7 @@ class Worker:
             if now >= self._bury_after:  # a pass a second is enough for rows given up on
                 await repo.bury_crashed(session, now)
                 self._bury_after = now + timedelta(seconds=1)
+            await repo.release_expired(session, now)
             channels = {c.name: c for c in await channel_service.list_all(session)}
             due = await repo.due_senders(session, now)
             for sender in due.get(CHANNEL_SMS, []):
@@ -204,16 +205,16 @@ class Worker:
                 bucket.updated_at = now
                 out += rows
             for channel in (CHANNEL_VOICE, CHANNEL_WEBHOOK):
-                if channel not in due:
-                    continue
-                out += await repo.claim(
-                    session,
-                    now=now,
-                    lease_until=lease,
-                    worker=self.name,
-                    limit=limit - len(out),
-                    channel=channel,
-                )
+                for sender in due.get(channel, []):
+                    out += await repo.claim(
+                        session,
+                        now=now,
+                        lease_until=lease,
+                        worker=self.name,
+                        limit=limit - len(out),
+                        channel=channel,
+                        sender=sender,
+                    )
         return out, channels
 
     async def _send(self, delivery: Delivery, channels: Mapping[str, Channel]) -> None:
