@@ -91,8 +91,9 @@ async def _seen(hook: Hook, name: str, *, heartbeat: bool = False, down: str | N
 async def _accept(hook: Hook, inbound: Inbound) -> JSONResponse:
     """Store a message or call (once per provider id) and process it."""
     pipeline = hook.runtime.pipeline
-    message_id, new = await pipeline.receive_from_app(inbound)
-    await _seen(hook, inbound.provider)
+    message_id, new = await pipeline.receive_from_app(
+        inbound, heard=lambda: _seen(hook, inbound.provider)
+    )
     return JSONResponse({"status": "stored" if new else "replayed", "id": message_id})
 
 

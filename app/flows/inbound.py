@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -123,15 +124,22 @@ class Pipeline:
             return None  # processed by the safety net's loop, which accept woke
         return await self._process_by(deadline, message_id, reply_by_sms=False)
 
-    async def receive_from_app(self, inbound: Inbound) -> tuple[int, bool]:
+    async def receive_from_app(
+        self, inbound: Inbound, heard: Callable[[], Awaitable[None]]
+    ) -> tuple[int, bool]:
         """A gateway app's message: (its id, whether it is new), stored and processed within
-        the webhook deadline as `receive` does. Its receipt goes by SMS through the same
-        channel: nobody reads the webhook's answer, which must only come in time (a handset
-        whose request hangs sends the message again, into a surge)."""
+        the webhook deadline as `receive` does; `heard` (the channel spoke) runs between the
+        two, within the same deadline. The receipt goes by SMS through the same channel:
+        nobody reads the webhook's answer, which must only come in time (a handset whose
+        request hangs sends the message again, into a surge)."""
         deadline = time.monotonic() + self.settings.webhook_deadline_seconds
         message_id, new = await within(
             self.accept(inbound), deadline - time.monotonic(), cancel_late=False
         )
+        try:
+            await within(heard(), deadline - time.monotonic(), cancel_late=True)
+        except TimeoutError:  # the message is stored: the answer must not wait for this
+            log.warning("channel %s: its word not recorded in time", inbound.provider)
         if not self.queued:
             await self._process_by(deadline, message_id, reply_by_sms=True)
         return message_id, new

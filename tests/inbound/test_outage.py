@@ -8,9 +8,11 @@ import time
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from app.api import channel_webhooks
 from app.flows.inbound import Inbound, Pipeline
 from app.inbound.models import InboundMessage
 from app.kit.config import Settings
@@ -115,6 +117,51 @@ async def test_a_message_stored_but_processed_late_gets_200_and_is_finished_late
         assert len(replies) == 1 and "K-" in replies[0].body, "the receipt goes out by SMS"
 
 
+HANDSET = "/webhooks/smsgate/beni-a"
+
+
+async def _post_from_handset(app: FastAPI, settings: Settings, client: httpx.AsyncClient) -> float:
+    """A report through the handset channel beni-a; seconds its answer took ("stored")."""
+    handset = SmsGateFake()
+    await add_channel(
+        app.state.sessionmaker,
+        settings,
+        "smsgate",
+        "beni-a",
+        numbers=["+243970000001"],
+        options={"signing_key": handset.signing_key},
+        zones=["Beni"],
+    )
+    body, headers = handset.webhook(
+        "sms:received", {"phoneNumber": "+243810000101", "message": "Attaque a Mavivi"}
+    )
+    began = time.monotonic()
+    response = await client.post(HANDSET, content=body, headers=headers)
+    took = time.monotonic() - began
+    assert response.status_code == 200 and response.json()["status"] == "stored"
+    return took
+
+
+async def _finished_with_a_receipt_through_the_handset(app: FastAPI) -> None:
+    async def processed() -> bool:
+        async with app.state.sessionmaker() as s:
+            message = await s.scalar(select(InboundMessage))
+        return message is not None and message.status == "processed"
+
+    await wait_until(processed, within=5, what="the safety net to finish the message")
+    async with app.state.sessionmaker() as s:
+        replies = (await s.scalars(select(Delivery).where(Delivery.purpose == "reply"))).all()
+    assert [(r.via, "K-" in r.body) for r in replies] == [("beni-a", True)]
+
+
+def _late_app(settings: Settings) -> FastAPI:
+    return create_app(
+        settings.model_copy(
+            update={"webhook_deadline_seconds": 2.0, "reprocess_grace_seconds": 0.5}
+        )
+    )
+
+
 async def test_a_handset_message_processed_late_is_answered_in_time_and_finished_later(
     settings: Settings, demo: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -130,36 +177,23 @@ async def test_a_handset_message_processed_late_is_answered_in_time_and_finished
         return await real(self, message_id, reply_by_sms=reply_by_sms)
 
     monkeypatch.setattr(Pipeline, "process", hangs_first)
-    app = create_app(
-        settings.model_copy(
-            update={"webhook_deadline_seconds": 2.0, "reprocess_grace_seconds": 0.5}
-        )
-    )
+    app = _late_app(settings)
     async with running(app) as client:
-        handset = SmsGateFake()
-        await add_channel(
-            app.state.sessionmaker,
-            settings,
-            "smsgate",
-            "beni-a",
-            numbers=["+243970000001"],
-            options={"signing_key": handset.signing_key},
-            zones=["Beni"],
-        )
-        body, headers = handset.webhook(
-            "sms:received", {"phoneNumber": "+243810000101", "message": "Attaque a Mavivi"}
-        )
-        began = time.monotonic()
-        response = await client.post("/webhooks/smsgate/beni-a", content=body, headers=headers)
-        assert time.monotonic() - began < 3.0  # the deadline, not the hour processing hangs
-        assert response.status_code == 200 and response.json()["status"] == "stored"
+        assert await _post_from_handset(app, settings, client) < 3.0  # not the hour
+        await _finished_with_a_receipt_through_the_handset(app)
 
-        async def processed() -> bool:
-            async with app.state.sessionmaker() as s:
-                message = await s.scalar(select(InboundMessage))
-            return message is not None and message.status == "processed"
 
-        await wait_until(processed, within=5, what="the safety net to finish the message")
-        async with app.state.sessionmaker() as s:
-            replies = (await s.scalars(select(Delivery).where(Delivery.purpose == "reply"))).all()
-        assert [(r.via, "K-" in r.body) for r in replies] == [("beni-a", True)]
+async def test_a_handset_whose_word_cannot_be_recorded_is_answered_in_time(
+    settings: Settings, demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Recording that the channel spoke is a transaction of its own, between storing the
+    # message and processing it: held by the database, it must not hold the answer either.
+    async def hangs(*_: object, **__: object) -> None:
+        await asyncio.sleep(3600)
+
+    app = _late_app(settings)
+    async with running(app) as client:
+        monkeypatch.setattr(channel_webhooks, "channel_heard", hangs)
+        assert await _post_from_handset(app, settings, client) < 3.0  # not the hour
+        monkeypatch.undo()
+        await _finished_with_a_receipt_through_the_handset(app)
