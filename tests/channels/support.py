@@ -10,6 +10,7 @@ from app.channels import service
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
 from tests.escalation.support import Gateway
+from tests.fakes.smsgate_api import SmsGateFake
 
 
 async def add_channel(
@@ -23,6 +24,24 @@ async def add_channel(
     async with unit_of_work(sessionmaker) as session:
         _, secrets = await service.create(session, settings, kind=kind, name=name, **fields)
     return secrets
+
+
+async def add_beni_handset(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> SmsGateFake:
+    """The handset channel beni-a (SMS Gateway for Android, one SIM, zone Beni); the stand-in
+    of its app, which signs the webhooks it builds with the channel's key."""
+    handset = SmsGateFake()
+    await add_channel(
+        sessionmaker,
+        settings,
+        "smsgate",
+        "beni-a",
+        numbers=["+243970000001"],
+        options={"signing_key": handset.signing_key},
+        zones=["Beni"],
+    )
+    return handset
 
 
 async def set_down(

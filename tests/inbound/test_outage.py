@@ -18,8 +18,7 @@ from app.inbound.models import InboundMessage
 from app.kit.config import Settings
 from app.main import create_app
 from app.outbox.models import Delivery
-from tests.channels.support import add_channel
-from tests.fakes.smsgate_api import SmsGateFake
+from tests.channels.support import add_beni_handset
 from tests.harness.gateway import running
 from tests.harness.server import live_server
 from tests.support import post_twilio, sign, sms_form, wait_until
@@ -94,55 +93,28 @@ async def test_a_message_stored_but_processed_late_gets_200_and_is_finished_late
         return await real(self, message_id, reply_by_sms=reply_by_sms)
 
     monkeypatch.setattr(Pipeline, "process", slow)
-    app = create_app(
-        settings.model_copy(
-            # 2 s: storing must fit in it even on a loaded machine (0.5 s gave a 503 there).
-            update={"webhook_deadline_seconds": 2.0, "reprocess_grace_seconds": 0.5}
-        )
-    )
+    app = _late_app(settings)
     async with running(app) as client:
         began = time.monotonic()
         response = await post_twilio(client, SMS, sms_form("+243810000101", "Attaque a Mavivi"))
         assert time.monotonic() - began < 3.0  # the deadline, not the hour processing hangs
         assert response.status_code == 200 and "K-" not in response.text
-
-        async def processed() -> bool:
-            async with app.state.sessionmaker() as s:
-                message = await s.scalar(select(InboundMessage))
-            return message is not None and message.status == "processed"
-
-        await wait_until(processed, within=5, what="the safety net to finish the message")
-        async with app.state.sessionmaker() as s:
-            replies = (await s.scalars(select(Delivery).where(Delivery.purpose == "reply"))).all()
-        assert len(replies) == 1 and "K-" in replies[0].body, "the receipt goes out by SMS"
+        receipt = await _finished_with_one_receipt(app)
+        assert "K-" in receipt.body, "the receipt goes out by SMS"
 
 
-HANDSET = "/webhooks/smsgate/beni-a"
-
-
-async def _post_from_handset(app: FastAPI, settings: Settings, client: httpx.AsyncClient) -> float:
-    """A report through the handset channel beni-a; seconds its answer took ("stored")."""
-    handset = SmsGateFake()
-    await add_channel(
-        app.state.sessionmaker,
-        settings,
-        "smsgate",
-        "beni-a",
-        numbers=["+243970000001"],
-        options={"signing_key": handset.signing_key},
-        zones=["Beni"],
+def _late_app(settings: Settings) -> FastAPI:
+    # 2 s: storing must fit in it even on a loaded machine (0.5 s gave a 503 there).
+    return create_app(
+        settings.model_copy(
+            update={"webhook_deadline_seconds": 2.0, "reprocess_grace_seconds": 0.5}
+        )
     )
-    body, headers = handset.webhook(
-        "sms:received", {"phoneNumber": "+243810000101", "message": "Attaque a Mavivi"}
-    )
-    began = time.monotonic()
-    response = await client.post(HANDSET, content=body, headers=headers)
-    took = time.monotonic() - began
-    assert response.status_code == 200 and response.json()["status"] == "stored"
-    return took
 
 
-async def _finished_with_a_receipt_through_the_handset(app: FastAPI) -> None:
+async def _finished_with_one_receipt(app: FastAPI) -> Delivery:
+    """Once the safety net has processed the message: its receipt, the only one."""
+
     async def processed() -> bool:
         async with app.state.sessionmaker() as s:
             message = await s.scalar(select(InboundMessage))
@@ -151,15 +123,26 @@ async def _finished_with_a_receipt_through_the_handset(app: FastAPI) -> None:
     await wait_until(processed, within=5, what="the safety net to finish the message")
     async with app.state.sessionmaker() as s:
         replies = (await s.scalars(select(Delivery).where(Delivery.purpose == "reply"))).all()
-    assert [(r.via, "K-" in r.body) for r in replies] == [("beni-a", True)]
+    assert len(replies) == 1, replies
+    return replies[0]
 
 
-def _late_app(settings: Settings) -> FastAPI:
-    return create_app(
-        settings.model_copy(
-            update={"webhook_deadline_seconds": 2.0, "reprocess_grace_seconds": 0.5}
-        )
+async def _post_from_handset(app: FastAPI, settings: Settings, client: httpx.AsyncClient) -> float:
+    """A report through the handset channel beni-a; seconds its answer took ("stored")."""
+    handset = await add_beni_handset(app.state.sessionmaker, settings)
+    body, headers = handset.webhook(
+        "sms:received", {"phoneNumber": "+243810000101", "message": "Attaque a Mavivi"}
     )
+    began = time.monotonic()
+    response = await client.post("/webhooks/smsgate/beni-a", content=body, headers=headers)
+    took = time.monotonic() - began
+    assert response.status_code == 200 and response.json()["status"] == "stored"
+    return took
+
+
+async def _finished_with_a_receipt_through_the_handset(app: FastAPI) -> None:
+    receipt = await _finished_with_one_receipt(app)
+    assert (receipt.via, "K-" in receipt.body) == ("beni-a", True)
 
 
 async def test_a_handset_message_processed_late_is_answered_in_time_and_finished_later(

@@ -13,8 +13,7 @@ from app.inbound.models import InboundMessage
 from app.kit.config import Settings
 from app.main import create_app
 from app.outbox.models import Delivery
-from tests.channels.support import add_channel
-from tests.fakes.smsgate_api import SmsGateFake
+from tests.channels.support import add_beni_handset
 from tests.harness.gateway import running
 from tests.inbound.conftest import Outage
 from tests.support import post_twilio, sms_form, wait_until
@@ -112,18 +111,9 @@ async def test_a_handset_webhook_answers_stored_and_the_loop_processes_its_messa
     demo: None,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    fake = SmsGateFake()
     app = create_app(queued)
     async with running(app) as client:
-        await add_channel(
-            app.state.sessionmaker,
-            queued,
-            "smsgate",
-            "beni-a",
-            numbers=["+243970000001"],
-            options={"signing_key": fake.signing_key},
-            zones=["Beni"],
-        )
+        fake = await add_beni_handset(app.state.sessionmaker, queued)
         body, headers = fake.webhook(
             "sms:received", {"phoneNumber": FOCAL_MAVIVI, "message": "Attaque a Mavivi"}
         )
