@@ -23,6 +23,7 @@ from app.alerts.models import Alert
 from app.escalation import commands
 from app.escalation import service as escalation
 from app.flows import replies
+from app.flows.lanes import Lanes
 from app.geo.service import GazetteerCache
 from app.inbound import receipts
 from app.inbound import service as messages
@@ -292,9 +293,54 @@ class Pipeline:
         await asyncio.gather(*(lane(ids) for ids in lanes.values()))
         return len(taken)
 
+    async def process_as_they_come(self, limit: int, seconds: float = 1.0) -> bool:
+        """Queued: process the due messages as they come, for about `seconds`; whether more
+        may be waiting (time was up, not the work).
+
+        A pass of `reprocess_due` waits for all of its batch before it takes the next one,
+        so a message stored meanwhile waited for the slowest message of the batch. Here
+        each message starts as soon as there is room (`inbound_concurrency`, and at most
+        `limit` taken at once): woken by `intake` or by a message finished, the pass takes
+        what came since. A sender's messages still go one after the other, in the order
+        they came (a resend must find the alert before it).
+        """
+        lanes = Lanes(
+            lambda message_id: self.handle(message_id, reply_by_sms=True),
+            1 if self.settings.is_sqlite else self.settings.inbound_concurrency,
+            surge=lambda: self.accepting > 0,
+        )
+        until = time.monotonic() + seconds
+        look = True  # whether messages may be due that are not in hand
+        try:
+            while True:
+                lanes.sweep()
+                taking = time.monotonic() < until
+                # In hand before the query: those finished while it ran are not taken again
+                # (an answer read before their commit still lists them as received).
+                held = lanes.held()
+                if taking and look and len(held) < limit:
+                    async with self.sessionmaker() as session:
+                        due = await messages.due_for_retry(session, utcnow(), limit + len(held))
+                    room = limit - len(lanes.held())
+                    for message_id, sender in [m for m in due if m[0] not in held][:room]:
+                        lanes.add(message_id, sender)
+                    look = len(due) >= limit + len(held)  # a full answer: more may wait
+                if not lanes.sweep():
+                    return not taking
+                woken = (
+                    asyncio.ensure_future(self.intake.wait(until - time.monotonic()))
+                    if taking
+                    else None
+                )
+                await lanes.one_finished(woken)
+                if woken is not None and woken.done() and not woken.cancelled():
+                    look = look or woken.result()
+        finally:
+            await lanes.cancel()
+
     def safety_net(self, started: datetime | None = None) -> Step:
         """The safety net's pass (reprocess_due), for a background loop; queued, it processes
-        every message (woken by `intake`), a full batch bringing the next pass at once.
+        every message as it comes (`process_as_they_come`, woken by `intake`).
 
         The first pass retries everything an earlier process left `received`, but not what
         arrived since this one started (`started`, taken when the process started its
@@ -306,11 +352,13 @@ class Pipeline:
 
         async def step() -> float:
             nonlocal first
-            tried = await self.reprocess_due(
-                self.settings.worker_batch, left_before=left_before if first else None
-            )
+            batch = self.settings.worker_batch
+            if self.queued and not first:
+                more = await self.process_as_they_come(batch)
+                return 0.0 if more else self.settings.reprocess_interval_seconds
+            tried = await self.reprocess_due(batch, left_before=left_before if first else None)
             first = False
-            full = tried >= self.settings.worker_batch
+            full = tried >= batch
             return 0.0 if full else self.settings.reprocess_interval_seconds
 
         return step

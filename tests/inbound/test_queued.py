@@ -3,12 +3,15 @@ processes it at once, and the receipt leaves by SMS. Nothing is lost on the way.
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts.models import Alert
+from app.flows.inbound import Pipeline
 from app.inbound.models import InboundMessage
 from app.kit.config import Settings
 from app.main import create_app
@@ -184,3 +187,69 @@ async def test_a_sender_s_queued_messages_are_processed_in_order_others_beside_t
     mine = [a for a in alerts if a.body == "Attaque a Mavivi maintenant"]
     assert [a.message_count for a in mine] == [3], "one alert, its two resends folded"
     assert len(alerts) == 1 + len(others)
+
+
+@pytest.mark.postgresql  # processed several at once there (one at a time on SQLite)
+async def test_messages_taken_as_they_come_keep_each_sender_s_order(
+    queued: Settings,
+    engine: object,
+    demo: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """The loop's way when queued (Pipeline.process_as_they_come): the same guarantee as a
+    pass, one alert for a report and its two resends, the other senders beside them."""
+    app = create_app(queued.model_copy(update={"run_worker": False}))
+    async with running(app) as client:
+        for sid in ("SMfirst", "SMagain", "SMthird"):
+            form = sms_form(FOCAL_MAVIVI, "Attaque a Mavivi maintenant", sid=sid)
+            assert (await post_twilio(client, SMS, form)).status_code == 200
+        for n in range(6):
+            form = sms_form(f"+2438100001{n + 2:02d}", f"Coups de feu a Oicha {n}", sid=f"SMo{n}")
+            assert (await post_twilio(client, SMS, form)).status_code == 200
+        more = await app.state.pipeline.process_as_they_come(50, seconds=30)
+    assert more is False, "it ended because nothing was left, not at its time"
+    async with sessionmaker() as s:
+        alerts = (await s.scalars(select(Alert))).all()
+    mine = [a for a in alerts if a.body == "Attaque a Mavivi maintenant"]
+    assert [a.message_count for a in mine] == [3], "one alert, its two resends folded"
+    assert len(alerts) == 1 + 6
+
+
+@pytest.mark.postgresql  # processed several at once there (one at a time on SQLite)
+async def test_a_slow_report_does_not_hold_up_another_village_s(
+    queued: Settings,
+    engine: object,
+    demo: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A report that arrives while another is being processed (slowly: its incident locked,
+    say) starts at once, not when the other is done."""
+    real = Pipeline.process
+    slow_started = asyncio.Event()
+
+    async def slow_for_mavivi(
+        self: Pipeline, message_id: int, *, reply_by_sms: bool = False
+    ) -> object:
+        async with self.sessionmaker() as s:
+            message = await s.get(InboundMessage, message_id)
+        if message is not None and "Mavivi" in message.body:
+            slow_started.set()
+            await asyncio.sleep(4)
+        return await real(self, message_id, reply_by_sms=reply_by_sms)
+
+    monkeypatch.setattr(Pipeline, "process", slow_for_mavivi)
+
+    async def filed(place: str) -> bool:
+        async with sessionmaker() as s:
+            return await s.scalar(select(Alert).where(Alert.place_id == place)) is not None
+
+    async with running(create_app(queued)) as client:
+        form = sms_form(FOCAL_MAVIVI, "Attaque a Mavivi maintenant")
+        assert (await post_twilio(client, SMS, form)).status_code == 200
+        await asyncio.wait_for(slow_started.wait(), timeout=10)
+        form = sms_form("+243810000102", "Coups de feu a Oicha maintenant")
+        assert (await post_twilio(client, SMS, form)).status_code == 200
+        await wait_until(lambda: filed("oicha"), within=3, what="the second report filed")
+        assert not await filed("mavivi"), "the first was still being processed"
+        await wait_until(lambda: filed("mavivi"), within=10, what="the slow report filed")
