@@ -162,7 +162,8 @@ async def test_a_handset_message_processed_late_is_answered_in_time_and_finished
     monkeypatch.setattr(Pipeline, "process", hangs_first)
     app = _late_app(settings)
     async with running(app) as client:
-        assert await _post_from_handset(app, settings, client) < 3.0  # not the hour
+        # The 2 s deadline, not the hour; the bound leaves room for a loaded machine.
+        assert await _post_from_handset(app, settings, client) < 5.0
         await _finished_with_a_receipt_through_the_handset(app)
 
 
@@ -177,6 +178,7 @@ async def test_a_handset_whose_word_cannot_be_recorded_is_answered_in_time(
     app = _late_app(settings)
     async with running(app) as client:
         monkeypatch.setattr(channel_webhooks, "channel_heard", hangs)
-        assert await _post_from_handset(app, settings, client) < 3.0  # not the hour
+        # The 2 s deadline, not the hour; the bound leaves room for a loaded machine.
+        assert await _post_from_handset(app, settings, client) < 5.0
         monkeypatch.undo()
         await _finished_with_a_receipt_through_the_handset(app)
