@@ -100,7 +100,7 @@ class Pipeline:
         # Whether this process's own safety net runs (a queued message then wakes it, else
         # a NOTIFY wakes another process's).
         self.processes_here = False
-        # Webhooks of this process storing their message right now (see reprocess_due).
+        # Webhooks of this process storing their message right now (see _lanes).
         self.accepting = 0
 
     @property
@@ -275,23 +275,26 @@ class Pipeline:
                 taken = await messages.due_for_retry(session, utcnow(), limit)
             else:
                 taken = await messages.received_before(session, left_before, limit)
-        # Several at once (their round trips to the database overlap), but a sender's messages
-        # one after the other, in the order they came: a resend must find the alert before it.
-        # One at a time while webhooks are coming in (a surge): the providers waiting for an
-        # answer come first, and the backlog is processed at full pace once they are answered.
-        lanes: dict[str | int, list[int]] = {}
+        lanes = self._lanes()
         for message_id, sender in taken:
-            lanes.setdefault(sender or message_id, []).append(message_id)
-        one = self.settings.is_sqlite or self.accepting > 0
-        at_once = asyncio.Semaphore(1 if one else self.settings.inbound_concurrency)
-
-        async def lane(ids: list[int]) -> None:
-            async with at_once:
-                for message_id in ids:
-                    await self.handle(message_id, reply_by_sms=True)
-
-        await asyncio.gather(*(lane(ids) for ids in lanes.values()))
+            lanes.add(message_id, sender)
+        try:
+            await lanes.all_finished()
+        finally:
+            await lanes.cancel()
         return len(taken)
+
+    def _lanes(self) -> Lanes:
+        """Messages processed several at once (their round trips to the database overlap),
+        but a sender's one after the other, in the order they came: a resend must find the
+        alert before it. One at a time while webhooks are coming in (a surge): the providers
+        waiting for an answer come first, and the backlog goes at full pace once they are
+        answered. The receipts leave by SMS."""
+        return Lanes(
+            lambda message_id: self.handle(message_id, reply_by_sms=True),
+            1 if self.settings.is_sqlite else self.settings.inbound_concurrency,
+            surge=lambda: self.accepting > 0,
+        )
 
     async def process_as_they_come(self, limit: int, seconds: float = 1.0) -> bool:
         """Queued: process the due messages as they come, for about `seconds`; whether more
@@ -304,16 +307,11 @@ class Pipeline:
         what came since. A sender's messages still go one after the other, in the order
         they came (a resend must find the alert before it).
         """
-        lanes = Lanes(
-            lambda message_id: self.handle(message_id, reply_by_sms=True),
-            1 if self.settings.is_sqlite else self.settings.inbound_concurrency,
-            surge=lambda: self.accepting > 0,
-        )
+        lanes = self._lanes()
         until = time.monotonic() + seconds
         look = True  # whether messages may be due that are not in hand
         try:
             while True:
-                lanes.sweep()
                 taking = time.monotonic() < until
                 # In hand before the query: those finished while it ran are not taken again
                 # (an answer read before their commit still lists them as received).

@@ -60,6 +60,11 @@ class Lanes:
             if or_else is not None and not or_else.done():
                 or_else.cancel()
 
+    async def all_finished(self) -> None:
+        """Wait until every lane has worked through its queue (none added meanwhile)."""
+        while self.sweep():
+            await self.one_finished()
+
     async def cancel(self) -> None:
         """Stop every lane (a message cut short stays `received`, for the next pass)."""
         for task in self._tasks.values():
