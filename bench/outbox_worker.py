@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import delete, func, select, text
@@ -90,39 +91,35 @@ http {{
 """
 
 
-def postgres_cpu_seconds() -> float:
-    """User + system CPU so far of the PostgreSQL server processes on this machine."""
-    total = 0.0
+def _processes() -> Iterator[tuple[str, list[str]]]:
+    """Every process now: its command name and the fields of /proc/<pid>/stat after it."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
-                total += cpu_seconds(int(entry.name))
+            head, tail = (entry / "stat").read_text().rsplit(")", 1)
         except (FileNotFoundError, ProcessLookupError):
             continue
-    return total
+        yield head.split("(", 1)[1], tail.split()
+
+
+def _cpu(fields: list[str]) -> float:
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def postgres_cpu_seconds() -> float:
+    """User + system CPU so far of the PostgreSQL server processes on this machine."""
+    return sum(_cpu(f) for name, f in _processes() if name in ("postgres", "postmaster"))
 
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    return _cpu(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split())
 
 
 def family_cpu_seconds(pid: int) -> float:
     """User + system CPU so far of a process and of its children (nginx's workers)."""
-    total = cpu_seconds(pid)
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if int(fields[1]) == pid:
-            total += (int(fields[11]) + int(fields[12])) / TICKS
-    return total
+    return cpu_seconds(pid) + sum(_cpu(f) for _, f in _processes() if int(f[1]) == pid)
 
 
 def start_standin(kind: str, tmp: Path) -> tuple[subprocess.Popen[bytes], list[str]]:
@@ -315,8 +312,8 @@ def main() -> None:
             fake_proc.terminate()
             fake_proc.wait(timeout=10)
         standin_dir.cleanup()
-    standin = f", {args.standin} stand-in" if args.channel == "twilio" else ""
-    print(f"channel {args.channel}{standin}, {args.n} SMS per round, {os.cpu_count()} CPUs")
+    which = f", {args.standin} stand-in" if args.channel == "twilio" else ""
+    print(f"channel {args.channel}{which}, {args.n} SMS per round, {os.cpu_count()} CPUs")
     print(
         "workers   SMS/s   worker CPU ms/SMS   commits/SMS   vs one"
         "   stand-in ms/SMS   PostgreSQL ms/SMS   cores busy"
