@@ -38,6 +38,7 @@ from app.people import service as people
 from app.providers.configured import make_sms_sender
 from app.retention.service import purge
 from app.startup import StartupError
+from app.triage.lexicon import LexiconError, load_lexicon
 
 log = logging.getLogger("kengele")
 
@@ -51,6 +52,10 @@ def check_settings(settings: Settings) -> None:
             "token of your Twilio account (Twilio Console, Account info), or use "
             "KENGELE_SMS_PROVIDER=console to try the gateway without Twilio"
         )
+    try:
+        load_lexicon()  # word lists that cannot be read would fail every report: say it now
+    except LexiconError as exc:
+        raise StartupError(f"triage cannot start: {exc}") from exc
     if not settings.twilio_validate_signature:
         log.warning(
             "Twilio signature check is OFF (KENGELE_TWILIO_VALIDATE_SIGNATURE=false): "
@@ -153,6 +158,7 @@ class Runtime:
         # The place index is built before the process serves (not on the first SMS), and
         # rebuilt in the background when another process or an import changes places.
         await gazetteers.load(sessionmaker)
+        await runtime.pipeline.prepare()
         runtime._supervise("gazetteer", gazetteers.check)
         if not settings.is_sqlite:
             # Every API process streams changes committed by any process.

@@ -98,6 +98,17 @@ def test_a_missing_twilio_token_is_one_clear_line(tmp_path: Path) -> None:
     assert "KENGELE_TWILIO_AUTH_TOKEN" in line and "KENGELE_SMS_PROVIDER" in line
 
 
+def test_word_lists_that_cannot_be_read_stop_the_start_naming_the_file(tmp_path: Path) -> None:
+    # Read at the start, not at the first report (which would then fail, and every one after).
+    words = tmp_path / "words"
+    words.mkdir()
+    (words / "local.toml").write_text('[ATTACK.sw]\nwords = ["wamefyeka"]\nkuua\n', "utf-8")
+    done = kengele("serve", env=clean_env(tmp_path, KENGELE_LEXICON_DIR=str(words)))
+    assert done.returncode == 1
+    line = one_error_line(done.stderr)
+    assert "local.toml" in line and "line 3" in line
+
+
 @pytest.mark.parametrize(
     "command", [("serve",), ("worker",), ("db", "upgrade"), ("apikey", "list")]
 )

@@ -40,6 +40,7 @@ from app.outbox import service as outbox
 from app.people import service as people
 from app.people.models import Reporter
 from app.providers.twilio import message_twiml, reject_call_twiml
+from app.triage.engine import prepare as prepare_triage
 from app.triage.engine import triage_flash, triage_message
 from app.triage.types import TriageResult
 
@@ -102,6 +103,14 @@ class Pipeline:
         self.processes_here = False
         # Webhooks of this process storing their message right now (see _lanes).
         self.accepting = 0
+
+    async def prepare(self) -> None:
+        """Before the process serves: triage's word lists read and its code run once, in a
+        thread, so that the first report after a start is not several times slower than the
+        next ones. Needs the place index (`GazetteerCache.load`)."""
+        async with self.sessionmaker() as session:
+            gazetteer = await self.gazetteers.get(session)
+        await asyncio.to_thread(prepare_triage, gazetteer)
 
     @property
     def queued(self) -> bool:

@@ -20,7 +20,23 @@ from app.triage.scoring import (
 from app.triage.timing import detect_time, local_day
 from app.triage.types import Numbers, PlaceMatcher, Sender, Severity, TriageResult
 
-__all__ = ["cap_certainty", "triage_flash", "triage_message"]
+__all__ = ["cap_certainty", "prepare", "triage_flash", "triage_message"]
+
+# One report per language of the word lists, triaged by `prepare`.
+_WARM_UP = (
+    "Attaque des hommes armés au village ce matin, 3 morts et 2 blessés",
+    "Watu wenye silaha wameshambulia kijiji usiku, watu 4 wameuawa",
+    "Bato ya mindoki babomi bato 2 na mboka lelo",
+    "Armed men attacked the market yesterday, 5 killed, 3 abducted",
+)
+
+
+def prepare(gazetteer: PlaceMatcher) -> None:
+    """Read the word lists and triage one report per language, so that the first message a
+    process handles does not pay for them (TOML, the lexicon's patterns, lazy imports:
+    about 100-150 ms, once). A serving process calls this before it says it is ready."""
+    for text in _WARM_UP:
+        triage_message(text, gazetteer=gazetteer, sender=Sender())
 
 
 def triage_message(

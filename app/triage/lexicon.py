@@ -68,11 +68,18 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
             base[key] = value
 
 
+class LexiconError(ValueError):
+    """Word lists that cannot be read: which file or directory, and why."""
+
+
 def _read_dir(directory: Path) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for path in sorted(directory.glob("*.toml")):
-        with path.open("rb") as fh:
-            _merge(data, tomllib.load(fh))
+        try:
+            with path.open("rb") as fh:
+                _merge(data, tomllib.load(fh))
+        except (OSError, tomllib.TOMLDecodeError) as exc:  # the error names line and column
+            raise LexiconError(f"word list {path}: {exc}") from exc
     return data
 
 
@@ -216,13 +223,15 @@ def _load(extra: str | None) -> Lexicon:
     data = _read_dir(LEXICON_DIR)
     if extra:
         extra_path = Path(extra)
-        if extra_path.is_dir():
-            _merge(data, _read_dir(extra_path))
+        if not extra_path.is_dir():
+            raise LexiconError(f"{extra}: not a directory (the word lists to add, {ENV_VAR})")
+        _merge(data, _read_dir(extra_path))
     return Lexicon(data)
 
 
 def load_lexicon(extra_dir: str | os.PathLike[str] | None = None) -> Lexicon:
-    """The package word lists, with ``extra_dir`` (or $KENGELE_LEXICON_DIR) merged on top."""
+    """The package word lists, with ``extra_dir`` (or $KENGELE_LEXICON_DIR) merged on top;
+    LexiconError when a file cannot be read or the directory is not one."""
     extra = os.fspath(extra_dir) if extra_dir is not None else os.environ.get(ENV_VAR)
     return _load(extra or None)
 

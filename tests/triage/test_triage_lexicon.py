@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.triage.lexicon import LEXICON_DIR, load_lexicon
+import pytest
+
+from app.triage.lexicon import LEXICON_DIR, LexiconError, load_lexicon
 from app.triage.normalize import clean, fold, tokenize
 
 
@@ -26,13 +28,21 @@ def test_package_files_load() -> None:
 
 def test_extra_directory_is_merged(tmp_path: Path) -> None:
     (tmp_path / "local.toml").write_text('[ATTACK.sw]\nwords = ["wamefyeka"]\n', encoding="utf-8")
-    base = load_lexicon(tmp_path / "missing")
+    base = load_lexicon()
     extra = load_lexicon(tmp_path)
     tokens = tokenize("wamefyeka watu")
     assert not [h for h in base.find(tokens) if h.group == "ATTACK"]
     assert [h.cue for h in extra.find(tokens) if h.group == "ATTACK"] == ["wamefyeka"]
     # the package words are still there
     assert [h.group for h in extra.find(tokenize("tue")) if h.group == "ATTACK"] == ["ATTACK"]
+
+
+def test_a_word_list_that_cannot_be_read_is_named_with_its_line(tmp_path: Path) -> None:
+    (tmp_path / "local.toml").write_text('[ATTACK.sw]\nwords = "wamefyeka\n', encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"local\.toml.*line 2"):
+        load_lexicon(tmp_path)
+    with pytest.raises(LexiconError, match="missing: not a directory"):
+        load_lexicon(tmp_path / "missing")
 
 
 def test_normalisation() -> None:
