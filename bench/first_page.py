@@ -74,7 +74,9 @@ def gateway_env(database_url: str, fake: TwilioFake, *, queued: bool = False) ->
         "log_level": "WARNING",
     }
     env.update({f"KENGELE_{k.upper()}": str(v) for k, v in values.items()})
-    env["PYTHONPATH"] = str(REPO_ROOT)
+    # The repository first; a PYTHONPATH given to the bench after it (a sitecustomize hook).
+    paths = [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]
+    env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     return env
 
 
@@ -230,6 +232,13 @@ def main() -> None:
         action="store_true",
         help="KENGELE_INBOUND_MODE=queued: webhooks store and answer, the loop processes",
     )
+    parser.add_argument(
+        "--slow",
+        type=float,
+        metavar="MS",
+        help="list the measured webhooks answered or paged later than this, with when they "
+        "were posted (a slow start shows as the first seconds)",
+    )
     args = parser.parse_args()
     asyncio.run(reset(args.database_url))
     with TwilioFake() as fake, tempfile.TemporaryDirectory(prefix="bench-page-") as tmp:
@@ -265,6 +274,14 @@ def main() -> None:
         print(f"serve's CPU per webhook (middle third of the load): {sampled['cpu_ms']:.1f} ms")
     print(f"database transactions per webhook (the same third): {sampled['transactions']:.2f}")
     after = {sid: ms - answered[sid] for sid, ms in page.items()}
+    if args.slow is not None:
+        start = min(measured.values())
+        for sid, ms in sorted(page.items(), key=lambda item: measured[item[0]]):
+            if max(ms, answered[sid]) > args.slow:
+                print(
+                    f"slow: {measured[sid] - start:5.1f} s into the load, answered in "
+                    f"{answered[sid]:.1f} ms, first page in {ms:.1f} ms"
+                )
     for what, values in (
         ("webhook answered", answered),
         ("first page", page),
