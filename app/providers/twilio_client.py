@@ -204,6 +204,9 @@ class TwilioSmsSender:
             account_sid=settings.twilio_account_sid,
             http_client=self.async_http_client,
         )
+        # The library imports its messages resource on first use (about 40-50 ms): here,
+        # when the process starts, rather than in the first page's send.
+        _ = self.async_client.messages
 
     def close(self) -> None:
         """Release the HTTP connections (those of sends once the loop runs again)."""
