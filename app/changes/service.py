@@ -50,9 +50,12 @@ async def render(session: AsyncSession, changes: Sequence[Change], *, mask_phone
         body: dict[str, Any] = {"seq": change.seq, "event": change.event}
         if change.event.startswith("channel."):
             channel = channels.get(change.entity_id)
-            if channel is None:
+            if channel is not None:
+                body["channel"] = channel_data(channel)
+            elif change.event == "channel.edited":  # removed by an admin
+                body["channel"] = {"id": change.entity_id, "removed": True}
+            else:
                 continue
-            body["channel"] = channel_data(channel)
         elif change.event.startswith("alert."):
             alert = alerts.get(change.entity_id)
             if alert is None:

@@ -312,6 +312,8 @@ def channel_data(channel: Channel) -> dict[str, Any]:
         "id": channel.id,
         "name": channel.name,
         "kind": channel.kind,
+        "active": channel.active,
+        "zones": list(channel.zones or []),
         "down": channel.down,
         "down_since": channel.down_since.isoformat() if channel.down_since else None,
         "reason": channel.down_reason,

@@ -63,7 +63,7 @@ class Change(Base):
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    # alert.created, alert.updated, incident.updated, channel.down, channel.up
+    # alert.created, alert.updated, incident.updated, channel.down, channel.up, channel.edited
     event: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int] = mapped_column(Integer)
 

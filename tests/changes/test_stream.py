@@ -250,3 +250,44 @@ async def test_a_change_made_by_another_api_process_is_streamed(
         assert (await post_twilio(other_client, SMS, form)).status_code == 200
         events = await _take_until(stream, "Attaque en cours a Mavivi")
     assert _created(events) == ["Attaque en cours a Mavivi"]
+
+
+async def test_an_admins_edits_of_the_channels_are_stream_events(
+    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    # The operations page reads the channels' health again on each (its banner: zones cut off).
+    viewer = {"Authorization": f"Bearer {await make_key(sessionmaker, 'viewer')}"}
+    admin = {"Authorization": f"Bearer {await make_key(sessionmaker, 'admin')}"}
+    async with (
+        live_server(app) as base,
+        httpx.AsyncClient(base_url=base, timeout=20) as client,
+        client.stream("GET", "/api/v1/stream", headers=viewer) as response,
+    ):
+        stream = _events(response)
+        assert await anext(stream) == {"comment": "connected"}
+
+        async def edited() -> dict[str, Any]:
+            async def next_edit() -> dict[str, Any]:
+                async for event in stream:
+                    if event.get("event") == "channel.edited":
+                        return dict(event["data"]["channel"])
+                raise AssertionError("the stream ended")
+
+            return await asyncio.wait_for(next_edit(), timeout=10)
+
+        new = {"kind": "console", "name": "beni-c", "zones": ["Beni"]}
+        added = await client.post("/api/v1/channels", json=new, headers=admin)
+        assert added.status_code == 201, added.text
+        channel_id = added.json()["id"]
+        made = await edited()
+        assert (made["id"], made["name"], made["active"], made["zones"]) == (
+            channel_id,
+            "beni-c",
+            True,
+            ["Beni"],
+        )
+        path = f"/api/v1/channels/{channel_id}"
+        assert (await client.patch(path, json={"active": False}, headers=admin)).is_success
+        assert (await edited())["active"] is False
+        assert (await client.delete(path, headers=admin)).status_code == 204
+        assert await edited() == {"id": channel_id, "removed": True}

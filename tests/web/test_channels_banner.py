@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.channels import service as channel_service
 from app.kit.config import Settings
 from tests.channels.support import add_channel
 from tests.fakes.httpsms_api import HttpSmsFake
@@ -31,6 +32,23 @@ async def phone(sessionmaker: async_sessionmaker[AsyncSession], settings: Settin
     options = {"signing_key": fake.signing_key, "api_key": fake.api_key}
     await add_channel(sessionmaker, settings, "httpsms", "oicha", options=options, zones=["Beni"])
     return fake
+
+
+@pytest.fixture
+async def second(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> int:
+    """The channel beni-b, a handset of zone Beni too (up): Beni is cut off only without it."""
+    await add_channel(
+        sessionmaker,
+        settings,
+        "smsgate",
+        "beni-b",
+        options={"signing_key": "k" * 32},
+        zones=["Beni"],
+    )
+    async with sessionmaker() as session:
+        found = await channel_service.find(session, "beni-b")
+    assert found is not None
+    return found.id
 
 
 def _heartbeat(gateway: Gateway, phone: HttpSmsFake, online: bool) -> None:
@@ -77,3 +95,28 @@ def test_a_banner_names_the_channel_down_and_since_when_until_it_is_back(
         _heartbeat(gateway, phone, online=False)
         _wait(driver, 5).until(lambda d: "SMS channel down: oicha since " in _banner(d))
         _wait(driver, 5).until(lambda d: _banner(d).startswith("ZONE Beni UNREACHABLE BY SMS"))
+
+
+def test_an_admins_edit_that_cuts_a_zone_off_shows_on_the_banner_at_once(
+    gateway: Gateway,
+    keys: dict[str, str],
+    phone: HttpSmsFake,
+    second: int,
+    admin_headers: dict[str, str],
+) -> None:
+    _heartbeat(gateway, phone, online=False)  # oicha down; beni-b still serves Beni
+    with chromium() as driver:
+        _sign_in(driver, gateway, keys["viewer"])
+        _wait(driver, 5).until(lambda d: "oicha" in _banner(d))
+        assert "Beni" not in _banner(driver)
+
+        def edit(active: bool) -> None:
+            url = f"{gateway.url}/api/v1/channels/{second}"
+            answer = httpx.patch(url, json={"active": active}, headers=admin_headers, timeout=10)
+            assert answer.status_code == 200, answer.text
+
+        # An admin turns beni-b off: the stream's channel.edited, not a sign-in, shows Beni cut.
+        edit(active=False)
+        _wait(driver, 5).until(lambda d: _banner(d).startswith("ZONE Beni INJOIGNABLE PAR SMS"))
+        edit(active=True)
+        _wait(driver, 5).until(lambda d: "Beni" not in _banner(d) and "oicha" in _banner(d))

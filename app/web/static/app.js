@@ -659,6 +659,8 @@
       signOut(t('signin.expired'));   // the key was revoked
     } else if ((event === 'channel.down' || event === 'channel.up') && data.channel) {
       onChannel(data.channel);
+    } else if (event === 'channel.edited') {
+      loadChannels(S.epoch);   // an admin's edit: the health and the zones cut off, read again
     } else if (event === 'incident.updated' && data.incident) {
       const d = S.detail;
       if (d && d.alert && d.alert.incident_id === data.incident.id) {
