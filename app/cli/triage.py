@@ -48,6 +48,7 @@ def triage(
     if text == "eval":
         if file is None:
             raise fail("kengele triage eval needs a FILE", code=2)
+        preflight(get_settings())  # the settings, the word lists, the database: one line each
         raise typer.Exit(asyncio.run(run_eval(get_settings(), file)))
     if text == "export-labels":
         from app.alerts.labels import run_export
