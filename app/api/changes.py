@@ -24,11 +24,12 @@ RECHECK_KEY_SECONDS = 60.0
 
 STREAM_DOC: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "text/event-stream: `alert.created`, `alert.updated` and "
-        "`incident.updated` events, each with `id:` (its change number) and `data:` "
-        '{"seq", "event", "alert" | "incident"}; `stream.reset` when missed events are no '
-        "longer kept (reload the list); `stream.end` when the key was revoked; a comment "
-        "line as heartbeat",
+        "description": "text/event-stream: `alert.created`, `alert.updated`, "
+        "`incident.updated`, `channel.down`, `channel.up` and `channel.edited` (an admin's "
+        "edit) events, each with `id:` (its change number) and `data:` "
+        '{"seq", "event", "alert" | "incident" | "channel"}; `stream.reset` when missed '
+        "events are no longer kept (reload the list); `stream.end` when the key was "
+        "revoked; a comment line as heartbeat",
         "content": {"text/event-stream": {"schema": {"type": "string"}}},
     }
 }
