@@ -32,7 +32,12 @@ async def test_a_stuck_worker_makes_readyz_answer_503_naming_it(
     # Stale 2 s past a pass's due time: on a loaded machine (a parallel run) the loops that do
     # not hang may be late by half a second, never by 2.
     async with gateway(settings, worker_poll_seconds=0.1, loop_stale_seconds=2.0) as gw:
-        assert (await gw.client.get("/readyz")).status_code == 200
+
+        async def ready() -> bool:
+            return (await gw.client.get("/readyz")).status_code == 200
+
+        # Ready first (on a loaded machine the 1 s database probe may time out once at start).
+        await wait_until(ready, within=10, what="/readyz to answer 200 before the hang")
         monkeypatch.setattr(outbox_repo, "next_due_at", hangs)
         began = time.time()
 
