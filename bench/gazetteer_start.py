@@ -14,6 +14,7 @@ shows the edit (the index's rebuild), against those 40.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import subprocess
 import sys
@@ -35,6 +36,22 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+class Pauses:
+    """The bench's own garbage collections over 10 ms, with when they ended: a pause of the
+    client is counted in the latency of the SMS it was timing, and is not the gateway's."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[float, float]] = []
+        self._started = 0.0
+        gc.callbacks.append(self._hook)
+
+    def _hook(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.monotonic()
+        elif (took := time.monotonic() - self._started) > 0.010:
+            self.seen.append((time.monotonic(), took))
 
 
 def sms(client: httpx.Client, public: str, i: int) -> float:
@@ -61,9 +78,12 @@ def spread(times: list[float]) -> str:
     )
 
 
-def edit_and_send(client: httpx.Client, public: str, admin_key: str) -> tuple[list[float], float]:
+def edit_and_send(
+    client: httpx.Client, public: str, admin_key: str
+) -> tuple[list[float], list[float], float]:
     """PATCH a place, then send SMS one after another until a search shows the edit (search
-    waits for the rebuild of the index): the latencies of those SMS and the rebuild's time."""
+    waits for the rebuild of the index): the latencies of those SMS, when each was sent
+    (seconds after the PATCH was answered), and the rebuild's time."""
     headers = {"Authorization": f"Bearer {admin_key}"}
     place = client.get("/api/v1/places?q=Beni", headers=headers).json()[0]["id"]
     label = f"Beni-{os.urandom(3).hex()}"
@@ -81,18 +101,30 @@ def edit_and_send(client: httpx.Client, public: str, admin_key: str) -> tuple[li
 
     waiter = threading.Thread(target=search)
     waiter.start()
-    times = []
+    times: list[float] = []
+    sent: list[float] = []
     while not done or len(times) < 10:
+        sent.append(time.monotonic() - started)
         times.append(sms(client, public, 1000 + len(times)))
     waiter.join()
-    return times, done[0]
+    return times, sent, done[0]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("KENGELE_DATABASE_URL"))
     parser.add_argument("--admin-key", default=os.environ.get("KENGELE_BENCH_ADMIN_KEY"))
+    parser.add_argument(
+        "--slow",
+        type=float,
+        metavar="MS",
+        help="list each SMS of the rebuild slower than MS, with when it was sent, and the "
+        "bench's own collections over 10 ms",
+    )
     args = parser.parse_args()
+    if not args.database_url:
+        parser.error("give --database-url or set KENGELE_DATABASE_URL (a PostgreSQL database)")
+    pauses = Pauses()
     port = free_port()
     public = f"http://127.0.0.1:{port}"
     env = {
@@ -124,8 +156,22 @@ def main() -> None:
             quiet = [sms(client, public, i) for i in range(1, 41)]
             print(f"next 40 SMS         {spread(quiet)}")
             if args.admin_key:
-                during, rebuild = edit_and_send(client, public, args.admin_key)
+                patched = time.monotonic()
+                during, sent, rebuild = edit_and_send(client, public, args.admin_key)
                 print(f"SMS during the rebuild after a PATCH ({rebuild:.1f} s): {spread(during)}")
+                usual = sorted(quiet)[len(quiet) // 2]
+                over = (max(during) - usual) * 1000
+                print(f"most over the median before the edit: {over:.0f} ms")
+                if args.slow is not None:
+                    for at, took in zip(sent, during, strict=True):
+                        if took * 1000 > args.slow:
+                            print(f"slow: sent {at:5.2f} s after the PATCH, {took * 1000:.0f} ms")
+                    for ended, took in pauses.seen:
+                        if ended >= patched:
+                            print(
+                                f"the bench's collection of {took * 1000:.0f} ms, ended "
+                                f"{ended - patched:5.2f} s after the PATCH was sent"
+                            )
             print(f"RSS at the end      {rss_mb(gateway.pid):6.0f} MB")
             time.sleep(6)  # the periodic check (every 5 s) gives back what the rebuild freed
             print(f"RSS 6 s later       {rss_mb(gateway.pid):6.0f} MB")

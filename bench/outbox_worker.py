@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -277,7 +278,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--n", type=int, default=3000, help="SMS per round")
-    parser.add_argument("--workers", default="1,2", help="worker counts, one round each")
+    parser.add_argument(
+        "--workers",
+        default="1,2",
+        help="worker counts, one round each (1,2,1,2,1,2: three pairs, each two-worker round "
+        "set beside the one-worker round before it)",
+    )
     parser.add_argument("--channel", choices=("twilio", "console"), default="twilio")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds to let workers start")
     parser.add_argument(
@@ -318,13 +324,37 @@ def main() -> None:
         "workers   SMS/s   worker CPU ms/SMS   commits/SMS   vs one"
         "   stand-in ms/SMS   PostgreSQL ms/SMS   cores busy"
     )
-    base = results[0][1]
-    for (count, rate, cpu_ms, standin, database), commits_per in zip(results, per_sms, strict=True):
+    rates = [(count, rate) for count, rate, *_ in results]
+    for i, ((count, rate, cpu_ms, standin, database), commits_per) in enumerate(
+        zip(results, per_sms, strict=True)
+    ):
         busy = rate * (cpu_ms + standin + database) / 1000
+        base = one_worker_beside(rates, i)
+        versus = f"{rate / base:>8.2f}x" if base else f"{'-':>9}"
         print(
-            f"{count:>7} {rate:>7.0f} {cpu_ms:>19.2f} {commits_per:>13.2f} {rate / base:>8.2f}x"
+            f"{count:>7} {rate:>7.0f} {cpu_ms:>19.2f} {commits_per:>13.2f} {versus}"
             f" {standin:>17.2f} {database:>19.2f} {busy:>12.2f}"
         )
+    pairs = sorted(
+        rate / base
+        for i, (count, rate) in enumerate(rates)
+        if count == 2 and (base := one_worker_beside(rates, i))
+    )
+    if pairs:
+        print(
+            f"two workers / one, each round next to the one-worker round before it (or after "
+            f"it): {', '.join(f'{r:.2f}x' for r in pairs)}; median {statistics.median(pairs):.2f}x"
+        )
+
+
+def one_worker_beside(rates: list[tuple[int, float]], i: int) -> float:
+    """The rate of the one-worker round just before round i (or just after it, for a first
+    round): the machine's speed drifts over minutes, so each round is set beside its
+    neighbour rather than beside the first."""
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(rates) and rates[j][0] == 1:
+            return rates[j][1]
+    return rates[i][1] if rates[i][0] == 1 else 0.0
 
 
 def _others(fake: subprocess.Popen[bytes] | None) -> tuple[float, float]:
