@@ -8,7 +8,8 @@
 process) on that database, times how long until /readyz answers 200 (the place index is
 built before), reads its RSS from /proc, then times one signed SMS webhook, the first after
 the start, 40 more, then SMS sent one after another from a PATCH of a place until a search
-shows the edit (the index's rebuild), against those 40.
+shows the edit (the index's rebuild), against those 40. `--rebuilds N` then edits N more
+times and reads the RSS after each, and at its highest during them.
 """
 
 from __future__ import annotations
@@ -52,6 +53,26 @@ class Pauses:
             self._started = time.monotonic()
         elif (took := time.monotonic() - self._started) > 0.010:
             self.seen.append((time.monotonic(), took))
+
+
+class Highest:
+    """The highest RSS of a process, read from /proc every 50 ms in a thread until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.mb = rss_mb(pid)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.05):
+            self.mb = max(self.mb, rss_mb(self.pid))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.mb
 
 
 def sms(client: httpx.Client, public: str, i: int) -> float:
@@ -121,6 +142,14 @@ def main() -> None:
         help="list each SMS of the rebuild slower than MS, with when it was sent, and the "
         "bench's own collections over 10 ms",
     )
+    parser.add_argument(
+        "--rebuilds",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then N more edits, each followed by 6 s of rest: RSS after each (does memory "
+        "grow from one rebuild to the next?) and at its highest during them",
+    )
     args = parser.parse_args()
     if not args.database_url:
         parser.error("give --database-url or set KENGELE_DATABASE_URL (a PostgreSQL database)")
@@ -175,6 +204,13 @@ def main() -> None:
             print(f"RSS at the end      {rss_mb(gateway.pid):6.0f} MB")
             time.sleep(6)  # the periodic check (every 5 s) gives back what the rebuild freed
             print(f"RSS 6 s later       {rss_mb(gateway.pid):6.0f} MB")
+            if args.admin_key and args.rebuilds:
+                highest = Highest(gateway.pid)
+                for n in range(args.rebuilds):
+                    edit_and_send(client, public, args.admin_key)
+                    time.sleep(6)
+                    print(f"rebuild {n + 2}: RSS 6 s later {rss_mb(gateway.pid):4.0f} MB")
+                print(f"RSS at its highest during those rebuilds {highest.stop():.0f} MB")
     finally:
         stop(gateway)
 
