@@ -400,7 +400,7 @@ class Pipeline:
         ):
             # Liaisons answer pages by SMS; their other texts get the help.
             text = await replies.handle_command(
-                session, self.settings, who.liaison, message.body, gazetteer
+                session, self.settings, who.liaison, message.body, gazetteer, message.received_at
             )
             return text, None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import service as alerts
@@ -26,9 +28,14 @@ from app.people.models import Liaison
 
 
 async def handle_command(
-    session: AsyncSession, settings: Settings, liaison: Liaison, text: str, gazetteer: Gazetteer
+    session: AsyncSession,
+    settings: Settings,
+    liaison: Liaison,
+    text: str,
+    gazetteer: Gazetteer,
+    received_at: datetime,
 ) -> str:
-    """Carry out a liaison's SMS command; returns the reply."""
+    """Carry out a liaison's SMS command (received at `received_at`); returns the reply."""
     command = commands.parse(text)
     language = liaison.language
     if command is None or command.action == "help":
@@ -51,7 +58,7 @@ async def handle_command(
         if alert is None:
             return messages.unknown_ref(language, command.ref)
     else:
-        last = await outbox.last_page_to(session, liaison.id)
+        last = await outbox.last_page_to(session, liaison.id, received_at)
         alert = await alerts.get(session, last.alert_id) if last and last.alert_id else None
         if alert is None:
             return messages.no_alert(language)

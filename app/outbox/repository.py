@@ -341,12 +341,20 @@ async def paged_liaison_ids(session: AsyncSession, alert_id: int) -> set[int]:
     return {i for i in (await session.scalars(stmt)).all() if i is not None}
 
 
-async def last_page_to(session: AsyncSession, liaison_id: int) -> Delivery | None:
-    """The newest page sent to a liaison."""
+async def last_page_to(
+    session: AsyncSession, liaison_id: int, sent_by: datetime
+) -> Delivery | None:
+    """The newest page sent to a liaison by `sent_by` (pages written, or sent, later are not
+    counted)."""
     stmt = (
         select(Delivery)
-        .where(Delivery.liaison_id == liaison_id, Delivery.purpose == "page")
-        .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+        .where(
+            Delivery.liaison_id == liaison_id,
+            Delivery.purpose == "page",
+            Delivery.sent_at.is_not(None),
+            Delivery.sent_at <= sent_by,
+        )
+        .order_by(Delivery.sent_at.desc(), Delivery.id.desc())
         .limit(1)
     )
     return await session.scalar(stmt)

@@ -337,9 +337,13 @@ async def paged_liaison_ids(session: AsyncSession, alert_id: int) -> set[int]:
     return await repo.paged_liaison_ids(session, alert_id)
 
 
-async def last_page_to(session: AsyncSession, liaison_id: int) -> Delivery | None:
-    """The newest page sent to a liaison (a reply without a reference is about its alert)."""
-    return await repo.last_page_to(session, liaison_id)
+async def last_page_to(
+    session: AsyncSession, liaison_id: int, sent_by: datetime
+) -> Delivery | None:
+    """The newest page sent to a liaison before their reply came in (`sent_by`): a reply
+    without a reference is about that page's alert, not about one paged since, which the
+    liaison has not seen when they wrote."""
+    return await repo.last_page_to(session, liaison_id, sent_by)
 
 
 async def due_backlog(session: AsyncSession, now: datetime) -> list[tuple[str, int, datetime]]:

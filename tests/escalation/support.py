@@ -30,6 +30,7 @@ CLA_OICHA = "+243820000202"  # zone Beni, Swahili
 CLA_RUTSHURU = "+243820000203"
 JOC_NORD_KIVU = "+243830000301"
 FOCAL_MAVIVI = "+243810000101"
+FOCAL_ERINGETI = "+243810000103"  # another village of Beni
 
 
 @dataclass
@@ -65,6 +66,12 @@ class Gateway:
         async with self.sessionmaker() as s:
             stmt = select(Delivery).filter_by(**where).order_by(Delivery.id)
             return list((await s.scalars(stmt)).all())
+
+    async def paged(self, phone: str) -> bool:
+        """Whether a page to `phone` is recorded as sent (a liaison's bare OK is about the
+        last page sent to them before it came in)."""
+        pages = await self.outbox(recipient=phone, purpose="page")
+        return any(d.sent_at is not None for d in pages)
 
     async def delivery(self, delivery_id: int) -> Delivery:
         """One delivery as it is now."""

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("engine")  # tables emptied first
 async def test_commands_update_the_alert_and_its_audit_trail(settings: Settings) -> None:
     async with gateway(settings) as gw:
         ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
-        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+        await gw.wait_for(lambda: gw.paged(CLA_OICHA))
 
         assert ref in (await gw.sms(CLA_OICHA, "sawa")).text, "a bare OK takes the last page"
         assert "verifie" in (await gw.sms(CLA_BENI, f"Vu {ref[2:]}")).text

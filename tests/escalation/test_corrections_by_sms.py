@@ -133,7 +133,7 @@ async def test_grav_critique_by_sms_pages_again_and_morts_sets_the_count(
 ) -> None:
     async with gateway(settings) as gw:
         ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Hommes armes vus a Mavivi")).text)
-        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+        await gw.wait_for(lambda: gw.paged(CLA_BENI))
         answer = await gw.sms(CLA_BENI, "MORTS 4")  # the last alert paged to this liaison
         assert f"{ref} corrige: morts 4." in answer.text
         assert "CRITIQUE" in (await gw.sms(CLA_BENI, f"GRAV {ref[2:]} critique")).text

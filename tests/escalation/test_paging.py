@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from app.people.models import Liaison
 from tests.escalation.support import (
     CLA_BENI,
     CLA_OICHA,
+    FOCAL_ERINGETI,
     FOCAL_MAVIVI,
     JOC_NORD_KIVU,
     gateway,
@@ -73,6 +75,46 @@ async def test_ok_from_one_liaison_stops_the_escalation_and_tells_the_other(
             liaison = await s.scalar(select(Liaison).where(Liaison.phone == CLA_BENI))
         assert liaison is not None
         assert ("acknowledged", f"liaison:{liaison.id}") in [(e.action, e.actor) for e in events]
+
+
+async def test_a_bare_ok_takes_the_alert_the_liaison_was_paged_for_not_one_paged_since(
+    settings: Settings,
+) -> None:
+    """A liaison answers "sawa" to the page they got. Meanwhile another village's report has
+    written them a page that the sending number's rate still holds back: their OK is about
+    the first alert. Taking the newest page written would acknowledge an alert they never
+    saw, and cancel their page for it, while the one they did see went on escalating."""
+    async with gateway(settings, sms_rate_per_second=0.001, sms_burst=2) as gw:
+        first = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
+        await gw.wait_for(lambda: gw.paged(CLA_OICHA))
+        other = ref_in((await gw.sms(FOCAL_ERINGETI, "Attaque en cours a Eringeti")).text)
+        held = await gw.outbox(recipient=CLA_OICHA, purpose="page", status="pending")
+        assert len(held) == 1, "the second alert's page waits for the number's rate"
+
+        answer = await gw.sms(CLA_OICHA, "sawa")
+
+        assert first in answer.text and other not in answer.text
+        assert (await gw.alert(first)).status == "acknowledged"
+        assert (await gw.alert(other)).status == "new"
+        assert [d.status for d in await gw.outbox(recipient=CLA_OICHA, purpose="page")] == [
+            "queued",
+            "pending",
+        ], "the page of the alert not taken still goes out"
+
+
+async def test_a_bare_ok_before_any_page_reached_the_liaison_takes_no_alert(
+    settings: Settings,
+) -> None:
+    async with gateway(settings) as gw:
+        never = asyncio.Event()
+        gw.app.state.runtime.worker.before_send = lambda _delivery: never.wait()
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
+        await gw.wait_for(lambda: gw.outbox(recipient=CLA_OICHA, status="sending"))
+
+        answer = await gw.sms(CLA_OICHA, "OK")
+
+        assert ref not in answer.text
+        assert (await gw.alert(ref)).status == "new"
 
 
 async def test_without_ok_the_joc_is_paged_after_the_wait_and_repeats_stop_at_times(
