@@ -25,6 +25,8 @@ PENDING = "pending"
 SENDING = "sending"
 DEAD = "dead"
 CANCELLED = "cancelled"
+# The longest provider message id stored (the status webhooks cut the ids they look up alike).
+PROVIDER_ID_LENGTH = 64
 # A sending number's rate is shared: when it holds back a queue, the reporters' replies and
 # receipts wait behind every other SMS (pages, the JOC's notices), which go in the order they
 # fell due. In a surge of reports, a liaison's page must not wait for fifty villages' receipts.
@@ -117,7 +119,7 @@ class Delivery(TimestampMixin, Base):
     max_attempts: Mapped[int] = mapped_column(Integer, default=8)
     lease_until: Mapped[datetime | None] = mapped_column()
     leased_by: Mapped[str | None] = mapped_column(String(64))
-    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    provider_id: Mapped[str | None] = mapped_column(String(PROVIDER_ID_LENGTH), index=True)
     provider_status: Mapped[str | None] = mapped_column(String(16))
     # Encrypted: a provider's error may name the number.
     last_error: Mapped[str | None] = mapped_column(EncryptedText())
@@ -140,7 +142,7 @@ class DeliveryAttempt(Base):
     status: Mapped[str] = mapped_column(String(32))
     # The channel of an SMS attempt (the one that failed, for a failover).
     channel: Mapped[str | None] = mapped_column(String(32), index=True)
-    provider_id: Mapped[str | None] = mapped_column(String(64))
+    provider_id: Mapped[str | None] = mapped_column(String(PROVIDER_ID_LENGTH))
     http_status: Mapped[int | None] = mapped_column(Integer)
     error_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(EncryptedText())
@@ -179,6 +181,14 @@ keep_hashed(Delivery.recipient, "recipient_hash")
 def provider_rank(status: str | None) -> int:
     """Position of a provider status in its forward-only order (0 when unknown)."""
     return PROVIDER_ORDER.get(status or "", 0)
+
+
+def status_for(provider_status: str) -> str:
+    """A delivery's own status once its provider has it: the provider's word, except where
+    that word is one of ours. Twilio's "sending" (on its way to the handset) read as our
+    `sending` would be a lease nobody holds: the row would never move again, and a later
+    "failed" would page no one else."""
+    return "queued" if provider_status in (PENDING, SENDING) else provider_status
 
 
 def payload(delivery: Delivery) -> dict[str, Any]:

@@ -20,10 +20,13 @@ from app.outbox.models import (
     CHANNEL_WEBHOOK,
     DEAD,
     PENDING,
+    PROVIDER_ID_LENGTH,
+    SENDING,
     Delivery,
     DeliveryAttempt,
     payload,
     provider_rank,
+    status_for,
 )
 from app.outbox.routing import sending_number as sending_number
 from app.outbox.schemas import safe_error
@@ -90,6 +93,13 @@ def backoff_seconds(settings: Settings, attempts: int, retry_after: float | None
     return delay
 
 
+def stored_id(result: SendResult) -> str | None:
+    """The provider's id of a send as stored, cut to the column's length as the status
+    webhooks cut the id they look up: an aggregator's longer id must not make the result
+    impossible to store (the SMS would then be sent again at every lease)."""
+    return result.provider_id[:PROVIDER_ID_LENGTH] if result.provider_id else None
+
+
 async def apply_result(
     session: AsyncSession,
     settings: Settings,
@@ -109,7 +119,7 @@ async def apply_result(
     delivery.lease_until = None
     delivery.leased_by = None
     if result.ok:
-        delivery.provider_id = result.provider_id
+        delivery.provider_id = stored_id(result)
         delivery.sent_at = now
         delivery.last_error = None
         if delivery.channel == CHANNEL_WEBHOOK:
@@ -120,7 +130,7 @@ async def apply_result(
             status = result.provider_status or "queued"
             if provider_rank(status) > provider_rank(delivery.provider_status):
                 delivery.provider_status = status
-            delivery.status = delivery.provider_status or status
+            delivery.status = status_for(delivery.provider_status or status)
         return
     delivery.last_error = result.error
     if await fail_over(session, settings, delivery, result, now):
@@ -169,7 +179,7 @@ def _record(
             at=now,
             status=_attempt_status(result),
             channel=delivery.via,
-            provider_id=result.provider_id,
+            provider_id=stored_id(result),
             http_status=result.http_status,
             error_code=result.error_code,
             error=result.error,
@@ -189,7 +199,7 @@ def record_lost_lease(
         DeliveryAttempt(
             delivery_id=delivery_id,
             status="lease_lost" if result.ok else "lease_lost_error",
-            provider_id=result.provider_id,
+            provider_id=stored_id(result),
             error=result.error,
             worker=worker,
             duration_ms=duration_ms,
@@ -273,11 +283,15 @@ async def apply_status(
     if provider_rank(status) <= provider_rank(delivery.provider_status):
         return delivery, False  # late, repeated or out of order: never backwards
     delivery.provider_status = status
-    if delivery.status not in (DEAD, PENDING, "sending"):
+    # A row a worker holds (or that waits for a retry) takes its status from its result. A
+    # row left "sending" without a lease took Twilio's word for ours before `status_for`.
+    leased = delivery.status == SENDING and delivery.leased_by is not None
+    if delivery.status not in (DEAD, PENDING) and not leased:
+        moved = status_for(status)
         metrics.after_commit(
-            session, partial(metrics.count_delivery, delivery.channel, delivery.status, status)
+            session, partial(metrics.count_delivery, delivery.channel, delivery.status, moved)
         )
-        delivery.status = status
+        delivery.status = moved
     if status in FINAL_FAILURES:
         delivery.final_at = now
         delivery.last_error = f"{status} (error {error_code})" if error_code else status

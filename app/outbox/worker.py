@@ -202,7 +202,10 @@ class Worker:
                     sender=sender,
                 )
                 bucket.tokens = tokens - len(rows)
-                bucket.updated_at = now
+                # Another worker's claim may have locked it with a later clock than this
+                # one's `now` (read before the lock): never wind it back, or the time
+                # between would be credited twice.
+                bucket.updated_at = max(bucket.updated_at, now)
                 out += rows
             for channel in (CHANNEL_VOICE, CHANNEL_WEBHOOK):
                 for sender in due.get(channel, []):
@@ -351,6 +354,11 @@ class Worker:
             first_pages: dict[int, tuple[Delivery, datetime]] = {}
             for sent in batch:
                 result, row = sent.result, held.get(sent.delivery.id)
+                if row is not None and row.attempts != sent.delivery.attempts:
+                    # This worker's lease ran out and it took the row again since (a claim
+                    # counts an attempt): this result is of the old lease, and the new one's
+                    # send decides the row.
+                    row = None
                 if row is None:
                     # The lease ran out and another worker took the row: keep a trace.
                     log.warning(

@@ -1,0 +1,152 @@
+"""What a worker records, and when: a result belongs to the lease it was sent under, a
+provider's word never reads as a lease, a provider's long id is stored, and a sending
+number's token bucket never winds its clock back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from app.kit.clock import utcnow
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
+from app.outbox import repository as repo
+from app.outbox import service as outbox
+from app.outbox import worker as worker_module
+from app.outbox.models import Delivery, DeliveryAttempt, SenderRate
+from app.outbox.wakeup import Wakeup
+from app.outbox.worker import Worker
+from app.providers.types import SendResult
+from tests.escalation.support import gateway
+
+pytestmark = pytest.mark.usefixtures("engine")  # tables emptied first
+TO = "+243810000101"
+
+
+async def test_a_result_of_an_older_lease_does_not_move_the_row_its_worker_took_again(
+    settings: Settings,
+) -> None:
+    """A send outlived its lease; the same worker put the row back and claimed it again (a
+    second attempt, sent anew). The first send's result, coming back late, is kept as a
+    trace: applied to the new lease, a failure would queue the row for a third send while
+    the second is still under way."""
+    async with gateway(settings) as gw:
+        worker = gw.app.state.runtime.worker
+
+        async def lease_runs_out_and_is_taken_again(delivery: Delivery) -> None:
+            worker.before_send = None
+            async with unit_of_work(gw.sessionmaker) as session:
+                await session.execute(
+                    update(Delivery)
+                    .where(Delivery.id == delivery.id)
+                    .values(attempts=Delivery.attempts + 1)
+                )
+
+        worker.before_send = lease_runs_out_and_is_taken_again
+        async with unit_of_work(gw.sessionmaker) as session:
+            sms = await outbox.enqueue_sms(session, gw.settings, to=TO, body="x", purpose="test")
+        await gw.wait_for(lambda: len(gw.fake.requests) == 1 and not worker.sending)
+
+        row = await gw.delivery(sms.id)
+        assert (row.status, row.leased_by, row.attempts) == ("sending", worker.name, 2)
+        async with gw.sessionmaker() as session:
+            tried = (await session.scalars(select(DeliveryAttempt))).all()
+        assert [a.status for a in tried] == ["lease_lost"]
+
+
+async def _sent(sessionmaker: Any, settings: Settings, result: SendResult) -> Delivery:
+    """An SMS claimed by worker `w`, its send's `result` recorded."""
+    async with unit_of_work(sessionmaker) as session:
+        sms = await outbox.enqueue_sms(session, settings, to=TO, body="x", purpose="test")
+    now = utcnow()
+    async with unit_of_work(sessionmaker) as session:
+        (claimed,) = await repo.claim(
+            session,
+            now=now,
+            lease_until=now + timedelta(seconds=60),
+            worker="w",
+            limit=1,
+            channel="sms",
+            sender=sms.sender,
+        )
+        (row,) = (await repo.lock_leased_many(session, [claimed.id], "w")).values()
+        await outbox.apply_result(session, settings, row, result, worker="w", duration_ms=1.0)
+    async with sessionmaker() as session:
+        stored = await session.get(Delivery, sms.id)
+    assert stored is not None
+    return stored
+
+
+async def test_twilio_s_sending_is_not_read_as_a_lease(
+    sessionmaker: Any, settings: Settings
+) -> None:
+    accepted = SendResult(ok=True, provider_id="SM1", provider_status="sending")
+    row = await _sent(sessionmaker, settings, accepted)
+    assert (row.status, row.provider_status, row.leased_by) == ("queued", "sending", None)
+
+    async with unit_of_work(sessionmaker) as session:
+        _, failed = await outbox.apply_status(session, "SM1", "failed", 30008)
+    assert failed, "a failure is news: the next liaison is paged"
+    async with sessionmaker() as session:
+        row = await session.get(Delivery, row.id)
+    assert row is not None and row.status == "failed"
+
+
+async def test_a_row_left_sending_without_a_lease_moves_on_at_the_next_callback(
+    sessionmaker: Any, settings: Settings
+) -> None:
+    """Rows that took Twilio's "sending" for their status before it was told apart."""
+    row = await _sent(sessionmaker, settings, SendResult(ok=True, provider_id="SM2"))
+    async with unit_of_work(sessionmaker) as session:
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id == row.id)
+            .values(status="sending", provider_status="sending")
+        )
+    async with unit_of_work(sessionmaker) as session:
+        await outbox.apply_status(session, "SM2", "delivered", None)
+    async with sessionmaker() as session:
+        row = await session.get(Delivery, row.id)
+    assert row is not None and row.status == "delivered"
+
+
+async def test_a_provider_id_longer_than_the_column_is_stored_cut_as_callbacks_look_it_up(
+    sessionmaker: Any, settings: Settings
+) -> None:
+    """An aggregator's id of 74 characters: storing the result failed on PostgreSQL, so the
+    row was sent again at every lease until it was buried."""
+    long_id = "msg-" + "7" * 70
+    row = await _sent(sessionmaker, settings, SendResult(ok=True, provider_id=long_id))
+    assert row.status == "queued" and row.provider_id == long_id[:64]
+    async with unit_of_work(sessionmaker) as session:
+        found, _ = await outbox.apply_status(session, long_id[:64], "delivered", None)
+    assert found is not None and found.id == row.id
+
+
+async def test_a_claim_with_an_earlier_clock_does_not_wind_the_bucket_back(
+    sessionmaker: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker A reads its clock, then waits for the bucket that worker B's later claim holds.
+    Winding the bucket back to A's clock would credit the seconds between twice: the number
+    would send faster than its rate."""
+    settings = settings.model_copy(update={"sms_rate_per_second": 1.0, "sms_burst": 3})
+    async with unit_of_work(sessionmaker) as session:
+        for i in range(5):
+            sms = await outbox.enqueue_sms(session, settings, to=TO, body=f"{i}", purpose="t")
+    start = utcnow()
+    async with unit_of_work(sessionmaker) as session:
+        # B claimed at start + 2 s and took every token.
+        b_claimed = start + timedelta(seconds=2)
+        session.add(SenderRate(sender=sms.sender, tokens=0.0, updated_at=b_claimed))
+    worker = Worker(settings, sessionmaker, Wakeup(), None, None, None)  # type: ignore[arg-type]
+
+    async def claim_at(seconds: float) -> int:
+        monkeypatch.setattr(worker_module, "utcnow", lambda: start + timedelta(seconds=seconds))
+        claimed, _ = await worker._claim(10)
+        return len(claimed)
+
+    assert await claim_at(1.0) == 0, "A, whose clock reads 1 s, finds no token"
+    assert await claim_at(3.0) == 1, "one second after B's claim: one token, not three"
