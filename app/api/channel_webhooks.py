@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -24,6 +25,7 @@ from app.flows.provider_reports import channel_heard, record_status
 from app.inbound.models import KIND_CALL, KIND_SMS
 from app.kit.config import Settings
 from app.kit.errors import BadRequest, Forbidden, NotFound, Unprocessable, errors_doc
+from app.kit.loops import within
 from app.providers import africastalking, http_channel, httpsms, smsgate
 from app.providers.twilio import signed_url
 from app.runtime import Runtime
@@ -40,6 +42,19 @@ class Hook:
     request: Request
     runtime: Runtime
     settings: Settings
+    # When the answer is due (time.monotonic()): every read and write of the webhook is
+    # bounded by it, as the Twilio webhook's are (503 when the database holds them longer).
+    deadline: float
+
+    def left(self) -> float:
+        """Seconds until the answer is due."""
+        return self.deadline - time.monotonic()
+
+    @classmethod
+    def of(cls, request: Request, runtime: Runtime, settings: Settings) -> Hook:
+        """The webhook just received, its answer due within the webhook deadline."""
+        deadline = time.monotonic() + settings.webhook_deadline_seconds
+        return cls(request, runtime, settings, deadline)
 
 
 @dataclass(frozen=True)
@@ -85,14 +100,15 @@ def _model(model: type[M], data: Any, where: str) -> M:
 async def _seen(hook: Hook, name: str, *, heartbeat: bool = False, down: str | None = None) -> None:
     """The channel spoke (a heartbeat says it is up; with `down`, its provider says not)."""
     sessionmaker = hook.runtime.sessionmaker
-    await channel_heard(sessionmaker, hook.settings, name, heartbeat=heartbeat, down=down)
+    heard = channel_heard(sessionmaker, hook.settings, name, heartbeat=heartbeat, down=down)
+    await within(heard, hook.left(), cancel_late=True)
 
 
 async def _accept(hook: Hook, inbound: Inbound) -> JSONResponse:
     """Store a message or call (once per provider id) and process it."""
     pipeline = hook.runtime.pipeline
     message_id, new = await pipeline.receive_from_app(
-        inbound, heard=lambda: _seen(hook, inbound.provider)
+        inbound, heard=lambda: _seen(hook, inbound.provider), deadline=hook.deadline
     )
     return JSONResponse({"status": "stored" if new else "replayed", "id": message_id})
 
@@ -101,11 +117,12 @@ async def _status(hook: Hook, channel: ChannelInfo, provider_id: str, status: st
     """The provider's word on an SMS it was given (forward only, failover on a failure)."""
     await _seen(hook, channel.name)
     sessionmaker = hook.runtime.sessionmaker
-    known = await record_status(sessionmaker, hook.settings, provider_id, status, None)
+    recorded = record_status(sessionmaker, hook.settings, provider_id, status, None)
+    known = await within(recorded, hook.left(), cancel_late=True)
     return JSONResponse({"status": "recorded" if known else "unknown message"})
 
 
-WEBHOOK_ERRORS = errors_doc(400, 403, 404, 422, auth=False)
+WEBHOOK_ERRORS = errors_doc(400, 403, 404, 422, 503, auth=False)
 
 
 @router.post(
@@ -116,7 +133,7 @@ async def channel_webhook(
     kind: str, name: str, request: Request, runtime: RuntimeDep, settings: SettingsDep
 ) -> JSONResponse:
     """An event a channel's provider posts (SMS Gateway for Android: `/webhooks/smsgate/NAME`)."""
-    return await _dispatch(kind, name, Hook(request, runtime, settings), None)
+    return await _dispatch(kind, name, Hook.of(request, runtime, settings), None)
 
 
 @router.post(
@@ -132,11 +149,11 @@ async def channel_webhook_with_secret(
     settings: SettingsDep,
 ) -> JSONResponse:
     """An event posted to a URL that carries the channel's secret (generic HTTP channels)."""
-    return await _dispatch(kind, name, Hook(request, runtime, settings), token)
+    return await _dispatch(kind, name, Hook.of(request, runtime, settings), token)
 
 
 async def _dispatch(kind: str, name: str, hook: Hook, token: str | None) -> JSONResponse:
-    channel = await _channel(hook.runtime, kind, name)
+    channel = await within(_channel(hook.runtime, kind, name), hook.left(), cancel_late=True)
     body = await hook.request.body()
     if kind == "http":
         return await _http(hook, channel, body, token)

@@ -135,14 +135,19 @@ class Pipeline:
         return await self._process_by(deadline, message_id, reply_by_sms=False)
 
     async def receive_from_app(
-        self, inbound: Inbound, heard: Callable[[], Awaitable[None]]
+        self,
+        inbound: Inbound,
+        heard: Callable[[], Awaitable[None]],
+        deadline: float | None = None,
     ) -> tuple[int, bool]:
         """A gateway app's message: (its id, whether it is new), stored and processed within
-        the webhook deadline as `receive` does; `heard` (the channel spoke) runs between the
-        two, within the same deadline. The receipt goes by SMS through the same channel:
+        the webhook deadline as `receive` does (or by `deadline`, a time.monotonic(), when
+        the webhook's own clock started earlier); `heard` (the channel spoke) runs between
+        the two, within the same deadline. The receipt goes by SMS through the same channel:
         nobody reads the webhook's answer, which must only come in time (a handset whose
         request hangs sends the message again, into a surge)."""
-        deadline = time.monotonic() + self.settings.webhook_deadline_seconds
+        if deadline is None:
+            deadline = time.monotonic() + self.settings.webhook_deadline_seconds
         message_id, new = await within(
             self.accept(inbound), deadline - time.monotonic(), cancel_late=False
         )

@@ -182,3 +182,45 @@ async def test_a_handset_whose_word_cannot_be_recorded_is_answered_in_time(
         assert await _post_from_handset(app, settings, client) < 5.0
         monkeypatch.undo()
         await _finished_with_a_receipt_through_the_handset(app)
+
+
+async def _hangs(*_: object, **__: object) -> None:
+    await asyncio.sleep(3600)
+
+
+async def test_a_handset_webhook_whose_channel_cannot_be_read_answers_503_in_time(
+    settings: Settings, demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the channel (its signing key) comes before the message is stored: held by the
+    database, it must end at the deadline too, with an answer the app sends again on."""
+    app = _late_app(settings)
+    async with running(app) as client:
+        handset = await add_beni_handset(app.state.sessionmaker, settings)
+        body, headers = handset.webhook(
+            "sms:received", {"phoneNumber": "+243810000101", "message": "Attaque a Mavivi"}
+        )
+        monkeypatch.setattr(channel_webhooks, "_channel", _hangs)
+        began = time.monotonic()
+        post = client.post("/webhooks/smsgate/beni-a", content=body, headers=headers)
+        response = await asyncio.wait_for(post, 30)
+        # The 2 s deadline, not the hour; the bound leaves room for a loaded machine.
+        assert time.monotonic() - began < 5.0
+        assert response.status_code == 503 and response.json()["error"] == "ServiceUnavailable"
+        monkeypatch.undo()
+        again = await client.post("/webhooks/smsgate/beni-a", content=body, headers=headers)
+        assert again.json()["status"] == "stored", "sent again, it is stored"
+
+
+async def test_a_handset_delivery_report_held_by_the_database_answers_503_in_time(
+    settings: Settings, demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _late_app(settings)
+    async with running(app) as client:
+        handset = await add_beni_handset(app.state.sessionmaker, settings)
+        body, headers = handset.webhook("sms:delivered", {"messageId": "kengele-1"})
+        monkeypatch.setattr(channel_webhooks, "record_status", _hangs)
+        began = time.monotonic()
+        post = client.post("/webhooks/smsgate/beni-a", content=body, headers=headers)
+        response = await asyncio.wait_for(post, 30)
+        assert time.monotonic() - began < 5.0
+        assert response.status_code == 503
