@@ -19,6 +19,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +36,9 @@ from app.kit.repository import newest_first, written
 # The statements of the request path are built once (building one costs more than running
 # it through the compiled cache): values come in as bound parameters.
 _REF_EXISTS = select(exists().where(Alert.ref == bindparam("ref")))
+# A transaction-level advisory lock (PostgreSQL) of a sender whose report is being filed.
+_SENDER_LOCK = 0x6B534E44  # "kSND"
+_HOLD_SENDER = text("SELECT pg_advisory_xact_lock(:space, :key)")
 # The texts alone (an id and a decrypted body per row), not the alerts: a number's alerts
 # of the window are compared here, and only the one that matches is loaded.
 _SAME_NUMBER_SINCE = (
@@ -401,3 +405,11 @@ async def located_at(session: AsyncSession, place_id: str) -> list[Alert | Incid
         *(await session.scalars(select(Alert).where(Alert.place_id == place_id))).all(),
         *(await session.scalars(select(Incident).where(Incident.place_id == place_id))).all(),
     ]
+
+
+async def hold_sender(session: AsyncSession, key: int) -> None:
+    """Wait until no other transaction is filing a report of this sender (`key`: a 32-bit
+    number of the phone), and keep others waiting until this one ends. PostgreSQL only:
+    SQLite runs one writing transaction at a time already."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(_HOLD_SENDER, {"space": _SENDER_LOCK, "key": key})

@@ -4,6 +4,7 @@ Joining alerts into incidents is app/alerts/incidents.py."""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -192,7 +193,12 @@ async def unique_ref(session: AsyncSession) -> str:
 async def find_resend(
     session: AsyncSession, phone: str, body: str, at: datetime, settings: Settings
 ) -> Alert | None:
-    """The alert this text repeats (same sender, same text, within the panic-resend window)."""
+    """The alert this text repeats (same sender, same text, within the panic-resend window).
+
+    A sender's reports are filed one after the other from here on (until the transaction
+    ends): a panic resend arriving in the same instant as the first finds it, and is folded
+    into it, instead of making an alert and pages of its own."""
+    await repo.hold_sender(session, sender_key(phone))
     since = at - timedelta(minutes=settings.duplicate_window_minutes)
     return await repo.recent_same_text(session, phone, body, since)
 
@@ -200,9 +206,18 @@ async def find_resend(
 async def find_flash(
     session: AsyncSession, phone: str, at: datetime, settings: Settings
 ) -> Alert | None:
-    """The missed-call alert a new flash from `phone` belongs to, if any."""
+    """The missed-call alert a new flash from `phone` belongs to, if any (a sender's flashes
+    are filed one after the other, as `find_resend` says)."""
+    await repo.hold_sender(session, sender_key(phone))
     since = at - timedelta(minutes=settings.flash_window_minutes)
     return await repo.recent_flash(session, phone, since)
+
+
+def sender_key(phone: str) -> int:
+    """A phone number as a signed 32-bit number (a lock's key; two numbers may share one,
+    which only makes their reports wait on each other)."""
+    key = zlib.crc32(phone.encode())
+    return key - (1 << 32) if key >= 1 << 31 else key
 
 
 def fold_repeat(session: AsyncSession, alert: Alert, at: datetime, *, actor: str) -> None:

@@ -82,6 +82,17 @@ async def test_reports_arriving_at_once_are_each_counted_in_the_incident(
     assert len(alerts) == 7 and {a.incident_id for a in alerts} == {incident.id}
 
 
+async def test_a_resend_in_the_same_instant_as_the_first_is_folded_into_it(
+    client: httpx.AsyncClient, demo: None, session: AsyncSession
+) -> None:
+    """A focal point's phone sends the same text twice at once (a panic resend)."""
+    text = "Attaque en cours a Mavivi, les ADF ont tue 3 personnes"
+    await asyncio.gather(*(_report(client, "+243810000101", text) for _ in range(2)))
+
+    [alert] = (await session.scalars(select(Alert))).all()
+    assert alert.message_count == 2
+
+
 async def test_far_or_unrelated_reports_open_their_own_incidents(
     client: httpx.AsyncClient, demo: None, session: AsyncSession
 ) -> None:
