@@ -348,13 +348,15 @@ def main() -> None:
 
 
 def one_worker_beside(rates: list[tuple[int, float]], i: int) -> float:
-    """The rate of the one-worker round just before round i (or just after it, for a first
-    round): the machine's speed drifts over minutes, so each round is set beside its
-    neighbour rather than beside the first."""
+    """The rate a round is set beside: a one-worker round's own; for another, that of the
+    one-worker round just before it (or just after it, for a first round). The machine's
+    speed drifts over minutes, so each round is set beside its neighbour, not the first."""
+    if rates[i][0] == 1:
+        return rates[i][1]
     for j in (i - 1, i + 1):
         if 0 <= j < len(rates) and rates[j][0] == 1:
             return rates[j][1]
-    return rates[i][1] if rates[i][0] == 1 else 0.0
+    return 0.0
 
 
 def _others(fake: subprocess.Popen[bytes] | None) -> tuple[float, float]:

@@ -80,6 +80,19 @@ async def _sent(sessionmaker: Any, settings: Settings, result: SendResult) -> De
     return stored
 
 
+async def _after_callback(
+    sessionmaker: Any, provider_id: str, status: str, error_code: int | None = None
+) -> tuple[Delivery, bool]:
+    """A status callback applied: the row as it is then, and whether it became a failure."""
+    async with unit_of_work(sessionmaker) as session:
+        found, failed = await outbox.apply_status(session, provider_id, status, error_code)
+    assert found is not None, f"no delivery known as {provider_id}"
+    async with sessionmaker() as session:
+        row = await session.get(Delivery, found.id)
+    assert row is not None
+    return row, failed
+
+
 async def test_twilio_s_sending_is_not_read_as_a_lease(
     sessionmaker: Any, settings: Settings
 ) -> None:
@@ -87,11 +100,8 @@ async def test_twilio_s_sending_is_not_read_as_a_lease(
     row = await _sent(sessionmaker, settings, accepted)
     assert (row.status, row.provider_status, row.leased_by) == ("queued", "sending", None)
 
-    async with unit_of_work(sessionmaker) as session:
-        _, failed = await outbox.apply_status(session, "SM1", "failed", 30008)
+    row, failed = await _after_callback(sessionmaker, "SM1", "failed", 30008)
     assert failed, "a failure is news: the next liaison is paged"
-    async with sessionmaker() as session:
-        row = await session.get(Delivery, row.id)
     assert row is not None and row.status == "failed"
 
 
@@ -106,10 +116,7 @@ async def test_a_row_left_sending_without_a_lease_moves_on_at_the_next_callback(
             .where(Delivery.id == row.id)
             .values(status="sending", provider_status="sending")
         )
-    async with unit_of_work(sessionmaker) as session:
-        await outbox.apply_status(session, "SM2", "delivered", None)
-    async with sessionmaker() as session:
-        row = await session.get(Delivery, row.id)
+    row, _ = await _after_callback(sessionmaker, "SM2", "delivered")
     assert row is not None and row.status == "delivered"
 
 
@@ -121,8 +128,7 @@ async def test_a_provider_id_longer_than_the_column_is_stored_cut_as_callbacks_l
     long_id = "msg-" + "7" * 70
     row = await _sent(sessionmaker, settings, SendResult(ok=True, provider_id=long_id))
     assert row.status == "queued" and row.provider_id == long_id[:64]
-    async with unit_of_work(sessionmaker) as session:
-        found, _ = await outbox.apply_status(session, long_id[:64], "delivered", None)
+    found, _ = await _after_callback(sessionmaker, long_id[:64], "delivered")
     assert found is not None and found.id == row.id
 
 
