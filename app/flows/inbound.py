@@ -305,10 +305,25 @@ class Pipeline:
         waiting for an answer come first, and the backlog goes at full pace once they are
         answered. The receipts leave by SMS."""
         return Lanes(
-            lambda message_id: self.handle(message_id, reply_by_sms=True),
+            self._in_background,
             1 if self.settings.is_sqlite else self.settings.inbound_concurrency,
             surge=lambda: self.accepting > 0,
         )
+
+    async def _in_background(self, message_id: int) -> None:
+        """Process a message for the loops, within `process_timeout_seconds`: past it, it is
+        cancelled and noted as failed, to be retried later, and the pass goes on. A message
+        the database holds (a row lock, a stalled statement) must not hold up the others: a
+        pass ends only when every message it took is done."""
+        limit = self.settings.process_timeout_seconds
+        try:
+            await within(self.handle(message_id, reply_by_sms=True), limit, cancel_late=True)
+        except TimeoutError:
+            metrics.PIPELINE_FAILURES.inc()
+            log.warning(
+                "inbound message %s took over %.0f s: cut short, retried later", message_id, limit
+            )
+            await self._note_failure(message_id, TimeoutError(f"processing took over {limit:g} s"))
 
     async def process_as_they_come(self, limit: int, seconds: float = 1.0) -> bool:
         """Queued: process the due messages as they come, for about `seconds`; whether more

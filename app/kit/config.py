@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     # Messages the safety net's loop processes at once (PostgreSQL; one on SQLite, whose
     # writers take turns anyway); a sender's messages always one after the other.
     inbound_concurrency: int = Field(default=8, ge=1)
+    # A message the background loops process (queued, or a retry) is given this long; past
+    # it, it is cancelled and retried later, so that one held by the database (a row another
+    # transaction keeps locked) does not hold up the messages behind it.
+    process_timeout_seconds: float = Field(default=10.0, gt=0)
     # Outbox worker.
     sms_rate_per_second: float = Field(default=1.0, gt=0)
     # Messages a sending number may hand to Twilio at once before the rate applies

@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.alerts import repository as alerts_repo
 from app.alerts.models import Alert
+from app.alerts.service import sender_key
 from app.flows.inbound import Pipeline
 from app.inbound.models import InboundMessage
 from app.kit.config import Settings
@@ -253,3 +255,64 @@ async def test_a_slow_report_does_not_hold_up_another_village_s(
         await wait_until(lambda: filed("oicha"), within=3, what="the second report filed")
         assert not await filed("mavivi"), "the first was still being processed"
         await wait_until(lambda: filed("mavivi"), within=10, what="the slow report filed")
+
+
+async def test_a_report_the_database_holds_is_cut_short_and_the_next_ones_go_on(
+    queued: Settings,
+    engine: object,
+    demo: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A pass ends when every message it took is done. A report the database holds (on
+    PostgreSQL, another transaction keeps its sender's lock; on SQLite, whose writers take
+    turns anyway, the same wait stood in for) is cut short after `process_timeout_seconds`
+    and retried later: a report from another village that comes after is filed meanwhile,
+    and the held one once the database lets go."""
+    settings = queued.model_copy(
+        update={"process_timeout_seconds": 1.0, "reprocess_interval_seconds": 1.0}
+    )
+    released = asyncio.Event()
+    waited = asyncio.Event()
+    async with sessionmaker() as holder:
+        on_postgresql = holder.get_bind().dialect.name == "postgresql"
+        if on_postgresql:
+            await alerts_repo.hold_sender(holder, sender_key(FOCAL_MAVIVI))
+        else:
+            real_hold = alerts_repo.hold_sender
+
+            async def held_until_released(session: AsyncSession, key: int) -> None:
+                if key == sender_key(FOCAL_MAVIVI):
+                    waited.set()
+                    await released.wait()
+                await real_hold(session, key)
+
+            monkeypatch.setattr(alerts_repo, "hold_sender", held_until_released)
+
+        async def filed(place: str) -> bool:
+            async with sessionmaker() as s:
+                return await s.scalar(select(Alert).where(Alert.place_id == place)) is not None
+
+        async def cut_short() -> InboundMessage | None:
+            async with sessionmaker() as s:
+                message = await s.scalar(
+                    select(InboundMessage).where(InboundMessage.last_error.is_not(None))
+                )
+            return message if message is not None and message.last_error else None
+
+        async with running(create_app(settings)) as client:
+            form = sms_form(FOCAL_MAVIVI, "Attaque a Mavivi maintenant")
+            assert (await post_twilio(client, SMS, form)).status_code == 200
+            await asyncio.sleep(1.5)  # past the pass's 1 s of taking what comes
+            form = sms_form("+243810000102", "Coups de feu a Oicha maintenant")
+            assert (await post_twilio(client, SMS, form)).status_code == 200
+            await wait_until(lambda: filed("oicha"), within=5, what="the next report filed")
+            assert not await filed("mavivi"), "the held report is still held"
+            message = await wait_until(cut_short, what="the held report noted for a retry")
+            assert isinstance(message, InboundMessage) and message.status == "received"
+            assert "processing took over 1 s" in (message.last_error or "")
+
+            released.set()
+            await holder.rollback()  # the other transaction ends: the sender's lock is free
+            await wait_until(lambda: filed("mavivi"), within=10, what="the held report filed")
+    assert on_postgresql or waited.is_set(), "the stand-in wait was the one that held it"
