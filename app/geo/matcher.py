@@ -2,8 +2,11 @@
 
 Pure code, built once from an iterable of :class:`GazPlace`. Fast with 100,000 places:
 
-* exact: a dict from the folded name with spaces/hyphens removed ("mayimoya") to name entries,
-  looked up for every run of 1..N tokens of the message;
+* exact: the folded names with spaces/hyphens removed ("mayimoya"), kept as one string
+  (`StringPool`), with their hashes in a sorted ``array('q')`` and a parallel ``array('i')`` of
+  name entries, looked up by binary search for every run of 1..N tokens of the message (a
+  dict of 150,000 names held some 20 MB in str objects and slots, and twice that while a
+  rebuild made the next one);
 * typos: a symmetric-deletion index — the hashes of each name and of its one-letter deletions,
   kept in a sorted ``array('q')`` (8 bytes each) with a parallel ``array('i')`` of entries; a
   query word probes its own one- and two-letter deletions by binary search and every candidate is
@@ -22,7 +25,7 @@ from itertools import combinations
 from rapidfuzz.distance import Levenshtein
 
 from app.geo.distance import haversine_km
-from app.geo.table import PlaceTable
+from app.geo.table import PlaceTable, StringPool
 from app.triage.normalize import Token, fold_text
 from app.triage.types import GazPlace, Mention
 
@@ -58,6 +61,35 @@ def _deletions(word: str, depth: int) -> set[str]:
         for a, b in combinations(range(len(word)), 2):
             out.add(word[:a] + word[a + 1 : b] + word[b + 1 :])
     return out
+
+
+def _by_hash(hashes: array[int], values: Sequence[int]) -> tuple[array[int], array[int]]:
+    """`hashes` sorted, and `values` in the same order (of equal hashes, the first first).
+
+    Sorted bucket by bucket (by the hash's top 8 bits), not in one call: one sort of the
+    1.4 million deletions of 144k names holds the GIL for about a second, and a rebuild runs
+    in a thread beside the webhooks."""
+    buckets = [array("i") for _ in range(256)]
+    for i, h in enumerate(hashes):
+        buckets[(h >> 56) + 128].append(i)  # hash() is a signed 64-bit number
+    sorted_hashes, sorted_values = array("q"), array("i")
+    for bucket in buckets:
+        order = sorted(bucket, key=hashes.__getitem__)
+        sorted_hashes.extend(hashes[i] for i in order)
+        sorted_values.extend(values[i] for i in order)
+    return sorted_hashes, sorted_values
+
+
+def _by_name(keys: StringPool) -> array[int]:
+    """The entries in the order of their names (of equal names, the first first); sorted
+    letter by letter, so that only one letter's names are strings at a time."""
+    buckets: dict[str, array[int]] = {}
+    for eidx, key in enumerate(keys):
+        buckets.setdefault(key[0], array("i")).append(eidx)
+    order = array("i")
+    for _letter, bucket in sorted(buckets.items()):
+        order.extend(sorted(bucket, key=keys.__getitem__))
+    return order
 
 
 REGION_MARGIN_DEG = 1.0  # around the served places: about 110 km
@@ -112,9 +144,9 @@ class Gazetteer:
         self._entry_place = array("i")
         self._entry_ntok = array("b")
         self._entry_alt = array("b")
-        self._entry_key: list[str] = []
-        self._entry_label: list[str | None] = []  # display name only for alt names
-        self._exact: dict[str, int | tuple[int, ...]] = {}
+        self._entry_key = StringPool()
+        self._entry_label: dict[int, str] = {}  # display name of the alt names
+        key_hashes = array("q")
         self.max_tokens = 1
         lats, lons, imported = table.lats, table.lons, table.imported
         for pidx, main_name in enumerate(table.names):
@@ -133,22 +165,25 @@ class Gazetteer:
                 if len(key) < MIN_EXACT or key in seen:
                     continue
                 seen.add(key)
-                eidx = len(self._entry_key)
+                if is_alt:
+                    self._entry_label[len(self._entry_key)] = name
                 self._entry_place.append(pidx)
                 self._entry_ntok.append(min(ntok, 127))
                 self._entry_alt.append(is_alt)
                 self._entry_key.append(key)
-                self._entry_label.append(name if is_alt else None)
-                old = self._exact.get(key)
-                if old is None:
-                    self._exact[key] = eidx
-                elif isinstance(old, int):
-                    self._exact[key] = (old, eidx)
-                else:
-                    self._exact[key] = (*old, eidx)
+                key_hashes.append(hash(key))
                 self.max_tokens = max(self.max_tokens, min(ntok, MAX_TOKENS))
+        self._exact_hash, self._exact_entry = _by_hash(key_hashes, range(len(key_hashes)))
+        # One bit per hash, of 16 or more per name: most runs of tokens are no name, and
+        # nine in ten of those are told so here, as fast as a dict would.
+        bits = 1 << max(13, (16 * len(key_hashes)).bit_length())
+        self._exact_mask = bits - 1
+        self._exact_bits = bytearray(bits >> 3)
+        for h in key_hashes:
+            self._exact_bits[(h & self._exact_mask) >> 3] |= 1 << (h & 7)
+        del key_hashes
         self._build_fuzzy()
-        self._sorted_keys = sorted(self._exact)
+        self._by_name = _by_name(self._entry_key)
 
     def _build_fuzzy(self) -> None:
         hashes = array("q")
@@ -161,19 +196,11 @@ class Gazetteer:
             for variant in _deletions(key, 1):
                 hashes.append(hash(variant))
                 owners.append(eidx)
-        self._alphabet = "".join(sorted({c for key in self._entry_key for c in key}))
-        # Sorted bucket by bucket (by the hash's top 8 bits), not in one call: one sort of
-        # the 1.4 million deletions of 144k names holds the GIL for about a second, and a
-        # rebuild runs in a thread beside the webhooks.
-        buckets = [array("i") for _ in range(256)]
-        for i, h in enumerate(hashes):
-            buckets[(h >> 56) + 128].append(i)  # hash() is a signed 64-bit number
-        self._fz_hash = array("q")
-        self._fz_entry = array("i")
-        for bucket in buckets:
-            order = sorted(bucket, key=hashes.__getitem__)
-            self._fz_hash.extend(hashes[i] for i in order)
-            self._fz_entry.extend(owners[i] for i in order)
+        letters: set[str] = set()
+        for key in self._entry_key:
+            letters.update(key)
+        self._alphabet = "".join(sorted(letters))
+        self._fz_hash, self._fz_entry = _by_hash(hashes, owners)
 
     # ------------------------------------------------------------------ lookups
     def __len__(self) -> int:
@@ -187,11 +214,20 @@ class Gazetteer:
         idx = self._places.find(place_id)
         return None if idx is None else self._places[idx]
 
-    def _entries(self, key: str) -> tuple[int, ...]:
-        found = self._exact.get(key)
-        if found is None:
-            return ()
-        return (found,) if isinstance(found, int) else found
+    def _entries(self, key: str) -> list[int]:
+        """The name entries of exactly this key, in the order they were added."""
+        h = hash(key)
+        if not self._exact_bits[(h & self._exact_mask) >> 3] >> (h & 7) & 1:
+            return []
+        hashes = self._exact_hash
+        pos = bisect_left(hashes, h)
+        found: list[int] = []
+        while pos < len(hashes) and hashes[pos] == h:
+            eidx = self._exact_entry[pos]
+            if self._entry_key[eidx] == key:
+                found.append(eidx)
+            pos += 1
+        return found
 
     def _probe(
         self, variants: Iterable[str], key: str, ntok: int, seen: set[int]
@@ -252,7 +288,7 @@ class Gazetteer:
                 places.append(p)
         first = entries[0]
         kind = "fuzzy" if dist else ("alt" if all(self._entry_alt[e] for e in entries) else "name")
-        label = self._entry_label[first] or self._places.names[self._entry_place[first]]
+        label = self._entry_label.get(first) or self._places.names[self._entry_place[first]]
         text = " ".join(t.raw for t in tokens[i : i + n])
         return Mention(i, i + n, text, tuple(places), kind, dist, common, label)
 
@@ -343,13 +379,13 @@ class Gazetteer:
 
         for e in self._entries(key):
             add(e)
-        pos = bisect_left(self._sorted_keys, key)
-        while pos < len(self._sorted_keys) and len(out) < limit:
-            k = self._sorted_keys[pos]
-            if not k.startswith(key):
+        keys, by_name = self._entry_key, self._by_name
+        pos = bisect_left(by_name, key, key=keys.__getitem__)
+        while pos < len(by_name) and len(out) < limit:
+            eidx = by_name[pos]
+            if not keys[eidx].startswith(key):
                 break
-            for e in self._entries(k):
-                add(e)
+            add(eidx)
             pos += 1
         if len(out) < limit and len(key) >= MIN_FUZZY:
             for n in range(1, self.max_tokens + 1):
