@@ -1,6 +1,6 @@
 """What a process runs besides HTTP: the one place that starts its background loops (the
 outbox worker, the escalation steps, the inbound safety net, the channels' watch, the change
-log's pruning, retention)."""
+log's pruning, retention, the provider statuses that came before their send was recorded)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -22,6 +23,7 @@ from app.escalation.service import seed_default_policies
 from app.flows import channel_health
 from app.flows.escalation_step import EscalationSteps
 from app.flows.inbound import INTAKE_CHANNEL, Pipeline
+from app.flows.provider_reports import apply_early
 from app.geo.service import GazetteerCache
 from app.kit import crypto, hooks
 from app.kit.changes import CHANNEL as CHANGES_CHANNEL
@@ -187,7 +189,8 @@ class Runtime:
 
     async def start_background(self) -> None:
         """Start the worker, the escalation steps, the safety net, the channels' watch, the
-        change log's pruning and retention in this process."""
+        change log's pruning, retention and the provider statuses that came early in this
+        process."""
         self.wakeup.bind()
         if not self.settings.is_sqlite:
             self.listener = await self._listen(
@@ -211,6 +214,7 @@ class Runtime:
         self._supervise("prune-changes", self.prune_changes)
         self._supervise("retention", self.retention)
         self._supervise("watch-channels", self.watch_channels)
+        self._supervise("early-statuses", partial(apply_early, self.sessionmaker, self.settings))
 
     async def watch_channels(self) -> float:
         """Mark down the channels whose heartbeats stopped (a pass every few seconds)."""

@@ -23,8 +23,10 @@ from app.outbox import service as outbox
 
 log = logging.getLogger(__name__)
 # A callback can overtake the worker's record of the provider's answer by milliseconds: an
-# unknown id is looked for again after each of these pauses.
+# unknown id is looked for again after each of these pauses, then kept (`apply_early`).
 UNKNOWN_SID_PAUSES = (0.05, 0.1, 0.25, 0.5, 1.0, 0.0)
+# How often the statuses kept for an id no delivery had yet are looked at again.
+EARLY_STATUS_SECONDS = 5.0
 
 
 async def record_status(
@@ -35,21 +37,46 @@ async def record_status(
     error_code: int | None,
 ) -> bool:
     """A provider's word on an SMS: forward only; a failure goes to the next channel of its
-    route, else to the next liaison. False when no delivery has this id."""
+    route, else to the next liaison. False when no delivery has this id yet: the status is
+    then kept, and applied once its send's result is recorded (`apply_early`)."""
     for pause in UNKNOWN_SID_PAUSES:
         async with unit_of_work(sessionmaker) as session:
-            delivery, failed = await outbox.apply_status(session, provider_id, status, error_code)
-            if (
-                delivery is not None
-                and failed
-                and not await outbox.fail_over(session, settings, delivery, None)
-            ):
-                await escalation.on_page_failed(session, settings, delivery)
-        if delivery is not None:
+            found = await _apply(session, settings, provider_id, status, error_code)
+            if not found and pause == 0.0:  # the last look: keep it for later
+                outbox.keep_early_status(session, provider_id, status, error_code)
+        if found:
             return True
         await asyncio.sleep(pause)
-    log.warning("status of an unknown message %s", provider_id)
+    log.warning("status of a message not recorded yet, kept: %s", provider_id)
     return False
+
+
+async def apply_early(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> float:
+    """A background loop's pass: the statuses kept for an id no delivery had, applied now
+    that one has (its send's result recorded late: the worker retried through a database
+    blip, say), as `record_status` would have; seconds to the next pass."""
+    async with unit_of_work(sessionmaker) as session:
+        for provider_id, status, error_code in await outbox.early_statuses_known(session):
+            await _apply(session, settings, provider_id, status, error_code)
+    return EARLY_STATUS_SECONDS
+
+
+async def _apply(
+    session: AsyncSession,
+    settings: Settings,
+    provider_id: str,
+    status: str,
+    error_code: int | None,
+) -> bool:
+    """Apply a provider's status; False when no delivery has this id."""
+    delivery, failed = await outbox.apply_status(session, provider_id, status, error_code)
+    if (
+        delivery is not None
+        and failed
+        and not await outbox.fail_over(session, settings, delivery, None)
+    ):
+        await escalation.on_page_failed(session, settings, delivery)
+    return delivery is not None
 
 
 async def record_call_status(

@@ -150,6 +150,21 @@ class DeliveryAttempt(Base):
     duration_ms: Mapped[float | None] = mapped_column(Float)
 
 
+class EarlyStatus(Base):
+    """A provider's status of a message id no delivery had yet: the send's result was not
+    recorded when the callback came (the worker still retrying through a database blip,
+    say). Applied once a delivery has that id (app.flows.provider_reports.apply_early);
+    forgotten after a day (another application's message on the same account, say)."""
+
+    __tablename__ = "early_statuses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(PROVIDER_ID_LENGTH), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class WebhookSubscription(TimestampMixin, Base):
     """Another system that wants alert events, signed per Standard Webhooks."""
 

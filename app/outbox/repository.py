@@ -10,6 +10,7 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     bindparam,
+    delete,
     func,
     literal_column,
     or_,
@@ -29,6 +30,7 @@ from app.outbox.models import (
     SENDING,
     Delivery,
     DeliveryAttempt,
+    EarlyStatus,
     SenderRate,
     WebhookSubscription,
 )
@@ -253,6 +255,37 @@ async def by_provider_id(session: AsyncSession, provider_id: str) -> Delivery | 
         .execution_options(populate_existing=True)
     )
     return await session.scalar(stmt)
+
+
+def keep_early(session: AsyncSession, early: EarlyStatus) -> None:
+    """Keep a status whose message id no delivery has yet."""
+    session.add(early)
+
+
+async def early_now_known(session: AsyncSession, limit: int) -> Sequence[EarlyStatus]:
+    """Kept statuses whose message id a delivery now has, oldest first, locked (those
+    another transaction holds are left to it)."""
+    known = select(Delivery.id).where(Delivery.provider_id == EarlyStatus.provider_id).exists()
+    stmt = (
+        select(EarlyStatus)
+        .where(known)
+        .order_by(EarlyStatus.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def forget_early(session: AsyncSession, ids: Sequence[int]) -> None:
+    """Forget kept statuses (applied)."""
+    if ids:
+        await session.execute(delete(EarlyStatus).where(EarlyStatus.id.in_(ids)))
+
+
+async def forget_early_before(session: AsyncSession, when: datetime) -> int:
+    """Forget the kept statuses received before `when` that no delivery claimed; how many."""
+    result = await session.execute(delete(EarlyStatus).where(EarlyStatus.received_at < when))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def add_attempt(session: AsyncSession, attempt: DeliveryAttempt) -> None:

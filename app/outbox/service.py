@@ -24,6 +24,7 @@ from app.outbox.models import (
     SENDING,
     Delivery,
     DeliveryAttempt,
+    EarlyStatus,
     payload,
     provider_rank,
     status_for,
@@ -299,6 +300,38 @@ async def apply_status(
     if status == "delivered":
         delivery.final_at = now
     return delivery, False
+
+
+# A status kept for a message id no delivery had is forgotten this long after it came.
+EARLY_STATUS_KEPT = timedelta(days=1)
+
+
+def keep_early_status(
+    session: AsyncSession, provider_id: str, status: str, error_code: int | None
+) -> None:
+    """Keep a provider's status of a message id no delivery has yet (its send's result is
+    not recorded yet): applied once one has (`early_statuses_known`)."""
+    repo.keep_early(
+        session,
+        EarlyStatus(
+            provider_id=provider_id[:PROVIDER_ID_LENGTH],
+            status=status,
+            error_code=error_code,
+            received_at=utcnow(),
+        ),
+    )
+
+
+async def early_statuses_known(
+    session: AsyncSession, limit: int = 100
+) -> list[tuple[str, str, int | None]]:
+    """The kept statuses whose message a delivery now has, oldest first, as (message id,
+    status, error code), forgotten as they are handed over (apply them in this transaction);
+    and those kept past EARLY_STATUS_KEPT, forgotten."""
+    found = await repo.early_now_known(session, limit)
+    await repo.forget_early(session, [early.id for early in found])
+    await repo.forget_early_before(session, utcnow() - EARLY_STATUS_KEPT)
+    return [(early.provider_id, early.status, early.error_code) for early in found]
 
 
 async def get(session: AsyncSession, delivery_id: int) -> Delivery:

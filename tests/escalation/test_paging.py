@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from app.alerts.models import AlertEvent
 from app.escalation.models import Escalation
+from app.flows import provider_reports
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
 from app.kit.gsm7 import fits_one_segment
+from app.outbox.models import EarlyStatus
+from app.outbox.worker import Worker
 from app.people.models import Liaison
 from tests.escalation.support import (
     CLA_BENI,
@@ -180,6 +184,51 @@ async def test_undelivered_page_goes_to_the_next_liaison_of_the_zone(
         await gw.flush_callbacks()
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
         assert await gw.outbox(recipient=JOC_NORD_KIVU) == []
+
+
+async def test_an_undelivered_status_that_comes_before_the_send_is_recorded_still_pages_the_next(
+    settings: Settings,
+    admin_headers: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Twilio's callbacks came while the worker could not record the page's send yet (it
+    retries through a database blip): no delivery had that id. The statuses are kept, and
+    applied once the send is recorded: the liaison whose page was undelivered is replaced."""
+    monkeypatch.setattr(provider_reports, "UNKNOWN_SID_PAUSES", (0.05, 0.0))
+    monkeypatch.setattr(provider_reports, "EARLY_STATUS_SECONDS", 0.2)
+    recording = asyncio.Event()
+    real_record = Worker._record
+
+    async def recorded_late(self: Worker, batch: list[Any]) -> None:
+        await recording.wait()
+        await real_record(self, batch)
+
+    monkeypatch.setattr(Worker, "_record", recorded_late)
+    async with gateway(settings) as gw:
+        policy = {
+            "name": "beni-one-first",
+            "priority": 1,
+            "match": {"admin1": ["Nord-Kivu"]},
+            "steps": [{"after_seconds": 0, "notify": {"phones": [CLA_BENI]}, "channels": ["sms"]}],
+        }
+        created = await gw.client.post("/api/v1/policies", json=policy, headers=admin_headers)
+        assert created.status_code == 201, created.text
+        gw.fake.set_final_status(CLA_BENI, "undelivered", error_code=30003)
+
+        await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
+        await gw.wait_for(lambda: len(gw.fake.pending_callbacks) >= 2)
+        await gw.flush_callbacks()  # sent, then undelivered: the send is not recorded yet
+        async with gw.sessionmaker() as s:
+            kept = (await s.scalars(select(EarlyStatus.status).order_by(EarlyStatus.id))).all()
+        assert list(kept) == ["sent", "undelivered"]
+        assert not gw.sent_to(CLA_OICHA)
+
+        recording.set()
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+        (page,) = await gw.outbox(recipient=CLA_BENI, purpose="page")
+        assert (page.status, page.provider_status) == ("undelivered", "undelivered")
+        async with gw.sessionmaker() as s:
+            assert (await s.scalars(select(EarlyStatus))).all() == [], "applied once, forgotten"
 
 
 async def test_corroborating_report_does_not_repage_and_is_counted_in_the_next_step(

@@ -1,6 +1,7 @@
 """What a worker records, and when: a result belongs to the lease it was sent under, a
-provider's word never reads as a lease, a provider's long id is stored, and a sending
-number's token bucket never winds its clock back."""
+provider's word never reads as a lease, a provider's long id is stored, a sending number's
+token bucket never winds its clock back, and a status kept for an id nobody sent is not kept
+for ever."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from app.flows.provider_reports import apply_early
 from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
 from app.outbox import repository as repo
 from app.outbox import service as outbox
 from app.outbox import worker as worker_module
-from app.outbox.models import Delivery, DeliveryAttempt, SenderRate
+from app.outbox.models import Delivery, DeliveryAttempt, EarlyStatus, SenderRate
 from app.outbox.wakeup import Wakeup
 from app.outbox.worker import Worker
 from app.providers.types import SendResult
@@ -156,3 +158,24 @@ async def test_a_claim_with_an_earlier_clock_does_not_wind_the_bucket_back(
 
     assert await claim_at(1.0) == 0, "A, whose clock reads 1 s, finds no token"
     assert await claim_at(3.0) == 1, "one second after B's claim: one token, not three"
+
+
+async def test_a_status_kept_for_an_id_nobody_sent_is_forgotten_after_a_day(
+    settings: Settings, sessionmaker: Any
+) -> None:
+    """A callback for a message id no delivery ever gets (another application's message on
+    the same account) is kept for a day, in case its send is recorded late, then forgotten:
+    the table does not grow with them."""
+    async with unit_of_work(sessionmaker) as session:
+        outbox.keep_early_status(session, "SM-not-ours-old", "delivered", None)
+        outbox.keep_early_status(session, "SM-not-ours-new", "delivered", None)
+    async with unit_of_work(sessionmaker) as session:
+        await session.execute(
+            update(EarlyStatus)
+            .where(EarlyStatus.provider_id == "SM-not-ours-old")
+            .values(received_at=utcnow() - outbox.EARLY_STATUS_KEPT - timedelta(minutes=1))
+        )
+    await apply_early(sessionmaker, settings)
+    async with sessionmaker() as session:
+        kept = (await session.scalars(select(EarlyStatus.provider_id))).all()
+    assert list(kept) == ["SM-not-ours-new"]
