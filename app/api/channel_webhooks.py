@@ -117,7 +117,7 @@ async def _status(hook: Hook, channel: ChannelInfo, provider_id: str, status: st
     """The provider's word on an SMS it was given (forward only, failover on a failure)."""
     await _seen(hook, channel.name)
     sessionmaker = hook.runtime.sessionmaker
-    recorded = record_status(sessionmaker, hook.settings, provider_id, status, None)
+    recorded = record_status(sessionmaker, hook.settings, provider_id, status, None, channel.name)
     known = await within(recorded, hook.left(), cancel_late=True)
     return JSONResponse({"status": "recorded" if known else "unknown message"})
 

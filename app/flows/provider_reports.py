@@ -35,15 +35,19 @@ async def record_status(
     provider_id: str,
     status: str,
     error_code: int | None,
+    channel: str | None = None,
 ) -> bool:
     """A provider's word on an SMS: forward only; a failure goes to the next channel of its
     route, else to the next liaison. False when no delivery has this id yet: the status is
-    then kept, and applied once its send's result is recorded (`apply_early`)."""
+    then kept, and applied once its send's result is recorded (`apply_early`).
+
+    `channel`: the gateway app's channel that reported it, whose sends alone it may move
+    (None: Twilio's, whose ids are unique)."""
     for pause in UNKNOWN_SID_PAUSES:
         async with unit_of_work(sessionmaker) as session:
-            found = await _apply(session, settings, provider_id, status, error_code)
+            found = await _apply(session, settings, provider_id, status, error_code, channel)
             if not found and pause == 0.0:  # the last look: keep it for later
-                outbox.keep_early_status(session, provider_id, status, error_code)
+                outbox.keep_early_status(session, provider_id, status, error_code, channel)
         if found:
             return True
         await asyncio.sleep(pause)
@@ -56,8 +60,10 @@ async def apply_early(sessionmaker: async_sessionmaker[AsyncSession], settings: 
     that one has (its send's result recorded late: the worker retried through a database
     blip, say), as `record_status` would have; seconds to the next pass."""
     async with unit_of_work(sessionmaker) as session:
-        for provider_id, status, error_code in await outbox.early_statuses_known(session):
-            await _apply(session, settings, provider_id, status, error_code)
+        for early in await outbox.early_statuses_known(session):
+            await _apply(
+                session, settings, early.provider_id, early.status, early.error_code, early.channel
+            )
     return EARLY_STATUS_SECONDS
 
 
@@ -67,9 +73,10 @@ async def _apply(
     provider_id: str,
     status: str,
     error_code: int | None,
+    channel: str | None = None,
 ) -> bool:
-    """Apply a provider's status; False when no delivery has this id."""
-    delivery, failed = await outbox.apply_status(session, provider_id, status, error_code)
+    """Apply a provider's status; False when no delivery (of `channel`) has this id."""
+    delivery, failed = await outbox.apply_status(session, provider_id, status, error_code, channel)
     if (
         delivery is not None
         and failed

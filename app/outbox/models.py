@@ -160,6 +160,8 @@ class EarlyStatus(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     provider_id: Mapped[str] = mapped_column(String(PROVIDER_ID_LENGTH), index=True)
+    # The channel that reported it (a gateway app's ids are its own); None: Twilio's.
+    channel: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(32))
     error_code: Mapped[int | None] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

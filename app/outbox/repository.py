@@ -246,14 +246,15 @@ async def get(session: AsyncSession, delivery_id: int, *, lock: bool = False) ->
     return await session.scalar(stmt.execution_options(populate_existing=True))
 
 
-async def by_provider_id(session: AsyncSession, provider_id: str) -> Delivery | None:
-    """The delivery the provider knows by this id, locked for an update."""
-    stmt = (
-        select(Delivery)
-        .where(Delivery.provider_id == provider_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+async def by_provider_id(
+    session: AsyncSession, provider_id: str, via: str | None = None
+) -> Delivery | None:
+    """The delivery the provider knows by this id (sent through channel `via`, when given),
+    locked for an update."""
+    stmt = select(Delivery).where(Delivery.provider_id == provider_id)
+    if via is not None:
+        stmt = stmt.where(Delivery.via == via)
+    stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return await session.scalar(stmt)
 
 
@@ -265,7 +266,14 @@ def keep_early(session: AsyncSession, early: EarlyStatus) -> None:
 async def early_now_known(session: AsyncSession, limit: int) -> Sequence[EarlyStatus]:
     """Kept statuses whose message id a delivery now has, oldest first, locked (those
     another transaction holds are left to it)."""
-    known = select(Delivery.id).where(Delivery.provider_id == EarlyStatus.provider_id).exists()
+    known = (
+        select(Delivery.id)
+        .where(
+            Delivery.provider_id == EarlyStatus.provider_id,
+            or_(EarlyStatus.channel.is_(None), Delivery.via == EarlyStatus.channel),
+        )
+        .exists()
+    )
     stmt = (
         select(EarlyStatus)
         .where(known)

@@ -263,10 +263,19 @@ async def _dead(
 
 
 async def apply_status(
-    session: AsyncSession, provider_id: str, status: str, error_code: int | None
+    session: AsyncSession,
+    provider_id: str,
+    status: str,
+    error_code: int | None,
+    channel: str | None = None,
 ) -> tuple[Delivery | None, bool]:
-    """A provider status callback: move forward only. Returns (delivery, became a failure)."""
-    delivery = await repo.by_provider_id(session, provider_id)
+    """A provider status callback: move forward only. Returns (delivery, became a failure).
+
+    `channel`: the channel that reported it, whose sends alone it may move. A gateway app's
+    ids are its own (`kengele-<delivery id>` on every handset): a late report of the handset
+    a page failed over from must not fail the next handset's send. None: Twilio's ids,
+    unique across the account."""
+    delivery = await repo.by_provider_id(session, provider_id, via=channel)
     if delivery is None:
         return None, False
     now = utcnow()
@@ -307,7 +316,11 @@ EARLY_STATUS_KEPT = timedelta(days=1)
 
 
 def keep_early_status(
-    session: AsyncSession, provider_id: str, status: str, error_code: int | None
+    session: AsyncSession,
+    provider_id: str,
+    status: str,
+    error_code: int | None,
+    channel: str | None = None,
 ) -> None:
     """Keep a provider's status of a message id no delivery has yet (its send's result is
     not recorded yet): applied once one has (`early_statuses_known`)."""
@@ -315,6 +328,7 @@ def keep_early_status(
         session,
         EarlyStatus(
             provider_id=provider_id[:PROVIDER_ID_LENGTH],
+            channel=channel,
             status=status,
             error_code=error_code,
             received_at=utcnow(),
@@ -322,16 +336,14 @@ def keep_early_status(
     )
 
 
-async def early_statuses_known(
-    session: AsyncSession, limit: int = 100
-) -> list[tuple[str, str, int | None]]:
-    """The kept statuses whose message a delivery now has, oldest first, as (message id,
-    status, error code), forgotten as they are handed over (apply them in this transaction);
-    and those kept past EARLY_STATUS_KEPT, forgotten."""
+async def early_statuses_known(session: AsyncSession, limit: int = 100) -> Sequence[EarlyStatus]:
+    """The kept statuses whose message a delivery now has, oldest first, forgotten as they
+    are handed over (apply them in this transaction); and those kept past
+    EARLY_STATUS_KEPT, forgotten."""
     found = await repo.early_now_known(session, limit)
     await repo.forget_early(session, [early.id for early in found])
     await repo.forget_early_before(session, utcnow() - EARLY_STATUS_KEPT)
-    return [(early.provider_id, early.status, early.error_code) for early in found]
+    return found
 
 
 async def get(session: AsyncSession, delivery_id: int) -> Delivery:

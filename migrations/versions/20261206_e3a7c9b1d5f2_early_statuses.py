@@ -30,6 +30,7 @@ def upgrade() -> None:
         "early_statuses",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("provider_id", sa.String(length=64), nullable=False),
+        sa.Column("channel", sa.String(length=64), nullable=True),
         sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("error_code", sa.Integer(), nullable=True),
         sa.Column("received_at", UTCDateTime(timezone=True), nullable=False),

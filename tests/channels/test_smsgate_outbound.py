@@ -182,3 +182,48 @@ async def test_a_page_the_handset_reports_failed_goes_by_the_next_channel_once(
         assert len(fake.tried(CLA_BENI)) == 1
         # No second liaison was paged in its place: the page itself went through.
         assert len(await gw.outbox(purpose="page")) == 2
+
+
+async def test_handset_a_s_late_report_does_not_fail_the_page_handset_b_took_over(
+    settings: Settings,
+) -> None:
+    """Every handset knows a page by the same id (`kengele-<delivery id>`). A reports the
+    page failed, and it goes by handset B; A's app then posts the same event again (its
+    first post got no answer in time). That report is A's: it must not fail B's send, which
+    would send the page a third time and, at the end of the route, page someone else."""
+    with SmsGateFake() as b:
+        async with handset_gateway(settings) as (gw, a):
+            await add_channel(
+                gw.sessionmaker,
+                gw.settings,
+                "smsgate",
+                "beni-b",
+                numbers=["+243970000002"],
+                options={
+                    "signing_key": b.signing_key,
+                    "api_url": b.base_url,
+                    "username": b.username,
+                    "password": b.password,
+                },
+                zones=["Beni"],
+                priority=2,
+            )
+            await report(gw, a, FOCAL_MAVIVI, ATTACK)
+            await gw.wait_for(lambda: len(a.accepted(CLA_BENI)) == 1)
+            [page] = await gw.outbox(recipient=CLA_BENI, purpose="page")
+            await gw.wait_for(lambda: _sent(gw, page.id))
+            page = await gw.delivery(page.id)
+            body, headers = a.webhook(
+                "sms:failed", {"messageId": page.provider_id, "reason": "RESULT_ERROR_NO_SERVICE"}
+            )
+            assert (await gw.client.post(URL, content=body, headers=headers)).status_code == 200
+            await gw.wait_for(lambda: len(b.accepted(CLA_BENI)) == 1)
+            await gw.wait_for(lambda: _sent(gw, page.id))
+            assert (await gw.delivery(page.id)).via == "beni-b"
+
+            again = await gw.client.post(URL, content=body, headers=headers)
+            assert again.status_code == 200, again.text
+            page = await gw.delivery(page.id)
+            assert (page.via, page.status) == ("beni-b", "accepted")
+            assert await attempts(gw, page) == ["ok", "callback:failed", "failover:beni-b", "ok"]
+            assert gw.sent_to(CLA_BENI) == [] and len(b.tried(CLA_BENI)) == 1
