@@ -83,17 +83,28 @@ class ChannelSender:
             async with self.sessionmaker() as session:
                 channels = {c.name: c for c in await channel_service.list_all(session)}
         channel = channels.get(delivery.via)
+        if channel is None:
+            return SendResult(ok=False, error=f"channel {delivery.via} is removed")
         others_up = False
         probe = False
-        if channel is not None and channel.down:
+        if channel.down or not channel.active:
             for name in delivery.route:
                 other = channels.get(name)
                 others_up |= bool(other and other.active and not other.down)
-            if others_up and down_for_failures(channel):
+            if others_up and channel.active and down_for_failures(channel):
                 async with self.sessionmaker() as session:
                     probe = await health.probe_due(session, self.settings, channel)
-        if channel is None or not channel.active:
-            return SendResult(ok=False, error=f"channel {delivery.via} is removed or turned off")
+        if not channel.active:
+            # Turned off while its handset is fixed: as a channel down, the SMS goes by the
+            # next channel of its route, or waits for this one to be turned on again (a
+            # receipt goes back by the handset it came through).
+            return SendResult(
+                ok=False,
+                retryable=True,
+                error=f"channel {channel.name} is turned off",
+                channel_down=True,
+                every_channel_down=not others_up,
+            )
         if probe:
             last = self._probed.get(channel.name)
             probe = last is None or time.monotonic() - last >= self.settings.channel_probe_seconds

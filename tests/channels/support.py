@@ -53,6 +53,13 @@ async def set_down(
         channel.down = down
 
 
+async def set_active(gw: Gateway, name: str, active: bool) -> None:
+    """Turn a channel off (or on) as an admin does (PATCH /api/v1/channels/{id})."""
+    async with unit_of_work(gw.sessionmaker) as session:
+        channel = await service.named(session, name)
+        await service.update(session, gw.settings, channel.id, {"active": active})
+
+
 async def has_provider_id(gw: Gateway, delivery_id: int) -> bool:
     """Whether the worker recorded the provider's id of a delivery (its send is on record)."""
     return (await gw.delivery(delivery_id)).provider_id is not None

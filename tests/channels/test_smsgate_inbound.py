@@ -183,3 +183,29 @@ async def test_an_unknown_channel_or_kind_is_404(
         response = await client.post(url, content=body, headers=headers)
         assert response.status_code == 404
         assert response.json()["error"] == "NotFound"
+
+
+async def test_a_handset_turned_off_while_it_is_fixed_still_files_what_it_posts(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    settings: Settings,
+    handset: SmsGateFake,
+    session: AsyncSession,
+) -> None:
+    """An admin turns the channel off while its handset is fixed (CHANNELS.md); the app
+    posts the alerts the SIM received meanwhile. Refused, they would wait for the channel
+    to be turned on again, or be given up by the app after its retries: they are filed."""
+    async with session.begin():
+        channel = await session.scalar(select(Channel).where(Channel.name == "beni-a"))
+        assert channel is not None
+        channel.active = False
+    body, headers = handset.webhook(
+        "sms:received", {"phoneNumber": FOCAL_MAVIVI, "message": "Attaque en cours a Mavivi"}
+    )
+    response = await client.post(URL, content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "stored"
+    assert await session.scalar(select(Alert.place_id)) == "mavivi"
+
+    forged = await client.post(URL, content=body, headers={**headers, "X-Signature": "0" * 64})
+    assert forged.status_code == 403, "turned off or not, a post must be signed"

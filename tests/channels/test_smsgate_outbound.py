@@ -12,7 +12,7 @@ import pytest
 
 from app.kit.config import Settings
 from app.outbox.models import Delivery, DeliveryAttempt
-from tests.channels.support import add_channel, set_down
+from tests.channels.support import add_channel, set_active, set_down
 from tests.escalation.support import (
     CLA_BENI,
     CLA_OICHA,
@@ -227,3 +227,27 @@ async def test_handset_a_s_late_report_does_not_fail_the_page_handset_b_took_ove
             assert (page.via, page.status) == ("beni-b", "accepted")
             assert await attempts(gw, page) == ["ok", "callback:failed", "failover:beni-b", "ok"]
             assert gw.sent_to(CLA_BENI) == [] and len(b.tried(CLA_BENI)) == 1
+
+
+async def test_a_receipt_waiting_for_a_handset_turned_off_to_be_fixed_leaves_when_it_is_back(
+    settings: Settings,
+) -> None:
+    """CHANNELS.md: mark a handset down yourself (`active: false`) while you fix it; when it
+    is back, its queued receipts leave. The receipt of a report that came through it goes
+    back through it, so it waits, as for a channel down, instead of being given up."""
+    async with handset_gateway(settings) as (gw, fake):
+        await set_down(gw.sessionmaker, "beni-a")
+        await report(gw, fake, FOCAL_MAVIVI, ATTACK)
+        [receipt] = await gw.outbox(recipient=FOCAL_MAVIVI, purpose="reply")
+        await gw.wait_for(lambda: _waiting(gw, receipt.id))
+
+        await set_active(gw, "beni-a", False)
+        await asyncio.sleep(0.7)  # it looks again every 0.2 s
+        assert (await gw.delivery(receipt.id)).status == "pending"
+        assert fake.requests == []
+
+        await set_active(gw, "beni-a", True)
+        await set_down(gw.sessionmaker, "beni-a", down=False)
+        await gw.wait_for(lambda: len(fake.accepted(FOCAL_MAVIVI)) == 1, within=10)
+        await gw.wait_for(lambda: _sent(gw, receipt.id))
+        assert gw.sent_to(FOCAL_MAVIVI) == [], "by the handset, not by Twilio"
