@@ -11,9 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert
+from app.channels import service as channels
 from app.channels.models import Channel
 from app.inbound.models import InboundMessage
 from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from app.outbox.models import Delivery
 from app.providers.smsgate import sign
 from tests.channels.support import add_channel
@@ -195,10 +197,9 @@ async def test_a_handset_turned_off_while_it_is_fixed_still_files_what_it_posts(
     """An admin turns the channel off while its handset is fixed (CHANNELS.md); the app
     posts the alerts the SIM received meanwhile. Refused, they would wait for the channel
     to be turned on again, or be given up by the app after its retries: they are filed."""
-    async with session.begin():
-        channel = await session.scalar(select(Channel).where(Channel.name == "beni-a"))
-        assert channel is not None
-        channel.active = False
+    async with unit_of_work(app.state.sessionmaker) as s:  # as PATCH /api/v1/channels/{id}
+        channel = await channels.named(s, "beni-a")
+        await channels.update(s, settings, channel.id, {"active": False})
     body, headers = handset.webhook(
         "sms:received", {"phoneNumber": FOCAL_MAVIVI, "message": "Attaque en cours a Mavivi"}
     )
