@@ -3,7 +3,7 @@ paging follows in app/flows/status.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -71,6 +71,8 @@ class Corrected:
     before_severity: str
     new_zone: bool
     at: datetime
+    # The incident it left (moved far, it joined another or opened its own).
+    left_incident: int | None = None
 
 
 def where_of(place: GazPlace) -> Where:
@@ -188,7 +190,9 @@ async def correct(
     )
     moved = "place" in diff and _far(old_point, (alert.lat, alert.lon), settings)
     if moved or "category" in diff or "severity" in diff:
-        await _reconsider_incident(session, settings, alert, actor=actor, moved=moved)
+        left = await _reconsider_incident(session, settings, alert, actor=actor, moved=moved)
+        if left is not None:
+            return replace(corrected, left_incident=left)
     return corrected
 
 
@@ -226,9 +230,10 @@ def _far(
 
 async def _reconsider_incident(
     session: AsyncSession, settings: Settings, alert: Alert, *, actor: str, moved: bool
-) -> None:
+) -> int | None:
     """Keep the incident true: a far move leaves it for the one at the new place; a new
-    category or severity updates it; a report that now describes an event joins one."""
+    category or severity updates it; a report that now describes an event joins one. The
+    incident it left, if any."""
     old_id = alert.incident_id
     if old_id is not None and not moved:
         incident = await repo.lock_incident(session, old_id)
@@ -236,9 +241,9 @@ async def _reconsider_incident(
             await recount(session, incident)
             if incident.report_count == 1:
                 incident.category = alert.category
-        return
+        return None
     if old_id is None and not corroboration.joins_incidents(alert.category):
-        return
+        return None
     alert.incident_id = None
     await session.flush()
     joined = await corroborate(session, alert, settings)
@@ -258,6 +263,7 @@ async def _reconsider_incident(
             action="incident_moved",
             detail={"from_incident": old_id, "to_incident": new_id},
         )
+    return old_id if old_id is not None and new_id != old_id else None
 
 
 def undescribed_flash(alert: Alert) -> bool:

@@ -199,10 +199,11 @@ async def merge_incident(
     responses=errors_doc(404, 409),
 )
 async def detach_alert(
-    incident_id: Id, alert_id: Id, session: SessionDep, principal: Operator
+    incident_id: Id, alert_id: Id, session: SessionDep, settings: SettingsDep, principal: Operator
 ) -> IncidentDetail:
-    """Move an alert out of an incident (it was another event): it gets an incident of its own."""
+    """Move an alert out of an incident (it was another event): it gets an incident of its
+    own, and is paged as its own event if nobody has taken it."""
     own = await status_flow.detach_alert(
-        session, incident_id, alert_id, actor=principal.actor, note=None
+        session, settings, incident_id, alert_id, actor=principal.actor, note=None
     )
     return await _detail(session, own.id, principal)

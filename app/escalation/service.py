@@ -153,6 +153,50 @@ async def on_corrected(
     await start(session, settings, alert, now, restart=own)
 
 
+async def on_incident_left(
+    session: AsyncSession, settings: Settings, alert: Alert, left: int, now: datetime
+) -> bool:
+    """An alert left incident `left` (the operations room detached it as another event, or
+    a correction moved it far): whether its paging is settled here (else the correction's
+    own rules apply, `on_corrected`).
+
+    Its escalation goes with it: left pointing at `left`, later reports of that event would
+    be counted on this alert's paging (taken or finished: never paged). Joined to an event
+    paged already, it is counted on that paging, its own stopped. A new alert without one
+    is paged as the event of its own it now is. When the paging of `left` was this alert's,
+    the new reports left behind are paged as theirs, the first of them leading: nobody had
+    taken that event."""
+    own = await repo.of_alert(session, alert.id, lock=True)
+    settled = False
+    if own is None:
+        if alert.status == AlertStatus.NEW:
+            await start(session, settings, alert, now)
+            settled = True
+    else:
+        joined = None
+        if alert.incident_id is not None:
+            joined = await repo.lock_with_lead(session, alert.incident_id)
+        if joined is not None and joined[0].alert_id != alert.id:
+            running, lead = joined
+            own.incident_id = None  # the incident's paging is the one it joined
+            if own.state == ACTIVE:
+                await stop(session, alert, f"paged with alert {lead.id}", None)
+            if lead.status in OPEN:
+                alerts.held(session, lead)
+                await _corroborating(session, settings, running, lead, alert, now)
+            settled = True
+        else:
+            own.incident_id = alert.incident_id
+    if own is not None and await repo.of_incident(session, left) is None:
+        for other in await alerts.of_incident(session, left):
+            if other.status == AlertStatus.NEW:
+                heir = await alerts.lock(session, other.id)
+                if heir is not None:
+                    await start(session, settings, heir, now)
+                break
+    return settled
+
+
 async def start(
     session: AsyncSession,
     settings: Settings,

@@ -197,6 +197,11 @@ async def follow_correction(
     if not corrected.diff:
         return corrected
     await emit(session, settings, "alert.updated", alert, correction=corrected.diff, by=actor)
+    left = corrected.left_incident
+    if left is not None and await escalation.on_incident_left(
+        session, settings, alert, left, corrected.at
+    ):
+        return corrected  # paged as an event of its own, or counted on the one it joined
     await escalation.on_corrected(
         session,
         settings,
@@ -209,12 +214,23 @@ async def follow_correction(
 
 
 async def detach_alert(
-    session: AsyncSession, incident_id: int, alert_id: int, *, actor: str, note: str | None
+    session: AsyncSession,
+    settings: Settings,
+    incident_id: int,
+    alert_id: int,
+    *,
+    actor: str,
+    note: str | None,
 ) -> Incident:
     """Move an alert out of an incident into a new incident of its own; returns the new one
-    (incident, escalation, alert locked in the order every writer takes them)."""
+    (incident, escalation, alert locked in the order every writer takes them). It is
+    another event: paged as such (escalation.on_incident_left)."""
     incident = await alerts.lock_incident(session, incident_id)
     if incident is None:
         raise NotFound(f"no incident {incident_id}")
     await escalation.lock_of_alert(session, alert_id)
-    return await workflow.detach_alert(session, incident, alert_id, actor=actor, note=note)
+    own = await workflow.detach_alert(session, incident, alert_id, actor=actor, note=note)
+    alert = await alerts.get(session, alert_id)
+    assert alert is not None  # locked by workflow.detach_alert
+    await escalation.on_incident_left(session, settings, alert, incident_id, utcnow())
+    return own

@@ -1,0 +1,96 @@
+"""An alert that leaves its incident (detached by the operations room as another event, or
+moved far by a correction) takes its paging with it, and the event left behind is paged as
+its own: neither is left to a paging that is not theirs."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.alerts.models import Alert
+from app.escalation.models import Escalation
+from app.kit.config import Settings
+from tests.escalation.support import CLA_BENI, CLA_OICHA, FOCAL_MAVIVI, Gateway, gateway, ref_in
+from tests.support import make_key
+
+pytestmark = pytest.mark.usefixtures("engine")  # tables emptied first
+
+FOCAL_2 = "+243810000104"
+FOCAL_3 = "+243810000103"
+
+
+async def _escalations(gw: Gateway) -> dict[int, Escalation]:
+    async with gw.sessionmaker() as s:
+        return {e.alert_id: e for e in (await s.scalars(select(Escalation))).all()}
+
+
+async def _two_reports_of_one_event(gw: Gateway, second: str) -> tuple[Alert, int, int]:
+    """Mavivi's report, paged; a second report joins its incident. (A, B's id, the
+    incident's id)."""
+    a_ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
+    await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+    b_ref = ref_in((await gw.sms(FOCAL_2, second)).text)
+    a, b = await gw.alert(a_ref), await gw.alert(b_ref)
+    assert a.incident_id == b.incident_id and a.incident_id is not None
+    assert b.id not in await _escalations(gw), "counted on A's paging, not paged apart"
+    return a, b.id, a.incident_id
+
+
+async def test_a_report_detached_as_another_event_is_paged_as_its_own(settings: Settings) -> None:
+    async with gateway(settings) as gw:
+        operator = {"Authorization": f"Bearer {await make_key(gw.sessionmaker, 'operator')}"}
+        _a, b, incident = await _two_reports_of_one_event(
+            gw, "Enlevement a Mavivi, 4 femmes prises"
+        )
+        detached = await gw.client.post(
+            f"/api/v1/incidents/{incident}/alerts/{b}/detach", headers=operator
+        )
+        assert detached.status_code == 200, detached.text
+
+        escalations = await _escalations(gw)
+        assert b in escalations and escalations[b].incident_id == detached.json()["id"]
+        assert await gw.outbox(alert_id=b, purpose="page"), "the other event is paged"
+
+
+async def test_when_the_taken_lead_is_detached_the_event_it_leaves_is_paged(
+    settings: Settings,
+) -> None:
+    """A liaison took A; the operations room finds A was another event. The reports left
+    behind were counted on A's paging, which is taken: their event is now nobody's."""
+    async with gateway(settings) as gw:
+        operator = {"Authorization": f"Bearer {await make_key(gw.sessionmaker, 'operator')}"}
+        a, b, incident = await _two_reports_of_one_event(gw, "Attaque a Mavivi, les ADF tirent")
+        await gw.sms(CLA_BENI, f"OK {a.ref[2:]}")
+        detached = await gw.client.post(
+            f"/api/v1/incidents/{incident}/alerts/{a.id}/detach", headers=operator
+        )
+        assert detached.status_code == 200, detached.text
+
+        escalations = await _escalations(gw)
+        assert escalations[a.id].incident_id == detached.json()["id"], "A's paging went with A"
+        assert b in escalations and escalations[b].incident_id == incident
+        assert await gw.outbox(alert_id=b, purpose="page"), "the event left behind is paged"
+        # A third report of that event is counted on B's paging, not on A's (taken).
+        counted_on_a = escalations[a.id].new_reports
+        await gw.sms(FOCAL_3, "Mavivi attaque par des hommes armes")
+        escalations = await _escalations(gw)
+        assert escalations[b].new_reports == 1
+        assert escalations[a.id].new_reports == counted_on_a
+
+
+async def test_when_the_taken_lead_is_moved_far_the_event_it_leaves_is_paged(
+    settings: Settings,
+) -> None:
+    """The same when a liaison corrects the place of the alert they took to a village far
+    away (LIEU): the reports of Mavivi are an event nobody has taken."""
+    async with gateway(settings) as gw:
+        a, b, incident = await _two_reports_of_one_event(gw, "Attaque a Mavivi, les ADF tirent")
+        await gw.sms(CLA_BENI, f"OK {a.ref[2:]}")
+        await gw.sms(CLA_BENI, f"LIEU {a.ref[2:]} Eringeti")
+        moved = await gw.alert(a.ref)
+        assert moved.incident_id != incident
+
+        escalations = await _escalations(gw)
+        assert escalations[a.id].incident_id == moved.incident_id
+        assert b in escalations and escalations[b].incident_id == incident
+        assert await gw.outbox(alert_id=b, purpose="page"), "the event left behind is paged"
