@@ -88,13 +88,16 @@ async def close(
     note: str | None,
 ) -> bool:
     """Resolve an alert or call it a false alarm (locked by the caller with its incident);
-    its incident closes with it. False when it was closed already."""
+    its incident closes with its last open report (one false report among others does not
+    close the event the others report: a new report would open another incident and page
+    again). False when it was closed already."""
     if alert.status in CLOSED:
         return False
     transition(session, alert, action, actor=actor, note=note)
     if alert.incident_id is not None:
         incident = await repo.get_incident(session, alert.incident_id)
-        if incident is not None:
+        reports = await repo.alerts_of_incident(session, alert.incident_id)
+        if incident is not None and all(report.status in CLOSED for report in reports):
             incident.status = "closed"
     return True
 

@@ -82,7 +82,12 @@ async def _tell_reporters(
         return
     reports: Sequence[Alert] = [alert]
     if alert.incident_id is not None:
-        reports = await alerts.of_incident(session, alert.incident_id)
+        # The event's paging is its lead's: taken or closed, every report of the event
+        # hears it. Another report taken or closed alone (the operations room's word on
+        # that report) tells its own reporter only: the event may still be nobody's.
+        running = await repo.of_incident(session, alert.incident_id)
+        if running is None or running.alert_id == alert.id:
+            reports = await alerts.of_incident(session, alert.incident_id)
     seen: set[str] = set()
     for reported in reports:
         if reported.reporter_id is None or reported.from_phone in seen:
