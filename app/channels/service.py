@@ -37,6 +37,11 @@ OPTIONS: dict[str, frozenset[str]] = {
 SIGNED_KINDS = frozenset({"smsgate", "httpsms", "console"})
 # Kinds whose provider proves itself by a secret in the callback URL (generated if not given).
 PATH_SECRET_KINDS = frozenset({"http", "africastalking"})
+# The secret each kind checks what its provider posts with: a channel never goes without it.
+REQUIRED_SECRET = {
+    **{kind: "signing_key" for kind in SIGNED_KINDS},
+    **{kind: "secret" for kind in PATH_SECRET_KINDS},
+}
 # The demo's handset (`kengele serve --demo`), and the key `kengele simulate` signs with.
 DEMO_CHANNEL = "demo-handset"
 DEMO_SIGNING_KEY = "kengele-demo-signing-key"
@@ -102,6 +107,13 @@ def _split(kind: str, options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[
         raise Unprocessable(str(exc)) from exc
     plain = {k: v for k, v in options.items() if k not in SECRET_OPTIONS}
     hidden = {k: str(v) for k, v in options.items() if k in SECRET_OPTIONS}
+    # An empty key is one anybody holds: an HMAC keyed with "" is forged by anyone.
+    empty = sorted(k for k, v in hidden.items() if not v.strip())
+    if empty:
+        raise Unprocessable(
+            f"options: {', '.join(empty)} must not be empty: give a value or leave it out"
+            " (a signing_key or secret left out is generated)"
+        )
     return plain, hidden
 
 
@@ -163,6 +175,13 @@ async def update(
                 merged.pop(key, None)
             else:
                 merged[key] = value
+        required = REQUIRED_SECRET.get(channel.kind)
+        if required is not None and required not in merged:
+            # Without it every post would be refused, or, checked with "", forged by anyone.
+            raise Unprocessable(
+                f"options: {required} cannot be removed: the {channel.kind} channel checks"
+                " what its provider posts with it (give a new value to replace it)"
+            )
         channel.options, channel.secrets = _split(channel.kind, merged)
     if "numbers" in changes:
         channel.numbers = _numbers(changes["numbers"], settings.default_region)

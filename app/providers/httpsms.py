@@ -78,7 +78,13 @@ class MessageStatus(BaseModel):
 def check_token(
     signing_key: str, authorization: str | None, audience: str, now: float | None = None
 ) -> str | None:
-    """None when `authorization` is httpSMS's fresh HS256 token for `audience`; else why not."""
+    """None when `authorization` is httpSMS's fresh HS256 token for `audience`; else why not.
+
+    An empty key is refused (anybody can sign with it; PyJWT raises on it); so is any token
+    PyJWT cannot check: a 403, never a server error.
+    """
+    if not signing_key:
+        return "the channel has no signing key"
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return "missing Authorization: Bearer token"
@@ -95,7 +101,7 @@ def check_token(
         return "the token has expired"
     except jwt.InvalidAudienceError:
         return "the token is for another URL"
-    except jwt.InvalidTokenError as exc:
+    except jwt.PyJWTError as exc:
         return f"invalid token: {type(exc).__name__}"
     if int(claims["exp"]) - int(claims["iat"]) > MAX_TOKEN_SECONDS:
         return "the token lives longer than httpSMS's"

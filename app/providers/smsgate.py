@@ -75,7 +75,13 @@ def check_signature(
     signature: str | None,
     now: float | None = None,
 ) -> str | None:
-    """None when the request is signed with the key and fresh; else what is wrong."""
+    """None when the request is signed with the key and fresh; else what is wrong.
+
+    An empty key is refused whatever is posted: anybody can sign with it (channels are
+    refused one at configuration; this holds for any stored before that).
+    """
+    if not signing_key:
+        return "the channel has no signing key"
     if not signature or not timestamp:
         return f"missing {SIGNATURE_HEADER} or {TIMESTAMP_HEADER}"
     if not timestamp.isdigit():

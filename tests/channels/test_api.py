@@ -115,3 +115,63 @@ async def test_names_are_unique_and_a_channel_can_be_removed(
     assert deleted.status_code == 204
     names = [c["name"] for c in (await client.get(CHANNELS, headers=admin_headers)).json()]
     assert names == ["twilio"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "option"),
+    [
+        ("smsgate", {"signing_key": ""}, "signing_key"),
+        ("console", {"signing_key": "  "}, "signing_key"),
+        ("httpsms", {"signing_key": "", "api_key": "k"}, "signing_key"),
+        ("http", {"secret": ""}, "secret"),
+        ("africastalking", {"username": "u", "api_key": ""}, "api_key"),
+    ],
+)
+async def test_an_empty_secret_is_refused_naming_it_and_nothing_is_added(
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    kind: str,
+    options: dict[str, str],
+    option: str,
+) -> None:
+    # A key of "" is one anybody holds: an HMAC keyed with it is forged by anyone.
+    response = await client.post(
+        CHANNELS, headers=admin_headers, json={"kind": kind, "name": "beni-b", "options": options}
+    )
+    assert response.status_code == 422, response.text
+    assert f"{option} must not be empty" in response.json()["detail"]
+    names = [c["name"] for c in (await client.get(CHANNELS, headers=admin_headers)).json()]
+    assert names == ["twilio"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "option", "value"),
+    [
+        ("smsgate", "signing_key", ""),
+        ("smsgate", "signing_key", None),
+        ("httpsms", "signing_key", None),
+        ("http", "secret", ""),
+        ("africastalking", "secret", None),
+    ],
+)
+async def test_the_key_a_channel_checks_its_posts_with_cannot_be_emptied_or_removed(
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    kind: str,
+    option: str,
+    value: str | None,
+) -> None:
+    created = await client.post(
+        CHANNELS, headers=admin_headers, json={"kind": kind, "name": "beni-b"}
+    )
+    assert created.status_code == 201, created.text
+    url = f"{CHANNELS}/{created.json()['id']}"
+    patched = await client.patch(url, headers=admin_headers, json={"options": {option: value}})
+    assert patched.status_code == 422, patched.text
+    assert option in patched.json()["detail"]
+    assert option in (await client.get(url, headers=admin_headers)).json()["secret_options"]
+    # A new value replaces it.
+    replaced = await client.patch(
+        url, headers=admin_headers, json={"options": {option: "a-new-key-0123456789"}}
+    )
+    assert replaced.status_code == 200, replaced.text

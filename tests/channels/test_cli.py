@@ -56,6 +56,10 @@ async def test_add_prints_the_inbound_url_and_the_secrets_once(cli_database: Non
         (["channel", "add", "smsgate", "a", "--set", "sim"], "--set number 1"),
         (["channel", "add", "smsgate", "a", "--set", "pin=1"], "takes no option ['pin']"),
         (["channel", "add", "fax", "a"], "unknown kind 'fax'"),
+        (
+            ["channel", "add", "smsgate", "a", "--set", "signing_key="],
+            "signing_key must not be empty",
+        ),
     ],
 )
 async def test_add_refuses_bad_input_and_says_why(

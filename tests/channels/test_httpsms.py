@@ -12,9 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert
+from app.channels import service as channels
 from app.channels.models import Channel
 from app.inbound.models import InboundMessage
 from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from app.outbox.models import Delivery
 from app.providers.httpsms import make_token
 from tests.channels.support import add_channel, has_provider_id
@@ -214,3 +216,17 @@ async def test_the_receipt_leaves_through_httpsms_and_its_events_move_the_delive
             receipt = await gw.delivery(receipt.id)
             assert (receipt.via, receipt.status) == ("oicha", "delivered")
             assert gw.sent_to(FOCAL_MAVIVI) == []
+
+
+async def test_a_channel_stored_with_an_empty_key_refuses_every_post(
+    client: httpx.AsyncClient, app: FastAPI, phone: HttpSmsFake, session: AsyncSession
+) -> None:
+    # Configuration refuses an empty key now; one stored before is a 403, not a server error.
+    async with unit_of_work(app.state.sessionmaker) as s:
+        (await channels.named(s, "oicha")).secrets = {"signing_key": "", "api_key": "k"}
+    body, headers = phone.webhook("message.phone.received", URL, {"contact": FOCAL_MAVIVI})
+
+    response = await client.post(PATH, content=body, headers=headers)
+
+    assert response.status_code == 403, response.text
+    assert await _count(session, InboundMessage) == 0

@@ -210,3 +210,20 @@ async def test_a_handset_turned_off_while_it_is_fixed_still_files_what_it_posts(
 
     forged = await client.post(URL, content=body, headers={**headers, "X-Signature": "0" * 64})
     assert forged.status_code == 403, "turned off or not, a post must be signed"
+
+
+async def test_a_channel_stored_with_an_empty_key_refuses_what_anybody_can_sign(
+    client: httpx.AsyncClient, app: FastAPI, handset: SmsGateFake, session: AsyncSession
+) -> None:
+    # Configuration refuses an empty key now; one stored before must not let forgeries in.
+    async with unit_of_work(app.state.sessionmaker) as s:
+        (await channels.named(s, "beni-a")).secrets = {"signing_key": ""}
+    body, headers = handset.webhook(
+        "sms:received", {"phoneNumber": FOCAL_MAVIVI, "message": "Attaque en cours a Mavivi"}
+    )
+    headers["X-Signature"] = sign("", body, headers["X-Timestamp"])
+
+    response = await client.post(URL, content=body, headers=headers)
+
+    assert response.status_code == 403, response.text
+    assert await _count(session, InboundMessage) == 0
