@@ -23,6 +23,7 @@ from app.channels import service as channels
 from app.flows.inbound import Inbound
 from app.flows.provider_reports import channel_heard, record_status
 from app.inbound.models import KIND_CALL, KIND_SMS
+from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.errors import BadRequest, Forbidden, NotFound, Unprocessable, errors_doc
 from app.kit.loops import within
@@ -309,20 +310,16 @@ async def _http(hook: Hook, channel: ChannelInfo, body: bytes, token: str | None
     missing = [f for f in (config.in_from, config.in_text) if f not in fields]
     if missing:
         raise Unprocessable(f"{', '.join(missing)}: missing (a message needs sender and text)")
-    sender, text = fields[config.in_from], fields[config.in_text]
-    provider_id = fields.get(config.in_id) if config.in_id else None
-    if not provider_id:
-        provider_id = http_channel.derived_id(sender, text, fields.get(config.in_time, ""))
     to = fields.get(config.in_to, "") if config.in_to else ""
     return await _accept(
         hook,
         Inbound(
             provider=channel.name,
-            provider_sid=provider_id[:64],
+            provider_sid=http_channel.message_id(config, fields, utcnow()),
             kind=KIND_SMS,
-            from_phone=sender,
+            from_phone=fields[config.in_from],
             to_phone=to or (channel.numbers[0] if channel.numbers else ""),
-            body=text,
+            body=fields[config.in_text],
             raw={k: v[:500] for k, v in fields.items()},
         ),
     )

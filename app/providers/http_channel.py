@@ -3,10 +3,11 @@
 Options (all text, given with `--set key=value`):
 
 - inbound: `in_from`, `in_text` (required fields; defaults `from`, `text`), `in_id`
-  (provider id; without one the id is derived from sender, text and `in_time`), `in_to`,
-  `in_time`; authentication `auth` = `path` (the secret is the last segment of the URL),
-  `header` (`auth_header`, default `Authorization`, must equal `auth_prefix` + secret) or
-  `hmac` (`hmac_header`, default `X-Signature`: hex HMAC-SHA256 of the raw body).
+  (provider id; without one the id is derived from sender, text and `in_time`, or the minute
+  the post came in when there is no time either), `in_to`, `in_time`; authentication
+  `auth` = `path` (the secret is the last segment of the URL), `header` (`auth_header`,
+  default `Authorization`, must equal `auth_prefix` + secret) or `hmac` (`hmac_header`,
+  default `X-Signature`: hex HMAC-SHA256 of the raw body).
 - delivery reports (a request with `dlr_status` and no `in_text` field): `dlr_id` (default
   `id`), `dlr_status` (default `status`), `dlr_delivered` and `dlr_failed` (comma-separated
   values of the status field).
@@ -25,6 +26,7 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 OPTIONS = frozenset(
@@ -53,6 +55,11 @@ OPTIONS = frozenset(
         "token",
     }
 )
+# An aggregator that posts neither an id nor a time: its retry of a post it got no answer to
+# comes within seconds, while the same words sent again are a new report. The minute a post
+# came in tells them apart (a retry across a minute's end is stored twice, and the alerts
+# fold it into the first as a resend within their duplicate window).
+RECEIPT_BUCKET_SECONDS = 60
 PLACEHOLDERS = frozenset({"to", "text", "from", "id", "dlr_url", "token"})
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
@@ -166,6 +173,23 @@ def check_auth(
 def derived_id(sender: str, text: str, when: str) -> str:
     """An id for a provider that gives none: the same event gives the same id."""
     return "sha256:" + hashlib.sha256(f"{sender}\n{when}\n{text}".encode()).hexdigest()[:56]
+
+
+def message_id(config: HttpConfig, fields: Mapping[str, str], received: datetime) -> str:
+    """The id that de-duplicates a message (≤ 64 characters): the provider's own (`in_id`),
+    else one derived from sender, text and the provider's time (`in_time`), else from sender,
+    text and the minute it was `received`.
+
+    Sender and text alone would make the same words sent again, days later, a replay of the
+    first: a new alert dropped unseen.
+    """
+    given = fields.get(config.in_id, "") if config.in_id else ""
+    if given:
+        return given[:64]
+    when = fields.get(config.in_time, "") if config.in_time else ""
+    if not when:
+        when = f"received:{int(received.timestamp()) // RECEIPT_BUCKET_SECONDS}"
+    return derived_id(fields[config.in_from], fields[config.in_text], when)
 
 
 def fill(template: str, values: Mapping[str, str]) -> str:

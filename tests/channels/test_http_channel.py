@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert
+from app.api import channel_webhooks
 from app.inbound.models import InboundMessage
 from app.kit.config import Settings
 from tests.channels.support import add_channel, has_provider_id
@@ -79,6 +81,44 @@ async def test_a_short_code_message_becomes_an_alert_once(
     # The same text at another time is another report.
     again = await client.post(url, data=dmark_mo(when="2026-12-01 10:05:00"))
     assert again.json()["status"] == "stored"
+
+
+async def test_without_id_or_time_a_retry_is_one_message_and_the_same_words_later_another(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    settings: Settings,
+    demo: None,
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The defaults: no in_id, no in_time. The minute the post came in tells them apart.
+    await add_channel(
+        app.state.sessionmaker,
+        settings,
+        "http",
+        "agg",
+        numbers=["+243970000050"],
+        options={"secret": SECRET},
+    )
+    url = f"/webhooks/http/agg/{SECRET}"
+    form = {"from": "+243810000101", "text": "Attaque en cours a Mavivi"}
+
+    async def post_at(when: datetime) -> str:
+        monkeypatch.setattr(channel_webhooks, "utcnow", lambda: when, raising=False)
+        response = await client.post(url, data=form)
+        assert response.status_code == 200, response.text
+        return str(response.json()["status"])
+
+    first = datetime(2026, 12, 1, 10, 0, 5, tzinfo=UTC)
+    # The aggregator posts again seconds later (it got no answer in time): one message.
+    assert [await post_at(first), await post_at(first + timedelta(seconds=20))] == [
+        "stored",
+        "replayed",
+    ]
+    assert await _count(session, InboundMessage) == 1
+    # Days later, a new attack, the same words: stored, not dropped as a replay.
+    assert await post_at(first + timedelta(days=2)) == "stored"
+    assert await _count(session, InboundMessage) == 2
 
 
 @pytest.mark.parametrize("url", ["/webhooks/http/dmark/wrong-secret", "/webhooks/http/dmark"])
