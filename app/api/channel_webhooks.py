@@ -98,6 +98,12 @@ def _model(model: type[M], data: Any, where: str) -> M:
         raise Unprocessable(problems or f"{where} is not valid") from exc
 
 
+def _same(given: str, secret: str) -> bool:
+    """Whether a secret from the request is the channel's, in constant time (as bytes:
+    compare_digest refuses str beyond ASCII, and a URL or a header can carry any)."""
+    return hmac.compare_digest(given.encode(), secret.encode())
+
+
 async def _seen(hook: Hook, name: str, *, heartbeat: bool = False, down: str | None = None) -> None:
     """The channel spoke (a heartbeat says it is up; with `down`, its provider says not)."""
     sessionmaker = hook.runtime.sessionmaker
@@ -287,7 +293,7 @@ async def _http(hook: Hook, channel: ChannelInfo, body: bytes, token: str | None
     config = http_channel.HttpConfig.of(channel.options)
     secret = channel.secrets.get("secret", "")
     # The URL that carries the secret is also where delivery reports come (dlr_url).
-    by_path = token is not None and secret and hmac.compare_digest(token, secret)
+    by_path = token is not None and secret and _same(token, secret)
     problem = (
         None if by_path else http_channel.check_auth(config, secret, body, token, request.headers)
     )
@@ -328,7 +334,7 @@ async def _http(hook: Hook, channel: ChannelInfo, body: bytes, token: str | None
 async def _africastalking(hook: Hook, channel: ChannelInfo, token: str | None) -> JSONResponse:
     request = hook.request
     secret = channel.secrets.get("secret", "")
-    if not token or not secret or not hmac.compare_digest(token, secret):
+    if not token or not secret or not _same(token, secret):
         log.warning("rejected a request to /webhooks/africastalking/%s: wrong secret", channel.name)
         raise Forbidden("missing or wrong secret in the callback URL")
     source = request.client.host if request.client else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ MAX_SKEW_SECONDS = 300
 STATUS_EVENTS = {"sms:sent": "sent", "sms:delivered": "delivered", "sms:failed": "failed"}
 RECEIVED = "sms:received"
 PING = "system:ping"
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
 
 
 class SmsGateEvent(BaseModel):
@@ -84,12 +86,15 @@ def check_signature(
         return "the channel has no signing key"
     if not signature or not timestamp:
         return f"missing {SIGNATURE_HEADER} or {TIMESTAMP_HEADER}"
-    if not timestamp.isdigit():
+    # ASCII digits only: str.isdigit() takes "²", which int() refuses (a 500, not a 403).
+    if not _UNIX_SECONDS.fullmatch(timestamp):
         return f"{TIMESTAMP_HEADER} is not Unix seconds"
     now = time.time() if now is None else now
     if abs(now - int(timestamp)) > MAX_SKEW_SECONDS:
         return f"{TIMESTAMP_HEADER} is more than {MAX_SKEW_SECONDS} s away from now"
-    if not hmac.compare_digest(sign(signing_key, body, timestamp), signature.strip().lower()):
+    # As bytes: compare_digest refuses str with characters beyond ASCII (TypeError).
+    expected = sign(signing_key, body, timestamp).encode()
+    if not hmac.compare_digest(expected, signature.strip().lower().encode()):
         return f"wrong {SIGNATURE_HEADER}"
     return None
 

@@ -61,6 +61,7 @@ async def test_the_documented_message_becomes_an_alert_once(
     ("url", "allow", "status"),
     [
         ("/webhooks/africastalking/uganda/not-the-secret", "", 403),
+        ("/webhooks/africastalking/uganda/%C3%A9", "", 403),  # é: beyond ASCII, still a 403
         ("/webhooks/africastalking/uganda", "", 403),
         (URL, "196.201.214.0/24", 403),  # the gateway sees 127.0.0.1: not allowed
     ],

@@ -121,7 +121,14 @@ async def test_without_id_or_time_a_retry_is_one_message_and_the_same_words_late
     assert await _count(session, InboundMessage) == 2
 
 
-@pytest.mark.parametrize("url", ["/webhooks/http/dmark/wrong-secret", "/webhooks/http/dmark"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/webhooks/http/dmark/wrong-secret",
+        "/webhooks/http/dmark",
+        "/webhooks/http/dmark/%C3%A9",  # é: beyond ASCII, still a 403
+    ],
+)
 async def test_a_wrong_or_missing_path_secret_is_refused_and_nothing_stored(
     client: httpx.AsyncClient, channels: None, session: AsyncSession, url: str
 ) -> None:

@@ -128,6 +128,33 @@ async def test_a_forged_missing_or_stale_signature_is_refused_and_nothing_stored
     assert await _count(session, InboundMessage) == 0
 
 
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("X-Signature", "\u00e9" * 64),  # é: beyond ASCII
+        ("X-Timestamp", "\u00b2"),  # ²: a digit to str.isdigit(), not to int()
+        ("X-Timestamp", "\u00b2" + "0" * 9),
+    ],
+)
+async def test_a_header_beyond_ascii_is_refused_not_a_server_error(
+    client: httpx.AsyncClient,
+    handset: SmsGateFake,
+    session: AsyncSession,
+    header: str,
+    value: str,
+) -> None:
+    body, headers = handset.webhook("sms:received")
+    headers[header] = value
+    # As the bytes a client can send (ISO-8859-1, as HTTP headers are read).
+    raw = {name: text.encode("latin-1") for name, text in headers.items()}
+
+    response = await client.post(URL, content=body, headers=raw)
+
+    assert response.status_code == 403, response.text
+    assert response.json()["error"] == "Forbidden"
+    assert await _count(session, InboundMessage) == 0
+
+
 async def test_a_request_replayed_after_its_window_is_refused(
     client: httpx.AsyncClient, handset: SmsGateFake, session: AsyncSession
 ) -> None:
