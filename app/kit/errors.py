@@ -13,6 +13,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.kit.observability import logged_path
+
 log = logging.getLogger(__name__)
 
 
@@ -161,9 +163,8 @@ def install_error_handlers(app: FastAPI) -> None:
             raise exc  # a bug (a constraint, bad data): the server error it is
         # A small answer, nothing of the error's text (it may quote SQL and parameters), and
         # a normal response: the connection stays usable for the client's next request.
-        log.warning(
-            "%s %s: database unavailable (%s)", request.method, request.url.path, type(exc).__name__
-        )
+        path = logged_path(request.url.path)
+        log.warning("%s %s: database unavailable (%s)", request.method, path, type(exc).__name__)
         return JSONResponse(
             {"error": "ServiceUnavailable", "detail": "database unavailable; retry later"},
             status_code=503,

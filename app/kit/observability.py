@@ -56,6 +56,12 @@ _SQL_PARAMETERS = re.compile(r"\[parameters: [^\n]*")
 _HEX_TOKEN = re.compile(r"(?<![A-Za-z0-9])[0-9a-fA-F]{32}(?![A-Za-z0-9])")
 REDACTED = "[redacted]"
 
+# A channel's callback URL ends with its secret (/webhooks/{kind}/{name}/{secret}): what comes
+# after the channel's name is never written to a log, whether a route took the request or not
+# (a mistyped callback URL carries the secret too).
+_CALLBACK_SECRET = re.compile(r"^(/webhooks/[^/]*/[^/]*/).+", re.DOTALL)
+SECRET_SEGMENT = "***"
+
 # Attributes that logging itself sets on every record; anything else came via `extra=`.
 _ACCESS_FIELDS = ("method", "path", "route", "status", "duration_ms")
 
@@ -212,6 +218,12 @@ def route_template(scope: Scope) -> str:
     return str(template)
 
 
+def logged_path(path: str) -> str:
+    """A request's path as logs write it: a channel's callback secret as ***, the rest as it
+    came (the channel's kind and name tell operators whose callback it was)."""
+    return _CALLBACK_SECRET.sub(rf"\g<1>{SECRET_SEGMENT}", path)
+
+
 def _request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
@@ -268,7 +280,7 @@ class ObservabilityMiddleware:
             if not state["observed"]:
                 observe()
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
-            path = scope.get("path", "")
+            path = logged_path(scope.get("path", ""))
             access_log.log(
                 logging.DEBUG if path in _QUIET_PATHS else logging.INFO,
                 "%s %s %s %.1fms",

@@ -4,6 +4,9 @@ official SDK against a stand-in; delivery reports map to delivery status."""
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 from typing import Any
 
 import httpx
@@ -15,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.alerts.models import Alert
 from app.inbound.models import InboundMessage
 from app.kit.config import Settings
+from app.kit.observability import configure_logging
 from tests.channels.support import add_channel, has_provider_id
 from tests.escalation.support import FOCAL_MAVIVI, gateway, ref_in
 from tests.fakes.africastalking_api import AfricasTalkingFake, documented
@@ -55,6 +59,34 @@ async def test_the_documented_message_becomes_an_alert_once(
     )
     alert = await session.scalar(select(Alert))
     assert alert is not None and alert.place_id == "mavivi"
+
+
+async def test_the_callback_secret_never_reaches_the_log(
+    client: httpx.AsyncClient, app: FastAPI, settings: Settings, demo: None
+) -> None:
+    await _add(app, settings)
+    stream = io.StringIO()
+    root = logging.getLogger()
+    level = root.level
+    handler = configure_logging(settings, "INFO", stream=stream)  # as `kengele serve` does
+    try:
+        taken = await client.post(URL, data=documented("incoming_message"))
+        mistyped = await client.post(f"{URL}/x", data=documented("incoming_message"))
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    assert (taken.status_code, mistyped.status_code) == (200, 404)
+    written = [json.loads(line) for line in stream.getvalue().splitlines()]
+    access = [line for line in written if line["logger"] == "kengele.access"]
+    # Operators still read whose callback it was, and how it was answered.
+    assert [(line["path"], line["status"]) for line in access] == [
+        ("/webhooks/africastalking/uganda/***", 200),
+        ("/webhooks/africastalking/uganda/***", 404),
+    ]
+    assert access[0]["route"] == "/webhooks/{kind}/{name}/{token}"
+    # Every line of the gateway (the test's own client logs its requests as "httpx").
+    gateway_lines = [json.dumps(line) for line in written if line["logger"] != "httpx"]
+    assert not [line for line in gateway_lines if SECRET in line]
 
 
 @pytest.mark.parametrize(
