@@ -23,7 +23,7 @@ from app.channels.models import Channel
 from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.outbox import service as outbox
-from app.outbox.models import PENDING, Delivery, DeliveryAttempt
+from app.outbox.models import CHANNEL_SMS, PENDING, Delivery, DeliveryAttempt
 
 # Attempts that reached (or tried to reach) the provider; "down" ones sent nothing.
 _SENT = ("ok", "retry", "error")
@@ -43,13 +43,18 @@ async def came_back(session: AsyncSession, name: str) -> Channel | None:
 
 
 async def probe_due(session: AsyncSession, settings: Settings, channel: Channel) -> bool:
-    """Whether a channel down for its failures may be tried again (half-open): its last
-    attempt that reached the provider is `channel_probe_seconds` old or more."""
+    """Whether a channel down for its failures may be tried again (half-open): its last SMS
+    attempt that reached the provider is `channel_probe_seconds` old or more (its calls, as
+    `sends` says, are not what it is down for)."""
     if not channels.down_for_failures(channel):
         return False
     last = await session.scalar(
-        select(func.max(DeliveryAttempt.at)).where(
-            DeliveryAttempt.channel == channel.name, DeliveryAttempt.status.in_(_SENT)
+        select(func.max(DeliveryAttempt.at))
+        .join(Delivery, Delivery.id == DeliveryAttempt.delivery_id)
+        .where(
+            DeliveryAttempt.channel == channel.name,
+            DeliveryAttempt.status.in_(_SENT),
+            Delivery.channel == CHANNEL_SMS,
         )
     )
     times = [t for t in (last, channel.down_since) if t is not None]
@@ -61,14 +66,22 @@ async def probe_due(session: AsyncSession, settings: Settings, channel: Channel)
 async def sends(
     session: AsyncSession, since: datetime, name: str | None = None
 ) -> dict[str, tuple[int, int]]:
-    """Sends and failed sends per channel since `since` (of channel `name` only if given)."""
+    """SMS sends and failed SMS sends per channel since `since` (of channel `name` only if
+    given).
+
+    Only SMS: a voice call goes by a channel's provider too (`via` twilio, app.outbox.voice)
+    and its attempts name that channel, but calls refused (a number that cannot call) say
+    nothing of the channel's SMS; counted, they marked the SMS channel down.
+    """
     failed = case((DeliveryAttempt.status.in_(_FAILED), 1), else_=0)
     stmt = (
         select(DeliveryAttempt.channel, func.count(), func.sum(failed))
+        .join(Delivery, Delivery.id == DeliveryAttempt.delivery_id)
         .where(
             DeliveryAttempt.at >= since,
             DeliveryAttempt.channel.is_not(None),
             DeliveryAttempt.status.in_(_SENT),
+            Delivery.channel == CHANNEL_SMS,
         )
         .group_by(DeliveryAttempt.channel)
     )

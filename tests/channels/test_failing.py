@@ -15,8 +15,9 @@ from app.flows import channel_health
 from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
+from app.outbox import health
 from app.outbox import service as outbox
-from app.outbox.models import Delivery, DeliveryAttempt
+from app.outbox.models import CHANNEL_SMS, CHANNEL_VOICE, Delivery, DeliveryAttempt
 from tests.channels.support import add_channel
 from tests.escalation.support import Gateway, gateway
 from tests.fakes.smsgate_api import SmsGateFake
@@ -27,11 +28,13 @@ FOCAL = "+243990000001"
 Maker = async_sessionmaker[AsyncSession]
 
 
-async def _attempts(sessionmaker: Maker, statuses: list[str]) -> None:
-    """Attempts by channel `twilio` just now (one delivery carries them)."""
+async def _attempts(sessionmaker: Maker, statuses: list[str], kind: str = CHANNEL_SMS) -> None:
+    """Attempts by channel `twilio` just now (one delivery carries them: an SMS, or a call as
+    app.outbox.voice makes them, `via` twilio)."""
+    purpose = "call" if kind == CHANNEL_VOICE else "test"
     async with unit_of_work(sessionmaker) as s:
         delivery = Delivery(
-            channel="sms", purpose="test", recipient=FOCAL, body="x", route=["twilio"]
+            channel=kind, purpose=purpose, recipient=FOCAL, body="x", route=["twilio"]
         )
         s.add(delivery)
         await s.flush()
@@ -70,6 +73,40 @@ async def test_a_provider_failing_30_percent_stays_up_and_one_failing_most_goes_
     async with sessionmaker() as s:
         reason = (await named(s, "twilio")).down_reason
     assert reason == "sends failing: 8 of 15 sends failed in 15 min"
+
+
+async def test_failed_calls_are_no_failures_of_its_sms(
+    sessionmaker: Maker, settings: Settings
+) -> None:
+    async with unit_of_work(sessionmaker) as s:
+        await ensure_twilio(s, settings)
+    # Twilio refuses every call (voice_from cannot call) while each SMS it takes goes out.
+    await _attempts(sessionmaker, ["error"] * 8 + ["retry"] * 4, kind=CHANNEL_VOICE)
+    await _attempts(sessionmaker, ["ok"] * 2)
+    assert await _check(sessionmaker, settings) is False
+    async with sessionmaker() as s:
+        [twilio] = [h for h in await health.report(s) if h.channel.name == "twilio"]
+    assert (twilio.sends_last_hour, twilio.failures_last_hour) == (2, 0)
+
+
+async def test_a_call_just_made_does_not_put_off_the_probe_of_its_sms(
+    sessionmaker: Maker, settings: Settings
+) -> None:
+    async with unit_of_work(sessionmaker) as s:
+        await ensure_twilio(s, settings)
+    await _attempts(sessionmaker, ["retry"] * 8)
+    assert await _check(sessionmaker, settings) is True
+    # Its last SMS was tried an hour ago: its probe is due.
+    async with unit_of_work(sessionmaker) as s:
+        for attempt in (await s.scalars(select(DeliveryAttempt))).all():
+            attempt.at -= timedelta(hours=1)
+        twilio = await named(s, "twilio")
+        assert twilio.down_since is not None
+        twilio.down_since -= timedelta(hours=1)
+    # Calls go on by Twilio every few minutes (critical pages read by phone).
+    await _attempts(sessionmaker, ["ok"], kind=CHANNEL_VOICE)
+    async with sessionmaker() as s:
+        assert await health.probe_due(s, settings, await named(s, "twilio")) is True
 
 
 async def test_too_few_sends_are_no_verdict(sessionmaker: Maker, settings: Settings) -> None:
