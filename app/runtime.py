@@ -23,7 +23,7 @@ from app.escalation.service import seed_default_policies
 from app.flows import channel_health
 from app.flows.escalation_step import EscalationSteps
 from app.flows.inbound import INTAKE_CHANNEL, Pipeline
-from app.flows.provider_reports import apply_early
+from app.flows.provider_reports import apply_early, page_dead
 from app.geo.service import GazetteerCache
 from app.kit import crypto, hooks
 from app.kit.changes import CHANNEL as CHANGES_CHANNEL
@@ -144,6 +144,7 @@ class Runtime:
             sms,
             webhooks,
             announce=lambda session, channel: channel_health.changed(session, settings, channel),
+            gave_up=lambda session, delivery: page_dead(session, settings, delivery),
         )
         runtime = cls(
             settings=settings,

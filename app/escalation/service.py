@@ -294,7 +294,9 @@ async def lock_of_alert(session: AsyncSession, alert_id: int) -> Escalation | No
 
 
 async def on_page_failed(session: AsyncSession, settings: Settings, delivery: Delivery) -> None:
-    """A page ended undelivered or failed: page the next liaison of the zone, else its JOC."""
+    """A page ended undelivered or failed (a provider's status), or dead (the worker gave up
+    on it: a permanent refusal, its last attempt used): page the next liaison of the zone,
+    else its JOC."""
     if delivery.purpose != "page" or delivery.alert_id is None:
         return
     alert = await alerts.get(session, delivery.alert_id)
@@ -312,7 +314,7 @@ async def on_page_failed(session: AsyncSession, settings: Settings, delivery: De
     if not candidates:
         candidates = [x for x in await people.on_duty(session, "joc") if x.id not in already]
     if not candidates:
-        log.error("alert %s: page undelivered and nobody left to page", alert.id)
+        log.error("alert %s: page not delivered and nobody left to page", alert.id)
         return
     nxt = candidates[0]
     await page(

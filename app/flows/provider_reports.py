@@ -3,8 +3,10 @@
 Twilio's status callbacks and a channel's delivery receipts land here: the delivery moves
 forward only (app.outbox.service.apply_status); a failure goes to the next channel of its
 route (app.outbox.service.fail_over), and when none is left a failed page goes to the next
-liaison of the zone, else its JOC (app.escalation.service.on_page_failed). A channel that went
-up or down is announced (app.flows.channel_health.changed).
+liaison of the zone, else its JOC (app.escalation.service.on_page_failed). A page the outbox
+worker gives up on (dead: a permanent refusal such as an unsubscribed or invalid number, or its
+last attempt used) goes the same way (`page_dead`, the worker's hook). A channel that went up or
+down is announced (app.flows.channel_health.changed).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from app.flows import channel_health
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
 from app.outbox import service as outbox
+from app.outbox.models import Delivery
 
 log = logging.getLogger(__name__)
 # A callback can overtake the worker's record of the provider's answer by milliseconds: an
@@ -84,6 +87,14 @@ async def _apply(
     ):
         await escalation.on_page_failed(session, settings, delivery)
     return delivery is not None
+
+
+async def page_dead(session: AsyncSession, settings: Settings, delivery: Delivery) -> None:
+    """The worker gave up on a delivery (dead), in the transaction that recorded it: a page
+    goes to the next liaison of the zone, else its JOC, as an undelivered one does. Without
+    this a page refused at once (Twilio 21610, 21211) paged nobody else: with a policy that
+    pages one liaison, the alert waited for its next step, or for nobody."""
+    await escalation.on_page_failed(session, settings, delivery)
 
 
 async def record_call_status(

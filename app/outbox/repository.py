@@ -113,7 +113,8 @@ _BURY = (
         Delivery.attempts >= Delivery.max_attempts,
     )
     .values(status="dead", final_at=bindparam("now"), last_error="its worker died at every attempt")
-    .execution_options(synchronize_session=False)
+    .returning(Delivery)
+    .execution_options(synchronize_session=False, populate_existing=True)
 )
 _LOCK_LEASED = (
     select(Delivery)
@@ -210,10 +211,10 @@ async def release_expired(session: AsyncSession, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def bury_crashed(session: AsyncSession, now: datetime) -> int:
-    """Rows whose every attempt ended with their worker gone (lease expired) are dead."""
-    result = await session.execute(_BURY, {"now": now})
-    return int(getattr(result, "rowcount", 0) or 0)
+async def bury_crashed(session: AsyncSession, now: datetime) -> Sequence[Delivery]:
+    """Rows whose every attempt ended with their worker gone (lease expired) are dead; the
+    rows buried (a page among them is passed on to the next liaison)."""
+    return (await session.scalars(_BURY, {"now": now})).all()
 
 
 async def lock_leased(session: AsyncSession, delivery_id: int, worker: str) -> Delivery | None:

@@ -37,6 +37,7 @@ from app.outbox.models import (
     CHANNEL_SMS,
     CHANNEL_VOICE,
     CHANNEL_WEBHOOK,
+    DEAD,
     SENDING,
     Delivery,
 )
@@ -52,6 +53,10 @@ RECORD_GATHER_SECONDS = 0.005
 # Tells everyone that a channel is up again (app.flows.channel_health.changed, given by the
 # runtime): the worker sees it come back when one of its sends goes through.
 Announce = Callable[[AsyncSession, Channel], Awaitable[None]]
+# What happens when the worker gives up on a delivery (dead), in the transaction that says so:
+# a page goes to the next liaison, else the JOC (app.flows.provider_reports.page_dead, given
+# by the runtime; the outbox does not know escalation).
+GaveUp = Callable[[AsyncSession, Delivery], Awaitable[None]]
 
 
 class SmsSender(Protocol):
@@ -91,6 +96,7 @@ class Worker:
         webhooks: WebhookSender,
         announce: Announce,
         name: str | None = None,
+        gave_up: GaveUp | None = None,
     ) -> None:
         self.settings = settings
         self.sessionmaker = sessionmaker
@@ -98,6 +104,7 @@ class Worker:
         self.sms = sms
         self.webhooks = webhooks
         self.announce = announce
+        self.gave_up = gave_up
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self) % 10_000}"
         # Tests stop a worker between claim and send to play a crash.
         self.before_send: Callable[[Delivery], Awaitable[None]] | None = None
@@ -178,7 +185,8 @@ class Worker:
         out: list[Delivery] = []
         async with unit_of_work(self.sessionmaker) as session:
             if now >= self._bury_after:  # a pass a second is enough for rows given up on
-                await repo.bury_crashed(session, now)
+                for buried in await repo.bury_crashed(session, now):
+                    await self._gave_up(session, buried)
                 self._bury_after = now + timedelta(seconds=1)
             await repo.release_expired(session, now)
             channels = {c.name: c for c in await channel_service.list_all(session)}
@@ -379,6 +387,8 @@ class Worker:
                     worker=self.name,
                     duration_ms=sent.duration_ms,
                 )
+                if row.status == DEAD:
+                    await self._gave_up(session, row)
                 if result.ok and row.channel == CHANNEL_SMS and row.via is not None:
                     claimed = sent.channels.get(row.via)
                     if claimed is None or channel_service.down_for_failures(claimed):
@@ -394,6 +404,11 @@ class Worker:
             if row.sent_at is not None:
                 waited = (row.sent_at - receipt).total_seconds()
                 metrics.FIRST_PAGE_SECONDS.observe(max(waited, 0.0))
+
+    async def _gave_up(self, session: AsyncSession, delivery: Delivery) -> None:
+        """A delivery this worker made dead: what is done about it (a page is passed on)."""
+        if self.gave_up is not None:
+            await self.gave_up(session, delivery)
 
     async def _deliver(self, delivery: Delivery, channels: Mapping[str, Channel]) -> SendResult:
         if delivery.channel == CHANNEL_SMS:

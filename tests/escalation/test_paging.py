@@ -186,6 +186,79 @@ async def test_undelivered_page_goes_to_the_next_liaison_of_the_zone(
         assert await gw.outbox(recipient=JOC_NORD_KIVU) == []
 
 
+ONE_LIAISON_FIRST = {
+    "name": "beni-one-first",
+    "priority": 1,
+    "match": {"admin1": ["Nord-Kivu"]},
+    "steps": [{"after_seconds": 0, "notify": {"phones": [CLA_BENI]}, "channels": ["sms"]}],
+}
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "attempts"),
+    [(400, 21610, 1), (400, 21211, 1), (503, 20500, 2)],
+    ids=["unsubscribed", "invalid-number", "attempts-spent"],
+)
+async def test_a_page_the_worker_gives_up_on_goes_to_the_next_liaison_of_the_zone(
+    settings: Settings,
+    admin_headers: dict[str, str],
+    status: int,
+    code: int,
+    attempts: int,
+) -> None:
+    """Twilio refuses the page for good (the liaison once texted STOP, or their number is
+    wrong), or every attempt fails: no status callback ever comes for it, the worker makes it
+    dead. The next liaison of the zone is paged at once, as for an undelivered page; the
+    policy's one step pages nobody else, so without this nobody would ever be paged."""
+    async with gateway(settings, delivery_max_attempts=2) as gw:
+        created = await gw.client.post(
+            "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
+        )
+        assert created.status_code == 201, created.text
+        gw.fake.fail_number(CLA_BENI, code=code, status=status)
+
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
+
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+        assert gw.sent_to(CLA_OICHA)[0].startswith(ref)
+        (refused,) = await gw.outbox(recipient=CLA_BENI, purpose="page")
+        assert (refused.status, refused.attempts) == ("dead", attempts)
+        assert not gw.sent_to(CLA_BENI)
+        assert await gw.outbox(recipient=JOC_NORD_KIVU) == [], "a liaison of the zone was left"
+        async with gw.sessionmaker() as s:
+            fallback = await s.scalar(
+                select(AlertEvent).where(AlertEvent.action == "page_fallback")
+            )
+        assert fallback is not None and fallback.detail["failed_delivery"] == refused.id
+
+
+async def test_a_page_whose_worker_died_at_every_attempt_goes_to_the_next_liaison(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """The worker that held the page never came back (killed mid-send, its lease ran out) and
+    the page had no attempt left: buried dead by the next claim, and passed on."""
+    async with gateway(settings, delivery_max_attempts=1, lease_seconds=1.5) as gw:
+        created = await gw.client.post(
+            "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
+        )
+        assert created.status_code == 201, created.text
+        hung = asyncio.Event()
+
+        async def dies_on_beni(delivery: Any) -> None:
+            if delivery.recipient == CLA_BENI:
+                await hung.wait()  # as a worker killed before it sent
+
+        gw.app.state.runtime.worker.before_send = dies_on_beni
+        try:
+            await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
+            await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)), within=8)
+        finally:
+            hung.set()
+        (buried,) = await gw.outbox(recipient=CLA_BENI, purpose="page")
+        assert (buried.status, buried.last_error) == ("dead", "its worker died at every attempt")
+        assert not gw.sent_to(CLA_BENI)
+
+
 async def test_an_undelivered_status_that_comes_before_the_send_is_recorded_still_pages_the_next(
     settings: Settings,
     admin_headers: dict[str, str],

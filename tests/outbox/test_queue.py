@@ -105,7 +105,7 @@ async def test_a_row_out_of_attempts_is_not_put_back_but_buried(
     await _expire_leases(sessionmaker)
     assert await _claim(sessionmaker, row.sender, 1, "w2") == []
     async with unit_of_work(sessionmaker) as session:
-        assert await repo.bury_crashed(session, utcnow()) == 1
+        assert [d.id for d in await repo.bury_crashed(session, utcnow())] == [row.id]
     async with sessionmaker() as session:
         buried = await session.get(Delivery, row.id)
     assert buried is not None and buried.status == "dead"
