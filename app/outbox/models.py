@@ -25,6 +25,9 @@ PENDING = "pending"
 SENDING = "sending"
 DEAD = "dead"
 CANCELLED = "cancelled"
+# What pages a liaison about an alert (an SMS, or the call that reads it): not sent again once
+# the alert is no longer new (app.outbox.service.withdrawn, repository's lease expiry).
+PAGING = ("page", "call")
 # The longest provider message id stored (the status webhooks cut the ids they look up alike).
 PROVIDER_ID_LENGTH = 64
 # A sending number's rate is shared: when it holds back a queue, the reporters' replies and

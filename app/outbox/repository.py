@@ -10,6 +10,7 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     bindparam,
+    case,
     delete,
     func,
     literal_column,
@@ -23,9 +24,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert
+from app.alerts.status import AlertStatus
 from app.kit.clock import utcnow
 from app.kit.repository import forget_read, newest_first, read_once
 from app.outbox.models import (
+    CANCELLED,
+    PAGING,
     PENDING,
     SENDING,
     Delivery,
@@ -93,8 +97,16 @@ _CLAIM = (
     .returning(Delivery)
     .execution_options(synchronize_session=False, populate_existing=True)
 )
+# A page (or call) whose alert is no longer new: a liaison took it, or it was closed.
+_WITHDRAWN = and_(
+    Delivery.purpose.in_(PAGING),
+    select(Alert.id).where(Alert.id == Delivery.alert_id, Alert.status != AlertStatus.NEW).exists(),
+)
 # A row whose worker died holding it (its lease ran out) goes back to its queue, where it
-# keeps its place (its due time); one whose every attempt ended so is buried (_BURY).
+# keeps its place (its due time); one whose every attempt ended so is buried (_BURY). A page
+# whose alert was taken or closed while it was leased is cancelled instead: the escalation's
+# stop cancelled only the pages then pending (app.outbox.service.withdrawn says why). The
+# alert is looked at only for the rows whose lease ran out, not by the claims.
 _RELEASE = (
     update(Delivery)
     .where(
@@ -102,7 +114,10 @@ _RELEASE = (
         Delivery.lease_until < bindparam("now"),
         Delivery.attempts < Delivery.max_attempts,
     )
-    .values(status=PENDING)
+    .values(
+        status=case((_WITHDRAWN, CANCELLED), else_=PENDING),
+        last_error=case((_WITHDRAWN, "alert taken or closed"), else_=Delivery.last_error),
+    )
     .execution_options(synchronize_session=False)
 )
 _BURY = (
@@ -206,9 +221,14 @@ async def claim(
 
 async def release_expired(session: AsyncSession, now: datetime) -> int:
     """Rows whose lease ran out with attempts left go back to their queue (their worker died
-    or hung: a claim takes them again)."""
+    or hung: a claim takes them again); pages of an alert taken or closed since are cancelled."""
     result = await session.execute(_RELEASE, {"now": now})
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def alert_status(session: AsyncSession, alert_id: int) -> AlertStatus | None:
+    """The status of an alert as committed now (None: no such alert)."""
+    return await session.scalar(select(Alert.status).where(Alert.id == alert_id))
 
 
 async def bury_crashed(session: AsyncSession, now: datetime) -> Sequence[Delivery]:

@@ -9,6 +9,7 @@ from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.alerts.status import AlertStatus
 from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.config import Settings
@@ -16,9 +17,11 @@ from app.kit.errors import Conflict, NotFound
 from app.outbox import repository as repo
 from app.outbox import routing, voice
 from app.outbox.models import (
+    CANCELLED,
     CHANNEL_SMS,
     CHANNEL_WEBHOOK,
     DEAD,
+    PAGING,
     PENDING,
     PROVIDER_ID_LENGTH,
     SENDING,
@@ -137,6 +140,8 @@ async def apply_result(
     if await fail_over(session, settings, delivery, result, now):
         return
     if result.every_channel_down:
+        if await withdrawn(session, delivery):
+            return
         # A critical page cannot wait: where Twilio voice is on, the liaison is called now
         # (once per escalation step); the SMS still waits for a channel.
         await voice.call_instead(session, settings, delivery)
@@ -148,6 +153,8 @@ async def apply_result(
         await mark_work(session)
         return
     if result.retryable and delivery.attempts < delivery.max_attempts:
+        if await withdrawn(session, delivery):
+            return
         delivery.status = PENDING
         delay = backoff_seconds(settings, delivery.attempts, result.retry_after)
         delivery.due_at = now + timedelta(seconds=delay)
@@ -216,7 +223,8 @@ async def fail_over(
     now: datetime | None = None,
 ) -> bool:
     """Move an SMS that failed on its channel to the next channel of its route (once per
-    failure, recorded as an attempt); False when no other channel of the route is up."""
+    failure, recorded as an attempt); False when no other channel of the route is up. A page
+    whose alert was taken or closed meanwhile goes nowhere (`withdrawn`): True, dealt with."""
     if delivery.channel != CHANNEL_SMS or not delivery.route:
         return False
     # A channel known down sends nothing: any live channel of the route may take the SMS.
@@ -224,6 +232,8 @@ async def fail_over(
     nxt = await routing.next_channel(session, delivery.route, delivery.via, cyclic=down)
     if nxt is None:
         return False
+    if await withdrawn(session, delivery):
+        return True
     now = now or utcnow()
     repo.add_attempt(
         session,
@@ -247,6 +257,24 @@ async def fail_over(
     # The attempt on the failed channel does not count against the next one.
     delivery.max_attempts += 1
     await mark_work(session)
+    return True
+
+
+async def withdrawn(session: AsyncSession, delivery: Delivery) -> bool:
+    """Whether a page (or a liaison's call) about to go back to its queue, for a retry, the
+    next channel or the wait for one, is of an alert no longer new: taken by a liaison's OK,
+    or closed, while it was being sent. The escalation's stop cancels only the pages still
+    pending; this one, sent later (hours later if every channel was down), would page a
+    liaison and ask for their OK about an alert already in hand. It is cancelled instead (its
+    provider's failure, if a status callback said so, stays as it is)."""
+    if delivery.purpose not in PAGING or delivery.alert_id is None:
+        return False
+    status = await repo.alert_status(session, delivery.alert_id)
+    if status is None or status == AlertStatus.NEW:
+        return False
+    if delivery.status in (PENDING, SENDING):
+        delivery.status = CANCELLED
+        delivery.last_error = f"alert {status}"
     return True
 
 

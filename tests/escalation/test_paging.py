@@ -16,9 +16,11 @@ from app.flows import provider_reports
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
 from app.kit.gsm7 import fits_one_segment
-from app.outbox.models import EarlyStatus
+from app.outbox.models import Delivery, EarlyStatus
 from app.outbox.worker import Worker
 from app.people.models import Liaison
+from app.providers.types import SendResult
+from tests.channels.support import add_channel
 from tests.escalation.support import (
     CLA_BENI,
     CLA_OICHA,
@@ -302,6 +304,98 @@ async def test_an_undelivered_status_that_comes_before_the_send_is_recorded_stil
         assert (page.status, page.provider_status) == ("undelivered", "undelivered")
         async with gw.sessionmaker() as s:
             assert (await s.scalars(select(EarlyStatus))).all() == [], "applied once, forgotten"
+
+
+class _HeldPage:
+    """The worker's SMS sender, but the first page to `phone` is held before its send until
+    `release` is set (`hold`, the worker's `before_send`), then answered `outcome`."""
+
+    def __init__(self, real: Any, phone: str, outcome: SendResult | None) -> None:
+        self.real, self.phone, self.outcome = real, phone, outcome
+        self.release = asyncio.Event()
+        self.claimed: list[int] = []  # claims of the page, by delivery id
+        self.sent: list[int] = []  # sends of the page
+
+    def _held(self, delivery: Delivery) -> bool:
+        return delivery.recipient == self.phone and delivery.purpose == "page"
+
+    async def hold(self, delivery: Delivery) -> None:
+        if self._held(delivery):
+            self.claimed.append(delivery.id)
+            if len(self.claimed) == 1:
+                await self.release.wait()
+
+    async def send(self, delivery: Delivery, channels: Any = None) -> SendResult:
+        if self._held(delivery):
+            self.sent.append(delivery.id)
+            if len(self.sent) == 1 and self.outcome is not None:
+                return self.outcome
+        result: SendResult = await self.real.send(delivery, channels)
+        return result
+
+    async def call(self, delivery: Delivery) -> SendResult:
+        result: SendResult = await self.real.call(delivery)
+        return result
+
+
+RETRY = SendResult(ok=False, retryable=True, http_status=503, error="HTTP 503")
+ALL_DOWN = SendResult(
+    ok=False, retryable=False, channel_down=True, every_channel_down=True, error="down"
+)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "spare_channel", "lease_runs_out"),
+    [(RETRY, False, False), (RETRY, True, False), (ALL_DOWN, False, False), (None, False, True)],
+    ids=["retried", "next-channel", "waits-for-a-channel", "lease-ran-out"],
+)
+async def test_a_page_in_flight_when_the_alert_is_taken_is_not_sent_after_the_ok(
+    settings: Settings, outcome: SendResult | None, spare_channel: bool, lease_runs_out: bool
+) -> None:
+    """CLA Beni answers OK while the page to CLA Oicha is with a worker (the OK cancels only
+    the pages still queued). Its send then fails and would go back to the queue: for a retry,
+    to the next channel of its route, to wait for a channel (hours, in an outage), or with
+    its lease run out (its worker hung or died). Sent then, it would ask CLA Oicha for an OK
+    about an alert already taken: it is cancelled instead. CLA Oicha hears only who took it."""
+    async with gateway(settings, lease_seconds=2.0, channel_wait_seconds=0.2) as gw:
+        if spare_channel:  # every page's route is twilio, then this one
+            await add_channel(
+                gw.sessionmaker,
+                gw.settings,
+                "console",
+                "spare",
+                numbers=["+243970000009"],
+                options={"signing_key": "k" * 32},
+                priority=200,
+            )
+        worker = gw.app.state.runtime.worker
+        held = _HeldPage(worker.sms, CLA_OICHA, outcome)
+        worker.sms, worker.before_send = held, held.hold
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)) and bool(held.claimed))
+        (page,) = await gw.outbox(recipient=CLA_OICHA, purpose="page")
+        assert page.status == "sending"
+
+        assert f"{ref} pris" in (await gw.sms(CLA_BENI, f"OK {ref[2:]}")).text
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))  # told who took it
+        if lease_runs_out:
+            await asyncio.sleep(2.0)  # its worker comes back too late to send it
+        held.release.set()
+
+        async def settled() -> bool:
+            return (await gw.delivery(page.id)).status not in ("sending", "pending")
+
+        await gw.wait_for(settled, within=8)
+        page = await gw.delivery(page.id)
+        assert page.status == "cancelled", page.last_error
+        assert page.last_error == (
+            "alert taken or closed" if lease_runs_out else "alert acknowledged"
+        )
+        assert held.claimed == [page.id], "the page was never claimed again"
+        assert held.sent == ([] if lease_runs_out else [page.id])
+        (told,) = gw.sent_to(CLA_OICHA)
+        assert "CLA Beni" in told and f"OK {ref[2:]}" not in told
+        assert (await gw.alert(ref)).status == "acknowledged"
 
 
 async def test_corroborating_report_does_not_repage_and_is_counted_in_the_next_step(
