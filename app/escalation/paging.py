@@ -153,7 +153,8 @@ async def recipients_of(
 
 
 async def stop(session: AsyncSession, alert: Alert, reason: str, liaison: Liaison | None) -> None:
-    """The alert's paging stops (taken by `liaison`, if one), its pages not yet sent cancelled."""
+    """The alert's paging stops (taken by `liaison`, if one), its pages and calls not yet made
+    cancelled."""
     escalation = await repo.of_alert(session, alert.id, lock=True)
     if escalation is not None and escalation.state != STOPPED:
         escalation.state = STOPPED

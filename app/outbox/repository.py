@@ -388,9 +388,9 @@ async def list_deliveries(
 
 
 async def pending_pages(session: AsyncSession, alert_id: int) -> Sequence[Delivery]:
-    """Pages of an alert not yet handed to the provider."""
+    """Pages of an alert not yet handed to the provider, and the calls reading them."""
     stmt = select(Delivery).where(
-        Delivery.alert_id == alert_id, Delivery.purpose == "page", Delivery.status == PENDING
+        Delivery.alert_id == alert_id, Delivery.purpose.in_(PAGING), Delivery.status == PENDING
     )
     return (await session.scalars(stmt)).all()
 

@@ -415,7 +415,7 @@ async def retry(session: AsyncSession, delivery_id: int, settings: Settings) -> 
 
 
 async def pending_pages(session: AsyncSession, alert_id: int) -> Sequence[Delivery]:
-    """Pages of an alert not yet handed to the provider."""
+    """Pages of an alert not yet handed to the provider, and the calls reading them."""
     return await repo.pending_pages(session, alert_id)
 
 

@@ -12,6 +12,8 @@ from sqlalchemy import select
 from app.channels.service import named
 from app.escalation.models import Escalation
 from app.kit.config import Settings
+from app.kit.db import unit_of_work
+from app.outbox import voice
 from app.outbox.models import Delivery, DeliveryAttempt
 from tests.channels.support import set_down
 from tests.escalation.support import (
@@ -146,3 +148,26 @@ async def _waiting(gw: Gateway, n: int) -> bool:
         stmt = select(Delivery).where(Delivery.purpose == "page", Delivery.status == "pending")
         pages = (await s.scalars(stmt)).all()
     return len([p for p in pages if p.last_error and p.last_error.startswith("waiting")]) == n
+
+
+async def test_a_call_not_yet_placed_is_cancelled_when_a_liaison_takes_the_alert(
+    settings: Settings,
+) -> None:
+    """A call reading a page waits its turn (a retry after Twilio's 503, say) when CLA Beni
+    answers OK: it is cancelled with the pages not yet sent, not placed afterwards to ask
+    CLA Oicha for an OK the alert no longer needs."""
+    async with gateway(settings, run_worker=False) as gw:  # nothing leaves: all stays pending
+        assert await _voice(gw, "on") == 200
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, ATTACK)).text)
+        async with unit_of_work(gw.sessionmaker) as s:
+            page = await s.scalar(
+                select(Delivery).where(Delivery.purpose == "page", Delivery.recipient == CLA_OICHA)
+            )
+            assert page is not None
+            call = await voice.call_instead(s, gw.settings, page)
+            assert call is not None and call.status == "pending"
+
+        await gw.sms(CLA_BENI, f"OK {ref[2:]}")
+
+        [cancelled] = await _calls(gw, CLA_OICHA)
+        assert (cancelled.status, cancelled.last_error) == ("cancelled", "alert acknowledged")
