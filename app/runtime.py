@@ -117,6 +117,14 @@ class Runtime:
                     log.info("the Twilio settings are the channel 'twilio'")
         except IntegrityError:
             log.info("the channel 'twilio' was stored by another process")
+        if settings.sms_provider == "console" and not settings.demo:
+            # The default, for trying the gateway: a deployment on handsets alone that keeps
+            # it would see pages "sent" by the channel 'twilio' when its handsets are down.
+            log.warning(
+                "KENGELE_SMS_PROVIDER=console: SMS by the channel 'twilio' are written to this "
+                "log, not sent; set KENGELE_SMS_PROVIDER=twilio, or turn the channel 'twilio' "
+                "off (PATCH /api/v1/channels/{id} active: false) where handsets carry every SMS"
+            )
         if settings.demo:
             await load_demo_data(sessionmaker, settings.default_region)
             log.info("demo data loaded")

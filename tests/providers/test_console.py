@@ -8,9 +8,11 @@ import logging
 import pytest
 
 from app.kit.config import Settings
+from app.main import create_app
 from app.providers.configured import make_sms_sender
 from app.providers.console import ConsoleSmsSender
 from app.providers.twilio_client import TwilioSmsSender
+from tests.harness.gateway import running
 
 TO = "+243810000101"
 
@@ -27,3 +29,19 @@ async def test_console_sender(caplog: pytest.LogCaptureFixture) -> None:
 def test_make_sms_sender_follows_the_setting() -> None:
     assert isinstance(make_sms_sender(Settings(sms_provider="console")), ConsoleSmsSender)
     assert isinstance(make_sms_sender(Settings(sms_provider="twilio")), TwilioSmsSender)
+
+
+@pytest.mark.usefixtures("engine")
+async def test_a_deployment_left_on_the_console_is_told_its_sms_are_not_sent(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Outside the demo, the console provider means the channel 'twilio' writes its SMS
+    to the log: a deployment on handsets alone that kept the default would read pages as
+    sent when its handsets are down. The start says so; the demo's does not."""
+    for demo, warned in ((False, True), (True, False)):
+        caplog.clear()
+        app = create_app(settings.model_copy(update={"sms_provider": "console", "demo": demo}))
+        with caplog.at_level(logging.WARNING, logger="kengele"):
+            async with running(app):
+                pass
+        assert ("KENGELE_SMS_PROVIDER=console" in caplog.text) is warned
