@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, func, or_, select
+from sqlalchemy import bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert, AlertEvent
@@ -106,6 +106,16 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> Sequenc
         .execution_options(populate_existing=True)
     )
     return (await session.scalars(stmt)).all()
+
+
+async def postpone(session: AsyncSession, escalation_id: int, until: datetime) -> None:
+    """Move an escalation's next step to `until` (its step failed: tried again then)."""
+    await session.execute(
+        update(Escalation)
+        .where(Escalation.id == escalation_id)
+        .values(next_due_at=until)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # Built once: the escalation loop reads it at every wake-up (docs/PERFORMANCE.md 1f).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import service as alerts
@@ -18,6 +19,7 @@ from app.escalation.paging import Recipient, execute, on_duty_in_zone, page, sto
 from app.escalation.schemas import DEFAULT_POLICIES, PolicyDocument
 from app.kit.clock import utcnow
 from app.kit.config import Settings
+from app.kit.errors import UNAVAILABLE, database_away
 from app.outbox import service as outbox
 from app.outbox.models import Delivery
 from app.outbox.wakeup import mark_work
@@ -232,16 +234,42 @@ async def start(
     return escalation
 
 
+# An escalation whose step failed (a bug, data nobody expected) is tried again this much
+# later; the others due with it go on.
+FAILED_STEP_RETRY = timedelta(seconds=60)
+
+
 async def advance_due(session: AsyncSession, settings: Settings, now: datetime, limit: int) -> int:
-    """Worker: run the due steps of escalations (rows locked, SKIP LOCKED between workers)."""
+    """Worker: run the due steps of escalations (rows locked, SKIP LOCKED between workers).
+
+    Each in a savepoint of its own: one whose step raises is rolled back alone and tried
+    again FAILED_STEP_RETRY later. In one transaction for all, it would roll back every page
+    of the pass at every try: one bad alert would stop the paging of all. The database away
+    still fails the pass (the loop retries it)."""
     done = 0
     for escalation in await repo.claim_due(session, now, limit):
-        alert = await alerts.get(session, escalation.alert_id)
-        if alert is None or alert.status not in OPEN:
-            escalation.state = STOPPED
-            escalation.stopped_reason = "alert closed"
+        escalation_id, alert_id = escalation.id, escalation.alert_id
+        try:
+            async with session.begin_nested():
+                alert = await alerts.get(session, alert_id)
+                if alert is None or alert.status not in OPEN:
+                    escalation.state = STOPPED
+                    escalation.stopped_reason = "alert closed"
+                    continue
+                await run_due(session, settings, escalation, alert, now)
+        except Exception as exc:
+            if isinstance(exc, UNAVAILABLE) and (
+                not isinstance(exc, DBAPIError) or database_away(exc)
+            ):
+                raise
+            log.exception(
+                "escalation %s (alert %s): its step failed; tried again in %.0f s",
+                escalation_id,
+                alert_id,
+                FAILED_STEP_RETRY.total_seconds(),
+            )
+            await repo.postpone(session, escalation_id, now + FAILED_STEP_RETRY)
             continue
-        await run_due(session, settings, escalation, alert, now)
         done += 1
     return done
 
