@@ -33,6 +33,14 @@ from tests.escalation.support import (
 
 pytestmark = pytest.mark.usefixtures("engine")  # tables emptied first
 
+# A policy that pages CLA Beni alone: anyone paged after him was paged by a fallback.
+ONE_LIAISON_FIRST = {
+    "name": "beni-one-first",
+    "priority": 1,
+    "match": {"admin1": ["Nord-Kivu"]},
+    "steps": [{"after_seconds": 0, "notify": {"phones": [CLA_BENI]}, "channels": ["sms"]}],
+}
+
 
 async def test_critical_alert_pages_both_beni_liaisons_within_a_second(settings: Settings) -> None:
     async with gateway(settings) as gw:
@@ -169,13 +177,9 @@ async def test_undelivered_page_goes_to_the_next_liaison_of_the_zone(
     admin_headers: dict[str, str],
 ) -> None:
     async with gateway(settings) as gw:
-        policy = {
-            "name": "beni-one-first",
-            "priority": 1,
-            "match": {"admin1": ["Nord-Kivu"]},
-            "steps": [{"after_seconds": 0, "notify": {"phones": [CLA_BENI]}, "channels": ["sms"]}],
-        }
-        created = await gw.client.post("/api/v1/policies", json=policy, headers=admin_headers)
+        created = await gw.client.post(
+            "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
+        )
         assert created.status_code == 201, created.text
         gw.fake.set_final_status(CLA_BENI, "undelivered", error_code=30003)
 
@@ -186,14 +190,6 @@ async def test_undelivered_page_goes_to_the_next_liaison_of_the_zone(
         await gw.flush_callbacks()
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
         assert await gw.outbox(recipient=JOC_NORD_KIVU) == []
-
-
-ONE_LIAISON_FIRST = {
-    "name": "beni-one-first",
-    "priority": 1,
-    "match": {"admin1": ["Nord-Kivu"]},
-    "steps": [{"after_seconds": 0, "notify": {"phones": [CLA_BENI]}, "channels": ["sms"]}],
-}
 
 
 @pytest.mark.parametrize(
@@ -280,13 +276,9 @@ async def test_an_undelivered_status_that_comes_before_the_send_is_recorded_stil
 
     monkeypatch.setattr(Worker, "_record", recorded_late)
     async with gateway(settings) as gw:
-        policy = {
-            "name": "beni-one-first",
-            "priority": 1,
-            "match": {"admin1": ["Nord-Kivu"]},
-            "steps": [{"after_seconds": 0, "notify": {"phones": [CLA_BENI]}, "channels": ["sms"]}],
-        }
-        created = await gw.client.post("/api/v1/policies", json=policy, headers=admin_headers)
+        created = await gw.client.post(
+            "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
+        )
         assert created.status_code == 201, created.text
         gw.fake.set_final_status(CLA_BENI, "undelivered", error_code=30003)
 
