@@ -61,7 +61,11 @@ async def record_status(
 async def apply_early(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> float:
     """A background loop's pass: the statuses kept for an id no delivery had, applied now
     that one has (its send's result recorded late: the worker retried through a database
-    blip, say), as `record_status` would have; seconds to the next pass."""
+    blip, say), as `record_status` would have; seconds to the next pass. Most passes find
+    none, in a read that takes no write lock (SQLite's is the whole database's)."""
+    async with sessionmaker() as session:
+        if not await outbox.early_statuses_kept(session):
+            return EARLY_STATUS_SECONDS
     async with unit_of_work(sessionmaker) as session:
         for early in await outbox.early_statuses_known(session):
             await _apply(

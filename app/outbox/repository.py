@@ -284,6 +284,11 @@ def keep_early(session: AsyncSession, early: EarlyStatus) -> None:
     session.add(early)
 
 
+async def any_early(session: AsyncSession) -> bool:
+    """Whether any status is kept (one indexed read; the table is empty most of the time)."""
+    return await session.scalar(select(EarlyStatus.id).limit(1)) is not None
+
+
 async def early_now_known(session: AsyncSession, limit: int) -> Sequence[EarlyStatus]:
     """Kept statuses whose message id a delivery now has, oldest first, locked (those
     another transaction holds are left to it)."""

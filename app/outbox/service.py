@@ -364,6 +364,11 @@ def keep_early_status(
     )
 
 
+async def early_statuses_kept(session: AsyncSession) -> bool:
+    """Whether any status waits for its send to be recorded (`keep_early_status`)."""
+    return await repo.any_early(session)
+
+
 async def early_statuses_known(session: AsyncSession, limit: int = 100) -> Sequence[EarlyStatus]:
     """The kept statuses whose message a delivery now has, oldest first, forgotten as they
     are handed over (apply them in this transaction); and those kept past
