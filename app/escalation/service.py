@@ -169,26 +169,33 @@ async def on_incident_left(
     the new reports left behind are paged as theirs, the first of them leading: nobody had
     taken that event."""
     own = await repo.of_alert(session, alert.id, lock=True)
+    joined = None
+    if alert.incident_id is not None:
+        found = await repo.lock_with_lead(session, alert.incident_id)
+        if found is not None and found[0].alert_id != alert.id and found[1].status in OPEN:
+            joined = found
     settled = False
-    if own is None:
+    if joined is not None:
+        # Another report of an open event paged already: counted there (or raising it).
+        running, lead = joined
+        if own is not None:
+            own.incident_id = None  # the incident's paging is the one it joined
+            if own.state == ACTIVE:
+                await stop(session, alert, f"paged with alert {lead.id}", None)
+        alerts.held(session, lead)
+        await _corroborating(session, settings, running, lead, alert, now)
+        settled = True
+    elif own is None:
         if alert.status == AlertStatus.NEW:
             await start(session, settings, alert, now)
             settled = True
     else:
-        joined = None
-        if alert.incident_id is not None:
-            joined = await repo.lock_with_lead(session, alert.incident_id)
-        if joined is not None and joined[0].alert_id != alert.id:
-            running, lead = joined
-            own.incident_id = None  # the incident's paging is the one it joined
-            if own.state == ACTIVE:
-                await stop(session, alert, f"paged with alert {lead.id}", None)
-            if lead.status in OPEN:
-                alerts.held(session, lead)
-                await _corroborating(session, settings, running, lead, alert, now)
+        own.incident_id = alert.incident_id
+        if alert.status == AlertStatus.NEW and own.state != ACTIVE and own.acknowledged_by is None:
+            # Its paging had stopped as another's report (or had run its steps): nobody has
+            # taken the event of its own it now is.
+            await start(session, settings, alert, now, restart=own)
             settled = True
-        else:
-            own.incident_id = alert.incident_id
     if own is not None and await repo.of_incident(session, left) is None:
         for other in await alerts.of_incident(session, left):
             if other.status == AlertStatus.NEW:

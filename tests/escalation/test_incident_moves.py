@@ -94,3 +94,81 @@ async def test_when_the_taken_lead_is_moved_far_the_event_it_leaves_is_paged(
         assert escalations[a.id].incident_id == moved.incident_id
         assert b in escalations and escalations[b].incident_id == incident
         assert await gw.outbox(alert_id=b, purpose="page"), "the event left behind is paged"
+
+
+async def _correct_place(gw: Gateway, alert_id: int, place: str) -> None:
+    operator = {"Authorization": f"Bearer {await make_key(gw.sessionmaker, 'operator')}"}
+    done = await gw.client.post(
+        f"/api/v1/alerts/{alert_id}/actions",
+        json={"action": "correct", "place": place},
+        headers=operator,
+    )
+    assert done.status_code == 200, done.text
+
+
+async def test_a_report_moved_into_an_event_paged_already_is_counted_there(
+    settings: Settings,
+) -> None:
+    """B joined Mavivi's event; corrected to Eringeti, where another event is being paged,
+    it is counted on that paging: the liaisons are not paged twice for one event."""
+    async with gateway(settings) as gw:
+        eringeti = await gw.alert(
+            ref_in((await gw.sms(FOCAL_3, "Attaque en cours a Eringeti")).text)
+        )
+        _a, b, _incident = await _two_reports_of_one_event(gw, "Attaque a Mavivi, les ADF tirent")
+        await _correct_place(gw, b, "Eringeti")
+
+        moved = await gw.alert(await _ref_of(gw, b))
+        assert moved.incident_id == eringeti.incident_id
+        escalations = await _escalations(gw)
+        assert b not in escalations and escalations[eringeti.id].new_reports == 1
+        assert await gw.outbox(alert_id=b, purpose="page") == []
+
+
+async def test_an_alert_moved_into_an_event_whose_lead_was_closed_keeps_its_paging(
+    settings: Settings,
+) -> None:
+    """Mavivi's lead was a false alarm, its other report still open. An alert corrected to
+    Mavivi joins that incident: the closed lead's paging cannot count it, so it keeps its own."""
+    async with gateway(settings) as gw:
+        operator = {"Authorization": f"Bearer {await make_key(gw.sessionmaker, 'operator')}"}
+        a, _b, _incident = await _two_reports_of_one_event(gw, "Attaque a Mavivi, les ADF tirent")
+        closed = await gw.client.post(
+            f"/api/v1/alerts/{a.id}/actions", json={"action": "false_alarm"}, headers=operator
+        )
+        assert closed.status_code == 200, closed.text
+        c = await gw.alert(ref_in((await gw.sms(FOCAL_3, "Attaque en cours a Eringeti")).text))
+        await _correct_place(gw, c.id, "Mavivi")
+
+        escalations = await _escalations(gw)
+        assert escalations[c.id].state == "active", "a new alert nobody pages"
+
+
+async def test_a_report_counted_on_another_paging_then_detached_is_paged_again(
+    settings: Settings,
+) -> None:
+    """Eringeti's alert, corrected to Mavivi, was counted on Mavivi's paging (its own
+    stopped). Detached again as another event, nobody has taken it: it is paged."""
+    async with gateway(settings) as gw:
+        operator = {"Authorization": f"Bearer {await make_key(gw.sessionmaker, 'operator')}"}
+        a_ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+        c = await gw.alert(ref_in((await gw.sms(FOCAL_3, "Attaque en cours a Eringeti")).text))
+        await _correct_place(gw, c.id, "Mavivi")
+        a = await gw.alert(a_ref)
+        assert (await _escalations(gw))[c.id].state == "stopped"
+
+        detached = await gw.client.post(
+            f"/api/v1/incidents/{a.incident_id}/alerts/{c.id}/detach", headers=operator
+        )
+        assert detached.status_code == 200, detached.text
+        escalations = await _escalations(gw)
+        assert escalations[c.id].state == "active"
+        assert escalations[c.id].incident_id == detached.json()["id"]
+
+
+async def _ref_of(gw: Gateway, alert_id: int) -> str:
+    async with gw.sessionmaker() as s:
+        found = await s.get(Alert, alert_id)
+    assert found is not None
+    return found.ref
