@@ -23,8 +23,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts.models import Alert
-from app.alerts.status import AlertStatus
+from app.alerts.models import Alert, AlertEvent
+from app.alerts.status import CLOSED, AlertStatus
 from app.kit.clock import utcnow
 from app.kit.repository import forget_read, newest_first, read_once
 from app.outbox.models import (
@@ -97,10 +97,22 @@ _CLAIM = (
     .returning(Delivery)
     .execution_options(synchronize_session=False, populate_existing=True)
 )
-# A page (or call) whose alert is no longer new: a liaison took it, or it was closed.
+# A page (or call) whose alert was closed, or taken (it left `new`) after the page was
+# written. A page written since is wanted: the paging of a taken alert restarts when its
+# severity rises, and those pages must not be cancelled at their first failure.
 _WITHDRAWN = and_(
     Delivery.purpose.in_(PAGING),
-    select(Alert.id).where(Alert.id == Delivery.alert_id, Alert.status != AlertStatus.NEW).exists(),
+    or_(
+        select(Alert.id).where(Alert.id == Delivery.alert_id, Alert.status.in_(CLOSED)).exists(),
+        select(AlertEvent.id)
+        .where(
+            AlertEvent.alert_id == Delivery.alert_id,
+            AlertEvent.from_status == AlertStatus.NEW,
+            AlertEvent.to_status != AlertStatus.NEW,
+            AlertEvent.at >= Delivery.created_at,
+        )
+        .exists(),
+    ),
 )
 # A row whose worker died holding it (its lease ran out) goes back to its queue, where it
 # keeps its place (its due time); one whose every attempt ended so is buried (_BURY). A page
@@ -226,8 +238,14 @@ async def release_expired(session: AsyncSession, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def alert_status(session: AsyncSession, alert_id: int) -> AlertStatus | None:
-    """The status of an alert as committed now (None: no such alert)."""
+async def withdrawn_for(session: AsyncSession, delivery_id: int) -> AlertStatus | None:
+    """The status of the alert of a page (or call) withdrawn since it was written (closed,
+    or taken after it: `_WITHDRAWN`), as committed now; None when it is still wanted."""
+    alert_id = await session.scalar(
+        select(Delivery.alert_id).where(Delivery.id == delivery_id, _WITHDRAWN)
+    )
+    if alert_id is None:
+        return None
     return await session.scalar(select(Alert.status).where(Alert.id == alert_id))
 
 

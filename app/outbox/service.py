@@ -9,7 +9,6 @@ from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts.status import AlertStatus
 from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.config import Settings
@@ -262,15 +261,16 @@ async def fail_over(
 
 async def withdrawn(session: AsyncSession, delivery: Delivery) -> bool:
     """Whether a page (or a liaison's call) about to go back to its queue, for a retry, the
-    next channel or the wait for one, is of an alert no longer new: taken by a liaison's OK,
-    or closed, while it was being sent. The escalation's stop cancels only the pages still
-    pending; this one, sent later (hours later if every channel was down), would page a
-    liaison and ask for their OK about an alert already in hand. It is cancelled instead (its
-    provider's failure, if a status callback said so, stays as it is)."""
+    next channel or the wait for one, is of an alert taken by a liaison's OK after the page
+    was written, or closed, while it was being sent. The escalation's stop cancels only the
+    pages still pending; this one, sent later (hours later if every channel was down), would
+    page a liaison and ask for their OK about an alert already in hand. It is cancelled
+    instead (its provider's failure, if a status callback said so, stays as it is). A page
+    written after the alert was taken (its paging restarted at a higher severity) is not."""
     if delivery.purpose not in PAGING or delivery.alert_id is None:
         return False
-    status = await repo.alert_status(session, delivery.alert_id)
-    if status is None or status == AlertStatus.NEW:
+    status = await repo.withdrawn_for(session, delivery.id)
+    if status is None:
         return False
     if delivery.status in (PENDING, SENDING):
         delivery.status = CANCELLED

@@ -420,6 +420,30 @@ async def test_a_rise_in_severity_restarts_the_escalation(settings: Settings) ->
         assert (escalation.policy_name, escalation.severity) == ("critical-default", "critical")
 
 
+async def test_a_taken_alert_paged_again_at_a_higher_severity_retries_its_pages(
+    settings: Settings,
+) -> None:
+    """CLA Beni took the alert; a report of deaths raises it to critical and its paging
+    restarts. Those pages are written after the OK: one refused for a moment (503) is sent
+    again, not cancelled as a page of an alert already taken."""
+    async with gateway(settings) as gw:
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Hommes armes vus a Mavivi")).text)
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+        assert f"{ref} pris" in (await gw.sms(CLA_BENI, f"OK {ref[2:]}")).text
+        await gw.wait_for(lambda: len(gw.sent_to(CLA_OICHA)) == 2)  # told who took it
+        worker = gw.app.state.runtime.worker
+        flaky = _HeldPage(worker.sms, CLA_OICHA, RETRY)
+        flaky.release.set()
+        worker.sms = flaky
+
+        await gw.sms("+243810000104", "Attaque en cours a Mavivi, des morts")
+        await gw.wait_for(lambda: len(flaky.sent) == 2, within=8)  # refused once, sent again
+        await gw.wait_for(lambda: len(gw.sent_to(CLA_OICHA)) == 3)
+        assert gw.sent_to(CLA_OICHA)[2].startswith(f"{ref} ")
+        page = await gw.delivery(flaky.sent[0])
+        assert page.status != "cancelled", page.last_error
+
+
 async def test_editing_a_policy_never_changes_an_escalation_under_way(
     settings: Settings,
     admin_headers: dict[str, str],
