@@ -94,28 +94,21 @@ class ChannelSender:
             if others_up and channel.active and down_for_failures(channel):
                 async with self.sessionmaker() as session:
                     probe = await health.probe_due(session, self.settings, channel)
-        if not channel.active:
-            # Turned off while its handset is fixed: as a channel down, the SMS goes by the
-            # next channel of its route, or waits for this one to be turned on again (a
-            # receipt goes back by the handset it came through).
-            return SendResult(
-                ok=False,
-                retryable=True,
-                error=f"channel {channel.name} is turned off",
-                channel_down=True,
-                every_channel_down=not others_up,
-            )
         if probe:
             last = self._probed.get(channel.name)
             probe = last is None or time.monotonic() - last >= self.settings.channel_probe_seconds
             if probe:
                 self._probed[channel.name] = time.monotonic()
                 log.info("probing channel %s (down for its failed sends)", channel.name)
-        if channel.down and not (down_for_failures(channel) and (probe or not others_up)):
+        # Turned off while its handset is fixed, a channel is as one down: the SMS goes by the
+        # next channel of its route, or waits for this one (a receipt goes back by the handset
+        # it came through).
+        off = not channel.active
+        if off or (channel.down and not (down_for_failures(channel) and (probe or not others_up))):
             return SendResult(
                 ok=False,
                 retryable=True,
-                error=f"channel {channel.name} is down",
+                error=f"channel {channel.name} is {'turned off' if off else 'down'}",
                 channel_down=True,
                 every_channel_down=not others_up,
             )
