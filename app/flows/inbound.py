@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import traceback
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,10 +43,21 @@ from app.people import service as people
 from app.people.models import Reporter
 from app.providers.twilio import message_twiml, reject_call_twiml
 from app.triage.engine import prepare as prepare_triage
-from app.triage.engine import triage_flash, triage_message
+from app.triage.engine import triage_flash, triage_message, triage_unread
 from app.triage.types import TriageResult
 
 log = logging.getLogger(__name__)
+
+
+def _where(exc: BaseException) -> str:
+    """The file and line an exception was raised at, without its message (which may quote
+    the text of the SMS)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "?"
+    last = frames[-1]
+    return f"{Path(last.filename).name}:{last.lineno} in {last.name}"
+
 
 # Where a process that stores messages for others to process (queued, no loops of its own)
 # says so: the listening processes' safety nets look at once (app.runtime).
@@ -431,12 +444,23 @@ class Pipeline:
             alerts.fold_repeat(session, resent, message.received_at, actor=_actor(who.reporter))
             return self._receipt(who.reporter, resent.ref, resent.language), resent.id
 
-        result = triage_message(
-            message.body,
-            gazetteer=gazetteer,
-            sender=who.sender,
-            received_at=message.received_at,
-        )
+        try:
+            result = triage_message(
+                message.body,
+                gazetteer=gazetteer,
+                sender=who.sender,
+                received_at=message.received_at,
+            )
+        except Exception as exc:
+            # Triage is pure: a retry would fail alike, and the report would never be paged.
+            # Filed unread instead, for a human. The log names the error, not the text.
+            log.error(
+                "triage failed on inbound message %s (%s at %s): filed unread",
+                message.id,
+                type(exc).__name__,
+                _where(exc),
+            )
+            result = triage_unread(sender=who.sender)
         alert, reporter = await self._store(session, who, message, result)
         return self._receipt(reporter, alert.ref, alert.language), alert.id
 

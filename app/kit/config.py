@@ -69,7 +69,6 @@ class Settings(BaseSettings):
     reprocess_interval_seconds: float = Field(default=30.0, gt=0)
     # A `received` message younger than this is still being handled by its request.
     reprocess_grace_seconds: float = Field(default=10.0, ge=0)
-    reprocess_max_attempts: int = Field(default=20, ge=1)
     # An inbound webhook answers within this: 503 when its message could not be stored
     # (Twilio gives up after 15 s), an empty TwiML when it was stored but not yet processed.
     webhook_deadline_seconds: float = Field(default=10.0, gt=0)

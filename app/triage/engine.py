@@ -20,7 +20,7 @@ from app.triage.scoring import (
 from app.triage.timing import detect_time, local_day
 from app.triage.types import Numbers, PlaceMatcher, Sender, Severity, TriageResult
 
-__all__ = ["cap_certainty", "prepare", "triage_flash", "triage_message"]
+__all__ = ["cap_certainty", "prepare", "triage_flash", "triage_message", "triage_unread"]
 
 # One report per language of the word lists, triaged by `prepare`.
 _WARM_UP = (
@@ -116,6 +116,34 @@ def triage_flash(*, sender: Sender) -> TriageResult:
         language=sender.language or DEFAULT_LANGUAGE,
         is_past=False,
         is_ongoing=True,
+        numbers=Numbers(),
+        place=sender.home,
+        location_source="reporter_home" if sender.home is not None else "none",
+        location_confidence=0.5 if sender.home is not None else 0.0,
+        reasons=tuple(reasons),
+    )
+
+
+def triage_unread(*, sender: Sender) -> TriageResult:
+    """An SMS triage could not read (it raised): filed for a human to read and call back, as a
+    flash is. Severity high from a registered focal point, medium from an unknown number; the
+    reporter's home place, if any. A retry would fail the same way: triage is pure."""
+    severity: Severity = "high" if sender.known else "medium"
+    reasons = [
+        "triage failed → OTHER, for a human to read",
+        f"{'registered focal point' if sender.known else 'unknown number'} → {severity}",
+        "place: reporter home" if sender.home is not None else "unknown sender → no place",
+    ]
+    return TriageResult(
+        category="OTHER",
+        severity=severity,
+        score=score_for("OTHER", severity, is_past=False, is_ongoing=False, numbers=Numbers()),
+        cap_urgency="Unknown",
+        cap_severity=cap_severity(severity),
+        cap_certainty=cap_certainty(verified=sender.verified, corroborated=False),
+        language=sender.language or DEFAULT_LANGUAGE,
+        is_past=False,
+        is_ongoing=False,
         numbers=Numbers(),
         place=sender.home,
         location_source="reporter_home" if sender.home is not None else "none",

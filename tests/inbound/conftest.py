@@ -6,27 +6,31 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.flows import inbound as pipeline_module
+from app.flows.inbound import Pipeline
 
 
 class Outage:
-    """Makes triage fail until `over` is set."""
+    """Makes the pipeline fail when it files a message (after triage) until `over` is set."""
 
     def __init__(self) -> None:
         self.over = False
         self.calls = 0
-        self.real = pipeline_module.triage_message
+        self.real = Pipeline._store
 
-    def __call__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def __call__(self, pipeline: Pipeline, *args, **kwargs):  # type: ignore[no-untyped-def]
         self.calls += 1
         if not self.over:
             raise RuntimeError("simulated outage in the pipeline")
-        return self.real(*args, **kwargs)
+        return await self.real(pipeline, *args, **kwargs)
 
 
 @pytest.fixture
 def outage(monkeypatch: pytest.MonkeyPatch) -> Iterator[Outage]:
-    """Triage fails in the pipeline until `outage.over` is set."""
+    """Filing a message fails in the pipeline until `outage.over` is set."""
     failing = Outage()
-    monkeypatch.setattr(pipeline_module, "triage_message", failing)
+
+    async def store(pipeline: Pipeline, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return await failing(pipeline, *args, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "_store", store)
     yield failing

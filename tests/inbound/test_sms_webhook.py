@@ -257,3 +257,40 @@ async def test_a_resend_that_comes_while_another_is_being_counted_counts_on_top_
     async with sessionmaker() as session:
         counts = (await session.scalars(select(Alert.message_count))).all()
     assert counts == [3]
+
+
+async def test_a_text_triage_cannot_read_is_filed_for_a_human_and_paged(
+    client: httpx.AsyncClient,
+    demo: None,
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Triage raising on a text would raise again at every retry: the report is filed at
+    once, unread, severity high from a registered focal point, and paged."""
+    from app.escalation.models import Escalation
+    from app.flows import inbound as pipeline_module
+    from app.outbox.models import Delivery
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("cannot read 'Attaque a Mavivi'")
+
+    monkeypatch.setattr(pipeline_module, "triage_message", broken)
+    caplog.set_level("ERROR", logger="app.flows.inbound")
+    response = await post_twilio(client, SMS, sms_form(FOCAL_MAVIVI, "Attaque a Mavivi"))
+
+    assert response.status_code == 200
+    ref = REF.search(response.text)
+    assert ref, "the reporter gets a receipt"
+    alert = await session.scalar(select(Alert))
+    assert alert is not None
+    assert (alert.ref, alert.category, alert.severity) == (ref.group(), "OTHER", "high")
+    assert alert.place_id == "mavivi", "the focal point's home"
+    assert any("triage failed" in r for r in alert.reasons)
+    message = await session.scalar(select(InboundMessage))
+    assert message is not None and message.status == "processed"
+    assert await session.scalar(select(Escalation).where(Escalation.alert_id == alert.id))
+    pages = (await session.scalars(select(Delivery).where(Delivery.purpose == "page"))).all()
+    assert pages, "a liaison is paged"
+    assert "triage failed" in caplog.text and "ValueError" in caplog.text
+    assert "Attaque" not in caplog.text and FOCAL_MAVIVI not in caplog.text
