@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from math import cos, radians
+from datetime import datetime, timedelta
+from hashlib import blake2b
+from math import cos, floor, radians
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -76,7 +77,10 @@ async def join_incident(
         return None, False
     incident = None
     if alert.lat is not None and alert.lon is not None:
-        # Locked as found: concurrent reports count one by one.
+        # Reports of one area and time look one after the other: of two villages reporting
+        # at once, the second finds the incident the first opened. Locked as found:
+        # concurrent reports count one by one.
+        await repo.hold_areas(session, area_keys(alert.lat, alert.lon, alert.received_at, settings))
         incident = await _nearest_incident(session, alert, settings)
         if incident is not None and incident.merged_into_id is not None:
             incident = await repo.lock_incident(session, incident.merged_into_id)
@@ -110,6 +114,29 @@ def corroborated(session: AsyncSession, alert: Alert, incident: Incident) -> Non
         action="corroborated",
         detail={"incident_id": incident.id, "reports": incident.report_count},
     )
+
+
+def area_keys(lat: float, lon: float, at: datetime, settings: Settings) -> list[int]:
+    """The areas a report at (lat, lon, at) holds while it looks for an incident: the cells
+    of a grid (2 × the radius a side) that meet the box it searches, each in the window's
+    stretch of time `at` falls in and the one before. Two reports that could join the same
+    incident (within the radius and the window of each other) share one: the cell of one
+    lies in the other's box, in a stretch both hold. As sorted 32-bit numbers."""
+    radius = settings.corroboration_radius_km
+    lat_delta = radius / KM_PER_DEGREE
+    lon_delta = radius / (KM_PER_DEGREE * max(cos(radians(lat)), 0.01))
+    side = 2 * lat_delta
+    stretch = int(at.timestamp() // (settings.corroboration_window_hours * 3600))
+    rows = range(floor((lat - lat_delta) / side), floor((lat + lat_delta) / side) + 1)
+    cols = range(floor((lon - lon_delta) / side), floor((lon + lon_delta) / side) + 1)
+    return sorted(
+        {_key(row, col, t) for row in rows for col in cols for t in (stretch - 1, stretch)}
+    )
+
+
+def _key(row: int, col: int, stretch: int) -> int:
+    digest = blake2b(f"{row},{col},{stretch}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 async def _nearest_incident(

@@ -39,6 +39,12 @@ _REF_EXISTS = select(exists().where(Alert.ref == bindparam("ref")))
 # A transaction-level advisory lock (PostgreSQL) of a sender whose report is being filed.
 _SENDER_LOCK = 0x6B534E44  # "kSND"
 _HOLD_SENDER = text("SELECT pg_advisory_xact_lock(:space, :key)")
+# Transaction-level advisory locks (PostgreSQL) of the map's cells and stretches of time in
+# which a report looks for an incident to join (app.alerts.incidents.area_keys), in order.
+_AREA_LOCK = 0x6B415245  # "kARE"
+_HOLD_AREAS = text(
+    "SELECT pg_advisory_xact_lock(:space, k) FROM unnest(CAST(:keys AS integer[])) AS k"
+)
 # The texts alone (an id and a decrypted body per row), not the alerts: a number's alerts
 # of the window are compared here, and only the one that matches is loaded.
 _SAME_NUMBER_SINCE = (
@@ -405,6 +411,14 @@ async def located_at(session: AsyncSession, place_id: str) -> list[Alert | Incid
         *(await session.scalars(select(Alert).where(Alert.place_id == place_id))).all(),
         *(await session.scalars(select(Incident).where(Incident.place_id == place_id))).all(),
     ]
+
+
+async def hold_areas(session: AsyncSession, keys: Sequence[int]) -> None:
+    """Wait until no other transaction is looking for an incident in these areas (`keys`,
+    32-bit numbers, sorted: locks are taken in their order), and keep others waiting until
+    this one ends. PostgreSQL only: SQLite runs one writing transaction at a time already."""
+    if keys and session.get_bind().dialect.name == "postgresql":
+        await session.execute(_HOLD_AREAS, {"space": _AREA_LOCK, "keys": list(keys)})
 
 
 async def hold_sender(session: AsyncSession, key: int) -> None:

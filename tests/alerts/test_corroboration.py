@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.corroboration import related
 from app.alerts.models import Alert, Incident
+from app.escalation.models import Escalation
 from app.kit.changes import Change
 from tests.support import post_twilio, sms_form
 
@@ -82,6 +83,26 @@ async def test_reports_arriving_at_once_are_each_counted_in_the_incident(
     assert len(alerts) == 7 and {a.incident_id for a in alerts} == {incident.id}
 
 
+@pytest.mark.postgresql  # row locks (SQLite has one writer at a time)
+async def test_villages_reporting_one_attack_in_the_same_instant_open_one_incident(
+    client: httpx.AsyncClient, demo: None, session: AsyncSession
+) -> None:
+    """No incident yet, and six villages report the same attack at once: the first report
+    opens the incident, the others wait for it and join it, so it is paged once."""
+    await asyncio.gather(
+        *(
+            _report(client, f"+24389999003{n}", f"Attaque a Mavivi, on entend des tirs {n}")
+            for n in range(6)
+        )
+    )
+
+    incidents = (await session.scalars(select(Incident))).all()
+    assert len(incidents) == 1, [i.report_count for i in incidents]
+    assert (incidents[0].report_count, incidents[0].reporter_count) == (6, 6)
+    escalations = (await session.scalars(select(Escalation))).all()
+    assert len(escalations) == 1, "one paging for one event"
+
+
 async def test_a_resend_in_the_same_instant_as_the_first_is_folded_into_it(
     client: httpx.AsyncClient, demo: None, session: AsyncSession
 ) -> None:
@@ -127,3 +148,33 @@ def test_related_is_symmetric() -> None:
             assert a in related(b)
     assert "THREAT" not in related("ATTACK")
     assert related("OTHER") == frozenset()
+
+
+def test_reports_that_could_join_one_incident_hold_a_common_area() -> None:
+    """The areas two reports hold while they look for an incident meet whenever the two are
+    within the radius and the window of each other (else the second could miss the first's
+    new incident)."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from app.alerts.incidents import KM_PER_DEGREE, area_keys
+    from app.geo.distance import haversine_km
+    from app.kit.config import Settings
+
+    settings = Settings(corroboration_radius_km=10.0, corroboration_window_hours=6.0)
+    rng = random.Random(7)
+    start = datetime(2026, 12, 6, tzinfo=UTC)
+    checked = 0
+    for _ in range(4000):
+        lat, lon = rng.uniform(-5, 5), rng.uniform(26, 31)
+        at = start + timedelta(hours=rng.uniform(0, 48))
+        lat2 = lat + rng.uniform(-11, 11) / KM_PER_DEGREE
+        lon2 = lon + rng.uniform(-11, 11) / KM_PER_DEGREE
+        at2 = at + timedelta(hours=rng.uniform(-6, 6))
+        if haversine_km(lat, lon, lat2, lon2) > 10.0:
+            continue
+        checked += 1
+        one, two = area_keys(lat, lon, at, settings), area_keys(lat2, lon2, at2, settings)
+        assert set(one) & set(two), (lat, lon, at, lat2, lon2, at2)
+        assert one == sorted(one) and len(one) <= 16
+    assert checked > 2000
