@@ -57,7 +57,9 @@ sampled: dict[str, float] = {}
 LINUX = Path("/proc/self/stat").exists()  # serve's CPU is read from /proc
 
 
-def gateway_env(database_url: str, fake: TwilioFake, *, queued: bool = False) -> dict[str, str]:
+def gateway_env(
+    database_url: str, fake: TwilioFake, *, queued: bool = False, window_hours: float = 1e-6
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KENGELE_")}
     values = {
         # Queued, the receipts leave by SMS too: they reach the stand-in beside the pages.
@@ -72,8 +74,9 @@ def gateway_env(database_url: str, fake: TwilioFake, *, queued: bool = False) ->
         "twilio_from": "+243800000000",
         "sms_rate_per_second": 1000,
         "sms_burst": 1000,
-        # Each report its own incident, paged on its own (at 24/s, a 0.36 s window joined most).
-        "corroboration_window_hours": 1e-6,
+        # By default each report its own incident, paged on its own (at 24/s, a 0.36 s window
+        # joined most); --window-hours 6 (the gateway's default): the reports of a place join.
+        "corroboration_window_hours": window_hours,
         "log_level": "WARNING",
     }
     env.update({f"KENGELE_{k.upper()}": str(v) for k, v in values.items()})
@@ -236,6 +239,14 @@ def main() -> None:
         help="KENGELE_INBOUND_MODE=queued: webhooks store and answer, the loop processes",
     )
     parser.add_argument(
+        "--window-hours",
+        type=float,
+        default=1e-6,
+        help="KENGELE_CORROBORATION_WINDOW_HOURS (default 1e-6: each report its own incident; "
+        "6, the gateway's own default: a place's reports join one incident, few have pages of "
+        "their own, so use it with --no-worker to time the answers)",
+    )
+    parser.add_argument(
         "--settle",
         type=float,
         default=2.0,
@@ -259,7 +270,9 @@ def main() -> None:
         with log.open("wb") as out:
             proc = subprocess.Popen(
                 [*cmd, "--workers", str(args.workers)],
-                env=gateway_env(args.database_url, fake, queued=args.queued),
+                env=gateway_env(
+                    args.database_url, fake, queued=args.queued, window_hours=args.window_hours
+                ),
                 cwd=REPO_ROOT,
                 stdout=out,
                 stderr=subprocess.STDOUT,
