@@ -62,6 +62,12 @@ REDACTED = "[redacted]"
 _CALLBACK_SECRET = re.compile(r"^(/webhooks/[^/]*/[^/]*/).+", re.DOTALL)
 SECRET_SEGMENT = "***"
 
+# HTTP clients that write each URL they call (httpx at INFO) or each exchange with its headers
+# (httpcore at DEBUG): a webhook's URL may carry its receiver's token in its query, a
+# channel's URL a password or a key. Their warnings still come through; our own lines say
+# what was sent to whom.
+_CHATTY_CLIENTS = ("httpx", "httpcore")
+
 # Attributes that logging itself sets on every record; anything else came via `extra=`.
 _ACCESS_FIELDS = ("method", "path", "route", "status", "duration_ms")
 
@@ -189,6 +195,8 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel((level or settings.log_level).upper())
+    for name in _CHATTY_CLIENTS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     return handler
 
 

@@ -259,3 +259,42 @@ async def test_a_database_error_logs_no_statement_parameters(
     assert "[parameters" not in text and "Mavivi" not in text
     for digits in ("081.000.01.09", "0810000109", "810000101"):
         assert digits not in text, digits
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+async def test_the_urls_the_gateway_calls_are_not_logged_with_their_credentials(
+    settings: Settings, level: str
+) -> None:
+    from app.outbox.webhooks import WebhookSender, new_secret
+    from app.providers.http_channel_client import HttpChannelSender
+
+    stream = io.StringIO()
+    root = logging.getLogger()
+    before = root.level
+    handler = configure_logging(settings, level, stream=stream)
+    ok = httpx.MockTransport(lambda request: httpx.Response(200, json={"id": "m1"}))
+    try:
+        # A webhook receiver that takes its token in the query (the subscription's URL).
+        webhooks = WebhookSender(transport=ok)
+        sent = await webhooks.send(
+            url="https://hooks.example.org/in?token=hook-token-5Qx9",
+            secret=new_secret(),
+            msg_id="msg_1",
+            timestamp=1,
+            body=b"{}",
+            allow_private=True,
+        )
+        await webhooks.aclose()
+        # An aggregator whose URL carries a user and password, and a key in its query.
+        options = {"out_url": "https://kengele:agg-pass-7Hd2@sms.example.org/send?key=agg-key-3Mv8"}
+        aggregator = HttpChannelSender(options, {"token": "t"}, "+243990000001", "")
+        aggregator._http = httpx.AsyncClient(transport=ok)
+        handed = await aggregator.send_sms(to=FOCAL, body="Attaque", message_id="d1")
+        await aggregator.aclose()
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(before)
+    assert sent.ok and handed.ok
+    text = stream.getvalue()
+    for secret in ("hook-token-5Qx9", "agg-pass-7Hd2", "agg-key-3Mv8"):
+        assert secret not in text, secret
