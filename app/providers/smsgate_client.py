@@ -69,7 +69,11 @@ class SmsGateSender:
         except APIError as exc:
             status = exc.status_code
             retryable = status is None or status == 429 or status >= 500
-            return self._failed(f"HTTP {status}: {exc}", to, retryable, status)
+            # The library's text is httpx's, which quotes the URL with any user:password in
+            # it: the handset's own answer says what was wrong.
+            answer = exc.response.get("message") if isinstance(exc.response, dict) else None
+            error = f"HTTP {status}: {answer}" if answer else f"HTTP {status}"
+            return self._failed(error, to, retryable, status)
         except httpx.TimeoutException as exc:
             return self._failed(f"timeout: {type(exc).__name__}", to, True, None)
         except (httpx.HTTPError, ValueError, KeyError) as exc:

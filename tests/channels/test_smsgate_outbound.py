@@ -4,6 +4,7 @@ events mapped to deliveries, and failover to the next channel when the handset f
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 
 from app.kit.config import Settings
 from app.outbox.models import Delivery, DeliveryAttempt
+from app.providers.smsgate_client import SmsGateSender
 from tests.channels.support import add_channel, set_active, set_down
 from tests.escalation.support import (
     CLA_BENI,
@@ -251,3 +253,25 @@ async def test_a_receipt_waiting_for_a_handset_turned_off_to_be_fixed_leaves_whe
         await gw.wait_for(lambda: len(fake.accepted(FOCAL_MAVIVI)) == 1, within=10)
         await gw.wait_for(lambda: _sent(gw, receipt.id))
         assert gw.sent_to(FOCAL_MAVIVI) == [], "by the handset, not by Twilio"
+
+
+async def test_a_refused_send_keeps_no_password_of_the_handset_s_url(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A private server reached with its credentials in the URL (user:password@host).
+    with SmsGateFake() as fake:
+        scheme, rest = fake.base_url.split("://", 1)
+        api_url = f"{scheme}://proxy:url-pass-3Rk@{rest}/3rdparty/v1"
+        options = {"api_url": api_url, "username": fake.username}
+        sender = SmsGateSender(options, {"password": fake.password})
+        try:
+            with caplog.at_level(logging.INFO):
+                result = await sender.send_sms(to=FOCAL_MAVIVI, body=ATTACK, message_id="d1")
+        finally:
+            await sender.aclose()
+    assert not result.ok and result.http_status == 401
+    assert result.error is not None and result.error.startswith("HTTP 401")
+    assert "url-pass-3Rk" not in result.error
+    # The gateway's own lines (httpx's are quieted by the process's logging setup).
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("app.")]
+    assert ours and not any("url-pass-3Rk" in line for line in ours)
