@@ -28,6 +28,7 @@ from app.alerts.status import (
 )
 from app.geo import service as places
 from app.kit.config import Settings
+from app.kit.errors import BadRequest
 from app.kit.pagination import MAX_SEQ, decode_id, decode_time_id, encode_cursor
 from app.kit.repository import get_or_raise
 from app.triage.engine import cap_certainty
@@ -146,6 +147,15 @@ async def share_precision(session: AsyncSession, settings: Settings) -> Precisio
     if settings.share_location == "territoire":
         centroids = await places.territoire_centroids(session)
     return Precision(settings.share_location, settings.share_decimals, centroids)
+
+
+def check_shared_filters(filters: AlertFilter, settings: Settings) -> None:
+    """Refuse a filter finer than the places of shared exports (BadRequest): asked village by
+    village, an export put at its territoire would tell each alert's village."""
+    if filters.place_id and settings.share_location == "territoire":
+        raise BadRequest(
+            "place: shared exports go no finer than the territoire; filter by admin2 instead"
+        )
 
 
 async def get_alert(session: AsyncSession, alert_id: int) -> Alert:

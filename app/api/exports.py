@@ -92,6 +92,8 @@ async def alerts_geojson(
     """
     if not shared:
         require(principal, "viewer")
+    else:
+        service.check_shared_filters(filters, settings)
     alerts = await service.newest_alerts(session, filters, limit)
     if shared:
         precision = await service.share_precision(session, settings)
@@ -123,6 +125,8 @@ async def alerts_csv(
     """
     if not shared:
         require(principal, "viewer")
+    else:
+        service.check_shared_filters(filters, settings)
     alerts = await service.newest_alerts(session, filters, limit)
     if shared:
         text = shared_format.alerts_csv(alerts, await service.share_precision(session, settings))

@@ -448,3 +448,23 @@ async def test_shared_coordinates_can_be_rounded_instead(
     [feature] = collection["features"]
     assert feature["geometry"]["coordinates"] == [round(alert.lon, 1), round(alert.lat, 1)]
     assert feature["properties"]["geo_precision"] == "1 decimals"
+
+
+async def test_a_shared_export_cannot_be_filtered_by_village(
+    app: FastAPI, demo: None, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    partner = {"Authorization": f"Bearer {await make_key(sessionmaker, 'partner')}"}
+    async with running(app) as client:
+        phone, text = REPORTS[0]
+        assert (await post_twilio(client, SMS, sms_form(phone, text))).status_code == 200
+        async with sessionmaker() as s:
+            alert = await s.scalar(select(Alert))
+        assert alert is not None and alert.place_name == "Mavivi" and alert.place_id
+        for path in ("/api/v1/alerts.csv?shared=1", "/api/v1/alerts.geojson?shared=1"):
+            # Asking village by village would tell which village each alert came from.
+            response = await client.get(f"{path}&place={alert.place_id}", headers=partner)
+            assert response.status_code == 400, path
+            assert "place" in response.json()["detail"]
+            # The territoire is as fine as a shared export goes: that filter stays.
+            response = await client.get(f"{path}&admin2=Beni", headers=partner)
+            assert response.status_code == 200 and alert.ref in response.text, path
