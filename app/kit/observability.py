@@ -58,8 +58,8 @@ REDACTED = "[redacted]"
 
 # A channel's callback URL ends with its secret (/webhooks/{kind}/{name}/{secret}): what comes
 # after the channel's name is never written to a log, whether a route took the request or not
-# (a mistyped callback URL carries the secret too).
-_CALLBACK_SECRET = re.compile(r"^(/webhooks/[^/]*/[^/]*/).+", re.DOTALL)
+# (a mistyped callback URL carries the secret too: a slash too many, another case).
+_CALLBACK_SECRET = re.compile(r"^(/+webhooks/[^/]*/[^/]*/).+", re.DOTALL | re.IGNORECASE)
 SECRET_SEGMENT = "***"
 
 # HTTP clients that write each URL they call (httpx at INFO) or each exchange with its headers

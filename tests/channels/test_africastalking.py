@@ -72,16 +72,20 @@ async def test_the_callback_secret_never_reaches_the_log(
     try:
         taken = await client.post(URL, data=documented("incoming_message"))
         mistyped = await client.post(f"{URL}/x", data=documented("incoming_message"))
+        # A callback URL joined with a slash too many (a base URL ending with one).
+        doubled_url = str(client.base_url).rstrip("/") + "/" + URL
+        doubled = await client.post(doubled_url, data=documented("incoming_message"))
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
-    assert (taken.status_code, mistyped.status_code) == (200, 404)
+    assert (taken.status_code, mistyped.status_code, doubled.status_code) == (200, 404, 404)
     written = [json.loads(line) for line in stream.getvalue().splitlines()]
     access = [line for line in written if line["logger"] == "kengele.access"]
     # Operators still read whose callback it was, and how it was answered.
     assert [(line["path"], line["status"]) for line in access] == [
         ("/webhooks/africastalking/uganda/***", 200),
         ("/webhooks/africastalking/uganda/***", 404),
+        ("//webhooks/africastalking/uganda/***", 404),
     ]
     assert access[0]["route"] == "/webhooks/{kind}/{name}/{token}"
     # Every line of the gateway (the test's own client logs its requests as "httpx").
