@@ -21,8 +21,11 @@ class HttpApiSender:
 
     provider = "the provider"
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, *hidden: str) -> None:
         self._secret = secret
+        # What a provider's answer may quote back and no error may keep: the secret sent
+        # with each request, and any other (`hidden`) that travels in it.
+        self._hidden = sorted({s for s in (secret, *hidden) if s}, key=len, reverse=True)
         self._http = httpx.AsyncClient(timeout=TIMEOUT)
 
     async def _request(
@@ -39,7 +42,8 @@ class HttpApiSender:
         if status >= 300:
             retryable = status == 429 or status >= 500
             after = parse_retry_after(response.headers.get("retry-after")) if retryable else None
-            error = f"HTTP {status}: {response.text[:200]}"
+            # More than is kept: a secret quoted across the cut is removed whole, not cut.
+            error = f"HTTP {status}: {response.text[:2000]}"
             return self._failed(error, to, retryable, status, after)
         return response
 
@@ -51,8 +55,10 @@ class HttpApiSender:
         status: int | None = None,
         after: float | None = None,
     ) -> SendResult:
-        """A failed send, its text free of the secret and of the full number."""
-        clean = error.replace(self._secret, "[redacted]") if self._secret else error
+        """A failed send, its text free of the secrets and of the full number."""
+        clean = error
+        for secret in self._hidden:
+            clean = clean.replace(secret, "[redacted]")
         clean = clean.replace(to, mask(to) or "")[:500]
         log.warning("SMS to %s not handed to %s: %s", mask(to), self.provider, clean)
         return SendResult(

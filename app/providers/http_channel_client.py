@@ -23,7 +23,8 @@ class HttpChannelSender(HttpApiSender):
     def __init__(
         self, options: dict[str, Any], secrets: dict[str, str], sender: str, dlr_url: str
     ) -> None:
-        super().__init__(secrets.get("token", ""))
+        # The channel's own secret travels too: in the {dlr_url} it gives the aggregator.
+        super().__init__(secrets.get("token", ""), secrets.get("secret", ""))
         self.config = HttpConfig.of(options)
         self.sender = sender
         self.dlr_url = dlr_url

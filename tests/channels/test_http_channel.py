@@ -268,3 +268,39 @@ async def test_a_refusal_in_the_answer_body_fails_over_to_the_next_channel(
             page = await gw.delivery(page.id)
             assert page.route[:1] == ["keccel"] and page.via == "twilio"
             assert len([r for r in fake.requests if r.fields.get("to") == page.recipient]) == 1
+
+
+async def test_an_answer_quoting_the_request_keeps_the_channel_s_secrets_out_of_the_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from app.providers.http_channel_client import HttpChannelSender
+
+    preset = PRESETS["dmark"]
+    options = {
+        k: v.replace("{base}", "https://sms.example.org") for k, v in preset["options"].items()
+    }
+    dlr_url = f"{PUBLIC_URL}/webhooks/http/dmark/{SECRET}"
+    secrets = {**preset["secrets"], "secret": SECRET}
+    sender = HttpChannelSender(options, secrets, preset["numbers"][0], dlr_url)
+
+    def quoting(request: httpx.Request) -> httpx.Response:
+        # An aggregator that quotes the request it refused (its fields, its headers).
+        asked = f"{request.content.decode()} {request.headers.get('authorization')}"
+        return httpx.Response(400, text=f"invalid request: {asked}")
+
+    sender._http = httpx.AsyncClient(transport=httpx.MockTransport(quoting))
+    try:
+        with caplog.at_level("INFO", logger="app.providers"):
+            result = await sender.send_sms(to=FOCAL_MAVIVI, body="Kengele: test", message_id="d1")
+    finally:
+        await sender.aclose()
+    assert not result.ok and result.error is not None and result.error.startswith("HTTP 400")
+    # The answer is kept in part, its quote of the token removed whole (not cut in two).
+    assert "Token [redacted]" in result.error and "dmark%2F[redacted]" in result.error
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("app.")]
+    assert ours
+    # The token it sends with, and the secret its delivery reports prove themselves with.
+    for secret in (preset["secrets"]["token"], SECRET):
+        # Not even the start of one (an excerpt cut in the middle of a secret).
+        assert secret[:12] not in result.error, secret
+        assert not any(secret[:12] in line for line in ours), secret
