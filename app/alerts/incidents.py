@@ -77,11 +77,15 @@ async def join_incident(
         return None, False
     incident = None
     if alert.lat is not None and alert.lon is not None:
-        # Reports of one area and time look one after the other: of two villages reporting
-        # at once, the second finds the incident the first opened. Locked as found:
-        # concurrent reports count one by one.
-        await repo.hold_areas(session, area_keys(alert.lat, alert.lon, alert.received_at, settings))
+        # Locked as found: concurrent reports count one by one.
         incident = await _nearest_incident(session, alert, settings)
+        if incident is None:
+            # None to join: reports of one area and time that find none look again one
+            # after the other, so that of two villages reporting at once, the second joins
+            # the incident the first opened instead of opening its own.
+            keys = area_keys(alert.lat, alert.lon, alert.received_at, settings)
+            if await repo.hold_areas(session, keys):
+                incident = await _nearest_incident(session, alert, settings)
         if incident is not None and incident.merged_into_id is not None:
             incident = await repo.lock_incident(session, incident.merged_into_id)
     if incident is None or incident.status != "open":

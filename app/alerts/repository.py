@@ -413,12 +413,15 @@ async def located_at(session: AsyncSession, place_id: str) -> list[Alert | Incid
     ]
 
 
-async def hold_areas(session: AsyncSession, keys: Sequence[int]) -> None:
-    """Wait until no other transaction is looking for an incident in these areas (`keys`,
-    32-bit numbers, sorted: locks are taken in their order), and keep others waiting until
-    this one ends. PostgreSQL only: SQLite runs one writing transaction at a time already."""
-    if keys and session.get_bind().dialect.name == "postgresql":
-        await session.execute(_HOLD_AREAS, {"space": _AREA_LOCK, "keys": list(keys)})
+async def hold_areas(session: AsyncSession, keys: Sequence[int]) -> bool:
+    """Wait until no other transaction holds any of these areas (`keys`, 32-bit numbers,
+    sorted: locks are taken in their order), and keep others waiting until this one ends;
+    whether they were taken. PostgreSQL only: SQLite runs one writing transaction at a time,
+    so what a report found there stays true to its commit."""
+    if not keys or session.get_bind().dialect.name != "postgresql":
+        return False
+    await session.execute(_HOLD_AREAS, {"space": _AREA_LOCK, "keys": list(keys)})
+    return True
 
 
 async def hold_sender(session: AsyncSession, key: int) -> None:
