@@ -167,6 +167,12 @@ UNKNOWN_REF = {
     "ln": "Kengele: ref {ref} eyebani te. Tinda AIDE mpo na lisalisi.",
     "en": "Kengele: unknown ref {ref}. Send AIDE for help.",
 }
+NOT_YOURS = {
+    "fr": "Kengele: {ref} n'est pas une alerte de votre zone. Verifiez la ref, ou appelez la JOC.",
+    "sw": "Kengele: {ref} si taarifa ya eneo lako. Hakikisha kumbukumbu, au piga simu JOC.",
+    "ln": "Kengele: {ref} ezali alerte ya zone na yo te. Tala lisusu ref, to benga JOC.",
+    "en": "Kengele: {ref} is not an alert of your zone. Check the ref, or call the JOC.",
+}
 NO_ALERT = {
     "fr": "Kengele: aucune alerte recente pour vous. Precisez la ref: OK 2F7Q",
     "sw": "Kengele: hakuna taarifa ya karibuni kwako. Andika kumbukumbu: OK 2F7Q",
@@ -217,6 +223,7 @@ TEMPLATE_TABLES = {
     "not_changed": NOT_CHANGED,
     "unknown_place": UNKNOWN_PLACE,
     "unknown_ref": UNKNOWN_REF,
+    "not_yours": NOT_YOURS,
     "no_alert": NO_ALERT,
     **{f"done_{k}": v for k, v in DONE.items()},
 }
@@ -300,6 +307,11 @@ def help_text(language: str | None) -> str:
 def unknown_ref(language: str | None, ref: str) -> str:
     """A command named a reference we do not know."""
     return truncate(_t(UNKNOWN_REF, language, ref=ref[:12]))
+
+
+def not_yours(language: str | None, ref: str) -> str:
+    """A command named an alert of another zone, which nobody paged the liaison for."""
+    return truncate(_t(NOT_YOURS, language, ref=ref))
 
 
 def no_alert(language: str | None) -> str:

@@ -15,7 +15,7 @@ from app.alerts.status import OPEN, AlertStatus
 from app.escalation import repository as repo
 from app.escalation.events import emit
 from app.escalation.models import ACTIVE, DONE, STOPPED, Escalation, EscalationPolicy
-from app.escalation.paging import Recipient, execute, on_duty_in_zone, page, stop
+from app.escalation.paging import Recipient, execute, in_zone, on_duty_in_zone, page, stop
 from app.escalation.schemas import DEFAULT_POLICIES, PolicyDocument
 from app.kit.clock import utcnow
 from app.kit.config import Settings
@@ -372,3 +372,13 @@ async def on_page_failed(session: AsyncSession, settings: Settings, delivery: De
 async def next_due_at(session: AsyncSession) -> datetime | None:
     """When the next step of a running escalation falls due (None: none is running)."""
     return await repo.next_due_at(session)
+
+
+async def may_act(session: AsyncSession, liaison: Liaison, alert: Alert) -> bool:
+    """Whether a liaison may take, close or correct an alert named by its reference: a JOC
+    officer any alert; a liaison those of their zones, and any they were paged or called for
+    (or another report of its incident). Else a mistyped reference that names another zone's
+    open alert would take it, and stop its paging, with nobody there told."""
+    if liaison.tier == "joc" or in_zone(liaison, alert):
+        return True
+    return await outbox.paged_for(session, liaison.id, alert.id, alert.incident_id)

@@ -10,6 +10,7 @@ from app.alerts import service as alerts
 from app.alerts.corrections import Changes, describe, resolve_place
 from app.alerts.models import Alert
 from app.escalation import commands, messages
+from app.escalation import service as escalation
 from app.flows.status import (
     acknowledge,
     add_note,
@@ -57,6 +58,8 @@ async def handle_command(
         alert = await alerts.by_ref(session, command.ref)
         if alert is None:
             return messages.unknown_ref(language, command.ref)
+        if not await escalation.may_act(session, liaison, alert):
+            return messages.not_yours(language, alert.ref)
     else:
         last = await outbox.last_page_to(session, liaison.id, received_at)
         alert = await alerts.get(session, last.alert_id) if last and last.alert_id else None

@@ -426,6 +426,23 @@ async def paged_liaison_ids(session: AsyncSession, alert_id: int) -> set[int]:
     return {i for i in (await session.scalars(stmt)).all() if i is not None}
 
 
+async def paged_for(
+    session: AsyncSession, liaison_id: int, alert_id: int, incident_id: int | None
+) -> bool:
+    """Whether a page or a call was written to the liaison for this alert, or for another
+    report of its incident."""
+    about = Delivery.alert_id == alert_id
+    if incident_id is not None:
+        others = select(Alert.id).where(Alert.incident_id == incident_id)
+        about = or_(about, Delivery.alert_id.in_(others))
+    stmt = select(
+        select(Delivery.id)
+        .where(Delivery.liaison_id == liaison_id, Delivery.purpose.in_(PAGING), about)
+        .exists()
+    )
+    return bool(await session.scalar(stmt))
+
+
 async def last_page_to(
     session: AsyncSession, liaison_id: int, sent_by: datetime
 ) -> Delivery | None:

@@ -429,6 +429,13 @@ async def paged_liaison_ids(session: AsyncSession, alert_id: int) -> set[int]:
     return await repo.paged_liaison_ids(session, alert_id)
 
 
+async def paged_for(
+    session: AsyncSession, liaison_id: int, alert_id: int, incident_id: int | None
+) -> bool:
+    """Whether the liaison was paged or called for this alert or its incident."""
+    return await repo.paged_for(session, liaison_id, alert_id, incident_id)
+
+
 async def last_page_to(
     session: AsyncSession, liaison_id: int, sent_by: datetime
 ) -> Delivery | None:

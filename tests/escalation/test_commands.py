@@ -9,8 +9,20 @@ from app.alerts.models import Alert, AlertEvent
 from app.escalation.commands import parse
 from app.escalation.messages import TEMPLATE_TABLES
 from app.kit.config import Settings
+from app.kit.crypto import lookup_hash
+from app.kit.db import unit_of_work
 from app.kit.gsm7 import fits_one_segment
-from tests.escalation.support import CLA_BENI, CLA_OICHA, FOCAL_MAVIVI, gateway, ref_in
+from app.outbox import service as outbox
+from app.people.models import Liaison
+from tests.escalation.support import (
+    CLA_BENI,
+    CLA_OICHA,
+    CLA_RUTSHURU,
+    FOCAL_MAVIVI,
+    JOC_NORD_KIVU,
+    gateway,
+    ref_in,
+)
 
 pytestmark = pytest.mark.usefixtures("engine")  # tables emptied first
 
@@ -49,6 +61,49 @@ async def test_unknown_commands_and_refs_get_the_help(settings: Settings) -> Non
         assert "aucune alerte" in (await gw.sms(CLA_BENI, "OK")).text
         async with gw.sessionmaker() as s:
             assert (await s.scalar(select(Alert))) is None, "a liaison's text is no report"
+
+
+async def test_a_liaison_cannot_take_another_zones_alert_by_a_mistyped_ref(
+    settings: Settings,
+) -> None:
+    """Rutshuru's liaison mistypes a ref and names Mavivi's open alert, in Beni, which nobody
+    paged them for: nothing is taken, Beni's paging goes on, and they are told. The JOC
+    officer of the province may act on it, as may Rutshuru's liaison once paged for it."""
+    async with gateway(settings) as gw:
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
+
+        for command in (
+            f"OK {ref[2:]}",
+            f"FIN {ref[2:]}",
+            f"FAUX {ref[2:]}",
+            f"LIEU {ref[2:]} Goma",
+        ):
+            reply = await gw.sms(CLA_RUTSHURU, command)
+            assert ref in reply.text and "pas une alerte de votre zone" in reply.text
+        alert = await gw.alert(ref)
+        assert (alert.status, alert.place_id) == ("new", "mavivi")
+        await gw.wait_for(lambda: gw.paged(CLA_OICHA))
+
+        # Paged for it (a policy may name any number): theirs to take.
+        async with unit_of_work(gw.sessionmaker) as session:
+            rutshuru = await session.scalar(
+                select(Liaison).where(Liaison.phone_hash == lookup_hash(CLA_RUTSHURU))
+            )
+            assert rutshuru is not None
+            await outbox.enqueue_sms(
+                session,
+                gw.settings,
+                to=CLA_RUTSHURU,
+                body="page",
+                purpose="page",
+                alert_id=alert.id,
+                liaison_id=rutshuru.id,
+            )
+        assert "pas une alerte" not in (await gw.sms(CLA_RUTSHURU, f"VU {ref[2:]}")).text
+        assert (await gw.alert(ref)).status == "verified"
+
+        assert "pas une alerte" not in (await gw.sms(JOC_NORD_KIVU, f"FIN {ref[2:]}")).text
+        assert (await gw.alert(ref)).status == "resolved"
 
 
 async def test_the_same_words_from_a_focal_point_are_a_report(settings: Settings) -> None:
