@@ -53,7 +53,8 @@ async def _test_send(settings: Settings, name: str, to: str) -> SendResult:
             delivery.status = SENDING
             delivery.attempts = 1
             delivery.leased_by = "cli"
-            delivery.lease_until = utcnow() + timedelta(seconds=settings.lease_seconds)
+            delivery.claimed_at = utcnow()
+            delivery.lease_until = delivery.claimed_at + timedelta(seconds=settings.lease_seconds)
         result = await sender.send(delivery)
         async with unit_of_work(sessionmaker) as session:
             row = await outbox.lock_leased(session, delivery.id, "cli")

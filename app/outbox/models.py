@@ -121,6 +121,9 @@ class Delivery(TimestampMixin, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=8)
     lease_until: Mapped[datetime | None] = mapped_column()
+    # When its last send was claimed: a provider's status kept from before then is of an
+    # earlier send (app.outbox.repository.early_now_known).
+    claimed_at: Mapped[datetime | None] = mapped_column()
     leased_by: Mapped[str | None] = mapped_column(String(64))
     provider_id: Mapped[str | None] = mapped_column(String(PROVIDER_ID_LENGTH), index=True)
     provider_status: Mapped[str | None] = mapped_column(String(16))

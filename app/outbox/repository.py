@@ -90,6 +90,7 @@ _CLAIM = (
     )
     .values(
         status=SENDING,
+        claimed_at=bindparam("now"),
         lease_until=bindparam("lease"),
         leased_by=bindparam("worker_name"),
         attempts=Delivery.attempts + 1,
@@ -307,25 +308,42 @@ async def any_early(session: AsyncSession) -> bool:
     return await session.scalar(select(EarlyStatus.id).limit(1)) is not None
 
 
-async def early_now_known(session: AsyncSession, limit: int) -> Sequence[EarlyStatus]:
-    """Kept statuses whose message id a delivery now has, oldest first, locked (those
-    another transaction holds are left to it)."""
-    known = (
+def _early_of(*, stale: bool) -> ColumnElement[bool]:
+    """A kept status whose message id a delivery now has (sent through the channel that
+    reported it, when one did): received since that send was claimed, or (`stale`) before,
+    when it is of an earlier send of the same id. Every handset knows a page by the same id
+    (`kengele-<delivery id>`): a report of handset A's first send, kept while the page went
+    by handset B, must not move A's second send of it."""
+    since = or_(Delivery.claimed_at.is_(None), EarlyStatus.received_at >= Delivery.claimed_at)
+    return (
         select(Delivery.id)
         .where(
             Delivery.provider_id == EarlyStatus.provider_id,
             or_(EarlyStatus.channel.is_(None), Delivery.via == EarlyStatus.channel),
+            ~since if stale else since,
         )
         .exists()
     )
+
+
+async def early_now_known(session: AsyncSession, limit: int) -> Sequence[EarlyStatus]:
+    """Kept statuses whose message id a delivery now has, received since its send was
+    claimed, oldest first, locked (those another transaction holds are left to it)."""
     stmt = (
         select(EarlyStatus)
-        .where(known)
+        .where(_early_of(stale=False))
         .order_by(EarlyStatus.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     return (await session.scalars(stmt)).all()
+
+
+async def forget_early_stale(session: AsyncSession) -> int:
+    """Forget the kept statuses received before the send of their id was claimed (of an
+    earlier send: `_early_of`); how many."""
+    result = await session.execute(delete(EarlyStatus).where(_early_of(stale=True)))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def forget_early(session: AsyncSession, ids: Sequence[int]) -> None:

@@ -371,10 +371,12 @@ async def early_statuses_kept(session: AsyncSession) -> bool:
 
 async def early_statuses_known(session: AsyncSession, limit: int = 100) -> Sequence[EarlyStatus]:
     """The kept statuses whose message a delivery now has, oldest first, forgotten as they
-    are handed over (apply them in this transaction); and those kept past
-    EARLY_STATUS_KEPT, forgotten."""
+    are handed over (apply them in this transaction); those received before that delivery's
+    send was claimed (of an earlier send of the same id: a handset's, whose ids repeat), and
+    those kept past EARLY_STATUS_KEPT, forgotten."""
     found = await repo.early_now_known(session, limit)
     await repo.forget_early(session, [early.id for early in found])
+    await repo.forget_early_stale(session)
     await repo.forget_early_before(session, utcnow() - EARLY_STATUS_KEPT)
     return found
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from app.flows import provider_reports
 from app.flows.provider_reports import apply_early
 from app.kit.clock import utcnow
 from app.kit.config import Settings
@@ -179,3 +180,108 @@ async def test_a_status_kept_for_an_id_nobody_sent_is_forgotten_after_a_day(
     async with sessionmaker() as session:
         kept = (await session.scalars(select(EarlyStatus.provider_id))).all()
     assert list(kept) == ["SM-not-ours-new"]
+
+
+async def _claimed_and_recorded(
+    sessionmaker: Any, settings: Settings, delivery_id: int, sender: str, provider_id: str
+) -> None:
+    """The pending SMS `delivery_id` claimed by worker `w` and sent, its provider's id
+    recorded."""
+    now = utcnow()
+    async with unit_of_work(sessionmaker) as session:
+        (claimed,) = await repo.claim(
+            session,
+            now=now,
+            lease_until=now + timedelta(seconds=60),
+            worker="w",
+            limit=1,
+            channel="sms",
+            sender=sender,
+        )
+        assert claimed.id == delivery_id
+    async with unit_of_work(sessionmaker) as session:
+        (row,) = (await repo.lock_leased_many(session, [delivery_id], "w")).values()
+        result = SendResult(ok=True, provider_id=provider_id, provider_status="accepted")
+        await outbox.apply_result(session, settings, row, result, worker="w", duration_ms=1.0)
+
+
+async def _goes_by(sessionmaker: Any, delivery_id: int, via: str) -> None:
+    """The SMS moved to channel `via` and waits there (as a failover leaves it)."""
+    async with unit_of_work(sessionmaker) as session:
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id)
+            .values(via=via, status="pending", provider_id=None, provider_status=None)
+        )
+
+
+@pytest.mark.parametrize("stale", ["failed", "delivered"])
+async def test_a_status_kept_from_a_handset_s_earlier_send_does_not_move_its_next_send(
+    settings: Settings, sessionmaker: Any, monkeypatch: pytest.MonkeyPatch, stale: str
+) -> None:
+    """Every handset knows a page by the same id (`kengele-<delivery id>`). Handset A sent
+    it; the page went on to handset B; A's late report of its send comes then, finds no
+    delivery of A's with that id, and is kept. B failed too, and the page came back to A,
+    which sent it again. The kept report is of A's first send: applied to the second, a
+    `failed` would fail a send that went through (someone else paged for nothing), and a
+    `delivered` would mark delivered a send that never arrived (nobody else paged)."""
+    monkeypatch.setattr(provider_reports, "UNKNOWN_SID_PAUSES", (0.0,))
+    async with unit_of_work(sessionmaker) as session:
+        sms = await outbox.enqueue_sms(session, settings, to=TO, body="x", purpose="page")
+    await _goes_by(sessionmaker, sms.id, "beni-a")
+    handset_id = f"kengele-{sms.id}"
+    await _claimed_and_recorded(sessionmaker, settings, sms.id, sms.sender, handset_id)
+
+    await _goes_by(sessionmaker, sms.id, "beni-b")
+    kept = await provider_reports.record_status(
+        sessionmaker, settings, handset_id, stale, None, "beni-a"
+    )
+    assert not kept, "no delivery of beni-a's has the id now: kept"
+
+    await _goes_by(sessionmaker, sms.id, "beni-a")
+    await _claimed_and_recorded(sessionmaker, settings, sms.id, sms.sender, handset_id)
+    await apply_early(sessionmaker, settings)
+
+    async with sessionmaker() as session:
+        row = await session.get(Delivery, sms.id)
+        left = (await session.scalars(select(EarlyStatus))).all()
+    assert row is not None and (row.status, row.provider_status) == ("accepted", "accepted")
+    assert list(left) == [], "a status older than the send it would match is forgotten"
+
+
+async def test_a_status_that_came_while_its_send_was_being_recorded_is_applied(
+    settings: Settings, sessionmaker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The handset's `failed` comes while the worker has not recorded the send yet: kept,
+    then applied once the send is recorded."""
+    monkeypatch.setattr(provider_reports, "UNKNOWN_SID_PAUSES", (0.0,))
+    async with unit_of_work(sessionmaker) as session:
+        sms = await outbox.enqueue_sms(session, settings, to=TO, body="x", purpose="page")
+    await _goes_by(sessionmaker, sms.id, "beni-a")
+    handset_id = f"kengele-{sms.id}"
+    now = utcnow()
+    async with unit_of_work(sessionmaker) as session:
+        (_claimed,) = await repo.claim(
+            session,
+            now=now,
+            lease_until=now + timedelta(seconds=60),
+            worker="w",
+            limit=1,
+            channel="sms",
+            sender=sms.sender,
+        )
+    kept = await provider_reports.record_status(
+        sessionmaker, settings, handset_id, "failed", None, "beni-a"
+    )
+    assert not kept
+    async with unit_of_work(sessionmaker) as session:
+        (row,) = (await repo.lock_leased_many(session, [sms.id], "w")).values()
+        result = SendResult(ok=True, provider_id=handset_id, provider_status="accepted")
+        await outbox.apply_result(session, settings, row, result, worker="w", duration_ms=1.0)
+    await apply_early(sessionmaker, settings)
+
+    async with sessionmaker() as session:
+        stored = await session.get(Delivery, sms.id)
+        left = (await session.scalars(select(EarlyStatus))).all()
+    assert stored is not None and stored.status == "failed"
+    assert list(left) == []
