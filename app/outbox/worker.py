@@ -185,8 +185,12 @@ class Worker:
         out: list[Delivery] = []
         async with unit_of_work(self.sessionmaker) as session:
             if now >= self._bury_after:  # a pass a second is enough for rows given up on
-                for buried in await repo.bury_crashed(session, now):
-                    await self._gave_up(session, buried)
+                # Passed on in alert order, as a recorder does (`_record`): each page passed
+                # on takes its alert's escalation lock, and two transactions taking them in
+                # other orders could each hold one the other waits for.
+                buried = await repo.bury_crashed(session, now)
+                for row in sorted(buried, key=lambda d: (d.alert_id or 0, d.id)):
+                    await self._gave_up(session, row)
                 self._bury_after = now + timedelta(seconds=1)
             await repo.release_expired(session, now)
             channels = {c.name: c for c in await channel_service.list_all(session)}
@@ -340,7 +344,9 @@ class Worker:
 
     async def _record(self, batch: list[_Sent]) -> None:
         """Store the attempts and move the rows on, those this worker still holds the lease of."""
-        # In alert order: an alert's first page in the batch is its lowest delivery id.
+        # In alert order: an alert's first page in the batch is its lowest delivery id, and
+        # the escalation locks of the pages passed on (`_gave_up`) are taken in one order by
+        # every recorder and claim.
         batch = sorted(batch, key=lambda s: (s.delivery.alert_id or 0, s.delivery.id))
         moved: list[Delivery] = []
         # Channels an SMS of the batch went out by that were down for their failures when
