@@ -61,7 +61,14 @@ def reseal(session: AsyncSession | Session, events: Sequence[AlertEvent]) -> str
 
 
 # Built once (an alert's trail grows at every report joining it): the id is a parameter.
-_LOCK_ALERT = select(Alert.id).where(Alert.id == bindparam("alert_id")).with_for_update()
+# FOR NO KEY UPDATE, as every lock of an alert (app.alerts.repository.lock): appends to one
+# trail still take turns, and rows that only point at the alert (a page, a webhook event)
+# are written by others meanwhile. FOR UPDATE waited for those writers' KEY SHARE locks: a
+# worker that wrote a dead page's `delivery.dead` event and then waited for the escalation
+# this transaction holds made a cycle (tests/outbox/test_dead_page_locks.py).
+_LOCK_ALERT = (
+    select(Alert.id).where(Alert.id == bindparam("alert_id")).with_for_update(key_share=True)
+)
 _LAST_HASH = (
     select(AlertEvent.hash)
     .where(AlertEvent.alert_id == bindparam("alert_id"))

@@ -20,9 +20,11 @@ from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
 from app.outbox import repository as repo
-from app.outbox.models import Delivery
+from app.outbox import service as outbox
+from app.outbox.models import Delivery, WebhookSubscription
 from app.outbox.wakeup import Wakeup
 from app.outbox.worker import Worker
+from app.providers.types import SendResult
 from tests.escalation.support import FOCAL_ERINGETI, FOCAL_MAVIVI, gateway
 
 # The `engine` fixture empties the tables first. SQLite has one writer at a time: no two
@@ -113,3 +115,74 @@ async def _all_sending(gw: Any, ids: list[int]) -> bool:
     async with gw.sessionmaker() as session:
         states = (await session.scalars(select(Delivery.status).where(Delivery.id.in_(ids)))).all()
     return len(states) == len(ids) and all(s == "sending" for s in states)
+
+
+async def test_two_recorders_pass_on_dead_pages_of_one_alert_one_after_the_other(
+    settings: Settings,
+) -> None:
+    """Two workers record, at the same moment, a dead page each of one alert (Twilio refused
+    both liaisons' numbers), and a subscription wants `delivery.dead`. Each writes the event
+    (a row that points at the alert: PostgreSQL takes a KEY SHARE lock on it), then takes the
+    alert's escalation to page the next liaison. The first, holding the escalation, appends
+    `page_fallback` to the alert's trail; that append locked the alert FOR UPDATE, which
+    waits for the second's KEY SHARE, while the second waits for the escalation: a cycle,
+    broken after a second by failing one of them."""
+    gate = asyncio.Event()
+
+    async def held(_delivery: Delivery) -> None:
+        await gate.wait()
+
+    async with gateway(settings) as gw:
+        worker = gw.app.state.runtime.worker
+        worker.before_send = held
+        try:
+            async with unit_of_work(gw.sessionmaker) as session:
+                session.add(
+                    WebhookSubscription(
+                        url="https://ops.example.org/hook",
+                        event_types=["delivery.dead"],
+                        secret="s" * 32,
+                    )
+                )
+            await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi, les ADF ont tue 3 personnes")
+            async with gw.sessionmaker() as session:
+                pages = list(
+                    (
+                        await session.scalars(
+                            select(Delivery.id)
+                            .where(Delivery.purpose == "page")
+                            .order_by(Delivery.id)
+                        )
+                    ).all()
+                )
+            assert len(pages) >= 2
+            await gw.wait_for(lambda: _all_sending(gw, pages[:2]))
+            refused = SendResult(
+                ok=False, retryable=False, error="unsubscribed (21610)", error_code=21610
+            )
+
+            async def dead(session: AsyncSession, delivery_id: int) -> None:
+                (row,) = (await repo.lock_leased_many(session, [delivery_id], worker.name)).values()
+                await outbox.apply_result(
+                    session, gw.settings, row, refused, worker=worker.name, duration_ms=1.0
+                )
+                assert row.status == "dead"
+                await page_dead(session, gw.settings, row)
+
+            async def second() -> None:
+                async with unit_of_work(gw.sessionmaker) as session:
+                    await dead(session, pages[1])
+
+            async with unit_of_work(gw.sessionmaker) as first:
+                await dead(first, pages[0])
+                other = asyncio.create_task(second())
+                await asyncio.sleep(0.5)  # it wrote its event and waits for the escalation
+            await asyncio.wait_for(other, 10)
+
+            async with gw.sessionmaker() as session:
+                states = (
+                    await session.scalars(select(Delivery.status).where(Delivery.id.in_(pages[:2])))
+                ).all()
+            assert list(states) == ["dead", "dead"]
+        finally:
+            gate.set()
