@@ -414,6 +414,10 @@ async def retry(session: AsyncSession, delivery_id: int, settings: Settings) -> 
     delivery.max_attempts = delivery.attempts + settings.delivery_max_attempts
     delivery.final_at = None
     delivery.provider_status = None
+    # The old send's id goes with it: its late callbacks (Twilio's repeated `failed`, a
+    # handset's app posting its events again) must not move the new send (kept as statuses
+    # of an id no delivery has, they are applied only to a send claimed before they came).
+    delivery.provider_id = None
     await mark_work(session)
     return delivery
 

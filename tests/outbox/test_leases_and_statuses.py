@@ -285,3 +285,45 @@ async def test_a_status_that_came_while_its_send_was_being_recorded_is_applied(
         left = (await session.scalars(select(EarlyStatus))).all()
     assert stored is not None and stored.status == "failed"
     assert list(left) == []
+
+
+async def test_a_late_callback_of_a_send_before_an_operator_s_retry_does_not_fail_the_retry(
+    settings: Settings, sessionmaker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page failed (Twilio's `failed` for SM-old); an operator sends it again. While the
+    new send is under way, Twilio posts SM-old's `failed` once more. The row still had the
+    old send's id: the late callback moved it (a failure passed on to the next liaison, a
+    row the worker held failed over), and the new send, accepted, was recorded `failed`."""
+    monkeypatch.setattr(provider_reports, "UNKNOWN_SID_PAUSES", (0.0,))
+    old = await _sent(sessionmaker, settings, SendResult(ok=True, provider_id="SM-old"))
+    row, failed = await _after_callback(sessionmaker, "SM-old", "failed", 30003)
+    assert failed and row.status == "failed"
+    async with unit_of_work(sessionmaker) as session:
+        await outbox.retry(session, old.id, settings)
+    now = utcnow()
+    async with unit_of_work(sessionmaker) as session:
+        (_claimed,) = await repo.claim(
+            session,
+            now=now,
+            lease_until=now + timedelta(seconds=60),
+            worker="w",
+            limit=1,
+            channel="sms",
+            sender=old.sender,
+        )
+
+    await provider_reports.record_status(sessionmaker, settings, "SM-old", "failed", 30003)
+    async with unit_of_work(sessionmaker) as session:
+        (held,) = (await repo.lock_leased_many(session, [old.id], "w")).values()
+        accepted = SendResult(ok=True, provider_id="SM-new", provider_status="queued")
+        await outbox.apply_result(session, settings, held, accepted, worker="w", duration_ms=1.0)
+    await apply_early(sessionmaker, settings)
+
+    async with sessionmaker() as session:
+        stored = await session.get(Delivery, old.id)
+    assert stored is not None
+    assert (stored.status, stored.provider_status, stored.provider_id) == (
+        "queued",
+        "queued",
+        "SM-new",
+    )
