@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 
 # How long finished sends may wait for the others in flight to be recorded with them.
 RECORD_GATHER_SECONDS = 0.005
+# Rows given up on whose passing on raised are buried again this much later.
+BURY_RETRY = timedelta(seconds=5)
 
 # Tells everyone that a channel is up again (app.flows.channel_health.changed, given by the
 # runtime): the worker sees it come back when one of its sends goes through.
@@ -185,13 +187,7 @@ class Worker:
         out: list[Delivery] = []
         async with unit_of_work(self.sessionmaker) as session:
             if now >= self._bury_after:  # a pass a second is enough for rows given up on
-                # Passed on in alert order, as a recorder does (`_record`): each page passed
-                # on takes its alert's escalation lock, and two transactions taking them in
-                # other orders could each hold one the other waits for.
-                buried = await repo.bury_crashed(session, now)
-                for row in sorted(buried, key=lambda d: (d.alert_id or 0, d.id)):
-                    await self._gave_up(session, row)
-                self._bury_after = now + timedelta(seconds=1)
+                await self._bury(session, now)
             await repo.release_expired(session, now)
             channels = {c.name: c for c in await channel_service.list_all(session)}
             due = await repo.due_senders(session, now)
@@ -231,6 +227,34 @@ class Worker:
                         sender=sender,
                     )
         return out, channels
+
+    async def _bury(self, session: AsyncSession, now: datetime) -> None:
+        """Rows whose worker died at their last attempt are dead, and passed on (a page to
+        the next liaison), in a savepoint of the claim's transaction: when passing one on
+        raises (a bug, data nobody expected), they are buried again BURY_RETRY later, and
+        the claim goes on. Failing the claim instead failed every claim after it: one page
+        held every SMS of the gateway. The database away still fails the claim."""
+        try:
+            async with session.begin_nested():
+                buried = await repo.bury_crashed(session, now)
+                # Passed on in alert order, as a recorder does (`_record`): each page passed
+                # on takes its alert's escalation lock, and two transactions taking them in
+                # other orders could each hold one the other waits for.
+                for row in sorted(buried, key=lambda d: (d.alert_id or 0, d.id)):
+                    await self._gave_up(session, row)
+        except Exception as exc:
+            if isinstance(exc, UNAVAILABLE) and (
+                not isinstance(exc, DBAPIError) or database_away(exc)
+            ):
+                raise
+            log.exception(
+                "worker %s: passing on the deliveries given up on failed; tried again in %.0f s",
+                self.name,
+                BURY_RETRY.total_seconds(),
+            )
+            self._bury_after = now + BURY_RETRY
+            return
+        self._bury_after = now + timedelta(seconds=1)
 
     async def _send(self, delivery: Delivery, channels: Mapping[str, Channel]) -> None:
         if self.before_send is not None:

@@ -327,3 +327,47 @@ async def test_a_late_callback_of_a_send_before_an_operator_s_retry_does_not_fai
         "queued",
         "SM-new",
     )
+
+
+async def test_a_page_whose_passing_on_fails_does_not_stop_the_claims(
+    settings: Settings, sessionmaker: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A page whose worker died at its last attempt is buried by the next claim, and passed
+    on to the next liaison in that transaction. If passing it on raises (a bug, data nobody
+    expected), the claim must still lease the rest of the queue: failing the whole claim,
+    at every pass, stopped every SMS of the gateway behind one page. The buried page is
+    passed on at a later pass."""
+    async with unit_of_work(sessionmaker) as session:
+        crashed = await outbox.enqueue_sms(session, settings, to=TO, body="x", purpose="page")
+        waiting = await outbox.enqueue_sms(session, settings, to=TO, body="y", purpose="page")
+    async with unit_of_work(sessionmaker) as session:
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id == crashed.id)
+            .values(
+                status="sending",
+                leased_by="gone",
+                attempts=Delivery.max_attempts,
+                lease_until=utcnow() - timedelta(seconds=1),
+            )
+        )
+    passed_on: list[int] = []
+    broken = True
+
+    async def gave_up(_session: Any, delivery: Delivery) -> None:
+        if broken:
+            raise RuntimeError("a bug in passing the page on")
+        passed_on.append(delivery.id)
+
+    worker = Worker(settings, sessionmaker, Wakeup(), None, None, None, "w", gave_up)  # type: ignore[arg-type]
+    claimed, _ = await worker._claim(10)
+    assert [d.id for d in claimed] == [waiting.id]
+    assert "a bug in passing the page on" in caplog.text
+
+    broken = False
+    worker._bury_after = utcnow()  # the next try, once its wait is over
+    await worker._claim(10)
+    assert passed_on == [crashed.id]
+    async with sessionmaker() as session:
+        row = await session.get(Delivery, crashed.id)
+    assert row is not None and row.status == "dead"
