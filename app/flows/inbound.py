@@ -66,6 +66,9 @@ INTAKE_CHANNEL = "kengele_inbound"
 OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "arret", "acha"})
 OPT_IN_WORDS = frozenset({"start", "unstop"})
 MAX_BODY = 10_000
+# At most this many of a sender's earlier messages still `received` are tried again before
+# the sender's next one (Pipeline._earlier_first).
+EARLIER_AT_MOST = 5
 
 
 def clean_text(text: str) -> str:
@@ -176,7 +179,9 @@ class Pipeline:
         self, deadline: float, message_id: int, *, reply_by_sms: bool
     ) -> str | None:
         """Process a stored message until `deadline`; late, cancelled and left to the safety
-        net (which sends the receipt by SMS)."""
+        net (which sends the receipt by SMS). The sender's earlier messages still `received`
+        go first, within half the time left (`_earlier_first`)."""
+        await self._earlier_first(message_id, (deadline - time.monotonic()) / 2)
         try:
             return await within(
                 self.handle(message_id, reply_by_sms=reply_by_sms),
@@ -317,26 +322,70 @@ class Pipeline:
         alert before it. One at a time while webhooks are coming in (a surge): the providers
         waiting for an answer come first, and the backlog goes at full pace once they are
         answered. The receipts leave by SMS."""
+        tried: set[int] = set()  # in this pass: an earlier message is not tried twice
+
+        async def process(message_id: int) -> None:
+            tried.add(message_id)
+            await self._in_background(message_id, tried)
+
         return Lanes(
-            self._in_background,
+            process,
             1 if self.settings.is_sqlite else self.settings.inbound_concurrency,
             surge=lambda: self.accepting > 0,
         )
 
-    async def _in_background(self, message_id: int) -> None:
+    async def _in_background(self, message_id: int, tried: set[int] | None = None) -> None:
         """Process a message for the loops, within `process_timeout_seconds`: past it, it is
         cancelled and noted as failed, to be retried later, and the pass goes on. A message
         the database holds (a row lock, a stalled statement) must not hold up the others: a
-        pass ends only when every message it took is done."""
+        pass ends only when every message it took is done. The sender's earlier messages
+        still `received` (and not `tried` in this pass) go first, within half that time."""
         limit = self.settings.process_timeout_seconds
+        started = time.monotonic()
+        await self._earlier_first(message_id, limit / 2, skip=tried or set())
+        left = limit - (time.monotonic() - started)
         try:
-            await within(self.handle(message_id, reply_by_sms=True), limit, cancel_late=True)
+            await within(self.handle(message_id, reply_by_sms=True), left, cancel_late=True)
         except TimeoutError:
             metrics.PIPELINE_FAILURES.inc()
             log.warning(
                 "inbound message %s took over %.0f s: cut short, retried later", message_id, limit
             )
             await self._note_failure(message_id, TimeoutError(f"processing took over {limit:g} s"))
+
+    async def _earlier_first(
+        self, message_id: int, seconds: float, *, skip: set[int] | None = None
+    ) -> None:
+        """Try the sender's earlier messages still `received` (one that failed and waits for
+        its retry, say) once each, in their order, before this one, so that a sender's
+        message does not overtake one it follows: a resend finds the alert of its first
+        copy, a liaison's later correction stands, an `OK` comes after its report. Within
+        `seconds` in all, a part of the message's own time: an earlier message that fails
+        again is left to its retry at once, one that hangs is cut short at `seconds`, and
+        the sender's new message goes on either way (a new report waits no longer)."""
+
+        async def in_order() -> None:
+            async with self.sessionmaker() as session:
+                earlier = await messages.earlier_of_sender(session, message_id, EARLIER_AT_MOST)
+            for earlier_id in earlier:
+                if skip is None or earlier_id not in skip:
+                    await self.handle(earlier_id, reply_by_sms=True)
+
+        try:
+            await within(in_order(), seconds, cancel_late=True)
+        except TimeoutError:
+            log.warning(
+                "inbound message %s: its sender's earlier messages took over %.1f s, "
+                "left to their retry",
+                message_id,
+                seconds,
+            )
+        except Exception as exc:  # the message itself is processed (or fails) on its own
+            log.warning(
+                "inbound message %s: its sender's earlier messages not looked up (%s)",
+                message_id,
+                type(exc).__name__,
+            )
 
     async def process_as_they_come(self, limit: int, seconds: float = 1.0) -> bool:
         """Queued: process the due messages as they come, for about `seconds`; whether more

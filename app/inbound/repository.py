@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, func, inspect, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, inspect, or_, select, update
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.inbound.models import (
     STATUS_PROCESSED,
@@ -162,6 +163,33 @@ async def _received(
         .limit(limit)
     )
     return [(row.id, row.from_phone_hash) for row in await session.execute(stmt)]
+
+
+# A sender's messages still `received` that came before one of theirs (`message_id`), oldest
+# first: one statement, the message itself found by its key.
+_THIS = aliased(InboundMessage, name="this")
+_EARLIER = (
+    select(InboundMessage.id)
+    .join(_THIS, _THIS.from_phone_hash == InboundMessage.from_phone_hash)
+    .where(
+        _THIS.id == bindparam("message_id"),
+        InboundMessage.status == STATUS_RECEIVED,
+        or_(
+            InboundMessage.received_at < _THIS.received_at,
+            and_(InboundMessage.received_at == _THIS.received_at, InboundMessage.id < _THIS.id),
+        ),
+    )
+    .order_by(InboundMessage.received_at, InboundMessage.id)
+    .limit(bindparam("limit"))
+)
+
+
+async def earlier_of_sender(session: AsyncSession, message_id: int, limit: int) -> list[int]:
+    """The messages of this message's sender still `received` that came before it (failed
+    and waiting for a retry, or in another's hands), oldest first, at most `limit`; none
+    for a message without a sender."""
+    rows = await session.execute(_EARLIER, {"message_id": message_id, "limit": limit})
+    return [row.id for row in rows]
 
 
 # Through the partial index of the messages still `received`, like the safety net's reads.

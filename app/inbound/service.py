@@ -68,6 +68,11 @@ async def received_before(
     return await repo.received_before(session, when, limit)
 
 
+async def earlier_of_sender(session: AsyncSession, message_id: int, limit: int) -> list[int]:
+    """The sender's messages still `received` that came before this one, oldest first."""
+    return await repo.earlier_of_sender(session, message_id, limit)
+
+
 async def waiting(session: AsyncSession) -> tuple[int, datetime | None]:
     """How many messages wait to be processed, and when the oldest of them arrived."""
     return await repo.waiting(session)
