@@ -119,6 +119,8 @@ class Pipeline:
         self.processes_here = False
         # Webhooks of this process storing their message right now (see _lanes).
         self.accepting = 0
+        # Receipts of messages processed too late for their webhook's answer, on their way.
+        self._late_receipts: set[asyncio.Task[None]] = set()
 
     async def prepare(self) -> None:
         """Before the process serves: triage's word lists read and its code run once, in a
@@ -180,17 +182,49 @@ class Pipeline:
     ) -> str | None:
         """Process a stored message until `deadline`; late, cancelled and left to the safety
         net (which sends the receipt by SMS). The sender's earlier messages still `received`
-        go first, within half the time left (`_earlier_first`)."""
+        go first, within half the time left (`_earlier_first`).
+
+        Cancelled late, the processing may have committed all the same (its COMMIT was sent,
+        its answer had not come): the receipt the answer did not carry then goes by SMS
+        (`_receipt_after_late`)."""
         await self._earlier_first(message_id, (deadline - time.monotonic()) / 2)
+        work = asyncio.ensure_future(self.handle(message_id, reply_by_sms=reply_by_sms))
         try:
-            return await within(
-                self.handle(message_id, reply_by_sms=reply_by_sms),
-                deadline - time.monotonic(),
-                cancel_late=True,
-            )
+            return await within(work, deadline - time.monotonic(), cancel_late=True)
         except TimeoutError:
             log.warning("inbound message %s processed late: left to the safety net", message_id)
+            if not reply_by_sms:
+                task = asyncio.create_task(
+                    self._receipt_after_late(work, message_id), name="inbound-late-receipt"
+                )
+                self._late_receipts.add(task)
+                task.add_done_callback(self._late_receipts.discard)
             return None
+
+    async def _receipt_after_late(self, work: asyncio.Future[str | None], message_id: int) -> None:
+        """Once the processing cut short at the deadline has ended: if it committed anyway,
+        its receipt (meant for the webhook's answer, which went without it) goes out by SMS,
+        once. If it did not, the message is still `received` and the safety net finishes
+        it, receipt and all."""
+        await asyncio.wait({work})
+        try:
+            async with unit_of_work(self.sessionmaker) as session:
+                unanswered = await messages.take_unanswered_reply(session, message_id)
+                if unanswered is None:
+                    return
+                message, text = unanswered
+                await outbox.enqueue_sms(
+                    session,
+                    self.settings,
+                    to=self._phone(message.from_phone),
+                    body=text,
+                    purpose="reply",
+                    alert_id=message.alert_id,
+                    via=message.provider,
+                )
+            log.info("inbound message %s: committed after its deadline, reply by SMS", message_id)
+        except Exception:
+            log.exception("could not send the reply of inbound message %s by SMS", message_id)
 
     async def accept(self, inbound: Inbound) -> tuple[int, bool]:
         """Commit the raw message (step 1); (id, False) when the provider id was seen before.

@@ -116,6 +116,25 @@ async def finish(
     )
 
 
+async def lock_processed(session: AsyncSession, message_id: int) -> InboundMessage | None:
+    """The message if it is processed, row-locked until the transaction ends (a transaction
+    still processing it is waited for)."""
+    return await session.scalar(
+        select(InboundMessage)
+        .where(InboundMessage.id == message_id, InboundMessage.status == STATUS_PROCESSED)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def set_reply(session: AsyncSession, message_id: int, reply: str) -> None:
+    """Replace the answer stored with a message (what a replayed webhook gets)."""
+    await session.execute(
+        update(_TABLE).where(_TABLE.c.id == message_id).values(reply=reply),
+        execution_options={"synchronize_session": False},
+    )
+
+
 async def get(session: AsyncSession, message_id: int) -> InboundMessage | None:
     """The message with this id, fresh from the database."""
     return await session.get(InboundMessage, message_id, populate_existing=True)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.inbound import repository as repo
 from app.inbound.models import InboundMessage, Taken
+from app.providers.twilio import message_text, message_twiml
 
 
 async def store(session: AsyncSession, message: InboundMessage) -> int:
@@ -40,6 +41,22 @@ async def finish(
 ) -> None:
     """A taken message is processed: its alert (if any) and its answer."""
     await repo.finish(session, message_id, alert_id=alert_id, reply=reply, processed_at=at)
+
+
+async def take_unanswered_reply(
+    session: AsyncSession, message_id: int
+) -> tuple[InboundMessage, str] | None:
+    """A message processed for a webhook that answered without its reply (it was late):
+    the message and the text its stored answer replies, which the caller must send another
+    way; the stored answer becomes an empty one, so that a replay does not reply it again.
+    None when the message is not processed (the safety net finishes it, with its receipt)
+    or its answer replies nothing (a call, receipts off), or was taken already."""
+    message = await repo.lock_processed(session, message_id)
+    text = message_text(message.reply) if message is not None and message.reply else None
+    if message is None or text is None:
+        return None
+    await repo.set_reply(session, message_id, message_twiml(None))
+    return message, text
 
 
 async def get(session: AsyncSession, message_id: int) -> InboundMessage | None:

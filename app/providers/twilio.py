@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
 from twilio.request_validator import RequestValidator
@@ -37,6 +38,15 @@ def message_twiml(text: str | None) -> str:
     if text:
         response.message(text)
     return str(response)
+
+
+def message_text(twiml: str) -> str | None:
+    """The text a TwiML answer of ours (`message_twiml`) replies; None when it replies none."""
+    try:
+        message = ET.fromstring(twiml).find("Message")
+    except ET.ParseError:
+        return None
+    return message.text if message is not None and message.text else None
 
 
 def reject_call_twiml() -> str:

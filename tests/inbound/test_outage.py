@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -12,9 +15,12 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from app.alerts.models import Alert
 from app.api import channel_webhooks
+from app.flows import inbound as pipeline_module
 from app.flows.inbound import Inbound, Pipeline
 from app.inbound.models import InboundMessage
+from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.main import create_app
 from app.outbox.models import Delivery
@@ -224,3 +230,81 @@ async def test_a_handset_delivery_report_held_by_the_database_answers_503_in_tim
         response = await asyncio.wait_for(post, 30)
         assert time.monotonic() - began < 5.0
         assert response.status_code == 503
+
+
+def _commit_answered_late(monkeypatch: pytest.MonkeyPatch, seconds: float) -> list[int]:
+    """The first processing's COMMIT goes through, but its answer comes `seconds` late (a slow
+    network, a loaded server): past the deadline, the wait for it is cancelled while the
+    message and its alert are committed. Returns a list that counts the commits so delayed."""
+    real = pipeline_module.unit_of_work
+    late: list[int] = []
+
+    @asynccontextmanager
+    async def answered_late(factory: Any) -> AsyncIterator[Any]:
+        async with real(factory) as session:
+            yield session
+        if not late:
+            late.append(1)
+            await asyncio.sleep(seconds)
+
+    monkeypatch.setattr(pipeline_module, "unit_of_work", answered_late)
+    return late
+
+
+async def test_a_message_whose_commit_is_answered_after_the_deadline_gets_its_receipt(
+    settings: Settings, demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The webhook answered without the receipt (it was late), yet the alert was filed: the
+    receipt goes by SMS, once, and nothing is filed twice."""
+    late = _commit_answered_late(monkeypatch, 3.0)
+    app = _late_app(settings)
+    async with running(app) as client:
+        response = await post_twilio(client, SMS, sms_form("+243810000101", "Attaque a Mavivi"))
+        assert late, "the processing's commit was the late one"
+        assert response.status_code == 200 and "K-" not in response.text
+
+        async def replied() -> bool:
+            async with app.state.sessionmaker() as s:
+                return (
+                    await s.scalar(select(Delivery).where(Delivery.purpose == "reply")) is not None
+                )
+
+        await wait_until(replied, within=5, what="the receipt by SMS")
+        receipt = await _finished_with_one_receipt(app)
+        assert "K-" in receipt.body, "the receipt goes out by SMS"
+        async with app.state.sessionmaker() as s:
+            alerts = (await s.scalars(select(Alert))).all()
+            message = await s.scalar(select(InboundMessage))
+        assert len(alerts) == 1 and alerts[0].ref in receipt.body
+        assert message is not None and "K-" not in (message.reply or ""), (
+            "a replay of the webhook gets no second receipt"
+        )
+
+
+async def test_a_queued_message_whose_commit_is_answered_late_is_filed_and_receipted_once(
+    settings: Settings, demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loops' deadline (KENGELE_PROCESS_TIMEOUT_SECONDS) cancels the wait for a commit
+    that went through: the failure noted then changes nothing, and no retry files it again."""
+    queued = settings.model_copy(
+        update={
+            "inbound_mode": "queued",
+            "run_worker": False,
+            "process_timeout_seconds": 1.0,
+            "reprocess_interval_seconds": 0.2,
+        }
+    )
+    late = _commit_answered_late(monkeypatch, 2.0)
+    app = create_app(queued)
+    async with running(app) as client:
+        await post_twilio(client, SMS, sms_form("+243810000101", "Attaque a Mavivi"))
+        await app.state.pipeline.reprocess_due()
+        assert late, "the processing's commit was the late one"
+        await asyncio.sleep(2.5)  # the late answer has come
+        await app.state.pipeline.reprocess_due(left_before=utcnow())
+        receipt = await _finished_with_one_receipt(app)
+        async with app.state.sessionmaker() as s:
+            alerts = (await s.scalars(select(Alert))).all()
+            message = await s.scalar(select(InboundMessage))
+    assert len(alerts) == 1 and alerts[0].ref in receipt.body
+    assert message is not None and message.last_error is None
