@@ -87,6 +87,11 @@ def keyword(body: str) -> str | None:
     return None
 
 
+class _Behind(Exception):
+    """The sender has earlier messages still `received`: the claim is rolled back, for them
+    to go first (`Pipeline._in_turn`)."""
+
+
 @dataclass(frozen=True)
 class Inbound:
     """What a provider's webhook handed over."""
@@ -182,13 +187,18 @@ class Pipeline:
     ) -> str | None:
         """Process a stored message until `deadline`; late, cancelled and left to the safety
         net (which sends the receipt by SMS). The sender's earlier messages still `received`
-        go first, within half the time left (`_earlier_first`).
+        go first, within half the time left (`_in_turn`).
 
         Cancelled late, the processing may have committed all the same (its COMMIT was sent,
         its answer had not come): the receipt the answer did not carry then goes by SMS
         (`_receipt_after_late`)."""
-        await self._earlier_first(message_id, (deadline - time.monotonic()) / 2)
-        work = asyncio.ensure_future(self.handle(message_id, reply_by_sms=reply_by_sms))
+        work = asyncio.ensure_future(
+            self._in_turn(
+                message_id,
+                reply_by_sms=reply_by_sms,
+                seconds=(deadline - time.monotonic()) / 2,
+            )
+        )
         try:
             return await within(work, deadline - time.monotonic(), cancel_late=True)
         except TimeoutError:
@@ -281,28 +291,38 @@ class Pipeline:
             except Exception as exc:  # the message is stored: the loops' poll finds it
                 log.warning("could not wake the inbound loops (%s)", type(exc).__name__)
 
-    async def handle(self, message_id: int, *, reply_by_sms: bool = False) -> str | None:
+    async def handle(
+        self, message_id: int, *, reply_by_sms: bool = False, in_order: bool = False
+    ) -> str | None:
         """Process a stored message; on failure note it for a retry and return None."""
         try:
-            return await self.process(message_id, reply_by_sms=reply_by_sms)
+            return await self.process(message_id, reply_by_sms=reply_by_sms, in_order=in_order)
+        except _Behind:
+            raise
         except Exception as exc:
             metrics.PIPELINE_FAILURES.inc()
             log.exception("pipeline failed for inbound message %s; it will be retried", message_id)
             await self._note_failure(message_id, exc)
             return None
 
-    async def process(self, message_id: int, *, reply_by_sms: bool = False) -> str | None:
+    async def process(
+        self, message_id: int, *, reply_by_sms: bool = False, in_order: bool = False
+    ) -> str | None:
         """Steps 2-7 in one transaction; returns the TwiML answer of the message.
 
         `reply_by_sms`: nobody waits for the TwiML any more (a retry after a failure), so the
         reply goes out through the outbox instead, and a later retry of the webhook by the
         provider gets an empty TwiML: one receipt, whichever comes first.
+        `in_order`: when the sender has earlier messages still `received`, raise _Behind
+        (nothing done) rather than overtake them.
         """
         started = time.perf_counter()
         async with unit_of_work(self.sessionmaker) as session:
             message = await messages.claim(session, message_id)
             if message is None:
                 return await messages.stored_reply(session, message_id)
+            if in_order and message.behind:
+                raise _Behind
             waited = (utcnow() - message.received_at).total_seconds()
             metrics.INBOUND_WAIT_SECONDS.observe(max(waited, 0.0))
             alert_id: int | None
@@ -375,17 +395,35 @@ class Pipeline:
         pass ends only when every message it took is done. The sender's earlier messages
         still `received` (and not `tried` in this pass) go first, within half that time."""
         limit = self.settings.process_timeout_seconds
-        started = time.monotonic()
-        await self._earlier_first(message_id, limit / 2, skip=tried or set())
-        left = limit - (time.monotonic() - started)
         try:
-            await within(self.handle(message_id, reply_by_sms=True), left, cancel_late=True)
+            await within(
+                self._in_turn(message_id, reply_by_sms=True, seconds=limit / 2, skip=tried),
+                limit,
+                cancel_late=True,
+            )
         except TimeoutError:
             metrics.PIPELINE_FAILURES.inc()
             log.warning(
                 "inbound message %s took over %.0f s: cut short, retried later", message_id, limit
             )
             await self._note_failure(message_id, TimeoutError(f"processing took over {limit:g} s"))
+
+    async def _in_turn(
+        self,
+        message_id: int,
+        *,
+        reply_by_sms: bool,
+        seconds: float,
+        skip: set[int] | None = None,
+    ) -> str | None:
+        """Handle a message after its sender's earlier messages still `received`, which its
+        claim finds (no statement more when there are none): those go first, within
+        `seconds` (`_earlier_first`), then this one, whatever became of them."""
+        try:
+            return await self.handle(message_id, reply_by_sms=reply_by_sms, in_order=True)
+        except _Behind:
+            await self._earlier_first(message_id, seconds, skip=skip)
+            return await self.handle(message_id, reply_by_sms=reply_by_sms)
 
     async def _earlier_first(
         self, message_id: int, seconds: float, *, skip: set[int] | None = None

@@ -81,3 +81,6 @@ class Taken:
     from_phone: str
     body: str
     received_at: datetime
+    # Whether the sender has earlier messages still `received` (one failed and waits for its
+    # retry, say): this one would overtake them.
+    behind: bool = False

@@ -6,7 +6,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, func, inspect, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    func,
+    inspect,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -51,9 +63,23 @@ async def insert(session: AsyncSession, message: InboundMessage) -> int:
     return int((await session.execute(_INSERT, values)).scalar_one())
 
 
+# Whether the sender of the message being claimed has earlier messages still `received`. In
+# words: SQLAlchemy writes a RETURNING clause's columns without their table on SQLite, which
+# would make the subquery compare the other row with itself.
+_BEHIND = literal_column(
+    "EXISTS (SELECT 1 FROM inbound_messages AS earlier"
+    f" WHERE earlier.status = '{STATUS_RECEIVED}'"
+    " AND earlier.from_phone_hash = inbound_messages.from_phone_hash"
+    " AND (earlier.received_at < inbound_messages.received_at"
+    " OR (earlier.received_at = inbound_messages.received_at"
+    " AND earlier.id < inbound_messages.id)))",
+    Boolean,
+).label("behind")
+
 # Built once, like _INSERT: the message's id is the statement's parameter. Core, not the
 # ORM: processing reads a few columns of the row it takes (not the provider's whole form,
-# which is encrypted) and finishes it with one UPDATE, without the unit of work.
+# which is encrypted) and finishes it with one UPDATE, without the unit of work. It says in
+# the same round trip whether the sender has earlier messages still waiting.
 _CLAIM = (
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("message_id"), _TABLE.c.status == STATUS_RECEIVED)
@@ -65,6 +91,7 @@ _CLAIM = (
         _TABLE.c.from_phone,
         _TABLE.c.body,
         _TABLE.c.received_at,
+        _BEHIND,
     )
 )
 _REPLY = select(_TABLE.c.reply).where(_TABLE.c.id == bindparam("message_id"))
@@ -83,12 +110,15 @@ _FINISH = (
 
 async def claim(session: AsyncSession, message_id: int) -> Taken | None:
     """Take a `received` message for processing in this transaction (row lock; first write):
-    what processing reads of it, or None when it is not `received` (done already, or being
-    done: the row lock waits for that transaction to end)."""
+    what processing reads of it (with whether the sender has earlier messages still
+    `received`), or None when it is not `received` (done already, or being done: the row
+    lock waits for that transaction to end)."""
     row = (await session.execute(_CLAIM, {"message_id": message_id})).one_or_none()
     if row is None:
         return None
-    return Taken(row.id, row.provider, row.kind, row.from_phone, row.body, row.received_at)
+    return Taken(
+        row.id, row.provider, row.kind, row.from_phone, row.body, row.received_at, bool(row.behind)
+    )
 
 
 async def stored_reply(session: AsyncSession, message_id: int) -> str | None:

@@ -159,13 +159,13 @@ async def test_a_message_that_keeps_failing_delays_the_sender_s_next_report_only
     real = pipeline_module.Pipeline.process
 
     async def hangs_on_the_first(
-        self: pipeline_module.Pipeline, message_id: int, *, reply_by_sms: bool = False
+        self: pipeline_module.Pipeline, message_id: int, *, reply_by_sms: bool = False, **more: bool
     ) -> object:
         async with self.sessionmaker() as s:
             message = await s.get(InboundMessage, message_id)
         if message is not None and message.body == "Poison":
             await asyncio.sleep(3600)
-        return await real(self, message_id, reply_by_sms=reply_by_sms)
+        return await real(self, message_id, reply_by_sms=reply_by_sms, **more)
 
     monkeypatch.setattr(pipeline_module.Pipeline, "process", hangs_on_the_first)
     async with running(app) as client:

@@ -93,10 +93,12 @@ async def test_a_message_stored_but_processed_late_gets_200_and_is_finished_late
 ) -> None:
     real = Pipeline.process
 
-    async def slow(self: Pipeline, message_id: int, *, reply_by_sms: bool = False) -> object:
+    async def slow(
+        self: Pipeline, message_id: int, *, reply_by_sms: bool = False, **more: bool
+    ) -> object:
         if not reply_by_sms:
             await asyncio.sleep(3600)  # the request's own try hangs on the database
-        return await real(self, message_id, reply_by_sms=reply_by_sms)
+        return await real(self, message_id, reply_by_sms=reply_by_sms, **more)
 
     monkeypatch.setattr(Pipeline, "process", slow)
     app = _late_app(settings)
@@ -159,11 +161,13 @@ async def test_a_handset_message_processed_late_is_answered_in_time_and_finished
     real = Pipeline.process
     tries: list[int] = []
 
-    async def hangs_first(self: Pipeline, message_id: int, *, reply_by_sms: bool = False) -> object:
+    async def hangs_first(
+        self: Pipeline, message_id: int, *, reply_by_sms: bool = False, **more: bool
+    ) -> object:
         tries.append(message_id)
         if len(tries) == 1:
             await asyncio.sleep(3600)  # the request's own try hangs on the database
-        return await real(self, message_id, reply_by_sms=reply_by_sms)
+        return await real(self, message_id, reply_by_sms=reply_by_sms, **more)
 
     monkeypatch.setattr(Pipeline, "process", hangs_first)
     app = _late_app(settings)

@@ -231,14 +231,14 @@ async def test_a_slow_report_does_not_hold_up_another_village_s(
     slow_started = asyncio.Event()
 
     async def slow_for_mavivi(
-        self: Pipeline, message_id: int, *, reply_by_sms: bool = False
+        self: Pipeline, message_id: int, *, reply_by_sms: bool = False, **more: bool
     ) -> object:
         async with self.sessionmaker() as s:
             message = await s.get(InboundMessage, message_id)
         if message is not None and "Mavivi" in message.body:
             slow_started.set()
             await asyncio.sleep(4)
-        return await real(self, message_id, reply_by_sms=reply_by_sms)
+        return await real(self, message_id, reply_by_sms=reply_by_sms, **more)
 
     monkeypatch.setattr(Pipeline, "process", slow_for_mavivi)
 
