@@ -18,7 +18,7 @@ from app.triage.scoring import (
     severity_for,
 )
 from app.triage.timing import detect_time, local_day
-from app.triage.types import Numbers, PlaceMatcher, Sender, Severity, TriageResult
+from app.triage.types import Category, Numbers, PlaceMatcher, Sender, Severity, TriageResult
 
 __all__ = ["cap_certainty", "prepare", "triage_flash", "triage_message", "triage_unread"]
 
@@ -97,56 +97,41 @@ def triage_message(
 
 def triage_flash(*, sender: Sender) -> TriageResult:
     """A missed call ("flash", "bip"): call me back, something is happening."""
-    severity: Severity = "high" if sender.known else "medium"
-    reasons = [
-        "missed call → FLASH",
-        f"{'registered focal point' if sender.known else 'unknown number'} → {severity}",
-    ]
-    if sender.home is not None:
-        reasons.append("place: reporter home")
-    else:
-        reasons.append("unknown sender → no place")
-    return TriageResult(
-        category="FLASH",
-        severity=severity,
-        score=score_for("FLASH", severity, is_past=False, is_ongoing=True, numbers=Numbers()),
-        cap_urgency="Immediate",
-        cap_severity=cap_severity(severity),
-        cap_certainty=cap_certainty(verified=sender.verified, corroborated=False),
-        language=sender.language or DEFAULT_LANGUAGE,
-        is_past=False,
-        is_ongoing=True,
-        numbers=Numbers(),
-        place=sender.home,
-        location_source="reporter_home" if sender.home is not None else "none",
-        location_confidence=0.5 if sender.home is not None else 0.0,
-        reasons=tuple(reasons),
-    )
+    return _from_sender(sender, "FLASH", "missed call → FLASH", urgency="Immediate", ongoing=True)
 
 
 def triage_unread(*, sender: Sender) -> TriageResult:
     """An SMS triage could not read (it raised): filed for a human to read and call back, as a
-    flash is. Severity high from a registered focal point, medium from an unknown number; the
-    reporter's home place, if any. A retry would fail the same way: triage is pure."""
+    flash is. A retry would fail the same way: triage is pure."""
+    return _from_sender(
+        sender, "OTHER", "triage failed → OTHER, for a human to read", urgency="Unknown"
+    )
+
+
+def _from_sender(
+    sender: Sender, category: Category, why: str, *, urgency: str, ongoing: bool = False
+) -> TriageResult:
+    """What is known without reading a text: severity high from a registered focal point,
+    medium from an unknown number; the reporter's home place, if any."""
     severity: Severity = "high" if sender.known else "medium"
-    reasons = [
-        "triage failed → OTHER, for a human to read",
+    reasons = (
+        why,
         f"{'registered focal point' if sender.known else 'unknown number'} → {severity}",
         "place: reporter home" if sender.home is not None else "unknown sender → no place",
-    ]
+    )
     return TriageResult(
-        category="OTHER",
+        category=category,
         severity=severity,
-        score=score_for("OTHER", severity, is_past=False, is_ongoing=False, numbers=Numbers()),
-        cap_urgency="Unknown",
+        score=score_for(category, severity, is_past=False, is_ongoing=ongoing, numbers=Numbers()),
+        cap_urgency=urgency,
         cap_severity=cap_severity(severity),
         cap_certainty=cap_certainty(verified=sender.verified, corroborated=False),
         language=sender.language or DEFAULT_LANGUAGE,
         is_past=False,
-        is_ongoing=False,
+        is_ongoing=ongoing,
         numbers=Numbers(),
         place=sender.home,
         location_source="reporter_home" if sender.home is not None else "none",
         location_confidence=0.5 if sender.home is not None else 0.0,
-        reasons=tuple(reasons),
+        reasons=reasons,
     )
