@@ -223,15 +223,7 @@ class Pipeline:
                 if unanswered is None:
                     return
                 message, text = unanswered
-                await outbox.enqueue_sms(
-                    session,
-                    self.settings,
-                    to=self._phone(message.from_phone),
-                    body=text,
-                    purpose="reply",
-                    alert_id=message.alert_id,
-                    via=message.provider,
-                )
+                await self._reply_by_sms(session, message, text, message.alert_id)
             log.info("inbound message %s: committed after its deadline, reply by SMS", message_id)
         except Exception:
             log.exception("could not send the reply of inbound message %s by SMS", message_id)
@@ -332,15 +324,7 @@ class Pipeline:
             else:
                 text, alert_id = await self._sms(session, message)
                 if text and reply_by_sms:
-                    await outbox.enqueue_sms(
-                        session,
-                        self.settings,
-                        to=self._phone(message.from_phone),
-                        body=text,
-                        purpose="reply",
-                        alert_id=alert_id,
-                        via=message.provider,
-                    )
+                    await self._reply_by_sms(session, message, text, alert_id)
                     # The outbox owns this receipt now: when the provider retries the webhook
                     # (its first try got no answer), the stored reply says nothing more.
                     text = None
@@ -536,6 +520,25 @@ class Pipeline:
                 )
         except Exception:
             log.exception("could not record the failure of inbound message %s", message_id)
+
+    async def _reply_by_sms(
+        self,
+        session: AsyncSession,
+        message: Taken | InboundMessage,
+        text: str,
+        alert_id: int | None,
+    ) -> None:
+        """The answer to a message, by SMS through the channel it came by (nobody waits for
+        the webhook's answer any more)."""
+        await outbox.enqueue_sms(
+            session,
+            self.settings,
+            to=self._phone(message.from_phone),
+            body=text,
+            purpose="reply",
+            alert_id=alert_id,
+            via=message.provider,
+        )
 
     def _phone(self, raw: str) -> str:
         return try_e164(raw, self.settings.default_region) or raw.strip()
