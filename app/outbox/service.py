@@ -283,6 +283,12 @@ async def _dead(
 ) -> None:
     delivery.status = DEAD
     delivery.final_at = now
+    await announce_dead(session, settings, delivery)
+
+
+async def announce_dead(session: AsyncSession, settings: Settings, delivery: Delivery) -> None:
+    """The `delivery.dead` event of a delivery that just went dead (by its last result, or
+    buried: its worker gone at every attempt); none for a `delivery.dead` event itself."""
     if delivery.event_type != "delivery.dead":
         # Other systems get the kind of the error, never another target's answer or address.
         error = safe_error(delivery.last_error, channel=delivery.channel, viewer=True)

@@ -241,6 +241,7 @@ class Worker:
                 # on takes its alert's escalation lock, and two transactions taking them in
                 # other orders could each hold one the other waits for.
                 for row in sorted(buried, key=lambda d: (d.alert_id or 0, d.id)):
+                    await service.announce_dead(session, self.settings, row)
                     await self._gave_up(session, row)
         except Exception as exc:
             if isinstance(exc, UNAVAILABLE) and (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import timedelta
 from typing import Any
@@ -240,6 +241,9 @@ async def test_a_page_whose_worker_died_at_every_attempt_goes_to_the_next_liaiso
             "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
         )
         assert created.status_code == 201, created.text
+        listener = {"url": "https://8.8.8.8/kengele", "event_types": ["delivery.dead"]}
+        subscribed = await gw.client.post("/api/v1/webhooks", json=listener, headers=admin_headers)
+        assert subscribed.status_code == 201, subscribed.text
         hung = asyncio.Event()
 
         async def dies_on_beni(delivery: Any) -> None:
@@ -255,6 +259,12 @@ async def test_a_page_whose_worker_died_at_every_attempt_goes_to_the_next_liaiso
         (buried,) = await gw.outbox(recipient=CLA_BENI, purpose="page")
         assert (buried.status, buried.last_error) == ("dead", "its worker died at every attempt")
         assert not gw.sent_to(CLA_BENI)
+        # Other systems hear of it, as of any delivery that went dead.
+        async with gw.sessionmaker() as s:
+            told = (
+                await s.scalars(select(Delivery).where(Delivery.event_type == "delivery.dead"))
+            ).all()
+        assert [json.loads(t.body)["data"]["id"] for t in told] == [buried.id]
 
 
 async def test_an_undelivered_status_that_comes_before_the_send_is_recorded_still_pages_the_next(
