@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +38,8 @@ OPTIONS: dict[str, frozenset[str]] = {
 SIGNED_KINDS = frozenset({"smsgate", "httpsms", "console"})
 # Kinds whose provider proves itself by a secret in the callback URL (generated if not given).
 PATH_SECRET_KINDS = frozenset({"http", "africastalking"})
+# Where a kind takes the credentials an admin may be tempted to write into its URL.
+_CREDENTIALS_HINT = {"smsgate": "username and password options"}
 # The secret each kind checks what its provider posts with: a channel never goes without it.
 REQUIRED_SECRET = {
     **{kind: "signing_key" for kind in SIGNED_KINDS},
@@ -98,6 +101,13 @@ def _split(kind: str, options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[
         raise Unprocessable("options: sim is 1, 2 or 3 (the SIM slot that sends)")
     if "api_url" in options and not str(options["api_url"]).startswith(("http://", "https://")):
         raise Unprocessable("options: api_url must be an http:// or https:// URL")
+    for url_option in ("api_url", "out_url"):
+        # Options are shown to admins as they are: a password in a URL would be too.
+        if url_option in options and urlsplit(str(options[url_option])).password is not None:
+            raise Unprocessable(
+                f"options: {url_option} must carry no user:password; give them as the "
+                f"{_CREDENTIALS_HINT.get(kind, 'token option, put in requests by {token}')}"
+            )
     try:
         if kind == "http":
             http_channel.HttpConfig.of(options)

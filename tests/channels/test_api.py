@@ -145,6 +145,33 @@ async def test_an_empty_secret_is_refused_naming_it_and_nothing_is_added(
 
 
 @pytest.mark.parametrize(
+    ("kind", "options", "hint"),
+    [
+        ("smsgate", {"api_url": "https://kengele:pw-4Tq@10.0.0.7:8080/3rdparty/v1"}, "password"),
+        ("http", {"out_url": "https://kengele:pw-4Tq@sms.example.org/send"}, "{token}"),
+    ],
+)
+async def test_a_password_in_a_channel_s_url_is_refused_and_never_shown(
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    kind: str,
+    options: dict[str, str],
+    hint: str,
+) -> None:
+    """Options are shown to admins as they are (secrets apart): a password written into a
+    URL would be shown with them. It is refused, saying where credentials go."""
+    response = await client.post(
+        CHANNELS, headers=admin_headers, json={"kind": kind, "name": "beni-b", "options": options}
+    )
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert "must carry no user:password" in detail and hint in detail
+    assert "pw-4Tq" not in response.text
+    names = [c["name"] for c in (await client.get(CHANNELS, headers=admin_headers)).json()]
+    assert names == ["twilio"]
+
+
+@pytest.mark.parametrize(
     ("kind", "option", "value"),
     [
         ("smsgate", "signing_key", ""),
