@@ -84,7 +84,17 @@ class ChannelSender:
                 channels = {c.name: c for c in await channel_service.list_all(session)}
         channel = channels.get(delivery.via)
         if channel is None:
-            return SendResult(ok=False, error=f"channel {delivery.via} is removed")
+            # Removed since the SMS was routed: as one down, while its route has another
+            # channel (the next, or wrapping round to an earlier one, else it waits for one);
+            # dead when none of its route is left (a page then goes to the next liaison).
+            left = [c for n in delivery.route if (c := channels.get(n)) is not None]
+            return SendResult(
+                ok=False,
+                retryable=bool(left),
+                error=f"channel {delivery.via} is removed",
+                channel_down=bool(left),
+                every_channel_down=bool(left) and not any(c.active and not c.down for c in left),
+            )
         others_up = False
         probe = False
         if channel.down or not channel.active:
