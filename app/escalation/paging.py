@@ -161,6 +161,4 @@ async def stop(session: AsyncSession, alert: Alert, reason: str, liaison: Liaiso
         escalation.stopped_reason = reason
         escalation.next_due_at = None
         escalation.acknowledged_by = liaison.id if liaison else None
-    for pending in await outbox.pending_pages(session, alert.id):
-        pending.status = "cancelled"
-        pending.last_error = f"alert {reason}"
+    await outbox.cancel_pending_pages(session, alert.id, f"alert {reason}")

@@ -428,12 +428,18 @@ async def list_deliveries(
     return (await session.scalars(newest_first(stmt, Delivery.id, before, limit))).all()
 
 
-async def pending_pages(session: AsyncSession, alert_id: int) -> Sequence[Delivery]:
-    """Pages of an alert not yet handed to the provider, and the calls reading them."""
-    stmt = select(Delivery).where(
-        Delivery.alert_id == alert_id, Delivery.purpose.in_(PAGING), Delivery.status == PENDING
+async def cancel_pending_pages(session: AsyncSession, alert_id: int, error: str) -> None:
+    """Cancel an alert's pages not yet handed to the provider, and the calls reading them: in
+    one statement whose condition is checked again on a row a worker is claiming (PostgreSQL
+    waits for the claim), so that a page being sent is not marked cancelled."""
+    await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.alert_id == alert_id, Delivery.purpose.in_(PAGING), Delivery.status == PENDING
+        )
+        .values(status=CANCELLED, last_error=error)
+        .execution_options(synchronize_session="fetch")
     )
-    return (await session.scalars(stmt)).all()
 
 
 async def paged_liaison_ids(session: AsyncSession, alert_id: int) -> set[int]:

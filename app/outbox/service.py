@@ -431,9 +431,10 @@ async def retry(session: AsyncSession, delivery_id: int, settings: Settings) -> 
 # --- what other domains read of the outbox -------------------------------------------------
 
 
-async def pending_pages(session: AsyncSession, alert_id: int) -> Sequence[Delivery]:
-    """Pages of an alert not yet handed to the provider, and the calls reading them."""
-    return await repo.pending_pages(session, alert_id)
+async def cancel_pending_pages(session: AsyncSession, alert_id: int, error: str) -> None:
+    """Cancel an alert's pages and calls not yet handed to the provider (not those a worker
+    is sending)."""
+    await repo.cancel_pending_pages(session, alert_id, error)
 
 
 async def paged_liaison_ids(session: AsyncSession, alert_id: int) -> set[int]:

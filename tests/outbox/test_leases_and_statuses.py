@@ -5,12 +5,15 @@ for ever."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
+from app.alerts.models import Alert
+from app.escalation import paging
 from app.flows import provider_reports
 from app.flows.provider_reports import apply_early
 from app.kit.clock import utcnow
@@ -371,3 +374,44 @@ async def test_a_page_whose_passing_on_fails_does_not_stop_the_claims(
     async with sessionmaker() as session:
         row = await session.get(Delivery, crashed.id)
     assert row is not None and row.status == "dead"
+
+
+@pytest.mark.postgresql  # two writers at once (SQLite has one at a time)
+async def test_an_ok_does_not_mark_cancelled_a_page_a_worker_is_claiming(
+    settings: Settings, sessionmaker: Any
+) -> None:
+    """A worker claims a page (not committed yet) as the alert is taken: the page is being
+    sent, so it stays `sending` and its result is recorded, instead of reading `cancelled`
+    for an SMS that went out."""
+    async with unit_of_work(sessionmaker) as session:
+        alert = Alert(ref="K-2345", kind="sms", from_phone=TO, body="Attaque", category="ATTACK")
+        alert.severity, alert.severity_rank = "critical", 3
+        alert.cap_urgency, alert.cap_severity, alert.cap_certainty = (
+            "Immediate",
+            "Extreme",
+            "Likely",
+        )
+        session.add(alert)
+        await session.flush()
+        page = await outbox.enqueue_sms(
+            session, settings, to=TO, body="x", purpose="page", alert_id=alert.id
+        )
+    claiming = sessionmaker()
+    await claiming.execute(
+        update(Delivery).where(Delivery.id == page.id).values(status="sending", leased_by="w")
+    )
+
+    async def taken() -> None:
+        async with unit_of_work(sessionmaker) as session:
+            taken_alert = await session.get(Alert, alert.id)
+            assert taken_alert is not None
+            await paging.stop(session, taken_alert, "acknowledged", None)
+
+    cancelling = asyncio.ensure_future(taken())
+    await asyncio.sleep(0.3)  # the cancel waits for the claim's row lock
+    await claiming.commit()
+    await claiming.close()
+    await cancelling
+    async with sessionmaker() as session:
+        row = await session.get(Delivery, page.id)
+    assert row is not None and (row.status, row.last_error) == ("sending", None)
