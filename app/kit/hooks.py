@@ -189,6 +189,7 @@ def _listen(target: Any) -> None:
     event.listen(target, "before_commit", _run_before_commit)
     event.listen(target, "after_commit", _run_on_commit)
     event.listen(target, "after_soft_rollback", _forget)
+    event.listen(target, "after_transaction_create", _savepoint_begun)
 
 
 def _run_before_flush(session: Session, _context: Any, _instances: Any) -> None:
@@ -197,7 +198,24 @@ def _run_before_flush(session: Session, _context: Any, _instances: Any) -> None:
         step(session)
 
 
+# SQLAlchemy runs the commit events for a savepoint released too. That is not the
+# transaction's commit: its steps and actions wait for that one (a change numbered at a
+# savepoint's release held the numbers' lock for the rest of the transaction; a worker
+# woken then found nothing committed). A savepoint rolled back takes back what was asked
+# for in it, and only that (`_SAVED`: the state as each open savepoint began).
+_SAVED = "kengele_savepoints"
+
+
+def _savepoint_begun(session: Session, transaction: Any) -> None:
+    if transaction.nested:
+        state = session.info.get(_STATE, {})
+        saved = {k: v.copy() if isinstance(v, dict | list | set) else v for k, v in state.items()}
+        session.info.setdefault(_SAVED, []).append(saved)
+
+
 def _run_before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     session.flush()  # the flush may ask for more steps (a change to number)
     steps: dict[str, CommitStep] = transaction(session).get(_BEFORE, {})
     while steps:
@@ -206,10 +224,19 @@ def _run_before_commit(session: Session) -> None:
 
 
 def _run_on_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: what it asked for stays
+        session.info.get(_SAVED, [None]).pop()
+        return
+    session.info.pop(_SAVED, None)
     ended: dict[str, Any] = session.info.pop(_STATE, {})
     for action in ended.get(_AFTER, []):
         action()
 
 
-def _forget(session: Session, _previous: Any) -> None:
+def _forget(session: Session, previous: Any) -> None:
+    saved: list[dict[str, Any]] = session.info.get(_SAVED, [])
+    if previous.nested and saved:  # a savepoint rolled back: the state as it began
+        session.info[_STATE] = saved.pop()
+        return
+    session.info.pop(_SAVED, None)
     session.info.pop(_STATE, None)
