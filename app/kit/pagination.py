@@ -38,7 +38,7 @@ def decode_cursor(cursor: str) -> list[object]:
         if not isinstance(values, list):
             raise ValueError
         return values
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deep
         raise BadRequest("cursor is not valid; use next_cursor of a previous page") from exc
 
 

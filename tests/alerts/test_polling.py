@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import random
 from typing import Any
 
@@ -112,6 +113,9 @@ async def test_poller_sees_every_final_state_while_four_writers_write(
         ("updated_after", encode_cursor(10**30)),
         ("updated_after", encode_cursor(True)),
         ("cursor", encode_cursor("2026-11-24T10:00:00+00:00", 10**30)),
+        # JSON nested deeper than the parser goes (a RecursionError, not a ValueError).
+        ("updated_after", base64.urlsafe_b64encode(b"[" * 5000).decode()),
+        ("cursor", base64.urlsafe_b64encode(b"[" * 5000).decode()),
     ],
 )
 async def test_bad_cursor_is_400(
