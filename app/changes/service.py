@@ -16,6 +16,7 @@ from app.channels import service as channels_service
 from app.channels.service import channel_data
 from app.escalation.reads import alert_reads
 from app.kit.changes import Change
+from app.kit.pagination import MAX_SEQ
 
 BATCH = 200
 
@@ -33,7 +34,11 @@ def sse(event: str, data: dict[str, Any], event_id: int | None = None) -> str:
 def parse_last_event_id(value: str | None) -> int | None:
     """The change number in a Last-Event-ID header; None when absent or not one of ours."""
     text = (value or "").strip()
-    return int(text) if text.isdigit() else None
+    # ASCII digits only ("\u00b2" is a digit to isdigit, not to int), and no more of them
+    # than a change number has (int() refuses thousands).
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_SEQ)):
+        return None
+    return int(text)
 
 
 async def render(session: AsyncSession, changes: Sequence[Change], *, mask_phone: bool) -> str:

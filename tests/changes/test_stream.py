@@ -173,6 +173,28 @@ async def test_forgotten_last_event_id_says_reset(
     assert first["event"] == "stream.reset"
 
 
+@pytest.mark.parametrize(
+    "last_event_id",
+    [
+        b"\xb2",  # "\u00b2" (superscript two) as HTTP reads it: a digit to str.isdigit, not to int
+        b"9" * 5000,  # more digits than int() reads
+    ],
+)
+async def test_a_last_event_id_not_ours_starts_the_stream_from_now(
+    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], last_event_id: bytes
+) -> None:
+    key = await make_key(sessionmaker, "viewer")
+    headers = [("Authorization", f"Bearer {key}".encode()), ("Last-Event-ID", last_event_id)]
+    async with (
+        live_server(app) as base,
+        httpx.AsyncClient(base_url=base, timeout=20) as client,
+        client.stream("GET", "/api/v1/stream", headers=headers) as response,
+    ):
+        assert response.status_code == 200
+        first = await anext(_events(response))
+    assert first == {"comment": "connected"}
+
+
 async def test_replay_past_the_kept_window_says_reset_with_an_id(
     app: FastAPI, demo: None, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
