@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import service as alerts
@@ -19,7 +18,7 @@ from app.escalation.paging import Recipient, execute, in_zone, on_duty_in_zone, 
 from app.escalation.schemas import DEFAULT_POLICIES, PolicyDocument
 from app.kit.clock import utcnow
 from app.kit.config import Settings
-from app.kit.errors import UNAVAILABLE, database_away
+from app.kit.errors import unavailable
 from app.outbox import service as outbox
 from app.outbox.models import Delivery
 from app.outbox.wakeup import mark_work
@@ -265,9 +264,7 @@ async def advance_due(session: AsyncSession, settings: Settings, now: datetime, 
                     continue
                 await run_due(session, settings, escalation, alert, now)
         except Exception as exc:
-            if isinstance(exc, UNAVAILABLE) and (
-                not isinstance(exc, DBAPIError) or database_away(exc)
-            ):
+            if unavailable(exc):
                 raise
             log.exception(
                 "escalation %s (alert %s): its step failed; tried again in %.0f s",

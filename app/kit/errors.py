@@ -127,6 +127,13 @@ def database_away(exc: DBAPIError) -> bool:
     return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
 
 
+def unavailable(exc: BaseException) -> bool:
+    """Whether an error means the database is away (UNAVAILABLE, and for a database error
+    the connection failed), rather than a bug or the data: the whole pass is then retried,
+    not the one item set aside."""
+    return isinstance(exc, UNAVAILABLE) and (not isinstance(exc, DBAPIError) or database_away(exc))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render domain, HTTP and validation errors in one JSON shape."""
 

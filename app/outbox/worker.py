@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channels import service as channel_service
@@ -28,7 +27,7 @@ from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
-from app.kit.errors import UNAVAILABLE, database_away
+from app.kit.errors import unavailable
 from app.kit.loops import Backoff
 from app.kit.signals import wait_for
 from app.outbox import health, routing, service
@@ -244,9 +243,7 @@ class Worker:
                     await service.announce_dead(session, self.settings, row)
                     await self._gave_up(session, row)
         except Exception as exc:
-            if isinstance(exc, UNAVAILABLE) and (
-                not isinstance(exc, DBAPIError) or database_away(exc)
-            ):
+            if unavailable(exc):
                 raise
             log.exception(
                 "worker %s: passing on the deliveries given up on failed; tried again in %.0f s",
@@ -340,9 +337,7 @@ class Worker:
             await self._record(batch)
         except Exception as exc:
             error = exc
-            away = isinstance(exc, UNAVAILABLE) and (
-                not isinstance(exc, DBAPIError) or database_away(exc)
-            )
+            away = unavailable(exc)
             if away or len(batch) == 1:
                 return batch, exc
             log.warning(
