@@ -10,18 +10,16 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Table,
-    and_,
     bindparam,
     func,
     inspect,
     literal_column,
-    or_,
     select,
+    text,
     update,
 )
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from app.inbound.models import (
     STATUS_PROCESSED,
@@ -63,16 +61,22 @@ async def insert(session: AsyncSession, message: InboundMessage) -> int:
     return int((await session.execute(_INSERT, values)).scalar_one())
 
 
+def _earlier_than(this: str) -> str:
+    """SQL: `earlier` is a message of the same sender as `this`, still `received`, that came
+    before it (the claim's and `earlier_of_sender`'s one condition)."""
+    return (
+        f"earlier.status = '{STATUS_RECEIVED}'"
+        f" AND earlier.from_phone_hash = {this}.from_phone_hash"
+        f" AND (earlier.received_at < {this}.received_at"
+        f" OR (earlier.received_at = {this}.received_at AND earlier.id < {this}.id))"
+    )
+
+
 # Whether the sender of the message being claimed has earlier messages still `received`. In
 # words: SQLAlchemy writes a RETURNING clause's columns without their table on SQLite, which
 # would make the subquery compare the other row with itself.
 _BEHIND = literal_column(
-    "EXISTS (SELECT 1 FROM inbound_messages AS earlier"
-    f" WHERE earlier.status = '{STATUS_RECEIVED}'"
-    " AND earlier.from_phone_hash = inbound_messages.from_phone_hash"
-    " AND (earlier.received_at < inbound_messages.received_at"
-    " OR (earlier.received_at = inbound_messages.received_at"
-    " AND earlier.id < inbound_messages.id)))",
+    f"EXISTS (SELECT 1 FROM inbound_messages AS earlier WHERE {_earlier_than('inbound_messages')})",
     Boolean,
 ).label("behind")
 
@@ -216,20 +220,11 @@ async def _received(
 
 # A sender's messages still `received` that came before one of theirs (`message_id`), oldest
 # first: one statement, the message itself found by its key.
-_THIS = aliased(InboundMessage, name="this")
-_EARLIER = (
-    select(InboundMessage.id)
-    .join(_THIS, _THIS.from_phone_hash == InboundMessage.from_phone_hash)
-    .where(
-        _THIS.id == bindparam("message_id"),
-        InboundMessage.status == STATUS_RECEIVED,
-        or_(
-            InboundMessage.received_at < _THIS.received_at,
-            and_(InboundMessage.received_at == _THIS.received_at, InboundMessage.id < _THIS.id),
-        ),
-    )
-    .order_by(InboundMessage.received_at, InboundMessage.id)
-    .limit(bindparam("limit"))
+_EARLIER = text(
+    "SELECT earlier.id FROM inbound_messages AS earlier"
+    " JOIN inbound_messages AS this ON this.id = :message_id"
+    f" WHERE {_earlier_than('this')}"
+    " ORDER BY earlier.received_at, earlier.id LIMIT :limit"
 )
 
 
