@@ -127,6 +127,21 @@ def database_away(exc: DBAPIError) -> bool:
     return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
 
 
+# Aborted by the database so that another transaction could go on (a deadlock, a
+# serialization failure): the same work retried at once goes through.
+_CONFLICT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def conflicted(exc: BaseException) -> bool:
+    """Whether the database aborted the transaction for a conflict with another (deadlock
+    detected, could not serialize): nothing is wrong with the work, which may be retried at
+    once."""
+    return isinstance(exc, DBAPIError) and (
+        getattr(exc.orig, "sqlstate", None) in _CONFLICT_SQLSTATES
+        or getattr(exc.orig, "pgcode", None) in _CONFLICT_SQLSTATES
+    )
+
+
 def unavailable(exc: BaseException) -> bool:
     """Whether an error means the database is away (UNAVAILABLE, and for a database error
     the connection failed), rather than a bug or the data: the whole pass is then retried,

@@ -30,6 +30,10 @@ ALERTS = Counter(
 PIPELINE_FAILURES = Counter(
     "kengele_pipeline_failures_total", "Pipeline attempts that failed and will be retried"
 )
+PIPELINE_CONFLICTS = Counter(
+    "kengele_pipeline_conflicts_total",
+    "Pipeline transactions the database aborted for a conflict (deadlock), tried again at once",
+)
 PIPELINE_SECONDS = Histogram(
     "kengele_pipeline_seconds",
     "Time to turn a stored message into an alert",
