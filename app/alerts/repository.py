@@ -66,6 +66,14 @@ async def get(session: AsyncSession, alert_id: int) -> Alert | None:
     return await session.get(Alert, alert_id)
 
 
+async def touch(session: AsyncSession, alert_id: int) -> None:
+    """The alert changed outside its own row: its next version and a change number at
+    commit (the numbering statement takes the row's lock then, for the commit alone)."""
+    alert = await session.get(Alert, alert_id)
+    if alert is not None:
+        changes.touch(session, alert)
+
+
 async def by_ref(session: AsyncSession, ref: str) -> Alert | None:
     """The alert with this reference."""
     return await session.scalar(select(Alert).where(Alert.ref == ref))

@@ -75,6 +75,12 @@ async def get(session: AsyncSession, alert_id: int) -> Alert | None:
     return await repo.get(session, alert_id)
 
 
+async def page_delivered(session: AsyncSession, alert_id: int) -> None:
+    """A page of the alert reached a liaison's phone. What is shown of the alert changed
+    (`paging.pages_delivered`): pollers and the stream see it as a change of the alert."""
+    await repo.touch(session, alert_id)
+
+
 def incident_opened_here(session: AsyncSession, incident_id: int) -> bool:
     """Whether this transaction opened the incident (no escalation can refer to it yet)."""
     return opened_here(session, incident_id)

@@ -16,13 +16,14 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.alerts import service as alerts
 from app.channels import service as channels
 from app.escalation import service as escalation
 from app.flows import channel_health
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
 from app.outbox import service as outbox
-from app.outbox.models import Delivery
+from app.outbox.models import PAGING, Delivery
 
 log = logging.getLogger(__name__)
 # A callback can overtake the worker's record of the provider's answer by milliseconds: an
@@ -83,14 +84,14 @@ async def _apply(
     channel: str | None = None,
 ) -> bool:
     """Apply a provider's status; False when no delivery (of `channel`) has this id."""
-    delivery, failed = await outbox.apply_status(session, provider_id, status, error_code, channel)
-    if (
-        delivery is not None
-        and failed
-        and not await outbox.fail_over(session, settings, delivery, None)
-    ):
+    delivery, became = await outbox.apply_status(session, provider_id, status, error_code, channel)
+    if delivery is None:
+        return False
+    if became == "failed" and not await outbox.fail_over(session, settings, delivery, None):
         await escalation.on_page_failed(session, settings, delivery)
-    return delivery is not None
+    elif became == "delivered" and delivery.purpose in PAGING and delivery.alert_id is not None:
+        await alerts.page_delivered(session, delivery.alert_id)
+    return True
 
 
 async def page_dead(session: AsyncSession, settings: Settings, delivery: Delivery) -> None:

@@ -6,6 +6,7 @@ import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -296,14 +297,19 @@ async def announce_dead(session: AsyncSession, settings: Settings, delivery: Del
         await emit_event(session, settings, "delivery.dead", data, alert_id=delivery.alert_id)
 
 
+# What a provider's status made of a delivery, when it made it final (apply_status).
+Became = Literal["failed", "delivered"]
+
+
 async def apply_status(
     session: AsyncSession,
     provider_id: str,
     status: str,
     error_code: int | None,
     channel: str | None = None,
-) -> tuple[Delivery | None, bool]:
-    """A provider status callback: move forward only. Returns (delivery, became a failure).
+) -> tuple[Delivery | None, Became | None]:
+    """A provider status callback: move forward only. Returns (delivery, what it became:
+    "failed" a failure, "delivered" on the phone; None when it did not move so).
 
     `channel`: the channel that reported it, whose sends alone it may move. A gateway app's
     ids are its own (`kengele-<delivery id>` on every handset): a late report of the handset
@@ -311,7 +317,7 @@ async def apply_status(
     unique across the account."""
     delivery = await repo.by_provider_id(session, provider_id, via=channel)
     if delivery is None:
-        return None, False
+        return None, None
     now = utcnow()
     repo.add_attempt(
         session,
@@ -325,7 +331,7 @@ async def apply_status(
         ),
     )
     if provider_rank(status) <= provider_rank(delivery.provider_status):
-        return delivery, False  # late, repeated or out of order: never backwards
+        return delivery, None  # late, repeated or out of order: never backwards
     delivery.provider_status = status
     # A row a worker holds (or that waits for a retry) takes its status from its result. A
     # row left "sending" without a lease took Twilio's word for ours before `status_for`.
@@ -339,10 +345,11 @@ async def apply_status(
     if status in FINAL_FAILURES:
         delivery.final_at = now
         delivery.last_error = f"{status} (error {error_code})" if error_code else status
-        return delivery, True
+        return delivery, "failed"
     if status == "delivered":
         delivery.final_at = now
-    return delivery, False
+        return delivery, "delivered"
+    return delivery, None
 
 
 # A status kept for a message id no delivery had is forgotten this long after it came.

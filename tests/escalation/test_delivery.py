@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pytest
 from sqlalchemy import select
 
@@ -10,7 +12,8 @@ from app.kit.config import Settings
 from app.kit.db import unit_of_work
 from app.outbox import service as outbox
 from app.outbox.models import DeliveryAttempt
-from tests.escalation.support import Gateway, gateway
+from tests.escalation.support import CLA_BENI, FOCAL_MAVIVI, Gateway, gateway
+from tests.support import make_key
 
 TO = "+243820000209"
 
@@ -150,3 +153,31 @@ async def test_a_page_held_back_by_the_rate_goes_before_receipts_queued_earlier(
         bodies = [r.body for r in sorted(gw.fake.requests, key=lambda r: r.received_at)]
         # The first receipt had left before the page was written; the page is next.
         assert bodies[:2] == ["receipt 0", "the page"], bodies
+
+
+async def test_a_page_delivered_shows_to_pollers_of_the_alert(settings: Settings) -> None:
+    """The ops room follows alerts by `updated_after`: a liaison's phone receiving the page
+    changes what is shown of the alert (`paging.pages_delivered`), so it is a change."""
+    async with gateway(settings) as gw:
+        await gw.sms(FOCAL_MAVIVI, "Attaque a Mavivi, des morts")
+        await gw.wait_for(lambda: len(gw.sent_to(CLA_BENI)) == 1)
+        viewer = {"Authorization": f"Bearer {await make_key(gw.sessionmaker, 'viewer')}"}
+
+        async def poll(after: str) -> dict[str, Any]:
+            params = {"updated_after": after, "limit": 500}
+            response = await gw.client.get("/api/v1/alerts", params=params, headers=viewer)
+            assert response.status_code == 200, response.text
+            return cast(dict[str, Any], response.json())
+
+        first = await poll("")
+        [paged] = first["items"]
+        assert paged["paging"]["pages_delivered"] == 0
+        pages = paged["paging"]["pages"]
+        await gw.wait_for(lambda: len(gw.fake.pending_callbacks) == 2 * pages)  # all sent
+        assert (await poll(first["sync_cursor"]))["items"] == [], "nothing changed yet"
+
+        await gw.flush_callbacks()  # the page's "sent", then "delivered"
+
+        [seen] = (await poll(first["sync_cursor"]))["items"]
+        assert seen["id"] == paged["id"]
+        assert seen["paging"]["pages_delivered"] == paged["paging"]["pages"] >= 1

@@ -91,12 +91,12 @@ async def _after_callback(
 ) -> tuple[Delivery, bool]:
     """A status callback applied: the row as it is then, and whether it became a failure."""
     async with unit_of_work(sessionmaker) as session:
-        found, failed = await outbox.apply_status(session, provider_id, status, error_code)
+        found, became = await outbox.apply_status(session, provider_id, status, error_code)
     assert found is not None, f"no delivery known as {provider_id}"
     async with sessionmaker() as session:
         row = await session.get(Delivery, found.id)
     assert row is not None
-    return row, failed
+    return row, became == "failed"
 
 
 async def test_twilio_s_sending_is_not_read_as_a_lease(
