@@ -195,21 +195,7 @@ async def test_handset_a_s_late_report_does_not_fail_the_page_handset_b_took_ove
     would send the page a third time and, at the end of the route, page someone else."""
     with SmsGateFake() as b:
         async with handset_gateway(settings) as (gw, a):
-            await add_channel(
-                gw.sessionmaker,
-                gw.settings,
-                "smsgate",
-                "beni-b",
-                numbers=["+243970000002"],
-                options={
-                    "signing_key": b.signing_key,
-                    "api_url": b.base_url,
-                    "username": b.username,
-                    "password": b.password,
-                },
-                zones=["Beni"],
-                priority=2,
-            )
+            await add_handset_b(gw, b)
             await report(gw, a, FOCAL_MAVIVI, ATTACK)
             await gw.wait_for(lambda: len(a.accepted(CLA_BENI)) == 1)
             [page] = await gw.outbox(recipient=CLA_BENI, purpose="page")
@@ -229,6 +215,25 @@ async def test_handset_a_s_late_report_does_not_fail_the_page_handset_b_took_ove
             assert (page.via, page.status) == ("beni-b", "accepted")
             assert await attempts(gw, page) == ["ok", "callback:failed", "failover:beni-b", "ok"]
             assert gw.sent_to(CLA_BENI) == [] and len(b.tried(CLA_BENI)) == 1
+
+
+async def add_handset_b(gw: Gateway, b: SmsGateFake) -> None:
+    """Handset B (beni-b), the zone's second channel, after A."""
+    await add_channel(
+        gw.sessionmaker,
+        gw.settings,
+        "smsgate",
+        "beni-b",
+        numbers=["+243970000002"],
+        options={
+            "signing_key": b.signing_key,
+            "api_url": b.base_url,
+            "username": b.username,
+            "password": b.password,
+        },
+        zones=["Beni"],
+        priority=2,
+    )
 
 
 async def test_a_receipt_waiting_for_a_handset_turned_off_to_be_fixed_leaves_when_it_is_back(
