@@ -28,6 +28,17 @@ log = logging.getLogger(__name__)
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 
 
+def message_id(delivery: Delivery) -> str:
+    """Our id of one send of an SMS, given to the providers that take one (SMS Gateway for
+    Android's message id, which its status events name; httpSMS's `request_id`; an
+    aggregator's `{id}`): `kengele-<delivery id>-<attempt>`, the attempt being the claim's
+    (`attempts`, counted up by each claim and never reset). A page sent again (by the same
+    handset after a failover and back, or after a lease ran out) is another message: a late
+    report of an earlier send names that send, not this one. Digits, letters and dashes, at
+    most 29 characters (two 32-bit integers): the app's server takes ids of up to 36."""
+    return f"kengele-{delivery.id}-{delivery.attempts}"
+
+
 class LegacySender(Protocol):
     """The provider of the settings (Twilio or the console)."""
 
@@ -146,7 +157,7 @@ class ChannelSender:
             return await self._legacy(delivery)
         if channel.kind in ("smsgate", "httpsms", "http", "africastalking"):
             return await self._client(channel).send_sms(
-                to=delivery.recipient, body=delivery.body, message_id=f"kengele-{delivery.id}"
+                to=delivery.recipient, body=delivery.body, message_id=message_id(delivery)
             )
         if channel.kind == "console":
             log.info("SMS to %s by %s: %s", mask(delivery.recipient), channel.name, delivery.body)

@@ -122,7 +122,8 @@ class Delivery(TimestampMixin, Base):
     max_attempts: Mapped[int] = mapped_column(Integer, default=8)
     lease_until: Mapped[datetime | None] = mapped_column()
     # When its last send was claimed: a provider's status kept from before then is of an
-    # earlier send (app.outbox.repository.early_now_known).
+    # earlier send (app.outbox.repository.early_now_known), were the provider to know both
+    # sends by one id (ours are per send: app.outbox.channels.message_id).
     claimed_at: Mapped[datetime | None] = mapped_column()
     leased_by: Mapped[str | None] = mapped_column(String(64))
     provider_id: Mapped[str | None] = mapped_column(String(PROVIDER_ID_LENGTH), index=True)

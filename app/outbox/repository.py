@@ -311,9 +311,10 @@ async def any_early(session: AsyncSession) -> bool:
 def _early_of(*, stale: bool) -> ColumnElement[bool]:
     """A kept status whose message id a delivery now has (sent through the channel that
     reported it, when one did): received since that send was claimed, or (`stale`) before,
-    when it is of an earlier send of the same id. Every handset knows a page by the same id
-    (`kengele-<delivery id>`): a report of handset A's first send, kept while the page went
-    by handset B, must not move A's second send of it."""
+    when it is of an earlier send of the same id. The ids Kengele gives the handsets are one
+    send's (`kengele-<delivery id>-<attempt>`), so a report of handset A's first send, kept
+    while the page went by handset B, does not name A's second send of it; this guards
+    against a provider that would give two sends one id."""
     since = or_(Delivery.claimed_at.is_(None), EarlyStatus.received_at >= Delivery.claimed_at)
     return (
         select(Delivery.id)

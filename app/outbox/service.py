@@ -311,10 +311,12 @@ async def apply_status(
     """A provider status callback: move forward only. Returns (delivery, what it became:
     "failed" a failure, "delivered" on the phone; None when it did not move so).
 
-    `channel`: the channel that reported it, whose sends alone it may move. A gateway app's
-    ids are its own (`kengele-<delivery id>` on every handset): a late report of the handset
-    a page failed over from must not fail the next handset's send. None: Twilio's ids,
-    unique across the account."""
+    `channel`: the channel that reported it, whose sends alone it may move: a gateway app's
+    ids are its own (an aggregator's may be another's too). The ids Kengele gives are one
+    send's (`kengele-<delivery id>-<attempt>`, app.outbox.channels.message_id): a late report
+    of an earlier send, by the handset a page failed over from or by the same handset before
+    the page came back to it, names an id no delivery has now. None: Twilio's ids, unique
+    across the account."""
     delivery = await repo.by_provider_id(session, provider_id, via=channel)
     if delivery is None:
         return None, None
@@ -385,7 +387,7 @@ async def early_statuses_kept(session: AsyncSession) -> bool:
 async def early_statuses_known(session: AsyncSession, limit: int = 100) -> Sequence[EarlyStatus]:
     """The kept statuses whose message a delivery now has, oldest first, forgotten as they
     are handed over (apply them in this transaction); those received before that delivery's
-    send was claimed (of an earlier send of the same id: a handset's, whose ids repeat), and
+    send was claimed (of an earlier send, were a provider to give two sends one id), and
     those kept past EARLY_STATUS_KEPT, forgotten."""
     found = await repo.early_now_known(session, limit)
     await repo.forget_early(session, [early.id for early in found])

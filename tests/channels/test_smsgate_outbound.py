@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
+from app.flows import provider_reports
 from app.kit.config import Settings
 from app.outbox.models import Delivery, DeliveryAttempt
 from app.providers.smsgate_client import SmsGateSender
-from tests.channels.support import add_channel, set_active, set_down
+from tests.channels.support import add_channel, has_provider_id, set_active, set_down
 from tests.escalation.support import (
     CLA_BENI,
     CLA_OICHA,
@@ -92,7 +93,7 @@ async def test_a_critical_alert_on_handset_a_pages_the_zone_through_it(settings:
         [page] = await gw.outbox(recipient=CLA_BENI, purpose="page")
         await gw.wait_for(lambda: _sent(gw, page.id))
         page = await gw.delivery(page.id)
-        assert page.provider_id == f"kengele-{page.id}"
+        assert page.provider_id == f"kengele-{page.id}-1"  # the delivery, its first send
         for event in ("sms:sent", "sms:delivered"):
             body, headers = fake.webhook(event, {"messageId": page.provider_id})
             answer = await gw.client.post(URL, content=body, headers=headers)
@@ -189,10 +190,10 @@ async def test_a_page_the_handset_reports_failed_goes_by_the_next_channel_once(
 async def test_handset_a_s_late_report_does_not_fail_the_page_handset_b_took_over(
     settings: Settings,
 ) -> None:
-    """Every handset knows a page by the same id (`kengele-<delivery id>`). A reports the
-    page failed, and it goes by handset B; A's app then posts the same event again (its
-    first post got no answer in time). That report is A's: it must not fail B's send, which
-    would send the page a third time and, at the end of the route, page someone else."""
+    """A reports the page failed, and it goes by handset B; A's app then posts the same event
+    again (its first post got no answer in time). That report is A's: it must not fail B's
+    send, which would send the page a third time and, at the end of the route, page someone
+    else."""
     with SmsGateFake() as b:
         async with handset_gateway(settings) as (gw, a):
             await add_handset_b(gw, b)
@@ -215,6 +216,72 @@ async def test_handset_a_s_late_report_does_not_fail_the_page_handset_b_took_ove
             assert (page.via, page.status) == ("beni-b", "accepted")
             assert await attempts(gw, page) == ["ok", "callback:failed", "failover:beni-b", "ok"]
             assert gw.sent_to(CLA_BENI) == [] and len(b.tried(CLA_BENI)) == 1
+
+
+@pytest.mark.parametrize("stale", ["sms:failed", "sms:delivered"])
+async def test_handset_a_s_report_of_its_first_send_does_not_move_its_second_send(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, stale: str
+) -> None:
+    """The page went by handset A, which reported it failed; then by handset B, which
+    refused it and was found down; then by A again, which took it. A report of A's FIRST send
+    comes after that (the app posts its `sms:failed` again, or a delivery report comes late).
+    Each send has its own id, so the report names the first send and leaves the second as it
+    is. With one id for every send of a page, a stale `failed` failed the second send (and,
+    no channel left, paged someone else for nothing), and a stale `delivered` marked
+    delivered a send nobody had seen arrive."""
+    monkeypatch.setattr(provider_reports, "UNKNOWN_SID_PAUSES", (0.0,))
+    with SmsGateFake() as b:
+        async with handset_gateway(settings) as (gw, a):
+            await add_handset_b(gw, b)
+            await set_down(gw.sessionmaker, "twilio")
+            b.fail_with(500)
+            await report(gw, a, FOCAL_MAVIVI, ATTACK)
+            [page] = await gw.outbox(recipient=CLA_BENI, purpose="page")
+            await gw.wait_for(lambda: has_provider_id(gw, page.id))
+            first = (await gw.delivery(page.id)).provider_id
+            assert first is not None
+            body, headers = a.webhook("sms:failed", {"messageId": first, "reason": "NO_SERVICE"})
+            assert (await gw.client.post(URL, content=body, headers=headers)).status_code == 200
+
+            # B answers 500; marked down, it hands the page back to A, which takes it.
+            await gw.wait_for(lambda: len(b.tried(CLA_BENI)) >= 1)
+            await set_down(gw.sessionmaker, "beni-b")
+            await gw.wait_for(lambda: _sent_again_by_a(gw, a, page.id))
+            second = (await gw.delivery(page.id)).provider_id
+            assert second is not None
+
+            body, headers = a.webhook(stale, {"messageId": first})
+            answer = await gw.client.post(URL, content=body, headers=headers)
+            assert answer.status_code == 200, answer.text
+            await provider_reports.apply_early(gw.sessionmaker, gw.settings)
+            page = await gw.delivery(page.id)
+            assert (page.via, page.status, page.provider_status, page.provider_id) == (
+                "beni-a",
+                "accepted",
+                "accepted",
+                second,
+            )
+            assert len(await gw.outbox(purpose="page")) == 2, "nobody else paged"
+            assert answer.json()["status"] == "unknown message", "no delivery has that id now"
+            assert second != first
+            assert [s.json["id"] for s in a.accepted(CLA_BENI)] == [first, second]
+            # SMS Gateway for Android's server takes ids of 36 characters at most.
+            assert len(first) <= 36 and len(second) <= 36
+
+            # The second send's own report still moves it.
+            body, headers = a.webhook("sms:delivered", {"messageId": second})
+            answer = await gw.client.post(URL, content=body, headers=headers)
+            assert answer.json()["status"] == "recorded"
+            assert (await gw.delivery(page.id)).status == "delivered"
+
+
+async def _sent_again_by_a(gw: Gateway, a: SmsGateFake, delivery_id: int) -> bool:
+    delivery = await gw.delivery(delivery_id)
+    return (
+        len(a.accepted(CLA_BENI)) == 2
+        and delivery.via == "beni-a"
+        and delivery.provider_id is not None
+    )
 
 
 async def add_handset_b(gw: Gateway, b: SmsGateFake) -> None:

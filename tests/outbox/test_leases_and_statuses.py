@@ -222,8 +222,9 @@ async def _goes_by(sessionmaker: Any, delivery_id: int, via: str) -> None:
 async def test_a_status_kept_from_a_handset_s_earlier_send_does_not_move_its_next_send(
     settings: Settings, sessionmaker: Any, monkeypatch: pytest.MonkeyPatch, stale: str
 ) -> None:
-    """Every handset knows a page by the same id (`kengele-<delivery id>`). Handset A sent
-    it; the page went on to handset B; A's late report of its send comes then, finds no
+    """A provider knows two sends of a page by one id (as the handsets did before each send
+    had its own, `kengele-<delivery id>-<attempt>`). Handset A sent it; the page went on to
+    handset B; A's late report of its send comes then, finds no
     delivery of A's with that id, and is kept. B failed too, and the page came back to A,
     which sent it again. The kept report is of A's first send: applied to the second, a
     `failed` would fail a send that went through (someone else paged for nothing), and a
