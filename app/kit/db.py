@@ -40,8 +40,14 @@ def configure_keys(settings: Settings) -> None:
     )
 
 
+def _lower(value: object) -> object:
+    """lower() of SQLite as PostgreSQL's: every letter folded, not ASCII ones only."""
+    return value.lower() if isinstance(value, str) else value
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, foreign keys and a busy timeout.
+    """An async engine; SQLite gets WAL, foreign keys, a busy timeout and a lower() that
+    folds every letter, as PostgreSQL's does (not ASCII ones only).
 
     Also installs the keys of the encrypted columns (app/kit/crypto.py)."""
     configure_keys(settings)
@@ -61,6 +67,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+            # SQLite's own lower() folds ASCII letters only ("ÉQUATEUR" gives "Équateur"), so
+            # a place filter written "équateur" missed it; PostgreSQL's folds every letter.
+            dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
 
         @event.listens_for(engine.sync_engine, "begin")
         def _begin(conn: Any) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.kit.clock import utcnow
 from tests.support import make_key, post_twilio, sms_form
 
 SMS = "/webhooks/twilio/sms"
@@ -86,6 +89,49 @@ async def test_filters(
     assert await refs(place="kalemie") == ["OTHER"]
     assert await refs(status="new") == ["OTHER", "THREAT", "ATTACK"]
     assert await refs(status="resolved") == []
+
+
+async def test_place_filters_fold_accented_capitals_as_postgresql_does(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], viewer_headers: dict[str, str]
+) -> None:
+    # Imported names in capitals or with accents: every case of a name finds them, on SQLite
+    # too (whose own lower() folds ASCII letters only).
+    places = [("mbandaka", "ÉQUATEUR", "MBANDAKA"), ("ekoli", "Équateur", "Bélé")]
+    for place_id, admin1, admin2 in places:
+        body = {"id": place_id, "name": place_id.title(), "lat": 0.05, "lon": 18.26}
+        created = await client.post(
+            "/api/v1/places",
+            headers=admin_headers,
+            json=body | {"admin1": admin1, "admin2": admin2},
+        )
+        assert created.status_code == 201, created.text
+        entered = await client.post(
+            "/api/v1/alerts",
+            headers=admin_headers,
+            json={"text": "Attaque en cours", "source": "call", "place": place_id},
+        )
+        assert entered.status_code == 201, entered.text
+    home = {"phone": "+243810000190", "name": "Focal point Bélé", "home_place_id": "ekoli"}
+    assert (await client.post("/api/v1/reporters", headers=admin_headers, json=home)).is_success
+
+    async def places_of(**params: str) -> list[str]:
+        r = await client.get("/api/v1/alerts", headers=viewer_headers, params=params)
+        assert r.status_code == 200, r.text
+        return sorted(a["place"]["id"] for a in r.json()["items"])
+
+    for name in ("équateur", "ÉQUATEUR", "Équateur"):
+        assert await places_of(admin1=name) == ["ekoli", "mbandaka"], name
+    assert await places_of(admin2="BÉLÉ") == await places_of(admin2="bélé") == ["ekoli"]
+
+    until = (utcnow() + timedelta(days=2)).isoformat()
+    stats = await client.get(
+        "/api/v1/stats",
+        headers=viewer_headers,
+        params={"admin1": "équateur", "until": until, "silent_days": "1"},
+    )
+    assert stats.status_code == 200, stats.text
+    assert stats.json()["total"] == 2
+    assert [r["name"] for r in stats.json()["silent"]["reporters"]] == ["Focal point Bélé"]
 
 
 @pytest.mark.parametrize(
