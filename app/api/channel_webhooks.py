@@ -317,16 +317,18 @@ async def _http(hook: Hook, channel: ChannelInfo, body: bytes, token: str | None
     if missing:
         raise Unprocessable(f"{', '.join(missing)}: missing (a message needs sender and text)")
     to = fields.get(config.in_to, "") if config.in_to else ""
+    provider_sid, retry_of = http_channel.message_ids(config, fields, utcnow())
     return await _accept(
         hook,
         Inbound(
             provider=channel.name,
-            provider_sid=http_channel.message_id(config, fields, utcnow()),
+            provider_sid=provider_sid,
             kind=KIND_SMS,
             from_phone=fields[config.in_from],
             to_phone=to or (channel.numbers[0] if channel.numbers else ""),
             body=fields[config.in_text],
             raw={k: v[:500] for k, v in fields.items()},
+            retry_of=retry_of,
         ),
     )
 

@@ -109,6 +109,9 @@ class Inbound:
     to_phone: str
     body: str
     raw: dict[str, str]
+    # Another id of the provider's this message is a replay of when stored under it (an id
+    # derived from the minute a post came in: a retry in the next minute is the same post).
+    retry_of: str | None = None
 
 
 class Pipeline:
@@ -235,7 +238,8 @@ class Pipeline:
             log.exception("could not send the reply of inbound message %s by SMS", message_id)
 
     async def accept(self, inbound: Inbound) -> tuple[int, bool]:
-        """Commit the raw message (step 1); (id, False) when the provider id was seen before.
+        """Commit the raw message (step 1); (id, False) when the provider id (or the one it
+        is a retry of, `retry_of`) was seen before.
 
         Queued, a new message is due at once and the safety net is woken to process it;
         inline, the request processes it and the safety net leaves it alone for a grace time.
@@ -247,6 +251,12 @@ class Pipeline:
             self.accepting -= 1
 
     async def _accept(self, inbound: Inbound) -> tuple[int, bool]:
+        if inbound.retry_of is not None:
+            async with self.sessionmaker() as session:
+                first = await messages.by_provider_sid(session, inbound.provider, inbound.retry_of)
+            if first is not None:
+                metrics.INBOUND.labels(inbound.provider, inbound.kind, "replayed").inc()
+                return first.id, False
         now = utcnow()
         grace = 0.0 if self.queued else self.settings.reprocess_grace_seconds
         message = InboundMessage(

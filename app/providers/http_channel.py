@@ -4,7 +4,8 @@ Options (all text, given with `--set key=value`):
 
 - inbound: `in_from`, `in_text` (required fields; defaults `from`, `text`), `in_id`
   (provider id; without one the id is derived from sender, text and `in_time`, or the minute
-  the post came in when there is no time either), `in_to`, `in_time`; authentication
+  the post came in when there is no time either: a retry of the minute before's is a replay
+  too), `in_to`, `in_time`; authentication
   `auth` = `path` (the secret is the last segment of the URL), `header` (`auth_header`,
   default `Authorization`, must equal `auth_prefix` + secret) or `hmac` (`hmac_header`,
   default `X-Signature`: hex HMAC-SHA256 of the raw body).
@@ -57,8 +58,10 @@ OPTIONS = frozenset(
 )
 # An aggregator that posts neither an id nor a time: its retry of a post it got no answer to
 # comes within seconds, while the same words sent again are a new report. The minute a post
-# came in tells them apart (a retry across a minute's end is stored twice, and the alerts
-# fold it into the first as a resend within their duplicate window).
+# came in tells them apart, and a post is also a retry of one the minute before (else a retry
+# across a minute's end would be stored twice: its alert would count it as a resend and the
+# reporter get a second receipt). A retry within a minute of the first post is always one
+# message (up to two minutes, by where the minutes end).
 RECEIPT_BUCKET_SECONDS = 60
 PLACEHOLDERS = frozenset({"to", "text", "from", "id", "dlr_url", "token"})
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -175,21 +178,31 @@ def derived_id(sender: str, text: str, when: str) -> str:
     return "sha256:" + hashlib.sha256(f"{sender}\n{when}\n{text}".encode()).hexdigest()[:56]
 
 
-def message_id(config: HttpConfig, fields: Mapping[str, str], received: datetime) -> str:
-    """The id that de-duplicates a message (≤ 64 characters): the provider's own (`in_id`),
-    else one derived from sender, text and the provider's time (`in_time`), else from sender,
-    text and the minute it was `received`.
+def message_ids(
+    config: HttpConfig, fields: Mapping[str, str], received: datetime
+) -> tuple[str, str | None]:
+    """The id that de-duplicates a message (≤ 64 characters), and the id of which it is a
+    retry too, if any.
+
+    The id is the provider's own (`in_id`), else one derived from sender, text and the
+    provider's time (`in_time`), else from sender, text and the minute it was `received`; in
+    that last case only, the message is also a retry of the one the minute before derived.
 
     Sender and text alone would make the same words sent again, days later, a replay of the
     first: a new alert dropped unseen.
     """
     given = fields.get(config.in_id, "") if config.in_id else ""
     if given:
-        return given[:64]
+        return given[:64], None
+    sender, text = fields[config.in_from], fields[config.in_text]
     when = fields.get(config.in_time, "") if config.in_time else ""
-    if not when:
-        when = f"received:{int(received.timestamp()) // RECEIPT_BUCKET_SECONDS}"
-    return derived_id(fields[config.in_from], fields[config.in_text], when)
+    if when:
+        return derived_id(sender, text, when), None
+    minute = int(received.timestamp()) // RECEIPT_BUCKET_SECONDS
+    return (
+        derived_id(sender, text, f"received:{minute}"),
+        derived_id(sender, text, f"received:{minute - 1}"),
+    )
 
 
 def fill(template: str, values: Mapping[str, str]) -> str:

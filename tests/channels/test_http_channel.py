@@ -20,6 +20,7 @@ from app.alerts.models import Alert
 from app.api import channel_webhooks
 from app.inbound.models import InboundMessage
 from app.kit.config import Settings
+from app.outbox.models import Delivery
 from tests.channels.support import add_channel, has_provider_id
 from tests.escalation.support import FOCAL_MAVIVI, gateway, ref_in
 from tests.fakes.aggregator_api import AggregatorFake
@@ -118,6 +119,47 @@ async def test_without_id_or_time_a_retry_is_one_message_and_the_same_words_late
     assert await _count(session, InboundMessage) == 1
     # Days later, a new attack, the same words: stored, not dropped as a replay.
     assert await post_at(first + timedelta(days=2)) == "stored"
+    assert await _count(session, InboundMessage) == 2
+
+
+async def test_without_id_or_time_a_retry_across_a_minute_s_end_is_still_one_message(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    settings: Settings,
+    demo: None,
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The aggregator's retry comes in the next minute: one message, one alert, one paging and
+    # one receipt for the reporter (as a resend it would get a receipt of its own).
+    await add_channel(
+        app.state.sessionmaker,
+        settings,
+        "http",
+        "agg",
+        numbers=["+243970000050"],
+        options={"secret": SECRET},
+    )
+    url = f"/webhooks/http/agg/{SECRET}"
+    form = {"from": "+243810000101", "text": "Attaque en cours a Mavivi"}
+
+    async def post_at(when: datetime) -> Any:
+        monkeypatch.setattr(channel_webhooks, "utcnow", lambda: when, raising=False)
+        response = await client.post(url, data=form)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    first = datetime(2026, 12, 1, 10, 0, 55, tzinfo=UTC)
+    stored = await post_at(first)
+    retried = await post_at(first + timedelta(seconds=10))
+    assert (stored["status"], retried) == ("stored", {"status": "replayed", "id": stored["id"]})
+    assert await _count(session, InboundMessage) == 1
+    [alert] = (await session.scalars(select(Alert))).all()
+    assert alert.message_count == 1
+    sent = (await session.scalars(select(Delivery).where(Delivery.alert_id == alert.id))).all()
+    assert sorted(d.purpose for d in sent) == ["page", "page", "reply"]
+    # Two minutes on, the same words are a new report (a resend, folded into its alert).
+    assert (await post_at(first + timedelta(seconds=125)))["status"] == "stored"
     assert await _count(session, InboundMessage) == 2
 
 
