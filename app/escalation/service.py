@@ -15,7 +15,7 @@ from app.escalation import repository as repo
 from app.escalation.events import emit
 from app.escalation.models import ACTIVE, DONE, STOPPED, Escalation, EscalationPolicy
 from app.escalation.paging import Recipient, execute, in_zone, on_duty_in_zone, page, stop
-from app.escalation.schemas import DEFAULT_POLICIES, PolicyDocument
+from app.escalation.schemas import DEFAULT_POLICIES, PolicyDocument, Repeat
 from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.errors import unavailable
@@ -281,7 +281,12 @@ async def advance_due(session: AsyncSession, settings: Settings, now: datetime, 
 async def run_due(
     session: AsyncSession, settings: Settings, escalation: Escalation, alert: Alert, now: datetime
 ) -> None:
-    """Execute every step of `escalation` that is due at `now`, then set the next due time."""
+    """Execute every step of `escalation` that is due at `now`, then set the next due time.
+
+    Steps due together (a pass run late: the gateway or its database was away) all page, each
+    its own people. A repeat is timed from the page before it, as it went out: one run late
+    is not followed at once by the repeats missed meanwhile (a burst of copies of one page,
+    the repeats spent), the next comes `every_seconds` later."""
     doc = PolicyDocument.model_validate(escalation.policy)
     while (
         escalation.state == ACTIVE
@@ -297,17 +302,13 @@ async def run_due(
                 escalation.next_due_at = escalation.started_at + timedelta(seconds=wait)
                 continue
             if doc.repeat and doc.repeat.times > 0:
-                escalation.next_due_at = escalation.next_due_at + timedelta(
-                    seconds=doc.repeat.every_seconds
-                )
+                escalation.next_due_at = _after(escalation.next_due_at, now, doc.repeat)
                 continue
         elif doc.repeat and escalation.repeats_done < doc.repeat.times:
             await execute(session, settings, escalation, alert, doc.steps, index, now)
             escalation.repeats_done += 1
             if escalation.repeats_done < doc.repeat.times:
-                escalation.next_due_at = escalation.next_due_at + timedelta(
-                    seconds=doc.repeat.every_seconds
-                )
+                escalation.next_due_at = _after(escalation.next_due_at, now, doc.repeat)
                 continue
         escalation.state = DONE
         escalation.next_due_at = None
@@ -318,6 +319,11 @@ async def run_due(
             action="escalation_finished",
             detail={"policy": escalation.policy_name, "repeats": escalation.repeats_done},
         )
+
+
+def _after(due: datetime, now: datetime, repeat: Repeat) -> datetime:
+    """When the repeat after a page due at `due` and sent at `now` falls due."""
+    return max(due, now) + timedelta(seconds=repeat.every_seconds)
 
 
 async def lock_of_alert(session: AsyncSession, alert_id: int) -> Escalation | None:
