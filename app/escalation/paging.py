@@ -132,18 +132,19 @@ async def on_duty_in_zone(session: AsyncSession, tier: str, alert: Alert) -> lis
 async def recipients_of(
     session: AsyncSession, notify: NotifyTier | Phones, alert: Alert
 ) -> list[Recipient]:
-    """Whom a step's `notify` names for this alert; JOC officers when the zone has nobody."""
+    """Whom a step's `notify` names for this alert; JOC officers when the zone (or the list
+    of numbers) has nobody. A listed number of a liaison off duty or deactivated is not paged:
+    only on-duty liaisons are; a number of no liaison is."""
     if isinstance(notify, Phones):
-        known = {
-            liaison.phone: liaison
-            for tier in ("liaison", "joc")
-            for liaison in await people.on_duty(session, tier)
-        }
-        return [
-            Recipient(p, known[p].language if p in known else "fr", known.get(p))
+        liaisons = await people.liaisons_by_phones(session, notify.phones)
+        listed = [
+            Recipient(p, liaisons[p].language, liaisons[p]) if p in liaisons else Recipient(p, "fr")
             for p in notify.phones
+            if p not in liaisons or people.pageable(liaisons[p])
         ]
-    if notify in ("zone_liaisons", "zone_joc"):
+        if listed:
+            return listed
+    elif notify in ("zone_liaisons", "zone_joc"):
         found = await on_duty_in_zone(
             session, "liaison" if notify == "zone_liaisons" else "joc", alert
         )

@@ -319,6 +319,17 @@ async def on_duty(session: AsyncSession, tier: str) -> Sequence[Liaison]:
     return await repo.on_duty(session, tier)
 
 
+async def liaisons_by_phones(session: AsyncSession, phones: Iterable[str]) -> dict[str, Liaison]:
+    """The liaisons and JOC officers (on duty or not, active or not) having these E.164
+    numbers, by number."""
+    return await repo.liaisons_by_phones(session, phones)
+
+
+def pageable(liaison: Liaison) -> bool:
+    """Whether the liaison may be paged: active and on duty (as `on_duty` lists them)."""
+    return liaison.active and liaison.on_duty
+
+
 async def find_reporter(session: AsyncSession, reporter_id: int) -> Reporter | None:
     """The reporter with this id, or None."""
     return await repo.get_person(session, Reporter, reporter_id)

@@ -499,3 +499,28 @@ async def test_a_liaison_covering_a_whole_province_is_paged_for_its_territoires(
             s.add(Liaison(phone=province_cla, name="CLA Nord-Kivu", zones=["Nord-Kivu"]))
         await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")  # Beni, Nord-Kivu
         await gw.wait_for(lambda: bool(gw.sent_to(province_cla)))
+
+
+@pytest.mark.parametrize("change", [{"active": False}, {"on_duty": False}])
+async def test_a_policys_number_of_a_liaison_off_duty_or_gone_is_not_paged(
+    settings: Settings, admin_headers: dict[str, str], change: dict[str, bool]
+) -> None:
+    """A policy names CLA Beni's number; he has left (deactivated: "never paged again") or
+    is off duty. His number is not paged: he is no longer there to answer, and his page,
+    sent and delivered, would page nobody else. With nobody left on the list, the JOC is."""
+    async with gateway(settings) as gw:
+        created = await gw.client.post(
+            "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
+        )
+        assert created.status_code == 201, created.text
+        async with unit_of_work(gw.sessionmaker) as s:
+            beni = await s.scalar(select(Liaison).where(Liaison.phone == CLA_BENI))
+            assert beni is not None
+            for name, value in change.items():
+                setattr(beni, name, value)
+
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
+
+        await gw.wait_for(lambda: bool(gw.sent_to(JOC_NORD_KIVU)))
+        assert gw.sent_to(JOC_NORD_KIVU)[0].startswith(ref)
+        assert await gw.outbox(recipient=CLA_BENI) == []
