@@ -471,13 +471,13 @@ async def paged_for(
 async def last_page_to(
     session: AsyncSession, liaison_id: int, sent_by: datetime
 ) -> Delivery | None:
-    """The newest page sent to a liaison by `sent_by` (pages written, or sent, later are not
-    counted)."""
+    """The newest page (by SMS, or read by a call) sent to a liaison by `sent_by` (pages
+    written, or sent, later are not counted)."""
     stmt = (
         select(Delivery)
         .where(
             Delivery.liaison_id == liaison_id,
-            Delivery.purpose == "page",
+            Delivery.purpose.in_(PAGING),
             Delivery.sent_at.is_not(None),
             Delivery.sent_at <= sent_by,
         )

@@ -461,9 +461,10 @@ async def paged_for(
 async def last_page_to(
     session: AsyncSession, liaison_id: int, sent_by: datetime
 ) -> Delivery | None:
-    """The newest page sent to a liaison before their reply came in (`sent_by`): a reply
-    without a reference is about that page's alert, not about one paged since, which the
-    liaison has not seen when they wrote."""
+    """The newest page sent to a liaison before their reply came in (`sent_by`), by SMS or
+    read by a call (the voice fallback): a reply without a reference is about that page's
+    alert, not about one paged since, which the liaison has not seen when they wrote, nor
+    about an older SMS page than the call they answer."""
     return await repo.last_page_to(session, liaison_id, sent_by)
 
 

@@ -19,6 +19,7 @@ from tests.channels.support import set_down
 from tests.escalation.support import (
     CLA_BENI,
     CLA_OICHA,
+    FOCAL_ERINGETI,
     FOCAL_MAVIVI,
     JOC_NORD_KIVU,
     Gateway,
@@ -31,6 +32,7 @@ pytestmark = pytest.mark.usefixtures("engine")
 
 # The reporter gives a number to call back in the report: the page's SMS carries numbers,
 # the voice never reads one.
+ERINGETI = "Attaque en cours a Eringeti, les ADF ont tue 2 personnes"
 ATTACK = "Attaque en cours a Mavivi, les ADF ont tue 3 personnes, rappelez le 0990000777"
 
 
@@ -171,3 +173,28 @@ async def test_a_call_not_yet_placed_is_cancelled_when_a_liaison_takes_the_alert
 
         [cancelled] = await _calls(gw, CLA_OICHA)
         assert (cancelled.status, cancelled.last_error) == ("cancelled", "alert acknowledged")
+
+
+async def test_a_bare_ok_after_a_call_takes_the_alert_the_call_read(settings: Settings) -> None:
+    """CLA Oicha got the SMS page of Eringeti's attack. SMS is then cut off, and Mavivi's
+    attack reaches her by phone: the call reads it to her. Her bare "sawa" is about what she
+    heard last, Mavivi: taking Eringeti (the last page sent by SMS) would stop the paging of
+    an attack nobody took, while the one she answered went on."""
+    async with gateway(settings, channel_wait_seconds=0.1) as gw:
+        assert await _voice(gw, "on") == 200
+        eringeti = ref_in((await gw.sms(FOCAL_ERINGETI, ERINGETI)).text)
+        await gw.wait_for(lambda: gw.paged(CLA_OICHA))
+        await set_down(gw.sessionmaker, "twilio")
+        mavivi = ref_in((await gw.sms(FOCAL_MAVIVI, ATTACK)).text)
+        await gw.wait_for(lambda: bool(_called(gw, CLA_OICHA)))
+        await gw.wait_for(lambda: _sent(gw, CLA_OICHA))
+
+        answer = await gw.sms(CLA_OICHA, "sawa")
+
+        assert mavivi in answer.text and eringeti not in answer.text
+        assert (await gw.alert(mavivi)).status == "acknowledged"
+        assert (await gw.alert(eringeti)).status == "new"
+
+
+async def _sent(gw: Gateway, to: str) -> bool:
+    return any(call.sent_at is not None for call in await _calls(gw, to))
