@@ -94,6 +94,24 @@ async def on_new_alert(
     await start(session, settings, alert, now)
 
 
+# A paging that ran its steps with nobody taking the event goes again for a new report of
+# it, once its last step is this old: an event reported again must not go silent (a medium
+# event's paging is one step), nor page the zone at every report of a surge.
+PAGE_AGAIN_AFTER = timedelta(minutes=15)
+
+
+def _ran_out(escalation: Escalation, lead: Alert, now: datetime) -> bool:
+    """Whether the paging ran every step (and repeat) with nobody taking the event, its last
+    page PAGE_AGAIN_AFTER ago or more."""
+    if escalation.state != DONE or lead.status != AlertStatus.NEW:
+        return False
+    doc = PolicyDocument.model_validate(escalation.policy)
+    last = doc.steps[-1].after_seconds
+    if doc.repeat:
+        last += doc.repeat.times * doc.repeat.every_seconds
+    return now >= escalation.started_at + timedelta(seconds=last) + PAGE_AGAIN_AFTER
+
+
 async def _corroborating(
     session: AsyncSession,
     settings: Settings,
@@ -102,8 +120,11 @@ async def _corroborating(
     alert: Alert,
     now: datetime,
 ) -> None:
-    """Another report of an alert being paged: no new page, unless the severity rose."""
-    if SEVERITY_RANK[alert.severity] > SEVERITY_RANK[escalation.severity]:
+    """Another report of an alert being paged: no new page, unless its severity is above
+    the alert's (as it is now: a human may have lowered it since the paging started), or the
+    paging ran out with nobody taking the event (`_ran_out`): then the paging starts again,
+    the report counted in its first page."""
+    if SEVERITY_RANK[alert.severity] > SEVERITY_RANK[lead.severity]:
         lead.severity, lead.severity_rank = alert.severity, alert.severity_rank
         alerts.add_event(
             session,
@@ -119,6 +140,8 @@ async def _corroborating(
     alerts.add_event(
         session, lead, actor="system", action="corroborated_by", detail={"alert_id": alert.id}
     )
+    if _ran_out(escalation, lead, now):
+        await start(session, settings, lead, now, restart=escalation)
 
 
 async def on_corrected(

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.alerts.models import AlertEvent
 from app.escalation.models import Escalation
 from app.flows import provider_reports
+from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
 from app.kit.gsm7 import fits_one_segment
@@ -28,9 +29,11 @@ from tests.escalation.support import (
     FOCAL_ERINGETI,
     FOCAL_MAVIVI,
     JOC_NORD_KIVU,
+    Gateway,
     gateway,
     ref_in,
 )
+from tests.support import make_key
 
 pytestmark = pytest.mark.usefixtures("engine")  # tables emptied first
 
@@ -428,6 +431,77 @@ async def test_a_rise_in_severity_restarts_the_escalation(settings: Settings) ->
             escalation = await s.scalar(select(Escalation))
         assert escalation is not None
         assert (escalation.policy_name, escalation.severity) == ("critical-default", "critical")
+
+
+async def _paging_ran_out(gw: Gateway, ago: timedelta) -> str:
+    """A high alert of Mavivi whose paging ran every step (the liaisons, then the JOC) with
+    nobody taking it, as if it had started `ago`; its ref."""
+    ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Hommes armes vus a Mavivi")).text)
+    await gw.wait_for(lambda: len(gw.sent_to(CLA_BENI)) == 1)
+    await gw.advance(901)
+    await gw.wait_for(lambda: len(gw.sent_to(JOC_NORD_KIVU)) == 1)
+    async with unit_of_work(gw.sessionmaker) as session:
+        escalation = await session.scalar(select(Escalation))
+        assert escalation is not None and escalation.state == "done"
+        escalation.started_at = utcnow() - ago
+    return ref
+
+
+async def test_a_report_after_the_paging_ran_out_unanswered_pages_the_zone_again(
+    settings: Settings,
+) -> None:
+    """Nobody answered the liaisons nor the JOC; an hour later another village reports the
+    same men: the event must not go silent. The paging starts again, the report counted."""
+    async with gateway(settings) as gw:
+        ref = await _paging_ran_out(gw, timedelta(hours=1))
+
+        await gw.sms("+243810000104", "Hommes armes a Mavivi, ils sont toujours la")
+
+        await gw.wait_for(lambda: len(gw.sent_to(CLA_BENI)) == 2)
+        again = gw.sent_to(CLA_BENI)[1]
+        assert again.startswith(ref) and "(+1 rapport)" in again
+        async with gw.sessionmaker() as s:
+            escalation = await s.scalar(select(Escalation))
+        assert escalation is not None and escalation.state == "active"
+
+
+async def test_a_report_just_after_the_paging_ran_out_is_counted_without_a_page(
+    settings: Settings,
+) -> None:
+    """A surge of reports right after the JOC was paged does not page the zone at each."""
+    async with gateway(settings) as gw:
+        await _paging_ran_out(gw, timedelta(seconds=901))
+
+        await gw.sms("+243810000104", "Hommes armes a Mavivi, ils sont toujours la")
+
+        await asyncio.sleep(0.3)  # the worker would have sent a page by now
+        assert len(gw.sent_to(CLA_BENI)) == 1
+        async with gw.sessionmaker() as s:
+            escalation = await s.scalar(select(Escalation))
+        assert escalation is not None
+        assert (escalation.state, escalation.new_reports) == ("done", 1)
+
+
+async def test_a_report_above_a_severity_lowered_by_hand_pages_again(settings: Settings) -> None:
+    """The operations room lowered a critical alert to low (its paging stopped); a new report
+    of deaths there is above what the alert says now, and pages, though no higher than the
+    severity its paging had started at."""
+    async with gateway(settings) as gw:
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi, des morts")).text)
+        await gw.wait_for(lambda: len(gw.sent_to(CLA_BENI)) == 1)
+        operator = {"Authorization": f"Bearer {await make_key(gw.sessionmaker, 'operator')}"}
+        alert = await gw.alert(ref)
+        lowered = await gw.client.post(
+            f"/api/v1/alerts/{alert.id}/actions",
+            json={"action": "correct", "severity": "low"},
+            headers=operator,
+        )
+        assert lowered.status_code == 200 and lowered.json()["paging"]["state"] == "stopped"
+
+        await gw.sms("+243810000104", "Attaque a Mavivi, ils ont tue deux personnes")
+
+        await gw.wait_for(lambda: len(gw.sent_to(CLA_BENI)) == 2)
+        assert gw.sent_to(CLA_BENI)[1].startswith(f"{ref} CRITIQUE")
 
 
 async def test_a_taken_alert_paged_again_at_a_higher_severity_retries_its_pages(
