@@ -152,8 +152,12 @@ async def paging_states(session: AsyncSession, alerts: Sequence[Alert]) -> dict[
         return {}
     ids = [a.id for a in alerts]
     incident_ids = {a.incident_id for a in alerts if a.incident_id is not None}
-    stmt = select(Escalation).where(
-        or_(Escalation.alert_id.in_(ids), Escalation.incident_id.in_(incident_ids))
+    # In id order: of an incident's escalations, the newest is shown, the one its reports
+    # are counted on (`of_incident`), whatever order the database keeps the rows in.
+    stmt = (
+        select(Escalation)
+        .where(or_(Escalation.alert_id.in_(ids), Escalation.incident_id.in_(incident_ids)))
+        .order_by(Escalation.id)
     )
     by_alert: dict[int, Escalation] = {}
     by_incident: dict[int, Escalation] = {}
