@@ -16,17 +16,21 @@ from app.outbox.models import Delivery
 from app.people.models import Liaison
 
 # Built once, not at every call: every new alert reads them.
-_POLICIES = select(EscalationPolicy).order_by(EscalationPolicy.priority, EscalationPolicy.name)
+_POLICIES = select(EscalationPolicy)
 _ACTIVE_POLICIES = _POLICIES.where(EscalationPolicy.active.is_(True))
 
 
 async def policies(
     session: AsyncSession, *, active_only: bool = False
 ) -> Sequence[EscalationPolicy]:
-    """Policies by priority (lowest first), then name."""
+    """Policies by priority (lowest first), then name, case ignored: ordered here, not by
+    the database, whose collation (its locale's) would order names differently on SQLite, on
+    a server set up in C and on one in en_US, and so choose another of two policies of one
+    priority."""
     stmt = _ACTIVE_POLICIES if active_only else _POLICIES
     with session.no_autoflush:  # what is pending (an alert, its events) cannot change them
-        return (await session.scalars(stmt)).all()
+        found = (await session.scalars(stmt)).all()
+    return sorted(found, key=lambda p: (p.priority, p.name.casefold(), p.name))
 
 
 async def policy_by_name(session: AsyncSession, name: str) -> EscalationPolicy | None:
