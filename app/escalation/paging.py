@@ -15,6 +15,7 @@ from app.escalation import repository as repo
 from app.escalation.events import emit
 from app.escalation.models import STOPPED, Escalation
 from app.escalation.schemas import NotifyTier, Phones, Step
+from app.kit import metrics
 from app.kit.config import Settings
 from app.kit.phones import mask_in_text
 from app.outbox import service as outbox
@@ -56,10 +57,6 @@ async def execute(
             if r.liaison is not None:
                 paged.append(r.liaison.id)
         escalation.new_reports = 0
-        if not recipients:
-            log.error(
-                "alert %s: nobody to page at step %s (no on-duty JOC officer)", alert.id, index
-            )
     alerts.add_event(
         session,
         alert,
@@ -72,8 +69,42 @@ async def execute(
             "recipients": len(recipients) if "sms" in channels else 0,
         },
     )
-    if "webhook" in channels:
-        await emit(session, settings, "alert.escalated", alert, step=index, liaisons=paged)
+    nobody = "sms" in channels and not recipients
+    if nobody:
+        _nobody_paged(session, steps, alert, index)
+    if "webhook" in channels or nobody:
+        # A step that paged nobody is news for other systems whatever its channels.
+        extra = {"nobody_paged": NOBODY_ON_DUTY} if nobody else {}
+        await emit(session, settings, "alert.escalated", alert, step=index, liaisons=paged, **extra)
+
+
+# Why a step paged nobody (the `reason` of its `nobody_paged` event, the `nobody_paged` of its
+# `alert.escalated` webhook): nobody it names may be paged, and no JOC officer is on duty.
+NOBODY_ON_DUTY = "nobody_on_duty"
+
+
+def _nobody_paged(session: AsyncSession, steps: list[Step], alert: Alert, index: int) -> None:
+    """A step's SMS paged nobody: the alert's trail says so and why (the operations room sees
+    it, pollers and the stream get the alert), Prometheus counts it, the log says it."""
+    named = {"phones" if isinstance(s.notify, Phones) else s.notify for s in steps}
+    zone = " / ".join(name for name in (alert.admin2, alert.admin1) if name) or "no place"
+    whom = []
+    if "zone_liaisons" in named:
+        whom.append(f"no liaison of the zone ({zone}) on duty")
+    if "phones" in named:
+        whom.append("no number of the policy's list may be paged (off duty or deactivated)")
+    whom.append("no JOC officer on duty")
+    note = "Nobody paged: " + ", ".join(whom) + "."
+    alerts.add_event(
+        session,
+        alert,
+        actor="system",
+        action="nobody_paged",
+        detail={"step": index, "reason": NOBODY_ON_DUTY, "notify": sorted(named)},
+        note=note,
+    )
+    metrics.after_commit(session, metrics.STEPS_UNPAGED.inc)
+    log.error("alert %s: step %s paged nobody (%s)", alert.id, index, note)
 
 
 async def page(

@@ -57,6 +57,11 @@ FIRST_PAGE_SECONDS = Histogram(
     "Time from an alert's receipt to its first page handed to the SMS provider",
     buckets=(1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600),
 )
+STEPS_UNPAGED = Counter(
+    "kengele_escalation_steps_unpaged_total",
+    "Escalation steps whose SMS paged nobody: nobody they name was on duty (or active), "
+    "and no JOC officer was on duty (the alert's trail has a `nobody_paged` event)",
+)
 HTTP_SECONDS = Histogram(
     "kengele_http_request_duration_seconds",
     "HTTP requests by route template, method and status class (event streams: time to the "

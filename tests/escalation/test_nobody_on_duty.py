@@ -1,0 +1,66 @@
+"""A step whose zone has nobody on duty, and no JOC officer on duty either: nobody is paged,
+and the operations room must see it (the alert's trail, its webhook, a metric)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select, update
+
+from app.escalation.models import Escalation
+from app.kit.config import Settings
+from app.kit.db import unit_of_work
+from app.people.models import Liaison
+from tests.escalation.support import FOCAL_MAVIVI, JOC_NORD_KIVU, gateway, ref_in
+from tests.kit.test_metrics import scrape, value
+
+pytestmark = pytest.mark.usefixtures("engine")  # tables emptied first
+
+UNPAGED = "kengele_escalation_steps_unpaged_total"
+
+
+async def test_a_step_that_pages_nobody_shows_in_the_trail_the_webhook_and_the_metrics(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """Every liaison of Beni and every JOC officer is off duty: the critical alert's first
+    step pages nobody. Its trail says so and why (the operations page, the API, and the
+    pollers, for whom the alert changed), subscribers get the step's `alert.escalated`
+    saying nobody was paged, and Prometheus counts it. The paging goes on: the JOC's step
+    five minutes later pages whoever is on duty by then."""
+    async with gateway(settings) as gw:
+        listener = {"url": "https://8.8.8.8/kengele", "event_types": ["alert.escalated"]}
+        subscribed = await gw.client.post("/api/v1/webhooks", json=listener, headers=admin_headers)
+        assert subscribed.status_code == 201, subscribed.text
+        async with unit_of_work(gw.sessionmaker) as s:
+            await s.execute(update(Liaison).values(on_duty=False))
+        before = await scrape(gw.client)
+
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi, des morts")).text)
+
+        alert = await gw.alert(ref)
+        assert await gw.outbox(purpose="page") == []
+        shown = await gw.client.get(f"/api/v1/alerts/{alert.id}", headers=admin_headers)
+        assert shown.status_code == 200, shown.text
+        (unpaged,) = [e for e in shown.json()["events"] if e["action"] == "nobody_paged"]
+        assert unpaged["detail"]["step"] == 0
+        assert unpaged["detail"]["reason"] == "nobody_on_duty"
+        assert "JOC" in unpaged["note"]
+        (hook,) = await gw.outbox(channel="webhook", event_type="alert.escalated")
+        data = json.loads(hook.body)["data"]
+        assert data["step"] == 0 and data["liaisons"] == []
+        assert data["nobody_paged"] == "nobody_on_duty"
+        after = await scrape(gw.client)
+        assert value(after, UNPAGED) - value(before, UNPAGED) == 1
+
+        # The step is not lost: the JOC officer on duty by the next step is paged by it.
+        async with unit_of_work(gw.sessionmaker) as s:
+            await s.execute(
+                update(Liaison).where(Liaison.phone == JOC_NORD_KIVU).values(on_duty=True)
+            )
+        async with gw.sessionmaker() as s:
+            escalation = await s.scalar(select(Escalation))
+        assert escalation is not None and escalation.state == "active"
+        await gw.advance(301)
+        await gw.wait_for(lambda: bool(gw.sent_to(JOC_NORD_KIVU)))
+        assert gw.sent_to(JOC_NORD_KIVU)[0].startswith(ref)
