@@ -30,7 +30,8 @@ async def on_acknowledged(
     taken: bool,
 ) -> None:
     """Someone took the alert (a liaison by SMS, or `name` through the API): the paging stops;
-    when it was new (`taken`), the others paged, the reporters and subscribers hear it."""
+    when it was new (`taken`), the others paged (those still active), the reporters and
+    subscribers hear it."""
     await stop(session, alert, AlertStatus.ACKNOWLEDGED, liaison)
     if not taken:
         return
@@ -38,6 +39,8 @@ async def on_acknowledged(
     if liaison is not None:
         others.discard(liaison.id)
     for other in await repo.liaisons_by_ids(session, others):
+        if not other.active:
+            continue  # deactivated since their page: gone, their number perhaps another's
         await outbox.enqueue_sms(
             session,
             settings,

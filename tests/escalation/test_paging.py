@@ -598,3 +598,25 @@ async def test_a_policys_number_of_a_liaison_off_duty_or_gone_is_not_paged(
         await gw.wait_for(lambda: bool(gw.sent_to(JOC_NORD_KIVU)))
         assert gw.sent_to(JOC_NORD_KIVU)[0].startswith(ref)
         assert await gw.outbox(recipient=CLA_BENI) == []
+
+
+async def test_a_liaison_deactivated_after_the_page_is_not_told_who_took_the_alert(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """Both Beni liaisons were paged; CLA Oicha has since left (deactivated: "never paged
+    again"). CLA Beni takes the alert: CLA Oicha's number, perhaps someone else's phone by
+    now, does not get the notice naming the alert and who took it."""
+    async with gateway(settings) as gw:
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI) and gw.sent_to(CLA_OICHA)))
+        async with gw.sessionmaker() as s:
+            oicha = await s.scalar(select(Liaison).where(Liaison.phone == CLA_OICHA))
+        assert oicha is not None
+        gone = await gw.client.delete(f"/api/v1/liaisons/{oicha.id}", headers=admin_headers)
+        assert gone.status_code == 200, gone.text
+
+        assert f"{ref} pris" in (await gw.sms(CLA_BENI, f"OK {ref[2:]}")).text
+
+        await gw.wait_for(lambda: len(gw.sent_to(FOCAL_MAVIVI)) == 1)  # told it is taken
+        assert await gw.outbox(recipient=CLA_OICHA, purpose="taken") == []
+        assert len(gw.sent_to(CLA_OICHA)) == 1, "the page only"
