@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query
 from app.alerts import reliability
 from app.alerts.reliability import Reliability
 from app.api.deps import Admin, Gazetteers, Operator, SessionDep, SettingsDep
+from app.flows import roster
 from app.kit.errors import errors_doc
 from app.kit.ids import Id
 from app.kit.pagination import Page, decode_id, next_id_cursor
@@ -204,10 +205,12 @@ async def update_liaison(
     principal: Admin,
     region: Region,
     gazetteers: Gazetteers,
+    settings: SettingsDep,
 ) -> LiaisonRead:
-    """Change the fields given; the others stay as they are."""
-    liaison = await service.update_person(
-        session, Liaison, liaison_id, body, region=region, actor=principal.actor
+    """Change the fields given; the others stay as they are (one put off duty or deactivated
+    has their pages still queued passed on to the next liaison)."""
+    liaison = await roster.update(
+        session, settings, liaison_id, body, region=region, actor=principal.actor
     )
     gazetteers.invalidate_on_commit(session)
     return LiaisonRead.model_validate(liaison)
@@ -217,22 +220,33 @@ async def update_liaison(
     "/liaisons/{liaison_id}/duty", response_model=LiaisonRead, responses=errors_doc(404, 422)
 )
 async def set_duty(
-    liaison_id: Id, body: DutyUpdate, session: SessionDep, principal: Operator, region: Region
+    liaison_id: Id,
+    body: DutyUpdate,
+    session: SessionDep,
+    principal: Operator,
+    region: Region,
+    settings: SettingsDep,
 ) -> LiaisonRead:
     """Put a liaison on or off duty (operators may: it is the duty roster of the operations
-    room, not administration). Only on-duty liaisons are paged."""
+    room, not administration). Only on-duty liaisons are paged: the pages still queued for
+    one put off duty go to the next liaison of the zone."""
     change = LiaisonUpdate(on_duty=body.on_duty)
-    liaison = await service.update_person(
-        session, Liaison, liaison_id, change, region=region, actor=principal.actor
+    liaison = await roster.update(
+        session, settings, liaison_id, change, region=region, actor=principal.actor
     )
     return LiaisonRead.model_validate(liaison)
 
 
 @router.delete("/liaisons/{liaison_id}", response_model=LiaisonRead, responses=errors_doc(404))
 async def deactivate_liaison(
-    liaison_id: Id, session: SessionDep, principal: Admin, gazetteers: Gazetteers
+    liaison_id: Id,
+    session: SessionDep,
+    principal: Admin,
+    gazetteers: Gazetteers,
+    settings: SettingsDep,
 ) -> LiaisonRead:
-    """Deactivate a liaison: never paged again, their SMS commands refused."""
-    liaison = await service.deactivate(session, Liaison, liaison_id, actor=principal.actor)
+    """Deactivate a liaison: never paged again (their pages still queued go to the next
+    liaison of the zone), their SMS commands refused."""
+    liaison = await roster.deactivate(session, settings, liaison_id, actor=principal.actor)
     gazetteers.invalidate_on_commit(session)
     return LiaisonRead.model_validate(liaison)

@@ -354,18 +354,22 @@ async def lock_of_alert(session: AsyncSession, alert_id: int) -> Escalation | No
     return await repo.of_alert(session, alert_id, lock=True)
 
 
-async def on_page_failed(session: AsyncSession, settings: Settings, delivery: Delivery) -> None:
+async def on_page_failed(
+    session: AsyncSession, settings: Settings, delivery: Delivery, *, reason: str | None = None
+) -> Liaison | None:
     """A page ended undelivered or failed (a provider's status), or dead (the worker gave up
-    on it: a permanent refusal, its last attempt used): page the next liaison of the zone,
-    else its JOC."""
+    on it: a permanent refusal, its last attempt used), or will not go to its liaison (they
+    left the roster while it was queued: `reason`): page the next on-duty liaison of the
+    zone not paged yet, else its JOC; returns whom (None: nobody, or the alert no longer
+    needs it)."""
     if delivery.purpose != "page" or delivery.alert_id is None:
-        return
+        return None
     alert = await alerts.get(session, delivery.alert_id)
     escalation = await repo.of_alert(session, delivery.alert_id, lock=True)
     if alert is None or alert.status != AlertStatus.NEW or escalation is None:
-        return
+        return None
     if escalation.state == STOPPED:
-        return
+        return None
     already = await outbox.paged_liaison_ids(session, alert.id)
     candidates: list[Liaison] = []
     for tier in ("liaison", "joc"):
@@ -376,7 +380,7 @@ async def on_page_failed(session: AsyncSession, settings: Settings, delivery: De
         candidates = [x for x in await people.on_duty(session, "joc") if x.id not in already]
     if not candidates:
         log.error("alert %s: page not delivered and nobody left to page", alert.id)
-        return
+        return None
     nxt = candidates[0]
     await page(
         session,
@@ -391,8 +395,13 @@ async def on_page_failed(session: AsyncSession, settings: Settings, delivery: De
         alert,
         actor="system",
         action="page_fallback",
-        detail={"failed_delivery": delivery.id, "liaison": nxt.id, "reason": delivery.last_error},
+        detail={
+            "failed_delivery": delivery.id,
+            "liaison": nxt.id,
+            "reason": reason or delivery.last_error,
+        },
     )
+    return nxt
 
 
 async def next_due_at(session: AsyncSession) -> datetime | None:

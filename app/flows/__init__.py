@@ -9,5 +9,6 @@ flow (the routes and the runtime do).
 - provider_reports: how an SMS or call fared (with the page fallback), a channel that spoke
 - channel_health: channels announced down and up, the periodic check
 - channel_edits: an admin's edits of the channels, and the zones they cut off or give back
+- roster: a liaison put off duty or deactivated, and their pages still queued
 - places: removing a place of the gazetteer
 """

@@ -443,6 +443,39 @@ async def cancel_pending_pages(session: AsyncSession, alert_id: int, error: str)
     )
 
 
+def _queued_for(liaison_id: int) -> ColumnElement[bool]:
+    return and_(
+        Delivery.liaison_id == liaison_id,
+        Delivery.purpose.in_(PAGING),
+        Delivery.status == PENDING,
+        Delivery.alert_id.is_not(None),
+    )
+
+
+async def queued_paging_alerts(session: AsyncSession, liaison_id: int) -> set[int]:
+    """The alerts of the pages and calls to a liaison still queued (not handed to a worker)."""
+    stmt = select(Delivery.alert_id).where(_queued_for(liaison_id)).distinct()
+    return {i for i in (await session.scalars(stmt)).all() if i is not None}
+
+
+async def lock_queued_paging(
+    session: AsyncSession, liaison_id: int, alert_ids: Sequence[int]
+) -> Sequence[Delivery]:
+    """The pages and calls to a liaison still queued, of these alerts, locked (by alert, then
+    id; a row a worker's claim is taking is waited for, and left out once it is the
+    worker's); claims pass over them until this transaction ends."""
+    if not alert_ids:
+        return []
+    stmt = (
+        select(Delivery)
+        .where(_queued_for(liaison_id), Delivery.alert_id.in_(alert_ids))
+        .order_by(Delivery.alert_id, Delivery.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(stmt)).all()
+
+
 async def paged_liaison_ids(session: AsyncSession, alert_id: int) -> set[int]:
     """Liaisons an alert was paged to (sent or not)."""
     stmt = select(Delivery.liaison_id).where(

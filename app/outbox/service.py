@@ -446,6 +446,27 @@ async def cancel_pending_pages(session: AsyncSession, alert_id: int, error: str)
     await repo.cancel_pending_pages(session, alert_id, error)
 
 
+async def queued_paging_alerts(session: AsyncSession, liaison_id: int) -> set[int]:
+    """The alerts of a liaison's pages and calls still queued (a plain read: lock them
+    with `lock_queued_paging`)."""
+    return await repo.queued_paging_alerts(session, liaison_id)
+
+
+async def lock_queued_paging(
+    session: AsyncSession, liaison_id: int, alert_ids: Sequence[int]
+) -> Sequence[Delivery]:
+    """A liaison's pages and calls of these alerts still queued, locked: no worker claims
+    them until this transaction ends (then those cancelled are not sent)."""
+    return await repo.lock_queued_paging(session, liaison_id, alert_ids)
+
+
+def cancel_queued(delivery: Delivery, error: str) -> None:
+    """Cancel a queued page or call locked by `lock_queued_paging`."""
+    if delivery.status == PENDING:
+        delivery.status = CANCELLED
+        delivery.last_error = error
+
+
 async def paged_liaison_ids(session: AsyncSession, alert_id: int) -> set[int]:
     """Liaisons an alert was paged to (sent or not)."""
     return await repo.paged_liaison_ids(session, alert_id)

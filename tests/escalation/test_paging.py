@@ -620,3 +620,78 @@ async def test_a_liaison_deactivated_after_the_page_is_not_told_who_took_the_ale
         await gw.wait_for(lambda: len(gw.sent_to(FOCAL_MAVIVI)) == 1)  # told it is taken
         assert await gw.outbox(recipient=CLA_OICHA, purpose="taken") == []
         assert len(gw.sent_to(CLA_OICHA)) == 1, "the page only"
+
+
+@pytest.mark.parametrize("leaves", ["off_duty", "deactivated"])
+async def test_a_page_still_queued_for_a_liaison_who_leaves_goes_to_the_next_one(
+    settings: Settings, admin_headers: dict[str, str], leaves: str
+) -> None:
+    """The policy pages CLA Beni alone. His page of a second alert waits behind the sending
+    number's rate when the operations room puts him off duty (or an admin deactivates him):
+    it must not go to him when its turn comes, but to the next on-duty liaison of the zone,
+    as a page that failed does."""
+    async with gateway(settings, sms_rate_per_second=0.001, sms_burst=1) as gw:
+        created = await gw.client.post(
+            "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
+        )
+        assert created.status_code == 201, created.text
+        await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
+        await gw.wait_for(lambda: gw.paged(CLA_BENI))
+        ref = ref_in((await gw.sms(FOCAL_ERINGETI, "Attaque en cours a Eringeti")).text)
+        alert = await gw.alert(ref)
+        (held,) = await gw.outbox(recipient=CLA_BENI, alert_id=alert.id, purpose="page")
+        assert held.status == "pending", "the page waits for the number's rate"
+        async with gw.sessionmaker() as s:
+            beni = await s.scalar(select(Liaison).where(Liaison.phone == CLA_BENI))
+        assert beni is not None
+
+        if leaves == "off_duty":
+            operator = {"Authorization": f"Bearer {await make_key(gw.sessionmaker, 'operator')}"}
+            changed = await gw.client.patch(
+                f"/api/v1/liaisons/{beni.id}/duty", json={"on_duty": False}, headers=operator
+            )
+        else:
+            changed = await gw.client.delete(f"/api/v1/liaisons/{beni.id}", headers=admin_headers)
+        assert changed.status_code == 200, changed.text
+
+        held = await gw.delivery(held.id)
+        assert held.status == "cancelled"
+        (instead,) = await gw.outbox(recipient=CLA_OICHA, alert_id=alert.id, purpose="page")
+        assert instead.status in ("pending", "sending", "queued", "sent")
+        async with gw.sessionmaker() as s:
+            fallback = await s.scalar(
+                select(AlertEvent).where(
+                    AlertEvent.alert_id == alert.id, AlertEvent.action == "page_fallback"
+                )
+            )
+        assert fallback is not None and fallback.detail["failed_delivery"] == held.id
+        assert await gw.outbox(recipient=JOC_NORD_KIVU) == [], "a liaison of the zone was left"
+
+
+async def test_a_queued_page_nobody_else_can_take_still_goes_to_the_liaison_put_off_duty(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """CLA Beni goes off duty while his page waits; nobody else of the zone, nor any JOC
+    officer, is on duty. Cancelled, the page would reach nobody: it stays his."""
+    async with gateway(settings, sms_rate_per_second=0.001, sms_burst=1) as gw:
+        created = await gw.client.post(
+            "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
+        )
+        assert created.status_code == 201, created.text
+        await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
+        await gw.wait_for(lambda: gw.paged(CLA_BENI))
+        async with unit_of_work(gw.sessionmaker) as s:
+            for liaison in (await s.scalars(select(Liaison))).all():
+                liaison.on_duty = liaison.phone == CLA_BENI
+            beni = await s.scalar(select(Liaison).where(Liaison.phone == CLA_BENI))
+        assert beni is not None
+        ref = ref_in((await gw.sms(FOCAL_ERINGETI, "Attaque en cours a Eringeti")).text)
+        (held,) = await gw.outbox(recipient=CLA_BENI, alert_id=(await gw.alert(ref)).id)
+
+        changed = await gw.client.patch(
+            f"/api/v1/liaisons/{beni.id}/duty", json={"on_duty": False}, headers=admin_headers
+        )
+        assert changed.status_code == 200, changed.text
+
+        assert (await gw.delivery(held.id)).status == "pending"
+        assert len(await gw.outbox(purpose="page")) == 2, "no page to anyone else"

@@ -1,0 +1,81 @@
+"""A liaison leaving the duty roster (put off duty, or deactivated): their pages still queued
+go to the next liaison instead.
+
+A page waits in the outbox behind the sending number's rate, or for a channel during an
+outage (hours, at worst). The worker does not look at the roster when it claims one: a page
+written for a liaison who has since gone off duty, or left, would still reach them. So when
+a liaison leaves the roster, each alert's queued page to them is passed on as a page that
+failed is (app.escalation.service.on_page_failed: the next on-duty liaison of the zone not
+paged yet, else its JOC, else any JOC officer), and cancelled, with the calls reading it.
+
+When it is not passed on (nobody is left to take it, or the alert is no longer new), the
+page of a liaison put off duty still goes to them (they can still answer it: better than
+nobody); that of a deactivated liaison is cancelled
+(their number may be someone else's by now, and their OK would be refused).
+
+Locks: the alerts' escalations first (in alert order), then the queued rows, the order an
+OK's stop takes them (app.escalation.paging.stop: the escalation, then its pending pages).
+A page a worker holds at that moment (being sent) is left to it.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.escalation import service as escalation
+from app.kit.config import Settings
+from app.outbox import service as outbox
+from app.people import service as people
+from app.people.models import Liaison
+from app.people.schemas import LiaisonUpdate
+
+
+async def update(
+    session: AsyncSession,
+    settings: Settings,
+    liaison_id: int,
+    body: LiaisonUpdate,
+    *,
+    region: str,
+    actor: str,
+) -> Liaison:
+    """Change a liaison (app.people.service.update_person); one who left the roster (put off
+    duty, or deactivated) has their queued pages passed on."""
+    liaison = await people.update_person(
+        session, Liaison, liaison_id, body, region=region, actor=actor
+    )
+    await pass_on_queued_pages(session, settings, liaison)
+    return liaison
+
+
+async def deactivate(
+    session: AsyncSession, settings: Settings, liaison_id: int, *, actor: str
+) -> Liaison:
+    """Deactivate a liaison (app.people.service.deactivate); their queued pages are passed on."""
+    liaison = await people.deactivate(session, Liaison, liaison_id, actor=actor)
+    await pass_on_queued_pages(session, settings, liaison)
+    return liaison
+
+
+async def pass_on_queued_pages(session: AsyncSession, settings: Settings, liaison: Liaison) -> None:
+    """A liaison who may not be paged any more: each alert's queued page to them goes to the
+    next liaison (the module's docstring says when it stays)."""
+    if people.pageable(liaison):
+        return
+    gone = not liaison.active
+    reason = "liaison deactivated" if gone else "liaison off duty"
+    alert_ids = sorted(await outbox.queued_paging_alerts(session, liaison.id))
+    for alert_id in alert_ids:
+        await escalation.lock_of_alert(session, alert_id)
+    queued = await outbox.lock_queued_paging(session, liaison.id, alert_ids)
+    for _, of_alert in groupby(queued, key=lambda d: d.alert_id):
+        rows = list(of_alert)
+        instead = None
+        page = next((d for d in rows if d.purpose == "page"), None)
+        if page is not None:
+            instead = await escalation.on_page_failed(session, settings, page, reason=reason)
+        if instead is not None or gone:
+            for row in rows:
+                outbox.cancel_queued(row, reason)
