@@ -134,10 +134,11 @@ def add_note(session: AsyncSession, alert: Alert, note: str | None, *, actor: st
     repo.add_event(session, alert, actor=actor, action="note", note=note)
 
 
-async def merge_incidents(
-    session: AsyncSession, source_id: int, target_id: int, *, actor: str, note: str | None
-) -> Incident:
-    """Move every alert of `source_id` into `target_id`; the source closes, pointing at it."""
+async def lock_for_merge(
+    session: AsyncSession, source_id: int, target_id: int
+) -> tuple[Incident, Incident]:
+    """Both incidents of a merge, row-locked in id order (no deadlock), or the refusal (404,
+    409)."""
     if source_id == target_id:
         raise Conflict("an incident cannot be merged into itself")
     first, second = sorted((source_id, target_id))  # lock in id order: no deadlock
@@ -151,6 +152,15 @@ async def merge_incidents(
         raise Conflict(f"incident {source_id} was already merged into {source.merged_into_id}")
     if target.merged_into_id is not None:
         raise Conflict(f"incident {target_id} was merged into {target.merged_into_id}")
+    return source, target
+
+
+async def merge_incidents(
+    session: AsyncSession, source: Incident, target: Incident, *, actor: str, note: str | None
+) -> Incident:
+    """Move every alert of `source` into `target` (both locked: `lock_for_merge`); the
+    source closes, pointing at it."""
+    source_id, target_id = source.id, target.id
     for alert in await repo.alerts_of_incident(session, source_id):
         alert.incident_id = target.id
         repo.add_event(

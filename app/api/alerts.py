@@ -186,8 +186,9 @@ async def get_incident(incident_id: Id, session: SessionDep, principal: Viewer) 
 async def merge_incident(
     incident_id: Id, body: IncidentMerge, session: SessionDep, principal: Operator
 ) -> IncidentDetail:
-    """Merge this incident into `into`: its alerts move there, it closes and points there."""
-    target = await workflow.merge_incidents(
+    """Merge this incident into `into`: its alerts move there, it closes and points there;
+    one paging goes on for the event, none if someone took either."""
+    target = await status_flow.merge_incidents(
         session, incident_id, body.into, actor=principal.actor, note=body.note
     )
     return await _detail(session, target.id, principal)

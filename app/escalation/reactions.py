@@ -14,6 +14,7 @@ from app.alerts.status import AlertStatus
 from app.escalation import messages
 from app.escalation import repository as repo
 from app.escalation.events import emit
+from app.escalation.models import ACTIVE
 from app.escalation.paging import stop
 from app.kit.config import Settings
 from app.outbox import service as outbox
@@ -29,30 +30,63 @@ async def on_acknowledged(
     name: str,
     taken: bool,
 ) -> None:
-    """Someone took the alert (a liaison by SMS, or `name` through the API): the paging stops;
-    when it was new (`taken`), the others paged (those still active), the reporters and
-    subscribers hear it."""
+    """Someone took the alert (a liaison by SMS, or `name` through the API): the paging stops
+    (its event's too, when its own pages were folded into it: `_event_taken_with`); when it
+    was new (`taken`), the others paged (those still active), the reporters and subscribers
+    hear it."""
     await stop(session, alert, AlertStatus.ACKNOWLEDGED, liaison)
     if not taken:
         return
-    others = await outbox.paged_liaison_ids(session, alert.id)
-    if liaison is not None:
-        others.discard(liaison.id)
-    for other in await repo.liaisons_by_ids(session, others):
-        if not other.active:
-            continue  # deactivated since their page: gone, their number perhaps another's
-        await outbox.enqueue_sms(
-            session,
-            settings,
-            to=other.phone,
-            body=messages.taken(other.language, alert.ref, name),
-            purpose="taken",
-            alert_id=alert.id,
-            liaison_id=other.id,
-        )
+    told = {liaison.id} if liaison is not None else set()
+    lead = await _event_taken_with(session, alert, liaison)
+    for paged in (alert,) if lead is None else (alert, lead):
+        others = await outbox.paged_liaison_ids(session, paged.id) - told
+        told |= others
+        for other in await repo.liaisons_by_ids(session, others):
+            if not other.active:
+                continue  # deactivated since their page: gone, their number perhaps another's
+            await outbox.enqueue_sms(
+                session,
+                settings,
+                to=other.phone,
+                body=messages.taken(other.language, paged.ref, name),
+                purpose="taken",
+                alert_id=paged.id,
+                liaison_id=other.id,
+            )
     await _tell_reporters(session, settings, alert, "reporter_ack")
     extra: dict[str, Any] = {"liaison_id": liaison.id} if liaison else {"by": name}
     await emit(session, settings, "alert.acknowledged", alert, **extra)
+
+
+async def _event_taken_with(
+    session: AsyncSession, alert: Alert, liaison: Liaison | None
+) -> Alert | None:
+    """Someone took an alert whose own paging had been folded into its incident's (the
+    incidents merged, or a correction moved it into an event paged already): the liaisons
+    were paged with its reference for that event, so the event's paging stops too (its
+    lead's trail says with which alert). Returns that paging's lead, or None."""
+    if alert.incident_id is None:
+        return None
+    own = await repo.of_alert(session, alert.id)
+    if own is None or own.incident_id is not None:
+        return None  # never paged, or its paging is the incident's own
+    found = await repo.lock_with_lead(session, alert.incident_id)
+    if found is None:
+        return None
+    running, lead = found
+    if running.alert_id == alert.id or running.state != ACTIVE:
+        return None
+    alerts.held(session, lead)
+    await stop(session, lead, f"taken with alert {alert.id}", liaison)
+    alerts.add_event(
+        session,
+        lead,
+        actor="system",
+        action="escalation_taken_with",
+        detail={"alert_id": alert.id, "liaison_id": liaison.id if liaison else None},
+    )
+    return lead
 
 
 async def on_closed(

@@ -92,6 +92,21 @@ async def lock_with_lead(
     return None if row is None else (row[0], row[1])
 
 
+async def point_incident(
+    session: AsyncSession, escalation: Escalation, incident_id: int, merged: Sequence[int]
+) -> None:
+    """Make `escalation` the paging of `incident_id`, and the only one that points at any of
+    the `merged` incidents (the others, stopped or finished, keep their alert only: the
+    newest escalation of an incident is its paging, `of_incident`)."""
+    await session.execute(
+        update(Escalation)
+        .where(Escalation.incident_id.in_(merged), Escalation.id != escalation.id)
+        .values(incident_id=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    escalation.incident_id = incident_id
+
+
 async def count_report(session: AsyncSession, escalation: Escalation) -> None:
     """One more report for the next page of an escalation this transaction holds locked
     (`of_incident(lock=True)`, `lock_with_lead`), written now rather than by the unit of

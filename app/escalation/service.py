@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -226,6 +227,64 @@ async def on_incident_left(
                     await start(session, settings, heir, now)
                 break
     return settled
+
+
+Paging = tuple[Escalation, Alert]
+
+
+async def lock_pagings(session: AsyncSession, incident_ids: Sequence[int]) -> dict[int, Paging]:
+    """The paging of each incident (its newest escalation) with its lead, row-locked in the
+    order given (two incidents: in id order, after them), before any alert of theirs changes."""
+    found: dict[int, Paging] = {}
+    for incident_id in incident_ids:
+        row = await repo.lock_with_lead(session, incident_id)
+        if row is not None:
+            alerts.held(session, row[1])
+            found[incident_id] = row
+    return found
+
+
+def _taken(paging: Paging) -> bool:
+    """Whether someone has the event of this paging (its lead taken, still open)."""
+    return paging[1].status in OPEN and paging[1].status != AlertStatus.NEW
+
+
+async def on_incidents_merged(
+    session: AsyncSession, pagings: dict[int, Paging], source_id: int, target_id: int
+) -> None:
+    """Incident `source_id` was merged into `target_id` (`pagings`: theirs, `lock_pagings`):
+    one event, one paging. It is, in this order: the paging of an event someone has taken
+    (nobody is paged for an event someone has, nor paged again: the other stops); else a
+    running one, the more severe if both run (a critical event is not paged on a high one's
+    slower steps); else one whose lead is open; on a tie, the surviving incident's. The
+    other stops, its pages not yet sent cancelled, its lead's trail says into which paging
+    (`escalation_merged`). The event's later reports are counted on the one kept; a liaison
+    who takes the absorbed lead by the reference they were paged with stops it too
+    (app/escalation/reactions.py)."""
+    both = [p for p in (pagings.get(target_id), pagings.get(source_id)) if p is not None]
+    if not both:
+        return
+    running = sorted(
+        (p for p in both if p[0].state == ACTIVE),
+        key=lambda p: p[1].severity_rank,
+        reverse=True,
+    )  # the surviving incident's first among equals: a stable sort
+    kept = next(
+        (p for p in both if _taken(p)),
+        running[0] if running else next((p for p in both if p[1].status in OPEN), both[0]),
+    )
+    await repo.point_incident(session, kept[0], target_id, (source_id, target_id))
+    for escalation, lead in both:
+        if escalation is kept[0]:
+            continue
+        await stop(session, lead, f"merged: paged with alert {kept[1].id}", None)
+        alerts.add_event(
+            session,
+            lead,
+            actor="system",
+            action="escalation_merged",
+            detail={"into_alert": kept[1].id, "incident_id": target_id, "taken": _taken(kept)},
+        )
 
 
 async def start(

@@ -234,3 +234,18 @@ async def detach_alert(
     assert alert is not None  # locked by workflow.detach_alert
     await escalation.on_incident_left(session, settings, alert, incident_id, utcnow())
     return own
+
+
+async def merge_incidents(
+    session: AsyncSession, source_id: int, target_id: int, *, actor: str, note: str | None
+) -> Incident:
+    """Merge incident `source_id` into `target_id`: its alerts move there, it closes (the
+    incidents, their pagings, then the alerts locked, in the order every writer takes them).
+    One event: one paging goes on, or none if someone took either
+    (escalation.on_incidents_merged)."""
+    source, target = await workflow.lock_for_merge(session, source_id, target_id)
+    pagings = await escalation.lock_pagings(session, sorted((source_id, target_id)))
+    merged = await workflow.merge_incidents(session, source, target, actor=actor, note=note)
+    await escalation.on_incidents_merged(session, pagings, source_id, target_id)
+    await session.flush()
+    return merged

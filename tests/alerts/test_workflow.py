@@ -210,7 +210,11 @@ async def test_incident_detail_merge_and_detach(
     assert [x["id"] for x in kept["alerts"]] == [a["id"]]
     assert kept["report_count"] == 1
     events = (await client.get(f"/api/v1/alerts/{b['id']}/events", headers=operator)).json()
-    assert [e["action"] for e in events][-2:] == ["incident_merged", "incident_detached"]
+    trail = [e["action"] for e in events]
+    merged, detached_at = trail.index("incident_merged"), trail.index("incident_detached")
+    # Merged, its paging stopped for the other's; detached, it is its own event again: paged.
+    assert merged < trail.index("escalation_merged") < detached_at
+    assert "escalation_restarted" in trail[detached_at:]
 
 
 async def test_an_action_that_fails_to_commit_is_not_answered_done(

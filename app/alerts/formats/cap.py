@@ -40,6 +40,8 @@ NOT_UPDATES = frozenset(
         "escalation_started",
         "escalation_restarted",
         "escalation_finished",
+        "escalation_merged",
+        "escalation_taken_with",
         "escalated",
         # The operations room's own bookkeeping: nothing a CAP consumer acts on.
         "note",
