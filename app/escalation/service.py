@@ -17,6 +17,7 @@ from app.escalation.events import emit
 from app.escalation.models import ACTIVE, DONE, STOPPED, Escalation, EscalationPolicy
 from app.escalation.paging import Recipient, execute, in_zone, on_duty_in_zone, page, stop
 from app.escalation.schemas import DEFAULT_POLICIES, PolicyDocument, Repeat
+from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.errors import unavailable
@@ -439,6 +440,8 @@ async def on_page_failed(
         candidates = [x for x in await people.on_duty(session, "joc") if x.id not in already]
     if not candidates:
         log.error("alert %s: page not delivered and nobody left to page", alert.id)
+        if reason is None:  # it failed: nobody has it (a roster change leaves it queued)
+            _nobody_left(session, alert, delivery)
         return None
     nxt = candidates[0]
     await page(
@@ -461,6 +464,30 @@ async def on_page_failed(
         },
     )
     return nxt
+
+
+# The `reason` of the `nobody_paged` event of a page that failed with nobody left to take it.
+NOBODY_LEFT = "nobody_left"
+
+
+def _nobody_left(session: AsyncSession, alert: Alert, delivery: Delivery) -> None:
+    """A page that did not reach its liaison, and nobody to pass it on to: the alert's trail
+    says so (the operations room sees it, pollers and the stream get the alert), Prometheus
+    counts it as a step that paged nobody."""
+    alerts.add_event(
+        session,
+        alert,
+        actor="system",
+        action="nobody_paged",
+        detail={
+            "step": delivery.escalation_step or 0,
+            "reason": NOBODY_LEFT,
+            "failed_delivery": delivery.id,
+        },
+        note="Nobody paged: the page did not reach its liaison, and every liaison of the zone "
+        "and JOC officer on duty was paged already (or none is on duty).",
+    )
+    metrics.after_commit(session, metrics.STEPS_UNPAGED.inc)
 
 
 async def next_due_at(session: AsyncSession) -> datetime | None:

@@ -60,7 +60,8 @@ FIRST_PAGE_SECONDS = Histogram(
 STEPS_UNPAGED = Counter(
     "kengele_escalation_steps_unpaged_total",
     "Escalation steps whose SMS paged nobody: nobody they name was on duty (or active), "
-    "and no JOC officer was on duty (the alert's trail has a `nobody_paged` event)",
+    "and no JOC officer was on duty; or a page that failed with nobody left to pass it on to "
+    "(the alert's trail has a `nobody_paged` event)",
 )
 HTTP_SECONDS = Histogram(
     "kengele_http_request_duration_seconds",

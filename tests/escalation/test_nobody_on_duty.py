@@ -12,7 +12,7 @@ from app.escalation.models import Escalation
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
 from app.people.models import Liaison
-from tests.escalation.support import FOCAL_MAVIVI, JOC_NORD_KIVU, gateway, ref_in
+from tests.escalation.support import CLA_BENI, FOCAL_MAVIVI, JOC_NORD_KIVU, gateway, ref_in
 from tests.kit.test_metrics import scrape, value
 
 pytestmark = pytest.mark.usefixtures("engine")  # tables emptied first
@@ -64,3 +64,30 @@ async def test_a_step_that_pages_nobody_shows_in_the_trail_the_webhook_and_the_m
         await gw.advance(301)
         await gw.wait_for(lambda: bool(gw.sent_to(JOC_NORD_KIVU)))
         assert gw.sent_to(JOC_NORD_KIVU)[0].startswith(ref)
+
+
+async def test_a_failed_page_with_nobody_left_to_take_it_shows_in_the_trail_and_the_metrics(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """CLA Beni alone is on duty; his page comes back undelivered, and nobody is left to pass
+    it on to (his colleague and the JOC are off duty): the trail says nobody has the alert."""
+    async with gateway(settings) as gw:
+        async with unit_of_work(gw.sessionmaker) as s:
+            await s.execute(update(Liaison).values(on_duty=False))
+            await s.execute(update(Liaison).where(Liaison.phone == CLA_BENI).values(on_duty=True))
+        gw.fake.set_final_status(CLA_BENI, "undelivered", error_code=30003)
+        before = await scrape(gw.client)
+
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)))
+        await gw.wait_for(lambda: len(gw.fake.pending_callbacks) >= 2)
+        await gw.flush_callbacks()
+
+        alert = await gw.alert(ref)
+        shown = await gw.client.get(f"/api/v1/alerts/{alert.id}", headers=admin_headers)
+        (unpaged,) = [e for e in shown.json()["events"] if e["action"] == "nobody_paged"]
+        (page,) = await gw.outbox(purpose="page")
+        assert unpaged["detail"] == {"step": 0, "reason": "nobody_left", "failed_delivery": page.id}
+        assert "did not reach" in unpaged["note"]
+        after = await scrape(gw.client)
+        assert value(after, UNPAGED) - value(before, UNPAGED) == 1
