@@ -426,10 +426,12 @@ async def on_page_failed(
         return None
     alert = await alerts.get(session, delivery.alert_id)
     escalation = await repo.of_alert(session, delivery.alert_id, lock=True)
-    if alert is None or alert.status != AlertStatus.NEW or escalation is None:
+    if alert is None or alert.status not in OPEN or escalation is None:
         return None
     if escalation.state == STOPPED:
         return None
+    if alert.status != AlertStatus.NEW and escalation.state != ACTIVE:
+        return None  # taken, and its paging (restarted by a rise in severity) is over
     already = await outbox.paged_liaison_ids(session, alert.id)
     candidates: list[Liaison] = []
     for tier in ("liaison", "joc"):

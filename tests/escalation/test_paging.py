@@ -504,6 +504,36 @@ async def test_a_report_above_a_severity_lowered_by_hand_pages_again(settings: S
         assert gw.sent_to(CLA_BENI)[1].startswith(f"{ref} CRITIQUE")
 
 
+async def test_a_page_of_a_taken_alert_paged_again_that_fails_goes_to_the_next_person(
+    settings: Settings,
+) -> None:
+    """CLA Beni took the alert; a report of deaths raises it to critical and its paging
+    restarts. CLA Oicha's new page comes back undelivered: it goes on to the JOC at once, as
+    any failed page of a running paging does, not five minutes later with the JOC's step."""
+    async with gateway(settings) as gw:
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Hommes armes vus a Mavivi")).text)
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+        assert f"{ref} pris" in (await gw.sms(CLA_BENI, f"OK {ref[2:]}")).text
+        await gw.wait_for(lambda: len(gw.sent_to(CLA_OICHA)) == 2)  # told who took it
+        await gw.flush_callbacks()
+        gw.fake.set_final_status(CLA_OICHA, "undelivered", error_code=30003)
+
+        await gw.sms("+243810000104", "Attaque en cours a Mavivi, des morts")
+        await gw.wait_for(lambda: len(gw.sent_to(CLA_OICHA)) == 3)
+        await gw.wait_for(lambda: len(gw.fake.pending_callbacks) >= 2)
+        await gw.flush_callbacks()
+
+        await gw.wait_for(lambda: bool(gw.sent_to(JOC_NORD_KIVU)))
+        assert gw.sent_to(JOC_NORD_KIVU)[0].startswith(f"{ref} CRITIQUE")
+        async with gw.sessionmaker() as s:
+            fallback = [
+                e
+                for e in (await s.scalars(select(AlertEvent))).all()
+                if e.action == "page_fallback"
+            ]
+        assert len(fallback) == 1
+
+
 async def test_a_taken_alert_paged_again_at_a_higher_severity_retries_its_pages(
     settings: Settings,
 ) -> None:
