@@ -54,7 +54,8 @@ async def on_acknowledged(
                 alert_id=paged.id,
                 liaison_id=other.id,
             )
-    await _tell_reporters(session, settings, alert, "reporter_ack")
+    # Taken with the event's paging (`lead`): every report of the event hears it.
+    await _tell_reporters(session, settings, lead or alert, "reporter_ack")
     extra: dict[str, Any] = {"liaison_id": liaison.id} if liaison else {"by": name}
     await emit(session, settings, "alert.acknowledged", alert, **extra)
 

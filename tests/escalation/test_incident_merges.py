@@ -95,6 +95,9 @@ async def test_a_merged_event_taken_by_a_liaison_is_paged_no_more(
         assert not gw.sent_to(JOC_NORD_KIVU)
         escalations = await _escalations(gw)
         assert {e.state for e in escalations.values()} == {"stopped"}
+        # Both villages hear that their alert was taken: the event is someone's.
+        told = {d.recipient for d in await gw.outbox(purpose="reporter_ack")}
+        assert told == {FOCAL_MAVIVI, FOCAL_MBAU}
 
 
 async def test_an_event_taken_before_the_merge_stops_the_other_paging(
