@@ -278,6 +278,10 @@ async def on_incidents_merged(
     for escalation, lead in both:
         if escalation is kept[0]:
             continue
+        if kept[0].state == ACTIVE and escalation.new_reports:
+            # Reports it was to tell in its next page: the kept paging's next page tells them.
+            kept[0].new_reports += escalation.new_reports
+            escalation.new_reports = 0
         await stop(session, lead, f"merged: paged with alert {kept[1].id}", None)
         alerts.add_event(
             session,

@@ -206,3 +206,24 @@ async def test_a_critical_event_merged_into_a_high_one_keeps_its_critical_paging
         await gw.advance(902)  # the critical repeat; the high paging's JOC step is not sent
         await gw.wait_for(lambda: len(gw.sent_to(JOC_NORD_KIVU)) == 2)
         assert [page.split()[0] for page in gw.sent_to(JOC_NORD_KIVU)] == [mavivi.ref] * 2
+
+
+async def test_reports_counted_on_the_paging_that_stops_are_told_by_the_one_kept(
+    settings: Settings,
+) -> None:
+    """A second report of Mavivi waits to be told in its paging's next page ("+1"); merged
+    into Mayimoya's event, whose paging goes on, the JOC's page of it still tells it."""
+    async with gateway(settings) as gw:
+        mavivi, mayimoya = await _two_events(gw)
+        report = await gw.alert(
+            ref_in((await gw.sms(FOCAL_ERINGETI, "Attaque a Mavivi, ils tirent")).text)
+        )
+        assert report.incident_id == mavivi.incident_id
+        assert (await _escalations(gw))[mavivi.id].new_reports == 1
+
+        await _merge(gw, mavivi, mayimoya)
+        await gw.advance(301)
+
+        await gw.wait_for(lambda: len(gw.sent_to(JOC_NORD_KIVU)) == 1)
+        (joc,) = gw.sent_to(JOC_NORD_KIVU)
+        assert joc.startswith(mayimoya.ref) and "(+1 rapport)" in joc
