@@ -84,8 +84,7 @@ NOBODY_ON_DUTY = "nobody_on_duty"
 
 
 def _nobody_paged(session: AsyncSession, steps: list[Step], alert: Alert, index: int) -> None:
-    """A step's SMS paged nobody: the alert's trail says so and why (the operations room sees
-    it, pollers and the stream get the alert), Prometheus counts it, the log says it."""
+    """A step's SMS paged nobody: who was missing (`nobody_paged`)."""
     named = {"phones" if isinstance(s.notify, Phones) else s.notify for s in steps}
     zone = " / ".join(name for name in (alert.admin2, alert.admin1) if name) or "no place"
     whom = []
@@ -95,16 +94,18 @@ def _nobody_paged(session: AsyncSession, steps: list[Step], alert: Alert, index:
         whom.append("no number of the policy's list may be paged (off duty or deactivated)")
     whom.append("no JOC officer on duty")
     note = "Nobody paged: " + ", ".join(whom) + "."
+    nobody_paged(session, alert, note, step=index, reason=NOBODY_ON_DUTY, notify=sorted(named))
+
+
+def nobody_paged(session: AsyncSession, alert: Alert, note: str, **detail: object) -> None:
+    """Nobody was paged for the alert (a step, or a failed page's passing on): its trail says
+    so and why (the operations room sees it, pollers and the stream get the alert),
+    Prometheus counts it (`kengele_escalation_steps_unpaged_total`), the log says it."""
     alerts.add_event(
-        session,
-        alert,
-        actor="system",
-        action="nobody_paged",
-        detail={"step": index, "reason": NOBODY_ON_DUTY, "notify": sorted(named)},
-        note=note,
+        session, alert, actor="system", action="nobody_paged", detail=detail, note=note
     )
     metrics.after_commit(session, metrics.STEPS_UNPAGED.inc)
-    log.error("alert %s: step %s paged nobody (%s)", alert.id, index, note)
+    log.error("alert %s: nobody paged (%s)", alert.id, note)
 
 
 async def page(

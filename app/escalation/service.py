@@ -15,9 +15,16 @@ from app.alerts.status import OPEN, AlertStatus
 from app.escalation import repository as repo
 from app.escalation.events import emit
 from app.escalation.models import ACTIVE, DONE, STOPPED, Escalation, EscalationPolicy
-from app.escalation.paging import Recipient, execute, in_zone, on_duty_in_zone, page, stop
+from app.escalation.paging import (
+    Recipient,
+    execute,
+    in_zone,
+    nobody_paged,
+    on_duty_in_zone,
+    page,
+    stop,
+)
 from app.escalation.schemas import DEFAULT_POLICIES, PolicyDocument, Repeat
-from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.errors import unavailable
@@ -445,9 +452,10 @@ async def on_page_failed(
     if not candidates:
         candidates = [x for x in await people.on_duty(session, "joc") if x.id not in already]
     if not candidates:
-        log.error("alert %s: page not delivered and nobody left to page", alert.id)
         if reason is None:  # it failed: nobody has it (a roster change leaves it queued)
             _nobody_left(session, alert, delivery)
+        else:
+            log.error("alert %s: page not passed on, nobody left to page", alert.id)
         return None
     nxt = candidates[0]
     await page(
@@ -477,23 +485,16 @@ NOBODY_LEFT = "nobody_left"
 
 
 def _nobody_left(session: AsyncSession, alert: Alert, delivery: Delivery) -> None:
-    """A page that did not reach its liaison, and nobody to pass it on to: the alert's trail
-    says so (the operations room sees it, pollers and the stream get the alert), Prometheus
-    counts it as a step that paged nobody."""
-    alerts.add_event(
+    """A page that did not reach its liaison, and nobody to pass it on to (`nobody_paged`)."""
+    nobody_paged(
         session,
         alert,
-        actor="system",
-        action="nobody_paged",
-        detail={
-            "step": delivery.escalation_step or 0,
-            "reason": NOBODY_LEFT,
-            "failed_delivery": delivery.id,
-        },
-        note="Nobody paged: the page did not reach its liaison, and every liaison of the zone "
-        "and JOC officer on duty was paged already (or none is on duty).",
+        "Nobody paged: the page did not reach its liaison, and every liaison of the zone and "
+        "JOC officer on duty was paged already (or none is on duty).",
+        step=delivery.escalation_step or 0,
+        reason=NOBODY_LEFT,
+        failed_delivery=delivery.id,
     )
-    metrics.after_commit(session, metrics.STEPS_UNPAGED.inc)
 
 
 async def next_due_at(session: AsyncSession) -> datetime | None:
