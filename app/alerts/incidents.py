@@ -20,6 +20,8 @@ from app.kit.crypto import lookup_hash
 
 KM_PER_DEGREE = 111.32
 _OPENED = "alerts.incidents.opened"
+# Merges of merges followed at most (each merge an operator's act: a chain is short).
+_MERGE_HOPS = 8
 
 
 async def open_incident_for(session: AsyncSession, alert: Alert) -> Incident:
@@ -86,8 +88,8 @@ async def join_incident(
             keys = area_keys(alert.lat, alert.lon, alert.received_at, settings)
             if await repo.hold_areas(session, keys):
                 incident = await _nearest_incident(session, alert, settings)
-        if incident is not None and incident.merged_into_id is not None:
-            incident = await repo.lock_incident(session, incident.merged_into_id)
+        if incident is None:
+            incident = await _absorbing_incident(session, alert, settings)
     if incident is None or incident.status != "open":
         return await open_incident_for(session, alert), False
     phone_hash = alert.from_phone_hash or (
@@ -143,16 +145,34 @@ def _key(row: int, col: int, stretch: int) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-async def _nearest_incident(
+async def _absorbing_incident(
     session: AsyncSession, alert: Alert, settings: Settings
 ) -> Incident | None:
+    """With no open incident to join: the incident that absorbed the nearest related one
+    merged within range and time, locked (the operations room found the two one event, so
+    a later report of the absorbed one's place is a report of it). Followed through merges
+    of merges."""
+    merged = await _nearest_incident(session, alert, settings, merged=True)
+    incident = merged
+    for _ in range(_MERGE_HOPS):
+        if incident is None or incident.merged_into_id is None:
+            break
+        incident = await repo.lock_incident(session, incident.merged_into_id)
+    return None if incident is merged else incident
+
+
+async def _nearest_incident(
+    session: AsyncSession, alert: Alert, settings: Settings, *, merged: bool = False
+) -> Incident | None:
     """The nearest related open incident within range and time, locked (the others found in
-    the box stay locked too: usually there are none)."""
+    the box stay locked too: usually there are none); or, `merged`, the nearest merged into
+    another, not locked."""
     assert alert.lat is not None and alert.lon is not None
     radius = settings.corroboration_radius_km
     lat_delta = radius / KM_PER_DEGREE
     lon_delta = radius / (KM_PER_DEGREE * max(cos(radians(alert.lat)), 0.01))
-    candidates = await repo.lock_open_incidents_near(
+    find = repo.merged_incidents_near if merged else repo.lock_open_incidents_near
+    candidates = await find(
         session,
         lat=alert.lat,
         lon=alert.lon,

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, String, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.alerts.status import AlertStatus
@@ -89,10 +100,14 @@ class Incident(Located, ChangeTracked, TimestampMixin, Base):
     last_at: Mapped[datetime] = mapped_column(default=utcnow)
     report_count: Mapped[int] = mapped_column(Integer, default=0)
     reporter_count: Mapped[int] = mapped_column(Integer, default=0)
-    # Set when an operator merged this incident into another one (it is then closed).
+    # Set when an operator merged this incident into another one (it is then closed), or when
+    # a correction moved its only report to another (it lives on there).
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("incidents.id", ondelete="SET NULL")
     )
+    # Merged by an operator: one event with the incident it went into, so a later report of
+    # its place joins that one (a correction's move says only that a place was misread).
+    absorbed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 # The alerts a reporter's reliability counts from (humans confirmed or denied them, or called

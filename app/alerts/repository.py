@@ -118,18 +118,30 @@ async def recent_flash(session: AsyncSession, phone: str, since: datetime) -> Al
 # KEY UPDATE: under READ COMMITTED a row that changed meanwhile is read again once its lock
 # is had and its conditions checked again, so an incident closed or merged in between is
 # not among them.
+_NEAR = (
+    Incident.last_at >= bindparam("since"),
+    Incident.category.in_(bindparam("categories", expanding=True)),
+    Incident.lat.between(bindparam("lat_min"), bindparam("lat_max")),
+    Incident.lon.between(bindparam("lon_min"), bindparam("lon_max")),
+)
 _LOCK_INCIDENTS_NEAR = (
     select(Incident)
-    .where(
-        Incident.status == literal_column("'open'"),
-        Incident.last_at >= bindparam("since"),
-        Incident.category.in_(bindparam("categories", expanding=True)),
-        Incident.lat.between(bindparam("lat_min"), bindparam("lat_max")),
-        Incident.lon.between(bindparam("lon_min"), bindparam("lon_max")),
-    )
+    .where(Incident.status == literal_column("'open'"), *_NEAR)
     .order_by(Incident.id)
     .with_for_update(key_share=True)
     .execution_options(populate_existing=True)
+)
+# Incidents an operator merged into others are closed and stay as they were merged (a merge
+# is refused for them): read without a lock, the caller locks the incident each points at.
+_MERGED_INCIDENTS_NEAR = (
+    select(Incident)
+    .where(
+        Incident.status == literal_column("'closed'"),
+        Incident.absorbed.is_(True),
+        Incident.merged_into_id.is_not(None),
+        *_NEAR,
+    )
+    .order_by(Incident.id)
 )
 # A joining report's counts, written into the incident this transaction holds locked: its
 # reporters one more if this number is not among those that reported into it before (the new
@@ -171,7 +183,35 @@ async def lock_open_incidents_near(
     """The open incidents active since `since` inside a box around a point (refined by the
     caller), row-locked until the end of the transaction (PostgreSQL, NO KEY UPDATE): one
     round trip to find an incident to join and to hold it."""
-    params = {
+    params = _box(lat, lon, lat_delta, lon_delta, since, categories)
+    return (await session.scalars(_LOCK_INCIDENTS_NEAR, params)).all()
+
+
+async def merged_incidents_near(
+    session: AsyncSession,
+    *,
+    lat: float,
+    lon: float,
+    lat_delta: float,
+    lon_delta: float,
+    since: datetime,
+    categories: Sequence[str],
+) -> Sequence[Incident]:
+    """The incidents an operator merged into others, active since `since` inside a box around
+    a point, as `lock_open_incidents_near` finds open ones; not locked."""
+    params = _box(lat, lon, lat_delta, lon_delta, since, categories)
+    return (await session.scalars(_MERGED_INCIDENTS_NEAR, params)).all()
+
+
+def _box(
+    lat: float,
+    lon: float,
+    lat_delta: float,
+    lon_delta: float,
+    since: datetime,
+    categories: Sequence[str],
+) -> dict[str, object]:
+    return {
         "since": since,
         "categories": list(categories),
         "lat_min": lat - lat_delta,
@@ -179,7 +219,6 @@ async def lock_open_incidents_near(
         "lon_min": lon - lon_delta,
         "lon_max": lon + lon_delta,
     }
-    return (await session.scalars(_LOCK_INCIDENTS_NEAR, params)).all()
 
 
 def add_event(

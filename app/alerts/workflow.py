@@ -175,6 +175,7 @@ async def merge_incidents(
     reopen = "open" in (source.status, target.status)
     source.status = "closed"
     source.merged_into_id = target.id
+    source.absorbed = True
     source.report_count = 0
     source.reporter_count = 0
     await recount(session, target)

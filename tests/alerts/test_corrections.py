@@ -219,6 +219,31 @@ async def test_a_place_moved_far_leaves_the_incident_and_pages_the_new_zone(
         assert gw.sent_to(CLA_RUTSHURU)[0].startswith(second)
 
 
+async def test_a_report_of_a_place_misread_before_is_not_taken_to_where_the_first_one_went(
+    settings: Settings,
+) -> None:
+    """The only report of Mavivi was misread: the operator moves it to Kiwanja, its incident
+    going with it. A later report of Mavivi is of an event there: a new incident, paged to
+    Beni's liaisons, not counted on Kiwanja's (an operator's merge says two incidents are
+    one event; a correction says only that a place was misread)."""
+    async with gateway(settings) as gw:
+        headers = await _operator(gw)
+        first = await gw.alert(ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque a Mavivi")).text))
+        read = await _act(gw, headers, first.id, action="correct", place="Kiwanja")
+        moved_from = (
+            await gw.client.get(f"/api/v1/incidents/{first.incident_id}", headers=headers)
+        ).json()
+        assert moved_from["merged_into_id"] == read["incident_id"]
+        before = len(gw.sent_to(CLA_OICHA))
+
+        later = ref_in((await gw.sms("+243810000104", "Attaque a Mavivi, ils tirent")).text)
+
+        alert = await gw.alert(later)
+        assert alert.incident_id not in (first.incident_id, read["incident_id"])
+        await gw.wait_for(lambda: len(gw.sent_to(CLA_OICHA)) > before)
+        assert gw.sent_to(CLA_OICHA)[-1].startswith(later)
+
+
 async def test_a_place_given_as_coordinates_keeps_its_label_and_zone(settings: Settings) -> None:
     async with gateway(settings) as gw:
         headers = await _operator(gw)

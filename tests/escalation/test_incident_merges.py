@@ -227,3 +227,47 @@ async def test_reports_counted_on_the_paging_that_stops_are_told_by_the_one_kept
         await gw.wait_for(lambda: len(gw.sent_to(JOC_NORD_KIVU)) == 1)
         (joc,) = gw.sent_to(JOC_NORD_KIVU)
         assert joc.startswith(mayimoya.ref) and "(+1 rapport)" in joc
+
+
+async def test_a_report_from_the_absorbed_incident_s_place_joins_the_merged_event(
+    settings: Settings,
+) -> None:
+    """Mavivi's incident merged into Mayimoya's, 23 km away (beyond the range in which reports
+    join): a later report of Mavivi is a report of that event. It joins the surviving
+    incident and is counted on its paging; no third incident, no paging of its own."""
+    async with gateway(settings) as gw:
+        mavivi, mayimoya = await _two_events(gw)
+        await _merge(gw, mavivi, mayimoya)
+
+        report = await gw.alert(
+            ref_in((await gw.sms(FOCAL_ERINGETI, "Attaque a Mavivi, ils tirent encore")).text)
+        )
+
+        assert report.incident_id == mayimoya.incident_id
+        escalations = await _escalations(gw)
+        assert report.id not in escalations, "not paged apart"
+        counted = {a: e.new_reports for a, e in escalations.items() if e.new_reports}
+        assert counted == {mayimoya.id: 1}
+
+
+async def test_a_report_of_an_absorbed_incident_whose_event_is_closed_opens_a_new_one(
+    settings: Settings,
+) -> None:
+    """The merged event resolved and closed: a new report of the absorbed incident's place is a
+    new event, paged."""
+    async with gateway(settings) as gw:
+        mavivi, mayimoya = await _two_events(gw)
+        await _merge(gw, mavivi, mayimoya)
+        operator = {"Authorization": f"Bearer {await make_key(gw.sessionmaker, 'operator')}"}
+        for alert in (mavivi, mayimoya):
+            resolved = await gw.client.post(
+                f"/api/v1/alerts/{alert.id}/actions",
+                json={"action": "resolve", "note": "the group left"},
+                headers=operator,
+            )
+            assert resolved.status_code == 200, resolved.text
+
+        report = await _paged(gw, "Attaque a Mavivi, ils sont revenus", FOCAL_ERINGETI)
+
+        assert report.incident_id not in (mavivi.incident_id, mayimoya.incident_id)
+        assert (await _escalations(gw))[report.id].state == "active"
