@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 import traceback
 import unicodedata
@@ -34,8 +33,7 @@ from app.inbound.models import KIND_CALL, InboundMessage, Taken
 from app.kit import hooks, metrics
 from app.kit.clock import utcnow
 from app.kit.config import Settings
-from app.kit.db import one_statement, unit_of_work
-from app.kit.errors import conflicted
+from app.kit.db import one_statement, retry_conflicts, unit_of_work
 from app.kit.loops import Step, within
 from app.kit.phones import try_e164
 from app.kit.signals import Signal
@@ -71,10 +69,6 @@ MAX_BODY = 10_000
 # At most this many of a sender's earlier messages still `received` are tried again before
 # the sender's next one (Pipeline._earlier_first).
 EARLIER_AT_MOST = 5
-# A message whose transaction the database aborted for a conflict with another (two reports
-# of one area that locked in opposite orders: a deadlock) is tried again at once, this many
-# times more, before it is left to the safety net's retry (30 s later by default).
-CONFLICT_RETRIES = 3
 
 
 def clean_text(text: str) -> str:
@@ -304,30 +298,24 @@ class Pipeline:
     ) -> str | None:
         """Process a stored message; on failure note it for a retry and return None.
 
-        A transaction the database aborted for a conflict (`conflicted`) is tried again at
-        once, up to CONFLICT_RETRIES times, after a short random pause that lets the other
+        A transaction the database aborted for a conflict (`retry_conflicts`) is tried again
+        at once, up to CONFLICT_RETRIES times, after a short random pause that lets the other
         transaction finish: nothing was wrong with the message, and its alert would
         otherwise wait for the safety net's retry.
         """
-        retries = 0
-        while True:
-            try:
-                return await self.process(message_id, reply_by_sms=reply_by_sms, in_order=in_order)
-            except _Behind:
-                raise
-            except Exception as exc:
-                if conflicted(exc) and retries < CONFLICT_RETRIES:
-                    retries += 1
-                    metrics.PIPELINE_CONFLICTS.inc()
-                    log.info("inbound message %s: aborted for a conflict, tried again", message_id)
-                    await asyncio.sleep(random.uniform(0.005, 0.05) * retries)
-                    continue
-                metrics.PIPELINE_FAILURES.inc()
-                log.exception(
-                    "pipeline failed for inbound message %s; it will be retried", message_id
-                )
-                await self._note_failure(message_id, exc)
-                return None
+        try:
+            return await retry_conflicts(
+                lambda: self.process(message_id, reply_by_sms=reply_by_sms, in_order=in_order),
+                what=f"inbound message {message_id}",
+                counted=metrics.PIPELINE_CONFLICTS.inc,
+            )
+        except _Behind:
+            raise
+        except Exception as exc:
+            metrics.PIPELINE_FAILURES.inc()
+            log.exception("pipeline failed for inbound message %s; it will be retried", message_id)
+            await self._note_failure(message_id, exc)
+            return None
 
     async def process(
         self, message_id: int, *, reply_by_sms: bool = False, in_order: bool = False

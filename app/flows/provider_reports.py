@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,8 +21,9 @@ from app.alerts import service as alerts
 from app.channels import service as channels
 from app.escalation import service as escalation
 from app.flows import channel_health
+from app.kit import metrics
 from app.kit.config import Settings
-from app.kit.db import unit_of_work
+from app.kit.db import retry_conflicts, unit_of_work
 from app.outbox import service as outbox
 from app.outbox.models import PAGING, Delivery
 
@@ -47,12 +49,23 @@ async def record_status(
 
     `channel`: the gateway app's channel that reported it, whose sends alone it may move
     (None: Twilio's, whose ids are unique)."""
-    for pause in UNKNOWN_SID_PAUSES:
+
+    async def look(keep: bool) -> bool:
         async with unit_of_work(sessionmaker) as session:
             found = await _apply(session, settings, provider_id, status, error_code, channel)
-            if not found and pause == 0.0:  # the last look: keep it for later
+            if not found and keep:
                 outbox.keep_early_status(session, provider_id, status, error_code, channel)
-        if found:
+        return found
+
+    for pause in UNKNOWN_SID_PAUSES:
+        # The last look keeps it for later. A look the database aborted for a conflict (the
+        # delivery and its alert or escalation locked in another order) is tried again: a
+        # failed page's status lost would page nobody else.
+        if await retry_conflicts(
+            partial(look, pause == 0.0),
+            what=f"status of {channel or 'twilio'} message",
+            counted=metrics.STATUS_CONFLICTS.inc,
+        ):
             return True
         await asyncio.sleep(pause)
     log.warning("status of a message not recorded yet, kept: %s", provider_id)

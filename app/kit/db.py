@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from sqlalchemy import event
@@ -20,6 +23,10 @@ from sqlalchemy.orm import Session
 
 from app.kit import crypto, hooks
 from app.kit.config import Settings
+from app.kit.errors import conflicted
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 IMMEDIATE = "kengele_sqlite_immediate"
 # A pooled connection idle for longer than this is pinged before use (see _ping_when_idle).
@@ -138,6 +145,33 @@ async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
         except BaseException:
             await session.rollback()
             raise
+
+
+# A transaction the database aborted for a conflict with another (two that locked rows in
+# opposite orders: a deadlock) is tried again at once, this many times more, after a short
+# random pause (times the try) that lets the other finish.
+CONFLICT_RETRIES = 3
+
+
+async def retry_conflicts(
+    work: Callable[[], Awaitable[T]], *, what: str, counted: Callable[[], None] | None = None
+) -> T:
+    """Run `work`, one whole transaction, and again when the database aborted it for a
+    conflict (`conflicted`), up to CONFLICT_RETRIES times more: nothing was wrong with it,
+    and what it records (a report, a page's failure) would otherwise wait for a safety net,
+    or be lost. Any other error, or the last conflict, is raised. `counted` at each retry."""
+    retries = 0
+    while True:
+        try:
+            return await work()
+        except Exception as exc:
+            if not conflicted(exc) or retries >= CONFLICT_RETRIES:
+                raise
+            retries += 1
+            if counted is not None:
+                counted()
+            log.info("%s: aborted for a conflict, tried again", what)
+            await asyncio.sleep(random.uniform(0.005, 0.05) * retries)
 
 
 @asynccontextmanager

@@ -34,6 +34,11 @@ PIPELINE_CONFLICTS = Counter(
     "kengele_pipeline_conflicts_total",
     "Pipeline transactions the database aborted for a conflict (deadlock), tried again at once",
 )
+STATUS_CONFLICTS = Counter(
+    "kengele_status_conflicts_total",
+    "Providers' delivery statuses whose transaction the database aborted for a conflict "
+    "(deadlock), tried again at once",
+)
 PIPELINE_SECONDS = Histogram(
     "kengele_pipeline_seconds",
     "Time to turn a stored message into an alert",

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from app.alerts.models import AlertEvent
+from app.escalation import service as escalation_service
 from app.escalation.models import Escalation
 from app.flows import provider_reports
 from app.kit.clock import utcnow
@@ -194,6 +196,48 @@ async def test_undelivered_page_goes_to_the_next_liaison_of_the_zone(
         await gw.flush_callbacks()
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
         assert await gw.outbox(recipient=JOC_NORD_KIVU) == []
+
+
+class _Deadlock(Exception):
+    """What the driver raises for a deadlock: SQLSTATE 40P01."""
+
+    sqlstate = "40P01"
+
+
+async def test_an_undelivered_status_aborted_for_a_deadlock_still_pages_the_next_liaison(
+    settings: Settings,
+    admin_headers: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The database aborts the transaction of a page's "undelivered" (another held its rows
+    in the other order): it is tried again at once, and the next liaison is paged. Twilio
+    posts a status once; lost, it would page nobody else."""
+    real = escalation_service.on_page_failed
+    aborted: list[int] = []
+
+    async def deadlocked_once(session: Any, settings: Settings, delivery: Delivery) -> Any:
+        if not aborted:
+            aborted.append(delivery.id)
+            raise DBAPIError("UPDATE escalations ...", {}, _Deadlock("deadlock detected"))
+        return await real(session, settings, delivery)
+
+    monkeypatch.setattr(escalation_service, "on_page_failed", deadlocked_once)
+    async with gateway(settings) as gw:
+        created = await gw.client.post(
+            "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
+        )
+        assert created.status_code == 201, created.text
+        gw.fake.set_final_status(CLA_BENI, "undelivered", error_code=30003)
+
+        await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)))
+        await gw.wait_for(lambda: len(gw.fake.pending_callbacks) >= 2)
+        await gw.flush_callbacks()
+
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+        assert len(aborted) == 1
+        [page] = await gw.outbox(recipient=CLA_BENI)
+        assert page.status == "undelivered"
 
 
 @pytest.mark.parametrize(

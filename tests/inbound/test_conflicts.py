@@ -14,8 +14,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts.models import Alert
-from app.flows.inbound import CONFLICT_RETRIES, Pipeline
+from app.flows.inbound import Pipeline
 from app.inbound.models import InboundMessage
+from app.kit.db import CONFLICT_RETRIES
 from app.kit.errors import conflicted
 from tests.support import post_twilio, sms_form
 
