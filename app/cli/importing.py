@@ -19,6 +19,7 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.flows import roster
 from app.geo.importers import read_places
 from app.geo.importers.apply import apply_places
 from app.geo.importers.csv import Columns, named_columns
@@ -30,7 +31,6 @@ from app.kit.importing import ImportReport, UnreadableFile
 from app.kit.migrate import upgrade
 from app.people.importers import (
     ParsedPeople,
-    apply_liaisons,
     apply_reporters,
     read_liaisons,
     read_reporters,
@@ -245,9 +245,13 @@ def register(app: typer.Typer) -> None:
 
     @group.command("liaisons")
     def liaisons(file: FileArg, allow_partial: AllowPartial = False) -> None:
-        """Liaisons: phone,name,zones (|-separated territoires),tier,language[,on_duty,active]."""
-        region = get_settings().default_region
-        read = partial(read_liaisons, file, region)
-        _run(file, read, apply_liaisons, "liaisons", allow_partial)
+        """Liaisons: phone,name,zones (|-separated territoires),tier,language[,on_duty,active].
+
+        Pages still queued for a liaison the file puts off duty or deactivates go to the next
+        liaison of the zone, as when the roster is changed through the API."""
+        settings = get_settings()
+        read = partial(read_liaisons, file, settings.default_region)
+        apply = partial(roster.apply_liaisons, settings=settings)
+        _run(file, read, apply, "liaisons", allow_partial)
 
     app.add_typer(group, name="import")

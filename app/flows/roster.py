@@ -1,5 +1,6 @@
 """A liaison leaving the duty roster (put off duty, or deactivated): their pages still queued
-go to the next liaison instead.
+go to the next liaison instead; a liaison's number changed: their pages still queued go to the
+new number.
 
 A page waits in the outbox behind the sending number's rate, or for a channel during an
 outage (hours, at worst). The worker does not look at the roster when it claims one: a page
@@ -13,6 +14,12 @@ page of a liaison put off duty still goes to them (they can still answer it: bet
 nobody); that of a deactivated liaison is cancelled
 (their number may be someone else's by now, and their OK would be refused).
 
+A page is written with its liaison's number of the moment. A liaison whose number changed
+(a lost phone, a new SIM) would still be paged at the old one, which may be someone else's by
+now: their queued pages and calls take the new number.
+
+The same holds for the roster changed by `kengele import liaisons` (`apply_liaisons`).
+
 Locks: the alerts' escalations first (in alert order), then the queued rows, the order an
 OK's stop takes them (app.escalation.paging.stop: the escalation, then its pending pages).
 A page a worker holds at that moment (being sent) is left to it.
@@ -20,14 +27,19 @@ A page a worker holds at that moment (being sent) is left to it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import groupby
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.escalation import service as escalation
 from app.kit.config import Settings
+from app.kit.importing import ImportReport, Progress
 from app.outbox import service as outbox
+from app.outbox.models import Delivery
+from app.people import importers
 from app.people import service as people
+from app.people.importers import ParsedPeople
 from app.people.models import Liaison
 from app.people.schemas import LiaisonUpdate
 
@@ -42,12 +54,29 @@ async def update(
     actor: str,
 ) -> Liaison:
     """Change a liaison (app.people.service.update_person); one who left the roster (put off
-    duty, or deactivated) has their queued pages passed on."""
+    duty, or deactivated) has their queued pages passed on, one whose number changed has
+    them go to the new number."""
     liaison = await people.update_person(
         session, Liaison, liaison_id, body, region=region, actor=actor
     )
-    await pass_on_queued_pages(session, settings, liaison)
+    await follow_roster(session, settings, liaison)
     return liaison
+
+
+async def apply_liaisons(
+    session: AsyncSession,
+    parsed: ParsedPeople,
+    progress: Progress | None = None,
+    *,
+    settings: Settings,
+) -> ImportReport:
+    """Import liaisons (app.people.importers.apply_liaisons); those the file takes off the
+    roster (`on_duty` or `active` false) have their queued pages passed on."""
+    report = await importers.apply_liaisons(session, parsed, progress)
+    listed = await people.liaisons_by_phones(session, (r.phone for r in parsed.records))
+    for liaison in sorted(listed.values(), key=lambda found: found.id):
+        await follow_roster(session, settings, liaison)
+    return report
 
 
 async def deactivate(
@@ -55,21 +84,31 @@ async def deactivate(
 ) -> Liaison:
     """Deactivate a liaison (app.people.service.deactivate); their queued pages are passed on."""
     liaison = await people.deactivate(session, Liaison, liaison_id, actor=actor)
-    await pass_on_queued_pages(session, settings, liaison)
+    await follow_roster(session, settings, liaison)
     return liaison
 
 
-async def pass_on_queued_pages(session: AsyncSession, settings: Settings, liaison: Liaison) -> None:
-    """A liaison who may not be paged any more: each alert's queued page to them goes to the
-    next liaison (the module's docstring says when it stays)."""
-    if people.pageable(liaison):
-        return
-    gone = not liaison.active
-    reason = "liaison deactivated" if gone else "liaison off duty"
+async def follow_roster(session: AsyncSession, settings: Settings, liaison: Liaison) -> None:
+    """The liaison's pages and calls still queued, made to follow the roster as it is now:
+    to their number of now; passed on to the next liaison if they may not be paged any more
+    (the module's docstring says when one stays)."""
     alert_ids = sorted(await outbox.queued_paging_alerts(session, liaison.id))
+    if not alert_ids:
+        return
     for alert_id in alert_ids:
         await escalation.lock_of_alert(session, alert_id)
     queued = await outbox.lock_queued_paging(session, liaison.id, alert_ids)
+    for row in queued:
+        outbox.readdress_queued(row, liaison.phone)
+    if not people.pageable(liaison):
+        await _pass_on(session, settings, liaison, queued)
+
+
+async def _pass_on(
+    session: AsyncSession, settings: Settings, liaison: Liaison, queued: Sequence[Delivery]
+) -> None:
+    gone = not liaison.active
+    reason = "liaison deactivated" if gone else "liaison off duty"
     for _, of_alert in groupby(queued, key=lambda d: d.alert_id):
         rows = list(of_alert)
         instead = None

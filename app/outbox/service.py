@@ -460,6 +460,13 @@ async def lock_queued_paging(
     return await repo.lock_queued_paging(session, liaison_id, alert_ids)
 
 
+def readdress_queued(delivery: Delivery, to: str) -> None:
+    """Send a queued page or call locked by `lock_queued_paging` to `to` (its liaison's
+    number changed)."""
+    if delivery.status == PENDING and delivery.recipient != to:
+        delivery.recipient = to
+
+
 def cancel_queued(delivery: Delivery, error: str) -> None:
     """Cancel a queued page or call locked by `lock_queued_paging`."""
     if delivery.status == PENDING:

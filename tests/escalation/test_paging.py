@@ -15,13 +15,14 @@ from sqlalchemy.exc import DBAPIError
 from app.alerts.models import AlertEvent
 from app.escalation import service as escalation_service
 from app.escalation.models import Escalation
-from app.flows import provider_reports
+from app.flows import provider_reports, roster
 from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
 from app.kit.gsm7 import fits_one_segment
 from app.outbox.models import Delivery, EarlyStatus
 from app.outbox.worker import Worker
+from app.people.importers import parse_liaisons
 from app.people.models import Liaison
 from app.providers.types import SendResult
 from tests.channels.support import add_channel
@@ -772,3 +773,65 @@ async def test_a_queued_page_nobody_else_can_take_still_goes_to_the_liaison_put_
 
         assert (await gw.delivery(held.id)).status == "pending"
         assert len(await gw.outbox(purpose="page")) == 2, "no page to anyone else"
+
+
+async def _held_page_of_beni(gw: Gateway, admin_headers: dict[str, str]) -> tuple[Delivery, int]:
+    """The policy pages CLA Beni alone; his page of a second alert waits behind the sending
+    number's rate: (that page, his liaison id)."""
+    created = await gw.client.post(
+        "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
+    )
+    assert created.status_code == 201, created.text
+    await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
+    await gw.wait_for(lambda: gw.paged(CLA_BENI))
+    ref = ref_in((await gw.sms(FOCAL_ERINGETI, "Attaque en cours a Eringeti")).text)
+    alert = await gw.alert(ref)
+    (held,) = await gw.outbox(recipient=CLA_BENI, alert_id=alert.id, purpose="page")
+    assert held.status == "pending", "the page waits for the number's rate"
+    async with gw.sessionmaker() as s:
+        beni = await s.scalar(select(Liaison).where(Liaison.phone == CLA_BENI))
+    assert beni is not None
+    return held, beni.id
+
+
+async def test_a_page_still_queued_for_a_liaison_whose_number_changed_goes_to_the_new_one(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """CLA Beni lost his phone: an admin gives him his new number while his page waits. The
+    page goes to the new number, not to the old one (someone else may have it by now)."""
+    new_number = "+243820000299"
+    async with gateway(settings, sms_rate_per_second=0.001, sms_burst=1) as gw:
+        held, beni = await _held_page_of_beni(gw, admin_headers)
+
+        changed = await gw.client.patch(
+            f"/api/v1/liaisons/{beni}", json={"phone": new_number}, headers=admin_headers
+        )
+        assert changed.status_code == 200, changed.text
+
+        assert await gw.outbox(recipient=CLA_BENI, alert_id=held.alert_id) == []
+        (readdressed,) = await gw.outbox(recipient=new_number, alert_id=held.alert_id)
+        assert (readdressed.id, readdressed.status) == (held.id, "pending")
+        assert await gw.outbox(recipient=CLA_OICHA, alert_id=held.alert_id) == []
+
+
+async def test_a_page_still_queued_for_a_liaison_an_import_puts_off_duty_goes_to_the_next_one(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """`kengele import liaisons` with a roster where CLA Beni is off duty, while his page
+    waits: it goes to the next on-duty liaison of the zone, as a change through the API
+    does."""
+    async with gateway(settings, sms_rate_per_second=0.001, sms_burst=1) as gw:
+        held, _ = await _held_page_of_beni(gw, admin_headers)
+        roster_file = [
+            "phone,name,zones,tier,language,on_duty",
+            f"{CLA_BENI},CLA Beni,Beni|Lubero,liaison,fr,false",
+            f"{CLA_OICHA},CLA Oicha,Beni,liaison,sw,true",
+        ]
+
+        async with unit_of_work(gw.sessionmaker) as s:
+            report = await roster.apply_liaisons(s, parse_liaisons(roster_file), settings=settings)
+        assert report.counts()["updated"] == 1, report.counts()
+
+        assert (await gw.delivery(held.id)).status == "cancelled"
+        (instead,) = await gw.outbox(recipient=CLA_OICHA, alert_id=held.alert_id, purpose="page")
+        assert instead.status in ("pending", "sending", "queued", "sent")
