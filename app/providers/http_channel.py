@@ -16,6 +16,8 @@ Options (all text, given with `--set key=value`):
   (`name={placeholder},...` with {to} {text} {from} {id} {dlr_url} {token}), `out_headers`
   (the same, e.g. `Authorization=Token {token}`), `out_id_path` (dotted path of the
   provider's message id in the JSON answer), `out_ok` (`path=value` the answer must hold).
+  Without `out_id_path` (or an answer without the id), a send whose fields or headers carry
+  {id} is known by that id of ours, which its delivery reports then name.
 
 Secrets: `secret` (what the aggregator proves itself with) and `token` (what we send it).
 """
@@ -208,6 +210,11 @@ def message_ids(
 def fill(template: str, values: Mapping[str, str]) -> str:
     """`template` with its {placeholders} replaced."""
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template)
+
+
+def sends_id(template: str) -> bool:
+    """Whether a request's template gives the provider our id of the message ({id})."""
+    return any(m.group(1) == "id" for m in _PLACEHOLDER.finditer(template))
 
 
 def at_path(data: Any, path: str) -> Any:

@@ -9,7 +9,7 @@ import httpx
 
 from app.kit.phones import mask
 from app.providers.http_api import HttpApiSender
-from app.providers.http_channel import HttpConfig, at_path, fill
+from app.providers.http_channel import HttpConfig, at_path, fill, sends_id
 from app.providers.types import SendResult
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,8 @@ class HttpChannelSender(HttpApiSender):
         self.config = HttpConfig.of(options)
         self.sender = sender
         self.dlr_url = dlr_url
+        templates = [t for _, t in (*self.config.out_fields, *self.config.out_headers)]
+        self._sends_our_id = any(sends_id(template) for template in templates)
 
     async def send_sms(self, *, to: str, body: str, message_id: str) -> SendResult:
         """Send `body` to `to`; never raises for provider or network failures."""
@@ -61,6 +63,10 @@ class HttpChannelSender(HttpApiSender):
             if str(got).lower() != wanted.lower():
                 return self._failed(f"refused: {path} is {got!r}", to, False, response.status_code)
         provider_id = at_path(answer, config.out_id_path) if config.out_id_path else None
+        if provider_id is None and self._sends_our_id:
+            # The aggregator was given our id ({id}): its delivery reports name the message
+            # by it, so it is the id they are matched by.
+            provider_id = message_id
         log.info("SMS to %s handed to the aggregator: %s", mask(to), provider_id)
         return SendResult(
             ok=True,

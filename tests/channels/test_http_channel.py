@@ -346,3 +346,34 @@ async def test_an_answer_quoting_the_request_keeps_the_channel_s_secrets_out_of_
         # Not even the start of one (an excerpt cut in the middle of a secret).
         assert secret[:12] not in result.error, secret
         assert not any(secret[:12] in line for line in ours), secret
+
+
+@pytest.mark.parametrize(
+    ("fields", "answer", "known_by"),
+    [
+        ("to={to},text={text},ref={id}", {"detail": "queued"}, "k-41-1"),
+        ("to={to},text={text}", {"detail": "queued"}, None),
+    ],
+)
+async def test_without_an_id_in_the_answer_a_send_is_known_by_the_id_it_gave(
+    fields: str, answer: dict[str, str], known_by: str | None
+) -> None:
+    """An aggregator that answers no id of its own, given ours (`{id}`): its delivery reports
+    name the message by ours, so the send is recorded under it (else they match nothing)."""
+    from app.providers.http_channel_client import HttpChannelSender
+
+    options = {"out_url": "https://sms.example.org/send", "out_fields": fields}
+    sender = HttpChannelSender(options, {"token": "t"}, "+243970000070", "https://k/dlr")
+    sent: list[dict[str, str]] = []
+
+    def aggregator(request: httpx.Request) -> httpx.Response:
+        sent.append(dict(httpx.QueryParams(request.content.decode())))
+        return httpx.Response(200, json=answer)
+
+    sender._http = httpx.AsyncClient(transport=httpx.MockTransport(aggregator))
+    try:
+        result = await sender.send_sms(to=FOCAL_MAVIVI, body="Kengele", message_id="k-41-1")
+    finally:
+        await sender.aclose()
+    assert result.ok and result.provider_id == known_by
+    assert sent[0].get("ref") == known_by
