@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
+import textwrap
 from datetime import UTC, datetime
 
 from alembic.autogenerate import compare_metadata
@@ -9,7 +13,14 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.kit.migrate import current_revision, downgrade, head_revision, upgrade
+from app.kit.migrate import (
+    alembic_head,
+    current_revision,
+    downgrade,
+    head_revision,
+    shipped_head,
+    upgrade,
+)
 from app.models import Base
 
 
@@ -21,6 +32,44 @@ async def test_upgrade_downgrade_upgrade(engine: AsyncEngine) -> None:
     assert set(tables) <= {"alembic_version"}
     await upgrade(engine)
     assert await current_revision(engine) == head_revision()
+
+
+def test_the_head_read_from_the_migration_files_is_alembic_s() -> None:
+    """A new migration whose lines do not read as the others' would make every start load
+    Alembic (or, read wrong, skip an upgrade): the files' head is Alembic's own."""
+    assert shipped_head() is not None
+    assert shipped_head() == alembic_head() == head_revision()
+
+
+async def test_a_process_whose_database_is_at_the_head_does_not_load_alembic(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """`serve` migrates at every start: at the head already, it checks in plain SQL and never
+    imports Alembic and the migrations (some 15 MB held for the process's life); /readyz
+    compares the same revisions."""
+    script = textwrap.dedent(
+        f"""
+        import asyncio, sys
+        from app.kit.config import Settings
+        from app.kit.db import create_engine
+        from app.kit.migrate import current_revision, head_revision, upgrade
+
+        async def main():
+            engine = create_engine(Settings(database_url={database_url!r}))
+            await upgrade(engine)
+            assert await current_revision(engine) == head_revision()
+            await engine.dispose()
+
+        asyncio.run(main())
+        print("alembic" in sys.modules)
+        """
+    )
+    command = [sys.executable, "-c", script]
+    ran = await asyncio.to_thread(
+        subprocess.run, command, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "False"
 
 
 async def test_models_match_the_migrations(engine: AsyncEngine) -> None:
