@@ -188,9 +188,11 @@ async def create_liaison(
     principal: Admin,
     region: Region,
     gazetteers: Gazetteers,
+    settings: SettingsDep,
 ) -> LiaisonRead:
-    """Add a liaison; zones must be territoires or provinces of the gazetteer."""
-    liaison = await service.create_liaison(session, body, region=region, actor=principal.actor)
+    """Add a liaison; zones must be territoires or provinces of the gazetteer. An alert of
+    their zone still new that nobody was paged for is paged to them."""
+    liaison = await roster.create(session, settings, body, region=region, actor=principal.actor)
     gazetteers.invalidate_on_commit(session)
     return LiaisonRead.model_validate(liaison)
 

@@ -10,7 +10,8 @@ from sqlalchemy import bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert, AlertEvent
-from app.escalation.models import ACTIVE, Escalation, EscalationPolicy
+from app.alerts.status import AlertStatus
+from app.escalation.models import ACTIVE, STOPPED, Escalation, EscalationPolicy
 from app.kit.repository import write_columns
 from app.outbox.models import Delivery
 from app.people.models import Liaison
@@ -105,6 +106,24 @@ async def point_incident(
         .execution_options(synchronize_session="fetch")
     )
     escalation.incident_id = incident_id
+
+
+async def unstopped_of_new_alerts(
+    session: AsyncSession, since: datetime
+) -> Sequence[tuple[Escalation, Alert]]:
+    """The pagings not stopped (running or run out) of alerts still new, received since
+    `since`, with their alerts, in alert order; not locked."""
+    stmt = (
+        select(Escalation, Alert)
+        .join(Alert, Alert.id == Escalation.alert_id)
+        .where(
+            Escalation.state != STOPPED,
+            Alert.status == AlertStatus.NEW,
+            Alert.received_at >= since,
+        )
+        .order_by(Alert.id)
+    )
+    return [(e, a) for e, a in (await session.execute(stmt)).all()]
 
 
 async def count_report(session: AsyncSession, escalation: Escalation) -> None:

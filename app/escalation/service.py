@@ -420,6 +420,54 @@ def _after(due: datetime, now: datetime, repeat: Repeat) -> datetime:
     return max(due, now) + timedelta(seconds=repeat.every_seconds)
 
 
+# A liaison who comes on duty is paged for the alerts nobody has that came in this recently.
+ON_DUTY_LOOKBACK = timedelta(hours=24)
+
+
+async def page_on_duty(session: AsyncSession, settings: Settings, liaison: Liaison) -> list[int]:
+    """A liaison who may be paged now (come on duty, active again, new, given a zone): each
+    alert still new, of the last ON_DUTY_LOOKBACK, whose paging reached nobody (its steps
+    found nobody on duty, or every page failed) and for which they would be paged (a liaison
+    of its zone; a JOC officer for any) is paged to them at its paging's step, with an
+    `escalated` event saying so: nobody else has it. The ids of the alerts paged."""
+    if not people.pageable(liaison):
+        return []
+    paged: list[int] = []
+    since = utcnow() - ON_DUTY_LOOKBACK
+    for found, alert in await repo.unstopped_of_new_alerts(session, since):
+        if liaison.tier != "joc" and not in_zone(liaison, alert):
+            continue
+        if await outbox.has_live_page(session, alert.id):
+            continue
+        escalation = await lock_of_alert(session, alert.id)  # and then its state again
+        if escalation is None or escalation.state == STOPPED or escalation.id != found.id:
+            continue
+        step = max(escalation.next_step - 1, 0)
+        await page(
+            session,
+            settings,
+            escalation,
+            alert,
+            Recipient(liaison.phone, liaison.language, liaison),
+            step,
+        )
+        alerts.add_event(
+            session,
+            alert,
+            actor="system",
+            action="escalated",
+            detail={
+                "step": step,
+                "channels": ["sms"],
+                "liaisons": [liaison.id],
+                "recipients": 1,
+                "reason": "came_on_duty",
+            },
+        )
+        paged.append(alert.id)
+    return paged
+
+
 async def lock_of_alert(session: AsyncSession, alert_id: int) -> Escalation | None:
     """The alert's escalation, row-locked (before the alert: the order every writer takes)."""
     return await repo.of_alert(session, alert_id, lock=True)

@@ -20,6 +20,11 @@ now: their queued pages and calls take the new number.
 
 The same holds for the roster changed by `kengele import liaisons` (`apply_liaisons`).
 
+A liaison who comes on duty (or is added, made active again, given a zone) while an alert of
+their zone is still new and its paging reached nobody (nobody was on duty at its steps, or
+every page failed) is paged for it: otherwise nobody would be until the operations room
+noticed, the policy's steps being over or paging nobody.
+
 Locks: the alerts' escalations first (in alert order), then the queued rows, the order an
 OK's stop takes them (app.escalation.paging.stop: the escalation, then its pending pages).
 A page a worker holds at that moment (being sent) is left to it.
@@ -41,7 +46,7 @@ from app.people import importers
 from app.people import service as people
 from app.people.importers import ParsedPeople
 from app.people.models import Liaison
-from app.people.schemas import LiaisonUpdate
+from app.people.schemas import LiaisonCreate, LiaisonUpdate
 
 
 async def update(
@@ -79,6 +84,16 @@ async def apply_liaisons(
     return report
 
 
+async def create(
+    session: AsyncSession, settings: Settings, body: LiaisonCreate, *, region: str, actor: str
+) -> Liaison:
+    """Add a liaison (app.people.service.create_liaison); the alerts nobody has that they
+    would be paged for are paged to them."""
+    liaison = await people.create_liaison(session, body, region=region, actor=actor)
+    await follow_roster(session, settings, liaison)
+    return liaison
+
+
 async def deactivate(
     session: AsyncSession, settings: Settings, liaison_id: int, *, actor: str
 ) -> Liaison:
@@ -91,17 +106,18 @@ async def deactivate(
 async def follow_roster(session: AsyncSession, settings: Settings, liaison: Liaison) -> None:
     """The liaison's pages and calls still queued, made to follow the roster as it is now:
     to their number of now; passed on to the next liaison if they may not be paged any more
-    (the module's docstring says when one stays)."""
+    (the module's docstring says when one stays). One who may be paged is paged for the
+    alerts nobody has (app.escalation.service.page_on_duty)."""
     alert_ids = sorted(await outbox.queued_paging_alerts(session, liaison.id))
-    if not alert_ids:
-        return
-    for alert_id in alert_ids:
-        await escalation.lock_of_alert(session, alert_id)
-    queued = await outbox.lock_queued_paging(session, liaison.id, alert_ids)
-    for row in queued:
-        outbox.readdress_queued(row, liaison.phone)
-    if not people.pageable(liaison):
-        await _pass_on(session, settings, liaison, queued)
+    if alert_ids:
+        for alert_id in alert_ids:
+            await escalation.lock_of_alert(session, alert_id)
+        queued = await outbox.lock_queued_paging(session, liaison.id, alert_ids)
+        for row in queued:
+            outbox.readdress_queued(row, liaison.phone)
+        if not people.pageable(liaison):
+            await _pass_on(session, settings, liaison, queued)
+    await escalation.page_on_duty(session, settings, liaison)
 
 
 async def _pass_on(

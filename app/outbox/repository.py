@@ -12,6 +12,7 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    exists,
     func,
     literal_column,
     or_,
@@ -29,6 +30,7 @@ from app.kit.clock import utcnow
 from app.kit.repository import forget_read, newest_first, read_once
 from app.outbox.models import (
     CANCELLED,
+    DEAD,
     PAGING,
     PENDING,
     SENDING,
@@ -474,6 +476,19 @@ async def lock_queued_paging(
         .execution_options(populate_existing=True)
     )
     return (await session.scalars(stmt)).all()
+
+
+async def has_live_page(session: AsyncSession, alert_id: int) -> bool:
+    """Whether a page or call of the alert is queued, being sent, or went out and did not
+    fail (cancelled, dead, failed and undelivered ones reach nobody)."""
+    stmt = select(
+        exists().where(
+            Delivery.alert_id == alert_id,
+            Delivery.purpose.in_(PAGING),
+            Delivery.status.not_in((CANCELLED, DEAD, "failed", "undelivered")),
+        )
+    )
+    return bool(await session.scalar(stmt))
 
 
 async def paged_liaison_ids(session: AsyncSession, alert_id: int) -> set[int]:

@@ -474,6 +474,11 @@ def cancel_queued(delivery: Delivery, error: str) -> None:
         delivery.last_error = error
 
 
+async def has_live_page(session: AsyncSession, alert_id: int) -> bool:
+    """Whether a page or call of the alert may still reach someone, or reached them."""
+    return await repo.has_live_page(session, alert_id)
+
+
 async def paged_liaison_ids(session: AsyncSession, alert_id: int) -> set[int]:
     """Liaisons an alert was paged to (sent or not)."""
     return await repo.paged_liaison_ids(session, alert_id)

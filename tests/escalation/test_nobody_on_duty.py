@@ -12,7 +12,15 @@ from app.escalation.models import Escalation
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
 from app.people.models import Liaison
-from tests.escalation.support import CLA_BENI, FOCAL_MAVIVI, JOC_NORD_KIVU, gateway, ref_in
+from tests.escalation.support import (
+    CLA_BENI,
+    CLA_OICHA,
+    FOCAL_MAVIVI,
+    JOC_NORD_KIVU,
+    Gateway,
+    gateway,
+    ref_in,
+)
 from tests.kit.test_metrics import scrape, value
 
 pytestmark = pytest.mark.usefixtures("engine")  # tables emptied first
@@ -91,3 +99,59 @@ async def test_a_failed_page_with_nobody_left_to_take_it_shows_in_the_trail_and_
         assert "did not reach" in unpaged["note"]
         after = await scrape(gw.client)
         assert value(after, UNPAGED) - value(before, UNPAGED) == 1
+
+
+async def _liaison_id(gw: Gateway, phone: str) -> int:
+    async with gw.sessionmaker() as s:
+        found = await s.scalar(select(Liaison.id).where(Liaison.phone == phone))
+    assert found is not None
+    return found
+
+
+async def test_a_liaison_who_comes_on_duty_is_paged_for_the_alert_nobody_has(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """At night nobody of Beni and no JOC officer is on duty: an attack at Mavivi pages
+    nobody. When the operations room puts CLA Beni on duty, he is paged for it at once (not
+    only when the JOC's step comes, which would page the JOC alone); the trail says why."""
+    async with gateway(settings) as gw:
+        async with unit_of_work(gw.sessionmaker) as s:
+            await s.execute(update(Liaison).values(on_duty=False))
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi, des morts")).text)
+        assert await gw.outbox(purpose="page") == []
+
+        beni = await _liaison_id(gw, CLA_BENI)
+        changed = await gw.client.patch(
+            f"/api/v1/liaisons/{beni}/duty", json={"on_duty": True}, headers=admin_headers
+        )
+        assert changed.status_code == 200, changed.text
+
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)))
+        assert gw.sent_to(CLA_BENI)[0].startswith(ref)
+        alert = await gw.alert(ref)
+        shown = await gw.client.get(f"/api/v1/alerts/{alert.id}", headers=admin_headers)
+        paged = [e for e in shown.json()["events"] if e["action"] == "escalated"]
+        assert paged[-1]["detail"]["reason"] == "came_on_duty"
+        assert paged[-1]["detail"]["liaisons"] == [beni]
+        assert len(await gw.outbox(purpose="page")) == 1, "nobody else paged"
+
+
+async def test_a_liaison_who_comes_on_duty_is_not_paged_for_an_alert_someone_has(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """CLA Oicha alone is on duty and was paged for the attack; CLA Beni coming on duty is
+    not paged for it (it has someone; the policy's next steps page whom they name)."""
+    async with gateway(settings) as gw:
+        async with unit_of_work(gw.sessionmaker) as s:
+            await s.execute(update(Liaison).values(on_duty=False))
+            await s.execute(update(Liaison).where(Liaison.phone == CLA_OICHA).values(on_duty=True))
+        await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi, des morts")
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+
+        beni = await _liaison_id(gw, CLA_BENI)
+        changed = await gw.client.patch(
+            f"/api/v1/liaisons/{beni}/duty", json={"on_duty": True}, headers=admin_headers
+        )
+        assert changed.status_code == 200, changed.text
+
+        assert await gw.outbox(recipient=CLA_BENI) == []
