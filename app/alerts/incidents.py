@@ -20,8 +20,6 @@ from app.kit.crypto import lookup_hash
 
 KM_PER_DEGREE = 111.32
 _OPENED = "alerts.incidents.opened"
-# Merges of merges followed at most (each merge an operator's act: a chain is short).
-_MERGE_HOPS = 8
 
 
 async def open_incident_for(session: AsyncSession, alert: Alert) -> Incident:
@@ -82,14 +80,16 @@ async def join_incident(
         # Locked as found: concurrent reports count one by one.
         incident = await _nearest_incident(session, alert, settings)
         if incident is None:
+            # Before the areas are held (an incident is locked before them, as a correction
+            # locks its alert's incident before it looks for another).
+            incident = await _absorbing_incident(session, alert, settings)
+        if incident is None:
             # None to join: reports of one area and time that find none look again one
             # after the other, so that of two villages reporting at once, the second joins
             # the incident the first opened instead of opening its own.
             keys = area_keys(alert.lat, alert.lon, alert.received_at, settings)
             if await repo.hold_areas(session, keys):
                 incident = await _nearest_incident(session, alert, settings)
-        if incident is None:
-            incident = await _absorbing_incident(session, alert, settings)
     if incident is None or incident.status != "open":
         return await open_incident_for(session, alert), False
     phone_hash = alert.from_phone_hash or (
@@ -148,25 +148,22 @@ def _key(row: int, col: int, stretch: int) -> int:
 async def _absorbing_incident(
     session: AsyncSession, alert: Alert, settings: Settings
 ) -> Incident | None:
-    """With no open incident to join: the incident that absorbed the nearest related one
-    merged within range and time, locked (the operations room found the two one event, so
-    a later report of the absorbed one's place is a report of it). Followed through merges
-    of merges."""
+    """With no open incident to join: the open incident active within the window into which
+    an operator merged the nearest related incident within range, locked (the operations
+    room found the two one event, so a later report of the absorbed one's place is a report
+    of it, as long as the event goes on)."""
     merged = await _nearest_incident(session, alert, settings, merged=True)
-    incident = merged
-    for _ in range(_MERGE_HOPS):
-        if incident is None or incident.merged_into_id is None:
-            break
-        incident = await repo.lock_incident(session, incident.merged_into_id)
-    return None if incident is merged else incident
+    if merged is None or merged.merged_into_id is None:
+        return None
+    return await repo.lock_incident(session, merged.merged_into_id)
 
 
 async def _nearest_incident(
     session: AsyncSession, alert: Alert, settings: Settings, *, merged: bool = False
 ) -> Incident | None:
     """The nearest related open incident within range and time, locked (the others found in
-    the box stay locked too: usually there are none); or, `merged`, the nearest merged into
-    another, not locked."""
+    the box stay locked too: usually there are none); or, `merged`, the nearest merged by an
+    operator into an incident open and active within the window, not locked."""
     assert alert.lat is not None and alert.lon is not None
     radius = settings.corroboration_radius_km
     lat_delta = radius / KM_PER_DEGREE

@@ -81,7 +81,17 @@ class Incident(Located, ChangeTracked, TimestampMixin, Base):
     """What several alerts describe together: one event near one place."""
 
     __tablename__ = "incidents"
-    __table_args__ = (Index("ix_incidents_status_last_at", "status", "last_at"),)
+    __table_args__ = (
+        Index("ix_incidents_status_last_at", "status", "last_at"),
+        # The incidents merged into one: a report's search for an event an operator merged
+        # (app.alerts.repository), and a merge pointing them on.
+        Index(
+            "ix_incidents_merged_into_id",
+            "merged_into_id",
+            postgresql_where=text("merged_into_id IS NOT NULL"),
+            sqlite_where=text("merged_into_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     category: Mapped[str] = mapped_column(String(32))

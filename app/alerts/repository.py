@@ -23,6 +23,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import Grouping
 
 from app.alerts import chain
@@ -118,28 +119,38 @@ async def recent_flash(session: AsyncSession, phone: str, since: datetime) -> Al
 # KEY UPDATE: under READ COMMITTED a row that changed meanwhile is read again once its lock
 # is had and its conditions checked again, so an incident closed or merged in between is
 # not among them.
-_NEAR = (
-    Incident.last_at >= bindparam("since"),
+_IN_BOX = (
     Incident.category.in_(bindparam("categories", expanding=True)),
     Incident.lat.between(bindparam("lat_min"), bindparam("lat_max")),
     Incident.lon.between(bindparam("lon_min"), bindparam("lon_max")),
 )
 _LOCK_INCIDENTS_NEAR = (
     select(Incident)
-    .where(Incident.status == literal_column("'open'"), *_NEAR)
+    .where(
+        Incident.status == literal_column("'open'"),
+        Incident.last_at >= bindparam("since"),
+        *_IN_BOX,
+    )
     .order_by(Incident.id)
     .with_for_update(key_share=True)
     .execution_options(populate_existing=True)
 )
-# Incidents an operator merged into others are closed and stay as they were merged (a merge
-# is refused for them): read without a lock, the caller locks the incident each points at.
-_MERGED_INCIDENTS_NEAR = (
+# Incidents an operator merged into an incident still open and active since `since`: their
+# place is a place of that event (the window is the surviving incident's: the absorbed one's
+# last report may be hours old while the event goes on). Read without a lock (a merged
+# incident no longer changes); the caller locks the incident each points at. A merge points
+# the incidents merged into the one it closes at the one it goes into (`repoint_merged`), so
+# that one step leads to where the event is.
+_SURVIVOR = aliased(Incident)
+_ABSORBED_NEAR = (
     select(Incident)
+    .join(_SURVIVOR, _SURVIVOR.id == Incident.merged_into_id)
     .where(
         Incident.status == literal_column("'closed'"),
         Incident.absorbed.is_(True),
-        Incident.merged_into_id.is_not(None),
-        *_NEAR,
+        _SURVIVOR.status == literal_column("'open'"),
+        _SURVIVOR.last_at >= bindparam("since"),
+        *_IN_BOX,
     )
     .order_by(Incident.id)
 )
@@ -197,10 +208,20 @@ async def merged_incidents_near(
     since: datetime,
     categories: Sequence[str],
 ) -> Sequence[Incident]:
-    """The incidents an operator merged into others, active since `since` inside a box around
-    a point, as `lock_open_incidents_near` finds open ones; not locked."""
+    """The incidents inside a box around a point that an operator merged into an incident
+    still open and active since `since` (`merged_into_id`); not locked."""
     params = _box(lat, lon, lat_delta, lon_delta, since, categories)
-    return (await session.scalars(_MERGED_INCIDENTS_NEAR, params)).all()
+    return (await session.scalars(_ABSORBED_NEAR, params)).all()
+
+
+async def repoint_merged(session: AsyncSession, source_id: int, target_id: int) -> None:
+    """The incidents merged into `source_id` now point at `target_id`, where it is merged."""
+    await session.execute(
+        update(Incident)
+        .where(Incident.merged_into_id == source_id)
+        .values(merged_into_id=target_id)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def _box(

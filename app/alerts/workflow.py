@@ -176,6 +176,7 @@ async def merge_incidents(
     source.status = "closed"
     source.merged_into_id = target.id
     source.absorbed = True
+    await repo.repoint_merged(session, source_id, target_id)
     source.report_count = 0
     source.reporter_count = 0
     await recount(session, target)

@@ -24,6 +24,7 @@ from app.flows import channel_health
 from app.kit import metrics
 from app.kit.config import Settings
 from app.kit.db import retry_conflicts, unit_of_work
+from app.kit.errors import conflicted
 from app.outbox import service as outbox
 from app.outbox.models import PAGING, Delivery
 
@@ -60,12 +61,22 @@ async def record_status(
     for pause in UNKNOWN_SID_PAUSES:
         # The last look keeps it for later. A look the database aborted for a conflict (the
         # delivery and its alert or escalation locked in another order) is tried again: a
-        # failed page's status lost would page nobody else.
-        if await retry_conflicts(
-            partial(look, pause == 0.0),
-            what=f"status of {channel or 'twilio'} message",
-            counted=metrics.STATUS_CONFLICTS.inc,
-        ):
+        # failed page's status lost would page nobody else. Aborted every time, the status
+        # is kept, and applied by `apply_early` as one that came early.
+        try:
+            found = await retry_conflicts(
+                partial(look, pause == 0.0),
+                what=f"status of {channel or 'twilio'} message",
+                counted=metrics.STATUS_CONFLICTS.inc,
+            )
+        except Exception as exc:
+            if not conflicted(exc):
+                raise
+            async with unit_of_work(sessionmaker) as session:
+                outbox.keep_early_status(session, provider_id, status, error_code, channel)
+            log.warning("status of %s kept after conflicts, applied later", provider_id)
+            return False
+        if found:
             return True
         await asyncio.sleep(pause)
     log.warning("status of a message not recorded yet, kept: %s", provider_id)

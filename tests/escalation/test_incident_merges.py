@@ -4,12 +4,16 @@ that goes on."""
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
+from datetime import timedelta
 
-from app.alerts.models import Alert
+import pytest
+from sqlalchemy import select, update
+
+from app.alerts.models import Alert, Incident
 from app.escalation.models import Escalation
+from app.kit.clock import utcnow
 from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from tests.escalation.support import (
     CLA_BENI,
     CLA_OICHA,
@@ -271,3 +275,49 @@ async def test_a_report_of_an_absorbed_incident_whose_event_is_closed_opens_a_ne
 
         assert report.incident_id not in (mavivi.incident_id, mayimoya.incident_id)
         assert (await _escalations(gw))[report.id].state == "active"
+
+
+async def test_a_report_of_the_absorbed_place_joins_as_long_as_the_merged_event_goes_on(
+    settings: Settings,
+) -> None:
+    """Mavivi's last report is 7 hours old (beyond the 6-hour window), but the event it was
+    merged into had a report an hour ago: a new report of Mavivi is still of that event."""
+    async with gateway(settings) as gw:
+        mavivi, mayimoya = await _two_events(gw)
+        await _merge(gw, mavivi, mayimoya)
+        now = utcnow()
+        async with unit_of_work(gw.sessionmaker) as s:
+            for incident_id, hours in ((mavivi.incident_id, 7), (mayimoya.incident_id, 1)):
+                await s.execute(
+                    update(Incident)
+                    .where(Incident.id == incident_id)
+                    .values(last_at=now - timedelta(hours=hours))
+                )
+
+        report = await gw.alert(
+            ref_in((await gw.sms(FOCAL_ERINGETI, "Attaque a Mavivi, ils tirent encore")).text)
+        )
+
+        assert report.incident_id == mayimoya.incident_id
+
+
+async def test_a_report_of_an_incident_merged_twice_joins_where_the_event_is_now(
+    settings: Settings,
+) -> None:
+    """Mavivi's incident merged into Mayimoya's, which the operations room then merges into
+    Eringeti's: a later report of Mavivi joins Eringeti's incident, the one still open."""
+    async with gateway(settings) as gw:
+        mavivi, mayimoya = await _two_events(gw)
+        eringeti = await _paged(gw, "Attaque en cours a Eringeti", FOCAL_ERINGETI)
+        assert eringeti.incident_id not in (mavivi.incident_id, mayimoya.incident_id)
+        await _merge(gw, mavivi, mayimoya)
+        await _merge(gw, mayimoya, eringeti)
+
+        report = await gw.alert(
+            ref_in((await gw.sms(FOCAL_MBAU, "Attaque a Mavivi, ils tirent encore")).text)
+        )
+
+        assert report.incident_id == eringeti.incident_id
+        async with gw.sessionmaker() as s:
+            first = await s.get(Incident, mavivi.incident_id)
+        assert first is not None and first.merged_into_id == eringeti.incident_id

@@ -18,7 +18,7 @@ from app.escalation.models import Escalation
 from app.flows import provider_reports, roster
 from app.kit.clock import utcnow
 from app.kit.config import Settings
-from app.kit.db import unit_of_work
+from app.kit.db import CONFLICT_RETRIES, unit_of_work
 from app.kit.gsm7 import fits_one_segment
 from app.outbox.models import Delivery, EarlyStatus
 from app.outbox.worker import Worker
@@ -205,24 +205,27 @@ class _Deadlock(Exception):
     sqlstate = "40P01"
 
 
+@pytest.mark.parametrize("aborts", [1, CONFLICT_RETRIES + 1], ids=["once", "every-retry"])
 async def test_an_undelivered_status_aborted_for_a_deadlock_still_pages_the_next_liaison(
     settings: Settings,
     admin_headers: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
+    aborts: int,
 ) -> None:
     """The database aborts the transaction of a page's "undelivered" (another held its rows
     in the other order): it is tried again at once, and the next liaison is paged. Twilio
-    posts a status once; lost, it would page nobody else."""
+    posts a status once; lost, it would page nobody else. Aborted at every retry, it is kept
+    and applied by the next pass over the statuses kept."""
     real = escalation_service.on_page_failed
     aborted: list[int] = []
 
-    async def deadlocked_once(session: Any, settings: Settings, delivery: Delivery) -> Any:
-        if not aborted:
+    async def deadlocked(session: Any, settings: Settings, delivery: Delivery) -> Any:
+        if len(aborted) < aborts:
             aborted.append(delivery.id)
             raise DBAPIError("UPDATE escalations ...", {}, _Deadlock("deadlock detected"))
         return await real(session, settings, delivery)
 
-    monkeypatch.setattr(escalation_service, "on_page_failed", deadlocked_once)
+    monkeypatch.setattr(escalation_service, "on_page_failed", deadlocked)
     async with gateway(settings) as gw:
         created = await gw.client.post(
             "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
@@ -234,9 +237,12 @@ async def test_an_undelivered_status_aborted_for_a_deadlock_still_pages_the_next
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)))
         await gw.wait_for(lambda: len(gw.fake.pending_callbacks) >= 2)
         await gw.flush_callbacks()
+        if aborts > CONFLICT_RETRIES:
+            assert not gw.sent_to(CLA_OICHA)
+            await provider_reports.apply_early(gw.sessionmaker, settings)
 
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
-        assert len(aborted) == 1
+        assert len(aborted) == aborts
         [page] = await gw.outbox(recipient=CLA_BENI)
         assert page.status == "undelivered"
 
