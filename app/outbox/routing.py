@@ -55,6 +55,12 @@ def _in_zones(channels: Sequence[Channel], zones: set[str]) -> list[str]:
     return [c.name for c in channels if zones & {z.lower() for z in c.zones or []}]
 
 
+async def liaison_phone(session: AsyncSession, liaison_id: int) -> str | None:
+    """The liaison's number of now (None when the liaison is gone)."""
+    liaison = await session.get(Liaison, liaison_id)
+    return liaison.phone if liaison is not None else None
+
+
 async def route(
     session: AsyncSession,
     *,

@@ -142,6 +142,7 @@ async def apply_result(
     if result.every_channel_down:
         if await withdrawn(session, delivery):
             return
+        await _to_current_number(session, delivery)
         # A critical page cannot wait: where Twilio voice is on, the liaison is called now
         # (once per escalation step); the SMS still waits for a channel.
         await voice.call_instead(session, settings, delivery)
@@ -155,6 +156,7 @@ async def apply_result(
     if result.retryable and delivery.attempts < delivery.max_attempts:
         if await withdrawn(session, delivery):
             return
+        await _to_current_number(session, delivery)
         delivery.status = PENDING
         delay = backoff_seconds(settings, delivery.attempts, result.retry_after)
         delivery.due_at = now + timedelta(seconds=delay)
@@ -234,6 +236,7 @@ async def fail_over(
         return False
     if await withdrawn(session, delivery):
         return True
+    await _to_current_number(session, delivery)
     now = now or utcnow()
     repo.add_attempt(
         session,
@@ -258,6 +261,18 @@ async def fail_over(
     delivery.max_attempts += 1
     await mark_work(session)
     return True
+
+
+async def _to_current_number(session: AsyncSession, delivery: Delivery) -> None:
+    """A page or call going back to its queue (a retry, the next channel, the wait for one,
+    an operator's retry) goes to its liaison's number of now: the number may have changed
+    since it was written (a lost phone; its queued pages follow at once: app.flows.roster),
+    and the old one may be someone else's by now."""
+    if delivery.liaison_id is None or delivery.purpose not in PAGING:
+        return
+    phone = await routing.liaison_phone(session, delivery.liaison_id)
+    if phone and phone != delivery.recipient:
+        delivery.recipient = phone
 
 
 async def withdrawn(session: AsyncSession, delivery: Delivery) -> bool:
@@ -424,6 +439,7 @@ async def retry(session: AsyncSession, delivery_id: int, settings: Settings) -> 
     metrics.after_commit(
         session, partial(metrics.count_delivery, delivery.channel, delivery.status, PENDING)
     )
+    await _to_current_number(session, delivery)
     delivery.status = PENDING
     delivery.due_at = utcnow()
     delivery.max_attempts = delivery.attempts + settings.delivery_max_attempts

@@ -841,3 +841,31 @@ async def test_a_page_still_queued_for_a_liaison_an_import_puts_off_duty_goes_to
         assert (await gw.delivery(held.id)).status == "cancelled"
         (instead,) = await gw.outbox(recipient=CLA_OICHA, alert_id=held.alert_id, purpose="page")
         assert instead.status in ("pending", "sending", "queued", "sent")
+
+
+async def test_a_page_sent_again_after_the_liaison_s_number_changed_goes_to_the_new_one(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """CLA Beni's page came back undelivered (his phone was lost); an admin gives him his new
+    number, and an operator sends the page again: it goes to the new number, not the old."""
+    new_number = "+243820000299"
+    async with gateway(settings) as gw:
+        gw.fake.set_final_status(CLA_BENI, "undelivered", error_code=30003)
+        await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)))
+        await gw.wait_for(lambda: len(gw.fake.pending_callbacks) >= 4)
+        await gw.flush_callbacks()
+        (page,) = await gw.outbox(recipient=CLA_BENI, purpose="page")
+        assert (await gw.delivery(page.id)).status == "undelivered"
+        async with gw.sessionmaker() as s:
+            beni = await s.scalar(select(Liaison.id).where(Liaison.phone == CLA_BENI))
+        changed = await gw.client.patch(
+            f"/api/v1/liaisons/{beni}", json={"phone": new_number}, headers=admin_headers
+        )
+        assert changed.status_code == 200, changed.text
+
+        retried = await gw.client.post(f"/api/v1/deliveries/{page.id}/retry", headers=admin_headers)
+        assert retried.status_code == 200, retried.text
+
+        await gw.wait_for(lambda: bool(gw.sent_to(new_number)))
+        assert len(gw.sent_to(CLA_BENI)) == 1, "the old number got the first send only"
