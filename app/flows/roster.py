@@ -109,7 +109,7 @@ async def follow_roster(session: AsyncSession, settings: Settings, liaison: Liai
     (the module's docstring says when one stays). One who may be paged is paged for the
     alerts nobody has (app.escalation.service.page_on_duty)."""
     alert_ids = sorted(await outbox.queued_paging_alerts(session, liaison.id))
-    if alert_ids:
+    if alert_ids and await _changes_queued(session, liaison):
         for alert_id in alert_ids:
             await escalation.lock_of_alert(session, alert_id)
         queued = await outbox.lock_queued_paging(session, liaison.id, alert_ids)
@@ -118,6 +118,15 @@ async def follow_roster(session: AsyncSession, settings: Settings, liaison: Liai
         if not people.pageable(liaison):
             await _pass_on(session, settings, liaison, queued)
     await escalation.page_on_duty(session, settings, liaison)
+
+
+async def _changes_queued(session: AsyncSession, liaison: Liaison) -> bool:
+    """Whether the liaison's queued pages must change: they may not be paged any more, or
+    the pages carry another number. Otherwise they are not locked, so that the worker is not
+    kept from them until the roster's change commits (an import of many liaisons)."""
+    if not people.pageable(liaison):
+        return True
+    return await outbox.queued_elsewhere(session, liaison.id, liaison.phone)
 
 
 async def _pass_on(

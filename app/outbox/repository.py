@@ -454,6 +454,18 @@ def _queued_for(liaison_id: int) -> ColumnElement[bool]:
     )
 
 
+async def queued_elsewhere(session: AsyncSession, liaison_id: int, phone_hash: str) -> bool:
+    """Whether a page or call to a liaison still queued is addressed to another number than
+    the one of this lookup hash."""
+    stmt = select(
+        exists().where(
+            _queued_for(liaison_id),
+            or_(Delivery.recipient_hash.is_(None), Delivery.recipient_hash != phone_hash),
+        )
+    )
+    return bool(await session.scalar(stmt))
+
+
 async def queued_paging_alerts(session: AsyncSession, liaison_id: int) -> set[int]:
     """The alerts of the pages and calls to a liaison still queued (not handed to a worker)."""
     stmt = select(Delivery.alert_id).where(_queued_for(liaison_id)).distinct()

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.config import Settings
+from app.kit.crypto import lookup_hash
 from app.kit.errors import Conflict, NotFound
 from app.outbox import repository as repo
 from app.outbox import routing, voice
@@ -466,6 +467,11 @@ async def queued_paging_alerts(session: AsyncSession, liaison_id: int) -> set[in
     """The alerts of a liaison's pages and calls still queued (a plain read: lock them
     with `lock_queued_paging`)."""
     return await repo.queued_paging_alerts(session, liaison_id)
+
+
+async def queued_elsewhere(session: AsyncSession, liaison_id: int, phone: str) -> bool:
+    """Whether a page or call to the liaison still queued is addressed to another number."""
+    return await repo.queued_elsewhere(session, liaison_id, lookup_hash(phone))
 
 
 async def lock_queued_paging(
