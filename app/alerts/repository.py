@@ -112,6 +112,12 @@ async def recent_flash(session: AsyncSession, phone: str, since: datetime) -> Al
     return alert
 
 
+# Incidents of related categories inside a box around a point.
+_IN_BOX = (
+    Incident.category.in_(bindparam("categories", expanding=True)),
+    Incident.lat.between(bindparam("lat_min"), bindparam("lat_max")),
+    Incident.lon.between(bindparam("lon_min"), bindparam("lon_max")),
+)
 # 'open' written in the SQL, not bound: PostgreSQL then knows from its statistics that few
 # incidents are open and keeps one generic plan (a bound status is costed as half the table,
 # and the statement was planned again at every call once incidents had history).
@@ -119,11 +125,6 @@ async def recent_flash(session: AsyncSession, phone: str, since: datetime) -> Al
 # KEY UPDATE: under READ COMMITTED a row that changed meanwhile is read again once its lock
 # is had and its conditions checked again, so an incident closed or merged in between is
 # not among them.
-_IN_BOX = (
-    Incident.category.in_(bindparam("categories", expanding=True)),
-    Incident.lat.between(bindparam("lat_min"), bindparam("lat_max")),
-    Incident.lon.between(bindparam("lon_min"), bindparam("lon_max")),
-)
 _LOCK_INCIDENTS_NEAR = (
     select(Incident)
     .where(

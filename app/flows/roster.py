@@ -26,8 +26,11 @@ every page failed) is paged for it: otherwise nobody would be until the operatio
 noticed, the policy's steps being over or paging nobody.
 
 Locks: the alerts' escalations first (in alert order), then the queued rows, the order an
-OK's stop takes them (app.escalation.paging.stop: the escalation, then its pending pages).
-A page a worker holds at that moment (being sent) is left to it.
+OK's stop takes them (app.escalation.paging.stop: the escalation, then its pending pages);
+then the escalations of the alerts nobody has, one by one in alert order. A page a worker
+holds at that moment (being sent) is left to it. An import changes liaison after liaison in
+one transaction, so its escalations are not locked in one order overall: should PostgreSQL
+abort it for a deadlock, nothing of it is kept and the command says so (run it again).
 """
 
 from __future__ import annotations
@@ -75,8 +78,10 @@ async def apply_liaisons(
     *,
     settings: Settings,
 ) -> ImportReport:
-    """Import liaisons (app.people.importers.apply_liaisons); those the file takes off the
-    roster (`on_duty` or `active` false) have their queued pages passed on."""
+    """Import liaisons (app.people.importers.apply_liaisons); each listed follows the roster
+    as `update` makes them (`follow_roster`): those the file takes off it (`on_duty` or
+    `active` false) have their queued pages passed on, those who may be paged are paged for
+    the alerts nobody has."""
     report = await importers.apply_liaisons(session, parsed, progress)
     listed = await people.liaisons_by_phones(session, (r.phone for r in parsed.records))
     for liaison in sorted(listed.values(), key=lambda found: found.id):
