@@ -706,6 +706,25 @@ async def test_a_liaison_deactivated_after_the_page_is_not_told_who_took_the_ale
         assert len(gw.sent_to(CLA_OICHA)) == 1, "the page only"
 
 
+async def _held_page_of_beni(gw: Gateway, admin_headers: dict[str, str]) -> tuple[Delivery, int]:
+    """The policy pages CLA Beni alone; his page of a second alert waits behind the sending
+    number's rate: (that page, his liaison id)."""
+    created = await gw.client.post(
+        "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
+    )
+    assert created.status_code == 201, created.text
+    await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
+    await gw.wait_for(lambda: gw.paged(CLA_BENI))
+    ref = ref_in((await gw.sms(FOCAL_ERINGETI, "Attaque en cours a Eringeti")).text)
+    alert = await gw.alert(ref)
+    (held,) = await gw.outbox(recipient=CLA_BENI, alert_id=alert.id, purpose="page")
+    assert held.status == "pending", "the page waits for the number's rate"
+    async with gw.sessionmaker() as s:
+        beni = await s.scalar(select(Liaison).where(Liaison.phone == CLA_BENI))
+    assert beni is not None
+    return held, beni.id
+
+
 @pytest.mark.parametrize("leaves", ["off_duty", "deactivated"])
 async def test_a_page_still_queued_for_a_liaison_who_leaves_goes_to_the_next_one(
     settings: Settings, admin_headers: dict[str, str], leaves: str
@@ -715,37 +734,25 @@ async def test_a_page_still_queued_for_a_liaison_who_leaves_goes_to_the_next_one
     it must not go to him when its turn comes, but to the next on-duty liaison of the zone,
     as a page that failed does."""
     async with gateway(settings, sms_rate_per_second=0.001, sms_burst=1) as gw:
-        created = await gw.client.post(
-            "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
-        )
-        assert created.status_code == 201, created.text
-        await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
-        await gw.wait_for(lambda: gw.paged(CLA_BENI))
-        ref = ref_in((await gw.sms(FOCAL_ERINGETI, "Attaque en cours a Eringeti")).text)
-        alert = await gw.alert(ref)
-        (held,) = await gw.outbox(recipient=CLA_BENI, alert_id=alert.id, purpose="page")
-        assert held.status == "pending", "the page waits for the number's rate"
-        async with gw.sessionmaker() as s:
-            beni = await s.scalar(select(Liaison).where(Liaison.phone == CLA_BENI))
-        assert beni is not None
+        held, beni = await _held_page_of_beni(gw, admin_headers)
 
         if leaves == "off_duty":
             operator = {"Authorization": f"Bearer {await make_key(gw.sessionmaker, 'operator')}"}
             changed = await gw.client.patch(
-                f"/api/v1/liaisons/{beni.id}/duty", json={"on_duty": False}, headers=operator
+                f"/api/v1/liaisons/{beni}/duty", json={"on_duty": False}, headers=operator
             )
         else:
-            changed = await gw.client.delete(f"/api/v1/liaisons/{beni.id}", headers=admin_headers)
+            changed = await gw.client.delete(f"/api/v1/liaisons/{beni}", headers=admin_headers)
         assert changed.status_code == 200, changed.text
 
         held = await gw.delivery(held.id)
         assert held.status == "cancelled"
-        (instead,) = await gw.outbox(recipient=CLA_OICHA, alert_id=alert.id, purpose="page")
+        (instead,) = await gw.outbox(recipient=CLA_OICHA, alert_id=held.alert_id, purpose="page")
         assert instead.status in ("pending", "sending", "queued", "sent")
         async with gw.sessionmaker() as s:
             fallback = await s.scalar(
                 select(AlertEvent).where(
-                    AlertEvent.alert_id == alert.id, AlertEvent.action == "page_fallback"
+                    AlertEvent.alert_id == held.alert_id, AlertEvent.action == "page_fallback"
                 )
             )
         assert fallback is not None and fallback.detail["failed_delivery"] == held.id
@@ -779,25 +786,6 @@ async def test_a_queued_page_nobody_else_can_take_still_goes_to_the_liaison_put_
 
         assert (await gw.delivery(held.id)).status == "pending"
         assert len(await gw.outbox(purpose="page")) == 2, "no page to anyone else"
-
-
-async def _held_page_of_beni(gw: Gateway, admin_headers: dict[str, str]) -> tuple[Delivery, int]:
-    """The policy pages CLA Beni alone; his page of a second alert waits behind the sending
-    number's rate: (that page, his liaison id)."""
-    created = await gw.client.post(
-        "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
-    )
-    assert created.status_code == 201, created.text
-    await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
-    await gw.wait_for(lambda: gw.paged(CLA_BENI))
-    ref = ref_in((await gw.sms(FOCAL_ERINGETI, "Attaque en cours a Eringeti")).text)
-    alert = await gw.alert(ref)
-    (held,) = await gw.outbox(recipient=CLA_BENI, alert_id=alert.id, purpose="page")
-    assert held.status == "pending", "the page waits for the number's rate"
-    async with gw.sessionmaker() as s:
-        beni = await s.scalar(select(Liaison).where(Liaison.phone == CLA_BENI))
-    assert beni is not None
-    return held, beni.id
 
 
 async def test_a_page_still_queued_for_a_liaison_whose_number_changed_goes_to_the_new_one(
