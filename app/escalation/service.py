@@ -429,7 +429,8 @@ async def page_on_duty(session: AsyncSession, settings: Settings, liaison: Liais
     alert still new, of the last ON_DUTY_LOOKBACK, whose paging reached nobody (its steps
     found nobody on duty, or every page failed) and for which they would be paged (a liaison
     of its zone; a JOC officer for any) is paged to them at its paging's step, with an
-    `escalated` event saying so: nobody else has it. The ids of the alerts paged."""
+    `escalated` event and an `alert.escalated` webhook saying so: nobody else has it. The
+    ids of the alerts paged."""
     if not people.pageable(liaison):
         return []
     paged: list[int] = []
@@ -463,6 +464,16 @@ async def page_on_duty(session: AsyncSession, settings: Settings, liaison: Liais
                 "recipients": 1,
                 "reason": "came_on_duty",
             },
+        )
+        # Subscribers heard that nobody was paged for it: they hear that someone now is.
+        await emit(
+            session,
+            settings,
+            "alert.escalated",
+            alert,
+            step=step,
+            liaisons=[liaison.id],
+            reason="came_on_duty",
         )
         paged.append(alert.id)
     return paged

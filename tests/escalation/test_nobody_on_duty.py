@@ -115,6 +115,9 @@ async def test_a_liaison_who_comes_on_duty_is_paged_for_the_alert_nobody_has(
     nobody. When the operations room puts CLA Beni on duty, he is paged for it at once (not
     only when the JOC's step comes, which would page the JOC alone); the trail says why."""
     async with gateway(settings) as gw:
+        listener = {"url": "https://8.8.8.8/kengele", "event_types": ["alert.escalated"]}
+        subscribed = await gw.client.post("/api/v1/webhooks", json=listener, headers=admin_headers)
+        assert subscribed.status_code == 201, subscribed.text
         async with unit_of_work(gw.sessionmaker) as s:
             await s.execute(update(Liaison).values(on_duty=False))
         ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi, des morts")).text)
@@ -134,6 +137,10 @@ async def test_a_liaison_who_comes_on_duty_is_paged_for_the_alert_nobody_has(
         assert paged[-1]["detail"]["reason"] == "came_on_duty"
         assert paged[-1]["detail"]["liaisons"] == [beni]
         assert len(await gw.outbox(purpose="page")) == 1, "nobody else paged"
+        hooks = await gw.outbox(channel="webhook", event_type="alert.escalated")
+        told = [json.loads(hook.body)["data"] for hook in hooks]
+        assert [d.get("nobody_paged") for d in told] == ["nobody_on_duty", None]
+        assert (told[1]["reason"], told[1]["liaisons"]) == ("came_on_duty", [beni])
 
 
 async def test_a_liaison_who_comes_on_duty_is_not_paged_for_an_alert_someone_has(
