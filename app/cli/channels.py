@@ -117,6 +117,12 @@ def register(app: typer.Typer) -> None:
         except KengeleError as exc:
             raise fail(exc) from exc
         typer.echo(f"channel {channel.name} ({channel.kind}) added")
+        if kind == "http":
+            from app.providers import http_channel
+
+            why = http_channel.unmatched_reports(http_channel.HttpConfig.of(channel.options))
+            if why is not None:
+                err.print(f"Warning: {why}.")
         path = service.inbound_path(kind, name, secrets.get("secret"))
         typer.echo(f"inbound URL: POST {settings.public_url}{path}")
         if secrets:

@@ -212,6 +212,21 @@ def fill(template: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template)
 
 
+def unmatched_reports(config: HttpConfig) -> str | None:
+    """Why the channel's delivery reports can match no send, if they cannot: its sends are
+    known by no id (no `out_id_path`, no {id} in the request)."""
+    if config.out_id_path or not config.out_url:
+        return None
+    templates = [t for _, t in (*config.out_fields, *config.out_headers)]
+    if any(sends_id(template) for template in templates):
+        return None
+    return (
+        "its sends are known by no id: set out_id_path (where the answer gives the message "
+        "id) or put {id} in out_fields, else its delivery reports match no SMS and a page "
+        "that fails there is not passed on"
+    )
+
+
 def sends_id(template: str) -> bool:
     """Whether a request's template gives the provider our id of the message ({id})."""
     return any(m.group(1) == "id" for m in _PLACEHOLDER.finditer(template))

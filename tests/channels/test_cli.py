@@ -85,3 +85,27 @@ async def test_test_sends_by_the_channel_and_records_the_delivery(
 
     missing = await kengele("channel", "test", "nowhere", "--to", "0970000002")
     assert missing.exit_code == 1 and "no channel named 'nowhere'" in missing.output
+
+
+@pytest.mark.parametrize(
+    ("known_by", "warned"),
+    [
+        ([], True),
+        (["--set", "out_id_path=msg_id"], False),
+        (["--set", "out_fields=to={to},text={text},ref={id}"], False),
+    ],
+    ids=["no-id", "out_id_path", "our-id"],
+)
+async def test_add_warns_of_an_aggregator_whose_delivery_reports_can_match_nothing(
+    cli_database: None, known_by: list[str], warned: bool
+) -> None:
+    """Sends known by no id (no out_id_path, no {id} sent): its delivery reports would match
+    no SMS, and a page that failed there would go to nobody else. Added all the same (an
+    aggregator may have no reports), with a warning that says what to set."""
+    added = await kengele(
+        "channel", "add", "http", "dmark", "--number", "+243970000050",
+        "--set", "out_url=https://sms.example.org/send", *known_by,
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert ("Warning: its sends are known by no id" in added.output) is warned
+    assert ("out_id_path" in added.output) is warned
