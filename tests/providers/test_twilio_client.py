@@ -138,13 +138,17 @@ async def test_retry_after_only_on_retryable(fake: TwilioFake, sender: TwilioSms
 
 
 async def test_timeout_is_retryable(fake: TwilioFake) -> None:
-    fake.latency = 1.0
+    fake.latency = 3.0
     sender = TwilioSmsSender(fake.settings(), timeout=0.2)
     started = time.monotonic()
 
-    result = await sender.send_sms(to=TO, body="x", status_callback=None)
+    try:
+        result = await sender.send_sms(to=TO, body="x", status_callback=None)
+    finally:
+        await sender.aclose()
 
-    assert time.monotonic() - started < 0.9
+    # Given up long before Twilio's answer, with room for a loaded machine.
+    assert time.monotonic() - started < 2.5
     assert not result.ok and result.retryable
     assert result.error is not None and "timeout" in result.error
 
