@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, func, or_, select, update
+from sqlalchemy import bindparam, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert, AlertEvent
@@ -112,7 +112,10 @@ async def unstopped_of_new_alerts(
     session: AsyncSession, since: datetime
 ) -> Sequence[tuple[Escalation, Alert]]:
     """The pagings not stopped (running or run out) of alerts still new, received since
-    `since`, with their alerts, in alert order; not locked."""
+    `since`, that paged nobody at some point (a `nobody_paged` event: a step found nobody on
+    duty, or a failed page nobody was left to take), and that are their incident's paging
+    (not an alert's whose incident another alert's paging carries), with their alerts, in
+    alert order; not locked."""
     stmt = (
         select(Escalation, Alert)
         .join(Alert, Alert.id == Escalation.alert_id)
@@ -120,6 +123,8 @@ async def unstopped_of_new_alerts(
             Escalation.state != STOPPED,
             Alert.status == AlertStatus.NEW,
             Alert.received_at >= since,
+            or_(Alert.incident_id.is_(None), Escalation.incident_id == Alert.incident_id),
+            exists().where(AlertEvent.alert_id == Alert.id, AlertEvent.action == "nobody_paged"),
         )
         .order_by(Alert.id)
     )

@@ -511,10 +511,7 @@ async def on_page_failed(
     if not candidates:
         candidates = [x for x in await people.on_duty(session, "joc") if x.id not in already]
     if not candidates:
-        if reason is None:  # it failed: nobody has it (a roster change leaves it queued)
-            _nobody_left(session, alert, delivery)
-        else:
-            log.error("alert %s: page not passed on, nobody left to page", alert.id)
+        _nobody_left(session, alert, delivery, reason)
         return None
     nxt = candidates[0]
     await page(
@@ -543,13 +540,22 @@ async def on_page_failed(
 NOBODY_LEFT = "nobody_left"
 
 
-def _nobody_left(session: AsyncSession, alert: Alert, delivery: Delivery) -> None:
-    """A page that did not reach its liaison, and nobody to pass it on to (`nobody_paged`)."""
+def _nobody_left(
+    session: AsyncSession, alert: Alert, delivery: Delivery, roster_change: str | None
+) -> None:
+    """A page that did not reach its liaison, or that a roster change took from them, and
+    nobody to pass it on to (`nobody_paged`): a liaison who comes on duty is paged for the
+    alert (`page_on_duty`)."""
+    why = (
+        "the page did not reach its liaison"
+        if roster_change is None
+        else f"the page's liaison left the roster ({roster_change})"
+    )
     nobody_paged(
         session,
         alert,
-        "Nobody paged: the page did not reach its liaison, and every liaison of the zone and "
-        "JOC officer on duty was paged already (or none is on duty).",
+        f"Nobody paged: {why}, and every liaison of the zone and JOC officer on duty was "
+        "paged already (or none is on duty).",
         step=delivery.escalation_step or 0,
         reason=NOBODY_LEFT,
         failed_delivery=delivery.id,

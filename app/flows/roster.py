@@ -67,8 +67,13 @@ async def update(
     liaison = await people.update_person(
         session, Liaison, liaison_id, body, region=region, actor=actor
     )
-    await follow_roster(session, settings, liaison)
+    may_page_anew = bool(body.model_fields_set & _MAKES_PAGEABLE)
+    await follow_roster(session, settings, liaison, page_unpaged=may_page_anew)
     return liaison
+
+
+# The fields whose change may make a liaison one to page for alerts nobody has.
+_MAKES_PAGEABLE = frozenset({"on_duty", "active", "zones", "tier"})
 
 
 async def apply_liaisons(
@@ -108,11 +113,13 @@ async def deactivate(
     return liaison
 
 
-async def follow_roster(session: AsyncSession, settings: Settings, liaison: Liaison) -> None:
+async def follow_roster(
+    session: AsyncSession, settings: Settings, liaison: Liaison, *, page_unpaged: bool = True
+) -> None:
     """The liaison's pages and calls still queued, made to follow the roster as it is now:
     to their number of now; passed on to the next liaison if they may not be paged any more
-    (the module's docstring says when one stays). One who may be paged is paged for the
-    alerts nobody has (app.escalation.service.page_on_duty)."""
+    (the module's docstring says when one stays). With `page_unpaged`, one who may be paged
+    is paged for the alerts nobody has (app.escalation.service.page_on_duty)."""
     alert_ids = sorted(await outbox.queued_paging_alerts(session, liaison.id))
     if alert_ids and await _changes_queued(session, liaison):
         for alert_id in alert_ids:
@@ -122,7 +129,8 @@ async def follow_roster(session: AsyncSession, settings: Settings, liaison: Liai
             outbox.readdress_queued(row, liaison.phone)
         if not people.pageable(liaison):
             await _pass_on(session, settings, liaison, queued)
-    await escalation.page_on_duty(session, settings, liaison)
+    if page_unpaged:
+        await escalation.page_on_duty(session, settings, liaison)
 
 
 async def _changes_queued(session: AsyncSession, liaison: Liaison) -> bool:

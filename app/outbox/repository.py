@@ -40,6 +40,7 @@ from app.outbox.models import (
     SenderRate,
     WebhookSubscription,
 )
+from app.people.models import Liaison
 
 # Key space of the advisory lock taken per alert when its first page is recorded.
 _FIRST_PAGE_LOCK = 0x6B67
@@ -490,14 +491,25 @@ async def lock_queued_paging(
     return (await session.scalars(stmt)).all()
 
 
+# Liaisons who may not be paged (off duty or deactivated).
+_UNPAGEABLE = select(Liaison.id).where(or_(Liaison.active.is_(False), Liaison.on_duty.is_(False)))
+
+
 async def has_live_page(session: AsyncSession, alert_id: int) -> bool:
-    """Whether a page or call of the alert is queued, being sent, or went out and did not
-    fail (cancelled, dead, failed and undelivered ones reach nobody)."""
+    """Whether a page or call of the alert went out and did not fail, is being sent, or is
+    queued for a liaison who may be paged (cancelled, dead, failed and undelivered ones reach
+    nobody; one queued for a liaison since put off duty, with nobody else to take it, waits
+    for someone on duty)."""
     stmt = select(
         exists().where(
             Delivery.alert_id == alert_id,
             Delivery.purpose.in_(PAGING),
             Delivery.status.not_in((CANCELLED, DEAD, "failed", "undelivered")),
+            ~and_(
+                Delivery.status == PENDING,
+                Delivery.liaison_id.is_not(None),
+                Delivery.liaison_id.in_(_UNPAGEABLE),
+            ),
         )
     )
     return bool(await session.scalar(stmt))

@@ -162,3 +162,23 @@ async def test_a_liaison_who_comes_on_duty_is_not_paged_for_an_alert_someone_has
         assert changed.status_code == 200, changed.text
 
         assert await gw.outbox(recipient=CLA_BENI) == []
+
+
+async def test_a_liaison_who_comes_on_duty_is_not_paged_for_what_the_policy_pages_nobody_for(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """A low alert's policy pages nobody by SMS (subscribers only): nobody on duty is not a
+    gap there. CLA Beni coming on duty is not sent it."""
+    async with gateway(settings) as gw:
+        async with unit_of_work(gw.sessionmaker) as s:
+            await s.execute(update(Liaison).values(on_duty=False))
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Reunion du comite a Mavivi demain")).text)
+        assert (await gw.alert(ref)).severity == "low"
+
+        beni = await _liaison_id(gw, CLA_BENI)
+        changed = await gw.client.patch(
+            f"/api/v1/liaisons/{beni}/duty", json={"on_duty": True}, headers=admin_headers
+        )
+        assert changed.status_code == 200, changed.text
+
+        assert await gw.outbox(purpose="page") == []

@@ -763,7 +763,9 @@ async def test_a_queued_page_nobody_else_can_take_still_goes_to_the_liaison_put_
     settings: Settings, admin_headers: dict[str, str]
 ) -> None:
     """CLA Beni goes off duty while his page waits; nobody else of the zone, nor any JOC
-    officer, is on duty. Cancelled, the page would reach nobody: it stays his."""
+    officer, is on duty. Cancelled, the page would reach nobody: it stays his, and the trail
+    says nobody else has the alert. When CLA Oicha then comes on duty (the night's shift
+    after the day's), she is paged for it."""
     async with gateway(settings, sms_rate_per_second=0.001, sms_burst=1) as gw:
         created = await gw.client.post(
             "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
@@ -786,6 +788,23 @@ async def test_a_queued_page_nobody_else_can_take_still_goes_to_the_liaison_put_
 
         assert (await gw.delivery(held.id)).status == "pending"
         assert len(await gw.outbox(purpose="page")) == 2, "no page to anyone else"
+        async with gw.sessionmaker() as s:
+            unpaged = await s.scalar(
+                select(AlertEvent).where(
+                    AlertEvent.alert_id == held.alert_id, AlertEvent.action == "nobody_paged"
+                )
+            )
+        assert unpaged is not None and unpaged.detail["reason"] == "nobody_left"
+        assert "left the roster (liaison off duty)" in (unpaged.note or "")
+
+        async with gw.sessionmaker() as s:
+            oicha = await s.scalar(select(Liaison.id).where(Liaison.phone == CLA_OICHA))
+        on_duty = await gw.client.patch(
+            f"/api/v1/liaisons/{oicha}/duty", json={"on_duty": True}, headers=admin_headers
+        )
+        assert on_duty.status_code == 200, on_duty.text
+        (paged,) = await gw.outbox(recipient=CLA_OICHA, alert_id=held.alert_id, purpose="page")
+        assert paged.body.startswith(ref)
 
 
 async def test_a_page_still_queued_for_a_liaison_whose_number_changed_goes_to_the_new_one(
