@@ -200,6 +200,13 @@ async def on_incident_left(
     the new reports left behind are paged as theirs, the first of them leading: nobody had
     taken that event."""
     own = await repo.of_alert(session, alert.id, lock=True)
+    if alert.status not in OPEN:
+        # A closed report moved (a false alarm's place put right): it pages nobody, nor
+        # raises the event it now lies in; its paging no longer stands for `left`.
+        if own is not None and own.incident_id == left:
+            own.incident_id = None
+            await _page_reports_left_behind(session, settings, left, now)
+        return True
     joined = None
     if alert.incident_id is not None:
         found = await repo.lock_with_lead(session, alert.incident_id)
@@ -227,14 +234,24 @@ async def on_incident_left(
             # taken the event of its own it now is.
             await start(session, settings, alert, now, restart=own)
             settled = True
-    if own is not None and await repo.of_incident(session, left) is None:
-        for other in await alerts.of_incident(session, left):
-            if other.status == AlertStatus.NEW:
-                heir = await alerts.lock(session, other.id)
-                if heir is not None:
-                    await start(session, settings, heir, now)
-                break
+    if own is not None:
+        await _page_reports_left_behind(session, settings, left, now)
     return settled
+
+
+async def _page_reports_left_behind(
+    session: AsyncSession, settings: Settings, left: int, now: datetime
+) -> None:
+    """When incident `left` no longer has a paging (its was the alert that left), its first
+    report still new is paged as the event's lead: nobody had taken that event."""
+    if await repo.of_incident(session, left) is not None:
+        return
+    for other in await alerts.of_incident(session, left):
+        if other.status == AlertStatus.NEW:
+            heir = await alerts.lock(session, other.id)
+            if heir is not None:
+                await start(session, settings, heir, now)
+            break
 
 
 Paging = tuple[Escalation, Alert]

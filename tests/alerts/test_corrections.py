@@ -317,3 +317,29 @@ async def test_correct_honours_if_match(settings: Settings) -> None:
             hooks = (await s.scalars(select(Delivery))).all()
         assert (await gw.alert(alert.ref)).category == "LOOTING"
         assert all("ATTACK" not in (d.body or "") for d in hooks)
+
+
+async def test_a_false_alarm_put_right_into_a_paged_event_pages_nobody_again(
+    settings: Settings,
+) -> None:
+    """Armed men seen at Mavivi (high: the liaisons, the JOC after 15 minutes). A report of
+    deaths at Kiwanja was called a false alarm; its place is then put right as Mavivi. It
+    lies in Mavivi's incident now, but a false alarm neither raises that event to critical
+    nor pages anyone again (the JOC's critical step at 5 minutes does not come)."""
+    async with gateway(settings) as gw:
+        headers = await _operator(gw)
+        await gw.sms(FOCAL_MAVIVI, "Hommes armes vus a Mavivi")
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+        ref = ref_in((await gw.sms("+243810000104", "Attaque a Kiwanja, 4 morts")).text)
+        false = await gw.alert(ref)
+        assert false.severity == "critical"
+        await _act(gw, headers, false.id, action="false_alarm", note="personne n'a vu")
+        pages = len(await gw.outbox(purpose="page"))
+
+        read = await _act(gw, headers, false.id, action="correct", place="Mavivi")
+
+        mavivi = await gw.alert((await gw.outbox(purpose="page"))[0].body.split()[0])
+        assert read["incident_id"] == mavivi.incident_id
+        await gw.advance(301)
+        assert len(await gw.outbox(purpose="page")) == pages, "nobody paged again"
+        assert await gw.outbox(recipient=JOC_NORD_KIVU) == []
