@@ -14,6 +14,7 @@ from app.alerts import repository as repo
 from app.alerts.incidents import corroborate, recount
 from app.alerts.models import SEVERITY_RANK, Alert
 from app.alerts.schemas import PlaceInput, PlaceRef
+from app.alerts.status import CLOSED
 from app.geo.distance import haversine_km
 from app.geo.matcher import Gazetteer
 from app.kit.clock import utcnow
@@ -255,6 +256,12 @@ async def _reconsider_incident(
             if old.report_count == 0:
                 # Its only report moved: the incident lives on where the report went.
                 old.status, old.merged_into_id = "closed", new_id
+            elif old.status == "open" and all(
+                report.status in CLOSED for report in await repo.alerts_of_incident(session, old_id)
+            ):
+                # Its last open report moved: it closes, as it does when that report is
+                # resolved (a new report of that place opens an event of its own).
+                old.status = "closed"
     if new_id != old_id:
         repo.add_event(
             session,

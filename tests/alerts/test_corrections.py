@@ -19,6 +19,7 @@ from tests.escalation.support import (
     CLA_BENI,
     CLA_OICHA,
     CLA_RUTSHURU,
+    FOCAL_ERINGETI,
     FOCAL_MAVIVI,
     JOC_NORD_KIVU,
     Gateway,
@@ -343,3 +344,28 @@ async def test_a_false_alarm_put_right_into_a_paged_event_pages_nobody_again(
         await gw.advance(301)
         assert len(await gw.outbox(purpose="page")) == pages, "nobody paged again"
         assert await gw.outbox(recipient=JOC_NORD_KIVU) == []
+
+
+async def test_an_incident_whose_last_open_report_moves_away_closes(settings: Settings) -> None:
+    """Two reports of Mavivi, one called a false alarm; the other's place is put right as
+    Kiwanja. Mavivi's incident then holds only the false alarm: it closes, as it would had
+    the other report been resolved, and a later report of Mavivi is an event of its own,
+    paged."""
+    async with gateway(settings) as gw:
+        headers = await _operator(gw)
+        first = await gw.alert(ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque a Mavivi")).text))
+        second = await gw.alert(
+            ref_in((await gw.sms("+243810000104", "Attaque a Mavivi, les ADF tirent")).text)
+        )
+        assert first.incident_id == second.incident_id
+        await _act(gw, headers, second.id, action="false_alarm", note="pas vrai")
+
+        await _act(gw, headers, first.id, action="correct", place="Kiwanja")
+
+        old = await gw.client.get(f"/api/v1/incidents/{first.incident_id}", headers=headers)
+        assert old.json()["status"] == "closed"
+        later = await gw.alert(
+            ref_in((await gw.sms(FOCAL_ERINGETI, "Attaque a Mavivi, ils reviennent")).text)
+        )
+        assert later.incident_id != first.incident_id
+        await gw.wait_for(lambda: any(p.startswith(later.ref) for p in gw.sent_to(CLA_OICHA)))
