@@ -14,7 +14,7 @@ from app.alerts.status import AlertStatus
 from app.escalation import messages
 from app.escalation import repository as repo
 from app.escalation.events import emit
-from app.escalation.models import ACTIVE
+from app.escalation.models import STOPPED
 from app.escalation.paging import stop
 from app.kit.config import Settings
 from app.outbox import service as outbox
@@ -76,7 +76,10 @@ async def _event_taken_with(
     if found is None:
         return None
     running, lead = found
-    if running.alert_id == alert.id or running.state != ACTIVE:
+    # Stopped already, it has nothing to stop. Finished (its steps run out), it is stopped
+    # all the same: a later report of the event would start it again (`_ran_out`), for an
+    # event someone has taken.
+    if running.alert_id == alert.id or running.state == STOPPED:
         return None
     alerts.held(session, lead)
     await stop(session, lead, f"taken with alert {alert.id}", liaison)

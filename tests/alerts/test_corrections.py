@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.changes import repository as changes_repo
 from app.changes import service as changes
 from app.escalation.models import Escalation
+from app.kit.clock import utcnow
 from app.kit.config import Settings
+from app.kit.db import unit_of_work
 from app.outbox.models import Delivery
 from tests.escalation.support import (
     CLA_BENI,
@@ -369,3 +372,40 @@ async def test_an_incident_whose_last_open_report_moves_away_closes(settings: Se
         )
         assert later.incident_id != first.incident_id
         await gw.wait_for(lambda: any(p.startswith(later.ref) for p in gw.sent_to(CLA_OICHA)))
+
+
+async def test_an_event_taken_by_a_report_moved_into_it_is_not_paged_again_later(
+    settings: Settings,
+) -> None:
+    """Armed men at Mayimoya: its paging ran every step (the liaisons, the JOC), nobody took
+    it. A report of Eringeti is put right as Mayimoya and joins that event; CLA Beni takes it
+    by that report's ref. The event is his: a report of Mayimoya after the paging's last step
+    is long past is counted, not paged again as an event nobody took."""
+    async with gateway(settings) as gw:
+        headers = await _operator(gw)
+        mayimoya = await gw.alert(
+            ref_in((await gw.sms("+243810000104", "Hommes armes vus a Mayimoya")).text)
+        )
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+        await gw.advance(901)
+        await gw.wait_for(lambda: bool(gw.sent_to(JOC_NORD_KIVU)))
+        moved = await gw.alert(
+            ref_in((await gw.sms(FOCAL_ERINGETI, "Hommes armes vus a Eringeti")).text)
+        )
+        read = await _act(gw, headers, moved.id, action="correct", place="Mayimoya")
+        assert read["incident_id"] == mayimoya.incident_id
+
+        assert "pris" in (await gw.sms(CLA_BENI, f"OK {moved.ref[2:]}")).text
+        pages = len(await gw.outbox(purpose="page"))
+        async with unit_of_work(gw.sessionmaker) as s:  # the paging's last step, long ago
+            await s.execute(
+                update(Escalation)
+                .where(Escalation.alert_id == mayimoya.id)
+                .values(started_at=utcnow() - timedelta(hours=1))
+            )
+        await gw.sms(FOCAL_MAVIVI, "Hommes armes encore a Mayimoya")
+
+        assert len(await gw.outbox(purpose="page")) == pages, "not paged again"
+        async with gw.sessionmaker() as s:
+            paging = await s.scalar(select(Escalation).where(Escalation.alert_id == mayimoya.id))
+        assert paging is not None and paging.state == "stopped"
