@@ -74,6 +74,8 @@ class Corrected:
     at: datetime
     # The incident it left (moved far, it joined another or opened its own).
     left_incident: int | None = None
+    # It had no incident, and now has one (a category that describes an event, say).
+    entered_incident: bool = False
 
 
 def where_of(place: GazPlace) -> Where:
@@ -191,9 +193,11 @@ async def correct(
     )
     moved = "place" in diff and _far(old_point, (alert.lat, alert.lon), settings)
     if moved or "category" in diff or "severity" in diff:
+        had_none = alert.incident_id is None
         left = await _reconsider_incident(session, settings, alert, actor=actor, moved=moved)
-        if left is not None:
-            return replace(corrected, left_incident=left)
+        entered = had_none and alert.incident_id is not None
+        if left is not None or entered:
+            return replace(corrected, left_incident=left, entered_incident=entered)
     return corrected
 
 

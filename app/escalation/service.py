@@ -187,11 +187,12 @@ async def on_corrected(
 
 
 async def on_incident_left(
-    session: AsyncSession, settings: Settings, alert: Alert, left: int, now: datetime
+    session: AsyncSession, settings: Settings, alert: Alert, left: int | None, now: datetime
 ) -> bool:
     """An alert left incident `left` (the operations room detached it as another event, or
-    a correction moved it far): whether its paging is settled here (else the correction's
-    own rules apply, `on_corrected`).
+    a correction moved it far), or (`left` None) had none and now has one (a correction made
+    it a report of an event): whether its paging is settled here (else the correction's own
+    rules apply, `on_corrected`).
 
     Its escalation goes with it: left pointing at `left`, later reports of that event would
     be counted on this alert's paging (taken or finished: never paged). Joined to an event
@@ -203,7 +204,7 @@ async def on_incident_left(
     if alert.status not in OPEN:
         # A closed report moved (a false alarm's place put right): it pages nobody, nor
         # raises the event it now lies in; its paging no longer stands for `left`.
-        if own is not None and own.incident_id == left:
+        if own is not None and left is not None and own.incident_id == left:
             own.incident_id = None
             await _page_reports_left_behind(session, settings, left, now)
         return True
@@ -234,7 +235,7 @@ async def on_incident_left(
             # taken the event of its own it now is.
             await start(session, settings, alert, now, restart=own)
             settled = True
-    if own is not None:
+    if own is not None and left is not None:
         await _page_reports_left_behind(session, settings, left, now)
     return settled
 

@@ -198,9 +198,8 @@ async def follow_correction(
         return corrected
     await emit(session, settings, "alert.updated", alert, correction=corrected.diff, by=actor)
     left = corrected.left_incident
-    if left is not None and await escalation.on_incident_left(
-        session, settings, alert, left, corrected.at
-    ):
+    moved = left is not None or corrected.entered_incident
+    if moved and await escalation.on_incident_left(session, settings, alert, left, corrected.at):
         return corrected  # paged as an event of its own, or counted on the one it joined
     await escalation.on_corrected(
         session,

@@ -409,3 +409,28 @@ async def test_an_event_taken_by_a_report_moved_into_it_is_not_paged_again_later
         async with gw.sessionmaker() as s:
             paging = await s.scalar(select(Escalation).where(Escalation.alert_id == mayimoya.id))
         assert paging is not None and paging.state == "stopped"
+
+
+async def test_a_report_that_becomes_one_of_an_event_being_paged_is_paged_with_it(
+    settings: Settings,
+) -> None:
+    """An attack at Mavivi is being paged. Another message of Mavivi, read as OTHER (no
+    incident), is raised to high by the operator (paged on its own), then put right as an
+    ATTACK: it is a report of the attack now. Its own paging stops and it is counted on the
+    event's ("+1"), not paged beside it."""
+    async with gateway(settings) as gw:
+        headers = await _operator(gw)
+        attack = await gw.alert(ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque a Mavivi")).text))
+        other = await gw.alert(
+            ref_in((await gw.sms("+243810000104", "Reunion du comite a Mavivi demain")).text)
+        )
+        assert (other.category, other.incident_id) == ("OTHER", None)
+        await _act(gw, headers, other.id, action="correct", severity="high")
+
+        read = await _act(gw, headers, other.id, action="correct", category="ATTACK")
+
+        assert read["incident_id"] == attack.incident_id
+        async with gw.sessionmaker() as s:
+            pagings = {e.alert_id: e for e in (await s.scalars(select(Escalation))).all()}
+        assert pagings[other.id].state == "stopped"
+        assert pagings[attack.id].new_reports == 1
