@@ -128,11 +128,14 @@ async def _corroborating(
     lead: Alert,
     alert: Alert,
     now: datetime,
+    *,
+    counted: bool = False,
 ) -> None:
     """Another report of an alert being paged: no new page, unless its severity is above
     the alert's (as it is now: a human may have lowered it since the paging started), or the
     paging ran out with nobody taking the event (`_ran_out`): then the paging starts again,
-    the report counted in its first page."""
+    the report counted in its first page. `counted`: a report of the event counted already
+    (a correction raised it), which only a rise above the alert's severity pages again."""
     if SEVERITY_RANK[alert.severity] > SEVERITY_RANK[lead.severity]:
         lead.severity, lead.severity_rank = alert.severity, alert.severity_rank
         alerts.add_event(
@@ -144,6 +147,8 @@ async def _corroborating(
         )
         await emit(session, settings, "alert.updated", lead)
         await start(session, settings, lead, now, restart=escalation)
+        return
+    if counted:
         return
     await repo.count_report(session, escalation)
     alerts.add_event(
@@ -181,7 +186,8 @@ async def on_corrected(
                 # Another report of its incident is being paged: count on (or raise) that one.
                 if own is not None and own.state == ACTIVE:
                     await stop(session, alert, f"paged with alert {lead.id}", None)
-                await _corroborating(session, settings, running, lead, alert, now)
+                # A report of the event already, counted when it joined it.
+                await _corroborating(session, settings, running, lead, alert, now, counted=True)
                 return
     await start(session, settings, alert, now, restart=own)
 

@@ -434,3 +434,30 @@ async def test_a_report_that_becomes_one_of_an_event_being_paged_is_paged_with_i
             pagings = {e.alert_id: e for e in (await s.scalars(select(Escalation))).all()}
         assert pagings[other.id].state == "stopped"
         assert pagings[attack.id].new_reports == 1
+
+
+async def test_a_report_of_a_paged_event_raised_below_its_severity_is_counted_once(
+    settings: Settings,
+) -> None:
+    """A critical attack at Mavivi is being paged; a second report of it is counted ("+1 in
+    the next page). The operator lowers that report, then raises it to high, still below
+    the event: nothing to page again, and it is still one report, not two."""
+    async with gateway(settings) as gw:
+        headers = await _operator(gw)
+        lead = await gw.alert(
+            ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque a Mavivi, 3 morts")).text)
+        )
+        assert lead.severity == "critical"
+        second = await gw.alert(
+            ref_in((await gw.sms("+243810000104", "Attaque a Mavivi, ils tirent")).text)
+        )
+        assert second.incident_id == lead.incident_id
+        pages = len(await gw.outbox(purpose="page"))
+
+        await _act(gw, headers, second.id, action="correct", severity="medium")
+        await _act(gw, headers, second.id, action="correct", severity="high")
+
+        async with gw.sessionmaker() as s:
+            paging = await s.scalar(select(Escalation).where(Escalation.alert_id == lead.id))
+        assert paging is not None and paging.new_reports == 1
+        assert len(await gw.outbox(purpose="page")) == pages
