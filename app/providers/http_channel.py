@@ -215,10 +215,7 @@ def fill(template: str, values: Mapping[str, str]) -> str:
 def unmatched_reports(config: HttpConfig) -> str | None:
     """Why the channel's delivery reports can match no send, if they cannot: its sends are
     known by no id (no `out_id_path`, no {id} in the request)."""
-    if config.out_id_path or not config.out_url:
-        return None
-    templates = [t for _, t in (*config.out_fields, *config.out_headers)]
-    if any(sends_id(template) for template in templates):
+    if config.out_id_path or not config.out_url or sends_our_id(config):
         return None
     return (
         "its sends are known by no id: set out_id_path (where the answer gives the message "
@@ -227,9 +224,11 @@ def unmatched_reports(config: HttpConfig) -> str | None:
     )
 
 
-def sends_id(template: str) -> bool:
-    """Whether a request's template gives the provider our id of the message ({id})."""
-    return any(m.group(1) == "id" for m in _PLACEHOLDER.finditer(template))
+def sends_our_id(config: HttpConfig) -> bool:
+    """Whether the send's request gives the provider our id of the message ({id} in a field
+    or a header)."""
+    templates = (t for _, t in (*config.out_fields, *config.out_headers))
+    return any(m.group(1) == "id" for t in templates for m in _PLACEHOLDER.finditer(t))
 
 
 def at_path(data: Any, path: str) -> Any:

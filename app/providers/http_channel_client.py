@@ -9,7 +9,7 @@ import httpx
 
 from app.kit.phones import mask
 from app.providers.http_api import HttpApiSender
-from app.providers.http_channel import HttpConfig, at_path, fill, sends_id
+from app.providers.http_channel import HttpConfig, at_path, fill, sends_our_id
 from app.providers.types import SendResult
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,7 @@ class HttpChannelSender(HttpApiSender):
         self.config = HttpConfig.of(options)
         self.sender = sender
         self.dlr_url = dlr_url
-        templates = [t for _, t in (*self.config.out_fields, *self.config.out_headers)]
-        self._sends_our_id = any(sends_id(template) for template in templates)
+        self._sends_our_id = sends_our_id(self.config)
 
     async def send_sms(self, *, to: str, body: str, message_id: str) -> SendResult:
         """Send `body` to `to`; never raises for provider or network failures."""
