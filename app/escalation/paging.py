@@ -57,17 +57,13 @@ async def execute(
             if r.liaison is not None:
                 paged.append(r.liaison.id)
         escalation.new_reports = 0
-    alerts.add_event(
+    escalated(
         session,
         alert,
-        actor="system",
-        action="escalated",
-        detail={
-            "step": index,
-            "channels": sorted(channels),
-            "liaisons": paged,
-            "recipients": len(recipients) if "sms" in channels else 0,
-        },
+        step=index,
+        channels=sorted(channels),
+        liaisons=paged,
+        recipients=len(recipients) if "sms" in channels else 0,
     )
     nobody = "sms" in channels and not recipients
     if nobody:
@@ -76,6 +72,27 @@ async def execute(
         # A step that paged nobody is news for other systems whatever its channels.
         extra = {"nobody_paged": NOBODY_ON_DUTY} if nobody else {}
         await emit(session, settings, "alert.escalated", alert, step=index, liaisons=paged, **extra)
+
+
+def escalated(
+    session: AsyncSession,
+    alert: Alert,
+    *,
+    step: int,
+    channels: list[str],
+    liaisons: list[int],
+    recipients: int,
+    **extra: object,
+) -> None:
+    """The alert's trail: a step paged (its channels, the liaisons and how many recipients)."""
+    detail = {
+        "step": step,
+        "channels": channels,
+        "liaisons": liaisons,
+        "recipients": recipients,
+        **extra,
+    }
+    alerts.add_event(session, alert, actor="system", action="escalated", detail=detail)
 
 
 # Why a step paged nobody (the `reason` of its `nobody_paged` event, the `nobody_paged` of its

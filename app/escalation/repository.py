@@ -108,17 +108,14 @@ async def point_incident(
     escalation.incident_id = incident_id
 
 
-async def unstopped_of_new_alerts(
-    session: AsyncSession, since: datetime
-) -> Sequence[tuple[Escalation, Alert]]:
-    """The pagings not stopped (running or run out) of alerts still new, received since
-    `since`, that paged nobody at some point (a `nobody_paged` event: a step found nobody on
-    duty, or a failed page nobody was left to take), and that are their incident's paging
-    (not an alert's whose incident another alert's paging carries), with their alerts, in
-    alert order; not locked."""
+async def unpaged_new_alerts(session: AsyncSession, since: datetime) -> Sequence[Alert]:
+    """Alerts still new, received since `since`, whose paging is not stopped (running or run
+    out), paged nobody at some point (a `nobody_paged` event: a step found nobody on duty,
+    or a failed page nobody was left to take), and is their incident's (not an alert's whose
+    incident another alert's paging carries); in alert order, not locked."""
     stmt = (
-        select(Escalation, Alert)
-        .join(Alert, Alert.id == Escalation.alert_id)
+        select(Alert)
+        .join(Escalation, Escalation.alert_id == Alert.id)
         .where(
             Escalation.state != STOPPED,
             Alert.status == AlertStatus.NEW,
@@ -128,7 +125,7 @@ async def unstopped_of_new_alerts(
         )
         .order_by(Alert.id)
     )
-    return [(e, a) for e, a in (await session.execute(stmt)).all()]
+    return (await session.scalars(stmt)).all()
 
 
 async def count_report(session: AsyncSession, escalation: Escalation) -> None:

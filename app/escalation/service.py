@@ -17,6 +17,7 @@ from app.escalation.events import emit
 from app.escalation.models import ACTIVE, DONE, STOPPED, Escalation, EscalationPolicy
 from app.escalation.paging import (
     Recipient,
+    escalated,
     execute,
     in_zone,
     nobody_paged,
@@ -459,35 +460,25 @@ async def page_on_duty(session: AsyncSession, settings: Settings, liaison: Liais
         return []
     paged: list[int] = []
     since = utcnow() - ON_DUTY_LOOKBACK
-    for found, alert in await repo.unstopped_of_new_alerts(session, since):
+    for alert in await repo.unpaged_new_alerts(session, since):
         if liaison.tier != "joc" and not in_zone(liaison, alert):
             continue
         if await outbox.has_live_page(session, alert.id):
             continue
         escalation = await lock_of_alert(session, alert.id)  # and then its state again
-        if escalation is None or escalation.state == STOPPED or escalation.id != found.id:
+        if escalation is None or escalation.state == STOPPED:
             continue
         step = max(escalation.next_step - 1, 0)
-        await page(
-            session,
-            settings,
-            escalation,
-            alert,
-            Recipient(liaison.phone, liaison.language, liaison),
-            step,
-        )
-        alerts.add_event(
+        recipient = Recipient(liaison.phone, liaison.language, liaison)
+        await page(session, settings, escalation, alert, recipient, step)
+        escalated(
             session,
             alert,
-            actor="system",
-            action="escalated",
-            detail={
-                "step": step,
-                "channels": ["sms"],
-                "liaisons": [liaison.id],
-                "recipients": 1,
-                "reason": "came_on_duty",
-            },
+            step=step,
+            channels=["sms"],
+            liaisons=[liaison.id],
+            recipients=1,
+            reason="came_on_duty",
         )
         # Subscribers heard that nobody was paged for it: they hear that someone now is.
         await emit(
