@@ -178,19 +178,25 @@ async def on_corrected(
         return
     if SEVERITY_RANK[alert.severity] <= SEVERITY_RANK[before_severity] and not new_zone:
         return
+    running = None
     if alert.incident_id is not None:
         running = await repo.of_incident(session, alert.incident_id, lock=True)
-        if running is not None and running.state == ACTIVE and running.alert_id != alert.id:
+        if running is not None and running.alert_id != alert.id:
             # Locked now, in the order incident, escalation, alert: its trail gets an event.
             lead = await alerts.lock(session, running.alert_id)
             if lead is not None and lead.status in OPEN:
-                # Another report of its incident is being paged: count on (or raise) that one.
+                # Another report of its open event leads its paging (running, taken or run
+                # out): raise that one, as a new report of the event would (`on_new_alert`).
                 if own is not None and own.state == ACTIVE:
                     await stop(session, alert, f"paged with alert {lead.id}", None)
                 # A report of the event already, counted when it joined it.
                 await _corroborating(session, settings, running, lead, alert, now, counted=True)
                 return
     await start(session, settings, alert, now, restart=own)
+    if own is not None and running not in (None, own) and alert.incident_id is not None:
+        # Its incident's paging was another's, whose event is closed: this one is the
+        # event's paging now (`of_incident` takes the newest, which a restart is not).
+        await repo.point_incident(session, own, alert.incident_id, (alert.incident_id,))
 
 
 async def on_incident_left(

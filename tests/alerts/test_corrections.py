@@ -459,3 +459,39 @@ async def test_a_report_of_a_paged_event_raised_below_its_severity_is_counted_on
             paging = await s.scalar(select(Escalation).where(Escalation.alert_id == lead.id))
         assert paging is not None and paging.new_reports == 1
         assert len(await gw.outbox(purpose="page")) == pages
+
+
+async def test_a_report_moved_into_a_taken_event_and_raised_pages_the_event_not_itself(
+    settings: Settings,
+) -> None:
+    """Armed men at Mayimoya: CLA Beni takes the event. A report of Eringeti is put right as
+    Mayimoya (a report of that event now, its own paging stopped), then raised to critical
+    (deaths). The event is raised and paged again at critical, as a critical report joining
+    it would be; the moved report's old paging stays stopped, so the event has one paging
+    and nobody is paged with the moved report's ref."""
+    async with gateway(settings) as gw:
+        headers = await _operator(gw)
+        mayimoya = await gw.alert(
+            ref_in((await gw.sms("+243810000104", "Hommes armes vus a Mayimoya")).text)
+        )
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+        assert "pris" in (await gw.sms(CLA_BENI, f"OK {mayimoya.ref[2:]}")).text
+        moved = await gw.alert(
+            ref_in((await gw.sms(FOCAL_ERINGETI, "Hommes armes vus a Eringeti")).text)
+        )
+        read = await _act(gw, headers, moved.id, action="correct", place="Mayimoya")
+        assert read["incident_id"] == mayimoya.incident_id
+        pages_of_moved = len([p for p in await gw.outbox(purpose="page") if moved.ref in p.body])
+
+        await _act(gw, headers, moved.id, action="correct", severity="critical")
+
+        async with gw.sessionmaker() as s:
+            pagings = {e.alert_id: e for e in (await s.scalars(select(Escalation))).all()}
+        assert pagings[moved.id].state == "stopped", "no second paging for the event"
+        event = pagings[mayimoya.id]
+        assert (event.state, event.severity) == ("active", "critical")
+        await gw.wait_for(
+            lambda: any(p.startswith(f"{mayimoya.ref} CRITIQUE") for p in gw.sent_to(CLA_BENI))
+        )
+        pages = await gw.outbox(purpose="page")
+        assert len([p for p in pages if moved.ref in p.body]) == pages_of_moved
