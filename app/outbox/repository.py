@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
@@ -118,11 +119,27 @@ _WITHDRAWN = and_(
         .exists(),
     ),
 )
+
+
+def _liaisons(column: Any, fallback: Any) -> Any:
+    """The page's liaison's `column` of now, else `fallback` (no liaison, not a page)."""
+    current = (
+        select(column)
+        .where(Liaison.id == Delivery.liaison_id, Delivery.purpose.in_(PAGING))
+        .scalar_subquery()
+    )
+    return func.coalesce(current, fallback)
+
+
 # A row whose worker died holding it (its lease ran out) goes back to its queue, where it
 # keeps its place (its due time); one whose every attempt ended so is buried (_BURY). A page
 # whose alert was taken or closed while it was leased is cancelled instead: the escalation's
 # stop cancelled only the pages then pending (app.outbox.service.withdrawn says why). The
-# alert is looked at only for the rows whose lease ran out, not by the claims.
+# alert is looked at only for the rows whose lease ran out, not by the claims. A page (or
+# call) goes back with its liaison's number of now, as one going back for a retry does
+# (app.outbox.service._to_current_number): a roster change moves the queued pages only, and
+# the number the page was leased with may be someone else's by now. The ciphertext and its
+# hash are copied as stored: a number is encrypted with no context of its column.
 _RELEASE = (
     update(Delivery)
     .where(
@@ -133,6 +150,8 @@ _RELEASE = (
     .values(
         status=case((_WITHDRAWN, CANCELLED), else_=PENDING),
         last_error=case((_WITHDRAWN, "alert taken or closed"), else_=Delivery.last_error),
+        recipient=_liaisons(Liaison.phone, Delivery.recipient),
+        recipient_hash=_liaisons(Liaison.phone_hash, Delivery.recipient_hash),
     )
     .execution_options(synchronize_session=False)
 )

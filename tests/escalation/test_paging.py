@@ -20,6 +20,7 @@ from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.db import CONFLICT_RETRIES, unit_of_work
 from app.kit.gsm7 import fits_one_segment
+from app.outbox import repository as outbox_repo
 from app.outbox.models import Delivery, EarlyStatus
 from app.outbox.worker import Worker
 from app.people.importers import parse_liaisons
@@ -825,6 +826,34 @@ async def test_a_page_still_queued_for_a_liaison_whose_number_changed_goes_to_th
         (readdressed,) = await gw.outbox(recipient=new_number, alert_id=held.alert_id)
         assert (readdressed.id, readdressed.status) == (held.id, "pending")
         assert await gw.outbox(recipient=CLA_OICHA, alert_id=held.alert_id) == []
+
+
+async def test_a_page_whose_worker_died_goes_back_to_its_queue_with_the_new_number(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """A worker took CLA Beni's page and died holding it; meanwhile an admin gave him his new
+    number (his pages still queued follow it at once, this one was not queued). When its
+    lease runs out and it goes back to its queue, it takes the new number too."""
+    new_number = "+243820000299"
+    async with gateway(settings, sms_rate_per_second=0.001, sms_burst=1) as gw:
+        held, beni = await _held_page_of_beni(gw, admin_headers)
+        async with unit_of_work(gw.sessionmaker) as s:  # leased by a worker since gone
+            row = await s.get(Delivery, held.id)
+            assert row is not None
+            row.status, row.lease_until = "sending", utcnow() + timedelta(minutes=5)
+        changed = await gw.client.patch(
+            f"/api/v1/liaisons/{beni}", json={"phone": new_number}, headers=admin_headers
+        )
+        assert changed.status_code == 200, changed.text
+        assert (await gw.delivery(held.id)).recipient == CLA_BENI, "not moved while leased"
+
+        async with unit_of_work(gw.sessionmaker) as s:
+            assert await outbox_repo.release_expired(s, utcnow() + timedelta(minutes=6)) == 1
+
+        released = await gw.delivery(held.id)
+        assert (released.status, released.recipient) == ("pending", new_number)
+        assert await gw.outbox(recipient=new_number, alert_id=held.alert_id) != [], "its hash"
+        assert await gw.outbox(recipient=CLA_BENI, alert_id=held.alert_id) == []
 
 
 async def test_a_page_still_queued_for_a_liaison_an_import_puts_off_duty_goes_to_the_next_one(
