@@ -120,6 +120,10 @@ class RateLimited(KengeleError, status_code=429):
 # Errors that mean "the database is away" (cut, refused, stalled past a deadline), not a bug.
 UNAVAILABLE = (DBAPIError, PoolTimeout, ConnectionError, TimeoutError)
 RETRY_AFTER_SECONDS = 5
+CONFLICT_DETAIL = (
+    "another change at the same moment conflicted with this one: nothing of it was kept; "
+    "send it again"
+)
 
 
 def database_away(exc: DBAPIError) -> bool:
@@ -181,6 +185,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"error": "ValidationError", "detail": problems}, status_code=422)
 
     async def unavailable(request: Request, exc: Exception) -> JSONResponse:
+        if conflicted(exc):
+            # Two changes at one moment locked rows in opposite orders (an OK and a merge):
+            # the database aborted this one, whose transaction is rolled back whole. Not a
+            # bug, and not the database away: the same request again goes through.
+            path = logged_path(request.url.path)
+            log.warning("%s %s: aborted for a conflict with another change", request.method, path)
+            return JSONResponse(
+                {"error": "Conflict", "detail": CONFLICT_DETAIL},
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
         if isinstance(exc, DBAPIError) and not database_away(exc):
             raise exc  # a bug (a constraint, bad data): the server error it is
         # A small answer, nothing of the error's text (it may quote SQL and parameters), and

@@ -7,6 +7,13 @@ import json
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.alerts.models import Alert
+from app.api import alerts as alert_routes
+from tests.support import post_twilio, sms_form
 
 Headers = dict[str, str]
 
@@ -103,3 +110,46 @@ async def test_iso_times_still_filter(client: httpx.AsyncClient, admin_headers: 
     for query in ("since=2026-01-01", "until=2026-12-01T08:00:00Z", "since=2026-01-01T10:00"):
         response = await client.get(f"/api/v1/alerts?{query}", headers=admin_headers)
         assert response.status_code == 200, (query, response.text)
+
+
+class _Deadlock(Exception):
+    """What the driver raises for a deadlock: SQLSTATE 40P01."""
+
+    sqlstate = "40P01"
+
+
+async def test_an_action_the_database_aborted_for_a_conflict_is_a_503_that_kept_nothing(
+    client: httpx.AsyncClient,
+    admin_headers: Headers,
+    demo: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An OK given at the moment a merge locks the same rows in the other order: PostgreSQL
+    aborts one of them. The duty officer is told to send it again (not a 500, nor 'database
+    unavailable'), and nothing of the aborted action was kept."""
+    response = await post_twilio(
+        client, "/webhooks/twilio/sms", sms_form("+243810000101", "Attaque a Mavivi")
+    )
+    assert response.status_code == 200
+    async with sessionmaker() as s:
+        alert = await s.scalar(select(Alert))
+    assert alert is not None and alert.status == "new"
+
+    async def aborted(*_: object, **__: object) -> None:
+        raise DBAPIError("UPDATE alerts ...", {}, _Deadlock("deadlock detected"))
+
+    monkeypatch.setattr(alert_routes.reads, "alert_detail", aborted)  # after the change
+    response = await client.post(
+        f"/api/v1/alerts/{alert.id}/actions",
+        json={"action": "acknowledge"},
+        headers=admin_headers,
+    )
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    body = response.json()
+    assert body["error"] == "Conflict" and "send it again" in body["detail"]
+    assert "UPDATE" not in response.text
+    async with sessionmaker() as s:
+        assert await s.scalar(select(Alert.status).where(Alert.id == alert.id)) == "new"
