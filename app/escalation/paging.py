@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -164,8 +165,13 @@ async def page(
 
 def _covers(liaison: Liaison, alert: Alert) -> bool:
     """Whether the liaison's zones contain the alert's territoire or province."""
+    return covers(liaison.zones, alert)
+
+
+def covers(zones: Sequence[str], alert: Alert) -> bool:
+    """Whether `zones` (a liaison's) contain the alert's territoire or province."""
     places = {name.lower() for name in (alert.admin2, alert.admin1) if name}
-    return bool(places & {z.lower() for z in liaison.zones})
+    return bool(places & {z.lower() for z in zones})
 
 
 def in_zone(liaison: Liaison | None, alert: Alert) -> bool:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,7 @@ from app.escalation.events import emit
 from app.escalation.models import ACTIVE, DONE, STOPPED, Escalation, EscalationPolicy
 from app.escalation.paging import (
     Recipient,
+    covers,
     escalated,
     execute,
     in_zone,
@@ -500,6 +501,22 @@ async def page_on_duty(session: AsyncSession, settings: Settings, liaison: Liais
     return paged
 
 
+async def out_of_zones(
+    session: AsyncSession, liaison: Liaison, zones_before: Sequence[str], alert_ids: Iterable[int]
+) -> set[int]:
+    """Of `alert_ids` (the liaison's queued pages), the alerts their zones no longer contain
+    and `zones_before` did: a community liaison moved to other zones is no longer the one to
+    page for those (a JOC officer, paged for any zone when the zone has nobody, stays)."""
+    if liaison.tier != "liaison":
+        return set()
+    away: set[int] = set()
+    for alert_id in alert_ids:
+        alert = await alerts.get(session, alert_id)
+        if alert is not None and covers(zones_before, alert) and not in_zone(liaison, alert):
+            away.add(alert_id)
+    return away
+
+
 async def lock_of_alert(session: AsyncSession, alert_id: int) -> Escalation | None:
     """The alert's escalation, row-locked (before the alert: the order every writer takes)."""
     return await repo.of_alert(session, alert_id, lock=True)
@@ -570,7 +587,7 @@ def _nobody_left(
     why = (
         "the page did not reach its liaison"
         if roster_change is None
-        else f"the page's liaison left the roster ({roster_change})"
+        else f"a roster change took the page from its liaison ({roster_change})"
     )
     nobody_paged(
         session,

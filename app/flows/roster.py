@@ -18,6 +18,10 @@ A page is written with its liaison's number of the moment. A liaison whose numbe
 (a lost phone, a new SIM) would still be paged at the old one, which may be someone else's by
 now: their queued pages and calls take the new number.
 
+A community liaison moved to other zones is no longer the one to page for the alerts of the
+zones they lost: their queued pages of those alerts are passed on as above (when nobody else
+can take one, it stays theirs).
+
 The same holds for the roster changed by `kengele import liaisons` (`apply_liaisons`).
 
 A liaison who comes on duty (or is added, made active again, given a zone) while an alert of
@@ -64,11 +68,14 @@ async def update(
     """Change a liaison (app.people.service.update_person); one who left the roster (put off
     duty, or deactivated) has their queued pages passed on, one whose number changed has
     them go to the new number."""
+    zones_before = list((await people.get_person(session, Liaison, liaison_id)).zones)
     liaison = await people.update_person(
         session, Liaison, liaison_id, body, region=region, actor=actor
     )
     may_page_anew = bool(body.model_fields_set & _MAKES_PAGEABLE)
-    await follow_roster(session, settings, liaison, page_unpaged=may_page_anew)
+    await follow_roster(
+        session, settings, liaison, page_unpaged=may_page_anew, zones_before=zones_before
+    )
     return liaison
 
 
@@ -87,10 +94,13 @@ async def apply_liaisons(
     as `update` makes them (`follow_roster`): those the file takes off it (`on_duty` or
     `active` false) have their queued pages passed on, those who may be paged are paged for
     the alerts nobody has."""
+    phones = [r.phone for r in parsed.records]
+    before = await people.liaisons_by_phones(session, phones)
+    zones_before = {liaison.id: list(liaison.zones) for liaison in before.values()}
     report = await importers.apply_liaisons(session, parsed, progress)
-    listed = await people.liaisons_by_phones(session, (r.phone for r in parsed.records))
+    listed = await people.liaisons_by_phones(session, phones)
     for liaison in sorted(listed.values(), key=lambda found: found.id):
-        await follow_roster(session, settings, liaison)
+        await follow_roster(session, settings, liaison, zones_before=zones_before.get(liaison.id))
     return report
 
 
@@ -114,14 +124,20 @@ async def deactivate(
 
 
 async def follow_roster(
-    session: AsyncSession, settings: Settings, liaison: Liaison, *, page_unpaged: bool = True
+    session: AsyncSession,
+    settings: Settings,
+    liaison: Liaison,
+    *,
+    page_unpaged: bool = True,
+    zones_before: Sequence[str] | None = None,
 ) -> None:
     """The liaison's pages and calls still queued, made to follow the roster as it is now:
     to their number of now; passed on to the next liaison if they may not be paged any more
-    (the module's docstring says when one stays). With `page_unpaged`, one who may be paged
-    is paged for the alerts nobody has (app.escalation.service.page_on_duty)."""
+    (the module's docstring says when one stays), or, of a liaison whose zones were
+    `zones_before`, those of alerts no longer in their zones. With `page_unpaged`, one who
+    may be paged is paged for the alerts nobody has (app.escalation.service.page_on_duty)."""
     alert_ids = sorted(await outbox.queued_paging_alerts(session, liaison.id))
-    if alert_ids and await _changes_queued(session, liaison):
+    if alert_ids and await _changes_queued(session, liaison, zones_before):
         for alert_id in alert_ids:
             await escalation.lock_of_alert(session, alert_id)
         queued = await outbox.lock_queued_paging(session, liaison.id, alert_ids)
@@ -129,24 +145,45 @@ async def follow_roster(
             outbox.readdress_queued(row, liaison.phone)
         if not people.pageable(liaison):
             await _pass_on(session, settings, liaison, queued)
+        elif zones_before is not None:
+            away = await escalation.out_of_zones(session, liaison, zones_before, alert_ids)
+            moved = [row for row in queued if row.alert_id in away]
+            await _pass_on(session, settings, liaison, moved, reason=ZONES_CHANGED)
     if page_unpaged:
         await escalation.page_on_duty(session, settings, liaison)
 
 
-async def _changes_queued(session: AsyncSession, liaison: Liaison) -> bool:
-    """Whether the liaison's queued pages must change: they may not be paged any more, or
-    the pages carry another number. Otherwise they are not locked, so that the worker is not
-    kept from them until the roster's change commits (an import of many liaisons)."""
+ZONES_CHANGED = "liaison's zones changed"
+
+
+async def _changes_queued(
+    session: AsyncSession, liaison: Liaison, zones_before: Sequence[str] | None
+) -> bool:
+    """Whether the liaison's queued pages must change: they may not be paged any more, their
+    zones lost one, or the pages carry another number. Otherwise they are not locked, so
+    that the worker is not kept from them until the roster's change commits (an import of
+    many liaisons)."""
     if not people.pageable(liaison):
+        return True
+    if zones_before is not None and _lost_zone(zones_before, liaison.zones):
         return True
     return await outbox.queued_elsewhere(session, liaison.id, liaison.phone)
 
 
+def _lost_zone(before: Sequence[str], now: Sequence[str]) -> bool:
+    return bool({z.lower() for z in before} - {z.lower() for z in now})
+
+
 async def _pass_on(
-    session: AsyncSession, settings: Settings, liaison: Liaison, queued: Sequence[Delivery]
+    session: AsyncSession,
+    settings: Settings,
+    liaison: Liaison,
+    queued: Sequence[Delivery],
+    *,
+    reason: str | None = None,
 ) -> None:
     gone = not liaison.active
-    reason = "liaison deactivated" if gone else "liaison off duty"
+    reason = reason or ("liaison deactivated" if gone else "liaison off duty")
     for _, of_alert in groupby(queued, key=lambda d: d.alert_id):
         rows = list(of_alert)
         instead = None

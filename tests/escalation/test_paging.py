@@ -796,7 +796,7 @@ async def test_a_queued_page_nobody_else_can_take_still_goes_to_the_liaison_put_
                 )
             )
         assert unpaged is not None and unpaged.detail["reason"] == "nobody_left"
-        assert "left the roster (liaison off duty)" in (unpaged.note or "")
+        assert "took the page from its liaison (liaison off duty)" in (unpaged.note or "")
 
         async with gw.sessionmaker() as s:
             oicha = await s.scalar(select(Liaison.id).where(Liaison.phone == CLA_OICHA))
@@ -877,6 +877,56 @@ async def test_a_page_still_queued_for_a_liaison_an_import_puts_off_duty_goes_to
         assert (await gw.delivery(held.id)).status == "cancelled"
         (instead,) = await gw.outbox(recipient=CLA_OICHA, alert_id=held.alert_id, purpose="page")
         assert instead.status in ("pending", "sending", "queued", "sent")
+
+
+async def test_a_page_still_queued_for_a_liaison_moved_to_other_zones_goes_to_the_next_one(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """CLA Beni is given Lubero alone while his page of an attack in Beni territoire waits:
+    the attack is no longer his zone's, so the page goes to the next on-duty liaison of Beni,
+    as if he had gone off duty; his pages of places still in his zones stay his."""
+    async with gateway(settings, sms_rate_per_second=0.001, sms_burst=1) as gw:
+        held, beni = await _held_page_of_beni(gw, admin_headers)
+
+        kept = await gw.client.patch(
+            f"/api/v1/liaisons/{beni}", json={"zones": ["Beni", "Rutshuru"]}, headers=admin_headers
+        )
+        assert kept.status_code == 200, kept.text
+        assert (await gw.delivery(held.id)).status == "pending", "Beni is still his"
+        moved = await gw.client.patch(
+            f"/api/v1/liaisons/{beni}", json={"zones": ["Lubero"]}, headers=admin_headers
+        )
+        assert moved.status_code == 200, moved.text
+
+        assert (await gw.delivery(held.id)).status == "cancelled"
+        (instead,) = await gw.outbox(recipient=CLA_OICHA, alert_id=held.alert_id, purpose="page")
+        assert instead.status in ("pending", "sending", "queued", "sent")
+        async with gw.sessionmaker() as s:
+            fallback = await s.scalar(
+                select(AlertEvent).where(
+                    AlertEvent.alert_id == held.alert_id, AlertEvent.action == "page_fallback"
+                )
+            )
+        assert fallback is not None and fallback.detail["reason"] == "liaison's zones changed"
+
+
+async def test_an_import_that_moves_a_liaison_to_other_zones_passes_their_queued_page_on(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """The same through `kengele import liaisons`: CLA Beni listed with Lubero alone."""
+    async with gateway(settings, sms_rate_per_second=0.001, sms_burst=1) as gw:
+        held, _ = await _held_page_of_beni(gw, admin_headers)
+        roster_file = [
+            "phone,name,zones,tier,language,on_duty",
+            f"{CLA_BENI},CLA Beni,Lubero,liaison,fr,true",
+        ]
+
+        async with unit_of_work(gw.sessionmaker) as s:
+            report = await roster.apply_liaisons(s, parse_liaisons(roster_file), settings=settings)
+        assert report.counts()["updated"] == 1, report.counts()
+
+        assert (await gw.delivery(held.id)).status == "cancelled"
+        assert await gw.outbox(recipient=CLA_OICHA, alert_id=held.alert_id, purpose="page")
 
 
 async def test_a_page_sent_again_after_the_liaison_s_number_changed_goes_to_the_new_one(
