@@ -110,7 +110,13 @@ def _split(kind: str, options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[
             )
     try:
         if kind == "http":
-            http_channel.HttpConfig.of(options)
+            literal = http_channel.literal_credentials(http_channel.HttpConfig.of(options))
+            if literal:
+                raise ValueError(
+                    f"options: {', '.join(literal)} would carry a credential written as it is, "
+                    "which admins are shown with the options: give it as the token option "
+                    "and write {token} there instead"
+                )
         if kind == "africastalking":
             africastalking.check_allow_list(str(options.get("allow", "")))
     except ValueError as exc:

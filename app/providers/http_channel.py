@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 OPTIONS = frozenset(
     {
@@ -222,6 +223,27 @@ def unmatched_reports(config: HttpConfig) -> str | None:
         "id) or put {id} in out_fields, else its delivery reports match no SMS and a page "
         "that fails there is not passed on"
     )
+
+
+# The names of fields, headers and URL parameters that carry a credential.
+_CREDENTIAL_NAME = re.compile(r"auth|token|key|secret|pass|pwd|signature|credential", re.I)
+
+
+def literal_credentials(config: HttpConfig) -> list[str]:
+    """Where the channel's requests would carry a credential written into an option as it
+    is (`out_headers` `Authorization=Bearer abc`, `out_url` `?api_key=abc`): options are
+    shown to admins, so a credential goes in the `token` option, put in requests by
+    {token}. Each as `option: name`; a value with any placeholder is not counted."""
+    pairs = [
+        *(("out_fields", name, template) for name, template in config.out_fields),
+        *(("out_headers", name, template) for name, template in config.out_headers),
+        *(("out_url", name, value) for name, value in parse_qsl(urlsplit(config.out_url).query)),
+    ]
+    return [
+        f"{option}: {name}"
+        for option, name, value in pairs
+        if _CREDENTIAL_NAME.search(name) and value.strip() and not _PLACEHOLDER.search(value)
+    ]
 
 
 def sends_our_id(config: HttpConfig) -> bool:

@@ -172,6 +172,45 @@ async def test_a_password_in_a_channel_s_url_is_refused_and_never_shown(
 
 
 @pytest.mark.parametrize(
+    ("options", "where"),
+    [
+        (
+            {"out_headers": "Authorization=Bearer pw-4Tq", "out_fields": "to={to},text={text}"},
+            "out_headers: Authorization",
+        ),
+        ({"out_fields": "to={to},text={text},api_key=pw-4Tq"}, "out_fields: api_key"),
+        ({"out_url": "https://sms.example.org/send?apikey=pw-4Tq&to={to}"}, "out_url: apikey"),
+    ],
+)
+async def test_a_credential_written_into_an_http_channel_s_request_is_refused_and_never_shown(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], options: dict[str, str], where: str
+) -> None:
+    """An aggregator's API key written into a header, a field or the URL as it is would be
+    shown to admins with the options, and in `kengele channel list`. It is refused, naming
+    where, and saying to give it as the token option (then written {token} there)."""
+    body = {"out_url": "https://sms.example.org/send", "out_fields": "to={to},text={text}"}
+    response = await client.post(
+        CHANNELS,
+        headers=admin_headers,
+        json={"kind": "http", "name": "beni-agg", "options": {**body, **options}},
+    )
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert where in detail and "{token}" in detail
+    assert "pw-4Tq" not in response.text
+    names = [c["name"] for c in (await client.get(CHANNELS, headers=admin_headers)).json()]
+    assert names == ["twilio"]
+
+    good = {**body, **options, "token": "pw-4Tq"}
+    good = {k: v.replace("pw-4Tq", "{token}") if k != "token" else v for k, v in good.items()}
+    created = await client.post(
+        CHANNELS, headers=admin_headers, json={"kind": "http", "name": "beni-agg", "options": good}
+    )
+    assert created.status_code == 201, created.text
+    assert "pw-4Tq" not in (await client.get(CHANNELS, headers=admin_headers)).text
+
+
+@pytest.mark.parametrize(
     ("kind", "option", "value"),
     [
         ("smsgate", "signing_key", ""),
