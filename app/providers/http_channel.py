@@ -225,8 +225,13 @@ def unmatched_reports(config: HttpConfig) -> str | None:
     )
 
 
-# The names of fields, headers and URL parameters that carry a credential.
-_CREDENTIAL_NAME = re.compile(r"auth|token|key|secret|pass|pwd|signature|credential", re.I)
+# The names of fields, headers and URL parameters that carry a credential, by how they end
+# (X-Api-Key, access_token, Authorization, password; not keyword).
+_CREDENTIAL_NAME = re.compile(
+    r"(auth|authorization|token|secret|pass|password|passwd|pwd|key|signature|sig|"
+    r"credentials?)$",
+    re.I,
+)
 
 
 def literal_credentials(config: HttpConfig) -> list[str]:

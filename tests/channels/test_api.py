@@ -188,7 +188,10 @@ async def test_a_credential_written_into_an_http_channel_s_request_is_refused_an
     """An aggregator's API key written into a header, a field or the URL as it is would be
     shown to admins with the options, and in `kengele channel list`. It is refused, naming
     where, and saying to give it as the token option (then written {token} there)."""
-    body = {"out_url": "https://sms.example.org/send", "out_fields": "to={to},text={text}"}
+    body = {
+        "out_url": "https://sms.example.org/send?keyword=KENGELE",  # not a credential
+        "out_fields": "to={to},text={text}",
+    }
     response = await client.post(
         CHANNELS,
         headers=admin_headers,
