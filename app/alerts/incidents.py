@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.alerts import corroboration
 from app.alerts import repository as repo
 from app.alerts.models import Alert, Incident
-from app.alerts.status import OPEN
+from app.alerts.status import OPEN, AlertStatus
 from app.geo.distance import haversine_km
 from app.kit import hooks
 from app.kit.config import Settings
@@ -189,12 +189,15 @@ async def _nearest_incident(
 
 
 async def recount(session: AsyncSession, incident: Incident) -> None:
-    """Counts, times and severity of an incident from the alerts it holds now."""
+    """Counts, times and severity of an incident from the alerts it holds now: the reports
+    received (false alarms among them), and the severity of those not called false alarms
+    (a rumour of deaths does not make the event critical); of them all when every one was."""
     alerts = await repo.alerts_of_incident(session, incident.id)
     incident.report_count = len(alerts)
     incident.reporter_count = len({a.from_phone for a in alerts if a.from_phone})
     if alerts:
         incident.first_at = min(a.received_at for a in alerts)
         incident.last_at = max(a.received_at for a in alerts)
-        top = max(alerts, key=lambda a: a.severity_rank)
+        believed = [a for a in alerts if a.status != AlertStatus.FALSE_ALARM] or alerts
+        top = max(believed, key=lambda a: a.severity_rank)
         incident.severity, incident.severity_rank = top.severity, top.severity_rank

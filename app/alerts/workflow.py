@@ -99,16 +99,21 @@ async def close(
         reports = await repo.alerts_of_incident(session, alert.incident_id)
         if incident is not None and all(report.status in CLOSED for report in reports):
             incident.status = "closed"
+        if incident is not None and action == "false_alarm":
+            await recount(session, incident)  # its severity, of the reports still believed
     return True
 
 
 async def reopen(session: AsyncSession, alert: Alert, *, actor: str, note: str | None) -> None:
     """Back to acknowledged (someone has it), and its incident reopens with it."""
+    was_false = alert.status == AlertStatus.FALSE_ALARM
     transition(session, alert, "reopen", actor=actor, note=note)
     if alert.incident_id is not None:
         incident = await repo.get_incident(session, alert.incident_id)
         if incident is not None and incident.merged_into_id is None:
             incident.status = "open"
+        if incident is not None and was_false:
+            await recount(session, incident)
 
 
 def assign(

@@ -259,9 +259,34 @@ async def _page_reports_left_behind(
 ) -> None:
     """When incident `left` no longer has a paging (its was the alert that left), its first
     report still new is paged as the event's lead: nobody had taken that event."""
-    if await repo.of_incident(session, left) is not None:
-        return
-    for other in await alerts.of_incident(session, left):
+    if await repo.of_incident(session, left) is None:
+        await _page_first_new(session, settings, left, now)
+
+
+async def leads_untaken_event(session: AsyncSession, alert: Alert) -> bool:
+    """Whether the alert is still new and its paging is its incident's, not stopped: it leads
+    the paging of an event nobody has taken."""
+    if alert.incident_id is None or alert.status != AlertStatus.NEW:
+        return False
+    own = await repo.of_alert(session, alert.id)
+    return own is not None and own.incident_id == alert.incident_id and own.state != STOPPED
+
+
+async def page_after_false_lead(
+    session: AsyncSession, settings: Settings, alert: Alert, now: datetime
+) -> None:
+    """The lead of an event nobody had taken (`leads_untaken_event`, asked before) was called
+    a false alarm, and its paging stopped: the event's other reports are not false for it
+    (its incident stays open), so its first report still new is paged as its lead, at its
+    own severity."""
+    if alert.incident_id is not None:
+        await _page_first_new(session, settings, alert.incident_id, now)
+
+
+async def _page_first_new(
+    session: AsyncSession, settings: Settings, incident_id: int, now: datetime
+) -> None:
+    for other in await alerts.of_incident(session, incident_id):
         if other.status == AlertStatus.NEW:
             heir = await alerts.lock(session, other.id)
             if heir is not None:

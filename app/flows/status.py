@@ -164,12 +164,17 @@ async def close(
     *,
     actor: str | None = None,
 ) -> None:
-    """Resolve the alert or call it a false alarm; its incident closes, its paging stops."""
+    """Resolve the alert or call it a false alarm; its incident closes, its paging stops.
+    A false alarm that led the paging of an event nobody had taken hands it on to the
+    event's next report still new (its incident stays open with it)."""
     actor = _actor(liaison, actor)
+    hand_on = action == "false_alarm" and await escalation.leads_untaken_event(session, alert)
     closed = await workflow.close(session, alert, action, actor=actor, note=note)
     await reactions.on_closed(
         session, settings, alert, liaison, reason=target_of(action), closed=closed, note=note
     )
+    if closed and hand_on:
+        await escalation.page_after_false_lead(session, settings, alert, utcnow())
 
 
 async def add_note(

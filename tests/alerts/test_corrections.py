@@ -495,3 +495,62 @@ async def test_a_report_moved_into_a_taken_event_and_raised_pages_the_event_not_
         )
         pages = await gw.outbox(purpose="page")
         assert len([p for p in pages if moved.ref in p.body]) == pages_of_moved
+
+
+async def test_a_report_called_a_false_alarm_no_longer_sets_its_incident_s_severity(
+    settings: Settings,
+) -> None:
+    """A message of Mavivi tells of three dead (critical), then armed men are seen at Mavivi
+    (high): one incident, critical. The operations room finds the deaths were a rumour and
+    calls that report a false alarm. The event is what the other report says, high, not
+    critical; nobody had taken it, so the other report, still new, is paged as its lead.
+    Reopened, the false alarm's report counts again."""
+    async with gateway(settings) as gw:
+        headers = await _operator(gw)
+        rumour = await gw.alert(
+            ref_in((await gw.sms("+243810000104", "Hommes armes a Mavivi, 3 morts")).text)
+        )
+        seen = await gw.alert(
+            ref_in((await gw.sms(FOCAL_MAVIVI, "Hommes armes vus a Mavivi")).text)
+        )
+        assert rumour.incident_id == seen.incident_id
+        assert (seen.severity, rumour.severity) == ("high", "critical")
+        url = f"/api/v1/incidents/{seen.incident_id}"
+        assert (await gw.client.get(url, headers=headers)).json()["severity"] == "critical"
+
+        await _act(gw, headers, rumour.id, action="false_alarm", note="rumeur")
+
+        incident = (await gw.client.get(url, headers=headers)).json()
+        assert (incident["severity"], incident["status"]) == ("high", "open")
+        async with gw.sessionmaker() as s:
+            pagings = {e.alert_id: e for e in (await s.scalars(select(Escalation))).all()}
+        assert pagings[rumour.id].state == "stopped"
+        assert (pagings[seen.id].state, pagings[seen.id].severity) == ("active", "high")
+        await gw.wait_for(
+            lambda: any(p.startswith(f"{seen.ref} HAUTE") for p in gw.sent_to(CLA_BENI))
+        )
+        await _act(gw, headers, rumour.id, action="reopen")
+        assert (await gw.client.get(url, headers=headers)).json()["severity"] == "critical"
+
+
+async def test_a_false_alarm_that_led_an_event_someone_had_taken_pages_nobody_anew(
+    settings: Settings,
+) -> None:
+    """The same two reports, but CLA Beni had taken the event (OK to the first) before it was
+    called a false alarm: the event is in hand, its other report is not paged."""
+    async with gateway(settings) as gw:
+        headers = await _operator(gw)
+        rumour = await gw.alert(
+            ref_in((await gw.sms("+243810000104", "Hommes armes a Mavivi, 3 morts")).text)
+        )
+        seen = await gw.alert(
+            ref_in((await gw.sms(FOCAL_MAVIVI, "Hommes armes vus a Mavivi")).text)
+        )
+        assert "pris" in (await gw.sms(CLA_BENI, f"OK {rumour.ref[2:]}")).text
+        pages = len(await gw.outbox(purpose="page"))
+
+        await _act(gw, headers, rumour.id, action="false_alarm", note="rumeur")
+
+        async with gw.sessionmaker() as s:
+            assert await s.scalar(select(Escalation).where(Escalation.alert_id == seen.id)) is None
+        assert len(await gw.outbox(purpose="page")) == pages

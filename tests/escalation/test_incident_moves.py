@@ -125,18 +125,46 @@ async def test_a_report_moved_into_an_event_paged_already_is_counted_there(
         assert await gw.outbox(alert_id=b, purpose="page") == []
 
 
-async def test_an_alert_moved_into_an_event_whose_lead_was_closed_keeps_its_paging(
+async def test_an_alert_moved_into_an_event_whose_false_lead_handed_its_paging_on_is_counted(
     settings: Settings,
 ) -> None:
-    """Mavivi's lead was a false alarm, its other report still open. An alert corrected to
-    Mavivi joins that incident: the closed lead's paging cannot count it, so it keeps its own."""
+    """Mavivi's lead was called a false alarm, its other report still new: nobody had taken
+    the event, so that report now leads its paging. An alert corrected to Mavivi joins that
+    incident and is counted on that paging, not paged apart."""
     async with gateway(settings) as gw:
         operator = {"Authorization": f"Bearer {await make_key(gw.sessionmaker, 'operator')}"}
-        a, _b, _incident = await _two_reports_of_one_event(gw, "Attaque a Mavivi, les ADF tirent")
+        a, b, _incident = await _two_reports_of_one_event(gw, "Attaque a Mavivi, les ADF tirent")
         closed = await gw.client.post(
             f"/api/v1/alerts/{a.id}/actions", json={"action": "false_alarm"}, headers=operator
         )
         assert closed.status_code == 200, closed.text
+        assert (await _escalations(gw))[b].state == "active", "the event's other report leads"
+        c = await gw.alert(ref_in((await gw.sms(FOCAL_3, "Attaque en cours a Eringeti")).text))
+        await _correct_place(gw, c.id, "Mavivi")
+
+        escalations = await _escalations(gw)
+        assert escalations[c.id].state == "stopped"
+        assert escalations[b].state == "active" and escalations[b].new_reports == 1
+
+
+async def test_an_alert_moved_into_an_event_whose_lead_was_closed_keeps_its_paging(
+    settings: Settings,
+) -> None:
+    """Mavivi's event was taken (an OK to its second report), then its lead called a false
+    alarm: the other report, taken, leads no paging. An alert corrected to Mavivi joins that
+    incident: the closed lead's paging cannot count it, so it keeps its own."""
+    async with gateway(settings) as gw:
+        operator = {"Authorization": f"Bearer {await make_key(gw.sessionmaker, 'operator')}"}
+        a, b, _incident = await _two_reports_of_one_event(gw, "Attaque a Mavivi, les ADF tirent")
+        taken = await gw.client.post(
+            f"/api/v1/alerts/{b}/actions", json={"action": "acknowledge"}, headers=operator
+        )
+        assert taken.status_code == 200, taken.text
+        closed = await gw.client.post(
+            f"/api/v1/alerts/{a.id}/actions", json={"action": "false_alarm"}, headers=operator
+        )
+        assert closed.status_code == 200, closed.text
+        assert b not in await _escalations(gw), "the taken report is paged by nobody"
         c = await gw.alert(ref_in((await gw.sms(FOCAL_3, "Attaque en cours a Eringeti")).text))
         await _correct_place(gw, c.id, "Mavivi")
 
