@@ -137,7 +137,7 @@ async def _corroborating(
     the alert's (as it is now: a human may have lowered it since the paging started), or the
     paging ran out with nobody taking the event (`_ran_out`): then the paging starts again,
     the report counted in its first page. `counted`: a report of the event counted already
-    (a correction raised it), which only a rise above the alert's severity pages again."""
+    (a correction raised it): not counted again, but paged as one that is not."""
     if SEVERITY_RANK[alert.severity] > SEVERITY_RANK[lead.severity]:
         lead.severity, lead.severity_rank = alert.severity, alert.severity_rank
         alerts.add_event(
@@ -150,12 +150,11 @@ async def _corroborating(
         await emit(session, settings, "alert.updated", lead)
         await start(session, settings, lead, now, restart=escalation)
         return
-    if counted:
-        return
-    await repo.count_report(session, escalation)
-    alerts.add_event(
-        session, lead, actor="system", action="corroborated_by", detail={"alert_id": alert.id}
-    )
+    if not counted:
+        await repo.count_report(session, escalation)
+        alerts.add_event(
+            session, lead, actor="system", action="corroborated_by", detail={"alert_id": alert.id}
+        )
     if _ran_out(escalation, lead, now):
         await start(session, settings, lead, now, restart=escalation)
 
@@ -492,10 +491,14 @@ async def page_on_duty(session: AsyncSession, settings: Settings, liaison: Liais
         return []
     paged: list[int] = []
     since = utcnow() - ON_DUTY_LOOKBACK
+    community = await people.on_duty(session, "liaison")
     for alert in await repo.unpaged_new_alerts(session, since):
         if liaison.tier != "joc" and not in_zone(liaison, alert):
             continue
-        if await outbox.has_live_page(session, alert.id):
+        # A page left queued for a liaison moved to other zones (nobody else could take it
+        # then) reaches nobody of the alert's zone: it does not count.
+        elsewhere = [x.id for x in community if not covers(x.zones, alert)]
+        if await outbox.has_live_page(session, alert.id, not_for=elsewhere):
             continue
         escalation = await lock_of_alert(session, alert.id)  # and then its state again
         if escalation is None or escalation.state == STOPPED:

@@ -121,6 +121,12 @@ _WITHDRAWN = and_(
 )
 
 
+# Liaisons who may not be paged (off duty or deactivated).
+_UNPAGEABLE = select(Liaison.id).where(or_(Liaison.active.is_(False), Liaison.on_duty.is_(False)))
+# A page or call whose liaison may not be paged any more.
+_LIAISON_GONE = and_(Delivery.purpose.in_(PAGING), Delivery.liaison_id.in_(_UNPAGEABLE))
+
+
 def _liaisons(column: Any, fallback: Any) -> Any:
     """The page's liaison's `column` of now, else `fallback` (no liaison, not a page)."""
     current = (
@@ -140,12 +146,18 @@ def _liaisons(column: Any, fallback: Any) -> Any:
 # (app.outbox.service._to_current_number): a roster change moves the queued pages only, and
 # the number the page was leased with may be someone else's by now. The ciphertext and its
 # hash are copied as stored: a number is encrypted with no context of its column.
+#
+# A page whose liaison left the roster meanwhile (deactivated, off duty: a roster change
+# passes on the pages still queued only) is not put back for them: it is buried (_BURY), and
+# so passed on as a page given up on is (the next liaison of the zone; nobody, and the next
+# to come on duty is paged).
 _RELEASE = (
     update(Delivery)
     .where(
         Delivery.status == SENDING,
         Delivery.lease_until < bindparam("now"),
         Delivery.attempts < Delivery.max_attempts,
+        ~and_(_LIAISON_GONE, ~_WITHDRAWN),
     )
     .values(
         status=case((_WITHDRAWN, CANCELLED), else_=PENDING),
@@ -160,9 +172,19 @@ _BURY = (
     .where(
         Delivery.status == SENDING,
         Delivery.lease_until < bindparam("now"),
-        Delivery.attempts >= Delivery.max_attempts,
+        or_(Delivery.attempts >= Delivery.max_attempts, and_(_LIAISON_GONE, ~_WITHDRAWN)),
     )
-    .values(status="dead", final_at=bindparam("now"), last_error="its worker died at every attempt")
+    .values(
+        status="dead",
+        final_at=bindparam("now"),
+        last_error=case(
+            (
+                Delivery.attempts >= Delivery.max_attempts,
+                "its worker died at every attempt",
+            ),
+            else_="its worker died, and its liaison left the roster",
+        ),
+    )
     .returning(Delivery)
     .execution_options(synchronize_session=False, populate_existing=True)
 )
@@ -510,25 +532,23 @@ async def lock_queued_paging(
     return (await session.scalars(stmt)).all()
 
 
-# Liaisons who may not be paged (off duty or deactivated).
-_UNPAGEABLE = select(Liaison.id).where(or_(Liaison.active.is_(False), Liaison.on_duty.is_(False)))
-
-
-async def has_live_page(session: AsyncSession, alert_id: int) -> bool:
+async def has_live_page(
+    session: AsyncSession, alert_id: int, *, not_for: Sequence[int] = ()
+) -> bool:
     """Whether a page or call of the alert went out and did not fail, is being sent, or is
-    queued for a liaison who may be paged (cancelled, dead, failed and undelivered ones reach
-    nobody; one queued for a liaison since put off duty, with nobody else to take it, waits
-    for someone on duty)."""
+    queued for a liaison who may be paged for it (cancelled, dead, failed and undelivered
+    ones reach nobody; one queued for a liaison since put off duty, or moved to zones of
+    which `not_for` holds those without the alert's, with nobody else to take it, waits for
+    someone on duty)."""
+    gone: ColumnElement[bool] = Delivery.liaison_id.in_(_UNPAGEABLE)
+    if not_for:
+        gone = or_(gone, Delivery.liaison_id.in_(list(not_for)))
     stmt = select(
         exists().where(
             Delivery.alert_id == alert_id,
             Delivery.purpose.in_(PAGING),
             Delivery.status.not_in((CANCELLED, DEAD, "failed", "undelivered")),
-            ~and_(
-                Delivery.status == PENDING,
-                Delivery.liaison_id.is_not(None),
-                Delivery.liaison_id.in_(_UNPAGEABLE),
-            ),
+            ~and_(Delivery.status == PENDING, Delivery.liaison_id.is_not(None), gone),
         )
     )
     return bool(await session.scalar(stmt))

@@ -496,9 +496,12 @@ def cancel_queued(delivery: Delivery, error: str) -> None:
         delivery.last_error = error
 
 
-async def has_live_page(session: AsyncSession, alert_id: int) -> bool:
-    """Whether a page or call of the alert may still reach someone, or reached them."""
-    return await repo.has_live_page(session, alert_id)
+async def has_live_page(
+    session: AsyncSession, alert_id: int, *, not_for: Sequence[int] = ()
+) -> bool:
+    """Whether a page or call of the alert may still reach someone, or reached them; one
+    still queued for a liaison of `not_for` (no longer of the alert's zone) does not count."""
+    return await repo.has_live_page(session, alert_id, not_for=not_for)
 
 
 async def paged_liaison_ids(session: AsyncSession, alert_id: int) -> set[int]:

@@ -554,3 +554,40 @@ async def test_a_false_alarm_that_led_an_event_someone_had_taken_pages_nobody_an
         async with gw.sessionmaker() as s:
             assert await s.scalar(select(Escalation).where(Escalation.alert_id == seen.id)) is None
         assert len(await gw.outbox(purpose="page")) == pages
+
+
+async def test_a_report_raised_in_an_event_whose_paging_ran_out_untaken_pages_it_again(
+    settings: Settings,
+) -> None:
+    """Armed men at Mayimoya: the paging ran every step an hour ago, nobody took the event.
+    A second report of it, lowered by the operator, is raised back to high: the event is
+    paged again, as a new report of it would page it, not left silent."""
+    async with gateway(settings) as gw:
+        headers = await _operator(gw)
+        lead = await gw.alert(
+            ref_in((await gw.sms("+243810000104", "Hommes armes vus a Mayimoya")).text)
+        )
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+        await gw.advance(901)
+        await gw.wait_for(lambda: bool(gw.sent_to(JOC_NORD_KIVU)))
+        second = await gw.alert(
+            ref_in((await gw.sms(FOCAL_MAVIVI, "Hommes armes encore a Mayimoya")).text)
+        )
+        assert second.incident_id == lead.incident_id
+        async with unit_of_work(gw.sessionmaker) as s:  # the paging's last step, long ago
+            await s.execute(
+                update(Escalation)
+                .where(Escalation.alert_id == lead.id)
+                .values(started_at=utcnow() - timedelta(hours=1))
+            )
+            paging = await s.scalar(select(Escalation).where(Escalation.alert_id == lead.id))
+            assert paging is not None and paging.state == "done"
+        pages = len(await gw.outbox(purpose="page"))
+
+        await _act(gw, headers, second.id, action="correct", severity="medium")
+        await _act(gw, headers, second.id, action="correct", severity="high")
+
+        assert len(await gw.outbox(purpose="page")) > pages, "the event paged again"
+        async with gw.sessionmaker() as s:
+            paging = await s.scalar(select(Escalation).where(Escalation.alert_id == lead.id))
+        assert paging is not None and paging.state == "active"

@@ -856,6 +856,41 @@ async def test_a_page_whose_worker_died_goes_back_to_its_queue_with_the_new_numb
         assert await gw.outbox(recipient=CLA_BENI, alert_id=held.alert_id) == []
 
 
+async def test_a_page_whose_worker_died_is_passed_on_when_its_liaison_left_meanwhile(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """A worker took CLA Beni's page and died holding it; meanwhile an admin deactivated
+    him (his pages still queued are passed on at once, this one was not queued). When its
+    lease runs out it is not put back for him (his number may be someone else's, his OK
+    refused): it is given up on, and so passed on to CLA Oicha."""
+    async with gateway(settings, sms_rate_per_second=0.001, sms_burst=1) as gw:
+        held, beni = await _held_page_of_beni(gw, admin_headers)
+        async with unit_of_work(gw.sessionmaker) as s:  # leased by a worker since gone
+            row = await s.get(Delivery, held.id)
+            assert row is not None
+            row.status, row.lease_until = "sending", utcnow() + timedelta(minutes=5)
+        gone = await gw.client.delete(f"/api/v1/liaisons/{beni}", headers=admin_headers)
+        assert gone.status_code == 200, gone.text
+        assert (await gw.delivery(held.id)).status == "sending", "not touched while leased"
+
+        async with unit_of_work(gw.sessionmaker) as s:  # the lease runs out
+            row = await s.get(Delivery, held.id)
+            assert row is not None
+            row.lease_until = utcnow() - timedelta(seconds=1)
+        worker = gw.app.state.runtime.worker
+
+        async def passed_on() -> bool:
+            await worker.run_once(10)  # the worker's passes (it polls every 30 s here)
+            return bool(await gw.outbox(recipient=CLA_OICHA, alert_id=held.alert_id))
+
+        await gw.wait_for(passed_on)
+        dead = await gw.delivery(held.id)
+        assert (dead.status, dead.last_error) == (
+            "dead",
+            "its worker died, and its liaison left the roster",
+        )
+
+
 async def test_a_page_still_queued_for_a_liaison_an_import_puts_off_duty_goes_to_the_next_one(
     settings: Settings, admin_headers: dict[str, str]
 ) -> None:
@@ -908,6 +943,48 @@ async def test_a_page_still_queued_for_a_liaison_moved_to_other_zones_goes_to_th
                 )
             )
         assert fallback is not None and fallback.detail["reason"] == "liaison's zones changed"
+
+
+async def test_a_page_left_with_a_liaison_moved_away_does_not_keep_the_zone_s_next_from_it(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """CLA Beni alone is on duty; his page of an attack in Beni territoire waits. Moved to
+    Lubero, nobody else can take it: it stays his, and the trail says nobody of the zone has
+    the alert. When CLA Oicha (Beni) comes on duty, she is paged for it: the page left with
+    the Lubero liaison reaches nobody of Beni."""
+    async with gateway(settings, sms_rate_per_second=0.001, sms_burst=1) as gw:
+        created = await gw.client.post(
+            "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
+        )
+        assert created.status_code == 201, created.text
+        await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
+        await gw.wait_for(lambda: gw.paged(CLA_BENI))
+        async with unit_of_work(gw.sessionmaker) as s:
+            for liaison in (await s.scalars(select(Liaison))).all():
+                liaison.on_duty = liaison.phone == CLA_BENI
+            beni = await s.scalar(select(Liaison.id).where(Liaison.phone == CLA_BENI))
+            oicha = await s.scalar(select(Liaison.id).where(Liaison.phone == CLA_OICHA))
+        ref = ref_in((await gw.sms(FOCAL_ERINGETI, "Attaque en cours a Eringeti")).text)
+        (held,) = await gw.outbox(recipient=CLA_BENI, alert_id=(await gw.alert(ref)).id)
+
+        moved = await gw.client.patch(
+            f"/api/v1/liaisons/{beni}", json={"zones": ["Lubero"]}, headers=admin_headers
+        )
+        assert moved.status_code == 200, moved.text
+        assert (await gw.delivery(held.id)).status == "pending", "stays his: nobody else"
+        async with gw.sessionmaker() as s:
+            unpaged = await s.scalar(
+                select(AlertEvent).where(
+                    AlertEvent.alert_id == held.alert_id, AlertEvent.action == "nobody_paged"
+                )
+            )
+        assert unpaged is not None and "zones changed" in (unpaged.note or "")
+
+        on_duty = await gw.client.patch(
+            f"/api/v1/liaisons/{oicha}/duty", json={"on_duty": True}, headers=admin_headers
+        )
+        assert on_duty.status_code == 200, on_duty.text
+        assert await gw.outbox(recipient=CLA_OICHA, alert_id=held.alert_id, purpose="page")
 
 
 async def test_an_import_that_moves_a_liaison_to_other_zones_passes_their_queued_page_on(
