@@ -184,11 +184,11 @@ async def merge_incidents(
     await repo.repoint_merged(session, source_id, target_id)
     source.report_count = 0
     source.reporter_count = 0
+    # Its reports are the target's now: their counts, times and severity (a false alarm's
+    # left out) are the target's.
     await recount(session, target)
     target.first_at = min(target.first_at, source.first_at)
     target.last_at = max(target.last_at, source.last_at)
-    if source.severity_rank > target.severity_rank:
-        target.severity, target.severity_rank = source.severity, source.severity_rank
     if reopen:
         target.status = "open"
     await session.flush()

@@ -14,7 +14,9 @@ KINDS = ("twilio", "smsgate", "httpsms", "africastalking", "http", "console")
 # Kinds whose SMS leave from a SIM in a handset.
 HANDSET_KINDS = ("smsgate", "httpsms")
 # Options that are credentials: stored apart, shown once at creation, never listed or logged.
-SECRET_OPTIONS = frozenset({"signing_key", "password", "api_key", "auth_token", "token", "secret"})
+SECRET_OPTIONS = frozenset(
+    {"signing_key", "password", "api_key", "auth_token", "token", "token2", "secret"}
+)
 # The channel the Twilio settings (KENGELE_TWILIO_*) stand for.
 TWILIO = "twilio"
 

@@ -115,7 +115,7 @@ def _split(kind: str, options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[
                 raise ValueError(
                     f"options: {', '.join(literal)} would carry a credential written as it is, "
                     "which admins are shown with the options: give it as the token option "
-                    "and write {token} there instead"
+                    "and write {token} there instead (a second one: token2, {token2})"
                 )
         if kind == "africastalking":
             africastalking.check_allow_list(str(options.get("allow", "")))

@@ -285,11 +285,17 @@ async def page_after_false_lead(
 async def _page_first_new(
     session: AsyncSession, settings: Settings, incident_id: int, now: datetime
 ) -> None:
+    """The incident's first report still new is paged as its event's lead. It may have a
+    paging of its own already, stopped (a merged incident's lead, a report a correction moved
+    in): that one starts again, made the incident's (`of_incident` takes the newest)."""
     for other in await alerts.of_incident(session, incident_id):
         if other.status == AlertStatus.NEW:
+            own = await repo.of_alert(session, other.id, lock=True)  # before the alert
             heir = await alerts.lock(session, other.id)
             if heir is not None:
-                await start(session, settings, heir, now)
+                await start(session, settings, heir, now, restart=own)
+                if own is not None:
+                    await repo.point_incident(session, own, incident_id, (incident_id,))
             break
 
 

@@ -124,7 +124,11 @@ _WITHDRAWN = and_(
 # Liaisons who may not be paged (off duty or deactivated).
 _UNPAGEABLE = select(Liaison.id).where(or_(Liaison.active.is_(False), Liaison.on_duty.is_(False)))
 # A page or call whose liaison may not be paged any more.
-_LIAISON_GONE = and_(Delivery.purpose.in_(PAGING), Delivery.liaison_id.in_(_UNPAGEABLE))
+_LIAISON_GONE = and_(
+    Delivery.purpose.in_(PAGING),
+    Delivery.liaison_id.is_not(None),  # a number a policy lists, of no liaison, stays
+    Delivery.liaison_id.in_(_UNPAGEABLE),
+)
 
 
 def _liaisons(column: Any, fallback: Any) -> Any:

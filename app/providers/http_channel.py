@@ -13,13 +13,15 @@ Options (all text, given with `--set key=value`):
   `id`), `dlr_status` (default `status`), `dlr_delivered` and `dlr_failed` (comma-separated
   values of the status field).
 - outbound: `out_url`, `out_method` (POST), `out_format` (`form` or `json`), `out_fields`
-  (`name={placeholder},...` with {to} {text} {from} {id} {dlr_url} {token}), `out_headers`
+  (`name={placeholder},...` with {to} {text} {from} {id} {dlr_url} {token} {token2}),
+  `out_headers`
   (the same, e.g. `Authorization=Token {token}`), `out_id_path` (dotted path of the
   provider's message id in the JSON answer), `out_ok` (`path=value` the answer must hold).
   Without `out_id_path` (or an answer without the id), a send whose fields or headers carry
   {id} is known by that id of ours, which its delivery reports then name.
 
-Secrets: `secret` (what the aggregator proves itself with) and `token` (what we send it).
+Secrets: `secret` (what the aggregator proves itself with) and `token` (what we send it;
+`token2` too, for an aggregator that takes two credentials, such as a key and its secret).
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ OPTIONS = frozenset(
         "out_ok",
         "secret",
         "token",
+        "token2",
     }
 )
 # An aggregator that posts neither an id nor a time: its retry of a post it got no answer to
@@ -66,8 +69,8 @@ OPTIONS = frozenset(
 # reporter get a second receipt). A retry within a minute of the first post is always one
 # message (up to two minutes, by where the minutes end).
 RECEIPT_BUCKET_SECONDS = 60
-PLACEHOLDERS = frozenset({"to", "text", "from", "id", "dlr_url", "token"})
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+PLACEHOLDERS = frozenset({"to", "text", "from", "id", "dlr_url", "token", "token2"})
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
 
 def _pairs(value: str, option: str) -> list[tuple[str, str]]:

@@ -24,7 +24,8 @@ class HttpChannelSender(HttpApiSender):
         self, options: dict[str, Any], secrets: dict[str, str], sender: str, dlr_url: str
     ) -> None:
         # The channel's own secret travels too: in the {dlr_url} it gives the aggregator.
-        super().__init__(secrets.get("token", ""), secrets.get("secret", ""))
+        self._token2 = secrets.get("token2", "")
+        super().__init__(secrets.get("token", ""), secrets.get("secret", ""), self._token2)
         self.config = HttpConfig.of(options)
         self.sender = sender
         self.dlr_url = dlr_url
@@ -42,6 +43,7 @@ class HttpChannelSender(HttpApiSender):
             "id": message_id,
             "dlr_url": self.dlr_url,
             "token": self._secret,
+            "token2": self._token2,
         }
         fields = {name: fill(template, values) for name, template in config.out_fields}
         headers = {name: fill(template, values) for name, template in config.out_headers}

@@ -377,3 +377,35 @@ async def test_without_an_id_in_the_answer_a_send_is_known_by_the_id_it_gave(
         await sender.aclose()
     assert result.ok and result.provider_id == known_by
     assert sent[0].get("ref") == known_by
+
+
+async def test_an_aggregator_that_takes_a_key_and_its_secret_gets_both_and_no_error_keeps_them() -> (
+    None
+):
+    """An aggregator asks for an API key and its secret in each request (as some SMS APIs
+    do): the key as `token2` ({token2}), the secret as `token` ({token}). Both go in the
+    request; its refusal quoting them back keeps neither in the error."""
+    from app.channels.service import _split
+    from app.providers.http_channel_client import HttpChannelSender
+
+    options = {
+        "out_url": "https://sms.example.org/sms/json",
+        "out_fields": "api_key={token2},api_secret={token},to={to},text={text}",
+    }
+    plain, hidden = _split("http", {**options, "token": "s3cr3t-2b", "token2": "k3y-a1b2"})
+    assert "token2" in hidden and "k3y-a1b2" not in str(plain)
+    sender = HttpChannelSender(plain, hidden, "+243970000070", "https://k/dlr")
+    sent: list[dict[str, str]] = []
+
+    def aggregator(request: httpx.Request) -> httpx.Response:
+        sent.append(dict(httpx.QueryParams(request.content.decode())))
+        return httpx.Response(401, text="bad credentials k3y-a1b2 / s3cr3t-2b")
+
+    sender._http = httpx.AsyncClient(transport=httpx.MockTransport(aggregator))
+    try:
+        result = await sender.send_sms(to=FOCAL_MAVIVI, body="Kengele", message_id="k-41-1")
+    finally:
+        await sender.aclose()
+    assert (sent[0]["api_key"], sent[0]["api_secret"]) == ("k3y-a1b2", "s3cr3t-2b")
+    assert not result.ok and result.error is not None
+    assert "k3y-a1b2" not in result.error and "s3cr3t-2b" not in result.error

@@ -321,3 +321,66 @@ async def test_a_report_of_an_incident_merged_twice_joins_where_the_event_is_now
         async with gw.sessionmaker() as s:
             first = await s.get(Incident, mavivi.incident_id)
         assert first is not None and first.merged_into_id == eringeti.incident_id
+
+
+@pytest.mark.parametrize("by", ["api", "sms"])
+async def test_a_merged_event_whose_kept_lead_is_called_a_false_alarm_pages_the_absorbed_one(
+    settings: Settings, by: str
+) -> None:
+    """Mavivi and Mayimoya merged, Mavivi's paging kept, Mayimoya's stopped. Mavivi's report
+    is called a false alarm (by the operations room, or by CLA Beni's FAUX): Mayimoya's
+    report, still new, leads the event's paging again, its own paging started anew and made
+    the incident's (a later report is counted on it, not paged apart)."""
+    async with gateway(settings) as gw:
+        mavivi, mayimoya = await _two_events(gw)
+        await _merge(gw, mayimoya, mavivi)
+        assert (await _escalations(gw))[mayimoya.id].state == "stopped"
+
+        if by == "api":
+            operator = {"Authorization": f"Bearer {await make_key(gw.sessionmaker, 'operator')}"}
+            closed = await gw.client.post(
+                f"/api/v1/alerts/{mavivi.id}/actions",
+                json={"action": "false_alarm", "note": "rumeur"},
+                headers=operator,
+            )
+            assert closed.status_code == 200, closed.text
+        else:
+            await gw.sms(CLA_BENI, f"FAUX {mavivi.ref[2:]}")
+        assert (await gw.alert(mavivi.ref)).status == "false_alarm"
+
+        escalations = await _escalations(gw)
+        assert escalations[mayimoya.id].state == "active"
+        assert escalations[mayimoya.id].incident_id == mavivi.incident_id
+        later = await gw.alert(
+            ref_in((await gw.sms(FOCAL_ERINGETI, "Attaque en cours a Mavivi, ils brulent")).text)
+        )
+        assert later.incident_id == mavivi.incident_id
+        escalations = await _escalations(gw)
+        assert later.id not in escalations, "counted on the event's paging, not paged apart"
+        assert escalations[mayimoya.id].new_reports == 1
+
+
+async def test_merging_in_an_event_of_false_reports_only_does_not_raise_the_event(
+    settings: Settings,
+) -> None:
+    """A rumour of three dead at Mavivi (critical), its incident's only report, is called a
+    false alarm. Armed men seen at Mayimoya (high). Merged into Mayimoya's incident, the
+    rumour's incident does not make the event critical."""
+    async with gateway(settings) as gw:
+        operator = {"Authorization": f"Bearer {await make_key(gw.sessionmaker, 'operator')}"}
+        rumour = await gw.alert(
+            ref_in((await gw.sms(FOCAL_MAVIVI, "Hommes armes a Mavivi, 3 morts")).text)
+        )
+        seen = await gw.alert(
+            ref_in((await gw.sms(FOCAL_MBAU, "Hommes armes vus a Mayimoya")).text)
+        )
+        assert rumour.incident_id != seen.incident_id and seen.severity == "high"
+        closed = await gw.client.post(
+            f"/api/v1/alerts/{rumour.id}/actions", json={"action": "false_alarm"}, headers=operator
+        )
+        assert closed.status_code == 200, closed.text
+
+        await _merge(gw, rumour, seen)
+
+        incident = await gw.client.get(f"/api/v1/incidents/{seen.incident_id}", headers=operator)
+        assert incident.json()["severity"] == "high"

@@ -30,6 +30,7 @@ from tests.channels.support import add_channel
 from tests.escalation.support import (
     CLA_BENI,
     CLA_OICHA,
+    CLA_RUTSHURU,
     FOCAL_ERINGETI,
     FOCAL_MAVIVI,
     JOC_NORD_KIVU,
@@ -889,6 +890,41 @@ async def test_a_page_whose_worker_died_is_passed_on_when_its_liaison_left_meanw
             "dead",
             "its worker died, and its liaison left the roster",
         )
+
+
+async def test_a_page_to_a_listed_number_whose_worker_died_goes_back_to_its_queue(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """A policy pages a number of no liaison (the duty officer's phone); some liaison of
+    the roster is off duty, as some always is. A worker took that page and died holding it:
+    when its lease runs out it goes back to its queue, as any page does."""
+    duty_phone = "+243899000001"
+    listed = {
+        "name": "duty-phone",
+        "priority": 1,
+        "match": {"admin1": ["Nord-Kivu"]},
+        "steps": [{"after_seconds": 0, "notify": {"phones": [duty_phone]}, "channels": ["sms"]}],
+    }
+    async with gateway(settings, sms_rate_per_second=0.001, sms_burst=1) as gw:
+        created = await gw.client.post("/api/v1/policies", json=listed, headers=admin_headers)
+        assert created.status_code == 201, created.text
+        await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
+        await gw.wait_for(lambda: bool(gw.sent_to(duty_phone)))
+        ref = ref_in((await gw.sms(FOCAL_ERINGETI, "Attaque en cours a Eringeti")).text)
+        (held,) = await gw.outbox(recipient=duty_phone, alert_id=(await gw.alert(ref)).id)
+        assert held.liaison_id is None and held.status == "pending"
+        async with unit_of_work(gw.sessionmaker) as s:
+            off = await s.scalar(select(Liaison).where(Liaison.phone == CLA_RUTSHURU))
+            assert off is not None
+            off.on_duty = False
+            row = await s.get(Delivery, held.id)
+            assert row is not None
+            row.status, row.lease_until = "sending", utcnow() - timedelta(seconds=1)
+
+        async with unit_of_work(gw.sessionmaker) as s:
+            assert await outbox_repo.bury_crashed(s, utcnow()) == []
+            assert await outbox_repo.release_expired(s, utcnow()) == 1
+        assert (await gw.delivery(held.id)).status == "pending"
 
 
 async def test_a_page_still_queued_for_a_liaison_an_import_puts_off_duty_goes_to_the_next_one(
