@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from app.alerts.models import Alert
 from app.changes import repository as changes_repo
 from app.changes import service as changes
 from app.escalation.models import Escalation
@@ -372,6 +373,17 @@ async def test_an_incident_whose_last_open_report_moves_away_closes(settings: Se
         await gw.wait_for(lambda: any(p.startswith(later.ref) for p in gw.sent_to(CLA_OICHA)))
 
 
+async def _paged_to_its_last_step(gw: Gateway) -> Alert:
+    """Armed men at Mayimoya (high), paged to the zone, then to the JOC: every step run."""
+    lead = await gw.alert(
+        ref_in((await gw.sms("+243810000104", "Hommes armes vus a Mayimoya")).text)
+    )
+    await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+    await gw.advance(901)
+    await gw.wait_for(lambda: bool(gw.sent_to(JOC_NORD_KIVU)))
+    return lead
+
+
 async def test_an_event_taken_by_a_report_moved_into_it_is_not_paged_again_later(
     settings: Settings,
 ) -> None:
@@ -381,12 +393,7 @@ async def test_an_event_taken_by_a_report_moved_into_it_is_not_paged_again_later
     is long past is counted, not paged again as an event nobody took."""
     async with gateway(settings) as gw:
         headers = await _operator(gw)
-        mayimoya = await gw.alert(
-            ref_in((await gw.sms("+243810000104", "Hommes armes vus a Mayimoya")).text)
-        )
-        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
-        await gw.advance(901)
-        await gw.wait_for(lambda: bool(gw.sent_to(JOC_NORD_KIVU)))
+        mayimoya = await _paged_to_its_last_step(gw)
         moved = await gw.alert(
             ref_in((await gw.sms(FOCAL_ERINGETI, "Hommes armes vus a Eringeti")).text)
         )
@@ -497,6 +504,15 @@ async def test_a_report_moved_into_a_taken_event_and_raised_pages_the_event_not_
         assert len([p for p in pages if moved.ref in p.body]) == pages_of_moved
 
 
+async def _a_rumour_then_a_sighting(gw: Gateway) -> tuple[Alert, Alert]:
+    """Three dead at Mavivi (critical, the event's lead), then armed men seen there (high)."""
+    rumour = await gw.alert(
+        ref_in((await gw.sms("+243810000104", "Hommes armes a Mavivi, 3 morts")).text)
+    )
+    seen = await gw.alert(ref_in((await gw.sms(FOCAL_MAVIVI, "Hommes armes vus a Mavivi")).text))
+    return rumour, seen
+
+
 async def test_a_report_called_a_false_alarm_no_longer_sets_its_incident_s_severity(
     settings: Settings,
 ) -> None:
@@ -507,12 +523,7 @@ async def test_a_report_called_a_false_alarm_no_longer_sets_its_incident_s_sever
     Reopened, the false alarm's report counts again."""
     async with gateway(settings) as gw:
         headers = await _operator(gw)
-        rumour = await gw.alert(
-            ref_in((await gw.sms("+243810000104", "Hommes armes a Mavivi, 3 morts")).text)
-        )
-        seen = await gw.alert(
-            ref_in((await gw.sms(FOCAL_MAVIVI, "Hommes armes vus a Mavivi")).text)
-        )
+        rumour, seen = await _a_rumour_then_a_sighting(gw)
         assert rumour.incident_id == seen.incident_id
         assert (seen.severity, rumour.severity) == ("high", "critical")
         url = f"/api/v1/incidents/{seen.incident_id}"
@@ -540,12 +551,7 @@ async def test_a_false_alarm_that_led_an_event_someone_had_taken_pages_nobody_an
     called a false alarm: the event is in hand, its other report is not paged."""
     async with gateway(settings) as gw:
         headers = await _operator(gw)
-        rumour = await gw.alert(
-            ref_in((await gw.sms("+243810000104", "Hommes armes a Mavivi, 3 morts")).text)
-        )
-        seen = await gw.alert(
-            ref_in((await gw.sms(FOCAL_MAVIVI, "Hommes armes vus a Mavivi")).text)
-        )
+        rumour, seen = await _a_rumour_then_a_sighting(gw)
         assert "pris" in (await gw.sms(CLA_BENI, f"OK {rumour.ref[2:]}")).text
         pages = len(await gw.outbox(purpose="page"))
 
@@ -564,12 +570,7 @@ async def test_a_report_raised_in_an_event_whose_paging_ran_out_untaken_pages_it
     paged again, as a new report of it would page it, not left silent."""
     async with gateway(settings) as gw:
         headers = await _operator(gw)
-        lead = await gw.alert(
-            ref_in((await gw.sms("+243810000104", "Hommes armes vus a Mayimoya")).text)
-        )
-        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
-        await gw.advance(901)
-        await gw.wait_for(lambda: bool(gw.sent_to(JOC_NORD_KIVU)))
+        lead = await _paged_to_its_last_step(gw)
         second = await gw.alert(
             ref_in((await gw.sms(FOCAL_MAVIVI, "Hommes armes encore a Mayimoya")).text)
         )

@@ -379,9 +379,7 @@ async def test_without_an_id_in_the_answer_a_send_is_known_by_the_id_it_gave(
     assert sent[0].get("ref") == known_by
 
 
-async def test_an_aggregator_that_takes_a_key_and_its_secret_gets_both_and_no_error_keeps_them() -> (
-    None
-):
+async def test_an_aggregator_s_key_and_secret_both_go_and_no_error_keeps_them() -> None:
     """An aggregator asks for an API key and its secret in each request (as some SMS APIs
     do): the key as `token2` ({token2}), the secret as `token` ({token}). Both go in the
     request; its refusal quoting them back keeps neither in the error."""
