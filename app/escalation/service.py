@@ -243,6 +243,11 @@ async def on_incident_left(
             settled = True
     else:
         own.incident_id = alert.incident_id
+        if alert.incident_id is not None:
+            # The incident's paging, if any, led by a closed report (or this one's already):
+            # this one is the event's paging now, the only one pointing at it (`of_incident`
+            # takes the newest, which this may not be).
+            await repo.point_incident(session, own, alert.incident_id, (alert.incident_id,))
         if alert.status == AlertStatus.NEW and own.state != ACTIVE and own.acknowledged_by is None:
             # Its paging had stopped as another's report (or had run its steps): nobody has
             # taken the event of its own it now is.
@@ -286,16 +291,18 @@ async def _page_first_new(
     session: AsyncSession, settings: Settings, incident_id: int, now: datetime
 ) -> None:
     """The incident's first report still new is paged as its event's lead. It may have a
-    paging of its own already, stopped (a merged incident's lead, a report a correction moved
-    in): that one starts again, made the incident's (`of_incident` takes the newest)."""
+    paging of its own already (a merged incident's lead, a report a correction moved in):
+    stopped or run out, it starts again; still running, it goes on where it is. Either way
+    it is made the incident's (`of_incident` takes the newest, which it may not be)."""
     for other in await alerts.of_incident(session, incident_id):
         if other.status == AlertStatus.NEW:
             own = await repo.of_alert(session, other.id, lock=True)  # before the alert
             heir = await alerts.lock(session, other.id)
-            if heir is not None:
+            if heir is not None and (own is None or own.state != ACTIVE):
                 await start(session, settings, heir, now, restart=own)
-                if own is not None:
-                    await repo.point_incident(session, own, incident_id, (incident_id,))
+            if heir is not None and own is not None:
+                # A paging still running goes on where it is (not from its first step).
+                await repo.point_incident(session, own, incident_id, (incident_id,))
             break
 
 

@@ -384,3 +384,33 @@ async def test_merging_in_an_event_of_false_reports_only_does_not_raise_the_even
 
         incident = await gw.client.get(f"/api/v1/incidents/{seen.incident_id}", headers=operator)
         assert incident.json()["severity"] == "high"
+
+
+async def test_a_false_lead_s_heir_whose_own_paging_runs_goes_on_where_it_is(
+    settings: Settings,
+) -> None:
+    """As above, but the heir's own paging is still running when the lead is called false (a
+    state no path is known to leave, set here by hand): it goes on where it is, made the
+    event's paging, not started again from its first step."""
+    async with gateway(settings) as gw:
+        mavivi, mayimoya = await _two_events(gw)
+        await _merge(gw, mayimoya, mavivi)
+        started = utcnow() - timedelta(minutes=2)
+        async with unit_of_work(gw.sessionmaker) as s:
+            await s.execute(
+                update(Escalation)
+                .where(Escalation.alert_id == mayimoya.id)
+                .values(state="active", started_at=started)
+            )
+        pages = len(await gw.outbox(purpose="page", alert_id=mayimoya.id))
+        operator = {"Authorization": f"Bearer {await make_key(gw.sessionmaker, 'operator')}"}
+
+        closed = await gw.client.post(
+            f"/api/v1/alerts/{mavivi.id}/actions", json={"action": "false_alarm"}, headers=operator
+        )
+
+        assert closed.status_code == 200, closed.text
+        heir = (await _escalations(gw))[mayimoya.id]
+        assert (heir.state, heir.incident_id) == ("active", mavivi.incident_id)
+        assert heir.started_at == started
+        assert len(await gw.outbox(purpose="page", alert_id=mayimoya.id)) == pages

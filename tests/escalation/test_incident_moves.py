@@ -200,3 +200,43 @@ async def _ref_of(gw: Gateway, alert_id: int) -> str:
         found = await s.get(Alert, alert_id)
     assert found is not None
     return found.ref
+
+
+async def _into_a_taken_false_event(gw: Gateway) -> tuple[Alert, Alert, dict[str, str]]:
+    """A (Mavivi) is being paged as its own event. Mayimoya's event: F leads it, G reports it
+    too; F was taken, then called a false alarm (nothing handed on: the event was in hand; its
+    incident stays open with G). A's place is put right as Mayimoya: it joins that event.
+    (A, F, an operator's headers)."""
+    operator = {"Authorization": f"Bearer {await make_key(gw.sessionmaker, 'operator')}"}
+    a = await gw.alert(ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text))
+    f = await gw.alert(ref_in((await gw.sms(FOCAL_2, "Attaque en cours a Mayimoya")).text))
+    g = await gw.alert(ref_in((await gw.sms(FOCAL_3, "Attaque en cours a Mayimoya")).text))
+    assert g.incident_id == f.incident_id != a.incident_id
+    for action in ("acknowledge", "false_alarm"):
+        done = await gw.client.post(
+            f"/api/v1/alerts/{f.id}/actions", json={"action": action}, headers=operator
+        )
+        assert done.status_code == 200, done.text
+    await _correct_place(gw, a.id, "Mayimoya")
+    assert (await gw.alert(a.ref)).incident_id == f.incident_id
+    return a, f, operator
+
+
+async def test_a_report_moved_into_an_event_whose_paging_lead_is_closed_leads_it(
+    settings: Settings,
+) -> None:
+    """A, moved into Mayimoya's event (whose paging was F's, taken and false), goes on being
+    paged: its paging is the event's now. A later report of Mayimoya is counted on it, not
+    paged apart beside it."""
+    async with gateway(settings) as gw:
+        a, f, _ = await _into_a_taken_false_event(gw)
+        assert (await _escalations(gw))[a.id].state == "active"
+
+        n = await gw.alert(
+            ref_in((await gw.sms(FOCAL_2, "Attaque en cours a Mayimoya, ils tirent")).text)
+        )
+
+        assert n.incident_id == f.incident_id
+        escalations = await _escalations(gw)
+        assert n.id not in escalations, "counted on A's paging"
+        assert escalations[a.id].new_reports == 1
