@@ -178,7 +178,6 @@ async def on_corrected(
         return
     if SEVERITY_RANK[alert.severity] <= SEVERITY_RANK[before_severity] and not new_zone:
         return
-    running = None
     if alert.incident_id is not None:
         running = await repo.of_incident(session, alert.incident_id, lock=True)
         if running is not None and running.alert_id != alert.id:
@@ -193,10 +192,6 @@ async def on_corrected(
                 await _corroborating(session, settings, running, lead, alert, now, counted=True)
                 return
     await start(session, settings, alert, now, restart=own)
-    if own is not None and running not in (None, own) and alert.incident_id is not None:
-        # Its incident's paging was another's, whose event is closed: this one is the
-        # event's paging now (`of_incident` takes the newest, which a restart is not).
-        await repo.point_incident(session, own, alert.incident_id, (alert.incident_id,))
 
 
 async def on_incident_left(
@@ -243,16 +238,14 @@ async def on_incident_left(
             settled = True
     else:
         own.incident_id = alert.incident_id
-        if alert.incident_id is not None:
-            # The incident's paging, if any, led by a closed report (or this one's already):
-            # this one is the event's paging now, the only one pointing at it (`of_incident`
-            # takes the newest, which this may not be).
-            await repo.point_incident(session, own, alert.incident_id, (alert.incident_id,))
         if alert.status == AlertStatus.NEW and own.state != ACTIVE and own.acknowledged_by is None:
             # Its paging had stopped as another's report (or had run its steps): nobody has
             # taken the event of its own it now is.
             await start(session, settings, alert, now, restart=own)
             settled = True
+        elif alert.incident_id is not None:
+            # The incident's paging, if any, was led by a closed report (or is this one's).
+            await _make_incident_paging(session, own, alert.incident_id)
     if own is not None and left is not None:
         await _page_reports_left_behind(session, settings, left, now)
     return settled
@@ -298,11 +291,13 @@ async def _page_first_new(
         if other.status == AlertStatus.NEW:
             own = await repo.of_alert(session, other.id, lock=True)  # before the alert
             heir = await alerts.lock(session, other.id)
-            if heir is not None and (own is None or own.state != ACTIVE):
+            if heir is None:
+                break
+            if own is not None and own.state == ACTIVE:
+                # Still running: it goes on where it is (not from its first step).
+                await _make_incident_paging(session, own, incident_id)
+            else:
                 await start(session, settings, heir, now, restart=own)
-            if heir is not None and own is not None:
-                # A paging still running goes on where it is (not from its first step).
-                await repo.point_incident(session, own, incident_id, (incident_id,))
             break
 
 
@@ -390,7 +385,9 @@ async def start(
     escalation.started_at = now
     escalation.next_due_at = now + timedelta(seconds=doc.steps[0].after_seconds)
     if restart is None:
-        session.add(escalation)
+        session.add(escalation)  # the newest of its incident's: its paging
+    elif alert.incident_id is not None:
+        await _make_incident_paging(session, escalation, alert.incident_id)
     alerts.add_event(
         session,
         alert,
@@ -401,6 +398,15 @@ async def start(
     await mark_work(session)
     await run_due(session, settings, escalation, alert, now)
     return escalation
+
+
+async def _make_incident_paging(
+    session: AsyncSession, escalation: Escalation, incident_id: int
+) -> None:
+    """Make an alert's existing paging its incident's, the only one pointing at it: restarted,
+    or going on for an event whose paging was another's (`of_incident` takes the newest
+    escalation, which an existing one may not be)."""
+    await repo.point_incident(session, escalation, incident_id, (incident_id,))
 
 
 # An escalation whose step failed (a bug, data nobody expected) is tried again this much
