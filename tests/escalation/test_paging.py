@@ -21,10 +21,12 @@ from app.kit.config import Settings
 from app.kit.db import CONFLICT_RETRIES, unit_of_work
 from app.kit.gsm7 import fits_one_segment
 from app.outbox import repository as outbox_repo
+from app.outbox import service as outbox_service
 from app.outbox.models import Delivery, EarlyStatus
 from app.outbox.worker import Worker
 from app.people.importers import parse_liaisons
 from app.people.models import Liaison
+from app.people.schemas import LiaisonUpdate
 from app.providers.types import SendResult
 from tests.channels.support import add_channel
 from tests.escalation.support import (
@@ -868,6 +870,51 @@ async def test_a_page_whose_worker_died_goes_back_to_its_queue_with_the_new_numb
         released = await gw.delivery(held.id)
         assert (released.status, released.recipient) == ("pending", new_number)
         assert await gw.outbox(recipient=new_number, alert_id=held.alert_id) != [], "its hash"
+        assert await gw.outbox(recipient=CLA_BENI, alert_id=held.alert_id) == []
+
+
+@pytest.mark.postgresql
+async def test_a_page_failing_while_its_liaisons_number_changes_is_retried_at_the_new_one(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """A worker's send of CLA Beni's page failed (a network error); as the worker records it,
+    an admin is giving him his new number. The roster's change moves his queued pages, not
+    this one (being sent). The retry waits for the change to end and goes to the new
+    number: read before the change committed, the old one (someone else's by now) would
+    have been paged again."""
+    new_number = "+243820000299"
+    async with gateway(settings, sms_rate_per_second=0.001, sms_burst=1) as gw:
+        held, beni = await _held_page_of_beni(gw, admin_headers)
+        await _leased_by_a_worker_since_gone(gw, held.id)  # the worker is sending it
+        changed, commit = asyncio.Event(), asyncio.Event()
+
+        async def change_number() -> None:
+            async with unit_of_work(gw.sessionmaker) as s:
+                update = LiaisonUpdate(phone=new_number)
+                await roster.update(s, gw.settings, beni, update, region="CD", actor="admin")
+                await s.flush()
+                changed.set()
+                await commit.wait()
+
+        async def record_failure() -> None:
+            async with unit_of_work(gw.sessionmaker) as s:
+                row = await s.get(Delivery, held.id)
+                assert row is not None
+                failed = SendResult(ok=False, retryable=True, error="network error")
+                await outbox_service.apply_result(
+                    s, gw.settings, row, failed, worker="w1", duration_ms=1.0
+                )
+
+        changer = asyncio.create_task(change_number())
+        await changed.wait()
+        recorder = asyncio.create_task(record_failure())
+        await asyncio.sleep(0.5)
+        assert not recorder.done(), "recorded while the change is under way"
+        commit.set()
+        await asyncio.gather(changer, recorder)
+
+        retried = await gw.delivery(held.id)
+        assert (retried.status, retried.recipient) == ("pending", new_number)
         assert await gw.outbox(recipient=CLA_BENI, alert_id=held.alert_id) == []
 
 
