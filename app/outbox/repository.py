@@ -132,10 +132,13 @@ _LIAISON_GONE = and_(
 
 
 def _liaisons(column: Any, fallback: Any) -> Any:
-    """The page's liaison's `column` of now, else `fallback` (no liaison, not a page)."""
+    """The page's liaison's `column` of now, else `fallback` (no liaison, not a page). Read
+    under a share lock (PostgreSQL), as app.outbox.routing.liaison_phone reads it: a roster
+    change under way is waited for, and the number it leaves is taken."""
     current = (
         select(column)
         .where(Liaison.id == Delivery.liaison_id, Delivery.purpose.in_(PAGING))
+        .with_for_update(read=True)
         .scalar_subquery()
     )
     return func.coalesce(current, fallback)

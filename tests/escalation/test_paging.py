@@ -918,6 +918,46 @@ async def test_a_page_failing_while_its_liaisons_number_changes_is_retried_at_th
         assert await gw.outbox(recipient=CLA_BENI, alert_id=held.alert_id) == []
 
 
+@pytest.mark.postgresql
+async def test_a_page_whose_worker_died_goes_back_during_a_number_change_with_the_new_one(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """A worker took CLA Beni's page and died holding it. Its lease runs out while an admin
+    is giving him his new number: the release waits for the change to end and puts the page
+    back with the new number (read before the change committed, the old one would have been
+    paged)."""
+    new_number = "+243820000299"
+    async with gateway(settings, sms_rate_per_second=0.001, sms_burst=1) as gw:
+        held, beni = await _held_page_of_beni(gw, admin_headers)
+        await _leased_by_a_worker_since_gone(gw, held.id)
+        changed, commit = asyncio.Event(), asyncio.Event()
+
+        async def change_number() -> None:
+            async with unit_of_work(gw.sessionmaker) as s:
+                update = LiaisonUpdate(phone=new_number)
+                await roster.update(s, gw.settings, beni, update, region="CD", actor="admin")
+                await s.flush()
+                changed.set()
+                await commit.wait()
+
+        async def release() -> int:
+            async with unit_of_work(gw.sessionmaker) as s:
+                return await outbox_repo.release_expired(s, utcnow() + timedelta(minutes=6))
+
+        changer = asyncio.create_task(change_number())
+        await changed.wait()
+        releaser = asyncio.create_task(release())
+        await asyncio.sleep(0.5)
+        assert not releaser.done(), "released while the change is under way"
+        commit.set()
+        _, released_count = await asyncio.gather(changer, releaser)
+
+        assert released_count == 1
+        released = await gw.delivery(held.id)
+        assert (released.status, released.recipient) == ("pending", new_number)
+        assert await gw.outbox(recipient=CLA_BENI, alert_id=held.alert_id) == []
+
+
 async def test_a_page_whose_worker_died_is_passed_on_when_its_liaison_left_meanwhile(
     settings: Settings, admin_headers: dict[str, str]
 ) -> None:
