@@ -275,9 +275,14 @@ async def _httpsms(hook: Hook, channel: ChannelInfo, body: bytes) -> JSONRespons
     return JSONResponse({"status": "ignored", "event": event.type})
 
 
+# Forms in either encoding: an aggregator's HTTP client may post its fields as
+# multipart/form-data (PHP's curl given an array does), and that is a form, not JSON.
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 async def _fields(request: Request, body: bytes) -> dict[str, str]:
     """The posted fields, from a form or a flat JSON object."""
-    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+    if request.headers.get("content-type", "").lower().startswith(FORM_TYPES):
         form = await request.form()
         return {k: v for k, v in form.multi_items() if isinstance(v, str)}
     data = _json(body)

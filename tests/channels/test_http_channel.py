@@ -196,6 +196,19 @@ async def test_a_message_without_sender_or_text_is_422_and_nothing_stored(
     assert await _count(session, InboundMessage) == 0
 
 
+async def test_a_message_posted_as_a_multipart_form_is_read_as_a_form(
+    client: httpx.AsyncClient, channels: None, session: AsyncSession
+) -> None:
+    # An aggregator's client that posts its fields as multipart/form-data (PHP's curl with
+    # an array, `curl -F`): a form all the same, not a body to read as JSON.
+    fields = {k: (None, v) for k, v in dmark_mo().items()}
+    response = await client.post(f"/webhooks/http/dmark/{SECRET}", files=fields)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "stored"
+    alert = await session.scalar(select(Alert))
+    assert alert is not None and (alert.category, alert.place_id) == ("ATTACK", "mavivi")
+
+
 async def test_a_json_aggregator_proves_itself_with_its_header(
     client: httpx.AsyncClient, channels: None, session: AsyncSession
 ) -> None:
