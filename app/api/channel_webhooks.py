@@ -10,11 +10,12 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
@@ -27,6 +28,7 @@ from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.errors import BadRequest, Forbidden, NotFound, Unprocessable, errors_doc
 from app.kit.loops import within
+from app.kit.text import NO_CONTROL
 from app.providers import africastalking, http_channel, httpsms, smsgate
 from app.providers.twilio import signed_url
 from app.runtime import Runtime
@@ -34,6 +36,8 @@ from app.runtime import Runtime
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+# A channel's name in the URL is looked up: no control character (PostgreSQL refuses NUL).
+ChannelName = Annotated[str, Path(pattern=NO_CONTROL)]
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,15 @@ def _model(model: type[M], data: Any, where: str) -> M:
         raise Unprocessable(problems or f"{where} is not valid") from exc
 
 
+def _ids(fields: dict[str, str], *names: str) -> None:
+    """422 when a field holding the provider's id of a message or report has a control
+    character: no provider sends one, and the id is stored and looked up (PostgreSQL
+    refuses NUL, which would answer 500)."""
+    for name in names:
+        if not re.fullmatch(NO_CONTROL, fields.get(name, "")):
+            raise Unprocessable(f"{name}: the id has a control character in it")
+
+
 def _same(given: str, secret: str) -> bool:
     """Whether a secret from the request is the channel's, in constant time (as bytes:
     compare_digest refuses str beyond ASCII, and a URL or a header can carry any)."""
@@ -137,7 +150,7 @@ WEBHOOK_ERRORS = errors_doc(400, 403, 404, 422, 503, auth=False)
     responses={200: {"description": "stored (or known already)"}, **WEBHOOK_ERRORS},
 )
 async def channel_webhook(
-    kind: str, name: str, request: Request, runtime: RuntimeDep, settings: SettingsDep
+    kind: str, name: ChannelName, request: Request, runtime: RuntimeDep, settings: SettingsDep
 ) -> JSONResponse:
     """An event a channel's provider posts (SMS Gateway for Android: `/webhooks/smsgate/NAME`)."""
     return await _dispatch(kind, name, Hook.of(request, runtime, settings), None)
@@ -149,7 +162,7 @@ async def channel_webhook(
 )
 async def channel_webhook_with_secret(
     kind: str,
-    name: str,
+    name: ChannelName,
     token: str,
     request: Request,
     runtime: RuntimeDep,
@@ -307,6 +320,7 @@ async def _http(hook: Hook, channel: ChannelInfo, body: bytes, token: str | None
         raise Forbidden(problem)
     fields = await _fields(request, body)
     if config.dlr_status in fields and config.in_text not in fields:
+        _ids(fields, config.dlr_id)
         provider_id = fields.get(config.dlr_id)
         if not provider_id:
             raise Unprocessable(f"{config.dlr_id}: the delivery report names no message")
@@ -321,6 +335,8 @@ async def _http(hook: Hook, channel: ChannelInfo, body: bytes, token: str | None
     missing = [f for f in (config.in_from, config.in_text) if f not in fields]
     if missing:
         raise Unprocessable(f"{', '.join(missing)}: missing (a message needs sender and text)")
+    if config.in_id:
+        _ids(fields, config.in_id)
     to = fields.get(config.in_to, "") if config.in_to else ""
     provider_sid, retry_of = http_channel.message_ids(config, fields, utcnow())
     return await _accept(
@@ -352,6 +368,7 @@ async def _africastalking(hook: Hook, channel: ChannelInfo, token: str | None) -
         raise Forbidden("this source address may not post to this channel")
     form = await request.form()
     fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    _ids(fields, "id")
     if "status" in fields and "text" not in fields:
         if not fields.get("id"):
             raise Unprocessable("id: the delivery report names no message")

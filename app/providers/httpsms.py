@@ -17,6 +17,8 @@ from typing import Any
 import jwt
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.kit.text import NO_CONTROL
+
 EVENT_HEADER = "X-Event-Type"
 RECEIVED = "message.phone.received"
 MISSED_CALL = "message.call.missed"
@@ -50,7 +52,7 @@ class PhoneMessage(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    message_id: str = Field(min_length=1, max_length=64)
+    message_id: str = Field(min_length=1, max_length=64, pattern=NO_CONTROL)
     owner: str = Field(default="", max_length=32)
     contact: str = Field(min_length=1, max_length=32)
     content: str = Field(default="", max_length=10_000)
@@ -64,8 +66,8 @@ class MessageStatus(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    id: str | None = Field(default=None, max_length=64)
-    message_id: str | None = Field(default=None, max_length=64)
+    id: str | None = Field(default=None, max_length=64, pattern=NO_CONTROL)
+    message_id: str | None = Field(default=None, max_length=64, pattern=NO_CONTROL)
     error_message: str | None = Field(default=None, max_length=500)
     is_final: bool = True
 

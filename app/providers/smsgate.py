@@ -20,6 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.kit.text import NO_CONTROL
+
 SIGNATURE_HEADER = "X-Signature"
 TIMESTAMP_HEADER = "X-Timestamp"
 # Older or newer than this (device clock against ours) is refused: a replay or a wrong clock.
@@ -32,13 +34,14 @@ _UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
 
 
 class SmsGateEvent(BaseModel):
-    """The envelope of every webhook the app posts."""
+    """The envelope of every webhook the app posts (its ids are looked up and stored: no
+    control character, which PostgreSQL refuses)."""
 
     model_config = ConfigDict(extra="allow")
 
-    device_id: str = Field(alias="deviceId", min_length=1, max_length=64)
+    device_id: str = Field(alias="deviceId", min_length=1, max_length=64, pattern=NO_CONTROL)
     event: str = Field(min_length=1, max_length=64)
-    id: str = Field(min_length=1, max_length=64)
+    id: str = Field(min_length=1, max_length=64, pattern=NO_CONTROL)
     webhook_id: str | None = Field(default=None, alias="webhookId")
     payload: dict[str, Any] = {}
 
@@ -61,7 +64,7 @@ class SmsStatus(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    message_id: str = Field(alias="messageId", min_length=1, max_length=64)
+    message_id: str = Field(alias="messageId", min_length=1, max_length=64, pattern=NO_CONTROL)
     reason: str | None = Field(default=None, max_length=500)
 
 
