@@ -376,7 +376,10 @@ async def _africastalking(hook: Hook, channel: ChannelInfo, token: str | None) -
         if status is None:
             return JSONResponse({"status": "ignored", "dlr": fields["status"]})
         return await _status(hook, channel, fields["id"][:64], status)
-    missing = [f for f in ("from", "text", "id") if not fields.get(f)]
+    # An empty text is a message all the same (a blank SMS is filed, as Twilio's webhook
+    # files it); a sender and an id are needed.
+    missing = [f for f in ("from", "id") if not fields.get(f)]
+    missing += [] if "text" in fields else ["text"]
     if missing:
         raise Unprocessable(f"{', '.join(missing)}: missing (a message needs from, text and id)")
     return await _accept(

@@ -132,6 +132,17 @@ async def test_an_allowed_source_posts_and_a_malformed_callback_is_422(
     assert await _count(session, InboundMessage) == 1
 
 
+async def test_an_empty_sms_is_stored_and_filed_as_through_twilio(
+    client: httpx.AsyncClient, app: FastAPI, settings: Settings, demo: None, session: AsyncSession
+) -> None:
+    # A focal point's blank SMS (no credit for words, a thumb on send): Twilio's webhook files
+    # it as an alert (tests/inbound/test_sms_webhook.py), and so must this channel.
+    await _add(app, settings)
+    response = await client.post(URL, data={**documented("incoming_message"), "text": ""})
+    assert response.status_code == 200, response.text
+    assert (await _count(session, InboundMessage), await _count(session, Alert)) == (1, 1)
+
+
 async def test_a_bad_allow_list_is_refused_at_creation(
     client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
