@@ -586,16 +586,25 @@ async def paged_for(
     return bool(await session.scalar(stmt))
 
 
+# A page its provider said never reached the liaison, or gone back to its queue since such a
+# report (or never handed over): one the liaison has not seen.
+_MISSED = ("failed", "undelivered", DEAD, CANCELLED, PENDING, SENDING)
+
+
 async def last_page_to(
     session: AsyncSession, liaison_id: int, sent_by: datetime
 ) -> Delivery | None:
     """The newest page (by SMS, or read by a call) sent to a liaison by `sent_by` (pages
-    written, or sent, later are not counted)."""
+    written, or sent, later are not counted), and not known to have missed them: one the
+    provider reported undelivered or failed (a handset off, a call not answered), or that
+    went back to its queue after such a report, was never seen, and is no page a reply
+    answers."""
     stmt = (
         select(Delivery)
         .where(
             Delivery.liaison_id == liaison_id,
             Delivery.purpose.in_(PAGING),
+            Delivery.status.not_in(_MISSED),
             Delivery.sent_at.is_not(None),
             Delivery.sent_at <= sent_by,
         )

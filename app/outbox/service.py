@@ -522,7 +522,8 @@ async def last_page_to(
     """The newest page sent to a liaison before their reply came in (`sent_by`), by SMS or
     read by a call (the voice fallback): a reply without a reference is about that page's
     alert, not about one paged since, which the liaison has not seen when they wrote, nor
-    about an older SMS page than the call they answer."""
+    about an older SMS page than the call they answer, nor about a page the provider said
+    never reached them (undelivered, a call not answered)."""
     return await repo.last_page_to(session, liaison_id, sent_by)
 
 

@@ -1156,3 +1156,30 @@ async def test_a_page_sent_again_after_the_liaison_s_number_changed_goes_to_the_
 
         await gw.wait_for(lambda: bool(gw.sent_to(new_number)))
         assert len(gw.sent_to(CLA_BENI)) == 1, "the old number got the first send only"
+
+
+async def test_a_bare_ok_is_not_about_a_page_that_never_reached_the_liaison(
+    settings: Settings,
+) -> None:
+    """CLA Oicha got Eringeti's page. Mavivi's page to her was sent next, but her handset was
+    off: Twilio reports it undelivered. Her bare "sawa" is about Eringeti, the page she saw:
+    taking Mavivi (the last page sent) would stop the paging of an attack she never heard
+    of, while the one she answered went on."""
+    async with gateway(settings) as gw:
+        eringeti = ref_in((await gw.sms(FOCAL_ERINGETI, "Attaque en cours a Eringeti")).text)
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+        await gw.wait_for(lambda: len(gw.fake.pending_callbacks) >= 4)
+        await gw.flush_callbacks()
+        gw.fake.set_final_status(CLA_OICHA, "undelivered", error_code=30003)
+        mavivi = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
+        await gw.wait_for(lambda: len(gw.sent_to(CLA_OICHA)) == 2)
+        await gw.wait_for(lambda: len(gw.fake.pending_callbacks) >= 4)
+        await gw.flush_callbacks()
+        [_, missed] = await gw.outbox(recipient=CLA_OICHA, purpose="page")
+        assert missed.status == "undelivered"
+
+        answer = await gw.sms(CLA_OICHA, "sawa")
+
+        assert eringeti in answer.text and mavivi not in answer.text
+        assert (await gw.alert(eringeti)).status == "acknowledged"
+        assert (await gw.alert(mavivi)).status == "new"
