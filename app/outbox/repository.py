@@ -283,6 +283,19 @@ async def claim(
     return sorted(rows, key=lambda d: (d.queue_rank, d.due_at, d.id))
 
 
+# Whether a liaison is still active, read under a share lock (PostgreSQL): a roster change
+# under way (a deactivation, its queued pages passed on) is waited for, and its outcome read;
+# SQLite has one writer at a time.
+_ACTIVE_NOW = (
+    select(Liaison.active).where(Liaison.id == bindparam("liaison_id")).with_for_update(read=True)
+)
+
+
+async def liaison_deactivated(session: AsyncSession, liaison_id: int) -> bool:
+    """Whether the liaison was deactivated."""
+    return await session.scalar(_ACTIVE_NOW, {"liaison_id": liaison_id}) is False
+
+
 async def release_expired(session: AsyncSession, now: datetime) -> int:
     """Rows whose lease ran out with attempts left go back to their queue (their worker died
     or hung: a claim takes them again); pages of an alert taken or closed since are cancelled."""

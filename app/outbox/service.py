@@ -138,6 +138,17 @@ async def apply_result(
             delivery.status = status_for(delivery.provider_status or status)
         return
     delivery.last_error = result.error
+    if await _liaison_gone(session, delivery):
+        # Its liaison was deactivated while it was being sent: the roster's change passed on
+        # their queued pages only. Put back in the queue (a retry, the next channel, the wait
+        # for one), it would go to their number, perhaps someone else's by now, for an OK
+        # that would be refused. Given up on, it is passed on to the next liaison (the
+        # worker's `gave_up`), as one whose worker died meanwhile is (repository `_BURY`).
+        # Taken or closed meanwhile, it is cancelled.
+        if not await withdrawn(session, delivery):
+            delivery.last_error = LIAISON_GONE
+            await _dead(session, settings, delivery, now)
+        return
     if await fail_over(session, settings, delivery, result, now):
         return
     if result.every_channel_down:
@@ -237,6 +248,8 @@ async def fail_over(
         return False
     if await withdrawn(session, delivery):
         return True
+    if await _liaison_gone(session, delivery):
+        return False  # not sent again to a liaison deactivated: passed on (on_page_failed)
     await _to_current_number(session, delivery)
     now = now or utcnow()
     repo.add_attempt(
@@ -262,6 +275,18 @@ async def fail_over(
     delivery.max_attempts += 1
     await mark_work(session)
     return True
+
+
+# Why a page that failed while its liaison was deactivated was given up on.
+LIAISON_GONE = "its liaison was deactivated"
+
+
+async def _liaison_gone(session: AsyncSession, delivery: Delivery) -> bool:
+    """Whether a page (or call) that failed is for a liaison deactivated since, read as
+    `_to_current_number` reads their number: a roster change under way is waited for."""
+    if delivery.liaison_id is None or delivery.purpose not in PAGING:
+        return False
+    return await repo.liaison_deactivated(session, delivery.liaison_id)
 
 
 async def _to_current_number(session: AsyncSession, delivery: Delivery) -> None:

@@ -20,6 +20,7 @@ from tests.escalation.support import (
     CLA_BENI,
     CLA_OICHA,
     FOCAL_MAVIVI,
+    JOC_NORD_KIVU,
     Gateway,
     gateway,
     ref_in,
@@ -185,6 +186,35 @@ async def test_a_page_the_handset_reports_failed_goes_by_the_next_channel_once(
         assert len(fake.tried(CLA_BENI)) == 1
         # No second liaison was paged in its place: the page itself went through.
         assert len(await gw.outbox(purpose="page")) == 2
+
+
+async def test_a_page_reported_failed_after_its_liaison_left_is_passed_on_not_failed_over(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """Handset A took CLA Beni's page; an admin then deactivates him (his pages still queued
+    are passed on, this one had left). A reports it failed: it must not go to him again by
+    the next channel (his number may be someone else's by now), but to the next person, as
+    a failed page with no channel left does."""
+    async with handset_gateway(settings) as (gw, fake):
+        await report(gw, fake, FOCAL_MAVIVI, ATTACK)
+        await gw.wait_for(lambda: len(fake.accepted(CLA_BENI)) == 1)
+        [page] = await gw.outbox(recipient=CLA_BENI, purpose="page")
+        await gw.wait_for(lambda: _sent(gw, page.id))
+        page = await gw.delivery(page.id)
+        assert page.liaison_id is not None
+        gone = await gw.client.delete(f"/api/v1/liaisons/{page.liaison_id}", headers=admin_headers)
+        assert gone.status_code == 200, gone.text
+
+        body, headers = fake.webhook(
+            "sms:failed", {"messageId": page.provider_id, "reason": "RESULT_ERROR_NO_SERVICE"}
+        )
+        assert (await gw.client.post(URL, content=body, headers=headers)).status_code == 200
+
+        await gw.wait_for(lambda: gw.outbox(recipient=JOC_NORD_KIVU, purpose="page"))
+        page = await gw.delivery(page.id)
+        assert (page.via, page.status) == ("beni-a", "failed")
+        await asyncio.sleep(0.3)  # the next channel would have sent it by now
+        assert gw.sent_to(CLA_BENI) == [] and len(fake.tried(CLA_BENI)) == 1
 
 
 async def test_handset_a_s_late_report_does_not_fail_the_page_handset_b_took_over(

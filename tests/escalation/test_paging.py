@@ -1183,3 +1183,40 @@ async def test_a_bare_ok_is_not_about_a_page_that_never_reached_the_liaison(
         assert eringeti in answer.text and mavivi not in answer.text
         assert (await gw.alert(eringeti)).status == "acknowledged"
         assert (await gw.alert(mavivi)).status == "new"
+
+
+async def test_a_page_whose_send_fails_after_its_liaison_was_deactivated_is_passed_on(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """A worker is sending CLA Beni's page when an admin deactivates him: his pages still
+    queued are passed on at once, this one was not queued. Twilio then answers 503: the page
+    must not go back to its queue for him (his number may be someone else's by now, his OK
+    would be refused), but be given up on and passed on to CLA Oicha, as one whose worker
+    died meanwhile is."""
+    async with gateway(settings) as gw:
+        created = await gw.client.post(
+            "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
+        )
+        assert created.status_code == 201, created.text
+        async with gw.sessionmaker() as s:
+            beni = await s.scalar(select(Liaison.id).where(Liaison.phone == CLA_BENI))
+        gone: list[int] = []
+
+        async def deactivated_then_twilio_fails(delivery: Delivery) -> None:
+            if delivery.recipient != CLA_BENI or delivery.purpose != "page" or gone:
+                return
+            gone.append(delivery.id)
+            changed = await gw.client.delete(f"/api/v1/liaisons/{beni}", headers=admin_headers)
+            assert changed.status_code == 200, changed.text
+            gw.fake.fail_with(code=20500, status=503)
+
+        gw.app.state.runtime.worker.before_send = deactivated_then_twilio_fails
+        await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
+
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA) or gw.sent_to(CLA_BENI)))
+        assert not gw.sent_to(CLA_BENI), "sent again to the liaison deactivated"
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+        (page,) = await gw.outbox(recipient=CLA_BENI, purpose="page")
+        assert (page.status, page.last_error) == ("dead", "its liaison was deactivated")
+        await asyncio.sleep(0.3)  # a retry would be due by now (retry_base_seconds 0.05)
+        assert not gw.sent_to(CLA_BENI)
