@@ -256,8 +256,11 @@ def page(
     reporter_phone: str | None,
     new_reports: int,
     timezone: str,
+    answer: bool = True,
 ) -> str:
-    """The page of an alert to a liaison: one GSM-7 segment, the report cut to fit."""
+    """The page of an alert to a liaison: one GSM-7 segment, the report cut to fit. Without
+    `answer`, the page does not say how to take the alert (a number of no liaison, whose
+    reply would not take it)."""
     lg = lang(language)
     where = place or NO_PLACE[lg]
     if admin2 and admin2 != place:
@@ -268,7 +271,7 @@ def page(
     if new_reports:
         head += " " + MORE_REPORTS[lg][new_reports > 1].format(n=new_reports)
     head = to_gsm7(head)
-    tail = to_gsm7(ANSWER[lg].format(code=code_of(ref)))
+    tail = to_gsm7(ANSWER[lg].format(code=code_of(ref))) if answer else ""
     if category == "FLASH":
         report = ""
         call = to_gsm7(FLASH_TEXT[lg].format(phone=reporter_phone or "?"))
@@ -276,12 +279,13 @@ def page(
         report = to_gsm7(" ".join(body.split()))
         call = to_gsm7(CALL_BACK[lg].format(phone=reporter_phone)) if reporter_phone else ""
     fixed = " ".join(part for part in (call, tail) if part)
-    text = f"{head}: {report} {fixed}" if report else f"{head}: {fixed}"
+    text = f"{head}: " + " ".join(part for part in (report, fixed) if part)
     if septets(text) <= SINGLE_SEGMENT:
         return text
     # Cut the report, never the reference, the call-back number or how to answer.
     room = SINGLE_SEGMENT - septets(f"{head}: .. {fixed}")
-    return f"{head}: {truncate(report, max(room, 0)).rstrip()}.. {fixed}"
+    cut = f"{truncate(report, max(room, 0)).rstrip()}.."
+    return f"{head}: " + " ".join(part for part in (cut, fixed) if part)
 
 
 def taken(language: str | None, ref: str, name: str) -> str:

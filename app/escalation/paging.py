@@ -149,6 +149,10 @@ async def page(
         reporter_phone=alert.from_phone if may_call_back else None,
         new_reports=escalation.new_reports,
         timezone=settings.timezone,
+        # Only a liaison's OK takes an alert: a number a policy lists, of no liaison (a duty
+        # officer's phone), is told of the alert, not asked for an OK that would be filed as
+        # a report of its own while the paging went on.
+        answer=recipient.liaison is not None,
     )
     return await outbox.enqueue_sms(
         session,

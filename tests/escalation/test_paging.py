@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from datetime import timedelta
 from typing import Any
@@ -1023,6 +1024,36 @@ async def test_a_page_to_a_listed_number_whose_worker_died_goes_back_to_its_queu
             assert await outbox_repo.bury_crashed(s, utcnow()) == []
             assert await outbox_repo.release_expired(s, utcnow()) == 1
         assert (await gw.delivery(held.id)).status == "pending"
+
+
+async def test_a_page_to_a_number_of_no_liaison_does_not_ask_for_an_ok(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """A policy lists the duty officer's phone (no liaison of the roster) beside CLA Beni's.
+    Only a liaison's OK takes an alert: the duty phone's reply would be filed as a report of
+    its own while the paging went on. Beni's page says how to answer; the duty phone's tells
+    of the alert, its reference included, and asks for nothing."""
+    duty_phone = "+243899000001"
+    listed = {
+        "name": "duty-phone-and-beni",
+        "priority": 1,
+        "match": {"admin1": ["Nord-Kivu"]},
+        "steps": [
+            {"after_seconds": 0, "notify": {"phones": [duty_phone, CLA_BENI]}, "channels": ["sms"]}
+        ],
+    }
+    async with gateway(settings) as gw:
+        created = await gw.client.post("/api/v1/policies", json=listed, headers=admin_headers)
+        assert created.status_code == 201, created.text
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
+        await gw.wait_for(lambda: bool(gw.sent_to(duty_phone)) and bool(gw.sent_to(CLA_BENI)))
+
+        (duty_page,) = gw.sent_to(duty_phone)
+        (beni_page,) = gw.sent_to(CLA_BENI)
+        answer = re.compile(r"\bOK [0-9A-Z]{4}\b")
+        assert answer.search(beni_page), beni_page
+        assert not answer.search(duty_page), duty_page
+        assert ref in duty_page and "Mavivi" in duty_page
 
 
 async def test_a_page_still_queued_for_a_liaison_an_import_puts_off_duty_goes_to_the_next_one(
