@@ -29,7 +29,7 @@ from app.escalation.paging import (
 from app.escalation.schemas import DEFAULT_POLICIES, PolicyDocument, Repeat
 from app.kit.clock import utcnow
 from app.kit.config import Settings
-from app.kit.errors import unavailable
+from app.kit.errors import conflicted, unavailable
 from app.outbox import service as outbox
 from app.outbox.models import Delivery
 from app.outbox.wakeup import mark_work
@@ -412,13 +412,18 @@ async def _make_incident_paging(
 # An escalation whose step failed (a bug, data nobody expected) is tried again this much
 # later; the others due with it go on.
 FAILED_STEP_RETRY = timedelta(seconds=60)
+# One whose step the database aborted for a conflict with another transaction (a deadlock):
+# nothing was wrong with it, and a page a minute late may be a minute lost. Tried again at
+# the next pass this soon after.
+CONFLICTED_STEP_RETRY = timedelta(seconds=1)
 
 
 async def advance_due(session: AsyncSession, settings: Settings, now: datetime, limit: int) -> int:
     """Worker: run the due steps of escalations (rows locked, SKIP LOCKED between workers).
 
     Each in a savepoint of its own: one whose step raises is rolled back alone and tried
-    again FAILED_STEP_RETRY later. In one transaction for all, it would roll back every page
+    again FAILED_STEP_RETRY later (CONFLICTED_STEP_RETRY when the database aborted it for a
+    conflict). In one transaction for all, it would roll back every page
     of the pass at every try: one bad alert would stop the paging of all. The database away
     still fails the pass (the loop retries it)."""
     done = 0
@@ -435,6 +440,16 @@ async def advance_due(session: AsyncSession, settings: Settings, now: datetime, 
         except Exception as exc:
             if unavailable(exc):
                 raise
+            if conflicted(exc):
+                log.info(
+                    "escalation %s (alert %s): its step was aborted for a conflict; tried "
+                    "again in %.0f s",
+                    escalation_id,
+                    alert_id,
+                    CONFLICTED_STEP_RETRY.total_seconds(),
+                )
+                await repo.postpone(session, escalation_id, now + CONFLICTED_STEP_RETRY)
+                continue
             log.exception(
                 "escalation %s (alert %s): its step failed; tried again in %.0f s",
                 escalation_id,

@@ -3,10 +3,11 @@ an alert. A background loop of the runtime ("escalation"), beside the outbox wor
 
 Each pass first reads when the next step falls due (one indexed statement). Only when one
 is due does it run the due steps (the escalations are locked, SKIP LOCKED between processes)
-in one transaction, each in a savepoint (one that fails is tried again a minute later and
-holds back no other): the pages it writes wake the worker once it commits. Then it sleeps
-until the next step falls due, or until a commit that wrote outbox work wakes it (a new
-escalation may fall due sooner): such a wake-up, the common case, costs that one read.
+in one transaction, each in a savepoint (one that fails is tried again a minute later, a
+second later when the database aborted it for a conflict, and holds back no other): the
+pages it writes wake the worker once it commits. Then it sleeps until the next step falls
+due, or until a commit that wrote outbox work wakes it (a new escalation may fall due
+sooner): such a wake-up, the common case, costs that one read.
 """
 
 from __future__ import annotations

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 
 from app.escalation import service as escalation_service
 from app.escalation.models import Escalation
@@ -71,4 +73,37 @@ async def test_an_escalation_whose_step_fails_does_not_hold_back_the_others(
         monkeypatch.setattr(escalation_service, "run_due", real)
         assert await gw.advance(301) == 0, "tried again a minute later, not at once"
         assert await gw.advance(301 + 61) == 1
+        await gw.wait_for(lambda: any(mavivi.ref in m for m in gw.sent_to(JOC_NORD_KIVU)))
+
+
+class _Deadlock(Exception):
+    """What the driver raises for a deadlock: SQLSTATE 40P01."""
+
+    sqlstate = "40P01"
+
+
+async def test_a_step_aborted_for_a_conflict_is_tried_again_within_seconds(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step the database aborted as a deadlock's victim (another transaction held what it
+    needed) had nothing wrong with it: it is tried again a second later, not a minute (the
+    JOC's page of a critical attack a minute late)."""
+    async with gateway(settings) as gw:
+        mavivi = await gw.alert(ref_in((await gw.sms(FOCAL_MAVIVI, ATTACK_MAVIVI)).text))
+        real = escalation_service.run_due
+
+        async def aborted(session: Any, s: Any, escalation: Any, alert: Any, now: Any) -> None:
+            raise DBAPIError("UPDATE escalations ...", {}, _Deadlock("deadlock detected"))
+
+        monkeypatch.setattr(escalation_service, "run_due", aborted)
+        at = utcnow() + timedelta(seconds=301)
+        assert await gw.advance_to(at) == 0
+        async with gw.sessionmaker() as s:
+            due = await s.scalar(
+                select(Escalation.next_due_at).where(Escalation.alert_id == mavivi.id)
+            )
+        assert due is not None and due <= at + timedelta(seconds=2), due
+
+        monkeypatch.setattr(escalation_service, "run_due", real)
+        assert await gw.advance_to(at + timedelta(seconds=2)) == 1
         await gw.wait_for(lambda: any(mavivi.ref in m for m in gw.sent_to(JOC_NORD_KIVU)))
