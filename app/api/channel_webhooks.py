@@ -24,6 +24,7 @@ from app.channels import service as channels
 from app.flows.inbound import Inbound
 from app.flows.provider_reports import channel_heard, record_status
 from app.inbound.models import KIND_CALL, KIND_SMS
+from app.kit import metrics
 from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.errors import BadRequest, Forbidden, NotFound, Unprocessable, errors_doc
@@ -199,6 +200,16 @@ async def _smsgate(hook: Hook, channel: ChannelInfo, body: bytes) -> JSONRespons
     if problem is not None:
         log.warning("rejected a request to %s: %s", request.url.path, problem)
         raise Forbidden(problem)
+    offset = smsgate.clock_offset(request.headers.get(smsgate.TIMESTAMP_HEADER, ""))
+    if offset is not None:
+        # Taken all the same (smsgate.MAX_SKEW_SECONDS says why); the operator is told.
+        log.warning(
+            "channel %s: its device's clock is %+d min from ours (set its date and time zone "
+            "right); its request is taken all the same",
+            channel.name,
+            round(offset / 60),
+        )
+        metrics.CLOCK_OFF.labels(channel.name).inc()
     event = _model(smsgate.SmsGateEvent, _json(body), "body")
     if event.event == smsgate.RECEIVED:
         sms = _model(smsgate.SmsReceived, event.payload, "payload")

@@ -62,6 +62,12 @@ FIRST_PAGE_SECONDS = Histogram(
     "Time from an alert's receipt to its first page handed to the SMS provider",
     buckets=(1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600),
 )
+CLOCK_OFF = Counter(
+    "kengele_channel_clock_off_total",
+    "Requests of a channel's device (SMS Gateway for Android) whose clock was more than five "
+    "minutes from ours: taken all the same, the device's date or time zone to be set right",
+    ["channel"],
+)
 STEPS_UNPAGED = Counter(
     "kengele_escalation_steps_unpaged_total",
     "Escalation steps whose SMS paged nobody: nobody they name was on duty (or active), "

@@ -24,7 +24,12 @@ from app.kit.text import NO_CONTROL
 
 SIGNATURE_HEADER = "X-Signature"
 TIMESTAMP_HEADER = "X-Timestamp"
-# Older or newer than this (device clock against ours) is refused: a replay or a wrong clock.
+# A device whose clock is further than this from ours is told of (`clock_offset`), not
+# refused: a handset with the wrong date, or set to the wrong time zone (Kinshasa's wall
+# time read as Goma's is an hour off), would otherwise have every report it carries refused
+# at every retry until its retries ran out, and lost. Its signature still has to be right;
+# a request posted again (a replay) is known by its event id, kept as long as its message
+# (`event_key`), and stores nothing twice.
 MAX_SKEW_SECONDS = 300
 # Provider states of our deliveries, from the events of messages the device sent.
 STATUS_EVENTS = {"sms:sent": "sent", "sms:delivered": "delivered", "sms:failed": "failed"}
@@ -78,9 +83,9 @@ def check_signature(
     body: bytes,
     timestamp: str | None,
     signature: str | None,
-    now: float | None = None,
 ) -> str | None:
-    """None when the request is signed with the key and fresh; else what is wrong.
+    """None when the request is signed with the key; else what is wrong (its time is not
+    judged here: `clock_offset`).
 
     An empty key is refused whatever is posted: anybody can sign with it (channels are
     refused one at configuration; this holds for any stored before that).
@@ -92,14 +97,20 @@ def check_signature(
     # ASCII digits only: str.isdigit() takes "²", which int() refuses (a 500, not a 403).
     if not _UNIX_SECONDS.fullmatch(timestamp):
         return f"{TIMESTAMP_HEADER} is not Unix seconds"
-    now = time.time() if now is None else now
-    if abs(now - int(timestamp)) > MAX_SKEW_SECONDS:
-        return f"{TIMESTAMP_HEADER} is more than {MAX_SKEW_SECONDS} s away from now"
     # As bytes: compare_digest refuses str with characters beyond ASCII (TypeError).
     expected = sign(signing_key, body, timestamp).encode()
     if not hmac.compare_digest(expected, signature.strip().lower().encode()):
         return f"wrong {SIGNATURE_HEADER}"
     return None
+
+
+def clock_offset(timestamp: str, now: float | None = None) -> int | None:
+    """How far ahead of ours (behind: negative) the device's clock is, in seconds, when that
+    is more than MAX_SKEW_SECONDS; None when it is near enough (or the stamp is no time)."""
+    if not _UNIX_SECONDS.fullmatch(timestamp):
+        return None
+    offset = int(timestamp) - round(time.time() if now is None else now)
+    return offset if abs(offset) > MAX_SKEW_SECONDS else None
 
 
 def event_key(event: SmsGateEvent) -> str:
