@@ -423,9 +423,9 @@ async def advance_due(session: AsyncSession, settings: Settings, now: datetime, 
 
     Each in a savepoint of its own: one whose step raises is rolled back alone and tried
     again FAILED_STEP_RETRY later (CONFLICTED_STEP_RETRY when the database aborted it for a
-    conflict). In one transaction for all, it would roll back every page
-    of the pass at every try: one bad alert would stop the paging of all. The database away
-    still fails the pass (the loop retries it)."""
+    conflict). In one transaction for all, it would roll back every page of the pass at every
+    try: one bad alert would stop the paging of all. The database away still fails the pass
+    (the loop retries it)."""
     done = 0
     for escalation in await repo.claim_due(session, now, limit):
         escalation_id, alert_id = escalation.id, escalation.alert_id
