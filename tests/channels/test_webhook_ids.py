@@ -61,7 +61,7 @@ def _form(path: str, **fields: str) -> tuple[str, dict[str, object]]:
 
 HTTP = f"/webhooks/http/http/{SECRET}"
 AT = f"/webhooks/africastalking/africastalking/{SECRET}"
-# Built when the test runs: the handsets' signatures are only good for minutes.
+# Built when the test runs: httpSMS's tokens are only good for minutes.
 CASES: dict[str, tuple[Callable[[], tuple[str, dict[str, object]]], str]] = {
     "smsgate event id": (lambda: _smsgate(event_id="ev\x00-1", phoneNumber=FOCAL), "id"),
     "smsgate status id": (lambda: _smsgate(messageId="m\x00-1"), "messageId"),
