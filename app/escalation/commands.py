@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from app.alerts.refs import normalise_ref
+from app.alerts.refs import COURTESIES, normalise_ref
 from app.escalation.messages import CATEGORY, SEVERITY
 from app.kit.text import ascii_fold
 
@@ -108,6 +108,10 @@ def parse(text: str) -> Command | None:
     if action == "help":
         return Command("help")
     rest = words[1:]
+    if action == "ack":
+        # "OK merci", "OK bien recu 2F7Q", "Sawa sana": the courtesies are no reference.
+        while rest and _fold(rest[0]).strip(".,:;!") in COURTESIES:
+            rest = rest[1:]
     ref = None
     bad_ref = None
     if rest:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.alerts import refs
 from app.alerts.models import Alert, AlertEvent
 from app.escalation.commands import parse
 from app.escalation.messages import TEMPLATE_TABLES
@@ -106,6 +107,20 @@ async def test_a_liaison_cannot_take_another_zones_alert_by_a_mistyped_ref(
         assert (await gw.alert(ref)).status == "resolved"
 
 
+@pytest.mark.parametrize("answer", ["OK merci", "Sawa sana", "OK bien reçu", "ok, asante!"])
+async def test_an_ok_with_a_courtesy_takes_the_last_page(settings: Settings, answer: str) -> None:
+    """Liaisons thank as they answer. "OK merci" or "Sawa sana" (OK, very well) is an OK of
+    the last page, not a reference "merci" or K-SANA that does not exist: refused, the liaison
+    would have to answer again while the paging went on."""
+    async with gateway(settings) as gw:
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")).text)
+        await gw.wait_for(lambda: gw.paged(CLA_OICHA))
+
+        reply = (await gw.sms(CLA_OICHA, answer)).text
+        assert ref in reply and "inconnue" not in reply, reply
+        assert (await gw.alert(ref)).status == "acknowledged"
+
+
 async def test_the_same_words_from_a_focal_point_are_a_report(settings: Settings) -> None:
     async with gateway(settings) as gw:
         reply = await gw.sms(FOCAL_MAVIVI, "OK")
@@ -140,12 +155,31 @@ async def test_opted_out_reporter_is_not_told(settings: Settings) -> None:
         ("INFO 2F7Q ils sont partis", "note", "K-2F7Q"),
         ("AIDE", "help", None),
         ("msaada", "help", None),
+        ("OK merci 2F7Q", "ack", "K-2F7Q"),
+        ("Sawa sana", "ack", None),
+        ("OK recu", "ack", None),
+        ("OK KMNP", "ack", "K-KMNP"),
     ],
 )
 def test_command_words(text: str, action: str, ref: str | None) -> None:
     command = parse(text)
     assert command is not None
     assert (command.action, command.ref) == (action, ref)
+
+
+def test_a_word_that_is_no_courtesy_is_still_refused_as_a_reference() -> None:
+    """Only the courtesies are passed over: a mistyped reference is not the last page."""
+    command = parse("OK 2F7O")
+    assert command is not None and command.bad_ref == "2F7O"
+    command = parse("OK blabla")
+    assert command is not None and command.bad_ref == "blabla"
+
+
+def test_no_reference_is_a_courtesy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The generator draws again when it meets one: "OK sawa" never names K-SAWA."""
+    drawn = iter("SAWA" + "RECU" + "2F7Q")
+    monkeypatch.setattr(refs.secrets, "choice", lambda _alphabet: next(drawn))
+    assert refs.new_ref() == "K-2F7Q"
 
 
 def test_not_a_command() -> None:
