@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,9 +20,11 @@ from app.kit.phones import try_e164
 from app.outbox import service as outbox
 from app.people import service as people
 from app.people.models import Reporter
-from app.triage.engine import triage_message
+from app.triage.engine import triage_message, triage_unread
 from app.triage.scoring import cap_severity, rebanded, severity_for
 from app.triage.types import GazPlace, Sender, TriageResult
+
+log = logging.getLogger(__name__)
 
 
 async def enter_alert(
@@ -35,7 +38,16 @@ async def enter_alert(
     """Triage (unless category and severity are given), corroborate, page, audit; the
     reporter, if given, gets a receipt by SMS as if they had texted."""
     reporter, sender = await _reporter(session, settings, gazetteer, entry.reporter)
-    result = triage_message(entry.text, gazetteer=gazetteer, sender=sender)
+    try:
+        result = triage_message(entry.text, gazetteer=gazetteer, sender=sender)
+    except Exception as exc:
+        # As for an SMS (app.flows.inbound): triage is pure, the operator's retry would fail
+        # alike. Filed unread for a human, with what the operator gave; the log names the
+        # error, not the text.
+        log.error(
+            "triage failed on an alert entered by hand (%s): filed unread", type(exc).__name__
+        )
+        result = triage_unread(sender=sender)
     result = _given(result, entry, gazetteer, by=actor)
     alert = await file_alert(
         session,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from app.alerts.models import AlertEvent, Incident
+from app.flows import manual
 from app.kit.config import Settings
 from app.people.models import Reporter
 from tests.escalation.support import (
@@ -189,3 +191,29 @@ async def test_bad_entries_are_422_naming_the_field(
                 headers={"Authorization": f"Bearer {await make_key(gw.sessionmaker, 'viewer')}"},
             )
         ).json()["items"] == []
+
+
+async def test_an_entry_triage_cannot_read_is_filed_unread_not_a_server_error(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Triage raises on the operator's text (a bug): the alert is filed unread, with the
+    category and severity the operator gave, and paged, as an SMS triage cannot read is; a
+    500 would have the operator retry into the same error while nobody is paged."""
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise ValueError("a text triage cannot read")
+
+    monkeypatch.setattr(manual, "triage_message", broken)
+    async with gateway(settings) as gw:
+        with caplog.at_level(logging.ERROR, logger="app.flows.manual"):
+            response = await _enter(
+                gw, text=RADIO, source="radio", reporter=FOCAL_MAVIVI, severity="critical"
+            )
+
+        assert response.status_code == 201, response.text
+        read = response.json()
+        assert read["severity"] == "critical"
+        assert any("triage failed" in reason for reason in read["reasons"]), read["reasons"]
+        assert "triage failed on an alert entered by hand (ValueError)" in caplog.text
+        assert RADIO not in caplog.text
+        assert await gw.outbox(alert_id=read["id"], purpose="page") != []
