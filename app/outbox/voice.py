@@ -79,8 +79,10 @@ def _no_numbers(text: str) -> str:
     return _DIGITS.sub("numéro masqué", text)
 
 
-def speech(alert: Alert) -> str:
-    """The French text read to the liaison (no phone number, not the reporter's either)."""
+def speech(alert: Alert, *, answer: bool = True) -> str:
+    """The French text read to the liaison (no phone number, not the reporter's either).
+    Without `answer`, it does not ask for an OK (a number of no liaison, whose reply would
+    not take the alert: app.escalation.messages.page)."""
     code = alert.ref.removeprefix("K-")
     spelled = ", ".join(code)
     what = CATEGORY.get(alert.category, "incident")
@@ -94,10 +96,13 @@ def speech(alert: Alert) -> str:
     report = " ".join(alert.body.split())[:300] if alert.category != "FLASH" else ""
     if report:
         parts.append(f"Message reçu : {_no_numbers(report)}.")
-    parts.append(
-        f"Les SMS ne passent pas dans votre zone. Répondez OK {spelled} par SMS ou appelez "
-        "la salle des opérations dès que possible."
-    )
+    if answer:
+        parts.append(
+            f"Les SMS ne passent pas dans votre zone. Répondez OK {spelled} par SMS ou appelez "
+            "la salle des opérations dès que possible."
+        )
+    else:
+        parts.append("Les SMS ne passent pas dans votre zone.")
     return " ".join(parts)
 
 
@@ -141,7 +146,7 @@ async def call_instead(
         sender="",
         route=[channel.name],
         via=channel.name,
-        body=speech(alert),
+        body=speech(alert, answer=page.liaison_id is not None),
         escalation_step=page.escalation_step,
         due_at=utcnow(),
         max_attempts=settings.delivery_max_attempts,

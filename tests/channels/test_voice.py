@@ -198,3 +198,38 @@ async def test_a_bare_ok_after_a_call_takes_the_alert_the_call_read(settings: Se
 
 async def _sent(gw: Gateway, to: str) -> bool:
     return any(call.sent_at is not None for call in await _calls(gw, to))
+
+
+async def test_a_call_to_a_number_of_no_liaison_does_not_ask_for_an_ok(
+    settings: Settings,
+) -> None:
+    """A policy lists the duty officer's phone (no liaison of the roster) beside CLA Beni's.
+    SMS is cut off and the critical page is read by phone to both. Only a liaison's OK takes
+    an alert: the duty phone's call tells of the alert, its reference included, and asks for
+    no OK (its SMS page asks for none either); Beni's asks for his."""
+    duty_phone = "+243899000001"
+    listed = {
+        "name": "duty-phone-and-beni",
+        "priority": 1,
+        "match": {"admin1": ["Nord-Kivu"]},
+        "steps": [
+            {"after_seconds": 0, "notify": {"phones": [duty_phone, CLA_BENI]}, "channels": ["sms"]}
+        ],
+    }
+    async with gateway(settings, channel_wait_seconds=0.1) as gw:
+        admin = await make_key(gw.sessionmaker, "admin")
+        created = await gw.client.post(
+            "/api/v1/policies", json=listed, headers={"Authorization": f"Bearer {admin}"}
+        )
+        assert created.status_code == 201, created.text
+        assert await _voice(gw, "on") == 200
+        await set_down(gw.sessionmaker, "twilio")
+
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, ATTACK)).text)
+        await gw.wait_for(lambda: bool(_called(gw, duty_phone) and _called(gw, CLA_BENI)))
+
+        code = ", ".join(ref[2:])
+        duty, beni = _called(gw, duty_phone)[0], _called(gw, CLA_BENI)[0]
+        assert f"Référence {code}." in duty and "Mavivi" in duty
+        assert "Répondez OK" not in duty, duty
+        assert f"Répondez OK {code}" in beni
