@@ -72,6 +72,19 @@ _LOCK_RATE = (
     .with_for_update()
     .execution_options(populate_existing=True)
 )
+
+
+def _liaisons(column: Any, fallback: Any, *, share: bool = True) -> Any:
+    """The page's liaison's `column` of now, else `fallback` (no liaison, not a page). Read
+    under a share lock (PostgreSQL), as app.outbox.routing.liaison_phone reads it: a roster
+    change under way is waited for, and the number it leaves is taken. Without `share` (the
+    claim, which holds the rows a roster change may lock next), the number committed."""
+    current = select(column).where(Liaison.id == Delivery.liaison_id, Delivery.purpose.in_(PAGING))
+    if share:
+        current = current.with_for_update(read=True)
+    return func.coalesce(current.scalar_subquery(), fallback)
+
+
 # One statement: the first due rows of a sender's queue (SKIP LOCKED: those another claim
 # is taking are passed over) are leased and returned. Read in the index's order, a claim
 # stops at its limit whatever the backlog behind it.
@@ -98,6 +111,11 @@ _CLAIM = (
         lease_until=bindparam("lease"),
         leased_by=bindparam("worker_name"),
         attempts=Delivery.attempts + 1,
+        # A page is sent to its liaison's number of now: one written by a transaction that
+        # read the number while a roster change gave a new one (that change moved the pages
+        # it saw queued, not this one, not yet committed) goes to the new number all the same.
+        recipient=_liaisons(Liaison.phone, Delivery.recipient, share=False),
+        recipient_hash=_liaisons(Liaison.phone_hash, Delivery.recipient_hash, share=False),
     )
     .returning(Delivery)
     .execution_options(synchronize_session=False, populate_existing=True)
@@ -129,19 +147,6 @@ _LIAISON_GONE = and_(
     Delivery.liaison_id.is_not(None),  # a number a policy lists, of no liaison, stays
     Delivery.liaison_id.in_(_UNPAGEABLE),
 )
-
-
-def _liaisons(column: Any, fallback: Any) -> Any:
-    """The page's liaison's `column` of now, else `fallback` (no liaison, not a page). Read
-    under a share lock (PostgreSQL), as app.outbox.routing.liaison_phone reads it: a roster
-    change under way is waited for, and the number it leaves is taken."""
-    current = (
-        select(column)
-        .where(Liaison.id == Delivery.liaison_id, Delivery.purpose.in_(PAGING))
-        .with_for_update(read=True)
-        .scalar_subquery()
-    )
-    return func.coalesce(current, fallback)
 
 
 # A row whose worker died holding it (its lease ran out) goes back to its queue, where it

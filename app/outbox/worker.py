@@ -185,9 +185,12 @@ class Worker:
         lease = now + timedelta(seconds=settings.lease_seconds)
         out: list[Delivery] = []
         async with unit_of_work(self.sessionmaker) as session:
+            # Released before the buried are passed on: the release reads liaisons under a
+            # share lock, passing on takes escalations' locks, and a roster change takes the
+            # liaison's lock before the escalations' (the other order could deadlock).
+            await repo.release_expired(session, now)
             if now >= self._bury_after:  # a pass a second is enough for rows given up on
                 await self._bury(session, now)
-            await repo.release_expired(session, now)
             channels = {c.name: c for c in await channel_service.list_all(session)}
             due = await repo.due_senders(session, now)
             for sender in due.get(CHANNEL_SMS, []):

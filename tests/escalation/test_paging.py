@@ -841,6 +841,36 @@ async def test_a_page_still_queued_for_a_liaison_whose_number_changed_goes_to_th
         assert await gw.outbox(recipient=CLA_OICHA, alert_id=held.alert_id) == []
 
 
+async def test_a_page_written_with_a_number_changed_meanwhile_is_sent_to_the_new_one(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """An escalation step read CLA Beni's number and wrote his page while an admin was giving
+    him a new one: the roster's change moved the pages it saw queued, not this one (not yet
+    committed). The page is claimed for sending with his number of now."""
+    new_number = "+243820000299"
+    async with gateway(settings, sms_rate_per_second=0.001, sms_burst=1) as gw:
+        held, beni = await _held_page_of_beni(gw, admin_headers)
+        async with unit_of_work(gw.sessionmaker) as s:  # the change, its pages not moved
+            liaison = await s.get(Liaison, beni)
+            assert liaison is not None
+            liaison.phone = new_number
+        assert (await gw.delivery(held.id)).recipient == CLA_BENI
+
+        async with unit_of_work(gw.sessionmaker) as s:
+            now = utcnow()
+            claimed = await outbox_repo.claim(
+                s,
+                now=now,
+                lease_until=now + timedelta(minutes=1),
+                worker="w1",
+                limit=10,
+                channel=held.channel,
+                sender=held.sender,
+            )
+        assert [(d.id, d.recipient) for d in claimed] == [(held.id, new_number)]
+        assert await gw.outbox(recipient=new_number, alert_id=held.alert_id) != [], "its hash"
+
+
 async def _leased_by_a_worker_since_gone(gw: Gateway, delivery_id: int) -> None:
     """A worker took the page (its lease runs five more minutes) and died."""
     async with unit_of_work(gw.sessionmaker) as s:
