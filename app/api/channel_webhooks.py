@@ -238,10 +238,28 @@ async def _smsgate(hook: Hook, channel: ChannelInfo, body: bytes) -> JSONRespons
         status = _model(smsgate.SmsStatus, event.payload, "payload")
         return await _status(hook, channel, status.message_id, smsgate.STATUS_EVENTS[event.event])
     if event.event == smsgate.PING:
+        stamp = int(request.headers.get(smsgate.TIMESTAMP_HEADER, "0"))
+        if offset is not None and not _newest_ping(channel.name, stamp):
+            return JSONResponse({"status": "ignored", "event": event.event})
         await _seen(hook, channel.name, heartbeat=True)
         return JSONResponse({"status": "heartbeat"})
     # Other events (data SMS, MMS…) are acknowledged so that the app stops retrying them.
     return JSONResponse({"status": "ignored", "event": event.event})
+
+
+# The newest X-Timestamp of a ping from a device whose clock is off, per channel, in this
+# process. Such a ping is taken as a heartbeat only when it is newer: a ping is no message,
+# no id de-duplicates it, and one recorded once and posted again (no longer refused for its
+# age) must not keep a dead or seized phone's channel up. A ping near our time always counts.
+_SKEWED_PINGS: dict[str, int] = {}
+
+
+def _newest_ping(channel: str, stamp: int) -> bool:
+    """Whether a skewed ping is newer than any this process took from the channel (kept)."""
+    if stamp <= _SKEWED_PINGS.get(channel, -1):
+        return False
+    _SKEWED_PINGS[channel] = stamp
+    return True
 
 
 async def _httpsms(hook: Hook, channel: ChannelInfo, body: bytes) -> JSONResponse:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 import re
 import time
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts.models import Alert
+from app.api import channel_webhooks
 from app.channels import service as channels
 from app.channels.models import Channel
 from app.inbound.models import InboundMessage
@@ -239,6 +241,38 @@ async def test_a_ping_is_the_heartbeat_of_the_channel(
     channel = await session.scalar(select(Channel).where(Channel.name == "beni-a"))
     assert channel is not None and channel.last_heartbeat_at is not None
     assert await _count(session, InboundMessage) == 0
+
+
+async def test_a_ping_from_a_phone_whose_clock_is_wrong_counts_once(
+    client: httpx.AsyncClient,
+    handset: SmsGateFake,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A phone an hour behind keeps its channel up with its pings, each newer than the last;
+    one of them posted again (recorded, replayed) is answered but counts no more: it must not
+    keep a dead or seized phone's channel up."""
+    monkeypatch.setattr(channel_webhooks, "_SKEWED_PINGS", {})
+    stamp = int(time.time()) - 3600
+    first = handset.webhook("system:ping", timestamp=stamp, event_id="ping-1")
+    later = handset.webhook("system:ping", timestamp=stamp + 60, event_id="ping-2")
+
+    async def heartbeat_of(ping: tuple[bytes, dict[str, str]]) -> tuple[str, Any]:
+        async with unit_of_work(sessionmaker) as s:  # forget the last one
+            await s.execute(update(Channel).values(last_heartbeat_at=None))
+        response = await client.post(URL, content=ping[0], headers=ping[1])
+        assert response.status_code == 200, response.text
+        await session.rollback()  # a fresh read
+        channel = await session.scalar(select(Channel).where(Channel.name == "beni-a"))
+        assert channel is not None
+        return response.json()["status"], channel.last_heartbeat_at
+
+    status, heard = await heartbeat_of(first)
+    assert status == "heartbeat" and heard is not None
+    assert await heartbeat_of(first) == ("ignored", None), "a replay counts no more"
+    status, heard = await heartbeat_of(later)
+    assert status == "heartbeat" and heard is not None
 
 
 async def test_an_unknown_channel_or_kind_is_404(
