@@ -440,23 +440,18 @@ async def advance_due(session: AsyncSession, settings: Settings, now: datetime, 
         except Exception as exc:
             if unavailable(exc):
                 raise
-            if conflicted(exc):
-                log.info(
-                    "escalation %s (alert %s): its step was aborted for a conflict; tried "
-                    "again in %.0f s",
-                    escalation_id,
-                    alert_id,
-                    CONFLICTED_STEP_RETRY.total_seconds(),
-                )
-                await repo.postpone(session, escalation_id, now + CONFLICTED_STEP_RETRY)
-                continue
-            log.exception(
-                "escalation %s (alert %s): its step failed; tried again in %.0f s",
+            conflict = conflicted(exc)  # no bug: no traceback, and tried again soon
+            retry = CONFLICTED_STEP_RETRY if conflict else FAILED_STEP_RETRY
+            log.log(
+                logging.INFO if conflict else logging.ERROR,
+                "escalation %s (alert %s): its step %s; tried again in %.0f s",
                 escalation_id,
                 alert_id,
-                FAILED_STEP_RETRY.total_seconds(),
+                "was aborted for a conflict" if conflict else "failed",
+                retry.total_seconds(),
+                exc_info=not conflict,
             )
-            await repo.postpone(session, escalation_id, now + FAILED_STEP_RETRY)
+            await repo.postpone(session, escalation_id, now + retry)
             continue
         done += 1
     return done

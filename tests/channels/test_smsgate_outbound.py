@@ -134,6 +134,15 @@ async def _sent(gw: Gateway, delivery_id: int) -> bool:
     return (await gw.delivery(delivery_id)).sent_at is not None
 
 
+async def _beni_paged_by_the_handset(gw: Gateway, fake: SmsGateFake) -> Delivery:
+    """An attack reported at Mavivi: CLA Beni's page, sent by the handset (as stored now)."""
+    await report(gw, fake, FOCAL_MAVIVI, ATTACK)
+    await gw.wait_for(lambda: len(fake.accepted(CLA_BENI)) == 1)
+    [page] = await gw.outbox(recipient=CLA_BENI, purpose="page")
+    await gw.wait_for(lambda: _sent(gw, page.id))
+    return await gw.delivery(page.id)
+
+
 async def test_with_handset_a_marked_down_pages_skip_it_and_the_receipt_waits_for_it(
     settings: Settings,
 ) -> None:
@@ -165,11 +174,7 @@ async def test_a_page_the_handset_reports_failed_goes_by_the_next_channel_once(
     settings: Settings,
 ) -> None:
     async with handset_gateway(settings) as (gw, fake):
-        await report(gw, fake, FOCAL_MAVIVI, ATTACK)
-        await gw.wait_for(lambda: len(fake.accepted(CLA_BENI)) == 1)
-        [page] = await gw.outbox(recipient=CLA_BENI, purpose="page")
-        await gw.wait_for(lambda: _sent(gw, page.id))
-        page = await gw.delivery(page.id)
+        page = await _beni_paged_by_the_handset(gw, fake)
 
         body, headers = fake.webhook(
             "sms:failed", {"messageId": page.provider_id, "reason": "RESULT_ERROR_NO_SERVICE"}
@@ -196,11 +201,7 @@ async def test_a_page_reported_failed_after_its_liaison_left_is_passed_on_not_fa
     the next channel (his number may be someone else's by now), but to the next person, as
     a failed page with no channel left does."""
     async with handset_gateway(settings) as (gw, fake):
-        await report(gw, fake, FOCAL_MAVIVI, ATTACK)
-        await gw.wait_for(lambda: len(fake.accepted(CLA_BENI)) == 1)
-        [page] = await gw.outbox(recipient=CLA_BENI, purpose="page")
-        await gw.wait_for(lambda: _sent(gw, page.id))
-        page = await gw.delivery(page.id)
+        page = await _beni_paged_by_the_handset(gw, fake)
         assert page.liaison_id is not None
         gone = await gw.client.delete(f"/api/v1/liaisons/{page.liaison_id}", headers=admin_headers)
         assert gone.status_code == 200, gone.text

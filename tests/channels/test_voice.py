@@ -19,6 +19,8 @@ from tests.channels.support import set_down
 from tests.escalation.support import (
     CLA_BENI,
     CLA_OICHA,
+    DUTY_PHONE,
+    DUTY_PHONE_AND_BENI,
     FOCAL_ERINGETI,
     FOCAL_MAVIVI,
     JOC_NORD_KIVU,
@@ -207,15 +209,7 @@ async def test_a_call_to_a_number_of_no_liaison_does_not_ask_for_an_ok(
     SMS is cut off and the critical page is read by phone to both. Only a liaison's OK takes
     an alert: the duty phone's call tells of the alert, its reference included, and asks for
     no OK (its SMS page asks for none either); Beni's asks for his."""
-    duty_phone = "+243899000001"
-    listed = {
-        "name": "duty-phone-and-beni",
-        "priority": 1,
-        "match": {"admin1": ["Nord-Kivu"]},
-        "steps": [
-            {"after_seconds": 0, "notify": {"phones": [duty_phone, CLA_BENI]}, "channels": ["sms"]}
-        ],
-    }
+    duty_phone, listed = DUTY_PHONE, DUTY_PHONE_AND_BENI
     async with gateway(settings, channel_wait_seconds=0.1) as gw:
         admin = await make_key(gw.sessionmaker, "admin")
         created = await gw.client.post(

@@ -29,6 +29,16 @@ CLA_BENI = "+243820000201"  # zones Beni|Lubero, French
 CLA_OICHA = "+243820000202"  # zone Beni, Swahili
 CLA_RUTSHURU = "+243820000203"
 JOC_NORD_KIVU = "+243830000301"
+# The duty officer's phone, no liaison's, which a policy lists beside CLA Beni's.
+DUTY_PHONE = "+243899000001"
+DUTY_PHONE_AND_BENI = {
+    "name": "duty-phone-and-beni",
+    "priority": 1,
+    "match": {"admin1": ["Nord-Kivu"]},
+    "steps": [
+        {"after_seconds": 0, "notify": {"phones": [DUTY_PHONE, CLA_BENI]}, "channels": ["sms"]}
+    ],
+}
 FOCAL_MAVIVI = "+243810000101"
 FOCAL_ERINGETI = "+243810000103"  # another village of Beni
 

@@ -34,6 +34,8 @@ from tests.escalation.support import (
     CLA_BENI,
     CLA_OICHA,
     CLA_RUTSHURU,
+    DUTY_PHONE,
+    DUTY_PHONE_AND_BENI,
     FOCAL_ERINGETI,
     FOCAL_MAVIVI,
     JOC_NORD_KIVU,
@@ -904,6 +906,26 @@ async def test_a_page_whose_worker_died_goes_back_to_its_queue_with_the_new_numb
         assert await gw.outbox(recipient=CLA_BENI, alert_id=held.alert_id) == []
 
 
+async def _changing_number(
+    gw: Gateway, liaison_id: int, new_number: str
+) -> tuple[asyncio.Task[None], asyncio.Event]:
+    """An admin giving the liaison a new number: the roster's change flushed (the liaison's
+    row locked, their queued pages moved) and held open until the event is set."""
+    changed, commit = asyncio.Event(), asyncio.Event()
+
+    async def change_number() -> None:
+        async with unit_of_work(gw.sessionmaker) as s:
+            update = LiaisonUpdate(phone=new_number)
+            await roster.update(s, gw.settings, liaison_id, update, region="CD", actor="admin")
+            await s.flush()
+            changed.set()
+            await commit.wait()
+
+    changer = asyncio.create_task(change_number())
+    await changed.wait()
+    return changer, commit
+
+
 @pytest.mark.postgresql
 async def test_a_page_failing_while_its_liaisons_number_changes_is_retried_at_the_new_one(
     settings: Settings, admin_headers: dict[str, str]
@@ -917,15 +939,7 @@ async def test_a_page_failing_while_its_liaisons_number_changes_is_retried_at_th
     async with gateway(settings, sms_rate_per_second=0.001, sms_burst=1) as gw:
         held, beni = await _held_page_of_beni(gw, admin_headers)
         await _leased_by_a_worker_since_gone(gw, held.id)  # the worker is sending it
-        changed, commit = asyncio.Event(), asyncio.Event()
-
-        async def change_number() -> None:
-            async with unit_of_work(gw.sessionmaker) as s:
-                update = LiaisonUpdate(phone=new_number)
-                await roster.update(s, gw.settings, beni, update, region="CD", actor="admin")
-                await s.flush()
-                changed.set()
-                await commit.wait()
+        changer, commit = await _changing_number(gw, beni, new_number)
 
         async def record_failure() -> None:
             async with unit_of_work(gw.sessionmaker) as s:
@@ -936,8 +950,6 @@ async def test_a_page_failing_while_its_liaisons_number_changes_is_retried_at_th
                     s, gw.settings, row, failed, worker="w1", duration_ms=1.0
                 )
 
-        changer = asyncio.create_task(change_number())
-        await changed.wait()
         recorder = asyncio.create_task(record_failure())
         await asyncio.sleep(0.5)
         assert not recorder.done(), "recorded while the change is under way"
@@ -961,22 +973,12 @@ async def test_a_page_whose_worker_died_goes_back_during_a_number_change_with_th
     async with gateway(settings, sms_rate_per_second=0.001, sms_burst=1) as gw:
         held, beni = await _held_page_of_beni(gw, admin_headers)
         await _leased_by_a_worker_since_gone(gw, held.id)
-        changed, commit = asyncio.Event(), asyncio.Event()
-
-        async def change_number() -> None:
-            async with unit_of_work(gw.sessionmaker) as s:
-                update = LiaisonUpdate(phone=new_number)
-                await roster.update(s, gw.settings, beni, update, region="CD", actor="admin")
-                await s.flush()
-                changed.set()
-                await commit.wait()
+        changer, commit = await _changing_number(gw, beni, new_number)
 
         async def release() -> int:
             async with unit_of_work(gw.sessionmaker) as s:
                 return await outbox_repo.release_expired(s, utcnow() + timedelta(minutes=6))
 
-        changer = asyncio.create_task(change_number())
-        await changed.wait()
         releaser = asyncio.create_task(release())
         await asyncio.sleep(0.5)
         assert not releaser.done(), "released while the change is under way"
@@ -1063,15 +1065,7 @@ async def test_a_page_to_a_number_of_no_liaison_does_not_ask_for_an_ok(
     Only a liaison's OK takes an alert: the duty phone's reply would be filed as a report of
     its own while the paging went on. Beni's page says how to answer; the duty phone's tells
     of the alert, its reference included, and asks for nothing."""
-    duty_phone = "+243899000001"
-    listed = {
-        "name": "duty-phone-and-beni",
-        "priority": 1,
-        "match": {"admin1": ["Nord-Kivu"]},
-        "steps": [
-            {"after_seconds": 0, "notify": {"phones": [duty_phone, CLA_BENI]}, "channels": ["sms"]}
-        ],
-    }
+    duty_phone, listed = DUTY_PHONE, DUTY_PHONE_AND_BENI
     async with gateway(settings) as gw:
         created = await gw.client.post("/api/v1/policies", json=listed, headers=admin_headers)
         assert created.status_code == 201, created.text
