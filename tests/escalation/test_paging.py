@@ -964,6 +964,8 @@ async def test_a_page_failing_while_its_liaisons_number_changes_is_retried_at_th
 
         recorder = asyncio.create_task(record_failure())
         await asyncio.sleep(0.5)
+        # It waits for the change (its reads of the liaison take a share lock); that alone
+        # does not show which number it read: the recipient below does.
         assert not recorder.done(), "recorded while the change is under way"
         commit.set()
         await asyncio.gather(changer, recorder)
