@@ -76,7 +76,7 @@ _LOCK_RATE = (
 
 def _liaisons(column: Any, fallback: Any, *, share: bool = True) -> Any:
     """The page's liaison's `column` of now, else `fallback` (no liaison, not a page). Read
-    under a share lock (PostgreSQL), as app.outbox.routing.liaison_phone reads it: a roster
+    under a share lock (PostgreSQL), as `liaison_phone` reads it: a roster
     change under way is waited for, and the number it leaves is taken. Without `share` (the
     claim, which holds the rows a roster change may lock next), the number committed."""
     current = select(column).where(Liaison.id == Delivery.liaison_id, Delivery.purpose.in_(PAGING))
@@ -299,6 +299,22 @@ _ACTIVE_NOW = (
 async def liaison_deactivated(session: AsyncSession, liaison_id: int) -> bool:
     """Whether the liaison was deactivated."""
     return await session.scalar(_ACTIVE_NOW, {"liaison_id": liaison_id}) is False
+
+
+# The liaison's number, read under a share lock (PostgreSQL) as `_ACTIVE_NOW` is: a roster
+# change under way (a new number, its queued pages moved to it) is waited for and its number
+# read, not the one it replaces.
+_PHONE_OF_NOW = (
+    select(Liaison.phone).where(Liaison.id == bindparam("liaison_id")).with_for_update(read=True)
+)
+
+
+async def liaison_phone(session: AsyncSession, liaison_id: int) -> str | None:
+    """The liaison's number of now (None when the liaison is gone). A page going back to its
+    queue reads it while a roster change may be moving the liaison's queued pages to a new
+    number: that change does not see this page (not queued yet), so this read waits for it
+    to end, or it for this one, and the page goes to the number the roster leaves."""
+    return await session.scalar(_PHONE_OF_NOW, {"liaison_id": liaison_id})
 
 
 async def release_expired(session: AsyncSession, now: datetime) -> int:

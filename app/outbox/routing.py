@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert
@@ -53,22 +53,6 @@ def rate_in(settings: Settings, key: str, channels: Mapping[str, Channel]) -> tu
 
 def _in_zones(channels: Sequence[Channel], zones: set[str]) -> list[str]:
     return [c.name for c in channels if zones & {z.lower() for z in c.zones or []}]
-
-
-# The liaison's number, read under a share lock (PostgreSQL): a roster change under way (a
-# new number, its queued pages moved to it) is waited for and its number read, not the one
-# it replaces; SQLite has one writer at a time.
-_PHONE_OF_NOW = (
-    select(Liaison.phone).where(Liaison.id == bindparam("liaison_id")).with_for_update(read=True)
-)
-
-
-async def liaison_phone(session: AsyncSession, liaison_id: int) -> str | None:
-    """The liaison's number of now (None when the liaison is gone). A page going back to its
-    queue reads it while a roster change may be moving the liaison's queued pages to a new
-    number: that change does not see this page (not queued yet), so this read waits for it
-    to end, or it for this one, and the page goes to the number the roster leaves."""
-    return await session.scalar(_PHONE_OF_NOW, {"liaison_id": liaison_id})
 
 
 async def route(

@@ -296,7 +296,7 @@ async def _to_current_number(session: AsyncSession, delivery: Delivery) -> None:
     and the old one may be someone else's by now."""
     if delivery.liaison_id is None or delivery.purpose not in PAGING:
         return
-    phone = await routing.liaison_phone(session, delivery.liaison_id)
+    phone = await repo.liaison_phone(session, delivery.liaison_id)
     if phone and phone != delivery.recipient:
         delivery.recipient = phone
 
