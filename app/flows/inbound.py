@@ -127,6 +127,8 @@ class Pipeline:
         self.processes_here = False
         # Webhooks of this process storing their message right now (see _lanes).
         self.accepting = 0
+        # Messages this process's webhooks are processing right now (auto: `_queue_this`).
+        self.processing = 0
         # Receipts of messages processed too late for their webhook's answer, on their way.
         self._late_receipts: set[asyncio.Task[None]] = set()
 
@@ -140,8 +142,41 @@ class Pipeline:
 
     @property
     def queued(self) -> bool:
-        """Whether webhooks store and answer, leaving the processing to the background loops."""
-        return self.settings.inbound_mode == "queued"
+        """Whether webhooks may store and answer, leaving the processing to the background
+        loops: always (queued), or in a surge (auto)."""
+        return self.settings.inbound_mode != "inline"
+
+    def _queue_this(self) -> bool:
+        """Whether this webhook's message is left to the background loops. Auto: when this
+        process's webhooks are already processing `inline_at_once` messages (a surge: the
+        next one would only wait for the processor), and loops will be woken to take it
+        (this process's; on PostgreSQL, another's by NOTIFY; on SQLite a process without
+        loops of its own processes inline)."""
+        mode = self.settings.inbound_mode
+        if mode == "auto":
+            queue = self.processing >= self.settings.inline_at_once and (
+                self.processes_here or not self.settings.is_sqlite
+            )
+        else:
+            queue = mode == "queued"
+        return queue
+
+    async def _take(self, inbound: Inbound, deadline: float) -> tuple[int, bool, bool]:
+        """Store a webhook's message by `deadline` (`accept`): its id, whether it is new,
+        and whether it is left to the background loops (`_queue_this`). One the webhook
+        processes counts in `processing` from now until its processing ends."""
+        queue = self._queue_this()
+        if not queue:
+            self.processing += 1
+        try:
+            message_id, new = await within(
+                self.accept(inbound, queued=queue), deadline - time.monotonic(), cancel_late=False
+            )
+        except BaseException:
+            if not queue:
+                self._processed()
+            raise
+        return message_id, new, queue
 
     async def receive(self, inbound: Inbound) -> str | None:
         """A Twilio webhook's message: stored, then processed, within the webhook deadline;
@@ -153,10 +188,8 @@ class Pipeline:
         sends the receipt by SMS.
         """
         deadline = time.monotonic() + self.settings.webhook_deadline_seconds
-        message_id, _ = await within(
-            self.accept(inbound), deadline - time.monotonic(), cancel_late=False
-        )
-        if self.queued:
+        message_id, _, queue = await self._take(inbound, deadline)
+        if queue:
             return None  # processed by the safety net's loop, which accept woke
         return await self._process_by(deadline, message_id, reply_by_sms=False)
 
@@ -174,14 +207,16 @@ class Pipeline:
         request hangs sends the message again, into a surge)."""
         if deadline is None:
             deadline = time.monotonic() + self.settings.webhook_deadline_seconds
-        message_id, new = await within(
-            self.accept(inbound), deadline - time.monotonic(), cancel_late=False
-        )
+        message_id, new, queue = await self._take(inbound, deadline)
         try:
             await within(heard(), deadline - time.monotonic(), cancel_late=True)
         except TimeoutError:  # the message is stored: the answer must not wait for this
             log.warning("channel %s: its word not recorded in time", inbound.provider)
-        if not self.queued:
+        except BaseException:  # left to the safety net, as one whose processing failed
+            if not queue:
+                self._processed()
+            raise
+        if not queue:
             await self._process_by(deadline, message_id, reply_by_sms=True)
         return message_id, new
 
@@ -202,6 +237,7 @@ class Pipeline:
                 seconds=(deadline - time.monotonic()) / 2,
             )
         )
+        work.add_done_callback(lambda _: self._processed())
         try:
             return await within(work, deadline - time.monotonic(), cancel_late=True)
         except TimeoutError:
@@ -213,6 +249,10 @@ class Pipeline:
                 self._late_receipts.add(task)
                 task.add_done_callback(self._late_receipts.discard)
             return None
+
+    def _processed(self) -> None:
+        """A message a webhook counted in `processing` is no longer processed by it."""
+        self.processing -= 1
 
     async def _receipt_after_late(self, work: asyncio.Future[str | None], message_id: int) -> None:
         """Once the processing cut short at the deadline has ended: if it committed anyway,
@@ -231,20 +271,20 @@ class Pipeline:
         except Exception:
             log.exception("could not send the reply of inbound message %s by SMS", message_id)
 
-    async def accept(self, inbound: Inbound) -> tuple[int, bool]:
+    async def accept(self, inbound: Inbound, *, queued: bool = False) -> tuple[int, bool]:
         """Commit the raw message (step 1); (id, False) when the provider id (or the one it
         is a retry of, `retry_of`) was seen before.
 
-        Queued, a new message is due at once and the safety net is woken to process it;
-        inline, the request processes it and the safety net leaves it alone for a grace time.
+        `queued`, a new message is due at once and the safety net is woken to process it;
+        else the request processes it and the safety net leaves it alone for a grace time.
         """
         self.accepting += 1
         try:
-            return await self._accept(inbound)
+            return await self._accept(inbound, queued)
         finally:
             self.accepting -= 1
 
-    async def _accept(self, inbound: Inbound) -> tuple[int, bool]:
+    async def _accept(self, inbound: Inbound, queued: bool) -> tuple[int, bool]:
         if inbound.retry_of is not None:
             async with self.sessionmaker() as session:
                 first = await messages.by_provider_sid(session, inbound.provider, inbound.retry_of)
@@ -252,7 +292,7 @@ class Pipeline:
                 metrics.INBOUND.labels(inbound.provider, inbound.kind, "replayed").inc()
                 return first.id, False
         now = utcnow()
-        grace = 0.0 if self.queued else self.settings.reprocess_grace_seconds
+        grace = 0.0 if queued else self.settings.reprocess_grace_seconds
         message = InboundMessage(
             provider=inbound.provider,
             provider_sid=inbound.provider_sid,
@@ -277,7 +317,7 @@ class Pipeline:
             metrics.INBOUND.labels(inbound.provider, inbound.kind, "replayed").inc()
             return existing.id, False
         metrics.INBOUND.labels(inbound.provider, inbound.kind, "stored").inc()
-        if self.queued:
+        if queued:
             await self._wake_intake()
         return message_id, True
 

@@ -75,7 +75,11 @@ class Settings(BaseSettings):
     # "inline": a webhook processes its message before it answers (Twilio's TwiML carries the
     # receipt). "queued": it stores the message and answers; the background loops process it
     # (this process's, or a `kengele worker`'s) and the receipt leaves by SMS (ARCHITECTURE.md).
-    inbound_mode: Literal["inline", "queued"] = "inline"
+    # "auto": inline while this process's webhooks are processing fewer than
+    # `inline_at_once` messages, queued past that (a surge).
+    inbound_mode: Literal["inline", "queued", "auto"] = "inline"
+    # Auto: messages this process's webhooks process at once; the next ones are queued.
+    inline_at_once: int = Field(default=4, ge=1)
     # Messages the safety net's loop processes at once (PostgreSQL; one on SQLite, whose
     # writers take turns anyway); a sender's messages always one after the other.
     inbound_concurrency: int = Field(default=8, ge=1)

@@ -70,7 +70,7 @@ async def test_a_database_that_refuses_gets_a_small_503_on_a_connection_kept_ope
 async def test_a_stalled_store_answers_503_within_the_deadline(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def stalls(self: Pipeline, inbound: Inbound) -> tuple[int, bool]:
+    async def stalls(self: Pipeline, inbound: Inbound, queued: bool = False) -> tuple[int, bool]:
         await asyncio.sleep(3600)
         raise AssertionError
 
