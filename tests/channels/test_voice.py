@@ -11,10 +11,13 @@ from sqlalchemy import select
 
 from app.channels.service import named
 from app.escalation.models import Escalation
+from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.db import unit_of_work
+from app.outbox import service as outbox_service
 from app.outbox import voice
 from app.outbox.models import Delivery, DeliveryAttempt
+from app.outbox.service import WAITING
 from tests.channels.support import set_down
 from tests.escalation.support import (
     CLA_BENI,
@@ -227,3 +230,47 @@ async def test_a_call_to_a_number_of_no_liaison_does_not_ask_for_an_ok(
         assert f"Référence {code}." in duty and "Mavivi" in duty
         assert "Répondez OK" not in duty, duty
         assert f"Répondez OK {code}" in beni
+
+
+async def test_a_call_whose_worker_died_at_every_attempt_leaves_the_page_and_the_next_step(
+    settings: Settings,
+) -> None:
+    """SMS is cut off: CLA Beni's critical page waits for a channel, and a call reads it to
+    him. The worker that held the call died at its last attempt: the call is buried dead,
+    and, as a call Twilio reports not answered, not passed on (the escalation passes on pages,
+    not calls). Nobody is left unpaged for it: his SMS page still waits for a channel (it
+    goes out when one comes back, or to the next liaison if it fails), and the escalation
+    keeps its timer: the JOC's step pages the JOC officer at 300 s."""
+    async with gateway(settings, run_worker=False) as gw:  # the worker's passes run by hand
+        assert await _voice(gw, "on") == 200
+        await set_down(gw.sessionmaker, "twilio")
+        ref = ref_in((await gw.sms(FOCAL_MAVIVI, ATTACK)).text)
+        alert_id = (await gw.alert(ref)).id
+        later = utcnow() + timedelta(hours=1)
+        async with unit_of_work(gw.sessionmaker) as s:
+            pages = (await s.scalars(select(Delivery).where(Delivery.purpose == "page"))).all()
+            assert {p.recipient for p in pages} == {CLA_BENI, CLA_OICHA}
+            for waiting in pages:  # as the worker leaves a page no channel can carry
+                waiting.last_error, waiting.due_at = WAITING, later
+            beni_page = next(p for p in pages if p.recipient == CLA_BENI)
+            call = await voice.call_instead(s, gw.settings, beni_page)
+            assert call is not None
+            call.status, call.leased_by = "sending", "a worker since gone"
+            call.attempts = call.max_attempts
+            call.lease_until = utcnow() - timedelta(seconds=1)  # its last lease ran out
+
+        await gw.app.state.runtime.worker.run_once(10)  # the claim buries what ran out
+
+        [buried] = await _calls(gw, CLA_BENI)
+        assert (buried.status, buried.last_error) == ("dead", "its worker died at every attempt")
+        assert gw.fake.calls == []
+        assert len(await gw.outbox(purpose="page")) == 2, "the call is passed on to nobody"
+        assert (await gw.delivery(beni_page.id)).status == "pending", "his page still waits"
+        async with gw.sessionmaker() as s:
+            assert await outbox_service.has_live_page(s, alert_id)
+            escalation = await s.scalar(select(Escalation))
+        assert escalation is not None and escalation.state == "active"
+        assert escalation.next_due_at == escalation.started_at + timedelta(seconds=300)
+
+        assert await gw.advance_to(escalation.started_at + timedelta(seconds=301)) == 1
+        assert await gw.outbox(recipient=JOC_NORD_KIVU, alert_id=alert_id, purpose="page")
