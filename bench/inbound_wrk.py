@@ -12,11 +12,13 @@ a run stops before the signed bodies run out). Prints requests/s of both, their 
 seconds per request of each server process (utime + stime from /proc/<pid>/stat, before and
 after the load), and the non-2xx answers.
 
-`--queued` runs the gateway with KENGELE_INBOUND_MODE=queued: its webhooks store and answer,
-and its background loop processes the messages meanwhile. wrk's figure is then the rate of
-answers; the script also waits until every message is processed and prints the whole: the
-backlog wrk left, how long it took to drain, the rate of messages processed end to end, and
-the CPU per message of answering and processing together.
+`--mode queued` (or `--queued`) runs the gateway with KENGELE_INBOUND_MODE=queued: its
+webhooks store and answer, and its background loop processes the messages meanwhile. wrk's
+figure is then the rate of answers; the script also waits until every message is processed
+and prints the whole: the backlog wrk left, how long it took to drain, the rate of messages
+processed end to end, and the CPU per message of answering and processing together.
+`--mode auto`: webhooks process their message while fewer than KENGELE_INLINE_AT_ONCE are in
+hand, and queue the rest; the same figures are printed.
 """
 
 from __future__ import annotations
@@ -258,9 +260,15 @@ def main() -> None:
         "--workers", type=int, default=1, help="serving processes (serve --workers N)"
     )
     parser.add_argument(
-        "--queued", action="store_true", help="KENGELE_INBOUND_MODE=queued (see above)"
+        "--mode",
+        choices=("inline", "queued", "auto"),
+        default="inline",
+        help="KENGELE_INBOUND_MODE of the gateway (see above)",
     )
+    parser.add_argument("--queued", action="store_true", help="the same as --mode queued")
     args = parser.parse_args()
+    if args.queued:
+        args.mode = "queued"
     if shutil.which("wrk") is None:
         raise SystemExit(
             "wrk is not installed: `sudo apt-get install -y wrk` (Debian/Ubuntu package wrk), "
@@ -287,7 +295,7 @@ def main() -> None:
             "KENGELE_DATABASE_URL": args.database_url,
             "KENGELE_PUBLIC_URL": public,
             "KENGELE_TWILIO_AUTH_TOKEN": TOKEN,
-            "KENGELE_INBOUND_MODE": "queued" if args.queued else "inline",
+            "KENGELE_INBOUND_MODE": args.mode,
         }
         try:
             wait_up(f"http://127.0.0.1:{bare_port}/docs")
@@ -306,9 +314,9 @@ def main() -> None:
             wait_up(f"{public}/readyz")
             gw_lua = lua_script(args.bodies, public, os.urandom(4).hex(), Path(tmp))
             name = "pipeline" if args.workers == 1 else f"pipeline×{args.workers}"
-            if args.queued:
-                name += " queued"
-            url = normalise_database_url(args.database_url) if args.queued else None
+            if args.mode != "inline":
+                name += f" {args.mode}"
+            url = normalise_database_url(args.database_url) if args.mode != "inline" else None
             gw_rate = measure(name, gateway, public, gw_lua, args, url)
         finally:
             stop(gateway)

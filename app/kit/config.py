@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     # (this process's, or a `kengele worker`'s) and the receipt leaves by SMS (ARCHITECTURE.md).
     # "auto": inline while this process's webhooks are processing fewer than
     # `inline_at_once` messages, queued past that (a surge).
-    inbound_mode: Literal["inline", "queued", "auto"] = "inline"
+    inbound_mode: Literal["inline", "queued", "auto"] = "auto"
     # Auto: messages this process's webhooks process at once; the next ones are queued.
     inline_at_once: int = Field(default=4, ge=1)
     # Messages the safety net's loop processes at once (PostgreSQL; one on SQLite, whose

@@ -145,9 +145,11 @@ async def test_a_process_without_loops_wakes_another_process_s_loop(
         await wait_until(lambda: _alerts(sessionmaker), what="the other process's loop")
 
 
-async def test_inline_remains_the_default_and_answers_with_the_receipt(
+async def test_by_default_a_report_with_nothing_in_hand_is_answered_with_its_receipt(
     client: httpx.AsyncClient, demo: None, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
+    """The default (auto) processes a report inline when its process's webhooks have fewer
+    than KENGELE_INLINE_AT_ONCE in hand: the TwiML answer carries the receipt."""
     response = await post_twilio(client, SMS, sms_form(FOCAL_MAVIVI, "Attaque a Mavivi"))
     async with sessionmaker() as s:
         alert = await s.scalar(select(Alert))
