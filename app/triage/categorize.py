@@ -107,16 +107,25 @@ def _negated(h: Hit, negs: Sequence[Hit], negs_after: Sequence[Hit]) -> Hit | No
     return None
 
 
-def _next_object(tokens: Sequence[Token], hits: Sequence[Hit], pos: int) -> str | None:
-    """Group (PEOPLE/GOODS) of the first meaningful word at or after token ``pos``."""
+def _is_count(norm: str, number_words: frozenset[str]) -> bool:
+    return norm.isdigit() or norm in number_words
+
+
+def _next_object(
+    tokens: Sequence[Token],
+    hits: Sequence[Hit],
+    pos: int,
+    number_words: frozenset[str] = frozenset(),
+) -> str | None:
+    """Group (PEOPLE/GOODS) of the first meaningful word at or after token ``pos``; a count
+    before it is skipped, in digits or in words ("took six passengers", "5 jeunes")."""
     for i in range(pos, min(len(tokens), pos + 4)):
         norm = tokens[i].norm
-        if norm in _SKIP or norm.isdigit():
+        if norm in _SKIP or _is_count(norm, number_words):
             continue
         for h in hits:
             if h.start == i and h.group in ("PEOPLE", "GOODS"):
                 return h.group
-        # numbers words ("watu watatu" / "5 jeunes") are skipped only when digits; stop here
         return None
     return None
 
@@ -129,9 +138,23 @@ def _gap(a: Hit, b: Hit) -> int:
     return max(a.start - b.end, b.start - a.end, 0)
 
 
-def _about_animals(h: Hit, tokens: Sequence[Token], hits: Sequence[Hit]) -> bool:
-    """A kill word whose nearest victim word is an animal ("vaches tuees", "killed two cows",
-    "na kuua wengine" after "ng'ombe")."""
+_CLAUSE_MARKS = frozenset(",;:.")
+
+
+def _across_clause(a: Hit, b: Hit, tokens: Sequence[Token], text: str) -> bool:
+    """A comma, semicolon, colon or full stop between two hits: they are in different
+    clauses ("chevres pillees, 2 blesses")."""
+    first, second = (a, b) if a.start < b.start else (b, a)
+    if not text or first.end > second.start or first.end == 0:
+        return False
+    between = text[tokens[first.end - 1].end : tokens[second.start].start]
+    return any(c in _CLAUSE_MARKS for c in between)
+
+
+def _about_animals(h: Hit, tokens: Sequence[Token], hits: Sequence[Hit], text: str) -> bool:
+    """A kill word whose nearest victim word in its clause is an animal ("vaches tuees",
+    "killed two cows", "na kuua wengine" after "ng'ombe"); "chevres pillees, 2 blesses" counts
+    wounded people."""
     animals = [a for a in hits if a.group == "ANIMAL"]
     if not animals:
         return False
@@ -144,6 +167,7 @@ def _about_animals(h: Hit, tokens: Sequence[Token], hits: Sequence[Hit]) -> bool
         for g in hits
         if g.group in ("ANIMAL", "PEOPLE")
         and _gap(g, h) <= 4
+        and not _across_clause(g, h, tokens, text)
         and not any(a.start <= g.start and g.end <= a.end for a in actors)
     ]
     if not near:
@@ -165,8 +189,15 @@ def _people_subject(h: Hit, hits: Sequence[Hit]) -> Hit | None:
     return None
 
 
-def categorize(tokens: Sequence[Token], hits: Sequence[Hit]) -> Decision:
-    """Pick the category of a message from its lexicon hits."""
+def categorize(
+    tokens: Sequence[Token],
+    hits: Sequence[Hit],
+    number_words: frozenset[str] = frozenset(),
+    text: str = "",
+) -> Decision:
+    """Pick the category of a message from its lexicon hits (``number_words``: the lexicon's
+    numbers, so that a count in words is read as one; ``text``: the text the tokens were cut
+    from, whose punctuation separates clauses)."""
     reasons: list[str] = []
     negs = groups_in(hits, "NEG")
     negs_after = groups_in(hits, "NEG_AFTER")
@@ -233,7 +264,7 @@ def categorize(tokens: Sequence[Token], hits: Sequence[Hit]) -> Decision:
                 reasons.append(f"{_q(modal.cue)} → {_q(h.cue)} has not happened")
                 add("THREAT", h)
                 continue
-        if group in ("ATTACK", "ASSAULT") and _about_animals(h, tokens, hits):
+        if group in ("ATTACK", "ASSAULT") and _about_animals(h, tokens, hits, text):
             reasons.append(f"{_q(h.cue)} is about animals → LOOTING")
             add("LOOTING", h)
         elif group == "ASSAULT":
@@ -243,20 +274,20 @@ def categorize(tokens: Sequence[Token], hits: Sequence[Hit]) -> Decision:
             else:
                 reasons.append(f"{_q(h.cue)} with goods taken and no one hurt → LOOTING")
         elif group == "SEIZE":
-            obj = _next_object(tokens, hits, h.end)
+            obj = _next_object(tokens, hits, h.end, number_words)
             if obj == "PEOPLE" or (obj is None and _prev_is(hits, h.start, "PEOPLE")):
                 add("ABDUCTION", h)
             elif actors:
                 add("ARMED_PRESENCE", h)
         elif group == "GUNFIRE":
-            obj = _next_object(tokens, hits, h.end)
+            obj = _next_object(tokens, hits, h.end, number_words)
             if obj == "PEOPLE":
                 reasons.append(f"{_q(h.cue)} aimed at people")
                 add("ATTACK", h)
             else:
                 add("CLASH", h)
         elif group == "TAKE":
-            obj = _next_object(tokens, hits, h.end)
+            obj = _next_object(tokens, hits, h.end, number_words)
             if obj == "PEOPLE" or (obj is None and _prev_is(hits, h.start, "PEOPLE")):
                 add("ABDUCTION", h)
             elif obj == "GOODS":

@@ -53,7 +53,7 @@ def triage_message(
     cleaned = clean(text or "")
     tokens = tokenize(cleaned, lexicon.abbreviations)
     hits = lexicon.find(tokens)
-    decision = categorize(tokens, hits)
+    decision = categorize(tokens, hits, lexicon.number_words, cleaned)
     timing = detect_time(tokens, hits, lexicon, local_day(received_at))
     numbers = extract_numbers(cleaned, tokens, hits, lexicon)
     language = detect_language(tokens, hits, lexicon, sender.language)

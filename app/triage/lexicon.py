@@ -153,6 +153,7 @@ class Lexicon:
                     {fold_text(k): int(v) for k, v in table.items() if isinstance(v, int)}
                 )
         self.numbers = numbers
+        self.number_words = frozenset(numbers)
         self.multipliers = frozenset(fold_text(w) for w in _str_list(data.get("multipliers")))
         self.joiners = frozenset(fold_text(w) for w in _str_list(data.get("joiners")))
         self.weekdays = _indexed(data.get("weekdays"))

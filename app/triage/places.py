@@ -12,6 +12,9 @@ from app.triage.types import GazPlace, LocationSource, Mention, PlaceMatcher, Se
 _WEAK_FROM = frozenset(("de", "d", "du", "des"))
 _WEAK_PREPS = frozenset(("na", "kwa", "ya", "en", "on"))
 _MOVING = frozenset(("ARMED_PRESENCE", "THREAT"))
+# Words joining two names of one list ("vers Oicha et Beni", "from Kiwanja and Rutshuru").
+_AND = frozenset(("et", "and", "na", "mpe", "ou", "or", "&"))
+_SHARED_PREPS = frozenset(("DIRECTION", "FROM", "LOCATIVE"))
 _CONFIDENCE = {"name": 0.95, "alt": 0.9}
 _PLACE_MARKS = ("DIRECTION", "FROM", "LOCATIVE", "BETWEEN", "ROAD", "NEAR")
 _AREA_MARKS = ("AREA_TERRITOIRE", "AREA_SECTEUR", "AREA_CHEFFERIE", "AREA_GROUPEMENT")
@@ -92,6 +95,31 @@ def _fuzzy_refusal(
     return None
 
 
+def _listed_prep(
+    m: Mention,
+    idx: int,
+    mentions: Sequence[Mention],
+    preps: Sequence[Hit],
+    text: str,
+    tokens: Sequence[Token],
+) -> Hit | None:
+    """The place word before a name, or, for a name listed after another ("vers Mamove et
+    Oicha"), the one before the first of the list: the list shares it."""
+    prep = _prep_before(preps, m.start)
+    if prep is not None or idx == 0:
+        return prep
+    prev = mentions[idx - 1]
+    if prev.end > m.start:
+        return None
+    sep = text[tokens[prev.end - 1].end : tokens[m.start].start].replace(",", " , ")
+    # "Mamove-centre et Oicha": the "-centre" of a place's centre is part of its name
+    words = [w.strip("-–") for w in sep.lower().split()]
+    if not words or any(w not in _AND and w not in (",", "centre", "") for w in words):
+        return None
+    shared = _listed_prep(prev, idx - 1, mentions, preps, text, tokens)
+    return shared if shared is not None and shared.group in _SHARED_PREPS else None
+
+
 def _fleeing_before(prep: Hit, marks: Sequence[Hit]) -> bool:
     """A flight word right before a direction word ("fuient vers", "flee to", "wanakimbilia")."""
     return any(h.group == "DISPLACEMENT" and 0 <= prep.start - h.end <= 1 for h in marks)
@@ -107,7 +135,7 @@ def _score(
     tokens: Sequence[Token],
     marks: Sequence[Hit],
 ) -> float:
-    prep = _prep_before(preps, m.start)
+    prep = _listed_prep(m, idx, mentions, preps, text, tokens)
     group = prep.group if prep else ""
     weak_from = group == "FROM" and prep is not None and prep.cue in _WEAK_FROM
     if group == "DIRECTION" and prep is not None and _fleeing_before(prep, marks):
@@ -130,7 +158,8 @@ def _score(
         if group == "DIRECTION":
             score += 3.0
         elif group == "FROM" and not weak_from:
-            score -= 1.0
+            # where armed men come from is never where they are: below an area or a "near X"
+            score -= 4.0
     else:
         if group == "LOCATIVE":
             score += 1.0

@@ -124,7 +124,8 @@ def _dates(norms: Sequence[str], lexicon: Lexicon, today: date) -> list[tuple[st
 
 def _weekdays(norms: Sequence[str], lexicon: Lexicon) -> list[tuple[str, int]]:
     """Named weekdays (Monday = 0) that are not the message's own day ("ce lundi") nor ahead
-    ("samedi prochain"); of a night "de samedi a dimanche" only the morning's day counts."""
+    ("samedi prochain"); of a night "de samedi a dimanche" (or "a ce dimanche") only the
+    morning's day counts."""
     out: list[tuple[str, int]] = []
     n = len(norms)
     for i, word in enumerate(norms):
@@ -133,8 +134,11 @@ def _weekdays(norms: Sequence[str], lexicon: Lexicon) -> list[tuple[str, int]]:
             continue
         if i and norms[i - 1] in lexicon.this_words:
             continue  # "ce lundi" names the day of the message
-        if i + 2 < n and norms[i + 1] in lexicon.night_joiners and norms[i + 2] in lexicon.weekdays:
-            continue
+        if i + 2 < n and norms[i + 1] in lexicon.night_joiners:
+            # "de mardi a mercredi", and "de mardi a ce mercredi" (the morning is the message's)
+            nxt = i + 3 if norms[i + 2] in lexicon.this_words and i + 3 < n else i + 2
+            if norms[nxt] in lexicon.weekdays:
+                continue
         out.append((word, day))
     return out
 
