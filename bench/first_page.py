@@ -12,7 +12,8 @@ provider ids → the stand-in's requests): latency = first page's arrival − PO
 Over the load's middle third it also reads serve's CPU (its processes' user + system time in
 /proc, Linux) and the database's transactions (pg_stat_database), and prints both per
 webhook. `--no-worker` serves without the background loops: the request path's share.
-`--queued` serves with KENGELE_INBOUND_MODE=queued (docs/ARCHITECTURE.md, "Queued intake").
+`--mode inline|queued|auto` serves with that KENGELE_INBOUND_MODE (auto by default, as the
+gateway; `--queued` is `--mode queued`; docs/ARCHITECTURE.md, "Queued intake").
 The latencies are printed for the whole load, then for the webhooks posted `--settle` seconds
 or more into it (counted from the first measured one): a process just started pays in its
 first second for what it does the first time (docs/PERFORMANCE.md, section 1m).
@@ -58,12 +59,12 @@ LINUX = Path("/proc/self/stat").exists()  # serve's CPU is read from /proc
 
 
 def gateway_env(
-    database_url: str, fake: TwilioFake, *, queued: bool = False, window_hours: float = 1e-6
+    database_url: str, fake: TwilioFake, *, mode: str = "auto", window_hours: float = 1e-6
 ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KENGELE_")}
     values = {
         # Queued, the receipts leave by SMS too: they reach the stand-in beside the pages.
-        "inbound_mode": "queued" if queued else "inline",
+        "inbound_mode": mode,
         "database_url": database_url,
         "demo": "true",  # the data, without the console handset of --demo
         "public_url": PUBLIC_URL,
@@ -234,9 +235,15 @@ def main() -> None:
         help="serve --no-worker: the request path alone (no page is sent, none is timed)",
     )
     parser.add_argument(
+        "--mode",
+        choices=("inline", "queued", "auto"),
+        default="auto",
+        help="KENGELE_INBOUND_MODE (auto, the gateway's default: inline until a surge)",
+    )
+    parser.add_argument(
         "--queued",
         action="store_true",
-        help="KENGELE_INBOUND_MODE=queued: webhooks store and answer, the loop processes",
+        help="the same as --mode queued: webhooks store and answer, the loop processes",
     )
     parser.add_argument(
         "--window-hours",
@@ -261,6 +268,8 @@ def main() -> None:
         "were posted (a slow start shows as the first seconds)",
     )
     args = parser.parse_args()
+    if args.queued:
+        args.mode = "queued"
     asyncio.run(reset(args.database_url))
     with TwilioFake() as fake, tempfile.TemporaryDirectory(prefix="bench-page-") as tmp:
         log = Path(args.log) if args.log else Path(tmp) / "serve.log"
@@ -271,7 +280,7 @@ def main() -> None:
             proc = subprocess.Popen(
                 [*cmd, "--workers", str(args.workers)],
                 env=gateway_env(
-                    args.database_url, fake, queued=args.queued, window_hours=args.window_hours
+                    args.database_url, fake, mode=args.mode, window_hours=args.window_hours
                 ),
                 cwd=REPO_ROOT,
                 stdout=out,
