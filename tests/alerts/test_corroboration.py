@@ -6,20 +6,42 @@ import asyncio
 
 import httpx
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts.corroboration import related
 from app.alerts.models import Alert, Incident
 from app.escalation.models import Escalation
+from app.inbound.models import InboundMessage
 from app.kit.changes import Change
-from tests.support import post_twilio, sms_form
+from tests.support import post_twilio, sms_form, wait_until
 
 SMS = "/webhooks/twilio/sms"
 
 
 async def _report(client: httpx.AsyncClient, phone: str, body: str) -> None:
     assert (await post_twilio(client, SMS, sms_form(phone, body))).status_code == 200
+
+
+async def _at_once(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    reports: list[tuple[str, str]],
+) -> None:
+    """Post reports all at once and wait until each is processed: by its webhook, or, past
+    the few a process's webhooks process at once (KENGELE_INLINE_AT_ONCE), by the loop."""
+    await asyncio.gather(*(_report(client, phone, body) for phone, body in reports))
+
+    async def processed() -> bool:
+        async with sessionmaker() as s:
+            waiting = await s.scalar(
+                select(func.count())
+                .select_from(InboundMessage)
+                .where(InboundMessage.status == "received")
+            )
+        return waiting == 0
+
+    await wait_until(processed, within=10, what="every report processed")
 
 
 async def test_nearby_related_reports_join_one_incident(
@@ -65,16 +87,18 @@ async def test_each_report_joining_an_incident_is_a_change_pollers_see(
 
 @pytest.mark.postgresql  # row locks (SQLite has one writer at a time)
 async def test_reports_arriving_at_once_are_each_counted_in_the_incident(
-    client: httpx.AsyncClient, demo: None, session: AsyncSession
+    client: httpx.AsyncClient,
+    demo: None,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     """Six villages report the same attack in the same second: each report joins the open
     incident and none of the counts is lost (the incident is locked as it is found)."""
     await _report(client, "+243810000101", "Attaque a Mavivi maintenant")
-    await asyncio.gather(
-        *(
-            _report(client, f"+24389999002{n}", f"Attaque a Mavivi, on entend des tirs {n}")
-            for n in range(6)
-        )
+    await _at_once(
+        client,
+        sessionmaker,
+        [(f"+24389999002{n}", f"Attaque a Mavivi, on entend des tirs {n}") for n in range(6)],
     )
 
     [incident] = (await session.scalars(select(Incident))).all()
@@ -85,15 +109,17 @@ async def test_reports_arriving_at_once_are_each_counted_in_the_incident(
 
 @pytest.mark.postgresql  # row locks (SQLite has one writer at a time)
 async def test_villages_reporting_one_attack_in_the_same_instant_open_one_incident(
-    client: httpx.AsyncClient, demo: None, session: AsyncSession
+    client: httpx.AsyncClient,
+    demo: None,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     """No incident yet, and six villages report the same attack at once: the first report
     opens the incident, the others wait for it and join it, so it is paged once."""
-    await asyncio.gather(
-        *(
-            _report(client, f"+24389999003{n}", f"Attaque a Mavivi, on entend des tirs {n}")
-            for n in range(6)
-        )
+    await _at_once(
+        client,
+        sessionmaker,
+        [(f"+24389999003{n}", f"Attaque a Mavivi, on entend des tirs {n}") for n in range(6)],
     )
 
     incidents = (await session.scalars(select(Incident))).all()
