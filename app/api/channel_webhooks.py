@@ -406,9 +406,10 @@ async def _africastalking(hook: Hook, channel: ChannelInfo, token: str | None) -
             return JSONResponse({"status": "ignored", "dlr": fields["status"]})
         return await _status(hook, channel, fields["id"][:64], status)
     # An empty text is a message all the same (a blank SMS is filed, as Twilio's webhook
-    # files it); a sender and an id are needed.
-    missing = [f for f in ("from", "id") if not fields.get(f)]
-    missing += [] if "text" in fields else ["text"]
+    # files it), and so is an empty sender (filed, never answered: app.kit.phones.
+    # reply_number); only the id, which de-duplicates it, must have a value.
+    missing = [] if fields.get("id") else ["id"]
+    missing += [f for f in ("from", "text") if f not in fields]
     if missing:
         raise Unprocessable(f"{', '.join(missing)}: missing (a message needs from, text and id)")
     return await _accept(

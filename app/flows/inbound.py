@@ -26,6 +26,7 @@ from app.escalation import commands
 from app.escalation import service as escalation
 from app.flows import replies
 from app.flows.lanes import Lanes
+from app.geo.matcher import Gazetteer
 from app.geo.service import GazetteerCache
 from app.inbound import receipts
 from app.inbound import service as messages
@@ -35,7 +36,7 @@ from app.kit.clock import utcnow
 from app.kit.config import Settings
 from app.kit.db import one_statement, retry_conflicts, unit_of_work
 from app.kit.loops import Step, within
-from app.kit.phones import try_e164
+from app.kit.phones import reply_number
 from app.kit.signals import Signal
 from app.kit.text import ascii_fold
 from app.outbox import service as outbox
@@ -589,25 +590,36 @@ class Pipeline:
         alert_id: int | None,
     ) -> None:
         """The answer to a message, by SMS through the channel it came by (nobody waits for
-        the webhook's answer any more)."""
+        the webhook's answer any more); none to a sender that is no number."""
+        to = reply_number(message.from_phone, self.settings.default_region)
+        if to is None:
+            log.warning("inbound message %s: its sender is no number, no reply", message.id)
+            return
         await outbox.enqueue_sms(
             session,
             self.settings,
-            to=self._phone(message.from_phone),
+            to=to,
             body=text,
             purpose="reply",
             alert_id=alert_id,
             via=message.provider,
         )
 
-    def _phone(self, raw: str) -> str:
-        return try_e164(raw, self.settings.default_region) or raw.strip()
+    async def _identify(
+        self, session: AsyncSession, raw: str, gazetteer: Gazetteer
+    ) -> people.Identity:
+        """The sender: looked up when it is a number, else nobody (`people.nobody`): its
+        message is filed, and nothing is sent to it nor remembered of it."""
+        number = reply_number(raw, self.settings.default_region)
+        if number is None:
+            return people.nobody(raw.strip())
+        return await people.identify(session, number, gazetteer)
 
     async def _sms(self, session: AsyncSession, message: Taken) -> tuple[str | None, int | None]:
         """Handle an SMS: the reply text (None: answer nothing) and the alert it went to."""
-        phone = self._phone(message.from_phone)
         gazetteer = await self.gazetteers.get(session)
-        who = await people.identify(session, phone, gazetteer)
+        who = await self._identify(session, message.from_phone, gazetteer)
+        phone = who.phone
         opt = keyword(message.body)
         if opt is not None:
             return await self._opt(session, who, opt), None
@@ -626,7 +638,7 @@ class Pipeline:
         )
         if resent is not None:
             alerts.fold_repeat(session, resent, message.received_at, actor=_actor(who.reporter))
-            return self._receipt(who.reporter, resent.ref, resent.language), resent.id
+            return self._receipt(who, who.reporter, resent.ref, resent.language), resent.id
 
         try:
             result = triage_message(
@@ -646,13 +658,13 @@ class Pipeline:
             )
             result = triage_unread(sender=who.sender)
         alert, reporter = await self._store(session, who, message, result)
-        return self._receipt(reporter, alert.ref, alert.language), alert.id
+        return self._receipt(who, reporter, alert.ref, alert.language), alert.id
 
     async def _missed_call(self, session: AsyncSession, message: Taken) -> int:
         """A flash: one FLASH alert per number per window, counting the calls; its alert."""
-        phone = self._phone(message.from_phone)
         gazetteer = await self.gazetteers.get(session)
-        who = await people.identify(session, phone, gazetteer)
+        who = await self._identify(session, message.from_phone, gazetteer)
+        phone = who.phone
         existing = await alerts.find_flash(session, phone, message.received_at, self.settings)
         if existing is not None:
             alerts.fold_repeat(session, existing, message.received_at, actor=_actor(who.reporter))
@@ -667,9 +679,9 @@ class Pipeline:
         message: Taken,
         result: TriageResult,
     ) -> tuple[Alert, Reporter | None]:
-        """Create the alert, filed under the sender (remembered if new)."""
+        """Create the alert, filed under the sender (remembered if new and a number)."""
         reporter = who.reporter
-        if reporter is None and not who.registered:
+        if reporter is None and not who.registered and who.numbered:
             reporter = people.add_unregistered(session, who.phone, result.language)
             await session.flush()
         alert = await file_alert(
@@ -688,7 +700,9 @@ class Pipeline:
         )
         return alert, reporter
 
-    async def _opt(self, session: AsyncSession, who: people.Identity, opt: str) -> str:
+    async def _opt(self, session: AsyncSession, who: people.Identity, opt: str) -> str | None:
+        if not who.numbered:
+            return None  # nobody to send receipts to, nor to stop sending them to
         reporter = who.reporter or people.add_unregistered(session, who.phone, None)
         reporter.opted_out = opt == "stop"
         await session.flush()
@@ -697,7 +711,12 @@ class Pipeline:
             return receipts.opted_out(reporter.language)
         return receipts.opted_in(reporter.language)
 
-    def _receipt(self, reporter: Reporter | None, ref: str, language: str) -> str | None:
+    def _receipt(
+        self, who: people.Identity, reporter: Reporter | None, ref: str, language: str
+    ) -> str | None:
+        """The receipt of the sender's alert; None for a sender that is no number."""
+        if not who.numbered:
+            return None
         return receipt_for(self.settings, reporter, ref, language)
 
 

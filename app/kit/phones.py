@@ -39,6 +39,23 @@ def try_e164(raw: str, region: str = "CD") -> str | None:
         return None
 
 
+# A sender that phonenumbers does not take for a number, yet written as one (a range newer
+# than its metadata, a foreign number without its "+"): answered as it is written. Shorter,
+# it is a short code or a typo; with letters, spaces only or nothing, it is no number.
+_DIALLABLE = re.compile(r"\+?\d{6,15}")
+
+
+def reply_number(raw: str, region: str = "CD") -> str | None:
+    """The number a reply to the sender `raw` goes to: its E.164 form, or `raw` as written
+    when it is digits a number could be; None when it is no number (empty, spaces, a name,
+    a short code), which nothing can be sent to."""
+    found = try_e164(raw, region)
+    if found is not None:
+        return found
+    text = (raw or "").strip()
+    return text if _DIALLABLE.fullmatch(text) else None
+
+
 # What a masked number keeps: its last digits (and "+" with the country code when it has one):
 # enough to tell two numbers apart in a list, too few to call anyone.
 KEPT_DIGITS = 3

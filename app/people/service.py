@@ -36,11 +36,20 @@ class Identity:
     reporter: Reporter | None
     liaison: Liaison | None
     sender: Sender
+    # Whether the sender is a number (app.kit.phones.reply_number): one that is not gets no
+    # reply and is not remembered as a reporter.
+    numbered: bool = True
 
     @property
     def registered(self) -> bool:
         """A registered focal point or a liaison (not a number first seen by texting)."""
         return self.sender.known
+
+
+def nobody(sender: str) -> Identity:
+    """A sender that is no number (empty, spaces, a name): nobody the database knows, nobody
+    to answer or to remember; its message is filed all the same."""
+    return Identity(sender, None, None, Sender(known=False, verified=False), numbered=False)
 
 
 def is_registered(reporter: Reporter | None) -> bool:

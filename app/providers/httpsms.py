@@ -54,7 +54,8 @@ class PhoneMessage(BaseModel):
 
     message_id: str = Field(min_length=1, max_length=64, pattern=NO_CONTROL)
     owner: str = Field(default="", max_length=32)
-    contact: str = Field(min_length=1, max_length=32)
+    # Empty or no number at all, the message is filed all the same (and never answered).
+    contact: str = Field(max_length=32)
     content: str = Field(default="", max_length=10_000)
     encrypted: bool = False
     timestamp: datetime | None = None
