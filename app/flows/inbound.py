@@ -189,10 +189,32 @@ class Pipeline:
         sends the receipt by SMS.
         """
         deadline = time.monotonic() + self.settings.webhook_deadline_seconds
-        message_id, _, queue = await self._take(inbound, deadline)
+        message_id, new, queue = await self._take(inbound, deadline)
         if queue:
             return None  # processed by the safety net's loop, which accept woke
+        if not new:
+            await self._retried(deadline, message_id)
+            return None
         return await self._process_by(deadline, message_id, reply_by_sms=False)
+
+    async def _retried(self, deadline: float, message_id: int) -> None:
+        """Twilio posted a message again: it gave up on the first request's answer (that
+        answer reaches nobody), while the first request may still be at work or be sending
+        the receipt by SMS because it answered late (`_receipt_after_late`). So the retry's
+        answer carries no receipt: the message, if still `received`, is processed with its
+        receipt by SMS; if another request stored a receipt for its answer, the retry takes
+        it and sends it by SMS, under the row lock the late path takes it under too. One
+        receipt, whichever of them comes first, never one in the retry's TwiML and another
+        by SMS."""
+        await self._process_by(deadline, message_id, reply_by_sms=True)
+        try:
+            await within(
+                self._reply_unanswered(message_id), deadline - time.monotonic(), cancel_late=True
+            )
+        except TimeoutError:  # the receipt stays with the message: a late path or a retry's
+            log.warning(
+                "inbound message %s: its retry could not take the reply in time", message_id
+            )
 
     async def receive_from_app(
         self,
@@ -261,6 +283,11 @@ class Pipeline:
         once. If it did not, the message is still `received` and the safety net finishes
         it, receipt and all."""
         await asyncio.wait({work})
+        await self._reply_unanswered(message_id)
+
+    async def _reply_unanswered(self, message_id: int) -> None:
+        """Send by SMS the reply stored for a webhook's answer that did not carry it (late, or
+        the provider retried), once: the stored answer is emptied in the same transaction."""
         try:
             async with unit_of_work(self.sessionmaker) as session:
                 unanswered = await messages.take_unanswered_reply(session, message_id)
@@ -268,7 +295,7 @@ class Pipeline:
                     return
                 message, text = unanswered
                 await self._reply_by_sms(session, message, text, message.alert_id)
-            log.info("inbound message %s: committed after its deadline, reply by SMS", message_id)
+            log.info("inbound message %s: its reply not in a webhook's answer, by SMS", message_id)
         except Exception:
             log.exception("could not send the reply of inbound message %s by SMS", message_id)
 

@@ -312,3 +312,38 @@ async def test_a_queued_message_whose_commit_is_answered_late_is_filed_and_recei
             message = await s.scalar(select(InboundMessage))
     assert len(alerts) == 1 and alerts[0].ref in receipt.body
     assert message is not None and message.last_error is None
+
+
+async def test_a_twilio_retry_while_the_late_receipt_is_on_its_way_makes_one_receipt(
+    settings: Settings, demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twilio gave up on the first request (its answer came late, without the receipt) and
+    posts the same MessageSid again while the first request's late path has not yet taken the
+    receipt: the villager gets it once, by SMS, not also in the retry's TwiML."""
+    _commit_answered_late(monkeypatch, 3600.0)  # the wait is cancelled at the deadline
+    real_late = Pipeline._receipt_after_late
+    late_path_may_go = asyncio.Event()
+
+    async def held(self: Pipeline, work: Any, message_id: int) -> None:
+        await late_path_may_go.wait()  # held until the retry has been answered
+        await real_late(self, work, message_id)
+
+    monkeypatch.setattr(Pipeline, "_receipt_after_late", held)
+    app = _late_app(settings)
+    form = sms_form("+243810000101", "Attaque a Mavivi")
+    async with running(app) as client:
+        first = await post_twilio(client, SMS, form)
+        assert first.status_code == 200 and "K-" not in first.text
+        pending = set(app.state.pipeline._late_receipts)
+        assert pending, "the first request's late path waits to send the receipt"
+        retry = await post_twilio(client, SMS, form)
+        assert retry.status_code == 200
+        late_path_may_go.set()
+        await asyncio.gather(*pending)
+        async with app.state.sessionmaker() as s:
+            replies = (await s.scalars(select(Delivery).where(Delivery.purpose == "reply"))).all()
+            alerts = (await s.scalars(select(Alert))).all()
+    in_twiml = [alerts[0].ref] if alerts[0].ref in retry.text else []
+    by_sms = [d.body for d in replies if alerts[0].ref in d.body]
+    assert len(alerts) == 1
+    assert len(in_twiml) + len(by_sms) == 1, (retry.text, by_sms)
