@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     # `inline_at_once` messages, queued past that (a surge).
     inbound_mode: Literal["inline", "queued", "auto"] = "auto"
     # Auto: messages this process's webhooks process at once; the next ones are queued.
-    inline_at_once: int = Field(default=4, ge=1)
+    inline_at_once: int = Field(default=8, ge=1)
     # Messages the safety net's loop processes at once (PostgreSQL; one on SQLite, whose
     # writers take turns anyway); a sender's messages always one after the other.
     inbound_concurrency: int = Field(default=8, ge=1)
