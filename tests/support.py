@@ -89,6 +89,21 @@ async def wait_until(
         await asyncio.sleep(0.02)
 
 
+async def all_processed(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether no inbound message is left `received` (each was processed)."""
+    from sqlalchemy import func, select
+
+    from app.inbound.models import InboundMessage
+
+    async with sessionmaker() as s:
+        waiting = await s.scalar(
+            select(func.count())
+            .select_from(InboundMessage)
+            .where(InboundMessage.status == "received")
+        )
+    return waiting == 0
+
+
 def invalid_fields(response: httpx.Response) -> list[str]:
     """The fields a 422 names: pydantic's locations, or the "field: …" of a domain error."""
     assert response.status_code == 422, response.text

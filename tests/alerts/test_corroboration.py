@@ -6,15 +6,14 @@ import asyncio
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts.corroboration import related
 from app.alerts.models import Alert, Incident
 from app.escalation.models import Escalation
-from app.inbound.models import InboundMessage
 from app.kit.changes import Change
-from tests.support import post_twilio, sms_form, wait_until
+from tests.support import all_processed, post_twilio, sms_form, wait_until
 
 SMS = "/webhooks/twilio/sms"
 
@@ -32,16 +31,7 @@ async def _at_once(
     the few a process's webhooks process at once (KENGELE_INLINE_AT_ONCE), by the loop."""
     await asyncio.gather(*(_report(client, phone, body) for phone, body in reports))
 
-    async def processed() -> bool:
-        async with sessionmaker() as s:
-            waiting = await s.scalar(
-                select(func.count())
-                .select_from(InboundMessage)
-                .where(InboundMessage.status == "received")
-            )
-        return waiting == 0
-
-    await wait_until(processed, within=10, what="every report processed")
+    await wait_until(lambda: all_processed(sessionmaker), within=10, what="every report processed")
 
 
 async def test_nearby_related_reports_join_one_incident(

@@ -21,7 +21,7 @@ from app.outbox.models import Delivery
 from tests.channels.support import add_beni_handset
 from tests.harness.gateway import running
 from tests.inbound.conftest import Outage
-from tests.support import post_twilio, sms_form, wait_until
+from tests.support import all_processed, post_twilio, sms_form, wait_until
 
 SMS = "/webhooks/twilio/sms"
 FOCAL_MAVIVI = "+243810000101"
@@ -175,17 +175,10 @@ async def test_a_sender_s_queued_messages_are_processed_in_order_others_beside_t
             form = sms_form(phone, f"Coups de feu a Oicha {n}", sid=f"SMother{n}")
             assert (await post_twilio(client, SMS, form)).status_code == 200
 
-    async def all_processed() -> bool:
-        async with sessionmaker() as s:
-            waiting = await s.scalar(
-                select(func.count())
-                .select_from(InboundMessage)
-                .where(InboundMessage.status == "received")
-            )
-        return waiting == 0
-
     async with running(create_app(queued)):
-        await wait_until(all_processed, within=15, what="every queued message processed")
+        await wait_until(
+            lambda: all_processed(sessionmaker), within=15, what="every queued message processed"
+        )
     async with sessionmaker() as s:
         alerts = (await s.scalars(select(Alert))).all()
     mine = [a for a in alerts if a.body == "Attaque a Mavivi maintenant"]
