@@ -159,6 +159,10 @@ def _serve_processes(
             "KENGELE_DEMO": "false",  # loaded above
             "KENGELE_DEMO_HANDSET": str(settings.demo_handset).lower(),
             "KENGELE_AUTO_MIGRATE": "false",  # done above
+            # Auto intake's messages in hand, and the loops' at once, are the gateway's: the
+            # processes share the machine's cores, so each takes its share (at least one).
+            "KENGELE_INLINE_AT_ONCE": str(_share(settings.inline_at_once, workers)),
+            "KENGELE_INBOUND_CONCURRENCY": str(_share(settings.inbound_concurrency, workers)),
         }
     )
     config = _config(
@@ -175,6 +179,11 @@ def _serve_processes(
     sock = config.bind_socket()  # says "Uvicorn running on ..."
     ready(sock.getsockname()[1])
     Multiprocess(config, sockets=[sock]).run()
+
+
+def _share(total: int, processes: int) -> int:
+    """One process's share of `total`, rounded up (at least one each)."""
+    return max(1, -(-total // processes))
 
 
 async def _prepare(settings: Settings) -> None:

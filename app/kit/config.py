@@ -78,7 +78,8 @@ class Settings(BaseSettings):
     # "auto": inline while this process's webhooks are processing fewer than
     # `inline_at_once` messages, queued past that (a surge).
     inbound_mode: Literal["inline", "queued", "auto"] = "auto"
-    # Auto: messages this process's webhooks process at once; the next ones are queued.
+    # Auto: messages this process's webhooks process at once; the next ones are queued (serve
+    # --workers N gives each process its share of the setting: app/serving.py).
     inline_at_once: int = Field(default=8, ge=1)
     # Messages the safety net's loop processes at once (PostgreSQL; one on SQLite, whose
     # writers take turns anyway); a sender's messages always one after the other.

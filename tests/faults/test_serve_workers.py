@@ -40,6 +40,13 @@ def said_died(log: Path) -> bool:
     return "died" in log.read_text()
 
 
+def at_once(pid: int) -> dict[str, str]:
+    """The settings of how many messages a serving process takes at once, as it was given."""
+    pairs = (v.split(b"=", 1) for v in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"))
+    wanted = ("KENGELE_INLINE_AT_ONCE", "KENGELE_INBOUND_CONCURRENCY")
+    return {k.decode(): v.decode() for k, *rest in pairs for v in rest if k.decode() in wanted}
+
+
 async def answers(client: httpx.AsyncClient) -> bool:
     try:
         return (await client.get("/healthz", timeout=2)).status_code == 200
@@ -72,6 +79,10 @@ async def _two_processes_through_a_kill(
     url: str, log: Path, sessionmaker: Maker, fake: TwilioFake, procs: Procs
 ) -> None:
     await wait_until(lambda: len(serving(log)) == 2, within=90, what="two serving processes")
+    # The messages in hand at once are the gateway's, shared by its processes: two processes
+    # on a machine's cores take four each of auto intake's eight and of the loops' eight.
+    for pid in servers(procs[-1].pid):
+        assert at_once(pid) == {"KENGELE_INLINE_AT_ONCE": "4", "KENGELE_INBOUND_CONCURRENCY": "4"}
     async with httpx.AsyncClient(base_url=url) as client:
         await wait_until(lambda: answers(client), within=30, what="the gateway to answer")
         twilio = Twilio(client, token=fake.auth_token)
