@@ -53,9 +53,10 @@ class PhoneMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     message_id: str = Field(min_length=1, max_length=64, pattern=NO_CONTROL)
-    owner: str = Field(default="", max_length=32)
-    # Empty or no number at all, the message is filed all the same (and never answered).
-    contact: str = Field(max_length=32)
+    owner: str = Field(default="", max_length=500)
+    # Empty, no number at all, or longer than a stored number (cut to 32 characters), the
+    # message is filed all the same (and never answered): a refusal would be retried and refused.
+    contact: str = Field(max_length=500)
     content: str = Field(default="", max_length=10_000)
     encrypted: bool = False
     timestamp: datetime | None = None

@@ -58,8 +58,9 @@ class SmsReceived(BaseModel):
 
     message_id: str | None = Field(default=None, alias="messageId")
     message: str = Field(max_length=10_000)
-    # Empty or no number at all, the message is filed all the same (and never answered).
-    phone_number: str = Field(alias="phoneNumber", max_length=32)
+    # Empty, no number at all, or longer than a stored number (cut to 32 characters), the
+    # message is filed all the same (and never answered): a refusal would be retried and refused.
+    phone_number: str = Field(alias="phoneNumber", max_length=500)
     sim_number: int | None = Field(default=None, alias="simNumber")
     # With the device's own offset (2024-06-22T15:46:11.000+07:00).
     received_at: datetime | None = Field(default=None, alias="receivedAt")

@@ -1,6 +1,6 @@
-"""A message whose sender is no number (empty, spaces, a name), on every channel: filed, so
-that the operations room sees it, and never answered: no receipt is queued to a recipient
-nothing can be sent to, and no reporter is remembered under it."""
+"""A message whose sender is no number (empty, spaces, a name, a long one), on every
+channel: filed, so that the operations room sees it, and never answered: no receipt is
+queued to a recipient nothing can be sent to, and no reporter is remembered under it."""
 
 from __future__ import annotations
 
@@ -87,7 +87,14 @@ CHANNELS: dict[str, Post] = {
     "smsgate": _smsgate,
     "httpsms": _httpsms,
 }
-SENDERS = {"empty": "", "spaces": "   ", "a name": "inconnu"}
+SENDERS = {
+    "empty": "",
+    "spaces": "   ",
+    "a name": "inconnu",
+    # Longer than a stored sender (32): cut, never refused (a refusal is retried and refused
+    # again, and the alert is lost).
+    "a long name": "Service des messages de l'operateur mobile",
+}
 
 
 async def _count(session: AsyncSession, model: type[object]) -> int:
