@@ -19,6 +19,8 @@ and prints the whole: the backlog wrk left, how long it took to drain, the rate 
 processed end to end, and the CPU per message of answering and processing together.
 `--mode auto`: webhooks process their message while fewer than KENGELE_INLINE_AT_ONCE are in
 hand, and queue the rest; the same figures are printed.
+`--workers 1,2` runs the gateway with one process, then with two (`serve --workers 2`), each
+on an emptied database after the same bare route, and prints two processes / one as well.
 """
 
 from __future__ import annotations
@@ -257,7 +259,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--bodies", type=int, default=30000, help="pre-signed requests")
     parser.add_argument(
-        "--workers", type=int, default=1, help="serving processes (serve --workers N)"
+        "--workers",
+        default="1",
+        help="serving processes (serve --workers N); a list (1,2) runs the gateway once with "
+        "each, in turn after the one bare route, and prints each run's ratio to one process",
     )
     parser.add_argument(
         "--mode",
@@ -276,9 +281,7 @@ def main() -> None:
         )
     if not args.database_url:
         raise SystemExit("--database-url (or KENGELE_DATABASE_URL): an empty database to use")
-    from app.kit.config import normalise_database_url
-
-    asyncio.run(empty(normalise_database_url(args.database_url)))
+    counts = [int(n) for n in str(args.workers).split(",")]
     with tempfile.TemporaryDirectory(prefix="kengele-wrk-") as tmp:
         bare_port, gw_port = free_port(), free_port()
         (Path(tmp) / "bare_route.py").write_text(BARE_APP.format(path=PATH))
@@ -303,24 +306,43 @@ def main() -> None:
             bare_rate = measure("bare", bare, f"http://127.0.0.1:{bare_port}", bare_lua, args)
         finally:
             stop(bare)
-        gateway = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--demo", "--port", str(gw_port)]
-            + (["--workers", str(args.workers)] if args.workers > 1 else []),
-            env=gw_env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_up(f"{public}/readyz")
-            gw_lua = lua_script(args.bodies, public, os.urandom(4).hex(), Path(tmp))
-            name = "pipeline" if args.workers == 1 else f"pipeline×{args.workers}"
-            if args.mode != "inline":
-                name += f" {args.mode}"
-            url = normalise_database_url(args.database_url) if args.mode != "inline" else None
-            gw_rate = measure(name, gateway, public, gw_lua, args, url)
-        finally:
-            stop(gateway)
-    print(f"ratio pipeline / bare route: {gw_rate / bare_rate:.3f}")
+        rates = {}
+        for workers in counts:
+            rates[workers] = gateway_rate(args, workers, gw_port, gw_env, Path(tmp))
+    for workers, rate in rates.items():
+        label = "pipeline" if workers == 1 else f"pipeline×{workers}"
+        print(f"ratio {label} / bare route: {rate / bare_rate:.3f}")
+    if 1 in rates:
+        for workers, rate in rates.items():
+            if workers != 1:
+                print(f"ratio pipeline×{workers} / one process: {rate / rates[1]:.2f}")
+
+
+def gateway_rate(
+    args: argparse.Namespace, workers: int, port: int, env: dict[str, str], tmp: Path
+) -> float:
+    """Requests/s of the gateway served by `workers` processes, on an emptied database."""
+    from app.kit.config import normalise_database_url
+
+    asyncio.run(empty(normalise_database_url(args.database_url)))
+    public = env["KENGELE_PUBLIC_URL"]
+    gateway = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--demo", "--port", str(port)]
+        + (["--workers", str(workers)] if workers > 1 else []),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_up(f"{public}/readyz")
+        gw_lua = lua_script(args.bodies, public, os.urandom(4).hex(), tmp)
+        name = "pipeline" if workers == 1 else f"pipeline×{workers}"
+        if args.mode != "inline":
+            name += f" {args.mode}"
+        url = normalise_database_url(args.database_url) if args.mode != "inline" else None
+        return measure(name, gateway, public, gw_lua, args, url)
+    finally:
+        stop(gateway)
 
 
 if __name__ == "__main__":
