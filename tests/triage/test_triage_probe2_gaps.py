@@ -1,0 +1,61 @@
+"""General gaps found by reading the misses of the second held-out probe (tests/data/
+triage_real_probe2.jsonl, docs/TRIAGE_QUALITY.md "A second held-out probe"): drone and air
+strikes, bombs and shells that are the weapons of a fight, the victims of another harm than
+an attack, and a place whose name is also a common word, written as a name after a place word.
+The sentences are ours, none is a probe text."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from app.geo.matcher import Gazetteer
+from app.triage.engine import triage_message
+from app.triage.types import Sender
+
+MAVIVI_FP = "+243810000101"
+KITSHANGA_FP = "+243810000108"
+MONDAY = datetime.fromisoformat("2024-12-30T09:00:00+02:00")  # a Monday in Kivu
+
+
+def summary(text: str, gazetteer: Gazetteer, sender: Sender) -> tuple[str, str, str | None]:
+    r = triage_message(text, gazetteer=gazetteer, sender=sender, received_at=MONDAY)
+    return r.category, r.severity, r.place.id if r.place else None
+
+
+@pytest.mark.parametrize(
+    ("phone", "text", "expected"),
+    [
+        # a drone or air strike is a weapon fired: a clash when no one is hurt...
+        (
+            KITSHANGA_FP,
+            "Deux frappes de drones ce matin sur les positions rebelles pres de Kirolirwe",
+            ("CLASH", "critical", "kirolirwe"),
+        ),
+        (
+            KITSHANGA_FP,
+            "A drone strike hit a rebel base in Rubaya yesterday",
+            ("CLASH", "high", "rubaya"),
+        ),
+        (
+            KITSHANGA_FP,
+            "Drone imeshambulia magari ya waasi Mweso leo asubuhi",
+            ("ATTACK", "critical", "mweso"),
+        ),
+        # ...and an attack when it hurts people
+        (
+            KITSHANGA_FP,
+            "Frappe de drone sur un marche a Mweso, trois civils blesses",
+            ("ATTACK", "critical", "mweso"),
+        ),
+    ],
+)
+def test_drone_and_air_strikes(
+    phone: str,
+    text: str,
+    expected: tuple[str, str, str | None],
+    gazetteer: Gazetteer,
+    senders: dict[str, Sender],
+) -> None:
+    assert summary(text, gazetteer, senders[phone]) == expected
