@@ -59,6 +59,9 @@ _PROTEST_CANCELS = frozenset(
     ("DISPLACEMENT", "ARSON", "ARMED_PRESENCE", "SIGHTING", "AP_WEAK", "THREAT", "SEIZE")
 )
 _OTHERS = frozenset(("wengine", "others", "autres", "d autres"))
+# "victimes de viol", "victims of kidnapping": the victims of the harm named after them.
+_VICTIMS = frozenset(("victime", "victimes", "victim", "victims"))
+_OF = frozenset(("de", "d", "du", "des", "la", "l", "of", "the", "an", "a"))
 _GONE_CANCELS = frozenset(("ARMED_PRESENCE", "SIGHTING", "AP_WEAK", "CLASH", "GUNFIRE", "THREAT"))
 _CALM_CANCELS = frozenset(
     (
@@ -176,6 +179,22 @@ def _about_animals(h: Hit, tokens: Sequence[Token], hits: Sequence[Hit], text: s
     return nearest.group == "ANIMAL"
 
 
+def _victims_of(h: Hit, tokens: Sequence[Token], events: Sequence[Hit]) -> Hit | None:
+    """The harm named right after "victims of", when it is not an attack ("victimes de viol",
+    "victims of kidnapping"): the victims are then that harm's, not people killed or hurt."""
+    if h.group != "ATTACK" or h.cue not in _VICTIMS:
+        return None
+    pos = h.end
+    while pos < min(len(tokens), h.end + 3) and tokens[pos].norm in _OF:
+        pos += 1
+    if pos == h.end:
+        return None
+    for e in events:
+        if e.start == pos and e.group in RANK and e.group != "ATTACK":
+            return e
+    return None
+
+
 def _people_subject(h: Hit, hits: Sequence[Hit]) -> Hit | None:
     """People right before a movement word ("les gens se deplacent", "deplaces arrivent"),
     who are then the ones moving, not armed men."""
@@ -264,6 +283,10 @@ def categorize(
                 reasons.append(f"{_q(modal.cue)} → {_q(h.cue)} has not happened")
                 add("THREAT", h)
                 continue
+        harm_named = _victims_of(h, tokens, events)
+        if harm_named is not None:
+            reasons.append(f"{_q(h.cue)} of {_q(harm_named.cue)}: not people killed or hurt")
+            continue
         if group in ("ATTACK", "ASSAULT") and _about_animals(h, tokens, hits, text):
             reasons.append(f"{_q(h.cue)} is about animals → LOOTING")
             add("LOOTING", h)

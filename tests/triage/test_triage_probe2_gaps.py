@@ -59,3 +59,28 @@ def test_drone_and_air_strikes(
     senders: dict[str, Sender],
 ) -> None:
     assert summary(text, gazetteer, senders[phone]) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the victims of a rape, a kidnapping or a looting are not people killed or wounded
+        (
+            "Le centre de sante de Mutwanga a recu douze victimes de viol cette semaine",
+            ("SEXUAL_VIOLENCE", "critical", "mutwanga"),
+        ),
+        (
+            "Families of the victims of kidnapping in Kiwanja ask for help",
+            ("ABDUCTION", "critical", "kiwanja"),
+        ),
+        # victims of an attack stay an attack
+        (
+            "Les victimes de l attaque de cette nuit sont soignees a Beni",
+            ("ATTACK", "critical", "beni"),
+        ),
+    ],
+)
+def test_victims_of_another_harm(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
