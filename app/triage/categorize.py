@@ -79,7 +79,13 @@ _CALM_CANCELS = frozenset(
 )
 # Harm a modal word can announce: the categories from ATTACK to LOOTING and their helpers.
 _MODAL_TARGETS = frozenset(
-    (*CATEGORY_GROUPS[: CATEGORY_GROUPS.index("LOOTING") + 1], "GUNFIRE", "TAKE", "ASSAULT")
+    (
+        *CATEGORY_GROUPS[: CATEGORY_GROUPS.index("LOOTING") + 1],
+        "GUNFIRE",
+        "TAKE",
+        "ASSAULT",
+        "WEAPON",
+    )
 )
 
 
@@ -233,7 +239,15 @@ def categorize(
 
     events = alive(
         groups_in(
-            hits, *CATEGORY_GROUPS, "GUNFIRE", "SIGHTING", "AP_WEAK", "TAKE", "ASSAULT", "SEIZE"
+            hits,
+            *CATEGORY_GROUPS,
+            "GUNFIRE",
+            "SIGHTING",
+            "AP_WEAK",
+            "TAKE",
+            "ASSAULT",
+            "SEIZE",
+            "WEAPON",
         )
     )
     actors = alive(groups_in(hits, "ACTOR", "AP_WEAK"))
@@ -296,6 +310,14 @@ def categorize(
                 add("ATTACK", h)
             else:
                 reasons.append(f"{_q(h.cue)} with goods taken and no one hurt → LOOTING")
+        elif group == "WEAPON":
+            harm = alive(groups_in(hits, "KILLED", "WOUNDED"))
+            fight = any(e.group in ("CLASH", "GUNFIRE") for e in events)
+            if fight and not harm:
+                reasons.append(f"{_q(h.cue)} with fighting and no one hurt → the fight's weapons")
+                add("CLASH", h)
+            else:
+                add("ATTACK", h)
         elif group == "SEIZE":
             obj = _next_object(tokens, hits, h.end, number_words)
             if obj == "PEOPLE" or (obj is None and _prev_is(hits, h.start, "PEOPLE")):

@@ -37,7 +37,17 @@ CATEGORY_GROUPS: tuple[str, ...] = tuple(
     c for c in get_args(Category) if c not in ("OTHER", "FLASH")
 )
 EVENT_GROUPS = frozenset(
-    (*CATEGORY_GROUPS, "GUNFIRE", "SIGHTING", "AP_WEAK", "TAKE", "ASSAULT", "SEIZE", "PROTEST")
+    (
+        *CATEGORY_GROUPS,
+        "GUNFIRE",
+        "SIGHTING",
+        "AP_WEAK",
+        "TAKE",
+        "ASSAULT",
+        "SEIZE",
+        "PROTEST",
+        "WEAPON",
+    )
 )
 # Long phrases of these groups hide the words inside them: an event phrase ("cattle raid"), a
 # protest ("ville morte") or an armed group's name ("Mouvement du 23 mars").

@@ -84,3 +84,36 @@ def test_victims_of_another_harm(
     text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
 ) -> None:
     assert summary(text, gazetteer, Sender()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # bombs and shells named with a fight, and no one hurt: the fight's weapons
+        (
+            "Combats entre FARDC et rebelles a Kibumba, obus et tirs partout",
+            ("CLASH", "critical", "kibumba"),
+        ),
+        (
+            "Vita vikali Rugari tangu asubuhi, makombora yanasikika",
+            ("CLASH", "critical", "rugari"),
+        ),
+        (
+            "Heavy fighting near Kalengera, shells falling all night",
+            ("CLASH", "critical", "kalengera"),
+        ),
+        # a bomb alone, or a bomb that hurts, is still an attack
+        (
+            "Une bombe est tombee sur le marche de Kibumba",
+            ("ATTACK", "critical", "kibumba"),
+        ),
+        (
+            "Combats a Rugari, un obus a blesse deux enfants",
+            ("ATTACK", "critical", "rugari"),
+        ),
+    ],
+)
+def test_weapons_of_a_fight(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
