@@ -134,13 +134,21 @@ def _score(
     text: str,
     tokens: Sequence[Token],
     marks: Sequence[Hit],
+    all_caps: bool,
 ) -> float:
     prep = _listed_prep(m, idx, mentions, preps, text, tokens)
     group = prep.group if prep else ""
     weak_from = group == "FROM" and prep is not None and prep.cue in _WEAK_FROM
     if group == "DIRECTION" and prep is not None and _fleeing_before(prep, marks):
         group = "FLEEING_TO"  # "residents flee to Goma": where people go, not armed men
-    score = -1.5 * m.distance - (2.0 if m.common else 0.0)  # a plain name beats a typo
+    # A plain name beats a typo or a common word ("sake", "boga"), unless that word is written
+    # as a name after a place word ("a Sake", "huko Boga"): then it is a name too.
+    as_name = (
+        prep is not None
+        and prep.cue not in _WEAK_PREPS
+        and _has_hint(m, tokens, [], all_caps, text)
+    )
+    score = -1.5 * m.distance - (2.0 if m.common and not as_name else 0.0)
     # An area counts when nothing more precise is named (TRIAGE.md Place rule 6), and so does
     # a place given as a distance or direction from ("a 25 km de Butembo", "near Bule").
     if all(p.area_level for p in _candidates(m, marks)):
@@ -228,7 +236,7 @@ def locate(
         ranked = sorted(
             range(len(mentions)),
             key=lambda i: (
-                -_score(mentions[i], i, mentions, category, preps, text, tokens, marks),
+                -_score(mentions[i], i, mentions, category, preps, text, tokens, marks, all_caps),
                 i,
             ),
         )

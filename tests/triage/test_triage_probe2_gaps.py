@@ -117,3 +117,24 @@ def test_weapons_of_a_fight(
     text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
 ) -> None:
     assert summary(text, gazetteer, Sender()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "Sake" and "Pinga" are common words too; written as names after "a"/"huko" they are
+        # the event's place, over a town or area heading the message
+        (
+            "MASISI: deux civils tues par balles a Sake",
+            ("ATTACK", "critical", "sake"),
+        ),
+        (
+            "Walikale: watu watatu wameuawa huko Pinga",
+            ("ATTACK", "critical", "pinga"),
+        ),
+    ],
+)
+def test_a_common_word_written_as_a_place(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
