@@ -25,6 +25,22 @@ def summary(text: str, gazetteer: Gazetteer, sender: Sender) -> tuple[str, str, 
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Un drone survole Kitshanga depuis ce matin",
+        "Drone inazunguka juu ya Mweso tangu asubuhi",
+        "A drone has been flying over Rubaya all morning",
+    ],
+)
+def test_a_drone_seen_overhead_is_no_strike(
+    text: str, gazetteer: Gazetteer, senders: dict[str, Sender]
+) -> None:
+    """A drone alone fires nothing: no clash, nothing critical (a strike is named as one)."""
+    category, severity, _ = summary(text, gazetteer, senders[KITSHANGA_FP])
+    assert category != "CLASH" and severity != "critical", (category, severity)
+
+
+@pytest.mark.parametrize(
     ("phone", "text", "expected"),
     [
         # a drone or air strike is a weapon fired: a clash when no one is hurt...
