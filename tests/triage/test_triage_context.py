@@ -10,20 +10,15 @@ import pytest
 from app.geo.matcher import Gazetteer
 from app.triage.engine import triage_message
 from app.triage.types import Sender
+from tests.triage.support import MONDAY, summary
 
 MAVIVI_FP = "+243810000101"  # home mavivi (Beni)
 RUTSHURU_FP = "+243810000107"
 UVIRA_FP = "+243810000114"
-MONDAY = datetime.fromisoformat("2024-12-30T09:00:00+02:00")  # a Monday in Kivu
 
 
 def triage(text: str, gazetteer: Gazetteer, sender: Sender, when: datetime = MONDAY):
     return triage_message(text, gazetteer=gazetteer, sender=sender, received_at=when)
-
-
-def summary(text: str, gazetteer: Gazetteer, sender: Sender) -> tuple[str, str, str | None]:
-    r = triage(text, gazetteer, sender)
-    return r.category, r.severity, r.place.id if r.place else None
 
 
 @pytest.mark.parametrize(

@@ -6,22 +6,14 @@ The sentences are ours, none is a probe text."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 
 from app.geo.matcher import Gazetteer
-from app.triage.engine import triage_message
 from app.triage.types import Sender
+from tests.triage.support import summary
 
 MAVIVI_FP = "+243810000101"
 KITSHANGA_FP = "+243810000108"
-MONDAY = datetime.fromisoformat("2024-12-30T09:00:00+02:00")  # a Monday in Kivu
-
-
-def summary(text: str, gazetteer: Gazetteer, sender: Sender) -> tuple[str, str, str | None]:
-    r = triage_message(text, gazetteer=gazetteer, sender=sender, received_at=MONDAY)
-    return r.category, r.severity, r.place.id if r.place else None
 
 
 @pytest.mark.parametrize(

@@ -6,23 +6,16 @@ none is a probe text."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 
 from app.geo.matcher import Gazetteer
 from app.triage.engine import triage_message
 from app.triage.types import Sender
+from tests.triage.support import MONDAY, summary
 
 MAVIVI_FP = "+243810000101"
 DJUGU_FP = "+243810000110"
 KASINDI_FP = "+243810000106"
-MONDAY = datetime.fromisoformat("2024-12-30T09:00:00+02:00")  # a Monday in Kivu
-
-
-def summary(text: str, gazetteer: Gazetteer, sender: Sender) -> tuple[str, str, str | None]:
-    r = triage_message(text, gazetteer=gazetteer, sender=sender, received_at=MONDAY)
-    return r.category, r.severity, r.place.id if r.place else None
 
 
 @pytest.mark.parametrize(
