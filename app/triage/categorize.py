@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import get_args
 
-from app.triage.lexicon import CATEGORY_GROUPS, Hit, groups_in
+from app.triage.lexicon import CATEGORY_GROUPS, EVENT_GROUPS, Hit, groups_in
 from app.triage.normalize import Token
 from app.triage.types import Category
 
@@ -237,19 +237,8 @@ def categorize(
                 reasons.append(f"{_q(n.cue)} negates {_q(h.cue)}")
         return out
 
-    events = alive(
-        groups_in(
-            hits,
-            *CATEGORY_GROUPS,
-            "GUNFIRE",
-            "SIGHTING",
-            "AP_WEAK",
-            "TAKE",
-            "ASSAULT",
-            "SEIZE",
-            "WEAPON",
-        )
-    )
+    # Every event word but a protest's (a protest cancels some of them: _PROTEST_CANCELS).
+    events = alive(groups_in(hits, *(EVENT_GROUPS - {"PROTEST"})))
     actors = alive(groups_in(hits, "ACTOR", "AP_WEAK"))
 
     # End of a threat: hostages released, armed men gone, calm returned.
