@@ -120,6 +120,22 @@ def _is_count(norm: str, number_words: frozenset[str]) -> bool:
     return norm.isdigit() or norm in number_words
 
 
+# French determiners: a word of both PEOPLE and GOODS after one is a thing ("une moto", a
+# motorbike), without one a person (Lingala "moto": a person).
+_DETERMINERS = frozenset(
+    ("un", "une", "le", "la", "l", "les", "des", "sa", "son", "ses", "leur", "leurs", "cette")
+)
+
+
+def _object_at(tokens: Sequence[Token], hits: Sequence[Hit], i: int) -> str | None:
+    """PEOPLE or GOODS for the word at token ``i`` (None: neither). A word of both languages'
+    lists ("moto") is GOODS after a French determiner, else PEOPLE."""
+    groups = {h.group for h in hits if h.start == i and h.group in ("PEOPLE", "GOODS")}
+    if len(groups) == 2:
+        return "GOODS" if i > 0 and tokens[i - 1].norm in _DETERMINERS else "PEOPLE"
+    return groups.pop() if groups else None
+
+
 def _next_object(
     tokens: Sequence[Token],
     hits: Sequence[Hit],
@@ -132,15 +148,17 @@ def _next_object(
         norm = tokens[i].norm
         if norm in _SKIP or _is_count(norm, number_words):
             continue
-        for h in hits:
-            if h.start == i and h.group in ("PEOPLE", "GOODS"):
-                return h.group
-        return None
+        return _object_at(tokens, hits, i)
     return None
 
 
-def _prev_is(hits: Sequence[Hit], pos: int, group: str) -> bool:
-    return any(h.group == group and h.end in (pos, pos - 1) for h in hits)
+def _people_before(tokens: Sequence[Token], hits: Sequence[Hit], pos: int) -> bool:
+    """Whether people are named right before token ``pos`` (or one word before it)."""
+    return any(
+        _object_at(tokens, hits, h.start) == "PEOPLE"
+        for h in hits
+        if h.group == "PEOPLE" and h.end in (pos, pos - 1)
+    )
 
 
 def _gap(a: Hit, b: Hit) -> int:
@@ -309,7 +327,7 @@ def categorize(
                 add("ATTACK", h)
         elif group == "SEIZE":
             obj = _next_object(tokens, hits, h.end, number_words)
-            if obj == "PEOPLE" or (obj is None and _prev_is(hits, h.start, "PEOPLE")):
+            if obj == "PEOPLE" or (obj is None and _people_before(tokens, hits, h.start)):
                 add("ABDUCTION", h)
             elif actors:
                 add("ARMED_PRESENCE", h)
@@ -322,7 +340,7 @@ def categorize(
                 add("CLASH", h)
         elif group == "TAKE":
             obj = _next_object(tokens, hits, h.end, number_words)
-            if obj == "PEOPLE" or (obj is None and _prev_is(hits, h.start, "PEOPLE")):
+            if obj == "PEOPLE" or (obj is None and _people_before(tokens, hits, h.start)):
                 add("ABDUCTION", h)
             elif obj == "GOODS":
                 add("LOOTING", h)

@@ -146,3 +146,30 @@ def test_a_common_word_written_as_a_place(
     text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
 ) -> None:
     assert summary(text, gazetteer, Sender()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "moto" is a motorbike in French after a determiner, a person in Lingala without one
+        (
+            "Des hommes armes ont pille le marche de Mutwanga et emporte une moto",
+            ("LOOTING", "medium", "mutwanga"),
+        ),
+        (
+            "Boutiques pillees a Mutwanga cette nuit, telephones et une moto emportes",
+            ("LOOTING", "medium", "mutwanga"),
+        ),
+        (
+            "Bato ya ADF bakamati moto moko na Mutwanga",
+            ("ABDUCTION", "critical", "mutwanga"),
+        ),
+    ],
+)
+def test_a_motorbike_taken_is_goods_and_a_person_taken_is_an_abduction(
+    text: str,
+    expected: tuple[str, str, str | None],
+    gazetteer: Gazetteer,
+    senders: dict[str, Sender],
+) -> None:
+    assert summary(text, gazetteer, senders[MAVIVI_FP]) == expected
