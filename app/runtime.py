@@ -20,7 +20,7 @@ from app.changes import service as changes
 from app.channels import service as channels
 from app.demo import load_demo_data
 from app.escalation.service import seed_default_policies
-from app.flows import channel_health
+from app.flows import channel_health, roster
 from app.flows.escalation_step import EscalationSteps
 from app.flows.inbound import INTAKE_CHANNEL, Pipeline
 from app.flows.provider_reports import apply_early, page_dead
@@ -153,6 +153,7 @@ class Runtime:
             webhooks,
             announce=lambda session, channel: channel_health.changed(session, settings, channel),
             gave_up=lambda session, delivery: page_dead(session, settings, delivery),
+            requeued=lambda session, delivery: roster.requeued(session, settings, delivery),
         )
         runtime = cls(
             settings=settings,

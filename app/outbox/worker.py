@@ -37,6 +37,8 @@ from app.outbox.models import (
     CHANNEL_VOICE,
     CHANNEL_WEBHOOK,
     DEAD,
+    PAGING,
+    PENDING,
     SENDING,
     Delivery,
 )
@@ -98,6 +100,7 @@ class Worker:
         announce: Announce,
         name: str | None = None,
         gave_up: GaveUp | None = None,
+        requeued: GaveUp | None = None,
     ) -> None:
         self.settings = settings
         self.sessionmaker = sessionmaker
@@ -106,6 +109,9 @@ class Worker:
         self.webhooks = webhooks
         self.announce = announce
         self.gave_up = gave_up
+        # A page or call of a liaison that failed and went back to its queue: what is done
+        # about it (passed on if the liaison went off duty while it was being sent).
+        self.requeued = requeued
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self) % 10_000}"
         # Tests stop a worker between claim and send to play a crash.
         self.before_send: Callable[[Delivery], Awaitable[None]] | None = None
@@ -418,6 +424,13 @@ class Worker:
                 )
                 if row.status == DEAD:
                     await self._gave_up(session, row)
+                elif (
+                    self.requeued is not None
+                    and row.status == PENDING
+                    and row.purpose in PAGING
+                    and row.liaison_id is not None
+                ):
+                    await self.requeued(session, row)
                 if result.ok and row.channel == CHANNEL_SMS and row.via is not None:
                     claimed = sent.channels.get(row.via)
                     if claimed is None or channel_service.down_for_failures(claimed):

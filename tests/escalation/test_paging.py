@@ -1289,3 +1289,74 @@ async def test_a_page_whose_send_fails_after_its_liaison_was_deactivated_is_pass
         assert (page.status, page.last_error) == ("dead", "its liaison was deactivated")
         await asyncio.sleep(0.3)  # a retry would be due by now (retry_base_seconds 0.05)
         assert not gw.sent_to(CLA_BENI)
+
+
+async def test_a_page_whose_send_fails_after_its_liaison_went_off_duty_is_passed_on(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """A worker is sending CLA Beni's page when his shift ends (off duty): his pages still
+    queued are passed on at once, this one was not queued. Twilio then answers 503: put back
+    in its queue for a retry, it would still go to him. It is passed on to CLA Oicha, on
+    duty in the zone, as his queued pages were, and cancelled."""
+    async with gateway(settings) as gw:
+        created = await gw.client.post(
+            "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
+        )
+        assert created.status_code == 201, created.text
+        async with gw.sessionmaker() as s:
+            beni = await s.scalar(select(Liaison.id).where(Liaison.phone == CLA_BENI))
+        off: list[int] = []
+
+        async def off_duty_then_twilio_fails(delivery: Delivery) -> None:
+            if delivery.recipient != CLA_BENI or delivery.purpose != "page" or off:
+                return
+            off.append(delivery.id)
+            changed = await gw.client.patch(
+                f"/api/v1/liaisons/{beni}/duty", json={"on_duty": False}, headers=admin_headers
+            )
+            assert changed.status_code == 200, changed.text
+            gw.fake.fail_with(code=20500, status=503)
+
+        gw.app.state.runtime.worker.before_send = off_duty_then_twilio_fails
+        await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
+
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+        (page,) = await gw.outbox(recipient=CLA_BENI, purpose="page")
+        assert (page.id, page.status) == (off[0], "cancelled")
+        await asyncio.sleep(0.3)  # a retry would be due by now (retry_base_seconds 0.05)
+        assert not gw.sent_to(CLA_BENI), "sent again to the liaison off duty"
+
+
+async def test_a_failed_page_nobody_else_can_take_is_retried_for_the_liaison_gone_off_duty(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """The same, but nobody else of the zone, nor any JOC officer, is on duty: cancelled,
+    the page would reach nobody. It stays his and is retried (he can still answer it)."""
+    async with gateway(settings) as gw:
+        created = await gw.client.post(
+            "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
+        )
+        assert created.status_code == 201, created.text
+        async with unit_of_work(gw.sessionmaker) as s:
+            for liaison in (await s.scalars(select(Liaison))).all():
+                liaison.on_duty = liaison.phone == CLA_BENI
+            beni = await s.scalar(select(Liaison.id).where(Liaison.phone == CLA_BENI))
+        off: list[int] = []
+
+        async def off_duty_then_twilio_fails(delivery: Delivery) -> None:
+            if delivery.recipient != CLA_BENI or delivery.purpose != "page" or off:
+                return
+            off.append(delivery.id)
+            changed = await gw.client.patch(
+                f"/api/v1/liaisons/{beni}/duty", json={"on_duty": False}, headers=admin_headers
+            )
+            assert changed.status_code == 200, changed.text
+            gw.fake.fail_with(code=20500, status=503)
+
+        gw.app.state.runtime.worker.before_send = off_duty_then_twilio_fails
+        await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
+
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)))
+        (page,) = await gw.outbox(recipient=CLA_BENI, purpose="page")
+        assert page.id == off[0] and page.attempts == 2, "the same page, sent at its retry"
+        assert not gw.sent_to(CLA_OICHA)
