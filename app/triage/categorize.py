@@ -75,6 +75,8 @@ _CALM_CANCELS = frozenset(
         "DISPLACEMENT",
         "THREAT",
         "ATTACK",
+        # bombs and shells were ATTACK words: calm after them ends the threat as well
+        "WEAPON",
     )
 )
 # Harm a modal word can announce: the categories from ATTACK to LOOTING and their helpers.

@@ -173,3 +173,24 @@ def test_a_motorbike_taken_is_goods_and_a_person_taken_is_an_abduction(
     senders: dict[str, Sender],
 ) -> None:
     assert summary(text, gazetteer, senders[MAVIVI_FP]) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # calm returned after bombs or shells is the end of the threat, as after an attack
+        # (bombs were ATTACK words, which calm cancels; as WEAPON words they must be too)
+        ("Le calme est revenu a Sake apres les bombardements", ("OTHER", "low", "sake")),
+        ("Hali ni shwari Sake baada ya mabomu", ("OTHER", "low", "sake")),
+        ("Calm returned to Sake after the shelling", ("OTHER", "low", "sake")),
+        # a bomb that killed is still an attack, calm or not
+        (
+            "Le calme est revenu a Sake apres le bombardement qui a fait 3 morts",
+            ("ATTACK", "critical", "sake"),
+        ),
+    ],
+)
+def test_calm_after_bombs_is_the_end_of_the_threat(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
