@@ -206,8 +206,9 @@ def _about_animals(h: Hit, tokens: Sequence[Token], hits: Sequence[Hit], text: s
 
 
 def _victims_of(h: Hit, tokens: Sequence[Token], events: Sequence[Hit]) -> Hit | None:
-    """The harm named right after "victims of", when it is not an attack ("victimes de viol",
-    "victims of kidnapping"): the victims are then that harm's, not people killed or hurt."""
+    """The harm named right after "victims of", when it is not an attack or a fight
+    ("victimes de viol", "victims of kidnapping"): the victims are then that harm's, not people
+    killed or hurt. The victims of a fight ("victimes des combats") are its dead and wounded."""
     if h.group != "ATTACK" or h.cue not in _VICTIMS:
         return None
     pos = h.end
@@ -216,7 +217,7 @@ def _victims_of(h: Hit, tokens: Sequence[Token], events: Sequence[Hit]) -> Hit |
     if pos == h.end:
         return None
     for e in events:
-        if e.start == pos and e.group in RANK and e.group != "ATTACK":
+        if e.start == pos and e.group in RANK and e.group not in ("ATTACK", "CLASH"):
             return e
     return None
 

@@ -194,3 +194,17 @@ def test_calm_after_bombs_is_the_end_of_the_threat(
     text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
 ) -> None:
     assert summary(text, gazetteer, Sender()) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the victims of fighting are people killed or hurt in it (TRIAGE.md: a CLASH is
+        # fighting with no victims reported), unlike the victims of a rape or a kidnapping
+        "12 victimes des combats a Kiwanja",
+        "Plusieurs victimes des affrontements entre FARDC et M23 a Kiwanja",
+        "Five victims of the clashes in Kiwanja this morning",
+    ],
+)
+def test_victims_of_fighting_are_an_attack(text: str, gazetteer: Gazetteer) -> None:
+    assert summary(text, gazetteer, Sender()) == ("ATTACK", "critical", "kiwanja")
