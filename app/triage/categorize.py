@@ -62,6 +62,11 @@ _OTHERS = frozenset(("wengine", "others", "autres", "d autres"))
 # "victimes de viol", "victims of kidnapping": the victims of the harm named after them.
 _VICTIMS = frozenset(("victime", "victimes", "victim", "victims"))
 _OF = frozenset(("de", "d", "du", "des", "la", "l", "of", "the", "an", "a"))
+# The harms whose victims are not people killed or hurt. Not a fight's, nor an incursion's
+# ("victimes des combats", "5 victimes de l'incursion des ADF"): those are its dead and wounded.
+_HARMS_NOT_KILLING = frozenset(
+    ("ABDUCTION", "SEXUAL_VIOLENCE", "ARSON", "LOOTING", "DISPLACEMENT", "THREAT")
+)
 _GONE_CANCELS = frozenset(("ARMED_PRESENCE", "SIGHTING", "AP_WEAK", "CLASH", "GUNFIRE", "THREAT"))
 _CALM_CANCELS = frozenset(
     (
@@ -206,9 +211,9 @@ def _about_animals(h: Hit, tokens: Sequence[Token], hits: Sequence[Hit], text: s
 
 
 def _victims_of(h: Hit, tokens: Sequence[Token], events: Sequence[Hit]) -> Hit | None:
-    """The harm named right after "victims of", when it is not an attack or a fight
+    """The harm named right after "victims of", when it is one of _HARMS_NOT_KILLING
     ("victimes de viol", "victims of kidnapping"): the victims are then that harm's, not people
-    killed or hurt. The victims of a fight ("victimes des combats") are its dead and wounded."""
+    killed or hurt. The victims of a fight or an incursion are its dead and wounded."""
     if h.group != "ATTACK" or h.cue not in _VICTIMS:
         return None
     pos = h.end
@@ -217,7 +222,7 @@ def _victims_of(h: Hit, tokens: Sequence[Token], events: Sequence[Hit]) -> Hit |
     if pos == h.end:
         return None
     for e in events:
-        if e.start == pos and e.group in RANK and e.group not in ("ATTACK", "CLASH"):
+        if e.start == pos and e.group in _HARMS_NOT_KILLING:
             return e
     return None
 

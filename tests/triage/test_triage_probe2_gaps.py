@@ -200,10 +200,13 @@ def test_calm_after_bombs_is_the_end_of_the_threat(
     "text",
     [
         # the victims of fighting are people killed or hurt in it (TRIAGE.md: a CLASH is
-        # fighting with no victims reported), unlike the victims of a rape or a kidnapping
+        # fighting with no victims reported), unlike the victims of a rape or a kidnapping;
         "12 victimes des combats a Kiwanja",
         "Plusieurs victimes des affrontements entre FARDC et M23 a Kiwanja",
         "Five victims of the clashes in Kiwanja this morning",
+        # nor are the victims of armed men's incursion: in Beni, the word of an ADF raid
+        "5 victimes de l'incursion des ADF a Kiwanja",
+        "Victims of the incursion at Kiwanja",
     ],
 )
 def test_victims_of_fighting_are_an_attack(text: str, gazetteer: Gazetteer) -> None:
