@@ -139,8 +139,22 @@ def _object_at(tokens: Sequence[Token], hits: Sequence[Hit], i: int) -> str | No
     lists ("moto") is GOODS after a French determiner, else PEOPLE."""
     groups = {h.group for h in hits if h.start == i and h.group in ("PEOPLE", "GOODS")}
     if len(groups) == 2:
-        return "GOODS" if i > 0 and tokens[i - 1].norm in _DETERMINERS else "PEOPLE"
+        before = tokens[i - 1].norm if i > 0 else ""
+        return "GOODS" if before in _DETERMINERS or before.isdigit() else "PEOPLE"
     return groups.pop() if groups else None
+
+
+def _object_from(
+    tokens: Sequence[Token], hits: Sequence[Hit], pos: int, number_words: frozenset[str]
+) -> tuple[int, str | None]:
+    """(token, PEOPLE/GOODS/None) of the first meaningful word at or after token ``pos``; a
+    count before it is skipped, in digits or in words ("took six passengers", "5 jeunes")."""
+    for i in range(pos, min(len(tokens), pos + 4)):
+        norm = tokens[i].norm
+        if norm in _SKIP or _is_count(norm, number_words):
+            continue
+        return i, _object_at(tokens, hits, i)
+    return pos, None
 
 
 def _next_object(
@@ -149,14 +163,41 @@ def _next_object(
     pos: int,
     number_words: frozenset[str] = frozenset(),
 ) -> str | None:
-    """Group (PEOPLE/GOODS) of the first meaningful word at or after token ``pos``; a count
-    before it is skipped, in digits or in words ("took six passengers", "5 jeunes")."""
-    for i in range(pos, min(len(tokens), pos + 4)):
-        norm = tokens[i].norm
-        if norm in _SKIP or _is_count(norm, number_words):
-            continue
-        return _object_at(tokens, hits, i)
-    return None
+    """Group (PEOPLE/GOODS) of the first meaningful word at or after token ``pos``."""
+    return _object_from(tokens, hits, pos, number_words)[1]
+
+
+# Words joining the things taken ("une moto et deux personnes", "pikipiki na watu wawili").
+_JOINS = frozenset(("et", "and", "na", "ainsi que", "pamoja na"))
+# People followed by one of these words are a new clause's subject ("les biens, et la
+# population a fui"), not people taken.
+_OWN_MOVES = frozenset(("DISPLACEMENT", "SIGHTING"))
+
+
+def _taken(
+    tokens: Sequence[Token], hits: Sequence[Hit], pos: int, number_words: frozenset[str]
+) -> set[str]:
+    """What a taking word at ``pos`` takes (PEOPLE, GOODS): its first object and those joined
+    to it ("ont pris une moto et deux personnes": both), people who move by themselves
+    after a join left out ("ont pris les biens et la population a fui": goods only)."""
+    taken: set[str] = set()
+    while True:
+        i, group = _object_from(tokens, hits, pos, number_words)
+        if group is None:
+            return taken
+        if (
+            taken
+            and group == "PEOPLE"
+            and any(h.group in _OWN_MOVES and 0 < h.start - i <= 3 for h in hits)
+        ):
+            return taken
+        taken.add(group)
+        join = next(
+            (k for k in range(i + 1, min(len(tokens), i + 4)) if tokens[k].norm in _JOINS), None
+        )
+        if join is None:
+            return taken
+        pos = join + 1
 
 
 def _people_before(tokens: Sequence[Token], hits: Sequence[Hit], pos: int) -> bool:
@@ -347,10 +388,10 @@ def categorize(
             else:
                 add("CLASH", h)
         elif group == "TAKE":
-            obj = _next_object(tokens, hits, h.end, number_words)
-            if obj == "PEOPLE" or (obj is None and _people_before(tokens, hits, h.start)):
+            taken = _taken(tokens, hits, h.end, number_words)
+            if "PEOPLE" in taken or (not taken and _people_before(tokens, hits, h.start)):
                 add("ABDUCTION", h)
-            elif obj == "GOODS":
+            elif "GOODS" in taken:
                 add("LOOTING", h)
         elif group == "SIGHTING":
             movers = _people_subject(h, hits)

@@ -164,9 +164,30 @@ def test_a_common_word_written_as_a_place(
             "Bato ya ADF bakamati moto moko na Mutwanga",
             ("ABDUCTION", "critical", "mutwanga"),
         ),
+        (
+            "Hommes armes ont pris 1 moto a Mutwanga cette nuit",
+            ("LOOTING", "medium", "mutwanga"),
+        ),
+        # people taken with the goods are taken too; people who flee after a join are not
+        (
+            "Les miliciens ont pris une moto et deux personnes a Mutwanga",
+            ("ABDUCTION", "critical", "mutwanga"),
+        ),
+        (
+            "Les miliciens ont pris la moto et le conducteur a Mutwanga",
+            ("ABDUCTION", "critical", "mutwanga"),
+        ),
+        (
+            "Wamechukua pikipiki na watu wawili Mutwanga usiku huu",
+            ("ABDUCTION", "critical", "mutwanga"),
+        ),
+        (
+            "Hommes armes ont pris les biens et la population a fui Mutwanga",
+            ("LOOTING", "medium", "mutwanga"),
+        ),
     ],
 )
-def test_a_motorbike_taken_is_goods_and_a_person_taken_is_an_abduction(
+def test_a_motorbike_taken_is_goods_and_people_taken_with_it_an_abduction(
     text: str,
     expected: tuple[str, str, str | None],
     gazetteer: Gazetteer,
