@@ -104,8 +104,17 @@ def _listed_prep(
     tokens: Sequence[Token],
 ) -> Hit | None:
     """The place word before a name, or, for a name listed after another ("vers Mamove et
-    Oicha"), the one before the first of the list: the list shares it."""
+    Oicha", "kuelekea Kayna na Kirumba", "a Hewa et Bijombo" after a name the gazetteer does
+    not hold), the one before the first of the list: the list shares it."""
     prep = _prep_before(preps, m.start)
+    # Swahili and Lingala "na" is "at" and "and": between two names it joins a list.
+    joins = prep is not None and prep.cue in _AND and prep.end == m.start
+    if joins and idx > 0 and mentions[idx - 1].end == m.start - 1:
+        prep = None
+    if prep is None:
+        shared = _shared_past_unknown(m, preps, text, tokens)
+        if shared is not None:
+            return shared
     if prep is not None or idx == 0:
         return prep
     prev = mentions[idx - 1]
@@ -118,6 +127,22 @@ def _listed_prep(
         return None
     shared = _listed_prep(prev, idx - 1, mentions, preps, text, tokens)
     return shared if shared is not None and shared.group in _SHARED_PREPS else None
+
+
+def _shared_past_unknown(
+    m: Mention, preps: Sequence[Hit], text: str, tokens: Sequence[Token]
+) -> Hit | None:
+    """The place word of a list whose first name is one the gazetteer does not hold: "a Hewa
+    et Bijombo" (a capitalised word right after a place word, then "et"/"na"/"and")."""
+    j = m.start - 1
+    if j < 2 or tokens[j].norm not in _AND or not tokens[j - 1].raw[:1].isupper():
+        return None
+    if "," in text[tokens[j - 1].end : tokens[m.start].start]:
+        return None
+    prep = _prep_before(preps, j - 1)
+    if prep is None or prep.end != j - 1 or prep.group not in _SHARED_PREPS:
+        return None
+    return prep
 
 
 def _fleeing_before(prep: Hit, marks: Sequence[Hit]) -> bool:
@@ -155,13 +180,15 @@ def _score(
         score -= 3.0
     if any(h.group == "NEAR" and h.end in (m.start, m.start - 1) for h in marks):
         score -= 3.0
+    # Where people flee to is never where the event is (Place rule 2): below an area or a
+    # "near X" too ("Territoire de Mambasa: ... les gens fuient vers Biakato").
     if group == "FLEEING_TO":
-        score -= 2.0
+        score -= 4.0
     elif category == "DISPLACEMENT":
         if group == "FROM":
             score += 1.0 if weak_from else 3.0
         elif group == "DIRECTION":
-            score -= 2.0
+            score -= 4.0
     elif category in _MOVING:
         if group == "DIRECTION":
             score += 3.0

@@ -97,3 +97,63 @@ def test_armed_men_pushed_back_by_others_is_a_clash(
 ) -> None:
     category, severity, _ = summary(text, gazetteer, senders[UVIRA_FP])
     assert (category, severity) == ("CLASH", "high")
+
+
+BARAKA_FP = "+243810000115"
+
+
+@pytest.mark.parametrize(
+    ("phone", "text", "expected"),
+    [
+        # where people flee to ranks below an area named as the location...
+        (
+            UNKNOWN,
+            "Territoire de Beni: des hommes armes occupent deux villages, les habitants fuient "
+            "vers Oicha",
+            ("ARMED_PRESENCE", "high", "territoire-beni"),
+        ),
+        (
+            UNKNOWN,
+            "Eneo la Masisi: wakazi wa vijiji viwili wanakimbia tangu jana kuelekea Sake na Goma",
+            ("DISPLACEMENT", "medium", "territoire-masisi"),
+        ),
+        # ...and a list after a name the gazetteer does not hold shares its place word
+        (
+            BARAKA_FP,
+            "Fizi: tirs entendus hier soir a Kalundja et Mboko, pas de victimes",
+            ("CLASH", "high", "mboko"),
+        ),
+    ],
+)
+def test_flight_destinations_and_lists_of_places(
+    phone: str,
+    text: str,
+    expected: tuple[str, str, str | None],
+    gazetteer: Gazetteer,
+    senders: dict[str, Sender],
+) -> None:
+    assert summary(text, gazetteer, senders.get(phone, Sender())) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a person killed, then animals as another item of the list
+        (
+            "Deux morts par balle et 40 chevres emportees par des miliciens a Mboko hier",
+            ("ATTACK", "high", "mboko"),
+        ),
+        # animals that are the object of the kill word stay animals
+        (
+            "Des miliciens ont abattu et emporte 12 vaches a Mboko hier",
+            ("LOOTING", "medium", "mboko"),
+        ),
+    ],
+)
+def test_animals_listed_after_a_death_are_not_its_victims(
+    text: str,
+    expected: tuple[str, str, str | None],
+    gazetteer: Gazetteer,
+    senders: dict[str, Sender],
+) -> None:
+    assert summary(text, gazetteer, senders[BARAKA_FP]) == expected
