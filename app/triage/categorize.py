@@ -226,6 +226,22 @@ def _across_clause(a: Hit, b: Hit, tokens: Sequence[Token], text: str) -> bool:
     return any(c in _CLAUSE_MARKS for c in between)
 
 
+_JOIN = frozenset(("et", "and", "na", "mpe"))
+
+
+def _joined_after(h: Hit, g: Hit, tokens: Sequence[Token]) -> bool:
+    """``g`` is a new item of a list after ``h``: "et"/"and"/"na", then at most a count or a
+    determiner, then ``g`` ("un mort par balle et 88 vaches emportees"), not the object of a
+    verb ("ont tue et emporte 5 chevres")."""
+    if g.start < h.end:
+        return False
+    between = [t.norm for t in tokens[h.end : g.start]]
+    joins = [i for i, w in enumerate(between) if w in _JOIN]
+    if not joins:
+        return False
+    return all(w.isdigit() or w in _SKIP for w in between[joins[-1] + 1 :])
+
+
 def _about_animals(h: Hit, tokens: Sequence[Token], hits: Sequence[Hit], text: str) -> bool:
     """A kill word whose nearest victim word in its clause is an animal ("vaches tuees",
     "killed two cows", "na kuua wengine" after "ng'ombe"); "chevres pillees, 2 blesses" counts
@@ -243,6 +259,7 @@ def _about_animals(h: Hit, tokens: Sequence[Token], hits: Sequence[Hit], text: s
         if g.group in ("ANIMAL", "PEOPLE")
         and _gap(g, h) <= 4
         and not _across_clause(g, h, tokens, text)
+        and not _joined_after(h, g, tokens)
         and not any(a.start <= g.start and g.end <= a.end for a in actors)
     ]
     if not near:
