@@ -175,6 +175,14 @@ class Lexicon:
             if lang.startswith("en")
             for name in _str_list(names)
         )
+        # Fixed-date holidays: (tokens of a phrase that names it, month, day).
+        self.holidays: list[tuple[tuple[str, ...], int, int]] = []
+        for key, names in (data.get("holidays") or {}).items():
+            month, _, day = str(key).partition("-")
+            if month.isdigit() and day.isdigit():
+                for name in _str_list(names):
+                    toks = tuple(fold_text(name).split())
+                    self.holidays.append((toks, int(month), int(day)))
         calendar = data.get("calendar") or {}
         self.ahead_words = frozenset(fold_text(w) for w in _str_list(calendar.get("ahead")))
         self.this_words = frozenset(fold_text(w) for w in _str_list(calendar.get("this")))

@@ -122,6 +122,25 @@ def _dates(norms: Sequence[str], lexicon: Lexicon, today: date) -> list[tuple[st
     return out
 
 
+def _holidays(norms: Sequence[str], lexicon: Lexicon, today: date) -> list[tuple[str, date]]:
+    """Holidays on a fixed date ("le jour de Noel", "on new year's eve"): the latest such day
+    not after ``today``."""
+    out: list[tuple[str, date]] = []
+    n = len(norms)
+    for toks, month, day in lexicon.holidays:
+        k = len(toks)
+        if not any(tuple(norms[i : i + k]) == toks for i in range(n - k + 1)):
+            continue
+        try:
+            when = date(today.year, month, day)
+            if when > today:
+                when = date(today.year - 1, month, day)
+        except ValueError:
+            continue
+        out.append((" ".join(toks), when))
+    return out
+
+
 def _weekdays(norms: Sequence[str], lexicon: Lexicon) -> list[tuple[str, int]]:
     """Named weekdays (Monday = 0) that are not the message's own day ("ce lundi") nor ahead
     ("samedi prochain"); of a night "de samedi a dimanche" (or "a ce dimanche") only the
@@ -154,7 +173,7 @@ def detect_time(
     past_cue = past[0].cue if past else _il_y_a(tokens)
     norms = [t.norm for t in tokens]
     if not past_cue:
-        for cue, when in _dates(norms, lexicon, today):
+        for cue, when in _dates(norms, lexicon, today) + _holidays(norms, lexicon, today):
             if when < today:
                 past_cue = f"{cue} (received {today.strftime('%a %Y-%m-%d')})"
                 break

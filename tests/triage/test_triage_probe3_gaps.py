@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from app.geo.matcher import Gazetteer
+from app.triage.engine import triage_message
 from app.triage.types import Sender
 from tests.triage.support import MONDAY, summary
 
@@ -157,3 +158,34 @@ def test_animals_listed_after_a_death_are_not_its_victims(
     senders: dict[str, Sender],
 ) -> None:
     assert summary(text, gazetteer, senders[BARAKA_FP]) == expected
+
+
+MAVIVI_FP = "+243810000101"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Le jour de Noel les ADF ont tue 3 personnes a Mavivi",
+        "Siku ya Krismasi watu wawili wameuawa Mavivi",
+        "Two farmers were killed near Mavivi on Christmas Day",
+    ],
+)
+def test_a_holiday_before_the_day_of_the_message_is_past(
+    text: str, gazetteer: Gazetteer, senders: dict[str, Sender]
+) -> None:
+    """Christmas read on Monday 30 December is a date before the message: past."""
+    assert summary(text, gazetteer, senders[MAVIVI_FP]) == ("ATTACK", "high", "mavivi")
+
+
+def test_the_holiday_of_the_message_is_not_past(
+    gazetteer: Gazetteer, senders: dict[str, Sender]
+) -> None:
+    christmas = MONDAY.replace(day=25)
+    r = triage_message(
+        "Le jour de Noel les ADF ont tue 3 personnes a Mavivi",
+        gazetteer=gazetteer,
+        sender=senders[MAVIVI_FP],
+        received_at=christmas,
+    )
+    assert (r.category, r.severity) == ("ATTACK", "critical")
