@@ -179,3 +179,22 @@ async def test_triage_eval_on_the_second_held_out_probe(database_url: str, demo:
     for field, floor in PROBE2_FLOORS.items():
         assert figures[field] >= floor, f"{field} {figures[field]:.1%} < {floor:.0%}"
     assert "false places: 0" in lines
+
+
+# Floors from the third held-out probe (docs/TRIAGE_QUALITY.md "A third held-out probe"), a
+# little below what it reaches now (96.1% / 96.1% / 98.0% on 51 texts, after the fixes its
+# misses showed; 84.3% / 84.3% / 90.2% at the first measurement).
+PROBE3_FLOORS = {"category": 0.94, "severity": 0.94, "place": 0.96}
+
+
+async def test_triage_eval_on_the_third_held_out_probe(database_url: str, demo: None) -> None:
+    path = data_file("triage_real_probe3.jsonl")
+    code, out, err = await _kengele("triage", "eval", str(path), database_url=database_url)
+    assert code == 0, err
+    lines = out.splitlines()
+    print("\n" + "\n".join(lines))  # the figures and every miss
+    assert lines[0] == "51 messages"
+    figures = {line.split()[0]: float(line.split()[1].rstrip("%")) / 100 for line in lines[1:4]}
+    for field, floor in PROBE3_FLOORS.items():
+        assert figures[field] >= floor, f"{field} {figures[field]:.1%} < {floor:.0%}"
+    assert "false places: 0" in lines
