@@ -62,6 +62,8 @@ _OTHERS = frozenset(("wengine", "others", "autres", "d autres"))
 # "victimes de viol", "victims of kidnapping": the victims of the harm named after them.
 _VICTIMS = frozenset(("victime", "victimes", "victim", "victims"))
 _OF = frozenset(("de", "d", "du", "des", "la", "l", "of", "the", "an", "a"))
+# Words joining the items of a list ("une moto et deux personnes", "pikipiki na watu wawili").
+_JOIN = frozenset(("et", "and", "na", "mpe"))
 # The harms whose victims are not people killed or hurt. Not a fight's, nor an incursion's
 # ("victimes des combats", "5 victimes de l'incursion des ADF"): those are its dead and wounded.
 _HARMS_NOT_KILLING = frozenset(
@@ -167,8 +169,6 @@ def _next_object(
     return _object_from(tokens, hits, pos, number_words)[1]
 
 
-# Words joining the things taken ("une moto et deux personnes", "pikipiki na watu wawili").
-_JOINS = frozenset(("et", "and", "na", "ainsi que", "pamoja na"))
 # People followed by one of these words are a new clause's subject ("les biens, et la
 # population a fui"), not people taken.
 _OWN_MOVES = frozenset(("DISPLACEMENT", "SIGHTING"))
@@ -193,7 +193,7 @@ def _taken(
             return taken
         taken.add(group)
         join = next(
-            (k for k in range(i + 1, min(len(tokens), i + 4)) if tokens[k].norm in _JOINS), None
+            (k for k in range(i + 1, min(len(tokens), i + 4)) if tokens[k].norm in _JOIN), None
         )
         if join is None:
             return taken
@@ -224,9 +224,6 @@ def _across_clause(a: Hit, b: Hit, tokens: Sequence[Token], text: str) -> bool:
         return False
     between = text[tokens[first.end - 1].end : tokens[second.start].start]
     return any(c in _CLAUSE_MARKS for c in between)
-
-
-_JOIN = frozenset(("et", "and", "na", "mpe"))
 
 
 def _joined_after(h: Hit, g: Hit, tokens: Sequence[Token]) -> bool:
