@@ -1291,6 +1291,25 @@ async def test_a_page_whose_send_fails_after_its_liaison_was_deactivated_is_pass
         assert not gw.sent_to(CLA_BENI)
 
 
+def _off_duty_mid_send(gw: Gateway, beni: int | None, admin_headers: dict[str, str]) -> list[int]:
+    """While the worker sends CLA Beni's first page, he goes off duty and Twilio then answers
+    503: the page's id, once it happened."""
+    off: list[int] = []
+
+    async def off_duty_then_twilio_fails(delivery: Delivery) -> None:
+        if delivery.recipient != CLA_BENI or delivery.purpose != "page" or off:
+            return
+        off.append(delivery.id)
+        changed = await gw.client.patch(
+            f"/api/v1/liaisons/{beni}/duty", json={"on_duty": False}, headers=admin_headers
+        )
+        assert changed.status_code == 200, changed.text
+        gw.fake.fail_with(code=20500, status=503)
+
+    gw.app.state.runtime.worker.before_send = off_duty_then_twilio_fails
+    return off
+
+
 async def test_a_page_whose_send_fails_after_its_liaison_went_off_duty_is_passed_on(
     settings: Settings, admin_headers: dict[str, str]
 ) -> None:
@@ -1305,19 +1324,7 @@ async def test_a_page_whose_send_fails_after_its_liaison_went_off_duty_is_passed
         assert created.status_code == 201, created.text
         async with gw.sessionmaker() as s:
             beni = await s.scalar(select(Liaison.id).where(Liaison.phone == CLA_BENI))
-        off: list[int] = []
-
-        async def off_duty_then_twilio_fails(delivery: Delivery) -> None:
-            if delivery.recipient != CLA_BENI or delivery.purpose != "page" or off:
-                return
-            off.append(delivery.id)
-            changed = await gw.client.patch(
-                f"/api/v1/liaisons/{beni}/duty", json={"on_duty": False}, headers=admin_headers
-            )
-            assert changed.status_code == 200, changed.text
-            gw.fake.fail_with(code=20500, status=503)
-
-        gw.app.state.runtime.worker.before_send = off_duty_then_twilio_fails
+        off = _off_duty_mid_send(gw, beni, admin_headers)
         await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
 
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
@@ -1341,19 +1348,7 @@ async def test_a_failed_page_nobody_else_can_take_is_retried_for_the_liaison_gon
             for liaison in (await s.scalars(select(Liaison))).all():
                 liaison.on_duty = liaison.phone == CLA_BENI
             beni = await s.scalar(select(Liaison.id).where(Liaison.phone == CLA_BENI))
-        off: list[int] = []
-
-        async def off_duty_then_twilio_fails(delivery: Delivery) -> None:
-            if delivery.recipient != CLA_BENI or delivery.purpose != "page" or off:
-                return
-            off.append(delivery.id)
-            changed = await gw.client.patch(
-                f"/api/v1/liaisons/{beni}/duty", json={"on_duty": False}, headers=admin_headers
-            )
-            assert changed.status_code == 200, changed.text
-            gw.fake.fail_with(code=20500, status=503)
-
-        gw.app.state.runtime.worker.before_send = off_duty_then_twilio_fails
+        off = _off_duty_mid_send(gw, beni, admin_headers)
         await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
 
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)))
