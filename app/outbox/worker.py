@@ -60,6 +60,9 @@ Announce = Callable[[AsyncSession, Channel], Awaitable[None]]
 # a page goes to the next liaison, else the JOC (app.flows.provider_reports.page_dead, given
 # by the runtime; the outbox does not know escalation).
 GaveUp = Callable[[AsyncSession, Delivery], Awaitable[None]]
+# What happens when a page or call goes back to its queue after a failed send, in the same
+# transaction (app.flows.roster.requeued: passed on if its liaison went off duty meanwhile).
+Requeued = Callable[[AsyncSession, Delivery], Awaitable[None]]
 
 
 class SmsSender(Protocol):
@@ -100,7 +103,7 @@ class Worker:
         announce: Announce,
         name: str | None = None,
         gave_up: GaveUp | None = None,
-        requeued: GaveUp | None = None,
+        requeued: Requeued | None = None,
     ) -> None:
         self.settings = settings
         self.sessionmaker = sessionmaker
