@@ -119,6 +119,19 @@ def test_victims_of_another_harm(
             "Combats a Rugari, un obus a blesse deux enfants",
             ("ATTACK", "critical", "rugari"),
         ),
+        # the verbs of shelling, not only its nouns: a town shelled is attacked
+        (
+            "Les rebelles bombardent Kibumba depuis ce matin",
+            ("ATTACK", "critical", "kibumba"),
+        ),
+        (
+            "Rebels shelled Rugari this morning",
+            ("ATTACK", "critical", "rugari"),
+        ),
+        (
+            "Les FARDC pilonnent les positions rebelles pres de Kalengera, combats violents",
+            ("CLASH", "critical", "kalengera"),
+        ),
     ],
 )
 def test_weapons_of_a_fight(
