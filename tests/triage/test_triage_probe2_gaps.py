@@ -132,6 +132,15 @@ def test_victims_of_another_harm(
             "Les FARDC pilonnent les positions rebelles pres de Kalengera, combats violents",
             ("CLASH", "critical", "kalengera"),
         ),
+        # a bomb announced or suspected has not gone off
+        (
+            "Alerte a la bombe au marche de Kibumba, la police a boucle le quartier",
+            ("THREAT", "medium", "kibumba"),
+        ),
+        (
+            "Bomb scare at Rugari market this morning, people sent home",
+            ("THREAT", "medium", "rugari"),
+        ),
     ],
 )
 def test_weapons_of_a_fight(
