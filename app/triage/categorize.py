@@ -265,11 +265,12 @@ def _about_animals(h: Hit, tokens: Sequence[Token], hits: Sequence[Hit], text: s
     return nearest.group == "ANIMAL"
 
 
-def _victims_of(h: Hit, tokens: Sequence[Token], events: Sequence[Hit]) -> Hit | None:
+def victims_of(h: Hit, tokens: Sequence[Token], events: Sequence[Hit]) -> Hit | None:
     """The harm named right after "victims of", when it is one of _HARMS_NOT_KILLING
     ("victimes de viol", "victims of kidnapping"): the victims are then that harm's, not people
-    killed or hurt. The victims of a fight or an incursion are its dead and wounded."""
-    if h.group != "ATTACK" or h.cue not in _VICTIMS:
+    killed or hurt. The victims of a fight or an incursion are its dead and wounded. `h` is a
+    "victims" word (of ATTACK, or of the KILLED counts: app.triage.numbers)."""
+    if h.cue not in _VICTIMS:
         return None
     pos = h.end
     while pos < min(len(tokens), h.end + 3) and tokens[pos].norm in _OF:
@@ -367,7 +368,7 @@ def categorize(
                 reasons.append(f"{_q(modal.cue)} → {_q(h.cue)} has not happened")
                 add("THREAT", h)
                 continue
-        harm_named = _victims_of(h, tokens, events)
+        harm_named = victims_of(h, tokens, events) if group == "ATTACK" else None
         if harm_named is not None:
             reasons.append(f"{_q(h.cue)} of {_q(harm_named.cue)}: not people killed or hurt")
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.triage.categorize import victims_of
 from app.triage.lexicon import Hit, Lexicon, groups_in
 from app.triage.normalize import Token
 from app.triage.types import Numbers
@@ -100,11 +101,30 @@ def _gap(num: _Num, h: Hit) -> int:
     return 0
 
 
+# The role of a number of victims of a harm that is not counted (rape, looting, arson...): the
+# number is theirs, and no count.
+_UNCOUNTED = "UNCOUNTED"
+
+
+def _role_of_victims(h: Hit, tokens: Sequence[Token], hits: Sequence[Hit]) -> Hit:
+    """A "victims" count word of another harm than killing: abducted for a kidnapping,
+    uncounted for the others; any other role word as it is."""
+    if h.group != "KILLED":
+        return h
+    harm = victims_of(h, tokens, hits)
+    if harm is None:
+        return h
+    role = "ABDUCTED" if harm.group == "ABDUCTION" else _UNCOUNTED
+    return Hit(role, h.lang, h.start, h.end, h.cue)
+
+
 def extract_numbers(
     text: str, tokens: Sequence[Token], hits: Sequence[Hit], lexicon: Lexicon
 ) -> Numbers:
-    """Assign each number to the nearest role word (a comma in between counts as distance)."""
-    roles = groups_in(hits, *_ROLES)
+    """Assign each number to the nearest role word (a comma in between counts as distance).
+    "Victims" of another harm than killing are that harm's ("12 victimes de viol": none
+    killed; "victims of kidnapping": abducted)."""
+    roles = [_role_of_victims(h, tokens, hits) for h in groups_in(hits, *_ROLES)]
     goods = {i for h in groups_in(hits, "GOODS") for i in range(h.start, h.end)}
     people = {i for h in groups_in(hits, "PEOPLE") for i in range(h.start, h.end)}
     counts: dict[str, int] = {}

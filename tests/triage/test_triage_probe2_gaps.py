@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 
 from app.geo.matcher import Gazetteer
+from app.triage.engine import triage_message
 from app.triage.types import Sender
-from tests.triage.support import summary
+from tests.triage.support import MONDAY, summary
 
 MAVIVI_FP = "+243810000101"
 KITSHANGA_FP = "+243810000108"
@@ -254,3 +255,22 @@ def test_calm_after_bombs_is_the_end_of_the_threat(
 )
 def test_victims_of_fighting_are_an_attack(text: str, gazetteer: Gazetteer) -> None:
     assert summary(text, gazetteer, Sender()) == ("ATTACK", "critical", "kiwanja")
+
+
+@pytest.mark.parametrize(
+    ("text", "killed", "abducted"),
+    [
+        # the victims of a rape are not counted as killed: the operations room reads the counts
+        ("Douze victimes de viol recues au centre de sante de Mutwanga", None, None),
+        ("Les ADF ont tue 7 personnes a Oicha, 3 victimes de viol", 7, None),
+        # the victims of a kidnapping are the people taken
+        ("Five victims of kidnapping at Oicha since Monday", None, 5),
+        # victims alone, or of an attack, are the dead
+        ("7 victimes a Oicha apres l attaque des ADF", 7, None),
+    ],
+)
+def test_the_victims_of_another_harm_are_not_counted_as_killed(
+    text: str, killed: int | None, abducted: int | None, gazetteer: Gazetteer
+) -> None:
+    numbers = triage_message(text, gazetteer=gazetteer, sender=Sender(), received_at=MONDAY).numbers
+    assert (numbers.killed, numbers.abducted) == (killed, abducted)
