@@ -112,14 +112,22 @@ def _dates(norms: Sequence[str], lexicon: Lexicon, today: date) -> list[tuple[st
             continue
         written = norms[after] if after < n else ""
         year = int(written) if written.isdigit() and len(written) == 4 else None
-        try:
-            when = date(year or today.year, month + 1, day)
-            if year is None and when > today:
-                when = date(today.year - 1, month + 1, day)
-        except ValueError:
-            continue
-        out.append((f"{day} {word}", when))
+        when = _day_of(month + 1, day, today, year)
+        if when is not None:
+            out.append((f"{day} {word}", when))
     return out
+
+
+def _day_of(month: int, day: int, today: date, year: int | None = None) -> date | None:
+    """That day of `year`, or without a year the latest one not after `today` (None: no such
+    day, a 30 February or a 29 February in another year)."""
+    try:
+        when = date(year or today.year, month, day)
+        if year is None and when > today:
+            when = date(today.year - 1, month, day)
+    except ValueError:
+        return None
+    return when
 
 
 def _holidays(norms: Sequence[str], lexicon: Lexicon, today: date) -> list[tuple[str, date]]:
@@ -131,13 +139,9 @@ def _holidays(norms: Sequence[str], lexicon: Lexicon, today: date) -> list[tuple
         k = len(toks)
         if not any(tuple(norms[i : i + k]) == toks for i in range(n - k + 1)):
             continue
-        try:
-            when = date(today.year, month, day)
-            if when > today:
-                when = date(today.year - 1, month, day)
-        except ValueError:
-            continue
-        out.append((" ".join(toks), when))
+        when = _day_of(month, day, today)
+        if when is not None:
+            out.append((" ".join(toks), when))
     return out
 
 
