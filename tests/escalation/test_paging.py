@@ -6,9 +6,11 @@ import asyncio
 import json
 import re
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
@@ -1269,17 +1271,9 @@ async def test_a_page_whose_send_fails_after_its_liaison_was_deactivated_is_pass
         assert created.status_code == 201, created.text
         async with gw.sessionmaker() as s:
             beni = await s.scalar(select(Liaison.id).where(Liaison.phone == CLA_BENI))
-        gone: list[int] = []
-
-        async def deactivated_then_twilio_fails(delivery: Delivery) -> None:
-            if delivery.recipient != CLA_BENI or delivery.purpose != "page" or gone:
-                return
-            gone.append(delivery.id)
-            changed = await gw.client.delete(f"/api/v1/liaisons/{beni}", headers=admin_headers)
-            assert changed.status_code == 200, changed.text
-            gw.fake.fail_with(code=20500, status=503)
-
-        gw.app.state.runtime.worker.before_send = deactivated_then_twilio_fails
+        _leaves_mid_send(
+            gw, lambda: gw.client.delete(f"/api/v1/liaisons/{beni}", headers=admin_headers)
+        )
         await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
 
         await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA) or gw.sent_to(CLA_BENI)))
@@ -1291,23 +1285,31 @@ async def test_a_page_whose_send_fails_after_its_liaison_was_deactivated_is_pass
         assert not gw.sent_to(CLA_BENI)
 
 
-def _off_duty_mid_send(gw: Gateway, beni: int | None, admin_headers: dict[str, str]) -> list[int]:
-    """While the worker sends CLA Beni's first page, he goes off duty and Twilio then answers
-    503: the page's id, once it happened."""
-    off: list[int] = []
+def _leaves_mid_send(gw: Gateway, leave: Callable[[], Awaitable[httpx.Response]]) -> list[int]:
+    """While the worker sends CLA Beni's first page, he leaves the roster (`leave`: the
+    admin's request) and Twilio then answers 503: the page's id, once it happened."""
+    sent: list[int] = []
 
-    async def off_duty_then_twilio_fails(delivery: Delivery) -> None:
-        if delivery.recipient != CLA_BENI or delivery.purpose != "page" or off:
+    async def leaves_then_twilio_fails(delivery: Delivery) -> None:
+        if delivery.recipient != CLA_BENI or delivery.purpose != "page" or sent:
             return
-        off.append(delivery.id)
-        changed = await gw.client.patch(
-            f"/api/v1/liaisons/{beni}/duty", json={"on_duty": False}, headers=admin_headers
-        )
+        sent.append(delivery.id)
+        changed = await leave()
         assert changed.status_code == 200, changed.text
         gw.fake.fail_with(code=20500, status=503)
 
-    gw.app.state.runtime.worker.before_send = off_duty_then_twilio_fails
-    return off
+    gw.app.state.runtime.worker.before_send = leaves_then_twilio_fails
+    return sent
+
+
+def _off_duty_mid_send(gw: Gateway, beni: int | None, admin_headers: dict[str, str]) -> list[int]:
+    """CLA Beni goes off duty while the worker sends his first page (`_leaves_mid_send`)."""
+    return _leaves_mid_send(
+        gw,
+        lambda: gw.client.patch(
+            f"/api/v1/liaisons/{beni}/duty", json={"on_duty": False}, headers=admin_headers
+        ),
+    )
 
 
 async def test_a_page_whose_send_fails_after_its_liaison_went_off_duty_is_passed_on(
