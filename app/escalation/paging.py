@@ -136,7 +136,8 @@ async def page(
 ) -> Delivery:
     # The call-back number (in the page, or written in the report) goes only to the
     # liaisons of the alert's own zone: never to JOC officers or a list of numbers.
-    may_call_back = settings.page_includes_reporter_phone and in_zone(recipient.liaison, alert)
+    of_zone = in_zone(recipient.liaison, alert)
+    may_call_back = settings.page_includes_reporter_phone and of_zone
     text = messages.page(
         language=recipient.language,
         ref=alert.ref,
@@ -163,6 +164,7 @@ async def page(
         alert_id=alert.id,
         liaison_id=recipient.liaison.id if recipient.liaison else None,
         step=index,
+        of_zone=of_zone,
         flush=False,
     )
 

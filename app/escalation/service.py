@@ -574,6 +574,15 @@ async def out_of_zones(
     return away
 
 
+async def left_zone_of(session: AsyncSession, liaison: Liaison, alert_id: int) -> bool:
+    """Whether a community liaison's zones no longer contain the alert's place (a JOC officer,
+    paged for any zone when the zone has nobody, never left it)."""
+    if liaison.tier != "liaison":
+        return False
+    alert = await alerts.get(session, alert_id)
+    return alert is not None and not in_zone(liaison, alert)
+
+
 async def lock_of_alert(session: AsyncSession, alert_id: int) -> Escalation | None:
     """The alert's escalation, row-locked (before the alert: the order every writer takes)."""
     return await repo.of_alert(session, alert_id, lock=True)

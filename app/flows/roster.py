@@ -36,8 +36,9 @@ holds at that moment (being sent) is left to it. An import changes liaison after
 one transaction, so its escalations are not locked in one order overall: should PostgreSQL
 abort it for a deadlock, nothing of it is kept and the command says so (run it again).
 
-A page a worker held while its liaison went off duty, whose send then failed, goes back to
-its queue in the worker's transaction; `requeued` passes it on there as the roster's change
+A page a worker held while its liaison went off duty, or was moved to zones without its
+alert's place (a page written for their zone, `of_zone`), whose send then failed, goes back
+to its queue in the worker's transaction; `requeued` passes it on there as the roster's change
 would have (it locks that alert's escalation only, in the order the worker's batch takes).
 """
 
@@ -163,18 +164,26 @@ ZONES_CHANGED = "liaison's zones changed"
 async def requeued(session: AsyncSession, settings: Settings, delivery: Delivery) -> None:
     """A page or call that failed and went back to its queue (a retry, the next channel, the
     wait for one), in the worker's transaction that recorded it: if its liaison went off duty
-    while it was being sent, it is passed on as the roster's change passed their queued pages
-    on (that change left it alone: a worker held it). A deactivated liaison's is given up on
-    instead, and passed on (app.outbox.service.apply_result, the worker's `gave_up`). Only
-    this alert's escalation is locked, the one the worker's batch order allows."""
+    while it was being sent, or was moved to zones without its alert's place (a page written
+    for their zone: `of_zone`), it is passed on as the roster's change passed their queued
+    pages on (that change left it alone: a worker held it). A deactivated liaison's is given
+    up on instead, and passed on (app.outbox.service.apply_result, the worker's `gave_up`).
+    Only this alert's escalation is locked, the one the worker's batch order allows."""
     if delivery.liaison_id is None or delivery.alert_id is None:
         return
     liaison = await people.find_person(session, Liaison, delivery.liaison_id)
-    if liaison is None or people.pageable(liaison):
+    if liaison is None:
         return
+    reason = None
+    if people.pageable(liaison):
+        if not delivery.of_zone or not await escalation.left_zone_of(
+            session, liaison, delivery.alert_id
+        ):
+            return
+        reason = ZONES_CHANGED
     await escalation.lock_of_alert(session, delivery.alert_id)
     queued = await outbox.lock_queued_paging(session, liaison.id, [delivery.alert_id])
-    await _pass_on(session, settings, liaison, queued)
+    await _pass_on(session, settings, liaison, queued, reason=reason)
 
 
 async def _changes_queued(

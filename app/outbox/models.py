@@ -115,6 +115,10 @@ class Delivery(TimestampMixin, Base):
     # webhook-id: the same on every retry of one event.
     event_id: Mapped[str | None] = mapped_column(String(64))
     escalation_step: Mapped[int | None] = mapped_column(Integer)
+    # A page (or the call reading it) written for a community liaison because the alert is in
+    # their zones, not because a policy lists their number: moved to other zones while it was
+    # being sent, its retry is passed on (app.flows.roster.requeued).
+    of_zone: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     due_at: Mapped[datetime] = mapped_column(default=utcnow)
     # 1 for replies and receipts (LAST), which a sender's queue sends after its other SMS.
     queue_rank: Mapped[int] = mapped_column(SmallInteger, default=_queue_rank, server_default="0")

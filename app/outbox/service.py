@@ -54,6 +54,7 @@ async def enqueue_sms(
     liaison_id: int | None = None,
     step: int | None = None,
     via: str | None = None,
+    of_zone: bool = False,
     flush: bool = True,
 ) -> Delivery:
     """Write an SMS to the outbox (sent by a worker once this transaction commits).
@@ -79,6 +80,7 @@ async def enqueue_sms(
         via=first,
         body=body,
         escalation_step=step,
+        of_zone=of_zone,
         due_at=utcnow(),
         max_attempts=settings.delivery_max_attempts,
     )

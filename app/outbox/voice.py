@@ -148,6 +148,7 @@ async def call_instead(
         via=channel.name,
         body=speech(alert, answer=page.liaison_id is not None),
         escalation_step=page.escalation_step,
+        of_zone=page.of_zone,
         due_at=utcnow(),
         max_attempts=settings.delivery_max_attempts,
     )

@@ -40,6 +40,7 @@ from tests.escalation.support import (
     DUTY_PHONE_AND_BENI,
     FOCAL_ERINGETI,
     FOCAL_MAVIVI,
+    FOCAL_RUTSHURU,
     JOC_NORD_KIVU,
     Gateway,
     gateway,
@@ -1357,3 +1358,70 @@ async def test_a_failed_page_nobody_else_can_take_is_retried_for_the_liaison_gon
         (page,) = await gw.outbox(recipient=CLA_BENI, purpose="page")
         assert page.id == off[0] and page.attempts == 2, "the same page, sent at its retry"
         assert not gw.sent_to(CLA_OICHA)
+
+
+def _moved_to_lubero_mid_send(
+    gw: Gateway, beni: int | None, admin_headers: dict[str, str]
+) -> list[int]:
+    """CLA Beni is given Lubero alone while the worker sends his first page
+    (`_leaves_mid_send`)."""
+    return _leaves_mid_send(
+        gw,
+        lambda: gw.client.patch(
+            f"/api/v1/liaisons/{beni}", json={"zones": ["Lubero"]}, headers=admin_headers
+        ),
+    )
+
+
+async def test_a_page_whose_send_fails_after_its_liaison_was_moved_away_is_passed_on(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """A worker is sending CLA Beni's page of an attack at Mavivi (Beni territoire) when he is
+    given Lubero alone. Twilio answers 503: put back in its queue, the page would go to him
+    again at its retry, for a zone no longer his, and Beni's next liaison would wait for the
+    next step. It is passed on to CLA Oicha, on duty in Beni, and cancelled."""
+    async with gateway(settings) as gw:
+        created = await gw.client.post(
+            "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
+        )
+        assert created.status_code == 201, created.text
+        async with gw.sessionmaker() as s:
+            beni = await s.scalar(select(Liaison.id).where(Liaison.phone == CLA_BENI))
+        moved = _moved_to_lubero_mid_send(gw, beni, admin_headers)
+        await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
+
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_OICHA)))
+        (page,) = await gw.outbox(recipient=CLA_BENI, purpose="page")
+        assert (page.id, page.status) == (moved[0], "cancelled")
+        async with gw.sessionmaker() as s:
+            fallback = await s.scalar(
+                select(AlertEvent).where(
+                    AlertEvent.alert_id == page.alert_id, AlertEvent.action == "page_fallback"
+                )
+            )
+        assert fallback is not None and fallback.detail["reason"] == "liaison's zones changed"
+        await asyncio.sleep(0.3)  # a retry would be due by now (retry_base_seconds 0.05)
+        assert not gw.sent_to(CLA_BENI), "sent again to the liaison moved away"
+
+
+async def test_a_failed_page_of_a_number_the_policy_lists_stays_with_it_after_a_zone_move(
+    settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    """The policy lists CLA Beni's number for every alert of Nord-Kivu: his page of an attack
+    at Rutshuru is not his zone's, but the policy's choice. Moved to Lubero while it is sent,
+    and Twilio failing, the page stays his and is retried; it is not handed to Rutshuru's
+    liaison."""
+    async with gateway(settings) as gw:
+        created = await gw.client.post(
+            "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
+        )
+        assert created.status_code == 201, created.text
+        async with gw.sessionmaker() as s:
+            beni = await s.scalar(select(Liaison.id).where(Liaison.phone == CLA_BENI))
+        moved = _moved_to_lubero_mid_send(gw, beni, admin_headers)
+        await gw.sms(FOCAL_RUTSHURU, "Attaque en cours a Rutshuru")
+
+        await gw.wait_for(lambda: bool(gw.sent_to(CLA_BENI)))
+        (page,) = await gw.outbox(recipient=CLA_BENI, purpose="page")
+        assert page.id == moved[0] and page.attempts == 2, "the same page, sent at its retry"
+        assert not gw.sent_to(CLA_RUTSHURU)
