@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -245,11 +246,18 @@ def measure(
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGINT)
+    """Stop a server started in its own session, and every process of it: `serve --workers N`
+    runs its workers as children, which killing the parent alone would leave serving the
+    port the next run is checked on."""
+    group = os.getpgid(proc.pid)
+    os.killpg(group, signal.SIGINT)
     try:
         proc.wait(30)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
 
 
 def main() -> None:
@@ -291,6 +299,7 @@ def main() -> None:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         public = f"http://127.0.0.1:{gw_port}"
         gw_env = {
@@ -332,6 +341,7 @@ def gateway_rate(
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         wait_up(f"{public}/readyz")
