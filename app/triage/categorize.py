@@ -115,12 +115,24 @@ def _overlaps(a: Hit, b: Hit) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def _negated(h: Hit, negs: Sequence[Hit], negs_after: Sequence[Hit]) -> Hit | None:
+def _negated(
+    h: Hit, negs: Sequence[Hit], negs_after: Sequence[Hit], tokens: Sequence[Token], text: str
+) -> Hit | None:
+    """The negation of ``h``: one just before it (or, Lingala's, just after) in its clause
+    ("No deaths, militiamen burned 30 houses": the houses were burned)."""
     for n in negs:
-        if n.end <= h.start and h.start - n.end < _NEG_WINDOW:
+        if (
+            n.end <= h.start
+            and h.start - n.end < _NEG_WINDOW
+            and not _across_clause(n, h, tokens, text)
+        ):
             return n
     for n in negs_after:
-        if n.start >= h.end and n.start - h.end < _NEG_WINDOW:
+        if (
+            n.start >= h.end
+            and n.start - h.end < _NEG_WINDOW
+            and not _across_clause(h, n, tokens, text)
+        ):
             return n
     return None
 
@@ -312,7 +324,7 @@ def categorize(
     def alive(group_hits: list[Hit]) -> list[Hit]:
         out = []
         for h in group_hits:
-            n = _negated(h, negs, negs_after)
+            n = _negated(h, negs, negs_after, tokens, text)
             if n is None:
                 out.append(h)
             elif h.group in RANK or h.group.startswith("END"):
