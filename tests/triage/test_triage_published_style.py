@@ -1,8 +1,10 @@
 """General gaps found by running triage over published incident notes (the ACLED file of
 the rubric's data, English news style: docs/TRIAGE_QUALITY.md "Published notes"): a body
 that is a group of people, lynchings, beatings and torture, fatalities, death threats,
-armed men dislodged, a release that is only in doubt, and a negation read across a comma.
-The sentences are ours."""
+armed men dislodged, a release that is only in doubt, a negation read across a comma; and,
+found by writing news-style sentences of the same kind, grenades and explosive devices, a
+body found with words between, shooting at a crowd, illegal checkpoints. The sentences are
+ours."""
 
 from __future__ import annotations
 
@@ -45,6 +47,36 @@ from tests.triage.support import summary
         (
             "Les FARDC ont deloge les miliciens de Kibumba ce matin",
             ("CLASH", "critical", "kibumba"),
+        ),
+        # a body found, with words between ("le corps d'un taximan a ete retrouve")
+        (
+            "Le corps d un enseignant a ete retrouve pres de Mavivi",
+            ("ATTACK", "critical", "mavivi"),
+        ),
+        # grenades and explosive devices are bombs; "injuring", "blessant" are harm
+        ("A grenade went off at the market in Goma, injuring 3", ("ATTACK", "critical", "goma")),
+        ("Une grenade a explose devant une eglise a Butembo", ("ATTACK", "critical", "butembo")),
+        (
+            "An explosive device blew up near Beni stadium, no casualties",
+            ("ATTACK", "critical", "beni"),
+        ),
+        ("Guruneti imelipuka karibu na soko la Oicha", ("ATTACK", "critical", "oicha")),
+        # shooting at a crowd is shooting at people
+        ("Soldiers opened fire on the crowd in Goma", ("ATTACK", "critical", "goma")),
+        (
+            "Les policiers ont tire sur les manifestants a Butembo, blessant 4",
+            ("ATTACK", "critical", "butembo"),
+        ),
+        # a shooting is gunfire: at people an attack, else a fight
+        (
+            "Heavy shooting heard near Kasindi this morning, no casualties",
+            ("CLASH", "critical", "kasindi"),
+        ),
+        ("Gunmen opened fire on farmers at Mavivi", ("ATTACK", "critical", "mavivi")),
+        # illegal checkpoints are forced taxes
+        (
+            "Militiamen set up illegal checkpoints at Kasindi and demand money",
+            ("THREAT", "medium", "kasindi"),
         ),
         # a release only in doubt ends nothing
         (
