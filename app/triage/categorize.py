@@ -46,6 +46,14 @@ _SKIP = frozenset(
         "some",
         "several",
         "plusieurs",
+        "all",
+        "their",
+        "his",
+        "her",
+        "tous",
+        "toutes",
+        "with",
+        "avec",
     ]
 )
 _AFTER = frozenset(("apres", "baada", "after", "suite", "depuis", "sima", "nsima"))
@@ -370,6 +378,9 @@ def categorize(
             modal = None
             for m in modals:
                 if m is h or not (m.start <= h.start and h.start - m.end < _MODAL_WINDOW):
+                    continue
+                if m.group == "INTENT" and _across_clause(m, h, tokens, text):
+                    # "Wavuvi wanapanga mgomo: maharamia wameiba ...": the plan is a strike
                     continue
                 between = {t.norm for t in tokens[m.end : h.start]}
                 if between & _AFTER:

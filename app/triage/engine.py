@@ -6,7 +6,7 @@ from datetime import datetime
 
 from app.triage.categorize import categorize
 from app.triage.language import DEFAULT_LANGUAGE, detect_language
-from app.triage.lexicon import load_lexicon
+from app.triage.lexicon import groups_in, load_lexicon
 from app.triage.normalize import clean, is_all_caps, tokenize
 from app.triage.numbers import extract_numbers
 from app.triage.places import locate
@@ -39,6 +39,9 @@ def prepare(gazetteer: PlaceMatcher) -> None:
         triage_message(text, gazetteer=gazetteer, sender=Sender())
 
 
+_HARM_GROUPS = ("ATTACK", "ABDUCTION", "SEXUAL_VIOLENCE", "CLASH", "GUNFIRE", "WEAPON", "ASSAULT")
+
+
 def triage_message(
     text: str,
     *,
@@ -54,7 +57,9 @@ def triage_message(
     tokens = tokenize(cleaned, lexicon.abbreviations)
     hits = lexicon.find(tokens)
     decision = categorize(tokens, hits, lexicon.number_words, cleaned)
-    timing = detect_time(tokens, hits, lexicon, local_day(received_at))
+    # The event a now-word may say goes on: the category's words, and any of harm or fighting.
+    events = [*decision.cues, *groups_in(hits, *_HARM_GROUPS)]
+    timing = detect_time(tokens, hits, lexicon, local_day(received_at), events, cleaned)
     numbers = extract_numbers(cleaned, tokens, hits, lexicon)
     language = detect_language(tokens, hits, lexicon, sender.language)
     location = locate(

@@ -167,10 +167,17 @@ def _weekdays(norms: Sequence[str], lexicon: Lexicon) -> list[tuple[str, int]]:
 
 
 def detect_time(
-    tokens: Sequence[Token], hits: Sequence[Hit], lexicon: Lexicon, today: date
+    tokens: Sequence[Token],
+    hits: Sequence[Hit],
+    lexicon: Lexicon,
+    today: date,
+    cues: Sequence[Hit] = (),
+    text: str = "",
 ) -> Timing:
     """Past when a past time word, or a day or date before ``today``, is written; ongoing when
-    a now-word is; a now-word wins."""
+    a now-word is; a now-word wins, over a past day only in a sentence of the event's
+    (``cues``: the words that decided the category; "Fighting on Thursday and Friday. The army
+    holds the area now": the fight is past)."""
     past = groups_in(hits, "PAST")
     ongoing = groups_in(hits, "ONGOING")
     reasons: list[str] = []
@@ -186,6 +193,8 @@ def detect_time(
             if weekday != today.weekday():
                 past_cue = f"{cue} (received {today.strftime('%a %Y-%m-%d')})"
                 break
+    if past_cue and cues and text:
+        ongoing = [o for o in ongoing if any(_same_sentence(o, c, tokens, text) for c in cues)]
     if ongoing:
         reasons.append(f"'{ongoing[0].cue}' → ongoing")
     if past_cue:
@@ -194,3 +203,15 @@ def detect_time(
         else:
             reasons.append(f"'{past_cue}' → past")
     return Timing(bool(past_cue) and not ongoing, bool(ongoing), tuple(reasons))
+
+
+_SENTENCE_MARKS = frozenset(".!?;\n")
+
+
+def _same_sentence(a: Hit, b: Hit, tokens: Sequence[Token], text: str) -> bool:
+    """No full stop (or "!", "?", ";", a new line) between two hits."""
+    first, second = (a, b) if a.start <= b.start else (b, a)
+    if first.end > second.start:
+        return True
+    between = text[tokens[first.end - 1].end : tokens[second.start].start]
+    return not any(c in _SENTENCE_MARKS for c in between)
