@@ -52,6 +52,12 @@ assert MONDAY.weekday() == 0  # the days below are read on this Monday
         # Lingala "na tongo": in the morning, not the town of Tongo
         ("Babomi bato mibale na tongo ya lelo", ("ATTACK", "critical", None)),
         ("Attaque na Tongo lelo", ("ATTACK", "critical", "tongo")),
+        # "heavily armed men" are armed men, not people moving, when an attack is feared
+        (
+            "Kamango: un groupe d hommes lourdement armes signale dans la foret. La population "
+            "a peur d une attaque",
+            ("ARMED_PRESENCE", "high", "kamango"),
+        ),
         # an ultimatum without the word
         (
             "Les miliciens donnent 3 jours aux habitants de Kamango, passe ce delai ils vont "
