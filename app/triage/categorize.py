@@ -341,6 +341,8 @@ def categorize(
 
     # Every event word but a protest's (a protest cancels some of them: _PROTEST_CANCELS).
     events = alive(groups_in(hits, *(EVENT_GROUPS - {"PROTEST"})))
+    # "victims of the kidnapping" stay the kidnapping's when a release cancels it below
+    named_harms = events
     actors = alive(groups_in(hits, "ACTOR", "AP_WEAK"))
 
     # End of a threat: hostages released, armed men gone, calm returned.
@@ -391,7 +393,7 @@ def categorize(
                 reasons.append(f"{_q(modal.cue)} → {_q(h.cue)} has not happened")
                 add("THREAT", h)
                 continue
-        harm_named = victims_of(h, tokens, events) if group == "ATTACK" else None
+        harm_named = victims_of(h, tokens, named_harms) if group == "ATTACK" else None
         if harm_named is not None:
             reasons.append(f"{_q(h.cue)} of {_q(harm_named.cue)}: not people killed or hurt")
             continue

@@ -1,0 +1,57 @@
+"""General weaknesses found in review (not in any labelled file): released abductees, bombs
+between armed groups, bombs defused or found, armed men leaving after shelling, the place
+the wounded are taken to, partial escapes, "karibu" (near) as a location. Each test fails
+without its rule. The sentences are ours."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.geo.matcher import Gazetteer
+from app.triage.types import Sender
+from tests.triage.support import summary
+
+MAVIVI_FP = "+243810000101"
+OICHA_FP = "+243810000102"
+RUTSHURU_FP = "+243810000107"
+SAKE_FP = "+243810000109"
+UVIRA_FP = "+243810000114"
+UNKNOWN = "+243899000000"
+
+
+def _sender(phone: str, senders: dict[str, Sender]) -> Sender:
+    return senders.get(phone, Sender())
+
+
+@pytest.mark.parametrize(
+    ("phone", "text", "expected"),
+    [
+        (
+            UNKNOWN,
+            "The victims of the kidnapping in Oicha were released",
+            ("OTHER", "low", "oicha"),
+        ),
+        (UNKNOWN, "les victimes de l'enlevement ont ete liberees", ("OTHER", "low", None)),
+        (
+            OICHA_FP,
+            "Waathiriwa wa utekaji wa Mavivi wameachiliwa leo asubuhi",
+            ("OTHER", "low", "mavivi"),
+        ),
+        # the victims of a killing are still its dead, release or not
+        (
+            UNKNOWN,
+            "Les victimes de l attaque de Mavivi enterrees, les otages liberes",
+            ("ATTACK", "critical", "mavivi"),
+        ),
+    ],
+)
+def test_the_victims_of_a_kidnapping_released_are_no_attack(
+    phone: str,
+    text: str,
+    expected: tuple[str, str, str | None],
+    gazetteer: Gazetteer,
+    senders: dict[str, Sender],
+) -> None:
+    """ "Victims of the kidnapping" are the kidnapping's even when a release ends it: the
+    release leaves no attack behind (OTHER, as "hostages released")."""
+    assert summary(text, gazetteer, _sender(phone, senders)) == expected
