@@ -303,6 +303,38 @@ def victims_of(h: Hit, tokens: Sequence[Token], events: Sequence[Hit]) -> Hit | 
     return None
 
 
+def _parties(actors: Sequence[Hit], tokens: Sequence[Token]) -> list[set[str]]:
+    """The armed parties the actor words name, each as its words: words next to each other,
+    or with one word between that is not "et / na / and", are one party ("rebelles du M23",
+    "M23 rebels", "waasi wa M23")."""
+    parties: list[set[str]] = []
+    last_end = -10
+    for a in sorted((a for a in actors if a.group == "ACTOR"), key=lambda a: a.start):
+        between = {t.norm for t in tokens[last_end : a.start]} if a.start >= last_end else set()
+        if parties and a.start - last_end <= 1 and not between & _JOIN:
+            parties[-1].add(a.cue)
+        else:
+            parties.append({a.cue})
+        last_end = max(last_end, a.end)
+    return parties
+
+
+def _armed_on_both_sides(h: Hit, actors: Sequence[Hit], tokens: Sequence[Token]) -> bool:
+    """One armed party before a weapon word and another after it: the one firing and the one
+    fired at ("les FARDC ont bombarde les positions M23", "Wazalendo wamerusha mabomu kwa
+    M23"). The same party on both sides ("le M23 ... bombarde ... le M23") is one; two parties
+    after it ("bombes du M23 sur Goma, les FARDC ripostent") say no more than who fired."""
+    before = _parties([a for a in actors if a.end <= h.start], tokens)
+    after = _parties([a for a in actors if a.start >= h.end], tokens)
+    return any(not (b & a) for b in before for a in after)
+
+
+def _at_positions(h: Hit, hits: Sequence[Hit]) -> bool:
+    """A weapon fired at armed men's positions ("ont bombarde les positions M23", "mabomu
+    kwenye ngome za M23", "shelled rebel positions")."""
+    return any(g.group == "POSITIONS" and 0 <= g.start - h.end <= 4 for g in hits)
+
+
 def _people_subject(h: Hit, hits: Sequence[Hit]) -> Hit | None:
     """People right before a movement word ("les gens se deplacent", "deplaces arrivent"),
     who are then the ones moving, not armed men."""
@@ -411,6 +443,9 @@ def categorize(
             fight = any(e.group in ("CLASH", "GUNFIRE") for e in events)
             if fight and not harm:
                 reasons.append(f"{_q(h.cue)} with fighting and no one hurt → the fight's weapons")
+                add("CLASH", h)
+            elif not harm and (_armed_on_both_sides(h, actors, tokens) or _at_positions(h, hits)):
+                reasons.append(f"{_q(h.cue)} between armed actors and no one hurt → CLASH")
                 add("CLASH", h)
             else:
                 add("ATTACK", h)

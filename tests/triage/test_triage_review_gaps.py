@@ -55,3 +55,61 @@ def test_the_victims_of_a_kidnapping_released_are_no_attack(
     """ "Victims of the kidnapping" are the kidnapping's even when a release ends it: the
     release leaves no attack behind (OTHER, as "hostages released")."""
     assert summary(text, gazetteer, _sender(phone, senders)) == expected
+
+
+@pytest.mark.parametrize(
+    ("phone", "text", "expected"),
+    [
+        (
+            UNKNOWN,
+            "Les FARDC bombardent les rebelles du M23 a Kibumba",
+            ("CLASH", "critical", "kibumba"),
+        ),
+        (
+            SAKE_FP,
+            "Les M23 ont bombarde les positions des Wazalendo ce matin",
+            ("CLASH", "critical", "sake"),
+        ),
+        (
+            UNKNOWN,
+            "Wazalendo wamerusha mabomu kwa waasi wa M23 huko Sake",
+            ("CLASH", "critical", "sake"),
+        ),
+        (
+            UNKNOWN,
+            "FARDC wamerusha mabomu kwenye ngome za M23 huko Kibumba",
+            ("CLASH", "critical", "kibumba"),
+        ),
+        (
+            UNKNOWN,
+            "The army shelled rebel positions near Kibumba",
+            ("CLASH", "critical", "kibumba"),
+        ),
+        # one party firing on a place, or anyone hurt: an attack
+        (
+            UNKNOWN,
+            "Les rebelles du M23 bombardent Kibumba depuis ce matin",
+            ("ATTACK", "critical", "kibumba"),
+        ),
+        (
+            UNKNOWN,
+            "Les FARDC ont bombarde les positions M23 a Kibumba, 2 civils tues",
+            ("ATTACK", "critical", "kibumba"),
+        ),
+        (
+            UNKNOWN,
+            "Mabomu ya M23 yameanguka Kibumba, FARDC wamejibu",
+            ("ATTACK", "critical", "kibumba"),
+        ),
+    ],
+)
+def test_bombs_between_armed_actors_are_a_clash(
+    phone: str,
+    text: str,
+    expected: tuple[str, str, str | None],
+    gazetteer: Gazetteer,
+    senders: dict[str, Sender],
+) -> None:
+    """Bombs or shells fired by one armed party at another, or at armed men's positions, with
+    no one hurt, are fighting between armed actors (CLASH), not an attack on people."""
+    assert summary(text, gazetteer, _sender(phone, senders)) == expected
