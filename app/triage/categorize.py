@@ -303,6 +303,15 @@ def victims_of(h: Hit, tokens: Sequence[Token], events: Sequence[Hit]) -> Hit | 
     return None
 
 
+def _beside(h: Hit, marks: Sequence[Hit], tokens: Sequence[Token], text: str) -> Hit | None:
+    """A mark within three words of ``h``, either side, in the same clause ("bombe
+    desamorcee", "defused a bomb", "engin explosif decouvert")."""
+    for m in marks:
+        if _gap(m, h) <= 3 and not _across_clause(m, h, tokens, text):
+            return m
+    return None
+
+
 def _parties(actors: Sequence[Hit], tokens: Sequence[Token]) -> list[set[str]]:
     """The armed parties the actor words name, each as its words: words next to each other,
     or with one word between that is not "et / na / and", are one party ("rebelles du M23",
@@ -439,6 +448,15 @@ def categorize(
             else:
                 reasons.append(f"{_q(h.cue)} with goods taken and no one hurt → LOOTING")
         elif group == "WEAPON":
+            defused = _beside(h, alive(groups_in(hits, "DEFUSED")), tokens, text)
+            if defused is not None:
+                reasons.append(f"{_q(h.cue)} {defused.cue}: it went off nowhere, no attack")
+                continue
+            found = _beside(h, alive(groups_in(hits, "FOUND")), tokens, text)
+            if found is not None:
+                reasons.append(f"{_q(h.cue)} {found.cue}: it has not gone off → THREAT")
+                add("THREAT", h)
+                continue
             harm = alive(groups_in(hits, "KILLED", "WOUNDED"))
             fight = any(e.group in ("CLASH", "GUNFIRE") for e in events)
             if fight and not harm:

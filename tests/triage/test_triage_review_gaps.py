@@ -113,3 +113,51 @@ def test_bombs_between_armed_actors_are_a_clash(
     """Bombs or shells fired by one armed party at another, or at armed men's positions, with
     no one hurt, are fighting between armed actors (CLASH), not an attack on people."""
     assert summary(text, gazetteer, _sender(phone, senders)) == expected
+
+
+@pytest.mark.parametrize(
+    ("phone", "text", "expected"),
+    [
+        # defused: the harm it announced will not happen, the threat has ended (OTHER)
+        (UNKNOWN, "Bombe desamorcee au marche de Beni", ("OTHER", "low", "beni")),
+        (UNKNOWN, "Police defused a bomb at Beni market this morning", ("OTHER", "low", "beni")),
+        (UNKNOWN, "Bomu limeteguliwa sokoni Beni leo", ("OTHER", "low", "beni")),
+        (
+            UNKNOWN,
+            "Les FARDC ont desamorce un engin explosif a Oicha",
+            ("OTHER", "low", "oicha"),
+        ),
+        # found and not gone off: announced harm that has not happened (THREAT)
+        (
+            UNKNOWN,
+            "Un engin explosif decouvert pres de l eglise de Oicha",
+            ("THREAT", "medium", "oicha"),
+        ),
+        (
+            UNKNOWN,
+            "Bomu imegunduliwa karibu na kanisa la Oicha",
+            ("THREAT", "medium", "oicha"),
+        ),
+        (
+            UNKNOWN,
+            "An unexploded shell found near the school in Kibumba",
+            ("THREAT", "medium", "kibumba"),
+        ),
+        # a bomb that went off is still an attack, whatever happened to another one
+        (
+            UNKNOWN,
+            "Une bombe a explose au marche de Beni, une autre desamorcee",
+            ("ATTACK", "critical", "beni"),
+        ),
+    ],
+)
+def test_a_bomb_defused_or_found_is_no_attack(
+    phone: str,
+    text: str,
+    expected: tuple[str, str, str | None],
+    gazetteer: Gazetteer,
+    senders: dict[str, Sender],
+) -> None:
+    """A bomb defused next to its word went off nowhere (OTHER: a threat ended); one found and
+    not gone off is a THREAT; a bomb that exploded stays an ATTACK."""
+    assert summary(text, gazetteer, _sender(phone, senders)) == expected
