@@ -77,7 +77,11 @@ _JOIN = frozenset(("et", "and", "na", "mpe"))
 _HARMS_NOT_KILLING = frozenset(
     ("ABDUCTION", "SEXUAL_VIOLENCE", "ARSON", "LOOTING", "DISPLACEMENT", "THREAT")
 )
-_GONE_CANCELS = frozenset(("ARMED_PRESENCE", "SIGHTING", "AP_WEAK", "CLASH", "GUNFIRE", "THREAT"))
+# Armed men gone end their presence, their fight and the shelling that hurt no one ("les
+# M23 ont quitte Sake apres les bombardements"), as calm does.
+_GONE_CANCELS = frozenset(
+    ("ARMED_PRESENCE", "SIGHTING", "AP_WEAK", "CLASH", "GUNFIRE", "THREAT", "WEAPON")
+)
 _CALM_CANCELS = frozenset(
     (
         "ABDUCTION",
@@ -312,6 +316,19 @@ def _beside(h: Hit, marks: Sequence[Hit], tokens: Sequence[Token], text: str) ->
     return None
 
 
+# After armed men leave a place, these say they are on the move, not gone.
+_STILL_MOVING = frozenset(("SIGHTING", "ARMED_PRESENCE", "DIRECTION"))
+
+
+def _armed_leaving(h: Hit, hits: Sequence[Hit], actors: Sequence[Hit]) -> bool:
+    """Armed men right before a word of leaving ("les M23 ont quitte Sake", "M23 left Sake",
+    "M23 wametoka Sake"), and no movement or direction after it ("ont quitte Kibumba vers
+    Rugari" is a movement): they are gone."""
+    subject = any(0 <= h.start - a.end <= 2 for a in actors)
+    moving = any(g.group in _STILL_MOVING and g.start >= h.end for g in hits)
+    return subject and not moving
+
+
 def _parties(actors: Sequence[Hit], tokens: Sequence[Token]) -> list[set[str]]:
     """The armed parties the actor words name, each as its words: words next to each other,
     or with one word between that is not "et / na / and", are one party ("rebelles du M23",
@@ -388,13 +405,14 @@ def categorize(
 
     # End of a threat: hostages released, armed men gone, calm returned.
     cancelled: set[str] = set()
+    leaving = [h for h in alive(groups_in(hits, "LEFT")) if _armed_leaving(h, hits, actors)]
     for end_group, cancels, what in (
         ("END_RELEASE", _RELEASE_CANCELS, "released: threat ended"),
         ("END_GONE", _GONE_CANCELS, "gone: threat ended"),
         ("END_CALM", _CALM_CANCELS, "calm: threat ended"),
         ("PROTEST", _PROTEST_CANCELS, "a strike or protest, not an attack"),
     ):
-        ends = alive(groups_in(hits, end_group))
+        ends = alive(groups_in(hits, end_group)) + (leaving if end_group == "END_GONE" else [])
         if ends:
             cancelled |= cancels
             reasons.append(f"{_q(ends[0].cue)} → {what}")

@@ -161,3 +161,44 @@ def test_a_bomb_defused_or_found_is_no_attack(
     """A bomb defused next to its word went off nowhere (OTHER: a threat ended); one found and
     not gone off is a THREAT; a bomb that exploded stays an ATTACK."""
     assert summary(text, gazetteer, _sender(phone, senders)) == expected
+
+
+@pytest.mark.parametrize(
+    ("phone", "text", "expected"),
+    [
+        (
+            UNKNOWN,
+            "Les M23 ont quitte Sake apres les bombardements",
+            ("OTHER", "low", "sake"),
+        ),
+        (
+            UNKNOWN,
+            "Les rebelles se sont retires de Sake apres les bombardements",
+            ("OTHER", "low", "sake"),
+        ),
+        (SAKE_FP, "M23 wameondoka baada ya mabomu ya usiku", ("OTHER", "low", "sake")),
+        (UNKNOWN, "M23 left Sake after the shelling", ("OTHER", "low", "sake")),
+        # leaving one place for another is a movement; shelling that killed is an attack
+        (
+            UNKNOWN,
+            "Les M23 ont quitte Kibumba et avancent vers Rugari",
+            ("ARMED_PRESENCE", "high", "rugari"),
+        ),
+        (
+            UNKNOWN,
+            "Les M23 ont quitte Sake apres les bombardements qui ont tue 3 civils",
+            ("ATTACK", "critical", "sake"),
+        ),
+    ],
+)
+def test_armed_men_gone_after_shelling_is_the_end_of_the_threat(
+    phone: str,
+    text: str,
+    expected: tuple[str, str, str | None],
+    gazetteer: Gazetteer,
+    senders: dict[str, Sender],
+) -> None:
+    """Armed men gone after bombs that hurt no one: the threat has ended (OTHER), as calm
+    after them is; "ont quitte X" / "left X" with armed men as its subject says they are
+    gone unless they move on."""
+    assert summary(text, gazetteer, _sender(phone, senders)) == expected
