@@ -150,6 +150,32 @@ def _fleeing_before(prep: Hit, marks: Sequence[Hit]) -> bool:
     return any(h.group == "DISPLACEMENT" and 0 <= prep.start - h.end <= 1 for h in marks)
 
 
+_TRANSFER_WINDOW = 6
+
+
+def _taken_to(
+    m: Mention,
+    idx: int,
+    mentions: Sequence[Mention],
+    marks: Sequence[Hit],
+    tokens: Sequence[Token],
+    text: str,
+) -> bool:
+    """The name comes a few words after a word of taking the wounded somewhere ("transferes
+    a Beni", "evacues vers l hopital general de Beni", "wamepelekwa hospitali ya Beni",
+    "taken to hospital in Beni"), in the same clause, no other name between."""
+    prev_end = mentions[idx - 1].end if idx > 0 else 0
+    for h in marks:
+        if h.group != "TRANSFER" or h.end > m.start or m.start - h.end > _TRANSFER_WINDOW:
+            continue
+        if h.end < prev_end:
+            continue
+        between = text[tokens[h.end - 1].end : tokens[m.start].start]
+        if not any(c in between for c in ".;:"):
+            return True
+    return False
+
+
 def _score(
     m: Mention,
     idx: int,
@@ -180,6 +206,10 @@ def _score(
         score -= 3.0
     if any(h.group == "NEAR" and h.end in (m.start, m.start - 1) for h in marks):
         score -= 3.0
+    # Where the wounded are taken to is not where the event is: below it, an area or a
+    # "near X" ("les ADF ont attaque Oicha, les blesses transferes a Beni").
+    if _taken_to(m, idx, mentions, marks, tokens, text):
+        score -= 4.0
     # Where people flee to is never where the event is (Place rule 2): below an area or a
     # "near X" too ("Territoire de Mambasa: ... les gens fuient vers Biakato").
     if group == "FLEEING_TO":
@@ -231,7 +261,7 @@ def locate(
 ) -> Location:
     """Place named in the text (rules 1-3), else the reporter's home (rule 4), else none."""
     preps = groups_in(hits, "DIRECTION", "FROM", "LOCATIVE", "BETWEEN")
-    marks = groups_in(hits, "NEAR", "DISPLACEMENT", *_AREA_MARKS)
+    marks = groups_in(hits, "NEAR", "DISPLACEMENT", "TRANSFER", *_AREA_MARKS)
     # Words the lexicon recognised (verbs matched by a pattern, too) are not fuzzy place names.
     recognised = {tokens[i].norm for h in hits for i in range(h.start, h.end)}
     # Typos are looked up only where one could be taken: a capital, or after a place word.

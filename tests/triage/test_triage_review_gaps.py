@@ -202,3 +202,46 @@ def test_armed_men_gone_after_shelling_is_the_end_of_the_threat(
     after them is; "ont quitte X" / "left X" with armed men as its subject says they are
     gone unless they move on."""
     assert summary(text, gazetteer, _sender(phone, senders)) == expected
+
+
+@pytest.mark.parametrize(
+    ("phone", "text", "expected"),
+    [
+        (
+            UNKNOWN,
+            "Les ADF ont attaque Oicha, les blesses transferes a Beni",
+            ("ATTACK", "critical", "oicha"),
+        ),
+        (
+            UNKNOWN,
+            "Deux morts dans l attaque de Mavivi, les blesses sont soignes a Beni",
+            ("ATTACK", "critical", "mavivi"),
+        ),
+        (
+            UNKNOWN,
+            "Shambulio la ADF Mavivi usiku huu, majeruhi wamepelekwa huko Beni",
+            ("ATTACK", "critical", "mavivi"),
+        ),
+        (
+            UNKNOWN,
+            "ADF attacked Oicha last night, the wounded were taken to hospital in Beni",
+            ("ATTACK", "high", "oicha"),
+        ),
+        # the only place named is still the alert's place
+        (
+            MAVIVI_FP,
+            "Deux blesses par balle transferes a Beni ce matin",
+            ("ATTACK", "critical", "beni"),
+        ),
+    ],
+)
+def test_where_the_wounded_are_taken_is_not_the_place_of_the_event(
+    phone: str,
+    text: str,
+    expected: tuple[str, str, str | None],
+    gazetteer: Gazetteer,
+    senders: dict[str, Sender],
+) -> None:
+    """A place named right after the wounded are taken there (transferes a, evacues vers,
+    wamepelekwa hospitali ya, taken to hospital in) ranks below the place of the event."""
+    assert summary(text, gazetteer, _sender(phone, senders)) == expected
