@@ -316,6 +316,48 @@ def _beside(h: Hit, marks: Sequence[Hit], tokens: Sequence[Token], text: str) ->
     return None
 
 
+# Those who escape or are freed beside the ones taken ("4 colleagues escaped").
+_COMPANIONS = frozenset(
+    ("colleagues", "collegues", "companions", "compagnons", "wenzao", "wenzake", "wenzetu")
+)
+
+
+def _others_freed(
+    r: Hit,
+    events: Sequence[Hit],
+    tokens: Sequence[Token],
+    text: str,
+    number_words: frozenset[str],
+) -> bool:
+    """A release or escape said of other people than those taken in an earlier clause: its
+    own subject, in its clause, is others or companions ("4 colleagues escaped", "wengine
+    wawili walitoroka") or a count the message did not give before ("10 enleves, 4 ont ete
+    liberes"). It does not end the abduction of the rest. "Les 7 agriculteurs kidnappes ...
+    se sont echappes" (one clause) and "... les 10 otages ont ete liberes" (the same count)
+    still do."""
+    taken = [
+        e
+        for e in events
+        if e.group in ("ABDUCTION", "TAKE")
+        and e.end <= r.start
+        and _across_clause(e, r, tokens, text)
+    ]
+    if not taken:
+        return False
+    subject: list[str] = []
+    i = r.start
+    while i > 0 and len(subject) < 4:
+        if any(c in _CLAUSE_MARKS for c in text[tokens[i - 1].end : tokens[i].start]):
+            break
+        i -= 1
+        subject.append(tokens[i].norm)
+    if any(w in _OTHERS or w in _COMPANIONS for w in subject):
+        return True
+    counts = {w for w in subject if _is_count(w, number_words)}
+    given = {t.norm for t in tokens[:i] if _is_count(t.norm, number_words)}
+    return bool(counts - given)
+
+
 # After armed men leave a place, these say they are on the move, not gone.
 _STILL_MOVING = frozenset(("SIGHTING", "ARMED_PRESENCE", "DIRECTION"))
 
@@ -413,6 +455,8 @@ def categorize(
         ("PROTEST", _PROTEST_CANCELS, "a strike or protest, not an attack"),
     ):
         ends = alive(groups_in(hits, end_group)) + (leaving if end_group == "END_GONE" else [])
+        if end_group == "END_RELEASE":
+            ends = [r for r in ends if not _others_freed(r, events, tokens, text, number_words)]
         if ends:
             cancelled |= cancels
             reasons.append(f"{_q(ends[0].cue)} → {what}")
@@ -461,7 +505,15 @@ def categorize(
             add("LOOTING", h)
         elif group == "ASSAULT":
             harm = groups_in(hits, "KILLED", "WOUNDED")
-            if harm or not any(e.group in ("LOOTING", "TAKE") for e in events):
+            people_taken = any(
+                e.group == "ABDUCTION"
+                or (e.group == "TAKE" and "PEOPLE" in _taken(tokens, hits, e.end, number_words))
+                for e in events
+            )
+            if not harm and people_taken:
+                reasons.append(f"{_q(h.cue)} with people taken and no one hurt → ABDUCTION")
+                add("ABDUCTION", h)
+            elif harm or not any(e.group in ("LOOTING", "TAKE") for e in events):
                 add("ATTACK", h)
             else:
                 reasons.append(f"{_q(h.cue)} with goods taken and no one hurt → LOOTING")

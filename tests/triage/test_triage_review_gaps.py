@@ -245,3 +245,59 @@ def test_where_the_wounded_are_taken_is_not_the_place_of_the_event(
     """A place named right after the wounded are taken there (transferes a, evacues vers,
     wamepelekwa hospitali ya, taken to hospital in) ranks below the place of the event."""
     assert summary(text, gazetteer, _sender(phone, senders)) == expected
+
+
+@pytest.mark.parametrize(
+    ("phone", "text", "expected"),
+    [
+        (
+            UNKNOWN,
+            "Deux infirmiers enleves ce matin a Oicha dans une embuscade, 3 collegues "
+            "se sont echappes",
+            ("ABDUCTION", "critical", "oicha"),
+        ),
+        (
+            UNKNOWN,
+            "Les ADF ont enleve 10 personnes a Oicha, 4 ont ete liberees",
+            ("ABDUCTION", "critical", "oicha"),
+        ),
+        (
+            UNKNOWN,
+            "ADF wamewateka watu watano huko Mavivi, wengine wawili wamefanikiwa kutoroka",
+            ("ABDUCTION", "critical", "mavivi"),
+        ),
+        (
+            UNKNOWN,
+            "Gunmen ambushed a convoy near Oicha and took three drivers, 2 passengers escaped",
+            ("ABDUCTION", "critical", "oicha"),
+        ),
+        # the ones taken freed or escaped: the abduction has ended
+        (
+            UNKNOWN,
+            "Hier les ADF ont enleve 10 personnes a Oicha. Ce matin les 10 otages ont ete liberes",
+            ("OTHER", "low", "oicha"),
+        ),
+        (
+            UNKNOWN,
+            "Two nurses kidnapped in Oicha, they escaped in the evening",
+            ("OTHER", "low", "oicha"),
+        ),
+        # an ambush that hurt someone is an attack
+        (
+            UNKNOWN,
+            "Embuscade sur la route de Oicha, un chauffeur tue et deux passagers enleves",
+            ("ATTACK", "critical", "oicha"),
+        ),
+    ],
+)
+def test_others_escaping_do_not_end_an_abduction(
+    phone: str,
+    text: str,
+    expected: tuple[str, str, str | None],
+    gazetteer: Gazetteer,
+    senders: dict[str, Sender],
+) -> None:
+    """A release or escape said of others than those taken ("3 collegues se sont echappes",
+    "wengine wawili wamefanikiwa kutoroka", a new count) leaves the abduction; an ambush with
+    people taken and no one hurt is an abduction."""
+    assert summary(text, gazetteer, _sender(phone, senders)) == expected
