@@ -371,6 +371,16 @@ def _armed_leaving(h: Hit, hits: Sequence[Hit], actors: Sequence[Hit]) -> bool:
     return subject and not moving
 
 
+# "karibu (na)", "near": armed men near a place ("ADF wako karibu na Mamove"), or only where
+# something is ("barabara ... karibu na Kiliba").
+_NEARNESS = frozenset(("karibu", "near"))
+
+
+def _armed_beside(h: Hit, actors: Sequence[Hit], tokens: Sequence[Token], text: str) -> bool:
+    """Armed men named within three words of ``h``, in its clause."""
+    return any(_gap(a, h) <= 3 and not _across_clause(a, h, tokens, text) for a in actors)
+
+
 def _parties(actors: Sequence[Hit], tokens: Sequence[Token]) -> list[set[str]]:
     """The armed parties the actor words name, each as its words: words next to each other,
     or with one word between that is not "et / na / and", are one party ("rebelles du M23",
@@ -558,7 +568,9 @@ def categorize(
                 add("LOOTING", h)
         elif group == "SIGHTING":
             movers = _people_subject(h, hits)
-            if movers is not None:
+            if h.cue in _NEARNESS and not _armed_beside(h, actors, tokens, text):
+                reasons.append(f"{_q(h.cue)} with no armed men beside it: a location")
+            elif movers is not None:
                 reasons.append(f"{_q(movers.cue)} {h.cue}: people moving → DISPLACEMENT")
                 add("DISPLACEMENT", h)
             elif actors:

@@ -301,3 +301,40 @@ def test_others_escaping_do_not_end_an_abduction(
     "wengine wawili wamefanikiwa kutoroka", a new count) leaves the abduction; an ambush with
     people taken and no one hurt is an abduction."""
     assert summary(text, gazetteer, _sender(phone, senders)) == expected
+
+
+@pytest.mark.parametrize(
+    ("phone", "text", "expected"),
+    [
+        (
+            UVIRA_FP,
+            "Barabara ya Kiliba karibu na mto ina vizuizi 10, wanajeshi wanatulipisha 500 FC",
+            ("THREAT", "medium", "kiliba"),
+        ),
+        (
+            UVIRA_FP,
+            "Soko la Kiliba karibu na kanisa, askari wanatutoza pesa kila siku",
+            ("THREAT", "medium", "kiliba"),
+        ),
+        (
+            UVIRA_FP,
+            "The market near Kiliba: soldiers threaten traders who refuse to pay",
+            ("THREAT", "medium", "kiliba"),
+        ),
+        # armed men near a place are there
+        (UNKNOWN, "ADF wako karibu na Mamove", ("ARMED_PRESENCE", "high", "mamove")),
+        (UNKNOWN, "Karibu na Mamove kuna ADF wengi", ("ARMED_PRESENCE", "high", "mamove")),
+        (UNKNOWN, "Armed men near Oicha this morning", ("ARMED_PRESENCE", "high", "oicha")),
+    ],
+)
+def test_near_is_a_sighting_only_beside_armed_men(
+    phone: str,
+    text: str,
+    expected: tuple[str, str, str | None],
+    gazetteer: Gazetteer,
+    senders: dict[str, Sender],
+) -> None:
+    """ "karibu (na)" / "near" says armed men are near a place only when they are named beside
+    it (three words, same clause); elsewhere it only says where something is, and does not
+    turn soldiers named in another clause into a sighting that outranks a THREAT."""
+    assert summary(text, gazetteer, _sender(phone, senders)) == expected
