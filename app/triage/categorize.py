@@ -198,16 +198,51 @@ def _next_object(
 _OWN_MOVES = frozenset(("DISPLACEMENT", "SIGHTING"))
 
 
+# Joins of more than one word ("les chevres ainsi que deux enfants", "pamoja na watoto").
+_JOIN_PHRASES = (("ainsi", "que"), ("pamoja", "na"), ("along", "with"), ("as", "well", "as"))
+# How far after one item of a list the next one may start (its own words: "les marchandises
+# de la boutique et deux enfants").
+_LIST_WINDOW = 5
+
+
+def _next_item(tokens: Sequence[Token], i: int, text: str) -> tuple[int, bool] | None:
+    """Where the item after the one at token ``i`` starts, and whether a join word (not a
+    comma) leads to it; None when the list ends (nothing within _LIST_WINDOW words, or the
+    clause ends)."""
+    for k in range(i + 1, min(len(tokens), i + 1 + _LIST_WINDOW)):
+        sep = text[tokens[k - 1].end : tokens[k].start] if text else " "
+        if any(c in ".;:" for c in sep):
+            return None
+        if "," in sep:
+            return k, False
+        for phrase in _JOIN_PHRASES:
+            if tuple(t.norm for t in tokens[k : k + len(phrase)]) == phrase:
+                return k + len(phrase), True
+        if tokens[k].norm in _JOIN:
+            return k + 1, True
+    return None
+
+
 def _taken(
-    tokens: Sequence[Token], hits: Sequence[Hit], pos: int, number_words: frozenset[str]
+    tokens: Sequence[Token],
+    hits: Sequence[Hit],
+    pos: int,
+    number_words: frozenset[str],
+    text: str = "",
 ) -> set[str]:
-    """What a taking word at ``pos`` takes (PEOPLE, GOODS): its first object and those joined
-    to it ("ont pris une moto et deux personnes": both), people who move by themselves
-    after a join left out ("ont pris les biens et la population a fui": goods only)."""
+    """What a taking word at ``pos`` takes (PEOPLE, GOODS): its first object and the items of
+    the list it heads ("ont pris une moto et deux personnes": both; "les vaches, les chevres
+    et deux enfants": goods and people). Goods may follow a comma; people only a join word
+    ("et / na / and / ainsi que / pamoja na / along with"): "ont emporte les chevres, les
+    enfants pleurent" takes goods only. People who move by themselves after a join are left
+    out ("ont pris les biens et la population a fui": goods only)."""
     taken: set[str] = set()
+    joined = True
     while True:
         i, group = _object_from(tokens, hits, pos, number_words)
         if group is None:
+            return taken
+        if taken and group == "PEOPLE" and not joined:
             return taken
         if (
             taken
@@ -216,12 +251,10 @@ def _taken(
         ):
             return taken
         taken.add(group)
-        join = next(
-            (k for k in range(i + 1, min(len(tokens), i + 4)) if tokens[k].norm in _JOIN), None
-        )
-        if join is None:
+        item = _next_item(tokens, i, text)
+        if item is None:
             return taken
-        pos = join + 1
+        pos, joined = item
 
 
 def _people_before(tokens: Sequence[Token], hits: Sequence[Hit], pos: int) -> bool:
@@ -517,7 +550,10 @@ def categorize(
             harm = groups_in(hits, "KILLED", "WOUNDED")
             people_taken = any(
                 e.group == "ABDUCTION"
-                or (e.group == "TAKE" and "PEOPLE" in _taken(tokens, hits, e.end, number_words))
+                or (
+                    e.group == "TAKE"
+                    and "PEOPLE" in _taken(tokens, hits, e.end, number_words, text)
+                )
                 for e in events
             )
             if not harm and people_taken:
@@ -561,7 +597,7 @@ def categorize(
             else:
                 add("CLASH", h)
         elif group == "TAKE":
-            taken = _taken(tokens, hits, h.end, number_words)
+            taken = _taken(tokens, hits, h.end, number_words, text)
             if "PEOPLE" in taken or (not taken and _people_before(tokens, hits, h.start)):
                 add("ABDUCTION", h)
             elif "GOODS" in taken:

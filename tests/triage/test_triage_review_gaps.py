@@ -338,3 +338,58 @@ def test_near_is_a_sighting_only_beside_armed_men(
     it (three words, same clause); elsewhere it only says where something is, and does not
     turn soldiers named in another clause into a sighting that outranks a THREAT."""
     assert summary(text, gazetteer, _sender(phone, senders)) == expected
+
+
+@pytest.mark.parametrize(
+    ("phone", "text", "expected"),
+    [
+        (
+            UNKNOWN,
+            "Les miliciens ont pris toutes les marchandises de la boutique et deux enfants "
+            "a Mavivi",
+            ("ABDUCTION", "critical", "mavivi"),
+        ),
+        (
+            UNKNOWN,
+            "Les miliciens ont pris les vaches, les chevres, les poules et deux enfants a Mavivi",
+            ("ABDUCTION", "critical", "mavivi"),
+        ),
+        (
+            UNKNOWN,
+            "Les ADF ont emporte les chevres ainsi que deux enfants a Mavivi",
+            ("ABDUCTION", "critical", "mavivi"),
+        ),
+        (
+            UNKNOWN,
+            "ADF wamechukua mbuzi wa kijiji pamoja na watoto wawili huko Mavivi",
+            ("ABDUCTION", "critical", "mavivi"),
+        ),
+        (
+            UNKNOWN,
+            "ADF took the goats along with two children in Mavivi",
+            ("ABDUCTION", "critical", "mavivi"),
+        ),
+        # people after a comma are a new clause's subject; people fleeing are not taken
+        (
+            UNKNOWN,
+            "Les miliciens ont emporte les chevres, les enfants pleurent a Mavivi",
+            ("LOOTING", "medium", "mavivi"),
+        ),
+        (
+            UNKNOWN,
+            "Les miliciens ont pris les biens et la population a fui Mavivi",
+            ("LOOTING", "medium", "mavivi"),
+        ),
+    ],
+)
+def test_people_listed_after_goods_are_taken_too(
+    phone: str,
+    text: str,
+    expected: tuple[str, str, str | None],
+    gazetteer: Gazetteer,
+    senders: dict[str, Sender],
+) -> None:
+    """The items of a list after a taking word are all taken: goods after commas, people after
+    a join word ("et", "ainsi que", "pamoja na", "along with"), each item up to five words
+    long; "toutes les marchandises" is goods."""
+    assert summary(text, gazetteer, _sender(phone, senders)) == expected
