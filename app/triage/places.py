@@ -151,6 +151,28 @@ def _fleeing_before(prep: Hit, marks: Sequence[Hit]) -> bool:
 
 
 _TRANSFER_WINDOW = 6
+# "de X a Y", "X hadi Y", "from X to Y": the end of a road's span.
+_UNTIL = frozenset(("a", "au", "hadi", "mpaka", "to", "jusqu", "until", "till"))
+_ROAD_WINDOW = 5
+
+
+def _road_span(
+    m: Mention, nxt: Mention, marks: Sequence[Hit], tokens: Sequence[Token], text: str
+) -> bool:
+    """Two names that span a road named before them ("la route de Kiliba a Luvungi",
+    "barabara ya Kiliba hadi Luvungi", "the road from Kiliba to Luvungi"): a road word at most
+    five words before the first, in the same clause, and the second right after a word of
+    "until" that follows the first (one more word allowed: "jusqu a")."""
+    if not 1 <= nxt.start - m.end <= 2:
+        return False
+    if not any(t.norm in _UNTIL for t in tokens[m.end : nxt.start]):
+        return False
+    for h in marks:
+        if h.group == "ROAD" and h.end <= m.start and m.start - h.end <= _ROAD_WINDOW:
+            between = text[tokens[h.end - 1].end : tokens[m.start].start]
+            if not any(c in between for c in ".;:,"):
+                return True
+    return False
 
 
 def _taken_to(
@@ -230,20 +252,22 @@ def _score(
             score += 1.0
         elif group == "DIRECTION" or (group == "FROM" and not weak_from):
             score -= 1.0
-    # A road "X-Y" or "between X and Y": the first named.
+    # A road "X-Y", "between X and Y" or "la route de X a Y": the first named.
     if idx + 1 < len(mentions):
         nxt = mentions[idx + 1]
         sep = text[tokens[m.end - 1].end : tokens[nxt.start].start]
         joined_by_dash = nxt.start == m.end and any(c in sep for c in "-/–")
         between = group == "BETWEEN" and nxt.start <= m.end + 1
-        if joined_by_dash or between:
+        if joined_by_dash or between or _road_span(m, nxt, marks, tokens, text):
             score += 4.0
     if idx > 0:
         prev = mentions[idx - 1]
         sep = text[tokens[prev.end - 1].end : tokens[m.start].start]
         prev_prep = _prep_before(preps, prev.start)
-        if (m.start == prev.end and any(c in sep for c in "-/–")) or (
-            prev_prep is not None and prev_prep.group == "BETWEEN" and m.start <= prev.end + 1
+        if (
+            (m.start == prev.end and any(c in sep for c in "-/–"))
+            or (prev_prep is not None and prev_prep.group == "BETWEEN" and m.start <= prev.end + 1)
+            or _road_span(prev, m, marks, tokens, text)
         ):
             score -= 4.0
     return score
@@ -261,7 +285,7 @@ def locate(
 ) -> Location:
     """Place named in the text (rules 1-3), else the reporter's home (rule 4), else none."""
     preps = groups_in(hits, "DIRECTION", "FROM", "LOCATIVE", "BETWEEN")
-    marks = groups_in(hits, "NEAR", "DISPLACEMENT", "TRANSFER", *_AREA_MARKS)
+    marks = groups_in(hits, "NEAR", "DISPLACEMENT", "TRANSFER", "ROAD", *_AREA_MARKS)
     # Words the lexicon recognised (verbs matched by a pattern, too) are not fuzzy place names.
     recognised = {tokens[i].norm for h in hits for i in range(h.start, h.end)}
     # Typos are looked up only where one could be taken: a capital, or after a place word.

@@ -393,3 +393,41 @@ def test_people_listed_after_goods_are_taken_too(
     a join word ("et", "ainsi que", "pamoja na", "along with"), each item up to five words
     long; "toutes les marchandises" is goods."""
     assert summary(text, gazetteer, _sender(phone, senders)) == expected
+
+
+@pytest.mark.parametrize(
+    ("phone", "text", "expected"),
+    [
+        (
+            UNKNOWN,
+            "Sur la route de Kiliba jusqu a Luvungi les militaires font payer 500 FC",
+            ("THREAT", "medium", "kiliba"),
+        ),
+        (
+            UNKNOWN,
+            "Barabara kutoka Kiliba mpaka Luvungi ina vizuizi 14",
+            ("THREAT", "medium", "kiliba"),
+        ),
+        (
+            UNKNOWN,
+            "On the road from Kiliba to Luvungi soldiers threaten every driver",
+            ("THREAT", "medium", "kiliba"),
+        ),
+        # armed men heading somewhere on a road: where they head
+        (
+            UNKNOWN,
+            "Des hommes armes sur la route de Kiliba vers Luvungi",
+            ("ARMED_PRESENCE", "high", "luvungi"),
+        ),
+    ],
+)
+def test_a_road_from_one_place_to_another_is_the_first(
+    phone: str,
+    text: str,
+    expected: tuple[str, str, str | None],
+    gazetteer: Gazetteer,
+    senders: dict[str, Sender],
+) -> None:
+    """A road written "de X a Y", "kutoka X mpaka Y", "from X to Y" is the axis "X-Y" of Place
+    rule 2: the first named, as for a dash or "between X and Y"."""
+    assert summary(text, gazetteer, _sender(phone, senders)) == expected
