@@ -62,6 +62,8 @@ _NEG_WINDOW = 3
 
 # What each end marker cancels.
 _RELEASE_CANCELS = frozenset(("ABDUCTION", "TAKE", "SIGHTING", "AP_WEAK", "SEIZE"))
+# Words that take people or goods away: after a release, still a looting of the goods.
+_TAKINGS = frozenset(("TAKE", "ABDUCTION"))
 # A strike, march or "ville morte" cancels what would read as arson, flight or presence.
 _PROTEST_CANCELS = frozenset(
     ("DISPLACEMENT", "ARSON", "ARMED_PRESENCE", "SIGHTING", "AP_WEAK", "THREAT", "SEIZE")
@@ -71,7 +73,7 @@ _OTHERS = frozenset(("wengine", "others", "autres", "d autres"))
 _VICTIMS = frozenset(("victime", "victimes", "victim", "victims"))
 _OF = frozenset(("de", "d", "du", "des", "la", "l", "of", "the", "an", "a"))
 # Words joining the items of a list ("une moto et deux personnes", "pikipiki na watu wawili").
-_JOIN = frozenset(("et", "and", "na", "mpe"))
+_JOIN = frozenset(("et", "and", "na", "mpe", "with", "avec"))
 # The harms whose victims are not people killed or hurt. Not a fight's, nor an incursion's
 # ("victimes des combats", "5 victimes de l'incursion des ADF"): those are its dead and wounded.
 _HARMS_NOT_KILLING = frozenset(
@@ -179,7 +181,15 @@ def _object_from(
         norm = tokens[i].norm
         if norm in _SKIP or _is_count(norm, number_words):
             continue
-        return i, _object_at(tokens, hits, i)
+        group = _object_at(tokens, hits, i)
+        if (
+            group is None
+            and tokens[i].raw[:1].isupper()
+            and i + 1 < len(tokens)
+            and _object_at(tokens, hits, i + 1) is not None
+        ):
+            continue  # a name before the object: "two Vitshumbi fishermen"
+        return i, group
     return pos, None
 
 
@@ -490,6 +500,7 @@ def categorize(
 
     # End of a threat: hostages released, armed men gone, calm returned.
     cancelled: set[str] = set()
+    fired: set[str] = set()
     leaving = [h for h in alive(groups_in(hits, "LEFT")) if _armed_leaving(h, hits, actors)]
     for end_group, cancels, what in (
         ("END_RELEASE", _RELEASE_CANCELS, "released: threat ended"),
@@ -503,13 +514,20 @@ def categorize(
         if ends:
             cancelled |= cancels
             reasons.append(f"{_q(ends[0].cue)} → {what}")
+            fired.add(end_group)
+    # A release gives the people back, not the goods taken with them: a taking word then counts
+    # for the goods only ("freed ..., but the militiamen also left with goats"); calm returned
+    # ends the looting too.
+    goods_kept = "END_RELEASE" in fired and "END_CALM" not in fired
     if cancelled:
         harm = groups_in(hits, "KILLED", "WOUNDED")
         kept = []
         for h in events:
             if (
-                h.group == "ATTACK" and any(_overlaps(h, k) for k in harm)
-            ) or h.group not in cancelled:
+                (h.group == "ATTACK" and any(_overlaps(h, k) for k in harm))
+                or h.group not in cancelled
+                or (h.group in _TAKINGS and goods_kept)
+            ):
                 kept.append(h)
         events = kept
 
@@ -549,16 +567,22 @@ def categorize(
         elif group == "ASSAULT":
             harm = groups_in(hits, "KILLED", "WOUNDED")
             people_taken = any(
-                e.group == "ABDUCTION"
-                or (
-                    e.group == "TAKE"
-                    and "PEOPLE" in _taken(tokens, hits, e.end, number_words, text)
+                e.group not in cancelled  # taken and released
+                and (
+                    e.group == "ABDUCTION"
+                    or (
+                        e.group == "TAKE"
+                        and "PEOPLE" in _taken(tokens, hits, e.end, number_words, text)
+                    )
                 )
                 for e in events
             )
             if not harm and people_taken:
                 reasons.append(f"{_q(h.cue)} with people taken and no one hurt → ABDUCTION")
                 add("ABDUCTION", h)
+            elif not harm and any(e.group == "SEXUAL_VIOLENCE" for e in events):
+                # the harm done in the ambush is the rape (TRIAGE.md: an ATTACK kills or hurts)
+                reasons.append(f"{_q(h.cue)} with a rape and no one killed or wounded")
             elif harm or not any(e.group in ("LOOTING", "TAKE") for e in events):
                 add("ATTACK", h)
             else:
@@ -596,6 +620,10 @@ def categorize(
                 add("ATTACK", h)
             else:
                 add("CLASH", h)
+        elif group in _TAKINGS and goods_kept and group in cancelled:
+            if "GOODS" in _taken(tokens, hits, h.end, number_words, text):
+                reasons.append(f"{_q(h.cue)}: the goods taken with the people were not given back")
+                add("LOOTING", h)
         elif group == "TAKE":
             taken = _taken(tokens, hits, h.end, number_words, text)
             if "PEOPLE" in taken or (not taken and _people_before(tokens, hits, h.start)):

@@ -52,6 +52,30 @@ assert MONDAY.weekday() == 0  # the days below are read on this Monday
         # Lingala "na tongo": in the morning, not the town of Tongo
         ("Babomi bato mibale na tongo ya lelo", ("ATTACK", "critical", None)),
         ("Attaque na Tongo lelo", ("ATTACK", "critical", "tongo")),
+        # a release gives the people back, not the goods taken with them
+        (
+            "The chief kidnapped by Mai-Mai was freed, but the militiamen left with goats "
+            "from Kamango",
+            ("LOOTING", "medium", "kamango"),
+        ),
+        (
+            "Des bandits ont emmene 3 commercants et leurs marchandises a Kamango, les "
+            "commercants ont ete relaches",
+            ("LOOTING", "medium", "kamango"),
+        ),
+        (
+            "Gunmen grabbed two Kamango fishermen with their phones and nets. The fishermen "
+            "were let go",
+            ("LOOTING", "medium", "kamango"),
+        ),
+        ("Les otages de Kamango ont ete liberes", ("OTHER", "low", "kamango")),
+        # an ambush whose harm is a rape, no one killed or wounded
+        (
+            "Embuscade pres de Kamango: 3 passagers emmenes en brousse puis relaches, une femme "
+            "violee",
+            ("SEXUAL_VIOLENCE", "critical", "kamango"),
+        ),
+        ("Embuscade a Kamango, une femme violee et 2 blesses", ("ATTACK", "critical", "kamango")),
         # "heavily armed men" are armed men, not people moving, when an attack is feared
         (
             "Kamango: un groupe d hommes lourdement armes signale dans la foret. La population "
