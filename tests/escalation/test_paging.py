@@ -1266,12 +1266,7 @@ async def test_a_page_whose_send_fails_after_its_liaison_was_deactivated_is_pass
     would be refused), but be given up on and passed on to CLA Oicha, as one whose worker
     died meanwhile is."""
     async with gateway(settings) as gw:
-        created = await gw.client.post(
-            "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
-        )
-        assert created.status_code == 201, created.text
-        async with gw.sessionmaker() as s:
-            beni = await s.scalar(select(Liaison.id).where(Liaison.phone == CLA_BENI))
+        beni = await _beni_paged_first(gw, admin_headers)
         _leaves_mid_send(
             gw, lambda: gw.client.delete(f"/api/v1/liaisons/{beni}", headers=admin_headers)
         )
@@ -1284,6 +1279,16 @@ async def test_a_page_whose_send_fails_after_its_liaison_was_deactivated_is_pass
         assert (page.status, page.last_error) == ("dead", "its liaison was deactivated")
         await asyncio.sleep(0.3)  # a retry would be due by now (retry_base_seconds 0.05)
         assert not gw.sent_to(CLA_BENI)
+
+
+async def _beni_paged_first(gw: Gateway, admin_headers: dict[str, str]) -> int | None:
+    """The policy pages CLA Beni alone, first (ONE_LIAISON_FIRST): his liaison id."""
+    created = await gw.client.post(
+        "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
+    )
+    assert created.status_code == 201, created.text
+    async with gw.sessionmaker() as s:
+        return await s.scalar(select(Liaison.id).where(Liaison.phone == CLA_BENI))
 
 
 def _leaves_mid_send(gw: Gateway, leave: Callable[[], Awaitable[httpx.Response]]) -> list[int]:
@@ -1321,12 +1326,7 @@ async def test_a_page_whose_send_fails_after_its_liaison_went_off_duty_is_passed
     in its queue for a retry, it would still go to him. It is passed on to CLA Oicha, on
     duty in the zone, as his queued pages were, and cancelled."""
     async with gateway(settings) as gw:
-        created = await gw.client.post(
-            "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
-        )
-        assert created.status_code == 201, created.text
-        async with gw.sessionmaker() as s:
-            beni = await s.scalar(select(Liaison.id).where(Liaison.phone == CLA_BENI))
+        beni = await _beni_paged_first(gw, admin_headers)
         off = _off_duty_mid_send(gw, beni, admin_headers)
         await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
 
@@ -1381,12 +1381,7 @@ async def test_a_page_whose_send_fails_after_its_liaison_was_moved_away_is_passe
     again at its retry, for a zone no longer his, and Beni's next liaison would wait for the
     next step. It is passed on to CLA Oicha, on duty in Beni, and cancelled."""
     async with gateway(settings) as gw:
-        created = await gw.client.post(
-            "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
-        )
-        assert created.status_code == 201, created.text
-        async with gw.sessionmaker() as s:
-            beni = await s.scalar(select(Liaison.id).where(Liaison.phone == CLA_BENI))
+        beni = await _beni_paged_first(gw, admin_headers)
         moved = _moved_to_lubero_mid_send(gw, beni, admin_headers)
         await gw.sms(FOCAL_MAVIVI, "Attaque en cours a Mavivi")
 
@@ -1412,12 +1407,7 @@ async def test_a_failed_page_of_a_number_the_policy_lists_stays_with_it_after_a_
     and Twilio failing, the page stays his and is retried; it is not handed to Rutshuru's
     liaison."""
     async with gateway(settings) as gw:
-        created = await gw.client.post(
-            "/api/v1/policies", json=ONE_LIAISON_FIRST, headers=admin_headers
-        )
-        assert created.status_code == 201, created.text
-        async with gw.sessionmaker() as s:
-            beni = await s.scalar(select(Liaison.id).where(Liaison.phone == CLA_BENI))
+        beni = await _beni_paged_first(gw, admin_headers)
         moved = _moved_to_lubero_mid_send(gw, beni, admin_headers)
         await gw.sms(FOCAL_RUTSHURU, "Attaque en cours a Rutshuru")
 
