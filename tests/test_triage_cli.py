@@ -231,3 +231,36 @@ async def test_triage_eval_on_the_fourth_held_out_probe(database_url: str, demo:
             false_places.add(line.split(":")[0].strip())
     assert count == f"false places: {len(false_places)}"
     assert false_places <= PROBE4_KNOWN_FALSE_PLACES, f"new false places: {false_places}"
+
+
+# Floors from the fifth held-out probe (docs/TRIAGE_QUALITY.md "A fifth held-out probe (report
+# style)"), a little below its first measurement (engine at eed70d4, nothing tuned on it: 74.0% /
+# 88.0% / 86.0% on 50 texts in the register of published reports, 2 false places). The two false
+# places are known (a rape located by a later clause's area, "fighting spreads into Kalehe",
+# instead of the distance anchor Minova; the destination of people fleeing, Kalemie, taken as
+# the place of an attack in unnamed villages): the test holds them to those, so that any new one
+# fails.
+PROBE5_FLOORS = {"category": 0.72, "severity": 0.86, "place": 0.84}
+PROBE5_KNOWN_FALSE_PLACES = {"rprobe5_015", "rprobe5_038"}
+
+
+async def test_triage_eval_on_the_fifth_held_out_probe(database_url: str, demo: None) -> None:
+    path = data_file("triage_real_probe5.jsonl")
+    code, out, err = await _kengele("triage", "eval", str(path), database_url=database_url)
+    assert code == 0, err
+    lines = out.splitlines()
+    print("\n" + "\n".join(lines))  # the figures and every miss
+    assert lines[0] == "50 messages"
+    figures = {line.split()[0]: float(line.split()[1].rstrip("%")) / 100 for line in lines[1:4]}
+    for field, floor in PROBE5_FLOORS.items():
+        assert figures[field] >= floor, f"{field} {figures[field]:.1%} < {floor:.0%}"
+    count = next(line for line in lines if line.startswith("false places: "))
+    false_places: set[str] = set()
+    if count != "false places: 0":
+        start = lines.index(next(line for line in lines if line.startswith("false places (")))
+        for line in lines[start + 1 :]:
+            if not line.startswith("  rprobe5_"):
+                break
+            false_places.add(line.split(":")[0].strip())
+    assert count == f"false places: {len(false_places)}"
+    assert false_places <= PROBE5_KNOWN_FALSE_PLACES, f"new false places: {false_places}"
