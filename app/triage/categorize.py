@@ -29,7 +29,10 @@ _SKIP = frozenset(
         "un",
         "une",
         "sa",
+        "son",
         "ses",
+        "nos",
+        "notre",
         "leur",
         "leurs",
         "kwa",
@@ -62,6 +65,13 @@ _NEG_WINDOW = 3
 
 # What each end marker cancels.
 _RELEASE_CANCELS = frozenset(("ABDUCTION", "TAKE", "SIGHTING", "AP_WEAK", "SEIZE"))
+# A bare "victims" is the victims of the rape, kidnapping or robbery named beside it, not people
+# killed or hurt (unless an attack word says so).
+_VICTIMS = frozenset(("victime", "victimes", "victim", "victims", "waathiriwa", "mwathiriwa"))
+_HARMS_OF_VICTIMS = frozenset(("SEXUAL_VIOLENCE", "ABDUCTION", "LOOTING"))
+# Words between an ambush and the armed men it was laid for ("ambushed the ADF", "une embuscade
+# aux FARDC").
+_AIMED = frozenset(("aux", "au", "a", "the", "an", "on", "against", "contre", "des", "les", "kwa"))
 # Words that take people or goods away: after a release, still a looting of the goods.
 _TAKINGS = frozenset(("TAKE", "ABDUCTION"))
 # A strike, march or "ville morte" cancels what would read as arson, flight or presence.
@@ -265,6 +275,17 @@ def _taken(
         if item is None:
             return taken
         pos, joined = item
+
+
+def _at_armed_men(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token]) -> bool:
+    """An ambush or raid laid for armed men: an armed group or the army named right after it
+    (at most two small words between)."""
+    for a in hits:
+        if a.group != "ACTOR" or not 0 <= a.start - h.end <= 2:
+            continue
+        if all(t.norm in _AIMED for t in tokens[h.end : a.start]):
+            return True
+    return False
 
 
 def _people_before(tokens: Sequence[Token], hits: Sequence[Hit], pos: int) -> bool:
@@ -498,7 +519,9 @@ def categorize(
     named_harms = events
     actors = alive(groups_in(hits, "ACTOR", "AP_WEAK"))
 
-    # End of a threat: hostages released, armed men gone, calm returned.
+    # End of a threat: hostages released, armed men gone, calm returned. A release of some
+    # while others are still held ends nothing ("ont relache les adultes mais garde les onze").
+    held = alive(groups_in(hits, "HELD"))
     cancelled: set[str] = set()
     fired: set[str] = set()
     leaving = [h for h in alive(groups_in(hits, "LEFT")) if _armed_leaving(h, hits, actors)]
@@ -511,6 +534,8 @@ def categorize(
         ends = alive(groups_in(hits, end_group)) + (leaving if end_group == "END_GONE" else [])
         if end_group == "END_RELEASE":
             ends = [r for r in ends if not _others_freed(r, events, tokens, text, number_words)]
+            if held:
+                ends = []
         if ends:
             cancelled |= cancels
             reasons.append(f"{_q(ends[0].cue)} → {what}")
@@ -561,9 +586,21 @@ def categorize(
         if harm_named is not None:
             reasons.append(f"{_q(h.cue)} of {_q(harm_named.cue)}: not people killed or hurt")
             continue
+        if group == "ATTACK" and h.cue in _VICTIMS:
+            other = next((e for e in events if e.group in _HARMS_OF_VICTIMS), None)
+            if other is not None and not any(
+                e.group == "ATTACK" and e.cue not in _VICTIMS for e in events
+            ):
+                # "18 femmes violees ..., les victimes rentraient du marche": the rape's victims
+                reasons.append(f"{_q(h.cue)}: the victims of {_q(other.cue)}")
+                continue
         if group in ("ATTACK", "ASSAULT") and _about_animals(h, tokens, hits, text):
             reasons.append(f"{_q(h.cue)} is about animals → LOOTING")
             add("LOOTING", h)
+        elif group == "ASSAULT" and _at_armed_men(h, hits, tokens):
+            # "soldiers ambushed ADF fighters", "embuscade tendue aux FARDC": a fight
+            reasons.append(f"{_q(h.cue)} against armed men → CLASH")
+            add("CLASH", h)
         elif group == "ASSAULT":
             harm = groups_in(hits, "KILLED", "WOUNDED")
             people_taken = any(

@@ -62,6 +62,26 @@ def _area_level(m: Mention, marks: Sequence[Hit]) -> str | None:
     return None
 
 
+# A plural area word names the level of every name of its list ("Rutshuru and Masisi
+# territories", "territoires de Rutshuru et Masisi").
+_PLURAL_AREAS = frozenset(("territories", "territoires", "territoires de", "maeneo ya"))
+_LIST_JOINS = frozenset(("and", "et", "na"))
+
+
+def _shared_area_marks(marks: Sequence[Hit], tokens: Sequence[Token]) -> list[Hit]:
+    """For a plural area word after (before) a list of two one-word names joined by "and / et
+    / na", the same word next to the name the list starts (ends) with."""
+    extra = []
+    for h in marks:
+        if h.group not in _AREA_MARKS or h.cue not in _PLURAL_AREAS:
+            continue
+        if h.start >= 3 and tokens[h.start - 2].norm in _LIST_JOINS:
+            extra.append(Hit(h.group, h.lang, h.start - 2, h.start - 2, h.cue))
+        if h.end + 2 < len(tokens) and tokens[h.end + 1].norm in _LIST_JOINS:
+            extra.append(Hit(h.group, h.lang, h.end + 2, h.end + 2, h.cue))
+    return extra
+
+
 def _candidates(m: Mention, marks: Sequence[Hit]) -> tuple[GazPlace, ...]:
     """The places a name may stand for: the areas of the level written next to it, else the
     settlements of that name (a bare "Beni" is the town, not the territoire)."""
@@ -175,6 +195,25 @@ def _road_span(
     return False
 
 
+# "the Baraka armed group": the name before these words is the group's.
+_GROUP_NAMED = frozenset(("armed group", "armed groups"))
+
+
+def _fled_to(
+    m: Mention,
+    idx: int,
+    mentions: Sequence[Mention],
+    preps: Sequence[Hit],
+    marks: Sequence[Hit],
+    text: str,
+    tokens: Sequence[Token],
+) -> bool:
+    """The name (or the list it is in) comes after a direction word that follows a flight word
+    ("fuient vers Kalemie", "fleeing towards Kalemie", "wanakimbia kuelekea Kayna")."""
+    prep = _listed_prep(m, idx, mentions, preps, text, tokens)
+    return prep is not None and prep.group == "DIRECTION" and _fleeing_before(prep, marks)
+
+
 def _taken_to(
     m: Mention,
     idx: int,
@@ -244,13 +283,19 @@ def _score(
     elif category in _MOVING:
         if group == "DIRECTION":
             score += 3.0
+        elif group == "LOCATIVE" and category == "THREAT":
+            score += 1.0  # "Rutshuru: a Nyamilima, la milice percoit une taxe": Nyamilima
         elif group == "FROM" and not weak_from:
             # where armed men come from is never where they are: below an area or a "near X"
             score -= 4.0
     else:
         if group == "LOCATIVE":
             score += 1.0
-        elif group == "DIRECTION" or (group == "FROM" and not weak_from):
+        elif group == "DIRECTION":
+            # where someone was heading is not where the event is: below an area or a "near X"
+            # ("watu 17 wameuawa katika eneo la Djugu, abiria wakielekea Mongbwalu")
+            score -= 4.0
+        elif group == "FROM" and not weak_from:
             score -= 1.0
     # A road "X-Y", "between X and Y" or "la route de X a Y": the first named.
     if idx + 1 < len(mentions):
@@ -286,6 +331,7 @@ def locate(
     """Place named in the text (rules 1-3), else the reporter's home (rule 4), else none."""
     preps = groups_in(hits, "DIRECTION", "FROM", "LOCATIVE", "BETWEEN")
     marks = groups_in(hits, "NEAR", "DISPLACEMENT", "TRANSFER", "ROAD", *_AREA_MARKS)
+    marks += _shared_area_marks(marks, tokens)
     # Words the lexicon recognised (verbs matched by a pattern, too) are not fuzzy place names.
     recognised = {tokens[i].norm for h in hits for i in range(h.start, h.end)}
     # Typos are looked up only where one could be taken: a capital, or after a place word.
@@ -308,6 +354,9 @@ def locate(
             if refusal:
                 refused.append(f"'{m.text}' ≈ {m.matched} not taken: {refusal}")
                 continue
+        if any(h.start == m.end and h.cue in _GROUP_NAMED for h in hits):
+            refused.append(f"'{m.text}' names an armed group, not a place")
+            continue
         mentions.append(m)
     # At most two of these notes, so that the reasons stay readable.
     reasons.extend(refused[:2])
@@ -322,6 +371,14 @@ def locate(
             ),
         )
         chosen = mentions[ranked[0]]
+        if category != "DISPLACEMENT" and _fled_to(
+            chosen, ranked[0], mentions, preps, marks, text, tokens
+        ):
+            # Place rule 2: where people flee to is not where the event is, even when the place
+            # of the event is not in the gazetteer ("survivors are fleeing towards Kalemie")
+            reasons.append(f"'{chosen.text}' is where people flee to, not where it happened")
+            mentions = []
+    if mentions:
         candidates = _candidates(chosen, marks)
         place, how = gazetteer.resolve(candidates, sender.home)
         confidence = _CONFIDENCE.get(chosen.kind, 0.8 - 0.1 * chosen.distance)
