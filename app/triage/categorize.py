@@ -557,7 +557,12 @@ def categorize(
         events = kept
 
     # Modality: rumours, threats and intentions turn the harm named after them into a THREAT.
-    modals = groups_in(hits, "RUMOUR", "INTENT") + [h for h in events if h.group == "THREAT"]
+    # A forced tax or a barrier (TOLL) is a harm of its own, not one announced: "tax collectors
+    # killed" were killed.
+    tolls = groups_in(hits, "TOLL")
+    modals = groups_in(hits, "RUMOUR", "INTENT") + [
+        h for h in events if h.group == "THREAT" and not any(_overlaps(h, t) for t in tolls)
+    ]
     candidates: dict[str, list[Hit]] = {}
 
     def add(category: str, h: Hit) -> None:

@@ -53,7 +53,7 @@ EVENT_GROUPS = frozenset(
 # protest ("ville morte") or an armed group's name ("Mouvement du 23 mars").
 HIDING_GROUPS = EVENT_GROUPS | {"ACTOR"}
 # Groups whose hits survive inside a longer phrase of another group (roles of numbers, actors).
-EXEMPT_GROUPS = frozenset(("KILLED", "WOUNDED", "ABDUCTED", "ATTACKERS", "ACTOR", "PEOPLE"))
+EXEMPT_GROUPS = frozenset(("KILLED", "WOUNDED", "ABDUCTED", "ATTACKERS", "ACTOR", "PEOPLE", "TOLL"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,41 @@
+"""Regressions found by reviewing the day's triage rules with adversarial sentences of our
+own (French, Swahili, English; SMS and report style): each case is a message the day's
+rules read wrong by TRIAGE.md."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.geo.matcher import Gazetteer
+from app.triage.types import Sender
+from tests.triage.support import summary
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A forced tax or a barrier is no announcement: people killed right after the word
+        # were killed (the English "tax", "levy", "checkpoint" made them a THREAT).
+        ("Tax collectors killed by ADF in Kamango", ("ATTACK", "critical", "kamango")),
+        (
+            "A trader who refused to pay the levy was shot dead in Kiwanja",
+            ("ATTACK", "critical", "kiwanja"),
+        ),
+        (
+            "At an illegal checkpoint militiamen killed a driver near Kiwanja",
+            ("ATTACK", "critical", "kiwanja"),
+        ),
+        ("3 percepteurs de taxes tues par les ADF a Kamango", ("ATTACK", "critical", "kamango")),
+        (
+            "Kwenye kizuizi Kiwanja wanamgambo wamemuua dereva",
+            ("ATTACK", "critical", "kiwanja"),
+        ),
+        # still a threat: a killing announced by a threat word
+        (
+            "Menaces de mort contre le chef de Kiwanja, les miliciens exigent une taxe",
+            ("THREAT", "medium", "kiwanja"),
+        ),
+    ],
+)
+def test_day_review(text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
