@@ -72,6 +72,9 @@ _HARMS_OF_VICTIMS = frozenset(("SEXUAL_VIOLENCE", "ABDUCTION", "LOOTING"))
 # Words between an ambush and the armed men it was laid for ("ambushed the ADF", "une embuscade
 # aux FARDC").
 _AIMED = frozenset(("aux", "au", "a", "the", "an", "on", "against", "contre", "des", "les", "kwa"))
+# An explosion is a weapon's only when it hurt someone or came with fighting: by itself it
+# names no bomb ("explosion at a fuel depot, no casualties").
+_BLASTS = frozenset(("explosion", "explosions", "mlipuko", "milipuko"))
 # Words that take people or goods away: after a release, still a looting of the goods.
 _TAKINGS = frozenset(("TAKE", "ABDUCTION"))
 # A strike, march or "ville morte" cancels what would read as arson, flight or presence.
@@ -647,6 +650,9 @@ def categorize(
             elif not harm and (_armed_on_both_sides(h, actors, tokens) or _at_positions(h, hits)):
                 reasons.append(f"{_q(h.cue)} between armed actors and no one hurt → CLASH")
                 add("CLASH", h)
+            elif not harm and h.cue in _BLASTS:
+                # an explosion names no weapon: a fuel depot, a gas tank, a tyre may blow up
+                reasons.append(f"{_q(h.cue)} with no one hurt and no weapon named: no attack")
             else:
                 add("ATTACK", h)
         elif group == "SEIZE":

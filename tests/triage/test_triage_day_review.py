@@ -35,6 +35,17 @@ from tests.triage.support import summary
             "Menaces de mort contre le chef de Kiwanja, les miliciens exigent une taxe",
             ("THREAT", "medium", "kiwanja"),
         ),
+        # An explosion by itself names no weapon (a fuel depot, a tanker): with no one hurt
+        # and no fighting it is no attack; with victims or a bomb named it is one.
+        (
+            "Explosion at a fuel depot in Goma, no casualties",
+            ("OTHER", "low", "goma"),
+        ),
+        ("Explosion d un camion citerne a Goma, pas de victimes", ("OTHER", "low", "goma")),
+        ("Explosion entendue pres de Goma ce matin", ("OTHER", "low", "goma")),
+        ("Explosion au marche de Beni, 3 blesses", ("ATTACK", "critical", "beni")),
+        ("Explosion d une bombe au marche de Beni", ("ATTACK", "critical", "beni")),
+        ("Mlipuko sokoni Beni, watu 2 wamejeruhiwa", ("ATTACK", "critical", "beni")),
     ],
 )
 def test_day_review(text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer) -> None:
