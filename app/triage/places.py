@@ -199,6 +199,10 @@ def _road_span(
 _GROUP_NAMED = frozenset(("armed group", "armed groups"))
 
 
+# A relative "where" after a name: what follows happens there.
+_WHERE = frozenset(("where", "ou", "ambako", "ambapo", "epai"))
+
+
 def _fled_to(
     m: Mention,
     idx: int,
@@ -211,6 +215,9 @@ def _fled_to(
     """The name (or the list it is in) comes after a direction word that follows a flight word
     ("fuient vers Kalemie", "fleeing towards Kalemie", "wanakimbia kuelekea Kayna")."""
     prep = _listed_prep(m, idx, mentions, preps, text, tokens)
+    following = mentions[idx + 1].start if idx + 1 < len(mentions) else len(tokens)
+    if m.end < len(tokens) and tokens[m.end].norm in _WHERE and following > m.end + 1:
+        return False  # "fled to Oicha, where the ADF attacked them": the event is there
     return prep is not None and prep.group == "DIRECTION" and _fleeing_before(prep, marks)
 
 

@@ -46,6 +46,24 @@ from tests.triage.support import summary
         ("Explosion au marche de Beni, 3 blesses", ("ATTACK", "critical", "beni")),
         ("Explosion d une bombe au marche de Beni", ("ATTACK", "critical", "beni")),
         ("Mlipuko sokoni Beni, watu 2 wamejeruhiwa", ("ATTACK", "critical", "beni")),
+        # Where people flee to is not where another event is, unless it is said to happen
+        # there ("where", "ou", "ambako" right after the name)
+        (
+            "Displaced people fled to Oicha where ADF attacked them, 4 killed",
+            ("ATTACK", "critical", "oicha"),
+        ),
+        (
+            "Les deplaces ont fui vers Oicha ou les ADF les ont attaques, 4 tues",
+            ("ATTACK", "critical", "oicha"),
+        ),
+        (
+            "Wakimbizi walikimbia kuelekea Oicha ambako ADF waliwashambulia, watu 4 wameuawa",
+            ("ATTACK", "critical", "oicha"),
+        ),
+        (
+            "Apres l attaque les gens ont fui vers Oicha ou Beni, 3 tues",
+            ("ATTACK", "critical", None),
+        ),
     ],
 )
 def test_day_review(text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer) -> None:
