@@ -64,6 +64,17 @@ from tests.triage.support import summary
             "Apres l attaque les gens ont fui vers Oicha ou Beni, 3 tues",
             ("ATTACK", "critical", None),
         ),
+        # A bare "victimes" beside a kidnapping is the kidnapping's: the verb must say they
+        # were killed, in its feminine forms too
+        (
+            "Les ADF ont enleve 5 femmes a Mamove, les victimes ont ete decapitees",
+            ("ATTACK", "critical", "mamove"),
+        ),
+        (
+            "Les ADF ont enleve 5 femmes a Mamove, les victimes ont ete executees",
+            ("ATTACK", "critical", "mamove"),
+        ),
+        ("Deux femmes poignardees a Oicha", ("ATTACK", "critical", "oicha")),
     ],
 )
 def test_day_review(text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer) -> None:
