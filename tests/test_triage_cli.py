@@ -173,6 +173,12 @@ PROBES = [
         {"category": 0.88, "severity": 0.96, "place": 0.94},
         set(),
     ),
+    (
+        "triage_real_probe6.jsonl",
+        50,
+        {"category": 0.78, "severity": 0.80, "place": 0.74},
+        {"rprobe6_015", "rprobe6_036"},
+    ),
 ]
 
 
