@@ -50,6 +50,16 @@ _SKIP = frozenset(
         "several",
         "plusieurs",
         "all",
+        "more",
+        "than",
+        "over",
+        "about",
+        "around",
+        "least",
+        "plus",
+        "environ",
+        "moins",
+        "zaidi",
         "their",
         "his",
         "her",
@@ -143,16 +153,22 @@ def _overlaps(a: Hit, b: Hit) -> bool:
 
 
 def _negated(
-    h: Hit, negs: Sequence[Hit], negs_after: Sequence[Hit], tokens: Sequence[Token], text: str
+    h: Hit,
+    negs: Sequence[Hit],
+    negs_after: Sequence[Hit],
+    tokens: Sequence[Token],
+    text: str,
+    items: frozenset[int] = frozenset(),
 ) -> Hit | None:
     """The negation of ``h``: one just before it (or, Lingala's, just after) in its clause
-    ("No deaths, militiamen burned 30 houses": the houses were burned)."""
+    ("No deaths, militiamen burned 30 houses": the houses were burned), or before the list it
+    ends ("Aucun mort, blesse ou pillage": ``items`` are the tokens of event words)."""
     for n in negs:
-        if (
-            n.end <= h.start
-            and h.start - n.end < _NEG_WINDOW
-            and not _across_clause(n, h, tokens, text)
-        ):
+        if n.end > h.start:
+            continue
+        if h.start - n.end < _NEG_WINDOW and not _across_clause(n, h, tokens, text):
+            return n
+        if _listed_after(n, h, tokens, text, items):
             return n
     for n in negs_after:
         if (
@@ -162,6 +178,26 @@ def _negated(
         ):
             return n
     return None
+
+
+# Words that join the items of a negated list ("ni morts ni blesses", "no deaths, injuries or
+# looting", "hakuna majeruhi wala uporaji").
+_LIST_JOINS = frozenset(("ou", "ni", "et", "or", "nor", "and", "wala", "na", "au"))
+_LIST_REACH = 8
+
+
+def _listed_after(
+    n: Hit, h: Hit, tokens: Sequence[Token], text: str, items: frozenset[int]
+) -> bool:
+    """``h`` ends a list of event words that starts right after the negation ``n``: only event
+    words, joins and commas between them, in one sentence."""
+    if not items or h.start - n.end > _LIST_REACH:
+        return False
+    between = range(n.end, h.start)
+    if not all(i in items or tokens[i].norm in _LIST_JOINS for i in between):
+        return False
+    gap = text[tokens[n.end - 1].end : tokens[h.start].start] if text else ""
+    return not any(c in gap for c in ".;:")
 
 
 def _is_count(norm: str, number_words: frozenset[str]) -> bool:
@@ -505,11 +541,13 @@ def categorize(
     reasons: list[str] = []
     negs = groups_in(hits, "NEG")
     negs_after = groups_in(hits, "NEG_AFTER")
+    # The tokens of event words, which a negated list is made of.
+    items = frozenset(i for e in hits if e.group in EVENT_GROUPS for i in range(e.start, e.end))
 
     def alive(group_hits: list[Hit]) -> list[Hit]:
         out = []
         for h in group_hits:
-            n = _negated(h, negs, negs_after, tokens, text)
+            n = _negated(h, negs, negs_after, tokens, text, items)
             if n is None:
                 out.append(h)
             elif h.group in RANK or h.group.startswith("END"):

@@ -10,13 +10,27 @@ from app.triage.normalize import Token
 from app.triage.types import GazPlace, LocationSource, Mention, PlaceMatcher, Sender
 
 _WEAK_FROM = frozenset(("de", "d", "du", "des"))
+# Direction words that say the armed men went in: for an event other than a movement, the
+# place it happened; not after a word of spreading ("as fighting spreads into Kalehe").
+_ENTERING = frozenset(("into", "envahir"))
+_SPREADING = frozenset(
+    ("spreads", "spread", "spreading", "spilled", "spills", "extends", "extended")
+)
+
+
+def _entering(prep: Hit, tokens: Sequence[Token]) -> bool:
+    return prep.cue in _ENTERING and not (
+        prep.start > 0 and tokens[prep.start - 1].norm in _SPREADING
+    )
+
+
 _WEAK_PREPS = frozenset(("na", "kwa", "ya", "en", "on"))
 _MOVING = frozenset(("ARMED_PRESENCE", "THREAT"))
 # Words joining two names of one list ("vers Oicha et Beni", "from Kiwanja and Rutshuru").
 _AND = frozenset(("et", "and", "na", "mpe", "ou", "or", "&"))
-_SHARED_PREPS = frozenset(("DIRECTION", "FROM", "LOCATIVE"))
+_SHARED_PREPS = frozenset(("DIRECTION", "FROM", "LOCATIVE", "FLEE_TO"))
 _CONFIDENCE = {"name": 0.95, "alt": 0.9}
-_PLACE_MARKS = ("DIRECTION", "FROM", "LOCATIVE", "BETWEEN", "ROAD", "NEAR")
+_PLACE_MARKS = ("DIRECTION", "FROM", "LOCATIVE", "BETWEEN", "ROAD", "NEAR", "FLEE_TO")
 _AREA_MARKS = ("AREA_TERRITOIRE", "AREA_SECTEUR", "AREA_CHEFFERIE", "AREA_GROUPEMENT")
 
 
@@ -218,7 +232,13 @@ def _fled_to(
     following = mentions[idx + 1].start if idx + 1 < len(mentions) else len(tokens)
     if m.end < len(tokens) and tokens[m.end].norm in _WHERE and following > m.end + 1:
         return False  # "fled to Oicha, where the ADF attacked them": the event is there
-    return prep is not None and prep.group == "DIRECTION" and _fleeing_before(prep, marks)
+    return prep is not None and _fleeing_to(prep, marks)
+
+
+def _fleeing_to(prep: Hit, marks: Sequence[Hit]) -> bool:
+    """A word of fleeing to ("se sont refugies a", "wamekimbilia", "streaming towards"), or a
+    direction word right after a flight word ("fuient vers")."""
+    return prep.group == "FLEE_TO" or (prep.group == "DIRECTION" and _fleeing_before(prep, marks))
 
 
 def _taken_to(
@@ -258,7 +278,7 @@ def _score(
     prep = _listed_prep(m, idx, mentions, preps, text, tokens)
     group = prep.group if prep else ""
     weak_from = group == "FROM" and prep is not None and prep.cue in _WEAK_FROM
-    if group == "DIRECTION" and prep is not None and _fleeing_before(prep, marks):
+    if prep is not None and _fleeing_to(prep, marks):
         group = "FLEEING_TO"  # "residents flee to Goma": where people go, not armed men
     # A plain name beats a typo or a common word ("sake", "boga"), unless that word is written
     # as a name after a place word ("a Sake", "huko Boga"): then it is a name too.
@@ -284,7 +304,8 @@ def _score(
         score -= 4.0
     elif category == "DISPLACEMENT":
         if group == "FROM":
-            score += 1.0 if weak_from else 3.0
+            # where people flee from, an area too ("arrived in Minova from Masisi territory")
+            score += 1.0 if weak_from else 3.5
         elif group == "DIRECTION":
             score -= 4.0
     elif category in _MOVING:
@@ -298,6 +319,8 @@ def _score(
     else:
         if group == "LOCATIVE":
             score += 1.0
+        elif group == "DIRECTION" and prep is not None and _entering(prep, tokens):
+            score += 1.0  # "M23 pushed into Kirolirwe, six killed": the event is there
         elif group == "DIRECTION":
             # where someone was heading is not where the event is: below an area or a "near X"
             # ("watu 17 wameuawa katika eneo la Djugu, abiria wakielekea Mongbwalu")
@@ -336,7 +359,7 @@ def locate(
     all_caps: bool,
 ) -> Location:
     """Place named in the text (rules 1-3), else the reporter's home (rule 4), else none."""
-    preps = groups_in(hits, "DIRECTION", "FROM", "LOCATIVE", "BETWEEN")
+    preps = groups_in(hits, "DIRECTION", "FROM", "LOCATIVE", "BETWEEN", "FLEE_TO")
     marks = groups_in(hits, "NEAR", "DISPLACEMENT", "TRANSFER", "ROAD", *_AREA_MARKS)
     marks += _shared_area_marks(marks, tokens)
     # Words the lexicon recognised (verbs matched by a pattern, too) are not fuzzy place names.

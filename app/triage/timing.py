@@ -87,6 +87,27 @@ def _day_number(word: str) -> int | None:
     return int(word) if word.isdigit() and 1 <= int(word) <= 31 else None
 
 
+# Words before a month named without a day that make it the time of the event.
+_MONTH_LEADS = frozenset(
+    (
+        "en",
+        "in",
+        "since",
+        "depuis",
+        "early",
+        "late",
+        "mid",
+        "debut",
+        "fin",
+        "mi",
+        "wa",
+        "mwezi",
+        "last",
+        "dernier",
+    )
+)
+
+
 def _dates(norms: Sequence[str], lexicon: Lexicon, today: date) -> list[tuple[str, date]]:
     """Dates written as "29 decembre", "le 1er octobre", "les 30 et 31 mars", "August 23": a day
     number next to a month name; the year written after them, else the latest such day not
@@ -109,6 +130,12 @@ def _dates(norms: Sequence[str], lexicon: Lexicon, today: date) -> list[tuple[st
             day = _day_number(norms[after])
             after += 1
         if day is None:
+            lead = norms[i - 1] if i else ""
+            if lead in _MONTH_LEADS and month + 1 != today.month:
+                # "en mars", "in March", "since early February", "mwezi wa machi": a month
+                # other than this one is behind us (this year's, else last year's)
+                in_year = today.year if month + 1 < today.month else today.year - 1
+                out.append((f"{lead} {word}", date(in_year, month + 1, 1)))
             continue
         written = norms[after] if after < n else ""
         year = int(written) if written.isdigit() and len(written) == 4 else None
