@@ -616,7 +616,7 @@ def categorize(
             for m in modals:
                 if m is h or not (m.start <= h.start and h.start - m.end < _MODAL_WINDOW):
                     continue
-                if m.group == "INTENT" and _across_clause(m, h, tokens, text):
+                if m.group in ("INTENT", "THREAT") and _across_clause(m, h, tokens, text):
                     # "Wavuvi wanapanga mgomo: maharamia wameiba ...": the plan is a strike
                     continue
                 between = {t.norm for t in tokens[m.end : h.start]}

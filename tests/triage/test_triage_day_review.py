@@ -75,6 +75,15 @@ from tests.triage.support import summary
             ("ATTACK", "critical", "mamove"),
         ),
         ("Deux femmes poignardees a Oicha", ("ATTACK", "critical", "oicha")),
+        # A threat word reaches only its own clause: a killing after it happened
+        ("Warning: ADF killed 4 people in Mavivi last night", ("ATTACK", "high", "mavivi")),
+        (
+            "Ultimatum expire, les ADF ont tue 3 personnes a Mavivi",
+            ("ATTACK", "critical", "mavivi"),
+        ),
+        ("Menace d attaque sur Oicha", ("THREAT", "medium", "oicha")),
+        # French "ouvert le feu" is gunfire, at a crowd an attack
+        ("Les militaires ont ouvert le feu sur la foule a Goma", ("ATTACK", "critical", "goma")),
     ],
 )
 def test_day_review(text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer) -> None:
