@@ -326,7 +326,9 @@ def _score(
             # ("watu 17 wameuawa katika eneo la Djugu, abiria wakielekea Mongbwalu")
             score -= 4.0
         elif group == "FROM" and not weak_from:
-            score -= 1.0
+            # where they came from is not where the event is: below an area or a "near X"
+            # ("gunmen attacked the convoy near Butembo as it came back from Lubero")
+            score -= 4.0
     # A road "X-Y", "between X and Y" or "la route de X a Y": the first named.
     if idx + 1 < len(mentions):
         nxt = mentions[idx + 1]

@@ -36,6 +36,12 @@ assert (MONDAY.month, MONDAY.day) == (12, 30)  # the months below are read in la
             "M23 rebels pushed into Kirolirwe in Masisi territory, six civilians killed",
             ("ATTACK", "critical", "kirolirwe"),
         ),
+        # where they came from is not where the event is, for an event other than a movement
+        (
+            "Gunmen attacked a convoy near Butembo as it came back from Lubero, two killed",
+            ("ATTACK", "critical", "butembo"),
+        ),
+        ("Les ADF venus de Kamango ont tue 3 personnes", ("ATTACK", "critical", "kamango")),
         # people who fled a territory: the territory
         (
             "About 3,000 displaced people arrived in Minova from Masisi territory",
