@@ -181,6 +181,12 @@ PROBES = [
         {"category": 0.86, "severity": 0.90, "place": 0.86},
         set(),
     ),
+    (
+        "triage_real_probe7.jsonl",
+        50,
+        {"category": 0.88, "severity": 0.88, "place": 0.84},
+        set(),
+    ),
 ]
 
 
