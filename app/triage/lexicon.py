@@ -189,6 +189,10 @@ class Lexicon:
         self.night_joiners = frozenset(
             fold_text(w) for w in _str_list(calendar.get("night_joiners"))
         )
+        # Phrases naming the day of the message ("aujourd hui", "ce matin", "leo"), as tokens.
+        self.today_phrases = tuple(
+            tuple(fold_text(w).split()) for w in _str_list(calendar.get("today"))
+        )
         abbreviations = data.get("abbreviations") or {}
         self.abbreviations = {
             fold_text(k): fold_text(v) for k, v in abbreviations.items() if isinstance(v, str)

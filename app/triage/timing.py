@@ -108,12 +108,65 @@ _MONTH_LEADS = frozenset(
 )
 
 
+# "Since" words: a month after them starts a period that reaches today.
+_SINCE = frozenset(("since", "depuis", "tangu"))
+# Words of a comparison: "the worst attack since March", "la premiere attaque depuis fin
+# octobre" compare the event with that period, they do not date it.
+_COMPARING = frozenset(
+    (
+        "worst",
+        "deadliest",
+        "biggest",
+        "largest",
+        "first",
+        "pire",
+        "pires",
+        "premier",
+        "premiere",
+        "meurtrier",
+        "meurtriere",
+        "grave",
+        "graves",
+        "important",
+        "importante",
+        "kubwa",
+        "mbaya",
+    )
+)
+_COMPARING_REACH = 5
+
+
+def _names_today(norms: Sequence[str], lexicon: Lexicon) -> bool:
+    """A phrase naming the day of the message ("aujourd hui", "ce matin", "leo") is written."""
+    n = len(norms)
+    return any(
+        tuple(norms[i : i + len(p)]) == p
+        for p in lexicon.today_phrases
+        if p
+        for i in range(n - len(p) + 1)
+    )
+
+
+def _bare_month_dates(norms: Sequence[str], i: int, lead: str) -> bool:
+    """Whether a month named without a day (``norms[i]``, after ``lead``) dates the event: not
+    when it starts a period compared with ("the worst attack since August")."""
+    since = lead if lead in _SINCE else (norms[i - 2] if i >= 2 else "")
+    if since in _SINCE:
+        start = i - 1 if lead in _SINCE else i - 2
+        if any(w in _COMPARING for w in norms[max(0, start - _COMPARING_REACH) : start]):
+            return False
+    return True
+
+
 def _dates(norms: Sequence[str], lexicon: Lexicon, today: date) -> list[tuple[str, date]]:
     """Dates written as "29 decembre", "le 1er octobre", "les 30 et 31 mars", "August 23": a day
     number next to a month name; the year written after them, else the latest such day not
-    after ``today``."""
+    after ``today``. A month named without a day ("en mars", "since March") dates the event
+    unless the message names its own day ("Since March the ADF have killed 40, and today 3
+    more": today's killing is the event)."""
     out: list[tuple[str, date]] = []
     n = len(norms)
+    names_today = _names_today(norms, lexicon)
     for i, word in enumerate(norms):
         month = lexicon.months.get(word)
         if month is None:
@@ -131,7 +184,12 @@ def _dates(norms: Sequence[str], lexicon: Lexicon, today: date) -> list[tuple[st
             after += 1
         if day is None:
             lead = norms[i - 1] if i else ""
-            if lead in _MONTH_LEADS and month + 1 != today.month:
+            if (
+                lead in _MONTH_LEADS
+                and month + 1 != today.month
+                and not names_today
+                and _bare_month_dates(norms, i, lead)
+            ):
                 # "en mars", "in March", "since early February", "mwezi wa machi": a month
                 # other than this one is behind us (this year's, else last year's)
                 in_year = today.year if month + 1 < today.month else today.year - 1

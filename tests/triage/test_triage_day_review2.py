@@ -1,0 +1,43 @@
+"""Regressions found by the second review of the rules added since 267dc9f (the sixth probe's
+gaps): sentences of ours, in the styles of SMS and of reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.geo.matcher import Gazetteer
+from app.triage.types import Sender
+from tests.triage.support import MONDAY, summary
+
+assert (MONDAY.month, MONDAY.day) == (12, 30)  # the months below are read in late December
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a month without a day starts a period when the message names its own day: the event
+        # is today's
+        (
+            "Since March the ADF have killed 40 people in Oicha, and today 3 more",
+            ("ATTACK", "critical"),
+        ),
+        (
+            "Depuis janvier les ADF ont tue 200 civils a Oicha; ce matin encore 5 tues",
+            ("ATTACK", "critical"),
+        ),
+        (
+            "Tangu mwezi wa machi ADF wameua watu 50 Oicha, leo wameua wengine 4",
+            ("ATTACK", "critical"),
+        ),
+        # "the worst ... since August" compares, it does not date the event
+        ("ADF killed 6 in Oicha, the worst attack since August", ("ATTACK", "critical")),
+        ("Pire massacre depuis juin: 20 tues a Oicha", ("ATTACK", "critical")),
+        # still past: a month that dates the event
+        ("In November 12 people were killed in Oicha", ("ATTACK", "high")),
+        ("Since early April armed men have raped 12 women in Kalonge", ("SEXUAL_VIOLENCE", "high")),
+    ],
+)
+def test_a_bare_month_that_does_not_date_the_event(
+    text: str, expected: tuple[str, str], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender())[:2] == expected
