@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.triage.lexicon import Hit, groups_in
+from app.triage.lexicon import EVENT_GROUPS, Hit, groups_in
 from app.triage.normalize import Token
 from app.triage.types import GazPlace, LocationSource, Mention, PlaceMatcher, Sender
 
@@ -237,8 +238,98 @@ def _fled_to(
 
 def _fleeing_to(prep: Hit, marks: Sequence[Hit]) -> bool:
     """A word of fleeing to ("se sont refugies a", "wamekimbilia", "streaming towards"), or a
-    direction word right after a flight word ("fuient vers")."""
+    direction word right after a flight word ("fuient vers"); not one that says where the
+    victims were sheltering."""
+    if _sheltered(prep, marks):
+        return False
     return prep.group == "FLEE_TO" or (prep.group == "DIRECTION" and _fleeing_before(prep, marks))
+
+
+def _sheltered(prep: Hit, marks: Sequence[Hit]) -> bool:
+    return any(h.group == "SHELTER" and h.start == prep.start for h in marks)
+
+
+# A flight told in a relative clause or a participle describes people: where they had fled to is
+# where they were ("ADF attacked displaced people who had taken refuge in Oicha", "les deplaces
+# refugies a Oicha ont ete attaques", "wakimbizi waliokimbilia Oicha wameshambuliwa").
+_RELATIVE = frozenset(("qui", "who", "that", "which", "ambao"))
+_AUXILIARIES = frozenset(
+    (
+        "had",
+        "have",
+        "has",
+        "se",
+        "s",
+        "sont",
+        "ont",
+        "etaient",
+        "avaient",
+        "est",
+        "were",
+        "are",
+        "been",
+        "deja",
+        "already",
+        "recently",
+        "recemment",
+    )
+)
+# Swahili relative verb forms: "waliokimbilia", "wanaokimbilia" (who fled, who flee).
+_SW_RELATIVE = re.compile(r"^(?:wa|a|ya|zi|vi|li)(?:li|na|ta)o")
+_SHELTER_REACH = 3
+
+
+# Words between the place and a passive harm ("refugies a Oicha ont ete attaques", "who had
+# fled to Oicha were found").
+_PASSIVE = _AUXILIARIES | {"ete", "was", "be", "being"}
+
+
+def _passive_after(tokens: Sequence[Token], start: int, harm: int) -> bool:
+    """From ``start``: a name (capitalised words), then only auxiliaries up to ``harm``."""
+    i = start
+    while i < harm and tokens[i].raw[:1].isupper():
+        i += 1
+    return (
+        i > start and harm - i <= _SHELTER_REACH and all(t.norm in _PASSIVE for t in tokens[i:harm])
+    )
+
+
+def _shelters(hits: Sequence[Hit], tokens: Sequence[Token], text: str) -> list[Hit]:
+    """The flight words (FLEE_TO) of a clause that describes people harmed there: after a
+    relative word (or a Swahili relative form, or a French participle right after the people),
+    with the harm right before the people or right after the place named, in one clause."""
+    people_ends = {h.end for h in hits if h.group in ("PEOPLE", "DISPLACEMENT")}
+    harms = [h for h in hits if h.group in EVENT_GROUPS and h.group != "DISPLACEMENT"]
+    out = []
+    for prep in groups_in(hits, "FLEE_TO"):
+        i = prep.start - 1
+        while i >= 0 and tokens[i].norm in _AUXILIARIES:
+            i -= 1
+        if _SW_RELATIVE.match(tokens[prep.start].norm):
+            people_end = prep.start
+        elif i >= 0 and tokens[i].norm in _RELATIVE:
+            people_end = i
+        elif tokens[prep.start].norm.startswith("refugie") and prep.start in people_ends:
+            people_end = prep.start
+        else:
+            continue
+        if people_end not in people_ends:
+            continue
+        people = next(
+            h for h in hits if h.end == people_end and h.group in ("PEOPLE", "DISPLACEMENT")
+        )
+        for harm in harms:
+            if 0 <= people.start - harm.end <= _SHELTER_REACH:
+                first, second = harm, people
+            elif harm.start >= prep.end and _passive_after(tokens, prep.end, harm.start):
+                first, second = prep, harm
+            else:
+                continue
+            gap = text[tokens[first.end - 1].end : tokens[second.start].start] if text else ""
+            if not any(c in gap for c in ".;:,"):
+                out.append(Hit("SHELTER", prep.lang, prep.start, prep.end, prep.cue))
+                break
+    return out
 
 
 def _taken_to(
@@ -280,6 +371,8 @@ def _score(
     weak_from = group == "FROM" and prep is not None and prep.cue in _WEAK_FROM
     if prep is not None and _fleeing_to(prep, marks):
         group = "FLEEING_TO"  # "residents flee to Goma": where people go, not armed men
+    elif prep is not None and _sheltered(prep, marks):
+        group = "LOCATIVE"  # "displaced people who had taken refuge in Oicha were attacked"
     # A plain name beats a typo or a common word ("sake", "boga"), unless that word is written
     # as a name after a place word ("a Sake", "huko Boga"): then it is a name too.
     as_name = (
@@ -364,6 +457,8 @@ def locate(
     preps = groups_in(hits, "DIRECTION", "FROM", "LOCATIVE", "BETWEEN", "FLEE_TO")
     marks = groups_in(hits, "NEAR", "DISPLACEMENT", "TRANSFER", "ROAD", *_AREA_MARKS)
     marks += _shared_area_marks(marks, tokens)
+    if category != "DISPLACEMENT":
+        marks += _shelters(hits, tokens, text)
     # Words the lexicon recognised (verbs matched by a pattern, too) are not fuzzy place names.
     recognised = {tokens[i].norm for h in hits for i in range(h.start, h.end)}
     # Typos are looked up only where one could be taken: a capital, or after a place word.

@@ -41,3 +41,30 @@ def test_a_bare_month_that_does_not_date_the_event(
     text: str, expected: tuple[str, str], gazetteer: Gazetteer
 ) -> None:
     assert summary(text, gazetteer, Sender())[:2] == expected
+
+
+MAVIVI_FP = "+243810000101"
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        # where the victims had fled to is where they were harmed (Place rule 2 is about people
+        # fleeing after the event, not about the people it hit)
+        ("ADF attacked displaced people who had taken refuge in Eringeti, 8 killed", "eringeti"),
+        ("Les deplaces qui se sont refugies a Eringeti ont ete massacres par les ADF", "eringeti"),
+        ("Des deplaces refugies a Eringeti ont ete attaques par les ADF, 4 morts", "eringeti"),
+        ("ADF wameshambulia wakimbizi waliokimbilia Eringeti, watu 8 wameuawa", "eringeti"),
+        # people who fled there but were not the ones harmed: still not the place
+        ("ADF wameua watu 3 Manzati; wakazi waliokimbilia Eringeti wanaomba msaada", "mavivi"),
+        (
+            "ADF killed 4 in Manzati, residents who fled to Eringeti say the attackers took 3 "
+            "children",
+            "mavivi",
+        ),
+    ],
+)
+def test_where_the_victims_had_fled_to(
+    text: str, place: str, gazetteer: Gazetteer, senders: dict[str, Sender]
+) -> None:
+    assert summary(text, gazetteer, senders[MAVIVI_FP])[2] == place
