@@ -425,6 +425,45 @@ _COMPANIONS = frozenset(
 )
 
 
+# Words that make a taking after a release the one the release ended ("liberes apres avoir ete
+# enleves", "ameachiliwa, baada ya kutekwa").
+_AFTER = frozenset(("apres", "after", "baada", "sima", "nsima"))
+_BUT = frozenset(("mais", "but", "lakini", "however", "cependant", "pourtant", "kasi", "ila"))
+_MORE_PEOPLE = frozenset(
+    ("autres", "other", "others", "more", "wengine", "mwingine", "encore", "again", "tena")
+)
+
+
+def _people_taken_after(
+    r: Hit,
+    events: Sequence[Hit],
+    hits: Sequence[Hit],
+    tokens: Sequence[Token],
+    text: str,
+    number_words: frozenset[str],
+) -> bool:
+    """People taken in a clause after the release: a new abduction, which the release does not
+    end ("Les ADF ont libere 3 otages, mais ont emporte 2 enfants", "Hostages released, but
+    the militia took 4 more people"); not one told as what came before ("liberes, apres avoir
+    ete enleves")."""
+    for e in events:
+        if e.group not in ("ABDUCTION", "TAKE") or e.start < r.end:
+            continue
+        if not _across_clause(r, e, tokens, text):
+            continue
+        between = {t.norm for t in tokens[r.end : e.start]}
+        if between & _AFTER:
+            continue
+        # said of new people: after "but", or "others / more" next to the taking ("Ils avaient
+        # ete enleves a Oicha" tells the release's own story)
+        near = {t.norm for t in tokens[max(r.end, e.start - 2) : e.end + 4]}
+        if not (between & _BUT or near & _MORE_PEOPLE):
+            continue
+        if e.group == "ABDUCTION" or "PEOPLE" in _taken(tokens, hits, e.end, number_words, text):
+            return True
+    return False
+
+
 def _others_freed(
     r: Hit,
     events: Sequence[Hit],
@@ -574,7 +613,12 @@ def categorize(
     ):
         ends = alive(groups_in(hits, end_group)) + (leaving if end_group == "END_GONE" else [])
         if end_group == "END_RELEASE":
-            ends = [r for r in ends if not _others_freed(r, events, tokens, text, number_words)]
+            ends = [
+                r
+                for r in ends
+                if not _others_freed(r, events, tokens, text, number_words)
+                and not _people_taken_after(r, events, hits, tokens, text, number_words)
+            ]
             if held:
                 ends = []
         if ends:

@@ -68,3 +68,22 @@ def test_where_the_victims_had_fled_to(
     text: str, place: str, gazetteer: Gazetteer, senders: dict[str, Sender]
 ) -> None:
     assert summary(text, gazetteer, senders[MAVIVI_FP])[2] == place
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # people taken after a release, in a clause of their own: a new abduction
+        ("Les ADF ont libere 3 otages, mais ont emporte 2 enfants", ("ABDUCTION", "critical")),
+        ("Hostages released, but the militia took 4 more people", ("ABDUCTION", "critical")),
+        ("Watu 3 wameachiliwa, lakini ADF wamewateka wengine 5", ("ABDUCTION", "critical")),
+        # the release's own story, and goods kept: as before
+        ("Les 10 otages ont ete liberes. Ils avaient ete enleves a Oicha", ("OTHER", "low")),
+        ("Les 5 otages ont ete liberes, apres avoir ete enleves lundi", ("OTHER", "low")),
+        ("Hostages freed, but the militiamen also left with goats", ("LOOTING", "medium")),
+    ],
+)
+def test_people_taken_after_a_release(
+    text: str, expected: tuple[str, str], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender())[:2] == expected
