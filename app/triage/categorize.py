@@ -85,6 +85,24 @@ _AIMED = frozenset(("aux", "au", "a", "the", "an", "on", "against", "contre", "d
 # An explosion is a weapon's only when it hurt someone or came with fighting: by itself it
 # names no bomb ("explosion at a fuel depot, no casualties").
 _BLASTS = frozenset(("explosion", "explosions", "mlipuko", "milipuko"))
+# Auxiliaries of a passive ("12 militiamen were neutralised", "5 miliciens ont ete
+# neutralises"): the men named before are its object, not its subject.
+_PASSIVE = frozenset(("were", "was", "been", "ete", "sont"))
+_AUXILIARIES = _PASSIVE | {"have", "has", "had", "ont", "a"}
+
+
+def _passive_subject(a: Hit, h: Hit, tokens: Sequence[Token]) -> bool:
+    """``a`` comes right before ``h``, or before a passive's auxiliaries ("were", "ont ete")."""
+    between = [t.norm for t in tokens[a.end : h.start]]
+    if a.end > h.start or len(between) > 2:
+        return False
+    return not between or (
+        all(w in _AUXILIARIES for w in between) and any(w in _PASSIVE for w in between)
+    )
+
+
+# Armed men feared rather than seen ("par peur d'une incursion"): a THREAT.
+_PRESENCE = frozenset(("ARMED_PRESENCE", "SIGHTING"))
 # Words that take people or goods away: after a release, still a looting of the goods.
 _TAKINGS = frozenset(("TAKE", "ABDUCTION"))
 # A strike, march or "ville morte" cancels what would read as arson, flight or presence.
@@ -602,6 +620,7 @@ def categorize(
     # End of a threat: hostages released, armed men gone, calm returned. A release of some
     # while others are still held ends nothing ("ont relache les adultes mais garde les onze").
     held = alive(groups_in(hits, "HELD"))
+    feared = groups_in(hits, "FEARED")
     cancelled: set[str] = set()
     fired: set[str] = set()
     leaving = [h for h in alive(groups_in(hits, "LEFT")) if _armed_leaving(h, hits, actors)]
@@ -676,6 +695,21 @@ def categorize(
         if harm_named is not None:
             reasons.append(f"{_q(h.cue)} of {_q(harm_named.cue)}: not people killed or hurt")
             continue
+        if group in _PRESENCE and any(0 <= h.start - f.end <= 2 for f in feared):
+            # "fuient par peur d une incursion des ADF": feared, not seen
+            reasons.append(f"{_q(h.cue)} is feared, not seen → THREAT")
+            add("THREAT", h)
+            continue
+        if group == "CLASH" and h.cue.startswith("neutralis"):
+            i, obj = _object_from(tokens, hits, h.end, number_words)
+            # "neutralise 5 miliciens", "81 militiamen (were) neutralised"; not its subject
+            # ("les FARDC ont neutralise un engin explosif")
+            named = any(
+                a.group == "ACTOR" and (a.start == i or _passive_subject(a, h, tokens))
+                for a in hits
+            )
+            if obj != "PEOPLE" and not named:
+                continue  # "neutralise un engin explosif": no fight (a bomb made safe: DEFUSED)
         if group == "ATTACK" and h.cue in _VICTIMS:
             other = next((e for e in events if e.group in _HARMS_OF_VICTIMS), None)
             if other is not None and not any(
@@ -710,6 +744,10 @@ def categorize(
             elif not harm and any(e.group == "SEXUAL_VIOLENCE" for e in events):
                 # the harm done in the ambush is the rape (TRIAGE.md: an ATTACK kills or hurts)
                 reasons.append(f"{_q(h.cue)} with a rape and no one killed or wounded")
+            elif not harm and "END_RELEASE" in fired:
+                # "staff kidnapped after an ambush have been released": the hostages released
+                # end it (TRIAGE.md: OTHER), unless goods were kept
+                reasons.append(f"{_q(h.cue)}: those taken in it were released")
             elif harm or not any(e.group in ("LOOTING", "TAKE") for e in events):
                 add("ATTACK", h)
             else:
