@@ -189,6 +189,12 @@ PROBES = [
         {"category": 0.94, "severity": 0.94, "place": 0.92},
         set(),
     ),
+    (
+        "triage_real_probe8.jsonl",
+        41,
+        {"category": 0.85, "severity": 0.88, "place": 0.83},
+        set(),
+    ),
 ]
 
 
