@@ -97,6 +97,25 @@ def _shared_area_marks(marks: Sequence[Hit], tokens: Sequence[Token]) -> list[Hi
     return extra
 
 
+def _in_named_provinces(mentions: list[Mention]) -> tuple[list[Mention], list[str]]:
+    """A typo match in another province than every place named exactly in the text is not the
+    place ("Kalembe (territoire de Walikale)" is no Kalemie, in Tanganyika): the mentions
+    kept, and a note for each dropped."""
+    provinces = {p.admin1 for m in mentions if m.kind != "fuzzy" for p in m.places if p.admin1}
+    if not provinces:
+        return mentions, []
+    kept: list[Mention] = []
+    notes: list[str] = []
+    for m in mentions:
+        if m.kind == "fuzzy" and not any(p.admin1 in provinces for p in m.places):
+            notes.append(
+                f"'{m.text}' ≈ {m.matched} not taken: another province than the places named"
+            )
+        else:
+            kept.append(m)
+    return kept, notes
+
+
 def _candidates(m: Mention, marks: Sequence[Hit]) -> tuple[GazPlace, ...]:
     """The places a name may stand for: the areas of the level written next to it, else the
     settlements of that name (a bare "Beni" is the town, not the territoire)."""
@@ -485,6 +504,8 @@ def locate(
             refused.append(f"'{m.text}' names an armed group, not a place")
             continue
         mentions.append(m)
+    mentions, elsewhere = _in_named_provinces(mentions)
+    refused.extend(elsewhere)
     # At most two of these notes, so that the reasons stay readable.
     reasons.extend(refused[:2])
     if len(refused) > 2:
