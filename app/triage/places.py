@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from app.triage.lexicon import EVENT_GROUPS, Hit, groups_in
 from app.triage.normalize import Token
@@ -94,6 +95,25 @@ def _shared_area_marks(marks: Sequence[Hit], tokens: Sequence[Token]) -> list[Hi
             extra.append(Hit(h.group, h.lang, h.start - 2, h.start - 2, h.cue))
         if h.end + 2 < len(tokens) and tokens[h.end + 1].norm in _LIST_JOINS:
             extra.append(Hit(h.group, h.lang, h.end + 2, h.end + 2, h.cue))
+    return extra
+
+
+def _areas_after_places(
+    mentions: Sequence[Mention], tokens: Sequence[Token], text: str
+) -> list[Hit]:
+    """A name right after another, in brackets or after a comma, that is also a territoire's
+    name says where the first is ("Nyabiondo, Masisi", "Kalembe (Walikale)"): an area word
+    beside it, so that it is read as the territoire, not the town of that name."""
+    extra = []
+    for first, second in pairwise(mentions):
+        if second.start != first.end:
+            continue
+        between = text[tokens[first.end - 1].end : tokens[second.start].start].strip()
+        if between not in ("(", ",") or not any(
+            p.area_level == "territoire" for p in second.places
+        ):
+            continue
+        extra.append(Hit("AREA_TERRITOIRE", "xx", second.end, second.end, "territoire"))
     return extra
 
 
@@ -505,6 +525,7 @@ def locate(
             continue
         mentions.append(m)
     mentions, elsewhere = _in_named_provinces(mentions)
+    marks += _areas_after_places(mentions, tokens, text)
     refused.extend(elsewhere)
     # At most two of these notes, so that the reasons stay readable.
     reasons.extend(refused[:2])

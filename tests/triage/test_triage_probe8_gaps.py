@@ -1,7 +1,8 @@
 """General gaps found by reading the misses of the eighth held-out probe (tests/data/
 triage_real_probe8.jsonl, docs/TRIAGE_QUALITY.md "An eighth held-out probe"): a typo match in
 another province than the places named, displaced people heading somewhere, a cattle raid told
-in English, armed men who "walked into" a place, and former hostages. The sentences are ours,
+in English, armed men who "walked into" a place, former hostages, and a territoire named
+after a village. The sentences are ours,
 none is a probe text."""
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ from tests.triage.support import summary
             "M23 fighters walked into Nyamilima this morning",
             ("ARMED_PRESENCE", "high", "nyamilima"),
         ),
+        # "X, Masisi" / "X (Masisi)": the territoire says where X is; X is the place
+        (
+            "Watu 70 wamekimbia kutoka vijiji vya Miandja na Nyabyondo, Masisi",
+            ("DISPLACEMENT", "medium", "nyabiondo"),
+        ),
+        ("Attaque a Mavivi (Beni) ce matin", ("ATTACK", "critical", "mavivi")),
         # former hostages handed over: the captivity has ended
         ("The army handed over 40 former hostages of the ADF in Beni", ("OTHER", "low", "beni")),
     ],
