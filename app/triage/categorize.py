@@ -482,6 +482,29 @@ def _people_taken_after(
     return False
 
 
+# Former hostages are people who were held once: naming them ends their own captivity only,
+# not people taken in the message ("d anciens otages racontent que les ADF ont enleve 15
+# personnes"). "walitoroka" (they escaped, they fled) is a release only of hostages named.
+_FORMER_HOSTAGES = frozenset(
+    ("anciens otages", "ex otages", "mateka wa zamani", "former hostages", "former captives")
+)
+_ESCAPED_OR_FLED = frozenset(("walitoroka",))
+_HOSTAGE_WORDS = frozenset(
+    ("otage", "otages", "mateka", "hostage", "hostages", "captive", "captives", "captivite")
+)
+
+
+def _not_a_release(r: Hit, events: Sequence[Hit], tokens: Sequence[Token]) -> bool:
+    """A release word that ends nothing here: former hostages named beside people taken in the
+    message, or an escape word ("walitoroka") with no hostages named ("wakazi walitoroka":
+    the residents fled)."""
+    if r.cue in _FORMER_HOSTAGES:
+        return any(e.group in _TAKINGS and (e.end <= r.start or e.start >= r.end) for e in events)
+    if r.cue in _ESCAPED_OR_FLED:
+        return not any(t.norm in _HOSTAGE_WORDS for t in tokens)
+    return False
+
+
 def _others_freed(
     r: Hit,
     events: Sequence[Hit],
@@ -637,6 +660,7 @@ def categorize(
                 for r in ends
                 if not _others_freed(r, events, tokens, text, number_words)
                 and not _people_taken_after(r, events, hits, tokens, text, number_words)
+                and not _not_a_release(r, events, tokens)
             ]
             if held:
                 ends = []

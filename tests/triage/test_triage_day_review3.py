@@ -1,0 +1,42 @@
+"""Regressions found by the third review of the day's triage rules (aed22c7..a5735f2): a rule
+that read new words more widely than the case it was written for. The sentences are ours, none
+is a probe text."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.geo.matcher import Gazetteer
+from app.triage.types import Sender
+from tests.triage.support import summary
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # former hostages name people held once: people taken in the message are still taken
+        (
+            "mateka wa zamani wanasema ADF wamewateka watu 10 Mamove leo",
+            ("ABDUCTION", "critical", "mamove"),
+        ),
+        (
+            "Les anciens otages racontent que les ADF ont enleve 15 personnes a Mamove",
+            ("ABDUCTION", "critical", "mamove"),
+        ),
+        (
+            "Former hostages say ADF still hold 20 people in the forest near Mamove",
+            ("ABDUCTION", "critical", "mamove"),
+        ),
+        # "walitoroka" with no hostages named: the residents fled, no one was released
+        (
+            "ADF wamewateka watu 6 huko Mamove, wakazi walitoroka",
+            ("ABDUCTION", "critical", "mamove"),
+        ),
+        # still a release
+        ("The army handed over 40 former hostages of the ADF in Beni", ("OTHER", "low", "beni")),
+    ],
+)
+def test_release_words_end_only_a_captivity(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
