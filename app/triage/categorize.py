@@ -719,7 +719,12 @@ def categorize(
         if harm_named is not None:
             reasons.append(f"{_q(h.cue)} of {_q(harm_named.cue)}: not people killed or hurt")
             continue
-        if group in _PRESENCE and any(0 <= h.start - f.end <= 2 for f in feared):
+        if group in _PRESENCE and any(
+            0 <= h.start - f.end <= 2
+            # "par peur des ADF signales a Mamove": the armed men named are seen, then feared
+            and not any(a.group == "ACTOR" and f.end <= a.start < h.start for a in hits)
+            for f in feared
+        ):
             # "fuient par peur d une incursion des ADF": feared, not seen
             reasons.append(f"{_q(h.cue)} is feared, not seen → THREAT")
             add("THREAT", h)

@@ -40,3 +40,28 @@ def test_release_words_end_only_a_captivity(
     text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
 ) -> None:
     assert summary(text, gazetteer, Sender()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # armed men named after the fear word, then seen: a presence, not a feared one
+        (
+            "La population fuit par peur des ADF signales a Mamove",
+            ("ARMED_PRESENCE", "high", "mamove"),
+        ),
+        (
+            "kwa hofu ya ADF walioonekana Mavivi, wakazi wamekimbia",
+            ("ARMED_PRESENCE", "high", "mavivi"),
+        ),
+        # still feared
+        (
+            "Les habitants de Mamove fuient par peur d une incursion des ADF",
+            ("DISPLACEMENT", "medium", "mamove"),
+        ),
+    ],
+)
+def test_armed_men_seen_after_a_fear_word(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
