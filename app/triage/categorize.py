@@ -91,6 +91,22 @@ _PASSIVE = frozenset(("were", "was", "been", "ete", "sont"))
 _AUXILIARIES = _PASSIVE | {"have", "has", "had", "ont", "a"}
 
 
+# Object pronouns of people ("les FARDC les ont neutralises", "neutralised them", "deux d'entre
+# eux").
+_PRONOUNS_BEFORE = frozenset(("les", "leur"))
+_PRONOUNS_AFTER = frozenset(("them", "eux"))
+
+
+def _pronoun_object(h: Hit, tokens: Sequence[Token]) -> bool:
+    before = [t.norm for t in tokens[max(0, h.start - 2) : h.start]]
+    after = [t.norm for t in tokens[h.end : h.end + 4]]
+    pronoun_before = bool(before) and (
+        before[-1] in _PRONOUNS_BEFORE
+        or (len(before) == 2 and before[0] in _PRONOUNS_BEFORE and before[1] in _AUXILIARIES)
+    )
+    return pronoun_before or any(w in _PRONOUNS_AFTER for w in after)
+
+
 def _passive_subject(a: Hit, h: Hit, tokens: Sequence[Token]) -> bool:
     """``a`` comes right before ``h``, or before a passive's auxiliaries ("were", "ont ete")."""
     between = [t.norm for t in tokens[a.end : h.start]]
@@ -736,7 +752,7 @@ def categorize(
             named = any(
                 a.group == "ACTOR" and (a.start == i or _passive_subject(a, h, tokens))
                 for a in hits
-            )
+            ) or _pronoun_object(h, tokens)
             if obj != "PEOPLE" and not named:
                 continue  # "neutralise un engin explosif": no fight (a bomb made safe: DEFUSED)
         if group == "ATTACK" and h.cue in _VICTIMS:

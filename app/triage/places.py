@@ -117,11 +117,25 @@ def _areas_after_places(
     return extra
 
 
-def _in_named_provinces(mentions: list[Mention]) -> tuple[list[Mention], list[str]]:
-    """A typo match in another province than every place named exactly in the text is not the
-    place ("Kalembe (territoire de Walikale)" is no Kalemie, in Tanganyika): the mentions
-    kept, and a note for each dropped."""
-    provinces = {p.admin1 for m in mentions if m.kind != "fuzzy" for p in m.places if p.admin1}
+def _named_as_origin(m: Mention, preps: Sequence[Hit]) -> bool:
+    prep = _prep_before(preps, m.start)
+    return prep is not None and prep.group == "FROM" and prep.cue not in _WEAK_FROM
+
+
+def _in_named_provinces(
+    mentions: list[Mention], preps: Sequence[Hit]
+) -> tuple[list[Mention], list[str]]:
+    """A typo match in another province than every place named exactly in the text (not as
+    where someone came from: "venus de Beni ... a Komnda") is not the place ("Kalembe
+    (territoire de Walikale)" is no Kalemie, in Tanganyika): the mentions kept, and a note for
+    each dropped."""
+    provinces = {
+        p.admin1
+        for m in mentions
+        if m.kind != "fuzzy" and not _named_as_origin(m, preps)
+        for p in m.places
+        if p.admin1
+    }
     if not provinces:
         return mentions, []
     kept: list[Mention] = []
@@ -524,7 +538,7 @@ def locate(
             refused.append(f"'{m.text}' names an armed group, not a place")
             continue
         mentions.append(m)
-    mentions, elsewhere = _in_named_provinces(mentions)
+    mentions, elsewhere = _in_named_provinces(mentions, preps)
     marks += _areas_after_places(mentions, tokens, text)
     refused.extend(elsewhere)
     # At most two of these notes, so that the reasons stay readable.

@@ -65,3 +65,34 @@ def test_armed_men_seen_after_a_fear_word(
     text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
 ) -> None:
     assert summary(text, gazetteer, Sender()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a place named as where the attackers came from does not vouch for the province: the
+        # typo of the place of the attack, in another province, stays the place
+        (
+            "Les ADF venus de Beni ont tue 5 personnes a Komnda",
+            ("ATTACK", "critical", "komanda"),
+        ),
+        (
+            "Combats ce matin a Kalembe (territoire de Walikale)",
+            ("CLASH", "critical", "territoire-walikale"),
+        ),
+        # "neutralise" said of armed men by a pronoun or a count
+        (
+            "Incursion des ADF a Mavivi, les FARDC les ont neutralises",
+            ("CLASH", "critical", "mavivi"),
+        ),
+        (
+            "Les militaires ont neutralise deux d entre eux a Kamango",
+            ("CLASH", "critical", "kamango"),
+        ),
+        ("Les FARDC ont neutralise un engin explosif a Beni", ("OTHER", "low", "beni")),
+    ],
+)
+def test_origins_and_neutralised_pronouns(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
