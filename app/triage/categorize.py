@@ -459,9 +459,6 @@ _COMPANIONS = frozenset(
 )
 
 
-# Words that make a taking after a release the one the release ended ("liberes apres avoir ete
-# enleves", "ameachiliwa, baada ya kutekwa").
-_AFTER = frozenset(("apres", "after", "baada", "sima", "nsima"))
 _BUT = frozenset(("mais", "but", "lakini", "however", "cependant", "pourtant", "kasi", "ila"))
 _MORE_PEOPLE = frozenset(
     ("autres", "other", "others", "more", "wengine", "mwingine", "encore", "again", "tena")
@@ -487,7 +484,7 @@ def _people_taken_after(
             continue
         between = {t.norm for t in tokens[r.end : e.start]}
         if between & _AFTER:
-            continue
+            continue  # the release's own story: "liberes apres avoir ete enleves"
         # said of new people: after "but", or "others / more" next to the taking ("Ils avaient
         # ete enleves a Oicha" tells the release's own story)
         near = {t.norm for t in tokens[max(r.end, e.start - 2) : e.end + 4]}
