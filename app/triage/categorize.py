@@ -75,9 +75,8 @@ _NEG_WINDOW = 3
 
 # What each end marker cancels.
 _RELEASE_CANCELS = frozenset(("ABDUCTION", "TAKE", "SIGHTING", "AP_WEAK", "SEIZE"))
-# A bare "victims" is the victims of the rape, kidnapping or robbery named beside it, not people
-# killed or hurt (unless an attack word says so).
-_VICTIMS = frozenset(("victime", "victimes", "victim", "victims", "waathiriwa", "mwathiriwa"))
+# A bare "victims" (_VICTIMS, below) is the victims of the rape, kidnapping or robbery beside
+# it, not people killed or hurt (unless an attack word says so).
 _HARMS_OF_VICTIMS = frozenset(("SEXUAL_VIOLENCE", "ABDUCTION", "LOOTING"))
 # Words between an ambush and the armed men it was laid for ("ambushed the ADF", "une embuscade
 # aux FARDC").
