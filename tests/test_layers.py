@@ -3,6 +3,8 @@
 - A domain calls another domain's service, never its repository.
 - No function-level `import app…` (a lazy import hides a cycle the layers forbid).
 - Every top-level module or package of app/ has its place in the layer contract.
+- No module binds a name twice at its top level (ruff flags a function or an import defined
+  again, not a constant: a second `_AFTER = {...}` silently replaced the set a rule read).
 """
 
 from __future__ import annotations
@@ -85,3 +87,26 @@ def test_every_module_has_a_layer() -> None:
         for name in layer.replace(":", "|").split("|")
     }
     assert sorted(set(_packages()) - layered) == []
+
+
+def _bound_twice(path: Path) -> list[str]:
+    """Names a module binds more than once by top-level assignment, def or class."""
+    lines: dict[str, list[int]] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign):
+            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names = [node.target.id]
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names = [node.name]
+        else:
+            continue
+        for name in names:
+            lines.setdefault(name, []).append(node.lineno)
+    rel = path.relative_to(ROOT)
+    return [f"{rel}: {name} at lines {at}" for name, at in lines.items() if len(at) > 1]
+
+
+def test_no_module_binds_a_name_twice() -> None:
+    twice = [line for path in sorted(APP.rglob("*.py")) for line in _bound_twice(path)]
+    assert twice == [], "a later binding replaces the earlier one:\n" + "\n".join(twice)
