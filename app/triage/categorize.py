@@ -130,6 +130,8 @@ _VICTIMS = frozenset(("victime", "victimes", "victim", "victims"))
 _OF = frozenset(("de", "d", "du", "des", "la", "l", "of", "the", "an", "a"))
 # Words joining the items of a list ("une moto et deux personnes", "pikipiki na watu wawili").
 _JOIN = frozenset(("et", "and", "na", "mpe", "with", "avec"))
+# Before the doer of a passive verb ("tuees par des eleveurs", "killed by herders").
+_AGENT = frozenset(("par", "by"))
 # The harms whose victims are not people killed or hurt. Not a fight's, nor an incursion's
 # ("victimes des combats", "5 victimes de l'incursion des ADF"): those are its dead and wounded.
 _HARMS_NOT_KILLING = frozenset(
@@ -400,9 +402,13 @@ def _joined_after(h: Hit, g: Hit, tokens: Sequence[Token]) -> bool:
 
 
 def _about_animals(h: Hit, tokens: Sequence[Token], hits: Sequence[Hit], text: str) -> bool:
-    """A kill word whose nearest victim word in its clause is an animal ("vaches tuees",
-    "killed two cows", "na kuua wengine" after "ng'ombe"); "chevres pillees, 2 blesses" counts
-    wounded people."""
+    """A kill word whose victims in its clause are animals ("vaches tuees", "killed two cows",
+    "na kuua wengine" after "ng'ombe"); "chevres pillees, 2 blesses" counts wounded people.
+
+    Its object, the victim word right after it, comes first: "bandits who took cows killed
+    three people" killed people. An animal object with people in its list ("killed 4 cows and
+    2 herders") killed people too; an agent ("tuees par des eleveurs") is no object. Else the
+    victim word nearest before it ("vaches tuees")."""
     animals = [a for a in hits if a.group == "ANIMAL"]
     if not animals:
         return False
@@ -418,11 +424,19 @@ def _about_animals(h: Hit, tokens: Sequence[Token], hits: Sequence[Hit], text: s
         and not _across_clause(g, h, tokens, text)
         and not _joined_after(h, g, tokens)
         and not any(a.start <= g.start and g.end <= a.end for a in actors)
+        and not (g.start >= h.end and any(t.norm in _AGENT for t in tokens[h.end : g.start]))
     ]
+    objects = [g for g in near if g.start >= h.end]
+    if objects:
+        first = min(objects, key=lambda g: g.start)
+        people_too = any(
+            g.group == "PEOPLE" and _joined_after(first, g, tokens) and _gap(g, first) <= 4
+            for g in hits
+        )
+        return first.group == "ANIMAL" and not people_too
     if not near:
         return False
-    nearest = min(near, key=lambda g: (_gap(g, h), g.start < h.start))
-    return nearest.group == "ANIMAL"
+    return min(near, key=lambda g: _gap(g, h)).group == "ANIMAL"
 
 
 def victims_of(h: Hit, tokens: Sequence[Token], events: Sequence[Hit]) -> Hit | None:

@@ -1,0 +1,53 @@
+"""Gaps the earlier notes left open, mended on 7 December (evening): the sentences are ours."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.geo.matcher import Gazetteer
+from app.triage.types import Sender
+from tests.triage.support import summary
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a kill word's object is its victim, even after an animal taken or named before it
+        (
+            "Gunmen driving off cattle killed 2 herders near Kiwanja this morning",
+            ("ATTACK", "critical", "kiwanja"),
+        ),
+        ("Bandits who took cows killed three people at Kiwanja", ("ATTACK", "critical", "kiwanja")),
+        (
+            "Armed men stealing goats shot dead a farmer in Kiwanja today",
+            ("ATTACK", "critical", "kiwanja"),
+        ),
+        (
+            "M23 fighters looted cattle and killed the owner at Kiwanja",
+            ("ATTACK", "critical", "kiwanja"),
+        ),
+        # people in the list of what was killed
+        (
+            "Cattle rustlers killed 4 cows and 2 herders near Kiwanja",
+            ("ATTACK", "critical", "kiwanja"),
+        ),
+        (
+            "Wanamgambo wameiba ng'ombe na kumuua mfugaji Kiwanja leo",
+            ("ATTACK", "critical", "kiwanja"),
+        ),
+        # animals killed stay a looting: their owners named after them, the doers of a passive
+        (
+            "Militiamen killed two cows belonging to villagers at Kiwanja",
+            ("LOOTING", "medium", "kiwanja"),
+        ),
+        ("Two cows were killed by herders at Kiwanja", ("LOOTING", "medium", "kiwanja")),
+        ("Deux vaches tuees par des eleveurs a Kiwanja", ("LOOTING", "medium", "kiwanja")),
+        (
+            "Les miliciens ont tue 5 vaches et emporte 10 chevres a Kiwanja",
+            ("LOOTING", "medium", "kiwanja"),
+        ),
+    ],
+)
+def test_left_gaps(text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer) -> None:
+    """From an unknown number: the place is the text's alone."""
+    assert summary(text, gazetteer, Sender()) == expected
