@@ -197,6 +197,12 @@ PROBES = [
         {"category": 0.92, "severity": 0.95, "place": 0.90},
         set(),
     ),
+    (
+        "triage_real_probe9.jsonl",
+        45,
+        {"category": 0.68, "severity": 0.72, "place": 0.86},
+        {"rprobe9_015"},
+    ),
 ]
 
 
