@@ -257,24 +257,41 @@ def _object_at(tokens: Sequence[Token], hits: Sequence[Hit], i: int) -> str | No
 
 
 def _object_from(
-    tokens: Sequence[Token], hits: Sequence[Hit], pos: int, number_words: frozenset[str]
+    tokens: Sequence[Token],
+    hits: Sequence[Hit],
+    pos: int,
+    number_words: frozenset[str],
+    text: str = "",
 ) -> tuple[int, str | None]:
     """(token, PEOPLE/GOODS/None) of the first meaningful word at or after token ``pos``; a
-    count before it is skipped, in digits or in words ("took six passengers", "5 jeunes")."""
+    count before it is skipped, in digits or in words ("took six passengers", "5 jeunes").
+    None after "par" / "by": who comes next did it ("occupes par ces eleveurs")."""
     for i in range(pos, min(len(tokens), pos + 4)):
         norm = tokens[i].norm
+        if norm in _AGENT:
+            return i, None
         if norm in _SKIP or _is_count(norm, number_words):
             continue
         group = _object_at(tokens, hits, i)
-        if (
-            group is None
-            and tokens[i].raw[:1].isupper()
-            and i + 1 < len(tokens)
-            and _object_at(tokens, hits, i + 1) is not None
-        ):
-            continue  # a name before the object: "two Vitshumbi fishermen"
+        if group is None and _before_object(tokens, hits, i, text):
+            continue  # a name or a noun before the object: "3 Kenyan truck drivers"
         return i, group
     return pos, None
+
+
+def _before_object(tokens: Sequence[Token], hits: Sequence[Hit], i: int, text: str) -> bool:
+    """The word at ``i`` says what kind of object comes next: the object is the next word
+    ("two Vitshumbi fishermen", "aid workers"), or the one after a second such word ("3
+    Kenyan truck drivers"), with nothing but spaces between ("risasi nzito, watu": no)."""
+    for k in (i + 1, i + 2):
+        if k >= len(tokens) or (text and text[tokens[k - 1].end : tokens[k].start].strip()):
+            return False
+        if _object_at(tokens, hits, k) is not None:
+            return True
+        word = tokens[k].norm
+        if not word.isalpha() or word in _SKIP or word in _JOIN:
+            return False
+    return False
 
 
 def _next_object(
@@ -282,9 +299,10 @@ def _next_object(
     hits: Sequence[Hit],
     pos: int,
     number_words: frozenset[str] = frozenset(),
+    text: str = "",
 ) -> str | None:
     """Group (PEOPLE/GOODS) of the first meaningful word at or after token ``pos``."""
-    return _object_from(tokens, hits, pos, number_words)[1]
+    return _object_from(tokens, hits, pos, number_words, text)[1]
 
 
 # People followed by one of these words are a new clause's subject ("les biens, et la
@@ -333,7 +351,7 @@ def _taken(
     taken: set[str] = set()
     joined = True
     while True:
-        i, group = _object_from(tokens, hits, pos, number_words)
+        i, group = _object_from(tokens, hits, pos, number_words, text)
         if group is None:
             return taken
         if taken and group == "PEOPLE" and not joined:
@@ -363,9 +381,12 @@ def _at_armed_men(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token]) -> bool:
 
 
 def _people_before(tokens: Sequence[Token], hits: Sequence[Hit], pos: int) -> bool:
-    """Whether people are named right before token ``pos`` (or one word before it)."""
+    """Whether people are named right before token ``pos`` (or one word before it); not
+    armed men ("armed men took control of the town": no one taken)."""
+    actors = [a for a in hits if a.group == "ACTOR"]
     return any(
         _object_at(tokens, hits, h.start) == "PEOPLE"
+        and not any(a.start <= h.start and h.end <= a.end for a in actors)
         for h in hits
         if h.group == "PEOPLE" and h.end in (pos, pos - 1)
     )
@@ -756,7 +777,7 @@ def categorize(
             add("THREAT", h)
             continue
         if group == "CLASH" and h.cue.startswith("neutralis"):
-            i, obj = _object_from(tokens, hits, h.end, number_words)
+            i, obj = _object_from(tokens, hits, h.end, number_words, text)
             # "neutralise 5 miliciens", "81 militiamen (were) neutralised"; not its subject
             # ("les FARDC ont neutralise un engin explosif")
             named = any(
@@ -831,13 +852,13 @@ def categorize(
             else:
                 add("ATTACK", h)
         elif group == "SEIZE":
-            obj = _next_object(tokens, hits, h.end, number_words)
+            obj = _next_object(tokens, hits, h.end, number_words, text)
             if obj == "PEOPLE" or (obj is None and _people_before(tokens, hits, h.start)):
                 add("ABDUCTION", h)
             elif actors:
                 add("ARMED_PRESENCE", h)
         elif group == "GUNFIRE":
-            obj = _next_object(tokens, hits, h.end, number_words)
+            obj = _next_object(tokens, hits, h.end, number_words, text)
             if obj == "PEOPLE":
                 reasons.append(f"{_q(h.cue)} aimed at people")
                 add("ATTACK", h)

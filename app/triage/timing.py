@@ -136,15 +136,21 @@ _COMPARING = frozenset(
 _COMPARING_REACH = 5
 
 
-def _names_today(norms: Sequence[str], lexicon: Lexicon) -> bool:
-    """A phrase naming the day of the message ("aujourd hui", "ce matin", "leo") is written."""
+def _today_at(norms: Sequence[str], lexicon: Lexicon) -> list[int]:
+    """Where a phrase naming the day of the message ("aujourd hui", "ce matin", "leo") starts."""
     n = len(norms)
-    return any(
-        tuple(norms[i : i + len(p)]) == p
+    return [
+        i
         for p in lexicon.today_phrases
         if p
         for i in range(n - len(p) + 1)
-    )
+        if tuple(norms[i : i + len(p)]) == p
+    ]
+
+
+def _names_today(norms: Sequence[str], lexicon: Lexicon) -> bool:
+    """A phrase naming the day of the message is written."""
+    return bool(_today_at(norms, lexicon))
 
 
 def _bare_month_dates(norms: Sequence[str], i: int, lead: str) -> bool:
@@ -280,6 +286,9 @@ def detect_time(
                 break
     if past_cue and cues and text:
         ongoing = [o for o in ongoing if any(_same_sentence(o, c, tokens, text) for c in cues)]
+    if past and cues and text and _today_elsewhere(tokens, past, cues, norms, lexicon, text):
+        reasons.append(f"'{past_cue}' is another sentence's: the event's names today")
+        past_cue = None
     if ongoing:
         reasons.append(f"'{ongoing[0].cue}' → ongoing")
     if past_cue:
@@ -291,6 +300,35 @@ def detect_time(
 
 
 _SENTENCE_MARKS = frozenset(".!?;\n")
+
+
+def _sentences(tokens: Sequence[Token], text: str) -> list[int]:
+    """The sentence of each token, counted from 0 (a full stop, "!", "?", ";" or a new line
+    between two tokens starts the next)."""
+    out: list[int] = []
+    n = 0
+    for i, t in enumerate(tokens):
+        if i and any(c in _SENTENCE_MARKS for c in text[tokens[i - 1].end : t.start]):
+            n += 1
+        out.append(n)
+    return out
+
+
+def _today_elsewhere(
+    tokens: Sequence[Token],
+    past: Sequence[Hit],
+    cues: Sequence[Hit],
+    norms: Sequence[str],
+    lexicon: Lexicon,
+    text: str,
+) -> bool:
+    """A sentence of the event names today and no past time (the past words are other
+    sentences'): "ADF ambushed a driver today, killed him. Yesterday another ambush" is today's
+    killing."""
+    of = _sentences(tokens, text)
+    past_in = {of[p.start] for p in past}
+    today_in = {of[i] for i in _today_at(norms, lexicon)} - past_in
+    return any(of[c.start] in today_in for c in cues)
 
 
 def _same_sentence(a: Hit, b: Hit, tokens: Sequence[Token], text: str) -> bool:
