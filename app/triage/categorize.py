@@ -116,8 +116,10 @@ def _passive_subject(a: Hit, h: Hit, tokens: Sequence[Token]) -> bool:
     )
 
 
-# Armed men feared rather than seen ("par peur d'une incursion"): a THREAT.
 _PRESENCE = frozenset(("ARMED_PRESENCE", "SIGHTING"))
+# Armed men, a fight or an attack feared rather than seen ("par peur d'une incursion",
+# "fearing fighting", "wanaogopa mapigano"): a THREAT.
+_FEARABLE = _PRESENCE | {"CLASH", "GUNFIRE", "ATTACK"}
 # Words that take people or goods away: after a release, still a looting of the goods.
 _TAKINGS = frozenset(("TAKE", "ABDUCTION"))
 # A strike, march or "ville morte" cancels what would read as arson, flight or presence.
@@ -766,7 +768,7 @@ def categorize(
         if harm_named is not None:
             reasons.append(f"{_q(h.cue)} of {_q(harm_named.cue)}: not people killed or hurt")
             continue
-        if group in _PRESENCE and any(
+        if group in _FEARABLE and any(
             0 <= h.start - f.end <= 2
             # "par peur des ADF signales a Mamove": the armed men named are seen, then feared
             and not any(a.group == "ACTOR" and f.end <= a.start < h.start for a in hits)
@@ -887,6 +889,13 @@ def categorize(
             add("AP_WEAK", h)
         else:
             add(group, h)
+
+    for h in alive(groups_in(hits, "LEFT")):
+        movers = _people_subject(h, hits)
+        if movers is not None:
+            # "thousands of families left Kibua", "les habitants ont quitte Kiwanja"
+            reasons.append(f"{_q(movers.cue)} {h.cue}: people leaving → DISPLACEMENT")
+            add("DISPLACEMENT", h)
 
     if "AP_WEAK" in candidates:
         weak = candidates.pop("AP_WEAK")

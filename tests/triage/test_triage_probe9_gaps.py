@@ -60,6 +60,31 @@ from tests.triage.support import summary
         ),
         ("last nite 5 gunmen took 3 drivers at Kiwanja", ("ABDUCTION", "high", "kiwanja")),
         ("Fighting in Mavivi yday", ("CLASH", "high", "mavivi")),
+        # one hostage released while another is held: still a kidnapping
+        (
+            "Un commercant enleve a Kiwanja a ete relache. Mais un autre est aux mains de "
+            "ravisseurs a Kiwanja, ils demandent 3000 dollars",
+            ("ABDUCTION", "critical", "kiwanja"),
+        ),
+        (
+            "Two hostages were freed in Rutshuru but three are still with their captors",
+            ("ABDUCTION", "critical", "rutshuru"),
+        ),
+        ("Les otages ont ete liberes hier a Kiwanja", ("OTHER", "low", "kiwanja")),
+        # armed men closing in on a place are there
+        (
+            "M23 rebels are closing in on Kanyabayonga, people fleeing",
+            ("ARMED_PRESENCE", "high", "kanyabayonga"),
+        ),
+        # a fight feared is not a fight; people leaving a place are displaced
+        (
+            "Families left Kibua over the past week fearing fighting between FARDC and militia",
+            ("DISPLACEMENT", "medium", "kibua"),
+        ),
+        ("Watu wanaogopa mapigano Kiwanja", ("THREAT", "medium", "kiwanja")),
+        ("Les habitants ont quitte Kiwanja ce matin", ("DISPLACEMENT", "medium", "kiwanja")),
+        ("Fighting in Kiwanja this morning, people afraid", ("CLASH", "critical", "kiwanja")),
+        ("ADF left Mavivi this morning", ("OTHER", "low", "mavivi")),
     ],
 )
 def test_probe9_gaps(
