@@ -238,7 +238,7 @@ def _holidays(norms: Sequence[str], lexicon: Lexicon, today: date) -> list[tuple
 
 def _weekdays(norms: Sequence[str], lexicon: Lexicon) -> list[tuple[str, int]]:
     """Named weekdays (Monday = 0) that are not the message's own day ("ce lundi") nor ahead
-    ("samedi prochain"); of a night "de samedi a dimanche" (or "a ce dimanche") only the
+    ("samedi prochain", "next Wednesday"); of a night "de samedi a dimanche" (or "a ce dimanche") only the
     morning's day counts."""
     out: list[tuple[str, int]] = []
     n = len(norms)
@@ -246,6 +246,8 @@ def _weekdays(norms: Sequence[str], lexicon: Lexicon) -> list[tuple[str, int]]:
         day = lexicon.weekdays.get(word)
         if day is None or (i + 1 < n and norms[i + 1] in lexicon.ahead_words):
             continue
+        if i and norms[i - 1] in lexicon.ahead_words:
+            continue  # "next Wednesday", "coming Sunday"
         if i and norms[i - 1] in lexicon.this_words:
             continue  # "ce lundi" names the day of the message
         if i + 2 < n and norms[i + 1] in lexicon.night_joiners:

@@ -85,6 +85,16 @@ from tests.triage.support import summary
         ("Les habitants ont quitte Kiwanja ce matin", ("DISPLACEMENT", "medium", "kiwanja")),
         ("Fighting in Kiwanja this morning, people afraid", ("CLASH", "critical", "kiwanja")),
         ("ADF left Mavivi this morning", ("OTHER", "low", "mavivi")),
+        # a weekday after "next" is ahead, not past
+        (
+            "Clashes in Kiwanja, the chief calls a meeting next Friday",
+            ("CLASH", "critical", "kiwanja"),
+        ),
+        # duties levied by armed men are a forced tax
+        (
+            "M23 rebels are charging their own duties on goods at Bunagana",
+            ("THREAT", "medium", "bunagana"),
+        ),
     ],
 )
 def test_probe9_gaps(
