@@ -238,8 +238,8 @@ def _holidays(norms: Sequence[str], lexicon: Lexicon, today: date) -> list[tuple
 
 def _weekdays(norms: Sequence[str], lexicon: Lexicon) -> list[tuple[str, int]]:
     """Named weekdays (Monday = 0) that are not the message's own day ("ce lundi") nor ahead
-    ("samedi prochain", "next Wednesday"); of a night "de samedi a dimanche" (or "a ce dimanche") only the
-    morning's day counts."""
+    ("samedi prochain", "next Wednesday"); of a night "de samedi a dimanche" (or "a ce
+    dimanche") only the morning's day counts."""
     out: list[tuple[str, int]] = []
     n = len(norms)
     for i, word in enumerate(norms):
