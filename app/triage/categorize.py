@@ -377,6 +377,8 @@ def _at_armed_men(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token]) -> bool:
     for a in hits:
         if a.group != "ACTOR" or not 0 <= a.start - h.end <= 2:
             continue
+        if any(g.group == "PEOPLE" and g.start == a.end for g in hits):
+            continue  # "ambushed Mbororo herders": a people's name, then the people
         if all(t.norm in _AIMED for t in tokens[h.end : a.start]):
             return True
     return False

@@ -90,6 +90,12 @@ from tests.triage.support import summary
             "Clashes in Kiwanja, the chief calls a meeting next Friday",
             ("CLASH", "critical", "kiwanja"),
         ),
+        # a people named after a group ("Mbororo herders") are people, not armed men
+        (
+            "Armed men ambushed Mbororo herders n took 10 cows near Dungu",
+            ("LOOTING", "medium", "dungu"),
+        ),
+        ("Soldiers ambushed M23 rebels at Kiwanja", ("CLASH", "critical", "kiwanja")),
         # duties levied by armed men are a forced tax
         (
             "M23 rebels are charging their own duties on goods at Bunagana",
