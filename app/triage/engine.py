@@ -71,6 +71,7 @@ def triage_message(
         decision.category,
         lexicon.place_stopwords,
         is_all_caps(cleaned),
+        decision.cues,
     )
     category = decision.category
     severity = severity_for(category, is_past=timing.is_past, is_ongoing=timing.is_ongoing)

@@ -418,6 +418,7 @@ def _score(
     tokens: Sequence[Token],
     marks: Sequence[Hit],
     all_caps: bool,
+    cues: Sequence[Hit] = (),
 ) -> float:
     prep = _listed_prep(m, idx, mentions, preps, text, tokens)
     group = prep.group if prep else ""
@@ -465,6 +466,8 @@ def _score(
     else:
         if group == "LOCATIVE":
             score += 1.0
+            if _right_after_cue(m, cues, tokens, text):
+                score += 1.0  # "displaced from X arrived in Y after fighting in X": X
         elif group == "DIRECTION" and prep is not None and _entering(prep, tokens):
             score += 1.0  # "M23 pushed into Kirolirwe, six killed": the event is there
         elif group == "DIRECTION":
@@ -496,6 +499,22 @@ def _score(
     return score
 
 
+# How far a place said to be where the category's word happened may follow it ("fighting in
+# X", "combats a X", "mapigano huko X").
+_CUE_REACH = 2
+
+
+def _right_after_cue(m: Mention, cues: Sequence[Hit], tokens: Sequence[Token], text: str) -> bool:
+    """The name follows one of the words that decided the category within _CUE_REACH words,
+    in its clause."""
+    for c in cues:
+        if c.end <= m.start and m.start - c.end <= _CUE_REACH:
+            between = text[tokens[c.end - 1].end : tokens[m.start].start]
+            if not any(ch in between for ch in ".;:,"):
+                return True
+    return False
+
+
 def locate(
     text: str,
     tokens: Sequence[Token],
@@ -505,8 +524,11 @@ def locate(
     category: str,
     stopwords: frozenset[str],
     all_caps: bool,
+    cues: Sequence[Hit] = (),
 ) -> Location:
-    """Place named in the text (rules 1-3), else the reporter's home (rule 4), else none."""
+    """Place named in the text (rules 1-3), else the reporter's home (rule 4), else none.
+    ``cues``: the words that decided the category; a place said right after one of them is
+    where it happened."""
     preps = groups_in(hits, "DIRECTION", "FROM", "LOCATIVE", "BETWEEN", "FLEE_TO")
     marks = groups_in(hits, "NEAR", "DISPLACEMENT", "TRANSFER", "ROAD", *_AREA_MARKS)
     marks += _shared_area_marks(marks, tokens)
@@ -549,7 +571,9 @@ def locate(
         ranked = sorted(
             range(len(mentions)),
             key=lambda i: (
-                -_score(mentions[i], i, mentions, category, preps, text, tokens, marks, all_caps),
+                -_score(
+                    mentions[i], i, mentions, category, preps, text, tokens, marks, all_caps, cues
+                ),
                 i,
             ),
         )

@@ -96,6 +96,13 @@ from tests.triage.support import summary
             ("LOOTING", "medium", "dungu"),
         ),
         ("Soldiers ambushed M23 rebels at Kiwanja", ("CLASH", "critical", "kiwanja")),
+        # a place said right after the event's word is where it happened, not where the
+        # displaced arrived
+        (
+            "Displaced people from Kitchanga arrived in Mweso yesterday after fighting in "
+            "Kitchanga",
+            ("CLASH", "high", "kitshanga"),
+        ),
         # duties levied by armed men are a forced tax
         (
             "M23 rebels are charging their own duties on goods at Bunagana",
