@@ -203,6 +203,12 @@ PROBES = [
         {"category": 0.68, "severity": 0.72, "place": 0.86},
         {"rprobe9_015"},
     ),
+    (
+        "triage_real_probe10.jsonl",
+        45,
+        {"category": 0.81, "severity": 0.75, "place": 0.81},
+        {"rprobe10_034"},
+    ),
 ]
 
 
