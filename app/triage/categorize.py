@@ -132,6 +132,9 @@ _VICTIMS = frozenset(("victime", "victimes", "victim", "victims"))
 _OF = frozenset(("de", "d", "du", "des", "la", "l", "of", "the", "an", "a"))
 # Words joining the items of a list ("une moto et deux personnes", "pikipiki na watu wawili").
 _JOIN = frozenset(("et", "and", "na", "mpe", "with", "avec"))
+# What ends the words a verb may take: a sentence or a clause.
+_ENDS_SENTENCE = frozenset(".;:!?")
+_ENDS_OBJECT = _ENDS_SENTENCE | {","}
 # Before the doer of a passive verb ("tuees par des eleveurs", "killed by herders").
 _AGENT = frozenset(("par", "by"))
 # The harms whose victims are not people killed or hurt. Not a fight's, nor an incursion's
@@ -264,14 +267,19 @@ def _object_from(
     pos: int,
     number_words: frozenset[str],
     text: str = "",
+    listed: bool = False,
 ) -> tuple[int, str | None]:
     """(token, PEOPLE/GOODS/None) of the first meaningful word at or after token ``pos``; a
     count before it is skipped, in digits or in words ("took six passengers", "5 jeunes").
-    None after "par" / "by": who comes next did it ("occupes par ces eleveurs")."""
+    None after "par" / "by": who comes next did it ("occupes par ces eleveurs"); none past
+    the end of the clause (``listed``: ``pos`` is the next item of a list, after its comma)."""
     for i in range(pos, min(len(tokens), pos + 4)):
         norm = tokens[i].norm
         if norm in _AGENT:
             return i, None
+        ends = _ENDS_SENTENCE if i == pos and listed else _ENDS_OBJECT
+        if text and i and any(c in ends for c in text[tokens[i - 1].end : tokens[i].start]):
+            return i, None  # "chevres emportees. Les gens ont dormi en brousse": no one taken
         if norm in _SKIP or _is_count(norm, number_words):
             continue
         group = _object_at(tokens, hits, i)
@@ -353,7 +361,7 @@ def _taken(
     taken: set[str] = set()
     joined = True
     while True:
-        i, group = _object_from(tokens, hits, pos, number_words, text)
+        i, group = _object_from(tokens, hits, pos, number_words, text, listed=bool(taken))
         if group is None:
             return taken
         if taken and group == "PEOPLE" and not joined:
@@ -382,6 +390,43 @@ def _at_armed_men(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token]) -> bool:
         if all(t.norm in _AIMED for t in tokens[h.end : a.start]):
             return True
     return False
+
+
+# How far after a passive taking word its doer may be named ("taken from their home by
+# armed bandits").
+_AGENT_REACH = 5
+
+
+def _arrest(h: Hit) -> bool:
+    """An arrest word ("arrete par les FARDC", "arrested", "wamekamatwa"): who was arrested is
+    said by its object, not guessed from the sentence."""
+    return h.cue.startswith("arret") or h.cue == "arrested" or "kamat" in h.cue
+
+
+def _by_armed_men(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token]) -> bool:
+    """Armed men named after "by" / "par" within _AGENT_REACH words after ``h``: a passive
+    whose doers are armed men."""
+    for i in range(h.end, min(len(tokens), h.end + _AGENT_REACH)):
+        if tokens[i].norm in _AGENT:
+            return any(a.group == "ACTOR" and i < a.start <= i + 3 for a in hits)
+    return False
+
+
+def _subject_before(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -> Hit | None:
+    """The people or goods named last before ``h`` in its sentence, not armed men: what a
+    passive taking word took."""
+    actors = [a for a in hits if a.group == "ACTOR"]
+    found = None
+    for g in hits:
+        if g.group not in ("PEOPLE", "GOODS") or g.end > h.start:
+            continue
+        if any(a.start <= g.start and g.end <= a.end for a in actors):
+            continue
+        if text and any(c in ".;!?" for c in text[tokens[g.end - 1].end : tokens[h.start].start]):
+            continue
+        if found is None or g.start > found.start:
+            found = g
+    return found
 
 
 def _people_before(tokens: Sequence[Token], hits: Sequence[Hit], pos: int) -> bool:
@@ -543,6 +588,49 @@ _ESCAPED_OR_FLED = frozenset(("walitoroka",))
 _HOSTAGE_WORDS = frozenset(
     ("otage", "otages", "mateka", "hostage", "hostages", "captive", "captives", "captivite")
 )
+
+
+# A release told as before the message's events: a span of time, then "plus tot",
+# "auparavant", "earlier" ("une semaine plus tot", "two days earlier"; not "earlier today").
+_EARLIER = (("plus", "tot"), ("auparavant",), ("earlier",))
+_SPANS = frozenset(
+    [
+        "semaine",
+        "semaines",
+        "jour",
+        "jours",
+        "mois",
+        "week",
+        "weeks",
+        "day",
+        "days",
+        "month",
+        "months",
+        "siku",
+        "wiki",
+    ]
+)
+
+
+def _earlier_release(r: Hit, events: Sequence[Hit], tokens: Sequence[Token], text: str) -> bool:
+    """A release in a sentence of its own that says it came earlier ("Une semaine plus tot,
+    un chauffeur kidnappe a Biriba avait ete relache"), after people taken in another
+    sentence: it ends an earlier captivity, not theirs."""
+    if not text:
+        return False
+    start = r.start
+    while start and not any(
+        c in ".!?;\n" for c in text[tokens[start - 1].end : tokens[start].start]
+    ):
+        start -= 1
+    before = [t.norm for t in tokens[start : r.start]]
+    earlier = any(
+        tuple(before[i : i + len(p)]) == p and i and before[i - 1] in _SPANS
+        for p in _EARLIER
+        for i in range(len(before))
+    )
+    taken_before = any(e.group in _TAKINGS and e.end <= start for e in events)
+    return earlier and taken_before
 
 
 def _not_a_release(r: Hit, events: Sequence[Hit], tokens: Sequence[Token]) -> bool:
@@ -712,6 +800,7 @@ def categorize(
                 if not _others_freed(r, events, tokens, text, number_words)
                 and not _people_taken_after(r, events, hits, tokens, text, number_words)
                 and not _not_a_release(r, events, tokens)
+                and not _earlier_release(r, events, tokens, text)
             ]
             if held:
                 ends = []
@@ -878,6 +967,12 @@ def categorize(
                 add("ABDUCTION", h)
             elif "GOODS" in taken:
                 add("LOOTING", h)
+            elif not taken and not _arrest(h) and _by_armed_men(h, hits, tokens):
+                # "2 girls of the same family, 4 n 16 yrs old, taken ... by armed bandits"
+                subject = _subject_before(h, hits, tokens, text)
+                if subject is not None:
+                    reasons.append(f"{_q(h.cue)} by armed men: {_q(subject.cue)} taken")
+                    add("ABDUCTION" if subject.group == "PEOPLE" else "LOOTING", h)
         elif group == "SIGHTING":
             movers = _people_subject(h, hits)
             if h.cue in _NEARNESS and not _armed_beside(h, actors, tokens, text):

@@ -236,11 +236,11 @@ def _holidays(norms: Sequence[str], lexicon: Lexicon, today: date) -> list[tuple
     return out
 
 
-def _weekdays(norms: Sequence[str], lexicon: Lexicon) -> list[tuple[str, int]]:
-    """Named weekdays (Monday = 0) that are not the message's own day ("ce lundi") nor ahead
-    ("samedi prochain", "next Wednesday"); of a night "de samedi a dimanche" (or "a ce
-    dimanche") only the morning's day counts."""
-    out: list[tuple[str, int]] = []
+def _weekdays(norms: Sequence[str], lexicon: Lexicon) -> list[tuple[str, int, int]]:
+    """Named weekdays (word, Monday = 0, token) that are not the message's own day ("ce
+    lundi") nor ahead ("samedi prochain", "next Wednesday"); of a night "de samedi a dimanche"
+    (or "a ce dimanche") only the morning's day counts."""
+    out: list[tuple[str, int, int]] = []
     n = len(norms)
     for i, word in enumerate(norms):
         day = lexicon.weekdays.get(word)
@@ -255,7 +255,7 @@ def _weekdays(norms: Sequence[str], lexicon: Lexicon) -> list[tuple[str, int]]:
             nxt = i + 3 if norms[i + 2] in lexicon.this_words and i + 3 < n else i + 2
             if norms[nxt] in lexicon.weekdays:
                 continue
-        out.append((word, day))
+        out.append((word, day, i))
     return out
 
 
@@ -281,14 +281,16 @@ def detect_time(
             if when < today:
                 past_cue = f"{cue} (received {today.strftime('%a %Y-%m-%d')})"
                 break
-    if not past_cue:
-        for cue, weekday in _weekdays(norms, lexicon):
-            if weekday != today.weekday():
-                past_cue = f"{cue} (received {today.strftime('%a %Y-%m-%d')})"
-                break
+    # Where the past words and days are (none known for a date or "il y a").
+    past_at = [p.start for p in past]
+    days_before = [(c, i) for c, day, i in _weekdays(norms, lexicon) if day != today.weekday()]
+    if past or not past_cue:
+        past_at += [i for _, i in days_before]
+    if not past_cue and days_before:
+        past_cue = f"{days_before[0][0]} (received {today.strftime('%a %Y-%m-%d')})"
     if past_cue and cues and text:
         ongoing = [o for o in ongoing if any(_same_sentence(o, c, tokens, text) for c in cues)]
-    if past and cues and text and _today_elsewhere(tokens, past, cues, norms, lexicon, text):
+    if past_at and cues and text and _today_elsewhere(tokens, past_at, cues, norms, lexicon, text):
         reasons.append(f"'{past_cue}' is another sentence's: the event's names today")
         past_cue = None
     if ongoing:
@@ -318,7 +320,7 @@ def _sentences(tokens: Sequence[Token], text: str) -> list[int]:
 
 def _today_elsewhere(
     tokens: Sequence[Token],
-    past: Sequence[Hit],
+    past_at: Sequence[int],
     cues: Sequence[Hit],
     norms: Sequence[str],
     lexicon: Lexicon,
@@ -328,7 +330,7 @@ def _today_elsewhere(
     sentences'): "ADF ambushed a driver today, killed him. Yesterday another ambush" is today's
     killing."""
     of = _sentences(tokens, text)
-    past_in = {of[p.start] for p in past}
+    past_in = {of[i] for i in past_at}
     today_in = {of[i] for i in _today_at(norms, lexicon)} - past_in
     return any(of[c.start] in today_in for c in cues)
 
