@@ -200,14 +200,14 @@ PROBES = [
     (
         "triage_real_probe9.jsonl",
         45,
-        {"category": 0.68, "severity": 0.72, "place": 0.86},
+        {"category": 0.84, "severity": 0.86, "place": 0.91},
         {"rprobe9_015"},
     ),
     (
         "triage_real_probe10.jsonl",
         45,
-        {"category": 0.81, "severity": 0.75, "place": 0.81},
-        {"rprobe10_034"},
+        {"category": 0.93, "severity": 0.86, "place": 0.84},
+        set(),
     ),
 ]
 
