@@ -328,11 +328,88 @@ def _today_elsewhere(
 ) -> bool:
     """A sentence of the event names today and no past time (the past words are other
     sentences'): "ADF ambushed a driver today, killed him. Yesterday another ambush" is today's
-    killing."""
+    killing. Not a sentence of the aftermath, nor one that only counts the dead ("Hier soir
+    les ADF ont attaque Mavivi. Ce matin on compte 5 morts": yesterday's)."""
     of = _sentences(tokens, text)
     past_in = {of[i] for i in past_at}
-    today_in = {of[i] for i in _today_at(norms, lexicon)} - past_in
-    return any(of[c.start] in today_in for c in cues)
+    # a sentence telling what came after ("ce matin on compte 5 morts", "today we buried the
+    # victims") dates the count or the burial, not the event
+    aftermath_in = {of[i] for i, w in enumerate(norms) if w in _AFTERMATH}
+    today_in = {of[i] for i in _today_at(norms, lexicon)} - past_in - aftermath_in
+    return any(of[c.start] in today_in and c.cue not in _TOLL for c in cues)
+
+
+# Words that tell what came after an event: a count, a burial, bodies found.
+_AFTERMATH = frozenset(
+    (
+        "compte",
+        "comptent",
+        "comptait",
+        "bilan",
+        "enterre",
+        "enterres",
+        "enterrees",
+        "enterrons",
+        "enterrement",
+        "inhume",
+        "inhumes",
+        "inhumation",
+        "funerailles",
+        "obseques",
+        "deuil",
+        "buried",
+        "bury",
+        "burying",
+        "burial",
+        "burials",
+        "funeral",
+        "funerals",
+        "mourning",
+        "toll",
+        "counted",
+        "recovered",
+        "mazishi",
+        "kuzika",
+        "tumezika",
+        "tunazika",
+        "wamezika",
+        "wamezikwa",
+        "walizikwa",
+        "wanazikwa",
+        "idadi",
+        "imepatikana",
+        "zimepatikana",
+        "matanga",
+        "kokunda",
+        "bakundi",
+    )
+)
+# The dead counted, not a killing told: "5 morts", "the victims", "maiti".
+_TOLL = frozenset(
+    (
+        "mort",
+        "morts",
+        "morte",
+        "mortes",
+        "un mort",
+        "deces",
+        "cadavres",
+        "corps sans vie",
+        "victime",
+        "victimes",
+        "dead",
+        "deaths",
+        "bodies",
+        "corpses",
+        "victims",
+        "casualties",
+        "fatalities",
+        "maiti",
+        "wafu",
+        "vifo",
+        "miili",
+    )
+)
 
 
 def _same_sentence(a: Hit, b: Hit, tokens: Sequence[Token], text: str) -> bool:

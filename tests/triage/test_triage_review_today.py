@@ -1,0 +1,44 @@
+"""Regressions and dangerous misses found by reviewing the day's triage changes (the commits
+after aadee86: a kill word's object, a today in the event's sentence, people taken, hostages
+still held, feared fights, people leaving, "next Friday", ambushes of people, the place right
+after the deciding word, SMS abbreviations). The sentences are ours."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.geo.matcher import Gazetteer
+from app.triage.types import Sender
+from tests.triage.support import summary
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a today in a sentence that counts the dead or tells the burial dates that, not the
+        # event told with its past word in another sentence
+        (
+            "Hier soir les ADF ont attaque Kamango. Ce matin on compte 4 morts",
+            ("ATTACK", "high", "kamango"),
+        ),
+        (
+            "Today the families buried 3 traders killed by gunmen. The ambush was on the "
+            "Mbau road yesterday",
+            ("ATTACK", "high", "mbau"),
+        ),
+        (
+            "Juzi ADF walishambulia Eringeti. Leo tumezika watu 6 waliouawa",
+            ("ATTACK", "high", "eringeti"),
+        ),
+        # ... a killing told in today's sentence is still today's
+        (
+            "Yesterday ADF were seen near Mangina. This morning they killed 2 farmers at Mangina",
+            ("ATTACK", "critical", "mangina"),
+        ),
+    ],
+)
+def test_review_today(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    """From an unknown number: the place is the text's alone."""
+    assert summary(text, gazetteer, Sender()) == expected
