@@ -283,10 +283,21 @@ def _object_from(
         if norm in _SKIP or _is_count(norm, number_words):
             continue
         group = _object_at(tokens, hits, i)
-        if group is None and _before_object(tokens, hits, i, text):
+        if (
+            group is None
+            # a name, or a word after a count or a determiner; right after the verb or the
+            # gunfire it is a verb ("gunfire frightened villagers": no one shot at)
+            and (i > pos or tokens[i].raw[:1].isupper())
+            and _before_object(tokens, hits, i, text)
+        ):
             continue  # a name or a noun before the object: "3 Kenyan truck drivers"
         return i, group
     return pos, None
+
+
+# Words that start a phrase of their own after a noun ("the harvest of families", "food from
+# traders"): what follows them is not the object.
+_PREPOSITIONS = frozenset(("of", "from", "for", "to", "by", "in", "par", "pour", "chez", "kutoka"))
 
 
 def _before_object(tokens: Sequence[Token], hits: Sequence[Hit], i: int, text: str) -> bool:
@@ -299,7 +310,7 @@ def _before_object(tokens: Sequence[Token], hits: Sequence[Hit], i: int, text: s
         if _object_at(tokens, hits, k) is not None:
             return True
         word = tokens[k].norm
-        if not word.isalpha() or word in _SKIP or word in _JOIN:
+        if not word.isalpha() or word in _SKIP or word in _JOIN or word in _PREPOSITIONS:
             return False
     return False
 

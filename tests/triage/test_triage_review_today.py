@@ -42,3 +42,35 @@ def test_review_today(
 ) -> None:
     """From an unknown number: the place is the text's alone."""
     assert summary(text, gazetteer, Sender()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a word right after gunfire or a taking word is no name before its object: a verb
+        # ("frightened", "woke") then people is no gunfire aimed at them
+        (
+            "Heavy gunfire terrified villagers at Kibirizi this morning",
+            ("CLASH", "critical", "kibirizi"),
+        ),
+        (
+            "Gunshots woke residents of Nyanzale at dawn, no victims",
+            ("CLASH", "critical", "nyanzale"),
+        ),
+        # nor is a noun followed by "of" / "from": the people after it own the goods
+        (
+            "Bandits took the keys of traders and looted their shops at Kalunguta",
+            ("LOOTING", "medium", "kalunguta"),
+        ),
+        # a name or a word after a count still comes before its object
+        (
+            "Armed men took 4 Ugandan truck drivers near Ishasha",
+            ("ABDUCTION", "critical", "ishasha"),
+        ),
+        ("Rebels took 2 NGO staff at Kibirizi", ("ABDUCTION", "critical", "kibirizi")),
+    ],
+)
+def test_review_today_objects(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
