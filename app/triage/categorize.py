@@ -272,7 +272,8 @@ def _object_from(
     """(token, PEOPLE/GOODS/None) of the first meaningful word at or after token ``pos``; a
     count before it is skipped, in digits or in words ("took six passengers", "5 jeunes").
     None after "par" / "by": who comes next did it ("occupes par ces eleveurs"); none past
-    the end of the clause (``listed``: ``pos`` is the next item of a list, after its comma)."""
+    the end of the clause (``listed``: ``pos`` is the next item of a list, after its comma).
+    People with a possessive after them own the object ("took the owner's motorbike")."""
     for i in range(pos, min(len(tokens), pos + 4)):
         norm = tokens[i].norm
         if norm in _AGENT:
@@ -283,6 +284,12 @@ def _object_from(
         if norm in _SKIP or _is_count(norm, number_words):
             continue
         group = _object_at(tokens, hits, i)
+        if group == "PEOPLE" and _possessive_after(tokens, i, text):
+            # "the village chief's goats", "the herders' cattle": whose, not what was taken;
+            # the people themselves when what is theirs is not goods ("the chief's wife")
+            after = i + 2 if i + 1 < len(tokens) and tokens[i + 1].norm == "s" else i + 1
+            owned = _object_from(tokens, hits, after, number_words, text)
+            return owned if owned[1] == "GOODS" else (i, group)
         if (
             group is None
             # a name, or a word after a count or a determiner; right after the verb or the
@@ -293,6 +300,14 @@ def _object_from(
             continue  # a name or a noun before the object: "3 Kenyan truck drivers"
         return i, group
     return pos, None
+
+
+_APOSTROPHES = "'\u2019`\u00b4"
+
+
+def _possessive_after(tokens: Sequence[Token], i: int, text: str) -> bool:
+    """An apostrophe right after the word at ``i`` ("owner's", "herders'")."""
+    return bool(text) and text[tokens[i].end : tokens[i].end + 1] in tuple(_APOSTROPHES)
 
 
 # Words that start a phrase of their own after a noun ("the harvest of families", "food from

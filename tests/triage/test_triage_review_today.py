@@ -74,3 +74,27 @@ def test_review_today_objects(
     text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
 ) -> None:
     assert summary(text, gazetteer, Sender()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # people with a possessive own what was taken: goods taken are a looting
+        ("Rebels took the village chief's cows at Kahunga", ("LOOTING", "medium", "kahunga")),
+        (
+            "Armed men took the owner's motorcycle at Kibirizi today",
+            ("LOOTING", "medium", "kibirizi"),
+        ),
+        (
+            "Gunmen took the herders\u2019 livestock near Nyamilima",
+            ("LOOTING", "medium", "nyamilima"),
+        ),
+        ("Militia took a farmer's harvest near Kalunguta", ("LOOTING", "medium", "kalunguta")),
+        # ... what is theirs and not goods is people taken
+        ("Gunmen took the chief's wife at Kahunga", ("ABDUCTION", "critical", "kahunga")),
+    ],
+)
+def test_review_today_possessive(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
