@@ -659,6 +659,16 @@ def _earlier_release(r: Hit, events: Sequence[Hit], tokens: Sequence[Token], tex
     return earlier and taken_before
 
 
+def _no_longer(h: Hit, tokens: Sequence[Token]) -> bool:
+    """French "ne ... plus" right before ``h`` ("ils ne sont plus aux mains des ravisseurs",
+    "aucun n'est plus aux mains de ravisseurs"): no one is held any more."""
+    before = [t.norm for t in tokens[max(0, h.start - 3) : h.start]]
+    return any(
+        w == "plus" and any(b in ("ne", "n") for b in before[max(0, k - 2) : k])
+        for k, w in enumerate(before)
+    )
+
+
 def _not_a_release(r: Hit, events: Sequence[Hit], tokens: Sequence[Token]) -> bool:
     """A release word that ends nothing here: former hostages named beside people taken in the
     message, or an escape word ("walitoroka") with no hostages named ("wakazi walitoroka":
@@ -807,7 +817,7 @@ def categorize(
 
     # End of a threat: hostages released, armed men gone, calm returned. A release of some
     # while others are still held ends nothing ("ont relache les adultes mais garde les onze").
-    held = alive(groups_in(hits, "HELD"))
+    held = [h for h in alive(groups_in(hits, "HELD")) if not _no_longer(h, tokens)]
     feared = groups_in(hits, "FEARED")
     cancelled: set[str] = set()
     fired: set[str] = set()

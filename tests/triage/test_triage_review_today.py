@@ -98,3 +98,24 @@ def test_review_today_possessive(
     text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
 ) -> None:
     assert summary(text, gazetteer, Sender()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # hostages no longer held ("ne ... plus aux mains de") are released
+        (
+            "Les 4 otages de Kahunga ont ete relaches, ils ne sont plus aux mains des ravisseurs",
+            ("OTHER", "low", "kahunga"),
+        ),
+        # ... those still held keep the kidnapping
+        (
+            "Un otage relache ce matin, 2 autres sont toujours aux mains des ravisseurs a Kahunga",
+            ("ABDUCTION", "critical", "kahunga"),
+        ),
+    ],
+)
+def test_review_today_no_longer_held(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
