@@ -119,3 +119,31 @@ def test_review_today_no_longer_held(
     text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
 ) -> None:
     assert summary(text, gazetteer, Sender()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "approached", "headed for" are armed men's only when armed men are named: people
+        # heading somewhere flee, a delegation heading somewhere is no alert
+        (
+            "Some 200 households headed for Kanyabayonga, fleeing the rebels",
+            ("DISPLACEMENT", "medium", "kanyabayonga"),
+        ),
+        ("Church leaders headed for Bukavu for a synod", ("OTHER", "low", "bukavu")),
+        (
+            "Wazalendo fighters approached Kirolirwe at dawn",
+            ("ARMED_PRESENCE", "high", "kirolirwe"),
+        ),
+        # French and Swahili: armed men drawing near
+        (
+            "Les miliciens se sont approches de Nyamilima cette nuit",
+            ("ARMED_PRESENCE", "high", "nyamilima"),
+        ),
+        ("Waasi wa M23 wamekaribia Kibirizi", ("ARMED_PRESENCE", "high", "kibirizi")),
+    ],
+)
+def test_review_today_approach(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
