@@ -659,6 +659,25 @@ def _earlier_release(r: Hit, events: Sequence[Hit], tokens: Sequence[Token], tex
     return earlier and taken_before
 
 
+# A fight or a killing dated right after it has happened, or goes on, whoever fears it: "les
+# tirs qui crepitent depuis ce matin", "mauaji ya jana", "risasi ... tangu asubuhi".
+_SINCE = frozenset(("depuis", "tangu", "since"))
+_DATED_REACH = 4
+
+
+def _dated(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -> bool:
+    """A past word, a now-word or "since" within _DATED_REACH words after ``h``, in its
+    clause."""
+    end = h.end
+    for k in range(h.end, min(len(tokens), h.end + _DATED_REACH)):
+        if text and any(c in _CLAUSE_MARKS for c in text[tokens[k - 1].end : tokens[k].start]):
+            break
+        end = k + 1
+    if any(t.norm in _SINCE for t in tokens[h.end : end]):
+        return True
+    return any(g.group in ("PAST", "ONGOING") and h.end <= g.start < end for g in hits)
+
+
 def _no_longer(h: Hit, tokens: Sequence[Token]) -> bool:
     """French "ne ... plus" right before ``h`` ("ils ne sont plus aux mains des ravisseurs",
     "aucun n'est plus aux mains de ravisseurs"): no one is held any more."""
@@ -895,11 +914,15 @@ def categorize(
         if harm_named is not None:
             reasons.append(f"{_q(h.cue)} of {_q(harm_named.cue)}: not people killed or hurt")
             continue
-        if group in _FEARABLE and any(
-            0 <= h.start - f.end <= 2
-            # "par peur des ADF signales a Mamove": the armed men named are seen, then feared
-            and not any(a.group == "ACTOR" and f.end <= a.start < h.start for a in hits)
-            for f in feared
+        if (
+            group in _FEARABLE
+            and any(
+                0 <= h.start - f.end <= 2
+                # "par peur des ADF signales a Mamove": the armed men named are seen, then feared
+                and not any(a.group == "ACTOR" and f.end <= a.start < h.start for a in hits)
+                for f in feared
+            )
+            and not _dated(h, hits, tokens, text)
         ):
             # "fuient par peur d une incursion des ADF": feared, not seen
             reasons.append(f"{_q(h.cue)} is feared, not seen → THREAT")

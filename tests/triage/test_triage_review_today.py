@@ -147,3 +147,28 @@ def test_review_today_approach(
     text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
 ) -> None:
     assert summary(text, gazetteer, Sender()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a fight or a killing dated right after the fear word has happened, or goes on
+        ("Wakazi wanaogopa mashambulizi ya juzi Kalunguta", ("ATTACK", "high", "kalunguta")),
+        (
+            "Wakazi wa Nyanzale wanaogopa milio ya risasi tangu alfajiri",
+            ("CLASH", "critical", "nyanzale"),
+        ),
+        (
+            "Craignant les combats qui se poursuivent depuis ce matin a Mweso, les habitants "
+            "fuient",
+            ("CLASH", "critical", "mweso"),
+        ),
+        # ... undated, or dated in another clause, it is feared
+        ("Fearing fighting, families left Pinga yesterday", ("DISPLACEMENT", "medium", "pinga")),
+        ("Wakazi wa Kibirizi wanaogopa mapigano", ("THREAT", "medium", "kibirizi")),
+    ],
+)
+def test_review_today_fear_of_what_happened(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
