@@ -790,6 +790,60 @@ def _at_positions(h: Hit, hits: Sequence[Hit]) -> bool:
     return any(g.group == "POSITIONS" and 0 <= g.start - h.end <= 4 for g in hits)
 
 
+# One person leaving a place ("le chef a quitte Kibua pour une reunion", "the doctor left")
+# is no flight of people.
+_ONE_PERSON = frozenset(
+    (
+        "personne",
+        "civil",
+        "femme",
+        "enfant",
+        "commercant",
+        "motard",
+        "passager",
+        "conducteur",
+        "chauffeur",
+        "chef",
+        "fillette",
+        "infirmier",
+        "enseignant",
+        "eleveur",
+        "berger",
+        "proprietaire",
+        "mtu",
+        "mtoto",
+        "mwanamke",
+        "mkulima",
+        "msafiri",
+        "chifu",
+        "mwalimu",
+        "mfugaji",
+        "mchungaji",
+        "mfanyakazi",
+        "mwana",
+        "civilian",
+        "person",
+        "woman",
+        "child",
+        "passenger",
+        "driver",
+        "chief",
+        "teacher",
+        "herder",
+        "herdsman",
+        "owner",
+        "farmer",
+        "man",
+        "boy",
+        "girl",
+        "catechist",
+        "doctor",
+        "nurse",
+        "motorcyclist",
+    )
+)
+
+
 def _people_subject(h: Hit, hits: Sequence[Hit]) -> Hit | None:
     """People right before a movement word ("les gens se deplacent", "deplaces arrivent"),
     who are then the ones moving, not armed men."""
@@ -1048,7 +1102,9 @@ def categorize(
 
     for h in alive(groups_in(hits, "LEFT")):
         movers = _people_subject(h, hits)
-        if movers is not None:
+        if "DISPLACEMENT" in cancelled:
+            break  # "les deplaces ont quitte le camp ..., le calme est revenu"
+        if movers is not None and movers.cue not in _ONE_PERSON:
             # "thousands of families left Kibua", "les habitants ont quitte Kiwanja"
             reasons.append(f"{_q(movers.cue)} {h.cue}: people leaving → DISPLACEMENT")
             add("DISPLACEMENT", h)

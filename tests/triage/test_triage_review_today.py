@@ -172,3 +172,24 @@ def test_review_today_fear_of_what_happened(
     text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
 ) -> None:
     assert summary(text, gazetteer, Sender()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # one person leaving a place is no flight
+        ("Le chef de groupement a quitte Kibirizi hier soir", ("OTHER", "low", "kibirizi")),
+        ("The nurse left Nyanzale health centre yesterday evening", ("OTHER", "low", "nyanzale")),
+        # people leaving a camp when calm has returned go home
+        (
+            "Les deplaces ont quitte l'ecole de Kahunga, le calme est revenu",
+            ("OTHER", "low", "kahunga"),
+        ),
+        # ... people leaving a place are displaced
+        ("Les habitants ont quitte Kahunga ce matin", ("DISPLACEMENT", "medium", "kahunga")),
+    ],
+)
+def test_review_today_one_person_leaving(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
