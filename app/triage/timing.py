@@ -336,7 +336,7 @@ def _today_elsewhere(
     # victims") dates the count or the burial, not the event
     aftermath_in = {of[i] for i, w in enumerate(norms) if w in _AFTERMATH}
     today_in = {of[i] for i in _today_at(norms, lexicon)} - past_in - aftermath_in
-    return any(of[c.start] in today_in and c.cue not in _TOLL for c in cues)
+    return any(of[c.start] in today_in and c.cue not in _DEAD_COUNTED for c in cues)
 
 
 # Words that tell what came after an event: a count, a burial, bodies found.
@@ -385,7 +385,7 @@ _AFTERMATH = frozenset(
     )
 )
 # The dead counted, not a killing told: "5 morts", "the victims", "maiti".
-_TOLL = frozenset(
+_DEAD_COUNTED = frozenset(
     (
         "mort",
         "morts",

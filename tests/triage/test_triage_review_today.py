@@ -193,3 +193,19 @@ def test_review_today_one_person_leaving(
     text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
 ) -> None:
     assert summary(text, gazetteer, Sender()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # duties by themselves are a post's or a nurse's, no forced tax
+        ("Importers say customs duties at Ishasha border went up", ("OTHER", "low", "ishasha")),
+        ("Teachers on exam duties at Kahunga ask for chalk", ("OTHER", "low", "kahunga")),
+        # ... duties levied by armed men are
+        ("Mai-Mai are collecting duties on goods at Ishasha", ("THREAT", "medium", "ishasha")),
+    ],
+)
+def test_review_today_duties(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
