@@ -405,13 +405,17 @@ def _taken(
         pos, joined = item
 
 
+# People words that name an armed group's own men ("ambushed M23 men", "ADF members").
+_MEMBERS = frozenset(("men", "members", "hommes", "membres"))
+
+
 def _at_armed_men(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token]) -> bool:
     """An ambush or raid laid for armed men: an armed group or the army named right after it
     (at most two small words between)."""
     for a in hits:
         if a.group != "ACTOR" or not 0 <= a.start - h.end <= 2:
             continue
-        if any(g.group == "PEOPLE" and g.start == a.end for g in hits):
+        if any(g.group == "PEOPLE" and g.start == a.end and g.cue not in _MEMBERS for g in hits):
             continue  # "ambushed Mbororo herders": a people's name, then the people
         if all(t.norm in _AIMED for t in tokens[h.end : a.start]):
             return True

@@ -209,3 +209,19 @@ def test_review_today_duties(
     text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
 ) -> None:
     assert summary(text, gazetteer, Sender()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an ambush of an armed group's men or members is a fight
+        ("FARDC ambushed CODECO members near Fataki", ("CLASH", "critical", "fataki")),
+        ("Wazalendo ambushed M23 men at Kibirizi", ("CLASH", "critical", "kibirizi")),
+        # ... of a people's herders, an attack
+        ("Militiamen ambushed Mbororo herdsmen near Dungu", ("ATTACK", "critical", "dungu")),
+    ],
+)
+def test_review_today_ambushed_members(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
