@@ -530,7 +530,12 @@ def _about_animals(h: Hit, tokens: Sequence[Token], hits: Sequence[Hit], text: s
     if objects:
         first = min(objects, key=lambda g: g.start)
         people_too = any(
-            g.group == "PEOPLE" and _joined_after(first, g, tokens) and _gap(g, first) <= 4
+            g.group == "PEOPLE"
+            and (
+                (_joined_after(first, g, tokens) and _gap(g, first) <= 4)
+                # "killed a cattle trader", "a goat herder": the animal names their trade
+                or (g.start == first.end and not _across_clause(first, g, tokens, text))
+            )
             for g in hits
         )
         return first.group == "ANIMAL" and not people_too

@@ -225,3 +225,19 @@ def test_review_today_ambushed_members(
     text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
 ) -> None:
     assert summary(text, gazetteer, Sender()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an animal word right before people names their trade: the people were killed
+        ("Armed men killed a goat trader near Mabenga", ("ATTACK", "critical", "mabenga")),
+        ("Bandits killed the cattle herders of Kahunga", ("ATTACK", "critical", "kahunga")),
+        # ... animals killed, the people in another clause, is a looting
+        ("Bandits killed 6 goats, the herders fled, at Mabenga", ("LOOTING", "medium", "mabenga")),
+    ],
+)
+def test_review_today_animal_trade(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
