@@ -459,16 +459,34 @@ def _subject_before(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: 
     return found
 
 
+def _before_passive(tokens: Sequence[Token], pos: int) -> set[int]:
+    """Where the subject of the word at token ``pos`` may end: right before it, one word
+    before it, or before the auxiliaries of a passive ("2 femmes ont ete prises")."""
+    p = pos
+    while p > 0 and pos - p < 2 and tokens[p - 1].norm in _AUXILIARIES:
+        p -= 1
+    return {pos, pos - 1, p, p - 1}
+
+
 def _people_before(tokens: Sequence[Token], hits: Sequence[Hit], pos: int) -> bool:
-    """Whether people are named right before token ``pos`` (or one word before it); not
-    armed men ("armed men took control of the town": no one taken)."""
+    """Whether people are named right before token ``pos`` (or one word before it, or before a
+    passive's auxiliaries); not armed men ("armed men took control of the town": no one
+    taken)."""
     actors = [a for a in hits if a.group == "ACTOR"]
+    ends = _before_passive(tokens, pos)
     return any(
         _object_at(tokens, hits, h.start) == "PEOPLE"
         and not any(a.start <= h.start and h.end <= a.end for a in actors)
         for h in hits
-        if h.group == "PEOPLE" and h.end in (pos, pos - 1)
+        if h.group == "PEOPLE" and h.end in ends
     )
+
+
+def _animals_before(tokens: Sequence[Token], hits: Sequence[Hit], pos: int) -> bool:
+    """Whether animals are named right before token ``pos`` ("5 chevres prises par des
+    bandits", "ng'ombe walichukuliwa")."""
+    ends = _before_passive(tokens, pos)
+    return any(h.group == "ANIMAL" and h.end in ends for h in hits)
 
 
 def _gap(a: Hit, b: Hit) -> int:
@@ -1087,7 +1105,7 @@ def categorize(
             taken = _taken(tokens, hits, h.end, number_words, text)
             if "PEOPLE" in taken or (not taken and _people_before(tokens, hits, h.start)):
                 add("ABDUCTION", h)
-            elif "GOODS" in taken:
+            elif "GOODS" in taken or (not taken and _animals_before(tokens, hits, h.start)):
                 add("LOOTING", h)
             elif not taken and not _arrest(h) and _by_armed_men(h, hits, tokens):
                 # "2 girls of the same family, 4 n 16 yrs old, taken ... by armed bandits"

@@ -241,3 +241,21 @@ def test_review_today_animal_trade(
     text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
 ) -> None:
     assert summary(text, gazetteer, Sender()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # people or animals before a passive's auxiliaries were taken
+        (
+            "Trois eleves ont ete pris par des hommes armes a Kahunga ce matin",
+            ("ABDUCTION", "critical", "kahunga"),
+        ),
+        ("4 vaches prises par des miliciens a Mabenga", ("LOOTING", "medium", "mabenga")),
+        ("Mbuzi 12 zilichukuliwa na wanamgambo Kahunga jana", ("LOOTING", "medium", "kahunga")),
+    ],
+)
+def test_review_today_passive_taken(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
