@@ -72,6 +72,20 @@ def local_day(received_at: datetime | None) -> date:
     return moment.date()
 
 
+# "2 hours ago", "30 min ago": today (French "il y a 2 heures" is not past either: _il_y_a).
+_HOUR_UNITS = frozenset(("hours", "hour", "hrs", "hr", "h"))
+_TODAY_UNITS = _HOUR_UNITS | {"minutes", "minute", "mins", "min"}
+
+
+def _hours_ago(p: Hit, tokens: Sequence[Token]) -> bool:
+    """An "ago" right after hours or minutes, fewer than 24 of them ("48 hours ago" is past)."""
+    if p.cue != "ago" or p.start == 0 or tokens[p.start - 1].norm not in _TODAY_UNITS:
+        return False
+    count = tokens[p.start - 2].norm if p.start > 1 else ""
+    hours = tokens[p.start - 1].norm in _HOUR_UNITS
+    return not (hours and count.isdigit() and int(count) >= 24)
+
+
 def _il_y_a(tokens: Sequence[Token]) -> str | None:
     """French "il y a 3 jours" (3 days ago), but not "il y a des hommes armés" (there are)."""
     norms = [t.norm for t in tokens]
@@ -271,9 +285,14 @@ def detect_time(
     a now-word is; a now-word wins, over a past day only in a sentence of the event's
     (``cues``: the words that decided the category; "Fighting on Thursday and Friday. The army
     holds the area now": the fight is past)."""
-    past = groups_in(hits, "PAST")
-    ongoing = groups_in(hits, "ONGOING")
     reasons: list[str] = []
+    past = []
+    for p in groups_in(hits, "PAST"):
+        if _hours_ago(p, tokens):
+            reasons.append(f"'{tokens[p.start - 1].norm} {p.cue}' is today")
+        else:
+            past.append(p)
+    ongoing = groups_in(hits, "ONGOING")
     past_cue = past[0].cue if past else _il_y_a(tokens)
     norms = [t.norm for t in tokens]
     if not past_cue:

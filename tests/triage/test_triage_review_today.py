@@ -259,3 +259,23 @@ def test_review_today_passive_taken(
     text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
 ) -> None:
     assert summary(text, gazetteer, Sender()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # hours or minutes ago is today ("hrs": the day's SMS abbreviation)
+        ("Gunmen killed a moto driver at Mabenga 3 hrs ago", ("ATTACK", "critical", "mabenga")),
+        (
+            "Kidnapping at Kahunga 40 minutes ago, 2 women taken",
+            ("ABDUCTION", "critical", "kahunga"),
+        ),
+        # ... 48 hours or 2 days ago is past
+        ("Gunmen killed a moto driver at Mabenga 48 hours ago", ("ATTACK", "high", "mabenga")),
+        ("Gunmen killed a moto driver at Mabenga 2 days ago", ("ATTACK", "high", "mabenga")),
+    ],
+)
+def test_review_today_hours_ago(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
