@@ -347,15 +347,23 @@ def _today_elsewhere(
 ) -> bool:
     """A sentence of the event names today and no past time (the past words are other
     sentences'): "ADF ambushed a driver today, killed him. Yesterday another ambush" is today's
-    killing. Not a sentence of the aftermath, nor one that only counts the dead ("Hier soir
-    les ADF ont attaque Mavivi. Ce matin on compte 5 morts": yesterday's)."""
+    killing. Not a word that only counts the dead, nor one after a word of the aftermath in
+    its sentence ("Hier soir les ADF ont attaque Mavivi. Ce matin on compte 5 morts", "Today
+    we buried 5 people killed by ADF": yesterday's)."""
     of = _sentences(tokens, text)
     past_in = {of[i] for i in past_at}
-    # a sentence telling what came after ("ce matin on compte 5 morts", "today we buried the
-    # victims") dates the count or the burial, not the event
-    aftermath_in = {of[i] for i, w in enumerate(norms) if w in _AFTERMATH}
-    today_in = {of[i] for i in _today_at(norms, lexicon)} - past_in - aftermath_in
-    return any(of[c.start] in today_in and c.cue not in _DEAD_COUNTED for c in cues)
+    today_in = {of[i] for i in _today_at(norms, lexicon)} - past_in
+    # where a sentence starts telling what came after: the count, the burial
+    aftermath: dict[int, int] = {}
+    for i, w in enumerate(norms):
+        if w in _AFTERMATH:
+            aftermath.setdefault(of[i], i)
+    return any(
+        of[c.start] in today_in
+        and c.cue not in _DEAD_COUNTED
+        and c.start < aftermath.get(of[c.start], len(norms))
+        for c in cues
+    )
 
 
 # Words that tell what came after an event: a count, a burial, bodies found.

@@ -30,7 +30,11 @@ from tests.triage.support import summary
             "Juzi ADF walishambulia Eringeti. Leo tumezika watu 6 waliouawa",
             ("ATTACK", "high", "eringeti"),
         ),
-        # ... a killing told in today's sentence is still today's
+        # ... a killing told in today's sentence is still today's, before its count too
+        (
+            "Hier pillage a Kahunga. Ce matin nouvelle attaque a Kahunga, on compte 2 morts",
+            ("ATTACK", "critical", "kahunga"),
+        ),
         (
             "Yesterday ADF were seen near Mangina. This morning they killed 2 farmers at Mangina",
             ("ATTACK", "critical", "mangina"),
