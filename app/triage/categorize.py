@@ -395,7 +395,11 @@ def _taken(
         if (
             taken
             and group == "PEOPLE"
-            and any(h.group in _OWN_MOVES and 0 < h.start - i <= 3 for h in hits)
+            # "near" says where, not that the people moved ("2 passengers near Mabenga")
+            and any(
+                h.group in _OWN_MOVES and h.cue not in _NEARNESS and 0 < h.start - i <= 3
+                for h in hits
+            )
         ):
             return taken
         taken.add(group)

@@ -283,3 +283,25 @@ def test_review_today_hours_ago(
     text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
 ) -> None:
     assert summary(text, gazetteer, Sender()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "near" after people taken says where, not that they moved by themselves
+        (
+            "Bandits took the trader's motorbike and 2 passengers near Kahunga",
+            ("ABDUCTION", "critical", "kahunga"),
+        ),
+        ("Militia took goats and 3 children near Mabenga", ("ABDUCTION", "critical", "mabenga")),
+        # ... people moving after goods taken are not taken
+        (
+            "Militia took the goats and the children fled, at Mabenga",
+            ("LOOTING", "medium", "mabenga"),
+        ),
+    ],
+)
+def test_review_today_taken_near(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
