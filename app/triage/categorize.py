@@ -694,6 +694,60 @@ def _earlier_release(r: Hit, events: Sequence[Hit], tokens: Sequence[Token], tex
 # tirs qui crepitent depuis ce matin", "mauaji ya jana", "risasi ... tangu asubuhi".
 _SINCE = frozenset(("depuis", "tangu", "since"))
 _DATED_REACH = 4
+# Words that start a time after "since" ("depuis ce matin", "tangu asubuhi", "since dawn"), not
+# an event ("depuis l'arrivee des ADF", "tangu M23 walipofika").
+_TIME_STARTS = frozenset(
+    (
+        "ce",
+        "cette",
+        "cet",
+        "hier",
+        "avant",
+        "mardi",
+        "lundi",
+        "mercredi",
+        "jeudi",
+        "vendredi",
+        "samedi",
+        "dimanche",
+        "matin",
+        "minuit",
+        "aube",
+        "asubuhi",
+        "alfajiri",
+        "jana",
+        "juzi",
+        "usiku",
+        "mchana",
+        "jioni",
+        "saa",
+        "leo",
+        "jumatatu",
+        "jumanne",
+        "jumatano",
+        "alhamisi",
+        "ijumaa",
+        "jumamosi",
+        "jumapili",
+        "this",
+        "last",
+        "yesterday",
+        "dawn",
+        "morning",
+        "midnight",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    )
+)
+
+
+def _a_time(word: str) -> bool:
+    return word in _TIME_STARTS or word[:1].isdigit()
 
 
 def _dated(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -> bool:
@@ -704,7 +758,10 @@ def _dated(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -> b
         if text and any(c in _CLAUSE_MARKS for c in text[tokens[k - 1].end : tokens[k].start]):
             break
         end = k + 1
-    if any(t.norm in _SINCE for t in tokens[h.end : end]):
+    if any(
+        tokens[k].norm in _SINCE and k + 1 < len(tokens) and _a_time(tokens[k + 1].norm)
+        for k in range(h.end, end)
+    ):
         return True
     return any(g.group in ("PAST", "ONGOING") and h.end <= g.start < end for g in hits)
 

@@ -167,7 +167,11 @@ def test_review_today_approach(
             "fuient",
             ("CLASH", "critical", "mweso"),
         ),
-        # ... undated, or dated in another clause, it is feared
+        # ... undated, dated in another clause, or "since" an event, it is feared
+        (
+            "Wakazi wa Kibirizi wanaogopa mapigano tangu uchaguzi",
+            ("THREAT", "medium", "kibirizi"),
+        ),
         ("Fearing fighting, families left Pinga yesterday", ("DISPLACEMENT", "medium", "pinga")),
         ("Wakazi wa Kibirizi wanaogopa mapigano", ("THREAT", "medium", "kibirizi")),
     ],
