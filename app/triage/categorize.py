@@ -878,6 +878,11 @@ def _at_positions(h: Hit, hits: Sequence[Hit]) -> bool:
     return any(g.group == "POSITIONS" and 0 <= g.start - h.end <= 4 for g in hits)
 
 
+# Tax words that are a forced tax only when armed men are named ("M23 charge their own duties";
+# not "customs duties went up", "nurses on night duties").
+_ARMED_TOLLS = frozenset(("duties",))
+
+
 # One person leaving a place ("le chef a quitte Kibua pour une reunion", "the doctor left")
 # is no flight of people.
 _ONE_PERSON = frozenset(
@@ -1185,6 +1190,8 @@ def categorize(
                 add("ARMED_PRESENCE", h)
         elif group == "AP_WEAK":
             add("AP_WEAK", h)
+        elif group == "THREAT" and h.cue in _ARMED_TOLLS and not actors:
+            reasons.append(f"{_q(h.cue)} with no armed men named: no forced tax")
         else:
             add(group, h)
 

@@ -211,6 +211,7 @@ def test_review_today_one_person_leaving(
         ("Teachers on exam duties at Kahunga ask for chalk", ("OTHER", "low", "kahunga")),
         # ... duties levied by armed men are
         ("Mai-Mai are collecting duties on goods at Ishasha", ("THREAT", "medium", "ishasha")),
+        ("Rebels impose duties on every truck at Kahunga", ("THREAT", "medium", "kahunga")),
     ],
 )
 def test_review_today_duties(
