@@ -260,8 +260,8 @@ def _weekdays(norms: Sequence[str], lexicon: Lexicon) -> list[tuple[str, int, in
         day = lexicon.weekdays.get(word)
         if day is None or (i + 1 < n and norms[i + 1] in lexicon.ahead_words):
             continue
-        if i and norms[i - 1] in lexicon.ahead_words:
-            continue  # "next Wednesday", "coming Sunday"
+        if i and norms[i - 1] in lexicon.ahead_words and _ahead_before(norms, i - 1):
+            continue  # "next Wednesday", "this coming Sunday"
         if i and norms[i - 1] in lexicon.this_words:
             continue  # "ce lundi" names the day of the message
         if i + 2 < n and norms[i + 1] in lexicon.night_joiners:
@@ -271,6 +271,16 @@ def _weekdays(norms: Sequence[str], lexicon: Lexicon) -> list[tuple[str, int, in
                 continue
         out.append((word, day, i))
     return out
+
+
+# Ahead words that are also a participle ("a trader coming Saturday from the market"): ahead
+# before a weekday only after "this" / "the" ("this coming Sunday").
+_PARTICIPLES = frozenset(("coming",))
+
+
+def _ahead_before(norms: Sequence[str], k: int) -> bool:
+    """The ahead word at ``k`` makes the weekday after it ahead."""
+    return norms[k] not in _PARTICIPLES or (k > 0 and norms[k - 1] in ("this", "the"))
 
 
 def detect_time(

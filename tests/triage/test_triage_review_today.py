@@ -310,3 +310,27 @@ def test_review_today_taken_near(
     text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
 ) -> None:
     assert summary(text, gazetteer, Sender()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "coming" before a weekday is ahead after "this" / "the", else a participle (Monday)
+        (
+            "Gunmen abducted a teacher coming Friday from Kahunga market",
+            ("ABDUCTION", "high", "kahunga"),
+        ),
+        (
+            "Kidnappers of a teacher at Kahunga want the ransom by this coming Friday",
+            ("ABDUCTION", "critical", "kahunga"),
+        ),
+        (
+            "Gunmen abducted a teacher at Kahunga, her family must pay by next Friday",
+            ("ABDUCTION", "critical", "kahunga"),
+        ),
+    ],
+)
+def test_review_today_coming_weekday(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
