@@ -334,3 +334,23 @@ def test_review_today_coming_weekday(
     text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
 ) -> None:
     assert summary(text, gazetteer, Sender()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # kin and clergy are people: taken, they are abducted
+        ("Rebels took the pastor's son at Mabenga", ("ABDUCTION", "critical", "mabenga")),
+        (
+            "Des miliciens ont emmene l'epouse du chef a Kahunga",
+            ("ABDUCTION", "critical", "kahunga"),
+        ),
+        ("Wanamgambo wamemchukua mke wa mwalimu Kahunga", ("ABDUCTION", "critical", "kahunga")),
+        # ... one of them leaving a place is no flight
+        ("The priest left Kahunga parish yesterday", ("OTHER", "low", "kahunga")),
+    ],
+)
+def test_review_today_kin(
+    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
+) -> None:
+    assert summary(text, gazetteer, Sender()) == expected
