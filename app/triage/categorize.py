@@ -431,6 +431,28 @@ def _at_armed_men(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token]) -> bool:
 _AGENT_REACH = 5
 
 
+# Lexicon groups a name may also be in: common names, function words.
+_NAMES_OK = frozenset(("STOP", "FUNC"))
+
+
+def _name_taken(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -> str | None:
+    """Armed men (named at most three words before ``h``) who took a name written with a
+    capital right after it: PEOPLE when people are listed with it ("ont pris Kambale et sa
+    femme"), else PLACE ("Les M23 ont pris Rubaya hier", "had taken Kyaghala")."""
+    i = h.end
+    if not text or text.isupper() or i >= len(tokens) or not tokens[i].raw[:1].isupper():
+        return None
+    if tokens[i].norm in _SKIP or any(g.start == i and g.group not in _NAMES_OK for g in hits):
+        return None
+    if not any(a.group == "ACTOR" and 0 <= h.start - a.end <= 3 for a in hits):
+        return None
+    item = _next_item(tokens, i, text)
+    if item is None or not item[1]:
+        return "PLACE"
+    with_it = _object_from(tokens, hits, item[0], frozenset(), text)[1]
+    return "PEOPLE" if with_it == "PEOPLE" else "PLACE"
+
+
 def _arrest(h: Hit) -> bool:
     """An arrest word ("arrete par les FARDC", "arrested", "wamekamatwa"): who was arrested is
     said by its object, not guessed from the sentence."""
@@ -1203,6 +1225,16 @@ def categorize(
                 if subject is not None:
                     reasons.append(f"{_q(h.cue)} by armed men: {_q(subject.cue)} taken")
                     add("ABDUCTION" if subject.group == "PEOPLE" else "LOOTING", h)
+            elif (
+                not taken and not _arrest(h) and (name_taken := _name_taken(h, hits, tokens, text))
+            ):
+                # "Les M23 ont pris Rubaya hier": a place seized; "ont pris Kambale et sa femme"
+                if name_taken == "PEOPLE":
+                    reasons.append(f"{_q(h.cue)} a name and people with it → ABDUCTION")
+                    add("ABDUCTION", h)
+                else:
+                    reasons.append(f"armed men {h.cue} a name: a place seized → ARMED_PRESENCE")
+                    add("ARMED_PRESENCE", h)
         elif group == "SIGHTING":
             movers = _people_subject(h, hits)
             if h.cue in _NEARNESS and not _armed_beside(h, actors, tokens, text):

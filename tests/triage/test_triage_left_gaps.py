@@ -46,6 +46,11 @@ from tests.triage.support import summary
             "Les miliciens ont tue 5 vaches et emporte 10 chevres a Kiwanja",
             ("LOOTING", "medium", "kiwanja"),
         ),
+        # armed men who took a name: a place seized, or a person when people are listed with it
+        ("Les M23 ont pris Rubaya hier", ("ARMED_PRESENCE", "high", "rubaya")),
+        ("M23 wamechukua Rubaya", ("ARMED_PRESENCE", "high", "rubaya")),
+        ("Les ADF ont pris Kambale et sa femme a Mavivi", ("ABDUCTION", "critical", "mavivi")),
+        ("Les ADF ont pris la fuite a Mavivi", ("DISPLACEMENT", "medium", "mavivi")),
     ],
 )
 def test_left_gaps(text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer) -> None:
