@@ -70,7 +70,12 @@ _SKIP = frozenset(
     ]
 )
 _AFTER = frozenset(("apres", "baada", "after", "suite", "depuis", "sima", "nsima"))
-_MODAL_WINDOW = 3
+# A perfect between a modal word and the event says it happened: "les FARDC annoncent avoir tue
+# 5 ADF", "rebels claim to have killed", "say they have seized".
+_PERFECT = frozenset(("avoir", "have", "having"))
+_MODAL_WINDOW = 4
+# Modal words of fear: what is feared may also be dated, then it happened (`_dated`).
+_FEAR_WORDS = frozenset(("fear", "fears", "feared", "afraid", "peur", "hofu", "wanaogopa"))
 _NEG_WINDOW = 3
 
 # What each end marker cancels.
@@ -1095,7 +1100,10 @@ def categorize(
                     # "Wavuvi wanapanga mgomo: maharamia wameiba ...": the plan is a strike
                     continue
                 between = {t.norm for t in tokens[m.end : h.start]}
-                if between & _AFTER:
+                if between & _AFTER or (m.group != "RUMOUR" and between & _PERFECT):
+                    continue
+                if m.cue in _FEAR_WORDS and _dated(h, hits, tokens, text):
+                    # "afraid of the gunshots heard since this morning": they were heard
                     continue
                 modal = m
                 break

@@ -51,6 +51,21 @@ from tests.triage.support import summary
         ("M23 wamechukua Rubaya", ("ARMED_PRESENCE", "high", "rubaya")),
         ("Les ADF ont pris Kambale et sa femme a Mavivi", ("ABDUCTION", "critical", "mavivi")),
         ("Les ADF ont pris la fuite a Mavivi", ("DISPLACEMENT", "medium", "mavivi")),
+        # fear of what is dated as heard or going on: it happened
+        (
+            "People are afraid of the gunshots heard since this morning in Kiwanja",
+            ("CLASH", "critical", "kiwanja"),
+        ),
+        ("People fear an attack on Kiwanja tonight", ("THREAT", "medium", "kiwanja")),
+        # a rumour a few words before the attack it names (TRIAGE.md: "rumeurs d'attaque")
+        (
+            "Rumours of an ADF attack on Mavivi, people fleeing",
+            ("DISPLACEMENT", "medium", "mavivi"),
+        ),
+        # announced as done ("annoncent avoir tue", "claim to have killed"): it happened
+        ("Les FARDC annoncent avoir tue 5 ADF a Mavivi", ("ATTACK", "critical", "mavivi")),
+        ("M23 claim to have killed 10 soldiers at Kiwanja", ("ATTACK", "critical", "kiwanja")),
+        ("Les ADF annoncent une attaque sur Mavivi", ("THREAT", "medium", "mavivi")),
     ],
 )
 def test_left_gaps(text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer) -> None:
