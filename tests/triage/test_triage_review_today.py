@@ -39,18 +39,6 @@ from tests.triage.support import summary
             "Yesterday ADF were seen near Mangina. This morning they killed 2 farmers at Mangina",
             ("ATTACK", "critical", "mangina"),
         ),
-    ],
-)
-def test_review_today(
-    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
-) -> None:
-    """From an unknown number: the place is the text's alone."""
-    assert summary(text, gazetteer, Sender()) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
         # a word right after gunfire or a taking word is no name before its object: a verb
         # ("frightened", "woke") then people is no gunfire aimed at them
         (
@@ -72,17 +60,6 @@ def test_review_today(
             ("ABDUCTION", "critical", "ishasha"),
         ),
         ("Rebels took 2 NGO staff at Kibirizi", ("ABDUCTION", "critical", "kibirizi")),
-    ],
-)
-def test_review_today_objects(
-    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
-) -> None:
-    assert summary(text, gazetteer, Sender()) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
         # people with a possessive own what was taken: goods taken are a looting
         ("Rebels took the village chief's cows at Kahunga", ("LOOTING", "medium", "kahunga")),
         (
@@ -96,17 +73,6 @@ def test_review_today_objects(
         ("Militia took a farmer's harvest near Kalunguta", ("LOOTING", "medium", "kalunguta")),
         # ... what is theirs and not goods is people taken
         ("Gunmen took the chief's wife at Kahunga", ("ABDUCTION", "critical", "kahunga")),
-    ],
-)
-def test_review_today_possessive(
-    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
-) -> None:
-    assert summary(text, gazetteer, Sender()) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
         # hostages no longer held ("ne ... plus aux mains de") are released
         (
             "Les 4 otages de Kahunga ont ete relaches, ils ne sont plus aux mains des ravisseurs",
@@ -117,17 +83,6 @@ def test_review_today_possessive(
             "Un otage relache ce matin, 2 autres sont toujours aux mains des ravisseurs a Kahunga",
             ("ABDUCTION", "critical", "kahunga"),
         ),
-    ],
-)
-def test_review_today_no_longer_held(
-    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
-) -> None:
-    assert summary(text, gazetteer, Sender()) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
         # "approached", "headed for" are armed men's only when armed men are named: people
         # heading somewhere flee, a delegation heading somewhere is no alert
         (
@@ -145,17 +100,6 @@ def test_review_today_no_longer_held(
             ("ARMED_PRESENCE", "high", "nyamilima"),
         ),
         ("Waasi wa M23 wamekaribia Kibirizi", ("ARMED_PRESENCE", "high", "kibirizi")),
-    ],
-)
-def test_review_today_approach(
-    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
-) -> None:
-    assert summary(text, gazetteer, Sender()) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
         # a fight or a killing dated right after the fear word has happened, or goes on
         ("Wakazi wanaogopa mashambulizi ya juzi Kalunguta", ("ATTACK", "high", "kalunguta")),
         (
@@ -174,17 +118,6 @@ def test_review_today_approach(
         ),
         ("Fearing fighting, families left Pinga yesterday", ("DISPLACEMENT", "medium", "pinga")),
         ("Wakazi wa Kibirizi wanaogopa mapigano", ("THREAT", "medium", "kibirizi")),
-    ],
-)
-def test_review_today_fear_of_what_happened(
-    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
-) -> None:
-    assert summary(text, gazetteer, Sender()) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
         # one person leaving a place is no flight
         ("Le chef de groupement a quitte Kibirizi hier soir", ("OTHER", "low", "kibirizi")),
         ("The nurse left Nyanzale health centre yesterday evening", ("OTHER", "low", "nyanzale")),
@@ -195,66 +128,22 @@ def test_review_today_fear_of_what_happened(
         ),
         # ... people leaving a place are displaced
         ("Les habitants ont quitte Kahunga ce matin", ("DISPLACEMENT", "medium", "kahunga")),
-    ],
-)
-def test_review_today_one_person_leaving(
-    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
-) -> None:
-    assert summary(text, gazetteer, Sender()) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
         # duties by themselves are a post's or a nurse's, no forced tax
         ("Importers say customs duties at Ishasha border went up", ("OTHER", "low", "ishasha")),
         ("Teachers on exam duties at Kahunga ask for chalk", ("OTHER", "low", "kahunga")),
         # ... duties levied by armed men are
         ("Mai-Mai are collecting duties on goods at Ishasha", ("THREAT", "medium", "ishasha")),
         ("Rebels impose duties on every truck at Kahunga", ("THREAT", "medium", "kahunga")),
-    ],
-)
-def test_review_today_duties(
-    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
-) -> None:
-    assert summary(text, gazetteer, Sender()) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
         # an ambush of an armed group's men or members is a fight
         ("FARDC ambushed CODECO members near Fataki", ("CLASH", "critical", "fataki")),
         ("Wazalendo ambushed M23 men at Kibirizi", ("CLASH", "critical", "kibirizi")),
         # ... of a people's herders, an attack
         ("Militiamen ambushed Mbororo herdsmen near Dungu", ("ATTACK", "critical", "dungu")),
-    ],
-)
-def test_review_today_ambushed_members(
-    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
-) -> None:
-    assert summary(text, gazetteer, Sender()) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
         # an animal word right before people names their trade: the people were killed
         ("Armed men killed a goat trader near Mabenga", ("ATTACK", "critical", "mabenga")),
         ("Bandits killed the cattle herders of Kahunga", ("ATTACK", "critical", "kahunga")),
         # ... animals killed, the people in another clause, is a looting
         ("Bandits killed 6 goats, the herders fled, at Mabenga", ("LOOTING", "medium", "mabenga")),
-    ],
-)
-def test_review_today_animal_trade(
-    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
-) -> None:
-    assert summary(text, gazetteer, Sender()) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
         # people or animals before a passive's auxiliaries were taken
         (
             "Trois eleves ont ete pris par des hommes armes a Kahunga ce matin",
@@ -262,17 +151,6 @@ def test_review_today_animal_trade(
         ),
         ("4 vaches prises par des miliciens a Mabenga", ("LOOTING", "medium", "mabenga")),
         ("Mbuzi 12 zilichukuliwa na wanamgambo Kahunga jana", ("LOOTING", "medium", "kahunga")),
-    ],
-)
-def test_review_today_passive_taken(
-    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
-) -> None:
-    assert summary(text, gazetteer, Sender()) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
         # hours or minutes ago is today ("hrs": the day's SMS abbreviation)
         ("Gunmen killed a moto driver at Mabenga 3 hrs ago", ("ATTACK", "critical", "mabenga")),
         (
@@ -282,17 +160,6 @@ def test_review_today_passive_taken(
         # ... 48 hours or 2 days ago is past
         ("Gunmen killed a moto driver at Mabenga 48 hours ago", ("ATTACK", "high", "mabenga")),
         ("Gunmen killed a moto driver at Mabenga 2 days ago", ("ATTACK", "high", "mabenga")),
-    ],
-)
-def test_review_today_hours_ago(
-    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
-) -> None:
-    assert summary(text, gazetteer, Sender()) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
         # "near" after people taken says where, not that they moved by themselves
         (
             "Bandits took the trader's motorbike and 2 passengers near Kahunga",
@@ -304,17 +171,6 @@ def test_review_today_hours_ago(
             "Militia took the goats and the children fled, at Mabenga",
             ("LOOTING", "medium", "mabenga"),
         ),
-    ],
-)
-def test_review_today_taken_near(
-    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
-) -> None:
-    assert summary(text, gazetteer, Sender()) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
         # "coming" before a weekday is ahead after "this" / "the", else a participle (Monday)
         (
             "Gunmen abducted a teacher coming Friday from Kahunga market",
@@ -328,17 +184,6 @@ def test_review_today_taken_near(
             "Gunmen abducted a teacher at Kahunga, her family must pay by next Friday",
             ("ABDUCTION", "critical", "kahunga"),
         ),
-    ],
-)
-def test_review_today_coming_weekday(
-    text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
-) -> None:
-    assert summary(text, gazetteer, Sender()) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
         # kin and clergy are people: taken, they are abducted
         ("Rebels took the pastor's son at Mabenga", ("ABDUCTION", "critical", "mabenga")),
         (
@@ -350,7 +195,8 @@ def test_review_today_coming_weekday(
         ("The priest left Kahunga parish yesterday", ("OTHER", "low", "kahunga")),
     ],
 )
-def test_review_today_kin(
+def test_review_today(
     text: str, expected: tuple[str, str, str | None], gazetteer: Gazetteer
 ) -> None:
+    """From an unknown number: the place is the text's alone."""
     assert summary(text, gazetteer, Sender()) == expected
