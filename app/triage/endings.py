@@ -1,0 +1,264 @@
+"""The end of a threat (TRIAGE.md, OTHER): hostages released, armed men gone, calm returned, a
+strike rather than an attack; and the releases that end nothing here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from app.triage.clauses import AFTER, CLAUSE_MARKS, OTHERS, TAKINGS, across_clause, is_count
+from app.triage.lexicon import Hit, groups_in
+from app.triage.normalize import Token
+from app.triage.objects import what_is_taken
+
+# What each end marker cancels.
+RELEASE_CANCELS = frozenset(("ABDUCTION", "TAKE", "SIGHTING", "AP_WEAK", "SEIZE"))
+
+
+# Armed men gone end their presence, their fight and the shelling that hurt no one ("les
+# M23 ont quitte Sake apres les bombardements"), as calm does.
+GONE_CANCELS = frozenset(
+    ("ARMED_PRESENCE", "SIGHTING", "AP_WEAK", "CLASH", "GUNFIRE", "THREAT", "WEAPON")
+)
+
+
+CALM_CANCELS = frozenset(
+    (
+        "ABDUCTION",
+        "TAKE",
+        "CLASH",
+        "GUNFIRE",
+        "ARMED_PRESENCE",
+        "SIGHTING",
+        "AP_WEAK",
+        "DISPLACEMENT",
+        "THREAT",
+        "ATTACK",
+        # bombs and shells were ATTACK words: calm after them ends the threat as well
+        "WEAPON",
+    )
+)
+
+
+# A strike, march or "ville morte" cancels what would read as arson, flight or presence.
+PROTEST_CANCELS = frozenset(
+    ("DISPLACEMENT", "ARSON", "ARMED_PRESENCE", "SIGHTING", "AP_WEAK", "THREAT", "SEIZE")
+)
+
+
+# Those who escape or are freed beside the ones taken ("4 colleagues escaped").
+_COMPANIONS = frozenset(
+    ("colleagues", "collegues", "companions", "compagnons", "wenzao", "wenzake", "wenzetu")
+)
+
+
+_BUT = frozenset(("mais", "but", "lakini", "however", "cependant", "pourtant", "kasi", "ila"))
+
+
+_MORE_PEOPLE = frozenset(
+    ("autres", "other", "others", "more", "wengine", "mwingine", "encore", "again", "tena")
+)
+
+
+def people_taken_after(
+    r: Hit,
+    events: Sequence[Hit],
+    hits: Sequence[Hit],
+    tokens: Sequence[Token],
+    text: str,
+    number_words: frozenset[str],
+) -> bool:
+    """People taken in a clause after the release: a new abduction, which the release does not
+    end ("Les ADF ont libere 3 otages, mais ont emporte 2 enfants", "Hostages released, but
+    the militia took 4 more people"); not one told as what came before ("liberes, apres avoir
+    ete enleves")."""
+    for e in events:
+        if e.group not in ("ABDUCTION", "TAKE") or e.start < r.end:
+            continue
+        if not across_clause(r, e, tokens, text):
+            continue
+        between = {t.norm for t in tokens[r.end : e.start]}
+        if between & AFTER:
+            continue  # the release's own story: "liberes apres avoir ete enleves"
+        # said of new people: after "but", or "others / more" next to the taking ("Ils avaient
+        # ete enleves a Oicha" tells the release's own story)
+        near = {t.norm for t in tokens[max(r.end, e.start - 2) : e.end + 4]}
+        if not (between & _BUT or near & _MORE_PEOPLE):
+            continue
+        if e.group == "ABDUCTION" or "PEOPLE" in what_is_taken(
+            tokens, hits, e.end, number_words, text
+        ):
+            return True
+    return False
+
+
+# Former hostages are people who were held once: naming them ends their own captivity only,
+# not people taken in the message ("d anciens otages racontent que les ADF ont enleve 15
+# personnes"). "walitoroka" (they escaped, they fled) is a release only of hostages named.
+_FORMER_HOSTAGES = frozenset(
+    ("anciens otages", "ex otages", "mateka wa zamani", "former hostages", "former captives")
+)
+
+
+_ESCAPED_OR_FLED = frozenset(("walitoroka",))
+
+
+_HOSTAGE_WORDS = frozenset(
+    ("otage", "otages", "mateka", "hostage", "hostages", "captive", "captives", "captivite")
+)
+
+
+# A release told as before the message's events: a span of time, then "plus tot",
+# "auparavant", "earlier" ("une semaine plus tot", "two days earlier"; not "earlier today").
+_EARLIER = (("plus", "tot"), ("auparavant",), ("earlier",))
+
+
+_SPANS = frozenset(
+    [
+        "semaine",
+        "semaines",
+        "jour",
+        "jours",
+        "mois",
+        "week",
+        "weeks",
+        "day",
+        "days",
+        "month",
+        "months",
+        "siku",
+        "wiki",
+    ]
+)
+
+
+def earlier_release(r: Hit, events: Sequence[Hit], tokens: Sequence[Token], text: str) -> bool:
+    """A release in a sentence of its own that says it came earlier ("Une semaine plus tot,
+    un chauffeur kidnappe a Biriba avait ete relache"), after people taken in another
+    sentence: it ends an earlier captivity, not theirs."""
+    if not text:
+        return False
+    start = r.start
+    while start and not any(
+        c in ".!?;\n" for c in text[tokens[start - 1].end : tokens[start].start]
+    ):
+        start -= 1
+    before = [t.norm for t in tokens[start : r.start]]
+    earlier = any(
+        tuple(before[i : i + len(p)]) == p and i and before[i - 1] in _SPANS
+        for p in _EARLIER
+        for i in range(len(before))
+    )
+    taken_before = any(e.group in TAKINGS and e.end <= start for e in events)
+    return earlier and taken_before
+
+
+def no_longer(h: Hit, tokens: Sequence[Token]) -> bool:
+    """French "ne ... plus" right before ``h`` ("ils ne sont plus aux mains des ravisseurs",
+    "aucun n'est plus aux mains de ravisseurs"): no one is held any more."""
+    before = [t.norm for t in tokens[max(0, h.start - 3) : h.start]]
+    return any(
+        w == "plus" and any(b in ("ne", "n") for b in before[max(0, k - 2) : k])
+        for k, w in enumerate(before)
+    )
+
+
+def not_a_release(r: Hit, events: Sequence[Hit], tokens: Sequence[Token]) -> bool:
+    """A release word that ends nothing here: former hostages named beside people taken in the
+    message, or an escape word ("walitoroka") with no hostages named ("wakazi walitoroka":
+    the residents fled)."""
+    if r.cue in _FORMER_HOSTAGES:
+        return any(e.group in TAKINGS and (e.end <= r.start or e.start >= r.end) for e in events)
+    if r.cue in _ESCAPED_OR_FLED:
+        return not any(t.norm in _HOSTAGE_WORDS for t in tokens)
+    return False
+
+
+def others_freed(
+    r: Hit,
+    events: Sequence[Hit],
+    tokens: Sequence[Token],
+    text: str,
+    number_words: frozenset[str],
+) -> bool:
+    """A release or escape said of other people than those taken in an earlier clause: its
+    own subject, in its clause, is others or companions ("4 colleagues escaped", "wengine
+    wawili walitoroka") or a count the message did not give before ("10 enleves, 4 ont ete
+    liberes"). It does not end the abduction of the rest. "Les 7 agriculteurs kidnappes ...
+    se sont echappes" (one clause) and "... les 10 otages ont ete liberes" (the same count)
+    still do."""
+    taken = [
+        e
+        for e in events
+        if e.group in ("ABDUCTION", "TAKE")
+        and e.end <= r.start
+        and across_clause(e, r, tokens, text)
+    ]
+    if not taken:
+        return False
+    subject: list[str] = []
+    i = r.start
+    while i > 0 and len(subject) < 4:
+        if any(c in CLAUSE_MARKS for c in text[tokens[i - 1].end : tokens[i].start]):
+            break
+        i -= 1
+        subject.append(tokens[i].norm)
+    if any(w in OTHERS or w in _COMPANIONS for w in subject):
+        return True
+    counts = {w for w in subject if is_count(w, number_words)}
+    given = {t.norm for t in tokens[:i] if is_count(t.norm, number_words)}
+    return bool(counts - given)
+
+
+# After armed men leave a place, these say they are on the move, not gone.
+_STILL_MOVING = frozenset(("SIGHTING", "ARMED_PRESENCE", "DIRECTION"))
+
+
+def armed_leaving(h: Hit, hits: Sequence[Hit], actors: Sequence[Hit]) -> bool:
+    """Armed men right before a word of leaving ("les M23 ont quitte Sake", "M23 left Sake",
+    "M23 wametoka Sake"), and no movement or direction after it ("ont quitte Kibumba vers
+    Rugari" is a movement): they are gone."""
+    subject = any(0 <= h.start - a.end <= 2 for a in actors)
+    moving = any(g.group in _STILL_MOVING and g.start >= h.end for g in hits)
+    return subject and not moving
+
+
+def threat_ends(
+    alive: Callable[[list[Hit]], list[Hit]],
+    hits: Sequence[Hit],
+    events: Sequence[Hit],
+    actors: Sequence[Hit],
+    tokens: Sequence[Token],
+    text: str,
+    number_words: frozenset[str],
+    reasons: list[str],
+) -> tuple[set[str], set[str]]:
+    """The groups a release, a departure, calm or a protest cancels, and the end groups that
+    did (``alive``: the hits of a group that no negation cancels). A release of some while
+    others are still held ends nothing ("ont relache les adultes mais garde les onze")."""
+    held = [h for h in alive(groups_in(hits, "HELD")) if not no_longer(h, tokens)]
+    leaving = [h for h in alive(groups_in(hits, "LEFT")) if armed_leaving(h, hits, actors)]
+    cancelled: set[str] = set()
+    fired: set[str] = set()
+    for end_group, cancels, what in (
+        ("END_RELEASE", RELEASE_CANCELS, "released: threat ended"),
+        ("END_GONE", GONE_CANCELS, "gone: threat ended"),
+        ("END_CALM", CALM_CANCELS, "calm: threat ended"),
+        ("PROTEST", PROTEST_CANCELS, "a strike or protest, not an attack"),
+    ):
+        ends = alive(groups_in(hits, end_group)) + (leaving if end_group == "END_GONE" else [])
+        if end_group == "END_RELEASE":
+            ends = [
+                r
+                for r in ends
+                if not others_freed(r, events, tokens, text, number_words)
+                and not people_taken_after(r, events, hits, tokens, text, number_words)
+                and not not_a_release(r, events, tokens)
+                and not earlier_release(r, events, tokens, text)
+            ]
+            if held:
+                ends = []
+        if ends:
+            cancelled |= cancels
+            reasons.append(f"'{ends[0].cue}' → {what}")
+            fired.add(end_group)
+    return cancelled, fired

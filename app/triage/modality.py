@@ -1,0 +1,214 @@
+"""Negation and modality: a harm said not to have happened, or announced, rumoured, threatened or
+feared rather than done (TRIAGE.md: "A word alone does not decide")."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from app.triage.clauses import AFTER, CLAUSE_MARKS, across_clause
+from app.triage.lexicon import CATEGORY_GROUPS, Hit
+from app.triage.normalize import Token
+
+_NEG_WINDOW = 3
+
+
+def negation_of(
+    h: Hit,
+    negs: Sequence[Hit],
+    negs_after: Sequence[Hit],
+    tokens: Sequence[Token],
+    text: str,
+    items: frozenset[int] = frozenset(),
+) -> Hit | None:
+    """The negation of ``h``: one just before it (or, Lingala's, just after) in its clause
+    ("No deaths, militiamen burned 30 houses": the houses were burned), or before the list it
+    ends ("Aucun mort, blesse ou pillage": ``items`` are the tokens of event words)."""
+    for n in negs:
+        if n.end > h.start:
+            continue
+        if h.start - n.end < _NEG_WINDOW and not across_clause(n, h, tokens, text):
+            return n
+        if _listed_after(n, h, tokens, text, items):
+            return n
+    for n in negs_after:
+        if (
+            n.start >= h.end
+            and n.start - h.end < _NEG_WINDOW
+            and not across_clause(h, n, tokens, text)
+        ):
+            return n
+    return None
+
+
+# Words that join the items of a negated list ("ni morts ni blesses", "no deaths, injuries or
+# looting", "hakuna majeruhi wala uporaji").
+_LIST_JOINS = frozenset(("ou", "ni", "et", "or", "nor", "and", "wala", "na", "au"))
+
+
+_LIST_REACH = 8
+
+
+def _listed_after(
+    n: Hit, h: Hit, tokens: Sequence[Token], text: str, items: frozenset[int]
+) -> bool:
+    """``h`` ends a list of event words that starts right after the negation ``n``: only event
+    words, joins and commas between them, in one sentence."""
+    if not items or h.start - n.end > _LIST_REACH:
+        return False
+    between = range(n.end, h.start)
+    if not all(i in items or tokens[i].norm in _LIST_JOINS for i in between):
+        return False
+    gap = text[tokens[n.end - 1].end : tokens[h.start].start] if text else ""
+    return not any(c in gap for c in ".;:")
+
+
+# A perfect between a modal word and the event says it happened: "les FARDC annoncent avoir tue
+# 5 ADF", "rebels claim to have killed", "say they have seized".
+PERFECT = frozenset(("avoir", "have", "having"))
+
+
+MODAL_WINDOW = 4
+
+
+# Modal words of fear: what is feared may also be dated, then it happened (`is_dated`).
+FEAR_WORDS = frozenset(("fear", "fears", "feared", "afraid", "peur", "hofu", "wanaogopa"))
+
+
+# Harm a modal word can announce: the categories from ATTACK to LOOTING and their helpers.
+MODAL_TARGETS = frozenset(
+    (
+        *CATEGORY_GROUPS[: CATEGORY_GROUPS.index("LOOTING") + 1],
+        "GUNFIRE",
+        "TAKE",
+        "ASSAULT",
+        "WEAPON",
+    )
+)
+
+
+_PRESENCE = frozenset(("ARMED_PRESENCE", "SIGHTING"))
+
+
+# Armed men, a fight or an attack feared rather than seen ("par peur d'une incursion",
+# "fearing fighting", "wanaogopa mapigano"): a THREAT.
+FEARABLE = _PRESENCE | {"CLASH", "GUNFIRE", "ATTACK"}
+
+
+# A fight or a killing dated right after it has happened, or goes on, whoever fears it: "les
+# tirs qui crepitent depuis ce matin", "mauaji ya jana", "risasi ... tangu asubuhi".
+_SINCE = frozenset(("depuis", "tangu", "since"))
+
+
+_DATED_REACH = 4
+
+
+# Words that start a time after "since" ("depuis ce matin", "tangu asubuhi", "since dawn"), not
+# an event ("depuis l'arrivee des ADF", "tangu M23 walipofika").
+_TIME_STARTS = frozenset(
+    (
+        "ce",
+        "cette",
+        "cet",
+        "hier",
+        "avant",
+        "mardi",
+        "lundi",
+        "mercredi",
+        "jeudi",
+        "vendredi",
+        "samedi",
+        "dimanche",
+        "matin",
+        "minuit",
+        "aube",
+        "asubuhi",
+        "alfajiri",
+        "jana",
+        "juzi",
+        "usiku",
+        "mchana",
+        "jioni",
+        "saa",
+        "leo",
+        "jumatatu",
+        "jumanne",
+        "jumatano",
+        "alhamisi",
+        "ijumaa",
+        "jumamosi",
+        "jumapili",
+        "this",
+        "last",
+        "yesterday",
+        "dawn",
+        "morning",
+        "midnight",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    )
+)
+
+
+def _a_time(word: str) -> bool:
+    return word in _TIME_STARTS or word[:1].isdigit()
+
+
+def is_dated(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -> bool:
+    """A past word, a now-word or "since" within _DATED_REACH words after ``h``, in its
+    clause."""
+    end = h.end
+    for k in range(h.end, min(len(tokens), h.end + _DATED_REACH)):
+        if text and any(c in CLAUSE_MARKS for c in text[tokens[k - 1].end : tokens[k].start]):
+            break
+        end = k + 1
+    if any(
+        tokens[k].norm in _SINCE and k + 1 < len(tokens) and _a_time(tokens[k + 1].norm)
+        for k in range(h.end, end)
+    ):
+        return True
+    return any(g.group in ("PAST", "ONGOING") and h.end <= g.start < end for g in hits)
+
+
+def announcer(
+    h: Hit, modals: Sequence[Hit], hits: Sequence[Hit], tokens: Sequence[Token], text: str
+) -> Hit | None:
+    """The rumour, intent, threat or fear word that announces the harm ``h`` (at most
+    MODAL_WINDOW words before it), or None when ``h`` happened: a plan in another clause
+    ("Wavuvi wanapanga mgomo: maharamia wameiba"), a word of what came before or a perfect
+    between them ("annoncent avoir tue"), a feared fight dated as heard or going on."""
+    for m in modals:
+        if m is h or not (m.start <= h.start and h.start - m.end < MODAL_WINDOW):
+            continue
+        if m.group in ("INTENT", "THREAT") and across_clause(m, h, tokens, text):
+            # "Wavuvi wanapanga mgomo: maharamia wameiba ...": the plan is a strike
+            continue
+        between = {t.norm for t in tokens[m.end : h.start]}
+        if between & AFTER or (m.group != "RUMOUR" and between & PERFECT):
+            continue
+        if m.cue in FEAR_WORDS and is_dated(h, hits, tokens, text):
+            # "afraid of the gunshots heard since this morning": they were heard
+            continue
+        return m
+    return None
+
+
+def feared_not_seen(
+    h: Hit, feared: Sequence[Hit], hits: Sequence[Hit], tokens: Sequence[Token], text: str
+) -> bool:
+    """Armed men, a fight or an attack right after a word of fear ("fuient par peur d une
+    incursion des ADF"), not dated as happened: feared, not seen. Armed men named between
+    ("par peur des ADF signales a Mamove") are seen, then feared."""
+    return (
+        h.group in FEARABLE
+        and any(
+            0 <= h.start - f.end <= 2
+            and not any(a.group == "ACTOR" and f.end <= a.start < h.start for a in hits)
+            for f in feared
+        )
+        and not is_dated(h, hits, tokens, text)
+    )
