@@ -439,12 +439,17 @@ def _score(
     # a place given as a distance or direction from ("a 25 km de Butembo", "near Bule").
     if all(p.area_level for p in _candidates(m, marks)):
         score -= 3.0
+    elif _dateline(m, mentions, tokens, text):
+        # where the report comes from: the places named after it rank above it, but for where
+        # people fled to, the wounded were taken, someone came from or was heading
+        score -= _DATELINE
     if any(h.group == "NEAR" and h.end in (m.start, m.start - 1) for h in marks):
         score -= 3.0
     # Where the wounded are taken to is not where the event is: below it, an area or a
     # "near X" ("les ADF ont attaque Oicha, les blesses transferes a Beni").
     if _taken_to(m, idx, mentions, marks, tokens, text):
         score -= 4.0
+        group = ""  # "evacues a Beni": no place the event is said to be in
     # Where people flee to is never where the event is (Place rule 2): below an area or a
     # "near X" too ("Territoire de Mambasa: ... les gens fuient vers Biakato").
     if group == "FLEEING_TO":
@@ -497,6 +502,35 @@ def _score(
         ):
             score -= 4.0
     return score
+
+
+# Words that may open a headline before its place ("Habari za Beni:", "Nsango ya Bunia:", "News
+# from Beni:", "URGENT Beni:").
+_HEADLINE_LEADS = frozenset(
+    ("habari", "za", "nsango", "ya", "news", "from", "urgent", "alerte", "alert", "flash", "info")
+)
+# After a dateline's place: a colon or a dash set apart by spaces ("Beni :", "BENI - ",
+# "Butembo (Nord-Kivu) :"), not the dash of a road ("Kibirizi-Kirina").
+_DATELINE_END = re.compile(r"\s*(?:\([^)]*\)\s*)?(?::|\s[-\u2013\u2014]\s|[\u2013\u2014])")
+# A dateline ranks below an area and a "near X" (-3.0), above where the wounded were taken,
+# where people fled to and where someone came from or was heading (-4.0).
+_DATELINE = 3.5
+
+
+def _dateline(m: Mention, mentions: Sequence[Mention], tokens: Sequence[Token], text: str) -> bool:
+    """The name opens the text, after at most a headline's lead words, and a colon or a dash
+    follows it: where the report comes from ("Habari za Beni: ... katika vijiji vya Mamove",
+    "Oicha : ... l'incursion des ADF a Misenge, dans le groupement de Batangi-Mbau"), which
+    the place the event is said to be in outranks (Place rule 2), when a place is named
+    exactly after it (a name one or two letters off does not move the alert from the
+    dateline; the same name again, as an area, may: "Fizi: ... eneo la Fizi")."""
+    if not text or any(t.norm not in _HEADLINE_LEADS for t in tokens[: m.start]):
+        return False
+    end = _DATELINE_END.match(text, tokens[m.end - 1].end)
+    if end is None:
+        return False
+    # a place in its brackets is the dateline's own area: "Ntoyo (Lubero): ..." is Ntoyo
+    return any(o.kind != "fuzzy" and tokens[o.start].start >= end.end() for o in mentions)
 
 
 # How far a place said to be where the category's word happened may follow it ("fighting in
