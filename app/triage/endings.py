@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from app.triage.clauses import AFTER, CLAUSE_MARKS, OTHERS, TAKINGS, across_clause, is_count
 from app.triage.lexicon import Hit, groups_in
 from app.triage.normalize import Token
-from app.triage.objects import what_is_taken
+from app.triage.objects import people_subject, what_is_taken
 
 # What each end marker cancels.
 RELEASE_CANCELS = frozenset(("ABDUCTION", "TAKE", "SIGHTING", "AP_WEAK", "SEIZE"))
@@ -222,6 +222,23 @@ def armed_leaving(h: Hit, hits: Sequence[Hit], actors: Sequence[Hit]) -> bool:
     return subject and not moving
 
 
+# How far before a release word a demand for it may be, in its clause ("exigent la liberation
+# de", "call for the five hostages to be released", "wanadai waachiliwe").
+_DEMAND_REACH = 6
+
+
+def _demanded(r: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -> bool:
+    """A release asked for, not given: a DEMAND word at most _DEMAND_REACH words before it
+    ("des CODECO exigent la liberation de leurs camarades", "families call for the release of
+    the hostages"). Those it names are still held."""
+    return any(
+        d.group == "DEMAND"
+        and 0 <= r.start - d.end <= _DEMAND_REACH
+        and not across_clause(d, r, tokens, text)
+        for d in hits
+    )
+
+
 def threat_ends(
     alive: Callable[[list[Hit]], list[Hit]],
     hits: Sequence[Hit],
@@ -246,11 +263,15 @@ def threat_ends(
         ("PROTEST", PROTEST_CANCELS, "a strike or protest, not an attack"),
     ):
         ends = alive(groups_in(hits, end_group)) + (leaving if end_group == "END_GONE" else [])
+        if end_group == "END_GONE":
+            # "many residents have left the town": people fled, armed men are not gone
+            ends = [g for g in ends if people_subject(g, hits) is None]
         if end_group == "END_RELEASE":
             ends = [
                 r
                 for r in ends
-                if not others_freed(r, events, tokens, text, number_words)
+                if not _demanded(r, hits, tokens, text)
+                and not others_freed(r, events, tokens, text, number_words)
                 and not people_taken_after(r, events, hits, tokens, text, number_words)
                 and not not_a_release(r, events, tokens)
                 and not earlier_release(r, events, tokens, text)
