@@ -11,13 +11,14 @@ from typing import get_args
 from app.triage.clauses import JOIN, NEARNESS, TAKINGS, across_clause, gap_between, overlaps
 from app.triage.endings import threat_ends
 from app.triage.lexicon import CATEGORY_GROUPS, EVENT_GROUPS, Hit, groups_in
-from app.triage.modality import MODAL_TARGETS, announcer, feared_not_seen, negation_of
+from app.triage.modality import MODAL_TARGETS, announcer, deadline, feared_not_seen, negation_of
 from app.triage.normalize import Token
 from app.triage.objects import (
     about_animals,
     animals_before,
     at_armed_men,
     by_armed_men,
+    civilians_took,
     is_arrest,
     next_object,
     object_from,
@@ -26,6 +27,7 @@ from app.triage.objects import (
     people_subject,
     pronoun_object,
     seized_name,
+    seized_settlement,
     subject_before,
     what_is_taken,
 )
@@ -390,7 +392,10 @@ def categorize(
                 add("LOOTING", h)
         elif group == "TAKE":
             taken = what_is_taken(tokens, hits, h.end, number_words, text)
-            if "PEOPLE" in taken or (not taken and people_before(tokens, hits, h.start)):
+            if "PEOPLE" in taken and civilians_took(h, hits, tokens):
+                # "women took their children to Kiwanja hospital": no one taken by armed men
+                reasons.append(f"{_q(h.cue)} by civilians: no abduction")
+            elif "PEOPLE" in taken or (not taken and people_before(tokens, hits, h.start)):
                 add("ABDUCTION", h)
             elif "GOODS" in taken or (not taken and animals_before(tokens, hits, h.start)):
                 add("LOOTING", h)
@@ -412,6 +417,10 @@ def categorize(
                 else:
                     reasons.append(f"armed men {h.cue} a name: a place seized → ARMED_PRESENCE")
                     add("ARMED_PRESENCE", h)
+            elif not taken and seized_settlement(h, hits, tokens, text):
+                # "M23 took the town of Sake", "two days after taking the city"
+                reasons.append(f"armed men {h.cue} a town: a place seized → ARMED_PRESENCE")
+                add("ARMED_PRESENCE", h)
         elif group == "SIGHTING":
             movers = people_subject(h, hits)
             if h.cue in NEARNESS and not _armed_beside(h, actors, tokens, text):
@@ -436,6 +445,11 @@ def categorize(
             # "thousands of families left Kibua", "les habitants ont quitte Kiwanja"
             reasons.append(f"{_q(movers.cue)} {h.cue}: people leaving → DISPLACEMENT")
             add("DISPLACEMENT", h)
+
+    for h in groups_in(hits, "DEADLINE"):
+        if deadline(h, hits, tokens, number_words):
+            reasons.append(f"a deadline {_q(h.cue)} → THREAT")
+            add("THREAT", h)
 
     if "AP_WEAK" in candidates:
         weak = candidates.pop("AP_WEAK")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.triage.clauses import AFTER, CLAUSE_MARKS, across_clause
+from app.triage.clauses import AFTER, CLAUSE_MARKS, across_clause, is_count
 from app.triage.lexicon import CATEGORY_GROUPS, Hit
 from app.triage.normalize import Token
 
@@ -212,3 +212,42 @@ def feared_not_seen(
         )
         and not is_dated(h, hits, tokens, text)
     )
+
+
+# Units of a deadline's span ("72h", "48 heures", "siku tatu", "two days").
+_SPANS = frozenset(
+    (
+        "h",
+        "heures",
+        "heure",
+        "jours",
+        "jour",
+        "hours",
+        "hour",
+        "days",
+        "day",
+        "saa",
+        "masaa",
+        "siku",
+    )
+)
+_DEADLINE_REACH = 6
+
+
+def deadline(
+    h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], number_words: frozenset[str]
+) -> bool:
+    """A span of hours or days given within _DEADLINE_REACH words before the DEADLINE word
+    ``h`` ("a donne 72h aux Twirwaneho pour quitter", "gave residents 48 hours to leave",
+    "wamepewa siku tatu kuondoka"): an ultimatum. Swahili counts follow their unit; a GIVE
+    word comes right before the span (at most two words between), so that a clock time is none
+    ("reunion a 10h pour partir")."""
+    start = max(0, h.start - _DEADLINE_REACH)
+    for k in range(start, h.start):
+        if tokens[k].norm not in _SPANS:
+            continue
+        around = [tokens[j].norm for j in (k - 1, k + 1) if start <= j < h.start]
+        given = any(g.group == "GIVE" and 0 <= k - g.end <= 2 for g in hits)
+        if given and any(is_count(a, number_words) for a in around):
+            return True
+    return False

@@ -312,6 +312,44 @@ _AGENT_REACH = 5
 _NAMES_OK = frozenset(("STOP", "FUNC"))
 
 
+# People words that may name armed men ("unknown men took two girls", "des jeunes armes").
+_MAYBE_ARMED = _MEMBERS | {"man", "homme", "individus", "individuals", "wanaume", "mibali"}
+
+
+def civilians_took(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token]) -> bool:
+    """People, not armed men, right before the taking word ``h``: they took someone somewhere
+    ("women took their children to hospital", "les familles ont emmene les blesses"), no
+    abduction. Men of no stated kind may be armed ("unknown men took two girls")."""
+    subject = people_subject(h, hits)
+    if subject is None or subject.group != "PEOPLE" or subject.cue in _MAYBE_ARMED:
+        return False
+    # right before it, or before its auxiliaries ("les familles ont emmene"); not a name's
+    # word ("SOS Village d Enfants na kuondoka na"), nor armed men's ("bato ya ADF bakamati")
+    between = [t.norm for t in tokens[subject.end : h.start]]
+    if not all(w in _AUXILIARIES for w in between):
+        return False
+    return not any(a.group == "ACTOR" and subject.end <= a.start < h.start for a in hits)
+
+
+def seized_settlement(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -> bool:
+    """A town or a village right after the taking word ``h`` (past determiners), armed men
+    named before it in its sentence: a place seized ("M23 took the town of Sake", "les M23 ont
+    pris la cite", "two days after taking the city")."""
+    i = h.end
+    while i < min(len(tokens), h.end + 3) and tokens[i].norm in _SKIP:
+        i += 1
+    if not any(g.group == "SETTLEMENT" and g.start == i for g in hits):
+        return False
+    return any(
+        a.group == "ACTOR"
+        and a.end <= h.start
+        and not (
+            text and any(c in ".!?" for c in text[tokens[a.end - 1].end : tokens[h.start].start])
+        )
+        for a in hits
+    )
+
+
 def seized_name(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -> str | None:
     """Armed men (named at most three words before ``h``) who took a name written with a
     capital right after it: PEOPLE when people are listed with it ("ont pris Kambale et sa

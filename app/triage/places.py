@@ -505,9 +505,12 @@ def _score(
 
 
 # Words that may open a headline before its place ("Habari za Beni:", "Nsango ya Bunia:", "News
-# from Beni:", "URGENT Beni:").
+# from Beni:", "URGENT Beni:", "Sud Lubero:").
 _HEADLINE_LEADS = frozenset(
-    ("habari", "za", "nsango", "ya", "news", "from", "urgent", "alerte", "alert", "flash", "info")
+    (
+        *("habari", "za", "nsango", "ya", "news", "from", "urgent", "alerte", "alert", "flash"),
+        *("info", "sud", "nord", "south", "north", "kusini", "kaskazini", "grand"),
+    )
 )
 # After a dateline's place: a colon or a dash set apart by spaces ("Beni :", "BENI - ",
 # "Butembo (Nord-Kivu) :"), not the dash of a road ("Kibirizi-Kirina").
@@ -547,6 +550,24 @@ def _right_after_cue(m: Mention, cues: Sequence[Hit], tokens: Sequence[Token], t
             if not any(ch in between for ch in ".;:,"):
                 return True
     return False
+
+
+def _in_area_name(
+    m: Mention, found: Sequence[Mention], hits: Sequence[Hit], tokens: Sequence[Token], text: str
+) -> bool:
+    """The name is the second half of a hyphenated name that is no place of the gazetteer,
+    named as an area ("secteur de Banyali-Kilo", "Banyali-Kilo sector", "groupement de
+    Bahema-Boga"): the area's name, not the place (Kilo, Boga). A road "Kibirizi-Kirina" names
+    no area."""
+    i = m.start
+    if not text or i == 0 or text[tokens[i - 1].end : tokens[i].start] != "-":
+        return False
+    if any(o.start <= i - 1 < o.end for o in found):
+        return False  # "Beni-Mbau": a name of its own
+    first = i - 1
+    return any(
+        h.group in _AREA_MARKS and (h.end in (first, first - 1) or h.start == m.end) for h in hits
+    )
 
 
 def locate(
@@ -592,6 +613,9 @@ def locate(
                 continue
         if any(h.start == m.end and h.cue in _GROUP_NAMED for h in hits):
             refused.append(f"'{m.text}' names an armed group, not a place")
+            continue
+        if _in_area_name(m, found, hits, tokens, text):
+            refused.append(f"'{m.text}' is part of an area's name")
             continue
         mentions.append(m)
     mentions, elsewhere = _in_named_provinces(mentions, preps)

@@ -54,6 +54,61 @@ from tests.triage.support import summary
             "The 4 traders kidnapped near Kiwanja were freed after the families paid",
             ("OTHER", "low", "kiwanja"),
         ),
+        # villages emptied, people sleeping away from home (rprobe11_036, _037)
+        (
+            "Sud Lubero: Alimbongo et Katondi desertes depuis ce matin, par peur du M23",
+            ("DISPLACEMENT", "medium", "alimbongo"),
+        ),
+        (
+            "Villages fantomes autour de Kiwanja, tout le monde est parti",
+            ("DISPLACEMENT", "medium", "kiwanja"),
+        ),
+        (
+            "Families of Mavivi now spend their nights in the FARDC camp for fear of the ADF",
+            ("DISPLACEMENT", "medium", "mavivi"),
+        ),
+        # a deadline given to leave: an ultimatum (rprobe12_002); a clock time is none
+        (
+            "Minembwe: ce lundi le general a donne 72h aux Twirwaneho pour quitter Minembwe",
+            ("THREAT", "medium", "minembwe"),
+        ),
+        ("M23 gave the residents of Kiwanja 48 hours to leave", ("THREAT", "medium", "kiwanja")),
+        ("Wakazi wa Kiwanja wamepewa masaa 48 kuondoka", ("THREAT", "medium", "kiwanja")),
+        ("Reunion a 10h pour quitter ensemble Kiwanja", ("OTHER", "low", "kiwanja")),
+        # made to pay; a token's name is no calm (rprobe12_043); "lala salama" is good night
+        (
+            "At Kalehe the Wazalendo commander makes every resident pay 3000 FC for a Lala "
+            "Salama token",
+            ("THREAT", "medium", "kalehe"),
+        ),
+        ("ADF wameonekana Mavivi jioni hii. Lala salama", ("ARMED_PRESENCE", "high", "mavivi")),
+        # armed men still there (rprobe11_035)
+        ("Kibumba M23 bado wako nasi, hawajaondoka", ("ARMED_PRESENCE", "high", "kibumba")),
+        # a town taken by armed men: a place seized (rprobe12_023)
+        ("M23 took the town of Sake yesterday", ("ARMED_PRESENCE", "high", "sake")),
+        ("Les M23 ont pris la cite de Sake hier", ("ARMED_PRESENCE", "high", "sake")),
+        (
+            "Uvira: M23 fighters went through the streets today, two days after taking the city",
+            ("ARMED_PRESENCE", "high", "uvira"),
+        ),
+        # taking part, taking place, people who took their own: no one abducted
+        ("Villagers took part in the peace meeting at Kiwanja", ("OTHER", "low", "kiwanja")),
+        ("Women took their children to Kiwanja hospital", ("OTHER", "low", "kiwanja")),
+        ("Unknown men took two girls at Kiwanja", ("ABDUCTION", "critical", "kiwanja")),
+        ("Bato ya ADF bakamati moto moko na Mutwanga", ("ABDUCTION", "critical", "mutwanga")),
+        # a place inside an area's hyphenated name is the area's (rprobe12_032)
+        (
+            "Bwanga, Banyali-Kilo sector, Djugu terr: CODECO attacked the miners this morning, "
+            "5 dead",
+            ("ATTACK", "critical", "territoire-djugu"),
+        ),
+        ("Attaque ADF a Beni-Mbau ce matin", ("ATTACK", "critical", "secteur-beni-mbau")),
+        # "la direction de X": where the displaced go, not where the fight is
+        (
+            "Masisi : combats ce matin entre deux groupes armes, les deplaces prennent la "
+            "direction de Kalehe",
+            ("CLASH", "critical", "masisi"),
+        ),
     ],
 )
 def test_probe_11_and_12_gaps(
