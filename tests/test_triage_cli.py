@@ -206,7 +206,19 @@ PROBES = [
     (
         "triage_real_probe10.jsonl",
         45,
-        {"category": 0.93, "severity": 0.86, "place": 0.84},
+        {"category": 0.93, "severity": 0.86, "place": 0.91},
+        set(),
+    ),
+    (
+        "triage_real_probe11.jsonl",
+        45,
+        {"category": 0.95, "severity": 0.93, "place": 0.95},
+        set(),
+    ),
+    (
+        "triage_real_probe12.jsonl",
+        45,
+        {"category": 0.91, "severity": 0.95, "place": 0.91},
         set(),
     ),
 ]
