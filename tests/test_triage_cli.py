@@ -218,7 +218,7 @@ PROBES = [
     (
         "triage_real_probe12.jsonl",
         45,
-        {"category": 0.91, "severity": 0.95, "place": 0.91},
+        {"category": 0.93, "severity": 0.95, "place": 0.91},
         set(),
     ),
 ]

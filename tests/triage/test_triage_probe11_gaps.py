@@ -82,6 +82,11 @@ from tests.triage.support import summary
             ("THREAT", "medium", "kalehe"),
         ),
         ("ADF wameonekana Mavivi jioni hii. Lala salama", ("ARMED_PRESENCE", "high", "mavivi")),
+        # afraid to move about is no flight: the tax stays the event
+        (
+            "Wazalendo make every resident of Kiwanja pay 2000 FC, people afraid to move around",
+            ("THREAT", "medium", "kiwanja"),
+        ),
         # armed men still there (rprobe11_035)
         ("Kibumba M23 bado wako nasi, hawajaondoka", ("ARMED_PRESENCE", "high", "kibumba")),
         # a town taken by armed men: a place seized (rprobe12_023)
