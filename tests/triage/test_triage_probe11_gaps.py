@@ -67,6 +67,11 @@ from tests.triage.support import summary
             "Families of Mavivi now spend their nights in the FARDC camp for fear of the ADF",
             ("DISPLACEMENT", "medium", "mavivi"),
         ),
+        # seeking refuge is a flight; where they seek it, its destination
+        (
+            "Les habitants de Kiwanja cherchent refuge a Rutshuru depuis ce matin",
+            ("DISPLACEMENT", "medium", "kiwanja"),
+        ),
         # a deadline given to leave: an ultimatum (rprobe12_002); a clock time is none
         (
             "Minembwe: ce lundi le general a donne 72h aux Twirwaneho pour quitter Minembwe",
