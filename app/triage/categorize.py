@@ -29,6 +29,7 @@ from app.triage.objects import (
     seized_name,
     seized_settlement,
     subject_before,
+    subject_took,
     what_is_taken,
 )
 from app.triage.types import Category
@@ -277,6 +278,8 @@ def categorize(
         h for h in events if h.group == "THREAT" and not any(overlaps(h, t) for t in tolls)
     ]
     feared = groups_in(hits, "FEARED")
+    # "M23 wamewapa wakazi siku tatu kuondoka": the deadline's "kuondoka" moves no one
+    deadlines = [d for d in groups_in(hits, "DEADLINE") if deadline(d, hits, tokens, number_words)]
     candidates: dict[str, list[Hit]] = {}
 
     def add(category: str, h: Hit) -> None:
@@ -284,6 +287,8 @@ def categorize(
 
     for h in events:
         group = h.group
+        if group in ("SIGHTING", "DISPLACEMENT") and any(overlaps(h, d) for d in deadlines):
+            continue
         if group in MODAL_TARGETS:
             modal = announcer(h, modals, hits, tokens, text)
             if modal is not None:
@@ -392,10 +397,14 @@ def categorize(
                 add("LOOTING", h)
         elif group == "TAKE":
             taken = what_is_taken(tokens, hits, h.end, number_words, text)
-            if "PEOPLE" in taken and civilians_took(h, hits, tokens):
-                # "women took their children to Kiwanja hospital": no one taken by armed men
-                reasons.append(f"{_q(h.cue)} by civilians: no abduction")
-            elif "PEOPLE" in taken or (not taken and people_before(tokens, hits, h.start)):
+            if taken and civilians_took(h, hits, tokens):
+                # "women took their children to Kiwanja hospital": nothing taken by armed men
+                reasons.append(f"{_q(h.cue)} by civilians: no abduction, no looting")
+            elif "PEOPLE" in taken or (
+                not taken
+                and not subject_took(h, hits, tokens)
+                and people_before(tokens, hits, h.start)
+            ):
                 add("ABDUCTION", h)
             elif "GOODS" in taken or (not taken and animals_before(tokens, hits, h.start)):
                 add("LOOTING", h)
@@ -446,10 +455,9 @@ def categorize(
             reasons.append(f"{_q(movers.cue)} {h.cue}: people leaving → DISPLACEMENT")
             add("DISPLACEMENT", h)
 
-    for h in groups_in(hits, "DEADLINE"):
-        if deadline(h, hits, tokens, number_words):
-            reasons.append(f"a deadline {_q(h.cue)} → THREAT")
-            add("THREAT", h)
+    for h in deadlines:
+        reasons.append(f"a deadline {_q(h.cue)} → THREAT")
+        add("THREAT", h)
 
     if "AP_WEAK" in candidates:
         weak = candidates.pop("AP_WEAK")

@@ -231,7 +231,10 @@ _SPANS = frozenset(
         "siku",
     )
 )
-_DEADLINE_REACH = 6
+_DEADLINE_REACH = 8
+# How far before the span the one who gives it may be ("M23 wamewapa wakazi wa Bunagana siku
+# tatu").
+_GIVE_REACH = 6
 
 
 def deadline(
@@ -239,15 +242,17 @@ def deadline(
 ) -> bool:
     """A span of hours or days given within _DEADLINE_REACH words before the DEADLINE word
     ``h`` ("a donne 72h aux Twirwaneho pour quitter", "gave residents 48 hours to leave",
-    "wamepewa siku tatu kuondoka"): an ultimatum. Swahili counts follow their unit; a GIVE
-    word comes right before the span (at most two words between), so that a clock time is none
+    "M23 wamewapa wakazi siku tatu kuondoka"): an ultimatum, when armed men are named. Swahili
+    counts follow their unit; a GIVE word comes before the span, so that a clock time is none
     ("reunion a 10h pour partir")."""
+    if not any(a.group == "ACTOR" for a in hits):
+        return False  # "le medecin lui a donne 2 jours pour quitter l hopital"
     start = max(0, h.start - _DEADLINE_REACH)
     for k in range(start, h.start):
         if tokens[k].norm not in _SPANS:
             continue
         around = [tokens[j].norm for j in (k - 1, k + 1) if start <= j < h.start]
-        given = any(g.group == "GIVE" and 0 <= k - g.end <= 2 for g in hits)
+        given = any(g.group == "GIVE" and 0 <= k - g.end <= _GIVE_REACH for g in hits)
         if given and any(is_count(a, number_words) for a in around):
             return True
     return False

@@ -313,7 +313,29 @@ _NAMES_OK = frozenset(("STOP", "FUNC"))
 
 
 # People words that may name armed men ("unknown men took two girls", "des jeunes armes").
-_MAYBE_ARMED = _MEMBERS | {"man", "homme", "individus", "individuals", "wanaume", "mibali"}
+_MAYBE_ARMED = _MEMBERS | {
+    *("man", "homme", "individus", "individuals", "wanaume", "mibali"),
+    *("jeunes", "vijana", "youths", "youth", "young", "bilenge"),
+}
+
+
+# "are taking", "is taking": the subject of an English present is before them.
+_PROGRESSIVE = frozenset(("are", "is"))
+
+
+def subject_took(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token]) -> bool:
+    """People right before an English active taking word ("took", "taking"), with at most its
+    auxiliaries between, are who took, not who was taken ("the children are taking exams");
+    with a pronoun or armed men between they are the object of a relative clause ("the 20
+    people they took", "the girls the ADF took")."""
+    if h.lang != "en" or h.cue == "taken":
+        return False
+    for g in hits:
+        if g.group != "PEOPLE" or g.end > h.start or h.start - g.end > 2:
+            continue
+        if all(t.norm in _AUXILIARIES or t.norm in _PROGRESSIVE for t in tokens[g.end : h.start]):
+            return True
+    return False
 
 
 def civilians_took(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token]) -> bool:
@@ -326,7 +348,7 @@ def civilians_took(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token]) -> bool
     # right before it, or before its auxiliaries ("les familles ont emmene"); not a name's
     # word ("SOS Village d Enfants na kuondoka na"), nor armed men's ("bato ya ADF bakamati")
     between = [t.norm for t in tokens[subject.end : h.start]]
-    if not all(w in _AUXILIARIES for w in between):
+    if not all(w in _AUXILIARIES or w in _PROGRESSIVE for w in between):
         return False
     return not any(a.group == "ACTOR" and subject.end <= a.start < h.start for a in hits)
 
@@ -338,8 +360,9 @@ def seized_settlement(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text
     i = h.end
     while i < min(len(tokens), h.end + 3) and tokens[i].norm in _SKIP:
         i += 1
-    if not any(g.group == "SETTLEMENT" and g.start == i for g in hits):
-        return False
+    settlement = next((g for g in hits if g.group == "SETTLEMENT" and g.start == i), None)
+    if settlement is None or _possessive_after(tokens, settlement.end - 1, text):
+        return False  # "took the village's goats": whose, not what
     return any(
         a.group == "ACTOR"
         and a.end <= h.start

@@ -419,6 +419,7 @@ def _score(
     marks: Sequence[Hit],
     all_caps: bool,
     cues: Sequence[Hit] = (),
+    said: frozenset[int] = frozenset(),
 ) -> float:
     prep = _listed_prep(m, idx, mentions, preps, text, tokens)
     group = prep.group if prep else ""
@@ -439,7 +440,7 @@ def _score(
     # a place given as a distance or direction from ("a 25 km de Butembo", "near Bule").
     if all(p.area_level for p in _candidates(m, marks)):
         score -= 3.0
-    elif _dateline(m, mentions, tokens, text):
+    elif _dateline(m, mentions, said, tokens, text):
         # where the report comes from: the places named after it rank above it, but for where
         # people fled to, the wounded were taken, someone came from or was heading
         score -= _DATELINE
@@ -447,6 +448,10 @@ def _score(
         score -= 3.0
     # Where the wounded are taken to is not where the event is: below it, an area or a
     # "near X" ("les ADF ont attaque Oicha, les blesses transferes a Beni").
+    # A place an event is compared with is not where this one is ("une lettre annonce des
+    # tueries comme celles de Beni", "mauaji kama yale ya Beni"): below an area or a "near X".
+    if any(h.group == "LIKE" and h.end == m.start for h in marks):
+        score -= 5.0  # below a dateline too ("Beni: attaque ce matin, comme a Mavivi hier")
     if _taken_to(m, idx, mentions, marks, tokens, text):
         score -= 4.0
         group = ""  # "evacues a Beni": no place the event is said to be in
@@ -520,20 +525,70 @@ _DATELINE_END = re.compile(r"\s*(?:\([^)]*\)\s*)?(?::|\s[-\u2013\u2014]\s|[\u201
 _DATELINE = 3.5
 
 
-def _dateline(m: Mention, mentions: Sequence[Mention], tokens: Sequence[Token], text: str) -> bool:
+def _dateline(
+    m: Mention,
+    mentions: Sequence[Mention],
+    said: frozenset[int],
+    tokens: Sequence[Token],
+    text: str,
+) -> bool:
     """The name opens the text, after at most a headline's lead words, and a colon or a dash
     follows it: where the report comes from ("Habari za Beni: ... katika vijiji vya Mamove",
     "Oicha : ... l'incursion des ADF a Misenge, dans le groupement de Batangi-Mbau"), which
-    the place the event is said to be in outranks (Place rule 2), when a place is named
-    exactly after it (a name one or two letters off does not move the alert from the
-    dateline; the same name again, as an area, may: "Fizi: ... eneo la Fizi")."""
+    a place the event is said to be in (``said``: indexes of such mentions) outranks (Place
+    rule 2), when named exactly after it. A name merely mentioned after it does not ("Beni:
+    3 morts ... Le maire de Butembo condamne"); the same name again as an area may ("Fizi:
+    ... eneo la Fizi"); a name one or two letters off does not."""
     if not text or any(t.norm not in _HEADLINE_LEADS for t in tokens[: m.start]):
         return False
     end = _DATELINE_END.match(text, tokens[m.end - 1].end)
     if end is None:
         return False
     # a place in its brackets is the dateline's own area: "Ntoyo (Lubero): ..." is Ntoyo
-    return any(o.kind != "fuzzy" and tokens[o.start].start >= end.end() for o in mentions)
+    return any(
+        i in said and o.kind != "fuzzy" and tokens[o.start].start >= end.end()
+        for i, o in enumerate(mentions)
+    )
+
+
+# How far before the category's word a place said to be where it happened may come ("Mavivi
+# attaquee", "Alimbongo, Kitsombiro et Katondi desertes").
+_CUE_BEFORE_REACH = 4
+
+
+def _said_where(
+    m: Mention,
+    idx: int,
+    mentions: Sequence[Mention],
+    preps: Sequence[Hit],
+    marks: Sequence[Hit],
+    hits: Sequence[Hit],
+    cues: Sequence[Hit],
+    tokens: Sequence[Token],
+    text: str,
+) -> bool:
+    """The text says something happens at the name: after a place word (not a bare "de" / "ya"
+    / "na": "le maire de Butembo", "mwalimu wa shule ya Oicha"), as an area, "near" it, on a
+    road, in "the villages of" it, or right after or before the category's word."""
+    prep = _listed_prep(m, idx, mentions, preps, text, tokens)
+    if prep is not None and prep.cue not in _WEAK_FROM and prep.cue not in _WEAK_PREPS:
+        return True
+    if all(p.area_level for p in _candidates(m, marks)):
+        return True
+    if any(
+        h.group in ("NEAR", "ROAD", *_AREA_MARKS) and h.end in (m.start, m.start - 1) for h in marks
+    ):
+        return True
+    if any(h.group == "SETTLEMENT" and 0 <= m.start - h.end <= 1 for h in hits):
+        return True
+    if _right_after_cue(m, cues, tokens, text):
+        return True
+    return any(
+        c.start >= m.end
+        and c.start - m.end <= _CUE_BEFORE_REACH
+        and not any(ch in text[tokens[m.end - 1].end : tokens[c.start].start] for ch in ".;:")
+        for c in cues
+    )
 
 
 # How far a place said to be where the category's word happened may follow it ("fighting in
@@ -585,7 +640,7 @@ def locate(
     ``cues``: the words that decided the category; a place said right after one of them is
     where it happened."""
     preps = groups_in(hits, "DIRECTION", "FROM", "LOCATIVE", "BETWEEN", "FLEE_TO")
-    marks = groups_in(hits, "NEAR", "DISPLACEMENT", "TRANSFER", "ROAD", *_AREA_MARKS)
+    marks = groups_in(hits, "NEAR", "DISPLACEMENT", "TRANSFER", "ROAD", "LIKE", *_AREA_MARKS)
     marks += _shared_area_marks(marks, tokens)
     if category != "DISPLACEMENT":
         marks += _shelters(hits, tokens, text)
@@ -626,11 +681,26 @@ def locate(
     if len(refused) > 2:
         reasons.append(f"and {len(refused) - 2} more words not read as places")
     if mentions:
+        said = frozenset(
+            i
+            for i, o in enumerate(mentions)
+            if _said_where(o, i, mentions, preps, marks, hits, cues, tokens, text)
+        )
         ranked = sorted(
             range(len(mentions)),
             key=lambda i: (
                 -_score(
-                    mentions[i], i, mentions, category, preps, text, tokens, marks, all_caps, cues
+                    mentions[i],
+                    i,
+                    mentions,
+                    category,
+                    preps,
+                    text,
+                    tokens,
+                    marks,
+                    all_caps,
+                    cues,
+                    said,
                 ),
                 i,
             ),

@@ -56,6 +56,16 @@ from tests.triage.support import summary
         # the only place, or named again after: the dateline's
         ("Mavivi: ADF wameua watu 3 leo asubuhi", ("ATTACK", "critical", "mavivi")),
         ("Beni : attaque des ADF ce matin a Beni, 2 morts", ("ATTACK", "critical", "beni")),
+        # a place the event is compared with, and its day, are not this event's
+        (
+            "Oicha: ADF wameua watu 3 leo asubuhi kama yale ya Mavivi",
+            ("ATTACK", "critical", "oicha"),
+        ),
+        ("Attaque ADF a Mavivi ce matin comme hier", ("ATTACK", "critical", "mavivi")),
+        (
+            "Une lettre de menace trouvee a Butembo promet des tueries comme celles de Beni",
+            ("THREAT", "medium", "butembo"),
+        ),
         # no dateline: a road's dash, a name not opening the text
         (
             "Kibirizi-Kirina: M23 fighters seen on the road this morning",

@@ -64,7 +64,7 @@ from tests.triage.support import summary
             ("DISPLACEMENT", "medium", "kiwanja"),
         ),
         (
-            "Families of Mavivi now spend their nights in the FARDC camp for fear of the ADF",
+            "Families of Mavivi now spend their nights inside the FARDC camp for fear of the ADF",
             ("DISPLACEMENT", "medium", "mavivi"),
         ),
         # seeking refuge is a flight; where they seek it, its destination
@@ -78,7 +78,7 @@ from tests.triage.support import summary
             ("THREAT", "medium", "minembwe"),
         ),
         ("M23 gave the residents of Kiwanja 48 hours to leave", ("THREAT", "medium", "kiwanja")),
-        ("Wakazi wa Kiwanja wamepewa masaa 48 kuondoka", ("THREAT", "medium", "kiwanja")),
+        ("M23 wamewapa wakazi wa Kiwanja masaa 48 kuondoka", ("THREAT", "medium", "kiwanja")),
         ("Reunion a 10h pour quitter ensemble Kiwanja", ("OTHER", "low", "kiwanja")),
         # made to pay; a token's name is no calm (rprobe12_043); "lala salama" is good night
         (
