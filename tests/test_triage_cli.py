@@ -221,6 +221,12 @@ PROBES = [
         {"category": 0.93, "severity": 0.95, "place": 0.91},
         set(),
     ),
+    (
+        "triage_real_probe13.jsonl",
+        45,
+        {"category": 0.88, "severity": 0.88, "place": 0.91},
+        {"rprobe13_039"},
+    ),
 ]
 
 

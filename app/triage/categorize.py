@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import get_args
 
 from app.triage.clauses import JOIN, NEARNESS, TAKINGS, across_clause, gap_between, overlaps
-from app.triage.endings import threat_ends
+from app.triage.endings import returns, threat_ends
 from app.triage.lexicon import CATEGORY_GROUPS, EVENT_GROUPS, Hit, groups_in
 from app.triage.modality import MODAL_TARGETS, announcer, deadline, feared_not_seen, negation_of
 from app.triage.normalize import Token
@@ -454,6 +454,12 @@ def categorize(
             # "thousands of families left Kibua", "les habitants ont quitte Kiwanja"
             reasons.append(f"{_q(movers.cue)} {h.cue}: people leaving → DISPLACEMENT")
             add("DISPLACEMENT", h)
+
+    for h in alive(groups_in(hits, "RETURN")):
+        if not returns(h, hits, tokens, text):
+            # "kamanda wa kivita Hercule amerudi hapa Malota": armed men are back
+            reasons.append(f"armed men {h.cue} → ARMED_PRESENCE")
+            add("ARMED_PRESENCE", h)
 
     for h in deadlines:
         reasons.append(f"a deadline {_q(h.cue)} → THREAT")

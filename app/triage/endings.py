@@ -197,7 +197,7 @@ def others_freed(
         return False
     subject: list[str] = []
     i = r.start
-    while i > 0 and len(subject) < 4:
+    while i > 0 and len(subject) < 6:
         if any(c in CLAUSE_MARKS for c in text[tokens[i - 1].end : tokens[i].start]):
             break
         i -= 1
@@ -239,6 +239,47 @@ def _demanded(r: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -
     )
 
 
+# Words that say a release freed some, not all ("la liberation d au moins cinq otages", "some of
+# the hostages were freed", "baadhi ya mateka wameachiliwa").
+_SOME = frozenset(
+    ("certains", "certaines", "quelques", "some", "baadhi", "wachache", "plusieurs", "several")
+)
+_SOME_PAIRS = (("au", "moins"), ("at", "least"), ("d", "entre"), ("kati", "ya"))
+
+
+def _partial(r: Hit, tokens: Sequence[Token], text: str) -> bool:
+    """Words of a part within four words of the release ``r``, either side, in its clause: it
+    freed some of those taken, the others are still held."""
+    near: list[str] = []
+    for k in range(r.start - 1, max(-1, r.start - 5), -1):
+        if text and any(c in CLAUSE_MARKS for c in text[tokens[k].end : tokens[k + 1].start]):
+            break
+        near.insert(0, tokens[k].norm)
+    for k in range(r.end, min(len(tokens), r.end + 4)):
+        if text and any(c in CLAUSE_MARKS for c in text[tokens[k - 1].end : tokens[k].start]):
+            break
+        near.append(tokens[k].norm)
+    if any(w in _SOME for w in near):
+        return True
+    return any(near[k : k + 2] == list(p) for p in _SOME_PAIRS for k in range(len(near) - 1))
+
+
+# People going home end a flight, and only a flight: a return of the displaced ends no attack,
+# no tax, no presence.
+RETURN_CANCELS = frozenset(("DISPLACEMENT",))
+
+
+def returns(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -> bool:
+    """A RETURN word whose subject is not armed men (named at most two words before it, in its
+    clause): people going home, not armed men coming back."""
+    if people_subject(h, hits) is not None:
+        return True  # "entre FARDC et M23, les habitants rentrent"
+    return not any(
+        a.group == "ACTOR" and 0 <= h.start - a.end <= 2 and not across_clause(a, h, tokens, text)
+        for a in hits
+    )
+
+
 def threat_ends(
     alive: Callable[[list[Hit]], list[Hit]],
     hits: Sequence[Hit],
@@ -261,8 +302,11 @@ def threat_ends(
         ("END_GONE", GONE_CANCELS, "gone: threat ended"),
         ("END_CALM", CALM_CANCELS, "calm: threat ended"),
         ("PROTEST", PROTEST_CANCELS, "a strike or protest, not an attack"),
+        ("RETURN", RETURN_CANCELS, "people returning: the flight is over"),
     ):
         ends = alive(groups_in(hits, end_group)) + (leaving if end_group == "END_GONE" else [])
+        if end_group == "RETURN":
+            ends = [g for g in ends if returns(g, hits, tokens, text)]
         if end_group == "END_GONE":
             # "many residents have left the town": people fled, armed men are not gone
             ends = [g for g in ends if people_subject(g, hits) is None]
@@ -271,6 +315,7 @@ def threat_ends(
                 r
                 for r in ends
                 if not _demanded(r, hits, tokens, text)
+                and not _partial(r, tokens, text)
                 and not others_freed(r, events, tokens, text, number_words)
                 and not people_taken_after(r, events, hits, tokens, text, number_words)
                 and not not_a_release(r, events, tokens)
