@@ -270,13 +270,27 @@ RETURN_CANCELS = frozenset(("DISPLACEMENT",))
 
 
 def returns(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -> bool:
-    """A RETURN word whose subject is not armed men (named at most two words before it, in its
-    clause): people going home, not armed men coming back."""
-    if people_subject(h, hits) is not None:
-        return True  # "entre FARDC et M23, les habitants rentrent"
-    return not any(
-        a.group == "ACTOR" and 0 <= h.start - a.end <= 2 and not across_clause(a, h, tokens, text)
+    """A RETURN word said of people going home, not of armed men coming back: its subject, the
+    nearest of armed men or people at most two words before it in its clause, is not armed
+    men ("entre FARDC et M23, les habitants rentrent": the people; "Watu wanakimbia Mavivi, ADF
+    wamerudi": the ADF), and no armed men follow it ("le retour des ADF")."""
+    if any(
+        a.group == "ACTOR" and 0 <= a.start - h.end <= 1 and not across_clause(h, a, tokens, text)
         for a in hits
+    ):
+        return False
+    before = [
+        g
+        for g in hits
+        if g.group in ("ACTOR", "PEOPLE", "DISPLACEMENT")
+        and 0 <= h.start - g.end <= 2
+        and not across_clause(g, h, tokens, text)
+    ]
+    if not before:
+        return True
+    nearest = max(before, key=lambda g: (g.end, g.group == "ACTOR"))
+    return nearest.group != "ACTOR" and not any(
+        a.group == "ACTOR" and a.start <= nearest.start and nearest.end <= a.end for a in hits
     )
 
 

@@ -30,6 +30,17 @@ from tests.triage.support import summary
             ("ARMED_PRESENCE", "high", "kiwanja"),
         ),
         ("ADF wameua watu 2 Mavivi leo, wakimbizi wanarudi", ("ATTACK", "critical", "mavivi")),
+        # the nearest subject decides, and armed men after a noun of return are its subject
+        (
+            "Retour des ADF a Mavivi ce matin, la population fuit",
+            ("ARMED_PRESENCE", "high", "mavivi"),
+        ),
+        ("Watu wanakimbia Mavivi, ADF wamerudi", ("ARMED_PRESENCE", "high", "mavivi")),
+        (
+            "Les M23 sont revenus a Kiwanja, la population fuit vers Rutshuru",
+            ("ARMED_PRESENCE", "high", "kiwanja"),
+        ),
+        ("Les habitants sont revenus a Kiwanja", ("OTHER", "low", "kiwanja")),
         # idioms: a "dead city" is a strike (rprobe13_036), "crime de guerre" no fight (_018),
         # deaths feared "avant qu il y ait des morts" have not happened (_004), Lingala
         # "ekangami" (closed) is said of things, not people (_021)
