@@ -227,6 +227,12 @@ PROBES = [
         {"category": 0.88, "severity": 0.88, "place": 0.91},
         {"rprobe13_039"},
     ),
+    (
+        "triage_real_probe14.jsonl",
+        45,
+        {"category": 0.82, "severity": 0.91, "place": 0.93},
+        set(),
+    ),
 ]
 
 

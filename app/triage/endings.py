@@ -294,6 +294,11 @@ def returns(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -> 
     )
 
 
+def _after_it(h: Hit, tokens: Sequence[Token]) -> bool:
+    """A word of what came before ("apres", "baada", "after") at most two words before ``h``."""
+    return any(t.norm in AFTER for t in tokens[max(0, h.start - 3) : h.start])
+
+
 def threat_ends(
     alive: Callable[[list[Hit]], list[Hit]],
     hits: Sequence[Hit],
@@ -321,6 +326,9 @@ def threat_ends(
         ends = alive(groups_in(hits, end_group)) + (leaving if end_group == "END_GONE" else [])
         if end_group == "RETURN":
             ends = [g for g in ends if returns(g, hits, tokens, text)]
+        if end_group == "END_CALM":
+            # "baada ya utulivu mfupi", "after a short lull": what follows the calm goes on
+            ends = [g for g in ends if not _after_it(g, tokens)]
         if end_group == "END_GONE":
             # "many residents have left the town": people fled, armed men are not gone
             ends = [g for g in ends if people_subject(g, hits) is None]

@@ -518,8 +518,10 @@ _HEADLINE_LEADS = frozenset(
     )
 )
 # After a dateline's place: a colon or a dash set apart by spaces ("Beni :", "BENI - ",
-# "Butembo (Nord-Kivu) :"), not the dash of a road ("Kibirizi-Kirina").
-_DATELINE_END = re.compile(r"\s*(?:\([^)]*\)\s*)?(?::|\s[-\u2013\u2014]\s|[\u2013\u2014])")
+# "Butembo (Nord-Kivu) :", "Lubero, Julai 24:"), not the dash of a road ("Kibirizi-Kirina").
+_DATELINE_END = re.compile(
+    r"\s*(?:\([^)]*\)\s*)?(?:,[^,.:;\n]{1,24})?(?::|\s[-\u2013\u2014]\s|[\u2013\u2014])"
+)
 # A dateline ranks below an area and a "near X" (-3.0), above where the wounded were taken,
 # where people fled to and where someone came from or was heading (-4.0).
 _DATELINE = 3.5
