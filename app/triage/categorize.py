@@ -456,7 +456,14 @@ def categorize(
             add("DISPLACEMENT", h)
 
     for h in alive(groups_in(hits, "RETURN")):
-        if not returns(h, hits, tokens, text):
+        if returns(h, hits, tokens, text):
+            continue
+        modal = announcer(h, modals, hits, tokens, text)
+        if modal is not None:
+            # "ADF wanatishia kurudi": a return threatened has not happened
+            reasons.append(f"{_q(modal.cue)} → armed men's {_q(h.cue)} has not happened")
+            add("THREAT", h)
+        else:
             # "kamanda wa kivita Hercule amerudi hapa Malota": armed men are back
             reasons.append(f"armed men {h.cue} → ARMED_PRESENCE")
             add("ARMED_PRESENCE", h)

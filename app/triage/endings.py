@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from app.triage.clauses import AFTER, CLAUSE_MARKS, OTHERS, TAKINGS, across_clause, is_count
-from app.triage.lexicon import Hit, groups_in
+from app.triage.lexicon import EVENT_GROUPS, Hit, groups_in
 from app.triage.normalize import Token
 from app.triage.objects import people_subject, what_is_taken
 
@@ -204,9 +204,21 @@ def others_freed(
         subject.append(tokens[i].norm)
     if any(w in OTHERS or w in _COMPANIONS for w in subject):
         return True
-    counts = {w for w in subject if is_count(w, number_words)}
+    # "vers 14 heures", "saa 4 usiku": a clock time counts no one
+    counts = {
+        w
+        for k, w in enumerate(subject)
+        if is_count(w, number_words)
+        and not {subject[k - 1] if k else "", subject[k + 1] if k + 1 < len(subject) else ""}
+        & _CLOCK
+    }
     given = {t.norm for t in tokens[:i] if is_count(t.norm, number_words)}
     return bool(counts - given)
+
+
+# Words beside a number that make it a time of day (subject words run backwards: "saa" follows
+# its count there as "heures" precedes it).
+_CLOCK = frozenset(("h", "heures", "heure", "vers", "saa", "hours", "pm", "am", "o"))
 
 
 # After armed men leave a place, these say they are on the move, not gone.
@@ -239,29 +251,43 @@ def _demanded(r: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -
     )
 
 
-# Words that say a release freed some, not all ("la liberation d au moins cinq otages", "some of
-# the hostages were freed", "baadhi ya mateka wameachiliwa").
+# Words that say a release freed some, not all ("certains otages ont ete liberes", "au moins 3
+# des 7 otages", "some of the 20 hostages were freed", "baadhi ya mateka wameachiliwa").
 _SOME = frozenset(
     ("certains", "certaines", "quelques", "some", "baadhi", "wachache", "plusieurs", "several")
 )
-_SOME_PAIRS = (("au", "moins"), ("at", "least"), ("d", "entre"), ("kati", "ya"))
+_SOME_PAIRS = (("au", "moins"), ("at", "least"))
+_PART_OF = frozenset(("des", "d", "of", "ya", "kati", "the", "les", "entre"))
+_PART_REACH = 8
 
 
-def _partial(r: Hit, tokens: Sequence[Token], text: str) -> bool:
-    """Words of a part within four words of the release ``r``, either side, in its clause: it
-    freed some of those taken, the others are still held."""
-    near: list[str] = []
-    for k in range(r.start - 1, max(-1, r.start - 5), -1):
+def _partial(r: Hit, tokens: Sequence[Token], text: str, number_words: frozenset[str]) -> bool:
+    """A release of some of those taken: a word of a part before it in its clause, followed by
+    a count or a hostage word ("certains otages", "au moins 3 des 7 otages", "some of the 20
+    people"); or, after it, "of at least N" when the message gave a count before ("la
+    liberation d au moins cinq otages" of fifty-five taken). "apres au moins trois semaines"
+    and "freed at least 30 hostages", with no count before, are no part."""
+    before: list[str] = []
+    for k in range(r.start - 1, max(-1, r.start - 1 - _PART_REACH), -1):
         if text and any(c in CLAUSE_MARKS for c in text[tokens[k].end : tokens[k + 1].start]):
             break
-        near.insert(0, tokens[k].norm)
-    for k in range(r.end, min(len(tokens), r.end + 4)):
-        if text and any(c in CLAUSE_MARKS for c in text[tokens[k - 1].end : tokens[k].start]):
-            break
-        near.append(tokens[k].norm)
-    if any(w in _SOME for w in near):
-        return True
-    return any(near[k : k + 2] == list(p) for p in _SOME_PAIRS for k in range(len(near) - 1))
+        before.insert(0, tokens[k].norm)
+
+    def counted(words: list[str]) -> bool:
+        return any(is_count(w, number_words) or w in _HOSTAGE_WORDS for w in words)
+
+    for k, w in enumerate(before):
+        pair = tuple(before[k : k + 2]) in _SOME_PAIRS
+        if (w in _SOME or pair) and (k == 0 or before[k - 1] not in AFTER):
+            rest = before[k + (2 if pair else 1) : k + 5]
+            if counted(rest[:1]) or (rest[:1] and rest[0] in _PART_OF and counted(rest[1:4])):
+                return True
+    after = [t.norm for t in tokens[r.end : r.end + 5]]
+    counts_before = any(is_count(t.norm, number_words) for t in tokens[: r.start])
+    return counts_before and any(
+        after[k] in ("d", "de", "of") and tuple(after[k + 1 : k + 3]) in _SOME_PAIRS
+        for k in range(len(after) - 2)
+    )
 
 
 # People going home end a flight, and only a flight: a return of the displaced ends no attack,
@@ -269,22 +295,32 @@ def _partial(r: Hit, tokens: Sequence[Token], text: str) -> bool:
 RETURN_CANCELS = frozenset(("DISPLACEMENT",))
 
 
+# Words between a noun of return and the armed men it is said of ("retour des ADF").
+_OF_WORDS = frozenset(("des", "du", "de", "d", "of", "the", "ya", "wa", "za", "la"))
+# Before armed men who are no subject: a passive's doer, a flight's cause ("chassees par les
+# miliciens", "displaced by the rebels", "waliokimbia wanamgambo").
+_NOT_SUBJECT = frozenset(("par", "by", "from"))
+
+
 def returns(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -> bool:
     """A RETURN word said of people going home, not of armed men coming back: its subject, the
     nearest of armed men or people at most two words before it in its clause, is not armed
     men ("entre FARDC et M23, les habitants rentrent": the people; "Watu wanakimbia Mavivi, ADF
-    wamerudi": the ADF), and no armed men follow it ("le retour des ADF")."""
-    if any(
-        a.group == "ACTOR" and 0 <= a.start - h.end <= 1 and not across_clause(h, a, tokens, text)
-        for a in hits
-    ):
-        return False
+    wamerudi": the ADF), and no armed men follow it ("le retour des ADF"). Armed men after
+    "par", "by" or a flight word drove people out: the people return ("familles chassees par
+    les miliciens sont rentrees")."""
+    for a in hits:
+        if a.group != "ACTOR" or not 0 <= a.start - h.end <= 1:
+            continue
+        if all(t.norm in _OF_WORDS for t in tokens[h.end : a.start]):
+            return False
     before = [
         g
         for g in hits
         if g.group in ("ACTOR", "PEOPLE", "DISPLACEMENT")
         and 0 <= h.start - g.end <= 2
         and not across_clause(g, h, tokens, text)
+        and not (g.group == "ACTOR" and _driven_by(g, hits, tokens))
     ]
     if not before:
         return True
@@ -294,9 +330,29 @@ def returns(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -> 
     )
 
 
-def _after_it(h: Hit, tokens: Sequence[Token]) -> bool:
-    """A word of what came before ("apres", "baada", "after") at most two words before ``h``."""
-    return any(t.norm in AFTER for t in tokens[max(0, h.start - 3) : h.start])
+def _driven_by(a: Hit, hits: Sequence[Hit], tokens: Sequence[Token]) -> bool:
+    """Armed men named right after "par / by / from" or a flight word ("waliokimbia
+    wanamgambo"): those who drove people out."""
+    before = [t.norm for t in tokens[max(0, a.start - 2) : a.start]]
+    fled = any(g.group == "DISPLACEMENT" and g.end == a.start for g in hits)
+    return fled or any(w in _NOT_SUBJECT for w in before)
+
+
+def _after_it(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -> bool:
+    """A word of what came before ("apres", "baada", "after") at most three words before the
+    calm ``h``, in its clause, with no event between ("baada ya utulivu mfupi", "after a
+    short lull"; not "after the fighting, calm has returned")."""
+    for k in range(max(0, h.start - 3), h.start):
+        if tokens[k].norm not in AFTER:
+            continue
+        between = range(k + 1, h.start)
+        clause = text and any(
+            c in CLAUSE_MARKS for c in text[tokens[k].end : tokens[h.start].start]
+        )
+        event = any(g.group in EVENT_GROUPS and g.start in between for g in hits)
+        if not clause and not event:
+            return True
+    return False
 
 
 def threat_ends(
@@ -328,7 +384,7 @@ def threat_ends(
             ends = [g for g in ends if returns(g, hits, tokens, text)]
         if end_group == "END_CALM":
             # "baada ya utulivu mfupi", "after a short lull": what follows the calm goes on
-            ends = [g for g in ends if not _after_it(g, tokens)]
+            ends = [g for g in ends if not _after_it(g, hits, tokens, text)]
         if end_group == "END_GONE":
             # "many residents have left the town": people fled, armed men are not gone
             ends = [g for g in ends if people_subject(g, hits) is None]
@@ -337,7 +393,7 @@ def threat_ends(
                 r
                 for r in ends
                 if not _demanded(r, hits, tokens, text)
-                and not _partial(r, tokens, text)
+                and not _partial(r, tokens, text, number_words)
                 and not others_freed(r, events, tokens, text, number_words)
                 and not people_taken_after(r, events, hits, tokens, text, number_words)
                 and not not_a_release(r, events, tokens)
