@@ -233,6 +233,12 @@ PROBES = [
         {"category": 0.82, "severity": 0.91, "place": 0.93},
         set(),
     ),
+    (
+        "triage_real_probe15.jsonl",
+        45,
+        {"category": 0.88, "severity": 0.93, "place": 0.80},
+        {"rprobe15_030"},
+    ),
 ]
 
 

@@ -27,7 +27,7 @@ LANGS = ("fr", "sw", "ln", "en")
 # Swahili verb: subject prefix, optional tense (and relative), optional object prefix.
 SW_PREFIX = (
     "(?:ku|wa|a|tu|ni|u|m|mu|ya|i|zi|li|ki|vi|pa)"
-    "(?:me|na|li|ta|ki|ka|nge|ja|mesha|ku|sha|liko|nao|lio|po|liye|liyo|naye|meye|ye)?"
+    "(?:me|na|li|ta|ki|ka|nge|ja|mesha|ku|sha|liko|lipo|napo|tapo|nao|lio|po|liye|liyo|naye|meye|ye)?"
     "(?:wa|m|mw|mu|ni|tu|ku|ya|i|zi|li|ki|vi|ji)?"
 )
 LN_PREFIX = "(?:ba|a|to|na|bo|o|ko|e|mo|ma|li|bi|mi)"

@@ -3,8 +3,9 @@ of its own at their edges, labelled each from TRIAGE.md first, and compared the 
 (83815fc) and after (3156216) them: 30 fixed, 14 false alarms. These are the sentences the mends
 put right (each wrong at 3156216): armed men who drove people out are no subject of their return,
 a return threatened is a THREAT, "apres au moins trois semaines" or a clock time is no part of
-the hostages, a calm after "after the fighting," is calm; and two Lingala and French words
-(probe 15): "bitumba" is fighting, not burning, and arms that "se sont tues" fell silent."""
+the hostages, a calm after "after the fighting," is calm; and from probe 15: Swahili verbs
+"when they were" ("walipotekwa", "walipouawa"), Lingala "bitumba" is fighting, not burning,
+and arms that "se sont tues" fell silent."""
 
 from __future__ import annotations
 
@@ -56,6 +57,11 @@ CASES = [
     ),
     ("After the fighting, calm has returned to Rumangabo.", ("OTHER", "low", "rumangabo")),
     ("Apres combats hier, calme a Ntoyo ce matin.", ("OTHER", "low", "ntoyo")),
+    (
+        "Watu 3 bado wako msituni tangu jana walipotekwa na watu wenye silaha Ishasha",
+        ("ABDUCTION", "high", "ishasha"),
+    ),
+    ("Raia wawili walipouawa Kiwanja jana", ("ATTACK", "high", "kiwanja")),
     ("Bitumba na Kiwanja lelo na ntongo", ("CLASH", "critical", "kiwanja")),
     ("Les armes se sont tues a Kitshanga depuis hier", ("OTHER", "low", "kitshanga")),
 ]
