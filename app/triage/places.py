@@ -150,6 +150,31 @@ def _in_named_provinces(
     return kept, notes
 
 
+def _in_named_territories(
+    mentions: list[Mention], marks: Sequence[Hit]
+) -> tuple[list[Mention], list[str]]:
+    """A typo match outside every territoire the text names as one is not the place: "groupement
+    de Muhungu, territoire d'Uvira" is no Mulungu (Shabunda), "Malabo groupement, Djugu
+    territory" no Marabo (Irumu). The mentions kept, and a note for each dropped."""
+    named = {
+        p.name.casefold()
+        for m in mentions
+        if m.kind != "fuzzy"
+        for p in _candidates(m, marks)
+        if p.area_level == "territoire"
+    }
+    if not named:
+        return mentions, []
+    kept: list[Mention] = []
+    notes: list[str] = []
+    for m in mentions:
+        if m.kind == "fuzzy" and not any((p.admin2 or "").casefold() in named for p in m.places):
+            notes.append(f"'{m.text}' ≈ {m.matched} not taken: outside the territoire named")
+        else:
+            kept.append(m)
+    return kept, notes
+
+
 def _candidates(m: Mention, marks: Sequence[Hit]) -> tuple[GazPlace, ...]:
     """The places a name may stand for: the areas of the level written next to it, else the
     settlements of that name (a bare "Beni" is the town, not the territoire)."""
@@ -678,6 +703,8 @@ def locate(
     mentions, elsewhere = _in_named_provinces(mentions, preps)
     marks += _areas_after_places(mentions, tokens, text)
     refused.extend(elsewhere)
+    mentions, outside = _in_named_territories(mentions, marks)
+    refused.extend(outside)
     # At most two of these notes, so that the reasons stay readable.
     reasons.extend(refused[:2])
     if len(refused) > 2:

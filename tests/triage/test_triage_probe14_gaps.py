@@ -1,4 +1,5 @@
-"""Gaps probe 14 found (real reports, measured once at 192871d): the sentences are ours."""
+"""Gaps probes 14 and 15 found (real reports, measured once at 192871d and 3156216): the sentences
+are ours."""
 
 from __future__ import annotations
 
@@ -28,6 +29,17 @@ from tests.triage.support import summary
             ("CLASH", "critical", "kitshanga"),
         ),
         ("Apres les combats, le calme est revenu a Kitshanga", ("OTHER", "low", "kitshanga")),
+        # a typo match outside the territoire the text names is not the place (rprobe13_022,
+        # rprobe15_006); inside it, it is
+        (
+            "Plus de 30 maisons incendiees cette nuit a Kishaje, groupement de Muhungu, "
+            "territoire d Uvira",
+            ("ARSON", "high", "territoire-uvira"),
+        ),
+        (
+            "Attaque des miliciens cette nuit a Mulungo, territoire de Shabunda",
+            ("ATTACK", "critical", "mulungu"),
+        ),
         # a dateline with its date after a comma (rprobe14_041)
         (
             "Lubero, Julai 24: ADF wameua watu 5 katika kijiji cha Kasiki, wilaya ya Lubero",
