@@ -18,6 +18,7 @@ from app.triage.objects import (
     animals_before,
     at_armed_men,
     by_armed_men,
+    carried,
     civilians_took,
     is_arrest,
     next_object,
@@ -248,6 +249,11 @@ def categorize(
 
     # Every event word but a protest's (a protest cancels some of them: PROTEST_CANCELS).
     events = alive(groups_in(hits, *(EVENT_GROUPS - {"PROTEST"})))
+    # "hommes armes de fusils et de machettes": the weapons they carry hurt no one
+    for h in events:
+        if h.group == "ATTACK" and carried(h, hits, tokens):
+            reasons.append(f"{_q(h.cue)}: a weapon carried, not used")
+    events = [h for h in events if not (h.group == "ATTACK" and carried(h, hits, tokens))]
     # "victims of the kidnapping" stay the kidnapping's when a release cancels it below
     named_harms = events
     actors = alive(groups_in(hits, "ACTOR", "AP_WEAK"))

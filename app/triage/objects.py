@@ -520,3 +520,24 @@ def people_subject(h: Hit, hits: Sequence[Hit]) -> Hit | None:
         ):
             return g
     return None
+
+
+# Words between the weapons a man carries ("de fusils et de machettes", "guns or machetes").
+_ARMS_JOIN = JOIN | {"de", "des", "d", "du", "ou", "or", "of", "za", "ya", "wa"}
+# How many words back from a weapon word its CARRY word may stand.
+_CARRY_REACH = 8
+
+
+def carried(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token]) -> bool:
+    """The weapon word ``h`` (a bare "machettes") is what armed men carry: a CARRY word before
+    it with only weapons and the words joining them between ("hommes armes de fusils et de
+    machettes", "carrying guns and machetes"), not a weapon used on someone."""
+    if not any(a.group == "ARMS" and a.start == h.start and a.end == h.end for a in hits):
+        return False
+    arms = {i for a in hits if a.group == "ARMS" for i in range(a.start, a.end)}
+    for c in hits:
+        if c.group != "CARRY" or c.end > h.start or h.start - c.end > _CARRY_REACH:
+            continue
+        if all(i in arms or tokens[i].norm in _ARMS_JOIN for i in range(c.end, h.start)):
+            return True
+    return False
