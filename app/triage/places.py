@@ -433,6 +433,36 @@ def _taken_to(
     return False
 
 
+# Words between a source and its place ("the Red Cross secretary in Mutwanga", "la societe
+# civile de Beni", "msemaji wa jeshi huko Beni").
+_SOURCE_PREPS = frozenset(
+    ("in", "of", "at", "from", "de", "d", "du", "des", "a", "wa", "ya", "la", "l", "the", "huko")
+)
+_SOURCE_REACH = 3
+_SENTENCE_ENDS = ".;!?"
+
+
+def _source_place(m: Mention, marks: Sequence[Hit], tokens: Sequence[Token], text: str) -> bool:
+    """The name is where someone telling the news is: a SOURCE word right before it, with
+    only a place word or articles between, and a SAID word in its sentence ("the Red Cross
+    secretary in Mutwanga confirmed", "selon la societe civile de Beni")."""
+    if not text:
+        return False
+    for s in marks:
+        if s.group != "SOURCE" or s.end > m.start or m.start - s.end > _SOURCE_REACH:
+            continue
+        if not all(t.norm in _SOURCE_PREPS for t in tokens[s.end : m.start]):
+            continue
+        for h in marks:
+            if h.group != "SAID":
+                continue
+            lo, hi = sorted((h.start, m.start))
+            span = text[tokens[lo].end : tokens[hi].start]
+            if not any(c in span for c in _SENTENCE_ENDS):
+                return True
+    return False
+
+
 def _score(
     m: Mention,
     idx: int,
@@ -480,6 +510,10 @@ def _score(
     if _taken_to(m, idx, mentions, marks, tokens, text):
         score -= 4.0
         group = ""  # "evacues a Beni": no place the event is said to be in
+    elif _source_place(m, marks, tokens, text):
+        # where the teller is: "the Red Cross secretary in Mutwanga confirmed" (below an area)
+        score -= 4.0
+        group = ""
     # Where people flee to is never where the event is (Place rule 2): below an area or a
     # "near X" too ("Territoire de Mambasa: ... les gens fuient vers Biakato").
     if group == "FLEEING_TO":
@@ -597,6 +631,8 @@ def _said_where(
     """The text says something happens at the name: after a place word (not a bare "de" / "ya"
     / "na": "le maire de Butembo", "mwalimu wa shule ya Oicha"), as an area, "near" it, on a
     road, in "the villages of" it, or right after or before the category's word."""
+    if _source_place(m, marks, tokens, text):
+        return False  # "selon la societe civile de Beni": where the teller is
     prep = _listed_prep(m, idx, mentions, preps, text, tokens)
     if prep is not None and prep.cue not in _WEAK_FROM and prep.cue not in _WEAK_PREPS:
         return True
@@ -667,7 +703,9 @@ def locate(
     ``cues``: the words that decided the category; a place said right after one of them is
     where it happened."""
     preps = groups_in(hits, "DIRECTION", "FROM", "LOCATIVE", "BETWEEN", "FLEE_TO")
-    marks = groups_in(hits, "NEAR", "DISPLACEMENT", "TRANSFER", "ROAD", "LIKE", *_AREA_MARKS)
+    marks = groups_in(
+        hits, "NEAR", "DISPLACEMENT", "TRANSFER", "ROAD", "LIKE", "SOURCE", "SAID", *_AREA_MARKS
+    )
     marks += _shared_area_marks(marks, tokens)
     if category != "DISPLACEMENT":
         marks += _shelters(hits, tokens, text)
