@@ -67,7 +67,12 @@ def _has_hint(
     name_like = not sentence_start or ":" in after or m.end == len(tokens)
     if tok.raw[:1].isupper() and not all_caps and name_like:
         return True
-    return any(h.end == m.start and h.cue not in _WEAK_PREPS for h in preps)
+    return any(h.end == m.start and h.cue not in _WEAK_PREPS | _SINCE for h in preps)
+
+
+# "from" that also means "since": before a common word, a time ("uta tongo ya lelo", since
+# this morning; "depuis matin"), not a place.
+_SINCE = frozenset(("uta", "depuis", "since", "tangu", "tokea"))
 
 
 def _area_level(m: Mention, marks: Sequence[Hit]) -> str | None:
