@@ -11,7 +11,15 @@ from typing import get_args
 from app.triage.clauses import JOIN, NEARNESS, TAKINGS, across_clause, gap_between, overlaps
 from app.triage.endings import returns, threat_ends
 from app.triage.lexicon import CATEGORY_GROUPS, EVENT_GROUPS, Hit, groups_in
-from app.triage.modality import MODAL_TARGETS, announcer, deadline, feared_not_seen, negation_of
+from app.triage.modality import (
+    MODAL_TARGETS,
+    announcer,
+    background_spans,
+    deadline,
+    feared_not_seen,
+    in_background,
+    negation_of,
+)
 from app.triage.normalize import Token
 from app.triage.objects import (
     about_animals,
@@ -69,6 +77,10 @@ class Decision:
     category: Category
     cues: tuple[Hit, ...]
     reasons: tuple[str, ...]
+
+
+# Event words that tell an event by themselves (not armed men merely named).
+_DECIDING = EVENT_GROUPS - {"AP_WEAK"}
 
 
 def _q(text: str) -> str:
@@ -254,6 +266,15 @@ def categorize(
         if h.group == "ATTACK" and carried(h, hits, tokens):
             reasons.append(f"{_q(h.cue)}: a weapon carried, not used")
     events = [h for h in events if not (h.group == "ATTACK" and carried(h, hits, tokens))]
+    # "En fevrier deja, 62 civils avaient peri a Bule": told in the pluperfect, before the
+    # event reported, it decides nothing when another event is told
+    spans = background_spans(hits, tokens, text)
+    told = [h for h in events if not in_background(h, spans)]
+    if len(told) < len(events) and any(h.group in _DECIDING for h in told):
+        for h in events:
+            if in_background(h, spans) and h.group in _DECIDING:
+                reasons.append(f"{_q(h.cue)} is told in the pluperfect: before the event")
+        events = told
     # "victims of the kidnapping" stay the kidnapping's when a release cancels it below
     named_harms = events
     actors = alive(groups_in(hits, "ACTOR", "AP_WEAK"))

@@ -3,6 +3,7 @@ feared rather than done (TRIAGE.md: "A word alone does not decide")."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from app.triage.clauses import AFTER, CLAUSE_MARKS, across_clause, is_count
@@ -256,3 +257,74 @@ def deadline(
         if given and any(is_count(a, number_words) for a in around):
             return True
     return False
+
+
+# Words that may stand between a pluperfect's auxiliary and its participle ("avaient deja
+# fui", "had already been attacked", "avait ete tue").
+_PLUPERFECT_FILLERS = frozenset(
+    (
+        *("ete", "deja", "d", "abord", "aussi", "egalement", "meme", "encore", "ainsi"),
+        *("been", "already", "also", "earlier", "previously", "just", "first", "even"),
+    )
+)
+# After "avait" / "had", a word that is no participle: a thing had ("avait des armes", "had
+# guns", "il y avait"), a feeling ("avait peur"), a negation.
+_HAD_THINGS = frozenset(
+    (
+        *("pas", "plus", "jamais", "rien", "un", "une", "des", "de", "du", "le", "la", "les"),
+        *("l", "au", "aux", "ce", "cette", "ces", "son", "sa", "ses", "leur", "leurs"),
+        *("peur", "faim", "besoin", "lieu", "raison", "tort", "envie", "no", "not", "a", "an"),
+        *("the", "to", "their", "his", "her", "its", "some", "many", "few", "guns", "na"),
+    )
+)
+# Irregular English participles after "had" ("had fled", "had shot").
+_EN_PARTICIPLES = frozenset(
+    (
+        *("fled", "shot", "left", "burnt", "stolen", "taken", "seen", "gone", "come", "held"),
+        *("fought", "struck", "hit", "beaten", "run", "led", "sent", "set", "sought", "made"),
+    )
+)
+# A contrast ends the background told before it ("avaient fui, mais ce matin ...").
+_CONTRAST = frozenset(("mais", "but", "lakini", "however", "cependant", "pourtant", "whereas"))
+_SW_PERFECT = re.compile(r"^(?:wa|a|i|ya|zi|ku|u|li|ki|vi|tu|m)(?:me|mesha)")
+
+
+def _pluperfect_at(h: Hit, tokens: Sequence[Token]) -> bool:
+    """The PLUPERFECT auxiliary ``h`` ("avait", "had", "walikuwa") is followed by a participle
+    (past its fillers): "avaient ete tuees", "had already fled", "walikuwa wamekimbia"."""
+    i = h.end
+    while i < len(tokens) and tokens[i].norm in _PLUPERFECT_FILLERS:
+        i += 1
+    if i >= len(tokens) or (h.start > 0 and tokens[h.start - 1].norm == "y"):
+        return False  # "il y avait des hommes armes": there were
+    word = tokens[i].norm
+    if h.lang == "en":
+        return word not in _HAD_THINGS and (
+            word.endswith(("ed", "en", "wn")) or word in _EN_PARTICIPLES
+        )
+    if h.lang == "sw":
+        return bool(_SW_PERFECT.match(word))
+    return word not in _HAD_THINGS and not word.isdigit()
+
+
+def background_spans(hits: Sequence[Hit], tokens: Sequence[Token], text: str) -> list[range]:
+    """What a text tells in the pluperfect, from the auxiliary to the end of its sentence or a
+    contrast: an event before the one reported ("En fevrier deja, 62 civils avaient peri a
+    Bule", "the militia, which had first attacked Lengwe", "Ce meme groupe avait mene le 2 mai
+    une incursion : quatre femmes violees")."""
+    spans: list[range] = []
+    for h in hits:
+        if h.group != "PLUPERFECT" or not _pluperfect_at(h, tokens):
+            continue
+        end = h.end
+        while end < len(tokens) and tokens[end].norm not in _CONTRAST:
+            gap = text[tokens[end - 1].end : tokens[end].start] if text else ""
+            if any(c in gap for c in ".!?;\n"):
+                break
+            end += 1
+        spans.append(range(h.start, end))
+    return spans
+
+
+def in_background(h: Hit, spans: Sequence[range]) -> bool:
+    return any(h.start in s for s in spans)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from app.triage.lexicon import EVENT_GROUPS, Hit, groups_in
+from app.triage.modality import background_spans, in_background
 from app.triage.normalize import Token
 from app.triage.types import GazPlace, LocationSource, Mention, PlaceMatcher, Sender
 
@@ -480,6 +481,7 @@ def _score(
     all_caps: bool,
     cues: Sequence[Hit] = (),
     said: frozenset[int] = frozenset(),
+    background: Sequence[range] = (),
 ) -> float:
     prep = _listed_prep(m, idx, mentions, preps, text, tokens)
     group = prep.group if prep else ""
@@ -515,6 +517,10 @@ def _score(
     if _taken_to(m, idx, mentions, marks, tokens, text):
         score -= 4.0
         group = ""  # "evacues a Beni": no place the event is said to be in
+    elif any(m.start in b for b in background):
+        # "En fevrier deja, 62 civils avaient peri a Bule": where an earlier event was
+        score -= 4.0
+        group = ""
     elif _source_place(m, marks, tokens, text):
         # where the teller is: "the Red Cross secretary in Mutwanga confirmed" (below an area)
         score -= 4.0
@@ -758,6 +764,9 @@ def locate(
             for i, o in enumerate(mentions)
             if _said_where(o, i, mentions, preps, marks, hits, cues, tokens, text)
         )
+        # the pluperfect's places, when the event decided is told outside it
+        spans = background_spans(hits, tokens, text)
+        background = spans if any(not in_background(c, spans) for c in cues) else []
         ranked = sorted(
             range(len(mentions)),
             key=lambda i: (
@@ -773,6 +782,7 @@ def locate(
                     all_caps,
                     cues,
                     said,
+                    background,
                 ),
                 i,
             ),

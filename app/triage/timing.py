@@ -178,13 +178,13 @@ def _bare_month_dates(norms: Sequence[str], i: int, lead: str) -> bool:
     return True
 
 
-def _dates(norms: Sequence[str], lexicon: Lexicon, today: date) -> list[tuple[str, date]]:
+def _dates(norms: Sequence[str], lexicon: Lexicon, today: date) -> list[tuple[str, date, int]]:
     """Dates written as "29 decembre", "le 1er octobre", "les 30 et 31 mars", "August 23": a day
     number next to a month name; the year written after them, else the latest such day not
     after ``today``. A month named without a day ("en mars", "since March") dates the event
     unless the message names its own day ("Since March the ADF have killed 40, and today 3
-    more": today's killing is the event)."""
-    out: list[tuple[str, date]] = []
+    more": today's killing is the event). Each with the token of its month."""
+    out: list[tuple[str, date, int]] = []
     n = len(norms)
     names_today = _names_today(norms, lexicon)
     for i, word in enumerate(norms):
@@ -213,13 +213,13 @@ def _dates(norms: Sequence[str], lexicon: Lexicon, today: date) -> list[tuple[st
                 # "en mars", "in March", "since early February", "mwezi wa machi": a month
                 # other than this one is behind us (this year's, else last year's)
                 in_year = today.year if month + 1 < today.month else today.year - 1
-                out.append((f"{lead} {word}", date(in_year, month + 1, 1)))
+                out.append((f"{lead} {word}", date(in_year, month + 1, 1), i))
             continue
         written = norms[after] if after < n else ""
         year = int(written) if written.isdigit() and len(written) == 4 else None
         when = _day_of(month + 1, day, today, year)
         if when is not None:
-            out.append((f"{day} {word}", when))
+            out.append((f"{day} {word}", when, i))
     return out
 
 
@@ -305,21 +305,35 @@ def detect_time(
     ongoing = groups_in(hits, "ONGOING")
     past_cue = past[0].cue if past else _il_y_a(tokens)
     norms = [t.norm for t in tokens]
+    dated = _dates(norms, lexicon, today)
+    dated_past = [i for _, when, i in dated if when < today]
     if not past_cue:
-        for cue, when in _dates(norms, lexicon, today) + _holidays(norms, lexicon, today):
+        holidays = [(cue, when, -1) for cue, when in _holidays(norms, lexicon, today)]
+        for cue, when, _ in dated + holidays:
             if when < today:
                 past_cue = f"{cue} (received {today.strftime('%a %Y-%m-%d')})"
                 break
-    # Where the past words and days are (none known for a date or "il y a").
+    # Where the past words, days and dates are (none known for a holiday or "il y a").
     past_at = [p.start for p in past]
     days_before = [(c, i) for c, day, i in _weekdays(norms, lexicon) if day != today.weekday()]
     if past or not past_cue:
         past_at += [i for _, i in days_before]
+    elif dated_past and not _il_y_a(tokens):
+        # a date before today: "Vendredi 29 septembre, l armee avait repris ... Des combats
+        # depuis ce lundi": where it stands, and its weekday's
+        past_at += dated_past + [i for _, i in days_before]
+    # Where the message names its own day: "aujourd hui", "leo", today's date, "ce lundi".
+    today_at = _today_at(norms, lexicon) + [i for _, when, i in dated if when == today]
+    today_at += [
+        i
+        for i, w in enumerate(norms)
+        if i and lexicon.weekdays.get(w) == today.weekday() and norms[i - 1] in lexicon.this_words
+    ]
     if not past_cue and days_before:
         past_cue = f"{days_before[0][0]} (received {today.strftime('%a %Y-%m-%d')})"
     if past_cue and cues and text:
         ongoing = [o for o in ongoing if any(_same_sentence(o, c, tokens, text) for c in cues)]
-    if past_at and cues and text and _today_elsewhere(tokens, past_at, cues, norms, lexicon, text):
+    if past_at and cues and text and _today_elsewhere(tokens, past_at, today_at, cues, norms, text):
         reasons.append(f"'{past_cue}' is another sentence's: the event's names today")
         past_cue = None
     if ongoing:
@@ -350,9 +364,9 @@ def _sentences(tokens: Sequence[Token], text: str) -> list[int]:
 def _today_elsewhere(
     tokens: Sequence[Token],
     past_at: Sequence[int],
+    today_at: Sequence[int],
     cues: Sequence[Hit],
     norms: Sequence[str],
-    lexicon: Lexicon,
     text: str,
 ) -> bool:
     """A sentence of the event names today and no past time (the past words are other
@@ -362,7 +376,7 @@ def _today_elsewhere(
     we buried 5 people killed by ADF": yesterday's)."""
     of = _sentences(tokens, text)
     past_in = {of[i] for i in past_at}
-    today_in = {of[i] for i in _today_at(norms, lexicon)} - past_in
+    today_in = {of[i] for i in today_at} - past_in
     # where a sentence starts telling what came after: the count, the burial
     aftermath: dict[int, int] = {}
     for i, w in enumerate(norms):
