@@ -79,6 +79,10 @@ class Decision:
     reasons: tuple[str, ...]
 
 
+# How near a ransom or kidnappers' word a demand is theirs ("ses ravisseurs ayant exige").
+_DEMAND_REACH = 3
+
+
 # Event words that tell an event by themselves (not armed men merely named).
 _DECIDING = EVENT_GROUPS - {"AP_WEAK"}
 
@@ -285,6 +289,22 @@ def categorize(
     # for the goods only ("freed ..., but the militiamen also left with goats"); calm returned
     # ends the looting too.
     goods_kept = "END_RELEASE" in fired and "END_CALM" not in fired
+    if "ABDUCTION" in cancelled:
+        # "relache contre une rancon, ses ravisseurs ayant exige 6 000 dollars": the ransom's
+        # demand ended with the release
+        ransoms = groups_in(hits, "ABDUCTION")
+        demands = [
+            h
+            for h in events
+            if h.group == "THREAT"
+            and any(
+                gap_between(h, r) <= _DEMAND_REACH and not across_clause(h, r, tokens, text)
+                for r in ransoms
+            )
+        ]
+        for h in demands:
+            reasons.append(f"{_q(h.cue)}: the ransom's demand, ended with the release")
+        events = [h for h in events if h not in demands]
     if cancelled:
         harm = groups_in(hits, "KILLED", "WOUNDED")
         kept = []
@@ -411,6 +431,10 @@ def categorize(
                 add("ABDUCTION", h)
             elif actors:
                 add("ARMED_PRESENCE", h)
+        elif group == "FINISH":
+            if next_object(tokens, hits, h.end, number_words, text) == "PEOPLE":
+                reasons.append(f"{_q(h.cue)} people → ATTACK")  # "ont acheve onze civils"
+                add("ATTACK", h)
         elif group == "GUNFIRE":
             obj = next_object(tokens, hits, h.end, number_words, text)
             if obj == "PEOPLE":

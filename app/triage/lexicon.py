@@ -47,6 +47,7 @@ EVENT_GROUPS = frozenset(
         "SEIZE",
         "PROTEST",
         "WEAPON",
+        "FINISH",
     )
 )
 # Long phrases of these groups hide the words inside them: an event phrase ("cattle raid"), a

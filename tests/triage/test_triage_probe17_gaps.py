@@ -1,7 +1,11 @@
 """Rules found missing by probes 15 and 17 (held-out, labelled before the engine ran; each
 sentence here is our own, and each the rule is for was wrong before it): "uta tongo" (Lingala:
 since this morning) is a time, not the place Tongo; Swahili ultimatums given to "us" ("M23
-wametupa masaa 72 tuvunje"), "wilayani X" (in X territory), "mashariki ya X" (east of X)."""
+wametupa masaa 72 tuvunje"), "wilayani X" (in X territory), "mashariki ya X" (east of X);
+from probes 16 and 17: fighters who "se sont battus", civilians "acheves" (finished off), a
+"death toll", "attack helicopters" (no attack), "the areas they control" (no presence
+reported), displaced people who "go back" to their villages, a Lingala herder ("elenge
+mobateli ngombe") killed beside cows, and a ransom's demand ended by the release."""
 
 from __future__ import annotations
 
@@ -28,6 +32,46 @@ CASES = [
     ("M23 walitupa siku 3 tuvunje vibanda vyetu Kibati", ("THREAT", "medium", "kibati")),
     # "wilayani X": the territoire X
     ("ADF wameua watu 4 kijijini, wilayani Beni", ("ATTACK", "critical", "territoire-beni")),
+    (
+        "Les miliciens et l armee se sont battus toute la journee a Kirumba",
+        ("CLASH", "critical", "kirumba"),
+    ),
+    ("Les assaillants ont acheve onze civils a Oicha cette nuit", ("ATTACK", "critical", "oicha")),
+    ("Les FARDC ont acheve les travaux du pont de Oicha", ("OTHER", "low", "oicha")),
+    (
+        "Goma was calm today; the death toll of yesterday's unrest has risen to 12.",
+        ("ATTACK", "high", "goma"),
+    ),
+    (
+        "Heavy fighting near Kibumba today; UN attack helicopters flew missions against rebel "
+        "positions.",
+        ("CLASH", "critical", "kibumba"),
+    ),
+    (
+        "Les M23 exigent une taxe de 500 dollars aux camions dans les zones qu ils controlent "
+        "autour de Kitshanga.",
+        ("THREAT", "medium", "kitshanga"),
+    ),
+    (
+        "Displaced families in Kanyabayonga are beginning to go back to their villages this week.",
+        ("OTHER", "low", "kanyabayonga"),
+    ),
+    (
+        "Na Bule butu oyo ba milicien babomi elenge mobateli ngombe, bayibi bangombe 40",
+        ("ATTACK", "critical", "bule"),
+    ),
+    (
+        "L enseignant enleve a Rutshuru a retrouve la liberte ce matin; il a ete relache contre "
+        "une rancon, ses ravisseurs ayant exige 2 000 dollars.",
+        ("OTHER", "low", "rutshuru"),
+    ),
+    # guards: cows killed are a looting; a demand after a release is a threat of its own
+    ("Na Bule ba milicien babomi bangombe 5 butu oyo", ("LOOTING", "medium", "bule")),
+    (
+        "Les otages ont ete relaches a Oicha hier. Les ADF exigent maintenant 5 000 dollars "
+        "a chaque famille du village.",
+        ("THREAT", "medium", "oicha"),
+    ),
     # "mashariki ya X": a direction from X, below the place of the event
     ("Mapigano makali Kitshanga mashariki ya Sake leo", ("CLASH", "critical", "kitshanga")),
 ]
