@@ -270,6 +270,13 @@ def categorize(
         if h.group == "ATTACK" and carried(h, hits, tokens):
             reasons.append(f"{_q(h.cue)}: a weapon carried, not used")
     events = [h for h in events if not (h.group == "ATTACK" and carried(h, hits, tokens))]
+    # "ba foto ete FARDC bakangi ba M23 ezali lokuta", "habari za ADF kushambulia Mamove ni
+    # uongo": a report said in its clause to be false tells no event
+    denials = alive(groups_in(hits, "DENIED"))
+    denied = [h for h in events if any(not across_clause(h, d, tokens, text) for d in denials)]
+    for h in denied:
+        reasons.append(f"{_q(h.cue)} is denied: a false report")
+    events = [h for h in events if h not in denied]
     # "En fevrier deja, 62 civils avaient peri a Bule": told in the pluperfect, before the
     # event reported, it decides nothing when another event is told
     spans = background_spans(hits, tokens, text)
@@ -425,6 +432,8 @@ def categorize(
                 reasons.append(f"{_q(h.cue)} with no one hurt and no weapon named: no attack")
             else:
                 add("ATTACK", h)
+        elif group == "SEIZE" and any(overlaps(h, c) for c in groups_in(hits, "END_CALM")):
+            continue  # "la situation est sous controle": calm, nothing seized
         elif group == "SEIZE":
             obj = next_object(tokens, hits, h.end, number_words, text)
             if obj == "PEOPLE" or (obj is None and people_before(tokens, hits, h.start)):
@@ -522,6 +531,12 @@ def categorize(
     for h in deadlines:
         reasons.append(f"a deadline {_q(h.cue)} → THREAT")
         add("THREAT", h)
+
+    if actors:
+        # "their fighters are still there", "hawajaondoka": armed men present
+        for h in alive(groups_in(hits, "STILL")):
+            if people_subject(h, hits) is None:  # not "wakazi ... hawajaondoka"
+                add("ARMED_PRESENCE", h)
 
     if "AP_WEAK" in candidates:
         weak = candidates.pop("AP_WEAK")

@@ -370,6 +370,10 @@ def threat_ends(
     others are still held ends nothing ("ont relache les adultes mais garde les onze")."""
     held = [h for h in alive(groups_in(hits, "HELD")) if not no_longer(h, tokens)]
     leaving = [h for h in alive(groups_in(hits, "LEFT")) if armed_leaving(h, hits, actors)]
+    # "calme ce matin, mais les M23 sont toujours la", "walitangaza kwamba wameondoka, lakini
+    # bado wako mjini": armed men said to be still there are not gone, calm or not
+    still = [h for h in alive(groups_in(hits, "STILL")) if people_subject(h, hits) is None]
+    still = still if actors else []
     cancelled: set[str] = set()
     fired: set[str] = set()
     for end_group, cancels, what in (
@@ -388,6 +392,9 @@ def threat_ends(
         if end_group == "END_GONE":
             # "many residents have left the town": people fled, armed men are not gone
             ends = [g for g in ends if people_subject(g, hits) is None]
+        if end_group in ("END_GONE", "END_CALM") and ends and still:
+            reasons.append(f"'{still[0].cue}': armed men still there, {ends[0].cue} ends nothing")
+            ends = []
         if end_group == "END_RELEASE":
             ends = [
                 r
