@@ -181,6 +181,24 @@ def _in_named_territories(
     return kept, notes
 
 
+# French puts an article before a territoire's name, not a town's: "le Masisi", "du Lubero",
+# "au Rutshuru" against "a Beni", "de Masisi-centre".
+_ARTICLES = frozenset(("le", "du", "au"))
+
+
+def _articled_areas(mentions: Sequence[Mention], tokens: Sequence[Token]) -> list[Hit]:
+    """A name right after "le / du / au" that is also a territoire's: an area word before it
+    ("chasser les FDLR du Lubero"), so that it is read as the territoire."""
+    return [
+        Hit("AREA_TERRITOIRE", "fr", m.start - 1, m.start, tokens[m.start - 1].norm)
+        for m in mentions
+        if m.start > 0
+        and tokens[m.start - 1].norm in _ARTICLES
+        and tokens[m.start - 1].raw.islower()
+        and any(p.area_level == "territoire" for p in m.places)
+    ]
+
+
 def _candidates(m: Mention, marks: Sequence[Hit]) -> tuple[GazPlace, ...]:
     """The places a name may stand for: the areas of the level written next to it, else the
     settlements of that name (a bare "Beni" is the town, not the territoire)."""
@@ -750,7 +768,7 @@ def locate(
             continue
         mentions.append(m)
     mentions, elsewhere = _in_named_provinces(mentions, preps)
-    marks += _areas_after_places(mentions, tokens, text)
+    marks += _areas_after_places(mentions, tokens, text) + _articled_areas(mentions, tokens)
     refused.extend(elsewhere)
     mentions, outside = _in_named_territories(mentions, marks)
     refused.extend(outside)

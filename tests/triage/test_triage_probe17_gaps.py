@@ -5,7 +5,9 @@ wametupa masaa 72 tuvunje"), "wilayani X" (in X territory), "mashariki ya X" (ea
 from probes 16 and 17: fighters who "se sont battus", civilians "acheves" (finished off), a
 "death toll", "attack helicopters" (no attack), "the areas they control" (no presence
 reported), displaced people who "go back" to their villages, a Lingala herder ("elenge
-mobateli ngombe") killed beside cows, and a ransom's demand ended by the release."""
+mobateli ngombe") killed beside cows, and a ransom's demand ended by the release; civilians who
+"ont perdu la vie" (lost their lives), a territoire named with an article ("dans le Masisi",
+"du Lubero": the territoire, not the town), "du cote de X" (towards X, not where it was)."""
 
 from __future__ import annotations
 
@@ -71,6 +73,24 @@ CASES = [
         "Les otages ont ete relaches a Oicha hier. Les ADF exigent maintenant 5 000 dollars "
         "a chaque famille du village.",
         ("THREAT", "medium", "oicha"),
+    ),
+    ("Trois civils ont perdu la vie cette nuit a Mavivi", ("ATTACK", "critical", "mavivi")),
+    ("Five villagers lost their lives in Mamove this morning", ("ATTACK", "critical", "mamove")),
+    ("Watu wanne wamepoteza maisha Kalunguta leo", ("ATTACK", "critical", "kalunguta")),
+    (
+        "Les combats se poursuivent dans le Masisi ce matin",
+        ("CLASH", "critical", "territoire-masisi"),
+    ),
+    (
+        "Attaque ce matin a Luhanga, en territoire de Lubero. Le groupe veut chasser les FDLR "
+        "du cote de Beni.",
+        ("ATTACK", "critical", "territoire-lubero"),
+    ),
+    # guards: a town after "a", a capital "Le" opening a sentence
+    ("Combats ce matin a Masisi", ("CLASH", "critical", "masisi")),
+    (
+        "Le Lubero est calme, les deplaces rentrent a Lubero-centre",
+        ("OTHER", "low", "lubero"),
     ),
     # "mashariki ya X": a direction from X, below the place of the event
     ("Mapigano makali Kitshanga mashariki ya Sake leo", ("CLASH", "critical", "kitshanga")),
