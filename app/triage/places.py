@@ -466,6 +466,26 @@ _SOURCE_REACH = 3
 _SENTENCE_ENDS = ".;!?"
 
 
+# A distance from a place: "kilomita 20 tu kutoka Goma", "20 km away from Goma", "a 15
+# kilometres environ de Beni".
+_DISTANCE_UNITS = frozenset(
+    ("km", "kms", "kilomita", "kilometres", "kilometre", "kilometers", "kilometer", "miles")
+)
+_DISTANCE_FROM = frozenset(("kutoka", "from", "de", "d", "du", "ya"))
+_DISTANCE_REACH = 4
+
+
+def _distance_from(m: Mention, tokens: Sequence[Token]) -> bool:
+    """The name follows a "from" a few words after a distance unit ("kilomita 20 tu kutoka
+    Goma"): where the distance is counted from (Place rule 6)."""
+    if m.start < 2 or tokens[m.start - 1].norm not in _DISTANCE_FROM:
+        return False
+    return any(
+        t.norm in _DISTANCE_UNITS
+        for t in tokens[max(0, m.start - 1 - _DISTANCE_REACH) : m.start - 1]
+    )
+
+
 def _source_place(m: Mention, marks: Sequence[Hit], tokens: Sequence[Token], text: str) -> bool:
     """The name is where someone telling the news is: a SOURCE word right before it, with
     only a place word or articles between, and a SAID word in its sentence ("the Red Cross
@@ -524,7 +544,9 @@ def _score(
         # where the report comes from: the places named after it rank above it, but for where
         # people fled to, the wounded were taken, someone came from or was heading
         score -= _DATELINE
-    if any(h.group == "NEAR" and h.end in (m.start, m.start - 1) for h in marks):
+    if any(h.group == "NEAR" and h.end in (m.start, m.start - 1) for h in marks) or _distance_from(
+        m, tokens
+    ):
         score -= 3.0
     # Where the wounded are taken to is not where the event is: below it, an area or a
     # "near X" ("les ADF ont attaque Oicha, les blesses transferes a Beni").
@@ -667,9 +689,7 @@ def _said_where(
         return True
     if all(p.area_level for p in _candidates(m, marks)):
         return True
-    if any(
-        h.group in ("NEAR", "ROAD", *_AREA_MARKS) and h.end in (m.start, m.start - 1) for h in marks
-    ):
+    if any(h.group in ("ROAD", *_AREA_MARKS) and h.end in (m.start, m.start - 1) for h in marks):
         return True
     if any(h.group == "SETTLEMENT" and 0 <= m.start - h.end <= 1 for h in hits):
         return True

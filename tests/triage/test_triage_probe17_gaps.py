@@ -7,7 +7,9 @@ from probes 16 and 17: fighters who "se sont battus", civilians "acheves" (finis
 reported), displaced people who "go back" to their villages, a Lingala herder ("elenge
 mobateli ngombe") killed beside cows, and a ransom's demand ended by the release; civilians who
 "ont perdu la vie" (lost their lives), a territoire named with an article ("dans le Masisi",
-"du Lubero": the territoire, not the town), "du cote de X" (towards X, not where it was)."""
+"du Lubero": the territoire, not the town), "du cote de X" (towards X, not where it was), a
+distance from a place ("kilomita 20 tu kutoka Goma") and where shots are heard ("inasikika hadi
+mjini Sake") below the place of the event, fighting that "yameendelea leo" (went on today)."""
 
 from __future__ import annotations
 
@@ -91,6 +93,23 @@ CASES = [
     (
         "Le Lubero est calme, les deplaces rentrent a Lubero-centre",
         ("OTHER", "low", "lubero"),
+    ),
+    (
+        "Sake: mapigano yanaendelea sasa hivi kati ya M23 na Wazalendo, kilomita 20 tu kutoka Goma",
+        ("CLASH", "critical", "sake"),
+    ),
+    (
+        "Mapigano Kirolirwe tangu Jumamosi yameendelea leo. Risasi zinasikika hadi mjini Sake.",
+        ("CLASH", "critical", "kirolirwe"),
+    ),
+    (
+        "Combats a Kitshanga depuis samedi; les tirs sont entendus jusqu a Mweso.",
+        ("CLASH", "high", "kitshanga"),
+    ),
+    (
+        "Hostages freed on Saturday near Komanda; the army says fighting is still going on in the "
+        "area.",
+        ("CLASH", "critical", "komanda"),
     ),
     # "mashariki ya X": a direction from X, below the place of the event
     ("Mapigano makali Kitshanga mashariki ya Sake leo", ("CLASH", "critical", "kitshanga")),
