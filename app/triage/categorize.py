@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import get_args
 
 from app.triage.clauses import JOIN, NEARNESS, TAKINGS, across_clause, gap_between, overlaps
-from app.triage.endings import returns, threat_ends
+from app.triage.endings import returns, still_there, threat_ends
 from app.triage.lexicon import CATEGORY_GROUPS, EVENT_GROUPS, Hit, groups_in
 from app.triage.modality import (
     MODAL_TARGETS,
@@ -85,6 +85,21 @@ _DEMAND_REACH = 3
 
 # Event words that tell an event by themselves (not armed men merely named).
 _DECIDING = EVENT_GROUPS - {"AP_WEAK"}
+
+
+def actors_named(hits: Sequence[Hit]) -> bool:
+    """Armed men, an armed group or the army named anywhere in the text."""
+    return any(h.group in ("ACTOR", "AP_WEAK") for h in hits)
+
+
+def _same_sentence(a: Hit, b: Hit, tokens: Sequence[Token], text: str) -> bool:
+    """No full stop, "!", "?", ";" or new line between two hits."""
+    first, second = (a, b) if a.start <= b.start else (b, a)
+    if first.end > second.start:
+        return True
+    return not any(
+        c in text[tokens[first.end - 1].end : tokens[second.start].start] for c in ".!?;\n"
+    )
 
 
 def _q(text: str) -> str:
@@ -270,10 +285,23 @@ def categorize(
         if h.group == "ATTACK" and carried(h, hits, tokens):
             reasons.append(f"{_q(h.cue)}: a weapon carried, not used")
     events = [h for h in events if not (h.group == "ATTACK" and carried(h, hits, tokens))]
+    # "3 personnes ont perdu la vie dans un accident", "the cholera death toll": deaths of no
+    # violence, when no armed men, shots or weapons are named
+    causes = alive(groups_in(hits, "NOT_VIOLENT"))
+    if causes and not actors_named(hits) and not groups_in(hits, "GUNFIRE", "WEAPON", "ASSAULT"):
+        natural = [h for h in events if h.group == "ATTACK"]
+        for h in natural[:1]:
+            reasons.append(f"{_q(h.cue)} of {_q(causes[0].cue)}: no violence")
+        events = [h for h in events if h.group != "ATTACK"]
     # "ba foto ete FARDC bakangi ba M23 ezali lokuta", "habari za ADF kushambulia Mamove ni
-    # uongo": a report said in its clause to be false tells no event
+    # uongo": a report said in its clause to be false tells no event; not what is told after
+    # the denial ("les infos de l armee sont fausses et que 9 civils ont ete tues")
     denials = alive(groups_in(hits, "DENIED"))
-    denied = [h for h in events if any(not across_clause(h, d, tokens, text) for d in denials)]
+    denied = [
+        h
+        for h in events
+        if any(h.end <= d.start and not across_clause(h, d, tokens, text) for d in denials)
+    ]
     for h in denied:
         reasons.append(f"{_q(h.cue)} is denied: a false report")
     events = [h for h in events if h not in denied]
@@ -298,8 +326,10 @@ def categorize(
     goods_kept = "END_RELEASE" in fired and "END_CALM" not in fired
     if "ABDUCTION" in cancelled:
         # "relache contre une rancon, ses ravisseurs ayant exige 6 000 dollars": the ransom's
-        # demand ended with the release
+        # demand ended with the release told in its sentence (not "...; les ravisseurs exigent
+        # 3000 dollars pour les trois autres")
         ransoms = groups_in(hits, "ABDUCTION")
+        releases = alive(groups_in(hits, "END_RELEASE"))
         demands = [
             h
             for h in events
@@ -308,6 +338,7 @@ def categorize(
                 gap_between(h, r) <= _DEMAND_REACH and not across_clause(h, r, tokens, text)
                 for r in ransoms
             )
+            and any(_same_sentence(h, r, tokens, text) for r in releases)
         ]
         for h in demands:
             reasons.append(f"{_q(h.cue)}: the ransom's demand, ended with the release")
@@ -440,6 +471,9 @@ def categorize(
                 add("ABDUCTION", h)
             elif actors:
                 add("ARMED_PRESENCE", h)
+        elif group == "FIGHT":
+            if actors:  # "les miliciens et l armee se sont battus"; not two taxi drivers
+                add("CLASH", h)
         elif group == "FINISH":
             if next_object(tokens, hits, h.end, number_words, text) == "PEOPLE":
                 reasons.append(f"{_q(h.cue)} people → ATTACK")  # "ont acheve onze civils"
@@ -532,11 +566,10 @@ def categorize(
         reasons.append(f"a deadline {_q(h.cue)} → THREAT")
         add("THREAT", h)
 
-    if actors:
-        # "their fighters are still there", "hawajaondoka": armed men present
-        for h in alive(groups_in(hits, "STILL")):
-            if people_subject(h, hits) is None:  # not "wakazi ... hawajaondoka"
-                add("ARMED_PRESENCE", h)
+    # "their fighters are still there", "M23 bado wako": armed men present
+    for h in alive(groups_in(hits, "STILL")):
+        if still_there(h, hits, tokens, text):
+            add("ARMED_PRESENCE", h)
 
     if "AP_WEAK" in candidates:
         weak = candidates.pop("AP_WEAK")

@@ -355,6 +355,29 @@ def _after_it(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -
     return False
 
 
+_SENTENCE_MARKS = ".!?;\n"
+
+
+def still_there(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -> bool:
+    """The STILL word ``h`` ("sont toujours la", "bado wako") says armed men are still there:
+    the last of armed men or people named before it in its sentence is armed men, not the
+    army, police or peacekeepers ("Les FARDC ne sont pas partis", "les equipes de MSF sont
+    toujours la")."""
+    subject: Hit | None = None
+    for g in hits:
+        if g.group not in ("ACTOR", "AP_WEAK", "PEOPLE") or g.end > h.start:
+            continue
+        if any(c in text[tokens[g.end - 1].end : tokens[h.start].start] for c in _SENTENCE_MARKS):
+            continue
+        if subject is None or g.end > subject.end or (g.end == subject.end and g.group != "PEOPLE"):
+            subject = g
+    if subject is None or subject.group == "PEOPLE":
+        return False
+    return not any(
+        f.group == "FORCES" and f.start < subject.end and subject.start < f.end for f in hits
+    )
+
+
 def threat_ends(
     alive: Callable[[list[Hit]], list[Hit]],
     hits: Sequence[Hit],
@@ -372,8 +395,7 @@ def threat_ends(
     leaving = [h for h in alive(groups_in(hits, "LEFT")) if armed_leaving(h, hits, actors)]
     # "calme ce matin, mais les M23 sont toujours la", "walitangaza kwamba wameondoka, lakini
     # bado wako mjini": armed men said to be still there are not gone, calm or not
-    still = [h for h in alive(groups_in(hits, "STILL")) if people_subject(h, hits) is None]
-    still = still if actors else []
+    still = [h for h in alive(groups_in(hits, "STILL")) if still_there(h, hits, tokens, text)]
     cancelled: set[str] = set()
     fired: set[str] = set()
     for end_group, cancels, what in (

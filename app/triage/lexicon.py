@@ -48,6 +48,7 @@ EVENT_GROUPS = frozenset(
         "PROTEST",
         "WEAPON",
         "FINISH",
+        "FIGHT",
     )
 )
 # Long phrases of these groups hide the words inside them: an event phrase ("cattle raid"), a

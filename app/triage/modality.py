@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from app.triage.clauses import AFTER, CLAUSE_MARKS, across_clause, is_count
-from app.triage.lexicon import CATEGORY_GROUPS, Hit
+from app.triage.lexicon import CATEGORY_GROUPS, Hit, load_lexicon
 from app.triage.normalize import Token
 
 _NEG_WINDOW = 3
@@ -284,46 +284,81 @@ _EN_PARTICIPLES = frozenset(
         *("fought", "struck", "hit", "beaten", "run", "led", "sent", "set", "sought", "made"),
     )
 )
-# A contrast ends the background told before it ("avaient fui, mais ce matin ...").
+# A contrast ends the background told before it ("avaient fui, mais ce matin ..."), and so does
+# a verb of the news told after it ("Un enseignant qui avait cinq enfants a ete tue").
 _CONTRAST = frozenset(("mais", "but", "lakini", "however", "cependant", "pourtant", "whereas"))
+_MAIN_VERBS = frozenset(("ont", "est", "sont", "was", "were", "is", "are", "has", "have"))
 _SW_PERFECT = re.compile(r"^(?:wa|a|i|ya|zi|ku|u|li|ki|vi|tu|m)(?:me|mesha)")
+# French participles end so ("tue", "tues", "fui", "pris", "recu", "fait", "mene").
+_FR_PARTICIPLE = ("e", "es", "ee", "ees", "i", "is", "ie", "ies", "u", "us", "ue", "ues", "t", "ts")
 
 
-def _pluperfect_at(h: Hit, tokens: Sequence[Token]) -> bool:
-    """The PLUPERFECT auxiliary ``h`` ("avait", "had", "walikuwa") is followed by a participle
-    (past its fillers): "avaient ete tuees", "had already fled", "walikuwa wamekimbia"."""
+def _participle_at(h: Hit, tokens: Sequence[Token]) -> int | None:
+    """Where the participle of the PLUPERFECT auxiliary ``h`` ("avait", "had", "walikuwa")
+    stands, past its fillers ("avaient ete tuees", "had already fled", "walikuwa wamekimbia");
+    None when what follows is no participle ("il y avait des hommes", "had guns", "avait cinq
+    enfants", "avait peur")."""
     i = h.end
     while i < len(tokens) and tokens[i].norm in _PLUPERFECT_FILLERS:
         i += 1
     if i >= len(tokens) or (h.start > 0 and tokens[h.start - 1].norm == "y"):
-        return False  # "il y avait des hommes armes": there were
+        return None  # "il y avait des hommes armes": there were
     word = tokens[i].norm
+    if word in _HAD_THINGS or word.isdigit() or word in load_lexicon().number_words:
+        return None
     if h.lang == "en":
-        return word not in _HAD_THINGS and (
-            word.endswith(("ed", "en", "wn")) or word in _EN_PARTICIPLES
-        )
-    if h.lang == "sw":
-        return bool(_SW_PERFECT.match(word))
-    return word not in _HAD_THINGS and not word.isdigit()
+        ok = word.endswith(("ed", "en", "wn")) or word in _EN_PARTICIPLES
+    elif h.lang == "sw":
+        ok = bool(_SW_PERFECT.match(word))
+    else:
+        ok = word.endswith(_FR_PARTICIPLE) and not word.endswith("ment")
+    return i if ok else None
+
+
+def _names_today(tokens: Sequence[Token], span: range) -> bool:
+    norms = tuple(tokens[i].norm for i in span)
+    return any(
+        norms[k : k + len(p)] == p
+        for p in load_lexicon().today_phrases
+        if p
+        for k in range(len(norms))
+    )
 
 
 def background_spans(hits: Sequence[Hit], tokens: Sequence[Token], text: str) -> list[range]:
-    """What a text tells in the pluperfect, from the auxiliary to the end of its sentence or a
-    contrast: an event before the one reported ("En fevrier deja, 62 civils avaient peri a
-    Bule", "the militia, which had first attacked Lengwe", "Ce meme groupe avait mene le 2 mai
-    une incursion : quatre femmes violees")."""
+    """What a text tells in the pluperfect, from the auxiliary to the end of its sentence, a
+    contrast or the next main verb ("qui avait recu des menaces, a ete enleve"): an event before the
+    one reported ("En fevrier deja, 62 civils avaient peri a Bule", "the militia, which had
+    first attacked Lengwe", "Ce meme groupe avait mene le 2 mai une incursion : quatre femmes
+    violees"). Not one that names the day of the message ("Les ADF avaient tue 4 personnes
+    ce matin": the event itself, told loosely)."""
     spans: list[range] = []
     for h in hits:
-        if h.group != "PLUPERFECT" or not _pluperfect_at(h, tokens):
+        if h.group != "PLUPERFECT":
             continue
-        end = h.end
-        while end < len(tokens) and tokens[end].norm not in _CONTRAST:
+        participle = _participle_at(h, tokens)
+        if participle is None:
+            continue
+        end = participle + 1
+        while end < len(tokens):
+            norm = tokens[end].norm
             gap = text[tokens[end - 1].end : tokens[end].start] if text else ""
             if any(c in gap for c in ".!?;\n"):
                 break
+            if norm in _CONTRAST or norm in _MAIN_VERBS or (norm == "a" and _is_ete(tokens, end)):
+                break
+            if h.lang == "sw" and _SW_PERFECT.match(norm):
+                break
             end += 1
-        spans.append(range(h.start, end))
+        span = range(h.start, end)
+        if not _names_today(tokens, span):
+            spans.append(span)
     return spans
+
+
+def _is_ete(tokens: Sequence[Token], i: int) -> bool:
+    """ "a ete": the passive of the news told after a pluperfect ("qui avait ... a ete tue")."""
+    return i + 1 < len(tokens) and tokens[i + 1].norm == "ete"
 
 
 def in_background(h: Hit, spans: Sequence[range]) -> bool:

@@ -68,12 +68,22 @@ def _has_hint(
     name_like = not sentence_start or ":" in after or m.end == len(tokens)
     if tok.raw[:1].isupper() and not all_caps and name_like:
         return True
-    return any(h.end == m.start and h.cue not in _WEAK_PREPS | _SINCE for h in preps)
+    since = tok.norm in _TIMES_OF_DAY  # "uta tongo ya lelo": since this morning
+    return any(
+        h.end == m.start and h.cue not in _WEAK_PREPS and not (since and h.cue in _SINCE)
+        for h in preps
+    )
 
 
-# "from" that also means "since": before a common word, a time ("uta tongo ya lelo", since
-# this morning; "depuis matin"), not a place.
+# "from" that also means "since", and the times of day it may come before ("uta tongo ya lelo",
+# since this morning): no place ("depuis kilo", from Kilo, is one).
 _SINCE = frozenset(("uta", "depuis", "since", "tangu", "tokea"))
+_TIMES_OF_DAY = frozenset(
+    (
+        *("tongo", "ntongo", "butu", "pokwa", "moyi", "matin", "soir", "nuit", "midi"),
+        *("asubuhi", "jioni", "usiku", "mchana", "morning", "evening", "night", "noon"),
+    )
+)
 
 
 def _area_level(m: Mention, marks: Sequence[Hit]) -> str | None:
@@ -463,7 +473,11 @@ _SOURCE_PREPS = frozenset(
     ("in", "of", "at", "from", "de", "d", "du", "des", "a", "wa", "ya", "la", "l", "the", "huko")
 )
 _SOURCE_REACH = 3
-_SENTENCE_ENDS = ".;!?"
+# How near its source the word of saying is: after the name ("a source in Butembo said"), or
+# before the source ("selon la societe civile de", "a confirme le coordinateur de la societe
+# civile de").
+_SAID_AFTER = 2
+_SAID_BEFORE = 5
 
 
 # A distance from a place: "kilomita 20 tu kutoka Goma", "20 km away from Goma", "a 15
@@ -486,23 +500,31 @@ def _distance_from(m: Mention, tokens: Sequence[Token]) -> bool:
     )
 
 
+def _in_cue_sentence(m: Mention, cues: Sequence[Hit], tokens: Sequence[Token], text: str) -> bool:
+    """One of the words that decided the category is in the name's sentence."""
+    for c in cues:
+        lo, hi = sorted((c.start, m.start))
+        between = text[tokens[lo].end : tokens[hi].start] if lo < hi else ""
+        if not any(ch in between for ch in ".;!?\n"):
+            return True
+    return False
+
+
 def _source_place(m: Mention, marks: Sequence[Hit], tokens: Sequence[Token], text: str) -> bool:
     """The name is where someone telling the news is: a SOURCE word right before it, with
-    only a place word or articles between, and a SAID word in its sentence ("the Red Cross
-    secretary in Mutwanga confirmed", "selon la societe civile de Beni")."""
-    if not text:
-        return False
+    only a place word or articles between, and its SAID word right after the name or just
+    before the source ("the Red Cross secretary in Mutwanga confirmed", "selon la societe
+    civile de Beni"); not a source word the event hits ("le secretaire de Kalunguta a ete tue
+    ..., a declare un habitant")."""
     for s in marks:
         if s.group != "SOURCE" or s.end > m.start or m.start - s.end > _SOURCE_REACH:
             continue
         if not all(t.norm in _SOURCE_PREPS for t in tokens[s.end : m.start]):
             continue
         for h in marks:
-            if h.group != "SAID":
-                continue
-            lo, hi = sorted((h.start, m.start))
-            span = text[tokens[lo].end : tokens[hi].start]
-            if not any(c in span for c in _SENTENCE_ENDS):
+            if h.group == "SAID" and (
+                0 <= h.start - m.end <= _SAID_AFTER or 0 <= s.start - h.end <= _SAID_BEFORE
+            ):
                 return True
     return False
 
@@ -598,6 +620,8 @@ def _score(
             # where they came from is not where the event is: below an area or a "near X"
             # ("gunmen attacked the convoy near Butembo as it came back from Lubero")
             score -= 4.0
+    if cues and text and _in_cue_sentence(m, cues, tokens, text):
+        score += 0.5  # of two places said alike, the one in the event's sentence
     # A road "X-Y", "between X and Y" or "la route de X a Y": the first named.
     if idx + 1 < len(mentions):
         nxt = mentions[idx + 1]
