@@ -166,19 +166,49 @@ def _in_named_provinces(
     return kept, notes
 
 
-def _in_named_territories(
-    mentions: list[Mention], marks: Sequence[Hit]
-) -> tuple[list[Mention], list[str]]:
-    """A typo match outside every territoire the text names as one is not the place: "groupement
-    de Muhungu, territoire d'Uvira" is no Mulungu (Shabunda), "Malabo groupement, Djugu
-    territory" no Marabo (Irumu). The mentions kept, and a note for each dropped."""
-    named = {
+def _territoires_named(mentions: Sequence[Mention], marks: Sequence[Hit]) -> set[str]:
+    """The territoires the text names as one ("territoire d Uvira", "Djugu territory")."""
+    return {
         p.name.casefold()
         for m in mentions
         if m.kind != "fuzzy"
         for p in _candidates(m, marks)
         if p.area_level == "territoire"
     }
+
+
+# How near a name the territoire said to hold it is written ("Nango, a village of the Mompoyi
+# collectivity in Ango territory").
+_HELD_REACH = 10
+
+
+def _outside_named(m: Mention, mentions: Sequence[Mention], marks: Sequence[Hit]) -> bool:
+    """A territoire is named as one ("territoire de Walikale", "Ango territory"; not a bare
+    "Nyiragongo") within _HELD_REACH words of the name, and every place the
+    name may be lies in another known territoire: a namesake ("Nango, a village of the Mompoyi
+    collectivity in Ango territory" is no Nango of Dungu)."""
+    places = [p for p in m.places if not p.area_level]
+    if not places or not all(p.admin2 for p in places):
+        return False
+    near = {
+        p.name.casefold()
+        for o in mentions
+        if o.kind != "fuzzy"
+        and (_area_level(o, marks) == "territoire" or o.end - o.start > 1)
+        and abs(o.start - m.start) <= _HELD_REACH
+        for p in _candidates(o, marks)
+        if p.area_level == "territoire"
+    }
+    return bool(near) and all((p.admin2 or "").casefold() not in near for p in places)
+
+
+def _in_named_territories(
+    mentions: list[Mention], marks: Sequence[Hit]
+) -> tuple[list[Mention], list[str]]:
+    """A typo match outside every territoire the text names as one is not the place: "groupement
+    de Muhungu, territoire d'Uvira" is no Mulungu (Shabunda), "Malabo groupement, Djugu
+    territory" no Marabo (Irumu). The mentions kept, and a note for each dropped."""
+    named = _territoires_named(mentions, marks)
     if not named:
         return mentions, []
     kept: list[Mention] = []
@@ -542,6 +572,7 @@ def _score(
     cues: Sequence[Hit] = (),
     said: frozenset[int] = frozenset(),
     background: Sequence[range] = (),
+    namesakes: frozenset[int] = frozenset(),
 ) -> float:
     prep = _listed_prep(m, idx, mentions, preps, text, tokens)
     group = prep.group if prep else ""
@@ -583,6 +614,9 @@ def _score(
         # "En fevrier deja, 62 civils avaient peri a Bule": where an earlier event was
         score -= 4.0
         group = ""
+    elif idx in namesakes:
+        # a namesake in another territoire than the one the text names: below that area
+        score -= 4.0
     elif _source_place(m, marks, tokens, text):
         # where the teller is: "the Red Cross secretary in Mutwanga confirmed" (below an area)
         score -= 4.0
@@ -829,6 +863,9 @@ def locate(
         # the pluperfect's places, when the event decided is told outside it
         spans = background_spans(hits, tokens, text)
         background = spans if any(not in_background(c, spans) for c in cues) else []
+        namesakes = frozenset(
+            i for i, o in enumerate(mentions) if _outside_named(o, mentions, marks)
+        )
         ranked = sorted(
             range(len(mentions)),
             key=lambda i: (
@@ -845,6 +882,7 @@ def locate(
                     cues,
                     said,
                     background,
+                    namesakes,
                 ),
                 i,
             ),

@@ -9,7 +9,9 @@ mobateli ngombe") killed beside cows, and a ransom's demand ended by the release
 "ont perdu la vie" (lost their lives), a territoire named with an article ("dans le Masisi",
 "du Lubero": the territoire, not the town), "du cote de X" (towards X, not where it was), a
 distance from a place ("kilomita 20 tu kutoka Goma") and where shots are heard ("inasikika hadi
-mjini Sake") below the place of the event, fighting that "yameendelea leo" (went on today)."""
+mjini Sake") below the place of the event, fighting that "yameendelea leo" (went on today); from
+probe 18: a namesake in another territoire than the one named beside it ("Yungu, groupement de
+Waloa, territoire de Walikale" is no Yungu of Fizi) ranks below that territoire."""
 
 from __future__ import annotations
 
@@ -110,6 +112,26 @@ CASES = [
         "Hostages freed on Saturday near Komanda; the army says fighting is still going on in the "
         "area.",
         ("CLASH", "critical", "komanda"),
+    ),
+    (
+        "Attaque des Mai-Mai ce matin a Yungu, groupement de Waloa, territoire de Walikale, "
+        "3 morts",
+        ("ATTACK", "critical", "territoire-walikale"),
+    ),
+    # guards: the namesake in the territoire named; a territoire named far off; a bare name
+    (
+        "Attaque des Mai-Mai ce matin a Yungu, territoire de Fizi, 3 morts",
+        ("ATTACK", "critical", "yungu"),
+    ),
+    (
+        "Lolwa se vide, des milliers de retournes repartent vers Mungamba en territoire d Irumu "
+        "apres les ADF",
+        ("DISPLACEMENT", "medium", "lolwa"),
+    ),
+    (
+        "Women raped when they went back to their villages in Rugari today. Most of them live "
+        "in the Kanyarutshinya camp in Nyiragongo.",
+        ("SEXUAL_VIOLENCE", "critical", "rugari"),
     ),
     # "mashariki ya X": a direction from X, below the place of the event
     ("Mapigano makali Kitshanga mashariki ya Sake leo", ("CLASH", "critical", "kitshanga")),
