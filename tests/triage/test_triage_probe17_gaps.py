@@ -11,7 +11,9 @@ mobateli ngombe") killed beside cows, and a ransom's demand ended by the release
 distance from a place ("kilomita 20 tu kutoka Goma") and where shots are heard ("inasikika hadi
 mjini Sake") below the place of the event, fighting that "yameendelea leo" (went on today); from
 probe 18: a namesake in another territoire than the one named beside it ("Yungu, groupement de
-Waloa, territoire de Walikale" is no Yungu of Fizi) ranks below that territoire."""
+Waloa, territoire de Walikale" is no Yungu of Fizi) ranks below that territoire; attacks
+"expected" have not happened ("in the coming days" is a time, no one coming); CODECO who
+"wameweka makao makuu" (set up their headquarters) somewhere are there."""
 
 from __future__ import annotations
 
@@ -132,6 +134,16 @@ CASES = [
         "Women raped when they went back to their villages in Rugari today. Most of them live "
         "in the Kanyarutshinya camp in Nyiragongo.",
         ("SEXUAL_VIOLENCE", "critical", "rugari"),
+    ),
+    (
+        "Security sources expect attacks on FARDC positions around Kanyabayonga in the coming "
+        "days.",
+        ("THREAT", "medium", "kanyabayonga"),
+    ),
+    (
+        "Wanamgambo wa CODECO wameweka makao yao makuu Fataki, wanawalazimisha wakazi kuwaletea "
+        "chakula",
+        ("ARMED_PRESENCE", "high", "fataki"),
     ),
     # "mashariki ya X": a direction from X, below the place of the event
     ("Mapigano makali Kitshanga mashariki ya Sake leo", ("CLASH", "critical", "kitshanga")),
