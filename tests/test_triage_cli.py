@@ -236,8 +236,26 @@ PROBES = [
     (
         "triage_real_probe15.jsonl",
         45,
-        {"category": 0.88, "severity": 0.93, "place": 0.80},
-        {"rprobe15_030"},
+        {"category": 0.93, "severity": 0.95, "place": 0.88},
+        set(),
+    ),
+    (
+        "triage_real_probe16.jsonl",
+        45,
+        {"category": 0.84, "severity": 0.73, "place": 0.82},
+        {"rprobe16_010"},
+    ),
+    (
+        "triage_real_probe17.jsonl",
+        45,
+        {"category": 0.88, "severity": 0.91, "place": 0.86},
+        {"rprobe17_013", "rprobe17_042"},
+    ),
+    (
+        "triage_real_probe18.jsonl",
+        45,
+        {"category": 0.75, "severity": 0.75, "place": 0.71},
+        {"rprobe18_012", "rprobe18_018"},
     ),
 ]
 
