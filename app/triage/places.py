@@ -261,7 +261,9 @@ def locate(
     where it happened."""
     preps = groups_in(hits, "DIRECTION", "FROM", "LOCATIVE", "BETWEEN", "FLEE_TO")
     marks = groups_in(
-        hits, "NEAR", "DISPLACEMENT", "TRANSFER", "ROAD", "LIKE", "SOURCE", "SAID", *AREA_MARKS
+        hits,
+        *("NEAR", "DISPLACEMENT", "TRANSFER", "ROAD", "LIKE", "SOURCE", "SAID", "SPOKE_AT"),
+        *AREA_MARKS,
     )
     marks += shared_area_marks(marks, tokens)
     if category != "DISPLACEMENT":

@@ -308,7 +308,10 @@ def source_place(m: Mention, marks: Sequence[Hit], tokens: Sequence[Token], text
     only a place word or articles between, and its SAID word right after the name or just
     before the source ("the Red Cross secretary in Mutwanga confirmed", "selon la societe
     civile de Beni"); not a source word the event hits ("le secretaire de Kalunguta a ete tue
-    ..., a declare un habitant")."""
+    ..., a declare un habitant"); or where someone spoke from ("Speaking at Mangina, the
+    commander said", "joint depuis Beni")."""
+    if any(h.group == "SPOKE_AT" and h.end in (m.start, m.start - 1) for h in marks):
+        return True
     for s in marks:
         if s.group != "SOURCE" or s.end > m.start or m.start - s.end > _SOURCE_REACH:
             continue

@@ -31,6 +31,16 @@ CASES = [
         "The Red Cross in Oicha said 5 people were killed in Beni territory this morning.",
         ("ATTACK", "critical", "territoire-beni"),
     ),
+    # where someone spoke from (probe 18: "Speaking at Mangina on Friday, the commander said")
+    (
+        "ADF rebels seen near Beni town this morning. Speaking at Mangina, the commander said "
+        "troops are on the way.",
+        ("ARMED_PRESENCE", "high", "beni"),
+    ),
+    (
+        "Trois civils tues a Mavivi ce matin, a indique l administrateur joint depuis Beni.",
+        ("ATTACK", "critical", "mavivi"),
+    ),
     # guards: the teller's town when nothing else is named, and a place the event is said to
     # be in after the teller's
     (
