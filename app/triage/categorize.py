@@ -87,6 +87,26 @@ _DEMAND_REACH = 3
 _DECIDING = EVENT_GROUPS - {"AP_WEAK"}
 
 
+# Words between a death and its cause ("died of the disease", "mort du cholera", "decede des
+# suites d une maladie", "wamekufa kwa kipindupindu").
+_CAUSE_WORDS = frozenset(
+    (
+        *("of", "from", "the", "a", "an", "de", "du", "des", "d", "la", "le", "l", "une", "un"),
+        *("suites", "suite", "kwa", "ya", "sababu", "na"),
+    )
+)
+
+
+def _died_of(h: Hit, causes: Sequence[Hit], tokens: Sequence[Token]) -> bool:
+    """A cause of no violence right after the death word ``h``, past small words."""
+    for c in causes:
+        if 0 <= c.start - h.end <= 4 and all(
+            t.norm in _CAUSE_WORDS for t in tokens[h.end : c.start]
+        ):
+            return True
+    return False
+
+
 def actors_named(hits: Sequence[Hit]) -> bool:
     """Armed men, an armed group or the army named anywhere in the text."""
     return any(h.group in ("ACTOR", "AP_WEAK") for h in hits)
@@ -138,6 +158,10 @@ def _armed_beside(h: Hit, actors: Sequence[Hit], tokens: Sequence[Token], text: 
     return any(gap_between(a, h) <= 3 and not across_clause(a, h, tokens, text) for a in actors)
 
 
+# Words between two armed parties that face each other ("M23 vs wazalendo").
+_VERSUS = frozenset(("vs", "v", "versus", "contre", "against", "dhidi"))
+
+
 def _parties(actors: Sequence[Hit], tokens: Sequence[Token]) -> list[set[str]]:
     """The armed parties the actor words name, each as its words: words next to each other,
     or with one word between that is not "et / na / and", are one party ("rebelles du M23",
@@ -145,8 +169,10 @@ def _parties(actors: Sequence[Hit], tokens: Sequence[Token]) -> list[set[str]]:
     parties: list[set[str]] = []
     last_end = -10
     for a in sorted((a for a in actors if a.group == "ACTOR"), key=lambda a: a.start):
-        between = {t.norm for t in tokens[last_end : a.start]} if a.start >= last_end else set()
-        if parties and a.start - last_end <= 1 and not between & JOIN:
+        gap = tokens[last_end : a.start] if a.start >= last_end else []
+        # the raw word too: SMS "vs" is also French "vous"
+        between = {t.norm for t in gap} | {t.raw.casefold() for t in gap}
+        if parties and a.start - last_end <= 1 and not between & (JOIN | _VERSUS):
             parties[-1].add(a.cue)
         else:
             parties.append({a.cue})
@@ -162,6 +188,22 @@ def _armed_on_both_sides(h: Hit, actors: Sequence[Hit], tokens: Sequence[Token])
     before = _parties([a for a in actors if a.end <= h.start], tokens)
     after = _parties([a for a in actors if a.start >= h.end], tokens)
     return any(not (b & a) for b in before for a in after)
+
+
+# Shooting named with no one said to be hit: gunfire.
+_SHOOTINGS = frozenset(("shooting", "shootings"))
+
+
+def _shooting_between(
+    h: Hit, hits: Sequence[Hit], actors: Sequence[Hit], tokens: Sequence[Token], text: str
+) -> bool:
+    """A "shooting" with no one killed or wounded named in the text, and two armed parties in
+    its sentence: gunfire between them."""
+    if h.cue not in _SHOOTINGS or groups_in(hits, "KILLED", "WOUNDED"):
+        return False
+    near = [a for a in actors if _same_sentence(a, h, tokens, text)]
+    parties = _parties(near, tokens)
+    return any(not (p & q) for i, p in enumerate(parties) for q in parties[i + 1 :])
 
 
 def _at_positions(h: Hit, hits: Sequence[Hit]) -> bool:
@@ -293,6 +335,11 @@ def categorize(
         for h in natural[:1]:
             reasons.append(f"{_q(h.cue)} of {_q(causes[0].cue)}: no violence")
         events = [h for h in events if h.group != "ATTACK"]
+    # "a relative who died of the disease", "mort du cholera": that death, whoever is named
+    of_causes = [h for h in events if h.group == "ATTACK" and _died_of(h, causes, tokens)]
+    for h in of_causes:
+        reasons.append(f"{_q(h.cue)} of a cause of no violence")
+    events = [h for h in events if h not in of_causes]
     # "ba foto ete FARDC bakangi ba M23 ezali lokuta", "habari za ADF kushambulia Mamove ni
     # uongo": a report said in its clause to be false tells no event; not what is told after
     # the denial ("les infos de l armee sont fausses et que 9 civils ont ete tues")
@@ -409,6 +456,10 @@ def categorize(
         if group in ("ATTACK", "ASSAULT") and about_animals(h, tokens, hits, text):
             reasons.append(f"{_q(h.cue)} is about animals → LOOTING")
             add("LOOTING", h)
+        elif group == "ATTACK" and _shooting_between(h, hits, actors, tokens, text):
+            # "shooting since yesterday 6pm, M23 vs wazalendo": no one hit, two armed parties
+            reasons.append(f"{_q(h.cue)} between armed parties and no one hurt → CLASH")
+            add("CLASH", h)
         elif group == "ASSAULT" and at_armed_men(h, hits, tokens):
             # "soldiers ambushed ADF fighters", "embuscade tendue aux FARDC": a fight
             reasons.append(f"{_q(h.cue)} against armed men → CLASH")

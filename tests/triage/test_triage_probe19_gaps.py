@@ -3,7 +3,9 @@ here is our own, and each the rule is for was wrong before it): people burned to
 ("calcinees", "burned to death") are killed; women taken and raped "avant de les relacher"
 (before releasing them), and herders "wakawaachia baadaye" (released later), were released; a
 town "iko mikononi mwa Mai-Mai" (in the hands of) is held; Lingala shots "ezali kaka koyokana"
-(still heard) go on."""
+(still heard) go on; a relative "who died of the disease" was not killed, whoever else is
+named; a "shooting" between two armed parties with no one hit is gunfire (and "M23 vs
+wazalendo" are two parties, though SMS "vs" is also French "vous")."""
 
 from __future__ import annotations
 
@@ -40,6 +42,21 @@ CASES = [
     (
         "Bitumba kati na FARDC na FRPI na Kelenzi banda lobi, masasi ezali kaka koyokana",
         ("CLASH", "critical", None),
+    ),
+    (
+        "Mai-Mai left leaflets announcing a raid on Mambasa; they came to bury a relative who "
+        "died of the disease three weeks ago.",
+        ("THREAT", "medium", "mambasa"),
+    ),
+    (
+        "Rutshuru terr: shooting since 6pm, M23 vs wazalendo. M23 took 2 men to an unknown place.",
+        ("ABDUCTION", "critical", "territoire-rutshuru"),
+    ),
+    # guards: a shooting with no parties named; someone killed beside a death of cholera
+    ("A shooting at the market in Beni this morning, gunmen fled", ("ATTACK", "critical", "beni")),
+    (
+        "Les ADF ont tue 3 personnes a Oicha, un autre est mort du cholera a l hopital",
+        ("ATTACK", "critical", "oicha"),
     ),
     # guards: houses burned and no one hurt; herders still held
     (
