@@ -162,6 +162,24 @@ def no_longer(h: Hit, tokens: Sequence[Token]) -> bool:
     )
 
 
+# "la liberation d un autre commercant", "the release of another trader": someone else's.
+_ANOTHER = (
+    ("d", "un", "autre"),
+    ("d", "une", "autre"),
+    ("de", "l", "autre"),
+    ("of", "another"),
+    ("ya", "mwingine"),
+    ("wa", "mwingine"),
+)
+
+
+def release_of_another(r: Hit, tokens: Sequence[Token]) -> bool:
+    """The release word is said of someone else ("peu apres la liberation d un autre
+    commercant": the trader taken now is still held)."""
+    after = tuple(t.norm for t in tokens[r.end : r.end + 3])
+    return any(after[: len(a)] == a for a in _ANOTHER)
+
+
 def not_a_release(r: Hit, events: Sequence[Hit], tokens: Sequence[Token]) -> bool:
     """A release word that ends nothing here: former hostages named beside people taken in the
     message, or an escape word ("walitoroka") with no hostages named ("wakazi walitoroka":
@@ -427,6 +445,7 @@ def threat_ends(
                 and not people_taken_after(r, events, hits, tokens, text, number_words)
                 and not not_a_release(r, events, tokens)
                 and not earlier_release(r, events, tokens, text)
+                and not release_of_another(r, tokens)
             ]
             if held:
                 ends = []

@@ -250,6 +250,10 @@ def _holidays(norms: Sequence[str], lexicon: Lexicon, today: date) -> list[tuple
     return out
 
 
+# The message's day named after a night's joiner ("kuamkia leo", "into today").
+_TODAY_WORDS = frozenset(("leo", "today", "lelo", "aujourd"))
+
+
 def _weekdays(norms: Sequence[str], lexicon: Lexicon) -> list[tuple[str, int, int]]:
     """Named weekdays (word, Monday = 0, token) that are not the message's own day ("ce
     lundi") nor ahead ("samedi prochain", "next Wednesday"); of a night "de samedi a dimanche"
@@ -268,6 +272,9 @@ def _weekdays(norms: Sequence[str], lexicon: Lexicon) -> list[tuple[str, int, in
             # "de mardi a mercredi", and "de mardi a ce mercredi" (the morning is the message's)
             nxt = i + 3 if norms[i + 2] in lexicon.this_words and i + 3 < n else i + 2
             if norms[nxt] in lexicon.weekdays:
+                continue
+            # "usiku wa jumapili kuamkia leo", "the night from Sunday into today": today's
+            if norms[i + 2] in _TODAY_WORDS:
                 continue
         out.append((word, day, i))
     return out

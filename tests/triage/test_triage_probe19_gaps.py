@@ -5,7 +5,8 @@ here is our own, and each the rule is for was wrong before it): people burned to
 town "iko mikononi mwa Mai-Mai" (in the hands of) is held; Lingala shots "ezali kaka koyokana"
 (still heard) go on; a relative "who died of the disease" was not killed, whoever else is
 named; a "shooting" between two armed parties with no one hit is gunfire (and "M23 vs
-wazalendo" are two parties, though SMS "vs" is also French "vous")."""
+wazalendo" are two parties, though SMS "vs" is also French "vous"); a night "kuamkia leo"
+(into today) is today's; "la liberation d un autre" (of someone else) ends no kidnapping."""
 
 from __future__ import annotations
 
@@ -58,6 +59,16 @@ CASES = [
         "Les ADF ont tue 3 personnes a Oicha, un autre est mort du cholera a l hopital",
         ("ATTACK", "critical", "oicha"),
     ),
+    (
+        "Mushaki: usiku wa jumapili kuamkia leo APCLS wameshambulia kijiji, watu 2 wameuawa",
+        ("ATTACK", "critical", "mushaki"),
+    ),
+    (
+        "Un commercant a ete enleve ce matin par des Mai-Mai a Butembo, peu apres la liberation "
+        "d un autre commercant contre rancon",
+        ("ABDUCTION", "critical", "butembo"),
+    ),
+    ("Le commercant enleve hier a Butembo a ete libere ce matin", ("OTHER", "low", "butembo")),
     # guards: houses burned and no one hurt; herders still held
     (
         "Des hommes armes ont incendie 15 maisons a Kamango cette nuit",
