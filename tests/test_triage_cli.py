@@ -257,6 +257,17 @@ PROBES = [
         {"category": 0.75, "severity": 0.75, "place": 0.71},
         {"rprobe18_012", "rprobe18_018"},
     ),
+    (
+        # six of its false places are "N km / au nord de X" where the text names the event's
+        # own place, absent from the gazetteer: docs/TRIAGE_QUALITY.md, probe 19
+        "triage_real_probe19.jsonl",
+        45,
+        {"category": 0.84, "severity": 0.86, "place": 0.64},
+        {
+            *("rprobe19_004", "rprobe19_007", "rprobe19_010", "rprobe19_014", "rprobe19_023"),
+            *("rprobe19_026", "rprobe19_033", "rprobe19_040", "rprobe19_042"),
+        },
+    ),
 ]
 
 
