@@ -329,12 +329,21 @@ def categorize(
     events = [h for h in events if not (h.group == "ATTACK" and carried(h, hits, tokens))]
     # "3 personnes ont perdu la vie dans un accident", "the cholera death toll": deaths of no
     # violence, when no armed men, shots or weapons are named
+    # (only the dead and wounded counted in the cause's sentence: "Attaque a la machette a
+    # Beni, 3 morts. Un blesse est mort dans un accident en route" is an attack)
     causes = alive(groups_in(hits, "NOT_VIOLENT"))
     if causes and not actors_named(hits) and not groups_in(hits, "GUNFIRE", "WEAPON", "ASSAULT"):
-        natural = [h for h in events if h.group == "ATTACK"]
+        counted = groups_in(hits, "KILLED", "WOUNDED")
+        natural = [
+            h
+            for h in events
+            if h.group == "ATTACK"
+            and any(overlaps(h, k) for k in counted)
+            and any(_same_sentence(h, c, tokens, text) for c in causes)
+        ]
         for h in natural[:1]:
             reasons.append(f"{_q(h.cue)} of {_q(causes[0].cue)}: no violence")
-        events = [h for h in events if h.group != "ATTACK"]
+        events = [h for h in events if h not in natural]
     # "a relative who died of the disease", "mort du cholera": that death, whoever is named
     of_causes = [h for h in events if h.group == "ATTACK" and _died_of(h, causes, tokens)]
     for h in of_causes:

@@ -1,7 +1,8 @@
 """Deaths of no violence are no ATTACK (TRIAGE.md: ATTACK is armed violence against people): an
 accident, a disease, a drowning or a flood, when no armed men, shots or weapons are named. The
 review of this session found "the cholera death toll" and a road accident's read as killings
-(older words, "5 morts" after "l accident", did the same)."""
+(older words, "5 morts" after "l accident", did the same). Only the dead and wounded counted
+in the cause's own sentence are dropped: an attack told beside an accident stays one."""
 
 from __future__ import annotations
 
@@ -20,7 +21,13 @@ CASES = [
     ),
     ("Watu 5 wamekufa kwa kipindupindu Uvira wiki hii", ("OTHER", "low", "uvira")),
     ("Two children drowned in the river at Kalehe this morning", ("OTHER", "low", "kalehe")),
-    # guards: armed men, shots or a raid named beside the accident
+    # guards: an attack with an accident told in another sentence; armed men, shots or a raid
+    # named beside the accident
+    (
+        "Attaque a la machette a Beni ce matin, 3 morts. Un blesse est mort dans un accident de "
+        "moto en route vers l hopital",
+        ("ATTACK", "critical", "beni"),
+    ),
     (
         "Les ADF ont tue 3 personnes a Mamove, un autre est mort dans un accident en fuyant",
         ("ATTACK", "critical", "mamove"),
