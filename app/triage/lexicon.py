@@ -224,27 +224,12 @@ class Lexicon:
         return _prune(hits)
 
 
-# French and English words a name follows ("les villages de Mikumbi et Miba"); a Swahili verb
-# capitalised in an SMS follows its subject or a time ("ADF Wameua", "Leo Wameshambulia").
-_BEFORE_NAMES = frozenset(
-    (
-        *("de", "d", "du", "des", "et", "a", "au", "aux", "en", "la", "le", "les", "vers"),
-        *("of", "and", "in", "at", "to", "from", "near", "the"),
-    )
-)
-
-
 def _written_as_name(tokens: Sequence[Token], i: int, text: str) -> bool:
-    """A capital opens the word, not the whole word, no sentence ends before it, and a French
-    or English word a name follows, or another name and a comma, stands right before it."""
+    """A capital opens the word, not the whole word, and no sentence ends before it."""
     raw = tokens[i].raw
     if not raw[:1].isupper() or raw.isupper() or i == 0:
         return False
-    gap = text[tokens[i - 1].end : tokens[i].start]
-    if any(c in gap for c in ".!?:\n"):
-        return False
-    # "de Mikumbi et Miba", or a list of names ("Mikumbi, Miba et Kashebere")
-    return tokens[i - 1].norm in _BEFORE_NAMES or ("," in gap and tokens[i - 1].raw[:1].isupper())
+    return not any(c in text[tokens[i - 1].end : tokens[i].start] for c in ".!?:\n")
 
 
 def _prune(hits: list[Hit]) -> list[Hit]:
