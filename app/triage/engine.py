@@ -55,7 +55,7 @@ def triage_message(
     lexicon = load_lexicon()
     cleaned = clean(text or "")
     tokens = tokenize(cleaned, lexicon.abbreviations)
-    hits = lexicon.find(tokens, cleaned)
+    hits = lexicon.find(tokens)
     decision = categorize(tokens, hits, lexicon.number_words, cleaned)
     # The event a now-word may say goes on: the category's words, and any of harm or fighting.
     events = [*decision.cues, *groups_in(hits, *_HARM_GROUPS)]

@@ -200,11 +200,9 @@ class Lexicon:
             fold_text(k): fold_text(v) for k, v in abbreviations.items() if isinstance(v, str)
         }
 
-    def find(self, tokens: Sequence[Token], text: str = "") -> list[Hit]:
+    def find(self, tokens: Sequence[Token]) -> list[Hit]:
         """All entries found in ``tokens``; entries inside a longer event phrase or a MASK are
-        dropped (so "cattle raid" is looting only, "auteur en fuite" is nobody fleeing). With
-        ``text`` (what the tokens were cut from), a verb pattern does not match a word written
-        as a name inside a sentence ("des villages de Mikumbi et Miba": no Swahili "-iba")."""
+        dropped (so "cattle raid" is looting only, "auteur en fuite" is nobody fleeing)."""
         norms = [t.norm for t in tokens]
         hits: list[Hit] = []
         n = len(norms)
@@ -216,20 +214,12 @@ class Lexicon:
             for stem, group, lang in self.stems:
                 if word.startswith(stem):
                     hits.append(Hit(group, lang, i, i + 1, word))
-            if word.isdigit() or (text and _written_as_name(tokens, i, text)):
+            if word.isdigit():
                 continue
             for pattern, group, lang in self.regexes:
                 if pattern.fullmatch(word):
                     hits.append(Hit(group, lang, i, i + 1, word))
         return _prune(hits)
-
-
-def _written_as_name(tokens: Sequence[Token], i: int, text: str) -> bool:
-    """A capital opens the word, not the whole word, and no sentence ends before it."""
-    raw = tokens[i].raw
-    if not raw[:1].isupper() or raw.isupper() or i == 0:
-        return False
-    return not any(c in text[tokens[i - 1].end : tokens[i].start] for c in ".!?:\n")
 
 
 def _prune(hits: list[Hit]) -> list[Hit]:
