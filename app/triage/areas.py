@@ -129,7 +129,7 @@ _HELD_REACH = 10
 
 def outside_named(m: Mention, mentions: Sequence[Mention], marks: Sequence[Hit]) -> bool:
     """A territoire is named as one ("territoire de Walikale", "Ango territory"; not a bare
-    "Nyiragongo") within _HELD_REACH words of the name, and every place the
+    "Nyiragongo") within _HELD_REACH words of the name, no other name between, and every place the
     name may be lies in another known territoire: a namesake ("Nango, a village of the Mompoyi
     collectivity in Ango territory" is no Nango of Dungu)."""
     places = [p for p in m.places if not p.area_level]
@@ -141,6 +141,9 @@ def outside_named(m: Mention, mentions: Sequence[Mention], marks: Sequence[Hit])
         if o.kind != "fuzzy"
         and (_area_level(o, marks) == "territoire" or o.end - o.start > 1)
         and abs(o.start - m.start) <= _HELD_REACH
+        # the nearest name beside it: not "de Kitshanga arrivent a Kanyabayonga, territoire de
+        # Lubero"
+        and not any(min(o.start, m.start) < x.start < max(o.start, m.start) for x in mentions)
         for p in places_of(o, marks)
         if p.area_level == "territoire"
     }
@@ -181,7 +184,12 @@ def articled_areas(mentions: Sequence[Mention], tokens: Sequence[Token]) -> list
         and tokens[m.start - 1].norm in _ARTICLES
         and tokens[m.start - 1].raw.islower()
         and any(p.area_level == "territoire" for p in m.places)
+        and not (m.end < len(tokens) and tokens[m.end].norm in _TOWN_WORDS)
     ]
+
+
+# "au Lubero centre", "du Masisi ville": the town, not the territoire.
+_TOWN_WORDS = frozenset(("centre", "ville", "cite", "town", "mjini"))
 
 
 def places_of(m: Mention, marks: Sequence[Hit]) -> tuple[GazPlace, ...]:

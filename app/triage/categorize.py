@@ -87,29 +87,39 @@ _DEMAND_REACH = 3
 _DECIDING = EVENT_GROUPS - {"AP_WEAK"}
 
 
-# Words between a death and its cause ("died of the disease", "mort du cholera", "decede des
-# suites d une maladie", "wamekufa kwa kipindupindu").
+# Words between a death and its cause ("died of the disease", "mort du cholera", "perdu la vie
+# dans un accident", "killed in a road accident", "wamekufa kwa kipindupindu").
 _CAUSE_WORDS = frozenset(
     (
-        *("of", "from", "the", "a", "an", "de", "du", "des", "d", "la", "le", "l", "une", "un"),
-        *("suites", "suite", "kwa", "ya", "sababu", "na"),
+        *("of", "from", "in", "by", "during", "the", "a", "an", "de", "du", "des", "d", "la"),
+        *("le", "l", "une", "un", "dans", "par", "lors", "suites", "suite", "kwa", "ya"),
+        *("sababu", "katika"),
     )
 )
 
 
-def _died_of(h: Hit, causes: Sequence[Hit], tokens: Sequence[Token]) -> bool:
-    """A cause of no violence right after the death word ``h``, past small words."""
+def _died_of(h: Hit, causes: Sequence[Hit], hits: Sequence[Hit], tokens: Sequence[Token]) -> bool:
+    """The death word ``h`` (one that counts the dead or wounded) with a cause of no violence
+    right after it, past small words ("perdu la vie dans un accident"), or right before it
+    ("the cholera death toll")."""
+    if not any(k.group in ("KILLED", "WOUNDED") and overlaps(h, k) for k in hits):
+        return False
     for c in causes:
         if 0 <= c.start - h.end <= 4 and all(
             t.norm in _CAUSE_WORDS for t in tokens[h.end : c.start]
         ):
             return True
+        if h.cue == "death toll" and 0 <= h.start - c.end <= 1:
+            return True  # not "agents de la riposte Ebola tues": a qualifier, no cause
     return False
 
 
-def actors_named(hits: Sequence[Hit]) -> bool:
-    """Armed men, an armed group or the army named anywhere in the text."""
-    return any(h.group in ("ACTOR", "AP_WEAK") for h in hits)
+# A denial that opens what it denies ("c est faux que", "si kweli kwamba", "not true that").
+_THAT = frozenset(("que", "qu", "kwamba", "kuwa", "that", "ete"))
+
+
+def _opens_clause(d: Hit, tokens: Sequence[Token]) -> bool:
+    return d.end < len(tokens) and tokens[d.end].norm in _THAT
 
 
 def _same_sentence(a: Hit, b: Hit, tokens: Sequence[Token], text: str) -> bool:
@@ -190,6 +200,11 @@ def _armed_on_both_sides(h: Hit, actors: Sequence[Hit], tokens: Sequence[Token])
     return any(not (b & a) for b in before for a in after)
 
 
+# Burned to cinders: people burned to death, or houses burned down ("2 filles calcinees", "15
+# maisons calcinees").
+_BURNED = ("calcin", "carbonis")
+
+
 # Shooting named with no one said to be hit: gunfire.
 _SHOOTINGS = frozenset(("shooting", "shootings"))
 
@@ -201,6 +216,8 @@ def _shooting_between(
     its sentence: gunfire between them."""
     if h.cue not in _SHOOTINGS or groups_in(hits, "KILLED", "WOUNDED"):
         return False
+    if any(g.group == "PEOPLE" and _same_sentence(g, h, tokens, text) for g in hits):
+        return False  # "shooting against FARDC and civilians": people shot at
     near = [a for a in actors if _same_sentence(a, h, tokens, text)]
     parties = _parties(near, tokens)
     return any(not (p & q) for i, p in enumerate(parties) for q in parties[i + 1 :])
@@ -327,28 +344,14 @@ def categorize(
         if h.group == "ATTACK" and carried(h, hits, tokens):
             reasons.append(f"{_q(h.cue)}: a weapon carried, not used")
     events = [h for h in events if not (h.group == "ATTACK" and carried(h, hits, tokens))]
-    # "3 personnes ont perdu la vie dans un accident", "the cholera death toll": deaths of no
-    # violence, when no armed men, shots or weapons are named
-    # (only the dead and wounded counted in the cause's sentence: "Attaque a la machette a
-    # Beni, 3 morts. Un blesse est mort dans un accident en route" is an attack)
+    # "3 personnes ont perdu la vie dans un accident", "a relative who died of the disease", "the
+    # cholera death toll": a death whose own cause, right beside it, is no violence; not
+    # "Deux agents de la riposte Ebola tues", "an outbreak of violence left 5 dead"
     causes = alive(groups_in(hits, "NOT_VIOLENT"))
-    if causes and not actors_named(hits) and not groups_in(hits, "GUNFIRE", "WEAPON", "ASSAULT"):
-        counted = groups_in(hits, "KILLED", "WOUNDED")
-        natural = [
-            h
-            for h in events
-            if h.group == "ATTACK"
-            and any(overlaps(h, k) for k in counted)
-            and any(_same_sentence(h, c, tokens, text) for c in causes)
-        ]
-        for h in natural[:1]:
-            reasons.append(f"{_q(h.cue)} of {_q(causes[0].cue)}: no violence")
-        events = [h for h in events if h not in natural]
-    # "a relative who died of the disease", "mort du cholera": that death, whoever is named
-    of_causes = [h for h in events if h.group == "ATTACK" and _died_of(h, causes, tokens)]
-    for h in of_causes:
+    natural = [h for h in events if h.group == "ATTACK" and _died_of(h, causes, hits, tokens)]
+    for h in natural:
         reasons.append(f"{_q(h.cue)} of a cause of no violence")
-    events = [h for h in events if h not in of_causes]
+    events = [h for h in events if h not in natural]
     # "ba foto ete FARDC bakangi ba M23 ezali lokuta", "habari za ADF kushambulia Mamove ni
     # uongo": a report said in its clause to be false tells no event; not what is told after
     # the denial ("les infos de l armee sont fausses et que 9 civils ont ete tues")
@@ -356,7 +359,10 @@ def categorize(
     denied = [
         h
         for h in events
-        if any(h.end <= d.start and not across_clause(h, d, tokens, text) for d in denials)
+        if any(
+            (h.end <= d.start or _opens_clause(d, tokens)) and not across_clause(h, d, tokens, text)
+            for d in denials
+        )
     ]
     for h in denied:
         reasons.append(f"{_q(h.cue)} is denied: a false report")
@@ -465,6 +471,16 @@ def categorize(
         if group in ("ATTACK", "ASSAULT") and about_animals(h, tokens, hits, text):
             reasons.append(f"{_q(h.cue)} is about animals → LOOTING")
             add("LOOTING", h)
+        elif (
+            group == "ATTACK"
+            and h.cue.startswith(_BURNED)
+            and not any(
+                g.group == "PEOPLE" and g.end <= h.start and not across_clause(g, h, tokens, text)
+                for g in hits
+            )
+        ):
+            # "15 maisons calcinees": houses burned down, no one burned
+            add("ARSON", h)
         elif group == "ATTACK" and _shooting_between(h, hits, actors, tokens, text):
             # "shooting since yesterday 6pm, M23 vs wazalendo": no one hit, two armed parties
             reasons.append(f"{_q(h.cue)} between armed parties and no one hurt → CLASH")

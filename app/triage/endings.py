@@ -376,16 +376,24 @@ def _after_it(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -
 _SENTENCE_MARKS = ".!?;\n"
 
 
+# Subjects that stand for armed men named before ("Mais ils sont toujours la").
+_PRONOUNS = frozenset(("ils", "elles", "they", "wao", "bango", "eux", "bo"))
+
+
 def still_there(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -> bool:
     """The STILL word ``h`` ("sont toujours la", "bado wako") says armed men are still there:
-    the last of armed men or people named before it in its sentence is armed men, not the
-    army, police or peacekeepers ("Les FARDC ne sont pas partis", "les equipes de MSF sont
-    toujours la")."""
+    the last of armed men or people named before it in its sentence (or, for a pronoun or a
+    verb with no subject of its own, "Mais ils sont toujours la", before it in the text) is
+    armed men, not the army, police or peacekeepers ("Les FARDC ne sont pas partis", "les
+    equipes de MSF sont toujours la")."""
+    before = tokens[h.start - 1].norm if h.start else ""
+    anywhere = before in _PRONOUNS or before in _BUT or not before or h.cue.startswith("bado")
     subject: Hit | None = None
     for g in hits:
         if g.group not in ("ACTOR", "AP_WEAK", "PEOPLE") or g.end > h.start:
             continue
-        if any(c in text[tokens[g.end - 1].end : tokens[h.start].start] for c in _SENTENCE_MARKS):
+        gap = text[tokens[g.end - 1].end : tokens[h.start].start]
+        if not anywhere and any(c in gap for c in _SENTENCE_MARKS):
             continue
         if subject is None or g.end > subject.end or (g.end == subject.end and g.group != "PEOPLE"):
             subject = g

@@ -13,7 +13,7 @@ from app.triage.types import Sender
 from tests.triage.support import summary
 
 CASES = [
-    ("Le bilan de l accident de Beni est de 5 morts", ("OTHER", "low", "beni")),
+    ("5 morts dans un accident de bus a Beni ce matin", ("OTHER", "low", "beni")),
     ("The cholera death toll in Goma has risen to 12 this week", ("OTHER", "low", "goma")),
     (
         "3 personnes ont perdu la vie dans un accident de circulation a Butembo",
