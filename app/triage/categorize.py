@@ -8,7 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import get_args
 
-from app.triage.clauses import JOIN, NEARNESS, TAKINGS, across_clause, gap_between, overlaps
+from app.triage.clauses import (
+    JOIN,
+    NEARNESS,
+    TAKINGS,
+    across_clause,
+    gap_between,
+    overlaps,
+    same_sentence,
+)
 from app.triage.endings import returns, still_there, threat_ends
 from app.triage.lexicon import CATEGORY_GROUPS, EVENT_GROUPS, Hit, groups_in
 from app.triage.modality import (
@@ -122,16 +130,6 @@ def _opens_clause(d: Hit, tokens: Sequence[Token]) -> bool:
     return d.end < len(tokens) and tokens[d.end].norm in _THAT
 
 
-def _same_sentence(a: Hit, b: Hit, tokens: Sequence[Token], text: str) -> bool:
-    """No full stop, "!", "?", ";" or new line between two hits."""
-    first, second = (a, b) if a.start <= b.start else (b, a)
-    if first.end > second.start:
-        return True
-    return not any(
-        c in text[tokens[first.end - 1].end : tokens[second.start].start] for c in ".!?;\n"
-    )
-
-
 def _q(text: str) -> str:
     return f"'{text}'"
 
@@ -216,9 +214,9 @@ def _shooting_between(
     its sentence: gunfire between them."""
     if h.cue not in _SHOOTINGS or groups_in(hits, "KILLED", "WOUNDED"):
         return False
-    if any(g.group == "PEOPLE" and _same_sentence(g, h, tokens, text) for g in hits):
+    if any(g.group == "PEOPLE" and same_sentence(g, h, tokens, text) for g in hits):
         return False  # "shooting against FARDC and civilians": people shot at
-    near = [a for a in actors if _same_sentence(a, h, tokens, text)]
+    near = [a for a in actors if same_sentence(a, h, tokens, text)]
     parties = _parties(near, tokens)
     return any(not (p & q) for i, p in enumerate(parties) for q in parties[i + 1 :])
 
@@ -340,10 +338,10 @@ def categorize(
     # Every event word but a protest's (a protest cancels some of them: PROTEST_CANCELS).
     events = alive(groups_in(hits, *(EVENT_GROUPS - {"PROTEST"})))
     # "hommes armes de fusils et de machettes": the weapons they carry hurt no one
-    for h in events:
-        if h.group == "ATTACK" and carried(h, hits, tokens):
-            reasons.append(f"{_q(h.cue)}: a weapon carried, not used")
-    events = [h for h in events if not (h.group == "ATTACK" and carried(h, hits, tokens))]
+    weapons = [h for h in events if h.group == "ATTACK" and carried(h, hits, tokens)]
+    for h in weapons:
+        reasons.append(f"{_q(h.cue)}: a weapon carried, not used")
+    events = [h for h in events if h not in weapons]
     # "3 personnes ont perdu la vie dans un accident", "a relative who died of the disease", "the
     # cholera death toll": a death whose own cause, right beside it, is no violence; not
     # "Deux agents de la riposte Ebola tues", "an outbreak of violence left 5 dead"
@@ -400,7 +398,7 @@ def categorize(
                 gap_between(h, r) <= _DEMAND_REACH and not across_clause(h, r, tokens, text)
                 for r in ransoms
             )
-            and any(_same_sentence(h, r, tokens, text) for r in releases)
+            and any(same_sentence(h, r, tokens, text) for r in releases)
         ]
         for h in demands:
             reasons.append(f"{_q(h.cue)}: the ransom's demand, ended with the release")

@@ -23,6 +23,18 @@ def gap_between(a: Hit, b: Hit) -> int:
 
 CLAUSE_MARKS = frozenset(",;:.")
 
+# Marks that end a sentence: a full stop, "!", "?", ";" or a new line.
+SENTENCE_MARKS = frozenset(".!?;\n")
+
+
+def same_sentence(a: Hit, b: Hit, tokens: Sequence[Token], text: str) -> bool:
+    """No sentence mark between two hits."""
+    first, second = (a, b) if a.start <= b.start else (b, a)
+    if first.end > second.start:
+        return True
+    between = text[tokens[first.end - 1].end : tokens[second.start].start]
+    return not any(c in SENTENCE_MARKS for c in between)
+
 
 def across_clause(a: Hit, b: Hit, tokens: Sequence[Token], text: str) -> bool:
     """A comma, semicolon, colon or full stop between two hits: they are in different

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from app.triage.clauses import AFTER, CLAUSE_MARKS, OTHERS, TAKINGS, across_clause, is_count
+from app.triage.clauses import (
+    AFTER,
+    CLAUSE_MARKS,
+    OTHERS,
+    SENTENCE_MARKS,
+    TAKINGS,
+    across_clause,
+    is_count,
+)
 from app.triage.lexicon import EVENT_GROUPS, Hit, groups_in
 from app.triage.normalize import Token
 from app.triage.objects import people_subject, what_is_taken
@@ -139,7 +147,7 @@ def earlier_release(r: Hit, events: Sequence[Hit], tokens: Sequence[Token], text
         return False
     start = r.start
     while start and not any(
-        c in ".!?;\n" for c in text[tokens[start - 1].end : tokens[start].start]
+        c in SENTENCE_MARKS for c in text[tokens[start - 1].end : tokens[start].start]
     ):
         start -= 1
     before = [t.norm for t in tokens[start : r.start]]
@@ -373,9 +381,6 @@ def _after_it(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str) -
     return False
 
 
-_SENTENCE_MARKS = ".!?;\n"
-
-
 # Subjects that stand for armed men named before ("Mais ils sont toujours la").
 _PRONOUNS = frozenset(("ils", "elles", "they", "wao", "bango", "eux", "bo"))
 
@@ -393,7 +398,7 @@ def still_there(h: Hit, hits: Sequence[Hit], tokens: Sequence[Token], text: str)
         if g.group not in ("ACTOR", "AP_WEAK", "PEOPLE") or g.end > h.start:
             continue
         gap = text[tokens[g.end - 1].end : tokens[h.start].start]
-        if not anywhere and any(c in gap for c in _SENTENCE_MARKS):
+        if not anywhere and any(c in gap for c in SENTENCE_MARKS):
             continue
         if subject is None or g.end > subject.end or (g.end == subject.end and g.group != "PEOPLE"):
             subject = g

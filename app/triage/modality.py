@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from app.triage.clauses import AFTER, CLAUSE_MARKS, across_clause, is_count
+from app.triage.clauses import AFTER, CLAUSE_MARKS, SENTENCE_MARKS, across_clause, is_count
 from app.triage.lexicon import CATEGORY_GROUPS, Hit, load_lexicon
 from app.triage.normalize import Token
 
@@ -343,7 +343,7 @@ def background_spans(hits: Sequence[Hit], tokens: Sequence[Token], text: str) ->
         while end < len(tokens):
             norm = tokens[end].norm
             gap = text[tokens[end - 1].end : tokens[end].start] if text else ""
-            if any(c in gap for c in ".!?;\n"):
+            if any(c in gap for c in SENTENCE_MARKS):
                 break
             if norm in _CONTRAST or norm in _MAIN_VERBS or (norm == "a" and _is_ete(tokens, end)):
                 break

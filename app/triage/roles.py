@@ -14,6 +14,7 @@ from app.triage.areas import (
     places_of,
     prep_before,
 )
+from app.triage.clauses import SENTENCE_MARKS
 from app.triage.lexicon import EVENT_GROUPS, Hit, groups_in
 from app.triage.normalize import Token
 from app.triage.types import Mention
@@ -298,7 +299,7 @@ def in_cue_sentence(m: Mention, cues: Sequence[Hit], tokens: Sequence[Token], te
     for c in cues:
         lo, hi = sorted((c.start, m.start))
         between = text[tokens[lo].end : tokens[hi].start] if lo < hi else ""
-        if not any(ch in between for ch in ".;!?\n"):
+        if not any(ch in between for ch in SENTENCE_MARKS):
             return True
     return False
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from app.triage.clauses import SENTENCE_MARKS, same_sentence
 from app.triage.lexicon import Hit, Lexicon, groups_in
 from app.triage.normalize import Token
 
@@ -339,7 +340,7 @@ def detect_time(
     if not past_cue and days_before:
         past_cue = f"{days_before[0][0]} (received {today.strftime('%a %Y-%m-%d')})"
     if past_cue and cues and text:
-        ongoing = [o for o in ongoing if any(_same_sentence(o, c, tokens, text) for c in cues)]
+        ongoing = [o for o in ongoing if any(same_sentence(o, c, tokens, text) for c in cues)]
     if past_at and cues and text and _today_elsewhere(tokens, past_at, today_at, cues, norms, text):
         reasons.append(f"'{past_cue}' is another sentence's: the event's names today")
         past_cue = None
@@ -353,16 +354,13 @@ def detect_time(
     return Timing(bool(past_cue) and not ongoing, bool(ongoing), tuple(reasons))
 
 
-_SENTENCE_MARKS = frozenset(".!?;\n")
-
-
 def _sentences(tokens: Sequence[Token], text: str) -> list[int]:
     """The sentence of each token, counted from 0 (a full stop, "!", "?", ";" or a new line
     between two tokens starts the next)."""
     out: list[int] = []
     n = 0
     for i, t in enumerate(tokens):
-        if i and any(c in _SENTENCE_MARKS for c in text[tokens[i - 1].end : t.start]):
+        if i and any(c in SENTENCE_MARKS for c in text[tokens[i - 1].end : t.start]):
             n += 1
         out.append(n)
     return out
@@ -475,12 +473,3 @@ _DEAD_COUNTED = frozenset(
         "miili",
     )
 )
-
-
-def _same_sentence(a: Hit, b: Hit, tokens: Sequence[Token], text: str) -> bool:
-    """No full stop (or "!", "?", ";", a new line) between two hits."""
-    first, second = (a, b) if a.start <= b.start else (b, a)
-    if first.end > second.start:
-        return True
-    between = text[tokens[first.end - 1].end : tokens[second.start].start]
-    return not any(c in _SENTENCE_MARKS for c in between)
